@@ -1,0 +1,48 @@
+#!/bin/sh
+# The one list of what dbops needs to build, test and run its demo on Debian,
+# and the check behind `make deps`: as root, install what is missing with
+# apt-get; otherwise print the exact command to run and fail.
+#
+# Usage: scripts/deps.sh [--list]
+set -eu
+
+# Build: compiler, pkg-config and the -dev packages the code links against.
+BUILD="gcc make pkg-config libc6-dev"
+# Tests: unit tests, CLI tests, man page lint, the real servers they start.
+TEST="libcmocka-dev bats bats-support bats-assert mandoc postgresql mariadb-server mariadb-client"
+
+PACKAGES="$BUILD $TEST"
+
+if [ "${1:-}" = "--list" ]; then
+	echo "$PACKAGES"
+	exit 0
+fi
+
+missing=""
+for p in $PACKAGES; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
+	[ "$status" = "installed" ] || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: error: missing packages:$missing" >&2
+	echo "deps: hint: run as root: apt-get update && apt-get install -y --no-install-recommends$missing" >&2
+	exit 1
+fi
+
+echo "deps: installing:$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+# Package scripts must not start the system's own servers: the tests and the
+# demo start private ones, and a container may have no init system at all.
+policy=/usr/sbin/policy-rc.d
+added_policy=
+if [ ! -e "$policy" ]; then
+	printf '#!/bin/sh\nexit 101\n' >"$policy"
+	chmod 755 "$policy"
+	added_policy=1
+fi
+trap '[ -n "$added_policy" ] && rm -f "$policy"' EXIT
+apt-get update -q
+# shellcheck disable=SC2086 # the list is meant to split into words
+apt-get install -y -q --no-install-recommends $missing

@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Run every test of the suite and end with one line "N passed, N failed"
+# (", N skipped" when any were skipped). Exit status 1 on any failure.
+#
+#   tests/run.sh --build DIR [--asan-build DIR] [--no-bats] [BATS_FILE...]
+#
+# The unit tests (cmocka) and the bats suites both speak TAP; each is run with
+# its output shown as it comes, and the ok / not ok / skip lines are counted.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+build=build
+asan_build=
+run_bats=1
+bats_files=()
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--build) build=$2; shift 2 ;;
+	--asan-build) asan_build=$2; shift 2 ;;
+	--no-bats) run_bats=0; shift ;;
+	*) bats_files+=("$1"); shift ;;
+	esac
+done
+
+passed=0 failed=0 skipped=0
+failures=()
+
+# count LABEL FILE RC: adds the ok / not ok / skip lines of a TAP file to the
+# totals. A program that exits non-zero with no failed test, or stops before
+# its plan, has failed all the same.
+count() {
+	local label=$1 file=$2 rc=$3 line plan=0 seen=0 bad=0
+	while IFS= read -r line; do
+		case $line in
+		1..*) plan=${line#1..} ;;
+		*'# SKIP'* | *'# skip'*) skipped=$((skipped + 1)); seen=$((seen + 1)) ;;
+		'not ok'*) bad=$((bad + 1)); seen=$((seen + 1)); failures+=("$label: ${line}") ;;
+		'ok'*) passed=$((passed + 1)); seen=$((seen + 1)) ;;
+		esac
+	done <"$file"
+	if [ "$seen" -lt "$plan" ]; then
+		bad=$((bad + plan - seen))
+		failures+=("$label: only $seen of $plan tests reported")
+	fi
+	if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ]; then
+		bad=1
+		failures+=("$label: exited with status $rc")
+	fi
+	failed=$((failed + bad))
+}
+
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+
+run_unit() {
+	local dir=$1 label=$2 t
+	for t in "$dir"/tests/test_*; do
+		[ -x "$t" ] || continue
+		echo "# $label: $(basename "$t")"
+		CMOCKA_MESSAGE_OUTPUT=TAP "$t" 2>&1 | tee "$tap"
+		count "$label $(basename "$t")" "$tap" "${PIPESTATUS[0]}"
+	done
+}
+
+cd "$top" || exit 1
+export DBOPS_BUILD=$top/$build
+run_unit "$build" unit
+if [ -n "$asan_build" ]; then
+	# Leak checks need ptrace, absent in some containers; the address and
+	# undefined-behaviour checks still run.
+	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+		run_unit "$asan_build" "unit (asan+ubsan)"
+fi
+
+if [ "$run_bats" = 1 ]; then
+	if [ ${#bats_files[@]} -eq 0 ]; then
+		shopt -s nullglob
+		bats_files=(tests/*.bats tests/*/*.bats)
+	fi
+	if [ ${#bats_files[@]} -gt 0 ]; then
+		echo "# bats: ${bats_files[*]}"
+		bats --tap "${bats_files[@]}" 2>&1 | tee "$tap"
+		count bats "$tap" "${PIPESTATUS[0]}"
+	fi
+fi
+
+if [ -x "$(command -v mandoc)" ] && compgen -G 'man/*.[17]' >/dev/null; then
+	for m in man/*.[17]; do
+		if lint=$(mandoc -Tlint -W warning "$m" 2>&1) && [ -z "$lint" ]; then
+			passed=$((passed + 1)); echo "ok - mandoc -Tlint $m"
+		else
+			failed=$((failed + 1)); echo "not ok - mandoc -Tlint $m"
+			printf '# %s\n' "$lint"; failures+=("man: $m")
+		fi
+	done
+fi
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo
+	echo "Failed:"
+	printf '  %s\n' "${failures[@]}"
+fi
+echo
+line="$passed passed, $failed failed"
+[ "$skipped" -gt 0 ] && line="$line, $skipped skipped"
+echo "$line"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -1,0 +1,78 @@
+/*
+ * testutil.h - small helpers shared by the cmocka unit tests: capture what a
+ * piece of code writes to a file descriptor, make scratch directories.
+ * Header-only so every test stays one C file.
+ */
+#ifndef DBOPS_TESTUTIL_H
+#define DBOPS_TESTUTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* Redirects fd to a temporary file until capture_end(). */
+struct capture {
+	int fd;
+	int saved;
+	FILE *tmp;
+};
+
+static inline void capture_begin(struct capture *c, int fd)
+{
+	c->fd = fd;
+	c->tmp = tmpfile();
+	assert_non_null(c->tmp);
+	if (fd == STDOUT_FILENO)
+		fflush(stdout);
+	else
+		fflush(stderr);
+	c->saved = dup(fd);
+	assert_true(c->saved >= 0);
+	assert_true(dup2(fileno(c->tmp), fd) >= 0);
+}
+
+/* Restores fd and returns what was written to it (caller frees). */
+static inline char *capture_end(struct capture *c)
+{
+	long len;
+	char *text;
+
+	if (c->fd == STDOUT_FILENO)
+		fflush(stdout);
+	else
+		fflush(stderr);
+	assert_true(dup2(c->saved, c->fd) >= 0);
+	close(c->saved);
+	len = ftell(c->tmp);
+	if (len < 0)
+		len = lseek(fileno(c->tmp), 0, SEEK_END);
+	assert_true(len >= 0);
+	text = malloc((size_t)len + 1);
+	assert_non_null(text);
+	assert_int_equal(pread(fileno(c->tmp), text, (size_t)len, 0), len);
+	text[len] = '\0';
+	fclose(c->tmp);
+	return text;
+}
+
+/* A fresh directory under $TMPDIR (or /tmp); caller removes it. */
+static inline char *make_scratch_dir(const char *tag)
+{
+	const char *base = getenv("TMPDIR");
+	char *path;
+
+	if (base == NULL || *base == '\0')
+		base = "/tmp";
+	assert_true(asprintf(&path, "%s/dbops-%s-XXXXXX", base, tag) > 0);
+	assert_non_null(mkdtemp(path));
+	return path;
+}
+
+#endif
