@@ -31,8 +31,8 @@ SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fr
 endif
 
 ALL_CPPFLAGS := -Icommon -D_GNU_SOURCE -DDBOPS_VERSION='"$(VERSION)"' $(CPPFLAGS)
-ALL_CFLAGS := -std=c11 $(WARNINGS) $(WERROR) $(SAN_FLAGS) $(CFLAGS)
-ALL_LDFLAGS := $(SAN_FLAGS) $(LDFLAGS)
+ALL_CFLAGS := -std=c11 -pthread $(WARNINGS) $(WERROR) $(SAN_FLAGS) $(CFLAGS)
+ALL_LDFLAGS := -pthread $(SAN_FLAGS) $(LDFLAGS)
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)

@@ -24,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -601,11 +602,12 @@ static int write_state(const struct dbops_instance *inst)
 		goto fail;
 	fprintf(f, "server=%s\nversion=%s\ndatadir=%s\nbindir=%s\n"
 		   "socket_dir=%s\nsocket=%s\nown_socket_dir=%d\nlog=%s\n"
-		   "port=%d\npid=%d\nuser=%s\n",
+		   "port=%d\npid=%d\nuser=%s\nadmin_user=%s\n",
 		inst->server == DBOPS_SERVER_POSTGRES ? "postgres" : "mariadb",
 		inst->version, inst->datadir, inst->bindir, inst->socket_dir,
 		inst->socket, inst->own_socket_dir, inst->log, inst->port,
-		(int)inst->pid, inst->drop ? inst->user.name : "");
+		(int)inst->pid, inst->drop ? inst->user.name : "",
+		inst->admin_user);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
 		fclose(f);
 		goto fail;
@@ -633,6 +635,7 @@ static void state_value(const char *key, const char *value,
 	STR(socket_dir);
 	STR(socket);
 	STR(log);
+	STR(admin_user);
 #undef STR
 	if (strcmp(key, "server") == 0)
 		inst->server = strcmp(value, "postgres") == 0
@@ -805,7 +808,7 @@ static int init_datadir(struct dbops_instance *inst, const char *install_db,
 			const char *tmpdir, int timeout_s)
 {
 	char initdb[PATH_MAX + 16], datadir_opt[PATH_MAX + 16],
-		tmpdir_opt[PATH_MAX + 16];
+		tmpdir_opt[PATH_MAX + 16], admin_opt[128];
 
 	if (inst->server == DBOPS_SERVER_POSTGRES) {
 		snprintf(initdb, sizeof(initdb), "%s/initdb", inst->bindir);
@@ -822,9 +825,14 @@ static int init_datadir(struct dbops_instance *inst, const char *install_db,
 	}
 	snprintf(datadir_opt, sizeof(datadir_opt), "--datadir=%s", inst->datadir);
 	snprintf(tmpdir_opt, sizeof(tmpdir_opt), "--tmpdir=%s", tmpdir);
+	snprintf(admin_opt, sizeof(admin_opt), "--auth-root-socket-user=%s",
+		 inst->admin_user);
+	/* No account without a password on TCP: root and the admin account
+	 * (whoever runs us) log in through the unix socket only. */
 	const char *argv[] = { install_db, "--no-defaults", datadir_opt, tmpdir_opt,
-			       "--auth-root-authentication-method=normal",
-			       "--skip-test-db", "--skip-name-resolve", NULL };
+			       "--auth-root-authentication-method=socket",
+			       admin_opt, "--skip-test-db", "--skip-name-resolve",
+			       NULL };
 	return run_init(inst, argv, timeout_s);
 }
 
@@ -922,6 +930,30 @@ static int launch(const struct dbops_instance_opts *opts,
 	return -1;
 }
 
+/*
+ * The account a client of ours uses: PostgreSQL's is "postgres" (initdb
+ * -U), MariaDB's is named after whoever runs us, as its unix_socket
+ * authentication wants.
+ */
+static int set_admin_user(struct dbops_instance *inst)
+{
+	struct passwd pw, *found = NULL;
+	char buf[4096];
+
+	if (inst->server == DBOPS_SERVER_POSTGRES) {
+		snprintf(inst->admin_user, sizeof(inst->admin_user), "postgres");
+		return 0;
+	}
+	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) != 0 ||
+	    found == NULL) {
+		dbops_log_error("could not find the name of user %d",
+				(int)geteuid());
+		return -1;
+	}
+	snprintf(inst->admin_user, sizeof(inst->admin_user), "%s", pw.pw_name);
+	return 0;
+}
+
 static int init_instance(const struct dbops_instance_opts *opts,
 			 struct dbops_instance *inst)
 {
@@ -962,6 +994,8 @@ static int init_instance(const struct dbops_instance_opts *opts,
 	if (user_name == NULL)
 		user_name = opts->server == DBOPS_SERVER_POSTGRES ? "postgres"
 								  : "mysql";
+	if (set_admin_user(inst) != 0)
+		return -1;
 	if (dbops_user_for_server(user_name, &inst->user, &inst->drop) != 0) {
 		dbops_log_error("cannot run the %s server as user \"%s\": %s",
 				dbops_server_name(opts->server), user_name,

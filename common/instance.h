@@ -58,6 +58,9 @@ struct dbops_instance {
 	char socket[PATH_MAX];	/* the socket file itself */
 	char log[PATH_MAX];
 	char version[64];	/* "15" for PostgreSQL, "10.11.19" for MariaDB */
+	char admin_user[64];	/* the superuser account to connect as: postgres
+				   (PostgreSQL), or the name of the user who
+				   started it (MariaDB, unix socket only) */
 	int port;
 	pid_t pid;		/* the server (postmaster / mariadbd) */
 	bool own_socket_dir;	/* socket_dir is a short one we made in /tmp */

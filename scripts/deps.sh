@@ -9,7 +9,7 @@ set -eu
 # Build: compiler, pkg-config and the -dev packages the code links against.
 BUILD="gcc make pkg-config libc6-dev"
 # Tests: unit tests, CLI tests, man page lint, the real servers they start.
-TEST="libcmocka-dev bats bats-support bats-assert mandoc postgresql mariadb-server mariadb-client"
+TEST="locales libcmocka-dev bats bats-support bats-assert mandoc postgresql mariadb-server mariadb-client"
 
 PACKAGES="$BUILD $TEST"
 

@@ -52,10 +52,10 @@ static int parse_number(const char *text, const char *option, int max, int *out)
 static void print_instance(const struct dbops_instance *inst)
 {
 	printf("server=%s\nversion=%s\nport=%d\nsocket=%s\nsocket_dir=%s\n"
-	       "datadir=%s\nlog=%s\npid=%d\n",
+	       "datadir=%s\nlog=%s\npid=%d\nadmin_user=%s\n",
 	       inst->server == DBOPS_SERVER_POSTGRES ? "postgres" : "mariadb",
 	       inst->version, inst->port, inst->socket, inst->socket_dir,
-	       inst->datadir, inst->log, (int)inst->pid);
+	       inst->datadir, inst->log, (int)inst->pid, inst->admin_user);
 }
 
 static int cmd_start(int argc, char **argv)

@@ -1,0 +1,83 @@
+# servers.bash - scratch PostgreSQL and MariaDB servers for a bats file.
+#
+#   setup_file()    { start_postgres; start_mariadb; }
+#   teardown_file() { stop_servers; }
+#
+# Servers are started through common/instance.c (the instance driver), each
+# in a directory under one scratch root that the `postgres` and `mysql`
+# users can reach: run as root, the servers run as those users. Ports are
+# free ones on 127.0.0.1. stop_servers stops every server under the root and
+# removes it, whatever state the tests left.
+
+# The scratch root: made once per bats file, searchable by the server users.
+dbops_server_root() {
+	if [ -z "${DBOPS_SERVER_ROOT:-}" ] || [ ! -d "$DBOPS_SERVER_ROOT" ]; then
+		DBOPS_SERVER_ROOT=$(mktemp -d "${DBOPS_TEST_TMP:-/tmp}/dbops-test.XXXXXX")
+		chmod 0755 "$DBOPS_SERVER_ROOT"
+		export DBOPS_SERVER_ROOT
+	fi
+}
+
+# start_server KIND NAME [driver options]: start it, keep its facts in
+# $DBOPS_SERVER_ROOT/NAME.info; fails the caller on error.
+start_server() {
+	local kind=$1 name=$2
+	shift 2
+	dbops_server_root
+	if ! "$DBOPS_DRIVER" start "$kind" "$DBOPS_SERVER_ROOT/$name" "$@" \
+		>"$DBOPS_SERVER_ROOT/$name.info"; then
+		echo "servers.bash: could not start $kind server \"$name\"" >&2
+		return 1
+	fi
+}
+
+# server_info NAME KEY: one fact of a started server (port, socket, ...).
+server_info() {
+	sed -n "s/^$2=//p" "$DBOPS_SERVER_ROOT/$1.info"
+}
+
+# start_postgres [NAME]: also exports PGHOST, PGPORT, PGUSER and PGDATABASE
+# so psql and libpq programs reach it.
+start_postgres() {
+	local name=${1:-pg}
+	start_server postgres "$name" || return 1
+	PGHOST=$(server_info "$name" socket_dir)
+	PGPORT=$(server_info "$name" port)
+	export PGHOST PGPORT PGUSER=postgres PGDATABASE=postgres
+}
+
+# start_mariadb [NAME]: also exports MARIADB_SOCKET, MARIADB_PORT and
+# MARIADB_ADMIN (the superuser account named after whoever runs the tests,
+# reachable through the socket only, by unix_socket authentication).
+start_mariadb() {
+	local name=${1:-mariadb}
+	start_server mariadb "$name" || return 1
+	MARIADB_SOCKET=$(server_info "$name" socket)
+	MARIADB_PORT=$(server_info "$name" port)
+	MARIADB_ADMIN=$(server_info "$name" admin_user)
+	export MARIADB_SOCKET MARIADB_PORT MARIADB_ADMIN
+}
+
+# mariadb_admin NAME [mariadb client args]: the client as superuser there.
+mariadb_admin() {
+	local name=$1
+	shift
+	mariadb --no-defaults -S "$(server_info "$name" socket)" \
+		-u "$(server_info "$name" admin_user)" "$@"
+}
+
+# process_gone PID: it no longer runs (a zombie left to a PID 1 that does
+# not reap counts as gone).
+process_gone() {
+	! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}
+
+stop_servers() {
+	local state dir
+	[ -n "${DBOPS_SERVER_ROOT:-}" ] && [ -d "$DBOPS_SERVER_ROOT" ] || return 0
+	while IFS= read -r state; do
+		dir=$(dirname "$state")
+		"$DBOPS_DRIVER" stop "$dir" || echo "servers.bash: could not stop $dir" >&2
+	done < <(find "$DBOPS_SERVER_ROOT" -name instance.state)
+	rm -rf "$DBOPS_SERVER_ROOT"
+}
