@@ -117,11 +117,11 @@ static bool level_shown(enum dbops_log_level level)
 	return true;
 }
 
-/* Write all of buf to fd, retrying short writes and interruptions. */
-static void write_all(int fd, const char *buf, size_t len)
+void dbops_log_write_raw(const char *buf, size_t len)
 {
+	fflush(stderr);
 	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
+		ssize_t n = write(STDERR_FILENO, buf, len);
 
 		if (n < 0) {
 			if (errno == EINTR)
@@ -169,8 +169,7 @@ void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
 	line[prefix_len + text_len] = '\n';
 
 	/* One write per line: lines from threads never interleave. */
-	fflush(stderr);
-	write_all(STDERR_FILENO, line, (size_t)prefix_len + (size_t)text_len + 1);
+	dbops_log_write_raw(line, (size_t)prefix_len + (size_t)text_len + 1);
 	if (line != stackbuf)
 		free(line);
 }
@@ -206,8 +205,9 @@ int dbops_log_usage(const char *fmt, ...)
 	n = snprintf(line, sizeof(line),
 		     "Try \"%s --help\" for more information.\n", progname);
 	if (n > 0)
-		write_all(STDERR_FILENO, line,
-			  (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+		dbops_log_write_raw(line, (size_t)n < sizeof(line)
+						  ? (size_t)n
+						  : sizeof(line) - 1);
 	return 1;
 }
 

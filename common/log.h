@@ -20,6 +20,7 @@
 
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum dbops_log_level {
 	DBOPS_LOG_ERROR,
@@ -68,6 +69,13 @@ void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
 #define dbops_log_detail(...) dbops_log(DBOPS_LOG_DETAIL, __VA_ARGS__)
 #define dbops_log_info(...) dbops_log(DBOPS_LOG_INFO, __VA_ARGS__)
 #define dbops_log_debug(...) dbops_log(DBOPS_LOG_DEBUG, __VA_ARGS__)
+
+/*
+ * Write BUF to stderr as it is, in as few write(2) calls as it takes (one,
+ * unless interrupted), after flushing stdio's stderr: for lines that are not
+ * messages, such as a progress line.
+ */
+void dbops_log_write_raw(const char *buf, size_t len);
 
 /* Report an error and exit 1 through the normal exit path. */
 __attribute__((noreturn, format(printf, 1, 2))) void

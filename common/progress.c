@@ -5,6 +5,8 @@
  */
 #include "progress.h"
 
+#include "log.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -269,22 +271,6 @@ static double seconds_between(const struct timespec *from,
 	       (double)(to->tv_nsec - from->tv_nsec) / 1e9;
 }
 
-static void write_all(const char *buf, size_t len)
-{
-	fflush(stderr);
-	while (len > 0) {
-		ssize_t n = write(STDERR_FILENO, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-}
-
 /* The length of text[0..n) without a UTF-8 character cut at its end. */
 static size_t utf8_cut(const char *text, size_t n)
 {
@@ -340,7 +326,7 @@ static void draw(struct dbops_progress *p, const struct timespec *now,
 	} else {
 		text[n++] = '\n';
 	}
-	write_all(buf, n);
+	dbops_log_write_raw(buf, n);
 	p->drawn = true;
 	p->shown = p->tty && !final;
 	p->force = false;
@@ -372,7 +358,7 @@ void dbops_progress_clear(struct dbops_progress *p)
 
 	if (p == NULL || !p->shown)
 		return;
-	write_all("\r\033[K", 4);
+	dbops_log_write_raw("\r\033[K", 4);
 	p->shown = false;
 	p->force = true;
 	errno = saved;
