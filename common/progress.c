@@ -5,8 +5,6 @@
  */
 #include "progress.h"
 
-#include "log.h"
-
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -15,6 +13,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+
+#include "log.h"
 #include <unistd.h>
 
 /* Seconds between redraws: on a terminal, and in a log. */
