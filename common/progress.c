@@ -13,9 +13,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
-#include <unistd.h>
 
 /* Seconds between redraws: on a terminal, and in a log. */
 #define REDRAW_TTY 0.2
