@@ -47,6 +47,9 @@ UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 DRIVER_SRC := $(sort $(wildcard tests/driver/*.c))
 DRIVER_BINS := $(DRIVER_SRC:tests/driver/%.c=$(BUILD)/tests/%)
+# Sample data generators (tests/data/*.c), used by tests, demo and bench.
+DATA_SRC := $(sort $(wildcard tests/data/*.c))
+DATA_BINS := $(DATA_SRC:tests/data/%.c=$(BUILD)/tests/%)
 
 MANPAGES := $(sort $(wildcard man/*.1 man/*.7))
 
@@ -55,7 +58,7 @@ pkg_libs = $(if $(strip $(1)),$(shell $(PKG_CONFIG) --libs $(1)))
 
 .PHONY: all tests unit-bins deps check unit-check demo bench install clean format lint-man
 all: $(LIBDBOPS) $(TOOL_BINS)
-tests: $(UNIT_BINS) $(DRIVER_BINS)
+tests: $(UNIT_BINS) $(DRIVER_BINS) $(DATA_BINS)
 unit-bins: $(UNIT_BINS)
 
 # Objects are rebuilt when the compiler or its flags change, not only the sources.
@@ -89,15 +92,29 @@ $(foreach t,$(TOOLS),$(eval $(call tool_template,$(t))))
 # The object rule above looks up a tool's libraries as PKGS_<folder>.
 $(foreach t,$(TOOLS),$(eval PKGS_$(t) := $$($(t)_PKGS)))
 
+# A unit test of a tool's own module, tests/unit/test_<tool>_<module>.c
+# (the tool's name with _ for -; it includes "../../utils/<tool>/x.h"),
+# links that tool's objects (all but main.o) and libraries.
+define tool_unit_template
+$$(BUILD)/tests/test_$(subst -,_,$(1))_%: $$(BUILD)/tests/unit/test_$(subst -,_,$(1))_%.o $$(filter-out %/main.o,$$($(1)_OBJ)) $$(LIBDBOPS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -o $$@ $$^ $$(call pkg_libs,cmocka $$($(1)_PKGS) $$(COMMON_PKGS))
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_unit_template,$(t))))
+
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(LIBDBOPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBDBOPS) $(call pkg_libs,cmocka $(COMMON_PKGS))
 
 $(BUILD)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(call pkg_cflags,cmocka) -MMD -MP -c -o $@ $<
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(call pkg_cflags,cmocka $(foreach t,$(TOOLS),$($(t)_PKGS))) -MMD -MP -c -o $@ $<
 
 $(BUILD)/tests/%: $(BUILD)/tests/driver/%.o $(LIBDBOPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBDBOPS) $(call pkg_libs,$(COMMON_PKGS))
+
+$(BUILD)/tests/%: $(BUILD)/tests/data/%.o $(LIBDBOPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBDBOPS) $(call pkg_libs,$(COMMON_PKGS))
 
@@ -124,6 +141,7 @@ demo: deps
 	scripts/demo.sh $(BUILD)
 
 bench: all tests
+	@scripts/deps.sh --bench
 	bench/run.sh $(BUILD)
 
 lint-man:

@@ -3,20 +3,27 @@
 # and the check behind `make deps`: as root, install what is missing with
 # apt-get; otherwise print the exact command to run and fail.
 #
-# Usage: scripts/deps.sh [--list]
+# Usage: scripts/deps.sh [--list | --bench]
 set -eu
 
 # Build: compiler, pkg-config and the -dev packages the code links against.
-BUILD="gcc make pkg-config libc6-dev"
+BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicrohttpd-dev"
 # Tests: unit tests, CLI tests, man page lint, the real servers they start.
 TEST="locales libcmocka-dev bats bats-support bats-assert mandoc postgresql mariadb-server mariadb-client"
 
-PACKAGES="$BUILD $TEST"
+# Benchmarks only (make bench): the alternatives we are measured against.
+BENCH="pgloader"
 
-if [ "${1:-}" = "--list" ]; then
+PACKAGES="$BUILD $TEST"
+case "${1:-}" in
+--list)
 	echo "$PACKAGES"
 	exit 0
-fi
+	;;
+--bench)
+	PACKAGES="$PACKAGES $BENCH"
+	;;
+esac
 
 missing=""
 for p in $PACKAGES; do
