@@ -1,0 +1,572 @@
+/*
+ * db.c - connecting to PostgreSQL, the target table and the ledger. See
+ * db.h; the transaction design is in snap.h.
+ */
+#include "db.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "timestamp.h"
+
+/* Each data row takes its snapshot_id from this setting, set per file. */
+#define SNAPSHOT_ID_DEFAULT "current_setting('snap_import.snapshot_id')::bigint"
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* libpq's message up to its first line end (the rest are hints). */
+static void first_line(const char *msg, char *buf, size_t len)
+{
+	size_t n = strcspn(msg, "\n");
+
+	snprintf(buf, len, "%.*s", (int)n, msg);
+}
+
+static bool is_port(const char *s)
+{
+	if (*s == '\0' || strlen(s) > 5)
+		return false;
+	for (; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return false;
+	return true;
+}
+
+int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
+			const char **keys, const char **values)
+{
+	const char *colon;
+
+	if (database == NULL || *database == '\0')
+		return 0;
+	if (strncmp(database, "postgresql://", 13) == 0 ||
+	    strncmp(database, "postgres://", 11) == 0 ||
+	    strchr(database, '=') != NULL) {
+		keys[0] = "dbname"; /* expanded by libpq */
+		values[0] = database;
+		return 1;
+	}
+	colon = strrchr(database, ':');
+	if (colon != NULL && is_port(colon + 1)) {
+		const char *host = database;
+		size_t n = (size_t)(colon - database);
+
+		if (n >= 2 && host[0] == '[' && host[n - 1] == ']') {
+			host++;
+			n -= 2;
+		}
+		snprintf(hostbuf, hostlen, "%.*s", (int)n, host);
+		keys[0] = "host";
+		values[0] = hostbuf;
+		keys[1] = "port";
+		values[1] = colon + 1;
+		return 2;
+	}
+	keys[0] = "dbname";
+	values[0] = database;
+	return 1;
+}
+
+/* "schema.table" or "table" into the parts and their quoted forms. */
+static int describe_table(struct snap_db *db, const char *table, char *err,
+			  size_t errlen)
+{
+	const char *dot = strchr(table, '.');
+	char *qschema = NULL, *qname = NULL, *qledger = NULL;
+	int rc = -1;
+
+	if (*table == '\0' || (dot && (dot == table || dot[1] == '\0'))) {
+		set_err(err, errlen, "invalid table name \"%s\"", table);
+		return -1;
+	}
+	db->schema = dot ? strndup(table, (size_t)(dot - table)) : NULL;
+	db->table = strdup(dot ? dot + 1 : table);
+	db->target = strdup(table);
+	qname = PQescapeIdentifier(db->conn, db->table, strlen(db->table));
+	qledger = PQescapeIdentifier(db->conn, SNAP_LEDGER, strlen(SNAP_LEDGER));
+	if (db->schema)
+		qschema = PQescapeIdentifier(db->conn, db->schema,
+					     strlen(db->schema));
+	if (qname == NULL || qledger == NULL || (db->schema && qschema == NULL)) {
+		set_err(err, errlen, "invalid table name \"%s\": %s", table,
+			PQerrorMessage(db->conn));
+		goto out;
+	}
+	if (asprintf(&db->qtable, "%s%s%s", qschema ? qschema : "",
+		     qschema ? "." : "", qname) < 0 ||
+	    asprintf(&db->qledger, "%s%s%s", qschema ? qschema : "",
+		     qschema ? "." : "", qledger) < 0) {
+		set_err(err, errlen, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	PQfreemem(qschema);
+	PQfreemem(qname);
+	PQfreemem(qledger);
+	return rc;
+}
+
+static void set_by(struct snap_db *db)
+{
+	struct passwd *pw = getpwuid(geteuid());
+	char host[256] = "localhost";
+
+	gethostname(host, sizeof(host) - 1);
+	host[sizeof(host) - 1] = '\0';
+	snprintf(db->by, sizeof(db->by), "%s@%s", pw ? pw->pw_name : "unknown",
+		 host);
+}
+
+/* The server's notices ("already exists, skipping") are for -v only. */
+static void on_notice(void *arg, const char *message)
+{
+	(void)arg;
+	dbops_log_debug("server: %.*s", (int)strcspn(message, "\n"), message);
+}
+
+int snap_db_open(struct snap_db *db, const char *database, const char *table,
+		 char *err, size_t errlen)
+{
+	const char *keys[8], *values[8];
+	char hostbuf[256], msg[512];
+	int n;
+
+	memset(db, 0, sizeof(*db));
+	n = snap_db_conn_params(database, hostbuf, sizeof(hostbuf), keys, values);
+	/* Ours come after the user's: a conninfo may not change them. */
+	keys[n] = "application_name";
+	values[n++] = "snap-import";
+	keys[n] = "client_encoding";
+	values[n++] = "UTF8";
+	keys[n] = NULL;
+	values[n] = NULL;
+	db->conn = PQconnectdbParams(keys, values, 1);
+	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
+		first_line(db->conn ? PQerrorMessage(db->conn) : "out of memory",
+			   msg, sizeof(msg));
+		set_err(err, errlen, "could not connect to the database: %s", msg);
+		return -1;
+	}
+	PQsetNoticeProcessor(db->conn, on_notice, NULL);
+	set_by(db);
+	return describe_table(db, table, err, errlen);
+}
+
+void snap_db_close(struct snap_db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	free(db->schema);
+	free(db->table);
+	free(db->qtable);
+	free(db->qledger);
+	free(db->target);
+	for (int i = 0; i < db->ncolumns; i++)
+		free(db->columns[i]);
+	free(db->columns);
+	memset(db, 0, sizeof(*db));
+}
+
+/* --- errors -------------------------------------------------------------- */
+
+void snap_db_format_error(const char *primary, const char *context,
+			  char *buf, size_t len)
+{
+	const char *line = context ? strstr(context, ", line ") : NULL;
+	char where[256] = "";
+
+	if (primary == NULL)
+		primary = "unknown error";
+	if (line != NULL) {
+		const char *p = line + 7;
+		size_t digits = strspn(p, "0123456789");
+		const char *col = p + digits;
+
+		if (strncmp(col, ", column ", 9) == 0) {
+			/* "column name: value": the name ends at ": ". */
+			const char *name = col + 9;
+			const char *end = strstr(name, ": ");
+			size_t n = end ? (size_t)(end - name) : strcspn(name, "\n");
+
+			snprintf(where, sizeof(where), "line %.*s, column %.*s: ",
+				 (int)digits, p, (int)n, name);
+		} else {
+			snprintf(where, sizeof(where), "line %.*s: ", (int)digits, p);
+		}
+	}
+	snprintf(buf, len, "%s%s", where, primary);
+}
+
+void snap_db_describe_error(const PGresult *res, char *buf, size_t len)
+{
+	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+
+	if (primary == NULL) {
+		char msg[512];
+
+		first_line(PQresultErrorMessage(res), msg, sizeof(msg));
+		snprintf(buf, len, "%s", msg[0] ? msg : "unknown error");
+		return;
+	}
+	snap_db_format_error(primary, context, buf, len);
+}
+
+PGresult *snap_db_exec(struct snap_db *db, const char *sql, int nparams,
+		       const char *const *params, char *err, size_t errlen)
+{
+	/* Without parameters, PQexec: it takes several statements. */
+	PGresult *res = nparams == 0 ? PQexec(db->conn, sql)
+				     : PQexecParams(db->conn, sql, nparams, NULL,
+						    params, NULL, NULL, 0);
+	char msg[512];
+
+	if (res == NULL) {
+		first_line(PQerrorMessage(db->conn), msg, sizeof(msg));
+		set_err(err, errlen, "lost the connection to the database: %s",
+			msg);
+	}
+	return res;
+}
+
+int snap_db_command(struct snap_db *db, const char *sql, int nparams,
+		    const char *const *params, char *err, size_t errlen)
+{
+	PGresult *res = snap_db_exec(db, sql, nparams, params, err, errlen);
+	int rc = -1;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    PQresultStatus(res) == PGRES_TUPLES_OK)
+		rc = 0;
+	else
+		snap_db_describe_error(res, err, errlen);
+	PQclear(res);
+	return rc;
+}
+
+/* --- the ledger and the table ------------------------------------------- */
+
+static int exists(struct snap_db *db, const char *qname, char *err,
+		  size_t errlen)
+{
+	const char *params[] = { qname };
+	PGresult *res = snap_db_exec(db, "SELECT to_regclass($1) IS NOT NULL", 1,
+				     params, err, errlen);
+	int rc = -1;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	else
+		snap_db_describe_error(res, err, errlen);
+	PQclear(res);
+	return rc;
+}
+
+int snap_db_table_exists(struct snap_db *db, char *err, size_t errlen)
+{
+	return exists(db, db->qtable, err, errlen);
+}
+
+int snap_db_ledger_exists(struct snap_db *db, char *err, size_t errlen)
+{
+	return exists(db, db->qledger, err, errlen);
+}
+
+static int create_ledger(struct snap_db *db, char *err, size_t errlen)
+{
+	char *sql;
+	int rc;
+
+	/* The partial unique indexes are what makes an import happen once
+	 * (snap.h, note 2) and a failure be recorded once. */
+	if (asprintf(&sql,
+		     "CREATE TABLE IF NOT EXISTS %s ("
+		     " id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+		     " target_table text NOT NULL,"
+		     " file_name text NOT NULL,"
+		     " sha256 text NOT NULL,"
+		     " rows bigint,"
+		     " bytes bigint NOT NULL,"
+		     " started_at timestamptz,"
+		     " imported_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+		     " duration_s double precision,"
+		     " imported_by text,"
+		     " status text NOT NULL DEFAULT 'imported'"
+		     "  CHECK (status IN ('imported', 'failed')),"
+		     " error text);"
+		     "CREATE UNIQUE INDEX IF NOT EXISTS snap_import_files_imported"
+		     " ON %s (target_table, sha256) WHERE status = 'imported';"
+		     "CREATE UNIQUE INDEX IF NOT EXISTS snap_import_files_failed"
+		     " ON %s (target_table, sha256) WHERE status = 'failed'",
+		     db->qledger, db->qledger, db->qledger) < 0) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = snap_db_command(db, sql, 0, NULL, err, errlen);
+	free(sql);
+	return rc;
+}
+
+static int create_table(struct snap_db *db, const struct snap_header *h,
+			const enum snap_type *types, char *err, size_t errlen)
+{
+	size_t cap = 256, len = 0;
+	char *sql = malloc(cap);
+	int rc = -1;
+
+	if (sql == NULL)
+		goto oom;
+	len = (size_t)snprintf(sql, cap, "CREATE TABLE %s (", db->qtable);
+	for (size_t i = 0; i < h->count; i++) {
+		char *q = PQescapeIdentifier(db->conn, h->names[i],
+					     strlen(h->names[i]));
+		const char *type = types ? snap_type_sql(types[i]) : "text";
+		size_t need = len + strlen(q ? q : "") + strlen(type) + 8;
+
+		if (q == NULL) {
+			set_err(err, errlen, "invalid column name \"%s\"",
+				h->names[i]);
+			free(sql);
+			return -1;
+		}
+		if (need + 256 > cap) {
+			char *grown;
+
+			cap = (need + 256) * 2;
+			grown = realloc(sql, cap);
+			if (grown == NULL) {
+				PQfreemem(q);
+				goto oom;
+			}
+			sql = grown;
+		}
+		len += (size_t)snprintf(sql + len, cap - len, "%s %s, ", q, type);
+		PQfreemem(q);
+	}
+	/* No foreign key to the ledger: a check per row would cost the
+	 * load its speed. The join is by value. */
+	snprintf(sql + len, cap - len,
+		 "snapshot_id bigint NOT NULL DEFAULT " SNAPSHOT_ID_DEFAULT ")");
+	rc = snap_db_command(db, sql, 0, NULL, err, errlen);
+	free(sql);
+	return rc;
+oom:
+	free(sql);
+	set_err(err, errlen, "out of memory");
+	return -1;
+}
+
+/* Read the table's columns into db->columns; check snapshot_id's default. */
+static int load_columns(struct snap_db *db, char *err, size_t errlen)
+{
+	const char *params[] = { db->qtable };
+	PGresult *res = snap_db_exec(
+		db,
+		"SELECT a.attname, pg_get_expr(d.adbin, d.adrelid)"
+		" FROM pg_attribute a LEFT JOIN pg_attrdef d"
+		"  ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+		" WHERE a.attrelid = $1::regclass AND a.attnum > 0"
+		"  AND NOT a.attisdropped ORDER BY a.attnum",
+		1, params, err, errlen);
+	bool has_id = false, id_default = false;
+	int n;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err, errlen);
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	db->columns = calloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; db->columns && i < n; i++) {
+		db->columns[i] = strdup(PQgetvalue(res, i, 0));
+		if (strcmp(PQgetvalue(res, i, 0), "snapshot_id") == 0) {
+			has_id = true;
+			id_default = strstr(PQgetvalue(res, i, 1),
+					    "snap_import.snapshot_id") != NULL;
+		}
+	}
+	db->ncolumns = db->columns ? n : 0;
+	PQclear(res);
+	if (!has_id) {
+		set_err(err, errlen,
+			"table \"%s\" has no snapshot_id column; add it with: ALTER TABLE %s ADD COLUMN snapshot_id bigint NOT NULL DEFAULT " SNAPSHOT_ID_DEFAULT,
+			db->target, db->qtable);
+		return -1;
+	}
+	if (!id_default) {
+		char *sql;
+		int rc;
+
+		if (asprintf(&sql,
+			     "ALTER TABLE %s ALTER COLUMN snapshot_id SET DEFAULT " SNAPSHOT_ID_DEFAULT,
+			     db->qtable) < 0)
+			return -1;
+		rc = snap_db_command(db, sql, 0, NULL, err, errlen);
+		free(sql);
+		return rc;
+	}
+	return 0;
+}
+
+static int check_header(struct snap_db *db, const struct snap_header *h,
+			char *err, size_t errlen)
+{
+	for (size_t i = 0; i < h->count; i++) {
+		bool found = false;
+
+		for (int c = 0; c < db->ncolumns && !found; c++)
+			found = strcmp(db->columns[c], h->names[i]) == 0;
+		if (!found) {
+			set_err(err, errlen,
+				"column \"%s\" of the header is not in table \"%s\"",
+				h->names[i], db->target);
+			return -1;
+		}
+		if (strcmp(h->names[i], "snapshot_id") == 0) {
+			set_err(err, errlen,
+				"the header has a column \"snapshot_id\", which snap-import sets itself");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
+			  const enum snap_type *types, char *err, size_t errlen)
+{
+	const char *params[] = { db->target };
+	int have;
+
+	if (db->table_known)
+		return check_header(db, h, err, errlen);
+	if (snap_db_command(db, "BEGIN", 0, NULL, err, errlen) != 0)
+		return -1;
+	/* Importers starting at once: one creates, the others wait. */
+	if (snap_db_command(db,
+			    "SELECT pg_advisory_xact_lock(hashtext('snap-import schema ' || $1))",
+			    1, params, err, errlen) != 0 ||
+	    create_ledger(db, err, errlen) != 0 ||
+	    (have = snap_db_table_exists(db, err, errlen)) < 0 ||
+	    (!have && create_table(db, h, types, err, errlen) != 0) ||
+	    load_columns(db, err, errlen) != 0 ||
+	    snap_db_command(db, "COMMIT", 0, NULL, err, errlen) != 0) {
+		char ignored[256];
+
+		snap_db_command(db, "ROLLBACK", 0, NULL, ignored, sizeof(ignored));
+		return -1;
+	}
+	db->table_known = true;
+	return check_header(db, h, err, errlen);
+}
+
+int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
+		 struct snap_found *f, char *err, size_t errlen)
+{
+	const char *params[] = { db->target, sha256,
+				 failed ? "failed" : "imported" };
+	PGresult *res;
+	char *sql;
+	int rc = -1;
+
+	if (asprintf(&sql,
+		     "SELECT id, file_name,"
+		     " (extract(epoch FROM imported_at) * 1000000)::bigint,"
+		     " coalesce(error, '')"
+		     " FROM %s WHERE target_table = $1 AND sha256 = $2"
+		     " AND status = $3",
+		     db->qledger) < 0)
+		return -1;
+	res = snap_db_exec(db, sql, 3, params, err, errlen);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err, errlen);
+	} else if (PQntuples(res) == 0) {
+		rc = 0;
+	} else {
+		f->id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		snprintf(f->name, sizeof(f->name), "%s", PQgetvalue(res, 0, 1));
+		dbops_timestamp_format(strtoll(PQgetvalue(res, 0, 2), NULL, 10),
+				       f->at, sizeof(f->at));
+		snprintf(f->error, sizeof(f->error), "%s", PQgetvalue(res, 0, 3));
+		rc = 1;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int snap_db_size_known(struct snap_db *db, int64_t bytes, char *err,
+		       size_t errlen)
+{
+	char size[32], *sql;
+	const char *params[] = { db->target, size };
+	PGresult *res;
+	int rc = -1;
+
+	snprintf(size, sizeof(size), "%lld", (long long)bytes);
+	if (asprintf(&sql,
+		     "SELECT 1 FROM %s WHERE target_table = $1 AND bytes = $2"
+		     " LIMIT 1",
+		     db->qledger) < 0)
+		return -1;
+	res = snap_db_exec(db, sql, 2, params, err, errlen);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		rc = PQntuples(res) > 0;
+	else
+		snap_db_describe_error(res, err, errlen);
+	PQclear(res);
+	return rc;
+}
+
+int snap_db_record_failure(struct snap_db *db, const char *name,
+			   const char *sha256, int64_t bytes, const char *why,
+			   char *err, size_t errlen)
+{
+	char size[32], *sql;
+	const char *params[] = { db->target, name, sha256, size, why, db->by };
+	int rc;
+
+	snprintf(size, sizeof(size), "%lld", (long long)bytes);
+	if (asprintf(&sql,
+		     "INSERT INTO %s (target_table, file_name, sha256, bytes,"
+		     " error, imported_by, status)"
+		     " VALUES ($1, $2, $3, $4, $5, $6, 'failed')"
+		     " ON CONFLICT (target_table, sha256) WHERE status = 'failed'"
+		     " DO UPDATE SET file_name = EXCLUDED.file_name,"
+		     " error = EXCLUDED.error, imported_at = clock_timestamp(),"
+		     " imported_by = EXCLUDED.imported_by",
+		     db->qledger) < 0)
+		return -1;
+	rc = snap_db_command(db, sql, 6, params, err, errlen);
+	free(sql);
+	return rc;
+}

@@ -1,0 +1,97 @@
+/*
+ * db.h - snap-import's side of PostgreSQL: connecting, the target table and
+ * its ledger (the metadata table snap_import_files), and server errors
+ * turned into one line naming the line and column of the file.
+ */
+#ifndef SNAP_DB_H
+#define SNAP_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "csvhead.h"
+#include "snap.h"
+
+/*
+ * Turn what -d names into libpq keywords: NULL (libpq's environment), a
+ * URI, a conninfo string ("host=x dbname=y"), "host:port" (also
+ * "[::1]:5432"), or a database name. Pure; for the tests. KEYS and VALUES
+ * get room for 3 entries; returns how many were set.
+ */
+int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
+			const char **keys, const char **values);
+
+/*
+ * Connect and describe TABLE ("[schema.]name"). Returns 0, or -1 with a
+ * one-line reason in err.
+ */
+int snap_db_open(struct snap_db *db, const char *database, const char *table,
+		 char *err, size_t errlen);
+void snap_db_close(struct snap_db *db);
+
+/*
+ * Make sure the ledger and the target table exist: create the table from
+ * the header with the inferred TYPES when it is missing (TYPES may be NULL
+ * when the caller knows it exists), and check that every header column is a
+ * column of the table. Runs in a transaction of its own, under an advisory
+ * lock, so importers starting at once create things once. Returns 0, or -1
+ * with a reason in err.
+ */
+int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
+			  const enum snap_type *types, char *err, size_t errlen);
+
+/* Whether the target table exists: 1 yes, 0 no, -1 error (in err). */
+int snap_db_table_exists(struct snap_db *db, char *err, size_t errlen);
+
+/* Whether the ledger table exists: 1 yes, 0 no, -1 error (in err). */
+int snap_db_ledger_exists(struct snap_db *db, char *err, size_t errlen);
+
+/* What the ledger says of one content. */
+struct snap_found {
+	int64_t id;
+	char name[1024];
+	char at[64];		/* imported_at, with its offset */
+	char error[512];	/* failed ones: why */
+};
+
+/*
+ * Look SHA256 (hex) up among imported (FAILED false) or failed (FAILED
+ * true) files of the target table. 1 found (in *f), 0 not, -1 error.
+ */
+int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
+		 struct snap_found *f, char *err, size_t errlen);
+
+/* Whether an imported file of exactly BYTES bytes is known: 1, 0, -1. */
+int snap_db_size_known(struct snap_db *db, int64_t bytes, char *err,
+		       size_t errlen);
+
+/* Record a failed import of a content (sync), replacing an older record. */
+int snap_db_record_failure(struct snap_db *db, const char *name,
+			   const char *sha256, int64_t bytes, const char *why,
+			   char *err, size_t errlen);
+
+/*
+ * Run SQL with text parameters; NULL on a connection failure (reason in
+ * err). The caller checks the status and clears the result.
+ */
+PGresult *snap_db_exec(struct snap_db *db, const char *sql, int nparams,
+		       const char *const *params, char *err, size_t errlen);
+
+/* Run SQL that returns no rows; 0, or -1 with the server's reason in err. */
+int snap_db_command(struct snap_db *db, const char *sql, int nparams,
+		    const char *const *params, char *err, size_t errlen);
+
+/*
+ * The server's error as one line: "line 5, column level: invalid input
+ * syntax for type integer: "high"" for COPY errors (line and column taken
+ * from the error's context), the primary message otherwise. Pure but for
+ * reading RES.
+ */
+void snap_db_describe_error(const PGresult *res, char *buf, size_t len);
+
+/* The same from the parts, for the tests. */
+void snap_db_format_error(const char *primary, const char *context,
+			  char *buf, size_t len);
+
+#endif

@@ -1,0 +1,536 @@
+/*
+ * import.c - one file into the table, as one transaction. See import.h and
+ * the design notes in snap.h.
+ *
+ * The data rows are never parsed here: the first bytes are read to learn
+ * the header (and, for a new table, the column types), then every byte of
+ * the file goes to the server as it is, through the SHA-256 on the way.
+ */
+#include "import.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "progress.h"
+
+/* What is read to learn the header and the types. */
+#define SAMPLE_BYTES (4u << 20)
+#define SAMPLE_RECORDS 10000
+/* How much is read and sent at a time. */
+#define CHUNK_BYTES (1u << 20)
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void fail(struct snap_result *r, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct snap_result *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->error, sizeof(r->error), fmt, ap);
+	va_end(ap);
+}
+
+static void to_hex(const unsigned char *md, char hex[65])
+{
+	for (int i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+}
+
+/* Read up to LEN bytes, retrying short reads; -1 on error. */
+static ssize_t read_full(int fd, char *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = read(fd, buf + got, len - got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+int snap_hash_fd(int fd, char hex[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	unsigned char digest[32];
+	char *buf = malloc(CHUNK_BYTES);
+	off_t off = 0;
+	int rc = -1;
+
+	if (md == NULL || buf == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+		goto out;
+	for (;;) {
+		ssize_t n = pread(fd, buf, CHUNK_BYTES, off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			goto out;
+		if (n == 0)
+			break;
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		off += n;
+	}
+	if (EVP_DigestFinal_ex(md, digest, NULL) == 1) {
+		to_hex(digest, hex);
+		rc = 0;
+	}
+out:
+	free(buf);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static void rollback(struct snap_db *db)
+{
+	char ignored[256];
+
+	snap_db_command(db, "ROLLBACK", 0, NULL, ignored, sizeof(ignored));
+}
+
+/* "COPY t ("a", "b") FROM STDIN (FORMAT csv, HEADER true)"; caller frees. */
+static char *copy_statement(struct snap_db *db, const struct snap_header *h)
+{
+	size_t cap = strlen(db->qtable) + 64, len;
+	char *sql = malloc(cap);
+
+	if (sql == NULL)
+		return NULL;
+	len = (size_t)snprintf(sql, cap, "COPY %s (", db->qtable);
+	for (size_t i = 0; i < h->count; i++) {
+		char *q = PQescapeIdentifier(db->conn, h->names[i],
+					     strlen(h->names[i]));
+		char *grown;
+
+		if (q == NULL)
+			goto fail;
+		grown = realloc(sql, cap += strlen(q) + 2);
+		if (grown == NULL) {
+			PQfreemem(q);
+			goto fail;
+		}
+		sql = grown;
+		len += (size_t)snprintf(sql + len, cap - len, "%s%s", i ? ", " : "",
+					q);
+		PQfreemem(q);
+	}
+	{
+		const char *tail = ") FROM STDIN (FORMAT csv, HEADER true)";
+		char *grown = realloc(sql, len + strlen(tail) + 1);
+
+		if (grown == NULL)
+			goto fail;
+		sql = grown;
+		strcpy(sql + len, tail);
+	}
+	return sql;
+fail:
+	free(sql);
+	return NULL;
+}
+
+/* The state of one file's import. */
+struct job {
+	struct snap_db *db;
+	const struct snap_import_opts *opts;
+	struct snap_result *r;
+	const char *name;
+	int fd;
+	bool regular;
+	int64_t size;		/* regular files: their size */
+	char *buf;
+	size_t sampled;		/* bytes of the file in buf */
+	bool sample_is_all;	/* the whole file is in buf */
+	struct snap_header header;
+	char prehash[65];	/* when hashed before sending */
+};
+
+/* Read the sample, parse the header, make sure the table fits it. */
+static int learn_header(struct job *j)
+{
+	size_t skip = 0;
+	ssize_t n = read_full(j->fd, j->buf, SAMPLE_BYTES);
+	enum snap_type *types = NULL;
+	char err[512];
+	int rc, have;
+
+	if (n < 0) {
+		fail(j->r, "could not read the file: %s", strerror(errno));
+		return -1;
+	}
+	j->sampled = (size_t)n;
+	j->sample_is_all = j->sampled < SAMPLE_BYTES;
+	/* A UTF-8 byte order mark is not part of the first column's name;
+	 * the server skips the header line, mark and all. */
+	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
+		skip = 3;
+	rc = snap_header_parse(j->buf + skip, j->sampled - skip, j->sample_is_all,
+			       &j->header, err, sizeof(err));
+	if (rc == 1) {
+		fail(j->r, "the header line is longer than %u MiB",
+		     SAMPLE_BYTES >> 20);
+		return -1;
+	}
+	if (rc != 0) {
+		fail(j->r, "%s", err);
+		return -1;
+	}
+	if (!j->db->table_known) {
+		have = snap_db_table_exists(j->db, err, sizeof(err));
+		if (have < 0) {
+			fail(j->r, "%s", err);
+			return -1;
+		}
+		if (!have) {
+			const char *data = j->buf + skip + j->header.length;
+
+			types = calloc(j->header.count, sizeof(*types));
+			if (types == NULL) {
+				fail(j->r, "out of memory");
+				return -1;
+			}
+			snap_infer_types(data, j->sampled - skip - j->header.length,
+					 j->sample_is_all, j->header.count,
+					 SAMPLE_RECORDS, types);
+		}
+	}
+	rc = snap_db_prepare_table(j->db, &j->header, types, err, sizeof(err));
+	free(types);
+	if (rc != 0)
+		fail(j->r, "%s", err);
+	return rc;
+}
+
+/*
+ * Whether this content is known already. Hashing first costs a read of the
+ * file, so it is done only when a file of the same size was imported (or
+ * the caller asks, as sync does). Returns the outcome, or -1 to go on.
+ */
+static int check_known(struct job *j)
+{
+	char err[512];
+	int rc;
+
+	if (!j->regular)
+		return -1;
+	if (!j->opts->always_hash_first) {
+		rc = snap_db_size_known(j->db, j->size, err, sizeof(err));
+		if (rc < 0) {
+			fail(j->r, "%s", err);
+			return SNAP_FAILED;
+		}
+		if (rc == 0)
+			return -1;
+	}
+	if (snap_hash_fd(j->fd, j->prehash) != 0) {
+		fail(j->r, "could not read the file: %s", strerror(errno));
+		return SNAP_FAILED;
+	}
+	snprintf(j->r->sha256, sizeof(j->r->sha256), "%s", j->prehash);
+	rc = snap_db_find(j->db, j->prehash, false, &j->r->found, err,
+			  sizeof(err));
+	if (rc == 1)
+		return SNAP_SKIPPED;
+	if (rc == 0 && j->opts->check_failed)
+		rc = snap_db_find(j->db, j->prehash, true, &j->r->found, err,
+				  sizeof(err));
+	if (rc == 1)
+		return SNAP_KNOWN_FAILED;
+	if (rc < 0) {
+		fail(j->r, "%s", err);
+		return SNAP_FAILED;
+	}
+	return -1;
+}
+
+/* Draw the ledger id and make the rows take it as their snapshot_id. */
+static int begin(struct job *j)
+{
+	const char *params[] = { j->db->qledger };
+	char err[512], id[32];
+	const char *set_params[] = { id };
+	PGresult *res;
+
+	if (snap_db_command(j->db, "BEGIN", 0, NULL, err, sizeof(err)) != 0)
+		goto fail;
+	res = snap_db_exec(j->db, "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
+			   1, params, err, sizeof(err));
+	if (res == NULL)
+		goto fail;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err, sizeof(err));
+		PQclear(res);
+		goto fail;
+	}
+	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	j->r->id = strtoll(id, NULL, 10);
+	PQclear(res);
+	if (snap_db_command(j->db,
+			    "SELECT set_config('snap_import.snapshot_id', $1, true)",
+			    1, set_params, err, sizeof(err)) != 0)
+		goto fail;
+	return 0;
+fail:
+	fail(j->r, "%s", err);
+	return -1;
+}
+
+/* Send the file through COPY, hashing it. 0, -1 failed, 1 interrupted. */
+static int stream(struct job *j, EVP_MD_CTX *md)
+{
+	PGconn *conn = j->db->conn;
+	struct dbops_progress *progress =
+		dbops_progress_new(j->name, j->regular ? (uint64_t)j->size : 0,
+				   DBOPS_PROGRESS_BYTES, j->opts->progress);
+	const char *abort_reason = NULL;
+	char read_error[256] = "";
+	size_t len = j->sampled;
+	bool eof = j->sample_is_all; /* read_full() is short only at the end */
+	int rc = 0;
+
+	for (;;) {
+		if (len > 0) {
+			EVP_DigestUpdate(md, j->buf, len);
+			if (PQputCopyData(conn, j->buf, (int)len) != 1) {
+				abort_reason = "lost the connection to the database";
+				break;
+			}
+			j->r->bytes += (int64_t)len;
+			if (progress)
+				dbops_progress_update(progress, (uint64_t)j->r->bytes);
+			if (j->opts->tick)
+				j->opts->tick(j->opts->tick_arg);
+		}
+		if (j->opts->stop && *j->opts->stop) {
+			abort_reason = "interrupted by a signal";
+			rc = 1;
+			break;
+		}
+		if (eof)
+			break;
+		ssize_t n = read_full(j->fd, j->buf, CHUNK_BYTES);
+
+		if (n < 0) {
+			snprintf(read_error, sizeof(read_error),
+				 "could not read the file: %s", strerror(errno));
+			abort_reason = read_error;
+			break;
+		}
+		len = (size_t)n;
+		eof = len < CHUNK_BYTES;
+	}
+	if (progress)
+		dbops_progress_finish(progress);
+	/* An aborted COPY makes the server fail the statement: rollback. */
+	if (PQputCopyEnd(conn, abort_reason) != 1 && abort_reason == NULL) {
+		fail(j->r, "could not finish sending the file: %s",
+		     PQerrorMessage(conn));
+		return -1;
+	}
+	for (PGresult *res; (res = PQgetResult(conn)) != NULL; PQclear(res)) {
+		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			j->r->rows = strtoll(PQcmdTuples(res), NULL, 10);
+		} else if (rc == 0 && j->r->error[0] == '\0') {
+			if (abort_reason)
+				fail(j->r, "%s", abort_reason);
+			else
+				snap_db_describe_error(res, j->r->error,
+						       sizeof(j->r->error));
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+/* Insert the ledger row and commit. The outcome. */
+static enum snap_outcome record_and_commit(struct job *j, double started)
+{
+	char rows[32], bytes[32], secs[32], err[512], *sql;
+	const char *params[] = { j->db->target, j->name, j->r->sha256, rows,
+				 bytes, secs, j->db->by, NULL };
+	char id[32];
+	PGresult *res;
+
+	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
+	params[7] = id;
+	snprintf(rows, sizeof(rows), "%lld", (long long)j->r->rows);
+	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
+	j->r->seconds = now_seconds() - started;
+	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
+	if (asprintf(&sql,
+		     "INSERT INTO %s (id, target_table, file_name, sha256, rows,"
+		     " bytes, started_at, duration_s, imported_by, status)"
+		     " VALUES ($8, $1, $2, $3, $4, $5,"
+		     " clock_timestamp() - make_interval(secs => $6), $6, $7,"
+		     " 'imported')",
+		     j->db->qledger) < 0) {
+		fail(j->r, "out of memory");
+		return SNAP_FAILED;
+	}
+	res = snap_db_exec(j->db, sql, 8, params, err, sizeof(err));
+	free(sql);
+	if (res == NULL) {
+		fail(j->r, "%s", err);
+		return SNAP_FAILED;
+	}
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+		bool duplicate = state && strcmp(state, "23505") == 0;
+
+		snap_db_describe_error(res, j->r->error, sizeof(j->r->error));
+		PQclear(res);
+		rollback(j->db);
+		/* Another importer committed this content first. */
+		if (duplicate && snap_db_find(j->db, j->r->sha256, false,
+					      &j->r->found, err, sizeof(err)) == 1) {
+			j->r->error[0] = '\0';
+			return SNAP_SKIPPED;
+		}
+		return SNAP_FAILED;
+	}
+	PQclear(res);
+	if (asprintf(&sql,
+		     "DELETE FROM %s WHERE target_table = $1 AND sha256 = $2"
+		     " AND status = 'failed'",
+		     j->db->qledger) < 0) {
+		rollback(j->db);
+		fail(j->r, "out of memory");
+		return SNAP_FAILED;
+	}
+	if (snap_db_command(j->db, sql, 2, (const char *[]){ j->db->target,
+							     j->r->sha256 },
+			    err, sizeof(err)) != 0 ||
+	    snap_db_command(j->db, "COMMIT", 0, NULL, err, sizeof(err)) != 0) {
+		free(sql);
+		rollback(j->db);
+		fail(j->r, "%s", err);
+		return SNAP_FAILED;
+	}
+	free(sql);
+	return SNAP_IMPORTED;
+}
+
+/* The import once the file is open and the table known. */
+static enum snap_outcome run(struct job *j)
+{
+	double started = now_seconds();
+	unsigned char digest[32];
+	EVP_MD_CTX *md;
+	char *copy;
+	PGresult *res;
+	int known, rc;
+
+	known = check_known(j);
+	if (known >= 0)
+		return (enum snap_outcome)known;
+	if (begin(j) != 0) {
+		rollback(j->db);
+		return SNAP_FAILED;
+	}
+	copy = copy_statement(j->db, &j->header);
+	md = EVP_MD_CTX_new();
+	if (copy == NULL || md == NULL ||
+	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		free(copy);
+		EVP_MD_CTX_free(md);
+		rollback(j->db);
+		fail(j->r, "out of memory");
+		return SNAP_FAILED;
+	}
+	res = PQexec(j->db->conn, copy);
+	free(copy);
+	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
+		if (res)
+			snap_db_describe_error(res, j->r->error, sizeof(j->r->error));
+		else
+			fail(j->r, "%s", PQerrorMessage(j->db->conn));
+		PQclear(res);
+		EVP_MD_CTX_free(md);
+		rollback(j->db);
+		return SNAP_FAILED;
+	}
+	PQclear(res);
+	rc = stream(j, md);
+	EVP_DigestFinal_ex(md, digest, NULL);
+	EVP_MD_CTX_free(md);
+	if (rc != 0) {
+		rollback(j->db);
+		return rc == 1 ? SNAP_INTERRUPTED : SNAP_FAILED;
+	}
+	to_hex(digest, j->r->sha256);
+	if (j->prehash[0] && strcmp(j->prehash, j->r->sha256) != 0) {
+		rollback(j->db);
+		fail(j->r, "the file changed while it was being imported");
+		return SNAP_FAILED;
+	}
+	return record_and_commit(j, started);
+}
+
+enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
+				   const char *name,
+				   const struct snap_import_opts *opts,
+				   struct snap_result *r)
+{
+	struct job j = { .db = db, .opts = opts, .r = r, .name = name, .fd = -1 };
+	enum snap_outcome out = SNAP_FAILED;
+	struct stat st;
+
+	memset(r, 0, sizeof(*r));
+	if (strcmp(path, "-") == 0) {
+		j.fd = STDIN_FILENO;
+	} else {
+		j.fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (j.fd < 0) {
+			fail(r, "could not open the file: %s", strerror(errno));
+			return SNAP_FAILED;
+		}
+	}
+	if (fstat(j.fd, &st) != 0) {
+		fail(r, "could not read the file: %s", strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		fail(r, "it is a directory");
+		goto out;
+	}
+	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
+	j.size = st.st_size;
+	j.buf = malloc(SAMPLE_BYTES);
+	if (j.buf == NULL) {
+		fail(r, "out of memory");
+		goto out;
+	}
+	if (learn_header(&j) == 0)
+		out = run(&j);
+out:
+	free(j.buf);
+	snap_header_free(&j.header);
+	if (j.fd > STDIN_FILENO)
+		close(j.fd);
+	return out;
+}

@@ -1,0 +1,54 @@
+/*
+ * import.h - import one CSV file (or standard input) into the target table:
+ * one transaction, COPY with the bytes hashed on their way, the ledger row
+ * last. See snap.h for why this is all-or-nothing and happens once.
+ */
+#ifndef SNAP_IMPORT_H
+#define SNAP_IMPORT_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "db.h"
+
+enum snap_outcome {
+	SNAP_IMPORTED,
+	SNAP_SKIPPED,		/* this content is imported already */
+	SNAP_KNOWN_FAILED,	/* this content failed before (sync only) */
+	SNAP_FAILED,
+	SNAP_INTERRUPTED,	/* *stop was set: rolled back */
+};
+
+struct snap_result {
+	int64_t id;		/* the snapshot_id of the rows */
+	int64_t rows;
+	int64_t bytes;
+	double seconds;
+	char sha256[65];	/* hex; empty when the file could not be read */
+	char error[1024];	/* SNAP_FAILED: why, one line */
+	struct snap_found found; /* SNAP_SKIPPED, SNAP_KNOWN_FAILED */
+};
+
+struct snap_import_opts {
+	bool check_failed;	/* skip contents recorded as failed (sync) */
+	bool always_hash_first;	/* hash before sending, whatever the size */
+	int progress;		/* enum dbops_progress_mode */
+	volatile sig_atomic_t *stop; /* set by a signal: roll back and stop */
+	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */
+	void *tick_arg;
+};
+
+/*
+ * Import PATH ("-": standard input) under the name NAME into db's table.
+ * Returns the outcome; R says more. Never exits; reports nothing itself.
+ */
+enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
+				   const char *name,
+				   const struct snap_import_opts *opts,
+				   struct snap_result *r);
+
+/* SHA-256 of the whole file at FD (from offset 0), as hex. 0, or -1. */
+int snap_hash_fd(int fd, char hex[65]);
+
+#endif

@@ -1,0 +1,167 @@
+/*
+ * list.c - snap-import list: what was imported into the table, and, for
+ * files given by name, whether their content was (so a renamed copy is
+ * recognised).
+ */
+#include "list.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "import.h"
+#include "log.h"
+#include "output.h"
+#include "timestamp.h"
+
+static int add_columns(struct dbops_output *w, const char *const *names,
+		       const enum dbops_column_kind *kinds, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (dbops_output_add_column(w, names[i], kinds[i]) != 0)
+			return -1;
+	return 0;
+}
+
+/* The ledger's imported_at (epoch microseconds) as a time with offset. */
+static void format_time(const char *usec, char *buf, size_t len)
+{
+	dbops_timestamp_format(strtoll(usec, NULL, 10), buf, len);
+}
+
+static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
+{
+	static const char *const names[] = { "id", "file", "sha256", "rows",
+					     "bytes", "imported_at", "seconds",
+					     "by", "status", "error" };
+	static const enum dbops_column_kind kinds[] = {
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_TEXT
+	};
+	const char *params[] = { db->target };
+	char err[512], *sql;
+	int ncols = all ? 10 : 8, have, rc = -1;
+	PGresult *res;
+
+	if (add_columns(w, names, kinds, ncols) != 0)
+		return -1;
+	have = snap_db_ledger_exists(db, err, sizeof(err));
+	if (have <= 0) {
+		if (have < 0)
+			dbops_log_error("could not list imports into \"%s\": %s",
+					db->target, err);
+		return have;
+	}
+	if (asprintf(&sql,
+		     "SELECT id, file_name, left(sha256, 12), rows, bytes,"
+		     " (extract(epoch FROM imported_at) * 1000000)::bigint,"
+		     " round(duration_s::numeric, 3), imported_by, status, error"
+		     " FROM %s WHERE target_table = $1 %s ORDER BY id",
+		     db->qledger, all ? "" : "AND status = 'imported'") < 0)
+		return -1;
+	res = snap_db_exec(db, sql, 1, params, err, sizeof(err));
+	free(sql);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		if (res)
+			snap_db_describe_error(res, err, sizeof(err));
+		dbops_log_error("could not list imports into \"%s\": %s",
+				db->target, err);
+		PQclear(res);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct dbops_value v[10];
+		char at[DBOPS_TIMESTAMP_LEN];
+
+		for (int c = 0; c < ncols; c++) {
+			bool null = PQgetisnull(res, i, c);
+
+			v[c].data = null ? NULL : PQgetvalue(res, i, c);
+			v[c].len = null ? 0 : (size_t)PQgetlength(res, i, c);
+		}
+		format_time(PQgetvalue(res, i, 5), at, sizeof(at));
+		v[5].data = at;
+		v[5].len = strlen(at);
+		if (dbops_output_row(w, v) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	PQclear(res);
+	return rc;
+}
+
+/* For each file: is its content imported, when, under which name. */
+static int list_files(struct snap_db *db, struct dbops_output *w,
+		      char *const *files, int nfiles)
+{
+	static const char *const names[] = { "file", "imported", "imported_at",
+					     "as", "id" };
+	static const enum dbops_column_kind kinds[] = {
+		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_NUMBER
+	};
+	char err[512];
+	int have, rc = 0;
+
+	if (add_columns(w, names, kinds, 5) != 0)
+		return -1;
+	have = snap_db_ledger_exists(db, err, sizeof(err));
+	if (have < 0) {
+		dbops_log_error("could not list imports into \"%s\": %s",
+				db->target, err);
+		return -1;
+	}
+	for (int i = 0; i < nfiles; i++) {
+		struct snap_found f;
+		char sha[65], id[32];
+		int fd = open(files[i], O_RDONLY | O_CLOEXEC), found = 0;
+
+		if (fd < 0 || snap_hash_fd(fd, sha) != 0) {
+			dbops_log_error("could not read \"%s\": %s", files[i],
+					strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			rc = -1;
+			continue;
+		}
+		close(fd);
+		if (have)
+			found = snap_db_find(db, sha, false, &f, err, sizeof(err));
+		if (found < 0) {
+			dbops_log_error("could not look up \"%s\": %s", files[i], err);
+			rc = -1;
+			continue;
+		}
+		snprintf(id, sizeof(id), "%lld", found ? (long long)f.id : 0LL);
+		const char *row[] = { files[i], found ? "yes" : "no",
+				      found ? f.at : NULL, found ? f.name : NULL,
+				      found ? id : NULL };
+		if (dbops_output_row_strings(w, row) != 0)
+			return -1;
+	}
+	return rc;
+}
+
+int snap_list(struct snap_db *db, enum dbops_output_format format, bool all,
+	      char *const *files, int nfiles)
+{
+	struct dbops_output *w = dbops_output_new(stdout, format);
+	int rc;
+
+	if (w == NULL)
+		return -1;
+	rc = nfiles > 0 ? list_files(db, w, files, nfiles)
+			: list_all(db, w, all);
+	if (dbops_output_finish(w) != 0 && rc == 0) {
+		dbops_log_error("could not write the list: %s", strerror(errno));
+		rc = -1;
+	}
+	dbops_output_free(w);
+	return rc;
+}

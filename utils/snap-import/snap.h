@@ -1,0 +1,72 @@
+/*
+ * snap.h - what the parts of snap-import share: the options of a run and
+ * the state of one connection to the database.
+ *
+ * The design, in short (see man/snap-import.1 for the user's view):
+ * 1. A file is one transaction: a ledger id is drawn, the rows are sent
+ *    with COPY (the server parses them; we only hash the bytes), each row
+ *    takes that id as its snapshot_id through the column's default, and the
+ *    ledger row is inserted last. Commit makes both visible, anything else
+ *    leaves nothing.
+ * 2. The ledger has a unique index on (target_table, sha256) among imported
+ *    files: of two importers racing on one content, the second blocks on
+ *    the first's uncommitted ledger row and then fails on the index, so the
+ *    content is imported once.
+ * 3. Before sending a file, a cheap check: when the ledger knows a file of
+ *    the same size, the file is hashed first and skipped if its content is
+ *    there already, so re-running over a folder costs no COPY.
+ */
+#ifndef SNAP_H
+#define SNAP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "metrics.h"
+
+#define SNAP_DEFAULT_TABLE "snapshots"
+#define SNAP_LEDGER "snap_import_files"
+
+struct snap_opts {
+	const char *database;	/* -d: host:port, conninfo or URI; NULL: env */
+	const char *table;	/* -t: [schema.]table */
+	const char *metrics_file; /* import --metrics-file */
+	const char *stdin_name;	/* import --name, for "-" */
+	const char *format;	/* list --format */
+	const char *dir;	/* sync -D */
+	const char *pattern;	/* sync --pattern */
+	const char *listen;	/* sync --listen ADDR:PORT */
+	bool once;		/* sync --once */
+	bool all;		/* list --all: failed files too */
+	int progress;		/* enum dbops_progress_mode */
+};
+
+/* One connection and what we know of the target table. */
+struct snap_db {
+	PGconn *conn;
+	char *schema;		/* NULL: the search path's */
+	char *table;		/* the table's own name */
+	char *qtable;		/* quoted, qualified: "s"."t" */
+	char *qledger;		/* quoted, qualified ledger */
+	char *target;		/* the name recorded in the ledger: [schema.]table */
+	char **columns;		/* the table's columns, once known */
+	int ncolumns;
+	bool table_known;	/* columns loaded (or table created) */
+	char by[300];		/* user@host, for the ledger */
+};
+
+/* Counters of a run, for the summary and the metrics. */
+struct snap_stats {
+	struct dbops_metrics *metrics;
+	struct dbops_metric *files;	/* {result=imported|skipped|failed} */
+	struct dbops_metric *rows;
+	struct dbops_metric *bytes;
+	struct dbops_metric *duration;	/* histogram, seconds */
+	struct dbops_metric *last_success;
+	struct dbops_metric *waiting;
+	unsigned imported, skipped, failed;
+};
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * sync.h - snap-import sync: keep a folder imported, as a service.
+ */
+#ifndef SNAP_SYNC_H
+#define SNAP_SYNC_H
+
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "snap.h"
+
+/*
+ * Run the service (or, with --once, one pass) as O says. Returns 0 on a
+ * clean stop (SIGTERM), or with --once when every file imported; 1
+ * otherwise, after reporting why.
+ */
+int snap_sync(const struct snap_opts *o);
+
+/* Whether sync takes a file of this NAME: not hidden or temporary, PATTERN. */
+bool snap_sync_wanted(const char *name, const char *pattern);
+
+/* "ADDR:PORT", "[::1]:PORT" or ":PORT" (all addresses) into a socket address. */
+int snap_sync_parse_listen(const char *text, struct sockaddr_storage *ss,
+			   socklen_t *len);
+
+#endif
