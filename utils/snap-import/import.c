@@ -414,16 +414,19 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 		return SNAP_FAILED;
 	}
 	PQclear(res);
+	/* Failures of this content, or of an older content of this name,
+	 * are over. */
 	if (asprintf(&sql,
-		     "DELETE FROM %s WHERE target_table = $1 AND sha256 = $2"
-		     " AND status = 'failed'",
+		     "DELETE FROM %s WHERE target_table = $1 AND status = 'failed'"
+		     " AND (sha256 = $2 OR file_name = $3)",
 		     j->db->qledger) < 0) {
 		rollback(j->db);
 		fail(j->r, "out of memory");
 		return SNAP_FAILED;
 	}
-	if (snap_db_command(j->db, sql, 2, (const char *[]){ j->db->target,
-							     j->r->sha256 },
+	if (snap_db_command(j->db, sql, 3,
+			    (const char *[]){ j->db->target, j->r->sha256,
+					      j->name },
 			    err, sizeof(err)) != 0 ||
 	    snap_db_command(j->db, "COMMIT", 0, NULL, err, sizeof(err)) != 0) {
 		free(sql);

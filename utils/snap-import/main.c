@@ -212,7 +212,8 @@ int main(int argc, char **argv)
 
 	dbops_log_init(argv[0]);
 	/* Options may come before or after the command (GNU permutation). */
-	while ((c = getopt_long(argc, argv, "D:d:hqt:Vv", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":D:d:hqt:Vv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'D': o.dir = optarg; break;
 		case 'd': o.database = optarg; break;
@@ -234,8 +235,12 @@ int main(int argc, char **argv)
 						       optarg);
 			o.progress = (int)progress;
 			break;
+		case ':':
+			return dbops_log_usage("option \"%s\" needs a value",
+					       argv[optind - 1]);
 		default:
-			return dbops_log_usage("bad option");
+			return dbops_log_usage("unknown option \"%s\"",
+					       argv[optind - 1]);
 		}
 	}
 	/* The first operand names the command; a file called "list" is

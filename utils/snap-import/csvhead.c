@@ -1,0 +1,616 @@
+/*
+ * csvhead.c - the header and the column types of a CSV snapshot, read the
+ * way COPY's CSV mode reads it. See csvhead.h for the rules.
+ *
+ * Reading follows PostgreSQL's two steps (copyfromparse.c): first a record
+ * is cut from the buffer at a line end outside quotes, the quote acting as
+ * a plain toggle (CopyReadLineText ignores the escape when it is the quote
+ * itself); then the record is split into fields, where inside quotes ""
+ * is a literal quote (CopyReadAttributesCSV). Both steps agree on where
+ * quotes open and close, so counting commas outside quotes in the first
+ * gives the number of fields of the second.
+ *
+ * Classifying a value never copies it unless it is quoted in pieces
+ * (a"b"c): a value wholly in quotes is read between them. Each value is
+ * scanned once, left to right, by a checker chosen from its first byte;
+ * a column already found to be text is not looked at again.
+ */
+#include "csvhead.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define QUOTE '"'
+#define DELIM ','
+
+/*
+ * numeric's input limits, the strictest across the PostgreSQL releases we
+ * meet: older ones reject an exponent beyond NUMERIC_MAX_PRECISION (1000);
+ * all reject more than NUMERIC_WEIGHT_MAX + 1 base-10000 digits before the
+ * point and a display scale above NUMERIC_DSCALE_MAX.
+ */
+#define NUMERIC_MAX_EXPONENT   1000
+#define NUMERIC_MAX_INT_DIGITS 131072
+#define NUMERIC_MAX_SCALE      16383
+
+/* PostgreSQL rejects zone offsets beyond 15:59 (MAX_TZDISP_HOUR). */
+#define MAX_OFFSET_HOURS 15
+
+/* Where one record lies in a buffer. */
+struct record {
+	size_t end;  /* its line end, or the end of the buffer */
+	size_t next; /* the first byte after its line end */
+	size_t nfields;
+	bool complete;	/* a line end was found */
+	bool in_quote;	/* not complete, and the buffer ends in quotes */
+	bool cr_at_end; /* complete by a CR that is the last byte */
+};
+
+/* One field of a record: its raw bytes, quotes and all. */
+struct field {
+	const char *raw;
+	size_t len;
+	bool quoted; /* a quote opened somewhere in it */
+};
+
+/* A buffer for values quoted in pieces, grown as needed. */
+struct scratch {
+	char *data;
+	size_t cap;
+};
+
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static char ascii_lower(char c)
+{
+	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
+}
+
+/* The index of the first byte from i on that is not a digit. */
+static size_t skip_digits(const char *s, size_t n, size_t i)
+{
+	while (i < n && is_digit(s[i]))
+		i++;
+	return i;
+}
+
+/* ---- records and fields ------------------------------------------------- */
+
+/*
+ * Finds the record starting at buf[pos]: up to the first CR or LF outside
+ * quotes, CR LF being one line end.
+ */
+static void find_record(const char *buf, size_t len, size_t pos,
+			struct record *r)
+{
+	bool in_quote = false;
+	size_t i = pos;
+
+	r->nfields = 1;
+	r->complete = false;
+	r->cr_at_end = false;
+	while (i < len) {
+		const char *q;
+
+		if (in_quote) {
+			/* Only a quote matters inside quotes: jump to it. */
+			q = memchr(buf + i, QUOTE, len - i);
+			if (q == NULL) {
+				i = len;
+				break;
+			}
+			i = (size_t)(q - buf) + 1;
+			in_quote = false;
+			continue;
+		}
+		switch (buf[i]) {
+		case QUOTE:
+			in_quote = true;
+			break;
+		case DELIM:
+			r->nfields++;
+			break;
+		case '\n':
+			r->end = i;
+			r->next = i + 1;
+			r->complete = true;
+			r->in_quote = false;
+			return;
+		case '\r':
+			r->end = i;
+			r->next = i + 1;
+			if (i + 1 < len && buf[i + 1] == '\n')
+				r->next = i + 2;
+			r->complete = true;
+			r->cr_at_end = i + 1 == len;
+			r->in_quote = false;
+			return;
+		default:
+			break;
+		}
+		i++;
+	}
+	r->end = len;
+	r->next = len;
+	r->in_quote = in_quote;
+}
+
+/*
+ * Reads the field at buf[*pos], in a record that ends at buf[end] outside
+ * quotes, and moves *pos past it and its comma. Returns whether a comma
+ * followed, that is whether another field does.
+ */
+static bool next_field(const char *buf, size_t end, size_t *pos,
+		       struct field *f)
+{
+	bool in_quote = false;
+	size_t i;
+
+	f->raw = buf + *pos;
+	f->quoted = false;
+	for (i = *pos; i < end; i++) {
+		if (buf[i] == QUOTE) {
+			in_quote = !in_quote;
+			f->quoted = true;
+		} else if (buf[i] == DELIM && !in_quote) {
+			break;
+		}
+	}
+	f->len = (size_t)(buf + i - f->raw);
+	*pos = i < end ? i + 1 : end;
+	return i < end;
+}
+
+/*
+ * Writes the value of f to out (room for f->len bytes): the quotes
+ * removed, "" inside quotes as one quote. Returns its length.
+ */
+static size_t unquote(const struct field *f, char *out)
+{
+	bool in_quote = false;
+	size_t n = 0;
+
+	for (size_t i = 0; i < f->len; i++) {
+		char c = f->raw[i];
+
+		if (c != QUOTE) {
+			out[n++] = c;
+		} else if (in_quote && i + 1 < f->len &&
+			   f->raw[i + 1] == QUOTE) {
+			out[n++] = QUOTE;
+			i++;
+		} else {
+			in_quote = !in_quote;
+		}
+	}
+	return n;
+}
+
+/* ---- the type of one value ---------------------------------------------- */
+
+static bool is_boolean(const char *s, size_t n)
+{
+	static const char *const words[] = {
+		"true", "false", "t", "f", "yes", "no",
+	};
+
+	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
+		size_t i;
+
+		if (strlen(words[w]) != n)
+			continue;
+		for (i = 0; i < n && ascii_lower(s[i]) == words[w][i]; i++)
+			;
+		if (i == n)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Whether s[i..i+width) are digits making a number of at most max; the
+ * number goes to *out.
+ */
+static bool digits_at(const char *s, size_t n, size_t i, size_t width, int max,
+		      int *out)
+{
+	int v = 0;
+
+	if (i > n || n - i < width)
+		return false;
+	for (size_t k = i; k < i + width; k++) {
+		if (!is_digit(s[k]))
+			return false;
+		v = v * 10 + (s[k] - '0');
+	}
+	if (v > max)
+		return false;
+	if (out != NULL)
+		*out = v;
+	return true;
+}
+
+static int days_in_month(int year, int month)
+{
+	static const int days[] = {
+		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
+	};
+	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 2 && leap ? 29 : days[month - 1];
+}
+
+/* A date YYYY-MM-DD, or a date and time with an optional zone. */
+static enum snap_type datetime_type(const char *s, size_t n)
+{
+	int year, month, day;
+	size_t i;
+
+	if (n < 10 || !digits_at(s, n, 0, 4, 9999, &year) || s[4] != '-' ||
+	    !digits_at(s, n, 5, 2, 12, &month) || s[7] != '-' ||
+	    !digits_at(s, n, 8, 2, 31, &day))
+		return SNAP_TYPE_TEXT;
+	if (year < 1 || month < 1 || day < 1 ||
+	    day > days_in_month(year, month))
+		return SNAP_TYPE_TEXT;
+	if (n == 10)
+		return SNAP_TYPE_DATE;
+	if (s[10] != 'T' && s[10] != ' ')
+		return SNAP_TYPE_TEXT;
+
+	/* HH:MM[:SS[.F]] */
+	if (!digits_at(s, n, 11, 2, 23, NULL) || n < 14 || s[13] != ':' ||
+	    !digits_at(s, n, 14, 2, 59, NULL))
+		return SNAP_TYPE_TEXT;
+	i = 16;
+	if (i < n && s[i] == ':') {
+		if (!digits_at(s, n, i + 1, 2, 59, NULL))
+			return SNAP_TYPE_TEXT;
+		i += 3;
+		if (i < n && s[i] == '.') {
+			size_t j = skip_digits(s, n, i + 1);
+
+			if (j == i + 1 || j - (i + 1) > 6)
+				return SNAP_TYPE_TEXT;
+			i = j;
+		}
+	}
+
+	/* Z, +HH, +HH:MM, +HHMM */
+	if (i == n)
+		return SNAP_TYPE_TIMESTAMPTZ;
+	if (s[i] == 'Z')
+		return i + 1 == n ? SNAP_TYPE_TIMESTAMPTZ : SNAP_TYPE_TEXT;
+	if (s[i] != '+' && s[i] != '-')
+		return SNAP_TYPE_TEXT;
+	if (!digits_at(s, n, i + 1, 2, MAX_OFFSET_HOURS, NULL))
+		return SNAP_TYPE_TEXT;
+	i += 3;
+	if (i == n)
+		return SNAP_TYPE_TIMESTAMPTZ;
+	if (s[i] == ':')
+		i++;
+	if (!digits_at(s, n, i, 2, 59, NULL) || i + 2 != n)
+		return SNAP_TYPE_TEXT;
+	return SNAP_TYPE_TIMESTAMPTZ;
+}
+
+/*
+ * An integer, bigint or numeric, or text. Integers are told apart by value,
+ * so leading zeros do not push one into a wider type.
+ */
+static enum snap_type number_type(const char *s, size_t n)
+{
+	size_t i = 0, int_start, int_digits, frac_digits = 0;
+	size_t zeros = 0;
+	uint64_t mag = 0;
+	bool neg = false, wide = false;
+	long exponent = 0;
+	long long before, scale;
+
+	if (s[0] == '+' || s[0] == '-') {
+		neg = s[0] == '-';
+		i++;
+	}
+	int_start = i;
+	for (; i < n && is_digit(s[i]); i++) {
+		unsigned d = (unsigned)(s[i] - '0');
+
+		if (mag > (UINT64_MAX - d) / 10)
+			wide = true;
+		else
+			mag = mag * 10 + d;
+	}
+	int_digits = i - int_start;
+	if (i == n && int_digits > 0 && !wide) {
+		if (mag <= (neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX))
+			return SNAP_TYPE_INTEGER;
+		if (mag <= (neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX))
+			return SNAP_TYPE_BIGINT;
+	}
+	if (i < n && s[i] == '.') {
+		size_t j = skip_digits(s, n, i + 1);
+
+		frac_digits = j - (i + 1);
+		i = j;
+	}
+	if (int_digits + frac_digits == 0)
+		return SNAP_TYPE_TEXT;
+	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+		bool eneg = false;
+		size_t j;
+
+		i++;
+		if (i < n && (s[i] == '+' || s[i] == '-')) {
+			eneg = s[i] == '-';
+			i++;
+		}
+		j = skip_digits(s, n, i);
+		if (j == i)
+			return SNAP_TYPE_TEXT;
+		for (; i < j; i++) {
+			exponent = exponent * 10 + (s[i] - '0');
+			if (exponent > NUMERIC_MAX_EXPONENT)
+				return SNAP_TYPE_TEXT;
+		}
+		if (eneg)
+			exponent = -exponent;
+	}
+	if (i != n)
+		return SNAP_TYPE_TEXT;
+
+	/*
+	 * Leading zeros take no room. (Those after the point could only
+	 * matter with an exponent far beyond NUMERIC_MAX_EXPONENT.)
+	 */
+	while (zeros < int_digits && s[int_start + zeros] == '0')
+		zeros++;
+	before = (long long)int_digits + exponent - (long long)zeros;
+	scale = (long long)frac_digits - exponent;
+	if (before > NUMERIC_MAX_INT_DIGITS || scale > NUMERIC_MAX_SCALE)
+		return SNAP_TYPE_TEXT;
+	return SNAP_TYPE_NUMERIC;
+}
+
+/* The type of one value that is not NULL (the empty string is text). */
+static enum snap_type value_type(const char *s, size_t n)
+{
+	if (n == 0)
+		return SNAP_TYPE_TEXT;
+	if (is_digit(s[0])) {
+		if (n >= 10 && s[4] == '-')
+			return datetime_type(s, n);
+		return number_type(s, n);
+	}
+	if (s[0] == '+' || s[0] == '-' || s[0] == '.')
+		return number_type(s, n);
+	return is_boolean(s, n) ? SNAP_TYPE_BOOLEAN : SNAP_TYPE_TEXT;
+}
+
+/* The type of a field's value; NULL for an unquoted empty field. */
+static enum snap_type field_type(const struct field *f, struct scratch *sc)
+{
+	size_t n;
+
+	if (!f->quoted)
+		return f->len == 0 ? SNAP_TYPE_NULL
+				   : value_type(f->raw, f->len);
+	/* Wholly in quotes, with no quote inside: read it in place. */
+	if (f->len >= 2 && f->raw[0] == QUOTE && f->raw[f->len - 1] == QUOTE &&
+	    memchr(f->raw + 1, QUOTE, f->len - 2) == NULL)
+		return value_type(f->raw + 1, f->len - 2);
+	if (f->len > sc->cap) {
+		char *p = realloc(sc->data, f->len);
+
+		if (p == NULL)
+			return SNAP_TYPE_TEXT; /* text holds anything */
+		sc->data = p;
+		sc->cap = f->len;
+	}
+	n = unquote(f, sc->data);
+	return value_type(sc->data, n);
+}
+
+/* The type of a column holding values of types a and b. */
+static enum snap_type merge(enum snap_type a, enum snap_type b)
+{
+	if (a == b || b == SNAP_TYPE_NULL)
+		return a;
+	if (a == SNAP_TYPE_NULL)
+		return b;
+	if (a >= SNAP_TYPE_INTEGER && a <= SNAP_TYPE_NUMERIC &&
+	    b >= SNAP_TYPE_INTEGER && b <= SNAP_TYPE_NUMERIC)
+		return a > b ? a : b;
+	if (a >= SNAP_TYPE_DATE && a <= SNAP_TYPE_TIMESTAMPTZ &&
+	    b >= SNAP_TYPE_DATE && b <= SNAP_TYPE_TIMESTAMPTZ)
+		return a > b ? a : b;
+	return SNAP_TYPE_TEXT;
+}
+
+/* ---- the header --------------------------------------------------------- */
+
+struct named {
+	const char *name;
+	size_t index;
+};
+
+static int cmp_named(const void *pa, const void *pb)
+{
+	const struct named *a = pa, *b = pb;
+	int c = strcmp(a->name, b->name);
+
+	if (c != 0)
+		return c;
+	return a->index < b->index ? -1 : a->index > b->index;
+}
+
+/*
+ * Finds a name given twice: of all repeats, the one repeated first in
+ * column order, so the message is the same whatever the sort does. Sorting
+ * keeps a header of many columns from costing their square. Returns 0 and
+ * sets *dup (SIZE_MAX: none), or -1 when out of memory.
+ */
+static int find_duplicate(char *const *names, size_t count, size_t *dup)
+{
+	struct named *v = malloc(count * sizeof(*v));
+	size_t best = SIZE_MAX;
+
+	if (v == NULL)
+		return -1;
+	for (size_t i = 0; i < count; i++) {
+		v[i].name = names[i];
+		v[i].index = i;
+	}
+	qsort(v, count, sizeof(*v), cmp_named);
+	for (size_t i = 1; i < count; i++)
+		if (strcmp(v[i - 1].name, v[i].name) == 0 &&
+		    (best == SIZE_MAX || v[i].index < best))
+			best = v[i].index;
+	free(v);
+	*dup = best;
+	return 0;
+}
+
+int snap_header_parse(const char *buf, size_t len, bool at_eof,
+		      struct snap_header *h, char *err, size_t errlen)
+{
+	struct record r;
+	size_t pos = 0, dup;
+
+	memset(h, 0, sizeof(*h));
+	if (len == 0)
+		return at_eof ? fail(err, errlen, "the file is empty") : 1;
+	find_record(buf, len, 0, &r);
+	if ((!r.complete || r.cr_at_end) && !at_eof)
+		return 1;
+	if (r.in_quote)
+		return fail(err, errlen,
+			    "unterminated quoted field in the header");
+
+	h->names = calloc(r.nfields, sizeof(*h->names));
+	if (h->names == NULL)
+		return fail(err, errlen, "out of memory");
+	h->count = r.nfields;
+	for (size_t c = 0; c < r.nfields; c++) {
+		struct field f;
+		size_t n;
+
+		next_field(buf, r.end, &pos, &f);
+		h->names[c] = malloc(f.len + 1);
+		if (h->names[c] == NULL) {
+			snap_header_free(h);
+			return fail(err, errlen, "out of memory");
+		}
+		n = unquote(&f, h->names[c]);
+		h->names[c][n] = '\0';
+		if (n == 0) {
+			snap_header_free(h);
+			return fail(err, errlen,
+				    "column %zu of the header has no name",
+				    c + 1);
+		}
+		if (memchr(h->names[c], '\0', n) != NULL) {
+			snap_header_free(h);
+			return fail(
+				err, errlen,
+				"column %zu of the header contains a NUL byte",
+				c + 1);
+		}
+	}
+	if (find_duplicate(h->names, h->count, &dup) != 0) {
+		snap_header_free(h);
+		return fail(err, errlen, "out of memory");
+	}
+	if (dup != SIZE_MAX) {
+		fail(err, errlen, "column \"%s\" appears twice in the header",
+		     h->names[dup]);
+		snap_header_free(h);
+		return -1;
+	}
+	h->length = r.next;
+	return 0;
+}
+
+void snap_header_free(struct snap_header *h)
+{
+	if (h->names != NULL)
+		for (size_t i = 0; i < h->count; i++)
+			free(h->names[i]);
+	free(h->names);
+	memset(h, 0, sizeof(*h));
+}
+
+/* ---- the types of the columns ------------------------------------------- */
+
+size_t snap_infer_types(const char *buf, size_t len, bool at_eof, size_t ncols,
+			size_t max_records, enum snap_type *types)
+{
+	struct scratch sc = { NULL, 0 };
+	size_t pos = 0, used = 0;
+
+	for (size_t c = 0; c < ncols; c++)
+		types[c] = SNAP_TYPE_NULL;
+	while (pos < len && used < max_records) {
+		struct record r;
+		size_t fpos = pos;
+
+		find_record(buf, len, pos, &r);
+		if (!r.complete && (!at_eof || r.in_quote))
+			break;
+		if (r.nfields == ncols) {
+			for (size_t c = 0; c < ncols; c++) {
+				struct field f;
+
+				next_field(buf, r.end, &fpos, &f);
+				if (types[c] != SNAP_TYPE_TEXT)
+					types[c] = merge(types[c],
+							 field_type(&f, &sc));
+			}
+			used++;
+		}
+		pos = r.next;
+	}
+	free(sc.data);
+	return used;
+}
+
+const char *snap_type_sql(enum snap_type t)
+{
+	switch (t) {
+	case SNAP_TYPE_BOOLEAN:
+		return "boolean";
+	case SNAP_TYPE_INTEGER:
+		return "integer";
+	case SNAP_TYPE_BIGINT:
+		return "bigint";
+	case SNAP_TYPE_NUMERIC:
+		return "numeric";
+	case SNAP_TYPE_DATE:
+		return "date";
+	case SNAP_TYPE_TIMESTAMPTZ:
+		return "timestamptz";
+	case SNAP_TYPE_NULL:
+	case SNAP_TYPE_TEXT:
+	default:
+		return "text";
+	}
+}
