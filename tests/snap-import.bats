@@ -186,6 +186,12 @@ bad_input() {
 	bad_input quote.csv "line 4: unterminated CSV quoted field"
 }
 
+@test "snap-import: a line of only \\. fails rather than ending the data early" {
+	sql "CREATE TABLE $T (id int, name text, score numeric, day date, seen timestamptz, ok boolean, snapshot_id bigint)"
+	printf 'id,name,score,day,seen,ok\n1,a,1,,,\n\\.\n2,b,2,,,\n' >"$W/marker.csv"
+	bad_input marker.csv 'line 3: a line holding only \. ends COPY data early; quote the value to keep it'
+}
+
 @test "snap-import: invalid UTF-8 fails naming its line" {
 	sql "CREATE TABLE $T (id int, name text, score numeric, day date, seen timestamptz, ok boolean, snapshot_id bigint)"
 	printf 'id,name,score,day,seen,ok\n1,a,1,,,\n2,b\xff,2,,,\n' >"$W/utf8.csv"

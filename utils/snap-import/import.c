@@ -300,6 +300,33 @@ fail:
 	return -1;
 }
 
+/*
+ * A line that is only "\." ends the data of a COPY from STDIN before
+ * PostgreSQL 18, even in CSV: the rest of the file would be dropped without
+ * a word. Look for one in each chunk sent (the chunk's first line counts
+ * only if the chunk starts a line). Returns its line number, or 0.
+ */
+static int64_t end_marker_line(const char *buf, size_t len, bool line_start,
+			       int64_t *lines)
+{
+	const char *p = buf, *end = buf + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (line_start && nl && (n == 2 || (n == 3 && p[2] == '\r')) &&
+		    p[0] == '\\' && p[1] == '.')
+			return *lines + 1;
+		if (nl == NULL)
+			break;
+		(*lines)++;
+		line_start = true;
+		p = nl + 1;
+	}
+	return 0;
+}
+
 /* Send the file through COPY, hashing it. 0, -1 failed, 1 interrupted. */
 static int stream(struct job *j, EVP_MD_CTX *md)
 {
@@ -311,9 +338,21 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 	char read_error[256] = "";
 	size_t len = j->sampled;
 	bool eof = j->sample_is_all; /* read_full() is short only at the end */
+	bool line_start = true;
+	int64_t lines = 0, marker;
 	int rc = 0;
 
 	for (;;) {
+		marker = len ? end_marker_line(j->buf, len, line_start, &lines) : 0;
+		if (marker > 0) {
+			snprintf(read_error, sizeof(read_error),
+				 "line %lld: a line holding only \\. ends COPY data early; quote the value to keep it",
+				 (long long)marker);
+			abort_reason = read_error;
+			break;
+		}
+		if (len > 0)
+			line_start = j->buf[len - 1] == '\n';
 		if (len > 0) {
 			EVP_DigestUpdate(md, j->buf, len);
 			if (PQputCopyData(conn, j->buf, (int)len) != 1) {
