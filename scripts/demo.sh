@@ -1,39 +1,63 @@
 #!/bin/sh
-# `make demo`: the suite's main job on sample data.
-#
-# No tool exists yet, so the demo shows the ground they stand on: it starts
-# one private PostgreSQL and one private MariaDB server through the common
-# library (tests/driver/instance-driver), asks each for its version, and
-# stops both. Each tool adds its own part here as it lands.
+# `make demo`: the suite's main jobs on sample data, each tool's part in turn,
+# against private servers started through the common library and removed at
+# the end. Each tool adds its part here as it lands.
 set -eu
-build=${1:-build}
+build=$(cd "${1:-build}" && pwd)
+bin=$build/bin
 driver=$build/tests/instance-driver
+gen=$build/tests/gen-snapshot
 root=$(mktemp -d "${TMPDIR:-/tmp}/dbops-demo.XXXXXX")
 chmod 0755 "$root"
 cleanup() {
-	for d in "$root"/pg "$root"/mariadb; do
-		[ -f "$d/instance.state" ] && "$driver" stop "$d"
-	done
+	[ -f "$root/pg/instance.state" ] && "$driver" stop "$root/pg"
 	rm -rf "$root"
 }
 trap cleanup EXIT INT TERM
 
 say() { printf '\n== %s\n' "$*"; }
+run() {
+	printf '$ %s\n' "$*"
+	"$@"
+}
 
-say "no dbops tool is built yet: showing the common library's private servers"
-say "starting a private PostgreSQL in $root/pg"
-"$driver" start postgres "$root/pg" | tee "$root/pg.info"
-pg_sock=$(sed -n 's/^socket_dir=//p' "$root/pg.info")
-pg_port=$(sed -n 's/^port=//p' "$root/pg.info")
-psql -h "$pg_sock" -p "$pg_port" -U postgres -AtX -c 'SELECT version()'
+say "a private PostgreSQL for the demo, in $root/pg"
+"$driver" start postgres "$root/pg" >"$root/pg.info"
+port=$(sed -n 's/^port=//p' "$root/pg.info")
+db=127.0.0.1:$port
+export PGHOST="$(sed -n 's/^socket_dir=//p' "$root/pg.info")" PGPORT="$port" \
+	PGUSER=postgres PGDATABASE=postgres
 
-say "starting a private MariaDB in $root/mariadb"
-"$driver" start mariadb "$root/mariadb" | tee "$root/mariadb.info"
-my_sock=$(sed -n 's/^socket=//p' "$root/mariadb.info")
-my_admin=$(sed -n 's/^admin_user=//p' "$root/mariadb.info")
-mariadb --no-defaults -S "$my_sock" -u "$my_admin" -N -e 'SELECT VERSION()'
+say "snap-import: two daily snapshots of the players"
+mkdir -p "$root/data"
+"$gen" --rows 50000 --seed 1 --day 2023-01-01 >"$root/data/snapshot_20230101.csv"
+"$gen" --rows 60000 --seed 2 --day 2023-06-03 >"$root/data/snapshot_20230603.csv"
+cd "$root"
+run "$bin/snap-import" --database "$db" data/snapshot_20230101.csv data/snapshot_20230603.csv
 
-say "stopping both"
-"$driver" stop "$root/pg"
-"$driver" stop "$root/mariadb"
-echo "demo: done"
+say "snap-import list: what is in, when, by whom"
+run "$bin/snap-import" list --database "$db"
+
+say "the same content again, under another name: skipped"
+cp data/snapshot_20230101.csv data/copy_of_january.csv
+run "$bin/snap-import" --database "$db" data/copy_of_january.csv
+run "$bin/snap-import" list --database "$db" data/copy_of_january.csv
+
+say "a file with a bad value: one line names the line and column; nothing kept"
+"$gen" --bad type >data/broken.csv
+run "$bin/snap-import" --database "$db" data/broken.csv || true
+
+say "snap-import sync --once: a folder of new snapshots, the broken one among them"
+mkdir inbox
+"$gen" --rows 70000 --seed 3 --day 2023-09-01 >inbox/snapshot_20230901.csv
+"$gen" --rows 80000 --seed 4 --day 2023-12-01 >inbox/snapshot_20231201.csv
+cp data/broken.csv inbox/snapshot_broken.csv
+run "$bin/snap-import" sync --database "$db" -D inbox --once || true
+run "$bin/snap-import" list --database "$db" --all --format table
+
+say "the rows, per snapshot"
+run psql -X -c "SELECT f.file_name, count(*) AS rows, round(avg(s.score), 2) AS avg_score
+  FROM snapshots s JOIN snap_import_files f ON f.id = s.snapshot_id
+  GROUP BY f.file_name ORDER BY f.file_name"
+
+say "demo: done; the server and its files are removed"
