@@ -1,0 +1,184 @@
+/*
+ * test_snap_import_db.c - unit tests for the pure parts of snap-import's
+ * db.c and sync.c: what -d means to libpq, server errors as one line, which
+ * names sync takes, --listen addresses.
+ */
+#include "testutil.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include "../../utils/snap-import/db.h"
+#include "../../utils/snap-import/sync.h"
+
+struct params {
+	const char *keys[4], *values[4];
+	char host[256];
+	int n;
+};
+
+static void conn(struct params *p, const char *database)
+{
+	memset(p, 0, sizeof(*p));
+	p->n = snap_db_conn_params(database, p->host, sizeof(p->host), p->keys,
+				   p->values);
+}
+
+static void test_db_conn_none_uses_the_environment(void **state)
+{
+	struct params p;
+
+	conn(&p, NULL);
+	assert_int_equal(p.n, 0);
+	conn(&p, "");
+	assert_int_equal(p.n, 0);
+}
+
+static void test_db_conn_host_port(void **state)
+{
+	struct params p;
+
+	conn(&p, "localhost:5432");
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.keys[0], "host");
+	assert_string_equal(p.values[0], "localhost");
+	assert_string_equal(p.keys[1], "port");
+	assert_string_equal(p.values[1], "5432");
+	conn(&p, "[::1]:6543");
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.values[0], "::1");
+	assert_string_equal(p.values[1], "6543");
+}
+
+static void test_db_conn_conninfo_uri_and_name(void **state)
+{
+	struct params p;
+
+	conn(&p, "host=db1 dbname=game");
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.keys[0], "dbname");
+	assert_string_equal(p.values[0], "host=db1 dbname=game");
+	conn(&p, "postgresql://u@db1:5432/game");
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.values[0], "postgresql://u@db1:5432/game");
+	conn(&p, "game");
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.keys[0], "dbname");
+	assert_string_equal(p.values[0], "game");
+	/* Not a port: a name. */
+	conn(&p, "db:abc");
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.keys[0], "dbname");
+}
+
+static void test_db_error_with_line_and_column(void **state)
+{
+	char buf[256];
+
+	snap_db_format_error("invalid input syntax for type integer: \"high\"",
+			     "COPY t, line 5, column level: \"high\"", buf,
+			     sizeof(buf));
+	assert_string_equal(buf, "line 5, column level: invalid input syntax for type integer: \"high\"");
+}
+
+static void test_db_error_with_line_only(void **state)
+{
+	char buf[256];
+
+	snap_db_format_error("extra data after last expected column",
+			     "COPY t, line 3: \"2,b,2,,,,extra\"", buf, sizeof(buf));
+	assert_string_equal(buf, "line 3: extra data after last expected column");
+	snap_db_format_error("invalid byte sequence for encoding \"UTF8\": 0xff",
+			     "COPY t, line 2", buf, sizeof(buf));
+	assert_string_equal(buf, "line 2: invalid byte sequence for encoding \"UTF8\": 0xff");
+}
+
+static void test_db_error_column_name_with_colon_and_space(void **state)
+{
+	char buf[256];
+
+	snap_db_format_error("value too long",
+			     "COPY t, line 9, column my col: \"x\"", buf,
+			     sizeof(buf));
+	assert_string_equal(buf, "line 9, column my col: value too long");
+}
+
+static void test_db_error_without_context(void **state)
+{
+	char buf[256];
+
+	snap_db_format_error("permission denied for table t", NULL, buf,
+			     sizeof(buf));
+	assert_string_equal(buf, "permission denied for table t");
+	snap_db_format_error(NULL, NULL, buf, sizeof(buf));
+	assert_string_equal(buf, "unknown error");
+}
+
+static void test_sync_skips_hidden_and_temporary_names(void **state)
+{
+	assert_true(snap_sync_wanted("snapshot_20240301.csv", "*.csv"));
+	assert_false(snap_sync_wanted(".snapshot.csv", "*.csv"));
+	assert_false(snap_sync_wanted("snapshot.csv~", "*"));
+	assert_false(snap_sync_wanted("snapshot.csv.tmp", "*"));
+	assert_false(snap_sync_wanted("snapshot.csv.part", "*"));
+	assert_false(snap_sync_wanted("snapshot.csv.partial", "*"));
+	assert_false(snap_sync_wanted("snapshot.csv.swp", "*"));
+	assert_false(snap_sync_wanted("snapshot.csv.crdownload", "*"));
+	assert_false(snap_sync_wanted("notes.txt", "*.csv"));
+	assert_true(snap_sync_wanted("notes.txt", "notes.*"));
+}
+
+static void test_sync_parse_listen(void **state)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+	char text[64];
+	socklen_t len;
+
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:9187", &ss, &len), 0);
+	assert_int_equal(in4->sin_family, AF_INET);
+	assert_int_equal(ntohs(in4->sin_port), 9187);
+	assert_string_equal(inet_ntop(AF_INET, &in4->sin_addr, text, sizeof(text)),
+			    "127.0.0.1");
+	assert_int_equal(snap_sync_parse_listen(":9187", &ss, &len), 0);
+	assert_int_equal(in4->sin_addr.s_addr, htonl(INADDR_ANY));
+	assert_int_equal(snap_sync_parse_listen("localhost:1", &ss, &len), 0);
+	assert_int_equal(in4->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
+	assert_int_equal(snap_sync_parse_listen("[::1]:9187", &ss, &len), 0);
+	assert_int_equal(in6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(in6->sin6_port), 9187);
+	assert_int_equal(len, sizeof(struct sockaddr_in6));
+}
+
+static void test_sync_parse_listen_rejects_bad_addresses(void **state)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	assert_int_equal(snap_sync_parse_listen("9187", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:0", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:65536", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:80x", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("example.org:80", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("[::1:80", &ss, &len), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sync_parse_listen_rejects_bad_addresses),
+		cmocka_unit_test(test_db_conn_none_uses_the_environment),
+		cmocka_unit_test(test_db_conn_host_port),
+		cmocka_unit_test(test_db_conn_conninfo_uri_and_name),
+		cmocka_unit_test(test_db_error_with_line_and_column),
+		cmocka_unit_test(test_db_error_with_line_only),
+		cmocka_unit_test(test_db_error_column_name_with_colon_and_space),
+		cmocka_unit_test(test_db_error_without_context),
+		cmocka_unit_test(test_sync_skips_hidden_and_temporary_names),
+		cmocka_unit_test(test_sync_parse_listen),
+	};
+
+	return cmocka_run_group_tests_name("snap-import db", tests, NULL, NULL);
+}
