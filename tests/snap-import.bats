@@ -152,7 +152,7 @@ Try "snap-import --help" for more information.'
 	csv "$W/x.csv" 'a' '1'
 	run --separate-stderr snap-import -t "$T" "$W/x.csv"
 	assert_failure 1
-	assert_equal "$stderr" "snap-import: error: could not import \"$W/x.csv\": table \"$T\" has no snapshot_id column; add it with: ALTER TABLE \"$T\" ADD COLUMN snapshot_id bigint NOT NULL DEFAULT current_setting('snap_import.snapshot_id')::bigint"
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/x.csv\": table \"$T\" has no snapshot_id column; add it with: ALTER TABLE \"$T\" ADD COLUMN snapshot_id bigint"
 }
 
 # bad_input NAME EXPECTED-REASON: the import of $W/NAME fails with exactly
@@ -272,6 +272,8 @@ bad_input() {
 	good_csv "$W/snapshot_20240301.csv"
 	csv "$W/snapshot_20240302.csv" 'id,name,score,day,seen,ok' '9,z,1,,,'
 	snap-import -t "$T" "$W/snapshot_20240301.csv" "$W/snapshot_20240302.csv"
+	# Each file's rows carry its own ledger id.
+	assert_equal "$(sql "SELECT string_agg(f.rows || '=' || (SELECT count(*) FROM $T d WHERE d.snapshot_id = f.id), ' ' ORDER BY f.id) FROM snap_import_files f WHERE target_table = '$T'")" "3=3 1=1"
 	run --separate-stderr snap-import list -t "$T" --format csv
 	assert_success
 	assert_line --index 0 "id,file,sha256,rows,bytes,imported_at,seconds,by"

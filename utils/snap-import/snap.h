@@ -7,7 +7,8 @@
  *    with COPY (the server parses them; we only hash the bytes), each row
  *    takes that id as its snapshot_id through the column's default, and the
  *    ledger row is inserted last. Commit makes both visible, anything else
- *    leaves nothing.
+ *    leaves nothing. (The default is a function folded to a constant once
+ *    per COPY: see db.c.)
  * 2. The ledger has a unique index on (target_table, sha256) among imported
  *    files: of two importers racing on one content, the second blocks on
  *    the first's uncommitted ledger row and then fails on the index, so the
@@ -50,6 +51,7 @@ struct snap_db {
 	char *table;		/* the table's own name */
 	char *qtable;		/* quoted, qualified: "s"."t" */
 	char *qledger;		/* quoted, qualified ledger */
+	char *qfunction;	/* quoted, qualified snapshot_id default */
 	char *target;		/* the name recorded in the ledger: [schema.]table */
 	char **columns;		/* the table's columns, once known */
 	int ncolumns;
