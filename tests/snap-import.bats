@@ -460,7 +460,10 @@ wait_for() {
 	assert_regex "$body" 'dbops_snap_import_files_waiting 0'
 	sleep 1
 	kill -HUP "$SYNC_PID"
-	sleep 0.5
+	for _ in $(seq 1 50); do
+		grep -q 'reading .* again (SIGHUP)' "$W/sync.log" && break
+		sleep 0.1
+	done
 	kill -TERM "$SYNC_PID"
 	wait "$SYNC_PID" || fail "sync exited with status $?"
 	SYNC_PID=
@@ -470,6 +473,8 @@ wait_for() {
 	assert_line --regexp "^STATUS=watching $W/in: 1 imported, 0 skipped, 0 failed, 0 waiting; last: imported a.csv \(3 rows\) at "
 	assert_line "WATCHDOG=1"
 	assert_line "STOPPING=1"
+	run cat "$W/sync.log"
+	assert_line "snap-import: info: reading \"$W/in\" again (SIGHUP)"
 }
 
 @test "snap-import: sync stops cleanly on SIGTERM in the middle of a file, keeping nothing of it" {

@@ -533,6 +533,8 @@ static int watch(struct sync *s)
 		ev = read_events(s);
 		if (ev < 0)
 			return -1;
+		if (rescan_requested)
+			dbops_log_info("reading \"%s\" again (SIGHUP)", s->o->dir);
 		if (ev > 0 || rescan_requested) {
 			rescan_requested = 0;
 			if (scan(s) != 0)
