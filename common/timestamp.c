@@ -190,7 +190,7 @@ static bool is_leap(int year)
 	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
 }
 
-static int days_in_month(int year, int month)
+int dbops_timestamp_days_in_month(int year, int month)
 {
 	static const int days[] = { 31, 28, 31, 30, 31, 30,
 				    31, 31, 30, 31, 30, 31 };
@@ -261,7 +261,7 @@ static int check_ranges(const struct stamp_fields *f, char *err,
 		return fail(err, errlen, "year %04d is out of range", f->year);
 	if (f->month < 1 || f->month > 12)
 		return fail(err, errlen, "month %d is out of range", f->month);
-	if (f->day < 1 || f->day > days_in_month(f->year, f->month))
+	if (f->day < 1 || f->day > dbops_timestamp_days_in_month(f->year, f->month))
 		return fail(err, errlen,
 			    "day %d is out of range for %04d-%02d", f->day,
 			    f->year, f->month);

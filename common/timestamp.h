@@ -62,4 +62,7 @@ size_t dbops_timestamp_format(int64_t usec, char *buf, size_t len);
  */
 size_t dbops_timestamp_format_utc(int64_t usec, char *buf, size_t len);
 
+/* Days in MONTH (1 to 12) of YEAR, in the proleptic Gregorian calendar. */
+int dbops_timestamp_days_in_month(int year, int month);
+
 #endif

@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "timestamp.h"
+
 #define QUOTE '"'
 #define DELIM ','
 
@@ -249,16 +251,6 @@ static bool digits_at(const char *s, size_t n, size_t i, size_t width, int max,
 	return true;
 }
 
-static int days_in_month(int year, int month)
-{
-	static const int days[] = {
-		31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31,
-	};
-	bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-
-	return month == 2 && leap ? 29 : days[month - 1];
-}
-
 /* A date YYYY-MM-DD, or a date and time with an optional zone. */
 static enum snap_type datetime_type(const char *s, size_t n)
 {
@@ -270,7 +262,7 @@ static enum snap_type datetime_type(const char *s, size_t n)
 	    !digits_at(s, n, 8, 2, 31, &day))
 		return SNAP_TYPE_TEXT;
 	if (year < 1 || month < 1 || day < 1 ||
-	    day > days_in_month(year, month))
+	    day > dbops_timestamp_days_in_month(year, month))
 		return SNAP_TYPE_TEXT;
 	if (n == 10)
 		return SNAP_TYPE_DATE;

@@ -278,6 +278,51 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
 	return rc;
 }
 
+/* SQL with "{ledger}" replaced by the ledger's quoted name; caller frees. */
+static char *ledger_sql(const struct snap_db *db, const char *sql)
+{
+	const char *token = "{ledger}", *at = strstr(sql, token);
+	char *out;
+
+	if (at == NULL)
+		return strdup(sql);
+	if (asprintf(&out, "%.*s%s%s", (int)(at - sql), sql, db->qledger,
+		     at + strlen(token)) < 0)
+		return NULL;
+	return out;
+}
+
+PGresult *snap_db_ledger_exec(struct snap_db *db, const char *sql, int nparams,
+			      const char *const *params, char *err,
+			      size_t errlen)
+{
+	char *full = ledger_sql(db, sql);
+	PGresult *res;
+
+	if (full == NULL) {
+		set_err(err, errlen, "out of memory");
+		return NULL;
+	}
+	res = snap_db_exec(db, full, nparams, params, err, errlen);
+	free(full);
+	return res;
+}
+
+int snap_db_ledger_command(struct snap_db *db, const char *sql, int nparams,
+			   const char *const *params, char *err, size_t errlen)
+{
+	char *full = ledger_sql(db, sql);
+	int rc;
+
+	if (full == NULL) {
+		set_err(err, errlen, "out of memory");
+		return -1;
+	}
+	rc = snap_db_command(db, full, nparams, params, err, errlen);
+	free(full);
+	return rc;
+}
+
 /* --- the ledger and the table ------------------------------------------- */
 
 static int exists(struct snap_db *db, const char *qname, char *err,
@@ -516,20 +561,16 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 {
 	const char *params[] = { db->target, sha256,
 				 failed ? "failed" : "imported" };
-	PGresult *res;
-	char *sql;
+	PGresult *res = snap_db_ledger_exec(
+		db,
+		"SELECT id, file_name,"
+		" (extract(epoch FROM imported_at) * 1000000)::bigint,"
+		" coalesce(error, '')"
+		" FROM {ledger} WHERE target_table = $1 AND sha256 = $2"
+		" AND status = $3",
+		3, params, err, errlen);
 	int rc = -1;
 
-	if (asprintf(&sql,
-		     "SELECT id, file_name,"
-		     " (extract(epoch FROM imported_at) * 1000000)::bigint,"
-		     " coalesce(error, '')"
-		     " FROM %s WHERE target_table = $1 AND sha256 = $2"
-		     " AND status = $3",
-		     db->qledger) < 0)
-		return -1;
-	res = snap_db_exec(db, sql, 3, params, err, errlen);
-	free(sql);
 	if (res == NULL)
 		return -1;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -551,19 +592,16 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 int snap_db_size_known(struct snap_db *db, int64_t bytes, char *err,
 		       size_t errlen)
 {
-	char size[32], *sql;
+	char size[32];
 	const char *params[] = { db->target, size };
 	PGresult *res;
 	int rc = -1;
 
 	snprintf(size, sizeof(size), "%lld", (long long)bytes);
-	if (asprintf(&sql,
-		     "SELECT 1 FROM %s WHERE target_table = $1 AND bytes = $2"
-		     " LIMIT 1",
-		     db->qledger) < 0)
-		return -1;
-	res = snap_db_exec(db, sql, 2, params, err, errlen);
-	free(sql);
+	res = snap_db_ledger_exec(db,
+				  "SELECT 1 FROM {ledger} WHERE target_table = $1"
+				  " AND bytes = $2 LIMIT 1",
+				  2, params, err, errlen);
 	if (res == NULL)
 		return -1;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
@@ -578,22 +616,18 @@ int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,
 			   char *err, size_t errlen)
 {
-	char size[32], *sql;
+	char size[32];
 	const char *params[] = { db->target, name, sha256, size, why, db->by };
-	int rc;
 
 	snprintf(size, sizeof(size), "%lld", (long long)bytes);
-	if (asprintf(&sql,
-		     "INSERT INTO %s (target_table, file_name, sha256, bytes,"
-		     " error, imported_by, status)"
-		     " VALUES ($1, $2, $3, $4, $5, $6, 'failed')"
-		     " ON CONFLICT (target_table, sha256) WHERE status = 'failed'"
-		     " DO UPDATE SET file_name = EXCLUDED.file_name,"
-		     " error = EXCLUDED.error, imported_at = clock_timestamp(),"
-		     " imported_by = EXCLUDED.imported_by",
-		     db->qledger) < 0)
-		return -1;
-	rc = snap_db_command(db, sql, 6, params, err, errlen);
-	free(sql);
-	return rc;
+	return snap_db_ledger_command(
+		db,
+		"INSERT INTO {ledger} (target_table, file_name, sha256, bytes,"
+		" error, imported_by, status)"
+		" VALUES ($1, $2, $3, $4, $5, $6, 'failed')"
+		" ON CONFLICT (target_table, sha256) WHERE status = 'failed'"
+		" DO UPDATE SET file_name = EXCLUDED.file_name,"
+		" error = EXCLUDED.error, imported_at = clock_timestamp(),"
+		" imported_by = EXCLUDED.imported_by",
+		6, params, err, errlen);
 }

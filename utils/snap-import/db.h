@@ -78,6 +78,16 @@ int snap_db_record_failure(struct snap_db *db, const char *name,
 PGresult *snap_db_exec(struct snap_db *db, const char *sql, int nparams,
 		       const char *const *params, char *err, size_t errlen);
 
+/*
+ * The same with "{ledger}" in SQL (once) replaced by the ledger's quoted,
+ * qualified name (snap_import_files beside the table).
+ */
+PGresult *snap_db_ledger_exec(struct snap_db *db, const char *sql, int nparams,
+			      const char *const *params, char *err,
+			      size_t errlen);
+int snap_db_ledger_command(struct snap_db *db, const char *sql, int nparams,
+			   const char *const *params, char *err, size_t errlen);
+
 /* Run SQL that returns no rows; 0, or -1 with the server's reason in err. */
 int snap_db_command(struct snap_db *db, const char *sql, int nparams,
 		    const char *const *params, char *err, size_t errlen);

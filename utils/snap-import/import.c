@@ -409,30 +409,25 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 /* Insert the ledger row and commit. The outcome. */
 static enum snap_outcome record_and_commit(struct job *j, double started)
 {
-	char rows[32], bytes[32], secs[32], err[512], *sql;
+	char id[32], rows[32], bytes[32], secs[32], err[512];
 	const char *params[] = { j->db->target, j->name, j->r->sha256, rows,
-				 bytes, secs, j->db->by, NULL };
-	char id[32];
+				 bytes, secs, j->db->by, id };
+	const char *done[] = { j->db->target, j->r->sha256, j->name };
 	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
-	params[7] = id;
 	snprintf(rows, sizeof(rows), "%lld", (long long)j->r->rows);
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
 	j->r->seconds = now_seconds() - started;
 	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
-	if (asprintf(&sql,
-		     "INSERT INTO %s (id, target_table, file_name, sha256, rows,"
-		     " bytes, started_at, duration_s, imported_by, status)"
-		     " VALUES ($8, $1, $2, $3, $4, $5,"
-		     " clock_timestamp() - make_interval(secs => $6), $6, $7,"
-		     " 'imported')",
-		     j->db->qledger) < 0) {
-		fail(j->r, "out of memory");
-		return SNAP_FAILED;
-	}
-	res = snap_db_exec(j->db, sql, 8, params, err, sizeof(err));
-	free(sql);
+	res = snap_db_ledger_exec(
+		j->db,
+		"INSERT INTO {ledger} (id, target_table, file_name, sha256, rows,"
+		" bytes, started_at, duration_s, imported_by, status)"
+		" VALUES ($8, $1, $2, $3, $4, $5,"
+		" clock_timestamp() - make_interval(secs => $6), $6, $7,"
+		" 'imported')",
+		8, params, err, sizeof(err));
 	if (res == NULL) {
 		fail(j->r, "%s", err);
 		return SNAP_FAILED;
@@ -455,25 +450,16 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 	PQclear(res);
 	/* Failures of this content, or of an older content of this name,
 	 * are over. */
-	if (asprintf(&sql,
-		     "DELETE FROM %s WHERE target_table = $1 AND status = 'failed'"
-		     " AND (sha256 = $2 OR file_name = $3)",
-		     j->db->qledger) < 0) {
-		rollback(j->db);
-		fail(j->r, "out of memory");
-		return SNAP_FAILED;
-	}
-	if (snap_db_command(j->db, sql, 3,
-			    (const char *[]){ j->db->target, j->r->sha256,
-					      j->name },
-			    err, sizeof(err)) != 0 ||
+	if (snap_db_ledger_command(j->db,
+				   "DELETE FROM {ledger} WHERE target_table = $1"
+				   " AND status = 'failed'"
+				   " AND (sha256 = $2 OR file_name = $3)",
+				   3, done, err, sizeof(err)) != 0 ||
 	    snap_db_command(j->db, "COMMIT", 0, NULL, err, sizeof(err)) != 0) {
-		free(sql);
 		rollback(j->db);
 		fail(j->r, "%s", err);
 		return SNAP_FAILED;
 	}
-	free(sql);
 	return SNAP_IMPORTED;
 }
 

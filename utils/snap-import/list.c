@@ -44,7 +44,7 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 		DBOPS_COLUMN_TEXT
 	};
 	const char *params[] = { db->target };
-	char err[512], *sql;
+	char err[512];
 	int ncols = all ? 10 : 8, have, rc = -1;
 	PGresult *res;
 
@@ -57,15 +57,18 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 					db->target, err);
 		return have;
 	}
-	if (asprintf(&sql,
-		     "SELECT id, file_name, left(sha256, 12), rows, bytes,"
-		     " (extract(epoch FROM imported_at) * 1000000)::bigint,"
-		     " round(duration_s::numeric, 3), imported_by, status, error"
-		     " FROM %s WHERE target_table = $1 %s ORDER BY id",
-		     db->qledger, all ? "" : "AND status = 'imported'") < 0)
-		return -1;
-	res = snap_db_exec(db, sql, 1, params, err, sizeof(err));
-	free(sql);
+	res = snap_db_ledger_exec(
+		db,
+		all ? "SELECT id, file_name, left(sha256, 12), rows, bytes,"
+		      " (extract(epoch FROM imported_at) * 1000000)::bigint,"
+		      " round(duration_s::numeric, 3), imported_by, status, error"
+		      " FROM {ledger} WHERE target_table = $1 ORDER BY id"
+		    : "SELECT id, file_name, left(sha256, 12), rows, bytes,"
+		      " (extract(epoch FROM imported_at) * 1000000)::bigint,"
+		      " round(duration_s::numeric, 3), imported_by"
+		      " FROM {ledger} WHERE target_table = $1"
+		      " AND status = 'imported' ORDER BY id",
+		1, params, err, sizeof(err));
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		if (res)
 			snap_db_describe_error(res, err, sizeof(err));
