@@ -1,0 +1,255 @@
+#!/usr/bin/env bats
+# dump-restore against real MariaDB servers: dumps made by mariadb-dump from
+# a real server (tests/data/gen-worlds.sh), restored, compared table by
+# table with CHECKSUM TABLE, and every bad input with its message.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load lib/helpers
+	dbops_server_root
+	export TZ=UTC
+	export DUMPS=$DBOPS_SERVER_ROOT/dumps
+	"$DBOPS_TOP/tests/data/gen-worlds.sh" --worlds 3 --rows 200 \
+		--build "$DBOPS_BUILD" "$DUMPS" 2>"$DBOPS_SERVER_ROOT/gen.log"
+}
+
+teardown_file() {
+	load lib/helpers
+	for root in "$DBOPS_SERVER_ROOT"/root*; do
+		[ -d "$root" ] && dump-restore down --root "$root" 2>/dev/null
+	done
+	stop_servers
+}
+
+setup() {
+	load lib/helpers
+	export TZ=UTC
+	R=$DBOPS_SERVER_ROOT/root$BATS_TEST_NUMBER
+	BEFORE='2024-03-01 11:59:00'
+}
+
+# world_sql ROOT WORLD SQL: as the analyst, through worlds.cnf.
+world_sql() {
+	mariadb --defaults-extra-file="$1/worlds.cnf" \
+		--defaults-group-suffix="_$2" -N -B -e "$3"
+}
+
+# same_as_expected ROOT WORLD TIME: every table's rows and checksum match
+# what the generator recorded for the dump of TIME.
+same_as_expected() {
+	local table rows sum got
+	while read -r table rows sum; do
+		got=$(world_sql "$1" "$2" "SELECT COUNT(*) FROM game.\`$table\`")
+		assert_equal "$2.$table rows $got" "$2.$table rows $rows"
+		got=$(world_sql "$1" "$2" "CHECKSUM TABLE game.\`$table\`" | cut -f2)
+		assert_equal "$2.$table checksum $got" "$2.$table checksum $sum"
+	done <"$DUMPS/expected-$2-$3.txt"
+}
+
+@test "dump-restore: --help, --version, and usage errors" {
+	run --separate-stderr dump-restore --help
+	assert_success
+	assert_line --index 0 "Usage:"
+	while IFS= read -r line; do
+		[ "${#line}" -le 80 ] || fail "help line longer than 80: $line"
+	done <<<"$output"
+	run dump-restore --version
+	assert_output --regexp '^dump-restore [0-9]+\.[0-9]+\.[0-9]+$'
+	run --separate-stderr dump-restore
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: no command: use plan, up, status or down"
+	run --separate-stderr dump-restore frob
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown command "frob": use plan, up, status or down'
+	run --separate-stderr dump-restore up --jobs 0 x
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "0" for option --jobs: use a number from 1 to 64'
+	run --separate-stderr dump-restore plan --at yesterday "$DUMPS"
+	assert_failure 1
+	assert_equal "$stderr" "dump-restore: error: invalid --at \"yesterday\": unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+}
+
+@test "dump-restore: plan picks each world's latest dump at or before --at" {
+	run --separate-stderr dump-restore plan --at "$BEFORE" --format csv "$DUMPS"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line --index 0 "world,dump,dump_time,bytes"
+	assert_line --index 1 --regexp "^world1,$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz,2024-03-01 02:00:00\+00:00,[0-9]+\$"
+	assert_line --index 2 --regexp "^world2,$DUMPS/world2_20240301_020000.sql.gz,2024-03-01 02:00:00\+00:00,[0-9]+\$"
+	assert_line --index 3 --regexp "^world3,$DUMPS/world3.2024-03-01_02-00-00.sql.gz,2024-03-01 02:00:00\+00:00,[0-9]+\$"
+	assert_equal "${#lines[@]}" 4
+	run dump-restore plan --format tsv "$DUMPS"
+	assert_line --index 1 --regexp "^world1	$DUMPS/world1-2024-03-01T14:00:00Z.sql.gz	2024-03-01 14:00:00\+00:00	"
+}
+
+@test "dump-restore: a world with no dump early enough is an error naming its earliest" {
+	run --separate-stderr dump-restore plan --at 2024-02-29 "$DUMPS"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: world \"world1\" has no dump at or before 2024-02-29 00:00:00+00:00: its earliest is \"$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz\" of 2024-03-01 02:00:00+00:00"
+	assert_equal "${#stderr_lines[@]}" 3
+}
+
+@test "dump-restore: a dump name that does not parse is skipped with a warning" {
+	mkdir -p "$R.src"
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$R.src/"
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$R.src/world1-latest.sql.gz"
+	echo notes >"$R.src/README"
+	run --separate-stderr dump-restore plan "$R.src"
+	assert_success
+	assert_equal "$stderr" "dump-restore: warning: skipping \"$R.src/world1-latest.sql.gz\": it is not named <world>-<time>.sql.gz (time such as 2024-03-01T02:00:00Z or 20240301_020000)"
+	assert_line --index 3 --regexp "^\| world1 \| $R.src/world1-2024-03-01T02:00:00Z.sql.gz \|"
+}
+
+@test "dump-restore: up restores every world exactly, as the analyst reaches it" {
+	run --separate-stderr dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS"
+	assert_success
+	assert_line --index 1 --regexp '^\| world +\| status +\| port +\| socket +\| dump +\| dump_time +\| tables \| rows +\| load_seconds \|$'
+	assert_line --index 3 --regexp "^\| world1 \| running \| +[0-9]+ \| $R/world1/mysqld.sock \| $DUMPS/world1-2024-03-01T02:00:00Z.sql.gz \| 2024-03-01 02:00:00\+00:00 \| +3 \| +[0-9]+ \| +[0-9.]+ \|\$"
+	assert_line "  mariadb --defaults-extra-file=$R/worlds.cnf --defaults-group-suffix=_world1"
+	assert_equal "$(stat -c %a "$R/worlds.cnf")" 600
+	for w in world1 world2 world3; do
+		same_as_expected "$R" "$w" 2024-03-01T02:00:00Z
+	done
+	# The trigger, the procedure and the view came back too.
+	run world_sql "$R" world2 "SELECT COUNT(*) FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = 'game'"
+	assert_output 1
+	run world_sql "$R" world2 "SELECT COUNT(*) FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = 'game'"
+	assert_output 1
+	run world_sql "$R" world2 "SELECT COUNT(*) > 0 FROM game.top_scores"
+	assert_output 1
+}
+
+@test "dump-restore: root is reachable only through the socket; the analyst over TCP" {
+	dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS" >/dev/null
+	port=$(sed -n 's/^port=//p' "$R/world1/world.state")
+	run --separate-stderr mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$port" -u root -e "SELECT 1"
+	assert_failure
+	run world_sql "$R" world1 "SELECT CURRENT_USER()"
+	assert_output "analyst@127.0.0.1"
+	run world_sql "$R" world1 "SELECT @@bind_address, @@log_bin, @@innodb_doublewrite, @@innodb_flush_log_at_trx_commit"
+	assert_output "$(printf '127.0.0.1\t0\t0\t0')"
+}
+
+@test "dump-restore: up again with the same dumps keeps the worlds; another --at replaces them" {
+	dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS" >/dev/null
+	pid=$(sed -n 's/^pid=//p' "$R/world2/instance.state")
+	run --separate-stderr dump-restore up --root "$R" --at "$BEFORE" --progress never --format csv "$DUMPS"
+	assert_success
+	assert_line --index 1 --regexp '^world1,kept,'
+	assert_line --index 2 --regexp '^world2,kept,'
+	assert_equal "$(sed -n 's/^pid=//p' "$R/world2/instance.state")" "$pid"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$DUMPS"
+	assert_success
+	assert_line --index 2 --regexp "^world2,running,[0-9]+,[^,]+,$DUMPS/world2_20240301_140000.sql.gz,"
+	for w in world1 world2 world3; do
+		same_as_expected "$R" "$w" 2024-03-01T14:00:00Z
+	done
+}
+
+@test "dump-restore: status lists the worlds; down removes one, then all" {
+	dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS" >/dev/null
+	run --separate-stderr dump-restore status --root "$R" --format csv
+	assert_success
+	assert_line --index 0 "world,status,port,socket,dump,dump_time,uptime_seconds,disk_bytes"
+	assert_line --index 2 --regexp "^world2,running,[0-9]+,$R/world2/mysqld.sock,$DUMPS/world2_20240301_020000.sql.gz,2024-03-01 02:00:00\+00:00,[0-9]+,[0-9]+\$"
+	run dump-restore down --root "$R" world2
+	assert_success
+	assert [ ! -e "$R/world2" ]
+	run grep -c '^\[client_' "$R/worlds.cnf"
+	assert_output 2
+	run dump-restore status --root "$R" --format csv
+	assert_equal "${#lines[@]}" 3
+	# A world stopped from outside shows as stopped.
+	"$DBOPS_DRIVER" stop "$R/world3"
+	run dump-restore status --root "$R" --format csv
+	assert_line --index 2 --regexp '^world3,stopped,,,'
+	run dump-restore down --root "$R"
+	assert_success
+	assert_equal "$(ls "$R")" worlds.cnf
+	run --separate-stderr dump-restore down --root "$R" world9
+	assert_failure 1
+	assert_equal "$stderr" "dump-restore: error: no world \"world9\" in \"$R\""
+}
+
+# bad_world NAME: a source dir with good world1 and world2 and a bad dump
+# for world3 made by the command given; up fails on world3 only.
+bad_world() {
+	mkdir -p "$R.src"
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$DUMPS/world2_20240301_020000.sql.gz" "$R.src/"
+	BAD=$R.src/world3-2024-03-01T02:00:00Z.sql.gz
+}
+
+up_fails_on_world3_with() {
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_failure 1
+	assert_equal "$stderr" "dump-restore: error: world \"world3\" from \"$BAD\": $1"
+	assert_line --index 1 --regexp '^world1,running,'
+	assert_line --index 2 --regexp '^world2,running,'
+	assert_line --index 3 --regexp '^world3,failed,,,'
+	run dump-restore status --root "$R" --format csv
+	assert_line --index 3 --regexp '^world3,failed,'
+	run grep -c '^\[client_' "$R/worlds.cnf"
+	assert_output 2
+	assert [ ! -e "$R/world3/mysqld.sock" ]
+}
+
+@test "dump-restore: a dump that is not gzip fails its world only" {
+	bad_world
+	echo "CREATE TABLE t (a int);" >"$BAD"
+	up_fails_on_world3_with "not a gzip file"
+}
+
+@test "dump-restore: a truncated gzip fails its world" {
+	bad_world
+	src=$DUMPS/world3.2024-03-01_02-00-00.sql.gz
+	head -c $(( $(stat -c %s "$src") / 2 )) "$src" >"$BAD"
+	up_fails_on_world3_with "truncated gzip: the file ends inside the compressed data (at byte $(stat -c %s "$BAD"))"
+}
+
+@test "dump-restore: a gzip CRC error fails its world" {
+	bad_world
+	src=$DUMPS/world3.2024-03-01_02-00-00.sql.gz
+	cp "$src" "$BAD"
+	# The CRC-32 is in the last 8 bytes but 4: flip one of its bits.
+	size=$(stat -c %s "$BAD")
+	byte=$(od -An -tu1 -j $((size - 8)) -N1 "$BAD" | tr -d ' ')
+	printf "$(printf '\\%03o' $(( byte ^ 1 )))" | dd of="$BAD" bs=1 seek=$((size - 8)) conv=notrunc 2>/dev/null
+	up_fails_on_world3_with "gzip CRC error: the data is corrupt"
+}
+
+@test "dump-restore: a dump cut short before its trailer fails its world" {
+	bad_world
+	zcat "$DUMPS/world3.2024-03-01_02-00-00.sql.gz" | grep -a -v '^-- Dump completed' | gzip >"$BAD"
+	up_fails_on_world3_with "the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line"
+}
+
+@test "dump-restore: an SQL error names the line, the statement and the server's message" {
+	bad_world
+	zcat "$DUMPS/world3.2024-03-01_02-00-00.sql.gz" >"$R.sql"
+	# The players' INSERT (several lines) twice: the copy fails on the key.
+	first=$(grep -an '^INSERT INTO `players`' "$R.sql" | head -1 | cut -d: -f1)
+	last=$(awk -v f="$first" 'NR >= f && /\);$/ { print NR; exit }' "$R.sql")
+	sed -n "${first},${last}p" "$R.sql" >"$R.stmt"
+	sed -i "${last}r $R.stmt" "$R.sql"
+	gzip -c "$R.sql" >"$BAD"
+	start=$(tr '\n\t\r' '   ' <"$R.stmt" | LC_ALL=C.UTF-8 grep -aoE '^.{0,80}')
+	up_fails_on_world3_with "line $((last + 1)): Duplicate entry '1' for key 'PRIMARY' (statement: \"$start\")"
+}
+
+@test "dump-restore: no server binary fails every world with the reason" {
+	mkdir -p "$R.empty"
+	run --separate-stderr dump-restore up --root "$R" --server-bindir "$R.empty" --progress never "$DUMPS"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: no MariaDB server in \"$R.empty\""
+	assert_equal "${stderr_lines[3]}" "dump-restore: error: world \"world1\" from \"$DUMPS/world1-2024-03-01T14:00:00Z.sql.gz\": its server did not start (see the error above)"
+}
+
+@test "dump-restore: an exhausted port range fails the world naming it" {
+	mkdir -p "$R.src"
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$R.src/"
+	run --separate-stderr dump-restore up --root "$R" --port-base 65535 --progress never "$R.src"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: no free TCP port on 127.0.0.1 from 65536 up"
+}

@@ -1,0 +1,269 @@
+/*
+ * catalog.c - find the dumps, read world and time from their names, and
+ * choose one per world. See catalog.h.
+ */
+#include "catalog.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "log.h"
+#include "timestamp.h"
+
+#define SUFFIX ".sql.gz"
+
+bool dr_world_name_ok(const char *name)
+{
+	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+		return false;
+	for (const char *p = name; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
+		    *p != '.')
+			return false;
+	return true;
+}
+
+static bool has_suffix(const char *name)
+{
+	size_t n = strlen(name), s = strlen(SUFFIX);
+
+	return n > s && strcmp(name + n - s, SUFFIX) == 0;
+}
+
+int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
+		       char *err, size_t errlen)
+{
+	size_t len = strlen(name);
+	char *stem;
+
+	if (!has_suffix(name)) {
+		snprintf(err, errlen, "the name does not end in " SUFFIX);
+		return -1;
+	}
+	stem = strndup(name, len - strlen(SUFFIX));
+	if (stem == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	/* The first separator after which a time follows: the longest time,
+	 * so "eu-world1-2024-03-01" is world "eu-world1". */
+	for (size_t i = 1; stem[i] != '\0'; i++) {
+		char terr[128];
+
+		if (stem[i] != '-' && stem[i] != '_' && stem[i] != '.')
+			continue;
+		if (dbops_timestamp_parse(stem + i + 1, usec, terr,
+					  sizeof(terr)) != 0)
+			continue;
+		stem[i] = '\0';
+		if (!dr_world_name_ok(stem)) {
+			snprintf(err, errlen,
+				 "world name \"%s\" may hold only letters, digits, '-', '_' and '.'",
+				 stem);
+			free(stem);
+			return -1;
+		}
+		*world = stem;
+		return 0;
+	}
+	snprintf(err, errlen,
+		 "it is not named <world>-<time>" SUFFIX " (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
+	free(stem);
+	return -1;
+}
+
+static int add_dump(struct dr_catalog *c, const char *path, const char *name,
+		    bool warn_other_suffix)
+{
+	char err[256], *world;
+	struct dr_dump *grown, *d;
+	struct stat st;
+	int64_t usec;
+
+	if (!has_suffix(name) && !warn_other_suffix)
+		return 0; /* other files in a dump folder are none of ours */
+	if (dr_dump_parse_name(name, &world, &usec, err, sizeof(err)) != 0) {
+		dbops_log_warning("skipping \"%s\": %s", path, err);
+		return 0;
+	}
+	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+		dbops_log_warning("skipping \"%s\": %s", path,
+				  errno ? strerror(errno) : "not a regular file");
+		free(world);
+		return 0;
+	}
+	grown = realloc(c->dumps, (c->count + 1) * sizeof(*grown));
+	if (grown == NULL) {
+		free(world);
+		dbops_log_error("out of memory");
+		return -1;
+	}
+	c->dumps = grown;
+	d = &c->dumps[c->count++];
+	d->path = strdup(path);
+	d->world = world;
+	d->usec = usec;
+	d->size = st.st_size;
+	d->mtime = st.st_mtime;
+	return d->path ? 0 : -1;
+}
+
+static int scan_dir(struct dr_catalog *c, const char *dir)
+{
+	struct dirent **names;
+	int n = scandir(dir, &names, NULL, alphasort), rc = 0;
+
+	if (n < 0) {
+		dbops_log_error("could not read directory \"%s\": %s", dir,
+				strerror(errno));
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+
+		if (rc == 0 && names[i]->d_name[0] != '.') {
+			snprintf(path, sizeof(path), "%s%s%s", dir,
+				 dir[strlen(dir) - 1] == '/' ? "" : "/",
+				 names[i]->d_name);
+			rc = add_dump(c, path, names[i]->d_name, false);
+		}
+		free(names[i]);
+	}
+	free(names);
+	return rc;
+}
+
+int dr_catalog_scan(struct dr_catalog *c, char *const *sources, int n)
+{
+	for (int i = 0; i < n; i++) {
+		struct stat st;
+		const char *slash = strrchr(sources[i], '/');
+
+		if (stat(sources[i], &st) != 0) {
+			dbops_log_error("could not read \"%s\": %s", sources[i],
+					strerror(errno));
+			return -1;
+		}
+		if (S_ISDIR(st.st_mode) ? scan_dir(c, sources[i]) != 0
+					: add_dump(c, sources[i],
+						   slash ? slash + 1 : sources[i],
+						   true) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+void dr_catalog_free(struct dr_catalog *c)
+{
+	for (size_t i = 0; i < c->count; i++) {
+		free(c->dumps[i].path);
+		free(c->dumps[i].world);
+	}
+	free(c->dumps);
+	c->dumps = NULL;
+	c->count = 0;
+}
+
+int dr_natural_cmp(const char *a, const char *b)
+{
+	while (*a && *b) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			const char *a0, *b0;
+			size_t na, nb;
+			int c;
+
+			while (*a == '0' && isdigit((unsigned char)a[1]))
+				a++;
+			while (*b == '0' && isdigit((unsigned char)b[1]))
+				b++;
+			a0 = a;
+			b0 = b;
+			while (isdigit((unsigned char)*a))
+				a++;
+			while (isdigit((unsigned char)*b))
+				b++;
+			na = (size_t)(a - a0);
+			nb = (size_t)(b - b0);
+			if (na != nb)
+				return na < nb ? -1 : 1;
+			c = memcmp(a0, b0, na);
+			if (c != 0)
+				return c;
+			continue;
+		}
+		if (*a != *b)
+			return (unsigned char)*a < (unsigned char)*b ? -1 : 1;
+		a++;
+		b++;
+	}
+	return *a ? 1 : *b ? -1 : 0;
+}
+
+static int by_world(const void *x, const void *y)
+{
+	const struct dr_dump *a = *(const struct dr_dump *const *)x;
+	const struct dr_dump *b = *(const struct dr_dump *const *)y;
+
+	return dr_natural_cmp(a->world, b->world);
+}
+
+int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
+		      const struct dr_dump ***chosen, size_t *n)
+{
+	const struct dr_dump **best = calloc(c->count + 1, sizeof(*best));
+	size_t count = 0;
+	int rc = 0;
+
+	*chosen = NULL;
+	*n = 0;
+	if (best == NULL)
+		return -1;
+	for (size_t i = 0; i < c->count; i++) {
+		const struct dr_dump *d = &c->dumps[i];
+		size_t w;
+
+		for (w = 0; w < count; w++)
+			if (strcmp(best[w]->world, d->world) == 0)
+				break;
+		if (w == count) {
+			best[count++] = d; /* its first dump, chosen below */
+			continue;
+		}
+		/* Keep the latest one that is early enough; if none is, the
+		 * earliest, to name it in the error. */
+		bool d_ok = !have_at || d->usec <= at;
+		bool b_ok = !have_at || best[w]->usec <= at;
+
+		if ((d_ok && (!b_ok || d->usec > best[w]->usec)) ||
+		    (!d_ok && !b_ok && d->usec < best[w]->usec))
+			best[w] = d;
+	}
+	qsort(best, count, sizeof(*best), by_world);
+	for (size_t w = 0; w < count; w++) {
+		if (have_at && best[w]->usec > at) {
+			char when[DBOPS_TIMESTAMP_LEN], first[DBOPS_TIMESTAMP_LEN];
+
+			dbops_timestamp_format(at, when, sizeof(when));
+			dbops_timestamp_format(best[w]->usec, first, sizeof(first));
+			dbops_log_error("world \"%s\" has no dump at or before %s: its earliest is \"%s\" of %s",
+					best[w]->world, when, best[w]->path, first);
+			rc = -1;
+		}
+	}
+	if (count == 0) {
+		dbops_log_error("no dump found: no file named <world>-<time>" SUFFIX);
+		rc = -1;
+	}
+	if (rc != 0) {
+		free(best);
+		return -1;
+	}
+	*chosen = best;
+	*n = count;
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * catalog.h - the dumps dump-restore can use: found in the sources, named
+ * <world><sep><timestamp>.sql.gz, and the one each world uses.
+ */
+#ifndef DR_CATALOG_H
+#define DR_CATALOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct dr_dump {
+	char *path;
+	char *world;
+	int64_t usec;		/* the time in its name */
+	int64_t size;
+	int64_t mtime;		/* seconds; with size, tells a changed file */
+};
+
+struct dr_catalog {
+	struct dr_dump *dumps;
+	size_t count;
+};
+
+/*
+ * Split a file name (no directory) into world and time: the world is all
+ * before the first separator (-, _ or .) after which the rest, less
+ * ".sql.gz", reads as a time (common/timestamp.h). Returns 0 with *world
+ * malloc'd, or -1 with a reason in err.
+ */
+int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
+		       char *err, size_t errlen);
+
+/*
+ * Add the dumps of each source (a directory: its *.sql.gz files; or a
+ * file). Names that do not parse are warned about and skipped. Returns 0,
+ * or -1 after reporting a source that cannot be read.
+ */
+int dr_catalog_scan(struct dr_catalog *c, char *const *sources, int n);
+void dr_catalog_free(struct dr_catalog *c);
+
+/*
+ * The dump of each world: its latest at or before AT (no AT: its latest),
+ * worlds in natural order (world2 before world10). *chosen is an array of
+ * pointers into C, caller frees the array. Returns 0, or -1 after
+ * reporting each world that has no dump early enough.
+ */
+int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
+		      const struct dr_dump ***chosen, size_t *n);
+
+/* Natural order of names: digit runs compare as numbers. */
+int dr_natural_cmp(const char *a, const char *b);
+
+/* Whether NAME can be a world: letters, digits, '-', '_', '.'; not "." or "..". */
+bool dr_world_name_ok(const char *name);
+
+#endif

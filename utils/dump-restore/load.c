@@ -1,0 +1,235 @@
+/*
+ * load.c - a dump into a server, streamed. See load.h.
+ *
+ * Two checks catch a dump that is not whole: zlib's (the file ends inside
+ * the compressed stream, or its CRC does not match) and mysqldump's own
+ * trailer line, which a dump killed before its end lacks even when gzip
+ * closed the stream cleanly.
+ */
+#include "load.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zlib.h>
+
+#include "split.h"
+
+#define IN_BYTES (256u << 10)
+#define OUT_BYTES (1u << 20)
+
+static void fail(struct dr_load *l, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void fail(struct dr_load *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->error[0] != '\0')
+		return; /* the first reason is the one */
+	va_start(ap, fmt);
+	vsnprintf(l->error, sizeof(l->error), fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * The first 80 characters of a statement (UTF-8: a character is a lead byte
+ * and its continuation bytes), on one line. BUF needs 80 * 4 + 1 bytes.
+ */
+static void statement_start(const char *stmt, size_t len, char *buf,
+			    size_t size)
+{
+	size_t n = 0, chars = 0;
+
+	for (size_t i = 0; i < len && n + 1 < size; i++) {
+		unsigned char c = (unsigned char)stmt[i];
+
+		if ((c & 0xc0) != 0x80 && chars++ == 80)
+			break;
+		buf[n++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (char)c;
+	}
+	buf[n] = '\0';
+}
+
+/* The splitter's callback: run one statement. */
+static int run_statement(void *arg, const char *stmt, size_t len, long line)
+{
+	struct dr_load *l = arg;
+	char start[80 * 4 + 1];
+	MYSQL_RES *res;
+
+	if (mysql_real_query(l->conn, stmt, (unsigned long)len) != 0) {
+		statement_start(stmt, len, start, sizeof(start));
+		fail(l, "line %ld: %s (statement: \"%s\")", line,
+		     mysql_error(l->conn), start);
+		return 1;
+	}
+	/* A statement may answer with rows (a SELECT in a dump); drop them. */
+	res = mysql_store_result(l->conn);
+	if (res != NULL)
+		mysql_free_result(res);
+	l->statements++;
+	/* Quotes and backslashes read as the session's sql_mode says, as the
+	 * client does: the dump's own SET sql_mode can change them. */
+	dr_split_set_modes(l->splitter,
+			   (l->conn->server_status & SERVER_STATUS_NO_BACKSLASH_ESCAPES
+				    ? DR_SPLIT_NO_BACKSLASH_ESCAPES
+				    : 0) |
+				   (l->conn->server_status & SERVER_STATUS_ANSI_QUOTES
+					    ? DR_SPLIT_ANSI_QUOTES
+					    : 0));
+	return 0;
+}
+
+/* zlib's complaint in words a user can act on. */
+static void gzip_error(struct dr_load *l, z_stream *zs, int ret)
+{
+	uint64_t at = atomic_load(&l->read) - zs->avail_in;
+
+	if (ret == Z_DATA_ERROR && zs->total_out == 0 && zs->msg &&
+	    strcmp(zs->msg, "incorrect header check") == 0)
+		fail(l, "not a gzip file");
+	else if (ret == Z_DATA_ERROR && zs->msg &&
+		 strcmp(zs->msg, "incorrect data check") == 0)
+		fail(l, "gzip CRC error: the data is corrupt");
+	else if (ret == Z_MEM_ERROR)
+		fail(l, "out of memory");
+	else
+		fail(l, "corrupt gzip data at byte %llu: %s",
+		     (unsigned long long)at, zs->msg ? zs->msg : "unknown error");
+}
+
+/*
+ * Inflate everything in zs's input and feed it to the splitter. Returns 0,
+ * 1 when the compressed stream ended, -1 on an error (in l->error).
+ */
+static int inflate_some(struct dr_load *l, z_stream *zs, char *out,
+			struct dr_splitter *sp, bool *started)
+{
+	int ended = 0;
+
+	do {
+		int ret;
+
+		zs->next_out = (Bytef *)out;
+		zs->avail_out = OUT_BYTES;
+		ret = inflate(zs, Z_NO_FLUSH);
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
+			gzip_error(l, zs, ret);
+			return -1;
+		}
+		if (OUT_BYTES - zs->avail_out > 0) {
+			*started = true;
+			int rc = dr_split_feed(sp, out, OUT_BYTES - zs->avail_out,
+					       run_statement, l);
+
+			if (rc != 0) {
+				if (rc < 0)
+					fail(l, "line %ld: %s",
+					     dr_split_error_line(sp),
+					     dr_split_strerror(rc));
+				return -1;
+			}
+		}
+		if (ret == Z_STREAM_END) {
+			/* gzip files may hold several members in a row. */
+			ended = 1;
+			if (zs->avail_in == 0)
+				break;
+			inflateReset(zs);
+			ended = 0;
+		} else if (ret == Z_BUF_ERROR) {
+			break; /* it needs more input */
+		}
+	} while (zs->avail_in > 0 || zs->avail_out == 0);
+	return ended;
+}
+
+static int finish(struct dr_load *l, struct dr_splitter *sp)
+{
+	long line = 0;
+	int rc = dr_split_finish(sp, run_statement, l, &line);
+
+	if (l->error[0] != '\0')
+		return -1;
+	if (rc == DR_SPLIT_UNTERMINATED || (rc == 0 && !dr_split_saw_trailer(sp))) {
+		fail(l, "the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line");
+		return -1;
+	}
+	if (rc != 0) {
+		fail(l, "line %ld: %s", line, dr_split_strerror(rc));
+		return -1;
+	}
+	return 0;
+}
+
+int dr_load_run(struct dr_load *l)
+{
+	struct dr_splitter *sp = dr_split_new();
+	char *in = malloc(IN_BYTES), *out = malloc(OUT_BYTES);
+	z_stream zs = { 0 };
+	bool started = false, ended = false;
+	struct stat st;
+	int fd = -1, rc = -1;
+
+	l->error[0] = '\0';
+	l->splitter = sp;
+	atomic_store(&l->read, 0);
+	if (sp == NULL || in == NULL || out == NULL ||
+	    inflateInit2(&zs, 15 + 16) != Z_OK) {
+		fail(l, "out of memory");
+		goto out;
+	}
+	fd = open(l->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		fail(l, "could not open the dump: %s", strerror(errno));
+		goto out;
+	}
+	l->total = (uint64_t)st.st_size;
+	for (;;) {
+		ssize_t n = read(fd, in, IN_BYTES);
+		int r;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			fail(l, "could not read the dump: %s", strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		atomic_fetch_add(&l->read, (uint64_t)n);
+		zs.next_in = (Bytef *)in;
+		zs.avail_in = (uInt)n;
+		r = inflate_some(l, &zs, out, sp, &started);
+		if (r < 0)
+			goto out;
+		ended = r == 1;
+	}
+	if (!started && l->total == 0) {
+		fail(l, "the dump is empty");
+		goto out;
+	}
+	if (!ended) {
+		fail(l, "truncated gzip: the file ends inside the compressed data (at byte %llu)",
+		     (unsigned long long)l->total);
+		goto out;
+	}
+	rc = finish(l, sp);
+out:
+	if (fd >= 0)
+		close(fd);
+	inflateEnd(&zs);
+	dr_split_free(sp);
+	l->splitter = NULL;
+	free(in);
+	free(out);
+	return rc;
+}

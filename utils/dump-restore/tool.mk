@@ -1,0 +1,2 @@
+# dump-restore links MariaDB Connector/C (the loader) and zlib (the dumps).
+dump-restore_PKGS := libmariadb zlib

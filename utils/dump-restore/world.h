@@ -1,0 +1,78 @@
+/*
+ * world.h - one restored world: its private server under ROOT/<world>/,
+ * what was loaded into it (ROOT/<world>/world.state) and the option file
+ * ROOT/worlds.cnf through which developers and world-query reach it.
+ */
+#ifndef DR_WORLD_H
+#define DR_WORLD_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "catalog.h"
+#include "load.h"
+
+enum dr_status {
+	DR_LOADING,
+	DR_RUNNING,
+	DR_STOPPED,
+	DR_FAILED,
+};
+
+struct dr_world {
+	char name[128];
+	char dir[PATH_MAX];
+	char dump[PATH_MAX];
+	int64_t dump_usec, dump_size, dump_mtime;
+	enum dr_status status;
+	char error[1024];
+	char password[64];	/* the analyst account's */
+	char database[128];	/* the restored database, when there is one */
+	int port;
+	char socket[PATH_MAX];
+	int64_t tables, rows;
+	double load_seconds;
+	int64_t started_at;	/* when the server was started, epoch seconds */
+	bool kept;		/* up left it as it was */
+	struct dr_load load;	/* progress while loading */
+};
+
+struct dr_up_opts {
+	const char *root;
+	int port_base;
+	int nworlds;		/* for sizing each server's memory */
+	const char *bindir;	/* where mariadbd is, when given */
+};
+
+const char *dr_status_name(enum dr_status s);
+
+/* Read ROOT/<name>/world.state into W. 0, or -1 (no such world). */
+int dr_world_read(const char *root, const char *name, struct dr_world *w);
+
+/*
+ * Bring world W (name set) up from DUMP: keep it when it already runs
+ * that very dump (restarting its server if it stopped), else replace it:
+ * a fresh server, the dump loaded, the analyst account made. On failure
+ * the world's server is stopped and the world marked failed, with the
+ * reason in w->error. Returns 0, or -1.
+ */
+int dr_world_up(struct dr_world *w, const struct dr_dump *dump,
+		const struct dr_up_opts *opts);
+
+/* Stop the world's server and remove ROOT/<name>. 0, or -1 (reported). */
+int dr_world_down(const char *root, const char *name);
+
+/* Whether the world's server answers, and since when (epoch seconds). */
+bool dr_world_running(const struct dr_world *w, int64_t *since);
+
+/* Bytes the world's directory takes on disk. */
+int64_t dr_world_disk_usage(const struct dr_world *w);
+
+/* The names of the worlds under ROOT, natural order; caller frees. */
+int dr_world_list(const char *root, char ***names, int *n);
+
+/* Rewrite ROOT/worlds.cnf (0600) from the running worlds' states. */
+int dr_worlds_cnf_write(const char *root);
+
+#endif
