@@ -4,6 +4,7 @@
 # the end. Each tool adds its part here as it lands.
 set -eu
 build=$(cd "${1:-build}" && pwd)
+DBOPS_TOP=$(cd "$(dirname "$0")/.." && pwd)
 bin=$build/bin
 driver=$build/tests/instance-driver
 gen=$build/tests/gen-snapshot
@@ -11,6 +12,7 @@ root=$(mktemp -d "${TMPDIR:-/tmp}/dbops-demo.XXXXXX")
 chmod 0755 "$root"
 cleanup() {
 	[ -f "$root/pg/instance.state" ] && "$driver" stop "$root/pg"
+	[ -d "$root/worlds" ] && "$bin/dump-restore" down --root "$root/worlds" -q
 	rm -rf "$root"
 }
 trap cleanup EXIT INT TERM
@@ -60,4 +62,22 @@ run psql -X -c "SELECT f.file_name, count(*) AS rows, round(avg(s.score), 2) AS 
   FROM snapshots s JOIN snap_import_files f ON f.id = s.snapshot_id
   GROUP BY f.file_name ORDER BY f.file_name"
 
-say "demo: done; the server and its files are removed"
+say "dump-restore: three game worlds, dumped at 02:00 and again at 14:00, after a bad update"
+TZ=UTC "$DBOPS_TOP/tests/data/gen-worlds.sh" --worlds 3 --rows 2000 --build "$build" "$root/dumps" >/dev/null 2>&1
+ls "$root/dumps"/*.sql.gz
+
+say "dump-restore plan: which dump each world would use as of 11:59 UTC, before the update"
+run "$bin/dump-restore" plan --at '2024-03-01T11:59:00Z' dumps
+
+say "dump-restore up: every world in a private MariaDB server, loaded in parallel"
+run "$bin/dump-restore" up --root "$root/worlds" --at '2024-03-01T11:59:00Z' dumps
+
+say "a developer connects to world2 and looks at the scores, as they were before the update"
+run mariadb --defaults-extra-file="$root/worlds/worlds.cnf" --defaults-group-suffix=_world2 \
+	-e 'SELECT COUNT(*) AS players, (SELECT MAX(points) FROM scores) AS best_score FROM players'
+
+say "dump-restore status, then down"
+run "$bin/dump-restore" status --root "$root/worlds"
+run "$bin/dump-restore" down --root "$root/worlds"
+
+say "demo: done; the servers and their files are removed"

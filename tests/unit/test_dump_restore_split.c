@@ -474,6 +474,9 @@ static void test_split_rejects_bad_delimiter(void **state)
 		"SELECT 1;\nDELIMITER '$$\nSELECT 2;\n",
 		"SELECT 1;\nDELIMITER ''\nSELECT 2;\n",
 		"SELECT 1;\nDELIMITER",
+		/* A statement that is a DELIMITER command, as the client
+		 * reads it: here one without an argument. */
+		"SELECT 1;\n DELIMITER;\nSELECT 2;\n",
 	};
 
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
@@ -763,6 +766,10 @@ static void test_split_block_comment_dropped(void **state)
 		     { 1, "SELECT 2" });
 	/* "*" "/" outside a comment is text. */
 	ASSERT_SPLIT("SELECT 2 */ 1;", { 1, "SELECT 2 */ 1" });
+	/* The client's quirk: no space before a backslash, but the space
+	 * stays due for the byte after it. */
+	ASSERT_SPLIT("SELECT 1/* x */\\N AS a;SELECT 1/* x */\\N\\N,3;",
+		     { 1, "SELECT 1\\N AS a" }, { 1, "SELECT 1\\N\\N ,3" });
 }
 
 static void test_split_executable_comments_kept(void **state)
@@ -836,6 +843,9 @@ static void test_split_delimiter_command(void **state)
 		     "SELECT 1 0123456789abcde\n"
 		     "SELECT 2 0123456789abcdef0123456789abcde",
 		     { 2, "SELECT 1" }, { 3, "SELECT 2" }, { 3, "f" });
+	/* A statement that turns out to be a DELIMITER command is one. */
+	ASSERT_SPLIT("SELECT 1; DELIMITER $$;\nSELECT 2$$",
+		     { 1, "SELECT 1" }, { 2, "SELECT 2" });
 	/* Not a command inside a statement, nor a longer word. */
 	ASSERT_SPLIT("SELECT 1,\nDELIMITER ;;\nSELECT 2;\nDELIMITERS;",
 		     { 1, "SELECT 1,\nDELIMITER" }, { 3, "SELECT 2" },

@@ -105,7 +105,8 @@ static int add_dump(struct dr_catalog *c, const char *path, const char *name,
 	}
 	c->dumps = grown;
 	d = &c->dumps[c->count++];
-	d->path = strdup(path);
+	/* Absolute: a later `up` from elsewhere must see the same dump. */
+	d->path = realpath(path, NULL);
 	d->world = world;
 	d->usec = usec;
 	d->size = st.st_size;

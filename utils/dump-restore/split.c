@@ -233,21 +233,6 @@ static void trim(struct dr_splitter *s)
 		s->len--;
 }
 
-static int emit(struct dr_splitter *s, struct scan *sc)
-{
-	int rc = 0;
-
-	trim(s);
-	if (s->len > 0) {
-		s->buf[s->len] = '\0';
-		rc = sc->cb(sc->arg, s->buf, s->len, s->stmt_line);
-	}
-	s->len = 0;
-	s->in_stmt = false;
-	s->need_space = false;
-	return rc;
-}
-
 static void set_normal_table(struct dr_splitter *s)
 {
 	memcpy(s->normal, stop_normal, sizeof(s->normal));
@@ -296,6 +281,53 @@ static int set_delimiter(struct dr_splitter *s)
 	s->dlen = n;
 	set_normal_table(s);
 	return 0;
+}
+
+/*
+ * Whether the statement is a DELIMITER command after all ("SELECT 1;
+ * DELIMITER ;;" on one line): the client checks each statement so.
+ */
+static bool is_delimiter_statement(const struct dr_splitter *s)
+{
+	static const char word[] = "delimiter";
+
+	if (s->len < sizeof(word) - 1 ||
+	    (s->len > sizeof(word) - 1 &&
+	     !is_space((unsigned char)s->buf[sizeof(word) - 1])))
+		return false;
+	for (size_t i = 0; i < sizeof(word) - 1; i++)
+		if ((s->buf[i] | 0x20) != word[i])
+			return false;
+	return true;
+}
+
+static int emit(struct dr_splitter *s, struct scan *sc)
+{
+	int rc = 0;
+
+	trim(s);
+	if (s->len > 0 && (s->buf[0] | 0x20) == 'd' &&
+	    is_delimiter_statement(s)) {
+		size_t n = s->len - 9;
+
+		if (n > sizeof(s->cmd) - 1)
+			n = sizeof(s->cmd) - 1;
+		memcpy(s->cmd, s->buf + 9, n);
+		s->cmdlen = n;
+		s->open_line = s->stmt_line;
+		s->len = 0;
+		s->in_stmt = false;
+		s->need_space = false;
+		return set_delimiter(s);
+	}
+	if (s->len > 0) {
+		s->buf[s->len] = '\0';
+		rc = sc->cb(sc->arg, s->buf, s->len, s->stmt_line);
+	}
+	s->len = 0;
+	s->in_stmt = false;
+	s->need_space = false;
+	return rc;
 }
 
 /* ---- the states --------------------------------------------------------- */
@@ -452,11 +484,19 @@ static int in_normal(struct dr_splitter *s, struct scan *sc)
 				sc->more = true;
 				break;
 			}
-			if ((rc = space_if_needed(s)) != 0)
-				return rc;
 			if (p + 1 < end && p[1] == '\n')
 				s->line++;
 			p += p + 1 < end ? 2 : 1;
+			if (s->need_space) {
+				/* The client puts no space before it but keeps
+				 * one due for the next byte: decide that at
+				 * the top again. */
+				if ((rc = flush(s, sc, p)) != 0)
+					return rc;
+				sc->run = p;
+				sc->p = p;
+				return 0;
+			}
 			continue;
 		}
 		if (c == (unsigned char)s->delim[0]) {
