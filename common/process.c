@@ -105,25 +105,41 @@ static int become_user(const struct dbops_user *user)
 int dbops_user_can_access(const struct dbops_user *user, const char *path,
 			  int mode, int *err)
 {
-	int status;
+	int pipefd[2], status, answer = -1;
+	ssize_t n;
 	pid_t pid;
 
 	*err = 0;
-	pid = fork();
-	if (pid < 0)
+	/* The answer comes over a pipe, not in the exit status, which a
+	 * wrapper such as valgrind may change. */
+	if (pipe2(pipefd, O_CLOEXEC) != 0)
 		return -1;
-	if (pid == 0) {
-		if (become_user(user) != 0)
-			_exit(255);
-		_exit(access(path, mode) == 0 ? 0 : (errno & 0x7f));
+	pid = fork();
+	if (pid < 0) {
+		close(pipefd[0]);
+		close(pipefd[1]);
+		return -1;
 	}
+	if (pid == 0) {
+		int e = become_user(user) != 0 ? -1
+			: access(path, mode) == 0 ? 0 : errno;
+
+		if (write(pipefd[1], &e, sizeof(e)) != (ssize_t)sizeof(e))
+			_exit(1);
+		_exit(0);
+	}
+	close(pipefd[1]);
+	do
+		n = read(pipefd[0], &answer, sizeof(answer));
+	while (n < 0 && errno == EINTR);
+	close(pipefd[0]);
 	while (waitpid(pid, &status, 0) < 0)
 		if (errno != EINTR)
-			return -1;
-	if (!WIFEXITED(status) || WEXITSTATUS(status) == 255)
+			break;
+	if (n != (ssize_t)sizeof(answer) || answer < 0)
 		return -1;
-	*err = WEXITSTATUS(status);
-	return *err == 0 ? 1 : 0;
+	*err = answer;
+	return answer == 0 ? 1 : 0;
 }
 
 /* In the child: point FD at what opts says. */

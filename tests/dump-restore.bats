@@ -121,6 +121,16 @@ same_as_expected() {
 	assert_output 1
 }
 
+@test "dump-restore: --progress always draws one line per world" {
+	run --separate-stderr dump-restore up --root "$R" --at "$BEFORE" --progress always "$DUMPS"
+	assert_success
+	# The last drawing: every world loaded, all bytes read.
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep -a -E '^world[123]: ' | tail -3 | sed 's/\x1b\[K//')
+	for w in world1 world2 world3; do
+		assert_regex "$last" "$w: [0-9.]+ [KM]iB / [0-9.]+ [KM]iB \(100%\)"
+	done
+}
+
 @test "dump-restore: root is reachable only through the socket; the analyst over TCP" {
 	dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS" >/dev/null
 	port=$(sed -n 's/^port=//p' "$R/world1/world.state")
