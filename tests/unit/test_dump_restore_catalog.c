@@ -69,16 +69,6 @@ static void test_catalog_name_world_with_separators(void **state)
 	parses("eu_west.world_7_20240301_020000.sql.gz", "eu_west.world_7", "2024-03-01T02:00:00Z");
 }
 
-static void test_catalog_natural_order(void **state)
-{
-	assert_true(dr_natural_cmp("world2", "world10") < 0);
-	assert_true(dr_natural_cmp("world10", "world2") > 0);
-	assert_true(dr_natural_cmp("world02", "world2") == 0);
-	assert_true(dr_natural_cmp("a", "b") < 0);
-	assert_true(dr_natural_cmp("world", "world1") < 0);
-	assert_true(dr_natural_cmp("eu9", "us1") < 0);
-}
-
 static void add(struct dr_catalog *c, const char *world, const char *when)
 {
 	struct dr_dump *d;
@@ -148,7 +138,6 @@ int main(void)
 		cmocka_unit_test_setup(test_catalog_choose_world_without_early_dump, utc),
 		cmocka_unit_test_setup(test_catalog_name_forms, utc),
 		cmocka_unit_test_setup(test_catalog_name_world_with_separators, utc),
-		cmocka_unit_test_setup(test_catalog_natural_order, utc),
 		cmocka_unit_test_setup(test_catalog_choose_latest_at_or_before, utc),
 	};
 

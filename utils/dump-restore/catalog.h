@@ -49,9 +49,6 @@ void dr_catalog_free(struct dr_catalog *c);
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 		      const struct dr_dump ***chosen, size_t *n);
 
-/* Natural order of names: digit runs compare as numbers. */
-int dr_natural_cmp(const char *a, const char *b);
-
 /* Whether NAME can be a world: letters, digits, '-', '_', '.'; not "." or "..". */
 bool dr_world_name_ok(const char *name);
 

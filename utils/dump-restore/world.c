@@ -23,6 +23,7 @@
 
 #include "instance.h"
 #include "log.h"
+#include "natsort.h"
 
 #define STATE "world.state"
 #define SYSTEM_SCHEMAS "'mysql', 'information_schema', 'performance_schema', 'sys'"
@@ -532,7 +533,7 @@ int64_t dr_world_disk_usage(const struct dr_world *w)
 
 static int by_name(const void *a, const void *b)
 {
-	return dr_natural_cmp(*(char *const *)a, *(char *const *)b);
+	return dbops_natural_cmp(*(char *const *)a, *(char *const *)b);
 }
 
 int dr_world_list(const char *root, char ***names, int *n)
