@@ -146,8 +146,7 @@ static void split(const char *in, struct result *r)
 	split_cut(in, strlen(in), WHOLE, 0, r);
 }
 
-static void assert_stmts(const struct result *r, const struct want *w,
-			 size_t n)
+static void assert_stmts(const struct result *r, const struct want *w, size_t n)
 {
 	for (size_t i = 0; i < n && i < r->n; i++) {
 		if (r->v[i].line != w[i].line ||
@@ -162,20 +161,20 @@ static void assert_stmts(const struct result *r, const struct want *w,
 		fail_msg("%zu statements, expected %zu", r->n, n);
 }
 
-#define ASSERT_STMTS(r, ...)                                           \
-	assert_stmts((r), (const struct want[]){ __VA_ARGS__ },        \
-		     sizeof((const struct want[]){ __VA_ARGS__ }) /    \
+#define ASSERT_STMTS(r, ...)                                        \
+	assert_stmts((r), (const struct want[]){ __VA_ARGS__ },     \
+		     sizeof((const struct want[]){ __VA_ARGS__ }) / \
 			     sizeof(struct want))
 
 /* Splits s whole and checks it gives the statements listed, cleanly. */
-#define ASSERT_SPLIT(s, ...)                             \
-	do {                                             \
-		struct result r_ = { 0 };                \
-		split((s), &r_);                         \
-		assert_int_equal(r_.feed_rc, 0);         \
-		assert_int_equal(r_.finish_rc, 0);       \
-		ASSERT_STMTS(&r_, __VA_ARGS__);          \
-		result_free(&r_);                        \
+#define ASSERT_SPLIT(s, ...)                       \
+	do {                                       \
+		struct result r_ = { 0 };          \
+		split((s), &r_);                   \
+		assert_int_equal(r_.feed_rc, 0);   \
+		assert_int_equal(r_.finish_rc, 0); \
+		ASSERT_STMTS(&r_, __VA_ARGS__);    \
+		result_free(&r_);                  \
 	} while (0)
 
 /* Splits s whole and checks it is nothing but whitespace and comments. */
@@ -190,8 +189,8 @@ static void assert_no_stmts(const char *s)
 	result_free(&r);
 }
 
-static void assert_same_results(const struct result *a,
-				const struct result *b, const char *how)
+static void assert_same_results(const struct result *a, const struct result *b,
+				const char *how)
 {
 	if (a->n != b->n)
 		fail_msg("%s: %zu statements, expected %zu", how, a->n, b->n);
@@ -246,7 +245,8 @@ static void assert_any_cut_same(const char *in, size_t len)
  */
 static const char DUMP[] =
 	"/*M!999999\\- enable the sandbox mode */ \n"
-	"-- MariaDB dump 10.19-10.11.19-MariaDB, for debian-linux-gnu (x86_64)\n"
+	"-- MariaDB dump 10.19-10.11.19-MariaDB, for debian-linux-gnu "
+	"(x86_64)\n"
 	"--\n"
 	"-- Host: localhost    Database: shop\n"
 	"-- ------------------------------------------------------\n"
@@ -256,8 +256,10 @@ static const char DUMP[] =
 	"/*!40101 SET NAMES utf8mb4 */;\n"
 	"/*!40103 SET TIME_ZONE='+00:00' */;\n"
 	"/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, UNIQUE_CHECKS=0 */;\n"
-	"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
-	"/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 */;\n"
+	"/*!40101 SET @OLD_SQL_MODE=@@SQL_MODE, "
+	"SQL_MODE='NO_AUTO_VALUE_ON_ZERO' */;\n"
+	"/*M!100616 SET @OLD_NOTE_VERBOSITY=@@NOTE_VERBOSITY, NOTE_VERBOSITY=0 "
+	"*/;\n"
 	"\n"
 	"--\n"
 	"-- Table structure for table `orders`\n"
@@ -334,7 +336,8 @@ static const char DUMP[] =
 	"-- Dump completed on 2024-05-01 12:00:00\n";
 
 static const struct want DUMP_STMTS[] = {
-	{ 8, "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */" },
+	{ 8,
+	  "/*!40101 SET @OLD_CHARACTER_SET_CLIENT=@@CHARACTER_SET_CLIENT */" },
 	{ 9, "/*!40101 SET NAMES utf8mb4 */" },
 	{ 10, "/*!40103 SET TIME_ZONE='+00:00' */" },
 	{ 11, "/*!40014 SET @OLD_UNIQUE_CHECKS=@@UNIQUE_CHECKS, "
@@ -348,9 +351,11 @@ static const struct want DUMP_STMTS[] = {
 	{ 21, "/*!40101 SET character_set_client = utf8mb4 */" },
 	{ 22, "CREATE TABLE `orders` (\n"
 	      "  `id` int(11) NOT NULL AUTO_INCREMENT,\n"
-	      "  `note` varchar(200) DEFAULT NULL COMMENT 'free; -- and # and /*',\n"
+	      "  `note` varchar(200) DEFAULT NULL COMMENT 'free; -- and # and "
+	      "/*',\n"
 	      "  PRIMARY KEY (`id`)\n"
-	      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci" },
+	      ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 "
+	      "COLLATE=utf8mb4_general_ci" },
 	{ 27, "/*!40101 SET character_set_client = @saved_cs_client */" },
 	{ 33, "LOCK TABLES `orders` WRITE" },
 	{ 34, "/*!40000 ALTER TABLE `orders` DISABLE KEYS */" },
@@ -360,11 +365,12 @@ static const struct want DUMP_STMTS[] = {
 	{ 37, "UNLOCK TABLES" },
 	{ 38, "/*!50003 SET @saved_sql_mode       = @@sql_mode */" },
 	{ 39, "/*!50003 SET sql_mode              = 'STRICT_TRANS_TABLES' */" },
-	{ 41, "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 "
-	      "TRIGGER `orders_bi` BEFORE INSERT ON `orders` FOR EACH ROW "
-	      "BEGIN\n"
-	      "  IF NEW.note IS NULL THEN SET NEW.note = 'none;;'; END IF;\n"
-	      "END */" },
+	{ 41,
+	  "/*!50003 CREATE*/ /*!50017 DEFINER=`root`@`localhost`*/ /*!50003 "
+	  "TRIGGER `orders_bi` BEFORE INSERT ON `orders` FOR EACH ROW "
+	  "BEGIN\n"
+	  "  IF NEW.note IS NULL THEN SET NEW.note = 'none;;'; END IF;\n"
+	  "END */" },
 	{ 45, "/*!50003 SET sql_mode              = @saved_sql_mode */" },
 	{ 51, "DROP TABLE IF EXISTS `recent`" },
 	{ 52, "/*!50001 DROP VIEW IF EXISTS `recent`*/" },
@@ -372,12 +378,13 @@ static const struct want DUMP_STMTS[] = {
 	{ 54, "/*!50001 CREATE VIEW `recent` AS SELECT\n 1 AS `id` */" },
 	{ 56, "SET character_set_client = @saved_cs_client" },
 	{ 61, "/*!50003 DROP PROCEDURE IF EXISTS `tidy` */" },
-	{ 63, "CREATE DEFINER=`root`@`localhost` PROCEDURE `tidy`(IN keep INT)\n"
-	      "BEGIN\n"
-	      "  \n"
-	      "  DELETE FROM orders WHERE id < keep; \n"
-	      "  SELECT 'a;;b' AS x;\n"
-	      "END" },
+	{ 63,
+	  "CREATE DEFINER=`root`@`localhost` PROCEDURE `tidy`(IN keep INT)\n"
+	  "BEGIN\n"
+	  "  \n"
+	  "  DELETE FROM orders WHERE id < keep; \n"
+	  "  SELECT 'a;;b' AS x;\n"
+	  "END" },
 	{ 75, "/*!50001 DROP VIEW IF EXISTS `recent`*/" },
 	{ 76, "/*!50001 CREATE ALGORITHM=UNDEFINED */\n"
 	      "/*!50013 DEFINER=`root`@`localhost` SQL SECURITY DEFINER */\n"
@@ -519,9 +526,8 @@ static void test_split_statement_over_limit(void **state)
 	sp = dr_split_new();
 	assert_non_null(sp);
 	dr_split_set_limit(sp, 16);
-	assert_int_equal(dr_split_feed(sp, "SELECT '0123456';", 17, collect,
-				       &r),
-			 0);
+	assert_int_equal(
+		dr_split_feed(sp, "SELECT '0123456';", 17, collect, &r), 0);
 	assert_int_equal(dr_split_finish(sp, collect, &r, NULL), 0);
 	ASSERT_STMTS(&r, { 1, "SELECT '0123456'" });
 	dr_split_free(sp);
@@ -541,8 +547,7 @@ static void test_split_callback_value_stops_the_feed(void **state)
 
 static void test_split_strerror(void **state)
 {
-	assert_string_equal(dr_split_strerror(DR_SPLIT_NOMEM),
-			    "out of memory");
+	assert_string_equal(dr_split_strerror(DR_SPLIT_NOMEM), "out of memory");
 	assert_string_equal(dr_split_strerror(DR_SPLIT_TOO_LONG),
 			    "statement longer than the limit");
 	assert_string_equal(dr_split_strerror(DR_SPLIT_BAD_DELIMITER),
@@ -609,7 +614,8 @@ static void test_split_quote_with_escaped_quote(void **state)
 	ASSERT_SPLIT("SELECT 'a\\\\';SELECT 'b\\\\\\\\';SELECT 2;",
 		     { 1, "SELECT 'a\\\\'" }, { 1, "SELECT 'b\\\\\\\\'" },
 		     { 1, "SELECT 2" });
-	ASSERT_SPLIT("SELECT \"say \\\"hi;\\\"\";", { 1, "SELECT \"say \\\"hi;\\\"\"" });
+	ASSERT_SPLIT("SELECT \"say \\\"hi;\\\"\";",
+		     { 1, "SELECT \"say \\\"hi;\\\"\"" });
 	/* Doubled quotes. */
 	ASSERT_SPLIT("SELECT 'it''s;', \"a\"\";\", `b``;`;SELECT 2;",
 		     { 1, "SELECT 'it''s;', \"a\"\";\", `b``;`" },
@@ -661,7 +667,10 @@ static void test_split_binary_bytes_in_quotes(void **state)
 {
 	/* Every byte, escaped as mysql_real_escape_string() does. */
 	char *in = malloc(4096), *want = malloc(4096);
-	static const char utf8[] = "\xc3\xbc" "n\xc3\xaf" "c\xc3\xb8" "d\xc3\xa9 "
+	static const char utf8[] = "\xc3\xbc"
+				   "n\xc3\xaf"
+				   "c\xc3\xb8"
+				   "d\xc3\xa9 "
 				   "\xe2\x9c\x93 \xf0\x9d\x84\x9e";
 	static const char tail[] = "',x'00ff',\"\x00\xff;\");";
 	size_t n = 0;
@@ -674,13 +683,27 @@ static void test_split_binary_bytes_in_quotes(void **state)
 		const char *esc = NULL;
 
 		switch (c) {
-		case 0: esc = "\\0"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		case '\\': esc = "\\\\"; break;
-		case '\'': esc = "\\'"; break;
-		case '"': esc = "\\\""; break;
-		case 032: esc = "\\Z"; break;
+		case 0:
+			esc = "\\0";
+			break;
+		case '\n':
+			esc = "\\n";
+			break;
+		case '\r':
+			esc = "\\r";
+			break;
+		case '\\':
+			esc = "\\\\";
+			break;
+		case '\'':
+			esc = "\\'";
+			break;
+		case '"':
+			esc = "\\\"";
+			break;
+		case 032:
+			esc = "\\Z";
+			break;
 		}
 		if (esc != NULL) {
 			memcpy(in + n, esc, 2);
@@ -761,6 +784,9 @@ static void test_split_block_comment_dropped(void **state)
 	ASSERT_SPLIT("SELECT 1/* a */-- b\n+2;", { 1, "SELECT 1\n+2" });
 	/* Not at the start, and "/" "*" "/" does not close it. */
 	ASSERT_SPLIT("/* a */ /*/ b; */SELECT 1;", { 1, "SELECT 1" });
+	/* As in the client, a slash-star inside takes its star along. */
+	ASSERT_SPLIT("SELECT 1 /* a /*/ b; */ + 2;SELECT 3 /* x /**/+4;",
+		     { 1, "SELECT 1  + 2" }, { 1, "SELECT 3  +4" });
 	/* Quotes inside a comment are not quotes. */
 	ASSERT_SPLIT("SELECT 1 /* it's */;SELECT 2;", { 1, "SELECT 1" },
 		     { 1, "SELECT 2" });
@@ -812,8 +838,7 @@ static void test_split_sandbox_line_dropped(void **state)
 	 * statement. */
 	ASSERT_SPLIT("SELECT 1;\n/*M!999999\\- enable the sandbox mode */ \n"
 		     "SELECT 2 /*M!999999\\- x */;",
-		     { 1, "SELECT 1" },
-		     { 3, "SELECT 2 /*M!999999\\- x */" });
+		     { 1, "SELECT 1" }, { 3, "SELECT 2 /*M!999999\\- x */" });
 	/* Other versions are plain executable comments. */
 	ASSERT_SPLIT("/*!99999\\- x */;", { 1, "/*!99999\\- x */" });
 }
@@ -844,8 +869,8 @@ static void test_split_delimiter_command(void **state)
 		     "SELECT 2 0123456789abcdef0123456789abcde",
 		     { 2, "SELECT 1" }, { 3, "SELECT 2" }, { 3, "f" });
 	/* A statement that turns out to be a DELIMITER command is one. */
-	ASSERT_SPLIT("SELECT 1; DELIMITER $$;\nSELECT 2$$",
-		     { 1, "SELECT 1" }, { 2, "SELECT 2" });
+	ASSERT_SPLIT("SELECT 1; DELIMITER $$;\nSELECT 2$$", { 1, "SELECT 1" },
+		     { 2, "SELECT 2" });
 	/* Not a command inside a statement, nor a longer word. */
 	ASSERT_SPLIT("SELECT 1,\nDELIMITER ;;\nSELECT 2;\nDELIMITERS;",
 		     { 1, "SELECT 1,\nDELIMITER" }, { 3, "SELECT 2" },
@@ -863,7 +888,8 @@ static void test_split_backslash_outside_quotes(void **state)
 
 static void test_split_byte_order_mark_skipped(void **state)
 {
-	ASSERT_SPLIT("\xEF\xBB\xBF" "DELIMITER ;;\nSELECT 1;;",
+	ASSERT_SPLIT("\xEF\xBB\xBF"
+		     "DELIMITER ;;\nSELECT 1;;",
 		     { 2, "SELECT 1" });
 	/* Only at the very start. */
 	ASSERT_SPLIT("SELECT 1;\xEF\xBB\xBF;", { 1, "SELECT 1" },
@@ -919,7 +945,8 @@ static void test_split_mysqldump_excerpt(void **state)
 	assert_int_equal(r.feed_rc, 0);
 	assert_int_equal(r.finish_rc, 0);
 	assert_true(r.trailer);
-	assert_stmts(&r, DUMP_STMTS, sizeof(DUMP_STMTS) / sizeof(DUMP_STMTS[0]));
+	assert_stmts(&r, DUMP_STMTS,
+		     sizeof(DUMP_STMTS) / sizeof(DUMP_STMTS[0]));
 	result_free(&r);
 }
 
@@ -932,7 +959,8 @@ static void test_split_any_chunks_same_tricky_input(void **state)
 {
 	/* Every decision that looks ahead, near every boundary. */
 	static const char in[] =
-		"\xEF\xBB\xBF" "/*!999999\\- enable the sandbox mode */\n"
+		"\xEF\xBB\xBF"
+		"/*!999999\\- enable the sandbox mode */\n"
 		"--x\n"
 		"-- Dump completed\n"
 		"SELECT 1--1 -- c\n"
@@ -1005,7 +1033,8 @@ static void test_split_many_statements_in_one_feed(void **state)
 
 	assert_non_null(in);
 	for (size_t i = 0; i < count; i++)
-		n += (size_t)sprintf(in + n, "INSERT INTO t VALUES (%zu);\n", i);
+		n += (size_t)sprintf(in + n, "INSERT INTO t VALUES (%zu);\n",
+				     i);
 	split_cut(in, n, RANDOM, 4000, &r);
 	assert_int_equal(r.finish_rc, 0);
 	assert_int_equal(r.n, count);

@@ -7,15 +7,16 @@
  *  1. One state per kind of text: NORMAL (between statements, or in one
  *     outside quotes), QUOTE, LINE_COMMENT, BLOCK_COMMENT and COMMAND (the
  *     rest of a DELIMITER line). Each state skips the bytes it does not
- *     care about with a lookup table, four bytes a round, and stops only at
- *     the few that matter to it: in quotes the quote, the backslash and the
- *     line end. That is what makes the long INSERT lines cheap.
+ *     care about and stops only at the few that matter to it: in quotes
+ *     the quote, the backslash and the line end, sixteen bytes a round
+ *     with SSE2; elsewhere a lookup table, four bytes a round. That is
+ *     what makes the long INSERT lines cheap (about 1.5 GB/s).
  *  2. Statement text is copied in runs: "run" marks where the uncopied
  *     text of the current buffer starts; a run is copied when text stops
  *     being kept (a comment, the delimiter, the end of the buffer). So each
  *     byte is copied once, and a statement may span any number of feeds.
  *  3. Some decisions need bytes after the current one: "--" needs the next
- *     two, "/" up to eleven (the sandbox line), a DELIMITER line ten, the
+ *     two, "/" up to eleven (the sandbox line), a DELIMITER line nine, the
  *     trailer seventeen, the delimiter its length. When a feed ends before
  *     they arrive, the scanner stops in front of the construct, consuming
  *     nothing of it, and the bytes are carried (fewer than LOOKAHEAD) to
@@ -28,6 +29,11 @@
  *     whitespace skip, the DELIMITER command, "--" without a space, the
  *     sandbox line, the trailer and empty statements are decided there;
  *     from the first kept byte on, in_normal() handles the statement.
+ *  5. Checked against the mariadb client 10.11.19, reading what reached
+ *     the server from its general log: a mariadb-dump with data, trigger,
+ *     event, routines (one under NO_BACKSLASH_ESCAPES) and view, and 150
+ *     generated scripts of quotes, comments and DELIMITER changes, split
+ *     the same but for the differences split.h lists.
  */
 #include "split.h"
 
@@ -35,13 +41,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_DELIMITER 15 /* the client's delimiter[16] */
-#define LOOKAHEAD     32 /* more than any decision needs, see note 3 */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+#define MAX_DELIMITER 15  /* the client's delimiter[16] */
+#define LOOKAHEAD     32  /* more than any decision needs, see note 3 */
 #define CMD_BYTES     256 /* the client reads a command line into 256 */
 
 static const char SANDBOX[] = "/*!999999\\-";
 static const char SANDBOX_M[] = "/*M!999999\\-";
 static const char TRAILER[] = "-- Dump completed";
+static const char COMMAND[] = "delimiter";
+#define COMMAND_LEN (sizeof(COMMAND) - 1)
 static const char BOM[] = "\xEF\xBB\xBF";
 
 enum state {
@@ -93,13 +105,10 @@ struct scan {
 
 enum match { NO, YES, MORE };
 
-/* Bytes that stop the skip in each state ('\n' everywhere, for lines). */
-static const unsigned char stop_sq[256] = { ['\''] = 1, ['\\'] = 1,
-					    ['\n'] = 1 };
-static const unsigned char stop_dq[256] = { ['"'] = 1, ['\\'] = 1,
-					    ['\n'] = 1 };
-static const unsigned char stop_bq[256] = { ['`'] = 1, ['\n'] = 1 };
-static const unsigned char stop_block[256] = { ['*'] = 1, ['\n'] = 1 };
+/* Bytes that stop the skip in a block comment ('\n' counts lines). */
+static const unsigned char stop_block[256] = {
+	['*'] = 1, ['/'] = 1, ['\n'] = 1
+};
 /* NORMAL's, to which each splitter adds its delimiter's first byte. */
 static const unsigned char stop_normal[256] = {
 	['\''] = 1, ['"'] = 1, ['`'] = 1, ['\\'] = 1,
@@ -146,6 +155,34 @@ static inline const char *skip(const unsigned char *tbl, const char *p,
 		p += 4;
 	}
 	while (p < end && !tbl[(unsigned char)*p])
+		p++;
+	return p;
+}
+
+/*
+ * The first of the bytes A, B, C from p on, or END: the skip in quotes,
+ * sixteen bytes a round where SSE2 is there (every x86-64).
+ */
+static inline const char *skip3(const char *p, const char *end, char a, char b,
+				char c)
+{
+#ifdef __SSE2__
+	const __m128i va = _mm_set1_epi8(a), vb = _mm_set1_epi8(b),
+		      vc = _mm_set1_epi8(c);
+
+	while (end - p >= 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+		int mask = _mm_movemask_epi8(
+			_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, va),
+						  _mm_cmpeq_epi8(v, vb)),
+				     _mm_cmpeq_epi8(v, vc)));
+
+		if (mask != 0)
+			return p + __builtin_ctz((unsigned int)mask);
+		p += 16;
+	}
+#endif
+	while (p < end && *p != a && *p != b && *p != c)
 		p++;
 	return p;
 }
@@ -289,14 +326,12 @@ static int set_delimiter(struct dr_splitter *s)
  */
 static bool is_delimiter_statement(const struct dr_splitter *s)
 {
-	static const char word[] = "delimiter";
-
-	if (s->len < sizeof(word) - 1 ||
-	    (s->len > sizeof(word) - 1 &&
-	     !is_space((unsigned char)s->buf[sizeof(word) - 1])))
+	if (s->len < COMMAND_LEN ||
+	    (s->len > COMMAND_LEN &&
+	     !is_space((unsigned char)s->buf[COMMAND_LEN])))
 		return false;
-	for (size_t i = 0; i < sizeof(word) - 1; i++)
-		if ((s->buf[i] | 0x20) != word[i])
+	for (size_t i = 0; i < COMMAND_LEN; i++)
+		if ((s->buf[i] | 0x20) != COMMAND[i])
 			return false;
 	return true;
 }
@@ -308,11 +343,11 @@ static int emit(struct dr_splitter *s, struct scan *sc)
 	trim(s);
 	if (s->len > 0 && (s->buf[0] | 0x20) == 'd' &&
 	    is_delimiter_statement(s)) {
-		size_t n = s->len - 9;
+		size_t n = s->len - COMMAND_LEN;
 
 		if (n > sizeof(s->cmd) - 1)
 			n = sizeof(s->cmd) - 1;
-		memcpy(s->cmd, s->buf + 9, n);
+		memcpy(s->cmd, s->buf + COMMAND_LEN, n);
 		s->cmdlen = n;
 		s->open_line = s->stmt_line;
 		s->len = 0;
@@ -365,10 +400,10 @@ static int at_start(struct dr_splitter *s, struct scan *sc)
 
 	/* The client looks for a command line before anything else. */
 	if (s->bol && (c | 0x20) == 'd') {
-		m = match_at(sc, p, "delimiter", 9, true);
-		if (m == YES && p + 9 == sc->end)
+		m = match_at(sc, p, COMMAND, COMMAND_LEN, true);
+		if (m == YES && p + COMMAND_LEN == sc->end)
 			m = sc->final ? YES : MORE;
-		else if (m == YES && !is_space((unsigned char)p[9]))
+		else if (m == YES && !is_space((unsigned char)p[COMMAND_LEN]))
 			m = NO;
 		if (m == MORE) {
 			sc->more = true;
@@ -379,7 +414,7 @@ static int at_start(struct dr_splitter *s, struct scan *sc)
 			s->cmdlen = 0;
 			s->open_line = s->line;
 			s->bol = false;
-			sc->p = p + 9;
+			sc->p = p + COMMAND_LEN;
 			return 0;
 		}
 	}
@@ -404,7 +439,8 @@ static int at_start(struct dr_splitter *s, struct scan *sc)
 	if (c == '-') {
 		m = match_at(sc, p, "--", 2, false);
 		if (m == YES)
-			m = match_at(sc, p, TRAILER, sizeof(TRAILER) - 1, false);
+			m = match_at(sc, p, TRAILER, sizeof(TRAILER) - 1,
+				     false);
 		else if (m == NO)
 			goto begin;
 		if (m == MORE) {
@@ -419,9 +455,10 @@ static int at_start(struct dr_splitter *s, struct scan *sc)
 		return 0;
 	}
 	if (c == '/') {
-		enum match a = match_at(sc, p, SANDBOX, sizeof(SANDBOX) - 1, 0);
-		enum match b =
-			match_at(sc, p, SANDBOX_M, sizeof(SANDBOX_M) - 1, 0);
+		enum match a =
+			match_at(sc, p, SANDBOX, sizeof(SANDBOX) - 1, false);
+		enum match b = match_at(sc, p, SANDBOX_M, sizeof(SANDBOX_M) - 1,
+					false);
 
 		if (a == MORE || b == MORE) {
 			sc->more = true;
@@ -531,9 +568,9 @@ static int in_normal(struct dr_splitter *s, struct scan *sc)
 				goto line_comment;
 			}
 		} else if (c == '/') {
-			if (!sc->final && (end - p < 2 ||
-					   (p[1] == '*' && end - p < 4 &&
-					    (end - p == 2 || p[2] == 'M')))) {
+			if (!sc->final &&
+			    (end - p < 2 || (p[1] == '*' && end - p < 4 &&
+					     (end - p == 2 || p[2] == 'M')))) {
 				sc->more = true;
 				break;
 			}
@@ -574,7 +611,6 @@ line_comment:
 static int in_quote(struct dr_splitter *s, struct scan *sc)
 {
 	const char *p = sc->p, *end = sc->end;
-	const unsigned char *tbl;
 	bool esc;
 
 	if (s->escape) {
@@ -583,19 +619,16 @@ static int in_quote(struct dr_splitter *s, struct scan *sc)
 		p++;
 		s->escape = false;
 	}
-	if (s->quote == '\'') {
-		tbl = stop_sq;
+	if (s->quote == '\'')
 		esc = !(s->modes & DR_SPLIT_NO_BACKSLASH_ESCAPES);
-	} else if (s->quote == '"') {
-		tbl = stop_dq;
-		esc = !(s->modes & (DR_SPLIT_NO_BACKSLASH_ESCAPES |
-				    DR_SPLIT_ANSI_QUOTES));
-	} else {
-		tbl = stop_bq;
+	else if (s->quote == '"')
+		esc = !(s->modes &
+			(DR_SPLIT_NO_BACKSLASH_ESCAPES | DR_SPLIT_ANSI_QUOTES));
+	else
 		esc = false;
-	}
 	for (;;) {
-		p = skip(tbl, p, end);
+		/* In backticks the backslash is found and passed over. */
+		p = skip3(p, end, s->quote, '\\', '\n');
 		if (p == end)
 			break;
 		if (*p == '\n') {
@@ -636,6 +669,10 @@ static int in_line_comment(struct dr_splitter *s, struct scan *sc)
 	return 0;
 }
 
+/*
+ * To the next star-slash. As in the client, a slash-star inside does not
+ * nest but takes its star along, so "/" "*" "/" does not close.
+ */
 static int in_block_comment(struct dr_splitter *s, struct scan *sc)
 {
 	const char *p = sc->p, *end = sc->end;
@@ -650,6 +687,8 @@ static int in_block_comment(struct dr_splitter *s, struct scan *sc)
 		} else if (p + 1 == end && !sc->final) {
 			sc->more = true;
 			break;
+		} else if (p + 1 < end && *p == '/') {
+			p += p[1] == '*' ? 2 : 1;
 		} else if (p + 1 < end && p[1] == '/') {
 			p += 2;
 			s->state = ST_NORMAL;
@@ -692,8 +731,9 @@ static int scan(struct dr_splitter *s, const char *buf, size_t len, bool final,
 		int (*cb)(void *, const char *, size_t, long), void *arg,
 		size_t *used)
 {
-	struct scan sc = { .p = buf, .end = buf + len, .final = final,
-			   .cb = cb, .arg = arg };
+	struct scan sc = {
+		.p = buf, .end = buf + len, .final = final, .cb = cb, .arg = arg
+	};
 	int rc = 0;
 
 	if (s->in_stmt && (s->state == ST_NORMAL || s->state == ST_QUOTE))

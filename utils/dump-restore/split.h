@@ -21,7 +21,8 @@
  *  3. Comments outside quotes are dropped: "#" to the end of the line;
  *     "--" followed by whitespace or the end of the input to the end of the
  *     line ("--" with anything after it when no statement text is pending;
- *     otherwise 1--1 is arithmetic); /\* to the next *\/. A comment dropped
+ *     otherwise 1--1 is arithmetic); /\* to the next *\/ (a /\* inside
+ *     takes its star along, so /\*\/ does not close). A comment dropped
  *     inside a statement leaves a line end ("#", "--") or a space (when the
  *     next byte is not whitespace) behind, as the client does.
  *  4. Executable comments, /\*! and /\*M! (mysqldump's
@@ -49,11 +50,17 @@
  * same); a backslash outside quotes keeps the next byte with it, as the
  * client does for unknown commands; a NUL byte is data (the client refuses
  * it without --binary-mode); a backslash before a line end inside a string
- * is kept (the client drops it); a bad DELIMITER line is an error, not a
- * warning; a final statement without its delimiter is not sent but reported
- * (DR_SPLIT_UNTERMINATED); input is read byte by byte as UTF-8 or any
- * ASCII-compatible single-byte set: a legacy multi-byte set (SJIS, GBK,
- * BIG5) whose trail bytes include 0x5C is not supported.
+ * is kept (the client mangles it); a DELIMITER argument ends at any
+ * whitespace (the client's at a space only); a bad DELIMITER line is an
+ * error, not a warning; a statement starting with a comment loses the
+ * client's leading space; a final statement without its delimiter is not
+ * sent but reported (DR_SPLIT_UNTERMINATED). Nor are the client's slips
+ * copied: a plain comment inside an executable one is dropped alone (the
+ * client drops the rest of the executable comment too), and a line that
+ * starts with "delimiter" inside a statement keeps its line end. Input is
+ * read byte by byte, as UTF-8 or any ASCII-compatible single-byte set: a
+ * legacy multi-byte set (SJIS, GBK, BIG5) whose trail bytes include 0x5C
+ * is not supported.
  *
  * Backslash escapes depend on the session: routines and triggers are dumped
  * inside "SET sql_mode = '<mode at creation>'", which may hold
@@ -77,12 +84,16 @@ enum dr_split_error {
 	DR_SPLIT_BAD_DELIMITER = -3, /* DELIMITER without a usable argument */
 	DR_SPLIT_OPEN_QUOTE = -4,    /* the input ends inside quotes */
 	DR_SPLIT_OPEN_COMMENT = -5,  /* the input ends inside a comment */
-	DR_SPLIT_UNTERMINATED = -6,  /* the last statement lacks its delimiter */
+	DR_SPLIT_UNTERMINATED = -6, /* the last statement lacks its delimiter */
 };
 
-/* Session modes for dr_split_set_modes(), as the server reports them. */
-#define DR_SPLIT_NO_BACKSLASH_ESCAPES 0x1u /* SERVER_STATUS_NO_BACKSLASH_ESCAPES */
-#define DR_SPLIT_ANSI_QUOTES	      0x2u /* SERVER_STATUS_ANSI_QUOTES */
+/*
+ * Session modes for dr_split_set_modes(), as the server reports them in
+ * mysql->server_status: SERVER_STATUS_NO_BACKSLASH_ESCAPES and MariaDB's
+ * SERVER_STATUS_ANSI_QUOTES.
+ */
+#define DR_SPLIT_NO_BACKSLASH_ESCAPES 0x1u
+#define DR_SPLIT_ANSI_QUOTES	      0x2u
 
 /* The default for dr_split_set_limit(): the client's own cap, 1 GiB. */
 #define DR_SPLIT_DEFAULT_LIMIT ((size_t)1 << 30)
@@ -137,7 +148,8 @@ int dr_split_feed(struct dr_splitter *s, const char *buf, size_t len,
  *				is in dr_split_pending(), for a caller that
  *				sends it anyway (the client would)
  *
- * and those of dr_split_feed().
+ * and those of dr_split_feed(). Afterwards only dr_split_pending(),
+ * dr_split_error_line(), dr_split_saw_trailer() and dr_split_free() apply.
  */
 int dr_split_finish(struct dr_splitter *s,
 		    int (*cb)(void *arg, const char *stmt, size_t len,
