@@ -76,6 +76,11 @@ say "a developer connects to world2 and looks at the scores, as they were before
 run mariadb --defaults-extra-file="$root/worlds/worlds.cnf" --defaults-group-suffix=_world2 \
 	-e 'SELECT COUNT(*) AS players, (SELECT MAX(points) FROM scores) AS best_score FROM players'
 
+say "world-query: one question to every world, one answer"
+run "$bin/world-query" --root "$root/worlds" 'SELECT (SELECT COUNT(*) FROM players) AS players, (SELECT MAX(points) FROM scores) AS top_score'
+run "$bin/world-query" --root "$root/worlds" 'SELECT p.name, s.points FROM scores s JOIN players p ON p.id = s.player_id ORDER BY s.points DESC LIMIT 2'
+run "$bin/world-query" --root "$root/worlds" --reduce 'SELECT sum(players) AS players_in_all_worlds FROM rows' 'SELECT COUNT(*) AS players FROM players'
+
 say "dump-restore status, then down"
 run "$bin/dump-restore" status --root "$root/worlds"
 run "$bin/dump-restore" down --root "$root/worlds"
