@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <pthread.h>
-#include <pwd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +21,7 @@
 #include "catalog.h"
 #include "log.h"
 #include "output.h"
+#include "paths.h"
 #include "progress.h"
 #include "timestamp.h"
 #include "world.h"
@@ -86,17 +86,7 @@ static void usage(void)
 /* /var/lib/dbops/worlds for root, ~/.local/state/dbops/worlds otherwise. */
 static const char *default_root(char *buf, size_t len)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw;
-
-	if (geteuid() == 0)
-		return "/var/lib/dbops/worlds";
-	if (home == NULL || *home == '\0') {
-		pw = getpwuid(geteuid());
-		home = pw ? pw->pw_dir : "/tmp";
-	}
-	snprintf(buf, len, "%s/.local/state/dbops/worlds", home);
-	return buf;
+	return dbops_state_dir("worlds", buf, len);
 }
 
 /* mkdir -p, the last one with MODE. */

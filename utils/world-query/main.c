@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "inventory.h"
 #include "log.h"
 #include "output.h"
+#include "paths.h"
 #include "query.h"
 #include "reduce.h"
 
@@ -81,22 +81,13 @@ static void usage(void)
 /* dump-restore's default root: its worlds.cnf is the default inventory. */
 static void default_inventory(const struct wq_opts *o, char *buf, size_t len)
 {
-	const char *home = getenv("HOME");
-	struct passwd *pw;
+	char root[PATH_MAX];
 
-	if (o->inventory) {
+	if (o->inventory)
 		snprintf(buf, len, "%s", o->inventory);
-	} else if (o->root) {
-		snprintf(buf, len, "%s/worlds.cnf", o->root);
-	} else if (geteuid() == 0) {
-		snprintf(buf, len, "/var/lib/dbops/worlds/worlds.cnf");
-	} else {
-		if (home == NULL || *home == '\0') {
-			pw = getpwuid(geteuid());
-			home = pw ? pw->pw_dir : "/tmp";
-		}
-		snprintf(buf, len, "%s/.local/state/dbops/worlds/worlds.cnf", home);
-	}
+	else
+		snprintf(buf, len, "%s/worlds.cnf",
+			 o->root ? o->root : dbops_state_dir("worlds", root, sizeof(root)));
 }
 
 static int print_row(void *arg, const struct dbops_value *values)
