@@ -62,7 +62,9 @@ start_mariadb() {
 mariadb_admin() {
 	local name=$1
 	shift
-	mariadb --no-defaults -S "$(server_info "$name" socket)" \
+	# utf8mb4 whatever the locale: under POSIX the client would pick latin1.
+	mariadb --no-defaults --default-character-set=utf8mb4 \
+		-S "$(server_info "$name" socket)" \
 		-u "$(server_info "$name" admin_user)" "$@"
 }
 
