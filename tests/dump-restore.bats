@@ -263,3 +263,17 @@ up_fails_on_world3_with() {
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "dump-restore: error: no free TCP port on 127.0.0.1 from 65536 up"
 }
+
+@test "dump-restore: a full disk fails the world with the server's message" {
+	[ "$(id -u)" = 0 ] || skip "needs root, to mount a small tmpfs"
+	"$DBOPS_TOP/tests/data/gen-worlds.sh" --worlds 1 --rows 150000 \
+		--build "$DBOPS_BUILD" "$R.src" >/dev/null 2>&1
+	mkdir -p "$R"
+	mount -t tmpfs -o size=160m,mode=0755 tmpfs "$R" || skip "cannot mount a tmpfs here"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv --at "$BEFORE" "$R.src"
+	dump-restore down --root "$R" -q || true
+	umount "$R"
+	assert_failure 1
+	assert_regex "$stderr" "^dump-restore: error: world \"world1\" from \"$R.src/world1-2024-03-01T02:00:00Z.sql.gz\": line [0-9]+: The table 'scores' is full \(statement: \"INSERT INTO \`scores\` VALUES \("
+	assert_line --index 1 --regexp '^world1,failed,'
+}

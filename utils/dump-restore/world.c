@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,11 +162,12 @@ struct tuning {
 	const char *settings[10];
 };
 
-static void tune(struct tuning *t, int nworlds)
+static void tune(struct tuning *t, int nworlds, const char *root)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	int64_t mem = pages > 0 && page > 0 ? (int64_t)pages * page : 1LL << 31;
-	int64_t chunk = 128LL << 20, pool;
+	int64_t chunk = 128LL << 20, pool, redo;
+	struct statvfs fs;
 
 	pool = mem / 2 / (nworlds > 0 ? nworlds : 1);
 	if (pool > (4LL << 30))
@@ -176,9 +178,20 @@ static void tune(struct tuning *t, int nworlds)
 	snprintf(t->pool, sizeof(t->pool), "innodb_buffer_pool_size=%lldM",
 		 (long long)(pool >> 20));
 	/* A redo log as large as the pool (1 GiB at most) spares the load
-	 * the checkpoint flushing that install-db's 96 MiB log forces. */
+	 * the checkpoint flushing that install-db's 96 MiB log forces; but
+	 * never more than a quarter of the free disk, shared by the worlds. */
+	redo = pool < (1LL << 30) ? pool : 1LL << 30;
+	if (statvfs(root, &fs) == 0) {
+		int64_t share = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize / 4 /
+				(nworlds > 0 ? nworlds : 1);
+
+		if (share < redo)
+			redo = share;
+	}
+	if (redo < (32LL << 20))
+		redo = 32LL << 20;
 	snprintf(t->redo, sizeof(t->redo), "innodb_log_file_size=%lldM",
-		 (long long)((pool < (1LL << 30) ? pool : 1LL << 30) >> 20));
+		 (long long)(redo >> 20));
 	t->settings[0] = t->pool;
 	t->settings[1] = t->redo;
 	t->settings[2] = "innodb_log_buffer_size=64M";
@@ -203,7 +216,7 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 	struct dbops_instance inst;
 	struct tuning t;
 
-	tune(&t, o->nworlds);
+	tune(&t, o->nworlds, o->root);
 	io.settings = t.settings;
 	if (dbops_instance_start(&io, &inst) != 0) {
 		werr(w, "its server did not start (see the error above)");
