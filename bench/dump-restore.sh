@@ -46,20 +46,10 @@
 #   what dump-restore adds over scripting the obvious by hand.
 set -euo pipefail
 
-prog=bench/dump-restore
-log() { echo "$prog: $*" >&2; }
-die() {
-	echo "$prog: error: $*" >&2
-	exit 1
-}
-
-build=${1:-build}
-[ -d "$build" ] ||
-	die "build directory \"$build\" does not exist; run make first"
-build=$(cd "$build" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init dump-restore "${1:-build}"
 tool=$build/bin/dump-restore
-driver=$build/tests/instance-driver
 gen=$top/tests/data/gen-worlds.sh
 
 worlds=3

@@ -39,20 +39,11 @@
 #   max_wal_size 1GB, fsync on), as a user's server would have them.
 set -eu
 
-prog=bench/snap-import
-log() { echo "$prog: $*" >&2; }
-die() {
-	echo "$prog: error: $*" >&2
-	exit 1
-}
-
-build=${1:-build}
-[ -d "$build" ] ||
-	die "build directory \"$build\" does not exist; run make first"
-build=$(cd "$build" && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init snap-import "${1:-build}"
 snap=$build/bin/snap-import
 gen=$build/tests/gen-snapshot
-driver=$build/tests/instance-driver
 
 mb=${SNAP_BENCH_MB:-1000}
 rounds=${SNAP_BENCH_ROUNDS:-2}

@@ -51,21 +51,11 @@
 #   loop would measure nothing but starting clients.
 set -eu
 
-prog=bench/world-query
-log() { echo "$prog: $*" >&2; }
-die() {
-	echo "$prog: error: $*" >&2
-	exit 1
-}
-
-build=${1:-build}
-[ -d "$build" ] ||
-	die "build directory \"$build\" does not exist; run make first"
-build=$(cd "$build" && pwd)
-top=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init world-query "${1:-build}"
 wq=$build/bin/world-query
 dr=$build/bin/dump-restore
-driver=$build/tests/instance-driver
 gen=$top/tests/data/gen-worlds.sh
 
 worlds=${WORLD_QUERY_BENCH_WORLDS:-16}
