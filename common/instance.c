@@ -892,6 +892,8 @@ static int launch(const struct dbops_instance_opts *opts,
 		return -1;
 	}
 	inst->pid = inst->proc.pid;
+	if (opts->no_wait)
+		return 0;
 
 	for (;;) {
 		if (dbops_process_wait(&inst->proc, 0) == 0)

@@ -47,6 +47,9 @@ struct dbops_instance_opts {
 	int timeout_s;		/* start and stop limit; 0: 60 s */
 	const char *const *settings; /* extra "name=value" server settings */
 	const char *run_as;	/* when root: NULL for postgres / mysql */
+	bool no_wait;		/* return once the server process runs, without
+				   waiting for it to take connections: for a
+				   caller that follows a long recovery itself */
 };
 
 struct dbops_instance {

@@ -1,0 +1,124 @@
+/*
+ * backup.h - a PostgreSQL base backup as pg_basebackup writes it: found,
+ * checked, and copied or extracted into a new data directory.
+ *
+ * Three shapes are recognised:
+ *
+ *  1. A plain directory (pg_basebackup -Fp): backup_label, PG_VERSION,
+ *     global/pg_control and the rest of a data directory, maybe a
+ *     backup_manifest.
+ *  2. The directory of pg_basebackup -Ft: base.tar (or .tar.gz, .tar.lz4,
+ *     .tar.zst) holding the data directory, maybe pg_wal.tar(.gz, ...)
+ *     holding pg_wal/, and backup_manifest beside them. A tablespace comes
+ *     as <oid>.tar; tablespaces are not supported and are refused.
+ *  3. One tar file (any compression libarchive reads) of a data directory's
+ *     contents, whose entries may start with "./". When it is a base.tar*
+ *     of layout 2 given by itself, the pg_wal.tar* and backup_manifest
+ *     beside it belong to it; otherwise a backup_manifest inside the tar is
+ *     read.
+ *
+ * backup_open() only reads; backup_extract() writes only below the data
+ * directory it is given. Errors are reported with dbops_log_error(), one
+ * line naming the file: "X/base.tar.gz": incomplete or damaged tar: ...
+ */
+#ifndef PITR_BACKUP_H
+#define PITR_BACKUP_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "process.h"
+
+/* What backup_label says. */
+struct backup_label {
+	uint64_t start_lsn;	 /* START WAL LOCATION */
+	uint32_t start_tli;	 /* from the file name in that line; must equal START TIMELINE when present */
+	uint64_t checkpoint_lsn; /* CHECKPOINT LOCATION */
+	char method[32];	 /* BACKUP METHOD, "" if absent */
+	char from[32];		 /* BACKUP FROM, "" if absent */
+	char start_time[64];	 /* START TIME, as written */
+	char label[256];	 /* LABEL (cut at a character boundary if longer) */
+	bool incremental;	 /* PG17 INCREMENTAL FROM LSN present */
+};
+
+enum backup_kind {
+	BACKUP_DIR,	 /* shape 1 */
+	BACKUP_TAR_DIR,	 /* shape 2 */
+	BACKUP_TAR_FILE, /* shape 3 */
+};
+
+struct base_backup {
+	enum backup_kind kind;
+	char path[PATH_MAX];	 /* as given */
+	char base_tar[PATH_MAX]; /* the tar holding the data directory (tar kinds) */
+	char wal_tar[PATH_MAX];	 /* pg_wal.tar* next to it, or "" */
+	struct backup_label label;
+	uint64_t system_id; /* first 8 bytes of global/pg_control */
+	int pg_major;	    /* from PG_VERSION ("15\n" -> 15) */
+	bool has_manifest;
+	/*
+	 * The WAL range of the manifest that ends the backup: the one with the
+	 * highest End-LSN (PostgreSQL lists the newest timeline first), so
+	 * End-LSN is where the backup becomes consistent. 0 if no manifest.
+	 */
+	uint64_t manifest_end_lsn;
+	uint32_t manifest_tli;
+	uint64_t manifest_system_id; /* manifest version 2 only, else 0 */
+};
+
+/*
+ * Inspect PATH without changing anything and fill *b. A tar is read once,
+ * to its end, every entry's data included, so a truncated or damaged tar or
+ * compressed stream (and a tar without its end-of-archive marker) is found
+ * here rather than halfway through backup_extract(). pg_wal.tar is read
+ * too.
+ *
+ * Besides the shape, it checks: backup_label parses and is not that of an
+ * incremental backup (pg_combinebackup must run first); PG_VERSION holds a
+ * major version; global/pg_control has at least 8 bytes; no tablespace
+ * (<oid>.tar, tablespace_map, entries in pg_tblspc/); every tar entry is a
+ * relative path without ".." that is a file, a directory or a symbolic
+ * link; backup_manifest, if any, parses, and its system identifier and
+ * first WAL range agree with pg_control and backup_label.
+ *
+ * Returns 0, or -1 after dbops_log_error() (and maybe dbops_log_hint()).
+ */
+int backup_open(const char *path, struct base_backup *b);
+
+/*
+ * Parse the text of a backup_label file (NUL-terminated) into *label,
+ * as PostgreSQL's read_backup_label() does: the first line must be
+ * "START WAL LOCATION: X/Y (file NAME)", the second "CHECKPOINT LOCATION:
+ * X/Y"; the lines after are "KEY: value", unknown keys ignored. START
+ * TIMELINE must equal the timeline of NAME. Returns 0, or -1 with a
+ * one-line reason in ERR (truncated to ERRLEN), e.g.
+ *
+ *	line 1: expected "START WAL LOCATION: X/Y (file NAME)", found "..."
+ *	line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file 000000010000000000000002
+ */
+int backup_parse_label(const char *text, struct backup_label *label,
+		       char *err, size_t errlen);
+
+/*
+ * Copy (BACKUP_DIR) or extract (tar kinds) the backup B opened by
+ * backup_open() into DATADIR, an existing empty directory: for tars the
+ * base tar, then the entries of the pg_wal tar into DATADIR/pg_wal/.
+ *
+ * Nothing is written outside DATADIR: tar entries with an absolute path or
+ * a ".." component are refused, a symbolic link is never followed while
+ * writing (a symlink pg_wal of a plain backup is copied as the directory it
+ * points to), and the backup's tablespaces were refused by backup_open().
+ * Directories are made 0700 (DATADIR too) and files 0600, as initdb makes
+ * them; symbolic links are kept; files keep their modification times. When
+ * OWNER is non-NULL and we are root, everything is given to OWNER.
+ * Files are written without fsync; syncfs(2) on DATADIR ends the work.
+ *
+ * Returns 0, or -1 after dbops_log_error() naming the file. On failure
+ * DATADIR holds a partial copy, which the caller removes.
+ */
+int backup_extract(const struct base_backup *b, const char *datadir,
+		   const struct dbops_user *owner);
+
+#endif

@@ -1,0 +1,22 @@
+/*
+ * crc32c.h - CRC-32C (Castagnoli), the checksum of every WAL record.
+ *
+ * PostgreSQL starts at 0xFFFFFFFF and inverts at the end; crc32c_update()
+ * works on the running (not inverted) value, so a record's CRC is
+ * crc32c_finish(crc32c_update(crc32c_update(CRC32C_INIT, a, n), b, m)).
+ */
+#ifndef PITR_CRC32C_H
+#define PITR_CRC32C_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define CRC32C_INIT 0xFFFFFFFFu
+#define crc32c_finish(crc) ((crc) ^ 0xFFFFFFFFu)
+
+uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
+
+/* The table-driven path alone, so tests can hold it against the other. */
+uint32_t crc32c_update_portable(uint32_t crc, const void *data, size_t len);
+
+#endif

@@ -1,0 +1,668 @@
+/*
+ * restore.c - run the recovery and watch it.
+ *
+ * The server always runs with recovery_target_action = pause, so that it
+ * stays at the target while we ask it where it stopped
+ * (pg_last_wal_replay_lsn() and the log's "recovery stopping" line) and
+ * hold that against what verification predicted; only then is the
+ * requested action taken. An end-of-archive target becomes an inclusive
+ * LSN target on the last record verified, so that it can pause too.
+ */
+#include "restore.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "instance.h"
+#include "log.h"
+#include "process.h"
+#include "progress.h"
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+/* S as a single-quoted shell word in BUF; -1 when it does not fit. */
+static int shell_quote(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len < 3)
+		return -1;
+	buf[n++] = '\'';
+	for (; *s; s++) {
+		if (n + 6 >= len)
+			return -1;
+		if (*s == '\'') {
+			memcpy(buf + n, "'\\''", 4);
+			n += 4;
+		} else {
+			buf[n++] = *s;
+		}
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+	return 0;
+}
+
+/* Double the single quotes of S for a postgresql.conf string. */
+static int conf_quote(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s; s++) {
+		if (n + 3 >= len)
+			return -1;
+		if (*s == '\'')
+			buf[n++] = '\'';
+		buf[n++] = *s;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int restore_command_for(const char *archive, char *buf, size_t len)
+{
+	char dir[8192], cmd[16384];
+	int n;
+
+	if (shell_quote(archive, dir, sizeof(dir)) != 0)
+		return -1;
+	/* %f and %p are plain names PostgreSQL fills in; no quoting needed
+	 * beyond the double quotes. cd first so a missing archive fails hard. */
+	n = snprintf(cmd, sizeof(cmd),
+		     "cd %s || exit 126; "
+		     "if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; "
+		     "elif [ -f \"%%f.gz\" ]; then gzip -dc \"%%f.gz\" >\"$OLDPWD/%%p\" || exit 126; "
+		     "else exit 1; fi",
+		     dir);
+	if (n < 0 || (size_t)n >= sizeof(cmd))
+		return -1;
+	return conf_quote(cmd, buf, len);
+}
+
+static int datadir_usable(const char *datadir)
+{
+	DIR *d = opendir(datadir);
+	struct dirent *de;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		dbops_log_error("%s: %s", datadir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+			closedir(d);
+			dbops_log_error("%s: the data directory exists and is not empty: pitr-replay never writes over data",
+					datadir);
+			dbops_log_hint("give a new or empty directory");
+			return -1;
+		}
+	}
+	closedir(d);
+	return 0;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	if (ftw->level > 0)
+		remove(path);
+	return 0;
+}
+
+/* Empty DATADIR again after a failed extraction: it was empty before. */
+static void empty_datadir(const char *datadir)
+{
+	nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static int write_file(const char *path, const char *text, int flags,
+		      const struct dbops_user *owner)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
+	size_t len = strlen(text);
+
+	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+		dbops_log_error("%s: cannot write: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	if (owner && dbops_user_chown(owner, path) != 0) {
+		dbops_log_error("%s: cannot give it to %s: %s", path, owner->name, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The recovery_target_* lines for the plan. */
+static void target_settings(const struct plan *p, char *buf, size_t len)
+{
+	char v[PG_TIME_TEXT + 8], name[2 * RESTORE_POINT_NAME_MAX + 2];
+	const struct pitr_target *t = &p->target;
+	const char *incl = t->exclusive ? "off" : "on";
+
+	switch (t->kind) {
+	case TARGET_END:
+		snprintf(buf, len,
+			 "# The end of the archive, as verified: the last record starts at this LSN.\n"
+			 "recovery_target_lsn = '%s'\nrecovery_target_inclusive = 'on'\n",
+			 lsn_format(p->end_record_lsn, v));
+		break;
+	case TARGET_TIME:
+		snprintf(buf, len, "recovery_target_time = '%s'\nrecovery_target_inclusive = '%s'\n",
+			 pg_time_format(t->time, v), incl);
+		break;
+	case TARGET_LSN:
+		snprintf(buf, len, "recovery_target_lsn = '%s'\nrecovery_target_inclusive = '%s'\n",
+			 lsn_format(t->lsn, v), incl);
+		break;
+	case TARGET_XID:
+		snprintf(buf, len, "recovery_target_xid = '%u'\nrecovery_target_inclusive = '%s'\n",
+			 t->xid, incl);
+		break;
+	case TARGET_NAME:
+		conf_quote(t->name, name, sizeof(name));
+		snprintf(buf, len, "recovery_target_name = '%s'\n", name);
+		break;
+	}
+}
+
+static int write_recovery_settings(const struct restore_opts *o, const struct plan *p,
+				   const char *action, const struct dbops_user *owner)
+{
+	char path[PATH_MAX + 64], command[20000], targets[512], what[256], stamp[64];
+	char *text;
+	time_t now = time(NULL);
+	struct tm tm;
+	int rc;
+
+	if (restore_command_for(p->arc.dir, command, sizeof(command)) != 0) {
+		dbops_log_error("%s: archive path too long for restore_command", p->arc.dir);
+		return -1;
+	}
+	target_settings(p, targets, sizeof(targets));
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S UTC", &tm);
+	if (asprintf(&text,
+		     "\n# Recovery settings written by pitr-replay %s at %s:\n"
+		     "# %s on timeline %u.\n"
+		     "restore_command = '%s'\n"
+		     "%s"
+		     "recovery_target_timeline = '%u'\n"
+		     "recovery_target_action = '%s'\n"
+		     "# A restored copy must not archive into the archive it came from;\n"
+		     "# remove this line once it is to become a primary of its own.\n"
+		     "archive_mode = 'off'\n",
+		     DBOPS_VERSION, stamp, target_describe(&p->target, what, sizeof(what)),
+		     p->tli, command, targets, p->tli, action) < 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
+	rc = write_file(path, text, O_APPEND, owner);
+	free(text);
+	return rc;
+}
+
+/* Set recovery_target_action in our block (the last line that sets it). */
+static int set_final_action(const char *datadir, const char *action)
+{
+	char path[PATH_MAX + 64], *text = NULL, *at;
+	FILE *f;
+	size_t len = 0;
+	int rc = -1;
+
+	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", datadir);
+	f = fopen(path, "r+e");
+	if (f == NULL || getdelim(&text, &len, '\0', f) < 0)
+		goto out;
+	at = strstr(text, "recovery_target_action = 'pause'");
+	if (at == NULL)
+		goto out;
+	if (fseek(f, at - text, SEEK_SET) == 0 &&
+	    fprintf(f, "recovery_target_action = '%s'%s\n", action,
+		    strcmp(action, "shutdown") == 0 ? "" : "   ") > 0 &&
+	    fflush(f) == 0)
+		rc = 0;
+out:
+	if (rc != 0)
+		dbops_log_warning("%s: could not set recovery_target_action to '%s'", path, action);
+	if (f)
+		fclose(f);
+	free(text);
+	return rc;
+}
+
+/* Prepare the extracted data directory for a private run. */
+static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
+			   const char *rundir, const struct dbops_user *owner)
+{
+	char path[PATH_MAX + 64];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/standby.signal", o->datadir);
+	if (unlink(path) == 0)
+		dbops_log_warning("%s: removed: a standby never reaches a recovery target", path);
+	snprintf(path, sizeof(path), "%s/postgresql.conf", o->datadir);
+	if (stat(path, &st) != 0 &&
+	    write_file(path, "# postgresql.conf: the base backup had none (Debian keeps it in /etc/postgresql);\n"
+			     "# written empty by pitr-replay so that the server starts with defaults.\n",
+		       O_EXCL, owner) != 0)
+		return -1;
+	if (write_recovery_settings(o, p, "pause", owner) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/recovery.signal", o->datadir);
+	if (write_file(path, "", O_TRUNC, owner) != 0)
+		return -1;
+	/* Our own client authentication for the private run: the socket lives in
+	 * a directory only the server's user (and root) can reach. */
+	if (mkdir(rundir, 0700) != 0 && errno != EEXIST) {
+		dbops_log_error("%s: cannot create: %s", rundir, strerror(errno));
+		return -1;
+	}
+	if (owner && dbops_user_chown(owner, rundir) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/pg_hba.conf", rundir);
+	if (write_file(path, "local all all trust\n", O_TRUNC, owner) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/pg_ident.conf", rundir);
+	return write_file(path, "", O_TRUNC, owner);
+}
+
+/* What a FATAL or PANIC line of recovery means, in our words. */
+static const char *explain(const char *line)
+{
+	static const struct {
+		const char *text, *meaning;
+	} known[] = {
+		{ "recovery ended before configured recovery target was reached",
+		  "the server ran out of WAL before the target: a segment it needed could not be restored (was the archive changed after verification?)" },
+		{ "requested recovery stop point is before consistent recovery point",
+		  "the target is before the base backup's consistency point" },
+		{ "could not locate required checkpoint record",
+		  "the WAL at the base backup's start could not be restored from the archive" },
+		{ "has wrong size", "a file in the archive has the wrong size" },
+		{ "could not restore file",
+		  "copying a file from the archive failed (see the restore_command's message in the server log)" },
+		{ "database files are incompatible with server",
+		  "the base backup belongs to another PostgreSQL version or build" },
+		{ "is not a valid data directory", "the base backup is not a complete data directory" },
+		{ "could not load library", "the backup's configuration preloads a library that is not installed here (shared_preload_libraries)" },
+		{ "not a child of this server's history",
+		  "the target timeline does not descend from the backup's timeline" },
+		{ "unexpected timeline ID", "the timeline switch in the WAL does not match the timeline history" },
+		{ "out of memory", "the server ran out of memory" },
+		{ "No space left on device", "the disk of the data directory is full" },
+		{ "hot standby is not possible", "a setting of the backup is lower than on the server that wrote the WAL" },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (strstr(line, known[i].text))
+			return known[i].meaning;
+	return "recovery failed";
+}
+
+struct follow {
+	off_t offset;
+	char stop_line[512];
+	char fatal_line[512];
+	char last_xact_line[512];
+	uint64_t restored;
+	char partial[4096];
+};
+
+static void take_line(struct follow *f, const char *line)
+{
+	const char *p;
+
+	if (strstr(line, "restored log file \"") && !strstr(line, ".history\""))
+		f->restored++;
+	if ((p = strstr(line, "recovery stopping ")) != NULL)
+		snprintf(f->stop_line, sizeof(f->stop_line), "%s", p);
+	if ((p = strstr(line, "last completed transaction was at log time ")) != NULL)
+		snprintf(f->last_xact_line, sizeof(f->last_xact_line), "%s", p);
+	if (!f->fatal_line[0] && ((p = strstr(line, "FATAL:")) || (p = strstr(line, "PANIC:"))))
+		snprintf(f->fatal_line, sizeof(f->fatal_line), "%s", p);
+}
+
+/* Append SRC to the string in DST (of CAP bytes), cutting what does not fit. */
+static void append(char *dst, size_t cap, const char *src)
+{
+	size_t have = strlen(dst), add = strlen(src);
+
+	if (add > cap - 1 - have)
+		add = cap - 1 - have;
+	memcpy(dst + have, src, add);
+	dst[have + add] = '\0';
+}
+
+/* Read what the server wrote to its log since the last call. */
+static void follow_log(struct follow *f, const char *log)
+{
+	char buf[65536];
+	int fd = open(log, O_RDONLY | O_CLOEXEC);
+	ssize_t got;
+
+	if (fd < 0)
+		return;
+	while ((got = pread(fd, buf, sizeof(buf) - 1, f->offset)) > 0) {
+		char *line = buf, *nl;
+
+		buf[got] = '\0';
+		f->offset += got;
+		while ((nl = strchr(line, '\n')) != NULL) {
+			*nl = '\0';
+			if (f->partial[0]) {
+				append(f->partial, sizeof(f->partial), line);
+				take_line(f, f->partial);
+				f->partial[0] = '\0';
+			} else {
+				take_line(f, line);
+			}
+			line = nl + 1;
+		}
+		append(f->partial, sizeof(f->partial), line);
+	}
+	close(fd);
+}
+
+struct server_state {
+	bool in_recovery, paused;
+	lsn_t replay_lsn;
+	char last_xact[64];
+};
+
+static int query_state(PGconn *conn, struct server_state *st)
+{
+	PGresult *res = PQexec(conn,
+			       "SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
+			       "pg_last_wal_replay_lsn(), "
+			       "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
+			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
+	int rc = -1;
+
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+		st->in_recovery = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+		st->paused = st->in_recovery && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		st->replay_lsn = 0;
+		if (!PQgetisnull(res, 0, 2))
+			(void)lsn_parse(PQgetvalue(res, 0, 2), &st->replay_lsn);
+		snprintf(st->last_xact, sizeof(st->last_xact), "%s",
+			 PQgetisnull(res, 0, 3) ? "none" : PQgetvalue(res, 0, 3));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+static void conninfo_of(const struct dbops_instance *inst, char *buf, size_t len)
+{
+	snprintf(buf, len, "host=%s port=%d user=postgres dbname=postgres",
+		 inst->socket_dir, inst->port);
+}
+
+static void report_server_failure(const struct restore_opts *o, const struct follow *f,
+				  const char *log, const char *how)
+{
+	if (f->fatal_line[0]) {
+		dbops_log_error("recovery failed: the server said \"%s\"", f->fatal_line);
+		dbops_log_detail("%s", explain(f->fatal_line));
+	} else {
+		dbops_log_error("recovery failed: the server %s", how);
+	}
+	dbops_log_hint("the data directory %s is left as it is for inspection; the server log is %s",
+		       o->datadir, log);
+}
+
+/* Run the server until it pauses at the target. 0, or -1 reported. */
+static int run_recovery(const struct restore_opts *o, struct plan *p,
+			struct dbops_instance *inst, struct server_state *st, struct follow *f)
+{
+	struct dbops_progress *progress;
+	char conninfo[PATH_MAX + 128], how[128];
+	PGconn *conn = NULL;
+	long long next_try = 0;
+	int rc = -1;
+
+	progress = dbops_progress_new("replaying WAL: segments", p->scan.segments,
+				      DBOPS_PROGRESS_ITEMS, o->verify.progress);
+	conninfo_of(inst, conninfo, sizeof(conninfo));
+	for (;;) {
+		follow_log(f, inst->log);
+		dbops_progress_update(progress, f->restored);
+		if (dbops_process_wait(&inst->proc, 0) == 0) {
+			follow_log(f, inst->log);
+			dbops_progress_clear(progress);
+			report_server_failure(o, f, inst->log,
+					      dbops_process_describe_status(inst->proc.status, how, sizeof(how)));
+			break;
+		}
+		if (interrupted) {
+			dbops_progress_clear(progress);
+			dbops_log_error("interrupted by signal %d: stopping the server", (int)interrupted);
+			dbops_instance_stop(inst, 60);
+			dbops_log_hint("the data directory %s is left as it is", o->datadir);
+			break;
+		}
+		if (conn == NULL && dbops_process_now_ms() >= next_try) {
+			conn = PQconnectdb(conninfo);
+			if (PQstatus(conn) != CONNECTION_OK) {
+				PQfinish(conn);
+				conn = NULL;
+				next_try = dbops_process_now_ms() + 200;
+			}
+		}
+		if (conn && query_state(conn, st) == 0 && (st->paused || !st->in_recovery)) {
+			follow_log(f, inst->log);
+			rc = 0;
+			break;
+		}
+		if (conn && PQstatus(conn) != CONNECTION_OK) {
+			PQfinish(conn);
+			conn = NULL;
+		}
+		dbops_process_sleep_ms(50);
+	}
+	dbops_progress_finish(progress);
+	PQfinish(conn);
+	return rc;
+}
+
+/* Hold where the server stopped against the verified plan. */
+static int confirm(const struct restore_opts *o, const struct plan *p,
+		   const struct server_state *st, const struct follow *f, FILE *out)
+{
+	lsn_t want = p->target.kind == TARGET_END ? p->scan.end_lsn : p->scan.stop.replay_end;
+	char a[LSN_TEXT], b[LSN_TEXT];
+
+	if (!st->in_recovery) {
+		dbops_log_error("the server ended recovery by itself instead of pausing at the target");
+		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		return -1;
+	}
+	if (st->replay_lsn != want) {
+		dbops_log_error("the server stopped replay at %s, but verification found the target's stop point at %s",
+				lsn_format(st->replay_lsn, a), lsn_format(want, b));
+		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		return -1;
+	}
+	fprintf(out, "recovered: %s\n", f->stop_line[0] ? f->stop_line : "(no stop line in the server log)");
+	fprintf(out, "replayed up to: %s (last transaction %s)\n", lsn_format(st->replay_lsn, a),
+		st->last_xact);
+	return 0;
+}
+
+static int take_action(const struct restore_opts *o, struct dbops_instance *inst, FILE *out)
+{
+	char conninfo[PATH_MAX + 128];
+	PGconn *conn;
+	PGresult *res;
+	int rc = 0;
+
+	if (o->action == ACTION_PROMOTE) {
+		conninfo_of(inst, conninfo, sizeof(conninfo));
+		conn = PQconnectdb(conninfo);
+		res = PQexec(conn, "SELECT pg_promote(true, 600)");
+		if (PQresultStatus(res) != PGRES_TUPLES_OK || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+			dbops_log_error("promotion failed: %s", PQerrorMessage(conn));
+			rc = -1;
+		} else {
+			fprintf(out, "promoted: the server left recovery on a new timeline\n");
+		}
+		PQclear(res);
+		PQfinish(conn);
+		if (rc == 0)
+			set_final_action(o->datadir, "promote");
+	} else if (o->action == ACTION_SHUTDOWN) {
+		set_final_action(o->datadir, "shutdown");
+		fprintf(out, "shut down at the target (recovery.signal kept; a later start stops there again)\n");
+	} else {
+		fprintf(out, "paused at the target (recovery.signal kept)\n");
+	}
+	return rc;
+}
+
+static int check_reach(const struct dbops_user *user, const char *path, int mode,
+		       const char *what)
+{
+	int err = 0, ok = dbops_user_can_access(user, path, mode, &err);
+
+	if (ok == 1)
+		return 0;
+	dbops_log_error("%s: the server's user %s cannot %s it: %s", path, user->name, what,
+			ok == 0 ? strerror(err) : "the check failed");
+	dbops_log_hint("make every directory above it searchable by %s (chmod o+x), or use another place",
+		       user->name);
+	return -1;
+}
+
+static char *parent_of(const char *path)
+{
+	char *copy = strdup(path), *slash;
+
+	if (copy == NULL)
+		return NULL;
+	slash = strrchr(copy, '/');
+	while (slash && slash > copy && slash[1] == '\0') {
+		*slash = '\0';
+		slash = strrchr(copy, '/');
+	}
+	if (slash == NULL)
+		strcpy(copy, ".");
+	else if (slash == copy)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	return copy;
+}
+
+int restore_run(const struct restore_opts *o)
+{
+	struct plan plan;
+	struct dbops_user user;
+	struct dbops_instance inst;
+	struct server_state st = { 0 };
+	struct follow f = { 0 };
+	bool drop = false;
+	char rundir[PATH_MAX], hba[PATH_MAX + 32], ident[PATH_MAX + 32], conninfo[PATH_MAX + 128];
+	FILE *out = o->keep_running ? stderr : stdout;
+	int rc = 1;
+
+	if (datadir_usable(o->datadir) != 0)
+		return 1;
+	if (dbops_user_for_server("postgres", &user, &drop) != 0) {
+		dbops_log_error("cannot run PostgreSQL as user \"postgres\": %s",
+				errno == ENOENT ? "no such user" : strerror(errno));
+		return 1;
+	}
+	if (verify_plan(&o->verify, &plan) != 0) {
+		plan_free(&plan);
+		return 1;
+	}
+	plan_report(&plan, out);
+	if (drop) {
+		char *parent = parent_of(o->datadir);
+
+		if (parent == NULL || check_reach(&user, parent, X_OK, "reach") != 0 ||
+		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") != 0) {
+			free(parent);
+			plan_free(&plan);
+			return 1;
+		}
+		free(parent);
+	}
+	if (mkdir(o->datadir, 0700) != 0 && errno != EEXIST) {
+		dbops_log_error("%s: cannot create the data directory: %s", o->datadir, strerror(errno));
+		plan_free(&plan);
+		return 1;
+	}
+	if (chmod(o->datadir, 0700) != 0 || (drop && dbops_user_chown(&user, o->datadir) != 0)) {
+		dbops_log_error("%s: cannot make it the server's (mode 0700, owner %s): %s",
+				o->datadir, drop ? user.name : "us", strerror(errno));
+		plan_free(&plan);
+		return 1;
+	}
+	if (backup_extract(&plan.backup, o->datadir, drop ? &user : NULL) != 0) {
+		empty_datadir(o->datadir);
+		plan_free(&plan);
+		return 1;
+	}
+	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
+	if (prepare_datadir(o, &plan, rundir, drop ? &user : NULL) != 0) {
+		plan_free(&plan);
+		return 1;
+	}
+	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
+	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
+	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
+	struct dbops_instance_opts io = {
+		.server = DBOPS_SERVER_POSTGRES,
+		.dir = rundir,
+		.datadir = o->datadir,
+		.pg_major = plan.backup.pg_major,
+		.bindir = plan.bindir,
+		.port = o->port,
+		.settings = settings,
+		.no_wait = true,
+	};
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	signal(SIGHUP, on_signal);
+	if (dbops_instance_start(&io, &inst) != 0) {
+		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		plan_free(&plan);
+		return 1;
+	}
+	if (run_recovery(o, &plan, &inst, &st, &f) != 0) {
+		plan_free(&plan);
+		return 1;
+	}
+	if (confirm(o, &plan, &st, &f, out) == 0 && take_action(o, &inst, out) == 0)
+		rc = 0;
+	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
+		conninfo_of(&inst, conninfo, sizeof(conninfo));
+		printf("%s\n", conninfo);
+	} else if (dbops_instance_stop(&inst, 600) != 0) {
+		rc = 1;
+	}
+	plan_free(&plan);
+	return rc;
+}

@@ -1,0 +1,35 @@
+/*
+ * restore.h - `pitr-replay restore`: verify, lay the base backup down in a
+ * new data directory, write the recovery settings, run PostgreSQL until it
+ * reaches the target, confirm where it stopped, then promote, pause or
+ * shut down.
+ */
+#ifndef PITR_RESTORE_H
+#define PITR_RESTORE_H
+
+#include <stdbool.h>
+
+#include "verify.h"
+
+enum restore_action { ACTION_PROMOTE, ACTION_PAUSE, ACTION_SHUTDOWN };
+
+struct restore_opts {
+	struct verify_opts verify;
+	const char *datadir;
+	enum restore_action action;
+	bool keep_running;
+	int port;		/* 0: a free one */
+};
+
+/* 0 when DATADIR is at the target, 1 otherwise (reported). */
+int restore_run(const struct restore_opts *o);
+
+/*
+ * The restore_command for ARCHIVE: a shell snippet that copies %f (or
+ * inflates %f.gz) to %p, exits 1 only when neither is there, and 126 for
+ * any other failure, which PostgreSQL treats as fatal instead of as the end
+ * of the archive. Quoted for postgresql.conf. Exposed for the unit tests.
+ */
+int restore_command_for(const char *archive, char *buf, size_t len);
+
+#endif

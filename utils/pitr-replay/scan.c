@@ -1,0 +1,359 @@
+/*
+ * scan.c - what recovery would do, worked out from the WAL alone.
+ */
+#include "scan.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+/* Transaction info bits of xl_xact_xinfo (xact.h) that carry payload. */
+#define XINFO_HAS_DBINFO (1u << 0)
+#define XINFO_HAS_SUBXACTS (1u << 1)
+#define XINFO_HAS_RELFILENODES (1u << 2)
+#define XINFO_HAS_INVALS (1u << 3)
+#define XINFO_HAS_TWOPHASE (1u << 4)
+#define XINFO_HAS_DROPPED_STATS (1u << 8)
+
+#define CHECKPOINT_TIME_OFFSET 64	/* CheckPoint.time (pg_time_t), 13..17 */
+
+struct xact {
+	bool is_xact;		/* a commit or abort (prepared or not) */
+	bool is_commit;
+	uint32_t xid;
+	int64_t time;
+};
+
+static bool read_count(const unsigned char *data, uint32_t len, uint32_t *off,
+		       uint32_t item_size)
+{
+	int32_t n;
+
+	if (*off + 4 > len)
+		return false;
+	memcpy(&n, data + *off, 4);
+	if (n < 0 || (uint64_t)*off + 4 + (uint64_t)n * item_size > len)
+		return false;
+	*off += 4 + (uint32_t)n * item_size;
+	return true;
+}
+
+/*
+ * The 2PC transaction id in a COMMIT_PREPARED / ABORT_PREPARED record,
+ * found past the optional parts that come before it (ParseCommitRecord).
+ */
+static bool twophase_xid(const unsigned char *data, uint32_t len, uint8_t info,
+			 bool commit, int major, uint32_t *xid)
+{
+	uint32_t xinfo, off = 8 + 4;
+
+	if (!(info & XLOG_XACT_HAS_INFO) || len < off)
+		return false;
+	memcpy(&xinfo, data + 8, 4);
+	if (xinfo & XINFO_HAS_DBINFO)
+		off += 8;
+	if ((xinfo & XINFO_HAS_SUBXACTS) && !read_count(data, len, &off, 4))
+		return false;
+	if ((xinfo & XINFO_HAS_RELFILENODES) && !read_count(data, len, &off, 12))
+		return false;
+	if (major >= 15 && (xinfo & XINFO_HAS_DROPPED_STATS) &&
+	    !read_count(data, len, &off, 12))
+		return false;
+	if (commit && (xinfo & XINFO_HAS_INVALS) && !read_count(data, len, &off, 16))
+		return false;
+	if (!(xinfo & XINFO_HAS_TWOPHASE) || off + 4 > len)
+		return false;
+	memcpy(xid, data + off, 4);
+	return true;
+}
+
+static void classify_xact(const struct wal_reader *r, const struct wal_record *rec,
+			  struct xact *x)
+{
+	const unsigned char *data;
+	uint32_t len;
+	uint8_t op = rec->info & XLOG_XACT_OPMASK;
+	bool prepared = op == XLOG_XACT_COMMIT_PREPARED || op == XLOG_XACT_ABORT_PREPARED;
+
+	memset(x, 0, sizeof(*x));
+	if (rec->rmid != RM_XACT_ID ||
+	    !(op == XLOG_XACT_COMMIT || op == XLOG_XACT_ABORT || prepared))
+		return;
+	if (wal_main_data(r, rec, &data, &len) != 0 || len < 8)
+		return;
+	x->is_commit = op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED;
+	memcpy(&x->time, data, 8);
+	x->xid = rec->xid;
+	if (prepared && !twophase_xid(data, len, rec->info, x->is_commit, r->major, &x->xid))
+		return;
+	x->is_xact = true;
+}
+
+const char *target_describe(const struct pitr_target *t, char *buf, size_t len)
+{
+	char when[PG_TIME_TEXT], lsn[LSN_TEXT];
+	const char *incl = t->exclusive ? "exclusive" : "inclusive";
+
+	switch (t->kind) {
+	case TARGET_END:
+		snprintf(buf, len, "the end of the archive");
+		break;
+	case TARGET_TIME:
+		snprintf(buf, len, "time %s (%s)", pg_time_format(t->time, when), incl);
+		break;
+	case TARGET_LSN:
+		snprintf(buf, len, "LSN %s (%s)", lsn_format(t->lsn, lsn), incl);
+		break;
+	case TARGET_XID:
+		snprintf(buf, len, "transaction %u (%s)", t->xid, incl);
+		break;
+	case TARGET_NAME:
+		snprintf(buf, len, "restore point \"%s\"", t->name);
+		break;
+	}
+	return buf;
+}
+
+static void describe_xact_stop(struct stop_point *s, const char *how, const struct xact *x)
+{
+	char when[PG_TIME_TEXT];
+
+	snprintf(s->what, sizeof(s->what), "%s %s of transaction %u, time %s", how,
+		 x->is_commit ? "commit" : "abort", x->xid, pg_time_format(x->time, when));
+}
+
+/* Whether replay stops before REC (recoveryStopsBefore). */
+static bool stops_before(const struct pitr_target *t, const struct wal_record *rec,
+			 const struct xact *x, struct stop_point *s)
+{
+	char lsn[LSN_TEXT];
+
+	if (t->kind == TARGET_LSN && t->exclusive && rec->lsn >= t->lsn) {
+		snprintf(s->what, sizeof(s->what), "before WAL location (LSN) \"%s\"",
+			 lsn_format(t->lsn, lsn));
+		return true;
+	}
+	if (!x->is_xact)
+		return false;
+	if ((t->kind == TARGET_XID && t->exclusive && x->xid == t->xid) ||
+	    (t->kind == TARGET_TIME &&
+	     (t->exclusive ? x->time >= t->time : x->time > t->time))) {
+		describe_xact_stop(s, "before", x);
+		return true;
+	}
+	return false;
+}
+
+/* Whether replay stops after REC (recoveryStopsAfter). */
+static bool stops_after(const struct pitr_target *t, const struct wal_record *rec,
+			const struct xact *x, const struct restore_point *rp,
+			struct stop_point *s)
+{
+	char lsn[LSN_TEXT], when[PG_TIME_TEXT];
+
+	if (t->kind == TARGET_NAME && rp && strcmp(rp->name, t->name) == 0) {
+		snprintf(s->what, sizeof(s->what), "at restore point \"%s\", time %s",
+			 rp->name, pg_time_format(rp->time, when));
+		return true;
+	}
+	if (t->kind == TARGET_LSN && !t->exclusive && rec->lsn >= t->lsn) {
+		snprintf(s->what, sizeof(s->what), "after WAL location (LSN) \"%s\"",
+			 lsn_format(t->lsn, lsn));
+		return true;
+	}
+	if (t->kind == TARGET_XID && !t->exclusive && x->is_xact && x->xid == t->xid) {
+		describe_xact_stop(s, "after", x);
+		return true;
+	}
+	return false;
+}
+
+static int add_restore_point(struct path_scan *s, const struct restore_point *rp)
+{
+	struct restore_point *p = realloc(s->rps, (s->nrps + 1) * sizeof(*p));
+
+	if (p == NULL) {
+		dbops_log_error("out of memory");
+		return -1;
+	}
+	s->rps = p;
+	s->rps[s->nrps++] = *rp;
+	return 0;
+}
+
+/* Facts of XLOG records: restore points, end of backup, checkpoints, timeline switches. */
+static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
+			    struct restore_point *rp, bool *is_rp,
+			    int64_t *checkpoint_time, uint32_t *replay_tli)
+{
+	const unsigned char *data;
+	uint32_t len;
+	uint8_t op = rec->info & 0xF0;
+
+	*is_rp = false;
+	if (rec->rmid != RM_XLOG_ID)
+		return 0;
+	if (op != XLOG_RESTORE_POINT && op != XLOG_BACKUP_END &&
+	    op != XLOG_CHECKPOINT_SHUTDOWN && op != XLOG_CHECKPOINT_ONLINE &&
+	    op != XLOG_END_OF_RECOVERY)
+		return 0;
+	if (wal_main_data(&s->reader, rec, &data, &len) != 0)
+		return 0;
+	if (op == XLOG_RESTORE_POINT && len >= 8 + RESTORE_POINT_NAME_MAX) {
+		memset(rp, 0, sizeof(*rp));
+		memcpy(&rp->time, data, 8);
+		memcpy(rp->name, data + 8, RESTORE_POINT_NAME_MAX - 1);
+		rp->lsn = rec->lsn;
+		rp->end = rec->end;
+		rp->before_consistency = !s->consistent;
+		*is_rp = true;
+		return add_restore_point(s, rp);
+	}
+	if (op == XLOG_BACKUP_END && len >= 8 && !s->start.from_standby) {
+		lsn_t backup_start;
+
+		memcpy(&backup_start, data, 8);
+		if (backup_start == s->start.redo_lsn && !s->consistent) {
+			s->consistent = true;
+			s->consistency_lsn = rec->end;
+		}
+		return 0;
+	}
+	if ((op == XLOG_CHECKPOINT_ONLINE || op == XLOG_CHECKPOINT_SHUTDOWN) &&
+	    rec->lsn == s->start.checkpoint_lsn && len >= CHECKPOINT_TIME_OFFSET + 8) {
+		int64_t unix_s;
+
+		memcpy(&unix_s, data + CHECKPOINT_TIME_OFFSET, 8);
+		*checkpoint_time = unix_us_to_pg_time(unix_s * 1000000LL);
+	}
+	if ((op == XLOG_CHECKPOINT_SHUTDOWN || op == XLOG_END_OF_RECOVERY) && len >= 12) {
+		uint32_t tli;
+
+		memcpy(&tli, data + 8, 4);
+		if (tli != *replay_tli)
+			*replay_tli = tli;
+	}
+	return 0;
+}
+
+static void finish_window(struct path_scan *s, int64_t pre_max, bool has_pre_max,
+			  int64_t checkpoint_time)
+{
+	if (!s->consistent)
+		return;
+	s->has_min_time = true;
+	s->min_time = checkpoint_time;
+	if (has_pre_max && pre_max > s->min_time)
+		s->min_time = pre_max;
+}
+
+int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
+	      const struct scan_start *start, const struct pitr_target *target,
+	      void (*on_segment)(void *, uint64_t), void *arg,
+	      struct path_scan *out)
+{
+	struct wal_record rec;
+	int64_t pre_max = 0, checkpoint_time = INT64_MIN;
+	bool has_pre_max = false;
+	uint32_t replay_tli = start->tli;
+	lsn_t applied_end = start->redo_lsn;
+	bool want_stop = target && target->kind != TARGET_END;
+
+	memset(out, 0, sizeof(*out));
+	out->hist = *hist;
+	out->start = *start;
+	if (wal_reader_init(&out->reader, arc, &out->hist, start->major, start->sysid) != 0)
+		return -1;
+	out->reader.on_segment = on_segment;
+	out->reader.on_segment_arg = arg;
+	out->first_segno = lsn_segno(start->redo_lsn, arc->seg_size);
+	if (start->no_backup) {
+		out->consistent = true;
+		if (wal_reader_seek_segment(&out->reader, out->first_segno) != 0)
+			goto done;
+	} else {
+		wal_reader_seek(&out->reader, start->redo_lsn);
+	}
+
+	while (wal_next(&out->reader, &rec) == 1) {
+		struct xact x;
+		struct restore_point rp;
+		bool is_rp;
+
+		classify_xact(&out->reader, &rec, &x);
+		if (want_stop && stops_before(target, &rec, &x, &out->stop)) {
+			out->stop.found = out->stop.before = true;
+			out->stop.record_lsn = rec.lsn;
+			break;
+		}
+		if (note_xlog_record(out, &rec, &rp, &is_rp, &checkpoint_time, &replay_tli) != 0)
+			return -1;
+		if (start->from_standby && start->end_lsn && !out->consistent &&
+		    rec.end >= start->end_lsn) {
+			out->consistent = true;
+			out->consistency_lsn = rec.end;
+		}
+		applied_end = rec.end;
+		out->last_record_lsn = rec.lsn;
+		out->end_lsn = rec.end;
+		if (x.is_xact) {
+			out->last_xact_time = x.time;
+			out->has_last_xact = true;
+			if (!out->consistent) {
+				if (!has_pre_max || x.time > pre_max)
+					pre_max = x.time;
+				has_pre_max = true;
+			} else if (!out->has_max_xact || x.time > out->max_xact_time) {
+				out->max_xact_time = x.time;
+				out->max_xact_lsn = rec.lsn;
+				out->max_xact_xid = x.xid;
+				out->has_max_xact = true;
+			}
+		}
+		if (want_stop && stops_after(target, &rec, &x, is_rp ? &rp : NULL, &out->stop)) {
+			out->stop.found = true;
+			out->stop.record_lsn = rec.lsn;
+			break;
+		}
+	}
+done:
+	if (out->stop.found) {
+		struct stop_point *sp = &out->stop;
+		struct xact x;
+
+		classify_xact(&out->reader, &rec, &x);
+		sp->xid = x.xid;
+		sp->time = x.time;
+		sp->has_time = x.is_xact;
+		sp->is_commit = x.is_commit;
+		sp->replay_end = sp->before ? applied_end : rec.end;
+		sp->consistent = out->consistent;
+		sp->tli = replay_tli;
+		sp->last_xact_time = out->last_xact_time;
+		sp->has_last_xact = out->has_last_xact;
+		if (target->kind == TARGET_NAME) {
+			sp->has_time = true;
+			sp->time = out->rps[out->nrps - 1].time;
+		}
+	}
+	out->last_segno = out->reader.segno == UINT64_MAX ? out->first_segno : out->reader.segno;
+	out->segments = out->reader.segments_read;
+	out->major = out->reader.major;
+	out->sysid = out->reader.sysid;
+	finish_window(out, pre_max, has_pre_max,
+		      checkpoint_time == INT64_MIN ? INT64_MIN : checkpoint_time);
+	if (out->has_min_time && out->min_time == INT64_MIN)
+		out->has_min_time = has_pre_max, out->min_time = pre_max;
+	return 0;
+}
+
+void scan_free(struct path_scan *s)
+{
+	wal_reader_free(&s->reader);
+	free(s->rps);
+	s->rps = NULL;
+	s->nrps = 0;
+}

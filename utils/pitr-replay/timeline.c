@@ -1,0 +1,154 @@
+/*
+ * timeline.c - read timeline history files (format: PostgreSQL's
+ * timeline.c: "parentTLI<TAB>switchpoint<TAB>reason", # comments).
+ */
+#include "timeline.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+static int parse_line(const char *line, size_t lineno, struct tl_history *h,
+		      char *err, size_t errlen)
+{
+	char tli_text[32], lsn_text[64];
+	unsigned long tli;
+	char *end;
+	lsn_t lsn;
+
+	if (sscanf(line, "%31s %63s", tli_text, lsn_text) < 1)
+		return 0;
+	tli = strtoul(tli_text, &end, 10);
+	if (*end != '\0' || tli == 0 || tli > UINT32_MAX) {
+		snprintf(err, errlen, "line %zu: expected a numeric timeline ID, found \"%s\"",
+			 lineno, tli_text);
+		return -1;
+	}
+	if (sscanf(line, "%*s %63s", lsn_text) != 1 || lsn_parse(lsn_text, &lsn) != 0) {
+		snprintf(err, errlen, "line %zu: expected a timeline switch point LSN after timeline %lu",
+			 lineno, tli);
+		return -1;
+	}
+	if (h->n > 0 && tli <= h->e[h->n - 1].tli) {
+		snprintf(err, errlen, "line %zu: timeline IDs must increase: %lu after %u",
+			 lineno, tli, h->e[h->n - 1].tli);
+		return -1;
+	}
+	if (h->n + 1 >= TL_MAX_ENTRIES) {
+		snprintf(err, errlen, "line %zu: more than %d timelines", lineno,
+			 TL_MAX_ENTRIES - 1);
+		return -1;
+	}
+	h->e[h->n].tli = (uint32_t)tli;
+	h->e[h->n].begin = h->n > 0 ? h->e[h->n - 1].end : 0;
+	h->e[h->n].end = lsn;
+	h->n++;
+	return 0;
+}
+
+int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
+		   char *err, size_t errlen)
+{
+	const char *line = text;
+	size_t lineno = 0;
+
+	h->n = 0;
+	while (*line) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		char buf[512];
+		const char *p;
+
+		lineno++;
+		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
+		for (p = buf; isspace((unsigned char)*p); p++)
+			;
+		if (*p != '\0' && *p != '#' && parse_line(p, lineno, h, err, errlen) != 0)
+			return -1;
+		line += len + (nl != NULL);
+	}
+	if (h->n > 0 && h->e[h->n - 1].tli >= tli) {
+		snprintf(err, errlen, "timeline IDs must be less than the child timeline's ID %u, found %u",
+			 tli, h->e[h->n - 1].tli);
+		return -1;
+	}
+	h->e[h->n].tli = tli;
+	h->e[h->n].begin = h->n > 0 ? h->e[h->n - 1].end : 0;
+	h->e[h->n].end = LSN_INFINITE;
+	h->n++;
+	return 0;
+}
+
+int timeline_load(const struct wal_archive *arc, uint32_t tli, struct tl_history *h)
+{
+	char name[32], err[256];
+	char *text;
+	int rc;
+
+	if (tli == 1) {
+		h->n = 1;
+		h->e[0] = (struct tl_entry){ .tli = 1, .begin = 0, .end = LSN_INFINITE };
+		return 0;
+	}
+	snprintf(name, sizeof(name), "%08X.history", tli);
+	rc = archive_read_text(arc, name, &text);
+	if (rc == 1) {
+		dbops_log_error("%s/%s: no such file: timeline %u has no history file in the archive",
+				arc->dir, name, tli);
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	rc = timeline_parse(text, tli, h, err, sizeof(err));
+	free(text);
+	if (rc != 0) {
+		dbops_log_error("%s/%s: syntax error in timeline history file: %s",
+				arc->dir, name, err);
+		return -1;
+	}
+	return 0;
+}
+
+const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (lsn < h->e[i].end)
+			return &h->e[i];
+	return &h->e[h->n - 1];
+}
+
+const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli)
+{
+	for (size_t i = 0; i < h->n; i++)
+		if (h->e[i].tli == tli)
+			return &h->e[i];
+	return NULL;
+}
+
+uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno, uint32_t seg_size)
+{
+	for (size_t i = h->n; i-- > 0;)
+		if (lsn_segno(h->e[i].begin, seg_size) <= segno)
+			return h->e[i].tli;
+	return h->e[0].tli;
+}
+
+const char *timeline_describe(const struct tl_history *h, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < h->n && used < len; i++) {
+		char lsn[LSN_TEXT];
+
+		if (i + 1 < h->n)
+			used += (size_t)snprintf(buf + used, len - used, "%u until %s, then ",
+						 h->e[i].tli, lsn_format(h->e[i].end, lsn));
+		else
+			used += (size_t)snprintf(buf + used, len - used, "%u", h->e[i].tli);
+	}
+	return buf;
+}

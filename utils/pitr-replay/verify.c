@@ -1,0 +1,320 @@
+/*
+ * verify.c - everything recovery needs, checked before a server starts.
+ */
+#include "verify.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+
+int find_server_binaries(int major, const char *given, char *bindir)
+{
+	char prog[PATH_MAX + 16];
+
+	if (given)
+		snprintf(bindir, PATH_MAX, "%s", given);
+	else
+		snprintf(bindir, PATH_MAX, "/usr/lib/postgresql/%d/bin", major);
+	snprintf(prog, sizeof(prog), "%s/postgres", bindir);
+	if (access(prog, X_OK) == 0)
+		return 0;
+	if (given) {
+		dbops_log_error("%s: no PostgreSQL server program there (--pg-bindir)", prog);
+		return -1;
+	}
+	dbops_log_error("the base backup is PostgreSQL %d, whose server binaries are not installed: no %s",
+			major, prog);
+	dbops_log_hint("install the Debian package postgresql-%d (apt-get install postgresql-%d), or give --pg-bindir DIR",
+		       major, major);
+	return -1;
+}
+
+/* Whether timeline TLI's path leaves the backup's timeline after START. */
+static bool descends(const struct tl_history *h, const struct scan_start *start,
+		     const struct tl_entry **entry)
+{
+	*entry = timeline_find(h, start->tli);
+	return *entry && (*entry)->end > start->redo_lsn;
+}
+
+static int choose_timeline(const struct verify_opts *o, struct plan *p)
+{
+	const struct tl_entry *e;
+	char path[512], lsn[LSN_TEXT], at[LSN_TEXT];
+
+	if (o->timeline) {
+		p->tli = o->timeline;
+		if (p->tli != p->start.tli && p->tli != 1 &&
+		    !archive_has_history(&p->arc, p->tli) &&
+		    archive_newest_tli(&p->arc) < p->tli) {
+			dbops_log_error("recovery target timeline %u does not exist in %s: the newest timeline there is %u",
+					p->tli, p->arc.dir, archive_newest_tli(&p->arc));
+			return -1;
+		}
+		if (timeline_load(&p->arc, p->tli, &p->hist) != 0)
+			return -1;
+	} else {
+		/* The newest timeline that descends from the backup after it. */
+		uint32_t newest = archive_newest_tli(&p->arc);
+
+		p->tli = 0;
+		for (uint32_t t = newest; t >= p->start.tli && t > 0; t--) {
+			struct tl_history h;
+
+			if (t != 1 && !archive_has_history(&p->arc, t))
+				continue;
+			if (timeline_load(&p->arc, t, &h) != 0)
+				return -1;
+			if (descends(&h, &p->start, &e)) {
+				p->tli = t;
+				p->hist = h;
+				break;
+			}
+			dbops_log_info("timeline %u is the newest in the archive but does not descend from the backup's timeline %u after the backup; skipped",
+				       t, p->start.tli);
+		}
+		if (p->tli == 0) {
+			p->tli = p->start.tli;
+			if (timeline_load(&p->arc, p->tli, &p->hist) != 0)
+				return -1;
+		}
+	}
+	if (!descends(&p->hist, &p->start, &e)) {
+		timeline_describe(&p->hist, path, sizeof(path));
+		if (e == NULL)
+			dbops_log_error("timeline %u does not descend from the base backup's timeline %u: its history is %s",
+					p->tli, p->start.tli, path);
+		else
+			dbops_log_error("timeline %u forked from the base backup's timeline %u at %s, before the backup started at %s",
+					p->tli, p->start.tli, lsn_format(e->end, at),
+					lsn_format(p->start.redo_lsn, lsn));
+		dbops_log_hint("choose a timeline whose history passes through timeline %u after %s (see pitr-replay window), or a base backup taken on the target timeline",
+			       p->start.tli, lsn);
+		return -1;
+	}
+	return 0;
+}
+
+static void on_segment(void *arg, uint64_t segno)
+{
+	struct dbops_progress *progress = arg;
+	static uint64_t n;
+
+	(void)segno;
+	dbops_progress_update(progress, ++n);
+}
+
+/* The WAL could not be read as far as needed: say where and why. */
+static int report_read_stop(const struct plan *p)
+{
+	const struct wal_reader *r = &p->scan.reader;
+
+	if (r->stop == WAL_STOP_IO)
+		return -1; /* reported where it happened */
+	dbops_log_error("%s/%s: %s", p->arc.dir, r->stop_file, r->message);
+	if (r->stop == WAL_STOP_GAP)
+		dbops_log_hint("recovery would stop at the gap; copy the missing segment into the archive");
+	else if (r->stop == WAL_STOP_FOREIGN)
+		dbops_log_hint("this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup");
+	else if (r->stop == WAL_STOP_CORRUPT)
+		dbops_log_hint("the segment is damaged; recovery would stop there. Restore a good copy of it into the archive");
+	return -1;
+}
+
+static int report_before_consistency(const struct plan *p)
+{
+	const struct path_scan *s = &p->scan;
+	struct path_scan whole;
+	char t[256], lsn[LSN_TEXT], when[PG_TIME_TEXT], at[LSN_TEXT];
+
+	target_describe(&p->target, t, sizeof(t));
+	/* A time target: read on to the consistency point to say which time
+	 * is the earliest that works. */
+	if (p->target.kind == TARGET_TIME && !s->has_min_time &&
+	    scan_path(&p->arc, &p->hist, &p->start, NULL, NULL, NULL, &whole) == 0) {
+		if (whole.has_min_time) {
+			dbops_log_error("target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
+					t, lsn_format(whole.consistency_lsn, lsn),
+					pg_time_format(whole.min_time, when));
+			scan_free(&whole);
+			return -1;
+		}
+		scan_free(&whole);
+	}
+	if (!s->consistent || !s->has_min_time) {
+		dbops_log_error("target %s is before the base backup's consistency point: recovery would stop %s, at %s, before the end-of-backup record",
+				t, s->stop.what, lsn_format(s->stop.record_lsn, at));
+		return -1;
+	}
+	dbops_log_error("target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
+			t, lsn_format(s->consistency_lsn, lsn), pg_time_format(s->min_time, when));
+	return -1;
+}
+
+static int report_not_found(const struct plan *p)
+{
+	const struct path_scan *s = &p->scan;
+	char lsn[LSN_TEXT], when[PG_TIME_TEXT], reach[PG_TIME_TEXT], path[512];
+
+	timeline_describe(&p->hist, path, sizeof(path));
+	switch (p->target.kind) {
+	case TARGET_TIME:
+		if (s->has_max_xact)
+			dbops_log_error("target time %s is beyond the last transaction in the archive: the archive reaches only to %s (timeline %s)",
+					pg_time_format(p->target.time, when),
+					pg_time_format(s->max_xact_time, reach),
+					path);
+		else
+			dbops_log_error("target time %s cannot be reached: no transaction commits or aborts in the archive after the base backup (timeline %s)",
+					pg_time_format(p->target.time, when), path);
+		break;
+	case TARGET_XID:
+		dbops_log_error("transaction %u never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
+				p->target.xid, lsn_format(p->start.redo_lsn, lsn), path);
+		break;
+	case TARGET_NAME:
+		dbops_log_error("no restore point named \"%s\" in the WAL after the base backup's start %s (timeline %s)",
+				p->target.name, lsn_format(p->start.redo_lsn, lsn), path);
+		if (s->nrps > 0) {
+			char names[512] = "";
+			size_t used = 0;
+
+			for (size_t i = 0; i < s->nrps && used < sizeof(names) - 70; i++)
+				used += (size_t)snprintf(names + used, sizeof(names) - used,
+							 "%s\"%s\"", i ? ", " : "", s->rps[i].name);
+			dbops_log_hint("restore points there: %s", names);
+		}
+		break;
+	case TARGET_LSN:
+		dbops_log_error("target LSN %s is beyond the end of the WAL in the archive, which ends at %s (timeline %s)",
+				lsn_format(p->target.lsn, when), lsn_format(s->end_lsn, lsn), path);
+		break;
+	case TARGET_END:
+		break;
+	}
+	return -1;
+}
+
+static void fill_start(struct plan *p)
+{
+	const struct backup_label *l = &p->backup.label;
+
+	memset(&p->start, 0, sizeof(p->start));
+	p->start.redo_lsn = l->start_lsn;
+	p->start.checkpoint_lsn = l->checkpoint_lsn;
+	p->start.tli = l->start_tli;
+	p->start.major = p->backup.pg_major;
+	p->start.sysid = p->backup.system_id;
+	p->start.from_standby = strcmp(l->from, "standby") == 0;
+	p->start.end_lsn = p->backup.manifest_end_lsn;
+}
+
+int verify_plan(const struct verify_opts *o, struct plan *p)
+{
+	struct dbops_progress *progress;
+	int rc;
+
+	memset(p, 0, sizeof(*p));
+	p->target = o->target;
+	if (backup_open(o->base, &p->backup) != 0)
+		return -1;
+	if (!wal_magic_for_major(p->backup.pg_major)) {
+		dbops_log_error("%s: PostgreSQL %d: pitr-replay reads the WAL of PostgreSQL 13 to 17",
+				o->base, p->backup.pg_major);
+		return -1;
+	}
+	if (find_server_binaries(p->backup.pg_major, o->pg_bindir, p->bindir) != 0)
+		return -1;
+	fill_start(p);
+	if (p->start.from_standby && p->start.end_lsn == 0) {
+		dbops_log_error("%s: a backup taken from a standby needs its backup_manifest to tell where it becomes consistent",
+				o->base);
+		return -1;
+	}
+	if (archive_open(o->archive, &p->arc) != 0)
+		return -1;
+	if (choose_timeline(o, p) != 0)
+		return -1;
+
+	progress = dbops_progress_new("verifying WAL: segments", 0,
+				      DBOPS_PROGRESS_ITEMS, o->progress);
+	rc = scan_path(&p->arc, &p->hist, &p->start, &p->target, on_segment, progress,
+		       &p->scan);
+	dbops_progress_finish(progress);
+	if (rc != 0)
+		return -1;
+
+	const struct path_scan *s = &p->scan;
+	bool read_ok = s->reader.stop == WAL_STOP_NONE || s->reader.stop == WAL_STOP_END;
+
+	if (p->target.kind == TARGET_END || !s->stop.found) {
+		if (!read_ok)
+			return report_read_stop(p);
+		if (!s->consistent) {
+			char lsn[LSN_TEXT], end[LSN_TEXT];
+
+			dbops_log_error("%s/%s: the WAL ends at %s, before the base backup's consistency point (no end-of-backup record for the backup started at %s)",
+					p->arc.dir, s->reader.stop_file, lsn_format(s->end_lsn, end),
+					lsn_format(p->start.redo_lsn, lsn));
+			return -1;
+		}
+		if (p->target.kind != TARGET_END)
+			return report_not_found(p);
+		p->end_record_lsn = s->last_record_lsn;
+		return 0;
+	}
+	if (!s->stop.consistent)
+		return report_before_consistency(p);
+	if (p->target.kind == TARGET_TIME && s->has_min_time &&
+	    (p->target.exclusive ? p->target.time <= s->min_time : p->target.time < s->min_time))
+		return report_before_consistency(p);
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	scan_free(&p->scan);
+	archive_close(&p->arc);
+}
+
+void plan_report(const struct plan *p, FILE *out)
+{
+	const struct path_scan *s = &p->scan;
+	char a[LSN_TEXT], b[LSN_TEXT], t[256], path[512], when[PG_TIME_TEXT];
+	char first[25], last[25];
+
+	fprintf(out, "base backup: %s (PostgreSQL %d, system identifier %" PRIu64 ")\n",
+		p->backup.path, p->backup.pg_major, p->backup.system_id);
+	fprintf(out, "backup start: %s on timeline %u\n",
+		lsn_format(p->start.redo_lsn, a), p->start.tli);
+	fprintf(out, "consistent at: %s", lsn_format(s->consistency_lsn, a));
+	if (s->has_min_time)
+		fprintf(out, " (earliest target time %s)", pg_time_format(s->min_time, when));
+	fputc('\n', out);
+	fprintf(out, "timeline: %u (%s)\n", p->tli, timeline_describe(&p->hist, path, sizeof(path)));
+	fprintf(out, "target: %s\n", target_describe(&p->target, t, sizeof(t)));
+	if (p->target.kind == TARGET_END) {
+		fprintf(out, "recovery stops: at the end of the archive, after the record at %s\n",
+			lsn_format(p->end_record_lsn, a));
+		fprintf(out, "replayed up to: %s", lsn_format(s->end_lsn, b));
+		if (s->has_last_xact)
+			fprintf(out, " (last transaction %s)", pg_time_format(s->last_xact_time, when));
+	} else {
+		fprintf(out, "recovery stops: %s, at %s\n", s->stop.what,
+			lsn_format(s->stop.record_lsn, a));
+		fprintf(out, "replayed up to: %s", lsn_format(s->stop.replay_end, b));
+		if (s->stop.has_last_xact)
+			fprintf(out, " (last transaction %s)",
+				pg_time_format(s->stop.last_xact_time, when));
+	}
+	fputc('\n', out);
+	wal_segment_name(timeline_file_tli(&p->hist, s->first_segno, p->arc.seg_size),
+			 s->first_segno, p->arc.seg_size, first);
+	wal_segment_name(timeline_file_tli(&p->hist, s->last_segno, p->arc.seg_size),
+			 s->last_segno, p->arc.seg_size, last);
+	fprintf(out, "WAL checked: %s to %s, %" PRIu64 " segments, every record's CRC good\n",
+		first, last, s->segments);
+}

@@ -1,0 +1,55 @@
+/*
+ * verify.h - the checks before replay, shared by `verify` and `restore`:
+ * the base backup, the server binaries, the target timeline's ancestry,
+ * and every WAL record from the backup's start to the target.
+ */
+#ifndef PITR_VERIFY_H
+#define PITR_VERIFY_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "archive.h"
+#include "backup.h"
+#include "progress.h"
+#include "scan.h"
+#include "timeline.h"
+
+struct verify_opts {
+	const char *base;
+	const char *archive;
+	const char *pg_bindir;	/* NULL: /usr/lib/postgresql/<major>/bin */
+	struct pitr_target target;
+	uint32_t timeline;	/* 0: the newest that descends from the backup */
+	enum dbops_progress_mode progress;
+};
+
+struct plan {
+	struct base_backup backup;
+	struct wal_archive arc;
+	uint32_t tli;		/* the target timeline */
+	struct tl_history hist;
+	struct scan_start start;
+	struct path_scan scan;
+	char bindir[PATH_MAX];
+	struct pitr_target target;
+	/* For TARGET_END: replay up to and including the last record. */
+	lsn_t end_record_lsn;
+};
+
+/*
+ * Run every check. Returns 0 when recovery can reach the target (PLAN says
+ * where it stops), or -1 after reporting the first problem found.
+ */
+int verify_plan(const struct verify_opts *o, struct plan *plan);
+void plan_free(struct plan *plan);
+
+/* Print what verification found, as "key: value" lines, to OUT. */
+void plan_report(const struct plan *plan, FILE *out);
+
+/* The installed server binaries of MAJOR: 0, or -1 after an error naming
+ * the Debian package. BINDIR (PATH_MAX) receives the directory. */
+int find_server_binaries(int major, const char *given, char *bindir);
+
+#endif

@@ -1,0 +1,135 @@
+/*
+ * wal.c - WAL format helpers: page magic, LSN text, segment names, times.
+ */
+#include "wal.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static const struct {
+	int major;
+	uint16_t magic;
+} magics[] = {
+	{ 13, 0xD106 }, { 14, 0xD10D }, { 15, 0xD110 }, { 16, 0xD113 }, { 17, 0xD116 },
+};
+
+int wal_major_for_magic(uint16_t magic)
+{
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (magics[i].magic == magic)
+			return magics[i].major;
+	return 0;
+}
+
+uint16_t wal_magic_for_major(int major)
+{
+	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
+		if (magics[i].major == major)
+			return magics[i].magic;
+	return 0;
+}
+
+const char *lsn_format(lsn_t lsn, char *buf)
+{
+	snprintf(buf, LSN_TEXT, "%X/%X", (unsigned)(lsn >> 32), (unsigned)lsn);
+	return buf;
+}
+
+static int hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Up to 8 hex digits from *P; advances *P. -1 when there are none. */
+static int parse_hex32(const char **p, uint32_t *out)
+{
+	uint32_t v = 0;
+	int n = 0, d;
+
+	while ((d = hex_digit(**p)) >= 0) {
+		if (++n > 8)
+			return -1;
+		v = v << 4 | (uint32_t)d;
+		(*p)++;
+	}
+	*out = v;
+	return n > 0 ? 0 : -1;
+}
+
+int lsn_parse(const char *text, lsn_t *lsn)
+{
+	uint32_t hi, lo;
+	const char *p = text;
+
+	if (parse_hex32(&p, &hi) != 0 || *p++ != '/' ||
+	    parse_hex32(&p, &lo) != 0 || *p != '\0')
+		return -1;
+	*lsn = (lsn_t)hi << 32 | lo;
+	return 0;
+}
+
+void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size, char *buf)
+{
+	uint64_t per_id = 0x100000000ULL / seg_size;
+
+	snprintf(buf, 25, "%08X%08X%08X", tli, (unsigned)(segno / per_id),
+		 (unsigned)(segno % per_id));
+}
+
+int wal_parse_segment_name(const char *name, uint32_t seg_size, uint32_t *tli,
+			   uint64_t *segno)
+{
+	uint32_t part[3];
+
+	for (int i = 0; i < 3; i++) {
+		uint32_t v = 0;
+
+		for (int k = 0; k < 8; k++) {
+			char c = name[i * 8 + k];
+
+			if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
+				return -1;
+			v = v << 4 | (uint32_t)hex_digit(c);
+		}
+		part[i] = v;
+	}
+	*tli = part[0];
+	*segno = (uint64_t)part[1] * (0x100000000ULL / seg_size) + part[2];
+	return 0;
+}
+
+bool wal_valid_seg_size(uint32_t size)
+{
+	return size >= (1u << 20) && size <= (1u << 30) && (size & (size - 1)) == 0;
+}
+
+const char *pg_time_format(int64_t pg_us, char *buf)
+{
+	int64_t unix_us = pg_time_to_unix_us(pg_us);
+	time_t secs = (time_t)(unix_us / 1000000);
+	int64_t frac = unix_us % 1000000;
+	struct tm tm;
+	size_t n;
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	gmtime_r(&secs, &tm);
+	n = strftime(buf, PG_TIME_TEXT, "%Y-%m-%d %H:%M:%S", &tm);
+	if (frac != 0) {
+		n += (size_t)snprintf(buf + n, PG_TIME_TEXT - n, ".%06" PRId64, frac);
+		while (buf[n - 1] == '0')
+			buf[--n] = '\0';
+	}
+	snprintf(buf + n, PG_TIME_TEXT - n, "+00");
+	return buf;
+}

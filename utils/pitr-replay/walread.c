@@ -1,0 +1,509 @@
+/*
+ * walread.c - the WAL record reader: pages, records across pages and
+ * segments, CRC-32C, fragment headers. The checks and their order follow
+ * PostgreSQL's xlogreader.c (XLogReaderValidatePageHeader,
+ * XLogDecodeNextRecord, ValidXLogRecord, DecodeXLogRecord).
+ */
+#include "walread.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "crc32c.h"
+#include "log.h"
+
+#define MAX_RECORD_SIZE (1020u * 1024 * 1024)	/* XLogRecordMaxSize */
+
+struct page_header {
+	uint16_t magic;
+	uint16_t info;
+	uint32_t tli;
+	uint64_t pageaddr;
+	uint32_t rem_len;
+	uint32_t size;		/* 24 or 40 */
+};
+
+int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
+		    const struct tl_history *hist, int major, uint64_t sysid)
+{
+	memset(r, 0, sizeof(*r));
+	r->arc = arc;
+	r->hist = hist;
+	r->major = major;
+	r->magic = major ? wal_magic_for_major(major) : 0;
+	r->sysid = sysid;
+	r->segno = UINT64_MAX;
+	r->checked_page = LSN_INFINITE;
+	r->seg = malloc(arc->seg_size);
+	if (r->seg == NULL) {
+		dbops_log_error("out of memory for a %u-byte WAL segment", arc->seg_size);
+		return -1;
+	}
+	return 0;
+}
+
+void wal_reader_free(struct wal_reader *r)
+{
+	free(r->seg);
+	free(r->rec);
+	r->seg = NULL;
+	r->rec = NULL;
+}
+
+const char *wal_stop_name(enum wal_stop stop)
+{
+	switch (stop) {
+	case WAL_STOP_NONE: return "none";
+	case WAL_STOP_END: return "end of WAL";
+	case WAL_STOP_GAP: return "missing segment";
+	case WAL_STOP_CORRUPT: return "corrupt WAL";
+	case WAL_STOP_FOREIGN: return "foreign WAL";
+	case WAL_STOP_IO: return "read error";
+	}
+	return "?";
+}
+
+static int __attribute__((format(printf, 4, 5)))
+stop(struct wal_reader *r, enum wal_stop why, lsn_t lsn, const char *fmt, ...)
+{
+	va_list ap;
+
+	r->stop = why;
+	r->stop_lsn = lsn;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Whether the path has a segment after SEGNO in the archive. */
+static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
+{
+	for (size_t i = 0; i < r->arc->nsegs; i++) {
+		const struct archive_segment *s = &r->arc->segs[i];
+
+		if (!s->partial && s->segno > segno &&
+		    timeline_file_tli(r->hist, s->segno, r->arc->seg_size) == s->tli)
+			return true;
+	}
+	return false;
+}
+
+/* The name of the file segment SEGNO is read from on this path. */
+static void expected_name(const struct wal_reader *r, uint64_t segno, char *buf)
+{
+	wal_segment_name(timeline_file_tli(r->hist, segno, r->arc->seg_size), segno,
+			 r->arc->seg_size, buf);
+}
+
+/* Load segment SEGNO; -1 with r->stop set when it is missing or unreadable. */
+static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
+{
+	uint32_t tli;
+	const struct archive_segment *s;
+	char name[25], lsn[LSN_TEXT];
+
+	if (r->segno == segno)
+		return 0;
+	tli = timeline_file_tli(r->hist, segno, r->arc->seg_size);
+	s = archive_find(r->arc, tli, segno);
+	expected_name(r, segno, name);
+	snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
+	if (s == NULL) {
+		if (later_segment_exists(r, segno))
+			return stop(r, WAL_STOP_GAP, need_lsn,
+				    "WAL segment %s is missing from the archive (needed from LSN %s; later segments exist)",
+				    name, lsn_format(need_lsn, lsn));
+		return stop(r, WAL_STOP_END, need_lsn,
+			    "the archive ends before segment %s (LSN %s)", name,
+			    lsn_format(need_lsn, lsn));
+	}
+	r->segno = UINT64_MAX;
+	if (archive_read_segment(r->arc, s, r->seg) != 0)
+		return stop(r, WAL_STOP_IO, need_lsn, "could not read %s", s->name);
+	r->segno = segno;
+	r->segfile = s;
+	r->segments_read++;
+	r->bytes_read += r->arc->seg_size;
+	if (r->on_segment)
+		r->on_segment(r->on_segment_arg, segno);
+	return 0;
+}
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Check the header of the page at PAGE_LSN (its segment loaded). */
+static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *h)
+{
+	const unsigned char *p = r->seg + page_lsn % r->arc->seg_size;
+	uint32_t offset = (uint32_t)(page_lsn % r->arc->seg_size);
+	const char *file = r->segfile->name;
+	char lsn[LSN_TEXT], addr[LSN_TEXT];
+
+	memcpy(&h->magic, p, 2);
+	memcpy(&h->info, p + 2, 2);
+	memcpy(&h->tli, p + 4, 4);
+	memcpy(&h->pageaddr, p + 8, 8);
+	memcpy(&h->rem_len, p + 16, 4);
+	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER : WAL_SHORT_HEADER;
+	snprintf(r->stop_file, sizeof(r->stop_file), "%s", file);
+	lsn_format(page_lsn, lsn);
+
+	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
+		return stop(r, later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT : WAL_STOP_END,
+			    page_lsn, "page at LSN %s (offset %u) is all zeros, where WAL was expected",
+			    lsn, offset);
+	if (r->magic == 0 && wal_major_for_magic(h->magic) != 0) {
+		r->magic = h->magic;
+		r->major = wal_major_for_magic(h->magic);
+	}
+	if (h->magic != r->magic) {
+		int found = wal_major_for_magic(h->magic);
+		uint16_t swapped = (uint16_t)(h->magic << 8 | h->magic >> 8);
+
+		if (found)
+			return stop(r, WAL_STOP_FOREIGN, page_lsn,
+				    "page magic 0x%04X at LSN %s (offset %u) is PostgreSQL %d's, expected 0x%04X of PostgreSQL %d: WAL of another PostgreSQL version",
+				    h->magic, lsn, offset, found, r->magic, r->major);
+		if (wal_major_for_magic(swapped))
+			return stop(r, WAL_STOP_FOREIGN, page_lsn,
+				    "page magic 0x%04X at LSN %s (offset %u) is byte-swapped: WAL written by a machine of the other byte order",
+				    h->magic, lsn, offset);
+		return stop(r, WAL_STOP_CORRUPT, page_lsn,
+			    "invalid page magic 0x%04X at LSN %s (offset %u), expected 0x%04X",
+			    h->magic, lsn, offset, r->magic ? r->magic : wal_magic_for_major(15));
+	}
+	if (h->info & ~XLP_ALL_FLAGS)
+		return stop(r, WAL_STOP_CORRUPT, page_lsn,
+			    "invalid page flags 0x%04X at LSN %s (offset %u)", h->info, lsn, offset);
+	if (offset == 0) {
+		uint64_t sysid;
+		uint32_t seg_size, blcksz;
+
+		if (!(h->info & XLP_LONG_HEADER))
+			return stop(r, WAL_STOP_CORRUPT, page_lsn,
+				    "first page at LSN %s has no long header", lsn);
+		memcpy(&sysid, p + 24, 8);
+		memcpy(&seg_size, p + 32, 4);
+		memcpy(&blcksz, p + 36, 4);
+		if (r->sysid == 0)
+			r->sysid = sysid;
+		if (sysid != r->sysid)
+			return stop(r, WAL_STOP_FOREIGN, page_lsn,
+				    "WAL of another cluster: system identifier %" PRIu64 ", expected %" PRIu64 " (the base backup's)",
+				    sysid, r->sysid);
+		if (seg_size != r->arc->seg_size || blcksz != WAL_PAGE_SIZE)
+			return stop(r, WAL_STOP_FOREIGN, page_lsn,
+				    "segment size %u and page size %u in the header, expected %u and %u",
+				    seg_size, blcksz, r->arc->seg_size, WAL_PAGE_SIZE);
+	}
+	if (h->pageaddr != page_lsn) {
+		/* A recycled segment's old pages carry an older address. */
+		return stop(r, later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT : WAL_STOP_END,
+			    page_lsn, "unexpected page address %s at LSN %s (offset %u)",
+			    lsn_format(h->pageaddr, addr), lsn, offset);
+	}
+	if (h->tli < r->last_page_tli)
+		return stop(r, WAL_STOP_CORRUPT, page_lsn,
+			    "out-of-sequence timeline ID %u (after %u) at LSN %s (offset %u)",
+			    h->tli, r->last_page_tli, lsn, offset);
+	r->last_page_tli = h->tli;
+	r->checked_page = page_lsn;
+	return 0;
+}
+
+/* Make sure the page holding LSN is loaded and its header checked. */
+static int enter_page(struct wal_reader *r, lsn_t lsn, struct page_header *h)
+{
+	lsn_t page_lsn = lsn - lsn % WAL_PAGE_SIZE;
+
+	if (load_segment(r, lsn_segno(lsn, r->arc->seg_size), lsn) != 0)
+		return -1;
+	return check_page(r, page_lsn, h);
+}
+
+void wal_reader_seek(struct wal_reader *r, lsn_t lsn)
+{
+	r->pos = lsn;
+	r->prev = 0;
+	r->checked_page = LSN_INFINITE;
+	r->stop = WAL_STOP_NONE;
+}
+
+int wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
+{
+	lsn_t page_lsn = segno * r->arc->seg_size;
+	struct page_header h;
+	uint32_t left;
+
+	wal_reader_seek(r, page_lsn);
+	if (enter_page(r, page_lsn, &h) != 0)
+		return -1;
+	if (!(h.info & XLP_FIRST_IS_CONTRECORD)) {
+		r->pos = page_lsn + h.size;
+		return 0;
+	}
+	/* Skip the end of a record begun in the segment before. */
+	left = h.rem_len;
+	for (;;) {
+		uint32_t room = WAL_PAGE_SIZE - h.size;
+
+		if (left <= room) {
+			r->pos = page_lsn + h.size + WAL_ALIGN(left);
+			return 0;
+		}
+		left -= room;
+		page_lsn += WAL_PAGE_SIZE;
+		if (enter_page(r, page_lsn, &h) != 0)
+			return -1;
+	}
+}
+
+static int grow_rec(struct wal_reader *r, size_t need)
+{
+	if (need <= r->rec_cap)
+		return 0;
+	size_t cap = r->rec_cap ? r->rec_cap : 65536;
+	while (cap < need)
+		cap *= 2;
+	unsigned char *p = realloc(r->rec, cap);
+	if (p == NULL)
+		return -1;
+	r->rec = p;
+	r->rec_cap = cap;
+	return 0;
+}
+
+/* Put the rest of a record that crosses pages into r->rec; sets *END. */
+static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
+		  uint32_t first_len, uint32_t tot_len, lsn_t *end, bool *restart)
+{
+	lsn_t page_lsn = start - start % WAL_PAGE_SIZE + WAL_PAGE_SIZE;
+	uint32_t have = first_len;
+	char lsn[LSN_TEXT], at[LSN_TEXT];
+
+	if (grow_rec(r, tot_len) != 0)
+		return stop(r, WAL_STOP_IO, start, "out of memory for a record of %u bytes", tot_len);
+	memcpy(r->rec, first, first_len);
+	while (have < tot_len) {
+		struct page_header h;
+		uint32_t need = tot_len - have, chunk;
+
+		if (enter_page(r, page_lsn, &h) != 0) {
+			if (r->stop == WAL_STOP_END || r->stop == WAL_STOP_GAP) {
+				/* A record cut off by the end of the archive. */
+				snprintf(r->message + strlen(r->message),
+					 sizeof(r->message) - strlen(r->message),
+					 "; the record at %s continues there", lsn_format(start, lsn));
+			}
+			return -1;
+		}
+		if (h.info & XLP_FIRST_IS_OVERWRITE_CONTRECORD) {
+			/* The server crashed mid-record and wrote past it. */
+			r->pos = page_lsn;
+			*restart = true;
+			return 0;
+		}
+		if (!(h.info & XLP_FIRST_IS_CONTRECORD))
+			return stop(r, WAL_STOP_CORRUPT, page_lsn,
+				    "there is no contrecord flag at %s (the record at %s continues there)",
+				    lsn_format(page_lsn, at), lsn_format(start, lsn));
+		if (h.rem_len != need)
+			return stop(r, WAL_STOP_CORRUPT, page_lsn,
+				    "invalid contrecord length %u (expected %u) at %s",
+				    h.rem_len, need, lsn_format(page_lsn, at));
+		chunk = need < WAL_PAGE_SIZE - h.size ? need : WAL_PAGE_SIZE - h.size;
+		memcpy(r->rec + have, r->seg + page_lsn % r->arc->seg_size + h.size, chunk);
+		have += chunk;
+		*end = page_lsn + h.size + chunk;
+		page_lsn += WAL_PAGE_SIZE;
+	}
+	return 0;
+}
+
+static bool valid_rmid(const struct wal_reader *r, uint8_t rmid)
+{
+	if (rmid <= RM_MAX_BUILTIN)
+		return true;
+	return r->major >= 15 && rmid >= RM_MIN_CUSTOM;
+}
+
+/* Check the header fields and the CRC of an assembled record. */
+static int check_record(struct wal_reader *r, lsn_t start, const unsigned char *rec,
+			uint32_t tot_len)
+{
+	uint64_t prev;
+	uint32_t want, got;
+	char lsn[LSN_TEXT], p1[LSN_TEXT], p2[LSN_TEXT];
+
+	memcpy(&prev, rec + 8, 8);
+	lsn_format(start, lsn);
+	if (!valid_rmid(r, rec[17]))
+		return stop(r, WAL_STOP_CORRUPT, start,
+			    "invalid resource manager ID %u in record at %s", rec[17], lsn);
+	if (r->prev != 0 && prev != r->prev)
+		return stop(r, WAL_STOP_CORRUPT, start,
+			    "record at %s has prev-link %s, expected %s",
+			    lsn, lsn_format(prev, p1), lsn_format(r->prev, p2));
+	memcpy(&want, rec + 20, 4);
+	got = crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER, tot_len - WAL_RECORD_HEADER);
+	got = crc32c_finish(crc32c_update(got, rec, 20));
+	if (got != want)
+		return stop(r, WAL_STOP_CORRUPT, start,
+			    "record at %s fails its CRC: stored %08X, computed %08X (a torn or damaged record)",
+			    lsn, want, got);
+	return 0;
+}
+
+int wal_next(struct wal_reader *r, struct wal_record *rec)
+{
+	for (;;) {
+		struct page_header h;
+		lsn_t start = r->pos, end = start;
+		uint32_t in_seg, room, tot_len;
+		const unsigned char *p;
+		bool restart = false;
+		char lsn[LSN_TEXT];
+
+		if (r->stop != WAL_STOP_NONE)
+			return 0;
+		if (start % WAL_PAGE_SIZE == 0) {
+			if (enter_page(r, start, &h) != 0)
+				return 0;
+			if (h.info & XLP_FIRST_IS_CONTRECORD) {
+				stop(r, WAL_STOP_CORRUPT, start,
+				     "page at %s continues a record, where a new record was expected",
+				     lsn_format(start, lsn));
+				return 0;
+			}
+			start += h.size;
+			r->pos = start;
+		} else if (r->checked_page != start - start % WAL_PAGE_SIZE) {
+			if (enter_page(r, start, &h) != 0)
+				return 0;
+		}
+		in_seg = (uint32_t)(start % r->arc->seg_size);
+		p = r->seg + in_seg;
+		room = WAL_PAGE_SIZE - in_seg % WAL_PAGE_SIZE;
+		memcpy(&tot_len, p, 4);
+		if (tot_len == 0) {
+			stop(r, later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT : WAL_STOP_END,
+			     start, "no record at %s (zeros)", lsn_format(start, lsn));
+			return 0;
+		}
+		if (tot_len < WAL_RECORD_HEADER || tot_len > MAX_RECORD_SIZE) {
+			stop(r, WAL_STOP_CORRUPT, start,
+			     "invalid record length at %s: expected at least %u, got %u",
+			     lsn_format(start, lsn), WAL_RECORD_HEADER, tot_len);
+			return 0;
+		}
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s", r->segfile->name);
+		const char *segname = r->segfile->name;
+		if (tot_len <= room) {
+			end = start + tot_len;
+		} else {
+			if (gather(r, start, p, room, tot_len, &end, &restart) != 0)
+				return 0;
+			if (restart)
+				continue;
+			p = r->rec;
+		}
+		if (check_record(r, start, p, tot_len) != 0)
+			return 0;
+		rec->lsn = start;
+		rec->end = end;
+		rec->tot_len = tot_len;
+		memcpy(&rec->xid, p + 4, 4);
+		rec->info = p[16];
+		rec->rmid = p[17];
+		rec->page_tli = r->last_page_tli;
+		rec->data = p;
+		rec->segment = segname;
+		r->prev = start;
+		r->pos = WAL_ALIGN(end);
+		if (rec->rmid == RM_XLOG_ID && (rec->info & 0xF0) == XLOG_SWITCH &&
+		    r->pos % r->arc->seg_size != 0) {
+			/* The rest of the segment is padding. */
+			r->pos += r->arc->seg_size - r->pos % r->arc->seg_size;
+			rec->end = r->pos;
+		}
+		return 1;
+	}
+}
+
+int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
+		  const unsigned char **data, uint32_t *len)
+{
+	const unsigned char *p = rec->data + WAL_RECORD_HEADER;
+	const unsigned char *limit = rec->data + rec->tot_len;
+	uint32_t datatotal = 0, main_len = 0;
+	uint8_t compressed = r->major >= 15 ? 0x1C : 0x02;
+	int last_block = -1;
+
+#define NEED(n) do { if ((size_t)(limit - p) < (size_t)(n)) return -1; } while (0)
+	while ((size_t)(limit - p) > datatotal) {
+		uint8_t id;
+
+		NEED(1);
+		id = *p++;
+		if (id == XLR_BLOCK_ID_DATA_SHORT) {
+			NEED(1);
+			main_len = *p++;
+			datatotal += main_len;
+			break;
+		} else if (id == XLR_BLOCK_ID_DATA_LONG) {
+			NEED(4);
+			memcpy(&main_len, p, 4);
+			p += 4;
+			datatotal += main_len;
+			break;
+		} else if (id == XLR_BLOCK_ID_ORIGIN) {
+			NEED(2);
+			p += 2;
+		} else if (id == XLR_BLOCK_ID_TOPLEVEL_XID) {
+			NEED(4);
+			p += 4;
+		} else if (id <= XLR_MAX_BLOCK_ID && id > last_block) {
+			uint8_t fork_flags, bimg_info;
+			uint16_t data_len, img_len;
+
+			last_block = id;
+			NEED(3);
+			fork_flags = p[0];
+			memcpy(&data_len, p + 1, 2);
+			p += 3;
+			datatotal += data_len;
+			if (fork_flags & BKPBLOCK_HAS_IMAGE) {
+				NEED(5);
+				memcpy(&img_len, p, 2);
+				bimg_info = p[4];
+				p += 5;
+				if ((bimg_info & 0x01) && (bimg_info & compressed)) {
+					NEED(2);
+					p += 2;
+				}
+				datatotal += img_len;
+			}
+			if (!(fork_flags & BKPBLOCK_SAME_REL))
+				p += 12;
+			p += 4;
+		} else {
+			return -1;
+		}
+	}
+#undef NEED
+	if (p > limit || (size_t)(limit - p) != datatotal || main_len > datatotal)
+		return -1;
+	*data = limit - main_len;
+	*len = main_len;
+	return 0;
+}

@@ -1,0 +1,98 @@
+/*
+ * walread.h - read WAL records in order along a timeline path from an
+ * archive, checking every page header and every record's CRC-32C as
+ * PostgreSQL's xlogreader does, without PostgreSQL.
+ */
+#ifndef PITR_WALREAD_H
+#define PITR_WALREAD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "archive.h"
+#include "timeline.h"
+#include "wal.h"
+
+struct wal_record {
+	lsn_t lsn;		/* where it starts */
+	lsn_t end;		/* just past its last byte (PostgreSQL's EndRecPtr) */
+	uint32_t tot_len;
+	uint32_t xid;
+	uint8_t rmid;
+	uint8_t info;		/* xl_info; the opcode is info & 0xF0 */
+	uint32_t page_tli;	/* the timeline in its first page's header */
+	const unsigned char *data;	/* the whole record, TOT_LEN bytes */
+	const char *segment;	/* file name of the segment it starts in */
+};
+
+enum wal_stop {
+	WAL_STOP_NONE,
+	WAL_STOP_END,		/* clean end: no further segment, or zeros */
+	WAL_STOP_GAP,		/* a segment is missing and later ones exist */
+	WAL_STOP_CORRUPT,	/* a page or record fails a check */
+	WAL_STOP_FOREIGN,	/* another cluster's or version's WAL */
+	WAL_STOP_IO,		/* a file could not be read (already logged) */
+};
+
+struct wal_reader {
+	const struct wal_archive *arc;
+	const struct tl_history *hist;
+	uint16_t magic;		/* expected page magic; 0: the first page's */
+	int major;
+	uint64_t sysid;		/* expected system identifier; 0: the first one's */
+
+	unsigned char *seg;	/* the loaded segment */
+	uint64_t segno;		/* which one; UINT64_MAX: none */
+	const struct archive_segment *segfile;
+	lsn_t checked_page;	/* the last page whose header passed */
+	uint32_t last_page_tli;
+	lsn_t pos;		/* where the next record starts (maybe a page start) */
+	lsn_t prev;		/* start of the last record; 0: do not check links */
+	unsigned char *rec;	/* a record assembled across pages */
+	size_t rec_cap;
+
+	enum wal_stop stop;
+	lsn_t stop_lsn;		/* where reading stopped */
+	char stop_file[64];	/* the segment file concerned */
+	char message[512];	/* what was expected and what was found */
+
+	uint64_t segments_read;
+	uint64_t bytes_read;
+	/* Called after each segment is loaded, for progress. */
+	void (*on_segment)(void *arg, uint64_t segno);
+	void *on_segment_arg;
+};
+
+/*
+ * Prepare R to read along HIST in ARC. MAJOR (13..17) and SYSID are what
+ * the WAL must carry; 0 learns them from the first page read. Returns 0 or
+ * -1 (out of memory, logged).
+ */
+int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
+		    const struct tl_history *hist, int major, uint64_t sysid);
+void wal_reader_free(struct wal_reader *r);
+
+/* Start at LSN, which must be where a record starts. */
+void wal_reader_seek(struct wal_reader *r, lsn_t lsn);
+
+/* Start at the first record that begins in segment SEGNO. Returns 0, or -1
+ * with r->stop set. */
+int wal_reader_seek_segment(struct wal_reader *r, uint64_t segno);
+
+/*
+ * The next record: 1 and *REC (valid until the next call), or 0 when
+ * reading stopped: r->stop says why, r->message says it in words.
+ */
+int wal_next(struct wal_reader *r, struct wal_record *rec);
+
+/*
+ * The main data of REC (its last fragment), decoding the block headers in
+ * between. Returns 0, or -1 when the fragment headers do not add up.
+ */
+int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
+		  const unsigned char **data, uint32_t *len);
+
+/* The stop reason's name for messages: "missing segment", ... */
+const char *wal_stop_name(enum wal_stop stop);
+
+#endif
