@@ -121,11 +121,11 @@ static void copy_text(char *dst, size_t dstlen, const char *src, size_t len)
 	dst[len] = '\0';
 }
 
-/* A line quoted in a message: at most 60 bytes, control characters as ?. */
+/* A line quoted in a message: at most 100 bytes, control characters as ?. */
 static const char *quote_line(char *buf, size_t buflen, const char *s,
 			      size_t len)
 {
-	size_t n = len > 60 ? 60 : len, i;
+	size_t n = len > 100 ? 100 : len, i;
 
 	if (n >= buflen - 4)
 		n = buflen - 4;
@@ -750,17 +750,22 @@ struct tar {
 	int64_t data_end;	/* stream offset after the last entry's data */
 	struct archive_entry *e;
 	char name[PATH_MAX];	/* the current entry, normalised, or "" */
+	char last[PATH_MAX];	/* the entry before, or "" */
 };
 
 static int tar_damaged(struct tar *t, struct archive *a)
 {
 	const char *msg = archive_error_string(a);
 
+	/* libarchive's gzip reader has no message for a cut trailer */
 	if (msg == NULL)
-		msg = "unknown error";
+		msg = "damaged or truncated data";
 	if (t->name[0] != '\0')
 		dbops_log_error("\"%s\": incomplete or damaged tar: %s (reading \"%s\")",
 				t->path, msg, t->name);
+	else if (t->last[0] != '\0')
+		dbops_log_error("\"%s\": incomplete or damaged tar: %s (after \"%s\")",
+				t->path, msg, t->last);
 	else
 		dbops_log_error("\"%s\": incomplete or damaged tar: %s",
 				t->path, msg);
@@ -875,6 +880,8 @@ static int tar_next(struct tar *t)
 {
 	int r;
 
+	if (t->name[0] != '\0')
+		memcpy(t->last, t->name, sizeof(t->last));
 	t->name[0] = '\0';
 	r = archive_read_next_header(t->a, &t->e);
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
@@ -883,8 +890,8 @@ static int tar_next(struct tar *t)
 		return tar_damaged(t, t->a);
 	/* Design note 2: the end-of-archive marker must be there. */
 	if (archive_filter_bytes(t->a, 0) < t->data_end + TAR_BLOCK) {
-		dbops_log_error("\"%s\": incomplete or damaged tar: it ends without an end-of-archive marker",
-				t->path);
+		dbops_log_error("\"%s\": incomplete or damaged tar: it ends without an end-of-archive marker (after \"%s\")",
+				t->path, t->last);
 		return -1;
 	}
 	/* Design note 1: read the compressed stream to its end. */

@@ -420,7 +420,8 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 		if (check_record(r, start, p, tot_len) != 0)
 			return 0;
 		rec->lsn = start;
-		rec->end = end;
+		/* PostgreSQL's EndRecPtr is where the next record starts. */
+		rec->end = WAL_ALIGN(end);
 		rec->tot_len = tot_len;
 		memcpy(&rec->xid, p + 4, 4);
 		rec->info = p[16];

@@ -15,7 +15,7 @@
 
 struct wal_record {
 	lsn_t lsn;		/* where it starts */
-	lsn_t end;		/* just past its last byte (PostgreSQL's EndRecPtr) */
+	lsn_t end;		/* where the next record starts (PostgreSQL's EndRecPtr) */
 	uint32_t tot_len;
 	uint32_t xid;
 	uint8_t rmid;
