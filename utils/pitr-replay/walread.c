@@ -199,12 +199,12 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *
 			r->sysid = sysid;
 		if (sysid != r->sysid)
 			return stop(r, WAL_STOP_FOREIGN, page_lsn,
-				    "WAL of another cluster: system identifier %" PRIu64 ", expected %" PRIu64 " (the base backup's)",
-				    sysid, r->sysid);
+				    "WAL of another cluster at LSN %s: system identifier %" PRIu64 ", expected %" PRIu64 " (the base backup's)",
+				    lsn, sysid, r->sysid);
 		if (seg_size != r->arc->seg_size || blcksz != WAL_PAGE_SIZE)
 			return stop(r, WAL_STOP_FOREIGN, page_lsn,
-				    "segment size %u and page size %u in the header, expected %u and %u",
-				    seg_size, blcksz, r->arc->seg_size, WAL_PAGE_SIZE);
+				    "segment size %u and page size %u in the header at LSN %s, expected %u and %u",
+				    seg_size, blcksz, lsn, r->arc->seg_size, WAL_PAGE_SIZE);
 	}
 	if (h->pageaddr != page_lsn) {
 		/* A recycled segment's old pages carry an older address. */
