@@ -222,32 +222,44 @@ static int write_recovery_settings(const struct restore_opts *o, const struct pl
 	return rc;
 }
 
-/* Set recovery_target_action in our block (the last line that sets it). */
-static int set_final_action(const char *datadir, const char *action)
+/* Set recovery_target_action in our block (written last in the file),
+ * by writing the file anew and renaming it over the old one. */
+static int set_final_action(const char *datadir, const char *action,
+			    const struct dbops_user *owner)
 {
-	char path[PATH_MAX + 64], *text = NULL, *at;
+	static const char pause_line[] = "recovery_target_action = 'pause'";
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 80], *text = NULL, *at, *next, *out = NULL;
 	FILE *f;
 	size_t len = 0;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", datadir);
-	f = fopen(path, "r+e");
+	snprintf(tmp, sizeof(tmp), "%s.pitr-replay", path);
+	f = fopen(path, "re");
 	if (f == NULL || getdelim(&text, &len, '\0', f) < 0)
-		goto out;
-	at = strstr(text, "recovery_target_action = 'pause'");
+		goto done;
+	at = NULL;
+	for (next = text; (next = strstr(next, pause_line)) != NULL; next++)
+		at = next;
 	if (at == NULL)
-		goto out;
-	if (fseek(f, at - text, SEEK_SET) == 0 &&
-	    fprintf(f, "recovery_target_action = '%s'%s\n", action,
-		    strcmp(action, "shutdown") == 0 ? "" : "   ") > 0 &&
-	    fflush(f) == 0)
+		goto done;
+	if (asprintf(&out, "%.*srecovery_target_action = '%s'%s", (int)(at - text), text,
+		     action, at + strlen(pause_line)) < 0) {
+		out = NULL;
+		goto done;
+	}
+	*at = '\0';
+	if (write_file(tmp, out, O_TRUNC, owner) == 0 && rename(tmp, path) == 0)
 		rc = 0;
-out:
-	if (rc != 0)
+done:
+	if (rc != 0) {
 		dbops_log_warning("%s: could not set recovery_target_action to '%s'", path, action);
+		unlink(tmp);
+	}
 	if (f)
 		fclose(f);
 	free(text);
+	free(out);
 	return rc;
 }
 
@@ -387,7 +399,9 @@ static void follow_log(struct follow *f, const char *log)
 struct server_state {
 	bool in_recovery, paused;
 	lsn_t replay_lsn;
-	char last_xact[64];
+	char last_xact[64];	/* as text, or "none" */
+	bool has_last_xact;
+	int64_t last_xact_us;	/* TimestampTz */
 };
 
 static int query_state(PGconn *conn, struct server_state *st)
@@ -396,7 +410,9 @@ static int query_state(PGconn *conn, struct server_state *st)
 			       "SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
 			       "pg_last_wal_replay_lsn(), "
 			       "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
-			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00'");
+			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00', "
+			       "(extract(epoch FROM pg_last_xact_replay_timestamp() - "
+			       "'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint");
 	int rc = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -407,6 +423,8 @@ static int query_state(PGconn *conn, struct server_state *st)
 			(void)lsn_parse(PQgetvalue(res, 0, 2), &st->replay_lsn);
 		snprintf(st->last_xact, sizeof(st->last_xact), "%s",
 			 PQgetisnull(res, 0, 3) ? "none" : PQgetvalue(res, 0, 3));
+		st->has_last_xact = !PQgetisnull(res, 0, 4);
+		st->last_xact_us = st->has_last_xact ? strtoll(PQgetvalue(res, 0, 4), NULL, 10) : 0;
 		rc = 0;
 	}
 	PQclear(res);
@@ -490,8 +508,11 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 static int confirm(const struct restore_opts *o, const struct plan *p,
 		   const struct server_state *st, const struct follow *f, FILE *out)
 {
-	lsn_t want = p->target.kind == TARGET_END ? p->scan.end_lsn : p->scan.stop.replay_end;
-	char a[LSN_TEXT], b[LSN_TEXT];
+	bool end = p->target.kind == TARGET_END;
+	lsn_t want = end ? p->scan.end_lsn : p->scan.stop.replay_end;
+	bool has_xact = end ? p->scan.has_last_xact : p->scan.stop.has_last_xact;
+	int64_t xact = end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
+	char a[LSN_TEXT], b[LSN_TEXT], when[PG_TIME_TEXT];
 
 	if (!st->in_recovery) {
 		dbops_log_error("the server ended recovery by itself instead of pausing at the target");
@@ -504,13 +525,21 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
 		return -1;
 	}
+	/* The server counts time from the consistency point on only. */
+	if (has_xact && st->has_last_xact && st->last_xact_us != xact) {
+		dbops_log_error("the server's last replayed transaction ended at %s, but verification found %s",
+				st->last_xact, pg_time_format(xact, when));
+		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		return -1;
+	}
 	fprintf(out, "recovered: %s\n", f->stop_line[0] ? f->stop_line : "(no stop line in the server log)");
 	fprintf(out, "replayed up to: %s (last transaction %s)\n", lsn_format(st->replay_lsn, a),
 		st->last_xact);
 	return 0;
 }
 
-static int take_action(const struct restore_opts *o, struct dbops_instance *inst, FILE *out)
+static int take_action(const struct restore_opts *o, struct dbops_instance *inst,
+		       const struct dbops_user *owner, FILE *out)
 {
 	char conninfo[PATH_MAX + 128];
 	PGconn *conn;
@@ -530,9 +559,9 @@ static int take_action(const struct restore_opts *o, struct dbops_instance *inst
 		PQclear(res);
 		PQfinish(conn);
 		if (rc == 0)
-			set_final_action(o->datadir, "promote");
+			set_final_action(o->datadir, "promote", owner);
 	} else if (o->action == ACTION_SHUTDOWN) {
-		set_final_action(o->datadir, "shutdown");
+		set_final_action(o->datadir, "shutdown", owner);
 		fprintf(out, "shut down at the target (recovery.signal kept; a later start stops there again)\n");
 	} else {
 		fprintf(out, "paused at the target (recovery.signal kept)\n");
@@ -655,7 +684,7 @@ int restore_run(const struct restore_opts *o)
 		plan_free(&plan);
 		return 1;
 	}
-	if (confirm(o, &plan, &st, &f, out) == 0 && take_action(o, &inst, out) == 0)
+	if (confirm(o, &plan, &st, &f, out) == 0 && take_action(o, &inst, drop ? &user : NULL, out) == 0)
 		rc = 0;
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, conninfo, sizeof(conninfo));
