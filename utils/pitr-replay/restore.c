@@ -318,6 +318,7 @@ static const char *explain(const char *line)
 		  "the base backup belongs to another PostgreSQL version or build" },
 		{ "is not a valid data directory", "the base backup is not a complete data directory" },
 		{ "could not load library", "the backup's configuration preloads a library that is not installed here (shared_preload_libraries)" },
+		{ "could not access file", "the backup's configuration names a library or file that is not on this host (shared_preload_libraries?)" },
 		{ "not a child of this server's history",
 		  "the target timeline does not descend from the backup's timeline" },
 		{ "unexpected timeline ID", "the timeline switch in the WAL does not match the timeline history" },

@@ -98,13 +98,17 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 	return 0;
 }
 
+struct segment_count {
+	struct dbops_progress *progress;
+	uint64_t n;
+};
+
 static void on_segment(void *arg, uint64_t segno)
 {
-	struct dbops_progress *progress = arg;
-	static uint64_t n;
+	struct segment_count *count = arg;
 
 	(void)segno;
-	dbops_progress_update(progress, ++n);
+	dbops_progress_update(count->progress, ++count->n);
 }
 
 /* The WAL could not be read as far as needed: say where and why. */
@@ -214,7 +218,7 @@ static void fill_start(struct plan *p)
 
 int verify_plan(const struct verify_opts *o, struct plan *p)
 {
-	struct dbops_progress *progress;
+	struct segment_count count = { 0 };
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -239,11 +243,11 @@ int verify_plan(const struct verify_opts *o, struct plan *p)
 	if (choose_timeline(o, p) != 0)
 		return -1;
 
-	progress = dbops_progress_new("verifying WAL: segments", 0,
-				      DBOPS_PROGRESS_ITEMS, o->progress);
-	rc = scan_path(&p->arc, &p->hist, &p->start, &p->target, on_segment, progress,
+	count.progress = dbops_progress_new("verifying WAL: segments", 0,
+					    DBOPS_PROGRESS_ITEMS, o->progress);
+	rc = scan_path(&p->arc, &p->hist, &p->start, &p->target, on_segment, &count,
 		       &p->scan);
-	dbops_progress_finish(progress);
+	dbops_progress_finish(count.progress);
 	if (rc != 0)
 		return -1;
 
