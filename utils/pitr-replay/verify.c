@@ -254,6 +254,16 @@ int verify_plan(const struct verify_opts *o, struct plan *p)
 	const struct path_scan *s = &p->scan;
 	bool read_ok = s->reader.stop == WAL_STOP_NONE || s->reader.stop == WAL_STOP_END;
 
+	if (s->consistent && !p->start.from_standby && p->backup.manifest_end_lsn &&
+	    p->backup.manifest_end_lsn != s->consistency_lsn) {
+		char a[LSN_TEXT], b[LSN_TEXT];
+
+		dbops_log_error("%s: backup_manifest says the backup ends at %s, but its end-of-backup record in the WAL ends at %s",
+				o->base, lsn_format(p->backup.manifest_end_lsn, a),
+				lsn_format(s->consistency_lsn, b));
+		return -1;
+	}
+
 	if (p->target.kind == TARGET_END || !s->stop.found) {
 		if (!read_ok)
 			return report_read_stop(p);
