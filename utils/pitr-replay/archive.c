@@ -133,15 +133,16 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws, siz
 	unsigned char head[WAL_LONG_HEADER];
 	uint32_t size;
 	uint16_t info;
+	char path[8192];
 
 	for (size_t i = 0; i < n; i++) {
-		char path[8192];
-
 		path_of(arc, raws[i].seg.name, path, sizeof(path));
+		errno = 0;
 		if (read_head(arc, &raws[i].seg, head, sizeof(head)) != 0) {
-			dbops_log_error("%s: could not read its first WAL page: %s", path,
+			/* An empty or unreadable leftover: try the others. */
+			dbops_log_debug("%s: could not read its first WAL page: %s", path,
 					errno ? strerror(errno) : "file too short");
-			return -1;
+			continue;
 		}
 		memcpy(&info, head + 2, 2);
 		memcpy(&size, head + 32, 4);
@@ -158,6 +159,9 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws, siz
 		arc->seg_size = size;
 		return 0;
 	}
+	path_of(arc, raws[0].seg.name, path, sizeof(path));
+	dbops_log_error("%s: no segment in the archive has a readable first WAL page (%s, for one, %s)",
+			arc->dir, raws[0].seg.name, errno ? strerror(errno) : "is too short");
 	return -1;
 }
 
@@ -233,7 +237,9 @@ int archive_open(const char *dir, struct wal_archive *arc)
 		dbops_log_error("archive path too long: \"%.60s...\"", dir);
 		return -1;
 	}
-	snprintf(arc->dir, sizeof(arc->dir), "%s", dir);
+	/* Absolute: the server runs restore_command in its data directory. */
+	if (realpath(dir, arc->dir) == NULL)
+		snprintf(arc->dir, sizeof(arc->dir), "%s", dir);
 	d = opendir(dir);
 	if (d == NULL) {
 		dbops_log_error("%s: cannot open the WAL archive: %s", dir, strerror(errno));

@@ -19,9 +19,10 @@
  *     and files are created with O_NOFOLLOW, so with absolute paths and
  *     ".." refused nothing can land outside the data directory.
  *  4. The data of an entry of an uncompressed tar is contiguous in the
- *     file at the tar reader's position, so it is copied file to file with
- *     copy_file_range(2), in the kernel; a plain backup's files too. Other
- *     data is written as libarchive hands it out, without another copy.
+ *     file at the tar reader's position, so a large one is copied file to
+ *     file with copy_file_range(2), in the kernel, and skipped by a seek;
+ *     a plain backup's files too. Other data is written from libarchive's
+ *     buffers as it hands them out, without another copy.
  */
 #include "backup.h"
 
@@ -45,6 +46,12 @@
 
 /* The read block of libarchive, and of the read/write copy fallback. */
 #define IO_BLOCK (1u << 20)
+/*
+ * Entries of an uncompressed tar from this size on are copied with
+ * copy_file_range(2); smaller ones are mostly in libarchive's read-ahead
+ * block already, and written from there.
+ */
+#define CFR_MIN (256u << 10)
 /* Limits on the small files read into memory. */
 #define LABEL_MAX (64u << 10)
 #define VERSION_MAX 64u
@@ -746,6 +753,7 @@ struct tar {
 	struct archive *raw;	/* the decompressing reader (design note 1) */
 	struct archive *a;	/* the tar reader */
 	bool compressed;
+	bool raw_failed;	/* the error is the raw reader's */
 	bool unrecognized;	/* tar_open(): not a tar libarchive knows */
 	int64_t data_end;	/* stream offset after the last entry's data */
 	struct archive_entry *e;
@@ -755,7 +763,12 @@ struct tar {
 
 static int tar_damaged(struct tar *t, struct archive *a)
 {
-	const char *msg = archive_error_string(a);
+	const char *msg;
+
+	/* the tar reader words a failed read as its own: give the cause */
+	if (t->raw_failed)
+		a = t->raw;
+	msg = archive_error_string(a);
 
 	/* libarchive's gzip reader has no message for a cut trailer */
 	if (msg == NULL)
@@ -782,6 +795,7 @@ static la_ssize_t raw_read(struct archive *a, void *data, const void **buf)
 	if (r == ARCHIVE_EOF)
 		return 0;
 	if (r < ARCHIVE_WARN) {
+		t->raw_failed = true;
 		archive_set_error(a, EIO, "%s",
 				  archive_error_string(t->raw) ?
 					  archive_error_string(t->raw) :
@@ -890,9 +904,9 @@ static int tar_next(struct tar *t)
 		return tar_damaged(t, t->a);
 	/* Design note 2: the end-of-archive marker must be there. */
 	if (archive_filter_bytes(t->a, 0) < t->data_end + TAR_BLOCK) {
-		dbops_log_error("\"%s\": incomplete or damaged tar: it ends without an end-of-archive marker (after \"%s\")",
-				t->path, t->last);
-		return -1;
+		t->name[0] = '\0';
+		archive_set_error(t->a, EIO, "it ends without an end-of-archive marker");
+		return tar_damaged(t, t->a);
 	}
 	/* Design note 1: read the compressed stream to its end. */
 	while (t->raw != NULL) {
@@ -954,14 +968,16 @@ static int64_t tar_read(struct tar *t, char *buf, size_t max, size_t *len)
 /*
  * The stored name IN normalised into OUT: leading "./", "." components and
  * repeated slashes gone, no trailing slash. Returns 0, 1 for the top
- * directory itself ("." or "./"), -1 for an absolute path, a ".." component
- * or a name too long.
+ * directory itself ("." or "./"), -1 for an absolute path or one with a
+ * ".." component, -2 for a name too long.
  */
 static int normalise(const char *in, char *out, size_t outlen)
 {
 	size_t n = 0;
 
-	if (in == NULL || in[0] == '/' || in[0] == '\0')
+	if (in == NULL || in[0] == '\0')
+		return -2;
+	if (in[0] == '/')
 		return -1;
 	while (*in != '\0') {
 		const char *slash = strchr(in, '/');
@@ -971,7 +987,7 @@ static int normalise(const char *in, char *out, size_t outlen)
 			return -1;
 		if (len > 0 && !(len == 1 && in[0] == '.')) {
 			if (n + (n > 0) + len >= outlen)
-				return -1;
+				return -2;
 			if (n > 0)
 				out[n++] = '/';
 			memcpy(out + n, in, len);
@@ -983,6 +999,16 @@ static int normalise(const char *in, char *out, size_t outlen)
 	}
 	out[n] = '\0';
 	return n == 0 ? 1 : 0;
+}
+
+static void bad_entry(const char *path, const char *stored, int why)
+{
+	if (why == -1)
+		dbops_log_error("\"%s\": entry \"%s\": an absolute path or one with \"..\" would leave the data directory",
+				path, stored);
+	else
+		dbops_log_error("\"%s\": entry \"%.200s\": name empty or too long",
+				path, stored ? stored : "");
 }
 
 static const char *entry_name(struct archive_entry *e)
@@ -1085,8 +1111,7 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 		int n = normalise(stored, name, sizeof(name));
 
 		if (n < 0) {
-			dbops_log_error("\"%s\": entry \"%s\": an absolute path or one with \"..\" would leave the data directory",
-					path, stored ? stored : "");
+			bad_entry(path, stored, n);
 			goto fail;
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
@@ -1100,7 +1125,9 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 					path, t.name);
 			goto fail;
 		}
-		if (!wal && (strcmp(name, "tablespace_map") == 0 ||
+		/* pg_basebackup -Ft writes an empty tablespace_map when there are none. */
+		if (!wal && ((strcmp(name, "tablespace_map") == 0 &&
+			      archive_entry_size(t.e) > 0) ||
 			     strncmp(name, "pg_tblspc/", 10) == 0)) {
 			no_tablespaces(member(what, sizeof(what), true, path,
 					      name));
@@ -1142,10 +1169,9 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 			const char *slash = strchr(name, '/');
 
 			if (slash != NULL && f->nested[0] == '\0' &&
-			    strcmp(slash + 1, "backup_label") == 0 &&
-			    (size_t)(slash - name) < sizeof(f->nested))
-				memcpy(f->nested, name, (size_t)(slash - name)),
-					f->nested[slash - name] = '\0';
+			    strcmp(slash + 1, "backup_label") == 0)
+				snprintf(f->nested, sizeof(f->nested), "%.*s",
+					 (int)(slash - name), name);
 			if (tar_skip(&t) != 0)
 				goto fail;
 		}
@@ -1252,7 +1278,10 @@ static int scan_dir(int dfd, const char *path, struct found *f)
 		f->has_control = true;
 		free(buf);
 	}
-	if (faccessat(dfd, "tablespace_map", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
+	struct stat map;
+
+	if (fstatat(dfd, "tablespace_map", &map, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    map.st_size > 0) {
 		no_tablespaces(member(what, sizeof(what), false, path,
 				      "tablespace_map"));
 		return -1;
@@ -1387,15 +1416,15 @@ static int check_found(struct base_backup *b, struct found *f,
 	return 0;
 }
 
-/* Whether NAME is STEM followed by one of the tar suffixes. */
-static bool is_tar_name(const char *name, const char *stem, size_t stemlen)
+/* Which of the tar suffixes NAME (STEM + suffix) has, or -1. */
+static int tar_suffix(const char *name, const char *stem, size_t stemlen)
 {
 	if (strncmp(name, stem, stemlen) != 0)
-		return false;
+		return -1;
 	for (size_t i = 0; i < NSUFFIXES; i++)
 		if (strcmp(name + stemlen, tar_suffixes[i]) == 0)
-			return true;
-	return false;
+			return (int)i;
+	return -1;
 }
 
 /* Whether PATH is named like a tar: "x.tar", "x.tar.gz", "x.tgz"... */
@@ -1413,19 +1442,31 @@ static bool is_tablespace_tar(const char *name)
 {
 	size_t n = strspn(name, "0123456789");
 
-	return n > 0 && is_tar_name(name + n, "", 0);
+	return n > 0 && tar_suffix(name + n, "", 0) >= 0;
+}
+
+/* Complain that both of the tars STEM+suffix I and J are in DIR. */
+static int two_tars(const char *dir, const char *stem, int i, int j)
+{
+	dbops_log_error("\"%s\": both \"%s%s\" and \"%s%s\": keep one", dir, stem,
+			tar_suffixes[i], stem, tar_suffixes[j]);
+	return -1;
 }
 
 /*
- * The tars of a pg_basebackup -Ft directory DIR: base and pg_wal tar names
- * (or ""). Returns 0, or -1 after an error message (two base tars,
- * a tablespace tar).
+ * The tars of a pg_basebackup -Ft directory DIR: the base tar, the one
+ * named GIVEN if not NULL, else the only base.tar* of DIR, or "" if none;
+ * the pg_wal tar, the one compressed as the base tar or else the only one,
+ * or "". Returns 0, or -1 after an error message (two base tars or two
+ * pg_wal tars to choose from, a tablespace tar).
  */
-static int find_tars(const char *dir, char base[NAME_MAX + 1],
-		     char wal[NAME_MAX + 1])
+static int find_tars(const char *dir, const char *given,
+		     char base[NAME_MAX + 1], char wal[NAME_MAX + 1])
 {
+	bool has_base[NSUFFIXES] = { false }, has_wal[NSUFFIXES] = { false };
 	char path[NAME_LEN];
 	struct dirent *de;
+	int b = -1, w = -1, nwal = 0;
 	DIR *d = opendir(dir);
 
 	base[0] = wal[0] = '\0';
@@ -1435,7 +1476,7 @@ static int find_tars(const char *dir, char base[NAME_MAX + 1],
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		char *slot;
+		int i;
 
 		if (is_tablespace_tar(de->d_name)) {
 			join(path, sizeof(path), dir, de->d_name);
@@ -1445,25 +1486,43 @@ static int find_tars(const char *dir, char base[NAME_MAX + 1],
 			closedir(d);
 			return -1;
 		}
-		if (is_tar_name(de->d_name, "base", 4))
-			slot = base;
-		else if (is_tar_name(de->d_name, "pg_wal", 6))
-			slot = wal;
-		else
-			continue;
-		if (slot[0] != '\0') {
-			/* readdir order is arbitrary: name them sorted */
-			bool first = strcmp(slot, de->d_name) < 0;
-
-			dbops_log_error("\"%s\": both \"%s\" and \"%s\": keep one",
-					dir, first ? slot : de->d_name,
-					first ? de->d_name : slot);
-			closedir(d);
-			return -1;
-		}
-		snprintf(slot, NAME_MAX + 1, "%s", de->d_name);
+		if ((i = tar_suffix(de->d_name, "base", 4)) >= 0)
+			has_base[i] = true;
+		else if ((i = tar_suffix(de->d_name, "pg_wal", 6)) >= 0)
+			has_wal[i] = true;
 	}
 	closedir(d);
+	if (given != NULL) {
+		b = tar_suffix(given, "base", 4);
+	} else {
+		for (int i = 0; i < (int)NSUFFIXES; i++) {
+			if (!has_base[i])
+				continue;
+			if (b >= 0)
+				return two_tars(dir, "base", b, i);
+			b = i;
+		}
+	}
+	for (int i = 0; i < (int)NSUFFIXES; i++) {
+		if (has_wal[i]) {
+			nwal++;
+			if (w < 0 || i == b)
+				w = i;
+		}
+	}
+	if (nwal > 1 && w != b) {
+		int other = w;
+
+		for (int i = 0; i < (int)NSUFFIXES; i++)
+			if (has_wal[i] && i != w)
+				other = i;
+		return two_tars(dir, "pg_wal", w < other ? w : other,
+				w < other ? other : w);
+	}
+	if (b >= 0)
+		snprintf(base, NAME_MAX + 1, "base%s", tar_suffixes[b]);
+	if (w >= 0)
+		snprintf(wal, NAME_MAX + 1, "pg_wal%s", tar_suffixes[w]);
 	return 0;
 }
 
@@ -1522,7 +1581,7 @@ static int open_directory(struct base_backup *b)
 			rc = check_found(b, &f, b->path, false);
 		goto out;
 	}
-	if (find_tars(b->path, base, wal) != 0)
+	if (find_tars(b->path, NULL, base, wal) != 0)
 		goto out;
 	if (base[0] == '\0') {
 		if (faccessat(dfd, "PG_VERSION", F_OK, 0) == 0 ||
@@ -1553,7 +1612,7 @@ static int open_tar_file(struct base_backup *b)
 	char dir[PATH_MAX], base[NAME_MAX + 1], wal[NAME_MAX + 1];
 	const char *slash = strrchr(b->path, '/');
 	const char *name = slash ? slash + 1 : b->path;
-	bool layout2 = is_tar_name(name, "base", 4);
+	bool layout2 = tar_suffix(name, "base", 4) >= 0;
 	int rc = -1;
 
 	b->kind = BACKUP_TAR_FILE;
@@ -1567,7 +1626,7 @@ static int open_tar_file(struct base_backup *b)
 		else
 			snprintf(dir, sizeof(dir), "%.*s",
 				 (int)(slash - b->path), b->path);
-		if (find_tars(dir, base, wal) != 0)
+		if (find_tars(dir, name, base, wal) != 0)
 			return -1;
 		if (wal[0] != '\0' &&
 		    join(b->wal_tar, sizeof(b->wal_tar), dir, wal) != 0) {
@@ -1628,22 +1687,30 @@ static const char *out_path(const struct writer *w, const char *rel,
 	return buf;
 }
 
-static int give(const struct writer *w, int dirfd, const char *name, int fd,
-		const char *rel)
+static int owner_failed(const struct writer *w, const char *rel)
 {
 	char path[NAME_LEN];
-	int r;
 
-	if (!w->chown)
-		return 0;
-	r = fd >= 0 ? fchown(fd, w->uid, w->gid) :
-		      fchownat(dirfd, name, w->uid, w->gid, AT_SYMLINK_NOFOLLOW);
-	if (r != 0) {
-		dbops_log_error("could not change the owner of \"%s\": %s",
-				out_path(w, rel, path, sizeof(path)),
-				strerror(errno));
-		return -1;
-	}
+	dbops_log_error("could not change the owner of \"%s\": %s",
+			out_path(w, rel, path, sizeof(path)), strerror(errno));
+	return -1;
+}
+
+/* Give the open file FD (REL in the data directory) to the owner, if any. */
+static int give_fd(const struct writer *w, int fd, const char *rel)
+{
+	if (w->chown && fchown(fd, w->uid, w->gid) != 0)
+		return owner_failed(w, rel);
+	return 0;
+}
+
+/* Give NAME of DIRFD, not following a symbolic link, to the owner if any. */
+static int give_at(const struct writer *w, int dirfd, const char *name,
+		   const char *rel)
+{
+	if (w->chown &&
+	    fchownat(dirfd, name, w->uid, w->gid, AT_SYMLINK_NOFOLLOW) != 0)
+		return owner_failed(w, rel);
 	return 0;
 }
 
@@ -1658,7 +1725,7 @@ static int make_dir_at(const struct writer *w, int dirfd, const char *name,
 	struct stat st;
 
 	if (mkdirat(dirfd, name, 0700) == 0)
-		return give(w, dirfd, name, -1, rel);
+		return give_at(w, dirfd, name, rel);
 	if (errno == EEXIST && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return 0;
@@ -1812,10 +1879,11 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 						 strerror(errno));
 		return -1;
 	}
-	if (give(w, -1, NULL, fd, rel) != 0)
+	if (give_fd(w, fd, rel) != 0)
 		goto fail;
 	/* Design note 4. */
-	if (!t->compressed && size > 0 && archive_entry_sparse_count(e) == 0) {
+	if (!t->compressed && size >= CFR_MIN &&
+	    archive_entry_sparse_count(e) == 0) {
 		off_t off = (off_t)archive_filter_bytes(t->a, 0);
 		int64_t n = copy_range(t->fd, &off, fd, (uint64_t)size);
 
@@ -1903,7 +1971,7 @@ static int extract_symlink(struct writer *w, const char *rel,
 				strerror(errno));
 		return -1;
 	}
-	return give(w, dfd, name, -1, rel);
+	return give_at(w, dfd, name, rel);
 }
 
 static int extract_dir(struct writer *w, const char *rel)
@@ -1938,8 +2006,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 		mode_t type = archive_entry_filetype(t.e);
 
 		if (n < 0) {
-			dbops_log_error("\"%s\": entry \"%s\": an absolute path or one with \"..\" would leave the data directory",
-					path, stored ? stored : "");
+			bad_entry(path, stored, n);
 			goto fail;
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
@@ -2028,7 +2095,7 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 		close(in);
 		return -1;
 	}
-	if (give(w, -1, NULL, out, rel) != 0)
+	if (give_fd(w, out, rel) != 0)
 		goto fail;
 	n = st.st_size > 0 ? copy_range(in, NULL, out, (uint64_t)st.st_size) : 0;
 	if (n == -1) {
@@ -2179,7 +2246,7 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 						strerror(errno));
 				goto out;
 			}
-			if (give(w, ddir, name, -1, sub) != 0)
+			if (give_at(w, ddir, name, sub) != 0)
 				goto out;
 		} else {
 			src_path(spath, sizeof(spath), src_root, sub);

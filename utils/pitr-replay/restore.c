@@ -59,7 +59,8 @@ static int shell_quote(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-/* Double the single quotes of S for a postgresql.conf string. */
+/* S for a single-quoted postgresql.conf string: quotes doubled, and
+ * backslashes too, since the server reads them as escapes. */
 static int conf_quote(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -67,8 +68,8 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	for (; *s; s++) {
 		if (n + 3 >= len)
 			return -1;
-		if (*s == '\'')
-			buf[n++] = '\'';
+		if (*s == '\'' || *s == '\\')
+			buf[n++] = *s;
 		buf[n++] = *s;
 	}
 	buf[n] = '\0';

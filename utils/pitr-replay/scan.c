@@ -299,7 +299,12 @@ int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 		applied_end = rec.end;
 		out->last_record_lsn = rec.lsn;
 		out->end_lsn = rec.end;
-		if (x.is_xact) {
+		/* The server notes a transaction's time in recoveryStopsAfter(),
+		 * after its LSN check: a record that ends replay by LSN leaves the
+		 * time of the transaction before. */
+		bool lsn_stop = want_stop && target->kind == TARGET_LSN &&
+				!target->exclusive && rec.lsn >= target->lsn;
+		if (x.is_xact && !lsn_stop) {
 			out->last_xact_time = x.time;
 			out->has_last_xact = true;
 			if (!out->consistent) {

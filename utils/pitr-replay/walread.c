@@ -236,6 +236,7 @@ void wal_reader_seek(struct wal_reader *r, lsn_t lsn)
 	r->pos = lsn;
 	r->prev = 0;
 	r->checked_page = LSN_INFINITE;
+	r->last_page_tli = 0;	/* timelines only grow from here on */
 	r->stop = WAL_STOP_NONE;
 }
 
@@ -494,8 +495,11 @@ int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
 				}
 				datatotal += img_len;
 			}
-			if (!(fork_flags & BKPBLOCK_SAME_REL))
+			if (!(fork_flags & BKPBLOCK_SAME_REL)) {
+				NEED(12);
 				p += 12;
+			}
+			NEED(4);
 			p += 4;
 		} else {
 			return -1;

@@ -20,7 +20,7 @@ struct wal_record {
 	uint32_t xid;
 	uint8_t rmid;
 	uint8_t info;		/* xl_info; the opcode is info & 0xF0 */
-	uint32_t page_tli;	/* the timeline in its first page's header */
+	uint32_t page_tli;	/* the timeline in the header of its last page */
 	const unsigned char *data;	/* the whole record, TOT_LEN bytes */
 	const char *segment;	/* file name of the segment it starts in */
 };

@@ -1,0 +1,764 @@
+#!/usr/bin/env bats
+# pitr-replay against a real PostgreSQL WAL archive (tests/data/gen-pitr.sh,
+# made once for the file): restores to a time, an LSN, an xid, a restore
+# point and the end, each compared row for row with what was committed by
+# then; every refusal with its exact message; window against pg_waldump.
+#
+# Each test works in a directory of its own ($W); what a test damages (an
+# archive, a base backup) is a copy made there. A server a test leaves
+# running is stopped by teardown.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load lib/helpers
+	dbops_server_root
+	# initdb takes the time zone of the base backup's postgresql.conf from
+	# TZ: UTC, so the server's "recovery stopping ... time" lines are in UTC.
+	export TZ=UTC
+	export PITR=$DBOPS_SERVER_ROOT/gen
+	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
+		2>"$DBOPS_SERVER_ROOT/gen.log"; then
+		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
+		return 1
+	fi
+}
+
+teardown_file() {
+	load lib/helpers
+	# Every restored server left running has DATADIR/pitr-replay/instance.state.
+	stop_servers
+}
+
+setup() {
+	load lib/helpers
+	export TZ=UTC
+	G=$PITR
+	# shellcheck source=/dev/null
+	. "$G/points.env"
+	W=$(mktemp -d "$DBOPS_SERVER_ROOT/t$BATS_TEST_NUMBER.XXXXXX")
+	chmod 0755 "$W"
+	PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+	TOOL=$(command -v pitr-replay)
+}
+
+teardown() {
+	local state
+	[ -n "${W:-}" ] && [ -d "$W" ] || return 0
+	while IFS= read -r state; do
+		"$DBOPS_DRIVER" stop "$(dirname "$state")" || true
+	done < <(find "$W" -name instance.state)
+	# Kept for inspection when the test failed.
+	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
+}
+
+# txn N FIELD: a field of transaction N in transactions.txt (2 xid, 3 commit
+# time, 4 commit record LSN, 5 timeline).
+txn() {
+	awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$G/transactions.txt"
+}
+
+# pgtime T: a points.env time (2024-05-01T12:00:00.123400+00) as PostgreSQL
+# and pitr-replay print it (2024-05-01 12:00:00.1234+00).
+pgtime() {
+	sed -E 's/T/ /; s/(\.[0-9]*[1-9])0+\+/\1+/; s/\.0+\+/+/' <<<"$1"
+}
+
+# segno NAME: a segment's number (any segment size).
+segno() {
+	echo $(( (0x${1:8:8} << 32) / WAL_SEGMENT_SIZE + 0x${1:16:8} ))
+}
+
+# lsn_of_segment NAME: where a segment starts.
+lsn_of_segment() {
+	lsn_text $(( $(segno "$1") * WAL_SEGMENT_SIZE ))
+}
+
+# lsn_text N: an LSN as PostgreSQL prints it.
+lsn_text() {
+	printf '%X/%X\n' $(($1 >> 32)) $(($1 & 0xFFFFFFFF))
+}
+
+# rx TEXT: TEXT as an extended regular expression matching only itself.
+rx() {
+	sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"
+}
+
+# The first stderr line is MESSAGE, the only error line; every other line is
+# the tool's detail, hint or usage pointer; nothing on stdout; status 1.
+# Call after `run --separate-stderr`.
+assert_error() {
+	local line
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "$1"
+	for line in "${stderr_lines[@]:1}"; do
+		case $line in
+		'pitr-replay: hint: '* | 'pitr-replay: detail: '* | 'Try "pitr-replay --help" for more information.') ;;
+		*) fail "unexpected stderr line: $line" ;;
+		esac
+	done
+}
+
+# assert_stderr_line ARGS: assert_line over $stderr.
+assert_stderr_line() {
+	local output=$stderr
+	local -a lines=("${stderr_lines[@]}")
+	assert_line "$@"
+}
+
+# restore_keep DIR [options]: restore base-plain (unless -b is given) from the
+# archive into $W/DIR, leaving the server running: CONN is its connection
+# string, D the data directory. The report is on stderr then.
+restore_keep() {
+	D=$W/$1
+	shift
+	local base=(-b "$G/base-plain")
+	case " $* " in *' -b '*) base=() ;; esac
+	run --separate-stderr pitr-replay restore "${base[@]}" -a "$G/archive" -D "$D" \
+		--keep-running "$@"
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	CONN=$output
+	assert_regex "$CONN" "^host=$D/pitr-replay port=[0-9]+ user=postgres dbname=postgres\$"
+}
+
+# assert_rows CONN NAME: the ticks table is exactly expected/NAME.rows.
+assert_rows() {
+	local want
+	want=$(cat "$G/expected/$2.rows")
+	run psql "$1" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
+	assert_success
+	assert_output "$want"
+}
+
+# assert_differ A B: two expected contents differ, so a test telling them
+# apart means something.
+assert_differ() {
+	if cmp -s "$G/expected/$1.rows" "$G/expected/$2.rows"; then
+		fail "expected/$1.rows and expected/$2.rows are the same: the data cannot tell them apart"
+	fi
+}
+
+# The server of $D is ours (postgres as root, else us), the directory 0700.
+assert_server_owner() {
+	local who pid
+	who=$(id -un)
+	[ "$(id -u)" = 0 ] && who=postgres
+	assert_equal "$(stat -c '%U %a' "$D")" "$who 700"
+	pid=$(head -1 "$D/postmaster.pid")
+	assert_equal "$(ps -o user= -p "$pid")" "$who"
+}
+
+stop_restored() {
+	"$DBOPS_DRIVER" stop "$D/pitr-replay"
+	assert [ ! -e "$D/postmaster.pid" ]
+}
+
+# as_nobody CMD...: run as nobody when root (root reads everything), else as
+# we are.
+as_nobody() {
+	if [ "$(id -u)" = 0 ]; then
+		setpriv --reuid="$(id -u nobody)" --regid="$(id -g nobody)" --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+
+# window_rows ARGS: `pitr-replay window --format json ARGS` as lines
+# timeline|event|time|lsn|xid|name|detail (null as empty), parsed by jq or
+# python3.
+window_rows() {
+	local json
+	json=$(pitr-replay window --format json "$@") || return 1
+	if command -v jq >/dev/null; then
+		jq -r '.[] | [.timeline, .event, .time, .lsn, .xid, .name, .detail] | map(. // "" | tostring) | join("|")' <<<"$json"
+	elif command -v python3 >/dev/null; then
+		python3 -c '
+import json, sys
+for r in json.load(sys.stdin):
+    print("|".join("" if r[k] is None else str(r[k]) for k in ("timeline", "event", "time", "lsn", "xid", "name", "detail")))
+' <<<"$json"
+	else
+		echo "window_rows: needs jq or python3" >&2
+		return 1
+	fi
+}
+
+# archive_copy DIR: a copy of the archive in $W/DIR, made of hard links (cheap):
+# remove a file before writing one in its place, never write into one.
+archive_copy() {
+	A=$W/$1
+	cp -al "$G/archive" "$A"
+}
+
+@test "pitr-replay: --help, --version, and usage errors exit 1 with one error line" {
+	run --separate-stderr pitr-replay --help
+	assert_success
+	assert_line --index 0 "Usage:"
+	assert_equal "$stderr" ""
+	run pitr-replay --version
+	assert_success
+	assert_output --regexp '^pitr-replay [0-9]+\.[0-9]+\.[0-9]+$'
+
+	local b=(-b "$G/base-plain" -a "$G/archive")
+	run --separate-stderr pitr-replay
+	assert_error 'pitr-replay: error: no command given: use restore, verify or window'
+	run --separate-stderr pitr-replay frobnicate "${b[@]}"
+	assert_error 'pitr-replay: error: unknown command "frobnicate": use restore, verify or window'
+	run --separate-stderr pitr-replay verify "${b[@]}" --bogus
+	assert_error 'pitr-replay: error: unknown option "--bogus"'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-time
+	assert_error 'pitr-replay: error: option "--target-time" needs a value'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-name rp_dup --target-xid 740
+	assert_error 'pitr-replay: error: give at most one of --target-time, --target-lsn, --target-xid and --target-name'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --target-name rp_dup --target-exclusive
+	assert_error 'pitr-replay: error: --target-exclusive needs --target-time, --target-lsn or --target-xid'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-exclusive
+	assert_error 'pitr-replay: error: --target-exclusive needs --target-time, --target-lsn or --target-xid'
+	run --separate-stderr pitr-replay restore "${b[@]}"
+	assert_error 'pitr-replay: error: no data directory given (-D DATADIR)'
+	run --separate-stderr pitr-replay verify -a "$G/archive"
+	assert_error 'pitr-replay: error: no base backup given (-b BASE)'
+	run --separate-stderr pitr-replay verify "${b[@]}" -D "$W/d"
+	assert_error 'pitr-replay: error: -D, --action, --keep-running and --port are for restore'
+	run --separate-stderr pitr-replay window -a "$G/archive" --timeline 1
+	assert_error 'pitr-replay: error: window takes no target or --timeline: it shows every timeline'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --keep-running --action shutdown
+	assert_error 'pitr-replay: error: --keep-running cannot be used with --action shutdown'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-time yesterday
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: invalid --target-time "yesterday": '
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-lsn 12
+	assert_error 'pitr-replay: error: invalid --target-lsn "12": expected an LSN such as 0/16B3748'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 2
+	assert_error 'pitr-replay: error: invalid --target-xid "2": expected a transaction ID from 3 to 4294967295'
+	run --separate-stderr pitr-replay verify "${b[@]}" --timeline 0
+	assert_error 'pitr-replay: error: invalid --timeline "0": use a timeline number or "latest"'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --action stop
+	assert_error 'pitr-replay: error: invalid --action "stop": use promote, pause or shutdown'
+	# None of them made the data directory.
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: verify plans the end of the latest timeline, or of timeline 1" {
+	local first=${PLAIN_WINDOW_TXNS##* }
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line --index 0 "base backup: $G/base-plain (PostgreSQL $PG_MAJOR, system identifier $SYSID)"
+	assert_line --index 1 "backup start: $PLAIN_START_LSN on timeline 1"
+	if [ -n "$first" ]; then
+		assert_line --index 2 "consistent at: $PLAIN_STOP_LSN (earliest target time $(pgtime "$(txn "$first" 3)"))"
+	fi
+	assert_line --index 3 "timeline: 2 (1 until $FORK_LSN, then 2)"
+	assert_line --index 4 "target: the end of the archive"
+	assert_line --index 5 --regexp '^recovery stops: at the end of the archive, after the record at [0-9A-F]+/[0-9A-F]+$'
+	assert_line --index 6 --regexp " \\(last transaction $(rx "$(pgtime "$LAST_TL2_COMMIT_TIME")")\\)\$"
+	# Timeline 1 from the backup's first segment, then timeline 2 from the
+	# fork's: one file for each segment number.
+	assert_line --index 7 "WAL checked: $PLAIN_START_SEGMENT to $TL2_LAST_SEGMENT, $(($(segno "$TL2_LAST_SEGMENT") - $(segno "$PLAIN_START_SEGMENT") + 1)) segments, every record's CRC good"
+
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --timeline 1
+	assert_success
+	assert_line --index 3 "timeline: 1 (1)"
+	assert_line --index 6 --regexp " \\(last transaction $(rx "$(pgtime "$LAST_TL1_COMMIT_TIME")")\\)\$"
+	assert_line --index 7 "WAL checked: $PLAIN_START_SEGMENT to $TL1_LAST_SEGMENT, $(($(segno "$TL1_LAST_SEGMENT") - $(segno "$PLAIN_START_SEGMENT") + 1)) segments, every record's CRC good"
+}
+
+@test "pitr-replay: restore to a time, inclusive, gives what was committed by then (as root the server runs as postgres)" {
+	assert_differ after-20 after-19
+	restore_keep d --target-time "$(txn 20 3)" --timeline 1
+	assert_stderr_line "target: time $(pgtime "$(txn 20 3)") (inclusive)"
+	assert_stderr_line "recovered: recovery stopping before commit of transaction $(txn 21 2), time $(pgtime "$(txn 21 3)")"
+	assert_stderr_line "promoted: the server left recovery on a new timeline"
+	assert_rows "$CONN" after-20
+	assert_server_owner
+	run psql "$CONN" -AtX -c "select pg_is_in_recovery()"
+	assert_output f
+	stop_restored
+}
+
+@test "pitr-replay: restore to a time, exclusive, stops before the transaction of that time" {
+	restore_keep d --target-time "$(txn 20 3)" --timeline 1 --target-exclusive
+	assert_stderr_line "target: time $(pgtime "$(txn 20 3)") (exclusive)"
+	assert_stderr_line "recovered: recovery stopping before commit of transaction $(txn 20 2), time $(pgtime "$(txn 20 3)")"
+	assert_rows "$CONN" after-19
+	assert_rows "$CONN" before-20
+	stop_restored
+}
+
+@test "pitr-replay: a time of timeline 1 after the fork, along timeline 2, gives timeline 2 at that time: the fork" {
+	# Timeline 2's first transaction is later than 20 on timeline 1.
+	assert_differ after-20 fork
+	restore_keep d --target-time "$(txn 20 3)"
+	assert_stderr_line "timeline: 2 (1 until $FORK_LSN, then 2)"
+	assert_stderr_line "recovered: recovery stopping before commit of transaction $(txn 24 2), time $(pgtime "$(txn 24 3)")"
+	assert_rows "$CONN" fork
+	assert_rows "$CONN" "after-$FORK_AFTER"
+	stop_restored
+}
+
+@test "pitr-replay: restore to an LSN on timeline 2, inclusive: up to the end of the record there" {
+	# rp_tl2's record starts at this LSN, on timeline 2, after transaction 26.
+	assert_equal "$RP_TL2_TLI" 2
+	assert_differ "after-$RP_TL2_AFTER" "after-$((RP_TL2_AFTER + 1))"
+	restore_keep d --target-lsn "$RP_TL2_LSN"
+	assert_stderr_line "target: LSN $RP_TL2_LSN (inclusive)"
+	assert_stderr_line "recovery stops: after WAL location (LSN) \"$RP_TL2_LSN\", at $RP_TL2_LSN"
+	assert_stderr_line "recovered: recovery stopping after WAL location (LSN) \"$RP_TL2_LSN\""
+	assert_stderr_line "replayed up to: $RP_TL2_END_LSN (last transaction $(pgtime "$(txn "$RP_TL2_AFTER" 3)"))"
+	assert_rows "$CONN" "after-$RP_TL2_AFTER"
+	stop_restored
+}
+
+@test "pitr-replay: restore to the LSN of a commit record, inclusive: up to that commit" {
+	# Transaction 25's commit record starts at this LSN, on timeline 2.
+	local lsn
+	lsn=$(txn 25 4)
+	assert_equal "$(txn 25 5)" 2
+	assert_differ after-25 after-24
+	restore_keep d --target-lsn "$lsn"
+	assert_stderr_line "target: LSN $lsn (inclusive)"
+	assert_stderr_line "recovered: recovery stopping after WAL location (LSN) \"$lsn\""
+	assert_rows "$CONN" after-25
+	stop_restored
+}
+
+@test "pitr-replay: restore to an LSN, exclusive: just before that commit record" {
+	local lsn
+	lsn=$(txn 25 4)
+	restore_keep d --target-lsn "$lsn" --target-exclusive
+	assert_stderr_line "target: LSN $lsn (exclusive)"
+	assert_stderr_line "recovered: recovery stopping before WAL location (LSN) \"$lsn\""
+	assert_rows "$CONN" after-24
+	stop_restored
+}
+
+@test "pitr-replay: restore to an xid, inclusive, includes that transaction" {
+	local xid
+	xid=$(txn 13 2)
+	assert_differ after-13 after-12
+	restore_keep d --target-xid "$xid"
+	assert_stderr_line "target: transaction $xid (inclusive)"
+	assert_stderr_line "recovered: recovery stopping after commit of transaction $xid, time $(pgtime "$(txn 13 3)")"
+	assert_rows "$CONN" after-13
+	stop_restored
+}
+
+@test "pitr-replay: restore to an xid, exclusive, without --keep-running: promoted, stopped, and it starts again" {
+	local xid
+	xid=$(txn 13 2)
+	D=$W/d
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" \
+		--target-xid "$xid" --target-exclusive
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line "target: transaction $xid (exclusive)"
+	assert_line "recovery stops: before commit of transaction $xid, time $(pgtime "$(txn 13 3)"), at $(txn 13 4)"
+	assert_line "recovered: recovery stopping before commit of transaction $xid, time $(pgtime "$(txn 13 3)")"
+	assert_line --index $((${#lines[@]} - 1)) "promoted: the server left recovery on a new timeline"
+	# Stopped: no server, no instance state, nothing left of the private run
+	# but its settings and log.
+	assert [ ! -e "$D/postmaster.pid" ]
+	assert [ ! -e "$D/pitr-replay/instance.state" ]
+	assert [ ! -e "$D/recovery.signal" ]
+	run grep -c "^recovery_target_action = 'promote' *\$" "$D/postgresql.auto.conf"
+	assert_output 1
+	# The promoted copy is a data directory PostgreSQL starts again, with
+	# the same content, out of recovery.
+	run "$DBOPS_DRIVER" start postgres "$W/again" --datadir "$D"
+	assert_success
+	local sock port
+	sock=$(sed -n 's/^socket_dir=//p' <<<"$output")
+	port=$(sed -n 's/^port=//p' <<<"$output")
+	assert_rows "host=$sock port=$port user=postgres dbname=postgres" after-12
+	run psql "host=$sock port=$port user=postgres dbname=postgres" -AtX -c "select pg_is_in_recovery()"
+	assert_output f
+	run "$DBOPS_DRIVER" stop "$W/again"
+	assert_success
+}
+
+@test "pitr-replay: restore to a restore point stops at the first of that name; --action pause stays in recovery" {
+	assert_differ "after-$RP_DUP_AFTER" "after-$RP_DUP_SECOND_AFTER"
+	restore_keep d --target-name rp_dup --action pause
+	assert_stderr_line "target: restore point \"rp_dup\""
+	assert_stderr_line "recovery stops: at restore point \"rp_dup\", time $(pgtime "$RP_DUP_TIME"), at $RP_DUP_LSN"
+	assert_stderr_line "replayed up to: $RP_DUP_END_LSN (last transaction $(pgtime "$(txn "$RP_DUP_AFTER" 3)"))"
+	assert_stderr_line "recovered: recovery stopping at restore point \"rp_dup\", time $(pgtime "$RP_DUP_TIME")"
+	assert_stderr_line "paused at the target (recovery.signal kept)"
+	assert_rows "$CONN" "after-$RP_DUP_AFTER"
+	assert_rows "$CONN" rp_dup
+	run psql "$CONN" -AtX -c "select pg_is_in_recovery(), pg_is_wal_replay_paused(), pg_last_wal_replay_lsn()"
+	assert_output "t|t|$RP_DUP_END_LSN"
+	assert [ -f "$D/recovery.signal" ]
+	stop_restored
+}
+
+@test "pitr-replay: --action shutdown leaves a stopped copy that stops at the target again" {
+	D=$W/d
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" \
+		--target-name rp_late --timeline 1 --action shutdown
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line "timeline: 1 (1)"
+	assert_line "recovered: recovery stopping at restore point \"rp_late\", time $(pgtime "$RP_LATE_TIME")"
+	assert_line --index $((${#lines[@]} - 1)) "shut down at the target (recovery.signal kept; a later start stops there again)"
+	assert [ ! -e "$D/postmaster.pid" ]
+	assert [ -f "$D/recovery.signal" ]
+	# The last recovery_target_action set is shutdown, and the file is still
+	# one PostgreSQL reads: comments and name = value lines only.
+	run sed -n "s/^recovery_target_action = //p" "$D/postgresql.auto.conf"
+	assert_output "'shutdown'"
+	run grep -vE "^(#.*|[a-z_]+ = '.*'|)\$" "$D/postgresql.auto.conf"
+	assert_output ""
+	run grep -c "^recovery_target_name = 'rp_late'\$" "$D/postgresql.auto.conf"
+	assert_output 1
+}
+
+@test "pitr-replay: restore to the end follows the latest timeline, 2, to its last transaction" {
+	assert_differ "after-$LAST_TL2_TXN" "after-$LAST_TL1_TXN"
+	restore_keep d
+	assert_stderr_line "target: the end of the archive"
+	assert_stderr_line --regexp '^recovered: recovery stopping after WAL location \(LSN\) "[0-9A-F]+/[0-9A-F]+"$'
+	assert_stderr_line --regexp " \\(last transaction $(rx "$(pgtime "$LAST_TL2_COMMIT_TIME")")\\)\$"
+	assert_rows "$CONN" "after-$LAST_TL2_TXN"
+	assert_rows "$CONN" end-tl2
+	stop_restored
+}
+
+@test "pitr-replay: restore to the end of timeline 1, from the base backup as a tar through zstd" {
+	restore_keep d -b "$G/base-plain.tar.zst" --timeline 1
+	assert_stderr_line "base backup: $G/base-plain.tar.zst (PostgreSQL $PG_MAJOR, system identifier $SYSID)"
+	assert_stderr_line "timeline: 1 (1)"
+	assert_rows "$CONN" "after-$LAST_TL1_TXN"
+	assert_rows "$CONN" end-tl1
+	assert_server_owner
+	stop_restored
+}
+
+@test "pitr-replay: the tar forms of the base backup verify alike" {
+	local b
+	for b in base-plain base-plain.tar base-plain.tar.lz4 base-plain.tar.zst; do
+		run --separate-stderr pitr-replay verify -b "$G/$b" -a "$G/archive" --target-name rp_late --timeline 1
+		assert_success
+		assert_line --index 0 "base backup: $G/$b (PostgreSQL $PG_MAJOR, system identifier $SYSID)"
+		assert_line "recovery stops: at restore point \"rp_late\", time $(pgtime "$RP_LATE_TIME"), at $RP_LATE_LSN"
+		assert_line "replayed up to: $RP_LATE_END_LSN (last transaction $(pgtime "$(txn "$RP_LATE_AFTER" 3)"))"
+	done
+}
+
+@test "pitr-replay: restore from pg_basebackup -Ft output (base.tar.gz, pg_wal.tar.gz)" {
+	restore_keep d -b "$G/base-tar" --target-name rp_late --timeline 1
+	assert_stderr_line "backup start: $TAR_START_LSN on timeline 1"
+	assert_rows "$CONN" rp_late
+	stop_restored
+}
+
+@test "pitr-replay: relative -b, -a and -D are taken from the working directory" {
+	cd "$W"
+	ln -s "$G/archive" arc
+	cp -a "$G/base-plain" base
+	run --separate-stderr pitr-replay restore -b base -a arc -D d --target-name rp_dup --keep-running
+	assert_success
+	D=$W/d
+	assert_rows "$output" rp_dup
+	stop_restored
+}
+
+@test "pitr-replay: an aborted transaction is a target: its abort record" {
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid "$ABORTED_XID" --timeline 1
+	assert_success
+	assert_line "target: transaction $ABORTED_XID (inclusive)"
+	assert_line --regexp "^recovery stops: after abort of transaction $ABORTED_XID, time [0-9: .-]+\\+00, at [0-9A-F]+/[0-9A-F]+\$"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid "$FAILED_XID" --target-exclusive
+	assert_success
+	assert_line "target: transaction $FAILED_XID (exclusive)"
+	assert_line --regexp "^recovery stops: before abort of transaction $FAILED_XID, "
+}
+
+@test "pitr-replay: a target before the base backup's consistency point is refused, saying the earliest" {
+	local first=${PLAIN_WINDOW_TXNS##* } xid lsn
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "$(txn 1 3)"
+	if [ -n "$first" ]; then
+		assert_error "pitr-replay: error: target time $(pgtime "$(txn 1 3)") (inclusive) is before the base backup's consistency point $PLAIN_STOP_LSN: the earliest reachable time is $(pgtime "$(txn "$first" 3)")"
+	else
+		assert_failure 1
+		assert_regex "${stderr_lines[0]}" "before the base backup's consistency point"
+	fi
+	# A transaction committed while the backup ran.
+	if [ -n "$first" ]; then
+		xid=$(txn "$first" 2)
+		lsn=$(txn "$first" 4)
+		run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid "$xid"
+		assert_error "pitr-replay: error: target transaction $xid (inclusive) is before the base backup's consistency point: recovery would stop after commit of transaction $xid, time $(pgtime "$(txn "$first" 3)"), at $lsn, before the end-of-backup record"
+	fi
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-lsn "$PLAIN_START_LSN"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: target LSN $PLAIN_START_LSN \\(inclusive\\) is before the base backup's consistency point: recovery would stop after WAL location \\(LSN\\) \"$PLAIN_START_LSN\", at [0-9A-F/]+, before the end-of-backup record\$"
+	# rp_early is older than the backup: not in the WAL replayed from it.
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name rp_early
+	assert_error "pitr-replay: error: no restore point named \"rp_early\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
+	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_dup", "rp_fork", "rp_tl2"'
+	# restore refuses the same way, before making the data directory.
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d" --target-time "$(txn 1 3)"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: target time .* is before the base backup's consistency point"
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: a target after the end of the archive is refused, saying where it ends" {
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time 2099-01-01T00:00:00Z
+	assert_error "pitr-replay: error: target time 2099-01-01 00:00:00+00 is beyond the last transaction in the archive: the archive reaches only to $(pgtime "$LAST_TL2_COMMIT_TIME") (timeline 1 until $FORK_LSN, then 2)"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time 2099-01-01T00:00:00Z --timeline 1
+	assert_error "pitr-replay: error: target time 2099-01-01 00:00:00+00 is beyond the last transaction in the archive: the archive reaches only to $(pgtime "$LAST_TL1_COMMIT_TIME") (timeline 1)"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-lsn FF/0
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: target LSN FF/0 is beyond the end of the WAL in the archive, which ends at [0-9A-F/]+ \\(timeline 1 until $FORK_LSN, then 2\\)\$"
+	# A transaction of timeline 1 after the fork is not on timeline 2.
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid "$(txn "$LAST_TL1_TXN" 2)"
+	assert_error "pitr-replay: error: transaction $(txn "$LAST_TL1_TXN" 2) never committed or aborted in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
+}
+
+@test "pitr-replay: an xid that never ended and an unknown restore point are refused" {
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid "$NEVER_XID"
+	assert_error "pitr-replay: error: transaction $NEVER_XID never committed or aborted in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name no_such_point --timeline 1
+	assert_error "pitr-replay: error: no restore point named \"no_such_point\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1)"
+	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_dup", "rp_fork", "rp_late"'
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name rp_late
+	assert_error "pitr-replay: error: no restore point named \"rp_late\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
+}
+
+@test "pitr-replay: a segment deleted from the archive: verify and restore refuse, window shows the gap" {
+	local mid_lsn
+	mid_lsn=$(lsn_of_segment "$MID_SEGMENT")
+	archive_copy arc
+	rm "$A/$MID_SEGMENT"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
+	assert_error "pitr-replay: error: $A/$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap; copy the missing segment into the archive"
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d" --target-name rp_dup
+	assert_error "pitr-replay: error: $A/$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
+	assert [ ! -e "$W/d" ]
+	run --separate-stderr pitr-replay window -a "$A" --format csv
+	assert_success
+	assert_line "1,gap,,$mid_lsn,,$MID_SEGMENT,missing from the archive; WAL after it cannot be replayed"
+	assert_line "2,gap,,$mid_lsn,,$MID_SEGMENT,missing from the archive; WAL after it cannot be replayed"
+	assert_line --regexp "^1,problem,,$mid_lsn,,,\"?$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive"
+	assert_stderr_line "pitr-replay: warning: timeline 1: $A/$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
+	# Nothing is reported after the gap: no restore point, no latest commit.
+	refute_line --regexp '^1,(restore point|latest commit),'
+}
+
+@test "pitr-replay: a segment with one flipped byte inside a record fails its CRC" {
+	local off lsn
+	archive_copy arc
+	# The first record of the segment (40 bytes or more) that does not cross
+	# a page: flip its 31st byte (past the 24-byte header: in its data).
+	rm "$A/$MID_SEGMENT"
+	cp "$G/archive/$MID_SEGMENT" "$A/$MID_SEGMENT"
+	local line n hi lo byte
+	lsn=
+	while IFS= read -r line; do
+		[[ $line =~ len\ \(rec/tot\):\ +[0-9]+/\ +([0-9]+),.*\ lsn:\ ([0-9A-F]+)/([0-9A-F]+), ]] || continue
+		n=${BASH_REMATCH[1]} hi=${BASH_REMATCH[2]}
+		lo=$((0x${BASH_REMATCH[3]} % WAL_SEGMENT_SIZE))
+		if [ "$n" -ge 40 ] && [ $((lo % 8192 + n)) -le 8192 ]; then
+			lsn=$(lsn_text $(( (0x$hi << 32) | 0x${BASH_REMATCH[3]} )))
+			break
+		fi
+	done < <("$PG_BIN/pg_waldump" "$A/$MID_SEGMENT" 2>/dev/null)
+	[ -n "$lsn" ] || fail "pg_waldump found no record in $MID_SEGMENT"
+	off=$((lo + 30))
+	byte=$(od -An -tu1 -j "$off" -N1 "$A/$MID_SEGMENT" | tr -d ' ')
+	# shellcheck disable=SC2059 # an octal escape made here
+	printf "\\$(printf '%03o' $((byte ^ 0x55)))" |
+		dd of="$A/$MID_SEGMENT" bs=1 seek="$off" conv=notrunc status=none
+	run cmp -l "$G/archive/$MID_SEGMENT" "$A/$MID_SEGMENT"
+	assert_equal "${#lines[@]}" 1
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: $A/$MID_SEGMENT: record at $lsn fails its CRC: stored [0-9A-F]{8}, computed [0-9A-F]{8} \\(a torn or damaged record\\)\$"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: the segment is damaged; recovery would stop there. Restore a good copy of it into the archive"
+	run pitr-replay window -a "$A" --format csv
+	assert_success
+	assert_line --regexp "^1,problem,,[0-9A-F]+/[0-9A-F]+,,,\"$MID_SEGMENT: record at $lsn fails its CRC: "
+}
+
+@test "pitr-replay: a segment of another cluster in the archive is refused" {
+	archive_copy arc
+	rm "$A/$MID_SEGMENT"
+	cp "$G/other-archive/000000010000000000000002" "$A/$MID_SEGMENT"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: $A/$MID_SEGMENT: WAL of another cluster( at LSN $(lsn_of_segment "$MID_SEGMENT"))?: system identifier $OTHER_SYSID, expected $SYSID \\(the base backup's\\)\$"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup"
+	assert_equal "${#stderr_lines[@]}" 2
+}
+
+@test "pitr-replay: a base backup without backup_label, and a truncated tar, are refused" {
+	cp -a "$G/base-plain" "$W/nolabel"
+	rm "$W/nolabel/backup_label"
+	run --separate-stderr pitr-replay verify -b "$W/nolabel" -a "$G/archive"
+	assert_error "pitr-replay: error: \"$W/nolabel\": no backup_label: not a base backup taken with pg_basebackup"
+	head -c $(($(stat -c %s "$G/base-plain.tar") / 2)) "$G/base-plain.tar" >"$W/half.tar"
+	run --separate-stderr pitr-replay verify -b "$W/half.tar" -a "$G/archive"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$W/half.tar\": incomplete or damaged tar: "
+	run --separate-stderr pitr-replay restore -b "$W/half.tar" -a "$G/archive" -D "$W/d"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$W/half.tar\": incomplete or damaged tar: "
+}
+
+@test "pitr-replay: missing PostgreSQL server binaries are named, with the package" {
+	local v=
+	for n in 13 14 16 17; do
+		[ "$n" != "$PG_MAJOR" ] && [ ! -x "/usr/lib/postgresql/$n/bin/postgres" ] && { v=$n; break; }
+	done
+	[ -n "$v" ] || skip "PostgreSQL 13, 14, 16 and 17 are all installed"
+	cp -a "$G/base-plain" "$W/old"
+	echo "$v" >"$W/old/PG_VERSION"
+	run --separate-stderr pitr-replay verify -b "$W/old" -a "$G/archive"
+	assert_error "pitr-replay: error: the base backup is PostgreSQL $v, whose server binaries are not installed: no /usr/lib/postgresql/$v/bin/postgres"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: install the Debian package postgresql-$v (apt-get install postgresql-$v), or give --pg-bindir DIR"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --pg-bindir /nonexistent
+	assert_error "pitr-replay: error: /nonexistent/postgres: no PostgreSQL server program there (--pg-bindir)"
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d" --pg-bindir /nonexistent
+	assert_error "pitr-replay: error: /nonexistent/postgres: no PostgreSQL server program there (--pg-bindir)"
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: a timeline that does not exist, or forked before the backup, is refused" {
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --timeline 9
+	assert_error "pitr-replay: error: recovery target timeline 9 does not exist in $G/archive: the newest timeline there is 2"
+	# The tar backup, as a directory, was taken on timeline 1 after the fork.
+	# (pg_basebackup -Ft always writes an empty tablespace_map; -Ft output
+	# itself is the test "restore from pg_basebackup -Ft output".)
+	mkdir -m 0700 "$W/tarbase"
+	tar -xzf "$G/base-tar/base.tar.gz" -C "$W/tarbase"
+	rm -f "$W/tarbase/tablespace_map"
+	run --separate-stderr pitr-replay verify -b "$W/tarbase" -a "$G/archive" --timeline 2
+	assert_error "pitr-replay: error: timeline 2 forked from the base backup's timeline 1 at $FORK_LSN, before the backup started at $TAR_START_LSN"
+	assert_regex "${stderr_lines[1]}" '^pitr-replay: hint: choose a timeline whose history passes through timeline 1 after '
+	# Latest: timeline 2 is passed over for timeline 1.
+	run --separate-stderr pitr-replay verify -b "$W/tarbase" -a "$G/archive" --target-name rp_late
+	assert_success
+	assert_line "backup start: $TAR_START_LSN on timeline 1"
+	assert_line --regexp "^consistent at: $TAR_STOP_LSN( \\(earliest target time [^)]+\\))?\$"
+	assert_line "timeline: 1 (1)"
+	assert_line "recovery stops: at restore point \"rp_late\", time $(pgtime "$RP_LATE_TIME"), at $RP_LATE_LSN"
+}
+
+@test "pitr-replay: a data directory that is not empty is refused, and nothing is written into it" {
+	mkdir "$W/d"
+	echo keep >"$W/d/keep"
+	touch -d '2024-01-01 00:00:00' "$W/d/keep" "$W/d"
+	local before
+	before=$(ls -la --time-style=full-iso "$W/d")
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d"
+	assert_error "pitr-replay: error: $W/d: the data directory exists and is not empty: pitr-replay never writes over data"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: give a new or empty directory"
+	assert_equal "$(ls -la --time-style=full-iso "$W/d")" "$before"
+	assert_equal "$(cat "$W/d/keep")" keep
+}
+
+@test "pitr-replay: window lists each timeline's restore points and latest commit, as table and json" {
+	run --separate-stderr pitr-replay window -a "$G/archive"
+	assert_success
+	assert_line --index 1 --regexp '^\| timeline \| event +\| time +\| lsn +\| xid +\| name +\| detail +\|$'
+	assert_line --regexp "^\\| +1 \\| backup +\\| NULL +\\| $PLAIN_START_LSN +\\| NULL \\| NULL +\\| $PLAIN_BACKUP_FILE +\\|\$"
+	assert_line --regexp "^\\| +1 \\| latest commit +\\| $(rx "$(pgtime "$LAST_TL1_COMMIT_TIME")") +\\| $(txn "$LAST_TL1_TXN" 4) +\\| +$(txn "$LAST_TL1_TXN" 2) \\| NULL +\\| time targets must be before it +\\|\$"
+	assert_line --regexp "^\\| +2 \\| latest commit +\\| $(rx "$(pgtime "$LAST_TL2_COMMIT_TIME")") +\\| $(txn "$LAST_TL2_TXN" 4) +\\| +$(txn "$LAST_TL2_TXN" 2) \\| NULL +\\|"
+	assert_line --regexp "^\\| +1 \\| restore point +\\| $(rx "$(pgtime "$RP_LATE_TIME")") +\\| $RP_LATE_LSN +\\| NULL \\| rp_late +\\| NULL +\\|\$"
+
+	run window_rows -a "$G/archive" -b "$G/base-plain"
+	assert_success
+	local first=${PLAIN_WINDOW_TXNS##* } earliest=
+	[ -n "$first" ] && earliest=$(pgtime "$(txn "$first" 3)")
+	local want
+	want="1|path|||||1
+1|backup||$PLAIN_START_LSN|||$G/base-plain
+1|earliest|$earliest|$PLAIN_STOP_LSN|||consistency point: the earliest target
+1|restore point|$(pgtime "$RP_DUP_TIME")|$RP_DUP_LSN||rp_dup|
+1|restore point|$(pgtime "$RP_DUP_SECOND_TIME")|$RP_DUP_SECOND_LSN||rp_dup|
+1|restore point|$(pgtime "$RP_FORK_TIME")|$RP_FORK_LSN||rp_fork|
+1|restore point|$(pgtime "$RP_LATE_TIME")|$RP_LATE_LSN||rp_late|
+1|latest commit|$(pgtime "$LAST_TL1_COMMIT_TIME")|$(txn "$LAST_TL1_TXN" 4)|$(txn "$LAST_TL1_TXN" 2)||time targets must be before it
+2|path|||||1 until $FORK_LSN, then 2
+2|backup||$PLAIN_START_LSN|||$G/base-plain
+2|earliest|$earliest|$PLAIN_STOP_LSN|||consistency point: the earliest target
+2|restore point|$(pgtime "$RP_DUP_TIME")|$RP_DUP_LSN||rp_dup|
+2|restore point|$(pgtime "$RP_DUP_SECOND_TIME")|$RP_DUP_SECOND_LSN||rp_dup|
+2|restore point|$(pgtime "$RP_FORK_TIME")|$RP_FORK_LSN||rp_fork|
+2|restore point|$(pgtime "$RP_TL2_TIME")|$RP_TL2_LSN||rp_tl2|
+2|latest commit|$(pgtime "$LAST_TL2_COMMIT_TIME")|$(txn "$LAST_TL2_TXN" 4)|$(txn "$LAST_TL2_TXN" 2)||time targets must be before it"
+	[ -n "$first" ] || output=$(sed -E 's/^([12]\|earliest\|)[^|]*/\1/' <<<"$output")
+	# Every row but the ends, then the ends: where the last segment stops.
+	assert_equal "$(grep -v '^[12]|end|' <<<"$output")" "$want"
+	local end
+	end=$(lsn_text $(( ($(segno "$TL1_LAST_SEGMENT") + 1) * WAL_SEGMENT_SIZE )))
+	assert_line --regexp "^1\\|end\\|\\|$end\\|\\|\\|the archive ends before segment [0-9A-F]{24} \\(LSN $end\\)\$"
+	end=$(lsn_text $(( ($(segno "$TL2_LAST_SEGMENT") + 1) * WAL_SEGMENT_SIZE )))
+	assert_line --regexp "^2\\|end\\|\\|$end\\|\\|\\|the archive ends before segment [0-9A-F]{24} \\(LSN $end\\)\$"
+}
+
+@test "pitr-replay: window agrees with pg_waldump on the same archive: last commit time, restore points" {
+	[ -x "$PG_BIN/pg_waldump" ] || skip "no $PG_BIN/pg_waldump"
+	# pg_waldump stops with an error at the end of the WAL: its status is
+	# not the point. It prints times in TZ (UTC here) with six digits.
+	"$PG_BIN/pg_waldump" -p "$G/archive" -t 1 -s "$PLAIN_START_LSN" >"$W/waldump" 2>/dev/null || true
+	local dump_commit dump_rps win
+	dump_commit=$(grep -E 'desc: (COMMIT|ABORT) ' "$W/waldump" | tail -1 |
+		sed -E 's/.*desc: (COMMIT|ABORT) ([0-9-]+ [0-9:.]+) UTC.*/\2+00/')
+	[ -n "$dump_commit" ] || fail "pg_waldump found no commit"
+	dump_commit=$(pgtime "$dump_commit")
+	dump_rps=$(grep 'desc: RESTORE_POINT ' "$W/waldump" |
+		sed -E 's/.*lsn: ([0-9A-F]+)\/([0-9A-F]+),.*desc: RESTORE_POINT (.*)$/\3 \1 \2/' |
+		while read -r name hi lo; do echo "$name $(lsn_text $(( (0x$hi << 32) | 0x$lo )))"; done)
+	[ -n "$dump_rps" ] || fail "pg_waldump found no restore point"
+
+	run window_rows -a "$G/archive" -b "$G/base-plain"
+	assert_success
+	win=$(awk -F'|' '$1 == 1 && $2 == "latest commit" { print $3 }' <<<"$output")
+	assert_equal "$win" "$dump_commit"
+	win=$(awk -F'|' '$1 == 1 && $2 == "restore point" { print $6 " " $4 }' <<<"$output")
+	assert_equal "$win" "$dump_rps"
+	# And both agree with what the generator recorded.
+	assert_equal "$dump_commit" "$(pgtime "$LAST_TL1_COMMIT_TIME")"
+	assert_equal "$dump_rps" "rp_dup $RP_DUP_LSN
+rp_dup $RP_DUP_SECOND_LSN
+rp_fork $RP_FORK_LSN
+rp_late $RP_LATE_LSN"
+}
+
+@test "pitr-replay: an unprivileged user verifies and restores (the server runs as that user)" {
+	local who
+	who=$(id -un)
+	[ "$(id -u)" = 0 ] && who=nobody
+	mkdir "$W/mine"
+	[ "$(id -u)" = 0 ] && chown nobody: "$W/mine"
+	D=$W/mine/d
+	run --separate-stderr as_nobody "$TOOL" verify -b "$G/base-plain.tar.lz4" -a "$G/archive" --target-name rp_fork
+	assert_success
+	assert_line "recovery stops: at restore point \"rp_fork\", time $(pgtime "$RP_FORK_TIME"), at $RP_FORK_LSN"
+	run --separate-stderr as_nobody "$TOOL" restore -b "$G/base-plain.tar.lz4" -a "$G/archive" -D "$D" \
+		--target-name rp_fork --keep-running
+	assert_success
+	CONN=$output
+	assert_stderr_line "recovered: recovery stopping at restore point \"rp_fork\", time $(pgtime "$RP_FORK_TIME")"
+	assert_equal "$(stat -c '%U %a' "$D")" "$who 700"
+	assert_equal "$(ps -o user= -p "$(head -1 "$D/postmaster.pid")")" "$who"
+	assert_rows "$CONN" rp_fork
+	assert_rows "$CONN" "after-$RP_FORK_AFTER"
+	stop_restored
+	if [ "$(id -u)" = 0 ]; then
+		# What nobody cannot read is refused, naming it.
+		run --separate-stderr as_nobody "$TOOL" verify -b "$G/base-plain" -a "$G/archive"
+		assert_failure 1
+		assert_regex "${stderr_lines[0]}" "^pitr-replay: error: .*$G/base-plain.*Permission denied"
+	fi
+}
