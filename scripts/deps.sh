@@ -9,7 +9,7 @@ set -eu
 # Build: compiler, pkg-config and the -dev packages the code links against.
 BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicrohttpd-dev default-libmysqlclient-dev zlib1g-dev libsqlite3-dev libarchive-dev"
 # Tests: unit tests, CLI tests, man page lint, the real servers they start.
-TEST="locales libcmocka-dev bats bats-support bats-assert mandoc postgresql mariadb-server mariadb-client lz4 zstd"
+TEST="locales libcmocka-dev bats bats-support bats-assert mandoc postgresql mariadb-server mariadb-client lz4 zstd jq"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"
