@@ -704,6 +704,35 @@ static void test_open_tablespaces_refused(void **state)
 	free(b);
 }
 
+static void test_open_empty_tablespace_map_is_no_tablespace(void **state)
+{
+	struct ent e[N(data_entries) + 1];
+	char *b = make_plain(*state, "b", false), *t = path_of(*state, "b.tar");
+	char *map = path_of(b, "tablespace_map");
+	struct base_backup *bb;
+
+	/* pg_basebackup -Ft writes one, empty, when there is no tablespace */
+	put_text(b, "tablespace_map", "");
+	free(open_ok(b));
+	memcpy(e, data_entries, sizeof(data_entries));
+	e[N(data_entries)] = (struct ent){ "tablespace_map", 'f', "", 0, NULL };
+	write_tar(t, NONE, true, e, N(e));
+	bb = open_ok(t);
+	free(bb);
+	/* one that names a tablespace */
+	put_text(b, "tablespace_map", "16385 /srv/ts\n");
+	assert_open_error(b, "pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
+			  map);
+	e[N(data_entries)].data = "16385 /srv/ts\n";
+	e[N(data_entries)].len = 14;
+	write_tar(t, NONE, true, e, N(e));
+	assert_open_error(t, "pitr-replay: error: \"%s\": tablespace_map: the backup has a tablespace: tablespaces are not supported\n",
+			  t);
+	free(map);
+	free(t);
+	free(b);
+}
+
 static void test_open_manifest_bad(void **state)
 {
 	char *b = make_plain(*state, "b", false), *m = path_of(b, "backup_manifest");
@@ -1335,6 +1364,7 @@ int main(void)
 		T(test_open_plain_bad_files),
 		T(test_open_incremental),
 		T(test_open_tablespaces_refused),
+		T(test_open_empty_tablespace_map_is_no_tablespace),
 		T(test_open_manifest_bad),
 		T(test_plain_dir),
 		T(test_plain_dir_symlinked_pg_wal_and_manifest),

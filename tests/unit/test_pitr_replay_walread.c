@@ -26,7 +26,7 @@
 
 #include "log.h"
 
-#include "../../utils/pitr-replay/archive.h"
+#include "../../utils/pitr-replay/walarchive.h"
 #include "../../utils/pitr-replay/scan.h"
 #include "../../utils/pitr-replay/timeline.h"
 #include "../../utils/pitr-replay/wal.h"

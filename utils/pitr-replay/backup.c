@@ -1250,6 +1250,7 @@ fail:
 static int scan_dir(int dfd, const char *path, struct found *f)
 {
 	char *buf = NULL, what[NAME_LEN];
+	struct stat map;
 	size_t len;
 	int r;
 	DIR *d;
@@ -1278,8 +1279,7 @@ static int scan_dir(int dfd, const char *path, struct found *f)
 		f->has_control = true;
 		free(buf);
 	}
-	struct stat map;
-
+	/* pg_basebackup writes an empty tablespace_map when there are none. */
 	if (fstatat(dfd, "tablespace_map", &map, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    map.st_size > 0) {
 		no_tablespaces(member(what, sizeof(what), false, path,

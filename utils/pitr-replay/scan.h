@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "archive.h"
+#include "walarchive.h"
 #include "timeline.h"
 #include "wal.h"
 #include "walread.h"

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "archive.h"
+#include "walarchive.h"
 #include "wal.h"
 
 #define TL_MAX_ENTRIES 256

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-#include "archive.h"
+#include "walarchive.h"
 #include "backup.h"
 #include "progress.h"
 #include "scan.h"

@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "archive.h"
+#include "walarchive.h"
 #include "timeline.h"
 #include "wal.h"
 

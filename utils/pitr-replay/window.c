@@ -20,7 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "archive.h"
+#include "walarchive.h"
 #include "backup.h"
 #include "log.h"
 #include "scan.h"

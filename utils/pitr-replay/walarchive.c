@@ -1,7 +1,7 @@
 /*
- * archive.c - list a WAL archive directory and read its files.
+ * walarchive.c - list a WAL archive directory and read its files.
  */
-#include "archive.h"
+#include "walarchive.h"
 
 #include <dirent.h>
 #include <errno.h>

@@ -1,10 +1,10 @@
 /*
- * archive.h - a WAL archive directory: segment files (plain or .gz,
+ * walarchive.h - a WAL archive directory: segment files (plain or .gz,
  * .partial ones noted but never read, as PostgreSQL never asks for them),
  * timeline history files and backup history files.
  */
-#ifndef PITR_ARCHIVE_H
-#define PITR_ARCHIVE_H
+#ifndef PITR_WALARCHIVE_H
+#define PITR_WALARCHIVE_H
 
 #include <stdbool.h>
 #include <stddef.h>
