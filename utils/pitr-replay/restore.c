@@ -467,7 +467,10 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 	conninfo_of(inst, conninfo, sizeof(conninfo));
 	for (;;) {
 		follow_log(f, inst->log);
-		dbops_progress_update(progress, f->restored);
+		/* The server may fetch a segment past the stop point: count at most
+		 * the segments verification read. */
+		dbops_progress_update(progress, f->restored < p->scan.segments ? f->restored
+									       : p->scan.segments);
 		if (dbops_process_wait(&inst->proc, 0) == 0) {
 			follow_log(f, inst->log);
 			dbops_progress_clear(progress);
