@@ -762,3 +762,42 @@ rp_late $RP_LATE_LSN"
 		assert_regex "${stderr_lines[0]}" "^pitr-replay: error: .*$G/base-plain.*Permission denied"
 	fi
 }
+
+@test "pitr-replay: an archive of gzip-compressed segments verifies and restores alike" {
+	local a=$W/archive-gz xid
+	cp -a "$G/archive" "$a"
+	gzip "$a"/[0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F][0-9A-F]
+	assert [ -e "$a/$MID_SEGMENT.gz" ] && assert [ ! -e "$a/$MID_SEGMENT" ]
+	xid=$(txn 13 2)
+	D=$W/gz
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$a" -D "$D" \
+		--target-xid "$xid" --timeline 1 --keep-running
+	assert_success
+	CONN=$output
+	assert_rows "$CONN" after-13
+	stop_restored
+}
+
+@test "pitr-replay: a truncated .gz segment is refused, naming it" {
+	local a=$W/archive-gz
+	cp -a "$G/archive" "$a"
+	gzip "$a/$MID_SEGMENT"
+	truncate -s 2000 "$a/$MID_SEGMENT.gz"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$a" --timeline 1
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: $(rx "$a/$MID_SEGMENT.gz"): WAL segment inflates to [0-9]+ bytes, expected $WAL_SEGMENT_SIZE \\(a truncated \\.gz file\\?\\)\$"
+}
+
+@test "pitr-replay: a server that fails during recovery is quoted and explained; the data directory is left" {
+	local b=$W/base
+	cp -a "$G/base-plain" "$b"
+	echo "shared_preload_libraries = 'no_such_library'" >>"$b/postgresql.auto.conf"
+	D=$W/failed
+	run --separate-stderr pitr-replay restore -b "$b" -a "$G/archive" -D "$D" --timeline 1
+	assert_failure 1
+	assert_stderr_line "pitr-replay: error: recovery failed: the server said \"FATAL:  could not access file \"no_such_library\": No such file or directory\""
+	assert_stderr_line "pitr-replay: detail: the backup's configuration names a library or file that is not on this host (shared_preload_libraries?)"
+	assert_stderr_line "pitr-replay: hint: the data directory $D is left as it is for inspection; the server log is $D/pitr-replay/server.log"
+	assert [ -f "$D/PG_VERSION" ]
+	assert [ ! -e "$D/postmaster.pid" ]
+}
