@@ -1,9 +1,10 @@
 /*
- * test_pitr_replay_backup.c - unit tests for utils/pitr-replay/backup.c:
- * backup_label parsed as PostgreSQL reads it, and small synthetic base
- * backups in every shape (plain directory, pg_basebackup -Ft directory, one
- * tar, each compression) opened and laid out in a data directory, with the
- * bad ones refused by their exact message: truncated and damaged tars,
+ * test_pitr_replay_backup.c - unit tests for the base backup modules of
+ * utils/pitr-replay (backup.c, manifest.c, tarread.c, extract.c), through
+ * backup.h: backup_label parsed as PostgreSQL reads it, and small synthetic
+ * base backups in every shape (plain directory, pg_basebackup -Ft directory,
+ * one tar, each compression) opened and laid out in a data directory, with
+ * the bad ones refused by their exact message: truncated and damaged tars,
  * entries that would leave the data directory, tablespaces, manifests of
  * another backup.
  */

@@ -1,0 +1,62 @@
+/*
+ * backup_util.c - the small helpers the base backup modules share: error
+ * text into a buffer, path joining, and the LSN of backup_label and
+ * backup_manifest. See backup_util.h.
+ */
+#include "backup_util.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int join(char *buf, size_t len, const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	int r;
+
+	while (n > 1 && dir[n - 1] == '/')
+		n--;
+	r = snprintf(buf, len, "%.*s/%s", (int)n, dir, name);
+	return r < 0 || (size_t)r >= len ? -1 : 0;
+}
+
+int backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
+{
+	uint64_t parts[2] = { 0, 0 };
+
+	for (int i = 0; i < 2; i++) {
+		int digits = 0;
+
+		for (; s < end && isxdigit((unsigned char)*s); s++, digits++) {
+			int c = (unsigned char)*s;
+
+			parts[i] = parts[i] << 4 |
+				   (uint64_t)(isdigit(c) ? c - '0' :
+							   tolower(c) - 'a' + 10);
+		}
+		if (digits < 1 || digits > 8)
+			return -1;
+		if (i == 0) {
+			if (s >= end || *s != '/')
+				return -1;
+			s++;
+		}
+	}
+	if (s != end)
+		return -1;
+	*lsn = parts[0] << 32 | parts[1];
+	return 0;
+}
