@@ -131,7 +131,9 @@ static uint32_t header_size(lsn_t page)
 static void page_header(struct stream *s, lsn_t page, uint32_t rem_len, uint16_t extra)
 {
 	unsigned char *p = s->buf + page;
-	uint16_t info = extra;
+	/* As a server writes them while no backup runs: XLP_BKP_REMOVABLE on
+	 * every page, a flag the reader must accept and pass over. */
+	uint16_t info = extra | XLP_BKP_REMOVABLE;
 
 	if (page % SEG_SIZE == 0)
 		info |= XLP_LONG_HEADER;

@@ -8,7 +8,6 @@
  */
 #include "crc32c.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <string.h>
 
@@ -89,10 +88,10 @@ static bool have_sse42(void)
 }
 #endif
 
-static pthread_once_t setup_once = PTHREAD_ONCE_INIT;
 static bool use_sse42;
 
-static void setup(void)
+/* Before main(): the hot path then needs no once-check per call. */
+__attribute__((constructor)) static void setup(void)
 {
 	build_table();
 	use_sse42 = have_sse42();
@@ -100,13 +99,11 @@ static void setup(void)
 
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
 {
-	pthread_once(&setup_once, setup);
 	return use_sse42 ? update_sse42(crc, data, len)
 			 : update_sb8(crc, data, len);
 }
 
 uint32_t crc32c_update_portable(uint32_t crc, const void *data, size_t len)
 {
-	pthread_once(&setup_once, setup);
 	return update_sb8(crc, data, len);
 }

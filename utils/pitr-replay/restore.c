@@ -13,6 +13,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
@@ -133,6 +134,57 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
 static void empty_datadir(const char *datadir)
 {
 	nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+struct wal_check {
+	const struct verify_opts *opts;
+	struct plan *plan;
+	int rc;
+};
+
+static void *check_wal(void *arg)
+{
+	struct wal_check *c = arg;
+
+	c->rc = verify_wal(c->opts, c->plan);
+	return NULL;
+}
+
+/*
+ * Check the WAL and lay the base backup down in DATADIR at the same time:
+ * one reads and checksums the archive, the other writes files, and neither
+ * waits for the other. Nothing starts before both are done; if either
+ * fails, DATADIR is left as it was found (absent, or empty).
+ */
+static int lay_down(const struct restore_opts *o, struct plan *plan,
+		    const struct dbops_user *owner)
+{
+	struct wal_check check = { .opts = &o->verify, .plan = plan, .rc = -1 };
+	bool created = mkdir(o->datadir, 0700) == 0;
+	pthread_t thread;
+	int extracted;
+
+	if (!created && errno != EEXIST) {
+		dbops_log_error("%s: cannot create the data directory: %s", o->datadir, strerror(errno));
+		return -1;
+	}
+	if (chmod(o->datadir, 0700) != 0 || (owner && dbops_user_chown(owner, o->datadir) != 0)) {
+		dbops_log_error("%s: cannot make it the server's (mode 0700, owner %s): %s",
+				o->datadir, owner ? owner->name : "us", strerror(errno));
+		extracted = -1;
+	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
+		check_wal(&check);	/* no thread: one after the other */
+		extracted = check.rc == 0 ? backup_extract(&plan->backup, o->datadir, owner) : -1;
+	} else {
+		extracted = backup_extract(&plan->backup, o->datadir, owner);
+		pthread_join(thread, NULL);
+	}
+	if (extracted == 0 && check.rc == 0)
+		return 0;
+	empty_datadir(o->datadir);
+	if (created)
+		rmdir(o->datadir);
+	return -1;
 }
 
 static int write_file(const char *path, const char *text, int flags,
@@ -543,28 +595,49 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	return 0;
 }
 
+/*
+ * Promote a server paused at its recovery target: resuming replay there
+ * ends recovery, as the server's own hint says, and wakes it at once,
+ * where pg_promote() waits out the paused loop's sleep of up to a second.
+ */
+static int promote(PGconn *conn)
+{
+	long long deadline = dbops_process_now_ms() + 600 * 1000LL;
+	PGresult *res = PQexec(conn, "SELECT pg_wal_replay_resume()");
+	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+
+	PQclear(res);
+	while (ok && dbops_process_now_ms() < deadline) {
+		res = PQexec(conn, "SELECT pg_is_in_recovery()");
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		if (ok && strcmp(PQgetvalue(res, 0, 0), "f") == 0) {
+			PQclear(res);
+			return 0;
+		}
+		PQclear(res);
+		dbops_process_sleep_ms(20);
+	}
+	dbops_log_error("promotion failed: %s",
+			ok ? "the server was still in recovery after 600 s" : PQerrorMessage(conn));
+	return -1;
+}
+
 static int take_action(const struct restore_opts *o, struct dbops_instance *inst,
 		       const struct dbops_user *owner, FILE *out)
 {
 	char conninfo[PATH_MAX + 128];
 	PGconn *conn;
-	PGresult *res;
 	int rc = 0;
 
 	if (o->action == ACTION_PROMOTE) {
 		conninfo_of(inst, conninfo, sizeof(conninfo));
 		conn = PQconnectdb(conninfo);
-		res = PQexec(conn, "SELECT pg_promote(true, 600)");
-		if (PQresultStatus(res) != PGRES_TUPLES_OK || strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-			dbops_log_error("promotion failed: %s", PQerrorMessage(conn));
-			rc = -1;
-		} else {
-			fprintf(out, "promoted: the server left recovery on a new timeline\n");
-		}
-		PQclear(res);
+		rc = promote(conn);
 		PQfinish(conn);
-		if (rc == 0)
+		if (rc == 0) {
+			fprintf(out, "promoted: the server left recovery on a new timeline\n");
 			set_final_action(o->datadir, "promote", owner);
+		}
 	} else if (o->action == ACTION_SHUTDOWN) {
 		set_final_action(o->datadir, "shutdown", owner);
 		fprintf(out, "shut down at the target (recovery.signal kept; a later start stops there again)\n");
@@ -627,11 +700,10 @@ int restore_run(const struct restore_opts *o)
 				errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}
-	if (verify_plan(&o->verify, &plan) != 0) {
+	if (verify_prepare(&o->verify, &plan) != 0) {
 		plan_free(&plan);
 		return 1;
 	}
-	plan_report(&plan, out);
 	if (drop) {
 		char *parent = parent_of(o->datadir);
 
@@ -643,22 +715,11 @@ int restore_run(const struct restore_opts *o)
 		}
 		free(parent);
 	}
-	if (mkdir(o->datadir, 0700) != 0 && errno != EEXIST) {
-		dbops_log_error("%s: cannot create the data directory: %s", o->datadir, strerror(errno));
+	if (lay_down(o, &plan, drop ? &user : NULL) != 0) {
 		plan_free(&plan);
 		return 1;
 	}
-	if (chmod(o->datadir, 0700) != 0 || (drop && dbops_user_chown(&user, o->datadir) != 0)) {
-		dbops_log_error("%s: cannot make it the server's (mode 0700, owner %s): %s",
-				o->datadir, drop ? user.name : "us", strerror(errno));
-		plan_free(&plan);
-		return 1;
-	}
-	if (backup_extract(&plan.backup, o->datadir, drop ? &user : NULL) != 0) {
-		empty_datadir(o->datadir);
-		plan_free(&plan);
-		return 1;
-	}
+	plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	if (prepare_datadir(o, &plan, rundir, drop ? &user : NULL) != 0) {
 		plan_free(&plan);

@@ -216,11 +216,8 @@ static void fill_start(struct plan *p)
 	p->start.end_lsn = p->backup.manifest_end_lsn;
 }
 
-int verify_plan(const struct verify_opts *o, struct plan *p)
+int verify_prepare(const struct verify_opts *o, struct plan *p)
 {
-	struct segment_count count = { 0 };
-	int rc;
-
 	memset(p, 0, sizeof(*p));
 	p->target = o->target;
 	if (backup_open(o->base, &p->backup) != 0)
@@ -240,8 +237,13 @@ int verify_plan(const struct verify_opts *o, struct plan *p)
 	}
 	if (archive_open(o->archive, &p->arc) != 0)
 		return -1;
-	if (choose_timeline(o, p) != 0)
-		return -1;
+	return choose_timeline(o, p);
+}
+
+int verify_wal(const struct verify_opts *o, struct plan *p)
+{
+	struct segment_count count = { 0 };
+	int rc;
 
 	count.progress = dbops_progress_new("verifying WAL: segments", 0,
 					    DBOPS_PROGRESS_ITEMS, o->progress);
@@ -286,6 +288,13 @@ int verify_plan(const struct verify_opts *o, struct plan *p)
 	    (p->target.exclusive ? p->target.time <= s->min_time : p->target.time < s->min_time))
 		return report_before_consistency(p);
 	return 0;
+}
+
+int verify_plan(const struct verify_opts *o, struct plan *p)
+{
+	if (verify_prepare(o, p) != 0)
+		return -1;
+	return verify_wal(o, p);
 }
 
 void plan_free(struct plan *p)

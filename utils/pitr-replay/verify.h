@@ -43,6 +43,11 @@ struct plan {
  * where it stops), or -1 after reporting the first problem found.
  */
 int verify_plan(const struct verify_opts *o, struct plan *plan);
+
+/* verify_plan() in its two steps: what needs no WAL (the base backup, the
+ * server binaries, the archive's listing, the timeline), then the WAL. */
+int verify_prepare(const struct verify_opts *o, struct plan *plan);
+int verify_wal(const struct verify_opts *o, struct plan *plan);
 void plan_free(struct plan *plan);
 
 /* Print what verification found, as "key: value" lines, to OUT. */

@@ -25,8 +25,9 @@ typedef uint64_t lsn_t;
 /* Page header flags (xlp_info). */
 #define XLP_FIRST_IS_CONTRECORD 0x0001
 #define XLP_LONG_HEADER 0x0002
-#define XLP_FIRST_IS_OVERWRITE_CONTRECORD 0x0004
-#define XLP_ALL_FLAGS 0x0007
+#define XLP_BKP_REMOVABLE 0x0004	/* set on most pages; we need not look */
+#define XLP_FIRST_IS_OVERWRITE_CONTRECORD 0x0008	/* 14+ */
+#define XLP_ALL_FLAGS 0x000F
 
 /* Resource managers and the opcodes we look at (xl_info & 0xF0). */
 #define RM_XLOG_ID 0

@@ -73,6 +73,10 @@ stop(struct wal_reader *r, enum wal_stop why, lsn_t lsn, const char *fmt, ...)
 
 	r->stop = why;
 	r->stop_lsn = lsn;
+	/* The file concerned is the one being read; load_segment() names a
+	 * missing one itself. Set only here: messages are built on errors only. */
+	if (r->segno != UINT64_MAX && r->segfile)
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s", r->segfile->name);
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
@@ -111,19 +115,24 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	tli = timeline_file_tli(r->hist, segno, r->arc->seg_size);
 	s = archive_find(r->arc, tli, segno);
 	expected_name(r, segno, name);
-	snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
 	if (s == NULL) {
 		if (later_segment_exists(r, segno))
-			return stop(r, WAL_STOP_GAP, need_lsn,
-				    "WAL segment %s is missing from the archive (needed from LSN %s; later segments exist)",
-				    name, lsn_format(need_lsn, lsn));
-		return stop(r, WAL_STOP_END, need_lsn,
-			    "the archive ends before segment %s (LSN %s)", name,
-			    lsn_format(need_lsn, lsn));
+			stop(r, WAL_STOP_GAP, need_lsn,
+			     "WAL segment %s is missing from the archive (needed from LSN %s; later segments exist)",
+			     name, lsn_format(need_lsn, lsn));
+		else
+			stop(r, WAL_STOP_END, need_lsn,
+			     "the archive ends before segment %s (LSN %s)", name,
+			     lsn_format(need_lsn, lsn));
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
+		return -1;
 	}
 	r->segno = UINT64_MAX;
-	if (archive_read_segment(r->arc, s, r->seg) != 0)
-		return stop(r, WAL_STOP_IO, need_lsn, "could not read %s", s->name);
+	if (archive_read_segment(r->arc, s, r->seg) != 0) {
+		stop(r, WAL_STOP_IO, need_lsn, "could not read %s", s->name);
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s", s->name);
+		return -1;
+	}
 	r->segno = segno;
 	r->segfile = s;
 	r->segments_read++;
@@ -146,7 +155,6 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *
 {
 	const unsigned char *p = r->seg + page_lsn % r->arc->seg_size;
 	uint32_t offset = (uint32_t)(page_lsn % r->arc->seg_size);
-	const char *file = r->segfile->name;
 	char lsn[LSN_TEXT], addr[LSN_TEXT];
 
 	memcpy(&h->magic, p, 2);
@@ -155,7 +163,6 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *
 	memcpy(&h->pageaddr, p + 8, 8);
 	memcpy(&h->rem_len, p + 16, 4);
 	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER : WAL_SHORT_HEADER;
-	snprintf(r->stop_file, sizeof(r->stop_file), "%s", file);
 	lsn_format(page_lsn, lsn);
 
 	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
@@ -347,21 +354,21 @@ static int check_record(struct wal_reader *r, lsn_t start, const unsigned char *
 	char lsn[LSN_TEXT], p1[LSN_TEXT], p2[LSN_TEXT];
 
 	memcpy(&prev, rec + 8, 8);
-	lsn_format(start, lsn);
 	if (!valid_rmid(r, rec[17]))
 		return stop(r, WAL_STOP_CORRUPT, start,
-			    "invalid resource manager ID %u in record at %s", rec[17], lsn);
+			    "invalid resource manager ID %u in record at %s", rec[17],
+			    lsn_format(start, lsn));
 	if (r->prev != 0 && prev != r->prev)
 		return stop(r, WAL_STOP_CORRUPT, start,
 			    "record at %s has prev-link %s, expected %s",
-			    lsn, lsn_format(prev, p1), lsn_format(r->prev, p2));
+			    lsn_format(start, lsn), lsn_format(prev, p1), lsn_format(r->prev, p2));
 	memcpy(&want, rec + 20, 4);
 	got = crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER, tot_len - WAL_RECORD_HEADER);
 	got = crc32c_finish(crc32c_update(got, rec, 20));
 	if (got != want)
 		return stop(r, WAL_STOP_CORRUPT, start,
 			    "record at %s fails its CRC: stored %08X, computed %08X (a torn or damaged record)",
-			    lsn, want, got);
+			    lsn_format(start, lsn), want, got);
 	return 0;
 }
 
@@ -407,7 +414,6 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 			     lsn_format(start, lsn), WAL_RECORD_HEADER, tot_len);
 			return 0;
 		}
-		snprintf(r->stop_file, sizeof(r->stop_file), "%s", r->segfile->name);
 		const char *segname = r->segfile->name;
 		if (tot_len <= room) {
 			end = start + tot_len;
