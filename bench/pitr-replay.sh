@@ -1,0 +1,433 @@
+#!/bin/bash
+# bench/pitr-replay.sh - pitr-replay next to what a user would otherwise run
+# to see what a WAL archive holds (pg_waldump) and to recover a base backup
+# to the end of it (a copy, recovery.signal, restore_command, pg_ctl).
+#
+# Usage: bench/pitr-replay.sh BUILD   (bench/run.sh passes it; `make bench`)
+#
+# One base backup and WAL archive made by tests/data/gen-pitr.sh with
+# --wal-mb N (default 2100: over 2 GB of WAL on timeline 1), in a scratch
+# directory, then, in the same run:
+#
+#   (a) reading the whole archive, its output to /dev/null:
+#         pitr-replay window -a ARCHIVE
+#       next to
+#         pg_waldump -p ARCHIVE FIRST LAST
+#       from the first to the last segment of timeline 1 (the same records
+#       window reads on timeline 1). window also reads the path of timeline
+#       2, which the generator makes tiny: the section says how much that
+#       adds, in window's count only. Each ran once before any timing (the
+#       archive in the page cache), then PITR_BENCH_RUNS times (3),
+#       alternating; the best counted. Each was checked, outside the
+#       timing, to reach the end of timeline 1 (window without a "problem"
+#       row, its end where the last segment ends; pg_waldump's last record
+#       the closing segment switch).
+#   (b) recovering base-plain to the end of timeline 1 and promoting, the
+#       server stopped cleanly at the end (as root, it runs as postgres):
+#         pitr-replay restore -b BASE -a ARCHIVE -D NEWDIR --timeline 1
+#       (which checks every record of the WAL before it starts the server),
+#       next to the manual procedure:
+#         cp -a BASE NEWDIR2 (and chown -R postgres when root)
+#         recovery.signal; in postgresql.auto.conf
+#           restore_command = 'cp "ARCHIVE/%f" "%p"'
+#           recovery_target_timeline = '1'
+#         pg_ctl -D NEWDIR2 -w -t 3600 start -o "-c port=P
+#           -c unix_socket_directories=DIR -c listen_addresses=''"
+#         psql, one session asked every 50 ms, until pg_is_in_recovery()
+#           is false (with no target the server promotes by itself at the
+#           end of the WAL)
+#         pg_ctl -D NEWDIR2 -w -m fast stop
+#       Rounds alternate the order (pitr-replay first, then the manual one
+#       first); the best of each counted, each run listed. After each run,
+#       untimed, the copy is started again and table ticks checked against
+#       the generator's expected/end-tl1.rows, then removed.
+#
+# The Markdown section goes to stdout; progress and the tools' own output go
+# to stderr.
+#
+# Environment:
+#   PITR_BENCH_WAL_MB  MB of extra WAL on timeline 1 (the generator's
+#                      --wal-mb; default 2100)
+#   PITR_BENCH_RUNS    timed runs of each reader in (a), the best counted
+#                      (default 3)
+#   PITR_BENCH_ROUNDS  rounds of the restore pair in (b) (default 2)
+#   PITR_BENCH_TMPDIR  where the scratch directory goes (default /var/tmp:
+#                      it needs about twice the WAL in free space, so not a
+#                      small tmpfs)
+#
+# Fairness, what was decided and why:
+# - Both procedures in (b) read the same archive, read again into the page
+#   cache before each run (cat >/dev/null), after a sync, outside the
+#   timing, so none pays for the writes of the one before it.
+# - The manual procedure has no recovery target: at the end of the WAL the
+#   server promotes by itself. pitr-replay pauses at the last record it
+#   verified, checks where the server stopped, then promotes; both end on a
+#   new timeline and both times include the clean stop.
+# - The manual procedure waits for the promotion the way pitr-replay does:
+#   one open session asked every 50 ms. A new psql every 50 ms (and
+#   pg_ctl status beside it) took so much of the 2 cores from the replay
+#   that the manual recovery of 2 GB ran about 10 s (near 50%) longer.
+# - pitr-replay runs with --progress never (nothing on a terminal to draw);
+#   its plan and result lines go to stderr.
+# - The manual server listens on no TCP port (a private socket directory);
+#   pitr-replay's on 127.0.0.1 as well. Neither is used by anything else.
+# - The data is made anew for each run of the benchmark and removed at the
+#   end (2 GB of WAL are made in well under a minute).
+set -euo pipefail
+
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+bench_init pitr-replay "${1:-build}"
+tool=$build/bin/pitr-replay
+gen=$top/tests/data/gen-pitr.sh
+
+wal_mb=${PITR_BENCH_WAL_MB:-2100}
+runs=${PITR_BENCH_RUNS:-3}
+rounds=${PITR_BENCH_ROUNDS:-2}
+tmpbase=${PITR_BENCH_TMPDIR:-/var/tmp}
+whole() { # NAME VALUE
+	case $2 in
+	'' | *[!0-9]* | 0*) die "$1 must be a positive whole number, not \"$2\"" ;;
+	esac
+}
+whole PITR_BENCH_WAL_MB "$wal_mb"
+whole PITR_BENCH_RUNS "$runs"
+whole PITR_BENCH_ROUNDS "$rounds"
+
+[ -x "$tool" ] || die "pitr-replay is not built: \"$tool\" is missing (make all)"
+[ -x "$driver" ] || die "\"$driver\" is missing (make tests)"
+[ -x "$gen" ] || die "\"$gen\" is missing or not executable"
+for p in psql tar lz4 zstd; do
+	command -v "$p" >/dev/null || die "\"$p\" is not installed"
+done
+[ -d "$tmpbase" ] || die "PITR_BENCH_TMPDIR: \"$tmpbase\" is not a directory"
+
+# Free space: the archive, and one restored copy at a time (its pg_wal up
+# to max_wal_size, 1 GB, and more while a restartpoint runs).
+need_mb=$((wal_mb * 2 + 2048))
+free_mb=$(df -Pm "$tmpbase" | awk 'NR == 2 { print $4 }')
+[ "$free_mb" -ge "$need_mb" ] ||
+	die "$tmpbase has $free_mb MB free, the benchmark needs about $need_mb MB (PITR_BENCH_TMPDIR)"
+
+as_root=false
+[ "$(id -u)" != 0 ] || as_root=true
+# as_pg COMMAND...: as the server's user (postgres when we are root).
+as_pg() {
+	if $as_root; then
+		runuser -u postgres -- "$@"
+	else
+		"$@"
+	fi
+}
+
+for v in $(compgen -e); do
+	case $v in PG*) unset "$v" ;; esac
+done
+
+run=
+pgbin=
+cleanup() {
+	local d
+	[ -n "$run" ] || return 0
+	# Whatever a failed run left running.
+	if [ -n "$pgbin" ]; then
+		for d in "$run"/restore-*; do
+			[ -e "$d/postmaster.pid" ] || continue
+			as_pg "$pgbin/pg_ctl" -D "$d" -w -m immediate stop >&2 ||
+				log "could not stop the server in $d"
+		done
+	fi
+	rm -rf "$run"
+}
+trap cleanup EXIT
+trap 'exit 1' HUP INT TERM
+
+# The servers run as postgres when we are root: it must reach here.
+run=$(mktemp -d "$tmpbase/dbops-bench.XXXXXX")
+chmod 755 "$run"
+data=$run/data
+archive=$data/archive
+base=$data/base-plain
+
+log "generating a base backup and about $wal_mb MB of WAL in $data"
+t0=$(date +%s)
+"$gen" --build "$build" --wal-mb "$wal_mb" "$data" >&2 ||
+	die "tests/data/gen-pitr.sh failed"
+log "generated in $(($(date +%s) - t0)) s"
+
+# shellcheck source=/dev/null
+. "$data/points.env"
+pgbin=/usr/lib/postgresql/$PG_MAJOR/bin
+for p in pg_waldump pg_ctl; do
+	[ -x "$pgbin/$p" ] || die "\"$pgbin/$p\" is missing (install postgresql-$PG_MAJOR)"
+done
+server_version=$("$pgbin/postgres" --version | sed 's/.* \([0-9][0-9.]*\).*/\1/')
+
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# best OLD NEW: the smaller, OLD empty at first.
+best() {
+	if [ -z "$1" ]; then
+		echo "$2"
+	else
+		awk -v a="$1" -v b="$2" 'BEGIN { print (b < a) ? b : a }'
+	fi
+}
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+mb() { awk -v b="$1" 'BEGIN { printf "%.0f", b / 1048576 }'; }
+
+# segno NAME: the segment number of a segment file name.
+segno() {
+	echo $((16#${1:8:8} * (0x100000000 / WAL_SEGMENT_SIZE) + 16#${1:16:8}))
+}
+lsn_num() { echo $(((16#${1%/*} << 32) | 16#${1#*/})); }
+lsn_fmt() { printf '%X/%X' $(($1 >> 32)) $(($1 & 0xFFFFFFFF)); }
+
+# The segments of each timeline (no .partial, no history or backup files).
+tl1_segs=$(cd "$archive" && find . -maxdepth 1 -name '00000001????????????????' | cut -c3- | sort)
+tl2_segs=$(cd "$archive" && find . -maxdepth 1 -name '00000002????????????????' | cut -c3- | sort)
+first_seg=$(head -n 1 <<<"$tl1_segs")
+last_seg=$(tail -n 1 <<<"$tl1_segs")
+[ "$last_seg" = "$TL1_LAST_SEGMENT" ] ||
+	die "the last segment of timeline 1 is $last_seg, points.env says $TL1_LAST_SEGMENT"
+n_tl1=$(wc -l <<<"$tl1_segs")
+n_tl2=$(grep -c . <<<"$tl2_segs" || true)
+[ $(($(segno "$last_seg") - $(segno "$first_seg") + 1)) = "$n_tl1" ] ||
+	die "timeline 1 has gaps in $archive"
+tl1_bytes=$((n_tl1 * WAL_SEGMENT_SIZE))
+# Timeline 2's path, which window reads too: timeline 1's segments before
+# the fork's, again, then timeline 2's own.
+fork_seg=$(($(lsn_num "$FORK_LSN") / WAL_SEGMENT_SIZE))
+tl2_path_segs=$((fork_seg - $(segno "$first_seg") + n_tl2))
+end_lsn=$(lsn_fmt $((($(segno "$last_seg") + 1) * WAL_SEGMENT_SIZE)))
+log "timeline 1: $n_tl1 segments ($(mb "$tl1_bytes") MB, $first_seg to $last_seg, ends at $end_lsn), timeline 2's path: $tl2_path_segs more"
+[ "$tl1_bytes" -ge 2000000000 ] || [ -n "${PITR_BENCH_WAL_MB:-}" ] ||
+	log "warning: timeline 1 has only $tl1_bytes bytes of WAL, under 2 GB"
+
+# --- (a) window next to pg_waldump ------------------------------------------
+
+window() { "$tool" window -a "$archive" "$@"; }
+waldump() { "$pgbin/pg_waldump" -p "$archive" "$first_seg" "$last_seg"; }
+
+# The checks, not timed: both read to the end of timeline 1.
+window --format tsv >"$run/window.tsv" || die "pitr-replay window failed (exit status $?)"
+if grep -q "$(printf '\tproblem\t')" "$run/window.tsv"; then
+	sed "s|^|$prog: window: |" "$run/window.tsv" >&2
+	die "pitr-replay window reports a problem in an archive pg_waldump reads to the end: its time would not be of the whole archive"
+fi
+got=$(awk -F '\t' '$1 == 1 && $2 == "end" { print $4 }' "$run/window.tsv")
+[ "$got" = "$end_lsn" ] ||
+	die "pitr-replay window ends timeline 1 at ${got:-nothing}, not at $end_lsn where its last segment ends"
+{ waldump || true; } 2>"$run/waldump.err" |
+	awk 'END { print NR; print }' >"$run/waldump.last"
+records=$(head -n 1 "$run/waldump.last")
+last=$(tail -n 1 "$run/waldump.last")
+case $last in
+*"desc: SWITCH"*) ;;
+*)
+	cat "$run/waldump.err" >&2
+	die "pg_waldump's last record is not the closing segment switch: $last"
+	;;
+esac
+last_lsn=$(sed 's/.* lsn: \([0-9A-F]*\/[0-9A-F]*\),.*/\1/' <<<"$last")
+[ $(($(lsn_num "$last_lsn") / WAL_SEGMENT_SIZE)) = "$(segno "$last_seg")" ] ||
+	die "pg_waldump's last record, at $last_lsn, is not in $last_seg"
+log "checked: window reaches $end_lsn, pg_waldump reads $records records to $last_lsn"
+
+# time_cmd NAME COMMAND...: run it, its output to /dev/null, its messages
+# to a file; sets $elapsed. pg_waldump's exit status is not looked at.
+elapsed=
+time_cmd() {
+	local name=$1 t0 t1 rc=0
+	shift
+	t0=$(now)
+	"$@" >/dev/null 2>"$run/$name.err" || rc=$?
+	t1=$(now)
+	elapsed=$(elapsed "$t0" "$t1")
+	if [ "$rc" != 0 ] && [ "$name" != pg_waldump ]; then
+		cat "$run/$name.err" >&2
+		die "$name failed (exit status $rc)"
+	fi
+	log "$name: $elapsed s"
+}
+
+log "(a) one untimed run of each, then $runs of each, alternating"
+time_cmd window window
+time_cmd pg_waldump waldump
+t_window=
+t_waldump=
+runs_window=
+runs_waldump=
+for r in $(seq 1 "$runs"); do
+	time_cmd window window
+	t_window=$(best "$t_window" "$elapsed")
+	runs_window+=${runs_window:+, }$elapsed
+	time_cmd pg_waldump waldump
+	t_waldump=$(best "$t_waldump" "$elapsed")
+	runs_waldump+=${runs_waldump:+, }$elapsed
+done
+
+# --- (b) pitr-replay restore next to the manual procedure ------------------------
+
+sql_on() { # SOCKETDIR SQL
+	psql -X -q -A -t -h "$1" -p 5432 -U postgres -d postgres -c "$2"
+}
+server_opts() { # SOCKETDIR
+	echo "-c port=5432 -c unix_socket_directories=$1 -c listen_addresses=''"
+}
+
+# prepare: earlier writes on disk, the archive and the backup in the page cache.
+prepare() {
+	sync
+	cat "$archive"/* >/dev/null
+	find "$base" -type f -exec cat {} + >/dev/null
+}
+
+# check DATADIR WHO: start the copy again, untimed, and compare table ticks
+# with the generator's; then remove it.
+check() {
+	local d=$1 who=$2 sock=$run/check-sock rows in_rec tli
+	rm -rf "$sock"
+	mkdir -m 700 "$sock"
+	! $as_root || chown postgres: "$sock"
+	[ ! -e "$d/recovery.signal" ] || die "$who left $d/recovery.signal: the copy was not promoted"
+	as_pg "$pgbin/pg_ctl" -D "$d" -l "$sock/server.log" -w -t 600 start \
+		-o "$(server_opts "$sock")" >&2 || {
+		tail -n 20 "$sock/server.log" >&2 || true
+		die "the copy $who made does not start again"
+	}
+	in_rec=$(sql_on "$sock" "SELECT pg_is_in_recovery()") || die "could not ask the copy $who made"
+	tli=$(sql_on "$sock" "SELECT timeline_id FROM pg_control_checkpoint()")
+	rows=$(psql -X -A -t -h "$sock" -p 5432 -U postgres -d postgres \
+		-c "SELECT id, tli, note FROM ticks ORDER BY id") || die "could not read ticks in the copy $who made"
+	as_pg "$pgbin/pg_ctl" -D "$d" -w -m fast stop >&2 || die "could not stop the copy $who made"
+	[ "$in_rec" = f ] || die "the copy $who made is still in recovery"
+	[ "$rows" = "$(cat "$data/expected/end-tl1.rows")" ] ||
+		die "table ticks in the copy $who made is not what timeline 1 ends with (expected/end-tl1.rows)"
+	log "$who: checked (ticks as at the end of timeline 1, promoted to timeline $tli)"
+	rm -rf "$d" "$sock"
+}
+
+restore_tool() {
+	local d=$run/restore-tool
+	prepare
+	log "pitr-replay restore"
+	t0=$(now)
+	"$tool" restore -b "$base" -a "$archive" -D "$d" --timeline 1 --progress never >&2 ||
+		die "pitr-replay restore failed (exit status $?)"
+	elapsed=$(elapsed "$t0" "$(now)")
+	log "pitr-replay restore: $elapsed s"
+	check "$d" "pitr-replay restore"
+}
+
+restore_manual() {
+	local d=$run/restore-manual sock=$run/manual-sock in_rec
+	rm -rf "$sock"
+	mkdir -m 700 "$sock"
+	! $as_root || chown postgres: "$sock"
+	prepare
+	log "manual: cp -a, recovery.signal, pg_ctl start, wait for promotion, pg_ctl stop"
+	t0=$(now)
+	cp -a "$base" "$d"
+	! $as_root || chown -R postgres: "$d"
+	chmod 700 "$d"
+	: >"$d/recovery.signal"
+	cat >>"$d/postgresql.auto.conf" <<-EOF
+		restore_command = 'cp "$archive/%f" "%p"'
+		recovery_target_timeline = '1'
+	EOF
+	as_pg "$pgbin/pg_ctl" -D "$d" -l "$sock/server.log" -w -t 3600 start \
+		-o "$(server_opts "$sock")" >&2 || {
+		tail -n 20 "$sock/server.log" >&2 || true
+		die "the manual recovery's server did not start"
+	}
+	# One psql session, asked every 50 ms (as pitr-replay does): a new
+	# psql (and server backend) each time would take a good part of a core
+	# from the recovery.
+	coproc PSQL { psql -X -q -A -t -h "$sock" -p 5432 -U postgres -d postgres 2>&1; }
+	while :; do
+		in_rec=
+		{
+			echo "SELECT pg_is_in_recovery();" >&"${PSQL[1]}" &&
+				read -r -t 600 in_rec <&"${PSQL[0]}"
+		} || true
+		case $in_rec in
+		f) break ;;
+		t) sleep 0.05 ;;
+		*)
+			tail -n 20 "$sock/server.log" >&2 || true
+			die "the manual recovery's server stopped answering before the end of recovery: ${in_rec:-no answer}"
+			;;
+		esac
+	done
+	echo '\q' >&"${PSQL[1]}"
+	wait "$PSQL_PID" || true
+	as_pg "$pgbin/pg_ctl" -D "$d" -w -t 600 -m fast stop >&2 ||
+		die "could not stop the manual recovery's server"
+	elapsed=$(elapsed "$t0" "$(now)")
+	log "manual: $elapsed s"
+	grep -q "redo done at" "$sock/server.log" || die "the manual recovery's server log has no \"redo done\" line"
+	check "$d" "the manual procedure"
+}
+
+t_tool=
+t_manual=
+runs_tool=
+runs_manual=
+for r in $(seq 1 "$rounds"); do
+	log "(b) round $r of $rounds"
+	if [ $((r % 2)) = 1 ]; then
+		order="restore_tool restore_manual"
+	else
+		order="restore_manual restore_tool"
+	fi
+	for f in $order; do
+		$f
+		if [ "$f" = restore_tool ]; then
+			t_tool=$(best "$t_tool" "$elapsed")
+			runs_tool+=${runs_tool:+, }$elapsed
+		else
+			t_manual=$(best "$t_manual" "$elapsed")
+			runs_manual+=${runs_manual:+, }$elapsed
+		fi
+	done
+done
+
+# --- the section ------------------------------------------------------------
+
+tl2_share=$(awk -v a="$tl2_path_segs" -v b="$n_tl1" 'BEGIN { printf "%.1f", 100 * a / b }')
+if [ "$rounds" = 1 ]; then
+	rhow="one run of each"
+else
+	rhow="best of $rounds runs of each, alternating which goes first"
+fi
+cat <<EOF
+## pitr-replay
+
+One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache.
+
+### reading the whole archive
+
+Output to /dev/null; one untimed run of each, then the best of $runs, alternating.
+
+| reader | seconds | runs |
+|---|---:|---|
+| \`pg_waldump -p ARCHIVE $first_seg $last_seg\` (timeline 1) | $t_waldump | $runs_waldump |
+| \`pitr-replay window -a ARCHIVE\` (every timeline) | $t_window | $runs_window |
+
+window reads every timeline's path: besides timeline 1's $n_tl1 segments, $tl2_path_segs more for timeline 2 (timeline 1's first ones up to the fork again, mostly the zeroed tails of switched segments, and timeline 2's $n_tl2), $tl2_share% more files than pg_waldump reads; pg_waldump reads timeline 1 alone. Both were checked to read to the end of timeline 1 ($end_lsn).
+
+pitr-replay window vs pg_waldump: $(ratio "$t_waldump" "$t_window") times faster (goal >= 3)
+
+### recovering to the end of timeline 1
+
+From base-plain to the end of timeline 1, promoted, the server stopped (\`pg_ctl stop -m fast\`), $rhow, the archive in the page cache, each copy checked afterwards (untimed: started again, table ticks compared with the generator's). pitr-replay checks every record of the WAL (CRCs, links, the target) before it starts the server; that is in its time.
+
+| procedure | seconds | runs |
+|---|---:|---|
+| manual: \`cp -a\`, recovery.signal, \`restore_command = 'cp ...'\`, \`recovery_target_timeline = '1'\`, \`pg_ctl start\`, psql until \`pg_is_in_recovery()\` is false, \`pg_ctl stop\` | $t_manual | $runs_manual |
+| \`pitr-replay restore -b BASE -a ARCHIVE -D NEWDIR --timeline 1\` | $t_tool | $runs_tool |
+
+pitr-replay restore / manual recovery: $(ratio "$t_tool" "$t_manual") (goal <= 1.1)
+
+EOF
