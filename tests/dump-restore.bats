@@ -55,7 +55,7 @@ same_as_expected() {
 		[ "${#line}" -le 80 ] || fail "help line longer than 80: $line"
 	done <<<"$output"
 	run dump-restore --version
-	assert_output --regexp '^dump-restore [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output "dump-restore $DBOPS_VERSION"
 	run --separate-stderr dump-restore
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "dump-restore: error: no command: use plan, up, status or down"

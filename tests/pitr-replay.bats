@@ -199,7 +199,7 @@ archive_copy() {
 	assert_equal "$stderr" ""
 	run pitr-replay --version
 	assert_success
-	assert_output --regexp '^pitr-replay [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output "pitr-replay $DBOPS_VERSION"
 
 	local b=(-b "$G/base-plain" -a "$G/archive")
 	run --separate-stderr pitr-replay

