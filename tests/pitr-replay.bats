@@ -599,6 +599,36 @@ archive_copy() {
 	assert_equal "${#stderr_lines[@]}" 2
 }
 
+@test "pitr-replay: a segment of another PostgreSQL version (page magic) is refused" {
+	local other magic
+	# Page magic of another major than the archive's (wal.c: 13 to 17).
+	case $PG_MAJOR in 14) other=15 magic='\x10\xd1' ;; *) other=14 magic='\x0d\xd1' ;; esac
+	archive_copy arc
+	rm "$A/$MID_SEGMENT"
+	cp "$G/archive/$MID_SEGMENT" "$A/$MID_SEGMENT"
+	# shellcheck disable=SC2059 # the escapes are the two bytes to write
+	printf "$magic" | dd of="$A/$MID_SEGMENT" bs=1 seek=0 conv=notrunc status=none
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
+	assert_error "pitr-replay: error: $A/$MID_SEGMENT: page magic $(printf '0x%X' "$(od -An -tu2 -N2 "$A/$MID_SEGMENT")") at LSN $(lsn_of_segment "$MID_SEGMENT") (offset 0) is PostgreSQL $other's, expected $(printf '0x%X' "$(od -An -tu2 -N2 "$G/archive/$MID_SEGMENT")") of PostgreSQL $PG_MAJOR: WAL of another PostgreSQL version"
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "WAL of another PostgreSQL version\$"
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: --progress always reports verified and replayed segments, ending at all of them" {
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d" \
+		--timeline 1 --progress always
+	assert_success
+	local n
+	n=$(sed -n 's/^WAL checked: .*, \([0-9]*\) segments, .*/\1/p' <<<"$output")
+	[ -n "$n" ] || fail "no \"WAL checked\" line on stdout: $output"
+	assert_stderr_line --regexp "^verifying WAL: segments: [0-9]+, "
+	# The last line drawn: every segment needed replayed.
+	assert_equal "$(grep -a '^replaying WAL: ' <<<"$stderr" | tail -1 | sed 's/,.*//')" \
+		"replaying WAL: segments: $n / $n (100%)"
+}
+
 @test "pitr-replay: a base backup without backup_label, and a truncated tar, are refused" {
 	cp -a "$G/base-plain" "$W/nolabel"
 	rm "$W/nolabel/backup_label"
