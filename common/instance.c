@@ -804,11 +804,32 @@ static bool initialised(const struct dbops_instance *inst)
 	return access(path, F_OK) == 0;
 }
 
+/*
+ * The settings among SETTINGS that shape the files mariadb-install-db
+ * creates, as its options ("--name=value"), into OUT (up to MAX). The redo
+ * log is made at install time: a different size at the first start makes
+ * the server write a second log beside the first (MariaDB 10.11 on), which
+ * a small disk cannot hold.
+ */
+static int install_time_settings(const char *const *settings, char out[][96],
+				 int max)
+{
+	static const char redo[] = "innodb_log_file_size=";
+	int n = 0;
+
+	for (const char *const *s = settings; s && *s && n < max; s++)
+		if (strncmp(*s, redo, sizeof(redo) - 1) == 0)
+			snprintf(out[n++], sizeof(out[0]), "--%s", *s);
+	return n;
+}
+
 static int init_datadir(struct dbops_instance *inst, const char *install_db,
-			const char *tmpdir, int timeout_s)
+			const char *tmpdir, const char *const *settings,
+			int timeout_s)
 {
 	char initdb[PATH_MAX + 16], datadir_opt[PATH_MAX + 16],
-		tmpdir_opt[PATH_MAX + 16], admin_opt[128];
+		tmpdir_opt[PATH_MAX + 16], admin_opt[128], extra[4][96];
+	int nextra;
 
 	if (inst->server == DBOPS_SERVER_POSTGRES) {
 		snprintf(initdb, sizeof(initdb), "%s/initdb", inst->bindir);
@@ -829,10 +850,15 @@ static int init_datadir(struct dbops_instance *inst, const char *install_db,
 		 inst->admin_user);
 	/* No account without a password on TCP: root and the admin account
 	 * (whoever runs us) log in through the unix socket only. */
-	const char *argv[] = { install_db, "--no-defaults", datadir_opt, tmpdir_opt,
-			       "--auth-root-authentication-method=socket",
-			       admin_opt, "--skip-test-db", "--skip-name-resolve",
-			       NULL };
+	const char *argv[16] = { install_db, "--no-defaults", datadir_opt, tmpdir_opt,
+				 "--auth-root-authentication-method=socket",
+				 admin_opt, "--skip-test-db", "--skip-name-resolve" };
+	int argc = 8;
+
+	nextra = install_time_settings(settings, extra, 4);
+	for (int i = 0; i < nextra; i++)
+		argv[argc++] = extra[i];
+	argv[argc] = NULL;
 	return run_init(inst, argv, timeout_s);
 }
 
@@ -1040,7 +1066,7 @@ int dbops_instance_start(const struct dbops_instance_opts *opts,
 			return -1;
 	}
 	if (!initialised(inst) &&
-	    init_datadir(inst, install_db, tmpdir, timeout_s) != 0)
+	    init_datadir(inst, install_db, tmpdir, opts->settings, timeout_s) != 0)
 		return -1;
 	if (prepare_socket_dir(inst) != 0)
 		return -1;

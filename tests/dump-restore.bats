@@ -138,8 +138,9 @@ same_as_expected() {
 	assert_failure
 	run world_sql "$R" world1 "SELECT CURRENT_USER()"
 	assert_output "analyst@127.0.0.1"
-	run world_sql "$R" world1 "SELECT @@bind_address, @@log_bin, @@innodb_doublewrite, @@innodb_flush_log_at_trx_commit"
-	assert_output "$(printf '127.0.0.1\t0\t0\t0')"
+	# innodb_doublewrite is OFF/ON/fast from MariaDB 11.x on, 0/1 before.
+	run world_sql "$R" world1 "SELECT @@bind_address, @@log_bin, CONCAT(@@innodb_doublewrite) IN ('0', 'OFF'), @@innodb_flush_log_at_trx_commit"
+	assert_output "$(printf '127.0.0.1\t0\t1\t0')"
 }
 
 @test "dump-restore: up again with the same dumps keeps the worlds; another --at replaces them" {
@@ -274,6 +275,6 @@ up_fails_on_world3_with() {
 	dump-restore down --root "$R" -q || true
 	umount "$R"
 	assert_failure 1
-	assert_regex "$stderr" "^dump-restore: error: world \"world1\" from \"$R.src/world1-2024-03-01T02:00:00Z.sql.gz\": line [0-9]+: The table 'scores' is full \(statement: \"INSERT INTO \`scores\` VALUES \("
+	assert_regex "$stderr" "^dump-restore: error: world \"world1\" from \"$R.src/world1-2024-03-01T02:00:00Z.sql.gz\": line [0-9]+: The table '[a-z_]+' is full \(statement: \"INSERT INTO \`[a-z_]+\` VALUES \("
 	assert_line --index 1 --regexp '^world1,failed,'
 }
