@@ -172,6 +172,7 @@ $(ACTIONLINT):
 # what .github/workflows/deb.yml runs) in a debootstrap chroot of each
 # release, kept under $(BUILD)/chroots. As root; one line per release.
 deb-matrix:
+	@scripts/deps.sh --deb
 	scripts/deb-matrix.sh --build $(BUILD)
 
 lint-man:

@@ -3,7 +3,7 @@
 # and the check behind `make deps`: as root, install what is missing with
 # apt-get; otherwise print the exact command to run and fail.
 #
-# Usage: scripts/deps.sh [--list | --bench]
+# Usage: scripts/deps.sh [--list | --bench | --deb]
 set -eu
 
 # Build: compiler, pkg-config and the -dev packages the code links against.
@@ -14,6 +14,8 @@ TEST="locales libcmocka-dev bats bats-support bats-assert bash-completion mandoc
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"
+# The package matrix only (make deb-matrix): chroots of the three releases.
+DEB="debootstrap"
 
 PACKAGES="$BUILD $TEST"
 case "${1:-}" in
@@ -23,6 +25,9 @@ case "${1:-}" in
 	;;
 --bench)
 	PACKAGES="$PACKAGES $BENCH"
+	;;
+--deb)
+	PACKAGES=$DEB
 	;;
 esac
 
