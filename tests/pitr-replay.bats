@@ -499,7 +499,7 @@ archive_copy() {
 	# rp_early is older than the backup: not in the WAL replayed from it.
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name rp_early
 	assert_error "pitr-replay: error: no restore point named \"rp_early\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
-	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_dup", "rp_fork", "rp_tl2"'
+	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_fork", "rp_tl2"'
 	# restore refuses the same way, before making the data directory.
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d" --target-time "$(txn 1 3)"
 	assert_failure 1
@@ -525,7 +525,7 @@ archive_copy() {
 	assert_error "pitr-replay: error: transaction $NEVER_XID never committed or aborted in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name no_such_point --timeline 1
 	assert_error "pitr-replay: error: no restore point named \"no_such_point\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1)"
-	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_dup", "rp_fork", "rp_late"'
+	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_fork", "rp_late"'
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name rp_late
 	assert_error "pitr-replay: error: no restore point named \"rp_late\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
 }

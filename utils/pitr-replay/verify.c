@@ -158,6 +158,15 @@ static int report_before_consistency(const struct plan *p)
 	return -1;
 }
 
+/* Whether a restore point before the Ith of S has the same name. */
+static bool restore_point_named_before(const struct path_scan *s, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (strcmp(s->rps[j].name, s->rps[i].name) == 0)
+			return true;
+	return false;
+}
+
 static int report_not_found(const struct plan *p)
 {
 	const struct path_scan *s = &p->scan;
@@ -186,9 +195,13 @@ static int report_not_found(const struct plan *p)
 			char names[512] = "";
 			size_t used = 0;
 
-			for (size_t i = 0; i < s->nrps && used < sizeof(names) - 70; i++)
+			/* Each name once: a name used twice stops at its first. */
+			for (size_t i = 0; i < s->nrps && used < sizeof(names) - 70; i++) {
+				if (restore_point_named_before(s, i))
+					continue;
 				used += (size_t)snprintf(names + used, sizeof(names) - used,
-							 "%s\"%s\"", i ? ", " : "", s->rps[i].name);
+							 "%s\"%s\"", used ? ", " : "", s->rps[i].name);
+			}
 			dbops_log_hint("restore points there: %s", names);
 		}
 		break;
