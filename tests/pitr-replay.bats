@@ -518,6 +518,7 @@ archive_copy() {
 	# A transaction of timeline 1 after the fork is not on timeline 2.
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid "$(txn "$LAST_TL1_TXN" 2)"
 	assert_error "pitr-replay: error: transaction $(txn "$LAST_TL1_TXN" 2) never committed or aborted in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: timeline 1 reaches it from this backup: add --timeline 1"
 }
 
 @test "pitr-replay: an xid that never ended and an unknown restore point are refused" {
@@ -528,6 +529,12 @@ archive_copy() {
 	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_fork", "rp_late"'
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name rp_late
 	assert_error "pitr-replay: error: no restore point named \"rp_late\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1 until $FORK_LSN, then 2)"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: timeline 1 reaches it from this backup: add --timeline 1"
+	assert_equal "${stderr_lines[2]}" 'pitr-replay: hint: restore points there: "rp_dup", "rp_fork", "rp_tl2"'
+	# and the other way round: rp_tl2 is on timeline 2 only.
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-name rp_tl2 --timeline 1
+	assert_error "pitr-replay: error: no restore point named \"rp_tl2\" in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1)"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: timeline 2 reaches it from this backup: add --timeline 2"
 }
 
 @test "pitr-replay: a segment deleted from the archive: verify and restore refuse, window shows the gap" {

@@ -167,6 +167,35 @@ static bool restore_point_named_before(const struct path_scan *s, size_t i)
 	return false;
 }
 
+/*
+ * A name or xid target not found on the chosen path may be on another
+ * timeline from the backup (a restore point made on timeline 1 after the
+ * fork of the newest): hint at the newest one that reaches it. Read only on
+ * this error path.
+ */
+static void hint_other_timeline(const struct plan *p)
+{
+	for (uint32_t t = archive_newest_tli(&p->arc); t >= 1; t--) {
+		const struct tl_entry *e;
+		struct tl_history h;
+		struct path_scan s;
+		bool reached;
+
+		if (t == p->tli || (t != 1 && !archive_has_history(&p->arc, t)))
+			continue;
+		if (timeline_load(&p->arc, t, &h) != 0 || !descends(&h, &p->start, &e))
+			continue;
+		if (scan_path(&p->arc, &h, &p->start, &p->target, NULL, NULL, &s) != 0)
+			return;
+		reached = s.stop.found && s.stop.consistent;
+		scan_free(&s);
+		if (reached) {
+			dbops_log_hint("timeline %u reaches it from this backup: add --timeline %u", t, t);
+			return;
+		}
+	}
+}
+
 static int report_not_found(const struct plan *p)
 {
 	const struct path_scan *s = &p->scan;
@@ -187,10 +216,12 @@ static int report_not_found(const struct plan *p)
 	case TARGET_XID:
 		dbops_log_error("transaction %u never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
 				p->target.xid, lsn_format(p->start.redo_lsn, lsn), path);
+		hint_other_timeline(p);
 		break;
 	case TARGET_NAME:
 		dbops_log_error("no restore point named \"%s\" in the WAL after the base backup's start %s (timeline %s)",
 				p->target.name, lsn_format(p->start.redo_lsn, lsn), path);
+		hint_other_timeline(p);
 		if (s->nrps > 0) {
 			char names[512] = "";
 			size_t used = 0;
