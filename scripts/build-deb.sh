@@ -8,9 +8,11 @@
 #   scripts/build-deb.sh [--out DIR]
 #
 # Steps, each stopping the script on failure:
-#   deps        apt-get update; dpkg-dev, lintian, autopkgtest and the
-#               Build-Depends of debian/control (apt-get build-dep)
+#   deps        apt-get update; dpkg-dev, lintian, blhc, autopkgtest and
+#               the Build-Depends of debian/control (apt-get build-dep)
 #   build       dpkg-buildpackage -us -uc -b in a copy of the tree
+#   hardening   blhc on the build log: every compiler and linker line has
+#               the hardening flags of dpkg-buildflags (hardening=+all)
 #   lintian     on the .changes; any E: or W: line fails
 #   install     apt-get install the .deb (after purging an installed dbops)
 #   version     every /usr/bin tool of the package: --version ends with the
@@ -19,7 +21,7 @@
 #               (autopkgtest, null runner: this environment is the testbed)
 #
 # DIR (default build/deb/<release>) receives the .debs, the .changes and
-# .buildinfo, lintian.txt, autopkgtest/ and `summary`, the one-line result
+# .buildinfo, build.log, lintian.txt, autopkgtest/ and `summary`, the one-line result
 # that is also the last line printed. Exit status 0 when every step passed,
 # 1 otherwise.
 set -euo pipefail
@@ -48,7 +50,7 @@ fi
 
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
-(cd "$out" && rm -rf ./*.deb ./*.changes ./*.buildinfo lintian.txt summary autopkgtest)
+(cd "$out" && rm -rf ./*.deb ./*.changes ./*.buildinfo build.log lintian.txt summary autopkgtest)
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/dbops-deb.XXXXXX")
 
 export DEBIAN_FRONTEND=noninteractive
@@ -101,17 +103,27 @@ copy() {
 
 step deps
 apt-get update -q
-apt-get install -y -q --no-install-recommends dpkg-dev lintian autopkgtest
+apt-get install -y -q --no-install-recommends dpkg-dev lintian blhc autopkgtest
 version=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
 tree=$scratch/build/dbops-$version
 copy "$tree"
 apt-get build-dep -y -q --no-install-recommends "$tree"
 
 step build
-(cd "$tree" && dpkg-buildpackage -us -uc -b)
+(cd "$tree" && dpkg-buildpackage -us -uc -b) 2>&1 | tee "$out/build.log"
 changes=$(ls "$scratch"/build/dbops_"$version"_*.changes)
 cp "$scratch"/build/*.deb "$scratch"/build/*.changes "$scratch"/build/*.buildinfo "$out"/
 deb=$(ls "$out"/dbops_"$version"_*.deb)
+
+step hardening
+# --debian: PIE is the compiler's default, not a flag on the command line;
+# --all: the rest of hardening=+all (bindnow) is required, not guessed.
+hardening=$(blhc --all --debian "$out/build.log" || echo "blhc exited with status $?")
+if [ -n "$hardening" ]; then
+	printf '%s\n' "$hardening"
+	why="hardening flags missing from the build ($(printf '%s\n' "$hardening" | wc -l) lines, see build.log)"
+	exit 1
+fi
 
 step lintian
 # -I and --show-overrides: informational tags and overridden ones are kept
@@ -181,7 +193,7 @@ counts=
 step passed
 total=$((SECONDS - start))
 size=$(( ($(stat -c %s "$deb") + 1023) / 1024 ))
-line="ok, $(basename "$deb") $size KiB, lintian clean"
+line="ok, $(basename "$deb") $size KiB, blhc clean, lintian clean"
 [ "$overridden" -gt 0 ] && line="$line ($overridden overridden)"
 line="$line, $ntools tools --version ok, autopkgtest $npassed passed${counts:+ ($counts)}"
 line="$line, build $(duration "${took[build]}"), total $(duration "$total")"
