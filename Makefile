@@ -198,5 +198,10 @@ install-completion:
 format:
 	clang-format -i $(wildcard common/*.[ch] utils/*/*.[ch] tests/unit/*.[ch] tests/driver/*.[ch])
 
+# An interrupted make deb-matrix may leave its chroot mounts under
+# $(BUILD)/chroots (proc, /dev/pts, the source tree): refuse rather than
+# delete through them.
 clean:
+	@if awk -v d="$(abspath $(BUILD))" '$$2 == d || index($$2, d "/") == 1 { found = 1 } END { exit !found }' /proc/mounts 2>/dev/null; then \
+		echo "clean: error: something is mounted under $(BUILD) (an interrupted make deb-matrix?); see /proc/mounts and umount it first" >&2; exit 1; fi
 	rm -rf $(BUILD)
