@@ -185,9 +185,8 @@ static void hint_other_timeline(const struct plan *p)
 			continue;
 		if (timeline_load(&p->arc, t, &h) != 0 || !descends(&h, &p->start, &e))
 			continue;
-		if (scan_path(&p->arc, &h, &p->start, &p->target, NULL, NULL, &s) != 0)
-			return;
-		reached = s.stop.found && s.stop.consistent;
+		reached = scan_path(&p->arc, &h, &p->start, &p->target, NULL, NULL, &s) == 0 &&
+			  s.stop.found && s.stop.consistent;
 		scan_free(&s);
 		if (reached) {
 			dbops_log_hint("timeline %u reaches it from this backup: add --timeline %u", t, t);
