@@ -10,7 +10,7 @@
 #include "output.h"
 
 /* A value from a string literal, which may hold NUL bytes. */
-#define VALUE(lit) { (lit), sizeof(lit) - 1 }
+#define VALUE(lit) ((struct dbops_value){ (lit), sizeof(lit) - 1 })
 
 /* Output captured in memory with open_memstream. */
 struct sink {
