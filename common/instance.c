@@ -38,11 +38,11 @@
 
 #include "log.h"
 
-#define PG_LIBDIR "/usr/lib/postgresql"
-#define STATE_FILE "instance.state"
+#define PG_LIBDIR      "/usr/lib/postgresql"
+#define STATE_FILE     "instance.state"
 #define MARIADB_SOCKET "mysqld.sock"
-#define PORT_RETRIES 5
-#define EXCERPT_LINES 4
+#define PORT_RETRIES   5
+#define EXCERPT_LINES  4
 
 /*
  * Format a path. init_instance() refuses directories so long that a path
@@ -72,11 +72,11 @@ bool dbops_instance_socket_fits(const char *dir, const char *name)
 
 /* --- reading server logs ------------------------------------------------ */
 
-static const char *const pg_levels[] = { "FATAL:  ", "PANIC:  ", "ERROR:  ",
-					 "LOG:  ", "WARNING:  ", "DETAIL:  ",
-					 "HINT:  ", NULL };
-static const char *const maria_levels[] = { "[ERROR] ", "[Warning] ",
-					    "[Note] ", NULL };
+static const char *const pg_levels[] = { "FATAL:  ", "PANIC:  ",   "ERROR:  ",
+					 "LOG:  ",   "WARNING:  ", "DETAIL:  ",
+					 "HINT:  ",  NULL };
+static const char *const maria_levels[] = { "[ERROR] ", "[Warning] ", "[Note] ",
+					    NULL };
 
 /* Where the level word starts in LINE (the time stamp cut off), or NULL. */
 static const char *after_timestamp(enum dbops_server server, const char *line,
@@ -99,9 +99,10 @@ static const char *after_timestamp(enum dbops_server server, const char *line,
 
 static bool says_what_failed(const char *text, size_t len)
 {
-	static const char *const phrases[] = { "could not", "Address already in use",
-					       "Permission denied", "No such file",
-					       NULL };
+	static const char *const phrases[] = { "could not",
+					       "Address already in use",
+					       "Permission denied",
+					       "No such file", NULL };
 
 	for (int i = 0; phrases[i] != NULL; i++)
 		if (memmem(text, len, phrases[i], strlen(phrases[i])) != NULL)
@@ -319,8 +320,9 @@ static int find_pg_binaries(const struct dbops_instance_opts *opts,
 	int data_major = datadir_pg_major(inst->datadir);
 
 	if (data_major < 0) {
-		dbops_log_error("could not read the version of data directory \"%s\": PG_VERSION holds no number",
-				inst->datadir);
+		dbops_log_error(
+			"could not read the version of data directory \"%s\": PG_VERSION holds no number",
+			inst->datadir);
 		return -1;
 	}
 	if (major == 0)
@@ -328,27 +330,33 @@ static int find_pg_binaries(const struct dbops_instance_opts *opts,
 	if (major == 0 && opts->bindir == NULL)
 		major = newest_pg_major();
 	if (opts->bindir != NULL)
-		snprintf(inst->bindir, sizeof(inst->bindir), "%s", opts->bindir);
+		snprintf(inst->bindir, sizeof(inst->bindir), "%s",
+			 opts->bindir);
 	else if (major == 0) {
-		dbops_log_error("no PostgreSQL server is installed: no %s/<version>/bin/postgres",
-				PG_LIBDIR);
-		dbops_log_hint("install a server package, e.g. \"apt-get install postgresql\"");
+		dbops_log_error(
+			"no PostgreSQL server is installed: no %s/<version>/bin/postgres",
+			PG_LIBDIR);
+		dbops_log_hint(
+			"install a server package, e.g. \"apt-get install postgresql\"");
 		return -1;
 	} else
-		snprintf(inst->bindir, sizeof(inst->bindir), PG_LIBDIR "/%d/bin",
-			 major);
+		snprintf(inst->bindir, sizeof(inst->bindir),
+			 PG_LIBDIR "/%d/bin", major);
 	snprintf(postgres, sizeof(postgres), "%s/postgres", inst->bindir);
 	if (!is_executable(postgres)) {
-		dbops_log_error("PostgreSQL %d server binaries not found: no \"%s\"",
-				major, postgres);
+		dbops_log_error(
+			"PostgreSQL %d server binaries not found: no \"%s\"",
+			major, postgres);
 		if (opts->bindir == NULL)
-			dbops_log_hint("install the Debian package postgresql-%d",
-				       major);
+			dbops_log_hint(
+				"install the Debian package postgresql-%d",
+				major);
 		return -1;
 	}
 	if (data_major > 0 && major > 0 && data_major != major) {
-		dbops_log_error("data directory \"%s\" is of PostgreSQL %d, not %d",
-				inst->datadir, data_major, major);
+		dbops_log_error(
+			"data directory \"%s\" is of PostgreSQL %d, not %d",
+			inst->datadir, data_major, major);
 		return -1;
 	}
 	snprintf(inst->version, sizeof(inst->version), "%d", major);
@@ -370,8 +378,9 @@ static int which(const char *name, char *out, size_t len)
 			rc = 0;
 	}
 	free(copy);
-	for (const char *const *d = (const char *const[]){ "/usr/sbin", "/usr/bin",
-							   "/usr/local/sbin", NULL };
+	for (const char *const *d =
+		     (const char *const[]){ "/usr/sbin", "/usr/bin",
+					    "/usr/local/sbin", NULL };
 	     *d != NULL && rc != 0; d++) {
 		snprintf(out, len, "%s/%s", *d, name);
 		if (is_executable(out))
@@ -405,13 +414,15 @@ static int find_mariadb_binaries(const struct dbops_instance_opts *opts,
 	const struct dbops_user *user = inst->drop ? &inst->user : NULL;
 
 	if (opts->bindir != NULL) {
-		snprintf(inst->bindir, sizeof(inst->bindir), "%s", opts->bindir);
+		snprintf(inst->bindir, sizeof(inst->bindir), "%s",
+			 opts->bindir);
 		snprintf(server, PATH_MAX, "%s/mariadbd", opts->bindir);
 		if (!is_executable(server))
 			snprintf(server, PATH_MAX, "%s/mysqld", opts->bindir);
 	} else if (which("mariadbd", server, PATH_MAX) != 0 &&
 		   which("mysqld", server, PATH_MAX) != 0) {
-		dbops_log_error("no MariaDB or MySQL server is installed: no mariadbd or mysqld in PATH or /usr/sbin");
+		dbops_log_error(
+			"no MariaDB or MySQL server is installed: no mariadbd or mysqld in PATH or /usr/sbin");
 		dbops_log_hint("install the Debian package mariadb-server");
 		return -1;
 	}
@@ -424,8 +435,7 @@ static int find_mariadb_binaries(const struct dbops_instance_opts *opts,
 		install_db[0] = '\0';
 	snprintf(inst->bindir, sizeof(inst->bindir), "%.*s",
 		 (int)(strrchr(server, '/') - server), server);
-	mariadb_version(server, user, inst->version,
-			sizeof(inst->version));
+	mariadb_version(server, user, inst->version, sizeof(inst->version));
 	return 0;
 }
 
@@ -448,16 +458,18 @@ static int prepare_dir(const char *dir, struct dbops_instance *inst)
 	}
 	if (chmod(dir, 0700) != 0 ||
 	    (inst->drop && dbops_user_chown(&inst->user, dir) != 0)) {
-		dbops_log_error("could not set owner and mode of \"%s\": %s", dir,
-				strerror(errno));
+		dbops_log_error("could not set owner and mode of \"%s\": %s",
+				dir, strerror(errno));
 		return -1;
 	}
-	if (inst->drop && dbops_user_can_access(&inst->user, dir,
-						 W_OK | X_OK, &err) == 0) {
-		dbops_log_error("directory \"%s\" is not accessible to user \"%s\": %s",
-				dir, inst->user.name, strerror(err));
-		dbops_log_hint("every parent directory must be searchable by \"%s\" (chmod o+x), e.g. choose a directory under /var/tmp",
-			       inst->user.name);
+	if (inst->drop &&
+	    dbops_user_can_access(&inst->user, dir, W_OK | X_OK, &err) == 0) {
+		dbops_log_error(
+			"directory \"%s\" is not accessible to user \"%s\": %s",
+			dir, inst->user.name, strerror(err));
+		dbops_log_hint(
+			"every parent directory must be searchable by \"%s\" (chmod o+x), e.g. choose a directory under /var/tmp",
+			inst->user.name);
 		return -1;
 	}
 	return 0;
@@ -487,7 +499,8 @@ static int pick_port(int base, int skip_below)
 	int port = 0, fd;
 
 	if (base > 0) {
-		for (int p = base > skip_below ? base : skip_below; p < 65536; p++)
+		for (int p = base > skip_below ? base : skip_below; p < 65536;
+		     p++)
 			if (port_free(p))
 				return p;
 		return 0;
@@ -521,8 +534,9 @@ static int prepare_socket_dir(struct dbops_instance *inst)
 		 "/tmp/dbops-XXXXXX");
 	if (mkdtemp(inst->socket_dir) == NULL ||
 	    (inst->drop && dbops_user_chown(&inst->user, inst->socket_dir))) {
-		dbops_log_error("could not create a socket directory in /tmp: %s",
-				strerror(errno));
+		dbops_log_error(
+			"could not create a socket directory in /tmp: %s",
+			strerror(errno));
 		return -1;
 	}
 	inst->own_socket_dir = true;
@@ -532,11 +546,11 @@ static int prepare_socket_dir(struct dbops_instance *inst)
 static void set_socket_path(struct dbops_instance *inst)
 {
 	if (inst->server == DBOPS_SERVER_POSTGRES)
-		path_printf(inst->socket, sizeof(inst->socket), "%s/.s.PGSQL.%d",
-			 inst->socket_dir, inst->port);
+		path_printf(inst->socket, sizeof(inst->socket),
+			    "%s/.s.PGSQL.%d", inst->socket_dir, inst->port);
 	else
-		path_printf(inst->socket, sizeof(inst->socket), "%s/" MARIADB_SOCKET,
-			 inst->socket_dir);
+		path_printf(inst->socket, sizeof(inst->socket),
+			    "%s/" MARIADB_SOCKET, inst->socket_dir);
 }
 
 static void remove_socket_dir(struct dbops_instance *inst)
@@ -600,9 +614,10 @@ static int write_state(const struct dbops_instance *inst)
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		goto fail;
-	fprintf(f, "server=%s\nversion=%s\ndatadir=%s\nbindir=%s\n"
-		   "socket_dir=%s\nsocket=%s\nown_socket_dir=%d\nlog=%s\n"
-		   "port=%d\npid=%d\nuser=%s\nadmin_user=%s\n",
+	fprintf(f,
+		"server=%s\nversion=%s\ndatadir=%s\nbindir=%s\n"
+		"socket_dir=%s\nsocket=%s\nown_socket_dir=%d\nlog=%s\n"
+		"port=%d\npid=%d\nuser=%s\nadmin_user=%s\n",
 		inst->server == DBOPS_SERVER_POSTGRES ? "postgres" : "mariadb",
 		inst->version, inst->datadir, inst->bindir, inst->socket_dir,
 		inst->socket, inst->own_socket_dir, inst->log, inst->port,
@@ -624,10 +639,11 @@ fail:
 static void state_value(const char *key, const char *value,
 			struct dbops_instance *inst)
 {
-#define STR(field)                                                         \
-	do {                                                               \
-		if (strcmp(key, #field) == 0)                              \
-			snprintf(inst->field, sizeof(inst->field), "%s", value); \
+#define STR(field)                                                       \
+	do {                                                             \
+		if (strcmp(key, #field) == 0)                            \
+			snprintf(inst->field, sizeof(inst->field), "%s", \
+				 value);                                 \
 	} while (0)
 	STR(version);
 	STR(datadir);
@@ -663,8 +679,8 @@ int dbops_instance_load(const char *dir, struct dbops_instance *inst)
 	snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
 	f = fopen(path, "r");
 	if (f == NULL) {
-		dbops_log_error("could not read instance state \"%s\": %s", path,
-				strerror(errno));
+		dbops_log_error("could not read instance state \"%s\": %s",
+				path, strerror(errno));
 		return -1;
 	}
 	while (fgets(line, sizeof(line), f) != NULL) {
@@ -739,7 +755,8 @@ static int write_mariadb_config(const struct dbops_instance_opts *opts,
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 
 	if (f == NULL) {
-		dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
@@ -747,16 +764,20 @@ static int write_mariadb_config(const struct dbops_instance_opts *opts,
 	/* [mysqld] is read by every MariaDB and MySQL version. */
 	fprintf(f, "# written by %s; regenerated at every start\n[mysqld]\n",
 		dbops_log_progname());
-	fprintf(f, "datadir=\"%s\"\nsocket=\"%s\"\ntmpdir=\"%s\"\n"
-		   "pid-file=\"%s/mariadbd.pid\"\nlog-error=\"%s\"\n",
+	fprintf(f,
+		"datadir=\"%s\"\nsocket=\"%s\"\ntmpdir=\"%s\"\n"
+		"pid-file=\"%s/mariadbd.pid\"\nlog-error=\"%s\"\n",
 		inst->datadir, inst->socket, tmpdir, inst->dir, inst->log);
-	fprintf(f, "port=%d\nbind-address=127.0.0.1\nskip-name-resolve\n"
-		   "skip-log-bin\n",
+	fprintf(f,
+		"port=%d\nbind-address=127.0.0.1\nskip-name-resolve\n"
+		"skip-log-bin\n",
 		inst->port);
 	for (const char *const *s = opts->settings; s && *s; s++)
 		fprintf(f, "%s\n", *s);
-	if (fclose(f) != 0 || (inst->drop && dbops_user_chown(&inst->user, path))) {
-		dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+	if (fclose(f) != 0 ||
+	    (inst->drop && dbops_user_chown(&inst->user, path))) {
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -774,7 +795,8 @@ static int run_init(struct dbops_instance *inst, const char *const *argv,
 	if (dbops_process_run(argv, inst->drop ? &inst->user : NULL,
 			      timeout_s * 1000, &out, &status) != 0 &&
 	    errno != ETIMEDOUT) {
-		dbops_log_error("could not run \"%s\": %s", argv[0], strerror(errno));
+		dbops_log_error("could not run \"%s\": %s", argv[0],
+				strerror(errno));
 		free(out);
 		return -1;
 	}
@@ -787,7 +809,8 @@ static int run_init(struct dbops_instance *inst, const char *const *argv,
 				       EXCERPT_LINES, &relevant);
 	dbops_log_error("could not initialise %s data directory \"%s\": %s %s",
 			dbops_server_name(inst->server), inst->datadir,
-			strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0],
+			strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
+					      : argv[0],
 			how);
 	for (int i = 0; i < n; i++)
 		dbops_log_detail("  %s", lines[i]);
@@ -800,7 +823,8 @@ static bool initialised(const struct dbops_instance *inst)
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/%s", inst->datadir,
-		 inst->server == DBOPS_SERVER_POSTGRES ? "PG_VERSION" : "mysql");
+		 inst->server == DBOPS_SERVER_POSTGRES ? "PG_VERSION"
+						       : "mysql");
 	return access(path, F_OK) == 0;
 }
 
@@ -833,26 +857,34 @@ static int init_datadir(struct dbops_instance *inst, const char *install_db,
 
 	if (inst->server == DBOPS_SERVER_POSTGRES) {
 		snprintf(initdb, sizeof(initdb), "%s/initdb", inst->bindir);
-		const char *argv[] = { initdb, "-D", inst->datadir, "-U", "postgres",
-				       "-A", "trust", "-E", "UTF8", "--locale=C",
-				       "--no-sync", NULL };
+		const char *argv[] = { initdb,	     "-D",	  inst->datadir,
+				       "-U",	     "postgres",  "-A",
+				       "trust",	     "-E",	  "UTF8",
+				       "--locale=C", "--no-sync", NULL };
 		return run_init(inst, argv, timeout_s);
 	}
 	if (install_db[0] == '\0') {
-		dbops_log_error("cannot initialise MariaDB data directory \"%s\": no mariadb-install-db or mysql_install_db in PATH",
-				inst->datadir);
+		dbops_log_error(
+			"cannot initialise MariaDB data directory \"%s\": no mariadb-install-db or mysql_install_db in PATH",
+			inst->datadir);
 		dbops_log_hint("install the Debian package mariadb-server");
 		return -1;
 	}
-	snprintf(datadir_opt, sizeof(datadir_opt), "--datadir=%s", inst->datadir);
+	snprintf(datadir_opt, sizeof(datadir_opt), "--datadir=%s",
+		 inst->datadir);
 	snprintf(tmpdir_opt, sizeof(tmpdir_opt), "--tmpdir=%s", tmpdir);
 	snprintf(admin_opt, sizeof(admin_opt), "--auth-root-socket-user=%s",
 		 inst->admin_user);
 	/* No account without a password on TCP: root and the admin account
 	 * (whoever runs us) log in through the unix socket only. */
-	const char *argv[16] = { install_db, "--no-defaults", datadir_opt, tmpdir_opt,
+	const char *argv[16] = { install_db,
+				 "--no-defaults",
+				 datadir_opt,
+				 tmpdir_opt,
 				 "--auth-root-authentication-method=socket",
-				 admin_opt, "--skip-test-db", "--skip-name-resolve" };
+				 admin_opt,
+				 "--skip-test-db",
+				 "--skip-name-resolve" };
 	int argc = 8;
 
 	nextra = install_time_settings(settings, extra, 4);
@@ -893,12 +925,14 @@ static int launch(const struct dbops_instance_opts *opts,
 		argv[argc++] = "logging_collector=off";
 		argv[argc++] = "-c";
 		argv[argc++] = "log_destination=stderr";
-		for (const char *const *s = opts->settings; s && *s && argc < 60; s++) {
+		for (const char *const *s = opts->settings;
+		     s && *s && argc < 60; s++) {
 			argv[argc++] = "-c";
 			argv[argc++] = *s;
 		}
 	} else {
-		snprintf(defaults, sizeof(defaults), "--defaults-file=%s", config);
+		snprintf(defaults, sizeof(defaults), "--defaults-file=%s",
+			 config);
 		argv[argc++] = server_prog;
 		argv[argc++] = defaults; /* it must come first */
 	}
@@ -931,9 +965,10 @@ static int launch(const struct dbops_instance_opts *opts,
 		if (dbops_process_now_ms() >= deadline) {
 			dbops_process_kill(&inst->proc, 5000);
 			log_text = read_log_tail(inst->log, log_start);
-			snprintf(how, sizeof(how),
-				 "the server did not accept connections within %d s",
-				 timeout_s);
+			snprintf(
+				how, sizeof(how),
+				"the server did not accept connections within %d s",
+				timeout_s);
 			report_start_failure(inst, log_text, how);
 			free(log_text);
 			return -1;
@@ -942,7 +977,8 @@ static int launch(const struct dbops_instance_opts *opts,
 	}
 
 	log_text = read_log_tail(inst->log, log_start);
-	if (may_retry && log_text && strstr(log_text, "Address already in use")) {
+	if (may_retry && log_text &&
+	    strstr(log_text, "Address already in use")) {
 		free(log_text);
 		dbops_process_free(&inst->proc);
 		return 1;
@@ -952,8 +988,9 @@ static int launch(const struct dbops_instance_opts *opts,
 				      sizeof(how) - strlen(how));
 	report_start_failure(inst, log_text, how);
 	if (log_text && strstr(log_text, "Address already in use"))
-		dbops_log_hint("port %d is in use; choose another port or stop the server that holds it",
-			       inst->port);
+		dbops_log_hint(
+			"port %d is in use; choose another port or stop the server that holds it",
+			inst->port);
 	free(log_text);
 	return -1;
 }
@@ -969,7 +1006,8 @@ static int set_admin_user(struct dbops_instance *inst)
 	char buf[4096];
 
 	if (inst->server == DBOPS_SERVER_POSTGRES) {
-		snprintf(inst->admin_user, sizeof(inst->admin_user), "postgres");
+		snprintf(inst->admin_user, sizeof(inst->admin_user),
+			 "postgres");
 		return 0;
 	}
 	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) != 0 ||
@@ -998,7 +1036,8 @@ static int init_instance(const struct dbops_instance_opts *opts,
 	}
 	if (strlen(opts->dir) > PATH_MAX / 2 ||
 	    (opts->datadir && strlen(opts->datadir) > PATH_MAX / 2)) {
-		dbops_log_error("directory path too long: \"%.60s...\"", opts->dir);
+		dbops_log_error("directory path too long: \"%.60s...\"",
+				opts->dir);
 		return -1;
 	}
 	/* Absolute paths: the server does not run in our working directory. */
@@ -1006,18 +1045,22 @@ static int init_instance(const struct dbops_instance_opts *opts,
 		char cwd[PATH_MAX];
 
 		if (getcwd(cwd, sizeof(cwd)) == NULL) {
-			dbops_log_error("could not find the current directory: %s",
-					strerror(errno));
+			dbops_log_error(
+				"could not find the current directory: %s",
+				strerror(errno));
 			return -1;
 		}
-		path_printf(inst->dir, sizeof(inst->dir), "%s/%s", cwd, opts->dir);
+		path_printf(inst->dir, sizeof(inst->dir), "%s/%s", cwd,
+			    opts->dir);
 	} else {
 		snprintf(inst->dir, sizeof(inst->dir), "%s", opts->dir);
 	}
 	if (opts->datadir != NULL)
-		snprintf(inst->datadir, sizeof(inst->datadir), "%s", opts->datadir);
+		snprintf(inst->datadir, sizeof(inst->datadir), "%s",
+			 opts->datadir);
 	else
-		path_printf(inst->datadir, sizeof(inst->datadir), "%s/data", inst->dir);
+		path_printf(inst->datadir, sizeof(inst->datadir), "%s/data",
+			    inst->dir);
 	path_printf(inst->log, sizeof(inst->log), "%s/server.log", inst->dir);
 	if (user_name == NULL)
 		user_name = opts->server == DBOPS_SERVER_POSTGRES ? "postgres"
@@ -1027,9 +1070,11 @@ static int init_instance(const struct dbops_instance_opts *opts,
 	if (dbops_user_for_server(user_name, &inst->user, &inst->drop) != 0) {
 		dbops_log_error("cannot run the %s server as user \"%s\": %s",
 				dbops_server_name(opts->server), user_name,
-				errno == ENOENT ? "no such user" : strerror(errno));
-		dbops_log_hint("run as another user than root, or install the server package that creates \"%s\"",
-			       user_name);
+				errno == ENOENT ? "no such user"
+						: strerror(errno));
+		dbops_log_hint(
+			"run as another user than root, or install the server package that creates \"%s\"",
+			user_name);
 		return -1;
 	}
 	return 0;
@@ -1046,37 +1091,41 @@ int dbops_instance_start(const struct dbops_instance_opts *opts,
 	if (init_instance(opts, inst) != 0 || prepare_dir(inst->dir, inst) != 0)
 		return -1;
 	if (opts->datadir != NULL && !initialised(inst)) {
-		dbops_log_error("\"%s\" is not a %s data directory: no %s in it",
-				inst->datadir, dbops_server_name(inst->server),
-				inst->server == DBOPS_SERVER_POSTGRES ? "PG_VERSION"
-								      : "mysql/");
+		dbops_log_error(
+			"\"%s\" is not a %s data directory: no %s in it",
+			inst->datadir, dbops_server_name(inst->server),
+			inst->server == DBOPS_SERVER_POSTGRES ? "PG_VERSION"
+							      : "mysql/");
 		return -1;
 	}
 	if (inst->server == DBOPS_SERVER_POSTGRES) {
 		if (find_pg_binaries(opts, inst) != 0)
 			return -1;
 		path_printf(server_prog, sizeof(server_prog), "%s/postgres",
-			 inst->bindir);
+			    inst->bindir);
 	} else {
-		if (find_mariadb_binaries(opts, inst, server_prog, install_db) != 0)
+		if (find_mariadb_binaries(opts, inst, server_prog,
+					  install_db) != 0)
 			return -1;
 		snprintf(config, sizeof(config), "%s/my.cnf", inst->dir);
 		snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", inst->dir);
 		if (prepare_dir(tmpdir, inst) != 0)
 			return -1;
 	}
-	if (!initialised(inst) &&
-	    init_datadir(inst, install_db, tmpdir, opts->settings, timeout_s) != 0)
+	if (!initialised(inst) && init_datadir(inst, install_db, tmpdir,
+					       opts->settings, timeout_s) != 0)
 		return -1;
 	if (prepare_socket_dir(inst) != 0)
 		return -1;
 
 	for (int attempt = 0, last = 0; attempt < PORT_RETRIES; attempt++) {
-		inst->port = opts->port > 0 ? opts->port
-					    : pick_port(opts->port_base, last + 1);
+		inst->port = opts->port > 0
+				     ? opts->port
+				     : pick_port(opts->port_base, last + 1);
 		if (inst->port == 0) {
-			dbops_log_error("no free TCP port on 127.0.0.1 from %d up",
-					opts->port_base);
+			dbops_log_error(
+				"no free TCP port on 127.0.0.1 from %d up",
+				opts->port_base);
 			break;
 		}
 		last = inst->port;
@@ -1088,8 +1137,9 @@ int dbops_instance_start(const struct dbops_instance_opts *opts,
 			    opts->port == 0 && attempt + 1 < PORT_RETRIES);
 		if (rc != 1)
 			break;
-		dbops_log_debug("port %d was taken before the server bound it; trying another",
-				inst->port);
+		dbops_log_debug(
+			"port %d was taken before the server bound it; trying another",
+			inst->port);
 	}
 	if (rc == 0 && write_state(inst) != 0) {
 		dbops_instance_stop(inst, timeout_s);
@@ -1135,9 +1185,10 @@ int dbops_instance_stop(struct dbops_instance *inst, int timeout_s)
 			kill(-inst->pid, SIGKILL);
 			kill(inst->pid, SIGKILL);
 			wait_gone(inst, 5000);
-			dbops_log_error("%s in \"%s\" (pid %d) did not stop within %d s; killed it",
-					dbops_server_name(inst->server), inst->dir,
-					(int)inst->pid, timeout_s);
+			dbops_log_error(
+				"%s in \"%s\" (pid %d) did not stop within %d s; killed it",
+				dbops_server_name(inst->server), inst->dir,
+				(int)inst->pid, timeout_s);
 			rc = -1;
 		}
 	}

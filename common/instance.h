@@ -36,18 +36,18 @@ enum dbops_server {
 
 struct dbops_instance_opts {
 	enum dbops_server server;
-	const char *dir;	/* created 0700 when missing */
-	const char *datadir;	/* an existing data directory; NULL: DIR/data,
+	const char *dir;     /* created 0700 when missing */
+	const char *datadir; /* an existing data directory; NULL: DIR/data,
 				   initialised when it is not yet */
-	int pg_major;		/* PostgreSQL: the major version to run; 0: the
+	int pg_major;	     /* PostgreSQL: the major version to run; 0: the
 				   data directory's, or the newest installed */
-	const char *bindir;	/* where the server programs are; NULL: search */
-	int port;		/* 0: a free one (see port_base) */
-	int port_base;		/* with port 0: the first port to try; 0: any */
-	int timeout_s;		/* start and stop limit; 0: 60 s */
+	const char *bindir;  /* where the server programs are; NULL: search */
+	int port;	     /* 0: a free one (see port_base) */
+	int port_base;	     /* with port 0: the first port to try; 0: any */
+	int timeout_s;	     /* start and stop limit; 0: 60 s */
 	const char *const *settings; /* extra "name=value" server settings */
-	const char *run_as;	/* when root: NULL for postgres / mysql */
-	bool no_wait;		/* return once the server process runs, without
+	const char *run_as;	     /* when root: NULL for postgres / mysql */
+	bool no_wait; /* return once the server process runs, without
 				   waiting for it to take connections: for a
 				   caller that follows a long recovery itself */
 };
@@ -58,16 +58,16 @@ struct dbops_instance {
 	char datadir[PATH_MAX];
 	char bindir[PATH_MAX];
 	char socket_dir[PATH_MAX];
-	char socket[PATH_MAX];	/* the socket file itself */
+	char socket[PATH_MAX]; /* the socket file itself */
 	char log[PATH_MAX];
-	char version[64];	/* "15" for PostgreSQL, "10.11.19" for MariaDB */
-	char admin_user[64];	/* the superuser account to connect as: postgres
+	char version[64];    /* "15" for PostgreSQL, "10.11.19" for MariaDB */
+	char admin_user[64]; /* the superuser account to connect as: postgres
 				   (PostgreSQL), or the name of the user who
 				   started it (MariaDB, unix socket only) */
 	int port;
-	pid_t pid;		/* the server (postmaster / mariadbd) */
-	bool own_socket_dir;	/* socket_dir is a short one we made in /tmp */
-	bool drop;		/* the server runs as user, not as us */
+	pid_t pid;	     /* the server (postmaster / mariadbd) */
+	bool own_socket_dir; /* socket_dir is a short one we made in /tmp */
+	bool drop;	     /* the server runs as user, not as us */
 	struct dbops_user user;
 	struct dbops_process proc; /* valid in the process that started it */
 };

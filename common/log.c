@@ -18,9 +18,9 @@ static bool journal;
 static atomic_uint errors;
 
 static const char *const level_words[] = {
-	[DBOPS_LOG_ERROR] = "error",   [DBOPS_LOG_WARNING] = "warning",
-	[DBOPS_LOG_HINT] = "hint",     [DBOPS_LOG_DETAIL] = "detail",
-	[DBOPS_LOG_INFO] = "info",     [DBOPS_LOG_DEBUG] = "debug",
+	[DBOPS_LOG_ERROR] = "error", [DBOPS_LOG_WARNING] = "warning",
+	[DBOPS_LOG_HINT] = "hint",   [DBOPS_LOG_DETAIL] = "detail",
+	[DBOPS_LOG_INFO] = "info",   [DBOPS_LOG_DEBUG] = "debug",
 };
 
 /* sd-daemon(3) priorities: err, warning, info, debug. */
@@ -63,8 +63,9 @@ static void exit_handler(int status, void *arg)
 		int e = errno;
 
 		if (e != EBADF) {
-			dbops_log_error("could not write to standard output: %s",
-					strerror(e ? e : EIO));
+			dbops_log_error(
+				"could not write to standard output: %s",
+				strerror(e ? e : EIO));
 			failed = true;
 		}
 	}
@@ -145,9 +146,10 @@ void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
 	if (!level_shown(level))
 		return;
 
-	prefix_len = snprintf(stackbuf, sizeof(stackbuf), "%s%s: %s: ",
-			      journal ? journal_prefix[level] : "", progname,
-			      level_words[level]);
+	prefix_len =
+		snprintf(stackbuf, sizeof(stackbuf),
+			 "%s%s: %s: ", journal ? journal_prefix[level] : "",
+			 progname, level_words[level]);
 	va_copy(ap2, ap);
 	text_len = vsnprintf(NULL, 0, fmt, ap2);
 	va_end(ap2);

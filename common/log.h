@@ -63,12 +63,12 @@ void dbops_log(enum dbops_log_level level, const char *fmt, ...)
 void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
 	__attribute__((format(printf, 2, 0)));
 
-#define dbops_log_error(...) dbops_log(DBOPS_LOG_ERROR, __VA_ARGS__)
+#define dbops_log_error(...)   dbops_log(DBOPS_LOG_ERROR, __VA_ARGS__)
 #define dbops_log_warning(...) dbops_log(DBOPS_LOG_WARNING, __VA_ARGS__)
-#define dbops_log_hint(...) dbops_log(DBOPS_LOG_HINT, __VA_ARGS__)
-#define dbops_log_detail(...) dbops_log(DBOPS_LOG_DETAIL, __VA_ARGS__)
-#define dbops_log_info(...) dbops_log(DBOPS_LOG_INFO, __VA_ARGS__)
-#define dbops_log_debug(...) dbops_log(DBOPS_LOG_DEBUG, __VA_ARGS__)
+#define dbops_log_hint(...)    dbops_log(DBOPS_LOG_HINT, __VA_ARGS__)
+#define dbops_log_detail(...)  dbops_log(DBOPS_LOG_DETAIL, __VA_ARGS__)
+#define dbops_log_info(...)    dbops_log(DBOPS_LOG_INFO, __VA_ARGS__)
+#define dbops_log_debug(...)   dbops_log(DBOPS_LOG_DEBUG, __VA_ARGS__)
 
 /*
  * Write BUF to stderr as it is, in as few write(2) calls as it takes (one,

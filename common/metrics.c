@@ -41,11 +41,11 @@ static const char *const type_words[] = {
 static const char *const histogram_suffixes[] = { "_bucket", "_sum", "_count" };
 
 struct series {
-	char **values;		/* one per label name of the metric */
-	double value;		/* counter, gauge */
-	double sum;		/* histogram */
+	char **values; /* one per label name of the metric */
+	double value;  /* counter, gauge */
+	double sum;    /* histogram */
 	uint64_t count;
-	uint64_t *buckets;	/* nbounds + 1 counts, not cumulative */
+	uint64_t *buckets; /* nbounds + 1 counts, not cumulative */
 };
 
 struct dbops_metric {
@@ -326,8 +326,8 @@ static size_t label_index(const struct dbops_metric *x, const char *name)
  * Check a label array against the rules and, once the metric's names are
  * fixed, against those names. Sets *npairs. Called with the lock held.
  */
-static int check_labels(const struct dbops_metric *x,
-			const char *const *labels, size_t *npairs)
+static int check_labels(const struct dbops_metric *x, const char *const *labels,
+			size_t *npairs)
 {
 	size_t i;
 
@@ -350,8 +350,8 @@ static int check_labels(const struct dbops_metric *x,
 	return 0;
 }
 
-static bool series_matches(const struct dbops_metric *x,
-			   const struct series *s, const char *const *labels)
+static bool series_matches(const struct dbops_metric *x, const struct series *s,
+			   const char *const *labels)
 {
 	for (size_t i = 0; labels != NULL && labels[i] != NULL; i += 2)
 		if (strcmp(s->values[label_index(x, labels[i])],
@@ -498,8 +498,8 @@ int dbops_metric_set(struct dbops_metric *metric, const char *const *labels,
 	return metric_update(metric, labels, OP_SET, value);
 }
 
-int dbops_metric_observe(struct dbops_metric *metric,
-			 const char *const *labels, double value)
+int dbops_metric_observe(struct dbops_metric *metric, const char *const *labels,
+			 double value)
 {
 	if (metric == NULL || metric->type != METRIC_HISTOGRAM ||
 	    isnan(value)) {

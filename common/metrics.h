@@ -99,8 +99,8 @@ int dbops_metric_set(struct dbops_metric *metric, const char *const *labels,
  * Histogram only: count value in the first bucket whose bound is >= value
  * (and in all those above it) and add it to the sum. NaN is refused.
  */
-int dbops_metric_observe(struct dbops_metric *metric,
-			 const char *const *labels, double value);
+int dbops_metric_observe(struct dbops_metric *metric, const char *const *labels,
+			 double value);
 
 /*
  * The whole registry in the text format, NUL-terminated, in a malloc'd

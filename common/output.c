@@ -28,8 +28,8 @@ struct outbuf {
 struct column {
 	char *name;
 	enum dbops_column_kind kind;
-	size_t width;		/* table: widest cell, header included */
-	size_t key_off;		/* json: "name": in the arena */
+	size_t width;	/* table: widest cell, header included */
+	size_t key_off; /* json: "name": in the arena */
 	size_t key_len;
 };
 
@@ -47,12 +47,12 @@ struct dbops_output {
 	size_t colcap;
 	size_t nrows;
 	bool finished;
-	int error;		/* errno of the first failed write, sticky */
-	struct outbuf line;	/* the row being rendered */
-	struct outbuf arena;	/* table: all cells; json: the keys */
-	struct cell *cells;	/* table: the header, then nrows rows */
+	int error;	     /* errno of the first failed write, sticky */
+	struct outbuf line;  /* the row being rendered */
+	struct outbuf arena; /* table: all cells; json: the keys */
+	struct cell *cells;  /* table: the header, then nrows rows */
 	size_t cellcap;
-	size_t arena_mark;	/* table: arena length before this row */
+	size_t arena_mark; /* table: arena length before this row */
 };
 
 static const char hexdigits[] = "0123456789abcdef";
@@ -161,15 +161,15 @@ static size_t utf8_seq_len(const unsigned char *s, size_t n)
 	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
 		len = 4;
 	else
-		return 0;	/* continuation byte, C0, C1, F5..FF */
+		return 0; /* continuation byte, C0, C1, F5..FF */
 	if (s[0] == 0xe0)
-		lo = 0xa0;	/* overlong */
+		lo = 0xa0; /* overlong */
 	else if (s[0] == 0xed)
-		hi = 0x9f;	/* surrogates */
+		hi = 0x9f; /* surrogates */
 	else if (s[0] == 0xf0)
-		lo = 0x90;	/* overlong */
+		lo = 0x90; /* overlong */
 	else if (s[0] == 0xf4)
-		hi = 0x8f;	/* above U+10FFFF */
+		hi = 0x8f; /* above U+10FFFF */
 	if (n < len || s[1] < lo || s[1] > hi)
 		return 0;
 	for (size_t i = 2; i < len; i++)
@@ -295,14 +295,12 @@ static void tsv_field(struct outbuf *b, const char *s, size_t n)
 
 /* RFC 8259 escapes of the control bytes, the short ones where they exist. */
 static const char *const json_controls[0x20] = {
-	"\\u0000", "\\u0001", "\\u0002", "\\u0003",
-	"\\u0004", "\\u0005", "\\u0006", "\\u0007",
-	"\\b", "\\t", "\\n", "\\u000b",
-	"\\f", "\\r", "\\u000e", "\\u000f",
-	"\\u0010", "\\u0011", "\\u0012", "\\u0013",
-	"\\u0014", "\\u0015", "\\u0016", "\\u0017",
-	"\\u0018", "\\u0019", "\\u001a", "\\u001b",
-	"\\u001c", "\\u001d", "\\u001e", "\\u001f",
+	"\\u0000", "\\u0001", "\\u0002", "\\u0003", "\\u0004", "\\u0005",
+	"\\u0006", "\\u0007", "\\b",	 "\\t",	    "\\n",     "\\u000b",
+	"\\f",	   "\\r",     "\\u000e", "\\u000f", "\\u0010", "\\u0011",
+	"\\u0012", "\\u0013", "\\u0014", "\\u0015", "\\u0016", "\\u0017",
+	"\\u0018", "\\u0019", "\\u001a", "\\u001b", "\\u001c", "\\u001d",
+	"\\u001e", "\\u001f",
 };
 
 /* Appends str (n bytes) as a JSON string, quotes included. */
@@ -548,8 +546,7 @@ static int row_begin(struct dbops_output *w, const void *values)
 }
 
 /* Adds value s (n bytes, NULL for SQL NULL) of column c to the row. */
-static void row_value(struct dbops_output *w, size_t c, const char *s,
-		      size_t n)
+static void row_value(struct dbops_output *w, size_t c, const char *s, size_t n)
 {
 	const struct column *col = &w->cols[c];
 	struct cell *cell;
@@ -615,7 +612,7 @@ static int table_write(struct dbops_output *w)
 	if (flush_line(w) != 0)
 		return -1;
 	if (w->nrows == 0)
-		return 0;	/* the header box alone */
+		return 0; /* the header box alone */
 	for (size_t r = 1; r <= w->nrows; r++) {
 		table_line(w, &w->cells[r * w->ncols], &p, false);
 		if (flush_line(w) != 0)
@@ -679,8 +676,8 @@ static int prepare_column(struct dbops_output *w, struct column *col)
 		if (cells_reserve(w, w->ncols + 1) != 0)
 			return -1;
 		cell = &w->cells[w->ncols];
-		cell->width = table_escape(&w->arena, col->name,
-					   strlen(col->name));
+		cell->width =
+			table_escape(&w->arena, col->name, strlen(col->name));
 		cell->len = w->arena.len - start;
 		col->width = cell->width;
 		break;

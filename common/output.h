@@ -139,8 +139,7 @@ int dbops_output_row(struct dbops_output *w, const struct dbops_value *values);
  * As dbops_output_row() for values given as NUL-terminated strings; a NULL
  * pointer is SQL NULL.
  */
-int dbops_output_row_strings(struct dbops_output *w,
-			     const char *const *values);
+int dbops_output_row_strings(struct dbops_output *w, const char *const *values);
 
 /*
  * End the output: write what is still due (the header if no row came, the

@@ -121,8 +121,9 @@ int dbops_user_can_access(const struct dbops_user *user, const char *path,
 		return -1;
 	}
 	if (pid == 0) {
-		int e = become_user(user) != 0 ? -1
-			: access(path, mode) == 0 ? 0 : errno;
+		int e = become_user(user) != 0	  ? -1
+			: access(path, mode) == 0 ? 0
+						  : errno;
 
 		if (write(pipefd[1], &e, sizeof(e)) != (ssize_t)sizeof(e))
 			_exit(1);
@@ -143,8 +144,8 @@ int dbops_user_can_access(const struct dbops_user *user, const char *path,
 }
 
 /* In the child: point FD at what opts says. */
-static int setup_stream(int fd, enum dbops_stdio how, int capture_w,
-			int log_fd, int null_fd)
+static int setup_stream(int fd, enum dbops_stdio how, int capture_w, int log_fd,
+			int null_fd)
 {
 	switch (how) {
 	case DBOPS_STDIO_INHERIT:
@@ -193,7 +194,8 @@ child_exec(const struct dbops_spawn_opts *opts, int report_w, int capture_w)
 		if (log_fd < 0)
 			goto fail;
 	}
-	if (setup_stream(STDOUT_FILENO, opts->out, capture_w, log_fd, null_fd) ||
+	if (setup_stream(STDOUT_FILENO, opts->out, capture_w, log_fd,
+			 null_fd) ||
 	    setup_stream(STDERR_FILENO, opts->err, capture_w, log_fd, null_fd))
 		goto fail;
 	execvp(opts->argv[0], (char *const *)opts->argv);
@@ -329,7 +331,8 @@ int dbops_process_wait(struct dbops_process *proc, int timeout_ms)
 		return -1;
 	}
 	for (;;) {
-		long long left = timeout_ms < 0 ? 50 : deadline - dbops_process_now_ms();
+		long long left =
+			timeout_ms < 0 ? 50 : deadline - dbops_process_now_ms();
 		int slice = left < 50 ? (int)(left > 0 ? left : 0) : 50;
 
 		if (proc->capture_fd >= 0) {
@@ -411,7 +414,8 @@ int dbops_process_run(const char *const *argv, const struct dbops_user *user,
 const char *dbops_process_describe_status(int status, char *buf, size_t len)
 {
 	if (WIFEXITED(status))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(status));
+		snprintf(buf, len, "exited with status %d",
+			 WEXITSTATUS(status));
 	else if (WIFSIGNALED(status))
 		snprintf(buf, len, "was killed by signal %d (%s)",
 			 WTERMSIG(status), strsignal(WTERMSIG(status)));

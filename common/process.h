@@ -18,7 +18,7 @@ struct dbops_user {
 	char name[64];
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[64];	/* supplementary groups, looked up in advance */
+	gid_t groups[64]; /* supplementary groups, looked up in advance */
 	int ngroups;
 	char home[256];
 };
@@ -34,7 +34,8 @@ int dbops_user_lookup(const char *name, struct dbops_user *user);
  * exist: -1 and ENOENT otherwise); when we are not, ourselves, in which case
  * *user is left alone and *drop is false.
  */
-int dbops_user_for_server(const char *name, struct dbops_user *user, bool *drop);
+int dbops_user_for_server(const char *name, struct dbops_user *user,
+			  bool *drop);
 
 /*
  * Whether USER may reach PATH with access(2) MODE (R_OK, W_OK, X_OK),
@@ -48,30 +49,31 @@ int dbops_user_can_access(const struct dbops_user *user, const char *path,
 int dbops_user_chown(const struct dbops_user *user, const char *path);
 
 enum dbops_stdio {
-	DBOPS_STDIO_INHERIT,	/* the parent's stream */
-	DBOPS_STDIO_NULL,	/* /dev/null */
-	DBOPS_STDIO_CAPTURE,	/* a pipe the parent reads (see dbops_process_wait) */
-	DBOPS_STDIO_FILE,	/* appended to opts.log_path */
+	DBOPS_STDIO_INHERIT, /* the parent's stream */
+	DBOPS_STDIO_NULL,    /* /dev/null */
+	DBOPS_STDIO_CAPTURE, /* a pipe the parent reads (see dbops_process_wait) */
+	DBOPS_STDIO_FILE,    /* appended to opts.log_path */
 };
 
 struct dbops_spawn_opts {
-	const char *const *argv;	/* argv[0]: a path, or a name looked up in PATH */
-	const struct dbops_user *user;	/* NULL: stay who we are */
-	enum dbops_stdio out;		/* stdout */
-	enum dbops_stdio err;		/* stderr; CAPTURE with out CAPTURE merges both */
-	const char *log_path;		/* for DBOPS_STDIO_FILE, created 0600 */
-	const char *cwd;		/* NULL: ours */
-	bool new_session;		/* setsid(): detach from our terminal and outlive us */
+	const char *const
+		*argv; /* argv[0]: a path, or a name looked up in PATH */
+	const struct dbops_user *user; /* NULL: stay who we are */
+	enum dbops_stdio out;	       /* stdout */
+	enum dbops_stdio err; /* stderr; CAPTURE with out CAPTURE merges both */
+	const char *log_path; /* for DBOPS_STDIO_FILE, created 0600 */
+	const char *cwd;      /* NULL: ours */
+	bool new_session; /* setsid(): detach from our terminal and outlive us */
 };
 
 struct dbops_process {
 	pid_t pid;
-	int capture_fd;		/* read end of the capture pipe, or -1 */
-	char *output;		/* what was captured so far, NUL-terminated */
+	int capture_fd; /* read end of the capture pipe, or -1 */
+	char *output;	/* what was captured so far, NUL-terminated */
 	size_t output_len;
-	bool output_truncated;	/* more than DBOPS_PROCESS_CAPTURE_MAX arrived */
+	bool output_truncated; /* more than DBOPS_PROCESS_CAPTURE_MAX arrived */
 	bool exited;
-	int status;		/* waitpid status once exited */
+	int status; /* waitpid status once exited */
 };
 
 #define DBOPS_PROCESS_CAPTURE_MAX (4u << 20)

@@ -35,12 +35,12 @@ struct dbops_progress {
 	uint64_t total;
 	uint64_t done;
 	enum dbops_progress_unit unit;
-	bool enabled;		/* draws at all */
-	bool tty;		/* stderr is a terminal */
-	bool drawn;		/* a line was drawn once */
-	bool shown;		/* a line stands on the terminal now */
-	bool force;		/* the next update draws, however soon */
-	uint64_t drawn_done;	/* done as of the last line drawn */
+	bool enabled;	     /* draws at all */
+	bool tty;	     /* stderr is a terminal */
+	bool drawn;	     /* a line was drawn once */
+	bool shown;	     /* a line stands on the terminal now */
+	bool force;	     /* the next update draws, however soon */
+	uint64_t drawn_done; /* done as of the last line drawn */
 	struct timespec start;
 	struct timespec last;
 };

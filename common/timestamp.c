@@ -25,13 +25,13 @@
 #include <time.h>
 
 #define USEC_PER_SEC 1000000
-#define SEC_PER_DAY 86400
+#define SEC_PER_DAY  86400
 
 /* Offsets beyond 15:59 are typing mistakes, not places. */
 #define MAX_OFFSET_HOURS 15
 
 /* "@" epochs: the years -9999 to 9999, UTC. */
-#define EPOCH_MIN_SEC (-377705116800LL)	/* -9999-01-01T00:00:00Z */
+#define EPOCH_MIN_SEC (-377705116800LL) /* -9999-01-01T00:00:00Z */
 #define EPOCH_MAX_SEC 253402300799LL	/* 9999-12-31T23:59:59Z */
 
 static const char forms_hint[] =
@@ -43,15 +43,15 @@ struct stamp_fields {
 	int year, month, day;
 	int hour, minute, second;
 	int usec;
-	int frac_digits;	/* as typed, to name a fraction too long */
-	const char *frac;	/* the "." of the fraction, NULL if none */
-	const char *zone;	/* the zone as typed, NULL if none */
+	int frac_digits;  /* as typed, to name a fraction too long */
+	const char *frac; /* the "." of the fraction, NULL if none */
+	const char *zone; /* the zone as typed, NULL if none */
 	int zone_len;
 	int zone_hours, zone_minutes, zone_sign;
 };
 
-__attribute__((format(printf, 3, 4))) static int
-fail(char *err, size_t errlen, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
+						      const char *fmt, ...)
 {
 	va_list ap;
 
@@ -254,17 +254,16 @@ static void format_fraction(int usec, char out[8])
 		out[n--] = '\0';
 }
 
-static int check_ranges(const struct stamp_fields *f, char *err,
-			size_t errlen)
+static int check_ranges(const struct stamp_fields *f, char *err, size_t errlen)
 {
 	if (f->year < 1000)
 		return fail(err, errlen, "year %04d is out of range", f->year);
 	if (f->month < 1 || f->month > 12)
 		return fail(err, errlen, "month %d is out of range", f->month);
-	if (f->day < 1 || f->day > dbops_timestamp_days_in_month(f->year, f->month))
-		return fail(err, errlen,
-			    "day %d is out of range for %04d-%02d", f->day,
-			    f->year, f->month);
+	if (f->day < 1 ||
+	    f->day > dbops_timestamp_days_in_month(f->year, f->month))
+		return fail(err, errlen, "day %d is out of range for %04d-%02d",
+			    f->day, f->year, f->month);
 	if (f->hour > 23)
 		return fail(err, errlen, "hour %d is out of range", f->hour);
 	if (f->minute > 59)
@@ -472,9 +471,8 @@ size_t dbops_timestamp_format(int64_t usec, char *buf, size_t len)
 			 off % 60);
 	year = (long)tm.tm_year + 1900;
 	n = snprintf(text, sizeof(text), "%s%04ld-%02d-%02d %02d:%02d:%02d%s%s",
-		     year < 0 ? "-" : "", labs(year), tm.tm_mon + 1,
-		     tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac,
-		     offset);
+		     year < 0 ? "-" : "", labs(year), tm.tm_mon + 1, tm.tm_mday,
+		     tm.tm_hour, tm.tm_min, tm.tm_sec, frac, offset);
 	return put(text, n, buf, len);
 }
 
@@ -488,8 +486,7 @@ size_t dbops_timestamp_format_utc(int64_t usec, char *buf, size_t len)
 
 	civil_from_days(days, &year, &month, &day);
 	format_fraction(usec_part, frac);
-	n = snprintf(text, sizeof(text),
-		     "%s%04lld-%02d-%02dT%02d:%02d:%02d%sZ",
+	n = snprintf(text, sizeof(text), "%s%04lld-%02d-%02dT%02d:%02d:%02d%sZ",
 		     year < 0 ? "-" : "", (long long)llabs(year), month, day,
 		     (int)(in_day / 3600), (int)(in_day / 60 % 60),
 		     (int)(in_day % 60), frac);

@@ -43,8 +43,8 @@ static int parse_number(const char *text, const char *option, int max, int *out)
 	long v = strtol(text, &end, 10);
 
 	if (*text == '\0' || *end != '\0' || v < 0 || v > max)
-		return dbops_log_usage("invalid value \"%s\" for option %s", text,
-				       option);
+		return dbops_log_usage("invalid value \"%s\" for option %s",
+				       text, option);
 	*out = (int)v;
 	return 0;
 }
@@ -77,10 +77,15 @@ static int cmd_start(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'b': opts.bindir = optarg; break;
-		case 'D': opts.datadir = optarg; break;
+		case 'b':
+			opts.bindir = optarg;
+			break;
+		case 'D':
+			opts.datadir = optarg;
+			break;
 		case 'm':
-			if (parse_number(optarg, "--pg-major", 99, &opts.pg_major))
+			if (parse_number(optarg, "--pg-major", 99,
+					 &opts.pg_major))
 				return 1;
 			break;
 		case 'p':
@@ -88,16 +93,19 @@ static int cmd_start(int argc, char **argv)
 				return 1;
 			break;
 		case 'P':
-			if (parse_number(optarg, "--port-base", 65535, &opts.port_base))
+			if (parse_number(optarg, "--port-base", 65535,
+					 &opts.port_base))
 				return 1;
 			break;
 		case 's':
 			if (nsettings == 31)
-				return dbops_log_usage("too many --set options");
+				return dbops_log_usage(
+					"too many --set options");
 			settings[nsettings++] = optarg;
 			break;
 		case 't':
-			if (parse_number(optarg, "--timeout", 3600, &opts.timeout_s))
+			if (parse_number(optarg, "--timeout", 3600,
+					 &opts.timeout_s))
 				return 1;
 			break;
 		default:
@@ -105,13 +113,15 @@ static int cmd_start(int argc, char **argv)
 		}
 	}
 	if (argc - optind != 2)
-		return dbops_log_usage("start needs a server kind and a directory");
+		return dbops_log_usage(
+			"start needs a server kind and a directory");
 	if (strcmp(argv[optind], "postgres") == 0)
 		opts.server = DBOPS_SERVER_POSTGRES;
 	else if (strcmp(argv[optind], "mariadb") == 0)
 		opts.server = DBOPS_SERVER_MARIADB;
 	else
-		return dbops_log_usage("unknown server kind \"%s\"", argv[optind]);
+		return dbops_log_usage("unknown server kind \"%s\"",
+				       argv[optind]);
 	opts.dir = argv[optind + 1];
 	opts.settings = settings;
 	if (dbops_instance_start(&opts, &inst) != 0)
@@ -127,11 +137,13 @@ int main(int argc, char **argv)
 	const char *cmd;
 
 	dbops_log_init(argv[0]);
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
 		usage(stdout);
 		return 0;
 	}
-	if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
+	if (argc >= 2 &&
+	    (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--verbose"))) {
 		dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
 		argv++;
 		argc--;

@@ -24,7 +24,8 @@ static int64_t at(const char *text)
 	int64_t usec;
 	char err[128];
 
-	assert_int_equal(dbops_timestamp_parse(text, &usec, err, sizeof(err)), 0);
+	assert_int_equal(dbops_timestamp_parse(text, &usec, err, sizeof(err)),
+			 0);
 	return usec;
 }
 
@@ -33,7 +34,8 @@ static void parses(const char *name, const char *world, const char *when)
 	char *w = NULL, err[256];
 	int64_t usec;
 
-	assert_int_equal(dr_dump_parse_name(name, &w, &usec, err, sizeof(err)), 0);
+	assert_int_equal(dr_dump_parse_name(name, &w, &usec, err, sizeof(err)),
+			 0);
 	assert_string_equal(w, world);
 	assert_int_equal(usec, at(when));
 	free(w);
@@ -44,29 +46,47 @@ static void test_catalog_name_rejects_what_does_not_parse(void **state)
 	char *w = NULL, err[256];
 	int64_t usec;
 
-	assert_int_equal(dr_dump_parse_name("world1.sql", &w, &usec, err, sizeof(err)), -1);
+	assert_int_equal(
+		dr_dump_parse_name("world1.sql", &w, &usec, err, sizeof(err)),
+		-1);
 	assert_string_equal(err, "the name does not end in .sql.gz");
-	assert_int_equal(dr_dump_parse_name("world1-latest.sql.gz", &w, &usec, err, sizeof(err)), -1);
-	assert_string_equal(err, "it is not named <world>-<time>.sql.gz (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
-	assert_int_equal(dr_dump_parse_name("2024-03-01.sql.gz", &w, &usec, err, sizeof(err)), -1);
-	assert_int_equal(dr_dump_parse_name("wo rld-2024-03-01.sql.gz", &w, &usec, err, sizeof(err)), -1);
-	assert_string_equal(err, "world name \"wo rld\" may hold only letters, digits, '-', '_' and '.'");
+	assert_int_equal(dr_dump_parse_name("world1-latest.sql.gz", &w, &usec,
+					    err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"it is not named <world>-<time>.sql.gz (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
+	assert_int_equal(dr_dump_parse_name("2024-03-01.sql.gz", &w, &usec, err,
+					    sizeof(err)),
+			 -1);
+	assert_int_equal(dr_dump_parse_name("wo rld-2024-03-01.sql.gz", &w,
+					    &usec, err, sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"world name \"wo rld\" may hold only letters, digits, '-', '_' and '.'");
 	assert_null(w);
 }
 
 static void test_catalog_name_forms(void **state)
 {
-	parses("world1-2024-03-01T02:00:00Z.sql.gz", "world1", "2024-03-01T02:00:00Z");
-	parses("world2_20240301_020000.sql.gz", "world2", "2024-03-01T02:00:00Z");
-	parses("world3.2024-03-01_02-00-00.sql.gz", "world3", "2024-03-01T02:00:00Z");
-	parses("world10-20240301T140000Z.sql.gz", "world10", "2024-03-01T14:00:00Z");
+	parses("world1-2024-03-01T02:00:00Z.sql.gz", "world1",
+	       "2024-03-01T02:00:00Z");
+	parses("world2_20240301_020000.sql.gz", "world2",
+	       "2024-03-01T02:00:00Z");
+	parses("world3.2024-03-01_02-00-00.sql.gz", "world3",
+	       "2024-03-01T02:00:00Z");
+	parses("world10-20240301T140000Z.sql.gz", "world10",
+	       "2024-03-01T14:00:00Z");
 	parses("w-2024-03-01.sql.gz", "w", "2024-03-01");
 }
 
 static void test_catalog_name_world_with_separators(void **state)
 {
-	parses("eu-world1-2024-03-01T02:00:00Z.sql.gz", "eu-world1", "2024-03-01T02:00:00Z");
-	parses("eu_west.world_7_20240301_020000.sql.gz", "eu_west.world_7", "2024-03-01T02:00:00Z");
+	parses("eu-world1-2024-03-01T02:00:00Z.sql.gz", "eu-world1",
+	       "2024-03-01T02:00:00Z");
+	parses("eu_west.world_7_20240301_020000.sql.gz", "eu_west.world_7",
+	       "2024-03-01T02:00:00Z");
 }
 
 static void add(struct dr_catalog *c, const char *world, const char *when)
@@ -94,9 +114,13 @@ static void test_catalog_choose_world_without_early_dump(void **state)
 	add(&c, "world2", "2024-03-02T02:00:00Z");
 	add(&c, "world2", "2024-03-03T02:00:00Z");
 	capture_begin(&cap, STDERR_FILENO);
-	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"), &chosen, &n), -1);
+	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"),
+					   &chosen, &n),
+			 -1);
 	err = capture_end(&cap);
-	assert_string_equal(err, "dump-restore: error: world \"world2\" has no dump at or before 2024-03-01 12:00:00+00:00: its earliest is \"/dumps/world2-2024-03-02T02:00:00Z.sql.gz\" of 2024-03-02 02:00:00+00:00\n");
+	assert_string_equal(
+		err,
+		"dump-restore: error: world \"world2\" has no dump at or before 2024-03-01 12:00:00+00:00: its earliest is \"/dumps/world2-2024-03-02T02:00:00Z.sql.gz\" of 2024-03-02 02:00:00+00:00\n");
 	free(err);
 	dbops_log_reset_errors();
 	dr_catalog_free(&c);
@@ -113,7 +137,9 @@ static void test_catalog_choose_latest_at_or_before(void **state)
 	add(&c, "world2", "2024-03-01T02:00:00Z");
 	add(&c, "world10", "2024-03-01T14:00:00Z");
 	add(&c, "world2", "2024-02-28T02:00:00Z");
-	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"), &chosen, &n), 0);
+	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"),
+					   &chosen, &n),
+			 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(chosen[0]->world, "world2");
 	assert_int_equal(chosen[0]->usec, at("2024-03-01T02:00:00Z"));
@@ -121,7 +147,9 @@ static void test_catalog_choose_latest_at_or_before(void **state)
 	assert_int_equal(chosen[1]->usec, at("2024-03-01T02:00:00Z"));
 	free(chosen);
 	/* At exactly a dump's time, that dump. */
-	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T14:00:00Z"), &chosen, &n), 0);
+	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T14:00:00Z"),
+					   &chosen, &n),
+			 0);
 	assert_int_equal(chosen[0]->usec, at("2024-03-01T14:00:00Z"));
 	free(chosen);
 	/* No time: the latest. */
@@ -134,12 +162,17 @@ static void test_catalog_choose_latest_at_or_before(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_catalog_name_rejects_what_does_not_parse, utc),
-		cmocka_unit_test_setup(test_catalog_choose_world_without_early_dump, utc),
+		cmocka_unit_test_setup(
+			test_catalog_name_rejects_what_does_not_parse, utc),
+		cmocka_unit_test_setup(
+			test_catalog_choose_world_without_early_dump, utc),
 		cmocka_unit_test_setup(test_catalog_name_forms, utc),
-		cmocka_unit_test_setup(test_catalog_name_world_with_separators, utc),
-		cmocka_unit_test_setup(test_catalog_choose_latest_at_or_before, utc),
+		cmocka_unit_test_setup(test_catalog_name_world_with_separators,
+				       utc),
+		cmocka_unit_test_setup(test_catalog_choose_latest_at_or_before,
+				       utc),
 	};
 
-	return cmocka_run_group_tests_name("dump-restore catalog", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("dump-restore catalog", tests, NULL,
+					   NULL);
 }

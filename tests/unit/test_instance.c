@@ -26,27 +26,37 @@ static void test_instance_excerpt_pg_port_taken(void **state)
 {
 	char lines[4][256];
 	bool relevant;
-	int n = dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, pg_port_taken_log,
-					   lines, 4, &relevant);
+	int n = dbops_instance_log_excerpt(
+		DBOPS_SERVER_POSTGRES, pg_port_taken_log, lines, 4, &relevant);
 
 	assert_true(relevant);
 	assert_int_equal(n, 4);
-	assert_string_equal(lines[0], "LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use");
-	assert_string_equal(lines[1], "HINT:  Is another postmaster already running on port 5432?");
-	assert_string_equal(lines[2], "WARNING:  could not create listen socket for \"127.0.0.1\"");
-	assert_string_equal(lines[3], "FATAL:  could not create any TCP/IP sockets");
+	assert_string_equal(
+		lines[0],
+		"LOG:  could not bind IPv4 address \"127.0.0.1\": Address already in use");
+	assert_string_equal(
+		lines[1],
+		"HINT:  Is another postmaster already running on port 5432?");
+	assert_string_equal(
+		lines[2],
+		"WARNING:  could not create listen socket for \"127.0.0.1\"");
+	assert_string_equal(lines[3],
+			    "FATAL:  could not create any TCP/IP sockets");
 }
 
 static void test_instance_excerpt_keeps_the_last_lines(void **state)
 {
 	char lines[2][256];
 	bool relevant;
-	int n = dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, pg_port_taken_log,
-					   lines, 2, &relevant);
+	int n = dbops_instance_log_excerpt(
+		DBOPS_SERVER_POSTGRES, pg_port_taken_log, lines, 2, &relevant);
 
 	assert_int_equal(n, 2);
-	assert_string_equal(lines[0], "WARNING:  could not create listen socket for \"127.0.0.1\"");
-	assert_string_equal(lines[1], "FATAL:  could not create any TCP/IP sockets");
+	assert_string_equal(
+		lines[0],
+		"WARNING:  could not create listen socket for \"127.0.0.1\"");
+	assert_string_equal(lines[1],
+			    "FATAL:  could not create any TCP/IP sockets");
 }
 
 static void test_instance_excerpt_pg_detail_follows_fatal(void **state)
@@ -62,20 +72,28 @@ static void test_instance_excerpt_pg_detail_follows_fatal(void **state)
 					   &relevant);
 
 	assert_int_equal(n, 2);
-	assert_string_equal(lines[0], "FATAL:  database files are incompatible with server");
-	assert_string_equal(lines[1], "DETAIL:  The data directory was initialized by PostgreSQL version 13, which is not compatible with this version 15.18.");
+	assert_string_equal(
+		lines[0],
+		"FATAL:  database files are incompatible with server");
+	assert_string_equal(
+		lines[1],
+		"DETAIL:  The data directory was initialized by PostgreSQL version 13, which is not compatible with this version 15.18.");
 }
 
 static void test_instance_excerpt_pg_line_without_level(void **state)
 {
-	const char *log = "postgres: could not access the server configuration file \"/x/postgresql.conf\": No such file or directory\n";
+	const char *log =
+		"postgres: could not access the server configuration file \"/x/postgresql.conf\": No such file or directory\n";
 	char lines[4][256];
 	bool relevant;
 
 	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, log,
-						    lines, 4, &relevant), 1);
+						    lines, 4, &relevant),
+			 1);
 	assert_true(relevant);
-	assert_string_equal(lines[0], "postgres: could not access the server configuration file \"/x/postgresql.conf\": No such file or directory");
+	assert_string_equal(
+		lines[0],
+		"postgres: could not access the server configuration file \"/x/postgresql.conf\": No such file or directory");
 }
 
 static void test_instance_excerpt_mariadb_skips_aborting(void **state)
@@ -91,8 +109,12 @@ static void test_instance_excerpt_mariadb_skips_aborting(void **state)
 					   &relevant);
 
 	assert_int_equal(n, 2);
-	assert_string_equal(lines[0], "[ERROR] Can't start server: Bind on TCP/IP port. Got error: 98: Address already in use");
-	assert_string_equal(lines[1], "[ERROR] Do you already have another server running on port: 3306 ?");
+	assert_string_equal(
+		lines[0],
+		"[ERROR] Can't start server: Bind on TCP/IP port. Got error: 98: Address already in use");
+	assert_string_equal(
+		lines[1],
+		"[ERROR] Do you already have another server running on port: 3306 ?");
 }
 
 static void test_instance_excerpt_falls_back_to_last_lines(void **state)
@@ -102,12 +124,14 @@ static void test_instance_excerpt_falls_back_to_last_lines(void **state)
 	bool relevant = true;
 
 	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_MARIADB, log,
-						    lines, 2, &relevant), 2);
+						    lines, 2, &relevant),
+			 2);
 	assert_false(relevant);
 	assert_string_equal(lines[0], "three");
 	assert_string_equal(lines[1], "four");
 	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_MARIADB, "",
-						    lines, 2, &relevant), 0);
+						    lines, 2, &relevant),
+			 0);
 }
 
 static void test_instance_excerpt_cuts_long_lines(void **state)
@@ -119,7 +143,8 @@ static void test_instance_excerpt_cuts_long_lines(void **state)
 	memcpy(log, "FATAL:  ", 8);
 	log[sizeof(log) - 1] = '\0';
 	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, log,
-						    lines, 1, &relevant), 1);
+						    lines, 1, &relevant),
+			 1);
 	assert_int_equal(strlen(lines[0]), 255);
 }
 
@@ -139,7 +164,8 @@ static void test_instance_socket_fits_sun_path(void **state)
 
 static void test_instance_server_names(void **state)
 {
-	assert_string_equal(dbops_server_name(DBOPS_SERVER_POSTGRES), "PostgreSQL");
+	assert_string_equal(dbops_server_name(DBOPS_SERVER_POSTGRES),
+			    "PostgreSQL");
 	assert_string_equal(dbops_server_name(DBOPS_SERVER_MARIADB), "MariaDB");
 }
 
@@ -177,11 +203,14 @@ static void start_on_taken_port(enum dbops_server server, const char *expect)
 	capture_begin(&c, STDERR_FILENO);
 	assert_int_equal(dbops_instance_start(&opts, &inst), -1);
 	err = capture_end(&c);
-	snprintf(want, sizeof(want), "test_instance: error: could not start %s %s in \"%s\": %s\n",
+	snprintf(want, sizeof(want),
+		 "test_instance: error: could not start %s %s in \"%s\": %s\n",
 		 dbops_server_name(server), inst.version, dir, expect);
 	assert_memory_equal(err, want, strlen(want));
-	snprintf(want, sizeof(want), "test_instance: hint: port %d is in use; choose another port or stop the server that holds it\n",
-		 port);
+	snprintf(
+		want, sizeof(want),
+		"test_instance: hint: port %d is in use; choose another port or stop the server that holds it\n",
+		port);
 	assert_non_null(strstr(err, want));
 	assert_int_equal(access(inst.socket, F_OK), -1);
 	free(err);
@@ -194,14 +223,16 @@ static void start_on_taken_port(enum dbops_server server, const char *expect)
 
 static void test_instance_pg_refused_when_port_taken(void **state)
 {
-	start_on_taken_port(DBOPS_SERVER_POSTGRES,
-			    "could not bind IPv4 address \"127.0.0.1\": Address already in use");
+	start_on_taken_port(
+		DBOPS_SERVER_POSTGRES,
+		"could not bind IPv4 address \"127.0.0.1\": Address already in use");
 }
 
 static void test_instance_mariadb_refused_when_port_taken(void **state)
 {
-	start_on_taken_port(DBOPS_SERVER_MARIADB,
-			    "Can't start server: Bind on TCP/IP port. Got error: 98: Address already in use");
+	start_on_taken_port(
+		DBOPS_SERVER_MARIADB,
+		"Can't start server: Bind on TCP/IP port. Got error: 98: Address already in use");
 }
 
 int main(void)
@@ -214,7 +245,8 @@ int main(void)
 		cmocka_unit_test(test_instance_excerpt_pg_detail_follows_fatal),
 		cmocka_unit_test(test_instance_excerpt_pg_line_without_level),
 		cmocka_unit_test(test_instance_excerpt_mariadb_skips_aborting),
-		cmocka_unit_test(test_instance_excerpt_falls_back_to_last_lines),
+		cmocka_unit_test(
+			test_instance_excerpt_falls_back_to_last_lines),
 		cmocka_unit_test(test_instance_excerpt_cuts_long_lines),
 		cmocka_unit_test(test_instance_socket_fits_sun_path),
 		cmocka_unit_test(test_instance_server_names),

@@ -41,7 +41,8 @@ static void test_log_error_format_uses_basename(void **state)
 				    "could not open file \"x\": No such file");
 
 	assert_string_equal(
-		out, "pitr-replay: error: could not open file \"x\": No such file\n");
+		out,
+		"pitr-replay: error: could not open file \"x\": No such file\n");
 	free(out);
 }
 
@@ -96,7 +97,8 @@ static void test_log_long_message_is_not_truncated(void **state)
 	memset(text, 'a', sizeof(text) - 1);
 	text[sizeof(text) - 1] = '\0';
 	out = log_and_capture(DBOPS_LOG_WARNING, text);
-	assert_int_equal(strlen(out), strlen("pitr-replay: warning: ") + 4999 + 1);
+	assert_int_equal(strlen(out),
+			 strlen("pitr-replay: warning: ") + 4999 + 1);
 	free(out);
 }
 
@@ -123,8 +125,9 @@ static void test_log_usage_adds_try_help(void **state)
 	capture_begin(&c, STDERR_FILENO);
 	assert_int_equal(dbops_log_usage("unknown command \"%s\"", "frob"), 1);
 	out = capture_end(&c);
-	assert_string_equal(out, "pitr-replay: error: unknown command \"frob\"\n"
-				 "Try \"pitr-replay --help\" for more information.\n");
+	assert_string_equal(
+		out, "pitr-replay: error: unknown command \"frob\"\n"
+		     "Try \"pitr-replay --help\" for more information.\n");
 	free(out);
 }
 
@@ -165,16 +168,24 @@ static void test_log_journal_stream_of_another_file_is_ignored(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_log_newline_in_message_stays_one_line, reset),
-		cmocka_unit_test_setup(test_log_error_format_uses_basename, reset),
+		cmocka_unit_test_setup(
+			test_log_newline_in_message_stays_one_line, reset),
+		cmocka_unit_test_setup(test_log_error_format_uses_basename,
+				       reset),
 		cmocka_unit_test_setup(test_log_levels_have_their_words, reset),
-		cmocka_unit_test_setup(test_log_quiet_hides_info_not_errors, reset),
+		cmocka_unit_test_setup(test_log_quiet_hides_info_not_errors,
+				       reset),
 		cmocka_unit_test_setup(test_log_debug_only_when_verbose, reset),
-		cmocka_unit_test_setup(test_log_long_message_is_not_truncated, reset),
-		cmocka_unit_test_setup(test_log_errors_force_exit_status_1, reset),
+		cmocka_unit_test_setup(test_log_long_message_is_not_truncated,
+				       reset),
+		cmocka_unit_test_setup(test_log_errors_force_exit_status_1,
+				       reset),
 		cmocka_unit_test_setup(test_log_usage_adds_try_help, reset),
-		cmocka_unit_test_setup(test_log_journal_prefix_when_stderr_is_journal, reset),
-		cmocka_unit_test_setup(test_log_journal_stream_of_another_file_is_ignored, reset),
+		cmocka_unit_test_setup(
+			test_log_journal_prefix_when_stderr_is_journal, reset),
+		cmocka_unit_test_setup(
+			test_log_journal_stream_of_another_file_is_ignored,
+			reset),
 	};
 
 	/* The last test leaves an error counted: the exit handler must not

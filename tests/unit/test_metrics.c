@@ -132,8 +132,8 @@ static struct dbops_metrics *small_registry(void)
 	return m;
 }
 
-#define SMALL_TEXT \
-	"# HELP dbops_runs_total Runs.\n" \
+#define SMALL_TEXT                          \
+	"# HELP dbops_runs_total Runs.\n"   \
 	"# TYPE dbops_runs_total counter\n" \
 	"dbops_runs_total 3\n"
 
@@ -252,9 +252,9 @@ static void test_metrics_bad_labels_rejected(void **state)
 		assert_int_equal(errno, EINVAL);
 	}
 	errno = 0;
-	assert_int_equal(dbops_metric_observe(
-				 h, (const char *[]){ "le", "1", NULL }, 1),
-			 -1);
+	assert_int_equal(
+		dbops_metric_observe(h, (const char *[]){ "le", "1", NULL }, 1),
+		-1);
 	assert_int_equal(errno, EINVAL);
 
 	/* The first use fixes the label names. */
@@ -262,10 +262,10 @@ static void test_metrics_bad_labels_rejected(void **state)
 		dbops_metric_add(c, (const char *[]){ "a", "x", NULL }, 1), 0);
 	assert_int_equal(
 		dbops_metric_add(c, (const char *[]){ "b", "x", NULL }, 1), -1);
-	assert_int_equal(dbops_metric_add(c, (const char *[]){ "a", "x", "b",
-							       "y", NULL },
-					  1),
-			 -1);
+	assert_int_equal(
+		dbops_metric_add(
+			c, (const char *[]){ "a", "x", "b", "y", NULL }, 1),
+		-1);
 	assert_int_equal(dbops_metric_add(c, NULL, 1), -1);
 	assert_int_equal(dbops_metric_add(c, (const char *[]){ NULL }, 1), -1);
 	assert_renders(m, "# TYPE c_total counter\nc_total{a=\"x\"} 1\n"
@@ -430,11 +430,11 @@ static void test_metrics_escaping_help_and_label_values(void **state)
 	struct dbops_metric *g = dbops_metrics_gauge(
 		m, "g", "Path C:\\dumps \"quoted\"\nsecond line");
 
-	assert_int_equal(dbops_metric_set(g, (const char *[]){ "file",
-							       "a\\b \"c\"\nd",
-							       NULL },
-					  1),
-			 0);
+	assert_int_equal(
+		dbops_metric_set(
+			g, (const char *[]){ "file", "a\\b \"c\"\nd", NULL },
+			1),
+		0);
 	assert_renders(m, "# HELP g Path C:\\\\dumps \"quoted\"\\nsecond line\n"
 			  "# TYPE g gauge\n"
 			  "g{file=\"a\\\\b \\\"c\\\"\\nd\"} 1\n");
@@ -471,7 +471,10 @@ static void test_metrics_value_formatting(void **state)
 static bool use_comma_locale(const char *dir)
 {
 	static const char *const installed[] = {
-		"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "fr_FR.utf8",
+		"de_DE.UTF-8",
+		"de_DE.utf8",
+		"fr_FR.UTF-8",
+		"fr_FR.utf8",
 	};
 	char *cmd;
 	int rc;
@@ -558,7 +561,10 @@ static void test_metrics_threads_count_exactly(void **state)
 	const char *const *x = (const char *[]){ "kind", "x", NULL };
 	const char *const *y = (const char *[]){ "kind", "y", NULL };
 	struct adder adders[4] = {
-		{ m, c, x }, { m, c, y }, { m, c, x }, { m, c, y },
+		{ m, c, x },
+		{ m, c, y },
+		{ m, c, x },
+		{ m, c, y },
 	};
 	pthread_t threads[4];
 	void *result;
@@ -756,7 +762,8 @@ int main(void)
 		cmocka_unit_test(test_metrics_counter_decrement_rejected),
 		cmocka_unit_test(test_metrics_wrong_type_rejected),
 		cmocka_unit_test(test_metrics_counter_without_labels),
-		cmocka_unit_test(test_metrics_counter_with_labels_in_first_use_order),
+		cmocka_unit_test(
+			test_metrics_counter_with_labels_in_first_use_order),
 		cmocka_unit_test(test_metrics_gauge_set_and_add),
 		cmocka_unit_test(test_metrics_histogram_buckets_sum_count),
 		cmocka_unit_test(test_metrics_histogram_with_labels),
@@ -766,9 +773,12 @@ int main(void)
 		cmocka_unit_test(test_metrics_empty_registry_renders_empty),
 		cmocka_unit_test(test_metrics_threads_count_exactly),
 		cmocka_unit_test(test_metrics_write_file_bad_path_rejected),
-		cmocka_unit_test(test_metrics_write_file_missing_directory_fails),
-		cmocka_unit_test(test_metrics_write_file_onto_directory_fails_cleanly),
-		cmocka_unit_test(test_metrics_write_file_failure_keeps_old_file),
+		cmocka_unit_test(
+			test_metrics_write_file_missing_directory_fails),
+		cmocka_unit_test(
+			test_metrics_write_file_onto_directory_fails_cleanly),
+		cmocka_unit_test(
+			test_metrics_write_file_failure_keeps_old_file),
 		cmocka_unit_test(test_metrics_write_file_content_and_mode),
 		cmocka_unit_test(test_metrics_write_file_replaces_atomically),
 		cmocka_unit_test(test_metrics_write_file_relative_path),

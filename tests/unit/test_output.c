@@ -142,9 +142,8 @@ static void test_output_add_column_rejects_misuse(void **state)
 			 -1);
 	assert_int_equal(errno, EINVAL);
 	errno = 0;
-	assert_int_equal(dbops_output_add_column(w, "x",
-						 (enum dbops_column_kind)9),
-			 -1);
+	assert_int_equal(
+		dbops_output_add_column(w, "x", (enum dbops_column_kind)9), -1);
 	assert_int_equal(errno, EINVAL);
 	add(w, "a", DBOPS_COLUMN_TEXT);
 	row(w, (const char *[]){ "1" });
@@ -208,7 +207,9 @@ static void test_output_nothing_after_finish(void **state)
 static void test_output_finish_reports_write_error(void **state)
 {
 	static const enum dbops_output_format fmts[] = {
-		DBOPS_FORMAT_TABLE, DBOPS_FORMAT_CSV, DBOPS_FORMAT_TSV,
+		DBOPS_FORMAT_TABLE,
+		DBOPS_FORMAT_CSV,
+		DBOPS_FORMAT_TSV,
 		DBOPS_FORMAT_JSON,
 	};
 
@@ -346,9 +347,9 @@ static void test_output_table_escapes_unsafe_bytes(void **state)
 {
 	static const struct dbops_value rows[] = {
 		VALUE("a\nb\tc\rd\\e"),
-		VALUE("\x01\x7f\xff\xc3"),	/* C3 truncated at the end */
+		VALUE("\x01\x7f\xff\xc3"), /* C3 truncated at the end */
 		VALUE("x\0y"),
-		VALUE("\xc3\xa9\xe6\x97"),	/* é, then a truncated 日 */
+		VALUE("\xc3\xa9\xe6\x97"), /* é, then a truncated 日 */
 	};
 	struct sink s;
 	struct dbops_output *w = sink_open(&s, DBOPS_FORMAT_TABLE);
@@ -449,8 +450,8 @@ static void test_output_csv_null_is_not_empty_string(void **state)
 static void test_output_csv_quoting_rules(void **state)
 {
 	static const char *const values[] = {
-		"plain", "a,b", "say \"hi\"", "cr\rx", "lf\nx", " lead",
-		"trail ", "in side", "tab\tx", "\"", "",
+		"plain",  "a,b",     "say \"hi\"", "cr\rx", "lf\nx", " lead",
+		"trail ", "in side", "tab\tx",	   "\"",    "",
 	};
 	struct sink s;
 	struct dbops_output *w = sink_open(&s, DBOPS_FORMAT_CSV);
@@ -550,10 +551,10 @@ static void test_output_json_exact_bytes(void **state)
 	char *out = small_table(DBOPS_FORMAT_JSON);
 
 	assert_string_equal(out,
-		"[\n"
-		"{\"id\":1,\"name\":\"alice\",\"note\":null},\n"
-		"{\"id\":42,\"name\":\"bob\",\"note\":\"x,y\"}\n"
-		"]\n");
+			    "[\n"
+			    "{\"id\":1,\"name\":\"alice\",\"note\":null},\n"
+			    "{\"id\":42,\"name\":\"bob\",\"note\":\"x,y\"}\n"
+			    "]\n");
 	free(out);
 }
 
@@ -592,7 +593,9 @@ static void test_output_json_replaces_invalid_utf8(void **state)
 	} cases[] = {
 		/* lone continuation bytes */
 		{ "\x80", "\"\\ufffd\"" },
-		{ "a\xbf" "b", "\"a\\ufffdb\"" },
+		{ "a\xbf"
+		  "b",
+		  "\"a\\ufffdb\"" },
 		/* truncated sequences, at the end and before ASCII */
 		{ "\xe6\x97", "\"\\ufffd\\ufffd\"" },
 		{ "\xe6\x97x", "\"\\ufffd\\ufffdx\"" },
@@ -621,13 +624,16 @@ static void test_output_json_replaces_invalid_utf8(void **state)
 static void test_output_json_passes_valid_utf8(void **state)
 {
 	static const char *const valid[] = {
-		"é", "日本", "😀", "a😀b",
-		"\x7f",			/* U+007F */
-		"\xc2\x80",		/* U+0080 */
-		"\xed\x9f\xbf",		/* U+D7FF, below the surrogates */
-		"\xee\x80\x80",		/* U+E000, above them */
-		"\xef\xbf\xbf",		/* U+FFFF */
-		"\xf4\x8f\xbf\xbf",	/* U+10FFFF */
+		"é",
+		"日本",
+		"😀",
+		"a😀b",
+		"\x7f",		    /* U+007F */
+		"\xc2\x80",	    /* U+0080 */
+		"\xed\x9f\xbf",	    /* U+D7FF, below the surrogates */
+		"\xee\x80\x80",	    /* U+E000, above them */
+		"\xef\xbf\xbf",	    /* U+FFFF */
+		"\xf4\x8f\xbf\xbf", /* U+10FFFF */
 	};
 	char want[64];
 
@@ -640,13 +646,13 @@ static void test_output_json_passes_valid_utf8(void **state)
 static void test_output_json_validates_numbers(void **state)
 {
 	static const char *const bare[] = {
-		"0", "-0", "42", "-17", "3.14", "-0.0", "1e10", "1E+2",
-		"2.5e-3", "10.01E07",
+		"0",	"-0",	"42",	"-17",	  "3.14",
+		"-0.0", "1e10", "1E+2", "2.5e-3", "10.01E07",
 	};
 	static const char *const quoted[] = {
-		"NaN", "Infinity", "-Infinity", "1.", "+1", "", "01", ".5",
-		"1e", "1e+", "0x10", " 1", "1 ", "--1", "1.5.2", "-", "1_000",
-		"-.5", "1.e3",
+		"NaN",	 "Infinity", "-Infinity", "1.",	  "+1",	  "",	"01",
+		".5",	 "1e",	     "1e+",	  "0x10", " 1",	  "1 ", "--1",
+		"1.5.2", "-",	     "1_000",	  "-.5",  "1.e3",
 	};
 	char want[64], *got;
 
@@ -687,10 +693,10 @@ static void test_output_json_binary_hex_keys_escaped(void **state)
 	assert_int_equal(dbops_output_row(w, r2), 0);
 	out = sink_close(&s, w);
 	assert_string_equal(out,
-		"[\n"
-		"{\"b\":\"0x00ff10\",\"k\\\"\\n\\ufffd\":\"x\"},\n"
-		"{\"b\":\"0x\",\"k\\\"\\n\\ufffd\":null}\n"
-		"]\n");
+			    "[\n"
+			    "{\"b\":\"0x00ff10\",\"k\\\"\\n\\ufffd\":\"x\"},\n"
+			    "{\"b\":\"0x\",\"k\\\"\\n\\ufffd\":null}\n"
+			    "]\n");
 	free(out);
 }
 

@@ -157,7 +157,8 @@ static char *make_plain(const char *dir, const char *rel, bool wal_symlink)
 		free(l);
 	} else {
 		make_dirs(b, "pg_wal/archive_status");
-		put(b, "pg_wal/000000010000000000000002", walseg, sizeof(walseg));
+		put(b, "pg_wal/000000010000000000000002", walseg,
+		    sizeof(walseg));
 	}
 	return b;
 }
@@ -183,7 +184,8 @@ static void write_tar(const char *path, int filter, bool pad,
 	struct archive *a = archive_write_new();
 
 	assert_non_null(a);
-	assert_int_equal(archive_write_set_format_pax_restricted(a), ARCHIVE_OK);
+	assert_int_equal(archive_write_set_format_pax_restricted(a),
+			 ARCHIVE_OK);
 	switch (filter) {
 	case GZIP:
 		assert_int_equal(archive_write_add_filter_gzip(a), ARCHIVE_OK);
@@ -227,25 +229,29 @@ static void write_tar(const char *path, int filter, bool pad,
 		}
 		assert_int_equal(archive_write_header(a, ae), ARCHIVE_OK);
 		if (e[i].type == 'f' && e[i].len > 0)
-			assert_int_equal(archive_write_data(a, e[i].data, e[i].len),
-					 (la_ssize_t)e[i].len);
+			assert_int_equal(
+				archive_write_data(a, e[i].data, e[i].len),
+				(la_ssize_t)e[i].len);
 		archive_entry_free(ae);
 	}
 	assert_int_equal(archive_write_close(a), ARCHIVE_OK);
 	archive_write_free(a);
 }
 
-#define DATA_ENTRIES(p)                                                        \
-	{ p "backup_label", 'f', label_pg15, sizeof(label_pg15) - 1, NULL },   \
-		{ p "PG_VERSION", 'f', "15\n", 3, NULL },                      \
-		{ p "global", 'd', NULL, 0, NULL },                            \
-		{ p "global/pg_control", 'f', control, sizeof(control), NULL }, \
-		{ p "base", 'd', NULL, 0, NULL },                              \
-		{ p "base/1", 'd', NULL, 0, NULL },                            \
-		{ p "base/1/1234", 'f', bigfile, sizeof(bigfile), NULL },      \
-		{ p "version_link", 'l', NULL, 0, "PG_VERSION" },              \
-		{ p "pg_wal", 'd', NULL, 0, NULL },                            \
-		{ p "pg_wal/archive_status", 'd', NULL, 0, NULL }
+#define DATA_ENTRIES(p)                                                      \
+	{ p "backup_label", 'f', label_pg15, sizeof(label_pg15) - 1, NULL }, \
+		{ p "PG_VERSION", 'f', "15\n", 3, NULL },                    \
+		{ p "global", 'd', NULL, 0, NULL },                          \
+		{ p "global/pg_control", 'f', control, sizeof(control),      \
+		  NULL },                                                    \
+		{ p "base", 'd', NULL, 0, NULL },                            \
+		{ p "base/1", 'd', NULL, 0, NULL },                          \
+		{ p "base/1/1234", 'f', bigfile, sizeof(bigfile), NULL },    \
+		{ p "version_link", 'l', NULL, 0, "PG_VERSION" },            \
+		{ p "pg_wal", 'd', NULL, 0, NULL },                          \
+	{                                                                    \
+		p "pg_wal/archive_status", 'd', NULL, 0, NULL                \
+	}
 
 static const struct ent data_entries[] = { DATA_ENTRIES("") };
 static const struct ent dot_entries[] = { { "./", 'd', NULL, 0, NULL },
@@ -455,63 +461,80 @@ static void assert_label_error(const char *text, const char *want)
 
 static void test_label_malformed(void **state)
 {
-	assert_label_error("",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"\"");
-	assert_label_error("hello\n",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"hello\"");
+	assert_label_error(
+		"",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"\"");
+	assert_label_error(
+		"hello\n",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"hello\"");
 	/* 9 hex digits */
-	assert_label_error("START WAL LOCATION: 0/120000028 (file 000000010000000000000002)\n",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/120000028 (file 000000010000000000000002)\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002) and some more text to make the line long\n",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028 (file 000000010000000000000002) and some more ...\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/120000028 (file 000000010000000000000002)\n",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/120000028 (file 000000010000000000000002)\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002) and some more text to make the line long\n",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028 (file 000000010000000000000002) and some more ...\"");
 	/* a file name one digit short */
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 00000001000000000000002)\n",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028 (file 00000001000000000000002)\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 00000001000000000000000Z)\n",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028 (file 00000001000000000000000Z)\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000000000000000000002)\n",
-			   "line 1: WAL file 000000000000000000000002 has timeline 0");
-	assert_label_error("START WAL LOCATION: 1/2000028 (file 000000010000000000000002)\n",
-			   "line 1: WAL file 000000010000000000000002 cannot hold the start WAL location 1/2000028");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 00000001000000000000002)\n",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028 (file 00000001000000000000002)\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 00000001000000000000000Z)\n",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028 (file 00000001000000000000000Z)\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000000000000000000002)\n",
+		"line 1: WAL file 000000000000000000000002 has timeline 0");
+	assert_label_error(
+		"START WAL LOCATION: 1/2000028 (file 000000010000000000000002)\n",
+		"line 1: WAL file 000000010000000000000002 cannot hold the start WAL location 1/2000028");
 	/* a tab is shown as ? */
-	assert_label_error("START WAL LOCATION:\t0/2000028 (file 000000010000000000000002)\n",
-			   "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION:?0/2000028 (file 000000010000000000000002)\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n",
-			   "line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)",
-			   "line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			   "CHECKPOINT LOCATION: 0/2000060 \n",
-			   "line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"CHECKPOINT LOCATION: 0/2000060 \"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			   "CHECKPOINT LOCATION: 0/2000000\n",
-			   "line 2: checkpoint location 0/2000000 is before the start WAL location 0/2000028");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			   "CHECKPOINT LOCATION: 0/2000060\n"
-			   "BACKUP METHOD: streamed\n"
-			   "this is not a field\n",
-			   "line 4: expected \"KEY: value\", found \"this is not a field\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			   "CHECKPOINT LOCATION: 0/2000060\n"
-			   "START TIMELINE: one\n",
-			   "line 3: expected \"START TIMELINE: N\", found \"START TIMELINE: one\"");
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			   "CHECKPOINT LOCATION: 0/2000060\n"
-			   "LABEL: a\n"
-			   "LABEL: b\n",
-			   "line 4: \"LABEL\" given twice");
+	assert_label_error(
+		"START WAL LOCATION:\t0/2000028 (file 000000010000000000000002)\n",
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION:?0/2000028 (file 000000010000000000000002)\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n",
+		"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)",
+		"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000060 \n",
+		"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"CHECKPOINT LOCATION: 0/2000060 \"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000000\n",
+		"line 2: checkpoint location 0/2000000 is before the start WAL location 0/2000028");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000060\n"
+		"BACKUP METHOD: streamed\n"
+		"this is not a field\n",
+		"line 4: expected \"KEY: value\", found \"this is not a field\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000060\n"
+		"START TIMELINE: one\n",
+		"line 3: expected \"START TIMELINE: N\", found \"START TIMELINE: one\"");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000060\n"
+		"LABEL: a\n"
+		"LABEL: b\n",
+		"line 4: \"LABEL\" given twice");
 }
 
 static void test_label_timeline_mismatch(void **state)
 {
-	assert_label_error("START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			   "CHECKPOINT LOCATION: 0/2000060\n"
-			   "BACKUP METHOD: streamed\n"
-			   "BACKUP FROM: primary\n"
-			   "START TIME: 2024-03-01 11:58:02 UTC\n"
-			   "LABEL: pg_basebackup base backup\n"
-			   "START TIMELINE: 2\n",
-			   "line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file");
+	assert_label_error(
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000060\n"
+		"BACKUP METHOD: streamed\n"
+		"BACKUP FROM: primary\n"
+		"START TIME: 2024-03-01 11:58:02 UTC\n"
+		"LABEL: pg_basebackup base backup\n"
+		"START TIMELINE: 2\n",
+		"line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file");
 }
 
 static void test_label_error_is_cut_to_errlen(void **state)
@@ -531,7 +554,8 @@ static void test_label_pg15(void **state)
 	struct backup_label l;
 	char err[256] = "";
 
-	assert_int_equal(backup_parse_label(label_pg15, &l, err, sizeof(err)), 0);
+	assert_int_equal(backup_parse_label(label_pg15, &l, err, sizeof(err)),
+			 0);
 	assert_int_equal(l.start_lsn, 0x2000028);
 	assert_int_equal(l.start_tli, 1);
 	assert_int_equal(l.checkpoint_lsn, 0x2000060);
@@ -548,15 +572,17 @@ static void test_label_standby_high_lsn_no_timeline_line(void **state)
 	struct backup_label l;
 	char err[256] = "";
 
-	assert_int_equal(backup_parse_label("START WAL LOCATION: 3A/C5000060 (file 0000001A0000003A000000C5)\r\n"
-					    "CHECKPOINT LOCATION: 3A/C5000098\r\n"
-					    "BACKUP METHOD: streamed\r\n"
-					    "BACKUP FROM: standby\r\n"
-					    "START TIME: 2023-11-02 03:00:01 CET\r\n"
-					    "LABEL: nightly\r\n"
-					    "SOME FUTURE FIELD: 42",
-					    &l, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		backup_parse_label(
+			"START WAL LOCATION: 3A/C5000060 (file 0000001A0000003A000000C5)\r\n"
+			"CHECKPOINT LOCATION: 3A/C5000098\r\n"
+			"BACKUP METHOD: streamed\r\n"
+			"BACKUP FROM: standby\r\n"
+			"START TIME: 2023-11-02 03:00:01 CET\r\n"
+			"LABEL: nightly\r\n"
+			"SOME FUTURE FIELD: 42",
+			&l, err, sizeof(err)),
+		0);
 	assert_int_equal(l.start_lsn, 0x3AC5000060);
 	assert_int_equal(l.start_tli, 0x1A);
 	assert_int_equal(l.checkpoint_lsn, 0x3AC5000098);
@@ -570,17 +596,19 @@ static void test_label_pg17_incremental(void **state)
 	struct backup_label l;
 	char err[256] = "";
 
-	assert_int_equal(backup_parse_label("START WAL LOCATION: 0/6000028 (file 000000010000000000000006)\n"
-					    "CHECKPOINT LOCATION: 0/6000080\n"
-					    "BACKUP METHOD: streamed\n"
-					    "BACKUP FROM: primary\n"
-					    "START TIME: 2024-10-01 10:00:00 UTC\n"
-					    "LABEL: incr\n"
-					    "START TIMELINE: 1\n"
-					    "INCREMENTAL FROM LSN: 0/2000028\n"
-					    "INCREMENTAL FROM TLI: 1\n",
-					    &l, err, sizeof(err)),
-			 0);
+	assert_int_equal(
+		backup_parse_label(
+			"START WAL LOCATION: 0/6000028 (file 000000010000000000000006)\n"
+			"CHECKPOINT LOCATION: 0/6000080\n"
+			"BACKUP METHOD: streamed\n"
+			"BACKUP FROM: primary\n"
+			"START TIME: 2024-10-01 10:00:00 UTC\n"
+			"LABEL: incr\n"
+			"START TIMELINE: 1\n"
+			"INCREMENTAL FROM LSN: 0/2000028\n"
+			"INCREMENTAL FROM TLI: 1\n",
+			&l, err, sizeof(err)),
+		0);
 	assert_true(l.incremental);
 }
 
@@ -591,9 +619,10 @@ static void test_label_long_label_cut_at_a_character(void **state)
 	size_t n;
 
 	/* 254 'a', then "é" (2 bytes) which does not fit in 255 */
-	n = (size_t)snprintf(text, sizeof(text),
-			     "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
-			     "CHECKPOINT LOCATION: 0/2000060\nLABEL: ");
+	n = (size_t)snprintf(
+		text, sizeof(text),
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\n"
+		"CHECKPOINT LOCATION: 0/2000060\nLABEL: ");
 	memset(text + n, 'a', 254);
 	snprintf(text + n + 254, sizeof(text) - n - 254, "\xc3\xa9zzz\n");
 	assert_int_equal(backup_parse_label(text, &l, err, sizeof(err)), 0);
@@ -606,8 +635,10 @@ static void test_open_missing_path(void **state)
 {
 	char *p = path_of(*state, "nothing");
 
-	assert_open_error(p, "pitr-replay: error: could not access \"%s\": No such file or directory\n",
-			  p);
+	assert_open_error(
+		p,
+		"pitr-replay: error: could not access \"%s\": No such file or directory\n",
+		p);
 	free(p);
 }
 
@@ -616,31 +647,42 @@ static void test_open_not_a_backup(void **state)
 	char *p = path_of(*state, "notes.txt");
 
 	/* an empty directory, a text file */
-	assert_open_error(*state, "pitr-replay: error: \"%s\": not a base backup: no backup_label, base.tar* or tar file\n",
-			  (char *)*state);
+	assert_open_error(
+		*state,
+		"pitr-replay: error: \"%s\": not a base backup: no backup_label, base.tar* or tar file\n",
+		(char *)*state);
 	put_text(*state, "notes.txt", "hello, this is not a tar file at all\n");
-	assert_open_error(p, "pitr-replay: error: \"%s\": not a base backup: no backup_label, base.tar* or tar file\n",
-			  p);
+	assert_open_error(
+		p,
+		"pitr-replay: error: \"%s\": not a base backup: no backup_label, base.tar* or tar file\n",
+		p);
 	free(p);
 	/* but a ".tar" that is none is a damaged tar */
 	p = path_of(*state, "x.tar");
 	put_text(*state, "x.tar", "hello, this is not a tar file at all\n");
-	assert_open_error(p, "pitr-replay: error: \"%s\": incomplete or damaged tar: not a tar archive\n",
-			  p);
+	assert_open_error(
+		p,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: not a tar archive\n",
+		p);
 	put_text(*state, "x.tar", "");
-	assert_open_error(p, "pitr-replay: error: \"%s\": incomplete or damaged tar: the file is empty\n",
-			  p);
+	assert_open_error(
+		p,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: the file is empty\n",
+		p);
 	free(p);
 }
 
 static void test_open_data_dir_without_label(void **state)
 {
-	char *b = make_plain(*state, "copy", false), *l = path_of(b, "backup_label");
+	char *b = make_plain(*state, "copy", false),
+	     *l = path_of(b, "backup_label");
 
 	unlink(l);
-	assert_open_error(b, "pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
-			     "pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n",
-			  b);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
+		"pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n",
+		b);
 	free(l);
 	free(b);
 }
@@ -648,25 +690,36 @@ static void test_open_data_dir_without_label(void **state)
 static void test_open_plain_bad_files(void **state)
 {
 	char *b = make_plain(*state, "b", false);
-	char *v = path_of(b, "PG_VERSION"), *c = path_of(b, "global/pg_control");
+	char *v = path_of(b, "PG_VERSION"),
+	     *c = path_of(b, "global/pg_control");
 
 	put_text(b, "backup_label", "START WAL LOCATION: 0/2000028\n");
-	assert_open_error(b, "pitr-replay: error: \"%s/backup_label\" line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028\"\n",
-			  b);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s/backup_label\" line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"START WAL LOCATION: 0/2000028\"\n",
+		b);
 	put_text(b, "backup_label", label_pg15);
 	put_text(b, "PG_VERSION", "fifteen\n");
-	assert_open_error(b, "pitr-replay: error: \"%s\": expected a PostgreSQL major version, found \"fifteen?\"\n",
-			  v);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": expected a PostgreSQL major version, found \"fifteen?\"\n",
+		v);
 	unlink(v);
-	assert_open_error(b, "pitr-replay: error: \"%s\": missing: the backup is incomplete\n",
-			  v);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": missing: the backup is incomplete\n",
+		v);
 	put_text(b, "PG_VERSION", "9.6\n");
 	put(b, "global/pg_control", "1234567", 7);
-	assert_open_error(b, "pitr-replay: error: \"%s\": 7 bytes, too short for a pg_control file\n",
-			  c);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": 7 bytes, too short for a pg_control file\n",
+		c);
 	unlink(c);
-	assert_open_error(b, "pitr-replay: error: \"%s\": missing: the backup is incomplete\n",
-			  c);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": missing: the backup is incomplete\n",
+		c);
 	free(c);
 	free(v);
 	free(b);
@@ -677,28 +730,37 @@ static void test_open_incremental(void **state)
 	char *b = make_plain(*state, "b", false);
 	char label[1024];
 
-	snprintf(label, sizeof(label), "%sINCREMENTAL FROM LSN: 0/1000028\nINCREMENTAL FROM TLI: 1\n",
+	snprintf(label, sizeof(label),
+		 "%sINCREMENTAL FROM LSN: 0/1000028\nINCREMENTAL FROM TLI: 1\n",
 		 label_pg15);
 	put_text(b, "backup_label", label);
-	assert_open_error(b, "pitr-replay: error: \"%s/backup_label\": an incremental backup (INCREMENTAL FROM LSN): it must be combined with its full backup first\n"
-			     "pitr-replay: hint: run pg_combinebackup on the full backup and its incremental backups, and give its output\n",
-			  b);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s/backup_label\": an incremental backup (INCREMENTAL FROM LSN): it must be combined with its full backup first\n"
+		"pitr-replay: hint: run pg_combinebackup on the full backup and its incremental backups, and give its output\n",
+		b);
 	free(b);
 }
 
 static void test_open_tablespaces_refused(void **state)
 {
-	char *b = make_plain(*state, "b", false), *t = path_of(b, "pg_tblspc/16385");
-	char *tars = path_of(*state, "tars"), *ts = path_of(tars, "16385.tar.gz");
+	char *b = make_plain(*state, "b", false),
+	     *t = path_of(b, "pg_tblspc/16385");
+	char *tars = path_of(*state, "tars"),
+	     *ts = path_of(tars, "16385.tar.gz");
 
 	assert_int_equal(symlink("/srv/ts", t), 0);
-	assert_open_error(b, "pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
-			  t);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
+		t);
 	make_dirs(*state, "tars");
 	write_tar(ts, GZIP, false, data_entries, N(data_entries));
 	put_text(tars, "base.tar", "");
-	assert_open_error(tars, "pitr-replay: error: \"%s\": the backup has a tablespace (OID 16385): tablespaces are not supported\n",
-			  ts);
+	assert_open_error(
+		tars,
+		"pitr-replay: error: \"%s\": the backup has a tablespace (OID 16385): tablespaces are not supported\n",
+		ts);
 	free(ts);
 	free(tars);
 	free(t);
@@ -722,13 +784,17 @@ static void test_open_empty_tablespace_map_is_no_tablespace(void **state)
 	free(bb);
 	/* one that names a tablespace */
 	put_text(b, "tablespace_map", "16385 /srv/ts\n");
-	assert_open_error(b, "pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
-			  map);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
+		map);
 	e[N(data_entries)].data = "16385 /srv/ts\n";
 	e[N(data_entries)].len = 14;
 	write_tar(t, NONE, true, e, N(e));
-	assert_open_error(t, "pitr-replay: error: \"%s\": tablespace_map: the backup has a tablespace: tablespaces are not supported\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": tablespace_map: the backup has a tablespace: tablespaces are not supported\n",
+		t);
 	free(map);
 	free(t);
 	free(b);
@@ -736,36 +802,70 @@ static void test_open_empty_tablespace_map_is_no_tablespace(void **state)
 
 static void test_open_manifest_bad(void **state)
 {
-	char *b = make_plain(*state, "b", false), *m = path_of(b, "backup_manifest");
+	char *b = make_plain(*state, "b", false),
+	     *m = path_of(b, "backup_manifest");
 
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [ { \"Path\": \"x\" ]\n}");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: line 2: expected ',' or '}', found ']'\n",
-			  m);
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" } ] ");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: line 2: expected ',' or '}', found the end of the file\n",
-			  m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"Files\": [ { \"Path\": \"x\" ]\n}");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: line 2: expected ',' or '}', found ']'\n",
+		m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1,\n\"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/2000100\" } ] ");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: line 2: expected ',' or '}', found the end of the file\n",
+		m);
 	put_text(b, "backup_manifest", "{ \"Files\": [] }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: not a backup manifest: no \"PostgreSQL-Backup-Manifest-Version\"\n",
-			  m);
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 3 }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: unsupported manifest version 3\n",
-			  m);
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/2000028\" } ] }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: line 1: a WAL range without \"End-LSN\"\n",
-			  m);
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/20000G0\" } ] }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: line 1: \"End-LSN\": expected an LSN \"X/Y\", found \"0/20000G0\"\n",
-			  m);
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 2, \"System-Identifier\": 18446744073709551616 }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": could not parse the manifest: line 1: \"System-Identifier\": expected an integer from 0 to 18446744073709551615\n",
-			  m);
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: not a backup manifest: no \"PostgreSQL-Backup-Manifest-Version\"\n",
+		m);
+	put_text(b, "backup_manifest",
+		 "{ \"PostgreSQL-Backup-Manifest-Version\": 3 }");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: unsupported manifest version 3\n",
+		m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/2000028\" } ] }");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: line 1: a WAL range without \"End-LSN\"\n",
+		m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/20000G0\" } ] }");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: line 1: \"End-LSN\": expected an LSN \"X/Y\", found \"0/20000G0\"\n",
+		m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 2, \"System-Identifier\": 18446744073709551616 }");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": could not parse the manifest: line 1: \"System-Identifier\": expected an integer from 0 to 18446744073709551615\n",
+		m);
 	/* another backup's manifest */
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 2, \"System-Identifier\": 42, \"WAL-Ranges\": [] }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": system identifier 42 is not the 7345012345678901234 of pg_control: the manifest is another backup's\n",
-			  m);
-	put_text(b, "backup_manifest", "{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/3000028\", \"End-LSN\": \"0/3000100\" } ] }");
-	assert_open_error(b, "pitr-replay: error: \"%s\": WAL starts at 0/3000028 on timeline 1, backup_label at 0/2000028 on timeline 1: the manifest is another backup's\n",
-			  m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 2, \"System-Identifier\": 42, \"WAL-Ranges\": [] }");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": system identifier 42 is not the 7345012345678901234 of pg_control: the manifest is another backup's\n",
+		m);
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"WAL-Ranges\": [ { \"Timeline\": 1, \"Start-LSN\": \"0/3000028\", \"End-LSN\": \"0/3000100\" } ] }");
+	assert_open_error(
+		b,
+		"pitr-replay: error: \"%s\": WAL starts at 0/3000028 on timeline 1, backup_label at 0/2000028 on timeline 1: the manifest is another backup's\n",
+		m);
 	free(m);
 	free(b);
 }
@@ -802,15 +902,16 @@ static void test_plain_dir_symlinked_pg_wal_and_manifest(void **state)
 	struct stat st;
 
 	/* PostgreSQL lists the newest timeline first */
-	put_text(b, "backup_manifest",
-		 "{ \"PostgreSQL-Backup-Manifest-Version\": 2,\n"
-		 "\"System-Identifier\": 7345012345678901234,\n"
-		 "\"Files\": [],\n"
-		 "\"WAL-Ranges\": [\n"
-		 "{ \"Timeline\": 2, \"Start-LSN\": \"0/3000000\", \"End-LSN\": \"0/3000100\" },\n"
-		 "{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/3000000\" }\n"
-		 "],\n"
-		 "\"Manifest-Checksum\": \"00\"}\n");
+	put_text(
+		b, "backup_manifest",
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 2,\n"
+		"\"System-Identifier\": 7345012345678901234,\n"
+		"\"Files\": [],\n"
+		"\"WAL-Ranges\": [\n"
+		"{ \"Timeline\": 2, \"Start-LSN\": \"0/3000000\", \"End-LSN\": \"0/3000100\" },\n"
+		"{ \"Timeline\": 1, \"Start-LSN\": \"0/2000028\", \"End-LSN\": \"0/3000000\" }\n"
+		"],\n"
+		"\"Manifest-Checksum\": \"00\"}\n");
 	bb = open_ok(b);
 	assert_true(bb->has_manifest);
 	assert_int_equal(bb->manifest_end_lsn, 0x3000100);
@@ -852,7 +953,11 @@ static void test_extract_refuses_non_empty_or_inner_datadir(void **state)
 	{
 		char *want;
 
-		assert_true(asprintf(&want, "pitr-replay: error: \"%s\": the data directory is not empty\n", d) > 0);
+		assert_true(
+			asprintf(
+				&want,
+				"pitr-replay: error: \"%s\": the data directory is not empty\n",
+				d) > 0);
 		assert_string_equal(out, want);
 		free(want);
 	}
@@ -920,8 +1025,10 @@ static void test_tar_truncated_between_entries(void **state)
 	write_tar(t, NONE, false, data_entries, N(data_entries));
 	/* without the two zero blocks: stops cleanly after the last entry */
 	cut(t, file_size(t) - 1024);
-	assert_open_error(t, "pitr-replay: error: \"%s\": incomplete or damaged tar: it ends without an end-of-archive marker (after \"pg_wal/archive_status\")\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: it ends without an end-of-archive marker (after \"pg_wal/archive_status\")\n",
+		t);
 	/* one zero block is an end, as tar and libarchive take it */
 	write_tar(t, NONE, false, data_entries, N(data_entries));
 	cut(t, file_size(t) - 512);
@@ -939,7 +1046,8 @@ static void test_tar_compressed_truncated(void **state)
 	static const struct {
 		int filter;
 		const char *name;
-	} kinds[] = { { GZIP, "base.tar.gz" }, { ZSTD, "base.tar.zst" },
+	} kinds[] = { { GZIP, "base.tar.gz" },
+		      { ZSTD, "base.tar.zst" },
 		      { LZ4, "base.tar.lz4" } };
 
 	for (size_t k = 0; k < N(kinds); k++) {
@@ -956,8 +1064,8 @@ static void test_tar_compressed_truncated(void **state)
 			cut(t, size - c);
 			out = open_fails(t);
 			if (strstr(out, "incomplete or damaged tar: ") == NULL)
-				fail_msg("%s cut by %d bytes: %s", kinds[k].name,
-					 (int)c, out);
+				fail_msg("%s cut by %d bytes: %s",
+					 kinds[k].name, (int)c, out);
 			free(out);
 		}
 		/* the middle */
@@ -995,9 +1103,11 @@ static void test_extract_finds_a_tar_cut_after_open(void **state)
 		cut(t, file_size(t) / 2);
 		out = extract_fails(b, d);
 		/* the numbers of libarchive's message are its own business */
-		if (strstr(out, kinds[k].filter == NONE ?
-					"incomplete or damaged tar: Truncated input file (needed " :
-					"incomplete or damaged tar: truncated gzip input (reading \"base/1/1234\")") == NULL ||
+		if (strstr(out,
+			   kinds[k].filter == NONE
+				   ? "incomplete or damaged tar: Truncated input file (needed "
+				   : "incomplete or damaged tar: truncated gzip input (reading \"base/1/1234\")") ==
+			    NULL ||
 		    strstr(out, "(reading \"base/1/1234\")\n") == NULL)
 			fail_msg("%s", out);
 		free(out);
@@ -1021,8 +1131,10 @@ static void test_tar_damaged_header(void **state)
 	byte ^= 0x01;
 	assert_int_equal(pwrite(fd, &byte, 1, 2048 + 3), 1);
 	close(fd);
-	assert_open_error(t, "pitr-replay: error: \"%s\": incomplete or damaged tar: Damaged tar archive (after \"PG_VERSION\")\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: Damaged tar archive (after \"PG_VERSION\")\n",
+		t);
 	free(t);
 }
 
@@ -1034,8 +1146,10 @@ static void test_tar_gz_message(void **state)
 	t = path_of(dir, "base.tar.gz");
 	write_tar(t, GZIP, false, data_entries, N(data_entries));
 	cut(t, file_size(t) / 2);
-	assert_open_error(dir, "pitr-replay: error: \"%s\": incomplete or damaged tar: truncated gzip input (reading \"base/1/1234\")\n",
-			  t);
+	assert_open_error(
+		dir,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: truncated gzip input (reading \"base/1/1234\")\n",
+		t);
 	free(t);
 	free(dir);
 }
@@ -1044,18 +1158,23 @@ static void test_tar_evil_entries_refused(void **state)
 {
 	static const struct ent dotdot[] = { DATA_ENTRIES(""),
 					     { "../evil", 'f', "x", 1, NULL } };
-	static const struct ent inner[] = { DATA_ENTRIES(""),
-					    { "base/../../evil", 'f', "x", 1, NULL } };
-	static const struct ent absolute[] = { DATA_ENTRIES(""),
-					       { "/tmp/evil", 'f', "x", 1, NULL } };
-	static const struct ent hard[] = { DATA_ENTRIES(""),
-					   { "hard", 'h', NULL, 0, "PG_VERSION" } };
+	static const struct ent inner[] = {
+		DATA_ENTRIES(""), { "base/../../evil", 'f', "x", 1, NULL }
+	};
+	static const struct ent absolute[] = {
+		DATA_ENTRIES(""), { "/tmp/evil", 'f', "x", 1, NULL }
+	};
+	static const struct ent hard[] = {
+		DATA_ENTRIES(""), { "hard", 'h', NULL, 0, "PG_VERSION" }
+	};
 	char *t = path_of(*state, "evil.tar"), *d = new_datadir(*state), *out;
 	struct base_backup b = { .kind = BACKUP_TAR_FILE };
 
 	write_tar(t, NONE, true, dotdot, N(dotdot));
-	assert_open_error(t, "pitr-replay: error: \"%s\": entry \"../evil\": an absolute path or one with \"..\" would leave the data directory\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": entry \"../evil\": an absolute path or one with \"..\" would leave the data directory\n",
+		t);
 	/* extracting without backup_open() first refuses it too */
 	snprintf(b.path, sizeof(b.path), "%s", t);
 	snprintf(b.base_tar, sizeof(b.base_tar), "%s", t);
@@ -1066,11 +1185,15 @@ static void test_tar_evil_entries_refused(void **state)
 	write_tar(t, NONE, true, inner, N(inner));
 	free(open_fails(t));
 	write_tar(t, NONE, true, absolute, N(absolute));
-	assert_open_error(t, "pitr-replay: error: \"%s\": entry \"/tmp/evil\": an absolute path or one with \"..\" would leave the data directory\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": entry \"/tmp/evil\": an absolute path or one with \"..\" would leave the data directory\n",
+		t);
 	write_tar(t, NONE, true, hard, N(hard));
-	assert_open_error(t, "pitr-replay: error: \"%s\": entry \"hard\": a hard link, which a base backup does not have\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": entry \"hard\": a hard link, which a base backup does not have\n",
+		t);
 	free(d);
 	free(t);
 }
@@ -1085,14 +1208,19 @@ static void test_tar_symlink_is_never_followed(void **state)
 	struct ent e2[] = { DATA_ENTRIES(""),
 			    { "escape", 'l', NULL, 0, outside },
 			    { "escape", 'f', "x", 1, NULL } };
-	char *t = path_of(*state, "b.tar"), *d = new_datadir(*state), *out, *want;
+	char *t = path_of(*state, "b.tar"), *d = new_datadir(*state), *out,
+	     *want;
 	struct base_backup *b;
 
 	make_dirs(*state, "outside");
 	write_tar(t, NONE, true, e, N(e));
 	b = open_ok(t);
 	out = extract_fails(b, d);
-	assert_true(asprintf(&want, "pitr-replay: error: could not open directory \"%s/escape\": a symbolic link or a file is in the way\n", d) > 0);
+	assert_true(
+		asprintf(
+			&want,
+			"pitr-replay: error: could not open directory \"%s/escape\": a symbolic link or a file is in the way\n",
+			d) > 0);
 	assert_string_equal(out, want);
 	free(want);
 	free(out);
@@ -1105,7 +1233,11 @@ static void test_tar_symlink_is_never_followed(void **state)
 	d = path_of(*state, "data2");
 	assert_int_equal(mkdir(d, 0700), 0);
 	out = extract_fails(b, d);
-	assert_true(asprintf(&want, "pitr-replay: error: could not create file \"%s/escape\": a symbolic link is in the way\n", d) > 0);
+	assert_true(
+		asprintf(
+			&want,
+			"pitr-replay: error: could not create file \"%s/escape\": a symbolic link is in the way\n",
+			d) > 0);
 	assert_string_equal(out, want);
 	free(want);
 	free(out);
@@ -1123,9 +1255,11 @@ static void test_tar_without_label(void **state)
 	char names[N(data_entries)][64];
 
 	write_tar(t, ZSTD, true, data_entries + 1, N(data_entries) - 1);
-	assert_open_error(t, "pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
-			     "pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
+		"pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n",
+		t);
 	/* the data directory itself in the tar, not its contents */
 	for (size_t i = 0; i < N(data_entries); i++) {
 		nested[i] = data_entries[i];
@@ -1134,10 +1268,12 @@ static void test_tar_without_label(void **state)
 		nested[i].name = names[i];
 	}
 	write_tar(t, ZSTD, true, nested, N(nested));
-	assert_open_error(t, "pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
-			     "pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n"
-			     "pitr-replay: hint: the tar holds a directory \"main\" with a backup_label; give a tar of the data directory's contents\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
+		"pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n"
+		"pitr-replay: hint: the tar holds a directory \"main\" with a backup_label; give a tar of the data directory's contents\n",
+		t);
 	free(t);
 }
 
@@ -1147,21 +1283,28 @@ static void test_tar_bad_label_and_missing_files(void **state)
 	char *t = path_of(*state, "b.tar");
 
 	memcpy(e, data_entries, sizeof(e));
-	e[0].data = "START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nCHECKPOINT LOCATION: 0/x\n";
+	e[0].data =
+		"START WAL LOCATION: 0/2000028 (file 000000010000000000000002)\nCHECKPOINT LOCATION: 0/x\n";
 	e[0].len = strlen(e[0].data);
 	write_tar(t, NONE, true, e, N(e));
-	assert_open_error(t, "pitr-replay: error: \"%s\": backup_label line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"CHECKPOINT LOCATION: 0/x\"\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": backup_label line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"CHECKPOINT LOCATION: 0/x\"\n",
+		t);
 	memcpy(e, data_entries, sizeof(e));
 	e[3].name = "global/pg_control.old";
 	write_tar(t, NONE, true, e, N(e));
-	assert_open_error(t, "pitr-replay: error: \"%s\": global/pg_control: missing: the backup is incomplete\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": global/pg_control: missing: the backup is incomplete\n",
+		t);
 	memcpy(e, data_entries, sizeof(e));
 	e[3].len = 4;
 	write_tar(t, NONE, true, e, N(e));
-	assert_open_error(t, "pitr-replay: error: \"%s\": global/pg_control: 4 bytes, too short for a pg_control file\n",
-			  t);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": global/pg_control: 4 bytes, too short for a pg_control file\n",
+		t);
 	free(t);
 }
 
@@ -1174,8 +1317,10 @@ static void test_tar_dir_ambiguous(void **state)
 	t2 = path_of(dir, "base.tar.gz");
 	write_tar(t1, NONE, false, data_entries, N(data_entries));
 	write_tar(t2, GZIP, false, data_entries, N(data_entries));
-	assert_open_error(dir, "pitr-replay: error: \"%s\": both \"base.tar\" and \"base.tar.gz\": keep one\n",
-			  dir);
+	assert_open_error(
+		dir,
+		"pitr-replay: error: \"%s\": both \"base.tar\" and \"base.tar.gz\": keep one\n",
+		dir);
 	unlink(t1);
 	free(t1);
 	free(t2);
@@ -1184,8 +1329,10 @@ static void test_tar_dir_ambiguous(void **state)
 	t2 = path_of(dir, "pg_wal.tar.lz4");
 	write_tar(t1, ZSTD, false, wal_entries, N(wal_entries));
 	write_tar(t2, LZ4, false, wal_entries, N(wal_entries));
-	assert_open_error(dir, "pitr-replay: error: \"%s\": both \"pg_wal.tar.lz4\" and \"pg_wal.tar.zst\": keep one\n",
-			  dir);
+	assert_open_error(
+		dir,
+		"pitr-replay: error: \"%s\": both \"pg_wal.tar.lz4\" and \"pg_wal.tar.zst\": keep one\n",
+		dir);
 	free(t1);
 	free(t2);
 	free(dir);
@@ -1284,7 +1431,8 @@ static void test_tar_file_each_compression(void **state)
 
 static void test_tar_dir_layout(void **state)
 {
-	char *dir = path_of(*state, "ft"), *base, *wal, *d = new_datadir(*state);
+	char *dir = path_of(*state, "ft"), *base, *wal,
+	     *d = new_datadir(*state);
 	struct base_backup *b;
 
 	make_dirs(*state, "ft");
@@ -1324,8 +1472,10 @@ static void test_tar_dir_layout(void **state)
 static void test_tar_manifest_inside_and_pg_wal_symlink(void **state)
 {
 	static const struct ent e[] = {
-		{ "backup_label", 'f', label_pg15, sizeof(label_pg15) - 1, NULL },
-		{ "backup_manifest", 'f', manifest_v1, sizeof(manifest_v1) - 1, NULL },
+		{ "backup_label", 'f', label_pg15, sizeof(label_pg15) - 1,
+		  NULL },
+		{ "backup_manifest", 'f', manifest_v1, sizeof(manifest_v1) - 1,
+		  NULL },
 		{ "PG_VERSION", 'f', "15\n", 3, NULL },
 		{ "global/pg_control", 'f', control, sizeof(control), NULL },
 		{ "base/1/1234", 'f', bigfile, sizeof(bigfile), NULL },

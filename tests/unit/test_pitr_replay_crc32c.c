@@ -81,8 +81,9 @@ static void test_crc32c_short_strings(void **state)
 {
 	assert_int_equal(crc_of("a", 1), 0xC1D04330u);
 	assert_int_equal(crc_of("abc", 3), 0x364B3FB7u);
-	assert_int_equal(crc_of("The quick brown fox jumps over the lazy dog", 43),
-			 0x22620404u);
+	assert_int_equal(
+		crc_of("The quick brown fox jumps over the lazy dog", 43),
+		0x22620404u);
 	assert_int_equal(portable_crc_of("a", 1), 0xC1D04330u);
 	assert_int_equal(portable_crc_of("abc", 3), 0x364B3FB7u);
 }
@@ -94,10 +95,12 @@ static void test_crc32c_empty_input(void **state)
 	assert_int_equal(portable_crc_of("", 0), 0);
 	assert_int_equal(crc32c_update(CRC32C_INIT, "x", 0), CRC32C_INIT);
 	assert_int_equal(crc32c_update(0x12345678u, "x", 0), 0x12345678u);
-	assert_int_equal(crc32c_update_portable(0x12345678u, "x", 0), 0x12345678u);
+	assert_int_equal(crc32c_update_portable(0x12345678u, "x", 0),
+			 0x12345678u);
 	/* A NULL pointer with no length is not read. */
 	assert_int_equal(crc32c_update(0xCAFEBABEu, NULL, 0), 0xCAFEBABEu);
-	assert_int_equal(crc32c_update_portable(0xCAFEBABEu, NULL, 0), 0xCAFEBABEu);
+	assert_int_equal(crc32c_update_portable(0xCAFEBABEu, NULL, 0),
+			 0xCAFEBABEu);
 }
 
 static void test_crc32c_finish_inverts(void **state)
@@ -118,7 +121,8 @@ static void test_crc32c_incremental_equals_one_shot(void **state)
 	whole = crc_of(buf, sizeof(buf));
 	whole_p = portable_crc_of(buf, sizeof(buf));
 	assert_int_equal(whole, whole_p);
-	assert_int_equal(whole, crc32c_finish(ref_update(CRC32C_INIT, buf, sizeof(buf))));
+	assert_int_equal(whole, crc32c_finish(ref_update(CRC32C_INIT, buf,
+							 sizeof(buf))));
 	/* Split in two at every point. */
 	for (size_t cut = 0; cut <= sizeof(buf); cut++) {
 		uint32_t c = crc32c_update(CRC32C_INIT, buf, cut);
@@ -157,7 +161,8 @@ static void test_crc32c_wal_record_order(void **state)
 	memcpy(joined, rec + 24, 40);
 	memcpy(joined + 40, rec, 20);
 	assert_int_equal(c, crc_of(joined, sizeof(joined)));
-	assert_int_equal(c, crc32c_finish(ref_update(CRC32C_INIT, joined, sizeof(joined))));
+	assert_int_equal(c, crc32c_finish(ref_update(CRC32C_INIT, joined,
+						     sizeof(joined))));
 }
 
 /* ---- the fast path against the table and the definition ----------------- */
@@ -170,18 +175,23 @@ static void test_crc32c_paths_agree_all_lengths_and_alignments(void **state)
 	assert_non_null(buf);
 	fill_random(buf, MAXLEN + ALIGNS, 0x9E3779B97F4A7C15ULL);
 	for (size_t align = 0; align < ALIGNS; align++) {
-		for (size_t len = 0; len <= MAXLEN; len += (len < 80 ? 1 : 13)) {
+		for (size_t len = 0; len <= MAXLEN;
+		     len += (len < 80 ? 1 : 13)) {
 			const unsigned char *p = buf + align;
 			uint32_t ref = ref_update(CRC32C_INIT, p, len);
 			uint32_t fast = crc32c_update(CRC32C_INIT, p, len);
-			uint32_t table = crc32c_update_portable(CRC32C_INIT, p, len);
+			uint32_t table =
+				crc32c_update_portable(CRC32C_INIT, p, len);
 
 			if (fast != ref || table != ref)
-				fail_msg("len %zu align %zu: fast %08X table %08X reference %08X",
-					 len, align, fast, table, ref);
+				fail_msg(
+					"len %zu align %zu: fast %08X table %08X reference %08X",
+					len, align, fast, table, ref);
 			/* From a running value other than the initial one. */
-			fast = crc32c_update(0x5A5A5A5Au ^ (uint32_t)len, p, len);
-			table = crc32c_update_portable(0x5A5A5A5Au ^ (uint32_t)len, p, len);
+			fast = crc32c_update(0x5A5A5A5Au ^ (uint32_t)len, p,
+					     len);
+			table = crc32c_update_portable(
+				0x5A5A5A5Au ^ (uint32_t)len, p, len);
 			assert_int_equal(fast, table);
 		}
 	}
@@ -198,10 +208,12 @@ static void test_crc32c_paths_agree_random_buffers(void **state)
 		assert_non_null(buf);
 		fill_random(buf, len + off, seed);
 		uint32_t fast = crc32c_update(CRC32C_INIT, buf + off, len);
-		uint32_t table = crc32c_update_portable(CRC32C_INIT, buf + off, len);
+		uint32_t table =
+			crc32c_update_portable(CRC32C_INIT, buf + off, len);
 		if (fast != table)
 			fail_msg("seed %llu len %zu off %zu: %08X vs %08X",
-				 (unsigned long long)seed, len, off, fast, table);
+				 (unsigned long long)seed, len, off, fast,
+				 table);
 		free(buf);
 	}
 }
@@ -230,10 +242,12 @@ int main(void)
 		cmocka_unit_test(test_crc32c_finish_inverts),
 		cmocka_unit_test(test_crc32c_incremental_equals_one_shot),
 		cmocka_unit_test(test_crc32c_wal_record_order),
-		cmocka_unit_test(test_crc32c_paths_agree_all_lengths_and_alignments),
+		cmocka_unit_test(
+			test_crc32c_paths_agree_all_lengths_and_alignments),
 		cmocka_unit_test(test_crc32c_paths_agree_random_buffers),
 		cmocka_unit_test(test_crc32c_large_buffer),
 	};
 
-	return cmocka_run_group_tests_name("pitr-replay crc32c", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("pitr-replay crc32c", tests, NULL,
+					   NULL);
 }

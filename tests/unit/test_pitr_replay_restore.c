@@ -47,22 +47,41 @@ static char *conf_unquote(const char *s, const char **rest)
 		if (c == '\\' && s[i + 1] != '\0' && s[i + 1] != '\n') {
 			c = s[++i];
 			switch (c) {
-			case 'b': out[j++] = '\b'; break;
-			case 'f': out[j++] = '\f'; break;
-			case 'n': out[j++] = '\n'; break;
-			case 'r': out[j++] = '\r'; break;
-			case 't': out[j++] = '\t'; break;
-			case '0': case '1': case '2': case '3':
-			case '4': case '5': case '6': case '7': {
+			case 'b':
+				out[j++] = '\b';
+				break;
+			case 'f':
+				out[j++] = '\f';
+				break;
+			case 'n':
+				out[j++] = '\n';
+				break;
+			case 'r':
+				out[j++] = '\r';
+				break;
+			case 't':
+				out[j++] = '\t';
+				break;
+			case '0':
+			case '1':
+			case '2':
+			case '3':
+			case '4':
+			case '5':
+			case '6':
+			case '7': {
 				int v = 0, k;
 
-				for (k = 0; k < 3 && s[i + k] >= '0' && s[i + k] <= '7'; k++)
+				for (k = 0; k < 3 && s[i + k] >= '0' &&
+					    s[i + k] <= '7';
+				     k++)
 					v = v * 8 + (s[i + k] - '0');
 				i += (size_t)k - 1;
 				out[j++] = (char)v;
 				break;
 			}
-			default: out[j++] = c;
+			default:
+				out[j++] = c;
 			}
 		} else if (c == '\'' && s[i + 1] == '\'') {
 			out[j++] = '\'';
@@ -98,7 +117,8 @@ static char *undouble(const char *s)
 /* %f, %p and %% filled in as PostgreSQL's replace_percent_placeholders(). */
 static char *fill_in(const char *cmd, const char *f, const char *p)
 {
-	size_t cap = strlen(cmd) * 4 + strlen(f) * 16 + strlen(p) * 16 + 1, j = 0;
+	size_t cap = strlen(cmd) * 4 + strlen(f) * 16 + strlen(p) * 16 + 1,
+	       j = 0;
 	char *out = malloc(cap);
 
 	assert_non_null(out);
@@ -219,9 +239,9 @@ struct fixture {
 	char *scratch;
 	char *datadir;
 	char *archive;
-	char *command;	/* restore_command's value as the server reads it */
-	char *line;	/* the value as written, quoted */
-	char *meant;	/* the command as meant */
+	char *command; /* restore_command's value as the server reads it */
+	char *line;    /* the value as written, quoted */
+	char *meant;   /* the command as meant */
 };
 
 /* The test's fixture, removed by teardown() however the test ends. */
@@ -253,14 +273,16 @@ static struct fixture *make_fixture(const char *archive_name, bool faithful)
 		value = conf_unquote(line, &rest);
 		fx->command = value;
 		if (value == NULL || strcmp(rest, "\n") != 0)
-			fail_msg("PostgreSQL would read restore_command = '%s' as the string "
-				 "'%s', with \"%.12s...\" after it: a syntax error in postgresql.auto.conf",
-				 buf, value ? value : "", rest ? rest : "");
+			fail_msg(
+				"PostgreSQL would read restore_command = '%s' as the string "
+				"'%s', with \"%.12s...\" after it: a syntax error in postgresql.auto.conf",
+				buf, value ? value : "", rest ? rest : "");
 		/* It must read back as the command meant: the shell's text. */
 		fx->meant = undouble(buf);
 		if (strcmp(value, fx->meant) != 0)
-			fail_msg("PostgreSQL would read restore_command as\n  %s\nwhere\n  %s\nwas meant",
-				 value, fx->meant);
+			fail_msg(
+				"PostgreSQL would read restore_command as\n  %s\nwhere\n  %s\nwas meant",
+				value, fx->meant);
 	} else {
 		fx->command = undouble(buf);
 	}
@@ -274,7 +296,8 @@ static void free_fixture(struct fixture *fx)
 	if (fx == NULL)
 		return;
 	current = NULL;
-	assert_true(asprintf(&cmd, "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'",
+	assert_true(asprintf(&cmd,
+			     "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'",
 			     fx->scratch, fx->scratch) > 0);
 	assert_int_equal(system(cmd), 0);
 	free(cmd);
@@ -355,7 +378,8 @@ static void exercise(struct fixture *fx)
 	/* Absent (as for the timeline history files PostgreSQL probes): 1. */
 	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 1);
 	assert_false(exists(dest));
-	assert_int_equal(restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 1);
+	assert_int_equal(
+		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 1);
 	/* A .partial is not the segment. */
 	char *partial = join(fx->archive, SEGNAME ".partial");
 	write_file(partial, segment, sizeof(segment));
@@ -366,7 +390,8 @@ static void exercise(struct fixture *fx)
 	/* A history file is fetched like a segment. */
 	char *hist = join(fx->archive, "00000002.history");
 	write_file(hist, "1\t0/4000448\tx\n", 14);
-	assert_int_equal(restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 0);
+	assert_int_equal(
+		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 0);
 	char *hist_dest = join(fx->datadir, "pg_wal/RECOVERYHISTORY");
 	assert_true(exists(hist_dest));
 	free(hist_dest);
@@ -389,7 +414,8 @@ static void exercise(struct fixture *fx)
 
 		write_file(seg, segment, sizeof(segment));
 		assert_int_equal(chmod(pgwal, 0500), 0);
-		assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 126);
+		assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"),
+				 126);
 		assert_int_equal(chmod(pgwal, 0700), 0);
 		assert_int_equal(unlink(seg), 0);
 		free(pgwal);
@@ -399,7 +425,8 @@ static void exercise(struct fixture *fx)
 	char *moved = join(fx->scratch, "moved-away");
 	assert_int_equal(rename(fx->archive, moved), 0);
 	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 126);
-	assert_int_equal(restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 126);
+	assert_int_equal(
+		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 126);
 	assert_int_equal(rename(moved, fx->archive), 0);
 	free(moved);
 
@@ -414,13 +441,16 @@ static void test_restore_command_plain_path(void **state)
 {
 	char buf[4096];
 
-	assert_int_equal(restore_command_for("/var/lib/postgresql/wal-archive", buf, sizeof(buf)), 0);
+	assert_int_equal(restore_command_for("/var/lib/postgresql/wal-archive",
+					     buf, sizeof(buf)),
+			 0);
 	/* The shell's single quotes, doubled for postgresql.conf. */
-	assert_string_equal(buf,
-			    "cd ''/var/lib/postgresql/wal-archive'' || exit 126; "
-			    "if [ -f \"%f\" ]; then cp \"%f\" \"$OLDPWD/%p\" || exit 126; "
-			    "elif [ -f \"%f.gz\" ]; then gzip -dc \"%f.gz\" >\"$OLDPWD/%p\" || exit 126; "
-			    "else exit 1; fi");
+	assert_string_equal(
+		buf,
+		"cd ''/var/lib/postgresql/wal-archive'' || exit 126; "
+		"if [ -f \"%f\" ]; then cp \"%f\" \"$OLDPWD/%p\" || exit 126; "
+		"elif [ -f \"%f.gz\" ]; then gzip -dc \"%f.gz\" >\"$OLDPWD/%p\" || exit 126; "
+		"else exit 1; fi");
 }
 
 static void test_restore_command_quote_and_spaces(void **state)
@@ -428,9 +458,11 @@ static void test_restore_command_quote_and_spaces(void **state)
 	char buf[4096];
 	char *cmd;
 
-	assert_int_equal(restore_command_for("/srv/it's a dir", buf, sizeof(buf)), 0);
+	assert_int_equal(
+		restore_command_for("/srv/it's a dir", buf, sizeof(buf)), 0);
 	/* Doubled once more for the file: '\'' becomes ''\''''. */
-	assert_non_null(strstr(buf, "cd ''/srv/it''\\\\''''s a dir'' || exit 126; "));
+	assert_non_null(
+		strstr(buf, "cd ''/srv/it''\\\\''''s a dir'' || exit 126; "));
 	/* With the doubling undone, the shell word is the path. */
 	cmd = undouble(buf);
 	assert_non_null(strstr(cmd, "cd '/srv/it'\\''s a dir' || exit 126; "));
@@ -509,11 +541,19 @@ int main(void)
 		cmocka_unit_test(test_restore_command_plain_path),
 		cmocka_unit_test(test_restore_command_quote_and_spaces),
 		cmocka_unit_test(test_restore_command_too_long),
-		cmocka_unit_test_teardown(test_restore_command_runs_plain_path, teardown),
-		cmocka_unit_test_teardown(test_restore_command_runs_quote_and_spaces_undoubled, teardown),
-		cmocka_unit_test_teardown(test_restore_command_quote_as_postgresql_reads_it, teardown),
-		cmocka_unit_test_teardown(test_restore_command_backslash_as_postgresql_reads_it, teardown),
+		cmocka_unit_test_teardown(test_restore_command_runs_plain_path,
+					  teardown),
+		cmocka_unit_test_teardown(
+			test_restore_command_runs_quote_and_spaces_undoubled,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_restore_command_quote_as_postgresql_reads_it,
+			teardown),
+		cmocka_unit_test_teardown(
+			test_restore_command_backslash_as_postgresql_reads_it,
+			teardown),
 	};
 
-	return cmocka_run_group_tests_name("pitr-replay restore", tests, setup_group, NULL);
+	return cmocka_run_group_tests_name("pitr-replay restore", tests,
+					   setup_group, NULL);
 }

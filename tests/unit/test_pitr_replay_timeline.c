@@ -43,9 +43,11 @@ static void assert_entry(const struct tl_history *h, size_t i, uint32_t tli,
 	assert_true(i < h->n);
 	assert_int_equal(h->e[i].tli, tli);
 	if (h->e[i].begin != begin || h->e[i].end != end)
-		fail_msg("entry %zu: begin %llX end %llX, expected %llX and %llX", i,
-			 (unsigned long long)h->e[i].begin, (unsigned long long)h->e[i].end,
-			 (unsigned long long)begin, (unsigned long long)end);
+		fail_msg(
+			"entry %zu: begin %llX end %llX, expected %llX and %llX",
+			i, (unsigned long long)h->e[i].begin,
+			(unsigned long long)h->e[i].end,
+			(unsigned long long)begin, (unsigned long long)end);
 }
 
 /* ---- parsing ------------------------------------------------------------- */
@@ -130,32 +132,43 @@ static void test_timeline_parse_reuses_history(void **state)
 
 static void test_timeline_parse_rejects_non_numeric_tli(void **state)
 {
-	assert_parse_error("x\t0/4000448\treason\n", 2,
-			   "line 1: expected a numeric timeline ID, found \"x\"");
-	assert_parse_error("1\t0/1\n1a\t0/2\n", 3,
-			   "line 2: expected a numeric timeline ID, found \"1a\"");
-	assert_parse_error("# c\n\n0\t0/1\n", 3,
-			   "line 3: expected a numeric timeline ID, found \"0\"");
-	assert_parse_error("-1\t0/1\n", 3,
-			   "line 1: expected a numeric timeline ID, found \"-1\"");
-	assert_parse_error("4294967296\t0/1\n", 3,
-			   "line 1: expected a numeric timeline ID, found \"4294967296\"");
-	assert_parse_error("0x1\t0/1\n", 3,
-			   "line 1: expected a numeric timeline ID, found \"0x1\"");
+	assert_parse_error(
+		"x\t0/4000448\treason\n", 2,
+		"line 1: expected a numeric timeline ID, found \"x\"");
+	assert_parse_error(
+		"1\t0/1\n1a\t0/2\n", 3,
+		"line 2: expected a numeric timeline ID, found \"1a\"");
+	assert_parse_error(
+		"# c\n\n0\t0/1\n", 3,
+		"line 3: expected a numeric timeline ID, found \"0\"");
+	assert_parse_error(
+		"-1\t0/1\n", 3,
+		"line 1: expected a numeric timeline ID, found \"-1\"");
+	assert_parse_error(
+		"4294967296\t0/1\n", 3,
+		"line 1: expected a numeric timeline ID, found \"4294967296\"");
+	assert_parse_error(
+		"0x1\t0/1\n", 3,
+		"line 1: expected a numeric timeline ID, found \"0x1\"");
 }
 
 static void test_timeline_parse_rejects_bad_lsn(void **state)
 {
-	assert_parse_error("1\t0/40G0448\treason\n", 2,
-			   "line 1: expected a timeline switch point LSN after timeline 1");
-	assert_parse_error("1\n", 2,
-			   "line 1: expected a timeline switch point LSN after timeline 1");
-	assert_parse_error("1\t0/1\n2\t\n", 3,
-			   "line 2: expected a timeline switch point LSN after timeline 2");
-	assert_parse_error("1\t123456789/0\n", 2,
-			   "line 1: expected a timeline switch point LSN after timeline 1");
-	assert_parse_error("1\t0/\n", 2,
-			   "line 1: expected a timeline switch point LSN after timeline 1");
+	assert_parse_error(
+		"1\t0/40G0448\treason\n", 2,
+		"line 1: expected a timeline switch point LSN after timeline 1");
+	assert_parse_error(
+		"1\n", 2,
+		"line 1: expected a timeline switch point LSN after timeline 1");
+	assert_parse_error(
+		"1\t0/1\n2\t\n", 3,
+		"line 2: expected a timeline switch point LSN after timeline 2");
+	assert_parse_error(
+		"1\t123456789/0\n", 2,
+		"line 1: expected a timeline switch point LSN after timeline 1");
+	assert_parse_error(
+		"1\t0/\n", 2,
+		"line 1: expected a timeline switch point LSN after timeline 1");
 }
 
 static void test_timeline_parse_rejects_non_increasing(void **state)
@@ -168,10 +181,12 @@ static void test_timeline_parse_rejects_non_increasing(void **state)
 
 static void test_timeline_parse_rejects_tli_not_below_child(void **state)
 {
-	assert_parse_error("2\t0/1000000\tx\n", 2,
-			   "timeline IDs must be less than the child timeline's ID 2, found 2");
-	assert_parse_error("1\t0/1000000\tx\n3\t0/2000000\ty\n", 2,
-			   "timeline IDs must be less than the child timeline's ID 2, found 3");
+	assert_parse_error(
+		"2\t0/1000000\tx\n", 2,
+		"timeline IDs must be less than the child timeline's ID 2, found 2");
+	assert_parse_error(
+		"1\t0/1000000\tx\n3\t0/2000000\ty\n", 2,
+		"timeline IDs must be less than the child timeline's ID 2, found 3");
 }
 
 static void test_timeline_parse_error_fits_errlen(void **state)
@@ -180,7 +195,8 @@ static void test_timeline_parse_error_fits_errlen(void **state)
 	char err[16];
 
 	memset(err, 'x', sizeof(err));
-	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, err, sizeof(err)), -1);
+	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, err, sizeof(err)),
+			 -1);
 	assert_int_equal(strlen(err), sizeof(err) - 1);
 	assert_string_equal(err, "line 1: expecte");
 }
@@ -195,25 +211,28 @@ static void test_timeline_parse_many_timelines(void **state)
 	text[0] = '\0';
 	/* The most it holds: TL_MAX_ENTRIES - 1 ancestors and the tip. */
 	for (unsigned t = 1; t < TL_MAX_ENTRIES; t++)
-		used += (size_t)snprintf(text + used, cap - used, "%u\t0/%X\tr\n", t, t * 0x100);
+		used += (size_t)snprintf(text + used, cap - used,
+					 "%u\t0/%X\tr\n", t, t * 0x100);
 	parse_ok(text, TL_MAX_ENTRIES, &h);
 	assert_int_equal(h.n, TL_MAX_ENTRIES);
 	assert_entry(&h, TL_MAX_ENTRIES - 1, TL_MAX_ENTRIES,
 		     (TL_MAX_ENTRIES - 1) * 0x100, LSN_INFINITE);
 	/* One more is refused, not written past the end. */
-	snprintf(text + used, cap - used, "%u\t0/%X\tr\n", TL_MAX_ENTRIES, TL_MAX_ENTRIES * 0x100);
+	snprintf(text + used, cap - used, "%u\t0/%X\tr\n", TL_MAX_ENTRIES,
+		 TL_MAX_ENTRIES * 0x100);
 	char err[256];
-	assert_int_equal(timeline_parse(text, TL_MAX_ENTRIES + 1, &h, err, sizeof(err)), -1);
+	assert_int_equal(
+		timeline_parse(text, TL_MAX_ENTRIES + 1, &h, err, sizeof(err)),
+		-1);
 	assert_non_null(strstr(err, "more than 255 timelines"));
 	free(text);
 }
 
 /* ---- questions ----------------------------------------------------------- */
 
-static const char three_tl[] =
-	"1\t0/4000448\tno recovery target specified\n"
-	"\n"
-	"2\t0/6000000\tat restore point \"x\"\n";
+static const char three_tl[] = "1\t0/4000448\tno recovery target specified\n"
+			       "\n"
+			       "2\t0/6000000\tat restore point \"x\"\n";
 
 static void test_timeline_at(void **state)
 {
@@ -288,8 +307,9 @@ static void test_timeline_describe(void **state)
 	char buf[128];
 
 	parse_ok(three_tl, 3, &h);
-	assert_string_equal(timeline_describe(&h, buf, sizeof(buf)),
-			    "1 until 0/4000448, then 2 until 0/6000000, then 3");
+	assert_string_equal(
+		timeline_describe(&h, buf, sizeof(buf)),
+		"1 until 0/4000448, then 2 until 0/6000000, then 3");
 	parse_ok("1\t0/4000448\tx\n", 2, &h);
 	assert_string_equal(timeline_describe(&h, buf, sizeof(buf)),
 			    "1 until 0/4000448, then 2");
@@ -306,7 +326,7 @@ static void test_timeline_describe_truncates(void **state)
 	memset(buf, 'x', sizeof(buf));
 	assert_ptr_equal(timeline_describe(&h, buf, 12), buf);
 	assert_string_equal(buf, "1 until 0/4");
-	assert_int_equal(buf[12], 'x');	/* nothing past LEN */
+	assert_int_equal(buf[12], 'x'); /* nothing past LEN */
 	/* Cut in the middle of the second part. */
 	timeline_describe(&h, buf, 30);
 	assert_string_equal(buf, "1 until 0/4000448, then 2 unt");
@@ -314,7 +334,8 @@ static void test_timeline_describe_truncates(void **state)
 
 /* ---- loading from an archive --------------------------------------------- */
 
-static void write_file(const char *dir, const char *name, const void *data, size_t len)
+static void write_file(const char *dir, const char *name, const void *data,
+		       size_t len)
 {
 	char *path;
 	FILE *f;
@@ -375,7 +396,8 @@ static void test_timeline_load(void **state)
 	char *out;
 
 	make_archive(dir);
-	write_file(dir, "00000002.history", "1\t0/180000\tno recovery target specified\n", 40);
+	write_file(dir, "00000002.history",
+		   "1\t0/180000\tno recovery target specified\n", 40);
 	write_file(dir, "00000003.history", "1\t0/180000\tx\n2\t0/zz\n", 20);
 	assert_int_equal(archive_open(dir, &arc), 0);
 
@@ -392,14 +414,18 @@ static void test_timeline_load(void **state)
 	capture_begin(&cap, STDERR_FILENO);
 	assert_int_equal(timeline_load(&arc, 4, &h), -1);
 	out = capture_end(&cap);
-	assert_non_null(strstr(out, "/00000004.history: no such file: timeline 4 has no history file in the archive"));
+	assert_non_null(strstr(
+		out,
+		"/00000004.history: no such file: timeline 4 has no history file in the archive"));
 	free(out);
 
 	capture_begin(&cap, STDERR_FILENO);
 	assert_int_equal(timeline_load(&arc, 3, &h), -1);
 	out = capture_end(&cap);
-	assert_non_null(strstr(out, "/00000003.history: syntax error in timeline history file: "
-				    "line 2: expected a timeline switch point LSN after timeline 2"));
+	assert_non_null(strstr(
+		out,
+		"/00000003.history: syntax error in timeline history file: "
+		"line 2: expected a timeline switch point LSN after timeline 2"));
 	free(out);
 	assert_int_equal(dbops_log_error_count(), 2);
 	dbops_log_reset_errors();
@@ -417,24 +443,29 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timeline_parse_one_line),
 		cmocka_unit_test(test_timeline_parse_without_final_newline),
-		cmocka_unit_test(test_timeline_parse_multi_line_comments_blanks),
+		cmocka_unit_test(
+			test_timeline_parse_multi_line_comments_blanks),
 		cmocka_unit_test(test_timeline_parse_spaces_for_tabs),
 		cmocka_unit_test(test_timeline_parse_empty_text),
 		cmocka_unit_test(test_timeline_parse_reuses_history),
 		cmocka_unit_test(test_timeline_parse_rejects_non_numeric_tli),
 		cmocka_unit_test(test_timeline_parse_rejects_bad_lsn),
 		cmocka_unit_test(test_timeline_parse_rejects_non_increasing),
-		cmocka_unit_test(test_timeline_parse_rejects_tli_not_below_child),
+		cmocka_unit_test(
+			test_timeline_parse_rejects_tli_not_below_child),
 		cmocka_unit_test(test_timeline_parse_error_fits_errlen),
 		cmocka_unit_test(test_timeline_parse_many_timelines),
 		cmocka_unit_test(test_timeline_at),
 		cmocka_unit_test(test_timeline_find),
 		cmocka_unit_test(test_timeline_file_tli),
-		cmocka_unit_test(test_timeline_file_tli_two_switches_in_one_segment),
+		cmocka_unit_test(
+			test_timeline_file_tli_two_switches_in_one_segment),
 		cmocka_unit_test(test_timeline_describe),
 		cmocka_unit_test(test_timeline_describe_truncates),
-		cmocka_unit_test_setup_teardown(test_timeline_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeline_load, setup,
+						teardown),
 	};
 
-	return cmocka_run_group_tests_name("pitr-replay timeline", tests, setup_group, NULL);
+	return cmocka_run_group_tests_name("pitr-replay timeline", tests,
+					   setup_group, NULL);
 }

@@ -60,9 +60,11 @@ static void test_wal_lsn_parse_accepts(void **state)
 static void test_wal_lsn_parse_rejects(void **state)
 {
 	static const char *const bad[] = {
-		"", "0/", "/1", "/", "G/1", "1/G", "123456789/0", "0/123456789",
-		"1/2x", "1/2 ", " 1/2", "1//2", "1/2/3", "+1/2", "-1/2", "1/-2",
-		"0x1/2", "1 /2", "1/ 2", "12", "1\\2", "1/2\n",
+		"",	"0/",	       "/1",	      "/",    "G/1",
+		"1/G",	"123456789/0", "0/123456789", "1/2x", "1/2 ",
+		" 1/2", "1//2",	       "1/2/3",	      "+1/2", "-1/2",
+		"1/-2", "0x1/2",       "1 /2",	      "1/ 2", "12",
+		"1\\2", "1/2\n",
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -104,8 +106,8 @@ static void test_wal_lsn_segno(void **state)
 
 /* ---- segment names ------------------------------------------------------- */
 
-static void assert_name_round_trip(uint32_t tli, uint64_t segno, uint32_t seg_size,
-				   const char *name)
+static void assert_name_round_trip(uint32_t tli, uint64_t segno,
+				   uint32_t seg_size, const char *name)
 {
 	char buf[25];
 	uint32_t tli_back = 0;
@@ -113,21 +115,24 @@ static void assert_name_round_trip(uint32_t tli, uint64_t segno, uint32_t seg_si
 
 	wal_segment_name(tli, segno, seg_size, buf);
 	assert_string_equal(buf, name);
-	assert_int_equal(wal_parse_segment_name(name, seg_size, &tli_back, &segno_back), 0);
+	assert_int_equal(
+		wal_parse_segment_name(name, seg_size, &tli_back, &segno_back),
+		0);
 	assert_int_equal(tli_back, tli);
 	assert_true(segno_back == segno);
 }
 
 static void test_wal_segment_name_16mb(void **state)
 {
-	uint32_t s = 16u << 20;	/* 256 segments a "log" */
+	uint32_t s = 16u << 20; /* 256 segments a "log" */
 
 	assert_name_round_trip(1, 0, s, "000000010000000000000000");
 	assert_name_round_trip(1, 1, s, "000000010000000000000001");
 	assert_name_round_trip(1, 0xFF, s, "0000000100000000000000FF");
 	assert_name_round_trip(1, 0x100, s, "000000010000000100000000");
 	assert_name_round_trip(1, 0x1FF, s, "0000000100000001000000FF");
-	assert_name_round_trip(2, lsn_segno(0x4000448, s), s, "000000020000000000000004");
+	assert_name_round_trip(2, lsn_segno(0x4000448, s), s,
+			       "000000020000000000000004");
 	assert_name_round_trip(0xABCDEF12, 0x12345678ULL * 256 + 0x9A, s,
 			       "ABCDEF12123456780000009A");
 	assert_name_round_trip(0xFFFFFFFF, 0xFFFFFFFFULL * 256 + 0xFF, s,
@@ -136,7 +141,7 @@ static void test_wal_segment_name_16mb(void **state)
 
 static void test_wal_segment_name_1gb(void **state)
 {
-	uint32_t s = 1u << 30;	/* 4 segments a "log" */
+	uint32_t s = 1u << 30; /* 4 segments a "log" */
 
 	assert_name_round_trip(1, 0, s, "000000010000000000000000");
 	assert_name_round_trip(1, 3, s, "000000010000000000000003");
@@ -149,7 +154,7 @@ static void test_wal_segment_name_1gb(void **state)
 
 static void test_wal_segment_name_1mb(void **state)
 {
-	uint32_t s = 1u << 20;	/* 4096 segments a "log" */
+	uint32_t s = 1u << 20; /* 4096 segments a "log" */
 
 	assert_name_round_trip(1, 1, s, "000000010000000000000001");
 	assert_name_round_trip(1, 0xFFF, s, "000000010000000000000FFF");
@@ -162,18 +167,21 @@ static void test_wal_parse_segment_name_suffix_and_rejects(void **state)
 	uint64_t segno = 0;
 
 	/* Whatever follows the 24 digits is the caller's business. */
-	assert_int_equal(wal_parse_segment_name("000000020000000000000005.partial",
-						16u << 20, &tli, &segno), 0);
+	assert_int_equal(
+		wal_parse_segment_name("000000020000000000000005.partial",
+				       16u << 20, &tli, &segno),
+		0);
 	assert_int_equal(tli, 2);
 	assert_int_equal(segno, 5);
 	assert_int_equal(wal_parse_segment_name("00000001000000000000000A.gz",
-						16u << 20, &tli, &segno), 0);
+						16u << 20, &tli, &segno),
+			 0);
 	assert_int_equal(segno, 10);
 
 	static const char *const bad[] = {
 		"",
-		"00000001000000000000000",	/* 23 digits */
-		"00000001000000000000000a",	/* lower case, as PostgreSQL refuses */
+		"00000001000000000000000", /* 23 digits */
+		"00000001000000000000000a", /* lower case, as PostgreSQL refuses */
 		"0000000100000000000000G1",
 		"0000000100000000 0000001",
 		"00000002.history",
@@ -181,7 +189,8 @@ static void test_wal_parse_segment_name_suffix_and_rejects(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tli = 77;
-		if (wal_parse_segment_name(bad[i], 16u << 20, &tli, &segno) != -1)
+		if (wal_parse_segment_name(bad[i], 16u << 20, &tli, &segno) !=
+		    -1)
 			fail_msg("\"%s\" parsed as a segment name", bad[i]);
 		assert_int_equal(tli, 77);
 	}
@@ -225,7 +234,8 @@ static void test_wal_major_for_magic(void **state)
 static void test_wal_magic_for_major(void **state)
 {
 	for (int major = 13; major <= 17; major++)
-		assert_int_equal(wal_major_for_magic(wal_magic_for_major(major)), major);
+		assert_int_equal(
+			wal_major_for_magic(wal_magic_for_major(major)), major);
 	assert_int_equal(wal_magic_for_major(15), 0xD110);
 	assert_int_equal(wal_magic_for_major(12), 0);
 	assert_int_equal(wal_magic_for_major(18), 0);
@@ -271,8 +281,9 @@ static void test_wal_pg_time_real_value(void **state)
 	/* Leap day and year end. */
 	assert_string_equal(fmt(unix_us_to_pg_time(951782400LL * 1000000)),
 			    "2000-02-29 00:00:00+00");
-	assert_string_equal(fmt(unix_us_to_pg_time(1735689599LL * 1000000 + 900000)),
-			    "2024-12-31 23:59:59.9+00");
+	assert_string_equal(
+		fmt(unix_us_to_pg_time(1735689599LL * 1000000 + 900000)),
+		"2024-12-31 23:59:59.9+00");
 }
 
 static void test_wal_pg_time_negative(void **state)
@@ -287,14 +298,16 @@ static void test_wal_pg_time_negative(void **state)
 	assert_string_equal(fmt(unix0), "1970-01-01 00:00:00+00");
 	assert_string_equal(fmt(unix0 - 1), "1969-12-31 23:59:59.999999+00");
 	assert_string_equal(fmt(unix0 - 250000), "1969-12-31 23:59:59.75+00");
-	assert_string_equal(fmt(unix0 - 86400LL * 1000000), "1969-12-31 00:00:00+00");
+	assert_string_equal(fmt(unix0 - 86400LL * 1000000),
+			    "1969-12-31 00:00:00+00");
 }
 
 static void test_wal_pg_time_conversions(void **state)
 {
 	assert_int_equal(pg_time_to_unix_us(0), 946684800000000LL);
 	assert_int_equal(unix_us_to_pg_time(946684800000000LL), 0);
-	assert_int_equal(unix_us_to_pg_time(pg_time_to_unix_us(-123456789)), -123456789);
+	assert_int_equal(unix_us_to_pg_time(pg_time_to_unix_us(-123456789)),
+			 -123456789);
 }
 
 int main(void)
@@ -309,7 +322,8 @@ int main(void)
 		cmocka_unit_test(test_wal_segment_name_16mb),
 		cmocka_unit_test(test_wal_segment_name_1gb),
 		cmocka_unit_test(test_wal_segment_name_1mb),
-		cmocka_unit_test(test_wal_parse_segment_name_suffix_and_rejects),
+		cmocka_unit_test(
+			test_wal_parse_segment_name_suffix_and_rejects),
 		cmocka_unit_test(test_wal_valid_seg_size),
 		cmocka_unit_test(test_wal_major_for_magic),
 		cmocka_unit_test(test_wal_magic_for_major),
@@ -320,5 +334,6 @@ int main(void)
 		cmocka_unit_test(test_wal_pg_time_conversions),
 	};
 
-	return cmocka_run_group_tests_name("pitr-replay wal", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("pitr-replay wal", tests, NULL,
+					   NULL);
 }

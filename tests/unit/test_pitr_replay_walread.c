@@ -32,29 +32,43 @@
 #include "../../utils/pitr-replay/wal.h"
 #include "../../utils/pitr-replay/walread.h"
 
-#define SEG_SIZE (1u << 20)
-#define PAGE WAL_PAGE_SIZE
-#define NSEGS 8			/* the writer's buffer: LSN 0 .. 8 MB */
-#define SYSID 7345012345678901234ULL
-#define MAGIC_PG15 0xD110
-#define MAGIC_PG14 0xD10D
-#define MAX_RECS 1024
-#define XLOG_NOOP 0x20
+#define SEG_SIZE		  (1u << 20)
+#define PAGE			  WAL_PAGE_SIZE
+#define NSEGS			  8 /* the writer's buffer: LSN 0 .. 8 MB */
+#define SYSID			  7345012345678901234ULL
+#define MAGIC_PG15		  0xD110
+#define MAGIC_PG14		  0xD10D
+#define MAX_RECS		  1024
+#define XLOG_NOOP		  0x20
 #define XLOG_OVERWRITE_CONTRECORD 0xD0
-#define RM_HEAP_ID 10
-#define LSN_ANY UINT64_MAX
+#define RM_HEAP_ID		  10
+#define LSN_ANY			  UINT64_MAX
 
 /* 2024-03-01 11:58:02 UTC, and TimestampTz values US microseconds after it. */
 #define BASE_UNIX 1709294282LL
-#define SEC 1000000LL
-#define T_US(us) ((BASE_UNIX - PG_EPOCH_UNIX_SECONDS) * SEC + (us))
+#define SEC	  1000000LL
+#define T_US(us)  ((BASE_UNIX - PG_EPOCH_UNIX_SECONDS) * SEC + (us))
 
 /* ---- bytes --------------------------------------------------------------- */
 
-static void put16(unsigned char *p, uint16_t v) { memcpy(p, &v, 2); }
-static void put32(unsigned char *p, uint32_t v) { memcpy(p, &v, 4); }
-static void put64(unsigned char *p, uint64_t v) { memcpy(p, &v, 8); }
-static uint32_t get32(const unsigned char *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static void put16(unsigned char *p, uint16_t v)
+{
+	memcpy(p, &v, 2);
+}
+static void put32(unsigned char *p, uint32_t v)
+{
+	memcpy(p, &v, 4);
+}
+static void put64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, 8);
+}
+static uint32_t get32(const unsigned char *p)
+{
+	uint32_t v;
+	memcpy(&v, p, 4);
+	return v;
+}
 
 /* CRC-32C by its definition, one bit at a time. */
 static uint32_t ref_crc32c(uint32_t crc, const unsigned char *p, size_t len)
@@ -105,7 +119,7 @@ static void write_gz(const char *path, const void *data, size_t len)
 /* ---- the WAL writer ------------------------------------------------------ */
 
 struct expect {
-	lsn_t lsn, end;		/* end: PostgreSQL's EndRecPtr */
+	lsn_t lsn, end; /* end: PostgreSQL's EndRecPtr */
 	uint32_t tot_len, xid;
 	uint8_t rmid, info;
 	uint32_t main_len;
@@ -113,12 +127,12 @@ struct expect {
 };
 
 struct stream {
-	unsigned char *buf;	/* the WAL from LSN 0 */
-	lsn_t pos;		/* where the next byte goes */
-	lsn_t prev;		/* start of the last record */
-	uint32_t tli;		/* xlp_tli of the pages begun from now on */
-	uint16_t next_page_flags;	/* extra xlp_info of the next page begun */
-	uint32_t fill;		/* varies the pattern bytes */
+	unsigned char *buf;	  /* the WAL from LSN 0 */
+	lsn_t pos;		  /* where the next byte goes */
+	lsn_t prev;		  /* start of the last record */
+	uint32_t tli;		  /* xlp_tli of the pages begun from now on */
+	uint16_t next_page_flags; /* extra xlp_info of the next page begun */
+	uint32_t fill;		  /* varies the pattern bytes */
 	struct expect e[MAX_RECS];
 	size_t n;
 };
@@ -128,7 +142,8 @@ static uint32_t header_size(lsn_t page)
 	return page % SEG_SIZE == 0 ? WAL_LONG_HEADER : WAL_SHORT_HEADER;
 }
 
-static void page_header(struct stream *s, lsn_t page, uint32_t rem_len, uint16_t extra)
+static void page_header(struct stream *s, lsn_t page, uint32_t rem_len,
+			uint16_t extra)
 {
 	unsigned char *p = s->buf + page;
 	/* As a server writes them while no backup runs: XLP_BKP_REMOVABLE on
@@ -178,7 +193,8 @@ static void stream_free(struct stream *s)
  * insert position, across pages as needed. *END gets the MAXALIGN'ed
  * position after it. Returns where it starts.
  */
-static lsn_t place(struct stream *s, unsigned char *rec, uint32_t tot_len, lsn_t *end)
+static lsn_t place(struct stream *s, unsigned char *rec, uint32_t tot_len,
+		   lsn_t *end)
 {
 	uint32_t done = 0;
 	lsn_t start;
@@ -213,7 +229,8 @@ static lsn_t place(struct stream *s, unsigned char *rec, uint32_t tot_len, lsn_t
 }
 
 /* Add REC (its main data the last MAIN_LEN bytes); returns its index. */
-static size_t add_raw(struct stream *s, unsigned char *rec, uint32_t tot_len, uint32_t main_len)
+static size_t add_raw(struct stream *s, unsigned char *rec, uint32_t tot_len,
+		      uint32_t main_len)
 {
 	struct expect *e = &s->e[s->n];
 
@@ -256,8 +273,8 @@ static size_t add(struct stream *s, uint32_t xid, uint8_t rmid, uint8_t info,
 }
 
 /* A record with LEN bytes of varied main data. */
-static size_t add_pattern(struct stream *s, uint32_t xid, uint8_t rmid, uint8_t info,
-			  uint32_t len)
+static size_t add_pattern(struct stream *s, uint32_t xid, uint8_t rmid,
+			  uint8_t info, uint32_t len)
 {
 	unsigned char *main = malloc(len + 1);
 	size_t i;
@@ -289,7 +306,8 @@ static size_t add_abort(struct stream *s, uint32_t xid, int64_t xact_time)
 
 /* COMMIT_PREPARED of 2PC transaction XID (xl_xid 0): xinfo with a database,
  * two subtransactions and the twophase part. */
-static size_t add_commit_prepared(struct stream *s, uint32_t xid, int64_t xact_time)
+static size_t add_commit_prepared(struct stream *s, uint32_t xid,
+				  int64_t xact_time)
 {
 	unsigned char main[8 + 4 + 8 + 4 + 8 + 4];
 	uint32_t xinfo = 0x01 | 0x02 | 0x10, nsub = 2, sub1 = 901, sub2 = 902;
@@ -303,11 +321,13 @@ static size_t add_commit_prepared(struct stream *s, uint32_t xid, int64_t xact_t
 	memcpy(main + 24, &sub1, 4);
 	memcpy(main + 28, &sub2, 4);
 	memcpy(main + 32, &xid, 4);
-	return add(s, 0, RM_XACT_ID, XLOG_XACT_COMMIT_PREPARED | XLOG_XACT_HAS_INFO,
-		   main, sizeof(main));
+	return add(s, 0, RM_XACT_ID,
+		   XLOG_XACT_COMMIT_PREPARED | XLOG_XACT_HAS_INFO, main,
+		   sizeof(main));
 }
 
-static size_t add_restore_point(struct stream *s, const char *name, int64_t rp_time)
+static size_t add_restore_point(struct stream *s, const char *name,
+				int64_t rp_time)
 {
 	unsigned char main[8 + RESTORE_POINT_NAME_MAX] = { 0 };
 
@@ -334,7 +354,8 @@ static size_t add_checkpoint(struct stream *s, lsn_t redo, int64_t unix_s)
 	put32(main + 12, 1);
 	main[16] = 1;
 	memcpy(main + 64, &unix_s, 8);
-	return add(s, 0, RM_XLOG_ID, XLOG_CHECKPOINT_ONLINE, main, sizeof(main));
+	return add(s, 0, RM_XLOG_ID, XLOG_CHECKPOINT_ONLINE, main,
+		   sizeof(main));
 }
 
 /* XLOG_SWITCH: the rest of the segment stays zeros; the next record starts
@@ -416,7 +437,9 @@ static char *seg_file(uint32_t tli, uint64_t segno, enum how how)
 
 	assert_true(segno < 0x100000000ULL / SEG_SIZE);
 	assert_true(asprintf(&name, "%08X%08X%08X%s", tli, 0u, (unsigned)segno,
-			     how == GZ ? ".gz" : how == PARTIAL ? ".partial" : "") > 0);
+			     how == GZ	      ? ".gz"
+			     : how == PARTIAL ? ".partial"
+					      : "") > 0);
 	return name;
 }
 
@@ -440,7 +463,8 @@ static void write_segs(const char *dir, const struct stream *s, uint32_t tli,
 		write_seg(dir, s, tli, segno, PLAIN);
 }
 
-static void remove_seg(const char *dir, uint32_t tli, uint64_t segno, enum how how)
+static void remove_seg(const char *dir, uint32_t tli, uint64_t segno,
+		       enum how how)
 {
 	char *name = seg_file(tli, segno, how), *path = join(dir, name);
 
@@ -476,12 +500,14 @@ static struct harness *open_archive(const char *dir)
 	return h;
 }
 
-static struct harness *open_reader(const char *dir, uint32_t tli, int major, uint64_t sysid)
+static struct harness *open_reader(const char *dir, uint32_t tli, int major,
+				   uint64_t sysid)
 {
 	struct harness *h = open_archive(dir);
 
 	assert_int_equal(timeline_load(&h->arc, tli, &h->hist), 0);
-	assert_int_equal(wal_reader_init(&h->r, &h->arc, &h->hist, major, sysid), 0);
+	assert_int_equal(
+		wal_reader_init(&h->r, &h->arc, &h->hist, major, sysid), 0);
 	h->reader = true;
 	return h;
 }
@@ -547,8 +573,8 @@ static const char *lsn_text(lsn_t lsn)
 }
 
 /* The next record must be record I of S, read from a file of timeline FILE_TLI. */
-static void expect_record(struct wal_reader *r, const struct stream *s, size_t i,
-			  uint32_t file_tli)
+static void expect_record(struct wal_reader *r, const struct stream *s,
+			  size_t i, uint32_t file_tli)
 {
 	const struct expect *e = &s->e[i];
 	struct wal_record rec;
@@ -558,11 +584,13 @@ static void expect_record(struct wal_reader *r, const struct stream *s, size_t i
 
 	memset(&rec, 0, sizeof(rec));
 	if (wal_next(r, &rec) != 1)
-		fail_msg("record %zu at %s: reading stopped (%s at %s): %s", i, lsn_text(e->lsn),
-			 wal_stop_name(r->stop), lsn_text(r->stop_lsn), r->message);
+		fail_msg("record %zu at %s: reading stopped (%s at %s): %s", i,
+			 lsn_text(e->lsn), wal_stop_name(r->stop),
+			 lsn_text(r->stop_lsn), r->message);
 	if (rec.lsn != e->lsn || rec.end != e->end)
-		fail_msg("record %zu: read %s..%s, expected %s..%s", i, lsn_text(rec.lsn),
-			 lsn_text(rec.end), lsn_text(e->lsn), lsn_text(e->end));
+		fail_msg("record %zu: read %s..%s, expected %s..%s", i,
+			 lsn_text(rec.lsn), lsn_text(rec.end), lsn_text(e->lsn),
+			 lsn_text(e->end));
 	assert_int_equal(rec.tot_len, e->tot_len);
 	assert_int_equal(rec.xid, e->xid);
 	assert_int_equal(rec.rmid, e->rmid);
@@ -571,17 +599,19 @@ static void expect_record(struct wal_reader *r, const struct stream *s, size_t i
 	name = seg_file(file_tli, lsn_segno(e->lsn, SEG_SIZE), PLAIN);
 	assert_non_null(rec.segment);
 	if (strncmp(rec.segment, name, 24) != 0)
-		fail_msg("record %zu: segment \"%s\", expected \"%s\"", i, rec.segment, name);
+		fail_msg("record %zu: segment \"%s\", expected \"%s\"", i,
+			 rec.segment, name);
 	free(name);
 	if (wal_main_data(r, &rec, &data, &len) != 0)
-		fail_msg("record %zu at %s: wal_main_data failed", i, lsn_text(e->lsn));
+		fail_msg("record %zu at %s: wal_main_data failed", i,
+			 lsn_text(e->lsn));
 	assert_int_equal(len, e->main_len);
 	if (len)
 		assert_memory_equal(data, e->main, len);
 }
 
-static void expect_records(struct wal_reader *r, const struct stream *s, size_t from,
-			   size_t to, uint32_t file_tli)
+static void expect_records(struct wal_reader *r, const struct stream *s,
+			   size_t from, size_t to, uint32_t file_tli)
 {
 	for (size_t i = from; i < to; i++)
 		expect_record(r, s, i, file_tli);
@@ -598,7 +628,8 @@ static size_t records_before(const struct stream *s, lsn_t lsn)
 }
 
 /* Reading must stop now, for WHY at AT (or LSN_ANY), saying FRAGMENT. */
-static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at, const char *fragment)
+static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at,
+			const char *fragment)
 {
 	struct wal_record rec;
 
@@ -606,13 +637,15 @@ static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at, const
 		fail_msg("read a record at %s where reading should stop (%s)",
 			 lsn_text(rec.lsn), wal_stop_name(why));
 	if (r->stop != why)
-		fail_msg("stopped for %s (\"%s\"), expected %s", wal_stop_name(r->stop),
-			 r->message, wal_stop_name(why));
+		fail_msg("stopped for %s (\"%s\"), expected %s",
+			 wal_stop_name(r->stop), r->message,
+			 wal_stop_name(why));
 	if (at != LSN_ANY && r->stop_lsn != at)
-		fail_msg("stopped at %s (\"%s\"), expected %s", lsn_text(r->stop_lsn),
-			 r->message, lsn_text(at));
+		fail_msg("stopped at %s (\"%s\"), expected %s",
+			 lsn_text(r->stop_lsn), r->message, lsn_text(at));
 	if (fragment && strstr(r->message, fragment) == NULL)
-		fail_msg("message \"%s\" does not say \"%s\"", r->message, fragment);
+		fail_msg("message \"%s\" does not say \"%s\"", r->message,
+			 fragment);
 	/* And it stays stopped. */
 	assert_int_equal(wal_next(r, &rec), 0);
 	assert_int_equal(r->stop, why);
@@ -621,8 +654,8 @@ static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at, const
 /* ---- the main synthetic archive ------------------------------------------ */
 
 struct basic {
-	size_t noop, commit1, rp1, span3, hdr_cross, cross_seg, after_cross, rp2,
-		long_main, sw, commit3, last;
+	size_t noop, commit1, rp1, span3, hdr_cross, cross_seg, after_cross,
+		rp2, long_main, sw, commit3, last;
 };
 
 /*
@@ -700,7 +733,8 @@ static void test_walread_layout_is_as_intended(void **state)
 
 	assert_true(e[b.span3].lsn / PAGE + 2 == (e[b.span3].end - 1) / PAGE);
 	assert_true(e[b.hdr_cross].lsn % PAGE == PAGE - 8);
-	assert_true(e[b.cross_seg].lsn < 2 * SEG_SIZE && e[b.cross_seg].end > 2 * SEG_SIZE + 2 * PAGE);
+	assert_true(e[b.cross_seg].lsn < 2 * SEG_SIZE &&
+		    e[b.cross_seg].end > 2 * SEG_SIZE + 2 * PAGE);
 	assert_true(e[b.sw].end == 3 * SEG_SIZE);
 	assert_true(e[b.commit3].lsn == 3 * SEG_SIZE + WAL_LONG_HEADER);
 	assert_true(e[b.long_main].main_len > 255);
@@ -895,7 +929,8 @@ static void test_walread_flipped_byte_fails_crc(void **state)
 	h = open_reader(dir, 1, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.commit1, 1);
-	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn, "fails its CRC");
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn,
+		    "fails its CRC");
 	assert_non_null(strstr(h->r.message, lsn_text(s->e[b.commit1].lsn)));
 	assert_string_equal(h->r.stop_file, "000000010000000000000001");
 }
@@ -913,7 +948,8 @@ static void test_walread_flipped_byte_in_continuation(void **state)
 	h = open_reader(dir, 1, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.span3, 1);
-	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.span3].lsn, "fails its CRC");
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.span3].lsn,
+		    "fails its CRC");
 }
 
 static void test_walread_flipped_byte_in_next_segment(void **state)
@@ -929,7 +965,8 @@ static void test_walread_flipped_byte_in_next_segment(void **state)
 	h = open_reader(dir, 1, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[b.cross_seg - 1].lsn);
 	expect_record(&h->r, s, b.cross_seg - 1, 1);
-	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.cross_seg].lsn, "fails its CRC");
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.cross_seg].lsn,
+		    "fails its CRC");
 }
 
 static void test_walread_bad_prev_link(void **state)
@@ -959,16 +996,18 @@ static void test_walread_invalid_rmid(void **state)
 	struct stream *s = build_basic(&b);
 	struct harness *h;
 
-	s->buf[s->e[b.commit1].lsn + 17] = 50;	/* past the built-ins, below custom */
+	s->buf[s->e[b.commit1].lsn + 17] =
+		50; /* past the built-ins, below custom */
 	reseal(s, b.commit1);
-	s->buf[s->e[b.rp1].lsn + 17] = 130;	/* a custom one: fine in 15 */
+	s->buf[s->e[b.rp1].lsn + 17] = 130; /* a custom one: fine in 15 */
 	reseal(s, b.rp1);
 	s->e[b.rp1].rmid = 130;
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.commit1, 1);
-	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn, "invalid resource manager ID 50");
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn,
+		    "invalid resource manager ID 50");
 	wal_reader_seek(&h->r, s->e[b.rp1].lsn);
 	expect_record(&h->r, s, b.rp1, 1);
 }
@@ -1038,7 +1077,8 @@ static void test_walread_foreign_version(void **state)
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "PostgreSQL 14");
 	assert_non_null(strstr(h->r.message, "0xD10D"));
-	assert_non_null(strstr(h->r.message, "expected 0xD110 of PostgreSQL 15"));
+	assert_non_null(
+		strstr(h->r.message, "expected 0xD110 of PostgreSQL 15"));
 	close_harness();
 
 	/* Learned as 15 from segment 1. */
@@ -1067,7 +1107,8 @@ static void test_walread_byte_swapped_and_unknown_magic(void **state)
 	h = open_reader(dir, 1, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, records_before(s, SEG_SIZE + 3 * PAGE), 1);
-	expect_stop(&h->r, WAL_STOP_CORRUPT, SEG_SIZE + 3 * PAGE, "invalid page magic 0x1234");
+	expect_stop(&h->r, WAL_STOP_CORRUPT, SEG_SIZE + 3 * PAGE,
+		    "invalid page magic 0x1234");
 	wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "byte-swapped");
 }
@@ -1083,7 +1124,8 @@ static void test_walread_wrong_seg_size_in_header(void **state)
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
-	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "segment size 2097152");
+	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE,
+		    "segment size 2097152");
 }
 
 static void test_walread_unexpected_page_address(void **state)
@@ -1106,7 +1148,8 @@ static void test_walread_unexpected_page_address(void **state)
 	expect_stop(&h->r, WAL_STOP_CORRUPT, page, "unexpected page address");
 	wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
 	expect_records(&h->r, s, b.after_cross, b.sw + 1, 1);
-	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE, "unexpected page address 0/0");
+	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE,
+		    "unexpected page address 0/0");
 }
 
 static void test_walread_missing_middle_segment(void **state)
@@ -1223,8 +1266,8 @@ static void test_walread_gz_segments(void **state)
 }
 
 /* wal_next must stop with a read error on segment 2, which logs WANT. */
-static void expect_io_error(const char *dir, const struct stream *s, const struct basic *b,
-			    const char *want)
+static void expect_io_error(const char *dir, const struct stream *s,
+			    const struct basic *b, const char *want)
 {
 	struct harness *h = open_reader(dir, 1, 15, SYSID);
 	struct capture cap;
@@ -1240,7 +1283,8 @@ static void expect_io_error(const char *dir, const struct stream *s, const struc
 	if (h->r.stop != WAL_STOP_IO)
 		fail_msg("stopped for %s (\"%s\"), expected a read error",
 			 wal_stop_name(h->r.stop), h->r.message);
-	assert_non_null(strstr(h->r.message, "could not read 000000010000000000000002"));
+	assert_non_null(strstr(h->r.message,
+			       "could not read 000000010000000000000002"));
 	if (strstr(out, want) == NULL)
 		fail_msg("logged \"%s\", expected \"%s\"", out, want);
 	free(out);
@@ -1258,9 +1302,12 @@ static void test_walread_wrong_size_segment(void **state)
 
 	write_segs(dir, s, 1, 1, 3);
 	assert_int_equal(truncate(path, SEG_SIZE / 2), 0);
-	expect_io_error(dir, s, &b, "000000010000000000000002: WAL segment is 524288 bytes, expected 1048576");
+	expect_io_error(
+		dir, s, &b,
+		"000000010000000000000002: WAL segment is 524288 bytes, expected 1048576");
 	assert_int_equal(truncate(path, SEG_SIZE + 8192), 0);
-	expect_io_error(dir, s, &b, "WAL segment is 1056768 bytes, expected 1048576");
+	expect_io_error(dir, s, &b,
+			"WAL segment is 1056768 bytes, expected 1048576");
 	free(path);
 }
 
@@ -1278,7 +1325,8 @@ static void test_walread_bad_gz_segment(void **state)
 	write_seg(dir, s, 1, 3, PLAIN);
 	/* Inflates to half a segment. */
 	write_gz(path, s->buf + 2 * SEG_SIZE, SEG_SIZE / 2);
-	expect_io_error(dir, s, &b, "inflates to 524288 bytes, expected 1048576");
+	expect_io_error(dir, s, &b,
+			"inflates to 524288 bytes, expected 1048576");
 	/* To more than a segment. */
 	memcpy(big, s->buf + 2 * SEG_SIZE, SEG_SIZE);
 	write_gz(path, big, 2 * SEG_SIZE);
@@ -1320,7 +1368,8 @@ static void test_walread_overwrite_contrecord(void **state)
 	unsigned char main[16];
 	put64(main, SEG_SIZE + PAGE - 200);
 	put64(main + 8, (uint64_t)T_US(5 * SEC));
-	ow = add(s, 0, RM_XLOG_ID, XLOG_OVERWRITE_CONTRECORD, main, sizeof(main));
+	ow = add(s, 0, RM_XLOG_ID, XLOG_OVERWRITE_CONTRECORD, main,
+		 sizeof(main));
 	after = add_commit(s, 800, T_US(6 * SEC));
 	assert_true(s->e[ow].lsn == SEG_SIZE + PAGE + WAL_SHORT_HEADER);
 	write_segs(dir, s, 1, 1, 1);
@@ -1404,7 +1453,8 @@ static struct stream *build_tl2(const char *dir, struct tl2 *t)
 	put64(s->buf + 2 * SEG_SIZE + 24, SYSID + 99);
 	write_seg(dir, s, 1, 2, PLAIN);
 	put64(s->buf + 2 * SEG_SIZE + 24, SYSID);
-	n = snprintf(text, sizeof(text), "1\t%s\tno recovery target specified\n",
+	n = snprintf(text, sizeof(text),
+		     "1\t%s\tno recovery target specified\n",
 		     lsn_text(t->switch_lsn));
 	path = join(dir, "00000002.history");
 	write_file(path, text, (size_t)n);
@@ -1486,7 +1536,8 @@ static void test_walread_out_of_sequence_timeline(void **state)
 	h = open_reader(dir, 2, 15, SYSID);
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, records_before(s, page), 2);
-	expect_stop(&h->r, WAL_STOP_CORRUPT, page, "out-of-sequence timeline ID 1 (after 2)");
+	expect_stop(&h->r, WAL_STOP_CORRUPT, page,
+		    "out-of-sequence timeline ID 1 (after 2)");
 }
 
 static void test_walread_stop_names(void **state)
@@ -1514,7 +1565,7 @@ static int main_data_of(int major, const unsigned char *hdr, size_t hdr_len,
 	uint32_t tot_len = (uint32_t)(WAL_RECORD_HEADER + hdr_len + pay_len);
 
 	assert_true(tot_len <= sizeof(rec));
-	memset(rec, 0xEE, sizeof(rec));	/* whatever lies after the record */
+	memset(rec, 0xEE, sizeof(rec)); /* whatever lies after the record */
 	memset(rec, 0, WAL_RECORD_HEADER);
 	put32(rec, tot_len);
 	memcpy(rec + WAL_RECORD_HEADER, hdr, hdr_len);
@@ -1537,18 +1588,18 @@ static void test_walread_main_data_blocks(void **state)
 	const unsigned char *data;
 	uint32_t len;
 
-	hdr[h++] = 0;			/* block 0 */
-	hdr[h++] = 0x20;		/* HAS_DATA, fork 0 */
+	hdr[h++] = 0;	 /* block 0 */
+	hdr[h++] = 0x20; /* HAS_DATA, fork 0 */
 	put16(hdr + h, 10), h += 2;
-	memset(hdr + h, 0x11, 12), h += 12;	/* RelFileLocator */
-	put32(hdr + h, 77), h += 4;	/* block number */
-	hdr[h++] = 1;			/* block 1 */
-	hdr[h++] = 0x80 | 0x10 | 0x20;	/* SAME_REL, HAS_IMAGE, HAS_DATA */
+	memset(hdr + h, 0x11, 12), h += 12; /* RelFileLocator */
+	put32(hdr + h, 77), h += 4;	    /* block number */
+	hdr[h++] = 1;			    /* block 1 */
+	hdr[h++] = 0x80 | 0x10 | 0x20;	    /* SAME_REL, HAS_IMAGE, HAS_DATA */
 	put16(hdr + h, 5), h += 2;
-	put16(hdr + h, 100), h += 2;	/* image length */
-	put16(hdr + h, 0), h += 2;	/* hole offset */
+	put16(hdr + h, 100), h += 2; /* image length */
+	put16(hdr + h, 0), h += 2;   /* hole offset */
 	size_t bimg_at = h;
-	hdr[h++] = 0x02;		/* bimg_info: APPLY (15+) */
+	hdr[h++] = 0x02; /* bimg_info: APPLY (15+) */
 	put32(hdr + h, 78), h += 4;
 	hdr[h++] = XLR_BLOCK_ID_ORIGIN;
 	put16(hdr + h, 3), h += 2;
@@ -1577,13 +1628,13 @@ static void test_walread_main_data_compressed_image_versions(void **state)
 	uint32_t len;
 
 	hdr[h++] = 0;
-	hdr[h++] = 0x80 | 0x10;		/* SAME_REL, HAS_IMAGE */
+	hdr[h++] = 0x80 | 0x10; /* SAME_REL, HAS_IMAGE */
 	put16(hdr + h, 0), h += 2;
-	put16(hdr + h, 40), h += 2;	/* compressed image bytes */
-	put16(hdr + h, 10), h += 2;	/* hole offset */
+	put16(hdr + h, 40), h += 2; /* compressed image bytes */
+	put16(hdr + h, 10), h += 2; /* hole offset */
 	size_t info_at = h;
-	hdr[h++] = 0x01 | 0x04;		/* HAS_HOLE | COMPRESS_PGLZ (15) */
-	put16(hdr + h, 100), h += 2;	/* hole length */
+	hdr[h++] = 0x01 | 0x04;	     /* HAS_HOLE | COMPRESS_PGLZ (15) */
+	put16(hdr + h, 100), h += 2; /* hole length */
 	put32(hdr + h, 5), h += 4;
 	hdr[h++] = XLR_BLOCK_ID_DATA_SHORT;
 	hdr[h++] = 8;
@@ -1642,8 +1693,10 @@ static void test_walread_main_data_rejects(void **state)
 	assert_int_equal(main_data_of(15, hdr, 3, pay, 0, &data, &len), -1);
 	/* Block ids must increase. */
 	size_t h = 0;
-	hdr[h++] = 1, hdr[h++] = 0x80, put16(hdr + h, 0), h += 2, put32(hdr + h, 1), h += 4;
-	hdr[h++] = 0, hdr[h++] = 0x80, put16(hdr + h, 0), h += 2, put32(hdr + h, 1), h += 4;
+	hdr[h++] = 1, hdr[h++] = 0x80, put16(hdr + h, 0), h += 2,
+	put32(hdr + h, 1), h += 4;
+	hdr[h++] = 0, hdr[h++] = 0x80, put16(hdr + h, 0), h += 2,
+	put32(hdr + h, 1), h += 4;
 	hdr[h++] = XLR_BLOCK_ID_DATA_SHORT, hdr[h++] = 0;
 	assert_int_equal(main_data_of(15, hdr, h, pay, 0, &data, &len), -1);
 	/* Unknown ids. */
@@ -1653,7 +1706,8 @@ static void test_walread_main_data_rejects(void **state)
 	assert_int_equal(main_data_of(15, hdr, 1, pay, 8, &data, &len), -1);
 	/* Block data announced but missing. */
 	h = 0;
-	hdr[h++] = 0, hdr[h++] = 0x80 | 0x20, put16(hdr + h, 30), h += 2, put32(hdr + h, 1), h += 4;
+	hdr[h++] = 0, hdr[h++] = 0x80 | 0x20, put16(hdr + h, 30), h += 2,
+	put32(hdr + h, 1), h += 4;
 	assert_int_equal(main_data_of(15, hdr, h, pay, 10, &data, &len), -1);
 }
 
@@ -1762,7 +1816,8 @@ struct scanned {
 	size_t pre, ckpt, c1, rp0, bend, c2, rp1, c3, ab, rp2, c4, c5, sw;
 };
 
-static struct stream *build_scan(const char *dir, struct scanned *x, bool other_backup)
+static struct stream *build_scan(const char *dir, struct scanned *x,
+				 bool other_backup)
 {
 	struct stream *s = new_stream(1);
 
@@ -1770,7 +1825,8 @@ static struct stream *build_scan(const char *dir, struct scanned *x, bool other_
 	x->ckpt = add_checkpoint(s, s->e[x->pre].lsn, BASE_UNIX);
 	x->c1 = add_commit(s, 1001, T_US(1 * SEC));
 	x->rp0 = add_restore_point(s, "rp_early", T_US(1 * SEC + 100));
-	x->bend = add_backup_end(s, other_backup ? 0x4000028 : s->e[x->pre].lsn);
+	x->bend =
+		add_backup_end(s, other_backup ? 0x4000028 : s->e[x->pre].lsn);
 	x->c2 = add_commit(s, 1002, T_US(2 * SEC));
 	x->rp1 = add_restore_point(s, "rp_dup", T_US(2 * SEC + 500000));
 	x->c3 = add_commit(s, 1003, T_US(3 * SEC));
@@ -1783,7 +1839,8 @@ static struct stream *build_scan(const char *dir, struct scanned *x, bool other_
 	return s;
 }
 
-static struct scan_start start_of(const struct stream *s, const struct scanned *x)
+static struct scan_start start_of(const struct stream *s,
+				  const struct scanned *x)
 {
 	struct scan_start st = {
 		.redo_lsn = s->e[x->pre].lsn,
@@ -1802,28 +1859,36 @@ static struct path_scan *run_scan(const char *dir, const struct scan_start *st,
 	struct harness *h = open_archive(dir);
 
 	assert_int_equal(timeline_load(&h->arc, 1, &h->hist), 0);
-	assert_int_equal(scan_path(&h->arc, &h->hist, st, target, NULL, NULL, &h->scan), 0);
+	assert_int_equal(
+		scan_path(&h->arc, &h->hist, st, target, NULL, NULL, &h->scan),
+		0);
 	h->scanned = true;
 	return &h->scan;
 }
 
 static struct pitr_target time_target(int64_t t, bool exclusive)
 {
-	struct pitr_target tg = { .kind = TARGET_TIME, .time = t, .exclusive = exclusive };
+	struct pitr_target tg = { .kind = TARGET_TIME,
+				  .time = t,
+				  .exclusive = exclusive };
 
 	return tg;
 }
 
 static struct pitr_target xid_target(uint32_t xid, bool exclusive)
 {
-	struct pitr_target tg = { .kind = TARGET_XID, .xid = xid, .exclusive = exclusive };
+	struct pitr_target tg = { .kind = TARGET_XID,
+				  .xid = xid,
+				  .exclusive = exclusive };
 
 	return tg;
 }
 
 static struct pitr_target lsn_target(lsn_t lsn, bool exclusive)
 {
-	struct pitr_target tg = { .kind = TARGET_LSN, .lsn = lsn, .exclusive = exclusive };
+	struct pitr_target tg = { .kind = TARGET_LSN,
+				  .lsn = lsn,
+				  .exclusive = exclusive };
 
 	return tg;
 }
@@ -1837,20 +1902,23 @@ static struct pitr_target name_target(const char *name)
 }
 
 /* The stop point must be BEFORE (or after) record I of S. */
-static void assert_stop(const struct path_scan *ps, const struct stream *s, size_t i,
-			bool before, lsn_t replay_end, const char *what)
+static void assert_stop(const struct path_scan *ps, const struct stream *s,
+			size_t i, bool before, lsn_t replay_end,
+			const char *what)
 {
 	const struct stop_point *sp = &ps->stop;
 
 	if (!sp->found)
-		fail_msg("no stop point; reading ended: %s", ps->reader.message);
+		fail_msg("no stop point; reading ended: %s",
+			 ps->reader.message);
 	if (sp->record_lsn != s->e[i].lsn || sp->before != before)
-		fail_msg("stops %s %s (\"%s\"), expected %s %s", sp->before ? "before" : "after",
-			 lsn_text(sp->record_lsn), sp->what, before ? "before" : "after",
-			 lsn_text(s->e[i].lsn));
+		fail_msg("stops %s %s (\"%s\"), expected %s %s",
+			 sp->before ? "before" : "after",
+			 lsn_text(sp->record_lsn), sp->what,
+			 before ? "before" : "after", lsn_text(s->e[i].lsn));
 	if (sp->replay_end != replay_end)
-		fail_msg("replay ends at %s, expected %s", lsn_text(sp->replay_end),
-			 lsn_text(replay_end));
+		fail_msg("replay ends at %s, expected %s",
+			 lsn_text(sp->replay_end), lsn_text(replay_end));
 	assert_string_equal(sp->what, what);
 	assert_int_equal(sp->tli, 1);
 }
@@ -1921,8 +1989,9 @@ static void test_scan_time_target_inclusive(void **state)
 
 	/* Everything at or before the time is applied: stops before the next
 	 * transaction end, the abort half a second later. */
-	assert_stop(ps, s, x.ab, true, s->e[x.c3].end,
-		    "before abort of transaction 1005, time 2024-03-01 11:58:05.5+00");
+	assert_stop(
+		ps, s, x.ab, true, s->e[x.c3].end,
+		"before abort of transaction 1005, time 2024-03-01 11:58:05.5+00");
 	assert_true(ps->stop.has_time);
 	assert_int_equal(ps->stop.time, T_US(3 * SEC + 500000));
 	assert_int_equal(ps->stop.xid, 1005);
@@ -1942,8 +2011,9 @@ static void test_scan_time_target_exclusive(void **state)
 	struct path_scan *ps = run_scan(dir, &st, &tg);
 
 	/* The commit at the very time is not applied. */
-	assert_stop(ps, s, x.c3, true, s->e[x.rp1].end,
-		    "before commit of transaction 1003, time 2024-03-01 11:58:05+00");
+	assert_stop(
+		ps, s, x.c3, true, s->e[x.rp1].end,
+		"before commit of transaction 1003, time 2024-03-01 11:58:05+00");
 	assert_true(ps->stop.is_commit);
 	assert_int_equal(ps->stop.xid, 1003);
 	assert_int_equal(ps->stop.last_xact_time, T_US(2 * SEC));
@@ -1959,8 +2029,9 @@ static void test_scan_time_target_between_and_after(void **state)
 	struct path_scan *ps = run_scan(dir, &st, &tg);
 
 	/* Before the COMMIT PREPARED: its transaction is the 2PC one. */
-	assert_stop(ps, s, x.c5, true, s->e[x.c4].end,
-		    "before commit of transaction 555, time 2024-03-01 11:58:07+00");
+	assert_stop(
+		ps, s, x.c5, true, s->e[x.c4].end,
+		"before commit of transaction 555, time 2024-03-01 11:58:07+00");
 	close_harness();
 
 	/* Past every commit: no stop, the end of the archive. */
@@ -1985,8 +2056,9 @@ static void test_scan_time_target_before_consistency(void **state)
 	struct pitr_target tg = time_target(T_US(SEC / 2), false);
 	struct path_scan *ps = run_scan(dir, &st, &tg);
 
-	assert_stop(ps, s, x.c1, true, s->e[x.ckpt].end,
-		    "before commit of transaction 1001, time 2024-03-01 11:58:03+00");
+	assert_stop(
+		ps, s, x.c1, true, s->e[x.ckpt].end,
+		"before commit of transaction 1001, time 2024-03-01 11:58:03+00");
 	assert_false(ps->stop.consistent);
 	assert_false(ps->stop.has_last_xact);
 }
@@ -2000,30 +2072,34 @@ static void test_scan_xid_target(void **state)
 	struct pitr_target tg = xid_target(1003, false);
 	struct path_scan *ps = run_scan(dir, &st, &tg);
 
-	assert_stop(ps, s, x.c3, false, s->e[x.c3].end,
-		    "after commit of transaction 1003, time 2024-03-01 11:58:05+00");
+	assert_stop(
+		ps, s, x.c3, false, s->e[x.c3].end,
+		"after commit of transaction 1003, time 2024-03-01 11:58:05+00");
 	assert_int_equal(ps->stop.xid, 1003);
 	assert_int_equal(ps->stop.last_xact_time, T_US(3 * SEC));
 	close_harness();
 
 	tg = xid_target(1003, true);
 	ps = run_scan(dir, &st, &tg);
-	assert_stop(ps, s, x.c3, true, s->e[x.rp1].end,
-		    "before commit of transaction 1003, time 2024-03-01 11:58:05+00");
+	assert_stop(
+		ps, s, x.c3, true, s->e[x.rp1].end,
+		"before commit of transaction 1003, time 2024-03-01 11:58:05+00");
 	close_harness();
 
 	/* An abort ends its transaction too. */
 	tg = xid_target(1005, false);
 	ps = run_scan(dir, &st, &tg);
-	assert_stop(ps, s, x.ab, false, s->e[x.ab].end,
-		    "after abort of transaction 1005, time 2024-03-01 11:58:05.5+00");
+	assert_stop(
+		ps, s, x.ab, false, s->e[x.ab].end,
+		"after abort of transaction 1005, time 2024-03-01 11:58:05.5+00");
 	close_harness();
 
 	/* A prepared transaction is known by its own xid, not xl_xid. */
 	tg = xid_target(555, false);
 	ps = run_scan(dir, &st, &tg);
-	assert_stop(ps, s, x.c5, false, s->e[x.c5].end,
-		    "after commit of transaction 555, time 2024-03-01 11:58:07+00");
+	assert_stop(
+		ps, s, x.c5, false, s->e[x.c5].end,
+		"after commit of transaction 555, time 2024-03-01 11:58:07+00");
 	close_harness();
 
 	/* Never seen. */
@@ -2042,8 +2118,9 @@ static void test_scan_name_target(void **state)
 	struct path_scan *ps = run_scan(dir, &st, &tg);
 
 	/* The first of the two. */
-	assert_stop(ps, s, x.rp1, false, s->e[x.rp1].end,
-		    "at restore point \"rp_dup\", time 2024-03-01 11:58:04.5+00");
+	assert_stop(
+		ps, s, x.rp1, false, s->e[x.rp1].end,
+		"at restore point \"rp_dup\", time 2024-03-01 11:58:04.5+00");
 	assert_true(ps->stop.has_time);
 	assert_int_equal(ps->stop.time, T_US(2 * SEC + 500000));
 	assert_int_equal(ps->nrps, 2);
@@ -2051,8 +2128,9 @@ static void test_scan_name_target(void **state)
 
 	tg = name_target("rp_early");
 	ps = run_scan(dir, &st, &tg);
-	assert_stop(ps, s, x.rp0, false, s->e[x.rp0].end,
-		    "at restore point \"rp_early\", time 2024-03-01 11:58:03.0001+00");
+	assert_stop(
+		ps, s, x.rp0, false, s->e[x.rp0].end,
+		"at restore point \"rp_early\", time 2024-03-01 11:58:03.0001+00");
 	assert_false(ps->stop.consistent);
 	close_harness();
 
@@ -2074,20 +2152,23 @@ static void test_scan_lsn_target(void **state)
 	char what[128];
 
 	ps = run_scan(dir, &st, &tg);
-	snprintf(what, sizeof(what), "after WAL location (LSN) \"%s\"", lsn_text(at));
+	snprintf(what, sizeof(what), "after WAL location (LSN) \"%s\"",
+		 lsn_text(at));
 	assert_stop(ps, s, x.c3, false, s->e[x.c3].end, what);
 	close_harness();
 
 	tg = lsn_target(at, true);
 	ps = run_scan(dir, &st, &tg);
-	snprintf(what, sizeof(what), "before WAL location (LSN) \"%s\"", lsn_text(at));
+	snprintf(what, sizeof(what), "before WAL location (LSN) \"%s\"",
+		 lsn_text(at));
 	assert_stop(ps, s, x.c3, true, s->e[x.rp1].end, what);
 	close_harness();
 
 	/* Inside a record: the first record starting at or after it. */
 	tg = lsn_target(at + 1, false);
 	ps = run_scan(dir, &st, &tg);
-	snprintf(what, sizeof(what), "after WAL location (LSN) \"%s\"", lsn_text(at + 1));
+	snprintf(what, sizeof(what), "after WAL location (LSN) \"%s\"",
+		 lsn_text(at + 1));
 	assert_stop(ps, s, x.ab, false, s->e[x.ab].end, what);
 	close_harness();
 
@@ -2180,13 +2261,17 @@ static void test_scan_target_describe(void **state)
 	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
 			    "time 2024-03-01 11:58:05+00 (inclusive)");
 	tg = lsn_target(0x100028, true);
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)), "LSN 0/100028 (exclusive)");
+	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+			    "LSN 0/100028 (exclusive)");
 	tg = xid_target(745, false);
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)), "transaction 745 (inclusive)");
+	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+			    "transaction 745 (inclusive)");
 	tg = name_target("rp_fork");
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)), "restore point \"rp_fork\"");
+	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+			    "restore point \"rp_fork\"");
 	tg.kind = TARGET_END;
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)), "the end of the archive");
+	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+			    "the end of the archive");
 }
 
 int main(void)
@@ -2226,7 +2311,8 @@ int main(void)
 		T(test_walread_out_of_sequence_timeline),
 		cmocka_unit_test(test_walread_stop_names),
 		cmocka_unit_test(test_walread_main_data_blocks),
-		cmocka_unit_test(test_walread_main_data_compressed_image_versions),
+		cmocka_unit_test(
+			test_walread_main_data_compressed_image_versions),
 		cmocka_unit_test(test_walread_main_data_none_or_only_blocks),
 		cmocka_unit_test(test_walread_main_data_rejects),
 		cmocka_unit_test(test_walread_main_data_truncated_block_header),
@@ -2248,5 +2334,6 @@ int main(void)
 	};
 #undef T
 
-	return cmocka_run_group_tests_name("pitr-replay walread", tests, setup_group, NULL);
+	return cmocka_run_group_tests_name("pitr-replay walread", tests,
+					   setup_group, NULL);
 }

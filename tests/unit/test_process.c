@@ -18,7 +18,8 @@ static void test_process_missing_program_is_enoent(void **state)
 	char *out = NULL;
 	int status;
 
-	assert_int_equal(dbops_process_run(argv, NULL, 5000, &out, &status), -1);
+	assert_int_equal(dbops_process_run(argv, NULL, 5000, &out, &status),
+			 -1);
 	assert_int_equal(errno, ENOENT);
 	assert_null(out);
 }
@@ -39,7 +40,8 @@ static void test_process_not_executable_is_eacces(void **state)
 	fclose(f);
 	/* No x bit at all: even root may not execute it. */
 	chmod(path, 0644);
-	assert_int_equal(dbops_process_run(argv, NULL, 5000, &out, &status), -1);
+	assert_int_equal(dbops_process_run(argv, NULL, 5000, &out, &status),
+			 -1);
 	assert_int_equal(errno, EACCES);
 	unlink(path);
 	rmdir(dir);
@@ -52,7 +54,8 @@ static void test_process_bad_argv_is_einval(void **state)
 	char *out;
 	int status;
 
-	assert_int_equal(dbops_process_run(argv, NULL, 1000, &out, &status), -1);
+	assert_int_equal(dbops_process_run(argv, NULL, 1000, &out, &status),
+			 -1);
 	assert_int_equal(errno, EINVAL);
 }
 
@@ -121,7 +124,8 @@ static void test_process_kill_reaches_the_whole_group(void **state)
 
 static void test_process_captures_stdout_and_stderr(void **state)
 {
-	const char *argv[] = { "sh", "-c", "echo out; echo err >&2; exit 3", NULL };
+	const char *argv[] = { "sh", "-c", "echo out; echo err >&2; exit 3",
+			       NULL };
 	char *out;
 	int status;
 
@@ -134,7 +138,8 @@ static void test_process_captures_stdout_and_stderr(void **state)
 
 static void test_process_arguments_are_not_split_by_a_shell(void **state)
 {
-	const char *argv[] = { "printf", "[%s]\\n", "a b", "$HOME", "'; ls", NULL };
+	const char *argv[] = { "printf", "[%s]\\n", "a b",
+			       "$HOME",	 "'; ls",   NULL };
 	char *out;
 	int status;
 
@@ -150,7 +155,8 @@ static void test_process_large_output_is_captured_whole(void **state)
 	char *out;
 	int status;
 
-	assert_int_equal(dbops_process_run(argv, NULL, 10000, &out, &status), 0);
+	assert_int_equal(dbops_process_run(argv, NULL, 10000, &out, &status),
+			 0);
 	assert_int_equal(WEXITSTATUS(status), 0);
 	assert_int_equal(strlen(out), 2688895);
 	assert_memory_equal(out + strlen(out) - 7, "400000\n", 7);
@@ -195,10 +201,12 @@ static void test_process_describe_status(void **state)
 {
 	char buf[128];
 
-	assert_string_equal(dbops_process_describe_status(1 << 8, buf, sizeof(buf)),
-			    "exited with status 1");
-	assert_string_equal(dbops_process_describe_status(SIGKILL, buf, sizeof(buf)),
-			    "was killed by signal 9 (Killed)");
+	assert_string_equal(
+		dbops_process_describe_status(1 << 8, buf, sizeof(buf)),
+		"exited with status 1");
+	assert_string_equal(
+		dbops_process_describe_status(SIGKILL, buf, sizeof(buf)),
+		"was killed by signal 9 (Killed)");
 }
 
 static void test_process_unknown_user_is_enoent(void **state)
@@ -220,7 +228,8 @@ static void test_process_runs_as_another_user_when_root(void **state)
 	if (geteuid() != 0)
 		skip();
 	assert_int_equal(dbops_user_lookup("nobody", &nobody), 0);
-	assert_int_equal(dbops_process_run(argv, &nobody, 5000, &out, &status), 0);
+	assert_int_equal(dbops_process_run(argv, &nobody, 5000, &out, &status),
+			 0);
 	snprintf(expect, sizeof(expect), "%d\n", (int)nobody.uid);
 	assert_string_equal(out, expect);
 	free(out);
@@ -255,10 +264,14 @@ static void test_process_for_server_keeps_us_when_not_root(void **state)
 	if (geteuid() == 0) {
 		assert_int_equal(dbops_user_for_server("nobody", &u, &drop), 0);
 		assert_true(drop);
-		assert_int_equal(dbops_user_for_server("dbops-no-such-user", &u, &drop), -1);
+		assert_int_equal(
+			dbops_user_for_server("dbops-no-such-user", &u, &drop),
+			-1);
 		assert_int_equal(errno, ENOENT);
 	} else {
-		assert_int_equal(dbops_user_for_server("dbops-no-such-user", &u, &drop), 0);
+		assert_int_equal(
+			dbops_user_for_server("dbops-no-such-user", &u, &drop),
+			0);
 		assert_false(drop);
 	}
 }
@@ -272,14 +285,17 @@ int main(void)
 		cmocka_unit_test(test_process_timeout_kills_the_child),
 		cmocka_unit_test(test_process_kill_reaches_the_whole_group),
 		cmocka_unit_test(test_process_captures_stdout_and_stderr),
-		cmocka_unit_test(test_process_arguments_are_not_split_by_a_shell),
+		cmocka_unit_test(
+			test_process_arguments_are_not_split_by_a_shell),
 		cmocka_unit_test(test_process_large_output_is_captured_whole),
 		cmocka_unit_test(test_process_output_to_a_log_file),
 		cmocka_unit_test(test_process_describe_status),
 		cmocka_unit_test(test_process_unknown_user_is_enoent),
 		cmocka_unit_test(test_process_runs_as_another_user_when_root),
-		cmocka_unit_test(test_process_user_can_access_checks_as_that_user),
-		cmocka_unit_test(test_process_for_server_keeps_us_when_not_root),
+		cmocka_unit_test(
+			test_process_user_can_access_checks_as_that_user),
+		cmocka_unit_test(
+			test_process_for_server_keeps_us_when_not_root),
 	};
 
 	return cmocka_run_group_tests_name("process", tests, NULL, NULL);

@@ -387,9 +387,9 @@ static void test_progress_auto_redraws_in_place_on_a_terminal(void **state)
 	p = dbops_progress_new("files", 400, DBOPS_PROGRESS_ITEMS,
 			       DBOPS_PROGRESS_AUTO);
 	dbops_progress_update(p, 0);
-	dbops_progress_update(p, 100);	/* too soon: not drawn */
-	dbops_progress_clear(p);	/* a message would go here */
-	dbops_progress_update(p, 200);	/* drawn again at once */
+	dbops_progress_update(p, 100); /* too soon: not drawn */
+	dbops_progress_clear(p);       /* a message would go here */
+	dbops_progress_update(p, 200); /* drawn again at once */
 	dbops_progress_finish(p);
 	out = pty_end(&t);
 
@@ -443,16 +443,21 @@ int main(void)
 		cmocka_unit_test(test_progress_format_done_reaches_total),
 		cmocka_unit_test(test_progress_format_eta_shapes),
 		cmocka_unit_test(test_progress_format_huge_total),
-		cmocka_unit_test(test_progress_format_percent_rounds_down_exactly),
+		cmocka_unit_test(
+			test_progress_format_percent_rounds_down_exactly),
 		cmocka_unit_test(test_progress_format_byte_units),
 		cmocka_unit_test(test_progress_format_cuts_like_snprintf),
 		cmocka_unit_test(test_progress_never_draws_nothing),
 		cmocka_unit_test(test_progress_auto_draws_nothing_on_a_file),
-		cmocka_unit_test(test_progress_always_draws_plain_lines_on_a_file),
-		cmocka_unit_test(test_progress_always_skips_a_repeated_last_line),
-		cmocka_unit_test(test_progress_finish_without_update_draws_nothing),
+		cmocka_unit_test(
+			test_progress_always_draws_plain_lines_on_a_file),
+		cmocka_unit_test(
+			test_progress_always_skips_a_repeated_last_line),
+		cmocka_unit_test(
+			test_progress_finish_without_update_draws_nothing),
 		cmocka_unit_test(test_progress_null_is_accepted),
-		cmocka_unit_test(test_progress_auto_redraws_in_place_on_a_terminal),
+		cmocka_unit_test(
+			test_progress_auto_redraws_in_place_on_a_terminal),
 		cmocka_unit_test(test_progress_line_cut_to_terminal_width),
 	};
 

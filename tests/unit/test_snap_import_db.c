@@ -78,7 +78,9 @@ static void test_db_error_with_line_and_column(void **state)
 	snap_db_format_error("invalid input syntax for type integer: \"high\"",
 			     "COPY t, line 5, column level: \"high\"", buf,
 			     sizeof(buf));
-	assert_string_equal(buf, "line 5, column level: invalid input syntax for type integer: \"high\"");
+	assert_string_equal(
+		buf,
+		"line 5, column level: invalid input syntax for type integer: \"high\"");
 }
 
 static void test_db_error_with_line_only(void **state)
@@ -86,11 +88,16 @@ static void test_db_error_with_line_only(void **state)
 	char buf[256];
 
 	snap_db_format_error("extra data after last expected column",
-			     "COPY t, line 3: \"2,b,2,,,,extra\"", buf, sizeof(buf));
-	assert_string_equal(buf, "line 3: extra data after last expected column");
-	snap_db_format_error("invalid byte sequence for encoding \"UTF8\": 0xff",
-			     "COPY t, line 2", buf, sizeof(buf));
-	assert_string_equal(buf, "line 2: invalid byte sequence for encoding \"UTF8\": 0xff");
+			     "COPY t, line 3: \"2,b,2,,,,extra\"", buf,
+			     sizeof(buf));
+	assert_string_equal(buf,
+			    "line 3: extra data after last expected column");
+	snap_db_format_error(
+		"invalid byte sequence for encoding \"UTF8\": 0xff",
+		"COPY t, line 2", buf, sizeof(buf));
+	assert_string_equal(
+		buf,
+		"line 2: invalid byte sequence for encoding \"UTF8\": 0xff");
 }
 
 static void test_db_error_column_name_with_colon_and_space(void **state)
@@ -136,11 +143,13 @@ static void test_sync_parse_listen(void **state)
 	char text[64];
 	socklen_t len;
 
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:9187", &ss, &len), 0);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:9187", &ss, &len),
+			 0);
 	assert_int_equal(in4->sin_family, AF_INET);
 	assert_int_equal(ntohs(in4->sin_port), 9187);
-	assert_string_equal(inet_ntop(AF_INET, &in4->sin_addr, text, sizeof(text)),
-			    "127.0.0.1");
+	assert_string_equal(
+		inet_ntop(AF_INET, &in4->sin_addr, text, sizeof(text)),
+		"127.0.0.1");
 	assert_int_equal(snap_sync_parse_listen(":9187", &ss, &len), 0);
 	assert_int_equal(in4->sin_addr.s_addr, htonl(INADDR_ANY));
 	assert_int_equal(snap_sync_parse_listen("localhost:1", &ss, &len), 0);
@@ -159,9 +168,12 @@ static void test_sync_parse_listen_rejects_bad_addresses(void **state)
 	assert_int_equal(snap_sync_parse_listen("9187", &ss, &len), -1);
 	assert_int_equal(snap_sync_parse_listen("127.0.0.1:", &ss, &len), -1);
 	assert_int_equal(snap_sync_parse_listen("127.0.0.1:0", &ss, &len), -1);
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:65536", &ss, &len), -1);
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:80x", &ss, &len), -1);
-	assert_int_equal(snap_sync_parse_listen("example.org:80", &ss, &len), -1);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:65536", &ss, &len),
+			 -1);
+	assert_int_equal(snap_sync_parse_listen("127.0.0.1:80x", &ss, &len),
+			 -1);
+	assert_int_equal(snap_sync_parse_listen("example.org:80", &ss, &len),
+			 -1);
 	assert_int_equal(snap_sync_parse_listen("[::1:80", &ss, &len), -1);
 }
 
@@ -174,7 +186,8 @@ int main(void)
 		cmocka_unit_test(test_db_conn_conninfo_uri_and_name),
 		cmocka_unit_test(test_db_error_with_line_and_column),
 		cmocka_unit_test(test_db_error_with_line_only),
-		cmocka_unit_test(test_db_error_column_name_with_colon_and_space),
+		cmocka_unit_test(
+			test_db_error_column_name_with_colon_and_space),
 		cmocka_unit_test(test_db_error_without_context),
 		cmocka_unit_test(test_sync_skips_hidden_and_temporary_names),
 		cmocka_unit_test(test_sync_parse_listen),

@@ -17,8 +17,8 @@
 /* 2024-03-01T12:00:00Z, the instant most cases below name. */
 #define NOON_UTC 1709294400LL
 
-#define FORMS                                                           \
-	"expected a form such as 2024-03-01, 2024-03-01 12:00:00, "   \
+#define FORMS                                                       \
+	"expected a form such as 2024-03-01, 2024-03-01 12:00:00, " \
 	"2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
 
 static void set_tz(const char *tz)
@@ -57,8 +57,7 @@ static void assert_unrecognised(const char *text)
 {
 	char msg[512];
 
-	snprintf(msg, sizeof(msg), "unrecognised time \"%s\": %s", text,
-		 FORMS);
+	snprintf(msg, sizeof(msg), "unrecognised time \"%s\": %s", text, FORMS);
 	assert_rejected(text, msg);
 }
 
@@ -406,8 +405,7 @@ static void test_timestamp_fractions(void **state)
 	assert_parses("2024-03-01 12:00:00.12", NOON_UTC * SEC + 120000);
 	assert_parses("2024-03-01T12:00:00.123456", NOON_UTC * SEC + 123456);
 	assert_parses("2024-03-01T12:00:00.000001Z", NOON_UTC * SEC + 1);
-	assert_parses("2024-03-01T12:00:00.5+02:00",
-		      1709287200 * SEC + 500000);
+	assert_parses("2024-03-01T12:00:00.5+02:00", 1709287200 * SEC + 500000);
 	assert_parses("20240301T120000.25Z", NOON_UTC * SEC + 250000);
 	assert_parses("2024-03-01_12-00-00.114", NOON_UTC * SEC + 114000);
 	assert_parses("1969-12-31T23:59:59.5Z", -500000);
@@ -437,8 +435,8 @@ static void test_timestamp_local_utc(void **state)
 static void test_timestamp_local_berlin(void **state)
 {
 	set_tz("Europe/Berlin");
-	assert_parses("2024-01-15 12:00:00", 1705316400 * SEC);	/* +01:00 */
-	assert_parses("2024-07-15 12:00:00", 1721037600 * SEC);	/* +02:00 */
+	assert_parses("2024-01-15 12:00:00", 1705316400 * SEC); /* +01:00 */
+	assert_parses("2024-07-15 12:00:00", 1721037600 * SEC); /* +02:00 */
 	assert_parses("2024-03-01", 1709247600 * SEC);
 	/* Either side of the spring gap. */
 	assert_parses("2024-03-31 01:59:59", 1711846799 * SEC);
@@ -448,8 +446,8 @@ static void test_timestamp_local_berlin(void **state)
 static void test_timestamp_local_new_york(void **state)
 {
 	set_tz("America/New_York");
-	assert_parses("2024-01-15 12:00:00", 1705338000 * SEC);	/* -05:00 */
-	assert_parses("2024-07-15 12:00:00", 1721059200 * SEC);	/* -04:00 */
+	assert_parses("2024-01-15 12:00:00", 1705338000 * SEC); /* -05:00 */
+	assert_parses("2024-07-15 12:00:00", 1721059200 * SEC); /* -04:00 */
 	assert_parses("2024-03-01T07:00:00", NOON_UTC * SEC);
 }
 
@@ -464,7 +462,7 @@ static void test_timestamp_repeated_hour_is_the_earlier(void **state)
 	set_tz("Europe/Berlin");
 	/* Read a winter time first: glibc's mktime() would remember it. */
 	assert_parses("2024-12-01 12:00", 1733050800 * SEC);
-	assert_parses("2024-10-27 02:30", 1729989000 * SEC);	/* +02:00 */
+	assert_parses("2024-10-27 02:30", 1729989000 * SEC); /* +02:00 */
 	assert_parses("2024-07-01 12:00", 1719828000 * SEC);
 	assert_parses("2024-10-27 02:30", 1729989000 * SEC);
 	assert_parses("2024-10-27 01:59:59", 1729987199 * SEC);
@@ -473,10 +471,10 @@ static void test_timestamp_repeated_hour_is_the_earlier(void **state)
 	assert_parses("2024-10-27 02:30+01:00", (1729989000 + 3600) * SEC);
 
 	set_tz("America/New_York");
-	assert_parses("2024-11-03 01:30", 1730611800 * SEC);	/* -04:00 */
+	assert_parses("2024-11-03 01:30", 1730611800 * SEC); /* -04:00 */
 
 	set_tz("Australia/Lord_Howe");
-	assert_parses("2024-04-07 01:45", 1712414700 * SEC);	/* +11:00 */
+	assert_parses("2024-04-07 01:45", 1712414700 * SEC); /* +11:00 */
 }
 
 static void test_timestamp_format_in_zones(void **state)
@@ -490,8 +488,7 @@ static void test_timestamp_format_in_zones(void **state)
 	assert_formats((1729989000 + 3600) * SEC, "2024-10-27 02:30:00+01:00",
 		       NULL);
 	/* Local mean time, before Germany kept zone time. */
-	assert_formats(-5364662400 * SEC, "1800-01-01 00:53:28+00:53:28",
-		       NULL);
+	assert_formats(-5364662400 * SEC, "1800-01-01 00:53:28+00:53:28", NULL);
 	set_tz("America/New_York");
 	assert_formats(NOON_UTC * SEC, "2024-03-01 07:00:00-05:00", NULL);
 	assert_formats(1721059200 * SEC, "2024-07-15 12:00:00-04:00", NULL);
@@ -513,8 +510,7 @@ static void test_timestamp_format_utc(void **state)
 	assert_formats(0, NULL, "1970-01-01T00:00:00Z");
 	assert_formats(-1, NULL, "1969-12-31T23:59:59.999999Z");
 	assert_formats(-30610224000 * SEC, NULL, "1000-01-01T00:00:00Z");
-	assert_formats(253402300799999999, NULL,
-		       "9999-12-31T23:59:59.999999Z");
+	assert_formats(253402300799999999, NULL, "9999-12-31T23:59:59.999999Z");
 	assert_formats(-377705116800 * SEC, NULL, "-9999-01-01T00:00:00Z");
 	assert_formats(INT64_MAX, NULL, "294247-01-10T04:00:54.775807Z");
 	assert_formats(INT64_MIN, NULL, "-290308-12-21T19:59:05.224192Z");
@@ -547,8 +543,8 @@ static void test_timestamp_format_needs_room(void **state)
 static void test_timestamp_round_trip(void **state)
 {
 	static const char *const zones[] = {
-		"UTC",		    "Europe/Berlin", "America/New_York",
-		"Asia/Kolkata",	    "Australia/Lord_Howe",
+		"UTC",		"Europe/Berlin",       "America/New_York",
+		"Asia/Kolkata", "Australia/Lord_Howe",
 	};
 	static const int64_t values[] = {
 		NOON_UTC * SEC,
@@ -556,16 +552,16 @@ static void test_timestamp_round_trip(void **state)
 		NOON_UTC * SEC + 1,
 		0,
 		-1,
-		1729989000 * SEC,		/* Berlin 02:30, first time */
-		(1729989000 + 3600) * SEC,	/* and second time */
-		1711846799 * SEC + 999999,	/* Berlin, before the gap */
-		1730611800 * SEC + 3600 * SEC,	/* New York, second 01:30 */
-		1712414700 * SEC + 1800 * SEC,	/* Lord Howe, second 01:45 */
+		1729989000 * SEC,	       /* Berlin 02:30, first time */
+		(1729989000 + 3600) * SEC,     /* and second time */
+		1711846799 * SEC + 999999,     /* Berlin, before the gap */
+		1730611800 * SEC + 3600 * SEC, /* New York, second 01:30 */
+		1712414700 * SEC + 1800 * SEC, /* Lord Howe, second 01:45 */
 	};
 	static const int64_t extremes[] = {
-		-30610224000 * SEC,		/* 1000-01-01 */
+		-30610224000 * SEC, /* 1000-01-01 */
 		-30610224000 * SEC + 1,
-		253402300799999999,		/* 9999-12-31 23:59:59.999999 */
+		253402300799999999, /* 9999-12-31 23:59:59.999999 */
 	};
 	char buf[DBOPS_TIMESTAMP_LEN];
 
@@ -576,9 +572,8 @@ static void test_timestamp_round_trip(void **state)
 			assert_true(dbops_timestamp_format(values[i], buf,
 							   sizeof(buf)) > 0);
 			assert_parses(buf, values[i]);
-			assert_true(dbops_timestamp_format_utc(values[i], buf,
-							       sizeof(buf)) >
-				    0);
+			assert_true(dbops_timestamp_format_utc(
+					    values[i], buf, sizeof(buf)) > 0);
 			assert_parses(buf, values[i]);
 		}
 	}

@@ -30,26 +30,25 @@ static void cleanup(char *path)
 	free(path);
 }
 
-static const char sample[] =
-	"# worlds\n"
-	"[client]\n"
-	"user=nobody\n"
-	"[client_world10]\n"
-	"host = 127.0.0.1\n"
-	"port=3310\n"
-	"[client_world2]\n"
-	"host=127.0.0.1\n"
-	"port=3302\n"
-	"password=\"a ; b\"\n"
-	"database='game'\n"
-	"; a comment\n"
-	"!include /etc/other.cnf\n"
-	"[mysqld]\n"
-	"port=1\n"
-	"[client_eu-1]\n"
-	"socket=/run/eu.sock\n"
-	"[client_world2]\n"
-	"user=analyst\n";
+static const char sample[] = "# worlds\n"
+			     "[client]\n"
+			     "user=nobody\n"
+			     "[client_world10]\n"
+			     "host = 127.0.0.1\n"
+			     "port=3310\n"
+			     "[client_world2]\n"
+			     "host=127.0.0.1\n"
+			     "port=3302\n"
+			     "password=\"a ; b\"\n"
+			     "database='game'\n"
+			     "; a comment\n"
+			     "!include /etc/other.cnf\n"
+			     "[mysqld]\n"
+			     "port=1\n"
+			     "[client_eu-1]\n"
+			     "socket=/run/eu.sock\n"
+			     "[client_world2]\n"
+			     "user=analyst\n";
 
 static void test_inventory_missing_file(void **state)
 {
@@ -57,8 +56,11 @@ static void test_inventory_missing_file(void **state)
 	char err[256];
 
 	assert_int_equal(wq_inventory_read("/nonexistent/worlds.cnf", &inv, err,
-					   sizeof(err)), -1);
-	assert_string_equal(err, "could not read inventory \"/nonexistent/worlds.cnf\": No such file or directory");
+					   sizeof(err)),
+			 -1);
+	assert_string_equal(
+		err,
+		"could not read inventory \"/nonexistent/worlds.cnf\": No such file or directory");
 }
 
 static void test_inventory_without_worlds(void **state)
@@ -68,7 +70,9 @@ static void test_inventory_without_worlds(void **state)
 	char err[512], want[512];
 
 	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "inventory \"%s\" has no world: no [client_<world>] group", path);
+	snprintf(want, sizeof(want),
+		 "inventory \"%s\" has no world: no [client_<world>] group",
+		 path);
 	assert_string_equal(err, want);
 	cleanup(path);
 }
@@ -103,12 +107,15 @@ static void test_inventory_select_names_and_globs(void **state)
 	char err[512];
 
 	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
-	assert_int_equal(wq_inventory_select(&inv, patterns, 1, err, sizeof(err)), 0);
+	assert_int_equal(
+		wq_inventory_select(&inv, patterns, 1, err, sizeof(err)), 0);
 	assert_int_equal(inv.count, 2);
 	assert_string_equal(inv.worlds[0].name, "world2");
 	wq_inventory_free(&inv);
 	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
-	assert_int_equal(wq_inventory_select(&inv, patterns + 1, 1, err, sizeof(err)), 0);
+	assert_int_equal(
+		wq_inventory_select(&inv, patterns + 1, 1, err, sizeof(err)),
+		0);
 	assert_int_equal(inv.count, 1);
 	assert_string_equal(inv.worlds[0].name, "eu-1");
 	wq_inventory_free(&inv);
@@ -123,11 +130,15 @@ static void test_inventory_select_unknown_is_an_error(void **state)
 	char err[512], want[512];
 
 	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
-	assert_int_equal(wq_inventory_select(&inv, unknown, 1, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "no world \"world3\" in inventory \"%s\"", path);
+	assert_int_equal(
+		wq_inventory_select(&inv, unknown, 1, err, sizeof(err)), -1);
+	snprintf(want, sizeof(want), "no world \"world3\" in inventory \"%s\"",
+		 path);
 	assert_string_equal(err, want);
-	assert_int_equal(wq_inventory_select(&inv, glob, 1, err, sizeof(err)), -1);
-	snprintf(want, sizeof(want), "no world matches \"us-*\" in inventory \"%s\"", path);
+	assert_int_equal(wq_inventory_select(&inv, glob, 1, err, sizeof(err)),
+			 -1);
+	snprintf(want, sizeof(want),
+		 "no world matches \"us-*\" in inventory \"%s\"", path);
 	assert_string_equal(err, want);
 	wq_inventory_free(&inv);
 	cleanup(path);
@@ -143,5 +154,6 @@ int main(void)
 		cmocka_unit_test(test_inventory_select_names_and_globs),
 	};
 
-	return cmocka_run_group_tests_name("world-query inventory", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("world-query inventory", tests, NULL,
+					   NULL);
 }

@@ -36,8 +36,8 @@ static bool has_suffix(const char *name)
 	return n > s && strcmp(name + n - s, SUFFIX) == 0;
 }
 
-int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
-		       char *err, size_t errlen)
+int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
+		       size_t errlen)
 {
 	size_t len = strlen(name);
 	char *stem;
@@ -63,9 +63,10 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
 			continue;
 		stem[i] = '\0';
 		if (!dr_world_name_ok(stem)) {
-			snprintf(err, errlen,
-				 "world name \"%s\" may hold only letters, digits, '-', '_' and '.'",
-				 stem);
+			snprintf(
+				err, errlen,
+				"world name \"%s\" may hold only letters, digits, '-', '_' and '.'",
+				stem);
 			free(stem);
 			return -1;
 		}
@@ -73,7 +74,8 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
 		return 0;
 	}
 	snprintf(err, errlen,
-		 "it is not named <world>-<time>" SUFFIX " (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
+		 "it is not named <world>-<time>" SUFFIX
+		 " (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
 	free(stem);
 	return -1;
 }
@@ -94,7 +96,8 @@ static int add_dump(struct dr_catalog *c, const char *path, const char *name,
 	}
 	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
 		dbops_log_warning("skipping \"%s\": %s", path,
-				  errno ? strerror(errno) : "not a regular file");
+				  errno ? strerror(errno)
+					: "not a regular file");
 		free(world);
 		return 0;
 	}
@@ -151,10 +154,11 @@ int dr_catalog_scan(struct dr_catalog *c, char *const *sources, int n)
 					strerror(errno));
 			return -1;
 		}
-		if (S_ISDIR(st.st_mode) ? scan_dir(c, sources[i]) != 0
-					: add_dump(c, sources[i],
-						   slash ? slash + 1 : sources[i],
-						   true) != 0)
+		if (S_ISDIR(st.st_mode)
+			    ? scan_dir(c, sources[i]) != 0
+			    : add_dump(c, sources[i],
+				       slash ? slash + 1 : sources[i],
+				       true) != 0)
 			return -1;
 	}
 	return 0;
@@ -213,17 +217,21 @@ int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 	qsort(best, count, sizeof(*best), by_world);
 	for (size_t w = 0; w < count; w++) {
 		if (have_at && best[w]->usec > at) {
-			char when[DBOPS_TIMESTAMP_LEN], first[DBOPS_TIMESTAMP_LEN];
+			char when[DBOPS_TIMESTAMP_LEN],
+				first[DBOPS_TIMESTAMP_LEN];
 
 			dbops_timestamp_format(at, when, sizeof(when));
-			dbops_timestamp_format(best[w]->usec, first, sizeof(first));
-			dbops_log_error("world \"%s\" has no dump at or before %s: its earliest is \"%s\" of %s",
-					best[w]->world, when, best[w]->path, first);
+			dbops_timestamp_format(best[w]->usec, first,
+					       sizeof(first));
+			dbops_log_error(
+				"world \"%s\" has no dump at or before %s: its earliest is \"%s\" of %s",
+				best[w]->world, when, best[w]->path, first);
 			rc = -1;
 		}
 	}
 	if (count == 0) {
-		dbops_log_error("no dump found: no file named <world>-<time>" SUFFIX);
+		dbops_log_error(
+			"no dump found: no file named <world>-<time>" SUFFIX);
 		rc = -1;
 	}
 	if (rc != 0) {

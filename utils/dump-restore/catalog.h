@@ -13,9 +13,9 @@
 struct dr_dump {
 	char *path;
 	char *world;
-	int64_t usec;		/* the time in its name */
+	int64_t usec; /* the time in its name */
 	int64_t size;
-	int64_t mtime;		/* seconds; with size, tells a changed file */
+	int64_t mtime; /* seconds; with size, tells a changed file */
 };
 
 struct dr_catalog {
@@ -29,8 +29,8 @@ struct dr_catalog {
  * ".sql.gz", reads as a time (common/timestamp.h). Returns 0 with *world
  * malloc'd, or -1 with a reason in err.
  */
-int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
-		       char *err, size_t errlen);
+int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
+		       size_t errlen);
 
 /*
  * Add the dumps of each source (a directory: its *.sql.gz files; or a

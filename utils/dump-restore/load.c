@@ -22,7 +22,7 @@
 
 #include "split.h"
 
-#define IN_BYTES (256u << 10)
+#define IN_BYTES  (256u << 10)
 #define OUT_BYTES (1u << 20)
 
 static void fail(struct dr_load *l, const char *fmt, ...)
@@ -53,7 +53,8 @@ static void statement_start(const char *stmt, size_t len, char *buf,
 
 		if ((c & 0xc0) != 0x80 && chars++ == 80)
 			break;
-		buf[n++] = (c == '\n' || c == '\r' || c == '\t') ? ' ' : (char)c;
+		buf[n++] =
+			(c == '\n' || c == '\r' || c == '\t') ? ' ' : (char)c;
 	}
 	buf[n] = '\0';
 }
@@ -78,13 +79,14 @@ static int run_statement(void *arg, const char *stmt, size_t len, long line)
 	l->statements++;
 	/* Quotes and backslashes read as the session's sql_mode says, as the
 	 * client does: the dump's own SET sql_mode can change them. */
-	dr_split_set_modes(l->splitter,
-			   (l->conn->server_status & SERVER_STATUS_NO_BACKSLASH_ESCAPES
-				    ? DR_SPLIT_NO_BACKSLASH_ESCAPES
-				    : 0) |
-				   (l->conn->server_status & SERVER_STATUS_ANSI_QUOTES
-					    ? DR_SPLIT_ANSI_QUOTES
-					    : 0));
+	dr_split_set_modes(
+		l->splitter,
+		(l->conn->server_status & SERVER_STATUS_NO_BACKSLASH_ESCAPES
+			 ? DR_SPLIT_NO_BACKSLASH_ESCAPES
+			 : 0) |
+			(l->conn->server_status & SERVER_STATUS_ANSI_QUOTES
+				 ? DR_SPLIT_ANSI_QUOTES
+				 : 0));
 	return 0;
 }
 
@@ -103,7 +105,8 @@ static void gzip_error(struct dr_load *l, z_stream *zs, int ret)
 		fail(l, "out of memory");
 	else
 		fail(l, "corrupt gzip data at byte %llu: %s",
-		     (unsigned long long)at, zs->msg ? zs->msg : "unknown error");
+		     (unsigned long long)at,
+		     zs->msg ? zs->msg : "unknown error");
 }
 
 /*
@@ -127,7 +130,8 @@ static int inflate_some(struct dr_load *l, z_stream *zs, char *out,
 		}
 		if (OUT_BYTES - zs->avail_out > 0) {
 			*started = true;
-			int rc = dr_split_feed(sp, out, OUT_BYTES - zs->avail_out,
+			int rc = dr_split_feed(sp, out,
+					       OUT_BYTES - zs->avail_out,
 					       run_statement, l);
 
 			if (rc != 0) {
@@ -159,8 +163,10 @@ static int finish(struct dr_load *l, struct dr_splitter *sp)
 
 	if (l->error[0] != '\0')
 		return -1;
-	if (rc == DR_SPLIT_UNTERMINATED || (rc == 0 && !dr_split_saw_trailer(sp))) {
-		fail(l, "the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line");
+	if (rc == DR_SPLIT_UNTERMINATED ||
+	    (rc == 0 && !dr_split_saw_trailer(sp))) {
+		fail(l,
+		     "the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line");
 		return -1;
 	}
 	if (rc != 0) {
@@ -218,7 +224,8 @@ int dr_load_run(struct dr_load *l)
 		goto out;
 	}
 	if (!ended) {
-		fail(l, "truncated gzip: the file ends inside the compressed data (at byte %llu)",
+		fail(l,
+		     "truncated gzip: the file ends inside the compressed data (at byte %llu)",
 		     (unsigned long long)l->total);
 		goto out;
 	}

@@ -12,13 +12,13 @@
 #include <mysql.h>
 
 struct dr_load {
-	const char *path;		/* the dump */
-	MYSQL *conn;			/* connected, as the admin account */
-	_Atomic uint64_t read;		/* compressed bytes read so far */
-	uint64_t total;			/* compressed size */
+	const char *path;      /* the dump */
+	MYSQL *conn;	       /* connected, as the admin account */
+	_Atomic uint64_t read; /* compressed bytes read so far */
+	uint64_t total;	       /* compressed size */
 	int64_t statements;
-	char error[1024];		/* why it failed, one line */
-	struct dr_splitter *splitter;	/* while loading */
+	char error[1024];	      /* why it failed, one line */
+	struct dr_splitter *splitter; /* while loading */
 };
 
 /*

@@ -36,8 +36,15 @@ struct dr_opts {
 	enum dbops_progress_mode progress;
 };
 
-enum { OPT_AT = CHAR_MAX + 1, OPT_FORMAT, OPT_ROOT, OPT_JOBS, OPT_PORT_BASE,
-       OPT_BINDIR, OPT_PROGRESS };
+enum {
+	OPT_AT = CHAR_MAX + 1,
+	OPT_FORMAT,
+	OPT_ROOT,
+	OPT_JOBS,
+	OPT_PORT_BASE,
+	OPT_BINDIR,
+	OPT_PROGRESS
+};
 
 static const struct option longopts[] = {
 	{ "at", required_argument, NULL, OPT_AT },
@@ -117,8 +124,9 @@ static int parse_format(const struct dr_opts *o, enum dbops_output_format *f)
 {
 	*f = DBOPS_FORMAT_TABLE;
 	if (o->format && dbops_output_parse_format(o->format, f) != 0)
-		return dbops_log_usage("unknown format \"%s\": use table, csv, tsv or json",
-				       o->format);
+		return dbops_log_usage(
+			"unknown format \"%s\": use table, csv, tsv or json",
+			o->format);
 	return 0;
 }
 
@@ -130,7 +138,8 @@ static int choose(const struct dr_opts *o, char **sources, int n,
 	char err[256];
 
 	if (n == 0)
-		return dbops_log_usage("no SOURCE: give directories of dumps or dump files");
+		return dbops_log_usage(
+			"no SOURCE: give directories of dumps or dump files");
 	if (o->at && dbops_timestamp_parse(o->at, &at, err, sizeof(err)) != 0) {
 		dbops_log_error("invalid --at \"%s\": %s", o->at, err);
 		return 1;
@@ -161,11 +170,14 @@ static int cmd_plan(const struct dr_opts *o, char **sources, int n)
 		for (size_t i = 0; i < count; i++) {
 			char when[DBOPS_TIMESTAMP_LEN], size[32];
 
-			dbops_timestamp_format(chosen[i]->usec, when, sizeof(when));
+			dbops_timestamp_format(chosen[i]->usec, when,
+					       sizeof(when));
 			snprintf(size, sizeof(size), "%lld",
 				 (long long)chosen[i]->size);
-			dbops_output_row_strings(w, (const char *[]){
-				chosen[i]->world, chosen[i]->path, when, size });
+			dbops_output_row_strings(
+				w, (const char *[]){ chosen[i]->world,
+						     chosen[i]->path, when,
+						     size });
 		}
 		if (dbops_output_finish(w) != 0)
 			rc = 1;
@@ -222,7 +234,8 @@ static void draw_board(struct up_job *job, double *started, double now,
 			snprintf(line, sizeof(line), "%s: kept", w->name);
 		else if (read == 0)
 			snprintf(line, sizeof(line), "%s: %s", w->name,
-				 w->status == DR_FAILED ? "failed" : "starting");
+				 w->status == DR_FAILED ? "failed"
+							: "starting");
 		else
 			dbops_progress_format(line, sizeof(line), w->name, read,
 					      w->load.total, now - started[i],
@@ -271,12 +284,13 @@ static void print_summary(const struct up_job *job, const char *root,
 			  enum dbops_output_format format)
 {
 	struct dbops_output *w = dbops_output_new(stdout, format);
-	static const char *const names[] = { "world", "status", "port", "socket",
-					     "dump", "dump_time", "tables",
-					     "rows", "load_seconds" };
+	static const char *const names[] = {
+		"world",     "status", "port", "socket",      "dump",
+		"dump_time", "tables", "rows", "load_seconds"
+	};
 	static const enum dbops_column_kind kinds[] = {
-		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_NUMBER,
-		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_NUMBER,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_TEXT,
 		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER
 	};
 	const char *first = NULL;
@@ -296,10 +310,13 @@ static void print_summary(const struct up_job *job, const char *root,
 		snprintf(tables, sizeof(tables), "%lld", (long long)x->tables);
 		snprintf(rows, sizeof(rows), "%lld", (long long)x->rows);
 		snprintf(secs, sizeof(secs), "%.3f", x->load_seconds);
-		dbops_output_row_strings(w, (const char *[]){
-			x->name, x->kept ? "kept" : dr_status_name(x->status),
-			ok ? port : NULL, ok ? x->socket : NULL, x->dump, when,
-			ok ? tables : NULL, ok ? rows : NULL, ok ? secs : NULL });
+		dbops_output_row_strings(
+			w, (const char *[]){
+				   x->name,
+				   x->kept ? "kept" : dr_status_name(x->status),
+				   ok ? port : NULL, ok ? x->socket : NULL,
+				   x->dump, when, ok ? tables : NULL,
+				   ok ? rows : NULL, ok ? secs : NULL });
 		if (ok && first == NULL)
 			first = x->name;
 	}
@@ -317,7 +334,8 @@ static int cmd_up(const struct dr_opts *o, char **sources, int n)
 	struct up_job job = { 0 };
 	enum dbops_output_format format;
 	char rootbuf[PATH_MAX];
-	const char *root = o->root ? o->root : default_root(rootbuf, sizeof(rootbuf));
+	const char *root =
+		o->root ? o->root : default_root(rootbuf, sizeof(rootbuf));
 	bool board;
 	int rc;
 
@@ -339,7 +357,8 @@ static int cmd_up(const struct dr_opts *o, char **sources, int n)
 		rc = 1;
 		goto out;
 	}
-	job.opts = (struct dr_up_opts){ .root = root, .port_base = o->port_base,
+	job.opts = (struct dr_up_opts){ .root = root,
+					.port_base = o->port_base,
 					.nworlds = (int)job.count,
 					.bindir = o->bindir };
 	for (size_t i = 0; i < job.count; i++) {
@@ -372,24 +391,27 @@ out:
 
 static int cmd_status(const struct dr_opts *o)
 {
-	static const char *const names[] = { "world", "status", "port", "socket",
-					     "dump", "dump_time", "uptime_seconds",
-					     "disk_bytes" };
+	static const char *const names[] = { "world",	       "status",
+					     "port",	       "socket",
+					     "dump",	       "dump_time",
+					     "uptime_seconds", "disk_bytes" };
 	static const enum dbops_column_kind kinds[] = {
-		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_NUMBER,
-		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	 DBOPS_COLUMN_NUMBER,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	 DBOPS_COLUMN_TEXT,
 		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER
 	};
 	enum dbops_output_format format;
 	char rootbuf[PATH_MAX], **list;
-	const char *root = o->root ? o->root : default_root(rootbuf, sizeof(rootbuf));
+	const char *root =
+		o->root ? o->root : default_root(rootbuf, sizeof(rootbuf));
 	struct dbops_output *w;
 	int n;
 
 	if (parse_format(o, &format) != 0)
 		return 1;
 	if (dr_world_list(root, &list, &n) != 0) {
-		dbops_log_error("could not read \"%s\": %s", root, strerror(errno));
+		dbops_log_error("could not read \"%s\": %s", root,
+				strerror(errno));
 		return 1;
 	}
 	w = dbops_output_new(stdout, format);
@@ -403,18 +425,21 @@ static int cmd_status(const struct dr_opts *o)
 
 		if (dr_world_read(root, list[i], &x) != 0)
 			continue;
-		running = x.status == DR_RUNNING && dr_world_running(&x, &since);
+		running =
+			x.status == DR_RUNNING && dr_world_running(&x, &since);
 		if (x.status == DR_RUNNING && !running)
 			x.status = DR_STOPPED;
 		snprintf(port, sizeof(port), "%d", x.port);
 		dbops_timestamp_format(x.dump_usec, when, sizeof(when));
-		snprintf(up, sizeof(up), "%lld", (long long)(time(NULL) - since));
+		snprintf(up, sizeof(up), "%lld",
+			 (long long)(time(NULL) - since));
 		snprintf(disk, sizeof(disk), "%lld",
 			 (long long)dr_world_disk_usage(&x));
-		dbops_output_row_strings(w, (const char *[]){
-			x.name, dr_status_name(x.status), running ? port : NULL,
-			running ? x.socket : NULL, x.dump, when,
-			running ? up : NULL, disk });
+		dbops_output_row_strings(
+			w, (const char *[]){ x.name, dr_status_name(x.status),
+					     running ? port : NULL,
+					     running ? x.socket : NULL, x.dump,
+					     when, running ? up : NULL, disk });
 	}
 	for (int i = 0; i < n; i++)
 		free(list[i]);
@@ -430,7 +455,8 @@ static int cmd_status(const struct dr_opts *o)
 static int cmd_down(const struct dr_opts *o, char **worlds, int n)
 {
 	char rootbuf[PATH_MAX], **list = NULL;
-	const char *root = o->root ? o->root : default_root(rootbuf, sizeof(rootbuf));
+	const char *root =
+		o->root ? o->root : default_root(rootbuf, sizeof(rootbuf));
 	int count = 0, rc = 0;
 
 	if (n == 0) {
@@ -446,7 +472,8 @@ static int cmd_down(const struct dr_opts *o, char **worlds, int n)
 		if (dr_world_down(root, worlds[i]) != 0)
 			rc = 1;
 		else
-			dbops_log_info("world \"%s\" stopped and removed", worlds[i]);
+			dbops_log_info("world \"%s\" stopped and removed",
+				       worlds[i]);
 	}
 	for (int i = 0; i < count; i++)
 		free(list[i]);
@@ -465,8 +492,9 @@ static int parse_int(const char *text, const char *option, int min, int max,
 	errno = 0;
 	v = strtol(text, &end, 10);
 	if (*text == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return dbops_log_usage("invalid value \"%s\" for option %s: use a number from %d to %d",
-				       text, option, min, max);
+		return dbops_log_usage(
+			"invalid value \"%s\" for option %s: use a number from %d to %d",
+			text, option, min, max);
 	*out = (int)v;
 	return 0;
 }
@@ -483,31 +511,49 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hj:qVv", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(); return 0;
+		case 'h':
+			usage();
+			return 0;
 		case 'j':
 			if (parse_int(optarg, "--jobs", 1, 64, &o.jobs))
 				return 1;
 			break;
-		case 'q': dbops_log_set_verbosity(DBOPS_LOG_QUIET); break;
-		case 'V': printf("dump-restore %s\n", DBOPS_VERSION); return 0;
-		case 'v': dbops_log_set_verbosity(DBOPS_LOG_VERBOSE); break;
-		case OPT_AT: o.at = optarg; break;
-		case OPT_BINDIR: o.bindir = optarg; break;
-		case OPT_FORMAT: o.format = optarg; break;
+		case 'q':
+			dbops_log_set_verbosity(DBOPS_LOG_QUIET);
+			break;
+		case 'V':
+			printf("dump-restore %s\n", DBOPS_VERSION);
+			return 0;
+		case 'v':
+			dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
+			break;
+		case OPT_AT:
+			o.at = optarg;
+			break;
+		case OPT_BINDIR:
+			o.bindir = optarg;
+			break;
+		case OPT_FORMAT:
+			o.format = optarg;
+			break;
 		case OPT_JOBS:
 			if (parse_int(optarg, "--jobs", 1, 64, &o.jobs))
 				return 1;
 			break;
 		case OPT_PORT_BASE:
-			if (parse_int(optarg, "--port-base", 1, 65535, &o.port_base))
+			if (parse_int(optarg, "--port-base", 1, 65535,
+				      &o.port_base))
 				return 1;
 			break;
 		case OPT_PROGRESS:
 			if (dbops_progress_parse_mode(optarg, &o.progress) != 0)
-				return dbops_log_usage("invalid value \"%s\" for --progress: use auto, always or never",
-						       optarg);
+				return dbops_log_usage(
+					"invalid value \"%s\" for --progress: use auto, always or never",
+					optarg);
 			break;
-		case OPT_ROOT: o.root = optarg; break;
+		case OPT_ROOT:
+			o.root = optarg;
+			break;
 		case ':':
 			return dbops_log_usage("option \"%s\" needs a value",
 					       argv[optind - 1]);
@@ -517,24 +563,31 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc)
-		return dbops_log_usage("no command: use plan, up, status or down");
+		return dbops_log_usage(
+			"no command: use plan, up, status or down");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "plan") == 0)
-		return dbops_log_exit_status(cmd_plan(&o, argv + optind, argc - optind));
+		return dbops_log_exit_status(
+			cmd_plan(&o, argv + optind, argc - optind));
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "down") == 0) {
 		if (o.at)
 			return dbops_log_usage("--at belongs to plan and up");
 		if (strcmp(cmd, "status") == 0)
-			return dbops_log_exit_status(optind < argc
-				? dbops_log_usage("status takes no arguments")
-				: cmd_status(&o));
-		return dbops_log_exit_status(cmd_down(&o, argv + optind, argc - optind));
+			return dbops_log_exit_status(
+				optind < argc
+					? dbops_log_usage(
+						  "status takes no arguments")
+					: cmd_status(&o));
+		return dbops_log_exit_status(
+			cmd_down(&o, argv + optind, argc - optind));
 	}
 	if (strcmp(cmd, "up") != 0)
-		return dbops_log_usage("unknown command \"%s\": use plan, up, status or down",
-				       cmd);
+		return dbops_log_usage(
+			"unknown command \"%s\": use plan, up, status or down",
+			cmd);
 	if (mysql_library_init(0, NULL, NULL) != 0) {
-		dbops_log_error("could not initialise the MariaDB client library");
+		dbops_log_error(
+			"could not initialise the MariaDB client library");
 		return 1;
 	}
 	rc = cmd_up(&o, argv + optind, argc - optind);

@@ -27,11 +27,14 @@
 #include "natsort.h"
 
 #define STATE "world.state"
-#define SYSTEM_SCHEMAS "'mysql', 'information_schema', 'performance_schema', 'sys'"
+#define SYSTEM_SCHEMAS \
+	"'mysql', 'information_schema', 'performance_schema', 'sys'"
 
 static const char *const status_names[] = {
-	[DR_LOADING] = "loading", [DR_RUNNING] = "running",
-	[DR_STOPPED] = "stopped", [DR_FAILED] = "failed",
+	[DR_LOADING] = "loading",
+	[DR_RUNNING] = "running",
+	[DR_STOPPED] = "stopped",
+	[DR_FAILED] = "failed",
 };
 
 const char *dr_status_name(enum dr_status s)
@@ -67,13 +70,15 @@ static int state_write(const struct dr_world *w)
 	if (f == NULL) {
 		if (fd >= 0)
 			close(fd);
-		dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
-	fprintf(f, "world=%s\ndump=%s\ndump_usec=%lld\ndump_size=%lld\n"
-		   "dump_mtime=%lld\nstatus=%s\nerror=%s\npassword=%s\n"
-		   "database=%s\nport=%d\nsocket=%s\ntables=%lld\nrows=%lld\n"
-		   "load_seconds=%.3f\nstarted_at=%lld\n",
+	fprintf(f,
+		"world=%s\ndump=%s\ndump_usec=%lld\ndump_size=%lld\n"
+		"dump_mtime=%lld\nstatus=%s\nerror=%s\npassword=%s\n"
+		"database=%s\nport=%d\nsocket=%s\ntables=%lld\nrows=%lld\n"
+		"load_seconds=%.3f\nstarted_at=%lld\n",
 		w->name, w->dump, (long long)w->dump_usec,
 		(long long)w->dump_size, (long long)w->dump_mtime,
 		dr_status_name(w->status), w->error, w->password, w->database,
@@ -81,7 +86,8 @@ static int state_write(const struct dr_world *w)
 		w->load_seconds, (long long)w->started_at);
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
 	    rename(tmp, path) != 0) {
-		dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		unlink(tmp);
 		return -1;
 	}
@@ -90,12 +96,12 @@ static int state_write(const struct dr_world *w)
 
 static void state_set(struct dr_world *w, const char *key, const char *v)
 {
-#define STR(field, name)                                                      \
-	if (strcmp(key, name) == 0)                                           \
-		snprintf(w->field, sizeof(w->field), "%s", v)
-#define NUM(field, name)                                                      \
-	if (strcmp(key, name) == 0)                                           \
-		w->field = strtoll(v, NULL, 10)
+#define STR(field, name)            \
+	if (strcmp(key, name) == 0) \
+	snprintf(w->field, sizeof(w->field), "%s", v)
+#define NUM(field, name)            \
+	if (strcmp(key, name) == 0) \
+	w->field = strtoll(v, NULL, 10)
 	STR(dump, "dump");
 	STR(error, "error");
 	STR(password, "password");
@@ -182,8 +188,8 @@ static void tune(struct tuning *t, int nworlds, const char *root)
 	 * never more than a quarter of the free disk, shared by the worlds. */
 	redo = pool < (1LL << 30) ? pool : 1LL << 30;
 	if (statvfs(root, &fs) == 0) {
-		int64_t share = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize / 4 /
-				(nworlds > 0 ? nworlds : 1);
+		int64_t share = (int64_t)fs.f_bavail * (int64_t)fs.f_frsize /
+				4 / (nworlds > 0 ? nworlds : 1);
 
 		if (share < redo)
 			redo = share;
@@ -272,7 +278,8 @@ static MYSQL *connect_admin(struct dr_world *w)
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(conn, NULL, inst.admin_user, NULL, NULL, 0,
 			       inst.socket, 0) == NULL) {
-		werr(w, "could not connect to its server: %s", mysql_error(conn));
+		werr(w, "could not connect to its server: %s",
+		     mysql_error(conn));
 		mysql_close(conn);
 		return NULL;
 	}
@@ -339,15 +346,17 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 	for (int h = 0; h < 2; h++) {
 		const char *host = h ? "localhost" : "127.0.0.1";
 
-		snprintf(sql, sizeof(sql),
-			 "CREATE OR REPLACE USER 'analyst'@'%s' IDENTIFIED BY '%s'",
-			 host, w->password);
+		snprintf(
+			sql, sizeof(sql),
+			"CREATE OR REPLACE USER 'analyst'@'%s' IDENTIFIED BY '%s'",
+			host, w->password);
 		if (query(w, conn, sql) != 0)
 			return -1;
 	}
-	if (mysql_query(conn, "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
-			      " WHERE SCHEMA_NAME NOT IN (" SYSTEM_SCHEMAS ")"
-			      " ORDER BY SCHEMA_NAME") != 0 ||
+	if (mysql_query(conn,
+			"SELECT SCHEMA_NAME FROM information_schema.SCHEMATA"
+			" WHERE SCHEMA_NAME NOT IN (" SYSTEM_SCHEMAS ")"
+			" ORDER BY SCHEMA_NAME") != 0 ||
 	    (res = mysql_store_result(conn)) == NULL) {
 		werr(w, "could not list its databases: %s", mysql_error(conn));
 		return -1;
@@ -356,13 +365,15 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		quote_ident(row[0], ident, sizeof(ident));
 		for (int h = 0; h < 2 && w->error[0] == '\0'; h++) {
-			snprintf(sql, sizeof(sql),
-				 "GRANT ALL PRIVILEGES ON %s.* TO 'analyst'@'%s'",
-				 ident, h ? "localhost" : "127.0.0.1");
+			snprintf(
+				sql, sizeof(sql),
+				"GRANT ALL PRIVILEGES ON %s.* TO 'analyst'@'%s'",
+				ident, h ? "localhost" : "127.0.0.1");
 			query(w, conn, sql);
 		}
 		if (ndb++ == 0)
-			snprintf(w->database, sizeof(w->database), "%s", row[0]);
+			snprintf(w->database, sizeof(w->database), "%s",
+				 row[0]);
 	}
 	mysql_free_result(res);
 	if (ndb != 1)
@@ -377,10 +388,11 @@ static int count_rows(struct dr_world *w, MYSQL *conn)
 	MYSQL_RES *res, *cnt;
 	MYSQL_ROW row, c;
 
-	if (mysql_query(conn, "SELECT TABLE_SCHEMA, TABLE_NAME"
-			      " FROM information_schema.TABLES"
-			      " WHERE TABLE_TYPE = 'BASE TABLE'"
-			      " AND TABLE_SCHEMA NOT IN (" SYSTEM_SCHEMAS ")") != 0 ||
+	if (mysql_query(conn,
+			"SELECT TABLE_SCHEMA, TABLE_NAME"
+			" FROM information_schema.TABLES"
+			" WHERE TABLE_TYPE = 'BASE TABLE'"
+			" AND TABLE_SCHEMA NOT IN (" SYSTEM_SCHEMAS ")") != 0 ||
 	    (res = mysql_store_result(conn)) == NULL) {
 		werr(w, "could not list its tables: %s", mysql_error(conn));
 		return -1;
@@ -525,8 +537,10 @@ int dr_world_down(const char *root, const char *name)
 		return -1;
 	}
 	stop_server(dir);
-	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) != 0) {
-		dbops_log_error("could not remove \"%s\": %s", dir, strerror(errno));
+	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) !=
+	    0) {
+		dbops_log_error("could not remove \"%s\": %s", dir,
+				strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -602,13 +616,15 @@ int dr_worlds_cnf_write(const char *root)
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (f == NULL) {
-		dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		goto fail;
 	}
-	fprintf(f, "# The restored worlds, written by dump-restore; 0600: it holds passwords.\n"
-		   "# mariadb --defaults-extra-file=%s --defaults-group-suffix=_<world>\n",
+	fprintf(f,
+		"# The restored worlds, written by dump-restore; 0600: it holds passwords.\n"
+		"# mariadb --defaults-extra-file=%s --defaults-group-suffix=_<world>\n",
 		path);
 	for (int i = 0; i < n; i++) {
 		struct dr_world w;
@@ -616,15 +632,17 @@ int dr_worlds_cnf_write(const char *root)
 		if (dr_world_read(root, names[i], &w) != 0 ||
 		    w.status != DR_RUNNING)
 			continue;
-		fprintf(f, "\n[client_%s]\nhost=127.0.0.1\nport=%d\nuser=analyst\n"
-			   "password=%s\n",
+		fprintf(f,
+			"\n[client_%s]\nhost=127.0.0.1\nport=%d\nuser=analyst\n"
+			"password=%s\n",
 			w.name, w.port, w.password);
 		if (w.database[0])
 			fprintf(f, "database=%s\n", w.database);
 	}
 	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
 	    rename(tmp, path) != 0) {
-		dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		unlink(tmp);
 		goto fail;
 	}

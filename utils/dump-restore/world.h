@@ -27,22 +27,22 @@ struct dr_world {
 	int64_t dump_usec, dump_size, dump_mtime;
 	enum dr_status status;
 	char error[1024];
-	char password[64];	/* the analyst account's */
-	char database[128];	/* the restored database, when there is one */
+	char password[64];  /* the analyst account's */
+	char database[128]; /* the restored database, when there is one */
 	int port;
 	char socket[PATH_MAX];
 	int64_t tables, rows;
 	double load_seconds;
-	int64_t started_at;	/* when the server was started, epoch seconds */
-	bool kept;		/* up left it as it was */
-	struct dr_load load;	/* progress while loading */
+	int64_t started_at;  /* when the server was started, epoch seconds */
+	bool kept;	     /* up left it as it was */
+	struct dr_load load; /* progress while loading */
 };
 
 struct dr_up_opts {
 	const char *root;
 	int port_base;
-	int nworlds;		/* for sizing each server's memory */
-	const char *bindir;	/* where mariadbd is, when given */
+	int nworlds;	    /* for sizing each server's memory */
+	const char *bindir; /* where mariadbd is, when given */
 };
 
 const char *dr_status_name(enum dr_status s);

@@ -26,8 +26,8 @@
 #include "tarread.h"
 
 /* Limits on the small files read into memory. */
-#define LABEL_MAX (64u << 10)
-#define VERSION_MAX 64u
+#define LABEL_MAX    (64u << 10)
+#define VERSION_MAX  64u
 #define MANIFEST_MAX (1u << 30)
 
 static const char *const tar_suffixes[] = { ".tar", ".tar.gz", ".tar.lz4",
@@ -76,7 +76,8 @@ static const char *quote_line(char *buf, size_t buflen, const char *s,
 	if (n >= buflen - 4)
 		n = buflen - 4;
 	for (i = 0; i < n; i++)
-		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
+		buf[i] =
+			(unsigned char)s[i] < 0x20 || s[i] == 0x7F ? '?' : s[i];
 	if (n < len)
 		memcpy(buf + n, "...", 3), n += 3;
 	buf[n] = '\0';
@@ -90,7 +91,8 @@ static uint32_t hex8(const char *s)
 	for (int i = 0; i < 8; i++) {
 		int c = (unsigned char)s[i];
 
-		v = v << 4 | (uint32_t)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+		v = v << 4 |
+		    (uint32_t)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
 	}
 	return v;
 }
@@ -135,15 +137,17 @@ static int parse_start_line(const char *line, size_t len,
 			    "line 1: WAL file %.24s has timeline 0", name);
 	/* The second 8 digits of a segment name are the LSN's high half. */
 	if (hex8(name + 8) != (uint32_t)(label->start_lsn >> 32))
-		return fail(err, errlen,
-			    "line 1: WAL file %.24s cannot hold the start WAL location %X/%X",
-			    name, (unsigned)(label->start_lsn >> 32),
-			    (unsigned)label->start_lsn);
+		return fail(
+			err, errlen,
+			"line 1: WAL file %.24s cannot hold the start WAL location %X/%X",
+			name, (unsigned)(label->start_lsn >> 32),
+			(unsigned)label->start_lsn);
 	return 0;
 bad:
-	return fail(err, errlen,
-		    "line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"%s\"",
-		    quote_line(q, sizeof(q), line, len));
+	return fail(
+		err, errlen,
+		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"%s\"",
+		quote_line(q, sizeof(q), line, len));
 }
 
 int backup_parse_label(const char *text, struct backup_label *label, char *err,
@@ -170,16 +174,18 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 			if (v == NULL ||
 			    backup_parse_lsn(v, p + len,
 					     &label->checkpoint_lsn) != 0)
-				return fail(err, errlen,
-					    "line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"%s\"",
-					    quote_line(q, sizeof(q), p, len));
+				return fail(
+					err, errlen,
+					"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"%s\"",
+					quote_line(q, sizeof(q), p, len));
 			if (label->checkpoint_lsn < label->start_lsn)
-				return fail(err, errlen,
-					    "line 2: checkpoint location %X/%X is before the start WAL location %X/%X",
-					    (unsigned)(label->checkpoint_lsn >> 32),
-					    (unsigned)label->checkpoint_lsn,
-					    (unsigned)(label->start_lsn >> 32),
-					    (unsigned)label->start_lsn);
+				return fail(
+					err, errlen,
+					"line 2: checkpoint location %X/%X is before the start WAL location %X/%X",
+					(unsigned)(label->checkpoint_lsn >> 32),
+					(unsigned)label->checkpoint_lsn,
+					(unsigned)(label->start_lsn >> 32),
+					(unsigned)label->start_lsn);
 		} else if (len == 0) {
 			/* an empty line: nothing */
 		} else if ((v = after_key(p, len, "BACKUP METHOD")) != NULL) {
@@ -215,19 +221,23 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 				tli = tli * 10 + (unsigned long)(*d - '0');
 			if (d == v || d != p + len || d - v > 10 ||
 			    tli > UINT32_MAX)
-				return fail(err, errlen,
-					    "line %u: expected \"START TIMELINE: N\", found \"%s\"",
-					    lineno, quote_line(q, sizeof(q), p, len));
+				return fail(
+					err, errlen,
+					"line %u: expected \"START TIMELINE: N\", found \"%s\"",
+					lineno,
+					quote_line(q, sizeof(q), p, len));
 			if (tli != label->start_tli)
-				return fail(err, errlen,
-					    "line %u: START TIMELINE %lu does not match the timeline %u of the start WAL file",
-					    lineno, tli, label->start_tli);
+				return fail(
+					err, errlen,
+					"line %u: START TIMELINE %lu does not match the timeline %u of the start WAL file",
+					lineno, tli, label->start_tli);
 		} else if (after_key(p, len, "INCREMENTAL FROM LSN") != NULL) {
 			label->incremental = true;
 		} else if (memchr(p, ':', len) == NULL) {
-			return fail(err, errlen,
-				    "line %u: expected \"KEY: value\", found \"%s\"",
-				    lineno, quote_line(q, sizeof(q), p, len));
+			return fail(
+				err, errlen,
+				"line %u: expected \"KEY: value\", found \"%s\"",
+				lineno, quote_line(q, sizeof(q), p, len));
 		}
 		/* Other "KEY: value" lines (later releases' fields): ignored. */
 		if (nl == NULL) {
@@ -240,8 +250,8 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 		p = nl + 1;
 		continue;
 twice:
-		return fail(err, errlen, "line %u: \"%.*s\" given twice", lineno,
-			    (int)(strchr(p, ':') - p), p);
+		return fail(err, errlen, "line %u: \"%.*s\" given twice",
+			    lineno, (int)(strchr(p, ':') - p), p);
 	}
 	return 0;
 }
@@ -274,21 +284,25 @@ static void found_free(struct found *f)
 
 static void no_backup_label(const char *where)
 {
-	dbops_log_error("\"%s\": no backup_label: not a base backup taken with pg_basebackup",
-			where);
-	dbops_log_hint("a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup");
+	dbops_log_error(
+		"\"%s\": no backup_label: not a base backup taken with pg_basebackup",
+		where);
+	dbops_log_hint(
+		"a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup");
 }
 
 static void not_a_backup(const char *path)
 {
-	dbops_log_error("\"%s\": not a base backup: no backup_label, base.tar* or tar file",
-			path);
+	dbops_log_error(
+		"\"%s\": not a base backup: no backup_label, base.tar* or tar file",
+		path);
 }
 
 static void no_tablespaces(const char *what)
 {
-	dbops_log_error("%s: the backup has a tablespace: tablespaces are not supported",
-			what);
+	dbops_log_error(
+		"%s: the backup has a tablespace: tablespaces are not supported",
+		what);
 }
 
 /* Read a whole entry into a new buffer, at most MAX bytes. */
@@ -328,8 +342,9 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 		if (t.unrecognized) {
 			if (quiet_unrecognized)
 				return 1;
-			dbops_log_error("\"%s\": incomplete or damaged tar: not a tar archive",
-					path);
+			dbops_log_error(
+				"\"%s\": incomplete or damaged tar: not a tar archive",
+				path);
 		}
 		return -1;
 	}
@@ -344,21 +359,23 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
 		if (archive_entry_hardlink(t.e) != NULL) {
-			dbops_log_error("\"%s\": entry \"%s\": a hard link, which a base backup does not have",
-					path, t.name);
+			dbops_log_error(
+				"\"%s\": entry \"%s\": a hard link, which a base backup does not have",
+				path, t.name);
 			goto fail;
 		}
 		if (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) {
-			dbops_log_error("\"%s\": entry \"%s\": neither a file, a directory nor a symbolic link",
-					path, t.name);
+			dbops_log_error(
+				"\"%s\": entry \"%s\": neither a file, a directory nor a symbolic link",
+				path, t.name);
 			goto fail;
 		}
 		/* pg_basebackup -Ft writes an empty tablespace_map when there are none. */
 		if (!wal && ((strcmp(name, "tablespace_map") == 0 &&
 			      archive_entry_size(t.e) > 0) ||
 			     strncmp(name, "pg_tblspc/", 10) == 0)) {
-			no_tablespaces(member(what, sizeof(what), true, path,
-					      name));
+			no_tablespaces(
+				member(what, sizeof(what), true, path, name));
 			goto fail;
 		}
 		if (wal || n == 1 || type != AE_IFREG) {
@@ -384,7 +401,8 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 				     &f->control_len) < 0)
 				goto fail;
 			f->has_control = true;
-		} else if (want_manifest && strcmp(name, "backup_manifest") == 0) {
+		} else if (want_manifest &&
+			   strcmp(name, "backup_manifest") == 0) {
 			free(f->manifest);
 			f->manifest = NULL;
 			if (tar_slurp(&t, "backup_manifest", MANIFEST_MAX,
@@ -524,9 +542,10 @@ static int scan_dir(int dfd, const char *path, struct found *f)
 			if (strcmp(de->d_name, ".") == 0 ||
 			    strcmp(de->d_name, "..") == 0)
 				continue;
-			snprintf(name, sizeof(name), "pg_tblspc/%s", de->d_name);
-			no_tablespaces(member(what, sizeof(what), false, path,
-					      name));
+			snprintf(name, sizeof(name), "pg_tblspc/%s",
+				 de->d_name);
+			no_tablespaces(
+				member(what, sizeof(what), false, path, name));
 			closedir(d);
 			return -1;
 		}
@@ -559,14 +578,16 @@ static int check_found(struct base_backup *b, struct found *f,
 	if (!f->has_label) {
 		no_backup_label(container);
 		if (f->nested[0] != '\0')
-			dbops_log_hint("the tar holds a directory \"%s\" with a backup_label; give a tar of the data directory's contents",
-				       f->nested);
+			dbops_log_hint(
+				"the tar holds a directory \"%s\" with a backup_label; give a tar of the data directory's contents",
+				f->nested);
 		return -1;
 	}
 	member(what, sizeof(what), in_tar, container, "backup_label");
 	if (strlen(f->label) != f->label_len) {
-		dbops_log_error("%s: contains a NUL byte: not a backup_label file",
-				what);
+		dbops_log_error(
+			"%s: contains a NUL byte: not a backup_label file",
+			what);
 		return -1;
 	}
 	if (backup_parse_label(f->label, &b->label, err, sizeof(err)) != 0) {
@@ -574,9 +595,11 @@ static int check_found(struct base_backup *b, struct found *f,
 		return -1;
 	}
 	if (b->label.incremental) {
-		dbops_log_error("%s: an incremental backup (INCREMENTAL FROM LSN): it must be combined with its full backup first",
-				what);
-		dbops_log_hint("run pg_combinebackup on the full backup and its incremental backups, and give its output");
+		dbops_log_error(
+			"%s: an incremental backup (INCREMENTAL FROM LSN): it must be combined with its full backup first",
+			what);
+		dbops_log_hint(
+			"run pg_combinebackup on the full backup and its incremental backups, and give its output");
 		return -1;
 	}
 	if (!f->has_version) {
@@ -595,11 +618,11 @@ static int check_found(struct base_backup *b, struct found *f,
 	    !(*p == '\0' || (*p == '\n' && p[1] == '\0'))) {
 		char q[80];
 
-		dbops_log_error("%s: expected a PostgreSQL major version, found \"%s\"",
-				member(what, sizeof(what), in_tar, container,
-				       "PG_VERSION"),
-				quote_line(q, sizeof(q), f->version,
-					   f->version_len));
+		dbops_log_error(
+			"%s: expected a PostgreSQL major version, found \"%s\"",
+			member(what, sizeof(what), in_tar, container,
+			       "PG_VERSION"),
+			quote_line(q, sizeof(q), f->version, f->version_len));
 		return -1;
 	}
 	b->pg_major = (int)major;
@@ -609,8 +632,9 @@ static int check_found(struct base_backup *b, struct found *f,
 		return -1;
 	}
 	if (f->control_len < 8) {
-		dbops_log_error("%s: %zu bytes, too short for a pg_control file",
-				what, f->control_len);
+		dbops_log_error(
+			"%s: %zu bytes, too short for a pg_control file", what,
+			f->control_len);
 		return -1;
 	}
 	memcpy(&b->system_id, f->control, 8);
@@ -623,18 +647,20 @@ static int check_found(struct base_backup *b, struct found *f,
 		return -1;
 	}
 	if (m.system_id != 0 && m.system_id != b->system_id) {
-		dbops_log_error("%s: system identifier %" PRIu64 " is not the %" PRIu64 " of pg_control: the manifest is another backup's",
-				f->manifest_name, m.system_id, b->system_id);
+		dbops_log_error(
+			"%s: system identifier %" PRIu64 " is not the %" PRIu64
+			" of pg_control: the manifest is another backup's",
+			f->manifest_name, m.system_id, b->system_id);
 		return -1;
 	}
 	if (m.nranges > 0 && (m.start_lsn != b->label.start_lsn ||
 			      m.start_tli != b->label.start_tli)) {
-		dbops_log_error("%s: WAL starts at %X/%X on timeline %u, backup_label at %X/%X on timeline %u: the manifest is another backup's",
-				f->manifest_name, (unsigned)(m.start_lsn >> 32),
-				(unsigned)m.start_lsn, m.start_tli,
-				(unsigned)(b->label.start_lsn >> 32),
-				(unsigned)b->label.start_lsn,
-				b->label.start_tli);
+		dbops_log_error(
+			"%s: WAL starts at %X/%X on timeline %u, backup_label at %X/%X on timeline %u: the manifest is another backup's",
+			f->manifest_name, (unsigned)(m.start_lsn >> 32),
+			(unsigned)m.start_lsn, m.start_tli,
+			(unsigned)(b->label.start_lsn >> 32),
+			(unsigned)b->label.start_lsn, b->label.start_tli);
 		return -1;
 	}
 	b->has_manifest = true;
@@ -676,8 +702,8 @@ static bool is_tablespace_tar(const char *name)
 /* Complain that both of the tars STEM+suffix I and J are in DIR. */
 static int two_tars(const char *dir, const char *stem, int i, int j)
 {
-	dbops_log_error("\"%s\": both \"%s%s\" and \"%s%s\": keep one", dir, stem,
-			tar_suffixes[i], stem, tar_suffixes[j]);
+	dbops_log_error("\"%s\": both \"%s%s\" and \"%s%s\": keep one", dir,
+			stem, tar_suffixes[i], stem, tar_suffixes[j]);
 	return -1;
 }
 
@@ -708,9 +734,10 @@ static int find_tars(const char *dir, const char *given,
 
 		if (is_tablespace_tar(de->d_name)) {
 			join(path, sizeof(path), dir, de->d_name);
-			dbops_log_error("\"%s\": the backup has a tablespace (OID %.*s): tablespaces are not supported",
-					path, (int)strspn(de->d_name, "0123456789"),
-					de->d_name);
+			dbops_log_error(
+				"\"%s\": the backup has a tablespace (OID %.*s): tablespaces are not supported",
+				path, (int)strspn(de->d_name, "0123456789"),
+				de->d_name);
 			closedir(d);
 			return -1;
 		}
@@ -761,7 +788,8 @@ static int scan_tars(struct base_backup *b, struct found *f,
 	int r;
 
 	if (manifest_dir != NULL) {
-		int dfd = open(manifest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		int dfd =
+			open(manifest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
 		if (dfd < 0) {
 			dbops_log_error("could not open directory \"%s\": %s",

@@ -33,14 +33,15 @@
 
 /* What backup_label says. */
 struct backup_label {
-	uint64_t start_lsn;	 /* START WAL LOCATION */
-	uint32_t start_tli;	 /* from the file name in that line; must equal START TIMELINE when present */
+	uint64_t start_lsn; /* START WAL LOCATION */
+	uint32_t
+		start_tli; /* from the file name in that line; must equal START TIMELINE when present */
 	uint64_t checkpoint_lsn; /* CHECKPOINT LOCATION */
 	char method[32];	 /* BACKUP METHOD, "" if absent */
 	char from[32];		 /* BACKUP FROM, "" if absent */
 	char start_time[64];	 /* START TIME, as written */
-	char label[256];	 /* LABEL (cut at a character boundary if longer) */
-	bool incremental;	 /* PG17 INCREMENTAL FROM LSN present */
+	char label[256];  /* LABEL (cut at a character boundary if longer) */
+	bool incremental; /* PG17 INCREMENTAL FROM LSN present */
 };
 
 enum backup_kind {
@@ -51,9 +52,10 @@ enum backup_kind {
 
 struct base_backup {
 	enum backup_kind kind;
-	char path[PATH_MAX];	 /* as given */
-	char base_tar[PATH_MAX]; /* the tar holding the data directory (tar kinds) */
-	char wal_tar[PATH_MAX];	 /* pg_wal.tar* next to it, or "" */
+	char path[PATH_MAX]; /* as given */
+	char base_tar
+		[PATH_MAX]; /* the tar holding the data directory (tar kinds) */
+	char wal_tar[PATH_MAX]; /* pg_wal.tar* next to it, or "" */
 	struct backup_label label;
 	uint64_t system_id; /* first 8 bytes of global/pg_control */
 	int pg_major;	    /* from PG_VERSION ("15\n" -> 15) */
@@ -98,8 +100,8 @@ int backup_open(const char *path, struct base_backup *b);
  *	line 1: expected "START WAL LOCATION: X/Y (file NAME)", found "..."
  *	line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file 000000010000000000000002
  */
-int backup_parse_label(const char *text, struct backup_label *label,
-		       char *err, size_t errlen);
+int backup_parse_label(const char *text, struct backup_label *label, char *err,
+		       size_t errlen);
 
 /*
  * Copy (BACKUP_DIR) or extract (tar kinds) the backup B opened by

@@ -43,9 +43,10 @@ int backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
 		for (; s < end && isxdigit((unsigned char)*s); s++, digits++) {
 			int c = (unsigned char)*s;
 
-			parts[i] = parts[i] << 4 |
-				   (uint64_t)(isdigit(c) ? c - '0' :
-							   tolower(c) - 'a' + 10);
+			parts[i] =
+				parts[i] << 4 |
+				(uint64_t)(isdigit(c) ? c - '0'
+						      : tolower(c) - 'a' + 10);
 		}
 		if (digits < 1 || digits > 8)
 			return -1;

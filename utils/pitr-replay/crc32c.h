@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CRC32C_INIT 0xFFFFFFFFu
+#define CRC32C_INIT	   0xFFFFFFFFu
 #define crc32c_finish(crc) ((crc) ^ 0xFFFFFFFFu)
 
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);

@@ -44,18 +44,18 @@
 struct writer {
 	const char *datadir;
 	int root;
-	bool chown;		/* give everything to uid:gid */
+	bool chown; /* give everything to uid:gid */
 	uid_t uid;
 	gid_t gid;
-	char dir[PATH_MAX];	/* relative path of dirfd; "" for root */
-	int dirfd;		/* == root, or an fd of ours */
-	char *buf;		/* IO_BLOCK bytes for read/write copies */
+	char dir[PATH_MAX]; /* relative path of dirfd; "" for root */
+	int dirfd;	    /* == root, or an fd of ours */
+	char *buf;	    /* IO_BLOCK bytes for read/write copies */
 	dev_t root_dev;
 	ino_t root_ino;
 };
 
-static const char *out_path(const struct writer *w, const char *rel,
-			    char *buf, size_t len)
+static const char *out_path(const struct writer *w, const char *rel, char *buf,
+			    size_t len)
 {
 	if (rel[0] == '\0' || join(buf, len, w->datadir, rel) != 0)
 		snprintf(buf, len, "%s", w->datadir);
@@ -101,13 +101,14 @@ static int make_dir_at(const struct writer *w, int dirfd, const char *name,
 
 	if (mkdirat(dirfd, name, 0700) == 0)
 		return give_at(w, dirfd, name, rel);
-	if (errno == EEXIST && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+	if (errno == EEXIST &&
+	    fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
 	    S_ISDIR(st.st_mode))
 		return 0;
 	dbops_log_error("could not create directory \"%s\": %s",
 			out_path(w, rel, path, sizeof(path)),
-			errno == EEXIST ? "a file of that name exists" :
-					  strerror(errno));
+			errno == EEXIST ? "a file of that name exists"
+					: strerror(errno));
 	return -1;
 }
 
@@ -138,22 +139,24 @@ static int dir_fd(struct writer *w, const char *rel)
 			len = NAME_MAX;
 		memcpy(name, p, len);
 		name[len] = '\0';
-		snprintf(sub, sizeof(sub), "%.*s", (int)(p - rel + (ptrdiff_t)len),
-			 rel);
-		next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-						O_CLOEXEC);
+		snprintf(sub, sizeof(sub), "%.*s",
+			 (int)(p - rel + (ptrdiff_t)len), rel);
+		next = openat(fd, name,
+			      O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT) {
 			if (make_dir_at(w, fd, name, sub) != 0)
 				goto fail;
-			next = openat(fd, name, O_RDONLY | O_DIRECTORY |
-							O_NOFOLLOW | O_CLOEXEC);
+			next = openat(fd, name,
+				      O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					      O_CLOEXEC);
 		}
 		if (next < 0) {
-			dbops_log_error("could not open directory \"%s\": %s",
-					out_path(w, sub, path, sizeof(path)),
-					errno == ELOOP || errno == ENOTDIR ?
-						"a symbolic link or a file is in the way" :
-						strerror(errno));
+			dbops_log_error(
+				"could not open directory \"%s\": %s",
+				out_path(w, sub, path, sizeof(path)),
+				errno == ELOOP || errno == ENOTDIR
+					? "a symbolic link or a file is in the way"
+					: strerror(errno));
 			goto fail;
 		}
 		if (fd != w->root)
@@ -216,10 +219,9 @@ static int64_t copy_range(int in, off_t *off, int out, uint64_t len)
 
 	while (done < len) {
 		uint64_t want = len - done;
-		ssize_t n = copy_file_range(in, off, out, NULL,
-					    want > (1u << 30) ? (1u << 30) :
-								(size_t)want,
-					    0);
+		ssize_t n = copy_file_range(
+			in, off, out, NULL,
+			want > (1u << 30) ? (1u << 30) : (size_t)want, 0);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -245,13 +247,14 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 
 	if (dfd < 0)
 		return -1;
-	fd = openat(dfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
-				       O_CLOEXEC, 0600);
+	fd = openat(dfd, name,
+		    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+		    0600);
 	if (fd < 0) {
 		dbops_log_error("could not create file \"%s\": %s",
 				out_path(w, rel, path, sizeof(path)),
-				errno == ELOOP ? "a symbolic link is in the way" :
-						 strerror(errno));
+				errno == ELOOP ? "a symbolic link is in the way"
+					       : strerror(errno));
 		return -1;
 	}
 	if (give_fd(w, fd, rel) != 0)
@@ -272,8 +275,9 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 			if (tar_skip(t) != 0)
 				goto fail;
 			if (n < size) {
-				dbops_log_error("\"%s\": incomplete or damaged tar: unexpected end of file (reading \"%s\")",
-						t->path, t->name);
+				dbops_log_error(
+					"\"%s\": incomplete or damaged tar: unexpected end of file (reading \"%s\")",
+					t->path, t->name);
 				goto fail;
 			}
 			pos = size;
@@ -294,8 +298,8 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		}
 		if (n == 0)
 			continue;
-		if (off != pos ? pwrite(fd, block, n, off) != (ssize_t)n :
-				 write_all(fd, block, n) != 0) {
+		if (off != pos ? pwrite(fd, block, n, off) != (ssize_t)n
+			       : write_all(fd, block, n) != 0) {
 			dbops_log_error("could not write file \"%s\": %s",
 					out_path(w, rel, path, sizeof(path)),
 					strerror(errno));
@@ -369,8 +373,9 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 
 	if (tar_open(&t, path) != 0) {
 		if (t.unrecognized)
-			dbops_log_error("\"%s\": incomplete or damaged tar: not a tar archive",
-					path);
+			dbops_log_error(
+				"\"%s\": incomplete or damaged tar: not a tar archive",
+				path);
 		return -1;
 	}
 	if (prefix[0] != '\0' && extract_dir(w, prefix) != 0)
@@ -393,9 +398,11 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 			goto fail;
 		}
 		if (archive_entry_hardlink(t.e) != NULL ||
-		    (type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK)) {
-			dbops_log_error("\"%s\": entry \"%s\": neither a file, a directory nor a symbolic link",
-					path, t.name);
+		    (type != AE_IFREG && type != AE_IFDIR &&
+		     type != AE_IFLNK)) {
+			dbops_log_error(
+				"\"%s\": entry \"%s\": neither a file, a directory nor a symbolic link",
+				path, t.name);
 			goto fail;
 		}
 		if (rel[0] == '\0') {
@@ -404,8 +411,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 			if (extract_file(w, &t, rel) != 0)
 				goto fail;
 			continue;
-		} else if (type == AE_IFDIR ||
-			   strcmp(rel, "pg_wal") == 0) {
+		} else if (type == AE_IFDIR || strcmp(rel, "pg_wal") == 0) {
 			/* a symbolic link pg_wal is made a directory */
 			if (extract_dir(w, rel) != 0)
 				goto fail;
@@ -415,8 +421,9 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 			if (target == NULL)
 				target = archive_entry_symlink_utf8(t.e);
 			if (target == NULL || target[0] == '\0') {
-				dbops_log_error("\"%s\": entry \"%s\": a symbolic link without a target",
-						path, t.name);
+				dbops_log_error(
+					"\"%s\": entry \"%s\": a symbolic link without a target",
+					path, t.name);
 				goto fail;
 			}
 			if (extract_symlink(w, rel, target) != 0)
@@ -461,8 +468,9 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 			close(in);
 		return -1;
 	}
-	out = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
-					 O_CLOEXEC, 0600);
+	out = openat(ddir, name,
+		     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+		     0600);
 	if (out < 0) {
 		dbops_log_error("could not create file \"%s\": %s",
 				out_path(w, rel, dpath, sizeof(dpath)),
@@ -472,7 +480,8 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 	}
 	if (give_fd(w, out, rel) != 0)
 		goto fail;
-	n = st.st_size > 0 ? copy_range(in, NULL, out, (uint64_t)st.st_size) : 0;
+	n = st.st_size > 0 ? copy_range(in, NULL, out, (uint64_t)st.st_size)
+			   : 0;
 	if (n == -1) {
 		dbops_log_error("could not copy \"%s\" to \"%s\": %s", spath,
 				out_path(w, rel, dpath, sizeof(dpath)),
@@ -487,17 +496,18 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 			if (got < 0 && errno == EINTR)
 				continue;
 			if (got < 0) {
-				dbops_log_error("could not read file \"%s\": %s",
-						spath, strerror(errno));
+				dbops_log_error(
+					"could not read file \"%s\": %s", spath,
+					strerror(errno));
 				goto fail;
 			}
 			if (got == 0)
 				break;
 			if (write_all(out, w->buf, (size_t)got) != 0) {
-				dbops_log_error("could not write file \"%s\": %s",
-						out_path(w, rel, dpath,
-							 sizeof(dpath)),
-						strerror(errno));
+				dbops_log_error(
+					"could not write file \"%s\": %s",
+					out_path(w, rel, dpath, sizeof(dpath)),
+					strerror(errno));
 				goto fail;
 			}
 		}
@@ -533,8 +543,9 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 	src_path(spath, sizeof(spath), src_root, rel);
 	if (fstat(sdir, &st) == 0 && st.st_dev == w->root_dev &&
 	    st.st_ino == w->root_ino) {
-		dbops_log_error("\"%s\": the data directory is inside the backup",
-				w->datadir);
+		dbops_log_error(
+			"\"%s\": the data directory is inside the backup",
+			w->datadir);
 		close(sdir);
 		close(ddir);
 		return -1;
@@ -555,7 +566,8 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 			continue;
 		if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
 			     name) >= (int)sizeof(sub)) {
-			dbops_log_error("\"%s/%s\": path too long", spath, name);
+			dbops_log_error("\"%s/%s\": path too long", spath,
+					name);
 			goto out;
 		}
 		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -573,7 +585,8 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 			goto out;
 		}
 		if (S_ISREG(st.st_mode)) {
-			if (copy_file(w, dirfd(d), ddir, name, src_root, sub) != 0)
+			if (copy_file(w, dirfd(d), ddir, name, src_root, sub) !=
+			    0)
 				goto out;
 		} else if (S_ISDIR(st.st_mode)) {
 			int s, t;
@@ -582,21 +595,24 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 				goto out;
 			s = openat(dirfd(d), name,
 				   O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-					   (strcmp(sub, "pg_wal") == 0 ? 0 :
-									 O_NOFOLLOW));
+					   (strcmp(sub, "pg_wal") == 0
+						    ? 0
+						    : O_NOFOLLOW));
 			if (s < 0) {
 				src_path(spath, sizeof(spath), src_root, sub);
-				dbops_log_error("could not open directory \"%s\": %s",
-						spath, strerror(errno));
+				dbops_log_error(
+					"could not open directory \"%s\": %s",
+					spath, strerror(errno));
 				goto out;
 			}
-			t = openat(ddir, name, O_RDONLY | O_DIRECTORY |
-						       O_NOFOLLOW | O_CLOEXEC);
+			t = openat(ddir, name,
+				   O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+					   O_CLOEXEC);
 			if (t < 0) {
-				dbops_log_error("could not open directory \"%s\": %s",
-						out_path(w, sub, spath,
-							 sizeof(spath)),
-						strerror(errno));
+				dbops_log_error(
+					"could not open directory \"%s\": %s",
+					out_path(w, sub, spath, sizeof(spath)),
+					strerror(errno));
 				close(s);
 				goto out;
 			}
@@ -609,24 +625,26 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 
 			if (n < 0) {
 				src_path(spath, sizeof(spath), src_root, sub);
-				dbops_log_error("could not read symbolic link \"%s\": %s",
-						spath, strerror(errno));
+				dbops_log_error(
+					"could not read symbolic link \"%s\": %s",
+					spath, strerror(errno));
 				goto out;
 			}
 			target[n] = '\0';
 			if (symlinkat(target, ddir, name) != 0) {
-				dbops_log_error("could not create symbolic link \"%s\": %s",
-						out_path(w, sub, spath,
-							 sizeof(spath)),
-						strerror(errno));
+				dbops_log_error(
+					"could not create symbolic link \"%s\": %s",
+					out_path(w, sub, spath, sizeof(spath)),
+					strerror(errno));
 				goto out;
 			}
 			if (give_at(w, ddir, name, sub) != 0)
 				goto out;
 		} else {
 			src_path(spath, sizeof(spath), src_root, sub);
-			dbops_log_error("\"%s\": neither a file, a directory nor a symbolic link",
-					spath);
+			dbops_log_error(
+				"\"%s\": neither a file, a directory nor a symbolic link",
+				spath);
 			goto out;
 		}
 		errno = 0;
@@ -659,8 +677,9 @@ static int check_empty(const struct writer *w)
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") != 0 &&
 		    strcmp(de->d_name, "..") != 0) {
-			dbops_log_error("\"%s\": the data directory is not empty",
-					w->datadir);
+			dbops_log_error(
+				"\"%s\": the data directory is not empty",
+				w->datadir);
 			closedir(d);
 			return -1;
 		}
@@ -693,9 +712,11 @@ int backup_extract(const struct base_backup *b, const char *datadir,
 		goto out;
 	w.root_dev = st.st_dev;
 	w.root_ino = st.st_ino;
-	if (fchmod(w.root, 0700) != 0 || dbops_user_chown(owner, datadir) != 0) {
-		dbops_log_error("could not set the mode and owner of \"%s\": %s",
-				datadir, strerror(errno));
+	if (fchmod(w.root, 0700) != 0 ||
+	    dbops_user_chown(owner, datadir) != 0) {
+		dbops_log_error(
+			"could not set the mode and owner of \"%s\": %s",
+			datadir, strerror(errno));
 		goto out;
 	}
 	w.buf = malloc(IO_BLOCK);

@@ -22,9 +22,18 @@
 #include "window.h"
 
 enum {
-	OPT_TARGET_TIME = CHAR_MAX + 1, OPT_TARGET_LSN, OPT_TARGET_XID, OPT_TARGET_NAME,
-	OPT_EXCLUSIVE, OPT_TIMELINE, OPT_ACTION, OPT_KEEP_RUNNING, OPT_PORT,
-	OPT_PG_BINDIR, OPT_FORMAT, OPT_PROGRESS,
+	OPT_TARGET_TIME = CHAR_MAX + 1,
+	OPT_TARGET_LSN,
+	OPT_TARGET_XID,
+	OPT_TARGET_NAME,
+	OPT_EXCLUSIVE,
+	OPT_TIMELINE,
+	OPT_ACTION,
+	OPT_KEEP_RUNNING,
+	OPT_PORT,
+	OPT_PG_BINDIR,
+	OPT_FORMAT,
+	OPT_PROGRESS,
 };
 
 static const struct option longopts[] = {
@@ -107,26 +116,31 @@ static int set_target(struct cli *c, enum target_kind kind, const char *value)
 	switch (kind) {
 	case TARGET_TIME:
 		if (dbops_timestamp_parse(value, &usec, err, sizeof(err)) != 0)
-			return dbops_log_usage("invalid --target-time \"%s\": %s", value, err);
+			return dbops_log_usage(
+				"invalid --target-time \"%s\": %s", value, err);
 		t->time = unix_us_to_pg_time(usec);
 		break;
 	case TARGET_LSN:
 		if (lsn_parse(value, &t->lsn) != 0)
-			return dbops_log_usage("invalid --target-lsn \"%s\": expected an LSN such as 0/16B3748",
-					       value);
+			return dbops_log_usage(
+				"invalid --target-lsn \"%s\": expected an LSN such as 0/16B3748",
+				value);
 		break;
 	case TARGET_XID:
 		errno = 0;
 		xid = strtoul(value, &end, 10);
-		if (errno || *end || end == value || value[0] == '-' || xid < 3 || xid > UINT32_MAX)
-			return dbops_log_usage("invalid --target-xid \"%s\": expected a transaction ID from 3 to 4294967295",
-					       value);
+		if (errno || *end || end == value || value[0] == '-' ||
+		    xid < 3 || xid > UINT32_MAX)
+			return dbops_log_usage(
+				"invalid --target-xid \"%s\": expected a transaction ID from 3 to 4294967295",
+				value);
 		t->xid = (uint32_t)xid;
 		break;
 	case TARGET_NAME:
 		if (value[0] == '\0' || strlen(value) >= RESTORE_POINT_NAME_MAX)
-			return dbops_log_usage("invalid --target-name \"%s\": restore point names are 1 to %d bytes",
-					       value, RESTORE_POINT_NAME_MAX - 1);
+			return dbops_log_usage(
+				"invalid --target-name \"%s\": restore point names are 1 to %d bytes",
+				value, RESTORE_POINT_NAME_MAX - 1);
 		snprintf(t->name, sizeof(t->name), "%s", value);
 		break;
 	case TARGET_END:
@@ -146,8 +160,11 @@ static int parse_timeline(const char *value, uint32_t *tli)
 	}
 	errno = 0;
 	n = strtoul(value, &end, 10);
-	if (errno || *end || end == value || value[0] == '-' || n == 0 || n > UINT32_MAX)
-		return dbops_log_usage("invalid --timeline \"%s\": use a timeline number or \"latest\"", value);
+	if (errno || *end || end == value || value[0] == '-' || n == 0 ||
+	    n > UINT32_MAX)
+		return dbops_log_usage(
+			"invalid --timeline \"%s\": use a timeline number or \"latest\"",
+			value);
 	*tli = (uint32_t)n;
 	return 0;
 }
@@ -161,7 +178,9 @@ static int parse_action(const char *value, enum restore_action *a)
 	else if (strcmp(value, "shutdown") == 0)
 		*a = ACTION_SHUTDOWN;
 	else
-		return dbops_log_usage("invalid --action \"%s\": use promote, pause or shutdown", value);
+		return dbops_log_usage(
+			"invalid --action \"%s\": use promote, pause or shutdown",
+			value);
 	return 0;
 }
 
@@ -173,7 +192,8 @@ static int parse_port(const char *value, int *port)
 	errno = 0;
 	n = strtol(value, &end, 10);
 	if (errno || *end || end == value || n < 1 || n > 65535)
-		return dbops_log_usage("invalid --port \"%s\": use 1 to 65535", value);
+		return dbops_log_usage("invalid --port \"%s\": use 1 to 65535",
+				       value);
 	*port = (int)n;
 	return 0;
 }
@@ -183,25 +203,52 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 	struct verify_opts *v = &c->r.verify;
 
 	switch (opt) {
-	case 'a': v->archive = arg; return 0;
-	case 'b': v->base = arg; return 0;
-	case 'D': c->r.datadir = arg; return 0;
-	case 'q': dbops_log_set_verbosity(DBOPS_LOG_QUIET); return 0;
-	case 'v': dbops_log_set_verbosity(DBOPS_LOG_VERBOSE); return 0;
-	case OPT_TARGET_TIME: return set_target(c, TARGET_TIME, arg);
-	case OPT_TARGET_LSN: return set_target(c, TARGET_LSN, arg);
-	case OPT_TARGET_XID: return set_target(c, TARGET_XID, arg);
-	case OPT_TARGET_NAME: return set_target(c, TARGET_NAME, arg);
-	case OPT_EXCLUSIVE: v->target.exclusive = true; return 0;
-	case OPT_TIMELINE: return parse_timeline(arg, &v->timeline);
-	case OPT_ACTION: return parse_action(arg, &c->r.action);
-	case OPT_KEEP_RUNNING: c->r.keep_running = true; return 0;
-	case OPT_PORT: return parse_port(arg, &c->r.port);
-	case OPT_PG_BINDIR: v->pg_bindir = arg; return 0;
-	case OPT_FORMAT: c->format = arg; return 0;
+	case 'a':
+		v->archive = arg;
+		return 0;
+	case 'b':
+		v->base = arg;
+		return 0;
+	case 'D':
+		c->r.datadir = arg;
+		return 0;
+	case 'q':
+		dbops_log_set_verbosity(DBOPS_LOG_QUIET);
+		return 0;
+	case 'v':
+		dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
+		return 0;
+	case OPT_TARGET_TIME:
+		return set_target(c, TARGET_TIME, arg);
+	case OPT_TARGET_LSN:
+		return set_target(c, TARGET_LSN, arg);
+	case OPT_TARGET_XID:
+		return set_target(c, TARGET_XID, arg);
+	case OPT_TARGET_NAME:
+		return set_target(c, TARGET_NAME, arg);
+	case OPT_EXCLUSIVE:
+		v->target.exclusive = true;
+		return 0;
+	case OPT_TIMELINE:
+		return parse_timeline(arg, &v->timeline);
+	case OPT_ACTION:
+		return parse_action(arg, &c->r.action);
+	case OPT_KEEP_RUNNING:
+		c->r.keep_running = true;
+		return 0;
+	case OPT_PORT:
+		return parse_port(arg, &c->r.port);
+	case OPT_PG_BINDIR:
+		v->pg_bindir = arg;
+		return 0;
+	case OPT_FORMAT:
+		c->format = arg;
+		return 0;
 	case OPT_PROGRESS:
 		if (dbops_progress_parse_mode(arg, &v->progress) != 0)
-			return dbops_log_usage("invalid --progress \"%s\": use auto, always or never", arg);
+			return dbops_log_usage(
+				"invalid --progress \"%s\": use auto, always or never",
+				arg);
 		return 0;
 	}
 	return 1;
@@ -215,25 +262,34 @@ static int check_command(const struct cli *c)
 	bool window = strcmp(c->command, "window") == 0;
 
 	if (!restore && !window && strcmp(c->command, "verify") != 0)
-		return dbops_log_usage("unknown command \"%s\": use restore, verify or window", c->command);
+		return dbops_log_usage(
+			"unknown command \"%s\": use restore, verify or window",
+			c->command);
 	if (c->targets > 1)
-		return dbops_log_usage("give at most one of --target-time, --target-lsn, --target-xid and --target-name");
-	if (v->target.exclusive && (c->targets == 0 || v->target.kind == TARGET_NAME))
-		return dbops_log_usage("--target-exclusive needs --target-time, --target-lsn or --target-xid");
+		return dbops_log_usage(
+			"give at most one of --target-time, --target-lsn, --target-xid and --target-name");
+	if (v->target.exclusive &&
+	    (c->targets == 0 || v->target.kind == TARGET_NAME))
+		return dbops_log_usage(
+			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
 	if (v->archive == NULL)
 		return dbops_log_usage("no WAL archive given (-a ARCHIVE)");
 	if (!window && v->base == NULL)
 		return dbops_log_usage("no base backup given (-b BASE)");
 	if (restore && c->r.datadir == NULL)
 		return dbops_log_usage("no data directory given (-D DATADIR)");
-	if (!restore && (c->r.datadir || c->r.keep_running || c->r.port || c->r.action != ACTION_PROMOTE))
-		return dbops_log_usage("-D, --action, --keep-running and --port are for restore");
+	if (!restore && (c->r.datadir || c->r.keep_running || c->r.port ||
+			 c->r.action != ACTION_PROMOTE))
+		return dbops_log_usage(
+			"-D, --action, --keep-running and --port are for restore");
 	if (window && (c->targets || v->timeline))
-		return dbops_log_usage("window takes no target or --timeline: it shows every timeline");
+		return dbops_log_usage(
+			"window takes no target or --timeline: it shows every timeline");
 	if (!window && c->format)
 		return dbops_log_usage("--format is for window");
 	if (c->r.keep_running && c->r.action == ACTION_SHUTDOWN)
-		return dbops_log_usage("--keep-running cannot be used with --action shutdown");
+		return dbops_log_usage(
+			"--keep-running cannot be used with --action shutdown");
 	return 0;
 }
 
@@ -247,8 +303,11 @@ static int run(struct cli *c)
 			.progress = c->r.verify.progress,
 		};
 
-		if (c->format && dbops_output_parse_format(c->format, &w.format) != 0)
-			return dbops_log_usage("unknown format \"%s\": use table, csv, tsv or json", c->format);
+		if (c->format &&
+		    dbops_output_parse_format(c->format, &w.format) != 0)
+			return dbops_log_usage(
+				"unknown format \"%s\": use table, csv, tsv or json",
+				c->format);
 		return window_run(&w);
 	}
 	if (strcmp(c->command, "verify") == 0) {
@@ -269,20 +328,24 @@ int main(int argc, char **argv)
 	int opt, rc;
 
 	dbops_log_init(argv[0]);
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
 		usage();
 		return 0;
 	}
-	if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+	if (argc >= 2 &&
+	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
 		printf("pitr-replay %s\n", DBOPS_VERSION);
 		return 0;
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		return dbops_log_usage("no command given: use restore, verify or window");
+		return dbops_log_usage(
+			"no command given: use restore, verify or window");
 	c.command = argv[1];
 	optind = 2;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:b:D:hqvV", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":a:b:D:hqvV", longopts, NULL)) !=
+	       -1) {
 		if (opt == 'h') {
 			usage();
 			return 0;
@@ -292,14 +355,17 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (opt == ':')
-			return dbops_log_usage("option \"%s\" needs a value", argv[optind - 1]);
+			return dbops_log_usage("option \"%s\" needs a value",
+					       argv[optind - 1]);
 		if (opt == '?')
-			return dbops_log_usage("unknown option \"%s\"", argv[optind - 1]);
+			return dbops_log_usage("unknown option \"%s\"",
+					       argv[optind - 1]);
 		if (parse_option(&c, opt, optarg) != 0)
 			return 1;
 	}
 	if (optind < argc)
-		return dbops_log_usage("unexpected argument \"%s\"", argv[optind]);
+		return dbops_log_usage("unexpected argument \"%s\"",
+				       argv[optind]);
 	if (check_command(&c) != 0)
 		return 1;
 	rc = run(&c);

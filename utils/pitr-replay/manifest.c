@@ -86,7 +86,9 @@ static int json_string(struct json *j, const char **start, size_t *len,
 				for (int i = 1; i <= 4; i++)
 					if (j->p + i >= j->end ||
 					    !isxdigit((unsigned char)j->p[i]))
-						return json_fail(j, "bad \\u escape in a string");
+						return json_fail(
+							j,
+							"bad \\u escape in a string");
 				j->p += 4;
 			} else if (strchr("\"\\/bfnrt", *j->p) == NULL) {
 				return json_fail(j, "bad escape in a string");
@@ -176,8 +178,9 @@ static int json_skip_container(struct json *j, char close)
 			j->p++;
 			continue;
 		}
-		if (json_expect(j, close, close == '}' ? "',' or '}'" :
-							 "',' or ']'") != 0)
+		if (json_expect(j, close,
+				close == '}' ? "',' or '}'" : "',' or ']'") !=
+		    0)
 			return -1;
 		j->depth--;
 		return 0;
@@ -193,7 +196,8 @@ static int json_skip_value(struct json *j)
 
 	json_ws(j);
 	if (j->p >= j->end)
-		return json_fail(j, "expected a value, found the end of the file");
+		return json_fail(j,
+				 "expected a value, found the end of the file");
 	switch (*j->p) {
 	case '{':
 		j->p++;
@@ -206,7 +210,9 @@ static int json_skip_value(struct json *j)
 	case 't':
 	case 'f':
 	case 'n':
-		for (const char *const *w = (const char *const[]){ "true", "false", "null", NULL };
+		for (const char *const *w =
+			     (const char *const[]){ "true", "false", "null",
+						    NULL };
 		     *w != NULL; w++) {
 			size_t n = strlen(*w);
 
@@ -241,8 +247,9 @@ static int json_uint(struct json *j, const char *key, uint64_t max,
 	if (json_number(j, out, &is_int) != 0)
 		return -1;
 	if (!is_int || *out > max)
-		return json_fail(j, "\"%s\": expected an integer from 0 to %" PRIu64,
-				 key, max);
+		return json_fail(
+			j, "\"%s\": expected an integer from 0 to %" PRIu64,
+			key, max);
 	return 0;
 }
 
@@ -258,8 +265,9 @@ static int json_lsn(struct json *j, const char *key, uint64_t *lsn)
 	if (json_string(j, &s, &len, &esc) != 0)
 		return -1;
 	if (esc || backup_parse_lsn(s, s + len, lsn) != 0)
-		return json_fail(j, "\"%s\": expected an LSN \"X/Y\", found \"%.*s\"",
-				 key, (int)(len > 40 ? 40 : len), s);
+		return json_fail(
+			j, "\"%s\": expected an LSN \"X/Y\", found \"%.*s\"",
+			key, (int)(len > 40 ? 40 : len), s);
 	return 0;
 }
 
@@ -310,8 +318,9 @@ static int json_wal_range(struct json *j, struct manifest *m)
 check:
 	if (!have_tli || !have_start || !have_end)
 		return json_fail(j, "a WAL range without %s",
-				 !have_tli ? "\"Timeline\"" :
-				 !have_start ? "\"Start-LSN\"" : "\"End-LSN\"");
+				 !have_tli     ? "\"Timeline\""
+				 : !have_start ? "\"Start-LSN\""
+					       : "\"End-LSN\"");
 	if (start > end)
 		return json_fail(j, "a WAL range that ends before it starts");
 	if (m->nranges == 0 || start < m->start_lsn)
@@ -344,9 +353,8 @@ static int json_wal_ranges(struct json *j, struct manifest *m)
 	}
 }
 
-
-int parse_manifest(const char *text, size_t len, struct manifest *m,
-		   char *err, size_t errlen)
+int parse_manifest(const char *text, size_t len, struct manifest *m, char *err,
+		   size_t errlen)
 {
 	struct json j = { text, text, text + len, 0, err, errlen };
 	uint64_t v;
@@ -396,8 +404,9 @@ end:
 	if (j.p != j.end)
 		return json_fail(&j, "unexpected data after the JSON object");
 	if (!have_version)
-		return fail(err, errlen,
-			    "not a backup manifest: no \"PostgreSQL-Backup-Manifest-Version\"");
+		return fail(
+			err, errlen,
+			"not a backup manifest: no \"PostgreSQL-Backup-Manifest-Version\"");
 	if (m->version != 1 && m->version != 2)
 		return fail(err, errlen, "unsupported manifest version %d",
 			    m->version);

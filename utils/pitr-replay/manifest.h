@@ -29,7 +29,7 @@ struct manifest {
  *
  *	line 12: "End-LSN": expected an LSN "X/Y", found "0/zz"
  */
-int parse_manifest(const char *text, size_t len, struct manifest *m,
-		   char *err, size_t errlen);
+int parse_manifest(const char *text, size_t len, struct manifest *m, char *err,
+		   size_t errlen);
 
 #endif

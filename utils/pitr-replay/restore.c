@@ -86,12 +86,13 @@ int restore_command_for(const char *archive, char *buf, size_t len)
 		return -1;
 	/* %f and %p are plain names PostgreSQL fills in; no quoting needed
 	 * beyond the double quotes. cd first so a missing archive fails hard. */
-	n = snprintf(cmd, sizeof(cmd),
-		     "cd %s || exit 126; "
-		     "if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; "
-		     "elif [ -f \"%%f.gz\" ]; then gzip -dc \"%%f.gz\" >\"$OLDPWD/%%p\" || exit 126; "
-		     "else exit 1; fi",
-		     dir);
+	n = snprintf(
+		cmd, sizeof(cmd),
+		"cd %s || exit 126; "
+		"if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; "
+		"elif [ -f \"%%f.gz\" ]; then gzip -dc \"%%f.gz\" >\"$OLDPWD/%%p\" || exit 126; "
+		"else exit 1; fi",
+		dir);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -1;
 	return conf_quote(cmd, buf, len);
@@ -109,10 +110,12 @@ static int datadir_usable(const char *datadir)
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0) {
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0) {
 			closedir(d);
-			dbops_log_error("%s: the data directory exists and is not empty: pitr-replay never writes over data",
-					datadir);
+			dbops_log_error(
+				"%s: the data directory exists and is not empty: pitr-replay never writes over data",
+				datadir);
 			dbops_log_hint("give a new or empty directory");
 			return -1;
 		}
@@ -121,7 +124,8 @@ static int datadir_usable(const char *datadir)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
 {
 	(void)st;
 	(void)flag;
@@ -165,16 +169,22 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 	int extracted;
 
 	if (!created && errno != EEXIST) {
-		dbops_log_error("%s: cannot create the data directory: %s", o->datadir, strerror(errno));
+		dbops_log_error("%s: cannot create the data directory: %s",
+				o->datadir, strerror(errno));
 		return -1;
 	}
-	if (chmod(o->datadir, 0700) != 0 || (owner && dbops_user_chown(owner, o->datadir) != 0)) {
-		dbops_log_error("%s: cannot make it the server's (mode 0700, owner %s): %s",
-				o->datadir, owner ? owner->name : "us", strerror(errno));
+	if (chmod(o->datadir, 0700) != 0 ||
+	    (owner && dbops_user_chown(owner, o->datadir) != 0)) {
+		dbops_log_error(
+			"%s: cannot make it the server's (mode 0700, owner %s): %s",
+			o->datadir, owner ? owner->name : "us",
+			strerror(errno));
 		extracted = -1;
 	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
-		check_wal(&check);	/* no thread: one after the other */
-		extracted = check.rc == 0 ? backup_extract(&plan->backup, o->datadir, owner) : -1;
+		check_wal(&check); /* no thread: one after the other */
+		extracted = check.rc == 0 ? backup_extract(&plan->backup,
+							   o->datadir, owner)
+					  : -1;
 	} else {
 		extracted = backup_extract(&plan->backup, o->datadir, owner);
 		pthread_join(thread, NULL);
@@ -201,7 +211,8 @@ static int write_file(const char *path, const char *text, int flags,
 	}
 	close(fd);
 	if (owner && dbops_user_chown(owner, path) != 0) {
-		dbops_log_error("%s: cannot give it to %s: %s", path, owner->name, strerror(errno));
+		dbops_log_error("%s: cannot give it to %s: %s", path,
+				owner->name, strerror(errno));
 		return -1;
 	}
 	return 0;
@@ -216,22 +227,29 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 
 	switch (t->kind) {
 	case TARGET_END:
-		snprintf(buf, len,
-			 "# The end of the archive, as verified: the last record starts at this LSN.\n"
-			 "recovery_target_lsn = '%s'\nrecovery_target_inclusive = 'on'\n",
-			 lsn_format(p->end_record_lsn, v));
+		snprintf(
+			buf, len,
+			"# The end of the archive, as verified: the last record starts at this LSN.\n"
+			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = 'on'\n",
+			lsn_format(p->end_record_lsn, v));
 		break;
 	case TARGET_TIME:
-		snprintf(buf, len, "recovery_target_time = '%s'\nrecovery_target_inclusive = '%s'\n",
-			 pg_time_format(t->time, v), incl);
+		snprintf(
+			buf, len,
+			"recovery_target_time = '%s'\nrecovery_target_inclusive = '%s'\n",
+			pg_time_format(t->time, v), incl);
 		break;
 	case TARGET_LSN:
-		snprintf(buf, len, "recovery_target_lsn = '%s'\nrecovery_target_inclusive = '%s'\n",
-			 lsn_format(t->lsn, v), incl);
+		snprintf(
+			buf, len,
+			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = '%s'\n",
+			lsn_format(t->lsn, v), incl);
 		break;
 	case TARGET_XID:
-		snprintf(buf, len, "recovery_target_xid = '%u'\nrecovery_target_inclusive = '%s'\n",
-			 t->xid, incl);
+		snprintf(
+			buf, len,
+			"recovery_target_xid = '%u'\nrecovery_target_inclusive = '%s'\n",
+			t->xid, incl);
 		break;
 	case TARGET_NAME:
 		conf_quote(t->name, name, sizeof(name));
@@ -240,34 +258,39 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 	}
 }
 
-static int write_recovery_settings(const struct restore_opts *o, const struct plan *p,
-				   const char *action, const struct dbops_user *owner)
+static int write_recovery_settings(const struct restore_opts *o,
+				   const struct plan *p, const char *action,
+				   const struct dbops_user *owner)
 {
-	char path[PATH_MAX + 64], command[20000], targets[512], what[256], stamp[64];
+	char path[PATH_MAX + 64], command[20000], targets[512], what[256],
+		stamp[64];
 	char *text;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc;
 
 	if (restore_command_for(p->arc.dir, command, sizeof(command)) != 0) {
-		dbops_log_error("%s: archive path too long for restore_command", p->arc.dir);
+		dbops_log_error("%s: archive path too long for restore_command",
+				p->arc.dir);
 		return -1;
 	}
 	target_settings(p, targets, sizeof(targets));
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	if (asprintf(&text,
-		     "\n# Recovery settings written by pitr-replay %s at %s:\n"
-		     "# %s on timeline %u.\n"
-		     "restore_command = '%s'\n"
-		     "%s"
-		     "recovery_target_timeline = '%u'\n"
-		     "recovery_target_action = '%s'\n"
-		     "# A restored copy must not archive into the archive it came from;\n"
-		     "# remove this line once it is to become a primary of its own.\n"
-		     "archive_mode = 'off'\n",
-		     DBOPS_VERSION, stamp, target_describe(&p->target, what, sizeof(what)),
-		     p->tli, command, targets, p->tli, action) < 0)
+	if (asprintf(
+		    &text,
+		    "\n# Recovery settings written by pitr-replay %s at %s:\n"
+		    "# %s on timeline %u.\n"
+		    "restore_command = '%s'\n"
+		    "%s"
+		    "recovery_target_timeline = '%u'\n"
+		    "recovery_target_action = '%s'\n"
+		    "# A restored copy must not archive into the archive it came from;\n"
+		    "# remove this line once it is to become a primary of its own.\n"
+		    "archive_mode = 'off'\n",
+		    DBOPS_VERSION, stamp,
+		    target_describe(&p->target, what, sizeof(what)), p->tli,
+		    command, targets, p->tli, action) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
@@ -281,7 +304,8 @@ static int set_final_action(const char *datadir, const char *action,
 			    const struct dbops_user *owner)
 {
 	static const char pause_line[] = "recovery_target_action = 'pause'";
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 80], *text = NULL, *at, *next, *out = NULL;
+	char path[PATH_MAX + 64], tmp[PATH_MAX + 80], *text = NULL, *at, *next,
+						      *out = NULL;
 	FILE *f;
 	size_t len = 0;
 	int rc = -1;
@@ -296,8 +320,9 @@ static int set_final_action(const char *datadir, const char *action,
 		at = next;
 	if (at == NULL)
 		goto done;
-	if (asprintf(&out, "%.*srecovery_target_action = '%s'%s", (int)(at - text), text,
-		     action, at + strlen(pause_line)) < 0) {
+	if (asprintf(&out, "%.*srecovery_target_action = '%s'%s",
+		     (int)(at - text), text, action,
+		     at + strlen(pause_line)) < 0) {
 		out = NULL;
 		goto done;
 	}
@@ -306,7 +331,9 @@ static int set_final_action(const char *datadir, const char *action,
 		rc = 0;
 done:
 	if (rc != 0) {
-		dbops_log_warning("%s: could not set recovery_target_action to '%s'", path, action);
+		dbops_log_warning(
+			"%s: could not set recovery_target_action to '%s'",
+			path, action);
 		unlink(tmp);
 	}
 	if (f)
@@ -325,12 +352,16 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 
 	snprintf(path, sizeof(path), "%s/standby.signal", o->datadir);
 	if (unlink(path) == 0)
-		dbops_log_warning("%s: removed: a standby never reaches a recovery target", path);
+		dbops_log_warning(
+			"%s: removed: a standby never reaches a recovery target",
+			path);
 	snprintf(path, sizeof(path), "%s/postgresql.conf", o->datadir);
 	if (stat(path, &st) != 0 &&
-	    write_file(path, "# postgresql.conf: the base backup had none (Debian keeps it in /etc/postgresql);\n"
-			     "# written empty by pitr-replay so that the server starts with defaults.\n",
-		       O_EXCL, owner) != 0)
+	    write_file(
+		    path,
+		    "# postgresql.conf: the base backup had none (Debian keeps it in /etc/postgresql);\n"
+		    "# written empty by pitr-replay so that the server starts with defaults.\n",
+		    O_EXCL, owner) != 0)
 		return -1;
 	if (write_recovery_settings(o, p, "pause", owner) != 0)
 		return -1;
@@ -340,7 +371,8 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	/* Our own client authentication for the private run: the socket lives in
 	 * a directory only the server's user (and root) can reach. */
 	if (mkdir(rundir, 0700) != 0 && errno != EEXIST) {
-		dbops_log_error("%s: cannot create: %s", rundir, strerror(errno));
+		dbops_log_error("%s: cannot create: %s", rundir,
+				strerror(errno));
 		return -1;
 	}
 	if (owner && dbops_user_chown(owner, rundir) != 0)
@@ -364,20 +396,27 @@ static const char *explain(const char *line)
 		  "the target is before the base backup's consistency point" },
 		{ "could not locate required checkpoint record",
 		  "the WAL at the base backup's start could not be restored from the archive" },
-		{ "has wrong size", "a file in the archive has the wrong size" },
+		{ "has wrong size",
+		  "a file in the archive has the wrong size" },
 		{ "could not restore file",
 		  "copying a file from the archive failed (see the restore_command's message in the server log)" },
 		{ "database files are incompatible with server",
 		  "the base backup belongs to another PostgreSQL version or build" },
-		{ "is not a valid data directory", "the base backup is not a complete data directory" },
-		{ "could not load library", "the backup's configuration preloads a library that is not installed here (shared_preload_libraries)" },
-		{ "could not access file", "the backup's configuration names a library or file that is not on this host (shared_preload_libraries?)" },
+		{ "is not a valid data directory",
+		  "the base backup is not a complete data directory" },
+		{ "could not load library",
+		  "the backup's configuration preloads a library that is not installed here (shared_preload_libraries)" },
+		{ "could not access file",
+		  "the backup's configuration names a library or file that is not on this host (shared_preload_libraries?)" },
 		{ "not a child of this server's history",
 		  "the target timeline does not descend from the backup's timeline" },
-		{ "unexpected timeline ID", "the timeline switch in the WAL does not match the timeline history" },
+		{ "unexpected timeline ID",
+		  "the timeline switch in the WAL does not match the timeline history" },
 		{ "out of memory", "the server ran out of memory" },
-		{ "No space left on device", "the disk of the data directory is full" },
-		{ "hot standby is not possible", "a setting of the backup is lower than on the server that wrote the WAL" },
+		{ "No space left on device",
+		  "the disk of the data directory is full" },
+		{ "hot standby is not possible",
+		  "a setting of the backup is lower than on the server that wrote the WAL" },
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -403,9 +442,11 @@ static void take_line(struct follow *f, const char *line)
 		f->restored++;
 	if ((p = strstr(line, "recovery stopping ")) != NULL)
 		snprintf(f->stop_line, sizeof(f->stop_line), "%s", p);
-	if ((p = strstr(line, "last completed transaction was at log time ")) != NULL)
+	if ((p = strstr(line, "last completed transaction was at log time ")) !=
+	    NULL)
 		snprintf(f->last_xact_line, sizeof(f->last_xact_line), "%s", p);
-	if (!f->fatal_line[0] && ((p = strstr(line, "FATAL:")) || (p = strstr(line, "PANIC:"))))
+	if (!f->fatal_line[0] &&
+	    ((p = strstr(line, "FATAL:")) || (p = strstr(line, "PANIC:"))))
 		snprintf(f->fatal_line, sizeof(f->fatal_line), "%s", p);
 }
 
@@ -453,60 +494,71 @@ static void follow_log(struct follow *f, const char *log)
 struct server_state {
 	bool in_recovery, paused;
 	lsn_t replay_lsn;
-	char last_xact[64];	/* as text, or "none" */
+	char last_xact[64]; /* as text, or "none" */
 	bool has_last_xact;
-	int64_t last_xact_us;	/* TimestampTz */
+	int64_t last_xact_us; /* TimestampTz */
 };
 
 static int query_state(PGconn *conn, struct server_state *st)
 {
-	PGresult *res = PQexec(conn,
-			       "SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
-			       "pg_last_wal_replay_lsn(), "
-			       "to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
-			       "'YYYY-MM-DD HH24:MI:SS.US') || '+00', "
-			       "(extract(epoch FROM pg_last_xact_replay_timestamp() - "
-			       "'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint");
+	PGresult *res = PQexec(
+		conn,
+		"SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
+		"pg_last_wal_replay_lsn(), "
+		"to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
+		"'YYYY-MM-DD HH24:MI:SS.US') || '+00', "
+		"(extract(epoch FROM pg_last_xact_replay_timestamp() - "
+		"'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint");
 	int rc = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
 		st->in_recovery = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
-		st->paused = st->in_recovery && strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+		st->paused = st->in_recovery &&
+			     strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		st->replay_lsn = 0;
 		if (!PQgetisnull(res, 0, 2))
 			(void)lsn_parse(PQgetvalue(res, 0, 2), &st->replay_lsn);
 		snprintf(st->last_xact, sizeof(st->last_xact), "%s",
-			 PQgetisnull(res, 0, 3) ? "none" : PQgetvalue(res, 0, 3));
+			 PQgetisnull(res, 0, 3) ? "none"
+						: PQgetvalue(res, 0, 3));
 		st->has_last_xact = !PQgetisnull(res, 0, 4);
-		st->last_xact_us = st->has_last_xact ? strtoll(PQgetvalue(res, 0, 4), NULL, 10) : 0;
+		st->last_xact_us =
+			st->has_last_xact
+				? strtoll(PQgetvalue(res, 0, 4), NULL, 10)
+				: 0;
 		rc = 0;
 	}
 	PQclear(res);
 	return rc;
 }
 
-static void conninfo_of(const struct dbops_instance *inst, char *buf, size_t len)
+static void conninfo_of(const struct dbops_instance *inst, char *buf,
+			size_t len)
 {
 	snprintf(buf, len, "host=%s port=%d user=postgres dbname=postgres",
 		 inst->socket_dir, inst->port);
 }
 
-static void report_server_failure(const struct restore_opts *o, const struct follow *f,
-				  const char *log, const char *how)
+static void report_server_failure(const struct restore_opts *o,
+				  const struct follow *f, const char *log,
+				  const char *how)
 {
 	if (f->fatal_line[0]) {
-		dbops_log_error("recovery failed: the server said \"%s\"", f->fatal_line);
+		dbops_log_error("recovery failed: the server said \"%s\"",
+				f->fatal_line);
 		dbops_log_detail("%s", explain(f->fatal_line));
 	} else {
 		dbops_log_error("recovery failed: the server %s", how);
 	}
-	dbops_log_hint("the data directory %s is left as it is for inspection; the server log is %s",
-		       o->datadir, log);
+	dbops_log_hint(
+		"the data directory %s is left as it is for inspection; the server log is %s",
+		o->datadir, log);
 }
 
 /* Run the server until it pauses at the target. 0, or -1 reported. */
 static int run_recovery(const struct restore_opts *o, struct plan *p,
-			struct dbops_instance *inst, struct server_state *st, struct follow *f)
+			struct dbops_instance *inst, struct server_state *st,
+			struct follow *f)
 {
 	struct dbops_progress *progress;
 	char conninfo[PATH_MAX + 128], how[128];
@@ -514,27 +566,34 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 	long long next_try = 0;
 	int rc = -1;
 
-	progress = dbops_progress_new("replaying WAL: segments", p->scan.segments,
-				      DBOPS_PROGRESS_ITEMS, o->verify.progress);
+	progress =
+		dbops_progress_new("replaying WAL: segments", p->scan.segments,
+				   DBOPS_PROGRESS_ITEMS, o->verify.progress);
 	conninfo_of(inst, conninfo, sizeof(conninfo));
 	for (;;) {
 		follow_log(f, inst->log);
 		/* The server may fetch a segment past the stop point: count at most
 		 * the segments verification read. */
-		dbops_progress_update(progress, f->restored < p->scan.segments ? f->restored
-									       : p->scan.segments);
+		dbops_progress_update(progress, f->restored < p->scan.segments
+							? f->restored
+							: p->scan.segments);
 		if (dbops_process_wait(&inst->proc, 0) == 0) {
 			follow_log(f, inst->log);
 			dbops_progress_clear(progress);
-			report_server_failure(o, f, inst->log,
-					      dbops_process_describe_status(inst->proc.status, how, sizeof(how)));
+			report_server_failure(
+				o, f, inst->log,
+				dbops_process_describe_status(
+					inst->proc.status, how, sizeof(how)));
 			break;
 		}
 		if (interrupted) {
 			dbops_progress_clear(progress);
-			dbops_log_error("interrupted by signal %d: stopping the server", (int)interrupted);
+			dbops_log_error(
+				"interrupted by signal %d: stopping the server",
+				(int)interrupted);
 			dbops_instance_stop(inst, 60);
-			dbops_log_hint("the data directory %s is left as it is", o->datadir);
+			dbops_log_hint("the data directory %s is left as it is",
+				       o->datadir);
 			break;
 		}
 		if (conn == NULL && dbops_process_now_ms() >= next_try) {
@@ -545,7 +604,8 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 				next_try = dbops_process_now_ms() + 200;
 			}
 		}
-		if (conn && query_state(conn, st) == 0 && (st->paused || !st->in_recovery)) {
+		if (conn && query_state(conn, st) == 0 &&
+		    (st->paused || !st->in_recovery)) {
 			follow_log(f, inst->log);
 			rc = 0;
 			break;
@@ -563,35 +623,49 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 
 /* Hold where the server stopped against the verified plan. */
 static int confirm(const struct restore_opts *o, const struct plan *p,
-		   const struct server_state *st, const struct follow *f, FILE *out)
+		   const struct server_state *st, const struct follow *f,
+		   FILE *out)
 {
 	bool end = p->target.kind == TARGET_END;
 	lsn_t want = end ? p->scan.end_lsn : p->scan.stop.replay_end;
-	bool has_xact = end ? p->scan.has_last_xact : p->scan.stop.has_last_xact;
-	int64_t xact = end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
+	bool has_xact =
+		end ? p->scan.has_last_xact : p->scan.stop.has_last_xact;
+	int64_t xact =
+		end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
 	char a[LSN_TEXT], b[LSN_TEXT], when[PG_TIME_TEXT];
 
 	if (!st->in_recovery) {
-		dbops_log_error("the server ended recovery by itself instead of pausing at the target");
-		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		dbops_log_error(
+			"the server ended recovery by itself instead of pausing at the target");
+		dbops_log_hint(
+			"the data directory %s is left as it is for inspection",
+			o->datadir);
 		return -1;
 	}
 	if (st->replay_lsn != want) {
-		dbops_log_error("the server stopped replay at %s, but verification found the target's stop point at %s",
-				lsn_format(st->replay_lsn, a), lsn_format(want, b));
-		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		dbops_log_error(
+			"the server stopped replay at %s, but verification found the target's stop point at %s",
+			lsn_format(st->replay_lsn, a), lsn_format(want, b));
+		dbops_log_hint(
+			"the data directory %s is left as it is for inspection",
+			o->datadir);
 		return -1;
 	}
 	/* The server counts time from the consistency point on only. */
 	if (has_xact && st->has_last_xact && st->last_xact_us != xact) {
-		dbops_log_error("the server's last replayed transaction ended at %s, but verification found %s",
-				st->last_xact, pg_time_format(xact, when));
-		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		dbops_log_error(
+			"the server's last replayed transaction ended at %s, but verification found %s",
+			st->last_xact, pg_time_format(xact, when));
+		dbops_log_hint(
+			"the data directory %s is left as it is for inspection",
+			o->datadir);
 		return -1;
 	}
-	fprintf(out, "recovered: %s\n", f->stop_line[0] ? f->stop_line : "(no stop line in the server log)");
-	fprintf(out, "replayed up to: %s (last transaction %s)\n", lsn_format(st->replay_lsn, a),
-		st->last_xact);
+	fprintf(out, "recovered: %s\n",
+		f->stop_line[0] ? f->stop_line
+				: "(no stop line in the server log)");
+	fprintf(out, "replayed up to: %s (last transaction %s)\n",
+		lsn_format(st->replay_lsn, a), st->last_xact);
 	return 0;
 }
 
@@ -609,7 +683,8 @@ static int promote(PGconn *conn)
 	PQclear(res);
 	while (ok && dbops_process_now_ms() < deadline) {
 		res = PQexec(conn, "SELECT pg_is_in_recovery()");
-		ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK &&
+		     PQntuples(res) == 1;
 		if (ok && strcmp(PQgetvalue(res, 0, 0), "f") == 0) {
 			PQclear(res);
 			return 0;
@@ -618,11 +693,13 @@ static int promote(PGconn *conn)
 		dbops_process_sleep_ms(20);
 	}
 	dbops_log_error("promotion failed: %s",
-			ok ? "the server was still in recovery after 600 s" : PQerrorMessage(conn));
+			ok ? "the server was still in recovery after 600 s"
+			   : PQerrorMessage(conn));
 	return -1;
 }
 
-static int take_action(const struct restore_opts *o, struct dbops_instance *inst,
+static int take_action(const struct restore_opts *o,
+		       struct dbops_instance *inst,
 		       const struct dbops_user *owner, FILE *out)
 {
 	char conninfo[PATH_MAX + 128];
@@ -635,29 +712,33 @@ static int take_action(const struct restore_opts *o, struct dbops_instance *inst
 		rc = promote(conn);
 		PQfinish(conn);
 		if (rc == 0) {
-			fprintf(out, "promoted: the server left recovery on a new timeline\n");
+			fprintf(out,
+				"promoted: the server left recovery on a new timeline\n");
 			set_final_action(o->datadir, "promote", owner);
 		}
 	} else if (o->action == ACTION_SHUTDOWN) {
 		set_final_action(o->datadir, "shutdown", owner);
-		fprintf(out, "shut down at the target (recovery.signal kept; a later start stops there again)\n");
+		fprintf(out,
+			"shut down at the target (recovery.signal kept; a later start stops there again)\n");
 	} else {
 		fprintf(out, "paused at the target (recovery.signal kept)\n");
 	}
 	return rc;
 }
 
-static int check_reach(const struct dbops_user *user, const char *path, int mode,
-		       const char *what)
+static int check_reach(const struct dbops_user *user, const char *path,
+		       int mode, const char *what)
 {
 	int err = 0, ok = dbops_user_can_access(user, path, mode, &err);
 
 	if (ok == 1)
 		return 0;
-	dbops_log_error("%s: the server's user %s cannot %s it: %s", path, user->name, what,
+	dbops_log_error("%s: the server's user %s cannot %s it: %s", path,
+			user->name, what,
 			ok == 0 ? strerror(err) : "the check failed");
-	dbops_log_hint("make every directory above it searchable by %s (chmod o+x), or use another place",
-		       user->name);
+	dbops_log_hint(
+		"make every directory above it searchable by %s (chmod o+x), or use another place",
+		user->name);
 	return -1;
 }
 
@@ -689,15 +770,17 @@ int restore_run(const struct restore_opts *o)
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
 	bool drop = false;
-	char rundir[PATH_MAX], hba[PATH_MAX + 32], ident[PATH_MAX + 32], conninfo[PATH_MAX + 128];
+	char rundir[PATH_MAX], hba[PATH_MAX + 32], ident[PATH_MAX + 32],
+		conninfo[PATH_MAX + 128];
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
 	if (datadir_usable(o->datadir) != 0)
 		return 1;
 	if (dbops_user_for_server("postgres", &user, &drop) != 0) {
-		dbops_log_error("cannot run PostgreSQL as user \"postgres\": %s",
-				errno == ENOENT ? "no such user" : strerror(errno));
+		dbops_log_error(
+			"cannot run PostgreSQL as user \"postgres\": %s",
+			errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}
 	if (verify_prepare(&o->verify, &plan) != 0) {
@@ -707,8 +790,10 @@ int restore_run(const struct restore_opts *o)
 	if (drop) {
 		char *parent = parent_of(o->datadir);
 
-		if (parent == NULL || check_reach(&user, parent, X_OK, "reach") != 0 ||
-		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") != 0) {
+		if (parent == NULL ||
+		    check_reach(&user, parent, X_OK, "reach") != 0 ||
+		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") !=
+			    0) {
 			free(parent);
 			plan_free(&plan);
 			return 1;
@@ -742,7 +827,9 @@ int restore_run(const struct restore_opts *o)
 	signal(SIGTERM, on_signal);
 	signal(SIGHUP, on_signal);
 	if (dbops_instance_start(&io, &inst) != 0) {
-		dbops_log_hint("the data directory %s is left as it is for inspection", o->datadir);
+		dbops_log_hint(
+			"the data directory %s is left as it is for inspection",
+			o->datadir);
 		plan_free(&plan);
 		return 1;
 	}
@@ -750,7 +837,8 @@ int restore_run(const struct restore_opts *o)
 		plan_free(&plan);
 		return 1;
 	}
-	if (confirm(o, &plan, &st, &f, out) == 0 && take_action(o, &inst, drop ? &user : NULL, out) == 0)
+	if (confirm(o, &plan, &st, &f, out) == 0 &&
+	    take_action(o, &inst, drop ? &user : NULL, out) == 0)
 		rc = 0;
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, conninfo, sizeof(conninfo));

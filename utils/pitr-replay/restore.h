@@ -18,7 +18,7 @@ struct restore_opts {
 	const char *datadir;
 	enum restore_action action;
 	bool keep_running;
-	int port;		/* 0: a free one */
+	int port; /* 0: a free one */
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */

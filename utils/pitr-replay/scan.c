@@ -11,17 +11,17 @@
 #include "log.h"
 
 /* Transaction info bits of xl_xact_xinfo (xact.h) that carry payload. */
-#define XINFO_HAS_DBINFO (1u << 0)
-#define XINFO_HAS_SUBXACTS (1u << 1)
-#define XINFO_HAS_RELFILENODES (1u << 2)
-#define XINFO_HAS_INVALS (1u << 3)
-#define XINFO_HAS_TWOPHASE (1u << 4)
+#define XINFO_HAS_DBINFO	(1u << 0)
+#define XINFO_HAS_SUBXACTS	(1u << 1)
+#define XINFO_HAS_RELFILENODES	(1u << 2)
+#define XINFO_HAS_INVALS	(1u << 3)
+#define XINFO_HAS_TWOPHASE	(1u << 4)
 #define XINFO_HAS_DROPPED_STATS (1u << 8)
 
-#define CHECKPOINT_TIME_OFFSET 64	/* CheckPoint.time (pg_time_t), 13..17 */
+#define CHECKPOINT_TIME_OFFSET 64 /* CheckPoint.time (pg_time_t), 13..17 */
 
 struct xact {
-	bool is_xact;		/* a commit or abort (prepared or not) */
+	bool is_xact; /* a commit or abort (prepared or not) */
 	bool is_commit;
 	uint32_t xid;
 	int64_t time;
@@ -57,12 +57,14 @@ static bool twophase_xid(const unsigned char *data, uint32_t len, uint8_t info,
 		off += 8;
 	if ((xinfo & XINFO_HAS_SUBXACTS) && !read_count(data, len, &off, 4))
 		return false;
-	if ((xinfo & XINFO_HAS_RELFILENODES) && !read_count(data, len, &off, 12))
+	if ((xinfo & XINFO_HAS_RELFILENODES) &&
+	    !read_count(data, len, &off, 12))
 		return false;
 	if (major >= 15 && (xinfo & XINFO_HAS_DROPPED_STATS) &&
 	    !read_count(data, len, &off, 12))
 		return false;
-	if (commit && (xinfo & XINFO_HAS_INVALS) && !read_count(data, len, &off, 16))
+	if (commit && (xinfo & XINFO_HAS_INVALS) &&
+	    !read_count(data, len, &off, 16))
 		return false;
 	if (!(xinfo & XINFO_HAS_TWOPHASE) || off + 4 > len)
 		return false;
@@ -70,13 +72,14 @@ static bool twophase_xid(const unsigned char *data, uint32_t len, uint8_t info,
 	return true;
 }
 
-static void classify_xact(const struct wal_reader *r, const struct wal_record *rec,
-			  struct xact *x)
+static void classify_xact(const struct wal_reader *r,
+			  const struct wal_record *rec, struct xact *x)
 {
 	const unsigned char *data;
 	uint32_t len;
 	uint8_t op = rec->info & XLOG_XACT_OPMASK;
-	bool prepared = op == XLOG_XACT_COMMIT_PREPARED || op == XLOG_XACT_ABORT_PREPARED;
+	bool prepared = op == XLOG_XACT_COMMIT_PREPARED ||
+			op == XLOG_XACT_ABORT_PREPARED;
 
 	memset(x, 0, sizeof(*x));
 	if (rec->rmid != RM_XACT_ID ||
@@ -84,10 +87,12 @@ static void classify_xact(const struct wal_reader *r, const struct wal_record *r
 		return;
 	if (wal_main_data(r, rec, &data, &len) != 0 || len < 8)
 		return;
-	x->is_commit = op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED;
+	x->is_commit =
+		op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED;
 	memcpy(&x->time, data, 8);
 	x->xid = rec->xid;
-	if (prepared && !twophase_xid(data, len, rec->info, x->is_commit, r->major, &x->xid))
+	if (prepared && !twophase_xid(data, len, rec->info, x->is_commit,
+				      r->major, &x->xid))
 		return;
 	x->is_xact = true;
 }
@@ -102,10 +107,12 @@ const char *target_describe(const struct pitr_target *t, char *buf, size_t len)
 		snprintf(buf, len, "the end of the archive");
 		break;
 	case TARGET_TIME:
-		snprintf(buf, len, "time %s (%s)", pg_time_format(t->time, when), incl);
+		snprintf(buf, len, "time %s (%s)",
+			 pg_time_format(t->time, when), incl);
 		break;
 	case TARGET_LSN:
-		snprintf(buf, len, "LSN %s (%s)", lsn_format(t->lsn, lsn), incl);
+		snprintf(buf, len, "LSN %s (%s)", lsn_format(t->lsn, lsn),
+			 incl);
 		break;
 	case TARGET_XID:
 		snprintf(buf, len, "transaction %u (%s)", t->xid, incl);
@@ -117,22 +124,26 @@ const char *target_describe(const struct pitr_target *t, char *buf, size_t len)
 	return buf;
 }
 
-static void describe_xact_stop(struct stop_point *s, const char *how, const struct xact *x)
+static void describe_xact_stop(struct stop_point *s, const char *how,
+			       const struct xact *x)
 {
 	char when[PG_TIME_TEXT];
 
-	snprintf(s->what, sizeof(s->what), "%s %s of transaction %u, time %s", how,
-		 x->is_commit ? "commit" : "abort", x->xid, pg_time_format(x->time, when));
+	snprintf(s->what, sizeof(s->what), "%s %s of transaction %u, time %s",
+		 how, x->is_commit ? "commit" : "abort", x->xid,
+		 pg_time_format(x->time, when));
 }
 
 /* Whether replay stops before REC (recoveryStopsBefore). */
-static bool stops_before(const struct pitr_target *t, const struct wal_record *rec,
-			 const struct xact *x, struct stop_point *s)
+static bool stops_before(const struct pitr_target *t,
+			 const struct wal_record *rec, const struct xact *x,
+			 struct stop_point *s)
 {
 	char lsn[LSN_TEXT];
 
 	if (t->kind == TARGET_LSN && t->exclusive && rec->lsn >= t->lsn) {
-		snprintf(s->what, sizeof(s->what), "before WAL location (LSN) \"%s\"",
+		snprintf(s->what, sizeof(s->what),
+			 "before WAL location (LSN) \"%s\"",
 			 lsn_format(t->lsn, lsn));
 		return true;
 	}
@@ -148,30 +159,34 @@ static bool stops_before(const struct pitr_target *t, const struct wal_record *r
 }
 
 /* Whether replay stops after REC (recoveryStopsAfter). */
-static bool stops_after(const struct pitr_target *t, const struct wal_record *rec,
-			const struct xact *x, const struct restore_point *rp,
-			struct stop_point *s)
+static bool stops_after(const struct pitr_target *t,
+			const struct wal_record *rec, const struct xact *x,
+			const struct restore_point *rp, struct stop_point *s)
 {
 	char lsn[LSN_TEXT], when[PG_TIME_TEXT];
 
 	if (t->kind == TARGET_NAME && rp && strcmp(rp->name, t->name) == 0) {
-		snprintf(s->what, sizeof(s->what), "at restore point \"%s\", time %s",
-			 rp->name, pg_time_format(rp->time, when));
+		snprintf(s->what, sizeof(s->what),
+			 "at restore point \"%s\", time %s", rp->name,
+			 pg_time_format(rp->time, when));
 		return true;
 	}
 	if (t->kind == TARGET_LSN && !t->exclusive && rec->lsn >= t->lsn) {
-		snprintf(s->what, sizeof(s->what), "after WAL location (LSN) \"%s\"",
+		snprintf(s->what, sizeof(s->what),
+			 "after WAL location (LSN) \"%s\"",
 			 lsn_format(t->lsn, lsn));
 		return true;
 	}
-	if (t->kind == TARGET_XID && !t->exclusive && x->is_xact && x->xid == t->xid) {
+	if (t->kind == TARGET_XID && !t->exclusive && x->is_xact &&
+	    x->xid == t->xid) {
 		describe_xact_stop(s, "after", x);
 		return true;
 	}
 	return false;
 }
 
-static int add_restore_point(struct path_scan *s, const struct restore_point *rp)
+static int add_restore_point(struct path_scan *s,
+			     const struct restore_point *rp)
 {
 	struct restore_point *p = realloc(s->rps, (s->nrps + 1) * sizeof(*p));
 
@@ -223,13 +238,15 @@ static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 		return 0;
 	}
 	if ((op == XLOG_CHECKPOINT_ONLINE || op == XLOG_CHECKPOINT_SHUTDOWN) &&
-	    rec->lsn == s->start.checkpoint_lsn && len >= CHECKPOINT_TIME_OFFSET + 8) {
+	    rec->lsn == s->start.checkpoint_lsn &&
+	    len >= CHECKPOINT_TIME_OFFSET + 8) {
 		int64_t unix_s;
 
 		memcpy(&unix_s, data + CHECKPOINT_TIME_OFFSET, 8);
 		*checkpoint_time = unix_us_to_pg_time(unix_s * 1000000LL);
 	}
-	if ((op == XLOG_CHECKPOINT_SHUTDOWN || op == XLOG_END_OF_RECOVERY) && len >= 12) {
+	if ((op == XLOG_CHECKPOINT_SHUTDOWN || op == XLOG_END_OF_RECOVERY) &&
+	    len >= 12) {
 		uint32_t tli;
 
 		memcpy(&tli, data + 8, 4);
@@ -239,8 +256,8 @@ static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 	return 0;
 }
 
-static void finish_window(struct path_scan *s, int64_t pre_max, bool has_pre_max,
-			  int64_t checkpoint_time)
+static void finish_window(struct path_scan *s, int64_t pre_max,
+			  bool has_pre_max, int64_t checkpoint_time)
 {
 	if (!s->consistent)
 		return;
@@ -265,14 +282,16 @@ int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 	memset(out, 0, sizeof(*out));
 	out->hist = *hist;
 	out->start = *start;
-	if (wal_reader_init(&out->reader, arc, &out->hist, start->major, start->sysid) != 0)
+	if (wal_reader_init(&out->reader, arc, &out->hist, start->major,
+			    start->sysid) != 0)
 		return -1;
 	out->reader.on_segment = on_segment;
 	out->reader.on_segment_arg = arg;
 	out->first_segno = lsn_segno(start->redo_lsn, arc->seg_size);
 	if (start->no_backup) {
 		out->consistent = true;
-		if (wal_reader_seek_segment(&out->reader, out->first_segno) != 0)
+		if (wal_reader_seek_segment(&out->reader, out->first_segno) !=
+		    0)
 			goto done;
 	} else {
 		wal_reader_seek(&out->reader, start->redo_lsn);
@@ -289,7 +308,8 @@ int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 			out->stop.record_lsn = rec.lsn;
 			break;
 		}
-		if (note_xlog_record(out, &rec, &rp, &is_rp, &checkpoint_time, &replay_tli) != 0)
+		if (note_xlog_record(out, &rec, &rp, &is_rp, &checkpoint_time,
+				     &replay_tli) != 0)
 			return -1;
 		if (start->from_standby && start->end_lsn && !out->consistent &&
 		    rec.end >= start->end_lsn) {
@@ -311,14 +331,16 @@ int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 				if (!has_pre_max || x.time > pre_max)
 					pre_max = x.time;
 				has_pre_max = true;
-			} else if (!out->has_max_xact || x.time > out->max_xact_time) {
+			} else if (!out->has_max_xact ||
+				   x.time > out->max_xact_time) {
 				out->max_xact_time = x.time;
 				out->max_xact_lsn = rec.lsn;
 				out->max_xact_xid = x.xid;
 				out->has_max_xact = true;
 			}
 		}
-		if (want_stop && stops_after(target, &rec, &x, is_rp ? &rp : NULL, &out->stop)) {
+		if (want_stop && stops_after(target, &rec, &x,
+					     is_rp ? &rp : NULL, &out->stop)) {
 			out->stop.found = true;
 			out->stop.record_lsn = rec.lsn;
 			break;
@@ -344,12 +366,14 @@ done:
 			sp->time = out->rps[out->nrps - 1].time;
 		}
 	}
-	out->last_segno = out->reader.segno == UINT64_MAX ? out->first_segno : out->reader.segno;
+	out->last_segno = out->reader.segno == UINT64_MAX ? out->first_segno
+							  : out->reader.segno;
 	out->segments = out->reader.segments_read;
 	out->major = out->reader.major;
 	out->sysid = out->reader.sysid;
 	finish_window(out, pre_max, has_pre_max,
-		      checkpoint_time == INT64_MIN ? INT64_MIN : checkpoint_time);
+		      checkpoint_time == INT64_MIN ? INT64_MIN
+						   : checkpoint_time);
 	if (out->has_min_time && out->min_time == INT64_MIN)
 		out->has_min_time = has_pre_max, out->min_time = pre_max;
 	return 0;

@@ -16,28 +16,34 @@
 #include "wal.h"
 #include "walread.h"
 
-enum target_kind { TARGET_END, TARGET_TIME, TARGET_LSN, TARGET_XID, TARGET_NAME };
+enum target_kind {
+	TARGET_END,
+	TARGET_TIME,
+	TARGET_LSN,
+	TARGET_XID,
+	TARGET_NAME
+};
 
 struct pitr_target {
 	enum target_kind kind;
-	int64_t time;		/* TimestampTz */
+	int64_t time; /* TimestampTz */
 	lsn_t lsn;
 	uint32_t xid;
 	char name[RESTORE_POINT_NAME_MAX];
 	bool exclusive;
-	char text[128];		/* as given, for messages */
+	char text[128]; /* as given, for messages */
 };
 
 /* Where replay starts: a base backup (its label, or a backup history file). */
 struct scan_start {
-	lsn_t redo_lsn;		/* START WAL LOCATION */
-	lsn_t checkpoint_lsn;	/* CHECKPOINT LOCATION */
+	lsn_t redo_lsn;	      /* START WAL LOCATION */
+	lsn_t checkpoint_lsn; /* CHECKPOINT LOCATION */
 	uint32_t tli;
-	bool from_standby;	/* no end-of-backup record: END_LSN says when */
-	lsn_t end_lsn;		/* known consistency point, or 0 */
-	int major;		/* 0: learn from the WAL */
-	uint64_t sysid;		/* 0: learn from the WAL */
-	bool no_backup;		/* REDO_LSN is a segment's start: find the first
+	bool from_standby; /* no end-of-backup record: END_LSN says when */
+	lsn_t end_lsn;	   /* known consistency point, or 0 */
+	int major;	   /* 0: learn from the WAL */
+	uint64_t sysid;	   /* 0: learn from the WAL */
+	bool no_backup;	   /* REDO_LSN is a segment's start: find the first
 				   record there, and count everything as consistent */
 };
 
@@ -52,40 +58,41 @@ struct restore_point {
 /* The last record recovery applies, and why it stops there. */
 struct stop_point {
 	bool found;
-	bool before;		/* stops before RECORD_LSN (else after it) */
-	lsn_t record_lsn;	/* the record the rule matched */
-	uint32_t xid;		/* for transaction records */
-	int64_t time;		/* its time, for transaction and restore point records */
+	bool before;	  /* stops before RECORD_LSN (else after it) */
+	lsn_t record_lsn; /* the record the rule matched */
+	uint32_t xid;	  /* for transaction records */
+	int64_t time; /* its time, for transaction and restore point records */
 	bool has_time;
-	bool is_commit;		/* commit (or abort) */
-	lsn_t replay_end;	/* end of the last applied record: pg_last_wal_replay_lsn() */
-	int64_t last_xact_time;	/* last applied commit/abort time, or 0 */
+	bool is_commit; /* commit (or abort) */
+	lsn_t replay_end; /* end of the last applied record: pg_last_wal_replay_lsn() */
+	int64_t last_xact_time; /* last applied commit/abort time, or 0 */
 	bool has_last_xact;
-	bool consistent;	/* consistency reached by then */
-	uint32_t tli;		/* the timeline replay is on there */
-	char what[160];		/* "before commit of transaction 745, time ..." */
+	bool consistent; /* consistency reached by then */
+	uint32_t tli;	 /* the timeline replay is on there */
+	char what[160];	 /* "before commit of transaction 745, time ..." */
 };
 
 struct path_scan {
 	struct tl_history hist;
 	struct scan_start start;
-	lsn_t consistency_lsn;	/* end of the end-of-backup record; 0: not reached */
+	lsn_t consistency_lsn; /* end of the end-of-backup record; 0: not reached */
 	bool consistent;
-	int64_t min_time;	/* earliest inclusive time target */
+	int64_t min_time; /* earliest inclusive time target */
 	bool has_min_time;
-	int64_t max_xact_time;	/* latest commit/abort time after consistency */
+	int64_t max_xact_time; /* latest commit/abort time after consistency */
 	lsn_t max_xact_lsn;
 	uint32_t max_xact_xid;
 	bool has_max_xact;
 	lsn_t last_record_lsn;	/* of the last valid record read */
 	lsn_t end_lsn;		/* its end */
-	int64_t last_xact_time;	/* of the last commit/abort in LSN order */
+	int64_t last_xact_time; /* of the last commit/abort in LSN order */
 	bool has_last_xact;
 	struct restore_point *rps;
 	size_t nrps;
-	struct stop_point stop;	/* for the target, when one was given */
-	struct wal_reader reader;	/* reader.stop / message say why reading ended */
-	uint64_t first_segno, last_segno;	/* the segments read */
+	struct stop_point stop; /* for the target, when one was given */
+	struct wal_reader
+		reader; /* reader.stop / message say why reading ended */
+	uint64_t first_segno, last_segno; /* the segments read */
 	uint64_t segments;
 	int major;
 	uint64_t sysid;

@@ -50,11 +50,13 @@ int tar_damaged(struct tar *t, struct archive *a)
 	if (msg == NULL)
 		msg = "damaged or truncated data";
 	if (t->name[0] != '\0')
-		dbops_log_error("\"%s\": incomplete or damaged tar: %s (reading \"%s\")",
-				t->path, msg, t->name);
+		dbops_log_error(
+			"\"%s\": incomplete or damaged tar: %s (reading \"%s\")",
+			t->path, msg, t->name);
 	else if (t->last[0] != '\0')
-		dbops_log_error("\"%s\": incomplete or damaged tar: %s (after \"%s\")",
-				t->path, msg, t->last);
+		dbops_log_error(
+			"\"%s\": incomplete or damaged tar: %s (after \"%s\")",
+			t->path, msg, t->last);
 	else
 		dbops_log_error("\"%s\": incomplete or damaged tar: %s",
 				t->path, msg);
@@ -73,9 +75,9 @@ static la_ssize_t raw_read(struct archive *a, void *data, const void **buf)
 	if (r < ARCHIVE_WARN) {
 		t->raw_failed = true;
 		archive_set_error(a, EIO, "%s",
-				  archive_error_string(t->raw) ?
-					  archive_error_string(t->raw) :
-					  "read error");
+				  archive_error_string(t->raw)
+					  ? archive_error_string(t->raw)
+					  : "read error");
 		return -1;
 	}
 	return (la_ssize_t)n;
@@ -108,8 +110,9 @@ int tar_open(struct tar *t, const char *path)
 		return -1;
 	}
 	if (fstat(t->fd, &st) == 0 && st.st_size == 0) {
-		dbops_log_error("\"%s\": incomplete or damaged tar: the file is empty",
-				path);
+		dbops_log_error(
+			"\"%s\": incomplete or damaged tar: the file is empty",
+			path);
 		goto fail;
 	}
 	t->raw = archive_read_new();
@@ -171,7 +174,8 @@ int tar_next(struct tar *t)
 	/* Design note 2: the end-of-archive marker must be there. */
 	if (archive_filter_bytes(t->a, 0) < t->data_end + TAR_BLOCK) {
 		t->name[0] = '\0';
-		archive_set_error(t->a, EIO, "it ends without an end-of-archive marker");
+		archive_set_error(t->a, EIO,
+				  "it ends without an end-of-archive marker");
 		return tar_damaged(t, t->a);
 	}
 	/* Design note 1: read the compressed stream to its end. */
@@ -258,11 +262,13 @@ int normalise(const char *in, char *out, size_t outlen)
 void bad_entry(const char *path, const char *stored, int why)
 {
 	if (why == -1)
-		dbops_log_error("\"%s\": entry \"%s\": an absolute path or one with \"..\" would leave the data directory",
-				path, stored);
+		dbops_log_error(
+			"\"%s\": entry \"%s\": an absolute path or one with \"..\" would leave the data directory",
+			path, stored);
 	else
-		dbops_log_error("\"%s\": entry \"%.200s\": name empty or too long",
-				path, stored ? stored : "");
+		dbops_log_error(
+			"\"%s\": entry \"%.200s\": name empty or too long",
+			path, stored ? stored : "");
 }
 
 const char *entry_name(struct archive_entry *e)

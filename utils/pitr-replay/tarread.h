@@ -21,17 +21,17 @@ struct archive_entry;
  * entry's data read (tar_read()) or skipped (tar_skip()), then tar_close().
  */
 struct tar {
-	const char *path;	/* for messages */
-	int fd;			/* the file */
-	struct archive *raw;	/* decompressing reader (tarread.c note 1) */
-	struct archive *a;	/* the tar reader */
+	const char *path;    /* for messages */
+	int fd;		     /* the file */
+	struct archive *raw; /* decompressing reader (tarread.c note 1) */
+	struct archive *a;   /* the tar reader */
 	bool compressed;
-	bool raw_failed;	/* the error is the raw reader's */
-	bool unrecognized;	/* tar_open(): not a tar libarchive knows */
-	int64_t data_end;	/* stream offset after the last entry's data */
+	bool raw_failed;   /* the error is the raw reader's */
+	bool unrecognized; /* tar_open(): not a tar libarchive knows */
+	int64_t data_end;  /* stream offset after the last entry's data */
 	struct archive_entry *e;
-	char name[PATH_MAX];	/* the current entry, normalised, or "" */
-	char last[PATH_MAX];	/* the entry before, or "" */
+	char name[PATH_MAX]; /* the current entry, normalised, or "" */
+	char last[PATH_MAX]; /* the entry before, or "" */
 };
 
 /*

@@ -23,23 +23,29 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 		return 0;
 	tli = strtoul(tli_text, &end, 10);
 	if (*end != '\0' || tli == 0 || tli > UINT32_MAX) {
-		snprintf(err, errlen, "line %zu: expected a numeric timeline ID, found \"%s\"",
-			 lineno, tli_text);
+		snprintf(
+			err, errlen,
+			"line %zu: expected a numeric timeline ID, found \"%s\"",
+			lineno, tli_text);
 		return -1;
 	}
-	if (sscanf(line, "%*s %63s", lsn_text) != 1 || lsn_parse(lsn_text, &lsn) != 0) {
-		snprintf(err, errlen, "line %zu: expected a timeline switch point LSN after timeline %lu",
-			 lineno, tli);
+	if (sscanf(line, "%*s %63s", lsn_text) != 1 ||
+	    lsn_parse(lsn_text, &lsn) != 0) {
+		snprintf(
+			err, errlen,
+			"line %zu: expected a timeline switch point LSN after timeline %lu",
+			lineno, tli);
 		return -1;
 	}
 	if (h->n > 0 && tli <= h->e[h->n - 1].tli) {
-		snprintf(err, errlen, "line %zu: timeline IDs must increase: %lu after %u",
+		snprintf(err, errlen,
+			 "line %zu: timeline IDs must increase: %lu after %u",
 			 lineno, tli, h->e[h->n - 1].tli);
 		return -1;
 	}
 	if (h->n + 1 >= TL_MAX_ENTRIES) {
-		snprintf(err, errlen, "line %zu: more than %d timelines", lineno,
-			 TL_MAX_ENTRIES - 1);
+		snprintf(err, errlen, "line %zu: more than %d timelines",
+			 lineno, TL_MAX_ENTRIES - 1);
 		return -1;
 	}
 	h->e[h->n].tli = (uint32_t)tli;
@@ -63,16 +69,21 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 		const char *p;
 
 		lineno++;
-		snprintf(buf, sizeof(buf), "%.*s", (int)(len < sizeof(buf) ? len : sizeof(buf) - 1), line);
+		snprintf(buf, sizeof(buf), "%.*s",
+			 (int)(len < sizeof(buf) ? len : sizeof(buf) - 1),
+			 line);
 		for (p = buf; isspace((unsigned char)*p); p++)
 			;
-		if (*p != '\0' && *p != '#' && parse_line(p, lineno, h, err, errlen) != 0)
+		if (*p != '\0' && *p != '#' &&
+		    parse_line(p, lineno, h, err, errlen) != 0)
 			return -1;
 		line += len + (nl != NULL);
 	}
 	if (h->n > 0 && h->e[h->n - 1].tli >= tli) {
-		snprintf(err, errlen, "timeline IDs must be less than the child timeline's ID %u, found %u",
-			 tli, h->e[h->n - 1].tli);
+		snprintf(
+			err, errlen,
+			"timeline IDs must be less than the child timeline's ID %u, found %u",
+			tli, h->e[h->n - 1].tli);
 		return -1;
 	}
 	h->e[h->n].tli = tli;
@@ -82,7 +93,8 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 	return 0;
 }
 
-int timeline_load(const struct wal_archive *arc, uint32_t tli, struct tl_history *h)
+int timeline_load(const struct wal_archive *arc, uint32_t tli,
+		  struct tl_history *h)
 {
 	char name[32], err[256];
 	char *text;
@@ -90,14 +102,17 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli, struct tl_history
 
 	if (tli == 1) {
 		h->n = 1;
-		h->e[0] = (struct tl_entry){ .tli = 1, .begin = 0, .end = LSN_INFINITE };
+		h->e[0] = (struct tl_entry){ .tli = 1,
+					     .begin = 0,
+					     .end = LSN_INFINITE };
 		return 0;
 	}
 	snprintf(name, sizeof(name), "%08X.history", tli);
 	rc = archive_read_text(arc, name, &text);
 	if (rc == 1) {
-		dbops_log_error("%s/%s: no such file: timeline %u has no history file in the archive",
-				arc->dir, name, tli);
+		dbops_log_error(
+			"%s/%s: no such file: timeline %u has no history file in the archive",
+			arc->dir, name, tli);
 		return -1;
 	}
 	if (rc != 0)
@@ -105,8 +120,9 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli, struct tl_history
 	rc = timeline_parse(text, tli, h, err, sizeof(err));
 	free(text);
 	if (rc != 0) {
-		dbops_log_error("%s/%s: syntax error in timeline history file: %s",
-				arc->dir, name, err);
+		dbops_log_error(
+			"%s/%s: syntax error in timeline history file: %s",
+			arc->dir, name, err);
 		return -1;
 	}
 	return 0;
@@ -128,7 +144,8 @@ const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli)
 	return NULL;
 }
 
-uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno, uint32_t seg_size)
+uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
+			   uint32_t seg_size)
 {
 	for (size_t i = h->n; i-- > 0;)
 		if (lsn_segno(h->e[i].begin, seg_size) <= segno)
@@ -145,10 +162,12 @@ const char *timeline_describe(const struct tl_history *h, char *buf, size_t len)
 		char lsn[LSN_TEXT];
 
 		if (i + 1 < h->n)
-			used += (size_t)snprintf(buf + used, len - used, "%u until %s, then ",
-						 h->e[i].tli, lsn_format(h->e[i].end, lsn));
+			used += (size_t)snprintf(
+				buf + used, len - used, "%u until %s, then ",
+				h->e[i].tli, lsn_format(h->e[i].end, lsn));
 		else
-			used += (size_t)snprintf(buf + used, len - used, "%u", h->e[i].tli);
+			used += (size_t)snprintf(buf + used, len - used, "%u",
+						 h->e[i].tli);
 	}
 	return buf;
 }

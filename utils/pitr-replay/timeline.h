@@ -12,16 +12,17 @@
 #include "wal.h"
 
 #define TL_MAX_ENTRIES 256
-#define LSN_INFINITE UINT64_MAX
+#define LSN_INFINITE   UINT64_MAX
 
 struct tl_entry {
 	uint32_t tli;
-	lsn_t begin;		/* the first LSN on it (0 for the oldest) */
-	lsn_t end;		/* where the path leaves it; LSN_INFINITE for the tip */
+	lsn_t begin; /* the first LSN on it (0 for the oldest) */
+	lsn_t end;   /* where the path leaves it; LSN_INFINITE for the tip */
 };
 
 struct tl_history {
-	struct tl_entry e[TL_MAX_ENTRIES];	/* oldest first; the last is the tip */
+	struct tl_entry
+		e[TL_MAX_ENTRIES]; /* oldest first; the last is the tip */
 	size_t n;
 };
 
@@ -36,7 +37,8 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
  * The history of TLI from ARC (timeline 1 needs no file). Returns 0, or -1
  * after dbops_log_error() naming the file.
  */
-int timeline_load(const struct wal_archive *arc, uint32_t tli, struct tl_history *h);
+int timeline_load(const struct wal_archive *arc, uint32_t tli,
+		  struct tl_history *h);
 
 /* The entry holding LSN, or NULL when the LSN is past... never: the tip holds all later ones. */
 const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn);
@@ -49,9 +51,11 @@ const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli);
  * that has begun by that segment (the segment with a switch point is read
  * from the new timeline, which copied its first part), as PostgreSQL reads.
  */
-uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno, uint32_t seg_size);
+uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
+			   uint32_t seg_size);
 
 /* "1 until 0/5000060, then 2" for messages; BUF of LEN. */
-const char *timeline_describe(const struct tl_history *h, char *buf, size_t len);
+const char *timeline_describe(const struct tl_history *h, char *buf,
+			      size_t len);
 
 #endif

@@ -22,13 +22,17 @@ int find_server_binaries(int major, const char *given, char *bindir)
 	if (access(prog, X_OK) == 0)
 		return 0;
 	if (given) {
-		dbops_log_error("%s: no PostgreSQL server program there (--pg-bindir)", prog);
+		dbops_log_error(
+			"%s: no PostgreSQL server program there (--pg-bindir)",
+			prog);
 		return -1;
 	}
-	dbops_log_error("the base backup is PostgreSQL %d, whose server binaries are not installed: no %s",
-			major, prog);
-	dbops_log_hint("install the Debian package postgresql-%d (apt-get install postgresql-%d), or give --pg-bindir DIR",
-		       major, major);
+	dbops_log_error(
+		"the base backup is PostgreSQL %d, whose server binaries are not installed: no %s",
+		major, prog);
+	dbops_log_hint(
+		"install the Debian package postgresql-%d (apt-get install postgresql-%d), or give --pg-bindir DIR",
+		major, major);
 	return -1;
 }
 
@@ -50,8 +54,10 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 		if (p->tli != p->start.tli && p->tli != 1 &&
 		    !archive_has_history(&p->arc, p->tli) &&
 		    archive_newest_tli(&p->arc) < p->tli) {
-			dbops_log_error("recovery target timeline %u does not exist in %s: the newest timeline there is %u",
-					p->tli, p->arc.dir, archive_newest_tli(&p->arc));
+			dbops_log_error(
+				"recovery target timeline %u does not exist in %s: the newest timeline there is %u",
+				p->tli, p->arc.dir,
+				archive_newest_tli(&p->arc));
 			return -1;
 		}
 		if (timeline_load(&p->arc, p->tli, &p->hist) != 0)
@@ -73,8 +79,9 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 				p->hist = h;
 				break;
 			}
-			dbops_log_info("timeline %u is the newest in the archive but does not descend from the backup's timeline %u after the backup; skipped",
-				       t, p->start.tli);
+			dbops_log_info(
+				"timeline %u is the newest in the archive but does not descend from the backup's timeline %u after the backup; skipped",
+				t, p->start.tli);
 		}
 		if (p->tli == 0) {
 			p->tli = p->start.tli;
@@ -85,14 +92,17 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 	if (!descends(&p->hist, &p->start, &e)) {
 		timeline_describe(&p->hist, path, sizeof(path));
 		if (e == NULL)
-			dbops_log_error("timeline %u does not descend from the base backup's timeline %u: its history is %s",
-					p->tli, p->start.tli, path);
+			dbops_log_error(
+				"timeline %u does not descend from the base backup's timeline %u: its history is %s",
+				p->tli, p->start.tli, path);
 		else
-			dbops_log_error("timeline %u forked from the base backup's timeline %u at %s, before the backup started at %s",
-					p->tli, p->start.tli, lsn_format(e->end, at),
-					lsn_format(p->start.redo_lsn, lsn));
-		dbops_log_hint("choose a timeline whose history passes through timeline %u after %s (see pitr-replay window), or a base backup taken on the target timeline",
-			       p->start.tli, lsn);
+			dbops_log_error(
+				"timeline %u forked from the base backup's timeline %u at %s, before the backup started at %s",
+				p->tli, p->start.tli, lsn_format(e->end, at),
+				lsn_format(p->start.redo_lsn, lsn));
+		dbops_log_hint(
+			"choose a timeline whose history passes through timeline %u after %s (see pitr-replay window), or a base backup taken on the target timeline",
+			p->start.tli, lsn);
 		return -1;
 	}
 	return 0;
@@ -120,11 +130,14 @@ static int report_read_stop(const struct plan *p)
 		return -1; /* reported where it happened */
 	dbops_log_error("%s/%s: %s", p->arc.dir, r->stop_file, r->message);
 	if (r->stop == WAL_STOP_GAP)
-		dbops_log_hint("recovery would stop at the gap; copy the missing segment into the archive");
+		dbops_log_hint(
+			"recovery would stop at the gap; copy the missing segment into the archive");
 	else if (r->stop == WAL_STOP_FOREIGN)
-		dbops_log_hint("this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup");
+		dbops_log_hint(
+			"this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup");
 	else if (r->stop == WAL_STOP_CORRUPT)
-		dbops_log_hint("the segment is damaged; recovery would stop there. Restore a good copy of it into the archive");
+		dbops_log_hint(
+			"the segment is damaged; recovery would stop there. Restore a good copy of it into the archive");
 	return -1;
 }
 
@@ -138,23 +151,28 @@ static int report_before_consistency(const struct plan *p)
 	/* A time target: read on to the consistency point to say which time
 	 * is the earliest that works. */
 	if (p->target.kind == TARGET_TIME && !s->has_min_time &&
-	    scan_path(&p->arc, &p->hist, &p->start, NULL, NULL, NULL, &whole) == 0) {
+	    scan_path(&p->arc, &p->hist, &p->start, NULL, NULL, NULL, &whole) ==
+		    0) {
 		if (whole.has_min_time) {
-			dbops_log_error("target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
-					t, lsn_format(whole.consistency_lsn, lsn),
-					pg_time_format(whole.min_time, when));
+			dbops_log_error(
+				"target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
+				t, lsn_format(whole.consistency_lsn, lsn),
+				pg_time_format(whole.min_time, when));
 			scan_free(&whole);
 			return -1;
 		}
 		scan_free(&whole);
 	}
 	if (!s->consistent || !s->has_min_time) {
-		dbops_log_error("target %s is before the base backup's consistency point: recovery would stop %s, at %s, before the end-of-backup record",
-				t, s->stop.what, lsn_format(s->stop.record_lsn, at));
+		dbops_log_error(
+			"target %s is before the base backup's consistency point: recovery would stop %s, at %s, before the end-of-backup record",
+			t, s->stop.what, lsn_format(s->stop.record_lsn, at));
 		return -1;
 	}
-	dbops_log_error("target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
-			t, lsn_format(s->consistency_lsn, lsn), pg_time_format(s->min_time, when));
+	dbops_log_error(
+		"target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
+		t, lsn_format(s->consistency_lsn, lsn),
+		pg_time_format(s->min_time, when));
 	return -1;
 }
 
@@ -183,13 +201,17 @@ static void hint_other_timeline(const struct plan *p)
 
 		if (t == p->tli || (t != 1 && !archive_has_history(&p->arc, t)))
 			continue;
-		if (timeline_load(&p->arc, t, &h) != 0 || !descends(&h, &p->start, &e))
+		if (timeline_load(&p->arc, t, &h) != 0 ||
+		    !descends(&h, &p->start, &e))
 			continue;
-		reached = scan_path(&p->arc, &h, &p->start, &p->target, NULL, NULL, &s) == 0 &&
+		reached = scan_path(&p->arc, &h, &p->start, &p->target, NULL,
+				    NULL, &s) == 0 &&
 			  s.stop.found && s.stop.consistent;
 		scan_free(&s);
 		if (reached) {
-			dbops_log_hint("timeline %u reaches it from this backup: add --timeline %u", t, t);
+			dbops_log_hint(
+				"timeline %u reaches it from this backup: add --timeline %u",
+				t, t);
 			return;
 		}
 	}
@@ -204,40 +226,50 @@ static int report_not_found(const struct plan *p)
 	switch (p->target.kind) {
 	case TARGET_TIME:
 		if (s->has_max_xact)
-			dbops_log_error("target time %s is beyond the last transaction in the archive: the archive reaches only to %s (timeline %s)",
-					pg_time_format(p->target.time, when),
-					pg_time_format(s->max_xact_time, reach),
-					path);
+			dbops_log_error(
+				"target time %s is beyond the last transaction in the archive: the archive reaches only to %s (timeline %s)",
+				pg_time_format(p->target.time, when),
+				pg_time_format(s->max_xact_time, reach), path);
 		else
-			dbops_log_error("target time %s cannot be reached: no transaction commits or aborts in the archive after the base backup (timeline %s)",
-					pg_time_format(p->target.time, when), path);
+			dbops_log_error(
+				"target time %s cannot be reached: no transaction commits or aborts in the archive after the base backup (timeline %s)",
+				pg_time_format(p->target.time, when), path);
 		break;
 	case TARGET_XID:
-		dbops_log_error("transaction %u never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
-				p->target.xid, lsn_format(p->start.redo_lsn, lsn), path);
+		dbops_log_error(
+			"transaction %u never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
+			p->target.xid, lsn_format(p->start.redo_lsn, lsn),
+			path);
 		hint_other_timeline(p);
 		break;
 	case TARGET_NAME:
-		dbops_log_error("no restore point named \"%s\" in the WAL after the base backup's start %s (timeline %s)",
-				p->target.name, lsn_format(p->start.redo_lsn, lsn), path);
+		dbops_log_error(
+			"no restore point named \"%s\" in the WAL after the base backup's start %s (timeline %s)",
+			p->target.name, lsn_format(p->start.redo_lsn, lsn),
+			path);
 		hint_other_timeline(p);
 		if (s->nrps > 0) {
 			char names[512] = "";
 			size_t used = 0;
 
 			/* Each name once: a name used twice stops at its first. */
-			for (size_t i = 0; i < s->nrps && used < sizeof(names) - 70; i++) {
+			for (size_t i = 0;
+			     i < s->nrps && used < sizeof(names) - 70; i++) {
 				if (restore_point_named_before(s, i))
 					continue;
-				used += (size_t)snprintf(names + used, sizeof(names) - used,
-							 "%s\"%s\"", used ? ", " : "", s->rps[i].name);
+				used += (size_t)snprintf(
+					names + used, sizeof(names) - used,
+					"%s\"%s\"", used ? ", " : "",
+					s->rps[i].name);
 			}
 			dbops_log_hint("restore points there: %s", names);
 		}
 		break;
 	case TARGET_LSN:
-		dbops_log_error("target LSN %s is beyond the end of the WAL in the archive, which ends at %s (timeline %s)",
-				lsn_format(p->target.lsn, when), lsn_format(s->end_lsn, lsn), path);
+		dbops_log_error(
+			"target LSN %s is beyond the end of the WAL in the archive, which ends at %s (timeline %s)",
+			lsn_format(p->target.lsn, when),
+			lsn_format(s->end_lsn, lsn), path);
 		break;
 	case TARGET_END:
 		break;
@@ -266,16 +298,19 @@ int verify_prepare(const struct verify_opts *o, struct plan *p)
 	if (backup_open(o->base, &p->backup) != 0)
 		return -1;
 	if (!wal_magic_for_major(p->backup.pg_major)) {
-		dbops_log_error("%s: PostgreSQL %d: pitr-replay reads the WAL of PostgreSQL 13 to 17",
-				o->base, p->backup.pg_major);
+		dbops_log_error(
+			"%s: PostgreSQL %d: pitr-replay reads the WAL of PostgreSQL 13 to 17",
+			o->base, p->backup.pg_major);
 		return -1;
 	}
-	if (find_server_binaries(p->backup.pg_major, o->pg_bindir, p->bindir) != 0)
+	if (find_server_binaries(p->backup.pg_major, o->pg_bindir, p->bindir) !=
+	    0)
 		return -1;
 	fill_start(p);
 	if (p->start.from_standby && p->start.end_lsn == 0) {
-		dbops_log_error("%s: a backup taken from a standby needs its backup_manifest to tell where it becomes consistent",
-				o->base);
+		dbops_log_error(
+			"%s: a backup taken from a standby needs its backup_manifest to tell where it becomes consistent",
+			o->base);
 		return -1;
 	}
 	if (archive_open(o->archive, &p->arc) != 0)
@@ -290,22 +325,25 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 
 	count.progress = dbops_progress_new("verifying WAL: segments", 0,
 					    DBOPS_PROGRESS_ITEMS, o->progress);
-	rc = scan_path(&p->arc, &p->hist, &p->start, &p->target, on_segment, &count,
-		       &p->scan);
+	rc = scan_path(&p->arc, &p->hist, &p->start, &p->target, on_segment,
+		       &count, &p->scan);
 	dbops_progress_finish(count.progress);
 	if (rc != 0)
 		return -1;
 
 	const struct path_scan *s = &p->scan;
-	bool read_ok = s->reader.stop == WAL_STOP_NONE || s->reader.stop == WAL_STOP_END;
+	bool read_ok = s->reader.stop == WAL_STOP_NONE ||
+		       s->reader.stop == WAL_STOP_END;
 
-	if (s->consistent && !p->start.from_standby && p->backup.manifest_end_lsn &&
+	if (s->consistent && !p->start.from_standby &&
+	    p->backup.manifest_end_lsn &&
 	    p->backup.manifest_end_lsn != s->consistency_lsn) {
 		char a[LSN_TEXT], b[LSN_TEXT];
 
-		dbops_log_error("%s: backup_manifest says the backup ends at %s, but its end-of-backup record in the WAL ends at %s",
-				o->base, lsn_format(p->backup.manifest_end_lsn, a),
-				lsn_format(s->consistency_lsn, b));
+		dbops_log_error(
+			"%s: backup_manifest says the backup ends at %s, but its end-of-backup record in the WAL ends at %s",
+			o->base, lsn_format(p->backup.manifest_end_lsn, a),
+			lsn_format(s->consistency_lsn, b));
 		return -1;
 	}
 
@@ -315,9 +353,11 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 		if (!s->consistent) {
 			char lsn[LSN_TEXT], end[LSN_TEXT];
 
-			dbops_log_error("%s/%s: the WAL ends at %s, before the base backup's consistency point (no end-of-backup record for the backup started at %s)",
-					p->arc.dir, s->reader.stop_file, lsn_format(s->end_lsn, end),
-					lsn_format(p->start.redo_lsn, lsn));
+			dbops_log_error(
+				"%s/%s: the WAL ends at %s, before the base backup's consistency point (no end-of-backup record for the backup started at %s)",
+				p->arc.dir, s->reader.stop_file,
+				lsn_format(s->end_lsn, end),
+				lsn_format(p->start.redo_lsn, lsn));
 			return -1;
 		}
 		if (p->target.kind != TARGET_END)
@@ -328,7 +368,8 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 	if (!s->stop.consistent)
 		return report_before_consistency(p);
 	if (p->target.kind == TARGET_TIME && s->has_min_time &&
-	    (p->target.exclusive ? p->target.time <= s->min_time : p->target.time < s->min_time))
+	    (p->target.exclusive ? p->target.time <= s->min_time
+				 : p->target.time < s->min_time))
 		return report_before_consistency(p);
 	return 0;
 }
@@ -352,35 +393,46 @@ void plan_report(const struct plan *p, FILE *out)
 	char a[LSN_TEXT], b[LSN_TEXT], t[256], path[512], when[PG_TIME_TEXT];
 	char first[25], last[25];
 
-	fprintf(out, "base backup: %s (PostgreSQL %d, system identifier %" PRIu64 ")\n",
+	fprintf(out,
+		"base backup: %s (PostgreSQL %d, system identifier %" PRIu64
+		")\n",
 		p->backup.path, p->backup.pg_major, p->backup.system_id);
 	fprintf(out, "backup start: %s on timeline %u\n",
 		lsn_format(p->start.redo_lsn, a), p->start.tli);
 	fprintf(out, "consistent at: %s", lsn_format(s->consistency_lsn, a));
 	if (s->has_min_time)
-		fprintf(out, " (earliest target time %s)", pg_time_format(s->min_time, when));
+		fprintf(out, " (earliest target time %s)",
+			pg_time_format(s->min_time, when));
 	fputc('\n', out);
-	fprintf(out, "timeline: %u (%s)\n", p->tli, timeline_describe(&p->hist, path, sizeof(path)));
+	fprintf(out, "timeline: %u (%s)\n", p->tli,
+		timeline_describe(&p->hist, path, sizeof(path)));
 	fprintf(out, "target: %s\n", target_describe(&p->target, t, sizeof(t)));
 	if (p->target.kind == TARGET_END) {
-		fprintf(out, "recovery stops: at the end of the archive, after the record at %s\n",
+		fprintf(out,
+			"recovery stops: at the end of the archive, after the record at %s\n",
 			lsn_format(p->end_record_lsn, a));
 		fprintf(out, "replayed up to: %s", lsn_format(s->end_lsn, b));
 		if (s->has_last_xact)
-			fprintf(out, " (last transaction %s)", pg_time_format(s->last_xact_time, when));
+			fprintf(out, " (last transaction %s)",
+				pg_time_format(s->last_xact_time, when));
 	} else {
 		fprintf(out, "recovery stops: %s, at %s\n", s->stop.what,
 			lsn_format(s->stop.record_lsn, a));
-		fprintf(out, "replayed up to: %s", lsn_format(s->stop.replay_end, b));
+		fprintf(out, "replayed up to: %s",
+			lsn_format(s->stop.replay_end, b));
 		if (s->stop.has_last_xact)
 			fprintf(out, " (last transaction %s)",
 				pg_time_format(s->stop.last_xact_time, when));
 	}
 	fputc('\n', out);
-	wal_segment_name(timeline_file_tli(&p->hist, s->first_segno, p->arc.seg_size),
-			 s->first_segno, p->arc.seg_size, first);
-	wal_segment_name(timeline_file_tli(&p->hist, s->last_segno, p->arc.seg_size),
-			 s->last_segno, p->arc.seg_size, last);
-	fprintf(out, "WAL checked: %s to %s, %" PRIu64 " segments, every record's CRC good\n",
+	wal_segment_name(
+		timeline_file_tli(&p->hist, s->first_segno, p->arc.seg_size),
+		s->first_segno, p->arc.seg_size, first);
+	wal_segment_name(
+		timeline_file_tli(&p->hist, s->last_segno, p->arc.seg_size),
+		s->last_segno, p->arc.seg_size, last);
+	fprintf(out,
+		"WAL checked: %s to %s, %" PRIu64
+		" segments, every record's CRC good\n",
 		first, last, s->segments);
 }

@@ -19,16 +19,16 @@
 struct verify_opts {
 	const char *base;
 	const char *archive;
-	const char *pg_bindir;	/* NULL: /usr/lib/postgresql/<major>/bin */
+	const char *pg_bindir; /* NULL: /usr/lib/postgresql/<major>/bin */
 	struct pitr_target target;
-	uint32_t timeline;	/* 0: the newest that descends from the backup */
+	uint32_t timeline; /* 0: the newest that descends from the backup */
 	enum dbops_progress_mode progress;
 };
 
 struct plan {
 	struct base_backup backup;
 	struct wal_archive arc;
-	uint32_t tli;		/* the target timeline */
+	uint32_t tli; /* the target timeline */
 	struct tl_history hist;
 	struct scan_start start;
 	struct path_scan scan;

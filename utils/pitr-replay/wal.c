@@ -12,7 +12,8 @@ static const struct {
 	int major;
 	uint16_t magic;
 } magics[] = {
-	{ 13, 0xD106 }, { 14, 0xD10D }, { 15, 0xD110 }, { 16, 0xD113 }, { 17, 0xD116 },
+	{ 13, 0xD106 }, { 14, 0xD10D }, { 15, 0xD110 },
+	{ 16, 0xD113 }, { 17, 0xD116 },
 };
 
 int wal_major_for_magic(uint16_t magic)
@@ -76,7 +77,8 @@ int lsn_parse(const char *text, lsn_t *lsn)
 	return 0;
 }
 
-void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size, char *buf)
+void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
+		      char *buf)
 {
 	uint64_t per_id = 0x100000000ULL / seg_size;
 
@@ -108,7 +110,8 @@ int wal_parse_segment_name(const char *name, uint32_t seg_size, uint32_t *tli,
 
 bool wal_valid_seg_size(uint32_t size)
 {
-	return size >= (1u << 20) && size <= (1u << 30) && (size & (size - 1)) == 0;
+	return size >= (1u << 20) && size <= (1u << 30) &&
+	       (size & (size - 1)) == 0;
 }
 
 const char *pg_time_format(int64_t pg_us, char *buf)
@@ -126,7 +129,8 @@ const char *pg_time_format(int64_t pg_us, char *buf)
 	gmtime_r(&secs, &tm);
 	n = strftime(buf, PG_TIME_TEXT, "%Y-%m-%d %H:%M:%S", &tm);
 	if (frac != 0) {
-		n += (size_t)snprintf(buf + n, PG_TIME_TEXT - n, ".%06" PRId64, frac);
+		n += (size_t)snprintf(buf + n, PG_TIME_TEXT - n, ".%06" PRId64,
+				      frac);
 		while (buf[n - 1] == '0')
 			buf[--n] = '\0';
 	}

@@ -16,50 +16,50 @@
 
 typedef uint64_t lsn_t;
 
-#define WAL_PAGE_SIZE 8192u		/* XLOG_BLCKSZ */
-#define WAL_SHORT_HEADER 24u		/* SizeOfXLogShortPHD */
-#define WAL_LONG_HEADER 40u		/* SizeOfXLogLongPHD */
-#define WAL_RECORD_HEADER 24u		/* SizeOfXLogRecord */
-#define WAL_ALIGN(x) (((x) + 7u) & ~(uint64_t)7u)	/* MAXALIGN */
+#define WAL_PAGE_SIZE	  8192u			       /* XLOG_BLCKSZ */
+#define WAL_SHORT_HEADER  24u			       /* SizeOfXLogShortPHD */
+#define WAL_LONG_HEADER	  40u			       /* SizeOfXLogLongPHD */
+#define WAL_RECORD_HEADER 24u			       /* SizeOfXLogRecord */
+#define WAL_ALIGN(x)	  (((x) + 7u) & ~(uint64_t)7u) /* MAXALIGN */
 
 /* Page header flags (xlp_info). */
-#define XLP_FIRST_IS_CONTRECORD 0x0001
-#define XLP_LONG_HEADER 0x0002
-#define XLP_BKP_REMOVABLE 0x0004	/* set on most pages; we need not look */
-#define XLP_FIRST_IS_OVERWRITE_CONTRECORD 0x0008	/* 14+ */
-#define XLP_ALL_FLAGS 0x000F
+#define XLP_FIRST_IS_CONTRECORD		  0x0001
+#define XLP_LONG_HEADER			  0x0002
+#define XLP_BKP_REMOVABLE		  0x0004 /* set on most pages; we need not look */
+#define XLP_FIRST_IS_OVERWRITE_CONTRECORD 0x0008 /* 14+ */
+#define XLP_ALL_FLAGS			  0x000F
 
 /* Resource managers and the opcodes we look at (xl_info & 0xF0). */
-#define RM_XLOG_ID 0
-#define RM_XACT_ID 1
-#define RM_MAX_BUILTIN 21	/* ids 0..21 are built in (17 adds none past 21) */
-#define RM_MIN_CUSTOM 128	/* 128..255: custom resource managers (15+) */
+#define RM_XLOG_ID     0
+#define RM_XACT_ID     1
+#define RM_MAX_BUILTIN 21  /* ids 0..21 are built in (17 adds none past 21) */
+#define RM_MIN_CUSTOM  128 /* 128..255: custom resource managers (15+) */
 
 #define XLOG_CHECKPOINT_SHUTDOWN 0x00
-#define XLOG_CHECKPOINT_ONLINE 0x10
-#define XLOG_SWITCH 0x40
-#define XLOG_BACKUP_END 0x50
-#define XLOG_RESTORE_POINT 0x70
-#define XLOG_END_OF_RECOVERY 0x90
+#define XLOG_CHECKPOINT_ONLINE	 0x10
+#define XLOG_SWITCH		 0x40
+#define XLOG_BACKUP_END		 0x50
+#define XLOG_RESTORE_POINT	 0x70
+#define XLOG_END_OF_RECOVERY	 0x90
 
-#define XLOG_XACT_OPMASK 0x70
-#define XLOG_XACT_COMMIT 0x00
-#define XLOG_XACT_ABORT 0x20
+#define XLOG_XACT_OPMASK	  0x70
+#define XLOG_XACT_COMMIT	  0x00
+#define XLOG_XACT_ABORT		  0x20
 #define XLOG_XACT_COMMIT_PREPARED 0x30
-#define XLOG_XACT_ABORT_PREPARED 0x40
-#define XLOG_XACT_HAS_INFO 0x80
+#define XLOG_XACT_ABORT_PREPARED  0x40
+#define XLOG_XACT_HAS_INFO	  0x80
 
 /* Fragment ids in a record body. */
-#define XLR_MAX_BLOCK_ID 32
-#define XLR_BLOCK_ID_DATA_SHORT 255
-#define XLR_BLOCK_ID_DATA_LONG 254
-#define XLR_BLOCK_ID_ORIGIN 253
+#define XLR_MAX_BLOCK_ID	  32
+#define XLR_BLOCK_ID_DATA_SHORT	  255
+#define XLR_BLOCK_ID_DATA_LONG	  254
+#define XLR_BLOCK_ID_ORIGIN	  253
 #define XLR_BLOCK_ID_TOPLEVEL_XID 252
 
 #define BKPBLOCK_HAS_IMAGE 0x10
-#define BKPBLOCK_SAME_REL 0x80
+#define BKPBLOCK_SAME_REL  0x80
 
-#define RESTORE_POINT_NAME_MAX 64	/* MAXFNAMELEN, with the NUL */
+#define RESTORE_POINT_NAME_MAX 64 /* MAXFNAMELEN, with the NUL */
 
 /* TimestampTz counts microseconds from 2000-01-01 00:00:00 UTC. */
 #define PG_EPOCH_UNIX_SECONDS 946684800LL
@@ -82,7 +82,8 @@ static inline uint64_t lsn_segno(lsn_t lsn, uint32_t seg_size)
 }
 
 /* The 24-hex-digit file name of segment SEGNO on timeline TLI; BUF >= 25. */
-void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size, char *buf);
+void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
+		      char *buf);
 /*
  * Split a segment file name (24 hex digits, any suffix after them ignored
  * by the caller) into TLI and segment number. Returns 0, or -1 when NAME

@@ -18,7 +18,8 @@
 static bool is_hex_upper(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'F')))
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		      (s[i] >= 'A' && s[i] <= 'F')))
 			return false;
 	return true;
 }
@@ -58,15 +59,16 @@ static int classify(const char *name, struct raw_segment *raw, uint32_t *tli)
 	size_t len = strlen(name);
 	const char *rest = name + 24;
 
-	if (len == 16 && is_hex_upper(name, 8) && strcmp(name + 8, ".history") == 0) {
+	if (len == 16 && is_hex_upper(name, 8) &&
+	    strcmp(name + 8, ".history") == 0) {
 		*tli = (uint32_t)strtoul(name, NULL, 16);
 		return 2;
 	}
 	if (len < 24 || !is_hex_upper(name, 24) || len >= sizeof(raw->seg.name))
 		return 0;
 	memset(raw, 0, sizeof(*raw));
-	if (*rest == '.' && len == 24 + 1 + 8 + 7 && is_hex_upper(rest + 1, 8) &&
-	    strcmp(rest + 9, ".backup") == 0)
+	if (*rest == '.' && len == 24 + 1 + 8 + 7 &&
+	    is_hex_upper(rest + 1, 8) && strcmp(rest + 9, ".backup") == 0)
 		return 3;
 	if (strcmp(rest, ".gz") == 0) {
 		raw->seg.gz = true;
@@ -98,12 +100,13 @@ static int compare_segments(const void *a, const void *b)
 		return x->segno < y->segno ? -1 : 1;
 	if (x->partial != y->partial)
 		return x->partial ? 1 : -1;
-	return x->gz - y->gz;	/* plain before .gz: the plain one is read */
+	return x->gz - y->gz; /* plain before .gz: the plain one is read */
 }
 
 /* Read the first COUNT bytes of a segment file (plain or .gz). */
-static int read_head(const struct wal_archive *arc, const struct archive_segment *seg,
-		     unsigned char *buf, size_t count)
+static int read_head(const struct wal_archive *arc,
+		     const struct archive_segment *seg, unsigned char *buf,
+		     size_t count)
 {
 	char path[8192];
 	ssize_t got;
@@ -128,7 +131,8 @@ static int read_head(const struct wal_archive *arc, const struct archive_segment
 }
 
 /* The segment size in the long header of the first readable segment. */
-static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws, size_t n)
+static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
+			  size_t n)
 {
 	unsigned char head[WAL_LONG_HEADER];
 	uint32_t size;
@@ -140,28 +144,34 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws, siz
 		errno = 0;
 		if (read_head(arc, &raws[i].seg, head, sizeof(head)) != 0) {
 			/* An empty or unreadable leftover: try the others. */
-			dbops_log_debug("%s: could not read its first WAL page: %s", path,
-					errno ? strerror(errno) : "file too short");
+			dbops_log_debug(
+				"%s: could not read its first WAL page: %s",
+				path,
+				errno ? strerror(errno) : "file too short");
 			continue;
 		}
 		memcpy(&info, head + 2, 2);
 		memcpy(&size, head + 32, 4);
 		if (!(info & XLP_LONG_HEADER)) {
-			dbops_log_error("%s: not a WAL segment: its first page has no long header (flags 0x%04X)",
-					path, info);
+			dbops_log_error(
+				"%s: not a WAL segment: its first page has no long header (flags 0x%04X)",
+				path, info);
 			return -1;
 		}
 		if (!wal_valid_seg_size(size)) {
-			dbops_log_error("%s: WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
-					path, size);
+			dbops_log_error(
+				"%s: WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
+				path, size);
 			return -1;
 		}
 		arc->seg_size = size;
 		return 0;
 	}
 	path_of(arc, raws[0].seg.name, path, sizeof(path));
-	dbops_log_error("%s: no segment in the archive has a readable first WAL page (%s, for one, %s)",
-			arc->dir, raws[0].seg.name, errno ? strerror(errno) : "is too short");
+	dbops_log_error(
+		"%s: no segment in the archive has a readable first WAL page (%s, for one, %s)",
+		arc->dir, raws[0].seg.name,
+		errno ? strerror(errno) : "is too short");
 	return -1;
 }
 
@@ -180,19 +190,21 @@ static int list_dir(struct wal_archive *arc, DIR *d, struct raw_segment **raws,
 			continue;
 		switch (classify(de->d_name, &raw, &tli)) {
 		case 1:
-			if (add_item((void **)raws, nraw, &cap_raw, sizeof(raw), &raw) != 0)
+			if (add_item((void **)raws, nraw, &cap_raw, sizeof(raw),
+				     &raw) != 0)
 				return -1;
 			break;
 		case 2:
-			if (add_item((void **)&arc->history_tlis, &arc->nhistories,
-				     &cap_hist, sizeof(tli), &tli) != 0)
+			if (add_item((void **)&arc->history_tlis,
+				     &arc->nhistories, &cap_hist, sizeof(tli),
+				     &tli) != 0)
 				return -1;
 			break;
 		case 3:
 			memset(&bk, 0, sizeof(bk));
 			snprintf(bk.name, sizeof(bk.name), "%.63s", de->d_name);
-			if (add_item((void **)&arc->backups, &arc->nbackups, &cap_bk,
-				     sizeof(bk), &bk) != 0)
+			if (add_item((void **)&arc->backups, &arc->nbackups,
+				     &cap_bk, sizeof(bk), &bk) != 0)
 				return -1;
 			break;
 		default:
@@ -211,8 +223,10 @@ static void parse_backup_file(const char *text, struct archive_backup_file *bk)
 		char lsn[32], file[64];
 		unsigned tli;
 
-		if (sscanf(line, "START WAL LOCATION: %31s (file %24[0-9A-F])", lsn, file) == 2 &&
-		    lsn_parse(lsn, &bk->start_lsn) == 0 && sscanf(file, "%8x", &tli) == 1)
+		if (sscanf(line, "START WAL LOCATION: %31s (file %24[0-9A-F])",
+			   lsn, file) == 2 &&
+		    lsn_parse(lsn, &bk->start_lsn) == 0 &&
+		    sscanf(file, "%8x", &tli) == 1)
 			bk->tli = tli;
 		else if (sscanf(line, "STOP WAL LOCATION: %31s", lsn) == 1)
 			(void)lsn_parse(lsn, &bk->stop_lsn);
@@ -242,11 +256,13 @@ int archive_open(const char *dir, struct wal_archive *arc)
 		snprintf(arc->dir, sizeof(arc->dir), "%s", dir);
 	d = opendir(dir);
 	if (d == NULL) {
-		dbops_log_error("%s: cannot open the WAL archive: %s", dir, strerror(errno));
+		dbops_log_error("%s: cannot open the WAL archive: %s", dir,
+				strerror(errno));
 		return -1;
 	}
 	if (list_dir(arc, d, &raws, &nraw) != 0) {
-		dbops_log_error("%s: cannot list the WAL archive: %s", dir, strerror(errno));
+		dbops_log_error("%s: cannot list the WAL archive: %s", dir,
+				strerror(errno));
 		closedir(d);
 		free(raws);
 		archive_close(arc);
@@ -254,8 +270,9 @@ int archive_open(const char *dir, struct wal_archive *arc)
 	}
 	closedir(d);
 	if (nraw == 0) {
-		dbops_log_error("%s: no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
-				dir);
+		dbops_log_error(
+			"%s: no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
+			dir);
 		free(raws);
 		archive_close(arc);
 		return -1;
@@ -276,7 +293,8 @@ int archive_open(const char *dir, struct wal_archive *arc)
 		if (raws[i].seg_in_log >= per_log)
 			continue; /* not a segment of this size: count it as other */
 		arc->segs[arc->nsegs] = raws[i].seg;
-		arc->segs[arc->nsegs].segno = raws[i].log * per_log + raws[i].seg_in_log;
+		arc->segs[arc->nsegs].segno =
+			raws[i].log * per_log + raws[i].seg_in_log;
 		arc->nsegs++;
 	}
 	arc->nignored += nraw - arc->nsegs;
@@ -309,7 +327,7 @@ const struct archive_segment *archive_find(const struct wal_archive *arc,
 {
 	size_t lo = 0, hi = arc->nsegs;
 
-	while (lo < hi) {	/* the first entry >= (tli, segno) */
+	while (lo < hi) { /* the first entry >= (tli, segno) */
 		size_t mid = lo + (hi - lo) / 2;
 		const struct archive_segment *s = &arc->segs[mid];
 
@@ -348,7 +366,8 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 			continue;
 		if (got <= 0) {
 			dbops_log_error("%s: read failed: %s", path,
-					got < 0 ? strerror(errno) : "file shrank while read");
+					got < 0 ? strerror(errno)
+						: "file shrank while read");
 			close(fd);
 			return -1;
 		}
@@ -371,17 +390,23 @@ static int read_gz(const char *path, unsigned char *buf, uint32_t size)
 	gzbuffer(gz, 1 << 17);
 	got = gzread(gz, buf, size);
 	if (got < 0) {
-		dbops_log_error("%s: damaged gzip data: %s", path, gzerror(gz, &err));
+		dbops_log_error("%s: damaged gzip data: %s", path,
+				gzerror(gz, &err));
 	} else if ((uint32_t)got != size) {
-		dbops_log_error("%s: WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
-				path, got, size);
+		dbops_log_error(
+			"%s: WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
+			path, got, size);
 	} else if (gzread(gz, &extra, 1) != 0) {
-		dbops_log_error("%s: WAL segment inflates to more than %u bytes", path, size);
+		dbops_log_error(
+			"%s: WAL segment inflates to more than %u bytes", path,
+			size);
 	} else {
 		rc = 0;
 	}
 	if (gzclose(gz) != Z_OK && rc == 0) {
-		dbops_log_error("%s: damaged gzip data (bad checksum or truncated)", path);
+		dbops_log_error(
+			"%s: damaged gzip data (bad checksum or truncated)",
+			path);
 		rc = -1;
 	}
 	return rc;
@@ -397,7 +422,8 @@ int archive_read_segment(const struct wal_archive *arc,
 		       : read_plain(path, buf, arc->seg_size);
 }
 
-int archive_read_text(const struct wal_archive *arc, const char *name, char **text)
+int archive_read_text(const struct wal_archive *arc, const char *name,
+		      char **text)
 {
 	char path[8192];
 	FILE *f;

@@ -15,30 +15,30 @@
 struct archive_segment {
 	uint32_t tli;
 	uint64_t segno;
-	char name[64];		/* the file name in the directory */
-	bool gz;		/* NAME.gz: gzip-compressed */
-	bool partial;		/* NAME.partial[.gz]: not read by recovery */
+	char name[64]; /* the file name in the directory */
+	bool gz;       /* NAME.gz: gzip-compressed */
+	bool partial;  /* NAME.partial[.gz]: not read by recovery */
 };
 
-struct archive_backup_file {	/* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
+struct archive_backup_file { /* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
 	uint32_t tli;
-	lsn_t start_lsn;	/* START WAL LOCATION */
-	lsn_t stop_lsn;		/* STOP WAL LOCATION; 0 if unreadable */
+	lsn_t start_lsn; /* START WAL LOCATION */
+	lsn_t stop_lsn;	 /* STOP WAL LOCATION; 0 if unreadable */
 	lsn_t checkpoint_lsn;
-	char stop_time[64];	/* STOP TIME as written */
+	char stop_time[64]; /* STOP TIME as written */
 	char name[64];
 };
 
 struct wal_archive {
 	char dir[4096];
-	uint32_t seg_size;	/* from the first segment's long page header */
-	struct archive_segment *segs;	/* by (tli, segno), partial last */
+	uint32_t seg_size; /* from the first segment's long page header */
+	struct archive_segment *segs; /* by (tli, segno), partial last */
 	size_t nsegs;
-	uint32_t *history_tlis;	/* timelines with a NNNNNNNN.history file */
+	uint32_t *history_tlis; /* timelines with a NNNNNNNN.history file */
 	size_t nhistories;
 	struct archive_backup_file *backups;
 	size_t nbackups;
-	size_t nignored;	/* files that are none of these */
+	size_t nignored; /* files that are none of these */
 };
 
 /*
@@ -67,7 +67,8 @@ int archive_read_segment(const struct wal_archive *arc,
  * file) into a NUL-terminated *TEXT (caller frees). Returns 0, 1 when there
  * is no such file, -1 after dbops_log_error().
  */
-int archive_read_text(const struct wal_archive *arc, const char *name, char **text);
+int archive_read_text(const struct wal_archive *arc, const char *name,
+		      char **text);
 
 /* Whether the archive holds NNNNNNNN.history for TLI. */
 bool archive_has_history(const struct wal_archive *arc, uint32_t tli);

@@ -15,7 +15,7 @@
 #include "crc32c.h"
 #include "log.h"
 
-#define MAX_RECORD_SIZE (1020u * 1024 * 1024)	/* XLogRecordMaxSize */
+#define MAX_RECORD_SIZE (1020u * 1024 * 1024) /* XLogRecordMaxSize */
 
 struct page_header {
 	uint16_t magic;
@@ -23,7 +23,7 @@ struct page_header {
 	uint32_t tli;
 	uint64_t pageaddr;
 	uint32_t rem_len;
-	uint32_t size;		/* 24 or 40 */
+	uint32_t size; /* 24 or 40 */
 };
 
 int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
@@ -39,7 +39,8 @@ int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
 	r->checked_page = LSN_INFINITE;
 	r->seg = malloc(arc->seg_size);
 	if (r->seg == NULL) {
-		dbops_log_error("out of memory for a %u-byte WAL segment", arc->seg_size);
+		dbops_log_error("out of memory for a %u-byte WAL segment",
+				arc->seg_size);
 		return -1;
 	}
 	return 0;
@@ -56,12 +57,18 @@ void wal_reader_free(struct wal_reader *r)
 const char *wal_stop_name(enum wal_stop stop)
 {
 	switch (stop) {
-	case WAL_STOP_NONE: return "none";
-	case WAL_STOP_END: return "end of WAL";
-	case WAL_STOP_GAP: return "missing segment";
-	case WAL_STOP_CORRUPT: return "corrupt WAL";
-	case WAL_STOP_FOREIGN: return "foreign WAL";
-	case WAL_STOP_IO: return "read error";
+	case WAL_STOP_NONE:
+		return "none";
+	case WAL_STOP_END:
+		return "end of WAL";
+	case WAL_STOP_GAP:
+		return "missing segment";
+	case WAL_STOP_CORRUPT:
+		return "corrupt WAL";
+	case WAL_STOP_FOREIGN:
+		return "foreign WAL";
+	case WAL_STOP_IO:
+		return "read error";
 	}
 	return "?";
 }
@@ -76,7 +83,8 @@ stop(struct wal_reader *r, enum wal_stop why, lsn_t lsn, const char *fmt, ...)
 	/* The file concerned is the one being read; load_segment() names a
 	 * missing one itself. Set only here: messages are built on errors only. */
 	if (r->segno != UINT64_MAX && r->segfile)
-		snprintf(r->stop_file, sizeof(r->stop_file), "%s", r->segfile->name);
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s",
+			 r->segfile->name);
 	va_start(ap, fmt);
 	vsnprintf(r->message, sizeof(r->message), fmt, ap);
 	va_end(ap);
@@ -90,7 +98,8 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 		const struct archive_segment *s = &r->arc->segs[i];
 
 		if (!s->partial && s->segno > segno &&
-		    timeline_file_tli(r->hist, s->segno, r->arc->seg_size) == s->tli)
+		    timeline_file_tli(r->hist, s->segno, r->arc->seg_size) ==
+			    s->tli)
 			return true;
 	}
 	return false;
@@ -99,8 +108,8 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 /* The name of the file segment SEGNO is read from on this path. */
 static void expected_name(const struct wal_reader *r, uint64_t segno, char *buf)
 {
-	wal_segment_name(timeline_file_tli(r->hist, segno, r->arc->seg_size), segno,
-			 r->arc->seg_size, buf);
+	wal_segment_name(timeline_file_tli(r->hist, segno, r->arc->seg_size),
+			 segno, r->arc->seg_size, buf);
 }
 
 /* Load segment SEGNO; -1 with r->stop set when it is missing or unreadable. */
@@ -122,8 +131,8 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 			     name, lsn_format(need_lsn, lsn));
 		else
 			stop(r, WAL_STOP_END, need_lsn,
-			     "the archive ends before segment %s (LSN %s)", name,
-			     lsn_format(need_lsn, lsn));
+			     "the archive ends before segment %s (LSN %s)",
+			     name, lsn_format(need_lsn, lsn));
 		snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
 		return -1;
 	}
@@ -151,7 +160,8 @@ static bool all_zero(const unsigned char *p, size_t n)
 }
 
 /* Check the header of the page at PAGE_LSN (its segment loaded). */
-static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *h)
+static int check_page(struct wal_reader *r, lsn_t page_lsn,
+		      struct page_header *h)
 {
 	const unsigned char *p = r->seg + page_lsn % r->arc->seg_size;
 	uint32_t offset = (uint32_t)(page_lsn % r->arc->seg_size);
@@ -162,13 +172,18 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *
 	memcpy(&h->tli, p + 4, 4);
 	memcpy(&h->pageaddr, p + 8, 8);
 	memcpy(&h->rem_len, p + 16, 4);
-	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER : WAL_SHORT_HEADER;
+	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER
+					      : WAL_SHORT_HEADER;
 	lsn_format(page_lsn, lsn);
 
 	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
-		return stop(r, later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT : WAL_STOP_END,
-			    page_lsn, "page at LSN %s (offset %u) is all zeros, where WAL was expected",
-			    lsn, offset);
+		return stop(
+			r,
+			later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT
+							  : WAL_STOP_END,
+			page_lsn,
+			"page at LSN %s (offset %u) is all zeros, where WAL was expected",
+			lsn, offset);
 	if (r->magic == 0 && wal_major_for_magic(h->magic) != 0) {
 		r->magic = h->magic;
 		r->major = wal_major_for_magic(h->magic);
@@ -178,51 +193,66 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn, struct page_header *
 		uint16_t swapped = (uint16_t)(h->magic << 8 | h->magic >> 8);
 
 		if (found)
-			return stop(r, WAL_STOP_FOREIGN, page_lsn,
-				    "page magic 0x%04X at LSN %s (offset %u) is PostgreSQL %d's, expected 0x%04X of PostgreSQL %d: WAL of another PostgreSQL version",
-				    h->magic, lsn, offset, found, r->magic, r->major);
+			return stop(
+				r, WAL_STOP_FOREIGN, page_lsn,
+				"page magic 0x%04X at LSN %s (offset %u) is PostgreSQL %d's, expected 0x%04X of PostgreSQL %d: WAL of another PostgreSQL version",
+				h->magic, lsn, offset, found, r->magic,
+				r->major);
 		if (wal_major_for_magic(swapped))
-			return stop(r, WAL_STOP_FOREIGN, page_lsn,
-				    "page magic 0x%04X at LSN %s (offset %u) is byte-swapped: WAL written by a machine of the other byte order",
-				    h->magic, lsn, offset);
-		return stop(r, WAL_STOP_CORRUPT, page_lsn,
-			    "invalid page magic 0x%04X at LSN %s (offset %u), expected 0x%04X",
-			    h->magic, lsn, offset, r->magic ? r->magic : wal_magic_for_major(15));
+			return stop(
+				r, WAL_STOP_FOREIGN, page_lsn,
+				"page magic 0x%04X at LSN %s (offset %u) is byte-swapped: WAL written by a machine of the other byte order",
+				h->magic, lsn, offset);
+		return stop(
+			r, WAL_STOP_CORRUPT, page_lsn,
+			"invalid page magic 0x%04X at LSN %s (offset %u), expected 0x%04X",
+			h->magic, lsn, offset,
+			r->magic ? r->magic : wal_magic_for_major(15));
 	}
 	if (h->info & ~XLP_ALL_FLAGS)
 		return stop(r, WAL_STOP_CORRUPT, page_lsn,
-			    "invalid page flags 0x%04X at LSN %s (offset %u)", h->info, lsn, offset);
+			    "invalid page flags 0x%04X at LSN %s (offset %u)",
+			    h->info, lsn, offset);
 	if (offset == 0) {
 		uint64_t sysid;
 		uint32_t seg_size, blcksz;
 
 		if (!(h->info & XLP_LONG_HEADER))
 			return stop(r, WAL_STOP_CORRUPT, page_lsn,
-				    "first page at LSN %s has no long header", lsn);
+				    "first page at LSN %s has no long header",
+				    lsn);
 		memcpy(&sysid, p + 24, 8);
 		memcpy(&seg_size, p + 32, 4);
 		memcpy(&blcksz, p + 36, 4);
 		if (r->sysid == 0)
 			r->sysid = sysid;
 		if (sysid != r->sysid)
-			return stop(r, WAL_STOP_FOREIGN, page_lsn,
-				    "WAL of another cluster at LSN %s: system identifier %" PRIu64 ", expected %" PRIu64 " (the base backup's)",
-				    lsn, sysid, r->sysid);
+			return stop(
+				r, WAL_STOP_FOREIGN, page_lsn,
+				"WAL of another cluster at LSN %s: system identifier %" PRIu64
+				", expected %" PRIu64 " (the base backup's)",
+				lsn, sysid, r->sysid);
 		if (seg_size != r->arc->seg_size || blcksz != WAL_PAGE_SIZE)
-			return stop(r, WAL_STOP_FOREIGN, page_lsn,
-				    "segment size %u and page size %u in the header at LSN %s, expected %u and %u",
-				    seg_size, blcksz, lsn, r->arc->seg_size, WAL_PAGE_SIZE);
+			return stop(
+				r, WAL_STOP_FOREIGN, page_lsn,
+				"segment size %u and page size %u in the header at LSN %s, expected %u and %u",
+				seg_size, blcksz, lsn, r->arc->seg_size,
+				WAL_PAGE_SIZE);
 	}
 	if (h->pageaddr != page_lsn) {
 		/* A recycled segment's old pages carry an older address. */
-		return stop(r, later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT : WAL_STOP_END,
-			    page_lsn, "unexpected page address %s at LSN %s (offset %u)",
+		return stop(r,
+			    later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT
+							      : WAL_STOP_END,
+			    page_lsn,
+			    "unexpected page address %s at LSN %s (offset %u)",
 			    lsn_format(h->pageaddr, addr), lsn, offset);
 	}
 	if (h->tli < r->last_page_tli)
-		return stop(r, WAL_STOP_CORRUPT, page_lsn,
-			    "out-of-sequence timeline ID %u (after %u) at LSN %s (offset %u)",
-			    h->tli, r->last_page_tli, lsn, offset);
+		return stop(
+			r, WAL_STOP_CORRUPT, page_lsn,
+			"out-of-sequence timeline ID %u (after %u) at LSN %s (offset %u)",
+			h->tli, r->last_page_tli, lsn, offset);
 	r->last_page_tli = h->tli;
 	r->checked_page = page_lsn;
 	return 0;
@@ -243,7 +273,7 @@ void wal_reader_seek(struct wal_reader *r, lsn_t lsn)
 	r->pos = lsn;
 	r->prev = 0;
 	r->checked_page = LSN_INFINITE;
-	r->last_page_tli = 0;	/* timelines only grow from here on */
+	r->last_page_tli = 0; /* timelines only grow from here on */
 	r->stop = WAL_STOP_NONE;
 }
 
@@ -293,25 +323,30 @@ static int grow_rec(struct wal_reader *r, size_t need)
 
 /* Put the rest of a record that crosses pages into r->rec; sets *END. */
 static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
-		  uint32_t first_len, uint32_t tot_len, lsn_t *end, bool *restart)
+		  uint32_t first_len, uint32_t tot_len, lsn_t *end,
+		  bool *restart)
 {
 	lsn_t page_lsn = start - start % WAL_PAGE_SIZE + WAL_PAGE_SIZE;
 	uint32_t have = first_len;
 	char lsn[LSN_TEXT], at[LSN_TEXT];
 
 	if (grow_rec(r, tot_len) != 0)
-		return stop(r, WAL_STOP_IO, start, "out of memory for a record of %u bytes", tot_len);
+		return stop(r, WAL_STOP_IO, start,
+			    "out of memory for a record of %u bytes", tot_len);
 	memcpy(r->rec, first, first_len);
 	while (have < tot_len) {
 		struct page_header h;
 		uint32_t need = tot_len - have, chunk;
 
 		if (enter_page(r, page_lsn, &h) != 0) {
-			if (r->stop == WAL_STOP_END || r->stop == WAL_STOP_GAP) {
+			if (r->stop == WAL_STOP_END ||
+			    r->stop == WAL_STOP_GAP) {
 				/* A record cut off by the end of the archive. */
 				snprintf(r->message + strlen(r->message),
-					 sizeof(r->message) - strlen(r->message),
-					 "; the record at %s continues there", lsn_format(start, lsn));
+					 sizeof(r->message) -
+						 strlen(r->message),
+					 "; the record at %s continues there",
+					 lsn_format(start, lsn));
 			}
 			return -1;
 		}
@@ -322,15 +357,20 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 			return 0;
 		}
 		if (!(h.info & XLP_FIRST_IS_CONTRECORD))
-			return stop(r, WAL_STOP_CORRUPT, page_lsn,
-				    "there is no contrecord flag at %s (the record at %s continues there)",
-				    lsn_format(page_lsn, at), lsn_format(start, lsn));
+			return stop(
+				r, WAL_STOP_CORRUPT, page_lsn,
+				"there is no contrecord flag at %s (the record at %s continues there)",
+				lsn_format(page_lsn, at),
+				lsn_format(start, lsn));
 		if (h.rem_len != need)
-			return stop(r, WAL_STOP_CORRUPT, page_lsn,
-				    "invalid contrecord length %u (expected %u) at %s",
-				    h.rem_len, need, lsn_format(page_lsn, at));
-		chunk = need < WAL_PAGE_SIZE - h.size ? need : WAL_PAGE_SIZE - h.size;
-		memcpy(r->rec + have, r->seg + page_lsn % r->arc->seg_size + h.size, chunk);
+			return stop(
+				r, WAL_STOP_CORRUPT, page_lsn,
+				"invalid contrecord length %u (expected %u) at %s",
+				h.rem_len, need, lsn_format(page_lsn, at));
+		chunk = need < WAL_PAGE_SIZE - h.size ? need
+						      : WAL_PAGE_SIZE - h.size;
+		memcpy(r->rec + have,
+		       r->seg + page_lsn % r->arc->seg_size + h.size, chunk);
 		have += chunk;
 		*end = page_lsn + h.size + chunk;
 		page_lsn += WAL_PAGE_SIZE;
@@ -346,8 +386,8 @@ static bool valid_rmid(const struct wal_reader *r, uint8_t rmid)
 }
 
 /* Check the header fields and the CRC of an assembled record. */
-static int check_record(struct wal_reader *r, lsn_t start, const unsigned char *rec,
-			uint32_t tot_len)
+static int check_record(struct wal_reader *r, lsn_t start,
+			const unsigned char *rec, uint32_t tot_len)
 {
 	uint64_t prev;
 	uint32_t want, got;
@@ -356,19 +396,22 @@ static int check_record(struct wal_reader *r, lsn_t start, const unsigned char *
 	memcpy(&prev, rec + 8, 8);
 	if (!valid_rmid(r, rec[17]))
 		return stop(r, WAL_STOP_CORRUPT, start,
-			    "invalid resource manager ID %u in record at %s", rec[17],
-			    lsn_format(start, lsn));
+			    "invalid resource manager ID %u in record at %s",
+			    rec[17], lsn_format(start, lsn));
 	if (r->prev != 0 && prev != r->prev)
 		return stop(r, WAL_STOP_CORRUPT, start,
 			    "record at %s has prev-link %s, expected %s",
-			    lsn_format(start, lsn), lsn_format(prev, p1), lsn_format(r->prev, p2));
+			    lsn_format(start, lsn), lsn_format(prev, p1),
+			    lsn_format(r->prev, p2));
 	memcpy(&want, rec + 20, 4);
-	got = crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER, tot_len - WAL_RECORD_HEADER);
+	got = crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
+			    tot_len - WAL_RECORD_HEADER);
 	got = crc32c_finish(crc32c_update(got, rec, 20));
 	if (got != want)
-		return stop(r, WAL_STOP_CORRUPT, start,
-			    "record at %s fails its CRC: stored %08X, computed %08X (a torn or damaged record)",
-			    lsn_format(start, lsn), want, got);
+		return stop(
+			r, WAL_STOP_CORRUPT, start,
+			"record at %s fails its CRC: stored %08X, computed %08X (a torn or damaged record)",
+			lsn_format(start, lsn), want, got);
 	return 0;
 }
 
@@ -404,21 +447,27 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 		room = WAL_PAGE_SIZE - in_seg % WAL_PAGE_SIZE;
 		memcpy(&tot_len, p, 4);
 		if (tot_len == 0) {
-			stop(r, later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT : WAL_STOP_END,
-			     start, "no record at %s (zeros)", lsn_format(start, lsn));
+			stop(r,
+			     later_segment_exists(r, r->segno)
+				     ? WAL_STOP_CORRUPT
+				     : WAL_STOP_END,
+			     start, "no record at %s (zeros)",
+			     lsn_format(start, lsn));
 			return 0;
 		}
 		if (tot_len < WAL_RECORD_HEADER || tot_len > MAX_RECORD_SIZE) {
 			stop(r, WAL_STOP_CORRUPT, start,
 			     "invalid record length at %s: expected at least %u, got %u",
-			     lsn_format(start, lsn), WAL_RECORD_HEADER, tot_len);
+			     lsn_format(start, lsn), WAL_RECORD_HEADER,
+			     tot_len);
 			return 0;
 		}
 		const char *segname = r->segfile->name;
 		if (tot_len <= room) {
 			end = start + tot_len;
 		} else {
-			if (gather(r, start, p, room, tot_len, &end, &restart) != 0)
+			if (gather(r, start, p, room, tot_len, &end,
+				   &restart) != 0)
 				return 0;
 			if (restart)
 				continue;
@@ -438,7 +487,8 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 		rec->segment = segname;
 		r->prev = start;
 		r->pos = WAL_ALIGN(end);
-		if (rec->rmid == RM_XLOG_ID && (rec->info & 0xF0) == XLOG_SWITCH &&
+		if (rec->rmid == RM_XLOG_ID &&
+		    (rec->info & 0xF0) == XLOG_SWITCH &&
 		    r->pos % r->arc->seg_size != 0) {
 			/* The rest of the segment is padding. */
 			r->pos += r->arc->seg_size - r->pos % r->arc->seg_size;
@@ -457,7 +507,11 @@ int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
 	uint8_t compressed = r->major >= 15 ? 0x1C : 0x02;
 	int last_block = -1;
 
-#define NEED(n) do { if ((size_t)(limit - p) < (size_t)(n)) return -1; } while (0)
+#define NEED(n)                                        \
+	do {                                           \
+		if ((size_t)(limit - p) < (size_t)(n)) \
+			return -1;                     \
+	} while (0)
 	while ((size_t)(limit - p) > datatotal) {
 		uint8_t id;
 
@@ -495,7 +549,8 @@ int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
 				memcpy(&img_len, p, 2);
 				bimg_info = p[4];
 				p += 5;
-				if ((bimg_info & 0x01) && (bimg_info & compressed)) {
+				if ((bimg_info & 0x01) &&
+				    (bimg_info & compressed)) {
 					NEED(2);
 					p += 2;
 				}
@@ -512,7 +567,8 @@ int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
 		}
 	}
 #undef NEED
-	if (p > limit || (size_t)(limit - p) != datatotal || main_len > datatotal)
+	if (p > limit || (size_t)(limit - p) != datatotal ||
+	    main_len > datatotal)
 		return -1;
 	*data = limit - main_len;
 	*len = main_len;

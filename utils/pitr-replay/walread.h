@@ -14,47 +14,47 @@
 #include "wal.h"
 
 struct wal_record {
-	lsn_t lsn;		/* where it starts */
-	lsn_t end;		/* where the next record starts (PostgreSQL's EndRecPtr) */
+	lsn_t lsn; /* where it starts */
+	lsn_t end; /* where the next record starts (PostgreSQL's EndRecPtr) */
 	uint32_t tot_len;
 	uint32_t xid;
 	uint8_t rmid;
-	uint8_t info;		/* xl_info; the opcode is info & 0xF0 */
-	uint32_t page_tli;	/* the timeline in the header of its last page */
-	const unsigned char *data;	/* the whole record, TOT_LEN bytes */
-	const char *segment;	/* file name of the segment it starts in */
+	uint8_t info;	   /* xl_info; the opcode is info & 0xF0 */
+	uint32_t page_tli; /* the timeline in the header of its last page */
+	const unsigned char *data; /* the whole record, TOT_LEN bytes */
+	const char *segment;	   /* file name of the segment it starts in */
 };
 
 enum wal_stop {
 	WAL_STOP_NONE,
-	WAL_STOP_END,		/* clean end: no further segment, or zeros */
-	WAL_STOP_GAP,		/* a segment is missing and later ones exist */
-	WAL_STOP_CORRUPT,	/* a page or record fails a check */
-	WAL_STOP_FOREIGN,	/* another cluster's or version's WAL */
-	WAL_STOP_IO,		/* a file could not be read (already logged) */
+	WAL_STOP_END,	  /* clean end: no further segment, or zeros */
+	WAL_STOP_GAP,	  /* a segment is missing and later ones exist */
+	WAL_STOP_CORRUPT, /* a page or record fails a check */
+	WAL_STOP_FOREIGN, /* another cluster's or version's WAL */
+	WAL_STOP_IO,	  /* a file could not be read (already logged) */
 };
 
 struct wal_reader {
 	const struct wal_archive *arc;
 	const struct tl_history *hist;
-	uint16_t magic;		/* expected page magic; 0: the first page's */
+	uint16_t magic; /* expected page magic; 0: the first page's */
 	int major;
-	uint64_t sysid;		/* expected system identifier; 0: the first one's */
+	uint64_t sysid; /* expected system identifier; 0: the first one's */
 
-	unsigned char *seg;	/* the loaded segment */
-	uint64_t segno;		/* which one; UINT64_MAX: none */
+	unsigned char *seg; /* the loaded segment */
+	uint64_t segno;	    /* which one; UINT64_MAX: none */
 	const struct archive_segment *segfile;
-	lsn_t checked_page;	/* the last page whose header passed */
+	lsn_t checked_page; /* the last page whose header passed */
 	uint32_t last_page_tli;
-	lsn_t pos;		/* where the next record starts (maybe a page start) */
-	lsn_t prev;		/* start of the last record; 0: do not check links */
-	unsigned char *rec;	/* a record assembled across pages */
+	lsn_t pos;  /* where the next record starts (maybe a page start) */
+	lsn_t prev; /* start of the last record; 0: do not check links */
+	unsigned char *rec; /* a record assembled across pages */
 	size_t rec_cap;
 
 	enum wal_stop stop;
-	lsn_t stop_lsn;		/* where reading stopped */
-	char stop_file[64];	/* the segment file concerned */
-	char message[512];	/* what was expected and what was found */
+	lsn_t stop_lsn;	    /* where reading stopped */
+	char stop_file[64]; /* the segment file concerned */
+	char message[512];  /* what was expected and what was found */
 
 	uint64_t segments_read;
 	uint64_t bytes_read;

@@ -53,7 +53,8 @@ static int emit(struct dbops_output *w, const struct row *r)
 }
 
 /* The timelines of the archive, ascending. */
-static size_t list_timelines(const struct wal_archive *arc, uint32_t *out, size_t max)
+static size_t list_timelines(const struct wal_archive *arc, uint32_t *out,
+			     size_t max)
 {
 	size_t n = 0;
 	uint32_t newest = archive_newest_tli(arc);
@@ -71,7 +72,8 @@ static size_t list_timelines(const struct wal_archive *arc, uint32_t *out, size_
 
 /* Where replay on path H starts: the base backup, else the oldest backup
  * history file on it, else the path's first segment. */
-static bool choose_start(const struct wal_archive *arc, const struct base_backup *b,
+static bool choose_start(const struct wal_archive *arc,
+			 const struct base_backup *b,
 			 const struct tl_history *h, struct scan_start *start,
 			 char *source, size_t len)
 {
@@ -97,8 +99,11 @@ static bool choose_start(const struct wal_archive *arc, const struct base_backup
 		e = timeline_find(h, bk->tli);
 		if (bk->start_lsn == 0 || !e || e->end <= bk->start_lsn)
 			continue;
-		if (!archive_find(arc, timeline_file_tli(h, lsn_segno(bk->start_lsn, arc->seg_size),
-							 arc->seg_size),
+		if (!archive_find(arc,
+				  timeline_file_tli(h,
+						    lsn_segno(bk->start_lsn,
+							      arc->seg_size),
+						    arc->seg_size),
 				  lsn_segno(bk->start_lsn, arc->seg_size)))
 			continue;
 		if (best == NULL || bk->start_lsn < best->start_lsn)
@@ -114,13 +119,14 @@ static bool choose_start(const struct wal_archive *arc, const struct base_backup
 }
 
 /* The first segment of path H in the archive, for a scan without a backup. */
-static bool first_segment(const struct wal_archive *arc, const struct tl_history *h,
-			  uint64_t *segno)
+static bool first_segment(const struct wal_archive *arc,
+			  const struct tl_history *h, uint64_t *segno)
 {
 	for (size_t i = 0; i < arc->nsegs; i++) {
 		const struct archive_segment *s = &arc->segs[i];
 
-		if (!s->partial && timeline_file_tli(h, s->segno, arc->seg_size) == s->tli &&
+		if (!s->partial &&
+		    timeline_file_tli(h, s->segno, arc->seg_size) == s->tli &&
 		    (*segno == UINT64_MAX || s->segno < *segno))
 			*segno = s->segno;
 	}
@@ -137,7 +143,8 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 		const struct archive_segment *s = &arc->segs[i];
 
 		if (!s->partial && s->segno >= from &&
-		    timeline_file_tli(h, s->segno, arc->seg_size) == s->tli && s->segno > last) {
+		    timeline_file_tli(h, s->segno, arc->seg_size) == s->tli &&
+		    s->segno > last) {
 			last = s->segno;
 			any = true;
 		}
@@ -150,42 +157,55 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 			continue;
 		wal_segment_name(file_tli, n, arc->seg_size, name);
 		lsn_format(n * arc->seg_size, lsn);
-		if (emit(w, &(struct row){ tli, "gap", NULL, lsn, NULL, name,
-					  "missing from the archive; WAL after it cannot be replayed" }) != 0)
+		if (emit(w,
+			 &(struct row){
+				 tli, "gap", NULL, lsn, NULL, name,
+				 "missing from the archive; WAL after it cannot be replayed" }) !=
+		    0)
 			return -1;
 	}
 	return 0;
 }
 
 static int window_of(struct dbops_output *w, const struct window_opts *o,
-		     const struct wal_archive *arc, const struct base_backup *b, uint32_t tli)
+		     const struct wal_archive *arc, const struct base_backup *b,
+		     uint32_t tli)
 {
 	struct tl_history h;
 	struct scan_start start;
 	struct path_scan s;
-	char path[512], source[PATH_MAX], lsn[LSN_TEXT], when[PG_TIME_TEXT], xid[16];
+	char path[512], source[PATH_MAX], lsn[LSN_TEXT], when[PG_TIME_TEXT],
+		xid[16];
 	char detail[700];
 	uint64_t first = UINT64_MAX;
 	bool have_start;
 	int rc = 0;
 
 	if (timeline_load(arc, tli, &h) != 0)
-		return emit(w, &(struct row){ tli, "problem", NULL, NULL, NULL, NULL,
-					     "its history file cannot be read" });
+		return emit(w, &(struct row){
+				       tli, "problem", NULL, NULL, NULL, NULL,
+				       "its history file cannot be read" });
 	timeline_describe(&h, path, sizeof(path));
-	if (emit(w, &(struct row){ tli, "path", NULL, NULL, NULL, NULL, path }) != 0)
+	if (emit(w, &(struct row){ tli, "path", NULL, NULL, NULL, NULL,
+				   path }) != 0)
 		return -1;
 	have_start = choose_start(arc, b, &h, &start, source, sizeof(source));
 	if (!have_start && b) {
-		snprintf(detail, sizeof(detail),
-			 "not reachable from the base backup: timeline %u does not pass through its timeline %u after %s",
-			 tli, b->label.start_tli, lsn_format(b->label.start_lsn, lsn));
-		return emit(w, &(struct row){ tli, "problem", NULL, NULL, NULL, NULL, detail });
+		snprintf(
+			detail, sizeof(detail),
+			"not reachable from the base backup: timeline %u does not pass through its timeline %u after %s",
+			tli, b->label.start_tli,
+			lsn_format(b->label.start_lsn, lsn));
+		return emit(w, &(struct row){ tli, "problem", NULL, NULL, NULL,
+					      NULL, detail });
 	}
 	if (!have_start) {
 		if (!first_segment(arc, &h, &first))
-			return emit(w, &(struct row){ tli, "problem", NULL, NULL, NULL, NULL,
-						     "no segment of this path in the archive" });
+			return emit(
+				w,
+				&(struct row){
+					tli, "problem", NULL, NULL, NULL, NULL,
+					"no segment of this path in the archive" });
 		start.redo_lsn = first * arc->seg_size;
 		start.tli = h.e[0].tli;
 		start.no_backup = true;
@@ -193,40 +213,63 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 	if (scan_path(arc, &h, &start, NULL, NULL, NULL, &s) != 0)
 		return -1;
 	if (have_start &&
-	    emit(w, &(struct row){ tli, "backup", NULL, lsn_format(start.redo_lsn, lsn), NULL,
-				   NULL, source }) != 0)
+	    emit(w, &(struct row){ tli, "backup", NULL,
+				   lsn_format(start.redo_lsn, lsn), NULL, NULL,
+				   source }) != 0)
 		rc = -1;
 	if (rc == 0 && have_start && s.consistent)
-		rc = emit(w, &(struct row){ tli, "earliest",
-					    s.has_min_time ? pg_time_format(s.min_time, when) : NULL,
-					    lsn_format(s.consistency_lsn, lsn), NULL, NULL,
-					    "consistency point: the earliest target" });
+		rc = emit(w,
+			  &(struct row){
+				  tli, "earliest",
+				  s.has_min_time
+					  ? pg_time_format(s.min_time, when)
+					  : NULL,
+				  lsn_format(s.consistency_lsn, lsn), NULL,
+				  NULL,
+				  "consistency point: the earliest target" });
 	else if (rc == 0 && have_start)
-		rc = emit(w, &(struct row){ tli, "problem", NULL, NULL, NULL, NULL,
-					    "the WAL ends before the base backup's end-of-backup record" });
+		rc = emit(
+			w,
+			&(struct row){
+				tli, "problem", NULL, NULL, NULL, NULL,
+				"the WAL ends before the base backup's end-of-backup record" });
 	for (size_t i = 0; rc == 0 && i < s.nrps; i++)
-		rc = emit(w, &(struct row){ tli, "restore point", pg_time_format(s.rps[i].time, when),
-					    lsn_format(s.rps[i].lsn, lsn), NULL, s.rps[i].name,
-					    s.rps[i].before_consistency ? "before the consistency point: not a usable target" : NULL });
+		rc = emit(
+			w,
+			&(struct row){
+				tli, "restore point",
+				pg_time_format(s.rps[i].time, when),
+				lsn_format(s.rps[i].lsn, lsn), NULL,
+				s.rps[i].name,
+				s.rps[i].before_consistency
+					? "before the consistency point: not a usable target"
+					: NULL });
 	if (rc == 0 && s.has_max_xact) {
 		snprintf(xid, sizeof(xid), "%u", s.max_xact_xid);
-		rc = emit(w, &(struct row){ tli, "latest commit", pg_time_format(s.max_xact_time, when),
-					    lsn_format(s.max_xact_lsn, lsn), xid, NULL,
-					    "time targets must be before it" });
+		rc = emit(w, &(struct row){
+				     tli, "latest commit",
+				     pg_time_format(s.max_xact_time, when),
+				     lsn_format(s.max_xact_lsn, lsn), xid, NULL,
+				     "time targets must be before it" });
 	}
 	if (rc == 0) {
-		bool bad = s.reader.stop != WAL_STOP_END && s.reader.stop != WAL_STOP_NONE;
+		bool bad = s.reader.stop != WAL_STOP_END &&
+			   s.reader.stop != WAL_STOP_NONE;
 
-		snprintf(detail, sizeof(detail), "%s%s%s", bad ? s.reader.stop_file : "",
-			 bad ? ": " : "", s.reader.message);
+		snprintf(detail, sizeof(detail), "%s%s%s",
+			 bad ? s.reader.stop_file : "", bad ? ": " : "",
+			 s.reader.message);
 		rc = emit(w, &(struct row){ tli, bad ? "problem" : "end", NULL,
-					    lsn_format(s.end_lsn, lsn), NULL, NULL, detail });
+					    lsn_format(s.end_lsn, lsn), NULL,
+					    NULL, detail });
 		if (bad)
-			dbops_log_warning("timeline %u: %s/%s: %s", tli, arc->dir,
-					  s.reader.stop_file, s.reader.message);
+			dbops_log_warning("timeline %u: %s/%s: %s", tli,
+					  arc->dir, s.reader.stop_file,
+					  s.reader.message);
 	}
 	if (rc == 0)
-		rc = emit_gaps(w, arc, &h, tli, lsn_segno(start.redo_lsn, arc->seg_size));
+		rc = emit_gaps(w, arc, &h, tli,
+			       lsn_segno(start.redo_lsn, arc->seg_size));
 	scan_free(&s);
 	(void)o;
 	return rc;
@@ -250,16 +293,19 @@ int window_run(const struct window_opts *o)
 		archive_close(&arc);
 		return 1;
 	}
-	static const char *const columns[] = { "timeline", "event", "time", "lsn", "xid",
-					       "name", "detail" };
+	static const char *const columns[] = { "timeline", "event", "time",
+					       "lsn",	   "xid",   "name",
+					       "detail" };
 	for (size_t i = 0; i < 7; i++)
-		dbops_output_add_column(w, columns[i], i == 0 || i == 4 ? DBOPS_COLUMN_NUMBER
-									: DBOPS_COLUMN_TEXT);
+		dbops_output_add_column(w, columns[i],
+					i == 0 || i == 4 ? DBOPS_COLUMN_NUMBER
+							 : DBOPS_COLUMN_TEXT);
 	n = list_timelines(&arc, tlis, 1024);
 	for (size_t i = 0; i < n && rc == 0; i++)
 		rc = window_of(w, o, &arc, o->base ? &backup : NULL, tlis[i]);
 	if (dbops_output_finish(w) != 0 && rc == 0) {
-		dbops_log_error("could not write the window: %s", strerror(errno));
+		dbops_log_error("could not write the window: %s",
+				strerror(errno));
 		rc = -1;
 	}
 	dbops_output_free(w);

@@ -11,7 +11,7 @@
 
 struct window_opts {
 	const char *archive;
-	const char *base;	/* NULL: the archive's backup history files */
+	const char *base; /* NULL: the archive's backup history files */
 	enum dbops_output_format format;
 	enum dbops_progress_mode progress;
 };

@@ -39,7 +39,8 @@ void snap_db_close(struct snap_db *db);
  * with a reason in err.
  */
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
-			  const enum snap_type *types, char *err, size_t errlen);
+			  const enum snap_type *types, char *err,
+			  size_t errlen);
 
 /* Whether the target table exists: 1 yes, 0 no, -1 error (in err). */
 int snap_db_table_exists(struct snap_db *db, char *err, size_t errlen);
@@ -51,8 +52,8 @@ int snap_db_ledger_exists(struct snap_db *db, char *err, size_t errlen);
 struct snap_found {
 	int64_t id;
 	char name[1024];
-	char at[64];		/* imported_at, with its offset */
-	char error[512];	/* failed ones: why */
+	char at[64];	 /* imported_at, with its offset */
+	char error[512]; /* failed ones: why */
 };
 
 /*
@@ -101,7 +102,7 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
 void snap_db_describe_error(const PGresult *res, char *buf, size_t len);
 
 /* The same from the parts, for the tests. */
-void snap_db_format_error(const char *primary, const char *context,
-			  char *buf, size_t len);
+void snap_db_format_error(const char *primary, const char *context, char *buf,
+			  size_t len);
 
 #endif

@@ -23,7 +23,7 @@
 #include "progress.h"
 
 /* What is read to learn the header and the types. */
-#define SAMPLE_BYTES (4u << 20)
+#define SAMPLE_BYTES   (4u << 20)
 #define SAMPLE_RECORDS 10000
 /* How much is read and sent at a time. */
 #define CHUNK_BYTES (1u << 20)
@@ -135,8 +135,8 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h)
 			goto fail;
 		}
 		sql = grown;
-		len += (size_t)snprintf(sql + len, cap - len, "%s%s", i ? ", " : "",
-					q);
+		len += (size_t)snprintf(sql + len, cap - len, "%s%s",
+					i ? ", " : "", q);
 		PQfreemem(q);
 	}
 	{
@@ -162,12 +162,12 @@ struct job {
 	const char *name;
 	int fd;
 	bool regular;
-	int64_t size;		/* regular files: their size */
+	int64_t size; /* regular files: their size */
 	char *buf;
-	size_t sampled;		/* bytes of the file in buf */
-	bool sample_is_all;	/* the whole file is in buf */
+	size_t sampled;	    /* bytes of the file in buf */
+	bool sample_is_all; /* the whole file is in buf */
 	struct snap_header header;
-	char prehash[65];	/* when hashed before sending */
+	char prehash[65]; /* when hashed before sending */
 };
 
 /* Read the sample, parse the header, make sure the table fits it. */
@@ -189,8 +189,8 @@ static int learn_header(struct job *j)
 	 * the server skips the header line, mark and all. */
 	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
 		skip = 3;
-	rc = snap_header_parse(j->buf + skip, j->sampled - skip, j->sample_is_all,
-			       &j->header, err, sizeof(err));
+	rc = snap_header_parse(j->buf + skip, j->sampled - skip,
+			       j->sample_is_all, &j->header, err, sizeof(err));
 	if (rc == 1) {
 		fail(j->r, "the header line is longer than %u MiB",
 		     SAMPLE_BYTES >> 20);
@@ -214,7 +214,8 @@ static int learn_header(struct job *j)
 				fail(j->r, "out of memory");
 				return -1;
 			}
-			snap_infer_types(data, j->sampled - skip - j->header.length,
+			snap_infer_types(data,
+					 j->sampled - skip - j->header.length,
 					 j->sample_is_all, j->header.count,
 					 SAMPLE_RECORDS, types);
 		}
@@ -278,7 +279,8 @@ static int begin(struct job *j)
 
 	if (snap_db_command(j->db, "BEGIN", 0, NULL, err, sizeof(err)) != 0)
 		goto fail;
-	res = snap_db_exec(j->db, "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
+	res = snap_db_exec(j->db,
+			   "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
 			   1, params, err, sizeof(err));
 	if (res == NULL)
 		goto fail;
@@ -290,9 +292,10 @@ static int begin(struct job *j)
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	j->r->id = strtoll(id, NULL, 10);
 	PQclear(res);
-	if (snap_db_command(j->db,
-			    "SELECT set_config('snap_import.snapshot_id', $1, true)",
-			    1, set_params, err, sizeof(err)) != 0)
+	if (snap_db_command(
+		    j->db,
+		    "SELECT set_config('snap_import.snapshot_id', $1, true)", 1,
+		    set_params, err, sizeof(err)) != 0)
 		goto fail;
 	return 0;
 fail:
@@ -343,11 +346,13 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 	int rc = 0;
 
 	for (;;) {
-		marker = len ? end_marker_line(j->buf, len, line_start, &lines) : 0;
+		marker = len ? end_marker_line(j->buf, len, line_start, &lines)
+			     : 0;
 		if (marker > 0) {
-			snprintf(read_error, sizeof(read_error),
-				 "line %lld: a line holding only \\. ends COPY data early; quote the value to keep it",
-				 (long long)marker);
+			snprintf(
+				read_error, sizeof(read_error),
+				"line %lld: a line holding only \\. ends COPY data early; quote the value to keep it",
+				(long long)marker);
 			abort_reason = read_error;
 			break;
 		}
@@ -356,12 +361,14 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		if (len > 0) {
 			EVP_DigestUpdate(md, j->buf, len);
 			if (PQputCopyData(conn, j->buf, (int)len) != 1) {
-				abort_reason = "lost the connection to the database";
+				abort_reason =
+					"lost the connection to the database";
 				break;
 			}
 			j->r->bytes += (int64_t)len;
 			if (progress)
-				dbops_progress_update(progress, (uint64_t)j->r->bytes);
+				dbops_progress_update(progress,
+						      (uint64_t)j->r->bytes);
 			if (j->opts->tick)
 				j->opts->tick(j->opts->tick_arg);
 		}
@@ -376,7 +383,8 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 
 		if (n < 0) {
 			snprintf(read_error, sizeof(read_error),
-				 "could not read the file: %s", strerror(errno));
+				 "could not read the file: %s",
+				 strerror(errno));
 			abort_reason = read_error;
 			break;
 		}
@@ -411,7 +419,7 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 {
 	char id[32], rows[32], bytes[32], secs[32], err[512];
 	const char *params[] = { j->db->target, j->name, j->r->sha256, rows,
-				 bytes, secs, j->db->by, id };
+				 bytes,		secs,	 j->db->by,    id };
 	const char *done[] = { j->db->target, j->r->sha256, j->name };
 	PGresult *res;
 
@@ -440,8 +448,9 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 		PQclear(res);
 		rollback(j->db);
 		/* Another importer committed this content first. */
-		if (duplicate && snap_db_find(j->db, j->r->sha256, false,
-					      &j->r->found, err, sizeof(err)) == 1) {
+		if (duplicate &&
+		    snap_db_find(j->db, j->r->sha256, false, &j->r->found, err,
+				 sizeof(err)) == 1) {
 			j->r->error[0] = '\0';
 			return SNAP_SKIPPED;
 		}
@@ -450,11 +459,12 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 	PQclear(res);
 	/* Failures of this content, or of an older content of this name,
 	 * are over. */
-	if (snap_db_ledger_command(j->db,
-				   "DELETE FROM {ledger} WHERE target_table = $1"
-				   " AND status = 'failed'"
-				   " AND (sha256 = $2 OR file_name = $3)",
-				   3, done, err, sizeof(err)) != 0 ||
+	if (snap_db_ledger_command(
+		    j->db,
+		    "DELETE FROM {ledger} WHERE target_table = $1"
+		    " AND status = 'failed'"
+		    " AND (sha256 = $2 OR file_name = $3)",
+		    3, done, err, sizeof(err)) != 0 ||
 	    snap_db_command(j->db, "COMMIT", 0, NULL, err, sizeof(err)) != 0) {
 		rollback(j->db);
 		fail(j->r, "%s", err);
@@ -494,7 +504,8 @@ static enum snap_outcome run(struct job *j)
 	free(copy);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
 		if (res)
-			snap_db_describe_error(res, j->r->error, sizeof(j->r->error));
+			snap_db_describe_error(res, j->r->error,
+					       sizeof(j->r->error));
 		else
 			fail(j->r, "%s", PQerrorMessage(j->db->conn));
 		PQclear(res);
@@ -524,7 +535,9 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 				   const struct snap_import_opts *opts,
 				   struct snap_result *r)
 {
-	struct job j = { .db = db, .opts = opts, .r = r, .name = name, .fd = -1 };
+	struct job j = {
+		.db = db, .opts = opts, .r = r, .name = name, .fd = -1
+	};
 	enum snap_outcome out = SNAP_FAILED;
 	struct stat st;
 

@@ -14,25 +14,25 @@
 
 enum snap_outcome {
 	SNAP_IMPORTED,
-	SNAP_SKIPPED,		/* this content is imported already */
-	SNAP_KNOWN_FAILED,	/* this content failed before (sync only) */
+	SNAP_SKIPPED,	   /* this content is imported already */
+	SNAP_KNOWN_FAILED, /* this content failed before (sync only) */
 	SNAP_FAILED,
-	SNAP_INTERRUPTED,	/* *stop was set: rolled back */
+	SNAP_INTERRUPTED, /* *stop was set: rolled back */
 };
 
 struct snap_result {
-	int64_t id;		/* the snapshot_id of the rows */
+	int64_t id; /* the snapshot_id of the rows */
 	int64_t rows;
 	int64_t bytes;
 	double seconds;
-	char sha256[65];	/* hex; empty when the file could not be read */
-	char error[1024];	/* SNAP_FAILED: why, one line */
+	char sha256[65];  /* hex; empty when the file could not be read */
+	char error[1024]; /* SNAP_FAILED: why, one line */
 	struct snap_found found; /* SNAP_SKIPPED, SNAP_KNOWN_FAILED */
 };
 
 struct snap_import_opts {
 	bool check_failed;	/* skip contents recorded as failed (sync) */
-	bool always_hash_first;	/* hash before sending, whatever the size */
+	bool always_hash_first; /* hash before sending, whatever the size */
 	int progress;		/* enum dbops_progress_mode */
 	volatile sig_atomic_t *stop; /* set by a signal: roll back and stop */
 	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */

@@ -34,13 +34,14 @@ static void format_time(const char *usec, char *buf, size_t len)
 
 static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 {
-	static const char *const names[] = { "id", "file", "sha256", "rows",
-					     "bytes", "imported_at", "seconds",
-					     "by", "status", "error" };
+	static const char *const names[] = { "id",	"file",	 "sha256",
+					     "rows",	"bytes", "imported_at",
+					     "seconds", "by",	 "status",
+					     "error" };
 	static const enum dbops_column_kind kinds[] = {
-		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_TEXT,
 		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT,
-		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_TEXT,
 		DBOPS_COLUMN_TEXT
 	};
 	const char *params[] = { db->target };
@@ -53,8 +54,9 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 	have = snap_db_ledger_exists(db, err, sizeof(err));
 	if (have <= 0) {
 		if (have < 0)
-			dbops_log_error("could not list imports into \"%s\": %s",
-					db->target, err);
+			dbops_log_error(
+				"could not list imports into \"%s\": %s",
+				db->target, err);
 		return have;
 	}
 	res = snap_db_ledger_exec(
@@ -135,15 +137,18 @@ static int list_files(struct snap_db *db, struct dbops_output *w,
 		}
 		close(fd);
 		if (have)
-			found = snap_db_find(db, sha, false, &f, err, sizeof(err));
+			found = snap_db_find(db, sha, false, &f, err,
+					     sizeof(err));
 		if (found < 0) {
-			dbops_log_error("could not look up \"%s\": %s", files[i], err);
+			dbops_log_error("could not look up \"%s\": %s",
+					files[i], err);
 			rc = -1;
 			continue;
 		}
 		snprintf(id, sizeof(id), "%lld", found ? (long long)f.id : 0LL);
 		const char *row[] = { files[i], found ? "yes" : "no",
-				      found ? f.at : NULL, found ? f.name : NULL,
+				      found ? f.at : NULL,
+				      found ? f.name : NULL,
 				      found ? id : NULL };
 		if (dbops_output_row_strings(w, row) != 0)
 			return -1;
@@ -162,7 +167,8 @@ int snap_list(struct snap_db *db, enum dbops_output_format format, bool all,
 	rc = nfiles > 0 ? list_files(db, w, files, nfiles)
 			: list_all(db, w, all);
 	if (dbops_output_finish(w) != 0 && rc == 0) {
-		dbops_log_error("could not write the list: %s", strerror(errno));
+		dbops_log_error("could not write the list: %s",
+				strerror(errno));
 		rc = -1;
 	}
 	dbops_output_free(w);

@@ -19,8 +19,16 @@
 #include "stats.h"
 #include "sync.h"
 
-enum { OPT_METRICS_FILE = CHAR_MAX + 1, OPT_NAME, OPT_FORMAT, OPT_ALL,
-       OPT_PATTERN, OPT_LISTEN, OPT_ONCE, OPT_PROGRESS };
+enum {
+	OPT_METRICS_FILE = CHAR_MAX + 1,
+	OPT_NAME,
+	OPT_FORMAT,
+	OPT_ALL,
+	OPT_PATTERN,
+	OPT_LISTEN,
+	OPT_ONCE,
+	OPT_PROGRESS
+};
 
 static const struct option longopts[] = {
 	{ "all", no_argument, NULL, OPT_ALL },
@@ -88,24 +96,25 @@ static void report(const char *name, enum snap_outcome out,
 		double secs = r->seconds > 1e-6 ? r->seconds : 1e-6;
 
 		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld\n",
-		       name, (long long)r->rows, (long long)r->bytes, r->seconds,
-		       (double)r->rows / secs, (long long)r->id);
+		       name, (long long)r->rows, (long long)r->bytes,
+		       r->seconds, (double)r->rows / secs, (long long)r->id);
 		break;
 	}
 	case SNAP_SKIPPED:
 		printf("skipped %s: already imported at %s as \"%s\", snapshot %lld\n",
-		       name, r->found.at, r->found.name, (long long)r->found.id);
+		       name, r->found.at, r->found.name,
+		       (long long)r->found.id);
 		break;
 	case SNAP_KNOWN_FAILED:
-		printf("skipped %s: failed at %s and unchanged since: %s\n", name,
-		       r->found.at, r->found.error);
+		printf("skipped %s: failed at %s and unchanged since: %s\n",
+		       name, r->found.at, r->found.error);
 		break;
 	case SNAP_FAILED:
 		dbops_log_error("could not import \"%s\": %s", name, r->error);
 		break;
 	case SNAP_INTERRUPTED:
-		dbops_log_warning("import of \"%s\" interrupted and rolled back",
-				  name);
+		dbops_log_warning(
+			"import of \"%s\" interrupted and rolled back", name);
 		break;
 	}
 	fflush(stdout);
@@ -123,7 +132,8 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 		return dbops_log_usage("no file to import");
 	for (int i = 0; i < nfiles; i++)
 		if (strcmp(files[i], "-") == 0 && o->stdin_name == NULL)
-			return dbops_log_usage("reading standard input (-) needs --name NAME");
+			return dbops_log_usage(
+				"reading standard input (-) needs --name NAME");
 	if (snap_stats_init(&st) != 0) {
 		dbops_log_error("out of memory");
 		return 1;
@@ -144,8 +154,8 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 						   ? o->stdin_name
 						   : files[i];
 			struct snap_result r;
-			enum snap_outcome out =
-				snap_import_file(&db, files[i], name, &iopts, &r);
+			enum snap_outcome out = snap_import_file(
+				&db, files[i], name, &iopts, &r);
 
 			report(name, out, &r);
 			snap_stats_count(&st, out, &r);
@@ -154,8 +164,8 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 		}
 	}
 	snap_db_close(&db);
-	if (o->metrics_file && dbops_metrics_write_file(st.metrics,
-							o->metrics_file) != 0) {
+	if (o->metrics_file &&
+	    dbops_metrics_write_file(st.metrics, o->metrics_file) != 0) {
 		dbops_log_error("could not write metrics file \"%s\": %s",
 				o->metrics_file, strerror(errno));
 		rc = 1;
@@ -172,8 +182,9 @@ static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 	int rc;
 
 	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
-		return dbops_log_usage("unknown format \"%s\": use table, csv, tsv or json",
-				       o->format);
+		return dbops_log_usage(
+			"unknown format \"%s\": use table, csv, tsv or json",
+			o->format);
 	if (snap_db_open(&db, o->database, o->table, err, sizeof(err)) != 0) {
 		dbops_log_error("%s", err);
 		snap_db_close(&db);
@@ -192,11 +203,13 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_sync = strcmp(cmd, "sync") == 0;
 
 	if (!is_import && (o->metrics_file || o->stdin_name))
-		return dbops_log_usage("--metrics-file and --name belong to import");
+		return dbops_log_usage(
+			"--metrics-file and --name belong to import");
 	if (!is_list && (o->format || o->all))
 		return dbops_log_usage("--format and --all belong to list");
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
-		return dbops_log_usage("--dir, --pattern, --listen and --once belong to sync");
+		return dbops_log_usage(
+			"--dir, --pattern, --listen and --once belong to sync");
 	if (is_sync && o->dir == NULL)
 		return dbops_log_usage("sync needs -D DIR");
 	return 0;
@@ -213,26 +226,56 @@ int main(int argc, char **argv)
 	dbops_log_init(argv[0]);
 	/* Options may come before or after the command (GNU permutation). */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:d:hqt:Vv", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":D:d:hqt:Vv", longopts, NULL)) !=
+	       -1) {
 		switch (c) {
-		case 'D': o.dir = optarg; break;
-		case 'd': o.database = optarg; break;
-		case 'h': usage(); return 0;
-		case 'q': dbops_log_set_verbosity(DBOPS_LOG_QUIET); break;
-		case 't': o.table = optarg; break;
-		case 'V': printf("snap-import %s\n", DBOPS_VERSION); return 0;
-		case 'v': dbops_log_set_verbosity(DBOPS_LOG_VERBOSE); break;
-		case OPT_ALL: o.all = true; break;
-		case OPT_FORMAT: o.format = optarg; break;
-		case OPT_LISTEN: o.listen = optarg; break;
-		case OPT_METRICS_FILE: o.metrics_file = optarg; break;
-		case OPT_NAME: o.stdin_name = optarg; break;
-		case OPT_ONCE: o.once = true; break;
-		case OPT_PATTERN: o.pattern = optarg; break;
+		case 'D':
+			o.dir = optarg;
+			break;
+		case 'd':
+			o.database = optarg;
+			break;
+		case 'h':
+			usage();
+			return 0;
+		case 'q':
+			dbops_log_set_verbosity(DBOPS_LOG_QUIET);
+			break;
+		case 't':
+			o.table = optarg;
+			break;
+		case 'V':
+			printf("snap-import %s\n", DBOPS_VERSION);
+			return 0;
+		case 'v':
+			dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
+			break;
+		case OPT_ALL:
+			o.all = true;
+			break;
+		case OPT_FORMAT:
+			o.format = optarg;
+			break;
+		case OPT_LISTEN:
+			o.listen = optarg;
+			break;
+		case OPT_METRICS_FILE:
+			o.metrics_file = optarg;
+			break;
+		case OPT_NAME:
+			o.stdin_name = optarg;
+			break;
+		case OPT_ONCE:
+			o.once = true;
+			break;
+		case OPT_PATTERN:
+			o.pattern = optarg;
+			break;
 		case OPT_PROGRESS:
 			if (dbops_progress_parse_mode(optarg, &progress) != 0)
-				return dbops_log_usage("invalid value \"%s\" for --progress: use auto, always or never",
-						       optarg);
+				return dbops_log_usage(
+					"invalid value \"%s\" for --progress: use auto, always or never",
+					optarg);
 			o.progress = (int)progress;
 			break;
 		case ':':
@@ -252,11 +295,14 @@ int main(int argc, char **argv)
 	if (check_command_options(cmd, &o) != 0)
 		return 1;
 	if (strcmp(cmd, "list") == 0)
-		return dbops_log_exit_status(cmd_list(&o, argv + optind, argc - optind));
+		return dbops_log_exit_status(
+			cmd_list(&o, argv + optind, argc - optind));
 	if (strcmp(cmd, "sync") == 0) {
 		if (optind < argc)
-			return dbops_log_usage("sync takes no file arguments: it imports what is in -D DIR");
+			return dbops_log_usage(
+				"sync takes no file arguments: it imports what is in -D DIR");
 		return dbops_log_exit_status(snap_sync(&o));
 	}
-	return dbops_log_exit_status(cmd_import(&o, argv + optind, argc - optind));
+	return dbops_log_exit_status(
+		cmd_import(&o, argv + optind, argc - optind));
 }

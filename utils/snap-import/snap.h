@@ -28,44 +28,44 @@
 #include "metrics.h"
 
 #define SNAP_DEFAULT_TABLE "snapshots"
-#define SNAP_LEDGER "snap_import_files"
+#define SNAP_LEDGER	   "snap_import_files"
 
 struct snap_opts {
-	const char *database;	/* -d: host:port, conninfo or URI; NULL: env */
-	const char *table;	/* -t: [schema.]table */
+	const char *database; /* -d: host:port, conninfo or URI; NULL: env */
+	const char *table;    /* -t: [schema.]table */
 	const char *metrics_file; /* import --metrics-file */
-	const char *stdin_name;	/* import --name, for "-" */
-	const char *format;	/* list --format */
-	const char *dir;	/* sync -D */
-	const char *pattern;	/* sync --pattern */
-	const char *listen;	/* sync --listen ADDR:PORT */
-	bool once;		/* sync --once */
-	bool all;		/* list --all: failed files too */
-	int progress;		/* enum dbops_progress_mode */
+	const char *stdin_name;	  /* import --name, for "-" */
+	const char *format;	  /* list --format */
+	const char *dir;	  /* sync -D */
+	const char *pattern;	  /* sync --pattern */
+	const char *listen;	  /* sync --listen ADDR:PORT */
+	bool once;		  /* sync --once */
+	bool all;		  /* list --all: failed files too */
+	int progress;		  /* enum dbops_progress_mode */
 };
 
 /* One connection and what we know of the target table. */
 struct snap_db {
 	PGconn *conn;
-	char *schema;		/* NULL: the search path's */
-	char *table;		/* the table's own name */
-	char *qtable;		/* quoted, qualified: "s"."t" */
-	char *qledger;		/* quoted, qualified ledger */
-	char *qfunction;	/* quoted, qualified snapshot_id default */
-	char *target;		/* the name recorded in the ledger: [schema.]table */
-	char **columns;		/* the table's columns, once known */
+	char *schema;	 /* NULL: the search path's */
+	char *table;	 /* the table's own name */
+	char *qtable;	 /* quoted, qualified: "s"."t" */
+	char *qledger;	 /* quoted, qualified ledger */
+	char *qfunction; /* quoted, qualified snapshot_id default */
+	char *target;	 /* the name recorded in the ledger: [schema.]table */
+	char **columns;	 /* the table's columns, once known */
 	int ncolumns;
-	bool table_known;	/* columns loaded (or table created) */
-	char by[300];		/* user@host, for the ledger */
+	bool table_known; /* columns loaded (or table created) */
+	char by[300];	  /* user@host, for the ledger */
 };
 
 /* Counters of a run, for the summary and the metrics. */
 struct snap_stats {
 	struct dbops_metrics *metrics;
-	struct dbops_metric *files;	/* {result=imported|skipped|failed} */
+	struct dbops_metric *files; /* {result=imported|skipped|failed} */
 	struct dbops_metric *rows;
 	struct dbops_metric *bytes;
-	struct dbops_metric *duration;	/* histogram, seconds */
+	struct dbops_metric *duration; /* histogram, seconds */
 	struct dbops_metric *last_success;
 	struct dbops_metric *waiting;
 	unsigned imported, skipped, failed;

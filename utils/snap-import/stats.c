@@ -8,41 +8,43 @@
 #include <time.h>
 
 /* Import durations: from a small file to a large snapshot. */
-static const double duration_bounds[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-					  5, 10, 30, 60, 300, 900 };
+static const double duration_bounds[] = { 0.05, 0.1, 0.25, 0.5, 1,   2.5,
+					  5,	10,  30,   60,	300, 900 };
 
 int snap_stats_init(struct snap_stats *st)
 {
-	static const char *const results[] = { "imported", "skipped", "failed" };
+	static const char *const results[] = { "imported", "skipped",
+					       "failed" };
 
 	st->metrics = dbops_metrics_new();
 	if (st->metrics == NULL)
 		return -1;
-	st->files = dbops_metrics_counter(st->metrics,
-					  "dbops_snap_import_files_total",
-					  "Files seen, by result: imported, skipped (content already imported) or failed.");
-	st->rows = dbops_metrics_counter(st->metrics,
-					 "dbops_snap_import_rows_total",
-					 "Rows imported.");
+	st->files = dbops_metrics_counter(
+		st->metrics, "dbops_snap_import_files_total",
+		"Files seen, by result: imported, skipped (content already imported) or failed.");
+	st->rows = dbops_metrics_counter(
+		st->metrics, "dbops_snap_import_rows_total", "Rows imported.");
 	st->bytes = dbops_metrics_counter(st->metrics,
 					  "dbops_snap_import_bytes_total",
 					  "Bytes of the files imported.");
 	st->duration = dbops_metrics_histogram(
 		st->metrics, "dbops_snap_import_duration_seconds",
-		"Time to import one file, of the files imported.", duration_bounds,
+		"Time to import one file, of the files imported.",
+		duration_bounds,
 		sizeof(duration_bounds) / sizeof(duration_bounds[0]));
 	st->last_success = dbops_metrics_gauge(
 		st->metrics, "dbops_snap_import_last_success_timestamp_seconds",
 		"When the last file was imported, in seconds since the epoch.");
-	st->waiting = dbops_metrics_gauge(st->metrics,
-					  "dbops_snap_import_files_waiting",
-					  "Files found and not yet imported (sync).");
+	st->waiting = dbops_metrics_gauge(
+		st->metrics, "dbops_snap_import_files_waiting",
+		"Files found and not yet imported (sync).");
 	if (!st->files || !st->rows || !st->bytes || !st->duration ||
 	    !st->last_success || !st->waiting)
 		return -1;
 	/* Every result shows from the start, at 0. */
 	for (int i = 0; i < 3; i++)
-		dbops_metric_add(st->files, (const char *[]){ "result", results[i], NULL },
+		dbops_metric_add(st->files,
+				 (const char *[]){ "result", results[i], NULL },
 				 0);
 	return 0;
 }
@@ -73,5 +75,6 @@ void snap_stats_count(struct snap_stats *st, enum snap_outcome out,
 	} else {
 		st->failed++;
 	}
-	dbops_metric_add(st->files, (const char *[]){ "result", result, NULL }, 1);
+	dbops_metric_add(st->files, (const char *[]){ "result", result, NULL },
+			 1);
 }

@@ -97,7 +97,8 @@ static int queue_add(struct queue *q, const char *name)
 
 	if (copy == NULL)
 		return -1;
-	memmove(q->names + i + 1, q->names + i, (q->count - i) * sizeof(char *));
+	memmove(q->names + i + 1, q->names + i,
+		(q->count - i) * sizeof(char *));
 	q->names[i] = copy;
 	q->count++;
 	return 0;
@@ -106,7 +107,8 @@ static int queue_add(struct queue *q, const char *name)
 static void queue_remove(struct queue *q, size_t i)
 {
 	free(q->names[i]);
-	memmove(q->names + i, q->names + i + 1, (q->count - i - 1) * sizeof(char *));
+	memmove(q->names + i, q->names + i + 1,
+		(q->count - i - 1) * sizeof(char *));
 	q->count--;
 }
 
@@ -120,8 +122,9 @@ static void queue_free(struct queue *q)
 /* Hidden files and the names editors and downloaders write first. */
 static bool temporary_name(const char *name)
 {
-	static const char *const suffixes[] = { "~", ".tmp", ".part", ".partial",
-						".swp", ".crdownload", NULL };
+	static const char *const suffixes[] = {
+		"~", ".tmp", ".part", ".partial", ".swp", ".crdownload", NULL
+	};
 	size_t len = strlen(name);
 
 	if (name[0] == '.')
@@ -150,7 +153,7 @@ struct sync {
 	int inotify_fd;
 	uint64_t watchdog_usec;
 	long long last_watchdog;
-	char last[512];		/* the last import, for STATUS= */
+	char last[512]; /* the last import, for STATUS= */
 	bool any_failed;
 };
 
@@ -165,10 +168,11 @@ static long long now_usec(void)
 static void notify_status(struct sync *s)
 {
 	dbops_metric_set(s->stats.waiting, NULL, (double)s->queue.count);
-	sd_notifyf(0, "STATUS=watching %s: %u imported, %u skipped, %u failed, %zu waiting%s%s",
-		   s->o->dir, s->stats.imported, s->stats.skipped,
-		   s->stats.failed, s->queue.count, s->last[0] ? "; last: " : "",
-		   s->last);
+	sd_notifyf(
+		0,
+		"STATUS=watching %s: %u imported, %u skipped, %u failed, %zu waiting%s%s",
+		s->o->dir, s->stats.imported, s->stats.skipped, s->stats.failed,
+		s->queue.count, s->last[0] ? "; last: " : "", s->last);
 }
 
 /* Tell systemd we live, at half the watchdog period at most. */
@@ -192,8 +196,8 @@ static int scan(struct sync *s)
 	struct dirent *e;
 
 	if (d == NULL) {
-		dbops_log_error("could not read directory \"%s\": %s", s->o->dir,
-				strerror(errno));
+		dbops_log_error("could not read directory \"%s\": %s",
+				s->o->dir, strerror(errno));
 		return -1;
 	}
 	while ((e = readdir(d)) != NULL) {
@@ -254,27 +258,32 @@ static void import_one(struct sync *s, const char *name)
 	out = snap_import_file(&s->db, path, name, &iopts, &r);
 	switch (out) {
 	case SNAP_IMPORTED:
-		dbops_log_info("imported %s: %lld rows, %lld bytes, %.3f s, snapshot %lld",
-			       name, (long long)r.rows, (long long)r.bytes,
-			       r.seconds, (long long)r.id);
+		dbops_log_info(
+			"imported %s: %lld rows, %lld bytes, %.3f s, snapshot %lld",
+			name, (long long)r.rows, (long long)r.bytes, r.seconds,
+			(long long)r.id);
 		dbops_timestamp_format((int64_t)time(NULL) * 1000000, at,
 				       sizeof(at));
-		snprintf(s->last, sizeof(s->last), "imported %s (%lld rows) at %s",
-			 name, (long long)r.rows, at);
+		snprintf(s->last, sizeof(s->last),
+			 "imported %s (%lld rows) at %s", name,
+			 (long long)r.rows, at);
 		break;
 	case SNAP_SKIPPED:
-		dbops_log_info("skipped %s: already imported at %s as \"%s\"", name,
-			       r.found.at, r.found.name);
+		dbops_log_info("skipped %s: already imported at %s as \"%s\"",
+			       name, r.found.at, r.found.name);
 		break;
 	case SNAP_KNOWN_FAILED:
-		dbops_log_debug("skipped %s: failed before and unchanged", name);
+		dbops_log_debug("skipped %s: failed before and unchanged",
+				name);
 		return; /* counted when it failed */
 	case SNAP_INTERRUPTED:
-		dbops_log_info("import of %s interrupted and rolled back", name);
+		dbops_log_info("import of %s interrupted and rolled back",
+			       name);
 		return;
 	case SNAP_FAILED:
 		if (PQstatus(s->db.conn) != CONNECTION_OK) {
-			dbops_log_warning("could not import \"%s\": %s", name, r.error);
+			dbops_log_warning("could not import \"%s\": %s", name,
+					  r.error);
 			if (reconnect(s))
 				queue_add(&s->queue, name); /* try it again */
 			return;
@@ -284,8 +293,9 @@ static void import_one(struct sync *s, const char *name)
 		if (r.sha256[0] &&
 		    snap_db_record_failure(&s->db, name, r.sha256, r.bytes,
 					   r.error, err, sizeof(err)) != 0)
-			dbops_log_warning("could not record the failure of \"%s\": %s",
-					  name, err);
+			dbops_log_warning(
+				"could not record the failure of \"%s\": %s",
+				name, err);
 		snprintf(s->last, sizeof(s->last), "failed %s", name);
 		break;
 	}
@@ -332,12 +342,15 @@ static int take_lock(struct sync *s)
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snap_db_describe_error(res, err, sizeof(err));
-		dbops_log_error("could not take the sync lock of table \"%s\": %s",
-				s->db.target, err);
+		dbops_log_error(
+			"could not take the sync lock of table \"%s\": %s",
+			s->db.target, err);
 	} else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-		dbops_log_error("another snap-import sync is running for table \"%s\"",
-				s->db.target);
-		dbops_log_hint("one sync per table at a time; stop the other one or use another -t TABLE");
+		dbops_log_error(
+			"another snap-import sync is running for table \"%s\"",
+			s->db.target);
+		dbops_log_hint(
+			"one sync per table at a time; stop the other one or use another -t TABLE");
 	} else {
 		rc = 0;
 	}
@@ -347,7 +360,8 @@ static int take_lock(struct sync *s)
 
 static bool reconnect(struct sync *s)
 {
-	for (int delay = 1; !stop_requested; delay = delay < 30 ? delay * 2 : 30) {
+	for (int delay = 1; !stop_requested;
+	     delay = delay < 30 ? delay * 2 : 30) {
 		PQreset(s->db.conn);
 		if (PQstatus(s->db.conn) == CONNECTION_OK) {
 			if (take_lock(s) != 0) {
@@ -357,8 +371,9 @@ static bool reconnect(struct sync *s)
 			dbops_log_info("connected to the database again");
 			return true;
 		}
-		dbops_log_warning("could not reconnect to the database; trying again in %d s",
-				  delay);
+		dbops_log_warning(
+			"could not reconnect to the database; trying again in %d s",
+			delay);
 		for (int i = 0; i < delay * 10 && !stop_requested; i++) {
 			watchdog_tick(s);
 			usleep(100000);
@@ -370,7 +385,8 @@ static bool reconnect(struct sync *s)
 /* Read the inotify events; queue what they name. 1 to rescan, -1 fatal. */
 static int read_events(struct sync *s)
 {
-	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[16384]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	int rescan = 0;
 
 	for (;;) {
@@ -384,16 +400,20 @@ static int read_events(struct sync *s)
 			const struct inotify_event *ev = (const void *)p;
 
 			if (ev->mask & IN_Q_OVERFLOW) {
-				dbops_log_warning("inotify queue overflow: reading \"%s\" again",
-						  s->o->dir);
+				dbops_log_warning(
+					"inotify queue overflow: reading \"%s\" again",
+					s->o->dir);
 				rescan = 1;
 			}
-			if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
-				dbops_log_error("directory \"%s\" was removed or moved",
-						s->o->dir);
+			if (ev->mask &
+			    (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED)) {
+				dbops_log_error(
+					"directory \"%s\" was removed or moved",
+					s->o->dir);
 				return -1;
 			}
-			if (ev->len > 0 && (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) &&
+			if (ev->len > 0 &&
+			    (ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) &&
 			    snap_sync_wanted(ev->name, s->pattern))
 				queue_add(&s->queue, ev->name);
 			p += sizeof(*ev) + ev->len;
@@ -424,12 +444,14 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn,
 	}
 	if (body == NULL)
 		return MHD_NO;
-	resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
+	resp = MHD_create_response_from_buffer(len, body,
+					       MHD_RESPMEM_MUST_FREE);
 	if (resp == NULL) {
 		free(body);
 		return MHD_NO;
 	}
-	MHD_add_response_header(resp, "Content-Type", DBOPS_METRICS_CONTENT_TYPE);
+	MHD_add_response_header(resp, "Content-Type",
+				DBOPS_METRICS_CONTENT_TYPE);
 	ret = MHD_queue_response(conn, status, resp);
 	MHD_destroy_response(resp);
 	return ret;
@@ -457,7 +479,8 @@ int snap_sync_parse_listen(const char *text, struct sockaddr_storage *ss,
 		a->sin6_family = AF_INET6;
 		a->sin6_port = htons((uint16_t)port);
 		*len = sizeof(*a);
-		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0 : -1;
+		return inet_pton(AF_INET6, host + 1, &a->sin6_addr) == 1 ? 0
+									 : -1;
 	}
 	struct sockaddr_in *a = (struct sockaddr_in *)ss;
 
@@ -479,8 +502,9 @@ static int start_http(struct sync *s)
 	socklen_t len;
 
 	if (snap_sync_parse_listen(s->o->listen, &ss, &len) != 0) {
-		dbops_log_error("invalid --listen address \"%s\": use ADDR:PORT, e.g. 127.0.0.1:9187",
-				s->o->listen);
+		dbops_log_error(
+			"invalid --listen address \"%s\": use ADDR:PORT, e.g. 127.0.0.1:9187",
+			s->o->listen);
 		return -1;
 	}
 	s->http = MHD_start_daemon(
@@ -489,8 +513,9 @@ static int start_http(struct sync *s)
 		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, &ss,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (s->http == NULL) {
-		dbops_log_error("could not listen on %s for /metrics: %s", s->o->listen,
-				errno ? strerror(errno) : "the address is not free");
+		dbops_log_error(
+			"could not listen on %s for /metrics: %s", s->o->listen,
+			errno ? strerror(errno) : "the address is not free");
 		return -1;
 	}
 	return 0;
@@ -516,7 +541,8 @@ static int watch(struct sync *s)
 	while (!stop_requested) {
 		struct pollfd fds[2] = { { s->inotify_fd, POLLIN, 0 },
 					 { wake_pipe[0], POLLIN, 0 } };
-		int timeout = s->watchdog_usec ? (int)(s->watchdog_usec / 2000) : -1;
+		int timeout =
+			s->watchdog_usec ? (int)(s->watchdog_usec / 2000) : -1;
 		char drain_buf[64];
 		int ev;
 
@@ -534,7 +560,8 @@ static int watch(struct sync *s)
 		if (ev < 0)
 			return -1;
 		if (rescan_requested)
-			dbops_log_info("reading \"%s\" again (SIGHUP)", s->o->dir);
+			dbops_log_info("reading \"%s\" again (SIGHUP)",
+				       s->o->dir);
 		if (ev > 0 || rescan_requested) {
 			rescan_requested = 0;
 			if (scan(s) != 0)
@@ -548,7 +575,8 @@ static int watch(struct sync *s)
 
 int snap_sync(const struct snap_opts *o)
 {
-	struct sync s = { .o = o, .pattern = o->pattern ? o->pattern : "*.csv",
+	struct sync s = { .o = o,
+			  .pattern = o->pattern ? o->pattern : "*.csv",
 			  .inotify_fd = -1 };
 	char err[512];
 	int rc = 1;
@@ -556,8 +584,9 @@ int snap_sync(const struct snap_opts *o)
 
 	if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		dbops_log_error("could not watch directory \"%s\": %s", o->dir,
-				errno && !S_ISDIR(st.st_mode) ? strerror(errno)
-							      : "not a directory");
+				errno && !S_ISDIR(st.st_mode)
+					? strerror(errno)
+					: "not a directory");
 		return 1;
 	}
 	if (setup_signals() != 0 || snap_stats_init(&s.stats) != 0) {

@@ -85,8 +85,8 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv, char *err,
 	memset(inv, 0, sizeof(*inv));
 	f = fopen(path, "r");
 	if (f == NULL) {
-		snprintf(err, errlen, "could not read inventory \"%s\": %s", path,
-			 strerror(errno));
+		snprintf(err, errlen, "could not read inventory \"%s\": %s",
+			 path, strerror(errno));
 		return -1;
 	}
 	inv->path = strdup(path);
@@ -119,9 +119,10 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv, char *err,
 	free(line);
 	fclose(f);
 	if (inv->count == 0) {
-		snprintf(err, errlen,
-			 "inventory \"%s\" has no world: no [client_<world>] group",
-			 path);
+		snprintf(
+			err, errlen,
+			"inventory \"%s\" has no world: no [client_<world>] group",
+			path);
 		wq_inventory_free(inv);
 		return -1;
 	}
@@ -156,9 +157,11 @@ int wq_inventory_select(struct wq_inventory *inv, char *const *patterns,
 			if (fnmatch(patterns[p], inv->worlds[i].name, 0) == 0)
 				keep[i] = any = true;
 		if (!any) {
-			snprintf(err, errlen, glob ? "no world matches \"%s\" in inventory \"%s\""
-						   : "no world \"%s\" in inventory \"%s\"",
-				 patterns[p], inv->path);
+			snprintf(
+				err, errlen,
+				glob ? "no world matches \"%s\" in inventory \"%s\""
+				     : "no world \"%s\" in inventory \"%s\"",
+				patterns[p], inv->path);
 			free(keep);
 			return -1;
 		}

@@ -20,7 +20,7 @@ struct wq_world {
 
 struct wq_inventory {
 	char *path;
-	struct wq_world *worlds;	/* natural order */
+	struct wq_world *worlds; /* natural order */
 	size_t count;
 };
 

@@ -31,8 +31,15 @@ struct wq_opts {
 	bool list;
 };
 
-enum { OPT_ROOT = CHAR_MAX + 1, OPT_INVENTORY, OPT_FORMAT, OPT_TIMEOUT,
-       OPT_REDUCE, OPT_LIST, OPT_SHELL };
+enum {
+	OPT_ROOT = CHAR_MAX + 1,
+	OPT_INVENTORY,
+	OPT_FORMAT,
+	OPT_TIMEOUT,
+	OPT_REDUCE,
+	OPT_LIST,
+	OPT_SHELL
+};
 
 static const struct option longopts[] = {
 	{ "format", required_argument, NULL, OPT_FORMAT },
@@ -87,7 +94,9 @@ static void default_inventory(const struct wq_opts *o, char *buf, size_t len)
 		snprintf(buf, len, "%s", o->inventory);
 	else
 		snprintf(buf, len, "%s/worlds.cnf",
-			 o->root ? o->root : dbops_state_dir("worlds", root, sizeof(root)));
+			 o->root ? o->root
+				 : dbops_state_dir("worlds", root,
+						   sizeof(root)));
 }
 
 static int print_row(void *arg, const struct dbops_value *values)
@@ -138,7 +147,8 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 		rc = wq_merge_rows(r, inv->count, &m, print_row, w) != 0;
 	}
 	if (w && dbops_output_finish(w) != 0) {
-		dbops_log_error("could not write the answer: %s", strerror(errno));
+		dbops_log_error("could not write the answer: %s",
+				strerror(errno));
 		rc = 1;
 	}
 	dbops_output_free(w);
@@ -172,12 +182,13 @@ static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv,
 	for (size_t i = 0; i < inv->count; i++) {
 		const struct wq_world *x = &inv->worlds[i];
 
-		dbops_output_row_strings(w, (const char *[]){
-			x->name, x->host[0] ? x->host : NULL,
-			x->port[0] ? x->port : NULL,
-			x->socket[0] ? x->socket : NULL,
-			x->database[0] ? x->database : NULL,
-			r[i].error[0] ? "no" : "yes" });
+		dbops_output_row_strings(
+			w,
+			(const char *[]){ x->name, x->host[0] ? x->host : NULL,
+					  x->port[0] ? x->port : NULL,
+					  x->socket[0] ? x->socket : NULL,
+					  x->database[0] ? x->database : NULL,
+					  r[i].error[0] ? "no" : "yes" });
 	}
 	if (dbops_output_finish(w) != 0)
 		rc = 1;
@@ -208,7 +219,8 @@ static int shell(const struct wq_inventory *inv, const char *world)
 
 		execvp(clients[i], argv);
 	}
-	dbops_log_error("could not start the mariadb client: %s", strerror(errno));
+	dbops_log_error("could not start the mariadb client: %s",
+			strerror(errno));
 	dbops_log_hint("install the Debian package mariadb-client");
 	return 1;
 }
@@ -219,8 +231,9 @@ static int parse_timeout(const char *text, int *out)
 	long v = strtol(text, &end, 10);
 
 	if (*text == '\0' || *end != '\0' || v < 1 || v > 86400)
-		return dbops_log_usage("invalid value \"%s\" for option --timeout: use whole seconds from 1 to 86400",
-				       text);
+		return dbops_log_usage(
+			"invalid value \"%s\" for option --timeout: use whole seconds from 1 to 86400",
+			text);
 	*out = (int)v;
 	return 0;
 }
@@ -233,22 +246,28 @@ static int run(struct wq_opts *o, int argc, char **argv)
 	int rc;
 
 	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
-		return dbops_log_usage("unknown format \"%s\": use table, csv, tsv or json",
-				       o->format);
+		return dbops_log_usage(
+			"unknown format \"%s\": use table, csv, tsv or json",
+			o->format);
 	if (o->root && o->inventory)
-		return dbops_log_usage("--root and --inventory cannot be used together");
+		return dbops_log_usage(
+			"--root and --inventory cannot be used together");
 	if ((o->list || o->shell) && argc > 0)
 		return dbops_log_usage("--list and --shell take no SQL");
 	if (o->list && o->shell)
-		return dbops_log_usage("--list and --shell cannot be used together");
+		return dbops_log_usage(
+			"--list and --shell cannot be used together");
 	if (!o->list && !o->shell && argc != 1)
-		return dbops_log_usage(argc == 0 ? "no SQL statement given"
-						 : "give the SQL statement as one argument (quote it)");
+		return dbops_log_usage(
+			argc == 0
+				? "no SQL statement given"
+				: "give the SQL statement as one argument (quote it)");
 	default_inventory(o, path, sizeof(path));
 	if (wq_inventory_read(path, &inv, err, sizeof(err)) != 0) {
 		dbops_log_error("%s", err);
 		if (o->inventory == NULL)
-			dbops_log_hint("bring worlds up with dump-restore up, or name an inventory with --inventory");
+			dbops_log_hint(
+				"bring worlds up with dump-restore up, or name an inventory with --inventory");
 		return 1;
 	}
 	if (o->shell) {
@@ -256,7 +275,8 @@ static int run(struct wq_opts *o, int argc, char **argv)
 		wq_inventory_free(&inv);
 		return rc;
 	}
-	if (wq_inventory_select(&inv, o->worlds, o->nworlds, err, sizeof(err)) != 0) {
+	if (wq_inventory_select(&inv, o->worlds, o->nworlds, err,
+				sizeof(err)) != 0) {
 		dbops_log_error("%s", err);
 		wq_inventory_free(&inv);
 		return 1;
@@ -279,20 +299,41 @@ int main(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":hqVvw:", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(); free(o.worlds); return 0;
-		case 'q': dbops_log_set_verbosity(DBOPS_LOG_QUIET); break;
+		case 'h':
+			usage();
+			free(o.worlds);
+			return 0;
+		case 'q':
+			dbops_log_set_verbosity(DBOPS_LOG_QUIET);
+			break;
 		case 'V':
 			printf("world-query %s\n", DBOPS_VERSION);
 			free(o.worlds);
 			return 0;
-		case 'v': dbops_log_set_verbosity(DBOPS_LOG_VERBOSE); break;
-		case 'w': o.worlds[o.nworlds++] = optarg; break;
-		case OPT_FORMAT: o.format = optarg; break;
-		case OPT_INVENTORY: o.inventory = optarg; break;
-		case OPT_LIST: o.list = true; break;
-		case OPT_REDUCE: o.reduce = optarg; break;
-		case OPT_ROOT: o.root = optarg; break;
-		case OPT_SHELL: o.shell = optarg; break;
+		case 'v':
+			dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
+			break;
+		case 'w':
+			o.worlds[o.nworlds++] = optarg;
+			break;
+		case OPT_FORMAT:
+			o.format = optarg;
+			break;
+		case OPT_INVENTORY:
+			o.inventory = optarg;
+			break;
+		case OPT_LIST:
+			o.list = true;
+			break;
+		case OPT_REDUCE:
+			o.reduce = optarg;
+			break;
+		case OPT_ROOT:
+			o.root = optarg;
+			break;
+		case OPT_SHELL:
+			o.shell = optarg;
+			break;
 		case OPT_TIMEOUT:
 			if (parse_timeout(optarg, &o.timeout) != 0) {
 				free(o.worlds);
@@ -310,7 +351,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (mysql_library_init(0, NULL, NULL) != 0) {
-		dbops_log_error("could not initialise the MariaDB client library");
+		dbops_log_error(
+			"could not initialise the MariaDB client library");
 		free(o.worlds);
 		return 1;
 	}

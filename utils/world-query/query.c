@@ -41,13 +41,15 @@ static void world_error(struct wq_result *r, MYSQL *conn, unsigned timeout,
 			double waited)
 {
 	unsigned e = mysql_errno(conn);
-	bool timed_out = (e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR ||
-			  e == CR_CONN_HOST_ERROR || e == CR_CONNECTION_ERROR) &&
-			 waited >= timeout - 0.1;
+	bool timed_out =
+		(e == CR_SERVER_LOST || e == CR_SERVER_GONE_ERROR ||
+		 e == CR_CONN_HOST_ERROR || e == CR_CONNECTION_ERROR) &&
+		waited >= timeout - 0.1;
 
 	if (timed_out)
-		snprintf(r->error, sizeof(r->error), "no answer within %u s: %s",
-			 timeout, mysql_error(conn));
+		snprintf(r->error, sizeof(r->error),
+			 "no answer within %u s: %s", timeout,
+			 mysql_error(conn));
 	else
 		snprintf(r->error, sizeof(r->error), "%s", mysql_error(conn));
 }
@@ -70,7 +72,8 @@ static void run_one(struct run *run, struct wq_result *r)
 	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &run->timeout);
 	mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &run->timeout);
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(conn, NULL, NULL, NULL, NULL, 0, NULL, 0) == NULL) {
+	if (mysql_real_connect(conn, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
+	    NULL) {
 		world_error(r, conn, run->timeout, now() - started);
 		return;
 	}
@@ -79,7 +82,8 @@ static void run_one(struct run *run, struct wq_result *r)
 			world_error(r, conn, run->timeout, now() - started);
 		return;
 	}
-	if (mysql_real_query(conn, run->sql, (unsigned long)strlen(run->sql)) != 0) {
+	if (mysql_real_query(conn, run->sql, (unsigned long)strlen(run->sql)) !=
+	    0) {
 		world_error(r, conn, run->timeout, now() - started);
 		return;
 	}
@@ -107,7 +111,9 @@ static void *worker(void *arg)
 struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
 			 int timeout)
 {
-	struct run run = { .inv = inv, .sql = sql, .timeout = (unsigned)timeout };
+	struct run run = { .inv = inv,
+			   .sql = sql,
+			   .timeout = (unsigned)timeout };
 	pthread_t threads[MAX_THREADS];
 	size_t nthreads = inv->count < MAX_THREADS ? inv->count : MAX_THREADS;
 
@@ -142,19 +148,29 @@ void wq_results_free(struct wq_result *r, size_t n)
 enum dbops_column_kind wq_column_kind(const MYSQL_FIELD *f)
 {
 	switch (f->type) {
-	case MYSQL_TYPE_TINY: case MYSQL_TYPE_SHORT: case MYSQL_TYPE_LONG:
-	case MYSQL_TYPE_INT24: case MYSQL_TYPE_LONGLONG: case MYSQL_TYPE_FLOAT:
-	case MYSQL_TYPE_DOUBLE: case MYSQL_TYPE_DECIMAL:
-	case MYSQL_TYPE_NEWDECIMAL: case MYSQL_TYPE_YEAR:
+	case MYSQL_TYPE_TINY:
+	case MYSQL_TYPE_SHORT:
+	case MYSQL_TYPE_LONG:
+	case MYSQL_TYPE_INT24:
+	case MYSQL_TYPE_LONGLONG:
+	case MYSQL_TYPE_FLOAT:
+	case MYSQL_TYPE_DOUBLE:
+	case MYSQL_TYPE_DECIMAL:
+	case MYSQL_TYPE_NEWDECIMAL:
+	case MYSQL_TYPE_YEAR:
 		return DBOPS_COLUMN_NUMBER;
 	case MYSQL_TYPE_BIT:
 		return DBOPS_COLUMN_BINARY;
-	case MYSQL_TYPE_TINY_BLOB: case MYSQL_TYPE_MEDIUM_BLOB:
-	case MYSQL_TYPE_LONG_BLOB: case MYSQL_TYPE_BLOB:
-	case MYSQL_TYPE_STRING: case MYSQL_TYPE_VAR_STRING:
+	case MYSQL_TYPE_TINY_BLOB:
+	case MYSQL_TYPE_MEDIUM_BLOB:
+	case MYSQL_TYPE_LONG_BLOB:
+	case MYSQL_TYPE_BLOB:
+	case MYSQL_TYPE_STRING:
+	case MYSQL_TYPE_VAR_STRING:
 	case MYSQL_TYPE_VARCHAR:
 		/* Character set 63 is "binary": bytes, not text. */
-		return f->charsetnr == 63 ? DBOPS_COLUMN_BINARY : DBOPS_COLUMN_TEXT;
+		return f->charsetnr == 63 ? DBOPS_COLUMN_BINARY
+					  : DBOPS_COLUMN_TEXT;
 	default:
 		return DBOPS_COLUMN_TEXT;
 	}
@@ -214,10 +230,11 @@ int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
 		if (x == first || x->error[0] != '\0')
 			continue;
 		if ((x->res != NULL) != m->rows) {
-			snprintf(x->error, sizeof(x->error),
-				 m->rows ? "the statement returned no rows here, but rows on world \"%s\""
-					 : "the statement returned rows here, but none on world \"%s\"",
-				 first->world->name);
+			snprintf(
+				x->error, sizeof(x->error),
+				m->rows ? "the statement returned no rows here, but rows on world \"%s\""
+					: "the statement returned rows here, but none on world \"%s\"",
+				first->world->name);
 			continue;
 		}
 		if (!m->rows)

@@ -16,9 +16,9 @@
 struct wq_result {
 	const struct wq_world *world;
 	MYSQL *conn;
-	MYSQL_RES *res;			/* rows, when the statement had some */
-	unsigned long long affected;	/* otherwise */
-	char error[1024];		/* why this world failed; "" if not */
+	MYSQL_RES *res;		     /* rows, when the statement had some */
+	unsigned long long affected; /* otherwise */
+	char error[1024];	     /* why this world failed; "" if not */
 };
 
 /*
@@ -40,10 +40,10 @@ enum dbops_column_kind wq_column_kind(const MYSQL_FIELD *f);
  * whose columns differ get an error and no rows. A visitor sees each row.
  */
 struct wq_merge {
-	unsigned ncols;			/* world included */
+	unsigned ncols; /* world included */
 	char **names;
 	enum dbops_column_kind *kinds;
-	bool rows;			/* a result set; false: affected rows */
+	bool rows; /* a result set; false: affected rows */
 };
 
 int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m);

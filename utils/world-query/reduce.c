@@ -46,9 +46,10 @@ static char *create_statement(const struct wq_merge *m)
 		return NULL;
 	len = (size_t)snprintf(sql, cap, "CREATE TABLE rows (");
 	for (unsigned c = 0; c < m->ncols; c++) {
-		const char *type = m->kinds[c] == DBOPS_COLUMN_NUMBER   ? " NUMERIC"
-				   : m->kinds[c] == DBOPS_COLUMN_BINARY ? " BLOB"
-									: " TEXT";
+		const char *type =
+			m->kinds[c] == DBOPS_COLUMN_NUMBER   ? " NUMERIC"
+			: m->kinds[c] == DBOPS_COLUMN_BINARY ? " BLOB"
+							     : " TEXT";
 
 		if (append_ident(&sql, &len, &cap, m->names[c]) != 0)
 			goto fail;
@@ -104,18 +105,21 @@ static int print_result(sqlite3_stmt *q, struct dbops_output *w)
 
 				dbops_output_add_column(
 					w, sqlite3_column_name(q, c),
-					t == SQLITE_INTEGER || t == SQLITE_FLOAT ? DBOPS_COLUMN_NUMBER
-					: t == SQLITE_BLOB			  ? DBOPS_COLUMN_BINARY
-										  : DBOPS_COLUMN_TEXT);
+					t == SQLITE_INTEGER || t == SQLITE_FLOAT
+						? DBOPS_COLUMN_NUMBER
+					: t == SQLITE_BLOB ? DBOPS_COLUMN_BINARY
+							   : DBOPS_COLUMN_TEXT);
 			}
 			columns_added = true;
 		}
 		for (int c = 0; c < ncols; c++) {
 			bool blob = sqlite3_column_type(q, c) == SQLITE_BLOB;
 
-			v[c].data = sqlite3_column_type(q, c) == SQLITE_NULL ? NULL
-				    : blob ? sqlite3_column_blob(q, c)
-					   : (const char *)sqlite3_column_text(q, c);
+			v[c].data =
+				sqlite3_column_type(q, c) == SQLITE_NULL ? NULL
+				: blob ? sqlite3_column_blob(q, c)
+				       : (const char *)sqlite3_column_text(q,
+									   c);
 			v[c].len = (size_t)sqlite3_column_bytes(q, c);
 		}
 		dbops_output_row(w, v);
@@ -148,7 +152,8 @@ int wq_reduce(struct wq_result *r, size_t n, const struct wq_merge *m,
 		strcat(insert, c + 1 < m->ncols ? "?," : "?)");
 	if (sqlite3_exec(l.db, create, NULL, NULL, NULL) != SQLITE_OK ||
 	    sqlite3_exec(l.db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v2(l.db, insert, -1, &l.insert, NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(l.db, insert, -1, &l.insert, NULL) !=
+		    SQLITE_OK ||
 	    wq_merge_rows(r, n, m, insert_row, &l) != 0 ||
 	    sqlite3_exec(l.db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 		dbops_log_error("could not load the rows for --reduce: %s",
@@ -157,7 +162,8 @@ int wq_reduce(struct wq_result *r, size_t n, const struct wq_merge *m,
 	}
 	if (sqlite3_prepare_v2(l.db, sql, -1, &q, NULL) != SQLITE_OK) {
 		dbops_log_error("--reduce: %s", sqlite3_errmsg(l.db));
-		dbops_log_hint("the table is named rows; its columns: world and those of the result");
+		dbops_log_hint(
+			"the table is named rows; its columns: world and those of the result");
 		goto out;
 	}
 	if (print_result(q, w) != SQLITE_OK) {
