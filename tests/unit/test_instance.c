@@ -188,7 +188,7 @@ static int hold_port(int *port)
 static void start_on_taken_port(enum dbops_server server, const char *expect)
 {
 	char *root = make_scratch_dir("inst");
-	char dir[512], want[1024], cmd[600];
+	char dir[512], want[1024];
 	struct dbops_instance_opts opts = { .server = server, .timeout_s = 60 };
 	struct dbops_instance inst;
 	struct capture c;
@@ -216,8 +216,7 @@ static void start_on_taken_port(enum dbops_server server, const char *expect)
 	free(err);
 	close(fd);
 	dbops_log_reset_errors();
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-	assert_int_equal(system(cmd), 0);
+	remove_scratch_dir(root);
 	free(root);
 }
 

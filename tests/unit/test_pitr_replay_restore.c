@@ -291,16 +291,10 @@ static struct fixture *make_fixture(const char *archive_name, bool faithful)
 
 static void free_fixture(struct fixture *fx)
 {
-	char *cmd;
-
 	if (fx == NULL)
 		return;
 	current = NULL;
-	assert_true(asprintf(&cmd,
-			     "chmod -R u+rwx '%s' 2>/dev/null; rm -rf '%s'",
-			     fx->scratch, fx->scratch) > 0);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	remove_scratch_dir(fx->scratch);
 	free(fx->scratch);
 	free(fx->datadir);
 	free(fx->archive);

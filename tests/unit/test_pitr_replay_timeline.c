@@ -377,11 +377,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char *cmd;
-
-	assert_true(asprintf(&cmd, "rm -rf '%s'", (char *)*state) > 0);
-	assert_int_equal(system(cmd), 0);
-	free(cmd);
+	remove_scratch_dir(*state);
 	free(*state);
 	assert_int_equal(dbops_log_error_count(), 0);
 	return 0;

@@ -12,9 +12,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* Redirects fd to a temporary file until capture_end(). */
@@ -73,6 +75,39 @@ static inline char *make_scratch_dir(const char *tag)
 	assert_true(asprintf(&path, "%s/dbops-%s-XXXXXX", base, tag) > 0);
 	assert_non_null(mkdtemp(path));
 	return path;
+}
+
+static inline int remove_entry_(const char *path, const struct stat *st,
+				int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	return flag == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static inline int open_up_(const char *path, const struct stat *st, int flag,
+			   struct FTW *ftw)
+{
+	(void)ftw;
+	if (flag == FTW_D || flag == FTW_DNR)
+		chmod(path, (st->st_mode & 07777) | S_IRWXU);
+	return 0;
+}
+
+/*
+ * Remove PATH and everything under it, directories a test made unreadable
+ * included; fails the test if something stays. No shell.
+ */
+static inline void remove_scratch_dir(const char *path)
+{
+	struct stat st;
+
+	if (lstat(path, &st) != 0)
+		return;
+	/* Pre-order: each directory is opened up before it is read. */
+	nftw(path, open_up_, 16, FTW_PHYS);
+	assert_int_equal(nftw(path, remove_entry_, 16, FTW_DEPTH | FTW_PHYS),
+			 0);
 }
 
 #endif
