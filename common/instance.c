@@ -36,6 +36,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 
 #define PG_LIBDIR      "/usr/lib/postgresql"
@@ -903,7 +904,7 @@ static int launch(const struct dbops_instance_opts *opts,
 	const char *argv[64];
 	struct stat st;
 	off_t log_start = stat(inst->log, &st) == 0 ? st.st_size : 0;
-	long long deadline = dbops_process_now_ms() + timeout_s * 1000LL;
+	int64_t deadline = dbops_clock_ms() + timeout_s * 1000LL;
 	char how[128], *log_text;
 	int argc = 0;
 
@@ -962,7 +963,7 @@ static int launch(const struct dbops_instance_opts *opts,
 		     postmaster_ready(inst->datadir)) &&
 		    socket_accepts(inst->socket))
 			return 0;
-		if (dbops_process_now_ms() >= deadline) {
+		if (dbops_clock_ms() >= deadline) {
 			dbops_process_kill(&inst->proc, 5000);
 			log_text = read_log_tail(inst->log, log_start);
 			snprintf(
@@ -973,7 +974,7 @@ static int launch(const struct dbops_instance_opts *opts,
 			free(log_text);
 			return -1;
 		}
-		dbops_process_sleep_ms(20);
+		dbops_clock_sleep_ms(20);
 	}
 
 	log_text = read_log_tail(inst->log, log_start);
@@ -1156,7 +1157,7 @@ int dbops_instance_start(const struct dbops_instance_opts *opts,
 /* Wait for the server to be gone; true if it went within TIMEOUT_MS. */
 static bool wait_gone(struct dbops_instance *inst, int timeout_ms)
 {
-	long long deadline = dbops_process_now_ms() + timeout_ms;
+	int64_t deadline = dbops_clock_ms() + timeout_ms;
 
 	for (;;) {
 		if (inst->proc.pid > 0) {
@@ -1165,9 +1166,9 @@ static bool wait_gone(struct dbops_instance *inst, int timeout_ms)
 		} else if (!pid_alive(inst->pid)) {
 			return true;
 		}
-		if (dbops_process_now_ms() >= deadline)
+		if (dbops_clock_ms() >= deadline)
 			return false;
-		dbops_process_sleep_ms(20);
+		dbops_clock_sleep_ms(20);
 	}
 }
 

@@ -134,44 +134,63 @@ void dbops_log_write_raw(const char *buf, size_t len)
 	}
 }
 
+/*
+ * Format one message line into BUF (of LEN bytes), or into a new buffer
+ * when it does not fit; *line_len is its length with the newline. Returns
+ * the line: BUF, a buffer to free, or BUF holding a cut line when no
+ * memory is left.
+ */
+static char *format_line(char *buf, size_t len, enum dbops_log_level level,
+			 const char *fmt, va_list ap, size_t *line_len)
+{
+	const char *prefix = journal ? journal_prefix[level] : "";
+	size_t head, text;
+	char *line = buf;
+	va_list ap2;
+	int n;
+
+	/* The prefix is measured, not copied out of a buffer it overflowed:
+	 * argv[0], and so progname, can be of any length. */
+	n = snprintf(NULL, 0, "%s%s: %s: ", prefix, progname,
+		     level_words[level]);
+	head = n > 0 ? (size_t)n : 0;
+	va_copy(ap2, ap);
+	n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	text = n > 0 ? (size_t)n : 0;
+	if (head + text + 2 > len) {
+		line = malloc(head + text + 2);
+		if (line == NULL) {
+			/* Keep what fits of the prefix and the text. */
+			line = buf;
+			if (head > len / 2)
+				head = len / 2;
+			text = len - head - 2;
+		}
+	}
+	snprintf(line, head + 1, "%s%s: %s: ", prefix, progname,
+		 level_words[level]);
+	vsnprintf(line + head, text + 1, fmt, ap);
+	for (char *p = line + head; p < line + head + text; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	line[head + text] = '\n';
+	*line_len = head + text + 1;
+	return line;
+}
+
 void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
 {
-	char stackbuf[1024];
-	char *line = stackbuf;
-	int prefix_len, text_len;
-	va_list ap2;
+	char stackbuf[1024], *line;
+	size_t len;
 
 	if (level == DBOPS_LOG_ERROR)
 		atomic_fetch_add(&errors, 1);
 	if (!level_shown(level))
 		return;
-
-	prefix_len =
-		snprintf(stackbuf, sizeof(stackbuf),
-			 "%s%s: %s: ", journal ? journal_prefix[level] : "",
-			 progname, level_words[level]);
-	va_copy(ap2, ap);
-	text_len = vsnprintf(NULL, 0, fmt, ap2);
-	va_end(ap2);
-	if (text_len < 0)
-		text_len = 0;
-	if ((size_t)prefix_len + (size_t)text_len + 2 > sizeof(stackbuf)) {
-		line = malloc((size_t)prefix_len + (size_t)text_len + 2);
-		if (line == NULL) {
-			line = stackbuf;
-			text_len = (int)sizeof(stackbuf) - prefix_len - 2;
-		} else {
-			memcpy(line, stackbuf, (size_t)prefix_len);
-		}
-	}
-	vsnprintf(line + prefix_len, (size_t)text_len + 1, fmt, ap);
-	for (char *p = line + prefix_len; p < line + prefix_len + text_len; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-	line[prefix_len + text_len] = '\n';
-
+	line = format_line(stackbuf, sizeof(stackbuf), level, fmt, ap, &len);
 	/* One write per line: lines from threads never interleave. */
-	dbops_log_write_raw(line, (size_t)prefix_len + (size_t)text_len + 1);
+	dbops_log_write_raw(line, len);
 	if (line != stackbuf)
 		free(line);
 }
@@ -193,24 +212,6 @@ void dbops_log_fatal(const char *fmt, ...)
 	dbops_log_v(DBOPS_LOG_ERROR, fmt, ap);
 	va_end(ap);
 	exit(1);
-}
-
-int dbops_log_usage(const char *fmt, ...)
-{
-	char line[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	dbops_log_v(DBOPS_LOG_ERROR, fmt, ap);
-	va_end(ap);
-	n = snprintf(line, sizeof(line),
-		     "Try \"%s --help\" for more information.\n", progname);
-	if (n > 0)
-		dbops_log_write_raw(line, (size_t)n < sizeof(line)
-						  ? (size_t)n
-						  : sizeof(line) - 1);
-	return 1;
 }
 
 unsigned dbops_log_error_count(void)

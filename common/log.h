@@ -81,12 +81,6 @@ void dbops_log_write_raw(const char *buf, size_t len);
 __attribute__((noreturn, format(printf, 1, 2))) void
 dbops_log_fatal(const char *fmt, ...);
 
-/*
- * Report a usage error: the message, then 'Try "tool --help" for more
- * information.'. Returns 1, so main() can "return dbops_log_usage(...)".
- */
-int dbops_log_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
 /* How many errors have been reported so far. */
 unsigned dbops_log_error_count(void);
 

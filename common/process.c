@@ -7,6 +7,7 @@
  * groups are looked up before fork(), and a failure before exec reaches the
  * parent as an errno over a close-on-exec pipe.
  */
+#include "clock.h"
 #include "process.h"
 
 #include <errno.h>
@@ -22,22 +23,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-long long dbops_process_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void dbops_process_sleep_ms(int ms)
-{
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 int dbops_user_lookup(const char *name, struct dbops_user *user)
 {
@@ -323,7 +308,7 @@ static bool reap(struct dbops_process *proc)
 
 int dbops_process_wait(struct dbops_process *proc, int timeout_ms)
 {
-	long long deadline = dbops_process_now_ms() + timeout_ms;
+	int64_t deadline = dbops_clock_ms() + timeout_ms;
 	int nap = 1;
 
 	if (proc->pid <= 0) {
@@ -332,7 +317,7 @@ int dbops_process_wait(struct dbops_process *proc, int timeout_ms)
 	}
 	for (;;) {
 		long long left =
-			timeout_ms < 0 ? 50 : deadline - dbops_process_now_ms();
+			timeout_ms < 0 ? 50 : deadline - dbops_clock_ms();
 		int slice = left < 50 ? (int)(left > 0 ? left : 0) : 50;
 
 		if (proc->capture_fd >= 0) {
@@ -348,13 +333,13 @@ int dbops_process_wait(struct dbops_process *proc, int timeout_ms)
 			}
 		} else if (!reap(proc)) {
 			/* Nothing to read: back off from 1 ms to 32 ms. */
-			dbops_process_sleep_ms(nap < slice ? nap : slice);
+			dbops_clock_sleep_ms(nap < slice ? nap : slice);
 			if (nap < 32)
 				nap *= 2;
 		}
 		if (reap(proc) && proc->capture_fd < 0)
 			return 0;
-		if (timeout_ms >= 0 && dbops_process_now_ms() >= deadline)
+		if (timeout_ms >= 0 && dbops_clock_ms() >= deadline)
 			return 1;
 	}
 }

@@ -119,10 +119,4 @@ int dbops_process_run(const char *const *argv, const struct dbops_user *user,
  */
 const char *dbops_process_describe_status(int status, char *buf, size_t len);
 
-/* Milliseconds on the monotonic clock, for deadlines. */
-long long dbops_process_now_ms(void);
-
-/* Sleep MS milliseconds. */
-void dbops_process_sleep_ms(int ms);
-
 #endif

@@ -17,7 +17,6 @@
 #include "timestamp.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,23 +49,10 @@ struct stamp_fields {
 	int zone_hours, zone_minutes, zone_sign;
 };
 
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-						      const char *fmt, ...)
+static int unrecognised(const char *text, struct dbops_err *err)
 {
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-static int unrecognised(const char *text, char *err, size_t errlen)
-{
-	return fail(err, errlen, "unrecognised time \"%s\": %s", text,
-		    forms_hint);
+	return dbops_err_set(err, "unrecognised time \"%s\": %s", text,
+			     forms_hint);
 }
 
 /* The length of the run of ASCII digits at p. */
@@ -254,31 +240,33 @@ static void format_fraction(int usec, char out[8])
 		out[n--] = '\0';
 }
 
-static int check_ranges(const struct stamp_fields *f, char *err, size_t errlen)
+static int check_ranges(const struct stamp_fields *f, struct dbops_err *err)
 {
 	if (f->year < 1000)
-		return fail(err, errlen, "year %04d is out of range", f->year);
+		return dbops_err_set(err, "year %04d is out of range", f->year);
 	if (f->month < 1 || f->month > 12)
-		return fail(err, errlen, "month %d is out of range", f->month);
+		return dbops_err_set(err, "month %d is out of range", f->month);
 	if (f->day < 1 ||
 	    f->day > dbops_timestamp_days_in_month(f->year, f->month))
-		return fail(err, errlen, "day %d is out of range for %04d-%02d",
-			    f->day, f->year, f->month);
+		return dbops_err_set(err,
+				     "day %d is out of range for %04d-%02d",
+				     f->day, f->year, f->month);
 	if (f->hour > 23)
-		return fail(err, errlen, "hour %d is out of range", f->hour);
+		return dbops_err_set(err, "hour %d is out of range", f->hour);
 	if (f->minute > 59)
-		return fail(err, errlen, "minute %d is out of range",
-			    f->minute);
+		return dbops_err_set(err, "minute %d is out of range",
+				     f->minute);
 	if (f->second > 59)
-		return fail(err, errlen, "second %d is out of range",
-			    f->second);
+		return dbops_err_set(err, "second %d is out of range",
+				     f->second);
 	if (f->frac_digits > 6)
-		return fail(err, errlen, "fraction %.*s has more than 6 digits",
-			    f->frac_digits + 1, f->frac);
+		return dbops_err_set(err,
+				     "fraction %.*s has more than 6 digits",
+				     f->frac_digits + 1, f->frac);
 	if (f->zone != NULL &&
 	    (f->zone_hours > MAX_OFFSET_HOURS || f->zone_minutes > 59))
-		return fail(err, errlen, "offset %.*s is out of range",
-			    f->zone_len, f->zone);
+		return dbops_err_set(err, "offset %.*s is out of range",
+				     f->zone_len, f->zone);
 	return 0;
 }
 
@@ -313,7 +301,7 @@ static bool local_to_utc(int64_t wall, int64_t *sec)
 }
 
 static int fields_to_usec(const struct stamp_fields *f, int64_t *usec,
-			  char *err, size_t errlen)
+			  struct dbops_err *err)
 {
 	int64_t sec = days_from_civil(f->year, f->month, f->day) * SEC_PER_DAY +
 		      f->hour * 3600 + f->minute * 60 + f->second;
@@ -328,21 +316,21 @@ static int fields_to_usec(const struct stamp_fields *f, int64_t *usec,
 		format_fraction(f->usec, frac);
 		if (tz != NULL && *tz == ':')
 			tz++;
-		return fail(err, errlen,
-			    "%04d-%02d-%02d %02d:%02d:%02d%s does not exist in "
-			    "%s%s",
-			    f->year, f->month, f->day, f->hour, f->minute,
-			    f->second, frac,
-			    tz != NULL && *tz != '\0' ? "time zone " : "",
-			    tz != NULL && *tz != '\0' ? tz : "local time");
+		return dbops_err_set(
+			err,
+			"%04d-%02d-%02d %02d:%02d:%02d%s does not exist in "
+			"%s%s",
+			f->year, f->month, f->day, f->hour, f->minute,
+			f->second, frac,
+			tz != NULL && *tz != '\0' ? "time zone " : "",
+			tz != NULL && *tz != '\0' ? tz : "local time");
 	}
 	*usec = sec * USEC_PER_SEC + f->usec;
 	return 0;
 }
 
 /* "@[-]seconds[.fraction]" */
-static int parse_epoch(const char *text, int64_t *usec, char *err,
-		       size_t errlen)
+static int parse_epoch(const char *text, int64_t *usec, struct dbops_err *err)
 {
 	struct stamp_fields f = { 0 };
 	const char *p = text + 1;
@@ -354,33 +342,35 @@ static int parse_epoch(const char *text, int64_t *usec, char *err,
 		p++;
 	n = digit_run(p);
 	if (n == 0)
-		return unrecognised(text, err, errlen);
+		return unrecognised(text, err);
 	/* Twelve digits hold the range; more cannot be in it. */
 	for (int i = 0; i < n && i < 13; i++)
 		sec = sec * 10 + (p[i] - '0');
 	p += n;
 	if (!take_fraction(&p, &f))
-		return unrecognised(text, err, errlen);
+		return unrecognised(text, err);
 	if (*p != '\0')
-		return fail(err, errlen,
-			    "unrecognised time \"%s\": unexpected \"%s\" at "
-			    "the end",
-			    text, p);
+		return dbops_err_set(
+			err,
+			"unrecognised time \"%s\": unexpected \"%s\" at "
+			"the end",
+			text, p);
 	if (f.frac_digits > 6)
-		return fail(err, errlen, "fraction %.*s has more than 6 digits",
-			    f.frac_digits + 1, f.frac);
+		return dbops_err_set(err,
+				     "fraction %.*s has more than 6 digits",
+				     f.frac_digits + 1, f.frac);
 	if (negative && (n > 12 || sec > -EPOCH_MIN_SEC ||
 			 (sec == -EPOCH_MIN_SEC && f.usec > 0)))
-		return fail(err, errlen, "%s is before year -9999", text);
+		return dbops_err_set(err, "%s is before year -9999", text);
 	if (!negative && (n > 12 || sec > EPOCH_MAX_SEC))
-		return fail(err, errlen, "%s is beyond year 9999", text);
+		return dbops_err_set(err, "%s is beyond year 9999", text);
 	sec = sec * USEC_PER_SEC + f.usec;
 	*usec = negative ? -sec : sec;
 	return 0;
 }
 
-int dbops_timestamp_parse(const char *text, int64_t *usec, char *err,
-			  size_t errlen)
+int dbops_timestamp_parse(const char *text, int64_t *usec,
+			  struct dbops_err *err)
 {
 	struct stamp_fields f = { .month = 1, .day = 1 };
 	const char *p = text;
@@ -388,29 +378,30 @@ int dbops_timestamp_parse(const char *text, int64_t *usec, char *err,
 	char sep;
 
 	if (text == NULL || *text == '\0')
-		return fail(err, errlen, "empty time");
+		return dbops_err_set(err, "empty time");
 	len = strlen(text);
 	if (isspace((unsigned char)text[0]) ||
 	    isspace((unsigned char)text[len - 1]))
-		return fail(err, errlen,
-			    "unrecognised time \"%s\": leading or trailing "
-			    "space",
-			    text);
+		return dbops_err_set(
+			err,
+			"unrecognised time \"%s\": leading or trailing "
+			"space",
+			text);
 	tzset();
 	if (*p == '@')
-		return parse_epoch(text, usec, err, errlen);
+		return parse_epoch(text, usec, err);
 
 	if (digit_run(p) == 4) {
 		/* 2024-03-01, then " ", "T" or "_" and a time */
 		if (!take_digits(&p, 4, &f.year) || !take_char(&p, '-') ||
 		    !take_digits(&p, 2, &f.month) || !take_char(&p, '-') ||
 		    !take_digits(&p, 2, &f.day))
-			return unrecognised(text, err, errlen);
+			return unrecognised(text, err);
 		sep = *p;
 		if (sep == ' ' || sep == 'T' || sep == 't' || sep == '_') {
 			p++;
 			if (!take_time(&p, sep, false, &f))
-				return unrecognised(text, err, errlen);
+				return unrecognised(text, err);
 		}
 	} else if (digit_run(p) == 8) {
 		/* 20240301, then "T", "_" or "-" and a time */
@@ -424,19 +415,20 @@ int dbops_timestamp_parse(const char *text, int64_t *usec, char *err,
 		if (sep == 'T' || sep == 't' || sep == '_' || sep == '-') {
 			p++;
 			if (!take_time(&p, sep, true, &f))
-				return unrecognised(text, err, errlen);
+				return unrecognised(text, err);
 		}
 	} else {
-		return unrecognised(text, err, errlen);
+		return unrecognised(text, err);
 	}
 	if (*p != '\0')
-		return fail(err, errlen,
-			    "unrecognised time \"%s\": unexpected \"%s\" at "
-			    "the end",
-			    text, p);
-	if (check_ranges(&f, err, errlen) != 0)
+		return dbops_err_set(
+			err,
+			"unrecognised time \"%s\": unexpected \"%s\" at "
+			"the end",
+			text, p);
+	if (check_ranges(&f, err) != 0)
 		return -1;
-	return fields_to_usec(&f, usec, err, errlen);
+	return fields_to_usec(&f, usec, err);
 }
 
 /* Copy the formatted text out if it fits, as both formatters promise. */

@@ -26,13 +26,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
+
 /* Room for either format of any int64_t value, with its terminating NUL. */
 #define DBOPS_TIMESTAMP_LEN 40
 
 /*
  * Parse text into *usec. Returns 0, or -1 with *usec untouched and a
- * one-line reason in err (lower case, no final period; truncated to errlen,
- * err may be NULL when errlen is 0), for example:
+ * one-line reason in ERR (NULL: not wanted), for example:
  *
  *	month 13 is out of range
  *	day 29 is out of range for 2023-02
@@ -43,8 +44,8 @@
  * hour repeated in autumn) is the earlier instant, which is the daylight
  * saving one. Calls tzset(), so a change of TZ is seen at once.
  */
-int dbops_timestamp_parse(const char *text, int64_t *usec, char *err,
-			  size_t errlen);
+int dbops_timestamp_parse(const char *text, int64_t *usec,
+			  struct dbops_err *err);
 
 /*
  * Write usec as local time in the zone of TZ with its UTC offset, such as

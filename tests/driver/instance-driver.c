@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "instance.h"
+#include "cli.h"
 #include "log.h"
 
 static void usage(FILE *out)
@@ -43,7 +44,7 @@ static int parse_number(const char *text, const char *option, int max, int *out)
 	long v = strtol(text, &end, 10);
 
 	if (*text == '\0' || *end != '\0' || v < 0 || v > max)
-		return dbops_log_usage("invalid value \"%s\" for option %s",
+		return dbops_cli_error("invalid value \"%s\" for option %s",
 				       text, option);
 	*out = (int)v;
 	return 0;
@@ -99,7 +100,7 @@ static int cmd_start(int argc, char **argv)
 			break;
 		case 's':
 			if (nsettings == 31)
-				return dbops_log_usage(
+				return dbops_cli_error(
 					"too many --set options");
 			settings[nsettings++] = optarg;
 			break;
@@ -109,18 +110,18 @@ static int cmd_start(int argc, char **argv)
 				return 1;
 			break;
 		default:
-			return dbops_log_usage("bad option");
+			return dbops_cli_error("bad option");
 		}
 	}
 	if (argc - optind != 2)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"start needs a server kind and a directory");
 	if (strcmp(argv[optind], "postgres") == 0)
 		opts.server = DBOPS_SERVER_POSTGRES;
 	else if (strcmp(argv[optind], "mariadb") == 0)
 		opts.server = DBOPS_SERVER_MARIADB;
 	else
-		return dbops_log_usage("unknown server kind \"%s\"",
+		return dbops_cli_error("unknown server kind \"%s\"",
 				       argv[optind]);
 	opts.dir = argv[optind + 1];
 	opts.settings = settings;
@@ -149,12 +150,12 @@ int main(int argc, char **argv)
 		argc--;
 	}
 	if (argc < 2)
-		return dbops_log_usage("no command given");
+		return dbops_cli_error("no command given");
 	cmd = argv[1];
 	if (strcmp(cmd, "start") == 0)
 		return dbops_log_exit_status(cmd_start(argc - 1, argv + 1));
 	if (argc != 3)
-		return dbops_log_usage("%s needs one directory", cmd);
+		return dbops_cli_error("%s needs one directory", cmd);
 	if (strcmp(cmd, "stop") == 0) {
 		if (dbops_instance_load(argv[2], &inst) != 0)
 			return 1;
@@ -171,5 +172,5 @@ int main(int argc, char **argv)
 		print_instance(&inst);
 		return 0;
 	}
-	return dbops_log_usage("unknown command \"%s\"", cmd);
+	return dbops_cli_error("unknown command \"%s\"", cmd);
 }

@@ -413,6 +413,19 @@ static void test_cli_typed_messages(void **state)
 	free(c);
 }
 
+static void test_cli_error_adds_the_hint(void **state)
+{
+	struct capture c;
+	char *out;
+
+	capture_begin(&c, STDERR_FILENO);
+	assert_int_equal(dbops_cli_error("unknown command \"%s\"", "frob"), 1);
+	out = capture_end(&c);
+	assert_string_equal(out,
+			    "tool: error: unknown command \"frob\"\n" HINT);
+	free(out);
+}
+
 static void test_cli_choice_index(void **state)
 {
 	static const char *const actions[] = { "promote", "pause", "shutdown",
@@ -427,6 +440,13 @@ static int setup(void **state)
 {
 	unsetenv("JOURNAL_STREAM");
 	dbops_log_init("tool");
+	return 0;
+}
+
+/* The errors reported on purpose must not fail the run at exit. */
+static int teardown(void **state)
+{
+	dbops_log_reset_errors();
 	return 0;
 }
 
@@ -454,8 +474,9 @@ int main(void)
 		cmocka_unit_test(test_cli_parse_size),
 		cmocka_unit_test(test_cli_parse_duration),
 		cmocka_unit_test(test_cli_typed_messages),
+		cmocka_unit_test(test_cli_error_adds_the_hint),
 		cmocka_unit_test(test_cli_choice_index),
 	};
 
-	return cmocka_run_group_tests_name("cli", tests, setup, NULL);
+	return cmocka_run_group_tests_name("cli", tests, setup, teardown);
 }

@@ -22,10 +22,9 @@ static int utc(void **state)
 static int64_t at(const char *text)
 {
 	int64_t usec;
-	char err[128];
+	struct dbops_err err;
 
-	assert_int_equal(dbops_timestamp_parse(text, &usec, err, sizeof(err)),
-			 0);
+	assert_int_equal(dbops_timestamp_parse(text, &usec, &err), 0);
 	return usec;
 }
 

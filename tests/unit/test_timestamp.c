@@ -32,24 +32,24 @@ static void set_tz(const char *tz)
 
 static int64_t parse_ok(const char *text)
 {
-	char err[256] = "";
+	struct dbops_err err = { "" };
 	int64_t usec = -42;
 
-	if (dbops_timestamp_parse(text, &usec, err, sizeof(err)) != 0)
-		fail_msg("\"%s\" rejected: %s", text, err);
+	if (dbops_timestamp_parse(text, &usec, &err) != 0)
+		fail_msg("\"%s\" rejected: %s", text, err.msg);
 	return usec;
 }
 
 /* The parse fails with exactly msg, leaving the result alone. */
 static void assert_rejected(const char *text, const char *msg)
 {
-	char err[512];
+	struct dbops_err err;
 	int64_t usec = -42;
 
-	memset(err, 'x', sizeof(err));
-	if (dbops_timestamp_parse(text, &usec, err, sizeof(err)) != -1)
+	memset(err.msg, 'x', sizeof(err.msg));
+	if (dbops_timestamp_parse(text, &usec, &err) != -1)
 		fail_msg("\"%s\" accepted as %lld", text, (long long)usec);
-	assert_string_equal(err, msg);
+	assert_string_equal(err.msg, msg);
 	assert_true(usec == -42);
 }
 
@@ -89,14 +89,13 @@ static void assert_formats(int64_t usec, const char *local, const char *utc)
 
 static void test_timestamp_rejects_empty(void **state)
 {
-	char err[64];
+	struct dbops_err err;
 	int64_t usec;
 
 	set_tz("UTC");
 	assert_rejected("", "empty time");
-	assert_int_equal(dbops_timestamp_parse(NULL, &usec, err, sizeof(err)),
-			 -1);
-	assert_string_equal(err, "empty time");
+	assert_int_equal(dbops_timestamp_parse(NULL, &usec, &err), -1);
+	assert_string_equal(err.msg, "empty time");
 }
 
 static void test_timestamp_rejects_garbage(void **state)
@@ -146,7 +145,8 @@ static void test_timestamp_rejects_surrounding_space(void **state)
 				       "leading or trailing space");
 	assert_rejected("2024-03-01 ", "unrecognised time \"2024-03-01 \": "
 				       "leading or trailing space");
-	assert_rejected("2024-03-01\n", "unrecognised time \"2024-03-01\n\": "
+	/* A message stays one line (errbuf.h): the newline shows as a space. */
+	assert_rejected("2024-03-01\n", "unrecognised time \"2024-03-01 \": "
 					"leading or trailing space");
 	assert_rejected(" ", "unrecognised time \" \": "
 			     "leading or trailing space");
@@ -327,16 +327,12 @@ static void test_timestamp_rejects_skipped_local_time(void **state)
 	assert_parses("2011-12-31", 1325239200LL * SEC);
 }
 
-static void test_timestamp_error_is_cut_to_errlen(void **state)
+static void test_timestamp_error_not_wanted(void **state)
 {
-	char err[6];
 	int64_t usec;
 
 	set_tz("UTC");
-	assert_int_equal(dbops_timestamp_parse("", &usec, err, sizeof(err)),
-			 -1);
-	assert_string_equal(err, "empty");
-	assert_int_equal(dbops_timestamp_parse("foo", &usec, NULL, 0), -1);
+	assert_int_equal(dbops_timestamp_parse("foo", &usec, NULL), -1);
 }
 
 static void test_timestamp_accepts_every_form(void **state)
@@ -613,7 +609,7 @@ int main(void)
 		cmocka_unit_test(test_timestamp_rejects_year_before_1000),
 		cmocka_unit_test(test_timestamp_rejects_epoch_beyond_year_9999),
 		cmocka_unit_test(test_timestamp_rejects_skipped_local_time),
-		cmocka_unit_test(test_timestamp_error_is_cut_to_errlen),
+		cmocka_unit_test(test_timestamp_error_not_wanted),
 		cmocka_unit_test(test_timestamp_accepts_every_form),
 		cmocka_unit_test(test_timestamp_offsets),
 		cmocka_unit_test(test_timestamp_fractions),

@@ -54,12 +54,9 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
 	/* The first separator after which a time follows: the longest time,
 	 * so "eu-world1-2024-03-01" is world "eu-world1". */
 	for (size_t i = 1; stem[i] != '\0'; i++) {
-		char terr[128];
-
 		if (stem[i] != '-' && stem[i] != '_' && stem[i] != '.')
 			continue;
-		if (dbops_timestamp_parse(stem + i + 1, usec, terr,
-					  sizeof(terr)) != 0)
+		if (dbops_timestamp_parse(stem + i + 1, usec, NULL) != 0)
 			continue;
 		stem[i] = '\0';
 		if (!dr_world_name_ok(stem)) {

@@ -19,6 +19,7 @@
 #include <mysql.h>
 
 #include "catalog.h"
+#include "cli.h"
 #include "log.h"
 #include "output.h"
 #include "paths.h"
@@ -124,7 +125,7 @@ static int parse_format(const struct dr_opts *o, enum dbops_output_format *f)
 {
 	*f = DBOPS_FORMAT_TABLE;
 	if (o->format && dbops_output_parse_format(o->format, f) != 0)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"unknown format \"%s\": use table, csv, tsv or json",
 			o->format);
 	return 0;
@@ -135,13 +136,13 @@ static int choose(const struct dr_opts *o, char **sources, int n,
 		  size_t *count)
 {
 	int64_t at = 0;
-	char err[256];
+	struct dbops_err err;
 
 	if (n == 0)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"no SOURCE: give directories of dumps or dump files");
-	if (o->at && dbops_timestamp_parse(o->at, &at, err, sizeof(err)) != 0) {
-		dbops_log_error("invalid --at \"%s\": %s", o->at, err);
+	if (o->at && dbops_timestamp_parse(o->at, &at, &err) != 0) {
+		dbops_log_error("invalid --at \"%s\": %s", o->at, err.msg);
 		return 1;
 	}
 	if (dr_catalog_scan(cat, sources, n) != 0 ||
@@ -492,7 +493,7 @@ static int parse_int(const char *text, const char *option, int min, int max,
 	errno = 0;
 	v = strtol(text, &end, 10);
 	if (*text == '\0' || *end != '\0' || errno != 0 || v < min || v > max)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"invalid value \"%s\" for option %s: use a number from %d to %d",
 			text, option, min, max);
 	*out = (int)v;
@@ -547,7 +548,7 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			if (dbops_progress_parse_mode(optarg, &o.progress) != 0)
-				return dbops_log_usage(
+				return dbops_cli_error(
 					"invalid value \"%s\" for --progress: use auto, always or never",
 					optarg);
 			break;
@@ -555,15 +556,15 @@ int main(int argc, char **argv)
 			o.root = optarg;
 			break;
 		case ':':
-			return dbops_log_usage("option \"%s\" needs a value",
+			return dbops_cli_error("option \"%s\" needs a value",
 					       argv[optind - 1]);
 		default:
-			return dbops_log_usage("unknown option \"%s\"",
+			return dbops_cli_error("unknown option \"%s\"",
 					       argv[optind - 1]);
 		}
 	}
 	if (optind >= argc)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"no command: use plan, up, status or down");
 	cmd = argv[optind++];
 	if (strcmp(cmd, "plan") == 0)
@@ -571,18 +572,18 @@ int main(int argc, char **argv)
 			cmd_plan(&o, argv + optind, argc - optind));
 	if (strcmp(cmd, "status") == 0 || strcmp(cmd, "down") == 0) {
 		if (o.at)
-			return dbops_log_usage("--at belongs to plan and up");
+			return dbops_cli_error("--at belongs to plan and up");
 		if (strcmp(cmd, "status") == 0)
 			return dbops_log_exit_status(
 				optind < argc
-					? dbops_log_usage(
+					? dbops_cli_error(
 						  "status takes no arguments")
 					: cmd_status(&o));
 		return dbops_log_exit_status(
 			cmd_down(&o, argv + optind, argc - optind));
 	}
 	if (strcmp(cmd, "up") != 0)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"unknown command \"%s\": use plan, up, status or down",
 			cmd);
 	if (mysql_library_init(0, NULL, NULL) != 0) {

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -106,7 +107,8 @@ struct cli {
 static int set_target(struct cli *c, enum target_kind kind, const char *value)
 {
 	struct pitr_target *t = &c->r.verify.target;
-	char err[128], *end;
+	struct dbops_err terr;
+	char *end;
 	int64_t usec;
 	unsigned long xid;
 
@@ -115,14 +117,15 @@ static int set_target(struct cli *c, enum target_kind kind, const char *value)
 	snprintf(t->text, sizeof(t->text), "%s", value);
 	switch (kind) {
 	case TARGET_TIME:
-		if (dbops_timestamp_parse(value, &usec, err, sizeof(err)) != 0)
-			return dbops_log_usage(
-				"invalid --target-time \"%s\": %s", value, err);
+		if (dbops_timestamp_parse(value, &usec, &terr) != 0)
+			return dbops_cli_error(
+				"invalid --target-time \"%s\": %s", value,
+				terr.msg);
 		t->time = unix_us_to_pg_time(usec);
 		break;
 	case TARGET_LSN:
 		if (lsn_parse(value, &t->lsn) != 0)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"invalid --target-lsn \"%s\": expected an LSN such as 0/16B3748",
 				value);
 		break;
@@ -131,14 +134,14 @@ static int set_target(struct cli *c, enum target_kind kind, const char *value)
 		xid = strtoul(value, &end, 10);
 		if (errno || *end || end == value || value[0] == '-' ||
 		    xid < 3 || xid > UINT32_MAX)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"invalid --target-xid \"%s\": expected a transaction ID from 3 to 4294967295",
 				value);
 		t->xid = (uint32_t)xid;
 		break;
 	case TARGET_NAME:
 		if (value[0] == '\0' || strlen(value) >= RESTORE_POINT_NAME_MAX)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"invalid --target-name \"%s\": restore point names are 1 to %d bytes",
 				value, RESTORE_POINT_NAME_MAX - 1);
 		snprintf(t->name, sizeof(t->name), "%s", value);
@@ -162,7 +165,7 @@ static int parse_timeline(const char *value, uint32_t *tli)
 	n = strtoul(value, &end, 10);
 	if (errno || *end || end == value || value[0] == '-' || n == 0 ||
 	    n > UINT32_MAX)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"invalid --timeline \"%s\": use a timeline number or \"latest\"",
 			value);
 	*tli = (uint32_t)n;
@@ -178,7 +181,7 @@ static int parse_action(const char *value, enum restore_action *a)
 	else if (strcmp(value, "shutdown") == 0)
 		*a = ACTION_SHUTDOWN;
 	else
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"invalid --action \"%s\": use promote, pause or shutdown",
 			value);
 	return 0;
@@ -192,7 +195,7 @@ static int parse_port(const char *value, int *port)
 	errno = 0;
 	n = strtol(value, &end, 10);
 	if (errno || *end || end == value || n < 1 || n > 65535)
-		return dbops_log_usage("invalid --port \"%s\": use 1 to 65535",
+		return dbops_cli_error("invalid --port \"%s\": use 1 to 65535",
 				       value);
 	*port = (int)n;
 	return 0;
@@ -246,7 +249,7 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		return 0;
 	case OPT_PROGRESS:
 		if (dbops_progress_parse_mode(arg, &v->progress) != 0)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"invalid --progress \"%s\": use auto, always or never",
 				arg);
 		return 0;
@@ -262,33 +265,33 @@ static int check_command(const struct cli *c)
 	bool window = strcmp(c->command, "window") == 0;
 
 	if (!restore && !window && strcmp(c->command, "verify") != 0)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"unknown command \"%s\": use restore, verify or window",
 			c->command);
 	if (c->targets > 1)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"give at most one of --target-time, --target-lsn, --target-xid and --target-name");
 	if (v->target.exclusive &&
 	    (c->targets == 0 || v->target.kind == TARGET_NAME))
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
 	if (v->archive == NULL)
-		return dbops_log_usage("no WAL archive given (-a ARCHIVE)");
+		return dbops_cli_error("no WAL archive given (-a ARCHIVE)");
 	if (!window && v->base == NULL)
-		return dbops_log_usage("no base backup given (-b BASE)");
+		return dbops_cli_error("no base backup given (-b BASE)");
 	if (restore && c->r.datadir == NULL)
-		return dbops_log_usage("no data directory given (-D DATADIR)");
+		return dbops_cli_error("no data directory given (-D DATADIR)");
 	if (!restore && (c->r.datadir || c->r.keep_running || c->r.port ||
 			 c->r.action != ACTION_PROMOTE))
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"-D, --action, --keep-running and --port are for restore");
 	if (window && (c->targets || v->timeline))
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");
 	if (!window && c->format)
-		return dbops_log_usage("--format is for window");
+		return dbops_cli_error("--format is for window");
 	if (c->r.keep_running && c->r.action == ACTION_SHUTDOWN)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"--keep-running cannot be used with --action shutdown");
 	return 0;
 }
@@ -305,7 +308,7 @@ static int run(struct cli *c)
 
 		if (c->format &&
 		    dbops_output_parse_format(c->format, &w.format) != 0)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"unknown format \"%s\": use table, csv, tsv or json",
 				c->format);
 		return window_run(&w);
@@ -339,7 +342,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (argc < 2 || argv[1][0] == '-')
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"no command given: use restore, verify or window");
 	c.command = argv[1];
 	optind = 2;
@@ -355,16 +358,16 @@ int main(int argc, char **argv)
 			return 0;
 		}
 		if (opt == ':')
-			return dbops_log_usage("option \"%s\" needs a value",
+			return dbops_cli_error("option \"%s\" needs a value",
 					       argv[optind - 1]);
 		if (opt == '?')
-			return dbops_log_usage("unknown option \"%s\"",
+			return dbops_cli_error("unknown option \"%s\"",
 					       argv[optind - 1]);
 		if (parse_option(&c, opt, optarg) != 0)
 			return 1;
 	}
 	if (optind < argc)
-		return dbops_log_usage("unexpected argument \"%s\"",
+		return dbops_cli_error("unexpected argument \"%s\"",
 				       argv[optind]);
 	if (check_command(&c) != 0)
 		return 1;

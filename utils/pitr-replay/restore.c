@@ -26,6 +26,7 @@
 #include <libpq-fe.h>
 
 #include "instance.h"
+#include "clock.h"
 #include "log.h"
 #include "process.h"
 #include "progress.h"
@@ -596,12 +597,12 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 				       o->datadir);
 			break;
 		}
-		if (conn == NULL && dbops_process_now_ms() >= next_try) {
+		if (conn == NULL && dbops_clock_ms() >= next_try) {
 			conn = PQconnectdb(conninfo);
 			if (PQstatus(conn) != CONNECTION_OK) {
 				PQfinish(conn);
 				conn = NULL;
-				next_try = dbops_process_now_ms() + 200;
+				next_try = dbops_clock_ms() + 200;
 			}
 		}
 		if (conn && query_state(conn, st) == 0 &&
@@ -614,7 +615,7 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 			PQfinish(conn);
 			conn = NULL;
 		}
-		dbops_process_sleep_ms(50);
+		dbops_clock_sleep_ms(50);
 	}
 	dbops_progress_finish(progress);
 	PQfinish(conn);
@@ -676,12 +677,12 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
  */
 static int promote(PGconn *conn)
 {
-	long long deadline = dbops_process_now_ms() + 600 * 1000LL;
+	int64_t deadline = dbops_clock_ms() + 600 * 1000LL;
 	PGresult *res = PQexec(conn, "SELECT pg_wal_replay_resume()");
 	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
 
 	PQclear(res);
-	while (ok && dbops_process_now_ms() < deadline) {
+	while (ok && dbops_clock_ms() < deadline) {
 		res = PQexec(conn, "SELECT pg_is_in_recovery()");
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK &&
 		     PQntuples(res) == 1;
@@ -690,7 +691,7 @@ static int promote(PGconn *conn)
 			return 0;
 		}
 		PQclear(res);
-		dbops_process_sleep_ms(20);
+		dbops_clock_sleep_ms(20);
 	}
 	dbops_log_error("promotion failed: %s",
 			ok ? "the server was still in recovery after 600 s"

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "import.h"
 #include "list.h"
+#include "cli.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -129,10 +130,10 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 	int rc = 0;
 
 	if (nfiles == 0)
-		return dbops_log_usage("no file to import");
+		return dbops_cli_error("no file to import");
 	for (int i = 0; i < nfiles; i++)
 		if (strcmp(files[i], "-") == 0 && o->stdin_name == NULL)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	if (snap_stats_init(&st) != 0) {
 		dbops_log_error("out of memory");
@@ -182,7 +183,7 @@ static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 	int rc;
 
 	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"unknown format \"%s\": use table, csv, tsv or json",
 			o->format);
 	if (snap_db_open(&db, o->database, o->table, err, sizeof(err)) != 0) {
@@ -203,15 +204,15 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_sync = strcmp(cmd, "sync") == 0;
 
 	if (!is_import && (o->metrics_file || o->stdin_name))
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"--metrics-file and --name belong to import");
 	if (!is_list && (o->format || o->all))
-		return dbops_log_usage("--format and --all belong to list");
+		return dbops_cli_error("--format and --all belong to list");
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"--dir, --pattern, --listen and --once belong to sync");
 	if (is_sync && o->dir == NULL)
-		return dbops_log_usage("sync needs -D DIR");
+		return dbops_cli_error("sync needs -D DIR");
 	return 0;
 }
 
@@ -273,16 +274,16 @@ int main(int argc, char **argv)
 			break;
 		case OPT_PROGRESS:
 			if (dbops_progress_parse_mode(optarg, &progress) != 0)
-				return dbops_log_usage(
+				return dbops_cli_error(
 					"invalid value \"%s\" for --progress: use auto, always or never",
 					optarg);
 			o.progress = (int)progress;
 			break;
 		case ':':
-			return dbops_log_usage("option \"%s\" needs a value",
+			return dbops_cli_error("option \"%s\" needs a value",
 					       argv[optind - 1]);
 		default:
-			return dbops_log_usage("unknown option \"%s\"",
+			return dbops_cli_error("unknown option \"%s\"",
 					       argv[optind - 1]);
 		}
 	}
@@ -299,7 +300,7 @@ int main(int argc, char **argv)
 			cmd_list(&o, argv + optind, argc - optind));
 	if (strcmp(cmd, "sync") == 0) {
 		if (optind < argc)
-			return dbops_log_usage(
+			return dbops_cli_error(
 				"sync takes no file arguments: it imports what is in -D DIR");
 		return dbops_log_exit_status(snap_sync(&o));
 	}

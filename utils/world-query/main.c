@@ -13,6 +13,7 @@
 #include <mysql.h>
 
 #include "inventory.h"
+#include "cli.h"
 #include "log.h"
 #include "output.h"
 #include "paths.h"
@@ -231,7 +232,7 @@ static int parse_timeout(const char *text, int *out)
 	long v = strtol(text, &end, 10);
 
 	if (*text == '\0' || *end != '\0' || v < 1 || v > 86400)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"invalid value \"%s\" for option --timeout: use whole seconds from 1 to 86400",
 			text);
 	*out = (int)v;
@@ -246,19 +247,19 @@ static int run(struct wq_opts *o, int argc, char **argv)
 	int rc;
 
 	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"unknown format \"%s\": use table, csv, tsv or json",
 			o->format);
 	if (o->root && o->inventory)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"--root and --inventory cannot be used together");
 	if ((o->list || o->shell) && argc > 0)
-		return dbops_log_usage("--list and --shell take no SQL");
+		return dbops_cli_error("--list and --shell take no SQL");
 	if (o->list && o->shell)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			"--list and --shell cannot be used together");
 	if (!o->list && !o->shell && argc != 1)
-		return dbops_log_usage(
+		return dbops_cli_error(
 			argc == 0
 				? "no SQL statement given"
 				: "give the SQL statement as one argument (quote it)");
@@ -342,11 +343,11 @@ int main(int argc, char **argv)
 			break;
 		case ':':
 			free(o.worlds);
-			return dbops_log_usage("option \"%s\" needs a value",
+			return dbops_cli_error("option \"%s\" needs a value",
 					       argv[optind - 1]);
 		default:
 			free(o.worlds);
-			return dbops_log_usage("unknown option \"%s\"",
+			return dbops_cli_error("unknown option \"%s\"",
 					       argv[optind - 1]);
 		}
 	}
