@@ -1,6 +1,7 @@
 /*
- * instance.c - private PostgreSQL and MariaDB servers. See instance.h for
- * the directory layout.
+ * instance.c - private database servers: the part every server shares.
+ * The drivers (instance_pg.c, instance_mariadb.c) know each server; see
+ * instance.h for the directory layout and instance_driver.h for the split.
  *
  * Design notes:
  * 1. The server program is started directly from an argv (postgres, or
@@ -10,23 +11,21 @@
  * 2. The server runs in a session of its own, so it outlives the tool that
  *    started it (dump-restore up, then later down) and no terminal signal
  *    reaches it. DIR/instance.state lets a later process find it.
- * 3. Ready means: the process still runs, (PostgreSQL) postmaster.pid says
- *    "ready", and a connect() to the unix socket succeeds.
+ * 3. Ready means: the process still runs, the driver says so (PostgreSQL's
+ *    postmaster.pid), and a connect() to the unix socket succeeds.
  * 4. With no port given, a free port is picked by binding to it; another
  *    program can take it before the server does, so an "Address already in
  *    use" start is retried on another port, a few times.
- * 5. Every MariaDB instance has its own tmpdir: servers starting at once in
- *    a shared /tmp delete each other's temporary tables.
+ * 5. A pid read from a state file is trusted only when /proc shows the
+ *    driver's server program working in this instance's data directory: a
+ *    pid reused after a crash or a reboot is never signalled.
  */
-#include "instance.h"
+#include "instance_driver.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pwd.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,31 +36,15 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 
-#define PG_LIBDIR      "/usr/lib/postgresql"
-#define STATE_FILE     "instance.state"
-#define MARIADB_SOCKET "mysqld.sock"
-#define PORT_RETRIES   5
-#define EXCERPT_LINES  4
+#define PORT_RETRIES  5
+#define EXCERPT_LINES 4
 
-/*
- * Format a path. init_instance() refuses directories so long that a path
- * built from them could reach PATH_MAX, so this does not truncate.
- */
-static void __attribute__((format(printf, 3, 4)))
-path_printf(char *buf, size_t len, const char *fmt, ...)
+const char *dbops_server_name(const struct dbops_server_driver *driver)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
-}
-
-const char *dbops_server_name(enum dbops_server server)
-{
-	return server == DBOPS_SERVER_POSTGRES ? "PostgreSQL" : "MariaDB";
+	return driver->name;
 }
 
 bool dbops_instance_socket_fits(const char *dir, const char *name)
@@ -71,409 +54,135 @@ bool dbops_instance_socket_fits(const char *dir, const char *name)
 	return strlen(dir) + 1 + strlen(name) < sizeof(sa.sun_path);
 }
 
-/* --- reading server logs ------------------------------------------------ */
-
-static const char *const pg_levels[] = { "FATAL:  ", "PANIC:  ",   "ERROR:  ",
-					 "LOG:  ",   "WARNING:  ", "DETAIL:  ",
-					 "HINT:  ",  NULL };
-static const char *const maria_levels[] = { "[ERROR] ", "[Warning] ", "[Note] ",
-					    NULL };
-
-/* Where the level word starts in LINE (the time stamp cut off), or NULL. */
-static const char *after_timestamp(enum dbops_server server, const char *line,
-				   size_t len, const char **level)
+bool dbops_instance_executable(const char *path)
 {
-	const char *const *levels =
-		server == DBOPS_SERVER_POSTGRES ? pg_levels : maria_levels;
-	const char *best = NULL;
-
-	for (int i = 0; levels[i] != NULL; i++) {
-		const char *p = memmem(line, len, levels[i], strlen(levels[i]));
-
-		if (p != NULL && (best == NULL || p < best)) {
-			best = p;
-			*level = levels[i];
-		}
-	}
-	return best;
-}
-
-static bool says_what_failed(const char *text, size_t len)
-{
-	static const char *const phrases[] = { "could not",
-					       "Address already in use",
-					       "Permission denied",
-					       "No such file", NULL };
-
-	for (int i = 0; phrases[i] != NULL; i++)
-		if (memmem(text, len, phrases[i], strlen(phrases[i])) != NULL)
-			return true;
-	return false;
-}
-
-/*
- * Whether a log line explains a failure. PostgreSQL's DETAIL and HINT lines
- * count when the line before them did.
- */
-static bool relevant_line(enum dbops_server server, const char *level,
-			  const char *text, size_t len, bool previous)
-{
-	/* Lines printed before logging starts have no level word. */
-	if (level == NULL)
-		return says_what_failed(text, len);
-	if (server == DBOPS_SERVER_MARIADB)
-		return strcmp(level, "[ERROR] ") == 0 &&
-		       !(len == strlen("[ERROR] Aborting") &&
-			 memcmp(text, "[ERROR] Aborting", len) == 0);
-	if (!strcmp(level, "FATAL:  ") || !strcmp(level, "PANIC:  ") ||
-	    !strcmp(level, "ERROR:  "))
-		return true;
-	if (!strcmp(level, "DETAIL:  ") || !strcmp(level, "HINT:  "))
-		return previous;
-	return says_what_failed(text, len);
-}
-
-static void copy_line(char *dst, const char *src, size_t len)
-{
-	if (len > 255)
-		len = 255;
-	memcpy(dst, src, len);
-	dst[len] = '\0';
-}
-
-int dbops_instance_log_excerpt(enum dbops_server server, const char *log_text,
-			       char (*lines)[256], int max, bool *relevant)
-{
-	const char *p = log_text;
-	int found = 0, fallback = 0;
-	bool previous = false;
-	/* Ring buffers of line starts: relevant ones and any non-empty ones. */
-	const char *rel[16], *any[16];
-	size_t rel_len[16], any_len[16];
-
-	if (max > 16)
-		max = 16;
-	while (*p != '\0') {
-		const char *end = strchr(p, '\n');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-		const char *level = NULL;
-		const char *text = after_timestamp(server, p, len, &level);
-		size_t tlen = text ? len - (size_t)(text - p) : len;
-
-		if (text == NULL)
-			text = p;
-		if (relevant_line(server, level, text, tlen, previous)) {
-			rel[found % 16] = text;
-			rel_len[found % 16] = tlen;
-			found++;
-			previous = true;
-		} else {
-			previous = false;
-		}
-		if (len > 0) {
-			any[fallback % 16] = text;
-			any_len[fallback % 16] = tlen;
-			fallback++;
-		}
-		p = end ? end + 1 : p + len;
-	}
-
-	*relevant = found > 0;
-	const char **src = found > 0 ? rel : any;
-	size_t *src_len = found > 0 ? rel_len : any_len;
-	int total = found > 0 ? found : fallback;
-	int n = total < max ? total : max;
-
-	for (int i = 0; i < n; i++) {
-		int k = (total - n + i) % 16;
-
-		copy_line(lines[i], src[k], src_len[k]);
-	}
-	return n;
-}
-
-/* The text of a log line without its level word, for a headline. */
-static const char *without_level(enum dbops_server server, const char *line)
-{
-	const char *level = NULL;
-	const char *text = after_timestamp(server, line, strlen(line), &level);
-
-	if (text == NULL)
-		return line;
-	text += strlen(level);
-	while (*text == ' ')
-		text++;
-	return text;
-}
-
-/* Read at most the last 64 KiB of PATH from OFFSET on; caller frees. */
-static char *read_log_tail(const char *path, off_t offset)
-{
-	const off_t keep = 65536;
 	struct stat st;
-	char *text;
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return NULL;
-	if (fstat(fd, &st) != 0 || st.st_size < offset) {
-		close(fd);
-		return NULL;
-	}
-	if (st.st_size - offset > keep)
-		offset = st.st_size - keep;
-	text = malloc((size_t)(st.st_size - offset) + 1);
-	if (text == NULL) {
-		close(fd);
-		return NULL;
-	}
-	n = pread(fd, text, (size_t)(st.st_size - offset), offset);
-	close(fd);
-	text[n > 0 ? n : 0] = '\0';
-	return text;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	       access(path, X_OK) == 0;
 }
 
 /*
  * Report a failed start: the error line carries the most telling log line,
- * detail lines the others. WHAT is e.g. "server exited with status 1".
+ * detail lines the others. WHAT is e.g. "the server exited with status 1".
  */
 static void report_start_failure(const struct dbops_instance *inst,
 				 const char *log_text, const char *what)
 {
+	const struct dbops_server_driver *d = inst->driver;
 	char lines[EXCERPT_LINES][256];
 	bool relevant = false;
-	int n = log_text ? dbops_instance_log_excerpt(inst->server, log_text,
-						      lines, EXCERPT_LINES,
-						      &relevant)
+	int n = log_text ? dbops_instance_log_excerpt(d, log_text, lines,
+						      EXCERPT_LINES, &relevant)
 			 : 0;
 
-	if (!relevant) {
-		dbops_log_error("could not start %s %s in \"%s\": %s",
-				dbops_server_name(inst->server), inst->version,
-				inst->dir, what);
-		if (n > 0)
-			dbops_log_detail("the last lines of server log \"%s\":",
-					 inst->log);
-		for (int i = 0; i < n; i++)
-			dbops_log_detail("  %s", lines[i]);
-		return;
-	}
-	dbops_log_error("could not start %s %s in \"%s\": %s",
-			dbops_server_name(inst->server), inst->version,
-			inst->dir, without_level(inst->server, lines[0]));
-	dbops_log_detail("%s; server log \"%s\":", what, inst->log);
+	dbops_log_error("could not start %s %s in \"%s\": %s", d->name,
+			inst->version, inst->dir,
+			relevant ? dbops_instance_log_text(d, lines[0]) : what);
+	if (relevant)
+		dbops_log_detail("%s; server log \"%s\":", what, inst->log);
+	else if (n > 0)
+		dbops_log_detail("the last lines of server log \"%s\":",
+				 inst->log);
 	for (int i = 0; i < n; i++)
 		dbops_log_detail("  %s", lines[i]);
 }
 
-/* --- finding the server programs ---------------------------------------- */
-
-static bool is_executable(const char *path)
+int dbops_instance_run_init(struct dbops_instance *inst,
+			    const char *const *argv, int timeout_s)
 {
-	return access(path, X_OK) == 0;
-}
+	char how[128], lines[EXCERPT_LINES][256];
+	const char *name =
+		strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	char *out = NULL;
+	bool relevant;
+	int status = 0, n;
 
-/* The highest major version under /usr/lib/postgresql with a server. */
-static int newest_pg_major(void)
-{
-	DIR *d = opendir(PG_LIBDIR);
-	struct dirent *e;
-	char path[PATH_MAX];
-	int best = 0;
-
-	if (d == NULL)
+	if (dbops_process_run(argv, inst->drop ? &inst->user : NULL,
+			      timeout_s * 1000, &out, &status) != 0) {
+		if (errno != ETIMEDOUT) {
+			dbops_log_error("could not run \"%s\": %s", argv[0],
+					strerror(errno));
+			free(out);
+			return -1;
+		}
+		snprintf(how, sizeof(how), "did not finish within %d s",
+			 timeout_s);
+	} else if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+		free(out);
 		return 0;
-	while ((e = readdir(d)) != NULL) {
-		int major = atoi(e->d_name);
-
-		snprintf(path, sizeof(path), PG_LIBDIR "/%s/bin/postgres",
-			 e->d_name);
-		if (major > best && is_executable(path))
-			best = major;
+	} else {
+		dbops_process_describe_status(status, how, sizeof(how));
 	}
-	closedir(d);
-	return best;
-}
-
-/* PG_VERSION of a data directory: its major version, 0 if absent. */
-static int datadir_pg_major(const char *datadir)
-{
-	char path[PATH_MAX];
-	int major = 0;
-	FILE *f;
-
-	path_printf(path, sizeof(path), "%s/PG_VERSION", datadir);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%d", &major) != 1)
-		major = -1;
-	fclose(f);
-	return major;
-}
-
-static int find_pg_binaries(const struct dbops_instance_opts *opts,
-			    struct dbops_instance *inst)
-{
-	char postgres[PATH_MAX + 16];
-	int major = opts->pg_major;
-	int data_major = datadir_pg_major(inst->datadir);
-
-	if (data_major < 0) {
-		dbops_log_error(
-			"could not read the version of data directory \"%s\": PG_VERSION holds no number",
-			inst->datadir);
-		return -1;
-	}
-	if (major == 0)
-		major = data_major;
-	if (major == 0 && opts->bindir == NULL)
-		major = newest_pg_major();
-	if (opts->bindir != NULL)
-		snprintf(inst->bindir, sizeof(inst->bindir), "%s",
-			 opts->bindir);
-	else if (major == 0) {
-		dbops_log_error(
-			"no PostgreSQL server is installed: no %s/<version>/bin/postgres",
-			PG_LIBDIR);
-		dbops_log_hint(
-			"install a server package, e.g. \"apt-get install postgresql\"");
-		return -1;
-	} else
-		snprintf(inst->bindir, sizeof(inst->bindir),
-			 PG_LIBDIR "/%d/bin", major);
-	snprintf(postgres, sizeof(postgres), "%s/postgres", inst->bindir);
-	if (!is_executable(postgres)) {
-		dbops_log_error(
-			"PostgreSQL %d server binaries not found: no \"%s\"",
-			major, postgres);
-		if (opts->bindir == NULL)
-			dbops_log_hint(
-				"install the Debian package postgresql-%d",
-				major);
-		return -1;
-	}
-	if (data_major > 0 && major > 0 && data_major != major) {
-		dbops_log_error(
-			"data directory \"%s\" is of PostgreSQL %d, not %d",
-			inst->datadir, data_major, major);
-		return -1;
-	}
-	snprintf(inst->version, sizeof(inst->version), "%d", major);
-	return 0;
-}
-
-/* NAME in PATH's directories, then in the sbin directories; 0 if found. */
-static int which(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	char *copy = strdup(path ? path : "");
-	char *save = NULL;
-	int rc = -1;
-
-	for (char *dir = strtok_r(copy, ":", &save); dir != NULL && rc != 0;
-	     dir = strtok_r(NULL, ":", &save)) {
-		snprintf(out, len, "%s/%s", dir, name);
-		if (is_executable(out))
-			rc = 0;
-	}
-	free(copy);
-	for (const char *const *d =
-		     (const char *const[]){ "/usr/sbin", "/usr/bin",
-					    "/usr/local/sbin", NULL };
-	     *d != NULL && rc != 0; d++) {
-		snprintf(out, len, "%s/%s", *d, name);
-		if (is_executable(out))
-			rc = 0;
-	}
-	return rc;
-}
-
-/* "10.11.19" from "mariadbd  Ver 10.11.19-MariaDB-0+deb12u1 for ...". */
-static void mariadb_version(const char *server, const struct dbops_user *user,
-			    char *out, size_t len)
-{
-	const char *argv[] = { server, "--version", NULL };
-	char *text = NULL, *ver;
-	int status;
-
-	snprintf(out, len, "(unknown version)");
-	if (dbops_process_run(argv, user, 10000, &text, &status) == 0 &&
-	    (ver = strstr(text, "Ver ")) != NULL) {
-		size_t n = strcspn(ver + 4, "- \n");
-
-		snprintf(out, len, "%.*s", (int)n, ver + 4);
-	}
-	free(text);
-}
-
-static int find_mariadb_binaries(const struct dbops_instance_opts *opts,
-				 struct dbops_instance *inst, char *server,
-				 char *install_db)
-{
-	const struct dbops_user *user = inst->drop ? &inst->user : NULL;
-
-	if (opts->bindir != NULL) {
-		snprintf(inst->bindir, sizeof(inst->bindir), "%s",
-			 opts->bindir);
-		snprintf(server, PATH_MAX, "%s/mariadbd", opts->bindir);
-		if (!is_executable(server))
-			snprintf(server, PATH_MAX, "%s/mysqld", opts->bindir);
-	} else if (which("mariadbd", server, PATH_MAX) != 0 &&
-		   which("mysqld", server, PATH_MAX) != 0) {
-		dbops_log_error(
-			"no MariaDB or MySQL server is installed: no mariadbd or mysqld in PATH or /usr/sbin");
-		dbops_log_hint("install the Debian package mariadb-server");
-		return -1;
-	}
-	if (!is_executable(server)) {
-		dbops_log_error("no MariaDB server in \"%s\"", inst->bindir);
-		return -1;
-	}
-	if (which("mariadb-install-db", install_db, PATH_MAX) != 0 &&
-	    which("mysql_install_db", install_db, PATH_MAX) != 0)
-		install_db[0] = '\0';
-	snprintf(inst->bindir, sizeof(inst->bindir), "%.*s",
-		 (int)(strrchr(server, '/') - server), server);
-	mariadb_version(server, user, inst->version, sizeof(inst->version));
-	return 0;
+	n = dbops_instance_log_excerpt(inst->driver, out ? out : "", lines,
+				       EXCERPT_LINES, &relevant);
+	dbops_log_error("could not initialise %s data directory \"%s\": %s %s",
+			inst->driver->name, inst->datadir, name, how);
+	for (int i = 0; i < n; i++)
+		dbops_log_detail("  %s", lines[i]);
+	free(out);
+	return -1;
 }
 
 /* --- directories, ports, sockets ---------------------------------------- */
 
-/* Make DIR (0700, the server user's) if missing; it must then be usable. */
+/* Whether the server's user may write and search DIR. */
+static int check_usable(const char *dir, const struct dbops_instance *inst)
+{
+	int err = 0;
+
+	if (inst->drop) {
+		if (dbops_user_can_access(&inst->user, dir, W_OK | X_OK,
+					  &err) != 0)
+			return 0;
+	} else if (access(dir, W_OK | X_OK) == 0) {
+		return 0;
+	} else {
+		err = errno;
+	}
+	dbops_log_error("directory \"%s\" is not accessible to user \"%s\": %s",
+			dir, inst->drop ? inst->user.name : "running this tool",
+			strerror(err));
+	if (inst->drop)
+		dbops_log_hint(
+			"every parent directory must be searchable by \"%s\" (chmod o+x), e.g. choose a directory under /var/tmp",
+			inst->user.name);
+	return -1;
+}
+
+/*
+ * Make DIR 0700 and the server user's when it is missing. One that exists
+ * is left as its owner set it (it may be the user's own --root), but the
+ * server's user must be able to use it.
+ */
 static int prepare_dir(const char *dir, struct dbops_instance *inst)
 {
 	struct stat st;
-	int err;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+	if (mkdir(dir, 0700) == 0) {
+		if (chmod(dir, 0700) != 0 ||
+		    (inst->drop && dbops_user_chown(&inst->user, dir) != 0)) {
+			dbops_log_error(
+				"could not set owner and mode of \"%s\": %s",
+				dir, strerror(errno));
+			return -1;
+		}
+	} else if (errno != EEXIST) {
 		dbops_log_error("could not create directory \"%s\": %s", dir,
 				strerror(errno));
 		return -1;
 	}
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		dbops_log_error("\"%s\" is not a directory", dir);
+	if (stat(dir, &st) != 0) {
+		dbops_log_error("could not use directory \"%s\": %s", dir,
+				strerror(errno));
 		return -1;
 	}
-	if (chmod(dir, 0700) != 0 ||
-	    (inst->drop && dbops_user_chown(&inst->user, dir) != 0)) {
-		dbops_log_error("could not set owner and mode of \"%s\": %s",
-				dir, strerror(errno));
-		return -1;
-	}
-	if (inst->drop &&
-	    dbops_user_can_access(&inst->user, dir, W_OK | X_OK, &err) == 0) {
+	if (!S_ISDIR(st.st_mode)) {
 		dbops_log_error(
-			"directory \"%s\" is not accessible to user \"%s\": %s",
-			dir, inst->user.name, strerror(err));
-		dbops_log_hint(
-			"every parent directory must be searchable by \"%s\" (chmod o+x), e.g. choose a directory under /var/tmp",
-			inst->user.name);
+			"could not use directory \"%s\": not a directory", dir);
 		return -1;
 	}
-	return 0;
+	return check_usable(dir, inst);
 }
 
 static bool port_free(int port)
@@ -520,13 +229,7 @@ static int pick_port(int base, int skip_below)
 /* Socket directory: DIR itself, or a short private one when DIR is deep. */
 static int prepare_socket_dir(struct dbops_instance *inst)
 {
-	char name[32];
-
-	if (inst->server == DBOPS_SERVER_POSTGRES)
-		snprintf(name, sizeof(name), ".s.PGSQL.65535.lock");
-	else
-		snprintf(name, sizeof(name), MARIADB_SOCKET);
-	if (dbops_instance_socket_fits(inst->dir, name)) {
+	if (dbops_instance_socket_fits(inst->dir, inst->driver->socket_probe)) {
 		snprintf(inst->socket_dir, sizeof(inst->socket_dir), "%s",
 			 inst->dir);
 		return 0;
@@ -542,16 +245,6 @@ static int prepare_socket_dir(struct dbops_instance *inst)
 	}
 	inst->own_socket_dir = true;
 	return 0;
-}
-
-static void set_socket_path(struct dbops_instance *inst)
-{
-	if (inst->server == DBOPS_SERVER_POSTGRES)
-		path_printf(inst->socket, sizeof(inst->socket),
-			    "%s/.s.PGSQL.%d", inst->socket_dir, inst->port);
-	else
-		path_printf(inst->socket, sizeof(inst->socket),
-			    "%s/" MARIADB_SOCKET, inst->socket_dir);
 }
 
 static void remove_socket_dir(struct dbops_instance *inst)
@@ -574,131 +267,22 @@ static bool socket_accepts(const char *path)
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok;
 
-	if (fd < 0)
+	if (fd < 0 || strlen(path) >= sizeof(sa.sun_path)) {
+		if (fd >= 0)
+			close(fd);
 		return false;
-	path_printf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
 	ok = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
 	close(fd);
 	return ok;
 }
 
-/* PostgreSQL's postmaster.pid line 8 says "ready" once it takes connections. */
-static bool postmaster_ready(const char *datadir)
+void dbops_instance_clear(struct dbops_instance *inst)
 {
-	char path[PATH_MAX + 32], *line = NULL;
-	size_t cap = 0;
-	bool ready = false;
-	FILE *f;
-
-	path_printf(path, sizeof(path), "%s/postmaster.pid", datadir);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return false;
-	for (int i = 1; getline(&line, &cap, f) > 0; i++)
-		if (i == 8)
-			ready = strncmp(line, "ready", 5) == 0 ||
-				strncmp(line, "standby", 7) == 0;
-	free(line);
-	fclose(f);
-	return ready;
-}
-
-/* --- the state file ------------------------------------------------------ */
-
-static int write_state(const struct dbops_instance *inst)
-{
-	char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/" STATE_FILE, inst->dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
-	if (f == NULL)
-		goto fail;
-	fprintf(f,
-		"server=%s\nversion=%s\ndatadir=%s\nbindir=%s\n"
-		"socket_dir=%s\nsocket=%s\nown_socket_dir=%d\nlog=%s\n"
-		"port=%d\npid=%d\nuser=%s\nadmin_user=%s\n",
-		inst->server == DBOPS_SERVER_POSTGRES ? "postgres" : "mariadb",
-		inst->version, inst->datadir, inst->bindir, inst->socket_dir,
-		inst->socket, inst->own_socket_dir, inst->log, inst->port,
-		(int)inst->pid, inst->drop ? inst->user.name : "",
-		inst->admin_user);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		fclose(f);
-		goto fail;
-	}
-	if (fclose(f) != 0 || rename(tmp, path) != 0)
-		goto fail;
-	return 0;
-fail:
-	dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
-	unlink(tmp);
-	return -1;
-}
-
-static void state_value(const char *key, const char *value,
-			struct dbops_instance *inst)
-{
-#define STR(field)                                                       \
-	do {                                                             \
-		if (strcmp(key, #field) == 0)                            \
-			snprintf(inst->field, sizeof(inst->field), "%s", \
-				 value);                                 \
-	} while (0)
-	STR(version);
-	STR(datadir);
-	STR(bindir);
-	STR(socket_dir);
-	STR(socket);
-	STR(log);
-	STR(admin_user);
-#undef STR
-	if (strcmp(key, "server") == 0)
-		inst->server = strcmp(value, "postgres") == 0
-				       ? DBOPS_SERVER_POSTGRES
-				       : DBOPS_SERVER_MARIADB;
-	else if (strcmp(key, "port") == 0)
-		inst->port = atoi(value);
-	else if (strcmp(key, "pid") == 0)
-		inst->pid = (pid_t)atoi(value);
-	else if (strcmp(key, "own_socket_dir") == 0)
-		inst->own_socket_dir = atoi(value) != 0;
-	else if (strcmp(key, "user") == 0 && value[0] != '\0')
-		inst->drop = dbops_user_lookup(value, &inst->user) == 0;
-}
-
-int dbops_instance_load(const char *dir, struct dbops_instance *inst)
-{
-	char path[PATH_MAX + 32], line[PATH_MAX + 64];
-	FILE *f;
-
 	memset(inst, 0, sizeof(*inst));
 	inst->proc.pid = -1;
 	inst->proc.capture_fd = -1;
-	snprintf(inst->dir, sizeof(inst->dir), "%s", dir);
-	snprintf(path, sizeof(path), "%s/" STATE_FILE, dir);
-	f = fopen(path, "r");
-	if (f == NULL) {
-		dbops_log_error("could not read instance state \"%s\": %s",
-				path, strerror(errno));
-		return -1;
-	}
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *eq = strchr(line, '=');
-
-		line[strcspn(line, "\n")] = '\0';
-		if (eq == NULL)
-			continue;
-		*eq = '\0';
-		state_value(line, eq + 1, inst);
-	}
-	fclose(f);
-	if (inst->pid <= 0 || inst->socket[0] == '\0') {
-		dbops_log_error("instance state \"%s\" is incomplete", path);
-		return -1;
-	}
-	return 0;
 }
 
 /* --- running ------------------------------------------------------------- */
@@ -713,7 +297,7 @@ static bool pid_alive(pid_t pid)
 	if (pid <= 0 || (kill(pid, 0) != 0 && errno == ESRCH))
 		return false;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (f == NULL)
 		return true;
 	n = fread(buf, 1, sizeof(buf) - 1, f);
@@ -723,100 +307,52 @@ static bool pid_alive(pid_t pid)
 	return !(paren != NULL && paren[1] == ' ' && paren[2] == 'Z');
 }
 
-/* Whether PID is a server program (a pid reused after a crash is not). */
-static bool pid_is_server(pid_t pid)
+/* Whether PID runs one of the driver's server programs. */
+static bool pid_runs_server(const struct dbops_instance *inst)
 {
 	char path[64], comm[64] = "";
 	FILE *f;
 
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "r");
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)inst->pid);
+	f = fopen(path, "re");
 	if (f == NULL)
 		return false;
 	if (fgets(comm, sizeof(comm), f) == NULL)
 		comm[0] = '\0';
 	fclose(f);
 	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, "postgres") == 0 || strcmp(comm, "mariadbd") == 0 ||
-	       strcmp(comm, "mysqld") == 0;
+	for (int i = 0; inst->driver->programs[i] != NULL; i++)
+		if (strcmp(comm, inst->driver->programs[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Whether PID works in INST's data directory: both servers chdir() there.
+ * When /proc does not let us see (another user's process, hidepid), the
+ * program name has to do.
+ */
+static bool pid_in_datadir(const struct dbops_instance *inst)
+{
+	char link[64], cwd[PATH_MAX], data[PATH_MAX];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/cwd", (int)inst->pid);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	if (n < 0)
+		return errno == EACCES || errno == EPERM;
+	cwd[n] = '\0';
+	if (realpath(inst->datadir, data) == NULL)
+		return false;
+	return strcmp(cwd, data) == 0;
 }
 
 bool dbops_instance_running(const struct dbops_instance *inst)
 {
 	if (inst->proc.pid > 0 && inst->proc.exited)
 		return false;
-	return pid_alive(inst->pid) && pid_is_server(inst->pid);
-}
-
-static int write_mariadb_config(const struct dbops_instance_opts *opts,
-				struct dbops_instance *inst, const char *path,
-				const char *tmpdir)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
-
-	if (f == NULL) {
-		dbops_log_error("could not write \"%s\": %s", path,
-				strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	/* [mysqld] is read by every MariaDB and MySQL version. */
-	fprintf(f, "# written by %s; regenerated at every start\n[mysqld]\n",
-		dbops_log_progname());
-	fprintf(f,
-		"datadir=\"%s\"\nsocket=\"%s\"\ntmpdir=\"%s\"\n"
-		"pid-file=\"%s/mariadbd.pid\"\nlog-error=\"%s\"\n",
-		inst->datadir, inst->socket, tmpdir, inst->dir, inst->log);
-	fprintf(f,
-		"port=%d\nbind-address=127.0.0.1\nskip-name-resolve\n"
-		"skip-log-bin\n",
-		inst->port);
-	for (const char *const *s = opts->settings; s && *s; s++)
-		fprintf(f, "%s\n", *s);
-	if (fclose(f) != 0 ||
-	    (inst->drop && dbops_user_chown(&inst->user, path))) {
-		dbops_log_error("could not write \"%s\": %s", path,
-				strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* Run an initialisation program (initdb, mariadb-install-db). */
-static int run_init(struct dbops_instance *inst, const char *const *argv,
-		    int timeout_s)
-{
-	char how[128], lines[EXCERPT_LINES][256];
-	char *out = NULL;
-	bool relevant;
-	int status, n;
-
-	if (dbops_process_run(argv, inst->drop ? &inst->user : NULL,
-			      timeout_s * 1000, &out, &status) != 0 &&
-	    errno != ETIMEDOUT) {
-		dbops_log_error("could not run \"%s\": %s", argv[0],
-				strerror(errno));
-		free(out);
-		return -1;
-	}
-	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
-		free(out);
-		return 0;
-	}
-	dbops_process_describe_status(status, how, sizeof(how));
-	n = dbops_instance_log_excerpt(inst->server, out ? out : "", lines,
-				       EXCERPT_LINES, &relevant);
-	dbops_log_error("could not initialise %s data directory \"%s\": %s %s",
-			dbops_server_name(inst->server), inst->datadir,
-			strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1
-					      : argv[0],
-			how);
-	for (int i = 0; i < n; i++)
-		dbops_log_detail("  %s", lines[i]);
-	free(out);
-	return -1;
+	return pid_alive(inst->pid) && pid_runs_server(inst) &&
+	       pid_in_datadir(inst);
 }
 
 static bool initialised(const struct dbops_instance *inst)
@@ -824,123 +360,45 @@ static bool initialised(const struct dbops_instance *inst)
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/%s", inst->datadir,
-		 inst->server == DBOPS_SERVER_POSTGRES ? "PG_VERSION"
-						       : "mysql");
+		 inst->driver->datadir_marker);
 	return access(path, F_OK) == 0;
 }
 
 /*
- * The settings among SETTINGS that shape the files mariadb-install-db
- * creates, as its options ("--name=value"), into OUT (up to MAX). The redo
- * log is made at install time: a different size at the first start makes
- * the server write a second log beside the first (MariaDB 10.11 on), which
- * a small disk cannot hold.
+ * Wait until the server takes connections, it exits, or the deadline
+ * passes. 0 ready, 1 exited, -1 timed out (the server killed).
  */
-static int install_time_settings(const char *const *settings, char out[][96],
-				 int max)
+static int wait_ready(struct dbops_instance *inst, int64_t deadline)
 {
-	static const char redo[] = "innodb_log_file_size=";
-	int n = 0;
-
-	for (const char *const *s = settings; s && *s && n < max; s++)
-		if (strncmp(*s, redo, sizeof(redo) - 1) == 0)
-			snprintf(out[n++], sizeof(out[0]), "--%s", *s);
-	return n;
-}
-
-static int init_datadir(struct dbops_instance *inst, const char *install_db,
-			const char *tmpdir, const char *const *settings,
-			int timeout_s)
-{
-	char initdb[PATH_MAX + 16], datadir_opt[PATH_MAX + 16],
-		tmpdir_opt[PATH_MAX + 16], admin_opt[128], extra[4][96];
-	int nextra;
-
-	if (inst->server == DBOPS_SERVER_POSTGRES) {
-		snprintf(initdb, sizeof(initdb), "%s/initdb", inst->bindir);
-		const char *argv[] = { initdb,	     "-D",	  inst->datadir,
-				       "-U",	     "postgres",  "-A",
-				       "trust",	     "-E",	  "UTF8",
-				       "--locale=C", "--no-sync", NULL };
-		return run_init(inst, argv, timeout_s);
+	for (;;) {
+		if (dbops_process_wait(&inst->proc, 0) == 0)
+			return 1;
+		if ((inst->driver->ready == NULL ||
+		     inst->driver->ready(inst)) &&
+		    socket_accepts(inst->socket))
+			return 0;
+		if (dbops_clock_passed(deadline)) {
+			dbops_process_kill(&inst->proc, 5000);
+			return -1;
+		}
+		dbops_clock_sleep_ms(20);
 	}
-	if (install_db[0] == '\0') {
-		dbops_log_error(
-			"cannot initialise MariaDB data directory \"%s\": no mariadb-install-db or mysql_install_db in PATH",
-			inst->datadir);
-		dbops_log_hint("install the Debian package mariadb-server");
-		return -1;
-	}
-	snprintf(datadir_opt, sizeof(datadir_opt), "--datadir=%s",
-		 inst->datadir);
-	snprintf(tmpdir_opt, sizeof(tmpdir_opt), "--tmpdir=%s", tmpdir);
-	snprintf(admin_opt, sizeof(admin_opt), "--auth-root-socket-user=%s",
-		 inst->admin_user);
-	/* No account without a password on TCP: root and the admin account
-	 * (whoever runs us) log in through the unix socket only. */
-	const char *argv[16] = { install_db,
-				 "--no-defaults",
-				 datadir_opt,
-				 tmpdir_opt,
-				 "--auth-root-authentication-method=socket",
-				 admin_opt,
-				 "--skip-test-db",
-				 "--skip-name-resolve" };
-	int argc = 8;
-
-	nextra = install_time_settings(settings, extra, 4);
-	for (int i = 0; i < nextra; i++)
-		argv[argc++] = extra[i];
-	argv[argc] = NULL;
-	return run_init(inst, argv, timeout_s);
 }
 
 /* Start the server program once; 0 ready, 1 port taken (retry), -1 failed. */
 static int launch(const struct dbops_instance_opts *opts,
-		  struct dbops_instance *inst, const char *server_prog,
-		  const char *config, int timeout_s, bool may_retry)
+		  struct dbops_instance *inst, int timeout_s, bool may_retry)
 {
-	char port_opt[32], sockdir_opt[PATH_MAX + 32], defaults[PATH_MAX + 32];
-	const char *argv[64];
+	struct dbops_server_argv a;
 	struct stat st;
 	off_t log_start = stat(inst->log, &st) == 0 ? st.st_size : 0;
 	int64_t deadline = dbops_clock_ms() + timeout_s * 1000LL;
-	char how[128], *log_text;
-	int argc = 0;
+	char how[128], status[96], *log_text;
+	int rc;
 
-	if (inst->server == DBOPS_SERVER_POSTGRES) {
-		snprintf(port_opt, sizeof(port_opt), "port=%d", inst->port);
-		snprintf(sockdir_opt, sizeof(sockdir_opt),
-			 "unix_socket_directories=%s", inst->socket_dir);
-		argv[argc++] = server_prog;
-		argv[argc++] = "-D";
-		argv[argc++] = inst->datadir;
-		argv[argc++] = "-c";
-		argv[argc++] = port_opt;
-		argv[argc++] = "-c";
-		argv[argc++] = "listen_addresses=127.0.0.1";
-		argv[argc++] = "-c";
-		argv[argc++] = sockdir_opt;
-		/* The log must come to us, whatever the data directory says. */
-		argv[argc++] = "-c";
-		argv[argc++] = "logging_collector=off";
-		argv[argc++] = "-c";
-		argv[argc++] = "log_destination=stderr";
-		for (const char *const *s = opts->settings;
-		     s && *s && argc < 60; s++) {
-			argv[argc++] = "-c";
-			argv[argc++] = *s;
-		}
-	} else {
-		snprintf(defaults, sizeof(defaults), "--defaults-file=%s",
-			 config);
-		argv[argc++] = server_prog;
-		argv[argc++] = defaults; /* it must come first */
-	}
-	argv[argc] = NULL;
-
+	inst->driver->server_argv(opts, inst, &a);
 	struct dbops_spawn_opts spawn = {
-		.argv = argv,
+		.argv = a.argv,
 		.user = inst->drop ? &inst->user : NULL,
 		.out = DBOPS_STDIO_FILE,
 		.err = DBOPS_STDIO_FILE,
@@ -948,45 +406,31 @@ static int launch(const struct dbops_instance_opts *opts,
 		.new_session = true,
 	};
 	if (dbops_process_spawn(&spawn, &inst->proc) != 0) {
-		dbops_log_error("could not run \"%s\": %s", server_prog,
+		dbops_log_error("could not run \"%s\": %s", inst->program,
 				strerror(errno));
 		return -1;
 	}
 	inst->pid = inst->proc.pid;
 	if (opts->no_wait)
 		return 0;
-
-	for (;;) {
-		if (dbops_process_wait(&inst->proc, 0) == 0)
-			break; /* it exited: a failed start */
-		if ((inst->server == DBOPS_SERVER_MARIADB ||
-		     postmaster_ready(inst->datadir)) &&
-		    socket_accepts(inst->socket))
-			return 0;
-		if (dbops_clock_ms() >= deadline) {
-			dbops_process_kill(&inst->proc, 5000);
-			log_text = read_log_tail(inst->log, log_start);
-			snprintf(
-				how, sizeof(how),
-				"the server did not accept connections within %d s",
-				timeout_s);
-			report_start_failure(inst, log_text, how);
-			free(log_text);
-			return -1;
-		}
-		dbops_clock_sleep_ms(20);
-	}
-
-	log_text = read_log_tail(inst->log, log_start);
-	if (may_retry && log_text &&
+	rc = wait_ready(inst, deadline);
+	if (rc == 0)
+		return 0;
+	log_text = dbops_instance_log_tail(inst->log, log_start);
+	if (rc > 0 && may_retry && log_text &&
 	    strstr(log_text, "Address already in use")) {
 		free(log_text);
 		dbops_process_free(&inst->proc);
 		return 1;
 	}
-	snprintf(how, sizeof(how), "the server ");
-	dbops_process_describe_status(inst->proc.status, how + strlen(how),
-				      sizeof(how) - strlen(how));
+	if (rc < 0)
+		snprintf(how, sizeof(how),
+			 "the server did not accept connections within %d s",
+			 timeout_s);
+	else
+		snprintf(how, sizeof(how), "the server %s",
+			 dbops_process_describe_status(inst->proc.status,
+						       status, sizeof(status)));
 	report_start_failure(inst, log_text, how);
 	if (log_text && strstr(log_text, "Address already in use"))
 		dbops_log_hint(
@@ -996,83 +440,64 @@ static int launch(const struct dbops_instance_opts *opts,
 	return -1;
 }
 
-/*
- * The account a client of ours uses: PostgreSQL's is "postgres" (initdb
- * -U), MariaDB's is named after whoever runs us, as its unix_socket
- * authentication wants.
- */
-static int set_admin_user(struct dbops_instance *inst)
+/* PATH made absolute into BUF: servers do not run in our directory. */
+static int absolute(const char *path, char *buf, size_t len)
 {
-	struct passwd pw, *found = NULL;
-	char buf[4096];
+	char cwd[PATH_MAX];
 
-	if (inst->server == DBOPS_SERVER_POSTGRES) {
-		snprintf(inst->admin_user, sizeof(inst->admin_user),
-			 "postgres");
+	if (path[0] == '/') {
+		snprintf(buf, len, "%s", path);
 		return 0;
 	}
-	if (getpwuid_r(geteuid(), &pw, buf, sizeof(buf), &found) != 0 ||
-	    found == NULL) {
-		dbops_log_error("could not find the name of user %d",
-				(int)geteuid());
+	if (getcwd(cwd, sizeof(cwd)) == NULL) {
+		dbops_log_error("could not find the current directory: %s",
+				strerror(errno));
 		return -1;
 	}
-	snprintf(inst->admin_user, sizeof(inst->admin_user), "%s", pw.pw_name);
+	snprintf(buf, len, "%.*s/%.*s", PATH_MAX / 2, cwd, PATH_MAX / 2 - 8,
+		 path);
 	return 0;
 }
 
 static int init_instance(const struct dbops_instance_opts *opts,
 			 struct dbops_instance *inst)
 {
-	const char *user_name = opts->run_as;
+	const struct dbops_server_driver *d = opts->driver;
+	const char *user_name = opts->run_as ? opts->run_as : d->system_user;
 
-	memset(inst, 0, sizeof(*inst));
-	inst->proc.pid = -1;
-	inst->proc.capture_fd = -1;
-	inst->server = opts->server;
+	dbops_instance_clear(inst);
+	inst->driver = d;
 	if (opts->dir == NULL || opts->dir[0] == '\0') {
 		dbops_log_error("no directory given for the %s instance",
-				dbops_server_name(opts->server));
+				d->name);
 		return -1;
 	}
-	if (strlen(opts->dir) > PATH_MAX / 2 ||
-	    (opts->datadir && strlen(opts->datadir) > PATH_MAX / 2)) {
+	/* Paths built from these must not reach PATH_MAX. */
+	if (strlen(opts->dir) > PATH_MAX / 2 - 64 ||
+	    (opts->datadir && strlen(opts->datadir) > PATH_MAX / 2 - 64)) {
 		dbops_log_error("directory path too long: \"%.60s...\"",
 				opts->dir);
 		return -1;
 	}
-	/* Absolute paths: the server does not run in our working directory. */
-	if (opts->dir[0] != '/') {
-		char cwd[PATH_MAX];
-
-		if (getcwd(cwd, sizeof(cwd)) == NULL) {
-			dbops_log_error(
-				"could not find the current directory: %s",
-				strerror(errno));
+	if (absolute(opts->dir, inst->dir, sizeof(inst->dir)) != 0)
+		return -1;
+	if (opts->datadir != NULL) {
+		if (absolute(opts->datadir, inst->datadir,
+			     sizeof(inst->datadir)) != 0)
 			return -1;
-		}
-		path_printf(inst->dir, sizeof(inst->dir), "%s/%s", cwd,
-			    opts->dir);
 	} else {
-		snprintf(inst->dir, sizeof(inst->dir), "%s", opts->dir);
+		snprintf(inst->datadir, sizeof(inst->datadir), "%.*s/data",
+			 PATH_MAX / 2, inst->dir);
 	}
-	if (opts->datadir != NULL)
-		snprintf(inst->datadir, sizeof(inst->datadir), "%s",
-			 opts->datadir);
-	else
-		path_printf(inst->datadir, sizeof(inst->datadir), "%s/data",
-			    inst->dir);
-	path_printf(inst->log, sizeof(inst->log), "%s/server.log", inst->dir);
-	if (user_name == NULL)
-		user_name = opts->server == DBOPS_SERVER_POSTGRES ? "postgres"
-								  : "mysql";
-	if (set_admin_user(inst) != 0)
+	snprintf(inst->log, sizeof(inst->log), "%.*s/server.log", PATH_MAX / 2,
+		 inst->dir);
+	if (d->admin_user(inst) != 0)
 		return -1;
 	if (dbops_user_for_server(user_name, &inst->user, &inst->drop) != 0) {
-		dbops_log_error("cannot run the %s server as user \"%s\": %s",
-				dbops_server_name(opts->server), user_name,
-				errno == ENOENT ? "no such user"
-						: strerror(errno));
+		dbops_log_error(
+			"could not run the %s server as user \"%s\": %s",
+			d->name, user_name,
+			errno == ENOENT ? "no such user" : strerror(errno));
 		dbops_log_hint(
 			"run as another user than root, or install the server package that creates \"%s\"",
 			user_name);
@@ -1081,43 +506,39 @@ static int init_instance(const struct dbops_instance_opts *opts,
 	return 0;
 }
 
-int dbops_instance_start(const struct dbops_instance_opts *opts,
-			 struct dbops_instance *inst)
+/* Everything before the first launch; 0, or -1 reported. */
+static int prepare(const struct dbops_instance_opts *opts,
+		   struct dbops_instance *inst, int timeout_s)
 {
-	char server_prog[PATH_MAX], install_db[PATH_MAX] = "";
-	char config[PATH_MAX + 16] = "", tmpdir[PATH_MAX + 16] = "";
-	int timeout_s = opts->timeout_s > 0 ? opts->timeout_s : 60;
-	int rc = -1;
+	const struct dbops_server_driver *d = opts->driver;
+	char tmpdir[PATH_MAX + 16];
 
 	if (init_instance(opts, inst) != 0 || prepare_dir(inst->dir, inst) != 0)
 		return -1;
 	if (opts->datadir != NULL && !initialised(inst)) {
 		dbops_log_error(
 			"\"%s\" is not a %s data directory: no %s in it",
-			inst->datadir, dbops_server_name(inst->server),
-			inst->server == DBOPS_SERVER_POSTGRES ? "PG_VERSION"
-							      : "mysql/");
+			inst->datadir, d->name, d->datadir_marker);
 		return -1;
 	}
-	if (inst->server == DBOPS_SERVER_POSTGRES) {
-		if (find_pg_binaries(opts, inst) != 0)
-			return -1;
-		path_printf(server_prog, sizeof(server_prog), "%s/postgres",
-			    inst->bindir);
-	} else {
-		if (find_mariadb_binaries(opts, inst, server_prog,
-					  install_db) != 0)
-			return -1;
-		snprintf(config, sizeof(config), "%s/my.cnf", inst->dir);
+	if (d->find_programs(opts, inst) != 0)
+		return -1;
+	if (d->configure != NULL) {
+		/* The drivers that write a configuration give it a tmpdir. */
 		snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", inst->dir);
 		if (prepare_dir(tmpdir, inst) != 0)
 			return -1;
 	}
-	if (!initialised(inst) && init_datadir(inst, install_db, tmpdir,
-					       opts->settings, timeout_s) != 0)
+	if (!initialised(inst) && d->init_datadir(opts, inst, timeout_s) != 0)
 		return -1;
-	if (prepare_socket_dir(inst) != 0)
-		return -1;
+	return prepare_socket_dir(inst);
+}
+
+/* Launch on a port, another one while the port was taken; 0, or -1. */
+static int launch_on_a_port(const struct dbops_instance_opts *opts,
+			    struct dbops_instance *inst, int timeout_s)
+{
+	int rc = -1;
 
 	for (int attempt = 0, last = 0; attempt < PORT_RETRIES; attempt++) {
 		inst->port = opts->port > 0
@@ -1127,22 +548,33 @@ int dbops_instance_start(const struct dbops_instance_opts *opts,
 			dbops_log_error(
 				"no free TCP port on 127.0.0.1 from %d up",
 				opts->port_base);
-			break;
+			return -1;
 		}
 		last = inst->port;
-		set_socket_path(inst);
-		if (inst->server == DBOPS_SERVER_MARIADB &&
-		    write_mariadb_config(opts, inst, config, tmpdir) != 0)
-			break;
-		rc = launch(opts, inst, server_prog, config, timeout_s,
+		inst->driver->socket_path(inst);
+		if (inst->driver->configure != NULL &&
+		    inst->driver->configure(opts, inst) != 0)
+			return -1;
+		rc = launch(opts, inst, timeout_s,
 			    opts->port == 0 && attempt + 1 < PORT_RETRIES);
 		if (rc != 1)
-			break;
+			return rc;
 		dbops_log_debug(
 			"port %d was taken before the server bound it; trying another",
 			inst->port);
 	}
-	if (rc == 0 && write_state(inst) != 0) {
+	return rc;
+}
+
+int dbops_instance_start(const struct dbops_instance_opts *opts,
+			 struct dbops_instance *inst)
+{
+	int timeout_s = opts->timeout_s > 0 ? opts->timeout_s : 60;
+	int rc = prepare(opts, inst, timeout_s);
+
+	if (rc == 0)
+		rc = launch_on_a_port(opts, inst, timeout_s);
+	if (rc == 0 && dbops_instance_write_state(inst) != 0) {
 		dbops_instance_stop(inst, timeout_s);
 		rc = -1;
 	}
@@ -1166,7 +598,7 @@ static bool wait_gone(struct dbops_instance *inst, int timeout_ms)
 		} else if (!pid_alive(inst->pid)) {
 			return true;
 		}
-		if (dbops_clock_ms() >= deadline)
+		if (dbops_clock_passed(deadline))
 			return false;
 		dbops_clock_sleep_ms(20);
 	}
@@ -1175,21 +607,20 @@ static bool wait_gone(struct dbops_instance *inst, int timeout_ms)
 int dbops_instance_stop(struct dbops_instance *inst, int timeout_s)
 {
 	char path[PATH_MAX + 32];
-	int sig = inst->server == DBOPS_SERVER_POSTGRES ? SIGINT : SIGTERM;
 	int rc = 0;
 
 	if (timeout_s <= 0)
 		timeout_s = 60;
 	if (dbops_instance_running(inst)) {
-		kill(inst->pid, sig);
+		kill(inst->pid, inst->driver->stop_signal);
 		if (!wait_gone(inst, timeout_s * 1000)) {
 			kill(-inst->pid, SIGKILL);
 			kill(inst->pid, SIGKILL);
 			wait_gone(inst, 5000);
 			dbops_log_error(
 				"%s in \"%s\" (pid %d) did not stop within %d s; killed it",
-				dbops_server_name(inst->server), inst->dir,
-				(int)inst->pid, timeout_s);
+				inst->driver->name, inst->dir, (int)inst->pid,
+				timeout_s);
 			rc = -1;
 		}
 	}

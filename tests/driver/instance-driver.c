@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "instance.h"
+#include "instance_driver.h"
 #include "cli.h"
 #include "log.h"
 
@@ -54,9 +54,9 @@ static void print_instance(const struct dbops_instance *inst)
 {
 	printf("server=%s\nversion=%s\nport=%d\nsocket=%s\nsocket_dir=%s\n"
 	       "datadir=%s\nlog=%s\npid=%d\nadmin_user=%s\n",
-	       inst->server == DBOPS_SERVER_POSTGRES ? "postgres" : "mariadb",
-	       inst->version, inst->port, inst->socket, inst->socket_dir,
-	       inst->datadir, inst->log, (int)inst->pid, inst->admin_user);
+	       inst->driver->state_name, inst->version, inst->port,
+	       inst->socket, inst->socket_dir, inst->datadir, inst->log,
+	       (int)inst->pid, inst->admin_user);
 }
 
 static int cmd_start(int argc, char **argv)
@@ -117,9 +117,9 @@ static int cmd_start(int argc, char **argv)
 		return dbops_cli_error(
 			"start needs a server kind and a directory");
 	if (strcmp(argv[optind], "postgres") == 0)
-		opts.server = DBOPS_SERVER_POSTGRES;
+		opts.driver = &dbops_postgres;
 	else if (strcmp(argv[optind], "mariadb") == 0)
-		opts.server = DBOPS_SERVER_MARIADB;
+		opts.driver = &dbops_mariadb;
 	else
 		return dbops_cli_error("unknown server kind \"%s\"",
 				       argv[optind]);
@@ -131,6 +131,10 @@ static int cmd_start(int argc, char **argv)
 	dbops_process_free(&inst.proc);
 	return 0;
 }
+
+static const struct dbops_server_driver *const both[] = { &dbops_postgres,
+							  &dbops_mariadb,
+							  NULL };
 
 int main(int argc, char **argv)
 {
@@ -157,12 +161,12 @@ int main(int argc, char **argv)
 	if (argc != 3)
 		return dbops_cli_error("%s needs one directory", cmd);
 	if (strcmp(cmd, "stop") == 0) {
-		if (dbops_instance_load(argv[2], &inst) != 0)
+		if (dbops_instance_load(argv[2], both, &inst) != 0)
 			return 1;
 		return dbops_log_exit_status(dbops_instance_stop(&inst, 0));
 	}
 	if (strcmp(cmd, "status") == 0) {
-		if (dbops_instance_load(argv[2], &inst) != 0)
+		if (dbops_instance_load(argv[2], both, &inst) != 0)
 			return 1;
 		if (!dbops_instance_running(&inst)) {
 			printf("stopped\n");

@@ -26,8 +26,8 @@ static void test_instance_excerpt_pg_port_taken(void **state)
 {
 	char lines[4][256];
 	bool relevant;
-	int n = dbops_instance_log_excerpt(
-		DBOPS_SERVER_POSTGRES, pg_port_taken_log, lines, 4, &relevant);
+	int n = dbops_instance_log_excerpt(&dbops_postgres, pg_port_taken_log,
+					   lines, 4, &relevant);
 
 	assert_true(relevant);
 	assert_int_equal(n, 4);
@@ -48,8 +48,8 @@ static void test_instance_excerpt_keeps_the_last_lines(void **state)
 {
 	char lines[2][256];
 	bool relevant;
-	int n = dbops_instance_log_excerpt(
-		DBOPS_SERVER_POSTGRES, pg_port_taken_log, lines, 2, &relevant);
+	int n = dbops_instance_log_excerpt(&dbops_postgres, pg_port_taken_log,
+					   lines, 2, &relevant);
 
 	assert_int_equal(n, 2);
 	assert_string_equal(
@@ -68,7 +68,7 @@ static void test_instance_excerpt_pg_detail_follows_fatal(void **state)
 		"2024-03-01 12:00:00 UTC [7] DETAIL:  not after an unrelated line\n";
 	char lines[4][256];
 	bool relevant;
-	int n = dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, log, lines, 4,
+	int n = dbops_instance_log_excerpt(&dbops_postgres, log, lines, 4,
 					   &relevant);
 
 	assert_int_equal(n, 2);
@@ -87,8 +87,8 @@ static void test_instance_excerpt_pg_line_without_level(void **state)
 	char lines[4][256];
 	bool relevant;
 
-	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, log,
-						    lines, 4, &relevant),
+	assert_int_equal(dbops_instance_log_excerpt(&dbops_postgres, log, lines,
+						    4, &relevant),
 			 1);
 	assert_true(relevant);
 	assert_string_equal(
@@ -105,7 +105,7 @@ static void test_instance_excerpt_mariadb_skips_aborting(void **state)
 		"2024-03-01 12:00:00 0 [ERROR] Aborting\n";
 	char lines[4][256];
 	bool relevant;
-	int n = dbops_instance_log_excerpt(DBOPS_SERVER_MARIADB, log, lines, 4,
+	int n = dbops_instance_log_excerpt(&dbops_mariadb, log, lines, 4,
 					   &relevant);
 
 	assert_int_equal(n, 2);
@@ -123,14 +123,14 @@ static void test_instance_excerpt_falls_back_to_last_lines(void **state)
 	char lines[2][256];
 	bool relevant = true;
 
-	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_MARIADB, log,
-						    lines, 2, &relevant),
+	assert_int_equal(dbops_instance_log_excerpt(&dbops_mariadb, log, lines,
+						    2, &relevant),
 			 2);
 	assert_false(relevant);
 	assert_string_equal(lines[0], "three");
 	assert_string_equal(lines[1], "four");
-	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_MARIADB, "",
-						    lines, 2, &relevant),
+	assert_int_equal(dbops_instance_log_excerpt(&dbops_mariadb, "", lines,
+						    2, &relevant),
 			 0);
 }
 
@@ -142,8 +142,8 @@ static void test_instance_excerpt_cuts_long_lines(void **state)
 	memset(log, 'x', sizeof(log));
 	memcpy(log, "FATAL:  ", 8);
 	log[sizeof(log) - 1] = '\0';
-	assert_int_equal(dbops_instance_log_excerpt(DBOPS_SERVER_POSTGRES, log,
-						    lines, 1, &relevant),
+	assert_int_equal(dbops_instance_log_excerpt(&dbops_postgres, log, lines,
+						    1, &relevant),
 			 1);
 	assert_int_equal(strlen(lines[0]), 255);
 }
@@ -164,9 +164,8 @@ static void test_instance_socket_fits_sun_path(void **state)
 
 static void test_instance_server_names(void **state)
 {
-	assert_string_equal(dbops_server_name(DBOPS_SERVER_POSTGRES),
-			    "PostgreSQL");
-	assert_string_equal(dbops_server_name(DBOPS_SERVER_MARIADB), "MariaDB");
+	assert_string_equal(dbops_server_name(&dbops_postgres), "PostgreSQL");
+	assert_string_equal(dbops_server_name(&dbops_mariadb), "MariaDB");
 }
 
 /* Hold a TCP port on 127.0.0.1; returns the listening socket. */
@@ -185,11 +184,12 @@ static int hold_port(int *port)
 	return fd;
 }
 
-static void start_on_taken_port(enum dbops_server server, const char *expect)
+static void start_on_taken_port(const struct dbops_server_driver *server,
+				const char *expect)
 {
 	char *root = make_scratch_dir("inst");
 	char dir[512], want[1024];
-	struct dbops_instance_opts opts = { .server = server, .timeout_s = 60 };
+	struct dbops_instance_opts opts = { .driver = server, .timeout_s = 60 };
 	struct dbops_instance inst;
 	struct capture c;
 	char *err;
@@ -223,14 +223,14 @@ static void start_on_taken_port(enum dbops_server server, const char *expect)
 static void test_instance_pg_refused_when_port_taken(void **state)
 {
 	start_on_taken_port(
-		DBOPS_SERVER_POSTGRES,
+		&dbops_postgres,
 		"could not bind IPv4 address \"127.0.0.1\": Address already in use");
 }
 
 static void test_instance_mariadb_refused_when_port_taken(void **state)
 {
 	start_on_taken_port(
-		DBOPS_SERVER_MARIADB,
+		&dbops_mariadb,
 		"Can't start server: Bind on TCP/IP port. Got error: 98: Address already in use");
 }
 

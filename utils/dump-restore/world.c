@@ -27,6 +27,9 @@
 #include "natsort.h"
 
 #define STATE "world.state"
+
+static const struct dbops_server_driver *const maria_only[] = { &dbops_mariadb,
+								NULL };
 #define SYSTEM_SCHEMAS \
 	"'mysql', 'information_schema', 'performance_schema', 'sys'"
 
@@ -213,7 +216,7 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 			int world_index)
 {
 	struct dbops_instance_opts io = {
-		.server = DBOPS_SERVER_MARIADB,
+		.driver = &dbops_mariadb,
 		.dir = w->dir,
 		.bindir = o->bindir,
 		.port_base = o->port_base > 0 ? o->port_base + world_index : 0,
@@ -243,7 +246,7 @@ static void stop_server(const char *dir)
 	snprintf(path, sizeof(path), "%s/instance.state", dir);
 	if (access(path, F_OK) != 0)
 		return;
-	if (dbops_instance_load(dir, &inst) == 0)
+	if (dbops_instance_load(dir, maria_only, &inst) == 0)
 		dbops_instance_stop(&inst, 60);
 }
 
@@ -253,7 +256,8 @@ bool dr_world_running(const struct dr_world *w, int64_t *since)
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/instance.state", w->dir);
-	if (access(path, F_OK) != 0 || dbops_instance_load(w->dir, &inst) != 0)
+	if (access(path, F_OK) != 0 ||
+	    dbops_instance_load(w->dir, maria_only, &inst) != 0)
 		return false;
 	if (since)
 		*since = w->started_at;
@@ -268,7 +272,8 @@ static MYSQL *connect_admin(struct dr_world *w)
 	unsigned long packet = 1UL << 30;
 	MYSQL *conn = mysql_init(NULL);
 
-	if (conn == NULL || dbops_instance_load(w->dir, &inst) != 0) {
+	if (conn == NULL ||
+	    dbops_instance_load(w->dir, maria_only, &inst) != 0) {
 		werr(w, "could not reach its server");
 		if (conn)
 			mysql_close(conn);

@@ -815,7 +815,7 @@ int restore_run(const struct restore_opts *o)
 	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
 	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
 	struct dbops_instance_opts io = {
-		.server = DBOPS_SERVER_POSTGRES,
+		.driver = &dbops_postgres,
 		.dir = rundir,
 		.datadir = o->datadir,
 		.pg_major = plan.backup.pg_major,

@@ -8,19 +8,16 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "instance.h"
 #include "log.h"
 
 int find_server_binaries(int major, const char *given, char *bindir)
 {
 	char prog[PATH_MAX + 16];
 
-	if (given)
-		snprintf(bindir, PATH_MAX, "%s", given);
-	else
-		snprintf(bindir, PATH_MAX, "/usr/lib/postgresql/%d/bin", major);
-	snprintf(prog, sizeof(prog), "%s/postgres", bindir);
-	if (access(prog, X_OK) == 0)
+	if (dbops_pg_bindir(major, given, bindir, PATH_MAX) == 0)
 		return 0;
+	snprintf(prog, sizeof(prog), "%s/postgres", bindir);
 	if (given) {
 		dbops_log_error(
 			"%s: no PostgreSQL server program there (--pg-bindir)",
