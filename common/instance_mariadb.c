@@ -137,6 +137,53 @@ static int install_time_settings(const char *const *settings, char out[][96],
 	return n;
 }
 
+/* Whether the install script would keep PATH whole: it splits on spaces. */
+static bool shell_safe(const char *path)
+{
+	return strspn(path,
+		      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		      "0123456789/._-+@%=:,") == strlen(path);
+}
+
+/*
+ * mariadb-install-db is a shell script that expands its options unquoted:
+ * a path with a space or a quote in it breaks. It is given ALIAS instead, a
+ * symbolic link to the instance's directory in a new private directory
+ * under /tmp, when the real path is not safe. Returns the directory to
+ * name (the real one or the alias), or NULL after reporting why.
+ */
+static const char *install_dir(struct dbops_instance *inst, char *alias,
+			       size_t len)
+{
+	if (shell_safe(inst->dir))
+		return inst->dir;
+	snprintf(alias, len, "/tmp/dbops-XXXXXX");
+	if (mkdtemp(alias) == NULL ||
+	    (inst->drop && dbops_user_chown(&inst->user, alias) != 0)) {
+		dbops_log_error("could not create a directory in /tmp: %s",
+				strerror(errno));
+		return NULL;
+	}
+	strcat(alias, "/i");
+	if (symlink(inst->dir, alias) != 0) {
+		dbops_log_error("could not create symbolic link \"%s\": %s",
+				alias, strerror(errno));
+		*strrchr(alias, '/') = '\0';
+		rmdir(alias);
+		return NULL;
+	}
+	return alias;
+}
+
+static void remove_alias(const char *dir, char *alias)
+{
+	if (dir != alias)
+		return;
+	unlink(alias);
+	*strrchr(alias, '/') = '\0';
+	rmdir(alias);
+}
+
 static int maria_init_datadir(const struct dbops_instance_opts *opts,
 			      struct dbops_instance *inst, int timeout_s)
 {
@@ -152,7 +199,9 @@ static int maria_init_datadir(const struct dbops_instance_opts *opts,
 				 admin_opt,
 				 "--skip-test-db",
 				 "--skip-name-resolve" };
-	int argc = 8, nextra;
+	int argc = 8, nextra, rc;
+	char alias[32];
+	const char *dir;
 
 	if (inst->init_program[0] == '\0') {
 		dbops_log_error(
@@ -161,17 +210,23 @@ static int maria_init_datadir(const struct dbops_instance_opts *opts,
 		dbops_log_hint("install the Debian package mariadb-server");
 		return -1;
 	}
-	snprintf(datadir_opt, sizeof(datadir_opt), "--datadir=%s",
-		 inst->datadir);
-	snprintf(tmpdir_opt, sizeof(tmpdir_opt), "--tmpdir=%.*s/tmp",
-		 PATH_MAX - 16, inst->dir);
+	dir = install_dir(inst, alias, sizeof(alias));
+	if (dir == NULL)
+		return -1;
+	/* A data directory to initialise is always DIR/data. */
+	snprintf(datadir_opt, sizeof(datadir_opt), "--datadir=%.*s/data",
+		 PATH_MAX, dir);
+	snprintf(tmpdir_opt, sizeof(tmpdir_opt), "--tmpdir=%.*s/tmp", PATH_MAX,
+		 dir);
 	snprintf(admin_opt, sizeof(admin_opt), "--auth-root-socket-user=%s",
 		 inst->admin_user);
 	nextra = install_time_settings(opts->settings, extra, 4);
 	for (int i = 0; i < nextra; i++)
 		argv[argc++] = extra[i];
 	argv[argc] = NULL;
-	return dbops_instance_run_init(inst, argv, timeout_s);
+	rc = dbops_instance_run_init(inst, argv, timeout_s);
+	remove_alias(dir, alias);
+	return rc;
 }
 
 /* An option file value, double-quoted: quotes and backslashes escaped. */

@@ -216,3 +216,69 @@ instance-driver: hint: install the Debian package postgresql-9"
 	assert_failure 1
 	assert_equal "$stderr" "instance-driver: error: could not read instance state \"$ROOT/my-gone/instance.state\": No such file or directory"
 }
+
+@test "instance: both servers run under a path with a space, quotes and a dollar" {
+	dir=$(odd_dir inst)
+	run --separate-stderr "$DBOPS_DRIVER" start postgres "$dir/pg"
+	assert_success
+	run psql -h "$(sed -n 's/^socket_dir=//p' <<<"$output")" \
+		-p "$(sed -n 's/^port=//p' <<<"$output")" -U postgres -AtX \
+		-c "SELECT current_setting('data_directory')"
+	assert_output "$dir/pg/data"
+	run --separate-stderr "$DBOPS_DRIVER" start mariadb "$dir/my"
+	assert_success
+	run mariadb --no-defaults -S "$(sed -n 's/^socket=//p' <<<"$output")" \
+		-u "$(id -un)" -N -e "SELECT @@datadir, @@tmpdir"
+	assert_output "$dir/my/data/	$dir/my/tmp"
+	run "$DBOPS_DRIVER" status "$dir/my"
+	assert_success
+	"$DBOPS_DRIVER" stop "$dir/pg"
+	"$DBOPS_DRIVER" stop "$dir/my"
+	# mariadb-install-db's alias of the path is gone too.
+	run find /tmp -maxdepth 2 -lname "$dir/my"
+	assert_output ""
+}
+
+@test "instance: an existing directory keeps its mode and owner" {
+	mkdir -m 0751 "$ROOT/mine"
+	[ "$(id -u)" != 0 ] || chown postgres "$ROOT/mine"
+	before=$(stat -c '%a %U' "$ROOT/mine")
+	run "$DBOPS_DRIVER" start postgres "$ROOT/mine"
+	assert_success
+	assert_equal "$(stat -c '%a %U' "$ROOT/mine")" "$before"
+	"$DBOPS_DRIVER" stop "$ROOT/mine"
+}
+
+@test "instance: a pid now of another program is neither reported running nor signalled" {
+	run "$DBOPS_DRIVER" start mariadb "$ROOT/my-reused"
+	assert_success
+	pid=$(sed -n 's/^pid=//p' <<<"$output")
+	"$DBOPS_DRIVER" stop "$ROOT/my-reused"
+	# The state of a server whose pid another process named mariadbd now
+	# holds, working elsewhere: as after a crash and a reboot.
+	run "$DBOPS_DRIVER" start mariadb "$ROOT/my-reused"
+	assert_success
+	real=$(sed -n 's/^pid=//p' <<<"$output")
+	cp "$(command -v sleep)" "$ROOT/mariadbd"
+	(cd / && exec "$ROOT/mariadbd" 300) &
+	impostor=$!
+	sed -i "s/^pid=.*/pid=$impostor/" "$ROOT/my-reused/instance.state"
+	run "$DBOPS_DRIVER" status "$ROOT/my-reused"
+	assert_failure 1
+	assert_output stopped
+	run "$DBOPS_DRIVER" stop "$ROOT/my-reused"
+	assert_success
+	kill -0 "$impostor"
+	kill "$impostor" "$real"
+}
+
+@test "instance: a damaged state file is refused naming the line" {
+	mkdir -p "$ROOT/damaged"
+	printf 'server=mariadb\npid=12\nsocket=/x\ndatadir=/y\npid=13\n' >"$ROOT/damaged/instance.state"
+	run --separate-stderr "$DBOPS_DRIVER" stop "$ROOT/damaged"
+	assert_failure 1
+	assert_equal "$stderr" "instance-driver: error: could not read instance state \"$ROOT/damaged/instance.state\": line 5: key \"pid\" appears twice"
+	printf 'server=oracle\n' >"$ROOT/damaged/instance.state"
+	run --separate-stderr "$DBOPS_DRIVER" stop "$ROOT/damaged"
+	assert_equal "$stderr" "instance-driver: error: could not read instance state \"$ROOT/damaged/instance.state\": line 1: not a server this tool runs: \"oracle\""
+}

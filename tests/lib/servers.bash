@@ -31,6 +31,19 @@ start_server() {
 	fi
 }
 
+# odd_dir NAME: print the path of a new directory NAME under a parent whose
+# name holds a space, single and double quotes and a dollar sign, made where
+# the server users can reach it (removed with the servers): for the tests
+# that a path a shell, a conninfo string or an option file would split
+# still works.
+odd_dir() {
+	local parent
+	dbops_server_root
+	parent="$DBOPS_SERVER_ROOT/with space 'single' \"double\" \$dollar"
+	mkdir -p "$parent/$1" && chmod 0755 "$parent" "$parent/$1" &&
+		printf '%s\n' "$parent/$1"
+}
+
 # server_info NAME KEY: one fact of a started server (port, socket, ...).
 server_info() {
 	sed -n "s/^$2=//p" "$DBOPS_SERVER_ROOT/$1.info"
