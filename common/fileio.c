@@ -67,6 +67,9 @@ int dbops_fsync_parent(const char *path)
 	if (fd < 0)
 		return -1;
 	rc = fsync(fd);
+	/* Some file systems cannot sync a directory; nothing more to do. */
+	if (rc != 0 && errno == EINVAL)
+		rc = 0;
 	saved = errno;
 	close(fd);
 	errno = saved;
@@ -79,8 +82,12 @@ int dbops_atomic_open(struct dbops_atomic_file *af, const char *path,
 	size_t n = strlen(path);
 
 	memset(af, 0, sizeof(*af));
-	/* Room for the ".XXXXXX" of the temporary file. */
-	if (n + 8 > sizeof(af->path)) {
+	/* Room for the "." and ".XXXXXX" of the temporary file. */
+	if (n == 0 || path[n - 1] == '/') {
+		errno = EINVAL;
+		return -1;
+	}
+	if (n + 9 > sizeof(af->path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}
@@ -134,9 +141,21 @@ static int write_tmp(char *tmp, const struct dbops_atomic_file *af)
 	return 0;
 }
 
+/*
+ * "DIR/.NAME.XXXXXX" for PATH "DIR/NAME": hidden, and not matched by the
+ * globs readers use ("*.prom" of node_exporter, "*.csv" of snap-import).
+ */
+static void temp_name(const char *path, char *buf, size_t len)
+{
+	const char *slash = strrchr(path, '/');
+	const char *base = slash ? slash + 1 : path;
+
+	snprintf(buf, len, "%.*s.%s.XXXXXX", (int)(base - path), path, base);
+}
+
 int dbops_atomic_commit(struct dbops_atomic_file *af)
 {
-	char tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 16];
 	int rc = -1, saved;
 
 	if (fclose(af->f) != 0) {
@@ -145,7 +164,7 @@ int dbops_atomic_commit(struct dbops_atomic_file *af)
 		return -1;
 	}
 	af->f = NULL;
-	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", af->path);
+	temp_name(af->path, tmp, sizeof(tmp));
 	if (write_tmp(tmp, af) == 0) {
 		if (rename(tmp, af->path) == 0)
 			rc = dbops_fsync_parent(af->path);

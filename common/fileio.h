@@ -48,13 +48,15 @@ struct dbops_atomic_file {
  * Start replacing PATH with a file of MODE (exactly, whatever the umask):
  * af->f collects the contents in memory, so that every error of the
  * writing shows at commit with its real errno (these are small files).
- * Returns 0, or -1 with errno set (ENAMETOOLONG, ENOMEM).
+ * Returns 0, or -1 with errno set (ENAMETOOLONG, EINVAL for a PATH that
+ * ends in "/", ENOMEM).
  */
 int dbops_atomic_open(struct dbops_atomic_file *af, const char *path,
 		      mode_t mode);
 
 /*
- * Finish: write the contents to a temporary file beside PATH (PATH.XXXXXX),
+ * Finish: write the contents to a temporary file beside PATH (".NAME.XXXXXX"
+ * in PATH's directory: hidden, and no match for a reader's "*.prom"),
  * fsync it, rename it over PATH and fsync the directory. af->f is closed
  * whatever happens. Returns 0, or -1 with errno of the first step that
  * failed, the temporary file removed and PATH untouched.

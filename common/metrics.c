@@ -25,6 +25,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
+#include "utf8.h"
+
 enum metric_type {
 	METRIC_COUNTER,
 	METRIC_GAUGE,
@@ -108,41 +111,6 @@ static bool ends_with(const char *s, const char *suffix)
 	size_t n = strlen(s), m = strlen(suffix);
 
 	return n >= m && memcmp(s + n - m, suffix, m) == 0;
-}
-
-/* Well-formed UTF-8: no overlong forms, surrogates or code points past
- * U+10FFFF. Prometheus refuses a scrape that is not. */
-static bool valid_utf8(const char *text)
-{
-	const unsigned char *s = (const unsigned char *)text;
-
-	while (*s != '\0') {
-		unsigned char c = *s;
-		size_t more;
-		uint32_t cp, min;
-
-		if (c < 0x80) {
-			s++;
-			continue;
-		} else if ((c & 0xe0) == 0xc0) {
-			more = 1, cp = c & 0x1f, min = 0x80;
-		} else if ((c & 0xf0) == 0xe0) {
-			more = 2, cp = c & 0x0f, min = 0x800;
-		} else if ((c & 0xf8) == 0xf0) {
-			more = 3, cp = c & 0x07, min = 0x10000;
-		} else {
-			return false;
-		}
-		for (size_t i = 1; i <= more; i++) {
-			if ((s[i] & 0xc0) != 0x80)
-				return false;
-			cp = (cp << 6) | (s[i] & 0x3f);
-		}
-		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		s += more + 1;
-	}
-	return true;
 }
 
 /* Whether the samples of metric x use name. */
@@ -236,7 +204,7 @@ static struct dbops_metric *metric_register(struct dbops_metrics *m,
 
 	if (m == NULL || !valid_metric_name(name) ||
 	    (type == METRIC_COUNTER && !ends_with(name, "_total")) ||
-	    (help != NULL && !valid_utf8(help)) ||
+	    (help != NULL && !dbops_utf8_valid(help, strlen(help))) ||
 	    (bounds == NULL && nbounds > 0)) {
 		errno = EINVAL;
 		return NULL;
@@ -335,7 +303,7 @@ static int check_labels(const struct dbops_metric *x, const char *const *labels,
 		const char *name = labels[i], *value = labels[i + 1];
 
 		if (value == NULL || !valid_label_name(name) ||
-		    !valid_utf8(value) ||
+		    !dbops_utf8_valid(value, strlen(value)) ||
 		    (x->type == METRIC_HISTOGRAM && strcmp(name, "le") == 0))
 			return -1;
 		for (size_t k = 0; k < i; k += 2)
@@ -738,102 +706,22 @@ char *dbops_metrics_render(struct dbops_metrics *m, size_t *len)
 	return b.text;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory holding path, so a rename in it is durable. */
-static int sync_dir_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	char *dir;
-	int fd, rc, e;
-
-	if (slash == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL)
-		return -1;
-	fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	free(dir);
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	/* Some file systems cannot sync a directory; nothing more to do. */
-	if (rc != 0 && errno == EINVAL)
-		rc = 0;
-	e = errno;
-	close(fd);
-	errno = e;
-	return rc;
-}
-
 int dbops_metrics_write_file(struct dbops_metrics *m, const char *path)
 {
-	const char *base;
-	char *text, *tmp;
+	char *text;
 	size_t len;
-	int fd, e;
+	int rc, e;
 
 	if (m == NULL || path == NULL) {
-		errno = EINVAL;
-		return -1;
-	}
-	base = strrchr(path, '/');
-	base = base != NULL ? base + 1 : path;
-	if (*base == '\0') {
 		errno = EINVAL;
 		return -1;
 	}
 	text = dbops_metrics_render(m, &len);
 	if (text == NULL)
 		return -1;
-	/* "dir/.name.XXXXXX": hidden, and not a "*.prom" name. */
-	if (asprintf(&tmp, "%.*s.%s.XXXXXX", (int)(base - path), path, base) <
-	    0) {
-		free(text);
-		errno = ENOMEM;
-		return -1;
-	}
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		goto fail;
-	if (fchmod(fd, 0644) != 0 || write_all(fd, text, len) != 0 ||
-	    fsync(fd) != 0) {
-		e = errno;
-		close(fd);
-		errno = e;
-		goto fail_unlink;
-	}
-	if (close(fd) != 0 || rename(tmp, path) != 0)
-		goto fail_unlink;
-	free(tmp);
-	free(text);
-	return sync_dir_of(path);
-
-fail_unlink:
+	rc = dbops_atomic_write(path, 0644, text, len);
 	e = errno;
-	unlink(tmp);
-	errno = e;
-fail:
-	e = errno;
-	free(tmp);
 	free(text);
 	errno = e;
-	return -1;
+	return rc;
 }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "utf8.h"
+
 /* A growable byte string. A failed allocation is remembered, not returned,
  * so a renderer appends freely and the caller checks once. */
 struct outbuf {
@@ -142,40 +144,6 @@ static void buf_truncate(struct outbuf *b, size_t len)
 {
 	b->len = len;
 	b->nomem = false;
-}
-
-/*
- * The length of the valid UTF-8 sequence at s (n bytes left, s[0] >= 0x80),
- * or 0 if it is not one. Strict, after table 3-7 of the Unicode standard:
- * no overlong forms, no surrogates, nothing above U+10FFFF.
- */
-static size_t utf8_seq_len(const unsigned char *s, size_t n)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t len;
-
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4;
-	else
-		return 0; /* continuation byte, C0, C1, F5..FF */
-	if (s[0] == 0xe0)
-		lo = 0xa0; /* overlong */
-	else if (s[0] == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (s[0] == 0xf0)
-		lo = 0x90; /* overlong */
-	else if (s[0] == 0xf4)
-		hi = 0x8f; /* above U+10FFFF */
-	if (n < len || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < len; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return len;
 }
 
 /* The index of the first byte from i on that is not a digit. */
@@ -315,7 +283,7 @@ static void json_string(struct outbuf *b, const char *str, size_t n)
 		size_t k;
 
 		if (s[i] >= 0x80) {
-			k = utf8_seq_len(s + i, n - i);
+			k = dbops_utf8_seq_len(s + i, n - i);
 			if (k > 0) {
 				i += k;
 				continue;
@@ -372,7 +340,7 @@ static size_t table_escape(struct outbuf *b, const char *str, size_t n)
 		size_t k;
 
 		if (s[i] >= 0x80) {
-			k = utf8_seq_len(s + i, n - i);
+			k = dbops_utf8_seq_len(s + i, n - i);
 			if (k > 0) {
 				i += k;
 				width++;

@@ -15,7 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
+#include "utf8.h"
 
 /* Seconds between redraws: on a terminal, and in a log. */
 #define REDRAW_TTY 0.2
@@ -41,8 +43,8 @@ struct dbops_progress {
 	bool shown;	     /* a line stands on the terminal now */
 	bool force;	     /* the next update draws, however soon */
 	uint64_t drawn_done; /* done as of the last line drawn */
-	struct timespec start;
-	struct timespec last;
+	double start;	     /* dbops_clock_seconds() */
+	double last;
 };
 
 int dbops_progress_parse_mode(const char *text, enum dbops_progress_mode *mode)
@@ -260,32 +262,8 @@ struct dbops_progress *dbops_progress_new(const char *label, uint64_t total,
 	p->tty = isatty(STDERR_FILENO) == 1;
 	p->enabled = mode == DBOPS_PROGRESS_ALWAYS ||
 		     (mode == DBOPS_PROGRESS_AUTO && p->tty);
-	clock_gettime(CLOCK_MONOTONIC, &p->start);
+	p->start = dbops_clock_seconds();
 	return p;
-}
-
-static double seconds_between(const struct timespec *from,
-			      const struct timespec *to)
-{
-	return (double)(to->tv_sec - from->tv_sec) +
-	       (double)(to->tv_nsec - from->tv_nsec) / 1e9;
-}
-
-/* The length of text[0..n) without a UTF-8 character cut at its end. */
-static size_t utf8_cut(const char *text, size_t n)
-{
-	size_t start = n, need;
-	unsigned char lead;
-
-	while (start > 0 && ((unsigned char)text[start - 1] & 0xc0) == 0x80)
-		start--;
-	if (start == 0)
-		return n;
-	lead = (unsigned char)text[start - 1];
-	if (lead < 0xc0)
-		return n;
-	need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : 2;
-	return n - (start - 1) < need ? start - 1 : n;
 }
 
 /* Columns of the terminal on stderr, 0 if it does not say. */
@@ -298,8 +276,7 @@ static size_t terminal_width(void)
 	return ws.ws_col;
 }
 
-static void draw(struct dbops_progress *p, const struct timespec *now,
-		 bool final)
+static void draw(struct dbops_progress *p, double now, bool final)
 {
 	/* "\r" + text + "\033[K" + "\n" */
 	char buf[1 + LINE_MAX_BYTES + 3 + 1 + 1];
@@ -308,16 +285,15 @@ static void draw(struct dbops_progress *p, const struct timespec *now,
 	int saved = errno;
 
 	n = dbops_progress_format(text, LINE_MAX_BYTES + 1, p->label, p->done,
-				  p->total, seconds_between(&p->start, now),
-				  p->unit);
+				  p->total, now - p->start, p->unit);
 	if (n > LINE_MAX_BYTES)
-		n = utf8_cut(text, LINE_MAX_BYTES);
+		n = dbops_utf8_cut(text, LINE_MAX_BYTES);
 	if (p->tty) {
 		/* Stay off the last column: writing there may wrap the line
 		 * and "\r" would then go back to the wrong row. */
 		width = terminal_width();
 		if (width > 0 && n > width - 1)
-			n = utf8_cut(text, width - 1);
+			n = dbops_utf8_cut(text, width - 1);
 		buf[0] = '\r';
 		memcpy(text + n, "\033[K", 3);
 		n += 4;
@@ -331,25 +307,24 @@ static void draw(struct dbops_progress *p, const struct timespec *now,
 	p->shown = p->tty && !final;
 	p->force = false;
 	p->drawn_done = p->done;
-	p->last = *now;
+	p->last = now;
 	errno = saved;
 }
 
 void dbops_progress_update(struct dbops_progress *p, uint64_t done)
 {
-	struct timespec now;
+	double now;
 
 	if (p == NULL)
 		return;
 	p->done = done;
 	if (!p->enabled)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &now);
+	now = dbops_clock_seconds();
 	if (p->drawn && !p->force &&
-	    seconds_between(&p->last, &now) <
-		    (p->tty ? REDRAW_TTY : REDRAW_LOG))
+	    now - p->last < (p->tty ? REDRAW_TTY : REDRAW_LOG))
 		return;
-	draw(p, &now, false);
+	draw(p, now, false);
 }
 
 void dbops_progress_clear(struct dbops_progress *p)
@@ -366,14 +341,10 @@ void dbops_progress_clear(struct dbops_progress *p)
 
 void dbops_progress_finish(struct dbops_progress *p)
 {
-	struct timespec now;
-
 	if (p == NULL)
 		return;
-	if (p->enabled && p->drawn && (p->tty || p->done != p->drawn_done)) {
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		draw(p, &now, true);
-	}
+	if (p->enabled && p->drawn && (p->tty || p->done != p->drawn_done))
+		draw(p, dbops_clock_seconds(), true);
 	free(p->label);
 	free(p);
 }

@@ -1,0 +1,30 @@
+/*
+ * utf8.h - UTF-8 as the Unicode standard defines it (table 3-7): no
+ * overlong forms, no surrogates, nothing above U+10FFFF. For the writers
+ * that must emit valid text (JSON, the Prometheus format) and the lines cut
+ * to a width.
+ */
+#ifndef DBOPS_UTF8_H
+#define DBOPS_UTF8_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/*
+ * The length (1 to 4) of the valid UTF-8 sequence at S, of which N > 0
+ * bytes are there to read, or 0 when S does not start one (a stray
+ * continuation byte, C0, C1, F5 to FF, an overlong form, a surrogate, a
+ * sequence cut short).
+ */
+size_t dbops_utf8_seq_len(const unsigned char *s, size_t n);
+
+/* Whether the N bytes of S are valid UTF-8 throughout (NUL counts as one). */
+bool dbops_utf8_valid(const char *s, size_t n);
+
+/*
+ * The length of TEXT's first N bytes without a multi-byte character cut at
+ * their end: N, or less by the bytes of a started sequence.
+ */
+size_t dbops_utf8_cut(const char *text, size_t n);
+
+#endif
