@@ -45,10 +45,11 @@ int dbops_user_lookup(const char *name, struct dbops_user *user)
 	user->uid = pw.pw_uid;
 	user->gid = pw.pw_gid;
 	n = (int)(sizeof(user->groups) / sizeof(user->groups[0]));
+	/* A server that lost a group (ssl-cert, say) would fail later and
+	 * obscurely: refuse now instead. */
 	if (getgrouplist(pw.pw_name, pw.pw_gid, user->groups, &n) < 0) {
-		/* More groups than we keep: the primary group is enough. */
-		user->groups[0] = pw.pw_gid;
-		n = 1;
+		errno = E2BIG;
+		return -1;
 	}
 	user->ngroups = n;
 	return 0;

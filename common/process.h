@@ -13,19 +13,24 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#define DBOPS_USER_GROUPS_MAX 1024
+
 /* A system account a child process drops to. */
 struct dbops_user {
 	char name[64];
 	uid_t uid;
 	gid_t gid;
-	gid_t groups[64]; /* supplementary groups, looked up in advance */
+	/* Supplementary groups, looked up in advance. */
+	gid_t groups[DBOPS_USER_GROUPS_MAX];
 	int ngroups;
 	char home[256];
 };
 
 /*
- * Look up the account NAME. Returns 0, or -1 with errno ENOENT when there is
- * no such user (or another errno from the lookup).
+ * Look up the account NAME and its groups. Returns 0, or -1 with errno
+ * ENOENT when there is no such user, E2BIG when it is in more groups than
+ * DBOPS_USER_GROUPS_MAX (never some of them only), or another errno from
+ * the lookup.
  */
 int dbops_user_lookup(const char *name, struct dbops_user *user);
 
