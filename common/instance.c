@@ -497,7 +497,9 @@ static int init_instance(const struct dbops_instance_opts *opts,
 		dbops_log_error(
 			"could not run the %s server as user \"%s\": %s",
 			d->name, user_name,
-			errno == ENOENT ? "no such user" : strerror(errno));
+			errno == ENOENT	 ? "no such user"
+			: errno == E2BIG ? "in more groups than we keep"
+					 : strerror(errno));
 		dbops_log_hint(
 			"run as another user than root, or install the server package that creates \"%s\"",
 			user_name);
