@@ -55,6 +55,15 @@ static int unrecognised(const char *text, struct dbops_err *err)
 			     forms_hint);
 }
 
+/* TEXT parsed up to REST, which is left over. */
+static int trailing_text(const char *text, const char *rest,
+			 struct dbops_err *err)
+{
+	return dbops_err_set(
+		err, "unrecognised time \"%s\": unexpected \"%s\" at the end",
+		text, rest);
+}
+
 /* The length of the run of ASCII digits at p. */
 static int digit_run(const char *p)
 {
@@ -350,11 +359,7 @@ static int parse_epoch(const char *text, int64_t *usec, struct dbops_err *err)
 	if (!take_fraction(&p, &f))
 		return unrecognised(text, err);
 	if (*p != '\0')
-		return dbops_err_set(
-			err,
-			"unrecognised time \"%s\": unexpected \"%s\" at "
-			"the end",
-			text, p);
+		return trailing_text(text, p, err);
 	if (f.frac_digits > 6)
 		return dbops_err_set(err,
 				     "fraction %.*s has more than 6 digits",
@@ -421,11 +426,7 @@ int dbops_timestamp_parse(const char *text, int64_t *usec,
 		return unrecognised(text, err);
 	}
 	if (*p != '\0')
-		return dbops_err_set(
-			err,
-			"unrecognised time \"%s\": unexpected \"%s\" at "
-			"the end",
-			text, p);
+		return trailing_text(text, p, err);
 	if (check_ranges(&f, err) != 0)
 		return -1;
 	return fields_to_usec(&f, usec, err);
