@@ -105,27 +105,19 @@ done <"$data/manifest"
 
 run=
 cleanup() {
-	local state
 	[ -n "$run" ] || return 0
 	# Whatever a failed procedure left running.
 	if [ -d "$run/dr" ]; then
 		"$tool" down --root "$run/dr" >/dev/null 2>&1 || true
 	fi
-	while IFS= read -r state; do
-		"$driver" stop "$(dirname "$state")" >&2 ||
-			log "could not stop the server in $(dirname "$state")"
-	done < <(find "$run" -name instance.state)
+	stop_servers_under "$run"
 	rm -rf "$run"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-# The servers run as the mysql user when we are root: it must reach here.
-run=$(mktemp -d /tmp/dbops-bench.XXXXXX)
-chmod 755 "$run"
+run=$(bench_scratch)
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'; }
 
 # prepare: the dumps in the page cache, earlier writes on disk.
 prepare() {

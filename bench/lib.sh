@@ -25,3 +25,26 @@ bench_init() {
 	top=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 	driver=$build/tests/instance-driver
 }
+
+# A scratch directory for one run, on stdout. The servers run as the mysql
+# or postgres user when we are root: they must reach into it.
+bench_scratch() {
+	local dir
+	dir=$(mktemp -d /tmp/dbops-bench.XXXXXX) || return 1
+	chmod 755 "$dir"
+	echo "$dir"
+}
+
+# stop_servers_under DIR: stops every server the instance driver started
+# below DIR (whatever a failed or interrupted run left running).
+stop_servers_under() {
+	local state
+	while IFS= read -r state; do
+		"$driver" stop "$(dirname "$state")" >&2 ||
+			log "could not stop the server in $(dirname "$state")"
+	done < <(find "$1" -name instance.state)
+}
+
+# Wall-clock seconds, and the seconds from $1 to $2 with three decimals.
+now() { date +%s.%N; }
+elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }

@@ -163,8 +163,6 @@ for p in pg_waldump pg_ctl; do
 done
 server_version=$("$pgbin/postgres" --version | sed 's/.* \([0-9][0-9.]*\).*/\1/')
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # best OLD NEW: the smaller, OLD empty at first.
 best() {
 	if [ -z "$1" ]; then

@@ -65,18 +65,13 @@ command -v pgloader >/dev/null ||
 dir=
 cleanup() {
 	[ -n "$dir" ] || return 0
-	if [ -e "$dir/pg/instance.state" ]; then
-		"$driver" stop "$dir/pg" >&2 ||
-			log "could not stop the server in $dir/pg"
-	fi
+	stop_servers_under "$dir"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-# The server runs as the postgres user when we are root: it must reach here.
-dir=$(mktemp -d /tmp/dbops-bench.XXXXXX)
-chmod 755 "$dir"
+dir=$(bench_scratch)
 csv=$dir/snapshot.csv
 
 # Not piped to head: SBCL dies loudly on a closed pipe.

@@ -110,25 +110,19 @@ fi
 run=
 root=
 cleanup() {
-	local state
 	[ -n "$run" ] || return 0
 	if [ -e "$root" ]; then
 		"$dr" down --root "$root" >/dev/null 2>&1 ||
 			log "dump-restore down --root $root failed"
 	fi
 	# Whatever down left running.
-	while IFS= read -r state; do
-		"$driver" stop "$(dirname "$state")" >&2 ||
-			log "could not stop the server in $(dirname "$state")"
-	done < <(find "$run" -name instance.state)
+	stop_servers_under "$run"
 	rm -rf "$run"
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
 
-# The servers run as the mysql user when we are root: it must reach here.
-run=$(mktemp -d /tmp/dbops-bench.XXXXXX)
-chmod 755 "$run"
+run=$(bench_scratch)
 root=$run/worlds
 
 log "dump-restore up: $worlds worlds"
@@ -148,8 +142,6 @@ client() {
 	mariadb --defaults-extra-file="$cnf" --defaults-group-suffix="_$w" "$@"
 }
 
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 # best OLD NEW: the smaller, OLD empty at first.
 best() {
 	if [ -z "$1" ]; then
