@@ -26,9 +26,6 @@
 #define USEC_PER_SEC 1000000
 #define SEC_PER_DAY  86400
 
-/* Offsets beyond 15:59 are typing mistakes, not places. */
-#define MAX_OFFSET_HOURS 15
-
 /* "@" epochs: the years -9999 to 9999, UTC. */
 #define EPOCH_MIN_SEC (-377705116800LL) /* -9999-01-01T00:00:00Z */
 #define EPOCH_MAX_SEC 253402300799LL	/* 9999-12-31T23:59:59Z */
@@ -273,7 +270,8 @@ static int check_ranges(const struct stamp_fields *f, struct dbops_err *err)
 				     "fraction %.*s has more than 6 digits",
 				     f->frac_digits + 1, f->frac);
 	if (f->zone != NULL &&
-	    (f->zone_hours > MAX_OFFSET_HOURS || f->zone_minutes > 59))
+	    (f->zone_hours > DBOPS_TIMESTAMP_MAX_OFFSET_HOURS ||
+	     f->zone_minutes > 59))
 		return dbops_err_set(err, "offset %.*s is out of range",
 				     f->zone_len, f->zone);
 	return 0;

@@ -28,6 +28,12 @@
 
 #include "errbuf.h"
 
+/*
+ * The largest zone offset, in hours (15:59 either way): PostgreSQL refuses
+ * more (MAX_TZDISP_HOUR), and no place on Earth is that far from UTC.
+ */
+#define DBOPS_TIMESTAMP_MAX_OFFSET_HOURS 15
+
 /* Room for either format of any int64_t value, with its terminating NUL. */
 #define DBOPS_TIMESTAMP_LEN 40
 
