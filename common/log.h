@@ -47,6 +47,7 @@ void dbops_log_init(const char *argv0);
 /* The program name set by dbops_log_init(), "dbops" before it. */
 const char *dbops_log_progname(void);
 
+/* Which levels print from now on (-q, -v); the level in force. */
 void dbops_log_set_verbosity(enum dbops_log_verbosity verbosity);
 enum dbops_log_verbosity dbops_log_verbosity(void);
 
