@@ -59,11 +59,39 @@ wq() { world-query --inventory "$INV" "$@"; }
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "world-query: error: give the SQL statement as one argument (quote it)"
 	run --separate-stderr world-query --root /x --inventory "$INV" "SELECT 1"
+	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "world-query: error: --root and --inventory cannot be used together"
-	run --separate-stderr wq --timeout 0 "SELECT 1"
-	assert_equal "${stderr_lines[0]}" 'world-query: error: invalid value "0" for option --timeout: use whole seconds from 1 to 86400'
+	run --separate-stderr wq --list --shell world1
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "world-query: error: --list and --shell cannot be used together"
+	run --separate-stderr wq --list "SELECT 1"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "world-query: error: --list and --shell take no SQL"
+	run --separate-stderr world-query -zq --list
+	assert_failure 1
+	assert_equal "$stderr" 'world-query: error: unknown option "-z"
+Try "world-query --help" for more information.'
+	run --separate-stderr wq --timeout
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'world-query: error: option "--timeout" needs a value'
+}
+
+@test "world-query: --timeout takes a duration from 1s to 1d, --format one of four" {
+	for bad in 0 500ms 1d1s 2d -5 5x ''; do
+		run --separate-stderr wq --timeout "$bad" "SELECT 1"
+		assert_failure 1
+		assert_equal "$stderr" "world-query: error: invalid value \"$bad\" for --timeout: use a duration from 1s to 1d, such as 30 (seconds), 30s, 5m or 1h
+Try \"world-query --help\" for more information."
+		assert_equal "$output" ""
+	done
+	for good in 1 1s 90 1.5 2m 1h30m 1d; do
+		run --separate-stderr wq --timeout "$good" --format csv "SELECT 1 AS one"
+		assert_success
+		assert_line --index 1 "world1,1"
+	done
 	run --separate-stderr wq --format xml "SELECT 1"
-	assert_equal "${stderr_lines[0]}" 'world-query: error: unknown format "xml": use table, csv, tsv or json'
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'world-query: error: invalid value "xml" for --format: use table, csv, tsv or json'
 }
 
 @test "world-query: a missing or empty inventory and an unknown world are clear errors" {
@@ -148,6 +176,12 @@ world2,5"
 	assert_equal "$output" "world,n
 world1,3
 world10,3"
+	assert_regex "$stderr" "^world-query: error: world \"world2\": no answer within 2 s: "
+	# Connector/C waits whole seconds: a part of one counts as a whole one.
+	kill -STOP "$pid"
+	run --separate-stderr wq --timeout 1500ms --format csv "SELECT COUNT(*) AS n FROM players"
+	kill -CONT "$pid"
+	assert_failure 1
 	assert_regex "$stderr" "^world-query: error: world \"world2\": no answer within 2 s: "
 }
 
