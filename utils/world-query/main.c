@@ -296,12 +296,13 @@ static int check_usage(const struct wq_opts *o, int argc)
 static int run(const struct wq_opts *o, const char *sql)
 {
 	struct wq_inventory inv;
-	char path[PATH_MAX], err[PATH_MAX + 128];
+	struct dbops_err err = { "" };
+	char path[PATH_MAX];
 	int rc;
 
 	default_inventory(o, path, sizeof(path));
-	if (wq_inventory_read(path, &inv, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	if (wq_inventory_read(path, &inv, &err) != 0) {
+		dbops_log_error("%s", err.msg);
 		if (o->inventory == NULL)
 			dbops_log_hint(
 				"bring worlds up with dump-restore up, or name an inventory with --inventory");
@@ -309,9 +310,9 @@ static int run(const struct wq_opts *o, const char *sql)
 	}
 	if (o->shell) {
 		rc = shell(&inv, o->shell);
-	} else if (wq_inventory_select(&inv, (char *const *)o->worlds,
-				       o->nworlds, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	} else if (wq_inventory_select(&inv, o->worlds, o->nworlds, &err) !=
+		   0) {
+		dbops_log_error("%s", err.msg);
 		rc = 1;
 	} else {
 		rc = o->list ? list_worlds(o, &inv) : run_query(o, &inv, sql);
