@@ -160,6 +160,15 @@ world2,5"
 	assert_equal "${stderr_lines[1]}" "world-query: error: world \"world10\": Table 'game.only_here' doesn't exist"
 }
 
+@test "world-query: a server's multi-line error is reported on one line" {
+	run --separate-stderr wq -w world1 $'SELECT )\nFROM players'
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_regex "${stderr_lines[0]}" "^world-query: error: world \"world1\": You have an error in your SQL syntax; .* near '\) FROM players' at line 1$"
+	assert_equal "${stderr_lines[1]}" "world-query: error: no world answered"
+}
+
 @test "world-query: worlds whose columns differ are errors, not merged" {
 	run --separate-stderr wq --format csv "SELECT * FROM extra"
 	assert_failure 1

@@ -169,9 +169,9 @@ static size_t report_failures(const struct wq_result *r, size_t n)
 	size_t failed = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (r[i].error[0] != '\0') {
+		if (dbops_err_isset(&r[i].err)) {
 			dbops_log_error("world \"%s\": %s", r[i].world->name,
-					r[i].error);
+					r[i].err.msg);
 			failed++;
 		}
 	return failed;
@@ -180,13 +180,10 @@ static size_t report_failures(const struct wq_result *r, size_t n)
 static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 		     const char *sql)
 {
-	struct wq_result *r = wq_run(inv, sql, (int)o->timeout);
+	struct wq_result *r = wq_run(inv, sql, o->timeout);
 	struct dbops_output *w;
 	struct wq_merge m;
 	int rc = 0;
-
-	if (r == NULL)
-		dbops_xalloc_failed();
 
 	if (wq_merge_columns(r, inv->count, &m) != 0) {
 		report_failures(r, inv->count);
@@ -218,12 +215,9 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 
 static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv)
 {
-	struct wq_result *r = wq_run(inv, NULL, (int)o->timeout);
+	struct wq_result *r = wq_run(inv, NULL, o->timeout);
 	struct dbops_output *w = new_output(o->format);
 	int rc = 0;
-
-	if (r == NULL)
-		dbops_xalloc_failed();
 
 	dbops_output_add_column(w, "world", DBOPS_COLUMN_TEXT);
 	dbops_output_add_column(w, "host", DBOPS_COLUMN_TEXT);
@@ -235,12 +229,12 @@ static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv)
 		const struct wq_world *x = &inv->worlds[i];
 
 		dbops_output_row_strings(
-			w,
-			(const char *[]){ x->name, x->host[0] ? x->host : NULL,
-					  x->port[0] ? x->port : NULL,
-					  x->socket[0] ? x->socket : NULL,
-					  x->database[0] ? x->database : NULL,
-					  r[i].error[0] ? "no" : "yes" });
+			w, (const char *[]){
+				   x->name, x->host[0] ? x->host : NULL,
+				   x->port[0] ? x->port : NULL,
+				   x->socket[0] ? x->socket : NULL,
+				   x->database[0] ? x->database : NULL,
+				   dbops_err_isset(&r[i].err) ? "no" : "yes" });
 	}
 	if (dbops_output_finish(w) != 0)
 		rc = 1;
