@@ -252,3 +252,59 @@ ann of world2"
 world1,50
 world2,50"
 }
+
+@test "world-query: --inventory and --root in a directory with a space, quotes and a dollar" {
+	dir=$(odd_dir wq)
+	cp "$INV" "$dir/worlds.cnf"
+	run --separate-stderr world-query --inventory "$dir/worlds.cnf" -w 'world1*' --format csv "SELECT COUNT(*) AS n FROM players"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$output" "world,n
+world1,3
+world10,3"
+	run --separate-stderr world-query --root "$dir" --format csv "SELECT SUM(score) AS total FROM players"
+	assert_success
+	assert_equal "$output" "world,total
+world1,30
+world2,60
+world10,90"
+	run --separate-stderr world-query --root "$dir" --list --format csv
+	assert_success
+	assert_line --index 2 --regexp '^world2,127\.0\.0\.1,[0-9]+,,game,yes$'
+	run --separate-stderr world-query --root "$dir" --shell world10 <<<"SELECT name FROM players WHERE id = 1"
+	assert_success
+	assert_equal "$output" "name
+ann of world10"
+	run --separate-stderr world-query --root "$dir" -w world7 "SELECT 1"
+	assert_failure 1
+	assert_equal "$stderr" "world-query: error: no world \"world7\" in inventory \"$dir/worlds.cnf\""
+	rm "$dir/worlds.cnf"
+	run --separate-stderr world-query --root "$dir" "SELECT 1"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "world-query: error: could not read inventory \"$dir/worlds.cnf\": No such file or directory"
+}
+
+@test "world-query: end to end on dump-restore's worlds under a path with a space, quotes and a dollar" {
+	export TZ=UTC
+	dumps=$BATS_TEST_TMPDIR/dumps
+	root=$(odd_dir wq-e2e)/worlds
+	"$DBOPS_TOP/tests/data/gen-worlds.sh" --worlds 2 --rows 50 --build "$DBOPS_BUILD" "$dumps" >/dev/null 2>&1
+	dump-restore up --root "$root" --progress never --at '2024-03-01 11:59:00' "$dumps" >/dev/null
+	run --separate-stderr world-query --root "$root" --format csv "SELECT COUNT(*) AS players FROM players"
+	query_status=$status query_output=$output query_stderr=$stderr
+	run --separate-stderr world-query --root "$root" --list --format csv
+	list_status=$status list_output=$output
+	run --separate-stderr world-query --root "$root" --shell world2 <<<"SELECT COUNT(*) AS players FROM players"
+	dump-restore down --root "$root" -q
+	assert_success
+	assert_equal "$output" "players
+50"
+	assert_equal "$query_status" 0
+	assert_equal "$query_stderr" ""
+	assert_equal "$query_output" "world,players
+world1,50
+world2,50"
+	assert_equal "$list_status" 0
+	assert_equal "$(sed -n 1p <<<"$list_output")" "world,host,port,socket,database,answers"
+	assert_regex "$(sed -n 3p <<<"$list_output")" '^world2,127\.0\.0\.1,[0-9]+,,[^,]+,yes$'
+}
