@@ -59,11 +59,39 @@ wq() { world-query --inventory "$INV" "$@"; }
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "world-query: error: give the SQL statement as one argument (quote it)"
 	run --separate-stderr world-query --root /x --inventory "$INV" "SELECT 1"
+	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "world-query: error: --root and --inventory cannot be used together"
-	run --separate-stderr wq --timeout 0 "SELECT 1"
-	assert_equal "${stderr_lines[0]}" 'world-query: error: invalid value "0" for option --timeout: use whole seconds from 1 to 86400'
+	run --separate-stderr wq --list --shell world1
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "world-query: error: --list and --shell cannot be used together"
+	run --separate-stderr wq --list "SELECT 1"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "world-query: error: --list and --shell take no SQL"
+	run --separate-stderr world-query -zq --list
+	assert_failure 1
+	assert_equal "$stderr" 'world-query: error: unknown option "-z"
+Try "world-query --help" for more information.'
+	run --separate-stderr wq --timeout
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'world-query: error: option "--timeout" needs a value'
+}
+
+@test "world-query: --timeout takes a duration from 1s to 1d, --format one of four" {
+	for bad in 0 500ms 1d1s 2d -5 5x ''; do
+		run --separate-stderr wq --timeout "$bad" "SELECT 1"
+		assert_failure 1
+		assert_equal "$stderr" "world-query: error: invalid value \"$bad\" for --timeout: use a duration from 1s to 1d, such as 30 (seconds), 30s, 5m or 1h
+Try \"world-query --help\" for more information."
+		assert_equal "$output" ""
+	done
+	for good in 1 1s 90 1.5 2m 1h30m 1d; do
+		run --separate-stderr wq --timeout "$good" --format csv "SELECT 1 AS one"
+		assert_success
+		assert_line --index 1 "world1,1"
+	done
 	run --separate-stderr wq --format xml "SELECT 1"
-	assert_equal "${stderr_lines[0]}" 'world-query: error: unknown format "xml": use table, csv, tsv or json'
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'world-query: error: invalid value "xml" for --format: use table, csv, tsv or json'
 }
 
 @test "world-query: a missing or empty inventory and an unknown world are clear errors" {
@@ -132,6 +160,15 @@ world2,5"
 	assert_equal "${stderr_lines[1]}" "world-query: error: world \"world10\": Table 'game.only_here' doesn't exist"
 }
 
+@test "world-query: a server's multi-line error is reported on one line" {
+	run --separate-stderr wq -w world1 $'SELECT )\nFROM players'
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_regex "${stderr_lines[0]}" "^world-query: error: world \"world1\": You have an error in your SQL syntax; .* near '\) FROM players' at line 1$"
+	assert_equal "${stderr_lines[1]}" "world-query: error: no world answered"
+}
+
 @test "world-query: worlds whose columns differ are errors, not merged" {
 	run --separate-stderr wq --format csv "SELECT * FROM extra"
 	assert_failure 1
@@ -148,6 +185,12 @@ world2,5"
 	assert_equal "$output" "world,n
 world1,3
 world10,3"
+	assert_regex "$stderr" "^world-query: error: world \"world2\": no answer within 2 s: "
+	# Connector/C waits whole seconds: a part of one counts as a whole one.
+	kill -STOP "$pid"
+	run --separate-stderr wq --timeout 1500ms --format csv "SELECT COUNT(*) AS n FROM players"
+	kill -CONT "$pid"
+	assert_failure 1
 	assert_regex "$stderr" "^world-query: error: world \"world2\": no answer within 2 s: "
 }
 
@@ -208,4 +251,60 @@ ann of world2"
 	assert_equal "$output" "world,players
 world1,50
 world2,50"
+}
+
+@test "world-query: --inventory and --root in a directory with a space, quotes and a dollar" {
+	dir=$(odd_dir wq)
+	cp "$INV" "$dir/worlds.cnf"
+	run --separate-stderr world-query --inventory "$dir/worlds.cnf" -w 'world1*' --format csv "SELECT COUNT(*) AS n FROM players"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_equal "$output" "world,n
+world1,3
+world10,3"
+	run --separate-stderr world-query --root "$dir" --format csv "SELECT SUM(score) AS total FROM players"
+	assert_success
+	assert_equal "$output" "world,total
+world1,30
+world2,60
+world10,90"
+	run --separate-stderr world-query --root "$dir" --list --format csv
+	assert_success
+	assert_line --index 2 --regexp '^world2,127\.0\.0\.1,[0-9]+,,game,yes$'
+	run --separate-stderr world-query --root "$dir" --shell world10 <<<"SELECT name FROM players WHERE id = 1"
+	assert_success
+	assert_equal "$output" "name
+ann of world10"
+	run --separate-stderr world-query --root "$dir" -w world7 "SELECT 1"
+	assert_failure 1
+	assert_equal "$stderr" "world-query: error: no world \"world7\" in inventory \"$dir/worlds.cnf\""
+	rm "$dir/worlds.cnf"
+	run --separate-stderr world-query --root "$dir" "SELECT 1"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "world-query: error: could not read inventory \"$dir/worlds.cnf\": No such file or directory"
+}
+
+@test "world-query: end to end on dump-restore's worlds under a path with a space, quotes and a dollar" {
+	export TZ=UTC
+	dumps=$BATS_TEST_TMPDIR/dumps
+	root=$(odd_dir wq-e2e)/worlds
+	"$DBOPS_TOP/tests/data/gen-worlds.sh" --worlds 2 --rows 50 --build "$DBOPS_BUILD" "$dumps" >/dev/null 2>&1
+	dump-restore up --root "$root" --progress never --at '2024-03-01 11:59:00' "$dumps" >/dev/null
+	run --separate-stderr world-query --root "$root" --format csv "SELECT COUNT(*) AS players FROM players"
+	query_status=$status query_output=$output query_stderr=$stderr
+	run --separate-stderr world-query --root "$root" --list --format csv
+	list_status=$status list_output=$output
+	run --separate-stderr world-query --root "$root" --shell world2 <<<"SELECT COUNT(*) AS players FROM players"
+	dump-restore down --root "$root" -q
+	assert_success
+	assert_equal "$output" "players
+50"
+	assert_equal "$query_status" 0
+	assert_equal "$query_stderr" ""
+	assert_equal "$query_output" "world,players
+world1,50
+world2,50"
+	assert_equal "$list_status" 0
+	assert_equal "$(sed -n 1p <<<"$list_output")" "world,host,port,socket,database,answers"
+	assert_regex "$(sed -n 3p <<<"$list_output")" '^world2,127\.0\.0\.1,[0-9]+,,[^,]+,yes$'
 }

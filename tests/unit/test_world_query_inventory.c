@@ -53,13 +53,12 @@ static const char sample[] = "# worlds\n"
 static void test_inventory_missing_file(void **state)
 {
 	struct wq_inventory inv;
-	char err[256];
+	struct dbops_err err = { "" };
 
-	assert_int_equal(wq_inventory_read("/nonexistent/worlds.cnf", &inv, err,
-					   sizeof(err)),
-			 -1);
+	assert_int_equal(
+		wq_inventory_read("/nonexistent/worlds.cnf", &inv, &err), -1);
 	assert_string_equal(
-		err,
+		err.msg,
 		"could not read inventory \"/nonexistent/worlds.cnf\": No such file or directory");
 }
 
@@ -67,13 +66,14 @@ static void test_inventory_without_worlds(void **state)
 {
 	char *path = write_file("[client]\nuser=x\n[client_]\n");
 	struct wq_inventory inv;
-	char err[512], want[512];
+	struct dbops_err err = { "" };
+	char want[512];
 
-	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), -1);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), -1);
 	snprintf(want, sizeof(want),
 		 "inventory \"%s\" has no world: no [client_<world>] group",
 		 path);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	cleanup(path);
 }
 
@@ -81,9 +81,9 @@ static void test_inventory_worlds_in_natural_order(void **state)
 {
 	char *path = write_file(sample);
 	struct wq_inventory inv;
-	char err[256];
+	struct dbops_err err = { "" };
 
-	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), 0);
 	assert_int_equal(inv.count, 3);
 	assert_string_equal(inv.worlds[0].name, "eu-1");
 	assert_string_equal(inv.worlds[1].name, "world2");
@@ -102,20 +102,17 @@ static void test_inventory_worlds_in_natural_order(void **state)
 static void test_inventory_select_names_and_globs(void **state)
 {
 	char *path = write_file(sample);
-	char *patterns[] = { "world*", "eu-1" };
+	const char *patterns[] = { "world*", "eu-1" };
 	struct wq_inventory inv;
-	char err[512];
+	struct dbops_err err = { "" };
 
-	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
-	assert_int_equal(
-		wq_inventory_select(&inv, patterns, 1, err, sizeof(err)), 0);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), 0);
+	assert_int_equal(wq_inventory_select(&inv, patterns, 1, &err), 0);
 	assert_int_equal(inv.count, 2);
 	assert_string_equal(inv.worlds[0].name, "world2");
 	wq_inventory_free(&inv);
-	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
-	assert_int_equal(
-		wq_inventory_select(&inv, patterns + 1, 1, err, sizeof(err)),
-		0);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), 0);
+	assert_int_equal(wq_inventory_select(&inv, patterns + 1, 1, &err), 0);
 	assert_int_equal(inv.count, 1);
 	assert_string_equal(inv.worlds[0].name, "eu-1");
 	wq_inventory_free(&inv);
@@ -125,21 +122,20 @@ static void test_inventory_select_names_and_globs(void **state)
 static void test_inventory_select_unknown_is_an_error(void **state)
 {
 	char *path = write_file(sample);
-	char *unknown[] = { "world3" }, *glob[] = { "us-*" };
+	const char *unknown[] = { "world3" }, *glob[] = { "us-*" };
 	struct wq_inventory inv;
-	char err[512], want[512];
+	struct dbops_err err = { "" };
+	char want[512];
 
-	assert_int_equal(wq_inventory_read(path, &inv, err, sizeof(err)), 0);
-	assert_int_equal(
-		wq_inventory_select(&inv, unknown, 1, err, sizeof(err)), -1);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), 0);
+	assert_int_equal(wq_inventory_select(&inv, unknown, 1, &err), -1);
 	snprintf(want, sizeof(want), "no world \"world3\" in inventory \"%s\"",
 		 path);
-	assert_string_equal(err, want);
-	assert_int_equal(wq_inventory_select(&inv, glob, 1, err, sizeof(err)),
-			 -1);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(wq_inventory_select(&inv, glob, 1, &err), -1);
 	snprintf(want, sizeof(want),
 		 "no world matches \"us-*\" in inventory \"%s\"", path);
-	assert_string_equal(err, want);
+	assert_string_equal(err.msg, want);
 	wq_inventory_free(&inv);
 	cleanup(path);
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "natsort.h"
+#include "xalloc.h"
 
 #define PREFIX "client_"
 
@@ -54,17 +55,16 @@ static void keep_value(struct wq_world *w, const char *key, const char *value)
 
 static struct wq_world *add_world(struct wq_inventory *inv, const char *name)
 {
-	struct wq_world *grown;
+	struct wq_world *w;
 
 	for (size_t i = 0; i < inv->count; i++)
 		if (strcmp(inv->worlds[i].name, name) == 0)
 			return &inv->worlds[i]; /* a group may come twice */
-	grown = realloc(inv->worlds, (inv->count + 1) * sizeof(*grown));
-	if (grown == NULL)
-		return NULL;
-	inv->worlds = grown;
-	memset(&inv->worlds[inv->count], 0, sizeof(*grown));
-	snprintf(inv->worlds[inv->count].name, sizeof(grown->name), "%s", name);
+	inv->worlds = dbops_xreallocarray(inv->worlds, inv->count + 1,
+					  sizeof(*inv->worlds));
+	w = &inv->worlds[inv->count];
+	memset(w, 0, sizeof(*w));
+	snprintf(w->name, sizeof(w->name), "%s", name);
 	return &inv->worlds[inv->count++];
 }
 
@@ -74,8 +74,8 @@ static int by_name(const void *a, const void *b)
 				 ((const struct wq_world *)b)->name);
 }
 
-int wq_inventory_read(const char *path, struct wq_inventory *inv, char *err,
-		      size_t errlen)
+int wq_inventory_read(const char *path, struct wq_inventory *inv,
+		      struct dbops_err *err)
 {
 	struct wq_world *current = NULL;
 	char *line = NULL;
@@ -83,13 +83,11 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv, char *err,
 	FILE *f;
 
 	memset(inv, 0, sizeof(*inv));
-	f = fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "could not read inventory \"%s\": %s",
-			 path, strerror(errno));
-		return -1;
-	}
-	inv->path = strdup(path);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return dbops_err_set(err, "could not read inventory \"%s\": %s",
+				     path, strerror(errno));
+	inv->path = dbops_xstrdup(path);
 	while (getline(&line, &cap, f) > 0) {
 		char *s = trim(line), *eq;
 
@@ -119,8 +117,8 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv, char *err,
 	free(line);
 	fclose(f);
 	if (inv->count == 0) {
-		snprintf(
-			err, errlen,
+		dbops_err_set(
+			err,
 			"inventory \"%s\" has no world: no [client_<world>] group",
 			path);
 		wq_inventory_free(inv);
@@ -137,19 +135,15 @@ void wq_inventory_free(struct wq_inventory *inv)
 	memset(inv, 0, sizeof(*inv));
 }
 
-int wq_inventory_select(struct wq_inventory *inv, char *const *patterns,
-			int npatterns, char *err, size_t errlen)
+int wq_inventory_select(struct wq_inventory *inv, const char *const *patterns,
+			int npatterns, struct dbops_err *err)
 {
 	bool *keep;
 	size_t kept = 0;
 
 	if (npatterns == 0)
 		return 0;
-	keep = calloc(inv->count, sizeof(*keep));
-	if (keep == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	keep = dbops_xcalloc(inv->count, sizeof(*keep));
 	for (int p = 0; p < npatterns; p++) {
 		bool glob = strpbrk(patterns[p], "*?[") != NULL, any = false;
 
@@ -157,8 +151,8 @@ int wq_inventory_select(struct wq_inventory *inv, char *const *patterns,
 			if (fnmatch(patterns[p], inv->worlds[i].name, 0) == 0)
 				keep[i] = any = true;
 		if (!any) {
-			snprintf(
-				err, errlen,
+			dbops_err_set(
+				err,
 				glob ? "no world matches \"%s\" in inventory \"%s\""
 				     : "no world \"%s\" in inventory \"%s\"",
 				patterns[p], inv->path);

@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 struct wq_world {
 	char name[128];
 	char host[256];
@@ -25,20 +27,24 @@ struct wq_inventory {
 };
 
 /*
- * Read the worlds of the option file at PATH. Returns 0, or -1 with a
- * reason in err (missing file, no [client_<world>] group in it).
+ * Read the worlds of the option file at PATH into *INV (free it with
+ * wq_inventory_free()). Returns 0, or -1 with a reason in ERR (missing
+ * file, no [client_<world>] group in it) and *INV empty. Exits on out of
+ * memory (xalloc.h).
  */
-int wq_inventory_read(const char *path, struct wq_inventory *inv, char *err,
-		      size_t errlen);
+int wq_inventory_read(const char *path, struct wq_inventory *inv,
+		      struct dbops_err *err);
+
+/* Free what *INV holds and leave it empty (freeing it again is harmless). */
 void wq_inventory_free(struct wq_inventory *inv);
 
 /*
  * Keep the worlds matching any of PATTERNS (glob patterns, or names), in
- * inventory order; no patterns keeps all. A pattern without glob
- * characters that names no world is an error (in err). Returns 0 or -1.
+ * inventory order; no patterns keeps all. A pattern that matches no world
+ * is an error (in ERR). Returns 0 or -1.
  */
-int wq_inventory_select(struct wq_inventory *inv, char *const *patterns,
-			int npatterns, char *err, size_t errlen);
+int wq_inventory_select(struct wq_inventory *inv, const char *const *patterns,
+			int npatterns, struct dbops_err *err);
 
 /* The world named NAME, or NULL. */
 const struct wq_world *wq_inventory_find(const struct wq_inventory *inv,

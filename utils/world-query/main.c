@@ -3,7 +3,6 @@
  * one merged answer. Options, --list, --shell, and the printing.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,79 +11,128 @@
 
 #include <mysql.h>
 
-#include "inventory.h"
 #include "cli.h"
+#include "inventory.h"
 #include "log.h"
 #include "output.h"
 #include "paths.h"
 #include "query.h"
 #include "reduce.h"
+#include "xalloc.h"
 
 struct wq_opts {
 	const char *root;
 	const char *inventory;
-	char **worlds;
+	const char **worlds; /* -w patterns, nworlds of them */
 	int nworlds;
-	const char *format;
+	enum dbops_output_format format;
 	const char *reduce;
 	const char *shell;
-	int timeout;
+	unsigned timeout; /* seconds, for Connector/C */
 	bool list;
 };
 
 enum {
-	OPT_ROOT = CHAR_MAX + 1,
-	OPT_INVENTORY,
-	OPT_FORMAT,
-	OPT_TIMEOUT,
-	OPT_REDUCE,
-	OPT_LIST,
-	OPT_SHELL
+	OPT_ROOT = DBOPS_CLI_LONG_ID(0),
+	OPT_INVENTORY = DBOPS_CLI_LONG_ID(1),
+	OPT_FORMAT = DBOPS_CLI_LONG_ID(2),
+	OPT_TIMEOUT = DBOPS_CLI_LONG_ID(3),
+	OPT_REDUCE = DBOPS_CLI_LONG_ID(4),
+	OPT_LIST = DBOPS_CLI_LONG_ID(5),
+	OPT_SHELL = DBOPS_CLI_LONG_ID(6),
 };
 
-static const struct option longopts[] = {
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "inventory", required_argument, NULL, OPT_INVENTORY },
-	{ "list", no_argument, NULL, OPT_LIST },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "reduce", required_argument, NULL, OPT_REDUCE },
-	{ "root", required_argument, NULL, OPT_ROOT },
-	{ "shell", required_argument, NULL, OPT_SHELL },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "world", required_argument, NULL, 'w' },
-	{ NULL, 0, NULL, 0 },
+static const struct dbops_cli_option options[] = {
+	{ OPT_ROOT, "root", "DIR", "the worlds of dump-restore --root DIR" },
+	{ OPT_INVENTORY, "inventory", "FILE",
+	  "an option file of [client_<world>] groups" },
+	{ 'w', "world", "WORLD",
+	  "only this world (repeatable; glob patterns)" },
+	{ OPT_FORMAT, "format", "FORMAT",
+	  "table, csv, tsv or json (default table)" },
+	{ OPT_TIMEOUT, "timeout", "TIME",
+	  "limit per world, such as 30s or 5m (default 60s)" },
+	{ OPT_REDUCE, "reduce", "SQL",
+	  "run SQL on the merged rows (SQLite table rows)" },
+	{ OPT_LIST, "list", NULL, "the worlds, and whether each answers" },
+	{ OPT_SHELL, "shell", "WORLD",
+	  "start the mariadb client on that world" },
+	{ 0, NULL, NULL, NULL },
 };
 
-static void usage(void)
+static const int exclusive[][DBOPS_CLI_GROUP_MAX] = {
+	{ OPT_ROOT, OPT_INVENTORY },
+	{ OPT_LIST, OPT_SHELL },
+	{ 0 },
+};
+
+static const char *const synopsis[] = {
+	"[options] SQL",
+	"--list [--root DIR | --inventory FILE]",
+	"--shell WORLD [--root DIR | --inventory FILE]",
+	NULL,
+};
+
+/* In the order of enum dbops_output_format. */
+static const char *const formats[] = { "table", "csv", "tsv", "json", NULL };
+
+/* The longest --timeout: Connector/C counts its timeouts in seconds. */
+#define TIMEOUT_MAX_MS (86400 * 1000)
+
+static int set_option(void *ctx, int id, const char *arg)
 {
-	fputs("Usage:\n"
-	      " world-query [options] SQL\n"
-	      " world-query --list [--root DIR | --inventory FILE]\n"
-	      " world-query --shell WORLD [--root DIR | --inventory FILE]\n"
-	      "\n"
-	      "Run one SQL statement on every world at once and print one merged\n"
-	      "answer, its first column the world.\n"
-	      "\n"
-	      "Options:\n"
-	      "     --root DIR          the worlds of dump-restore --root DIR\n"
-	      "     --inventory FILE    an option file of [client_<world>] groups\n"
-	      " -w, --world WORLD       only this world (repeatable; glob patterns)\n"
-	      "     --format FORMAT     table, csv, tsv or json (default table)\n"
-	      "     --timeout SECONDS   limit per world (default 60)\n"
-	      "     --reduce SQL        run SQL on the merged rows (SQLite table rows)\n"
-	      "     --list              the worlds, and whether each answers\n"
-	      "     --shell WORLD       start the mariadb client on that world\n"
-	      " -q, --quiet             no informational messages\n"
-	      " -v, --verbose           debugging messages\n"
-	      " -h, --help              display this help\n"
-	      " -V, --version           display version\n"
-	      "\n"
-	      "See world-query(1).\n",
-	      stdout);
+	struct wq_opts *o = ctx;
+	int64_t ms;
+	int choice;
+
+	switch (id) {
+	case OPT_ROOT:
+		o->root = arg;
+		return 0;
+	case OPT_INVENTORY:
+		o->inventory = arg;
+		return 0;
+	case 'w':
+		o->worlds = dbops_xreallocarray(
+			o->worlds, (size_t)o->nworlds + 1, sizeof(*o->worlds));
+		o->worlds[o->nworlds++] = arg;
+		return 0;
+	case OPT_FORMAT:
+		if (dbops_cli_choice("--format", arg, formats, &choice) != 0)
+			return -1;
+		o->format = (enum dbops_output_format)choice;
+		return 0;
+	case OPT_TIMEOUT:
+		if (dbops_cli_duration("--timeout", arg, 1000, TIMEOUT_MAX_MS,
+				       &ms) != 0)
+			return -1;
+		/* A part of a second is a whole one: never less than asked. */
+		o->timeout = (unsigned)((ms + 999) / 1000);
+		return 0;
+	case OPT_REDUCE:
+		o->reduce = arg;
+		return 0;
+	case OPT_LIST:
+		o->list = true;
+		return 0;
+	case OPT_SHELL:
+		o->shell = arg;
+		return 0;
+	}
+	return -1;
 }
+
+static const struct dbops_cli cli = {
+	.name = "world-query",
+	.synopsis = synopsis,
+	.about =
+		"Run one SQL statement on every world at once and print one merged\n"
+		"answer, its first column the world.\n",
+	.sections = (const struct dbops_cli_section[]){ { "Options", options },
+							{ NULL, NULL } },
+	.exclusive = exclusive,
+	.handle = set_option,
+};
 
 /* dump-restore's default root: its worlds.cnf is the default inventory. */
 static void default_inventory(const struct wq_opts *o, char *buf, size_t len)
@@ -100,6 +148,16 @@ static void default_inventory(const struct wq_opts *o, char *buf, size_t len)
 						   sizeof(root)));
 }
 
+/* A writer to stdout; dbops_output_new() fails only out of memory. */
+static struct dbops_output *new_output(enum dbops_output_format format)
+{
+	struct dbops_output *w = dbops_output_new(stdout, format);
+
+	if (w == NULL)
+		dbops_xalloc_failed();
+	return w;
+}
+
 static int print_row(void *arg, const struct dbops_value *values)
 {
 	return dbops_output_row(arg, values) != 0;
@@ -111,43 +169,37 @@ static size_t report_failures(const struct wq_result *r, size_t n)
 	size_t failed = 0;
 
 	for (size_t i = 0; i < n; i++)
-		if (r[i].error[0] != '\0') {
+		if (dbops_err_isset(&r[i].err)) {
 			dbops_log_error("world \"%s\": %s", r[i].world->name,
-					r[i].error);
+					r[i].err.msg);
 			failed++;
 		}
 	return failed;
 }
 
 static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
-		     const char *sql, enum dbops_output_format format)
+		     const char *sql)
 {
 	struct wq_result *r = wq_run(inv, sql, o->timeout);
 	struct dbops_output *w;
 	struct wq_merge m;
 	int rc = 0;
 
-	if (r == NULL) {
-		dbops_log_error("out of memory");
-		return 1;
-	}
 	if (wq_merge_columns(r, inv->count, &m) != 0) {
 		report_failures(r, inv->count);
 		dbops_log_error("no world answered");
 		wq_results_free(r, inv->count);
 		return 1;
 	}
-	w = dbops_output_new(stdout, format);
-	if (w == NULL) {
-		rc = 1;
-	} else if (o->reduce) {
+	w = new_output(o->format);
+	if (o->reduce) {
 		rc = wq_reduce(r, inv->count, &m, o->reduce, w) != 0;
 	} else {
 		for (unsigned c = 0; c < m.ncols; c++)
 			dbops_output_add_column(w, m.names[c], m.kinds[c]);
 		rc = wq_merge_rows(r, inv->count, &m, print_row, w) != 0;
 	}
-	if (w && dbops_output_finish(w) != 0) {
+	if (dbops_output_finish(w) != 0) {
 		dbops_log_error("could not write the answer: %s",
 				strerror(errno));
 		rc = 1;
@@ -161,19 +213,12 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 	return rc;
 }
 
-static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv,
-		       enum dbops_output_format format)
+static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv)
 {
 	struct wq_result *r = wq_run(inv, NULL, o->timeout);
-	struct dbops_output *w = dbops_output_new(stdout, format);
+	struct dbops_output *w = new_output(o->format);
 	int rc = 0;
 
-	if (r == NULL || w == NULL) {
-		dbops_log_error("out of memory");
-		dbops_output_free(w);
-		wq_results_free(r, inv->count);
-		return 1;
-	}
 	dbops_output_add_column(w, "world", DBOPS_COLUMN_TEXT);
 	dbops_output_add_column(w, "host", DBOPS_COLUMN_TEXT);
 	dbops_output_add_column(w, "port", DBOPS_COLUMN_NUMBER);
@@ -184,12 +229,12 @@ static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv,
 		const struct wq_world *x = &inv->worlds[i];
 
 		dbops_output_row_strings(
-			w,
-			(const char *[]){ x->name, x->host[0] ? x->host : NULL,
-					  x->port[0] ? x->port : NULL,
-					  x->socket[0] ? x->socket : NULL,
-					  x->database[0] ? x->database : NULL,
-					  r[i].error[0] ? "no" : "yes" });
+			w, (const char *[]){
+				   x->name, x->host[0] ? x->host : NULL,
+				   x->port[0] ? x->port : NULL,
+				   x->socket[0] ? x->socket : NULL,
+				   x->database[0] ? x->database : NULL,
+				   dbops_err_isset(&r[i].err) ? "no" : "yes" });
 	}
 	if (dbops_output_finish(w) != 0)
 		rc = 1;
@@ -203,16 +248,17 @@ static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv,
 /* Replace ourselves with the mariadb (or mysql) client on that world. */
 static int shell(const struct wq_inventory *inv, const char *world)
 {
-	char file[PATH_MAX + 32], suffix[160];
 	const char *clients[] = { "mariadb", "mysql" };
+	char *file, *suffix;
 
 	if (wq_inventory_find(inv, world) == NULL) {
 		dbops_log_error("no world \"%s\" in inventory \"%s\"", world,
 				inv->path);
 		return 1;
 	}
-	snprintf(file, sizeof(file), "--defaults-extra-file=%s", inv->path);
-	snprintf(suffix, sizeof(suffix), "--defaults-group-suffix=_%s", world);
+	/* One argument each, whatever the path holds: no shell splits it. */
+	file = dbops_xasprintf("--defaults-extra-file=%s", inv->path);
+	suffix = dbops_xasprintf("--defaults-group-suffix=_%s", world);
 	fflush(stdout);
 	for (int i = 0; i < 2; i++) {
 		/* --defaults-extra-file must come first. */
@@ -223,49 +269,34 @@ static int shell(const struct wq_inventory *inv, const char *world)
 	dbops_log_error("could not start the mariadb client: %s",
 			strerror(errno));
 	dbops_log_hint("install the Debian package mariadb-client");
+	free(file);
+	free(suffix);
 	return 1;
 }
 
-static int parse_timeout(const char *text, int *out)
+/* The combination of options and operands; 0 or the usage error's 1. */
+static int check_usage(const struct wq_opts *o, int argc)
 {
-	char *end;
-	long v = strtol(text, &end, 10);
-
-	if (*text == '\0' || *end != '\0' || v < 1 || v > 86400)
-		return dbops_cli_error(
-			"invalid value \"%s\" for option --timeout: use whole seconds from 1 to 86400",
-			text);
-	*out = (int)v;
-	return 0;
-}
-
-static int run(struct wq_opts *o, int argc, char **argv)
-{
-	enum dbops_output_format format = DBOPS_FORMAT_TABLE;
-	struct wq_inventory inv;
-	char path[PATH_MAX], err[PATH_MAX + 128];
-	int rc;
-
-	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
-		return dbops_cli_error(
-			"unknown format \"%s\": use table, csv, tsv or json",
-			o->format);
-	if (o->root && o->inventory)
-		return dbops_cli_error(
-			"--root and --inventory cannot be used together");
 	if ((o->list || o->shell) && argc > 0)
 		return dbops_cli_error("--list and --shell take no SQL");
-	if (o->list && o->shell)
-		return dbops_cli_error(
-			"--list and --shell cannot be used together");
 	if (!o->list && !o->shell && argc != 1)
 		return dbops_cli_error(
 			argc == 0
 				? "no SQL statement given"
 				: "give the SQL statement as one argument (quote it)");
+	return 0;
+}
+
+static int run(const struct wq_opts *o, const char *sql)
+{
+	struct wq_inventory inv;
+	struct dbops_err err = { "" };
+	char path[PATH_MAX];
+	int rc;
+
 	default_inventory(o, path, sizeof(path));
-	if (wq_inventory_read(path, &inv, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	if (wq_inventory_read(path, &inv, &err) != 0) {
+		dbops_log_error("%s", err.msg);
 		if (o->inventory == NULL)
 			dbops_log_hint(
 				"bring worlds up with dump-restore up, or name an inventory with --inventory");
@@ -273,92 +304,43 @@ static int run(struct wq_opts *o, int argc, char **argv)
 	}
 	if (o->shell) {
 		rc = shell(&inv, o->shell);
-		wq_inventory_free(&inv);
-		return rc;
+	} else if (wq_inventory_select(&inv, o->worlds, o->nworlds, &err) !=
+		   0) {
+		dbops_log_error("%s", err.msg);
+		rc = 1;
+	} else {
+		rc = o->list ? list_worlds(o, &inv) : run_query(o, &inv, sql);
 	}
-	if (wq_inventory_select(&inv, o->worlds, o->nworlds, err,
-				sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
-		wq_inventory_free(&inv);
+	wq_inventory_free(&inv);
+	return rc;
+}
+
+/* After the options: check the operands, then run with the client library. */
+static int start(const struct wq_opts *o, int argc, char **argv)
+{
+	int rc;
+
+	if (check_usage(o, argc) != 0)
+		return 1;
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		dbops_log_error(
+			"could not initialise the MariaDB client library");
 		return 1;
 	}
-	rc = o->list ? list_worlds(o, &inv, format)
-		     : run_query(o, &inv, argv[0], format);
-	wq_inventory_free(&inv);
+	rc = run(o, argc > 0 ? argv[0] : NULL);
+	mysql_library_end();
 	return rc;
 }
 
 int main(int argc, char **argv)
 {
-	struct wq_opts o = { .timeout = 60 };
-	int c, rc;
+	struct wq_opts o = { .format = DBOPS_FORMAT_TABLE, .timeout = 60 };
+	int first, rc;
 
 	dbops_log_init(argv[0]);
-	o.worlds = calloc((size_t)argc, sizeof(char *));
-	if (o.worlds == NULL)
-		return 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":hqVvw:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'h':
-			usage();
-			free(o.worlds);
-			return 0;
-		case 'q':
-			dbops_log_set_verbosity(DBOPS_LOG_QUIET);
-			break;
-		case 'V':
-			printf("world-query %s\n", DBOPS_VERSION);
-			free(o.worlds);
-			return 0;
-		case 'v':
-			dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
-			break;
-		case 'w':
-			o.worlds[o.nworlds++] = optarg;
-			break;
-		case OPT_FORMAT:
-			o.format = optarg;
-			break;
-		case OPT_INVENTORY:
-			o.inventory = optarg;
-			break;
-		case OPT_LIST:
-			o.list = true;
-			break;
-		case OPT_REDUCE:
-			o.reduce = optarg;
-			break;
-		case OPT_ROOT:
-			o.root = optarg;
-			break;
-		case OPT_SHELL:
-			o.shell = optarg;
-			break;
-		case OPT_TIMEOUT:
-			if (parse_timeout(optarg, &o.timeout) != 0) {
-				free(o.worlds);
-				return 1;
-			}
-			break;
-		case ':':
-			free(o.worlds);
-			return dbops_cli_error("option \"%s\" needs a value",
-					       argv[optind - 1]);
-		default:
-			free(o.worlds);
-			return dbops_cli_error("unknown option \"%s\"",
-					       argv[optind - 1]);
-		}
-	}
-	if (mysql_library_init(0, NULL, NULL) != 0) {
-		dbops_log_error(
-			"could not initialise the MariaDB client library");
-		free(o.worlds);
-		return 1;
-	}
-	rc = run(&o, argc - optind, argv + optind);
-	mysql_library_end();
+	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
+	if (rc == DBOPS_CLI_RUN)
+		rc = start(&o, argc - first, argv + first);
 	free(o.worlds);
 	return dbops_log_exit_status(rc);
 }

@@ -2,39 +2,30 @@
  * query.c - run one statement on every world at once and merge what comes
  * back. See query.h.
  *
- * Each world has a thread and a connection of its own, so one slow or
- * hanging world costs its own time limit, not the others'. The limit is
- * Connector/C's connect, read and write timeouts, all set to --timeout:
- * a server that does not answer within it ends the wait.
+ * Each world has a thread (up to DBOPS_PARALLEL_MAX, parallel.h) and a
+ * connection of its own, so one slow or hanging world costs its own time
+ * limit, not the others'. The limit is Connector/C's connect, read and
+ * write timeouts, all set to --timeout: a server that does not answer
+ * within it ends the wait.
  */
 #include "query.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <errmsg.h>
 
-#define MAX_THREADS 64
+#include "clock.h"
+#include "parallel.h"
+#include "xalloc.h"
 
 struct run {
 	const struct wq_inventory *inv;
 	struct wq_result *results;
 	const char *sql;
 	unsigned timeout;
-	_Atomic size_t next;
 };
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* The client's message, and, when it gave up waiting, how long it waited. */
 static void world_error(struct wq_result *r, MYSQL *conn, unsigned timeout,
@@ -47,24 +38,24 @@ static void world_error(struct wq_result *r, MYSQL *conn, unsigned timeout,
 		waited >= timeout - 0.1;
 
 	if (timed_out)
-		snprintf(r->error, sizeof(r->error),
-			 "no answer within %u s: %s", timeout,
-			 mysql_error(conn));
+		dbops_err_set(&r->err, "no answer within %u s: %s", timeout,
+			      mysql_error(conn));
 	else
-		snprintf(r->error, sizeof(r->error), "%s", mysql_error(conn));
+		dbops_err_set(&r->err, "%s", mysql_error(conn));
 }
 
-static void run_one(struct run *run, struct wq_result *r)
+/* One world, in a worker thread: connect, send, keep what comes back. */
+static void run_one(void *arg, size_t i)
 {
+	const struct run *run = arg;
+	struct wq_result *r = &run->results[i];
+	double started = dbops_clock_seconds();
 	char group[160];
-	double started = now();
 	MYSQL *conn = mysql_init(NULL);
 
+	if (conn == NULL)
+		dbops_xalloc_failed(); /* its only failure */
 	r->conn = conn;
-	if (conn == NULL) {
-		snprintf(r->error, sizeof(r->error), "out of memory");
-		return;
-	}
 	snprintf(group, sizeof(group), "client_%s", r->world->name);
 	mysql_options(conn, MYSQL_READ_DEFAULT_FILE, run->inv->path);
 	mysql_options(conn, MYSQL_READ_DEFAULT_GROUP, group);
@@ -74,63 +65,55 @@ static void run_one(struct run *run, struct wq_result *r)
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(conn, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
 	    NULL) {
-		world_error(r, conn, run->timeout, now() - started);
+		world_error(r, conn, run->timeout,
+			    dbops_clock_seconds() - started);
 		return;
 	}
 	if (run->sql == NULL) {
 		if (mysql_ping(conn) != 0)
-			world_error(r, conn, run->timeout, now() - started);
+			world_error(r, conn, run->timeout,
+				    dbops_clock_seconds() - started);
 		return;
 	}
 	if (mysql_real_query(conn, run->sql, (unsigned long)strlen(run->sql)) !=
 	    0) {
-		world_error(r, conn, run->timeout, now() - started);
+		world_error(r, conn, run->timeout,
+			    dbops_clock_seconds() - started);
 		return;
 	}
 	r->res = mysql_store_result(conn);
 	if (r->res == NULL) {
 		if (mysql_field_count(conn) != 0)
-			world_error(r, conn, run->timeout, now() - started);
+			world_error(r, conn, run->timeout,
+				    dbops_clock_seconds() - started);
 		else
 			r->affected = mysql_affected_rows(conn);
 	}
 }
 
-static void *worker(void *arg)
+/* Connector/C's per-thread state, in each worker (it returns a flag). */
+static void thread_start(void)
 {
-	struct run *run = arg;
-	size_t i;
-
 	mysql_thread_init();
-	while ((i = atomic_fetch_add(&run->next, 1)) < run->inv->count)
-		run_one(run, &run->results[i]);
-	mysql_thread_end();
-	return NULL;
 }
 
 struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
-			 int timeout)
+			 unsigned timeout)
 {
-	struct run run = { .inv = inv,
-			   .sql = sql,
-			   .timeout = (unsigned)timeout };
-	pthread_t threads[MAX_THREADS];
-	size_t nthreads = inv->count < MAX_THREADS ? inv->count : MAX_THREADS;
+	struct run run = { .inv = inv, .sql = sql, .timeout = timeout };
+	struct dbops_parallel p = {
+		.count = inv->count,
+		.jobs = DBOPS_PARALLEL_MAX,
+		.body = run_one,
+		.arg = &run,
+		.thread_start = thread_start,
+		.thread_end = mysql_thread_end,
+	};
 
-	run.results = calloc(inv->count, sizeof(*run.results));
-	if (run.results == NULL)
-		return NULL;
+	run.results = dbops_xcalloc(inv->count, sizeof(*run.results));
 	for (size_t i = 0; i < inv->count; i++)
 		run.results[i].world = &inv->worlds[i];
-	for (size_t t = 0; t < nthreads; t++)
-		if (pthread_create(&threads[t], NULL, worker, &run) != 0) {
-			nthreads = t;
-			break;
-		}
-	if (nthreads == 0)
-		worker(&run); /* no thread could start: do it here */
-	for (size_t t = 0; t < nthreads; t++)
-		pthread_join(threads[t], NULL);
+	dbops_parallel_for(&p);
 	return run.results;
 }
 
@@ -194,7 +177,7 @@ int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
 
 	memset(m, 0, sizeof(*m));
 	for (size_t i = 0; i < n && first == NULL; i++)
-		if (r[i].error[0] == '\0')
+		if (!dbops_err_isset(&r[i].err))
 			first = &r[i];
 	if (first == NULL)
 		return -1;
@@ -211,10 +194,8 @@ int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
 		MYSQL_FIELD *f = mysql_fetch_fields(first->res);
 
 		m->ncols = mysql_num_fields(first->res) + 1;
-		m->names = calloc(m->ncols, sizeof(*m->names));
-		m->kinds = calloc(m->ncols, sizeof(*m->kinds));
-		if (m->names == NULL || m->kinds == NULL)
-			return -1;
+		m->names = dbops_xcalloc(m->ncols, sizeof(*m->names));
+		m->kinds = dbops_xcalloc(m->ncols, sizeof(*m->kinds));
 		m->names[0] = "world";
 		m->kinds[0] = DBOPS_COLUMN_TEXT;
 		for (unsigned c = 1; c < m->ncols; c++) {
@@ -227,11 +208,11 @@ int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
 		struct wq_result *x = &r[i];
 		char mine[300], theirs[300];
 
-		if (x == first || x->error[0] != '\0')
+		if (x == first || dbops_err_isset(&x->err))
 			continue;
 		if ((x->res != NULL) != m->rows) {
-			snprintf(
-				x->error, sizeof(x->error),
+			dbops_err_set(
+				&x->err,
 				m->rows ? "the statement returned no rows here, but rows on world \"%s\""
 					: "the statement returned rows here, but none on world \"%s\"",
 				first->world->name);
@@ -241,11 +222,11 @@ int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
 			continue;
 		column_list(x->res, mine, sizeof(mine));
 		column_list(first->res, theirs, sizeof(theirs));
-		if (strcmp(mine, theirs) != 0 &&
-		    snprintf(x->error, sizeof(x->error),
-			     "its columns (%s) differ from world \"%s\"'s (%s)",
-			     mine, first->world->name, theirs) < 0)
-			x->error[0] = '?';
+		if (strcmp(mine, theirs) != 0)
+			dbops_err_set(
+				&x->err,
+				"its columns (%s) differ from world \"%s\"'s (%s)",
+				mine, first->world->name, theirs);
 	}
 	return 0;
 }
@@ -263,17 +244,15 @@ int wq_merge_rows(struct wq_result *r, size_t n, const struct wq_merge *m,
 		  int (*row)(void *arg, const struct dbops_value *values),
 		  void *arg)
 {
-	struct dbops_value *v = calloc(m->ncols, sizeof(*v));
+	struct dbops_value *v = dbops_xcalloc(m->ncols, sizeof(*v));
 	int rc = 0;
 
-	if (v == NULL)
-		return -1;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		struct wq_result *x = &r[i];
 		char affected[32];
 		MYSQL_ROW cells;
 
-		if (x->error[0] != '\0')
+		if (dbops_err_isset(&x->err))
 			continue;
 		v[0].data = x->world->name;
 		v[0].len = strlen(x->world->name);

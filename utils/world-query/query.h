@@ -10,6 +10,7 @@
 
 #include <mysql.h>
 
+#include "errbuf.h"
 #include "inventory.h"
 #include "output.h"
 
@@ -18,17 +19,20 @@ struct wq_result {
 	MYSQL *conn;
 	MYSQL_RES *res;		     /* rows, when the statement had some */
 	unsigned long long affected; /* otherwise */
-	char error[1024];	     /* why this world failed; "" if not */
+	struct dbops_err err;	     /* why this world failed; "" if not */
 };
 
 /*
- * Run SQL on every world of INV, at most 64 at once, each within TIMEOUT
- * seconds (connecting, sending, waiting for the answer). Returns an array
- * of inv->count results in inventory order (caller frees with
- * wq_results_free). SQL NULL: connect and ping only (--list).
+ * Run SQL on every world of INV, at most DBOPS_PARALLEL_MAX at once, each
+ * within TIMEOUT seconds (connecting, sending, waiting for the answer).
+ * Returns an array of inv->count results in inventory order (caller frees
+ * with wq_results_free); a world that failed has its reason in err. SQL
+ * NULL: connect and ping only (--list). Exits on out of memory (xalloc.h).
  */
 struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
-			 int timeout);
+			 unsigned timeout);
+
+/* Close the connections of R's N results and free them; R may be NULL. */
 void wq_results_free(struct wq_result *r, size_t n);
 
 /* How world-query shows a column of this field: number, binary or text. */
@@ -46,7 +50,14 @@ struct wq_merge {
 	bool rows; /* a result set; false: affected rows */
 };
 
+/*
+ * Fill M from R's N results: 0, or -1 when no world answered (every result
+ * has its err). Worlds unlike the first that answered get their err here.
+ * Exits on out of memory (xalloc.h).
+ */
 int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m);
+
+/* Free what M holds (not the column names: the results own them). */
 void wq_merge_free(struct wq_merge *m);
 
 /*

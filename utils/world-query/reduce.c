@@ -12,18 +12,15 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 /* "name" with double quotes doubled, appended to SQL at *len. */
-static int append_ident(char **sql, size_t *len, size_t *cap, const char *name)
+static void append_ident(char **sql, size_t *len, size_t *cap, const char *name)
 {
 	size_t need = *len + 2 * strlen(name) + 32;
 
 	if (need > *cap) {
-		char *grown = realloc(*sql, need * 2);
-
-		if (grown == NULL)
-			return -1;
-		*sql = grown;
+		*sql = dbops_xreallocarray(*sql, need, 2);
 		*cap = need * 2;
 	}
 	(*sql)[(*len)++] = '"';
@@ -34,16 +31,13 @@ static int append_ident(char **sql, size_t *len, size_t *cap, const char *name)
 	}
 	(*sql)[(*len)++] = '"';
 	(*sql)[*len] = '\0';
-	return 0;
 }
 
 static char *create_statement(const struct wq_merge *m)
 {
 	size_t cap = 256, len = 0;
-	char *sql = malloc(cap);
+	char *sql = dbops_xmalloc(cap);
 
-	if (sql == NULL)
-		return NULL;
 	len = (size_t)snprintf(sql, cap, "CREATE TABLE rows (");
 	for (unsigned c = 0; c < m->ncols; c++) {
 		const char *type =
@@ -51,15 +45,11 @@ static char *create_statement(const struct wq_merge *m)
 			: m->kinds[c] == DBOPS_COLUMN_BINARY ? " BLOB"
 							     : " TEXT";
 
-		if (append_ident(&sql, &len, &cap, m->names[c]) != 0)
-			goto fail;
+		append_ident(&sql, &len, &cap, m->names[c]);
 		len += (size_t)snprintf(sql + len, cap - len, "%s%s", type,
 					c + 1 < m->ncols ? ", " : ")");
 	}
 	return sql;
-fail:
-	free(sql);
-	return NULL;
 }
 
 struct loader {
@@ -92,11 +82,9 @@ static int insert_row(void *arg, const struct dbops_value *v)
 static int print_result(sqlite3_stmt *q, struct dbops_output *w)
 {
 	int ncols = sqlite3_column_count(q), rc;
-	struct dbops_value *v = calloc((size_t)ncols + 1, sizeof(*v));
+	struct dbops_value *v = dbops_xcalloc((size_t)ncols + 1, sizeof(*v));
 	bool columns_added = false;
 
-	if (v == NULL)
-		return SQLITE_NOMEM;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		if (!columns_added) {
 			/* Kinds from the first row's values. */
@@ -141,12 +129,11 @@ int wq_reduce(struct wq_result *r, size_t n, const struct wq_merge *m,
 	size_t len;
 	int rc = -1;
 
-	if (create == NULL || sqlite3_open(":memory:", &l.db) != SQLITE_OK)
-		goto out;
+	/* An in-memory database fails to open only when memory runs out. */
+	if (sqlite3_open(":memory:", &l.db) != SQLITE_OK)
+		dbops_xalloc_failed();
 	len = strlen("INSERT INTO rows VALUES (") + 2 * m->ncols + 2;
-	insert = malloc(len);
-	if (insert == NULL)
-		goto out;
+	insert = dbops_xmalloc(len);
 	strcpy(insert, "INSERT INTO rows VALUES (");
 	for (unsigned c = 0; c < m->ncols; c++)
 		strcat(insert, c + 1 < m->ncols ? "?," : "?)");
@@ -172,8 +159,6 @@ int wq_reduce(struct wq_result *r, size_t n, const struct wq_merge *m,
 	}
 	rc = 0;
 out:
-	if (create == NULL)
-		dbops_log_error("out of memory");
 	sqlite3_finalize(q);
 	sqlite3_finalize(l.insert);
 	sqlite3_close(l.db);
