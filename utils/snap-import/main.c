@@ -111,7 +111,8 @@ static void report(const char *name, enum snap_outcome out,
 		       name, r->found.at, r->found.error);
 		break;
 	case SNAP_FAILED:
-		dbops_log_error("could not import \"%s\": %s", name, r->error);
+		dbops_log_error("could not import \"%s\": %s", name,
+				r->err.msg);
 		break;
 	case SNAP_INTERRUPTED:
 		dbops_log_warning(
@@ -126,7 +127,7 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 	struct snap_import_opts iopts = { .progress = o->progress };
 	struct snap_stats st = { 0 };
 	struct snap_db db;
-	char err[512];
+	struct dbops_err err = { "" };
 	int rc = 0;
 
 	if (nfiles == 0)
@@ -135,17 +136,14 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 		if (strcmp(files[i], "-") == 0 && o->stdin_name == NULL)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
-	if (snap_stats_init(&st) != 0) {
-		dbops_log_error("out of memory");
-		return 1;
-	}
-	if (snap_db_open(&db, o->database, o->table, err, sizeof(err)) != 0) {
+	snap_stats_init(&st);
+	if (snap_db_open(&db, o->database, o->table, &err) != 0) {
 		/* No file can be imported: say so for each. */
 		for (int i = 0; i < nfiles; i++) {
 			dbops_log_error("could not import \"%s\": %s",
 					strcmp(files[i], "-") ? files[i]
 							      : o->stdin_name,
-					err);
+					err.msg);
 			snap_stats_count(&st, SNAP_FAILED, NULL);
 		}
 		rc = 1;
@@ -179,15 +177,15 @@ static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 {
 	enum dbops_output_format format = DBOPS_FORMAT_TABLE;
 	struct snap_db db;
-	char err[512];
+	struct dbops_err err = { "" };
 	int rc;
 
 	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
 		return dbops_cli_error(
 			"unknown format \"%s\": use table, csv, tsv or json",
 			o->format);
-	if (snap_db_open(&db, o->database, o->table, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	if (snap_db_open(&db, o->database, o->table, &err) != 0) {
+		dbops_log_error("%s", err.msg);
 		snap_db_close(&db);
 		return 1;
 	}

@@ -47,6 +47,7 @@
 #include "progress.h"
 #include "stats.h"
 #include "timestamp.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t rescan_requested;
@@ -72,7 +73,7 @@ struct queue {
 	size_t count, cap;
 };
 
-static int queue_add(struct queue *q, const char *name)
+static void queue_add(struct queue *q, const char *name)
 {
 	size_t i;
 
@@ -80,28 +81,19 @@ static int queue_add(struct queue *q, const char *name)
 		int c = strcmp(q->names[i], name);
 
 		if (c == 0)
-			return 0;
+			return;
 		if (c > 0)
 			break;
 	}
 	if (q->count == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		char **grown = realloc(q->names, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return -1;
-		q->names = grown;
-		q->cap = cap;
+		q->cap = q->cap ? q->cap * 2 : 16;
+		q->names = dbops_xreallocarray(q->names, q->cap,
+					       sizeof(*q->names));
 	}
-	char *copy = strdup(name);
-
-	if (copy == NULL)
-		return -1;
 	memmove(q->names + i + 1, q->names + i,
 		(q->count - i) * sizeof(char *));
-	q->names[i] = copy;
+	q->names[i] = dbops_xstrdup(name);
 	q->count++;
-	return 0;
 }
 
 static void queue_remove(struct queue *q, size_t i)
@@ -204,12 +196,8 @@ static int scan(struct sync *s)
 		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN &&
 		    e->d_type != DT_LNK)
 			continue;
-		if (snap_sync_wanted(e->d_name, s->pattern) &&
-		    queue_add(&s->queue, e->d_name) != 0) {
-			closedir(d);
-			dbops_log_error("out of memory");
-			return -1;
-		}
+		if (snap_sync_wanted(e->d_name, s->pattern))
+			queue_add(&s->queue, e->d_name);
 	}
 	closedir(d);
 	return 0;
@@ -250,7 +238,8 @@ static void import_one(struct sync *s, const char *name)
 		.tick = watchdog_tick,
 		.tick_arg = s,
 	};
-	char path[4096], err[512], at[DBOPS_TIMESTAMP_LEN];
+	char path[4096], at[DBOPS_TIMESTAMP_LEN];
+	struct dbops_err err = { "" };
 	struct snap_result r;
 	enum snap_outcome out;
 
@@ -283,19 +272,19 @@ static void import_one(struct sync *s, const char *name)
 	case SNAP_FAILED:
 		if (PQstatus(s->db.conn) != CONNECTION_OK) {
 			dbops_log_warning("could not import \"%s\": %s", name,
-					  r.error);
+					  r.err.msg);
 			if (reconnect(s))
 				queue_add(&s->queue, name); /* try it again */
 			return;
 		}
-		dbops_log_error("could not import \"%s\": %s", name, r.error);
+		dbops_log_error("could not import \"%s\": %s", name, r.err.msg);
 		s->any_failed = true;
 		if (r.sha256[0] &&
 		    snap_db_record_failure(&s->db, name, r.sha256, r.bytes,
-					   r.error, err, sizeof(err)) != 0)
+					   r.err.msg, &err) != 0)
 			dbops_log_warning(
 				"could not record the failure of \"%s\": %s",
-				name, err);
+				name, err.msg);
 		snprintf(s->last, sizeof(s->last), "failed %s", name);
 		break;
 	}
@@ -317,9 +306,9 @@ static void drain(struct sync *s)
 			i++; /* still being written: its close brings it back */
 			continue;
 		}
-		name = strdup(name);
+		name = dbops_xstrdup(name);
 		queue_remove(&s->queue, i);
-		if (state > 0 && name)
+		if (state > 0)
 			import_one(s, name);
 		free(name);
 		notify_status(s);
@@ -329,22 +318,22 @@ static void drain(struct sync *s)
 static int take_lock(struct sync *s)
 {
 	const char *params[] = { s->db.target };
-	char err[512];
+	struct dbops_err err = { "" };
 	PGresult *res = snap_db_exec(
 		&s->db,
 		"SELECT pg_try_advisory_lock(hashtext('snap-import sync ' || $1))",
-		1, params, err, sizeof(err));
+		1, params, &err);
 	int rc = -1;
 
 	if (res == NULL) {
-		dbops_log_error("%s", err);
+		dbops_log_error("%s", err.msg);
 		return -1;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err, sizeof(err));
+		snap_db_describe_error(res, &err);
 		dbops_log_error(
 			"could not take the sync lock of table \"%s\": %s",
-			s->db.target, err);
+			s->db.target, err.msg);
 	} else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		dbops_log_error(
 			"another snap-import sync is running for table \"%s\"",
@@ -438,8 +427,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") == 0) {
 		body = dbops_metrics_render(s->stats.metrics, &len);
 	} else {
-		body = strdup("snap-import: see /metrics\n");
-		len = body ? strlen(body) : 0;
+		body = dbops_xstrdup("snap-import: see /metrics\n");
+		len = strlen(body);
 		status = MHD_HTTP_NOT_FOUND;
 	}
 	if (body == NULL)
@@ -578,7 +567,7 @@ int snap_sync(const struct snap_opts *o)
 	struct sync s = { .o = o,
 			  .pattern = o->pattern ? o->pattern : "*.csv",
 			  .inotify_fd = -1 };
-	char err[512];
+	struct dbops_err err = { "" };
 	int rc = 1;
 	struct stat st;
 
@@ -589,12 +578,13 @@ int snap_sync(const struct snap_opts *o)
 					: "not a directory");
 		return 1;
 	}
-	if (setup_signals() != 0 || snap_stats_init(&s.stats) != 0) {
+	if (setup_signals() != 0) {
 		dbops_log_error("could not set up: %s", strerror(errno));
 		return 1;
 	}
-	if (snap_db_open(&s.db, o->database, o->table, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	snap_stats_init(&s.stats);
+	if (snap_db_open(&s.db, o->database, o->table, &err) != 0) {
+		dbops_log_error("%s", err.msg);
 		goto out;
 	}
 	if (take_lock(&s) != 0)
