@@ -14,11 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "progress.h"
 #include "xalloc.h"
 
@@ -27,14 +27,6 @@
 #define SAMPLE_RECORDS 10000
 /* How much is read and sent at a time. */
 #define CHUNK_BYTES (1u << 20)
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static void to_hex(const unsigned char *md, char hex[65])
 {
@@ -386,7 +378,7 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
 	snprintf(rows, sizeof(rows), "%lld", (long long)j->r->rows);
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
-	j->r->seconds = now_seconds() - started;
+	j->r->seconds = dbops_clock_seconds() - started;
 	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
 	res = snap_db_ledger_exec(
 		j->db,
@@ -432,7 +424,7 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 /* The import once the file is open and the table known. */
 static enum snap_outcome run(struct job *j)
 {
-	double started = now_seconds();
+	double started = dbops_clock_seconds();
 	unsigned char digest[32];
 	EVP_MD_CTX *md;
 	char *copy;

@@ -41,6 +41,7 @@
 #include <microhttpd.h>
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "db.h"
 #include "import.h"
 #include "log.h"
@@ -144,18 +145,10 @@ struct sync {
 	struct MHD_Daemon *http;
 	int inotify_fd;
 	uint64_t watchdog_usec;
-	long long last_watchdog;
+	int64_t last_watchdog;
 	char last[512]; /* the last import, for STATUS= */
 	bool any_failed;
 };
-
-static long long now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void notify_status(struct sync *s)
 {
@@ -171,12 +164,12 @@ static void notify_status(struct sync *s)
 static void watchdog_tick(void *arg)
 {
 	struct sync *s = arg;
-	long long now;
+	int64_t now;
 
 	if (s->watchdog_usec == 0)
 		return;
-	now = now_usec();
-	if (now - s->last_watchdog >= (long long)s->watchdog_usec / 2) {
+	now = dbops_clock_us();
+	if (now - s->last_watchdog >= (int64_t)s->watchdog_usec / 2) {
 		sd_notify(0, "WATCHDOG=1");
 		s->last_watchdog = now;
 	}
@@ -365,7 +358,7 @@ static bool reconnect(struct sync *s)
 			delay);
 		for (int i = 0; i < delay * 10 && !stop_requested; i++) {
 			watchdog_tick(s);
-			usleep(100000);
+			dbops_clock_sleep_ms(100);
 		}
 	}
 	return false;
