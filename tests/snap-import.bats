@@ -96,7 +96,41 @@ Try "snap-import --help" for more information.'
 	assert_equal "${stderr_lines[0]}" "snap-import: error: reading standard input (-) needs --name NAME"
 	run --separate-stderr snap-import list --format xml
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" 'snap-import: error: unknown format "xml": use table, csv, tsv or json'
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: invalid value "xml" for --format: use table, csv, tsv or json'
+}
+
+@test "snap-import: an unknown letter in a cluster is named, and each bad value says what is accepted" {
+	# Not argv[optind - 1] ("list" or the program) but the letter itself.
+	run --separate-stderr snap-import -zq list
+	assert_failure 1
+	assert_equal "$stderr" 'snap-import: error: unknown option "-z"
+Try "snap-import --help" for more information.'
+	run --separate-stderr snap-import list -qz
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: unknown option "-z"'
+	run --separate-stderr snap-import --progress sometimes "$W/a.csv"
+	assert_failure 1
+	assert_equal "$stderr" 'snap-import: error: invalid value "sometimes" for --progress: use auto, always or never
+Try "snap-import --help" for more information.'
+	run --separate-stderr snap-import list --format=JSON
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: invalid value "JSON" for --format: use table, csv, tsv or json'
+	# --listen is checked before anything is connected.
+	for bad in nope 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 256.0.0.1:9187 '[::1:9187'; do
+		run --separate-stderr snap-import sync -D "$W" -d 127.0.0.1:1 --listen "$bad"
+		assert_failure 1
+		assert_equal "$stderr" "snap-import: error: invalid value \"$bad\" for --listen: use ADDR:PORT (a port from 1 to 65535), such as 127.0.0.1:9187
+Try \"snap-import --help\" for more information."
+	done
+	run --separate-stderr snap-import list --all=yes
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: option "--all" takes no value'
+	run --separate-stderr snap-import --p never list
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: option "--p" is ambiguous: --progress, --pattern'
+	run --separate-stderr snap-import list --format
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: option "--format" needs a value'
 }
 
 @test "snap-import: the first import creates the table with inferred types and snapshot_id" {

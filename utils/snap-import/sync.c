@@ -480,19 +480,12 @@ int snap_sync_parse_listen(const char *text, struct sockaddr_storage *ss,
 
 static int start_http(struct sync *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	const struct sockaddr_storage *ss = &s->o->listen_addr;
 
-	if (snap_sync_parse_listen(s->o->listen, &ss, &len) != 0) {
-		dbops_log_error(
-			"invalid --listen address \"%s\": use ADDR:PORT, e.g. 127.0.0.1:9187",
-			s->o->listen);
-		return -1;
-	}
 	s->http = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-			(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, &ss,
+			(ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, ss,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (s->http == NULL) {
 		dbops_log_error(
