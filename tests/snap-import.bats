@@ -557,3 +557,16 @@ wait_for() {
 	assert_failure 1
 	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/nope\": No such file or directory"
 }
+
+@test "snap-import: sync on a file, or a path through one, fails saying why" {
+	good_csv "$W/file.csv"
+	# stat() succeeds: the reason is ours, not a stale errno.
+	run --separate-stderr snap-import sync -D "$W/file.csv" -t "$T" --once
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/file.csv\": not a directory"
+	# stat() fails: its errno.
+	run --separate-stderr snap-import sync -D "$W/file.csv/in" -t "$T" --once
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/file.csv/in\": Not a directory"
+	assert_equal "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = '$T'")" 0
+}

@@ -557,11 +557,17 @@ int snap_sync(const struct snap_opts *o)
 	int rc = 1;
 	struct stat st;
 
-	if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	/* st is looked at only when stat() filled it; errno only when
+	 * stat() failed (review 5.2: a stale errno named a plain file). */
+	if (stat(o->dir, &st) != 0) {
 		dbops_log_error("could not watch directory \"%s\": %s", o->dir,
-				errno && !S_ISDIR(st.st_mode)
-					? strerror(errno)
-					: "not a directory");
+				strerror(errno));
+		return 1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		dbops_log_error(
+			"could not watch directory \"%s\": not a directory",
+			o->dir);
 		return 1;
 	}
 	if (setup_signals() != 0) {
