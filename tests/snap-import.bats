@@ -570,3 +570,48 @@ wait_for() {
 	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/file.csv/in\": Not a directory"
 	assert_equal "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = '$T'")" 0
 }
+
+# Paths with a space, quotes and a dollar (odd_dir): nothing splits or
+# quotes them on the way to the messages, the ledger and the files written.
+
+@test "snap-import: a file under an odd path imports, writes its metrics there and is listed" {
+	D=$(odd_dir "import-$T")
+	good_csv "$D/snapshot 1.csv"
+	run --separate-stderr snap-import -t "$T" --metrics-file "$D/snap \$x.prom" "$D/snapshot 1.csv"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output --partial "imported $D/snapshot 1.csv: 3 rows, 149 bytes, "
+	assert_equal "$(sql "SELECT file_name FROM snap_import_files WHERE target_table = '$T'")" "$D/snapshot 1.csv"
+	run grep -Fx 'dbops_snap_import_files_total{result="imported"} 1' "$D/snap \$x.prom"
+	assert_success
+	# Replaced atomically: no temporary file left beside it.
+	assert_equal "$(ls -A "$D")" "$(printf '%s\n' 'snap $x.prom' 'snapshot 1.csv')"
+	run --separate-stderr snap-import list -t "$T" --format tsv
+	assert_success
+	assert_equal "$(printf '%s\n' "${lines[1]}" | cut -f2)" "$D/snapshot 1.csv"
+	run --separate-stderr snap-import list -t "$T" --format tsv "$D/snapshot 1.csv"
+	assert_success
+	assert_line --index 1 --regexp "^$(printf '%s' "$D/snapshot 1.csv" | sed 's/[][\.*^$()+?{}|]/\\&/g')	yes	20[^	]+	.+	[0-9]+\$"
+	assert_equal "$(printf '%s\n' "${lines[1]}" | cut -f4)" "$D/snapshot 1.csv"
+	# A bad file there is named whole in its error.
+	csv "$D/bad 'x'.csv" 'nope' '1'
+	run --separate-stderr snap-import -t "$T" "$D/bad 'x'.csv"
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not import \"$D/bad 'x'.csv\": column \"nope\" of the header is not in table \"$T\""
+}
+
+@test "snap-import: sync --once of an odd folder imports it; a missing one is named" {
+	D=$(odd_dir "sync-$T")
+	good_csv "$D/a b.csv"
+	csv "$D/it's \"2\".csv" 'id,name,score,day,seen,ok' '4,d,1,,,'
+	run --separate-stderr snap-import sync -D "$D" -t "$T" --once
+	assert_success
+	assert_regex "${stderr_lines[0]}" '^snap-import: info: imported a b\.csv: 3 rows, 149 bytes, [0-9.]+ s, snapshot [0-9]+$'
+	assert_regex "${stderr_lines[1]}" '^snap-import: info: imported it'"'"'s "2"\.csv: 1 rows, 35 bytes, [0-9.]+ s, snapshot [0-9]+$'
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "$(sql "SELECT string_agg(file_name, '|' ORDER BY id) FROM snap_import_files WHERE target_table = '$T'")" "a b.csv|it's \"2\".csv"
+	assert_equal "$(sql "SELECT count(*) FROM $T")" 4
+	run --separate-stderr snap-import sync -D "$D/nope" -t "$T" --once
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not watch directory \"$D/nope\": No such file or directory"
+}
