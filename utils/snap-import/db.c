@@ -198,31 +198,25 @@ void snap_db_format_error(const char *primary, const char *context,
 			  struct dbops_err *err)
 {
 	const char *line = context ? strstr(context, ", line ") : NULL;
-	char where[256] = "";
+	const char *p, *col, *name, *end;
+	size_t digits, n;
 
-	if (primary == NULL)
-		primary = "unknown error";
-	if (line != NULL) {
-		const char *p = line + 7;
-		size_t digits = strspn(p, "0123456789");
-		const char *col = p + digits;
-
-		if (strncmp(col, ", column ", 9) == 0) {
-			/* "column name: value": the name ends at ": ". */
-			const char *name = col + 9;
-			const char *end = strstr(name, ": ");
-			size_t n = end ? (size_t)(end - name)
-				       : strcspn(name, "\n");
-
-			snprintf(where, sizeof(where),
-				 "line %.*s, column %.*s: ", (int)digits, p,
-				 (int)n, name);
-		} else {
-			snprintf(where, sizeof(where),
-				 "line %.*s: ", (int)digits, p);
-		}
+	dbops_err_set(err, "%s", primary ? primary : "unknown error");
+	if (line == NULL)
+		return;
+	p = line + 7;
+	digits = strspn(p, "0123456789");
+	col = p + digits;
+	if (strncmp(col, ", column ", 9) != 0) {
+		dbops_err_prefix(err, "line %.*s: ", (int)digits, p);
+		return;
 	}
-	dbops_err_set(err, "%s%s", where, primary);
+	/* "column name: value": the name ends at ": ". */
+	name = col + 9;
+	end = strstr(name, ": ");
+	n = end ? (size_t)(end - name) : strcspn(name, "\n");
+	dbops_err_prefix(err, "line %.*s, column %.*s: ", (int)digits, p,
+			 (int)n, name);
 }
 
 void snap_db_describe_error(const PGresult *res, struct dbops_err *err)

@@ -33,6 +33,8 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
  */
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
 		 struct dbops_err *err);
+
+/* Close the connection and free what db holds; fine after a failed open. */
 void snap_db_close(struct snap_db *db);
 
 /*
