@@ -96,7 +96,41 @@ Try "snap-import --help" for more information.'
 	assert_equal "${stderr_lines[0]}" "snap-import: error: reading standard input (-) needs --name NAME"
 	run --separate-stderr snap-import list --format xml
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" 'snap-import: error: unknown format "xml": use table, csv, tsv or json'
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: invalid value "xml" for --format: use table, csv, tsv or json'
+}
+
+@test "snap-import: an unknown letter in a cluster is named, and each bad value says what is accepted" {
+	# Not argv[optind - 1] ("list" or the program) but the letter itself.
+	run --separate-stderr snap-import -zq list
+	assert_failure 1
+	assert_equal "$stderr" 'snap-import: error: unknown option "-z"
+Try "snap-import --help" for more information.'
+	run --separate-stderr snap-import list -qz
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: unknown option "-z"'
+	run --separate-stderr snap-import --progress sometimes "$W/a.csv"
+	assert_failure 1
+	assert_equal "$stderr" 'snap-import: error: invalid value "sometimes" for --progress: use auto, always or never
+Try "snap-import --help" for more information.'
+	run --separate-stderr snap-import list --format=JSON
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: invalid value "JSON" for --format: use table, csv, tsv or json'
+	# --listen is checked before anything is connected.
+	for bad in nope 127.0.0.1 127.0.0.1:0 127.0.0.1:65536 256.0.0.1:9187 '[::1:9187'; do
+		run --separate-stderr snap-import sync -D "$W" -d 127.0.0.1:1 --listen "$bad"
+		assert_failure 1
+		assert_equal "$stderr" "snap-import: error: invalid value \"$bad\" for --listen: use ADDR:PORT (a port from 1 to 65535), such as 127.0.0.1:9187
+Try \"snap-import --help\" for more information."
+	done
+	run --separate-stderr snap-import list --all=yes
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: option "--all" takes no value'
+	run --separate-stderr snap-import --p never list
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: option "--p" is ambiguous: --progress, --pattern'
+	run --separate-stderr snap-import list --format
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: option "--format" needs a value'
 }
 
 @test "snap-import: the first import creates the table with inferred types and snapshot_id" {
@@ -522,4 +556,62 @@ wait_for() {
 	run --separate-stderr snap-import sync -D "$W/nope" -t "$T" --once
 	assert_failure 1
 	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/nope\": No such file or directory"
+}
+
+@test "snap-import: sync on a file, or a path through one, fails saying why" {
+	good_csv "$W/file.csv"
+	# stat() succeeds: the reason is ours, not a stale errno.
+	run --separate-stderr snap-import sync -D "$W/file.csv" -t "$T" --once
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/file.csv\": not a directory"
+	# stat() fails: its errno.
+	run --separate-stderr snap-import sync -D "$W/file.csv/in" -t "$T" --once
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not watch directory \"$W/file.csv/in\": Not a directory"
+	assert_equal "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = '$T'")" 0
+}
+
+# Paths with a space, quotes and a dollar (odd_dir): nothing splits or
+# quotes them on the way to the messages, the ledger and the files written.
+
+@test "snap-import: a file under an odd path imports, writes its metrics there and is listed" {
+	D=$(odd_dir "import-$T")
+	good_csv "$D/snapshot 1.csv"
+	run --separate-stderr snap-import -t "$T" --metrics-file "$D/snap \$x.prom" "$D/snapshot 1.csv"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output --partial "imported $D/snapshot 1.csv: 3 rows, 149 bytes, "
+	assert_equal "$(sql "SELECT file_name FROM snap_import_files WHERE target_table = '$T'")" "$D/snapshot 1.csv"
+	run grep -Fx 'dbops_snap_import_files_total{result="imported"} 1' "$D/snap \$x.prom"
+	assert_success
+	# Replaced atomically: no temporary file left beside it.
+	assert_equal "$(ls -A "$D")" "$(printf '%s\n' 'snap $x.prom' 'snapshot 1.csv')"
+	run --separate-stderr snap-import list -t "$T" --format tsv
+	assert_success
+	assert_equal "$(printf '%s\n' "${lines[1]}" | cut -f2)" "$D/snapshot 1.csv"
+	run --separate-stderr snap-import list -t "$T" --format tsv "$D/snapshot 1.csv"
+	assert_success
+	assert_line --index 1 --regexp "^$(printf '%s' "$D/snapshot 1.csv" | sed 's/[][\.*^$()+?{}|]/\\&/g')	yes	20[^	]+	.+	[0-9]+\$"
+	assert_equal "$(printf '%s\n' "${lines[1]}" | cut -f4)" "$D/snapshot 1.csv"
+	# A bad file there is named whole in its error.
+	csv "$D/bad 'x'.csv" 'nope' '1'
+	run --separate-stderr snap-import -t "$T" "$D/bad 'x'.csv"
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not import \"$D/bad 'x'.csv\": column \"nope\" of the header is not in table \"$T\""
+}
+
+@test "snap-import: sync --once of an odd folder imports it; a missing one is named" {
+	D=$(odd_dir "sync-$T")
+	good_csv "$D/a b.csv"
+	csv "$D/it's \"2\".csv" 'id,name,score,day,seen,ok' '4,d,1,,,'
+	run --separate-stderr snap-import sync -D "$D" -t "$T" --once
+	assert_success
+	assert_regex "${stderr_lines[0]}" '^snap-import: info: imported a b\.csv: 3 rows, 149 bytes, [0-9.]+ s, snapshot [0-9]+$'
+	assert_regex "${stderr_lines[1]}" '^snap-import: info: imported it'"'"'s "2"\.csv: 1 rows, 35 bytes, [0-9.]+ s, snapshot [0-9]+$'
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_equal "$(sql "SELECT string_agg(file_name, '|' ORDER BY id) FROM snap_import_files WHERE target_table = '$T'")" "a b.csv|it's \"2\".csv"
+	assert_equal "$(sql "SELECT count(*) FROM $T")" 4
+	run --separate-stderr snap-import sync -D "$D/nope" -t "$T" --once
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not watch directory \"$D/nope\": No such file or directory"
 }

@@ -21,21 +21,21 @@ static void assert_types(const enum snap_type *got, const enum snap_type *want,
 		assert_int_equal(got[i], want[i]);
 }
 
-/* Parses the string s as the whole buffer; err gets room for 256. */
-static int parse(const char *s, bool at_eof, struct snap_header *h, char *err)
+/* Parses the string s as the whole buffer. */
+static int parse(const char *s, bool at_eof, struct snap_header *h,
+		 struct dbops_err *err)
 {
-	return snap_header_parse(s, strlen(s), at_eof, h, err, 256);
+	return snap_header_parse(s, strlen(s), at_eof, h, err);
 }
 
 /* Asserts that s (at the end of the file) is rejected with message want. */
 static void assert_header_error(const char *s, size_t len, const char *want)
 {
 	struct snap_header h = { (char **)1, 7, 7 };
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(snap_header_parse(s, len, true, &h, err, sizeof(err)),
-			 -1);
-	assert_string_equal(err, want);
+	assert_int_equal(snap_header_parse(s, len, true, &h, &err), -1);
+	assert_string_equal(err.msg, want);
 	assert_null(h.names);
 	assert_int_equal(h.count, 0);
 	assert_int_equal(h.length, 0);
@@ -81,12 +81,11 @@ static void assert_value_types(const char *const *fields, size_t n,
 static void test_csvhead_header_rejects_empty_file(void **state)
 {
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
 	assert_header_error("", 0, "the file is empty");
 	/* Not the end yet: nothing to judge. */
-	assert_int_equal(snap_header_parse("", 0, false, &h, err, sizeof(err)),
-			 1);
+	assert_int_equal(snap_header_parse("", 0, false, &h, &err), 1);
 	assert_null(h.names);
 }
 
@@ -119,7 +118,7 @@ static void test_csvhead_header_rejects_duplicate_names(void **state)
 static void test_csvhead_header_rejects_unterminated_quote(void **state)
 {
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
 	assert_header_error("a,\"b\n", 5,
 			    "unterminated quoted field in the header");
@@ -128,7 +127,7 @@ static void test_csvhead_header_rejects_unterminated_quote(void **state)
 	assert_header_error("\"a\"\"\n", 5,
 			    "unterminated quoted field in the header");
 	/* Before the end the quote may still close. */
-	assert_int_equal(parse("a,\"b\n", false, &h, err), 1);
+	assert_int_equal(parse("a,\"b\n", false, &h, &err), 1);
 	assert_null(h.names);
 }
 
@@ -140,18 +139,38 @@ static void test_csvhead_header_rejects_nul_byte(void **state)
 			    "column 2 of the header contains a NUL byte");
 }
 
-static void test_csvhead_header_error_fits_errlen(void **state)
+static void test_csvhead_header_error_without_err(void **state)
 {
 	struct snap_header h;
-	char err[8];
 
-	memset(err, 'x', sizeof(err));
-	assert_int_equal(snap_header_parse("a,a\n", 4, true, &h, err, 6), -1);
-	assert_string_equal(err, "colum");
-	assert_int_equal(err[6], 'x');
-	/* No room at all: err is not touched, may be NULL. */
-	assert_int_equal(snap_header_parse("a,a\n", 4, true, &h, NULL, 0), -1);
+	/* The caller may not want the reason: err may be NULL. */
+	assert_int_equal(snap_header_parse("a,a\n", 4, true, &h, NULL), -1);
 	assert_null(h.names);
+	assert_int_equal(snap_header_parse("", 0, true, &h, NULL), -1);
+}
+
+static void test_csvhead_header_error_is_cut_to_one_line(void **state)
+{
+	static const char buf[] = "\"a\nb\",\"a\nb\"\n";
+	struct dbops_err err = { "" };
+	struct snap_header h;
+	size_t n = 3 * DBOPS_ERR_MAX;
+	char *big = malloc(2 * n + 2);
+
+	/* A name with a line end in it still gives a one-line message. */
+	assert_int_equal(
+		snap_header_parse(buf, sizeof(buf) - 1, true, &h, &err), -1);
+	assert_string_equal(err.msg,
+			    "column \"a b\" appears twice in the header");
+	/* A name longer than the buffer: cut, ending in "...". */
+	assert_non_null(big);
+	memset(big, 'n', 2 * n + 1);
+	big[n] = ',';
+	big[2 * n + 1] = '\n';
+	assert_int_equal(snap_header_parse(big, 2 * n + 2, true, &h, &err), -1);
+	assert_int_equal(strlen(err.msg), DBOPS_ERR_MAX - 1);
+	assert_string_equal(err.msg + DBOPS_ERR_MAX - 4, "...");
+	free(big);
 }
 
 static void test_csvhead_header_needs_more_data(void **state)
@@ -163,15 +182,15 @@ static void test_csvhead_header_needs_more_data(void **state)
 		"a,b\r",       /* CR or CR LF: the next byte tells */
 	};
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
 	for (size_t i = 0; i < sizeof(partial) / sizeof(partial[0]); i++) {
-		assert_int_equal(parse(partial[i], false, &h, err), 1);
+		assert_int_equal(parse(partial[i], false, &h, &err), 1);
 		assert_null(h.names);
 		assert_int_equal(h.count, 0);
 		assert_int_equal(h.length, 0);
 	}
-	assert_string_equal(err, "");
+	assert_string_equal(err.msg, "");
 }
 
 /* ---- the header: good input --------------------------------------------- */
@@ -179,9 +198,9 @@ static void test_csvhead_header_needs_more_data(void **state)
 static void test_csvhead_header_simple(void **state)
 {
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(parse("id,name,price\n1,x,2.5\n", false, &h, err), 0);
+	assert_int_equal(parse("id,name,price\n1,x,2.5\n", false, &h, &err), 0);
 	assert_int_equal(h.count, 3);
 	assert_string_equal(h.names[0], "id");
 	assert_string_equal(h.names[1], "name");
@@ -198,9 +217,9 @@ static void test_csvhead_header_quoted_names(void **state)
 	static const char buf[] = "\"a,b\",\"say \"\"hi\"\"\",\"two\nlines\","
 				  "\"cr\r\nlf\",x\"y,z\"w,plain\n1,2,3,4,5,6\n";
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(parse(buf, false, &h, err), 0);
+	assert_int_equal(parse(buf, false, &h, &err), 0);
 	assert_int_equal(h.count, 6);
 	assert_string_equal(h.names[0], "a,b");
 	assert_string_equal(h.names[1], "say \"hi\"");
@@ -216,9 +235,9 @@ static void test_csvhead_header_quoted_names(void **state)
 static void test_csvhead_header_keeps_spaces_and_case(void **state)
 {
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(parse(" a ,A,a\n", true, &h, err), 0);
+	assert_int_equal(parse(" a ,A,a\n", true, &h, &err), 0);
 	assert_int_equal(h.count, 3);
 	assert_string_equal(h.names[0], " a ");
 	assert_string_equal(h.names[1], "A");
@@ -229,23 +248,23 @@ static void test_csvhead_header_keeps_spaces_and_case(void **state)
 static void test_csvhead_header_line_ends(void **state)
 {
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(parse("a,b\r\n1,2\r\n", false, &h, err), 0);
+	assert_int_equal(parse("a,b\r\n1,2\r\n", false, &h, &err), 0);
 	assert_int_equal(h.count, 2);
 	assert_string_equal(h.names[1], "b");
 	assert_int_equal(h.length, 5);
 	snap_header_free(&h);
 
 	/* A lone CR ends the line, as in COPY. */
-	assert_int_equal(parse("a,b\r1,2\r", false, &h, err), 0);
+	assert_int_equal(parse("a,b\r1,2\r", false, &h, &err), 0);
 	assert_int_equal(h.count, 2);
 	assert_string_equal(h.names[1], "b");
 	assert_int_equal(h.length, 4);
 	snap_header_free(&h);
 
 	/* A CR last in the file is the whole line end. */
-	assert_int_equal(parse("a,b\r", true, &h, err), 0);
+	assert_int_equal(parse("a,b\r", true, &h, &err), 0);
 	assert_int_equal(h.length, 4);
 	snap_header_free(&h);
 }
@@ -253,9 +272,9 @@ static void test_csvhead_header_line_ends(void **state)
 static void test_csvhead_header_at_eof_without_line_end(void **state)
 {
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(parse("a,\"b\"", true, &h, err), 0);
+	assert_int_equal(parse("a,\"b\"", true, &h, &err), 0);
 	assert_int_equal(h.count, 2);
 	assert_string_equal(h.names[0], "a");
 	assert_string_equal(h.names[1], "b");
@@ -268,9 +287,9 @@ static void test_csvhead_header_length_locates_data(void **state)
 	static const char buf[] = "\"n\r\n1\",d\r\n7,2024-01-02\r\n8,";
 	enum snap_type t[2];
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	assert_int_equal(parse(buf, true, &h, err), 0);
+	assert_int_equal(parse(buf, true, &h, &err), 0);
 	assert_int_equal(h.count, 2);
 	assert_string_equal(h.names[0], "n\r\n1");
 	assert_int_equal(h.length, 10);
@@ -287,13 +306,13 @@ static void test_csvhead_header_many_columns(void **state)
 	size_t n = 20000, len = 0;
 	char *buf = malloc(n * 8 + 16);
 	struct snap_header h;
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
 	assert_non_null(buf);
 	for (size_t i = 0; i < n; i++)
 		len += (size_t)sprintf(buf + len, "%sc%zu", i ? "," : "", i);
 	buf[len++] = '\n';
-	assert_int_equal(snap_header_parse(buf, len, false, &h, err, 256), 0);
+	assert_int_equal(snap_header_parse(buf, len, false, &h, &err), 0);
 	assert_int_equal(h.count, n);
 	assert_string_equal(h.names[n - 1], "c19999");
 	assert_int_equal(h.length, len);
@@ -301,9 +320,9 @@ static void test_csvhead_header_many_columns(void **state)
 
 	/* A last column repeating the first, found without n * n compares. */
 	memcpy(buf + len - 1, ",c0", 3);
-	assert_int_equal(snap_header_parse(buf, len + 2, true, &h, err, 256),
-			 -1);
-	assert_string_equal(err, "column \"c0\" appears twice in the header");
+	assert_int_equal(snap_header_parse(buf, len + 2, true, &h, &err), -1);
+	assert_string_equal(err.msg,
+			    "column \"c0\" appears twice in the header");
 	free(buf);
 }
 
@@ -653,7 +672,8 @@ int main(void)
 		cmocka_unit_test(
 			test_csvhead_header_rejects_unterminated_quote),
 		cmocka_unit_test(test_csvhead_header_rejects_nul_byte),
-		cmocka_unit_test(test_csvhead_header_error_fits_errlen),
+		cmocka_unit_test(test_csvhead_header_error_without_err),
+		cmocka_unit_test(test_csvhead_header_error_is_cut_to_one_line),
 		cmocka_unit_test(test_csvhead_header_needs_more_data),
 		cmocka_unit_test(test_csvhead_header_simple),
 		cmocka_unit_test(test_csvhead_header_quoted_names),

@@ -73,52 +73,69 @@ static void test_db_conn_conninfo_uri_and_name(void **state)
 
 static void test_db_error_with_line_and_column(void **state)
 {
-	char buf[256];
+	struct dbops_err err = { "" };
 
 	snap_db_format_error("invalid input syntax for type integer: \"high\"",
-			     "COPY t, line 5, column level: \"high\"", buf,
-			     sizeof(buf));
+			     "COPY t, line 5, column level: \"high\"", &err);
 	assert_string_equal(
-		buf,
+		err.msg,
 		"line 5, column level: invalid input syntax for type integer: \"high\"");
 }
 
 static void test_db_error_with_line_only(void **state)
 {
-	char buf[256];
+	struct dbops_err err = { "" };
 
 	snap_db_format_error("extra data after last expected column",
-			     "COPY t, line 3: \"2,b,2,,,,extra\"", buf,
-			     sizeof(buf));
-	assert_string_equal(buf,
+			     "COPY t, line 3: \"2,b,2,,,,extra\"", &err);
+	assert_string_equal(err.msg,
 			    "line 3: extra data after last expected column");
 	snap_db_format_error(
 		"invalid byte sequence for encoding \"UTF8\": 0xff",
-		"COPY t, line 2", buf, sizeof(buf));
+		"COPY t, line 2", &err);
 	assert_string_equal(
-		buf,
+		err.msg,
 		"line 2: invalid byte sequence for encoding \"UTF8\": 0xff");
 }
 
 static void test_db_error_column_name_with_colon_and_space(void **state)
 {
-	char buf[256];
+	struct dbops_err err = { "" };
 
 	snap_db_format_error("value too long",
-			     "COPY t, line 9, column my col: \"x\"", buf,
-			     sizeof(buf));
-	assert_string_equal(buf, "line 9, column my col: value too long");
+			     "COPY t, line 9, column my col: \"x\"", &err);
+	assert_string_equal(err.msg, "line 9, column my col: value too long");
+}
+
+static void test_db_error_long_column_name_kept_whole(void **state)
+{
+	struct dbops_err err = { "" };
+	char context[512], want[512], name[301];
+
+	/* A name of up to 63 bytes is PostgreSQL's rule, but a context may
+	 * be anything: no 256-byte cut of the "where" part. */
+	memset(name, 'c', 300);
+	name[300] = '\0';
+	snprintf(context, sizeof(context), "COPY t, line 7, column %s: \"x\"",
+		 name);
+	snap_db_format_error("value too long", context, &err);
+	snprintf(want, sizeof(want), "line 7, column %s: value too long", name);
+	assert_string_equal(err.msg, want);
+	/* A server message of several lines stays on one. */
+	snap_db_format_error("bad\nvalue", "COPY t, line 2", &err);
+	assert_string_equal(err.msg, "line 2: bad value");
+	/* The caller may not want it. */
+	snap_db_format_error("bad", "COPY t, line 2", NULL);
 }
 
 static void test_db_error_without_context(void **state)
 {
-	char buf[256];
+	struct dbops_err err = { "" };
 
-	snap_db_format_error("permission denied for table t", NULL, buf,
-			     sizeof(buf));
-	assert_string_equal(buf, "permission denied for table t");
-	snap_db_format_error(NULL, NULL, buf, sizeof(buf));
-	assert_string_equal(buf, "unknown error");
+	snap_db_format_error("permission denied for table t", NULL, &err);
+	assert_string_equal(err.msg, "permission denied for table t");
+	snap_db_format_error(NULL, NULL, &err);
+	assert_string_equal(err.msg, "unknown error");
 }
 
 static void test_sync_skips_hidden_and_temporary_names(void **state)
@@ -188,6 +205,7 @@ int main(void)
 		cmocka_unit_test(test_db_error_with_line_only),
 		cmocka_unit_test(
 			test_db_error_column_name_with_colon_and_space),
+		cmocka_unit_test(test_db_error_long_column_name_kept_whole),
 		cmocka_unit_test(test_db_error_without_context),
 		cmocka_unit_test(test_sync_skips_hidden_and_temporary_names),
 		cmocka_unit_test(test_sync_parse_listen),

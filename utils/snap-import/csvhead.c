@@ -17,13 +17,13 @@
  */
 #include "csvhead.h"
 
-#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "timestamp.h"
+#include "xalloc.h"
 
 #define QUOTE '"'
 #define DELIM ','
@@ -63,19 +63,6 @@ struct scratch {
 	char *data;
 	size_t cap;
 };
-
-__attribute__((format(printf, 3, 4))) static int fail(char *err, size_t errlen,
-						      const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 static bool is_digit(char c)
 {
@@ -411,11 +398,7 @@ static enum snap_type field_type(const struct field *f, struct scratch *sc)
 	    memchr(f->raw + 1, QUOTE, f->len - 2) == NULL)
 		return value_type(f->raw + 1, f->len - 2);
 	if (f->len > sc->cap) {
-		char *p = realloc(sc->data, f->len);
-
-		if (p == NULL)
-			return SNAP_TYPE_TEXT; /* text holds anything */
-		sc->data = p;
+		sc->data = dbops_xreallocarray(sc->data, f->len, 1);
 		sc->cap = f->len;
 	}
 	n = unquote(f, sc->data);
@@ -459,15 +442,13 @@ static int cmp_named(const void *pa, const void *pb)
  * Finds a name given twice: of all repeats, the one repeated first in
  * column order, so the message is the same whatever the sort does. Sorting
  * keeps a header of many columns from costing their square. Returns 0 and
- * sets *dup (SIZE_MAX: none), or -1 when out of memory.
+ * sets *dup (SIZE_MAX: none).
  */
-static int find_duplicate(char *const *names, size_t count, size_t *dup)
+static void find_duplicate(char *const *names, size_t count, size_t *dup)
 {
-	struct named *v = malloc(count * sizeof(*v));
+	struct named *v = dbops_xcalloc(count, sizeof(*v));
 	size_t best = SIZE_MAX;
 
-	if (v == NULL)
-		return -1;
 	for (size_t i = 0; i < count; i++) {
 		v[i].name = names[i];
 		v[i].index = i;
@@ -479,62 +460,52 @@ static int find_duplicate(char *const *names, size_t count, size_t *dup)
 			best = v[i].index;
 	free(v);
 	*dup = best;
-	return 0;
 }
 
 int snap_header_parse(const char *buf, size_t len, bool at_eof,
-		      struct snap_header *h, char *err, size_t errlen)
+		      struct snap_header *h, struct dbops_err *err)
 {
 	struct record r;
 	size_t pos = 0, dup;
 
 	memset(h, 0, sizeof(*h));
 	if (len == 0)
-		return at_eof ? fail(err, errlen, "the file is empty") : 1;
+		return at_eof ? dbops_err_set(err, "the file is empty") : 1;
 	find_record(buf, len, 0, &r);
 	if ((!r.complete || r.cr_at_end) && !at_eof)
 		return 1;
 	if (r.in_quote)
-		return fail(err, errlen,
-			    "unterminated quoted field in the header");
+		return dbops_err_set(err,
+				     "unterminated quoted field in the header");
 
-	h->names = calloc(r.nfields, sizeof(*h->names));
-	if (h->names == NULL)
-		return fail(err, errlen, "out of memory");
+	h->names = dbops_xcalloc(r.nfields, sizeof(*h->names));
 	h->count = r.nfields;
 	for (size_t c = 0; c < r.nfields; c++) {
 		struct field f;
 		size_t n;
 
 		next_field(buf, r.end, &pos, &f);
-		h->names[c] = malloc(f.len + 1);
-		if (h->names[c] == NULL) {
-			snap_header_free(h);
-			return fail(err, errlen, "out of memory");
-		}
+		h->names[c] = dbops_xmalloc(f.len + 1);
 		n = unquote(&f, h->names[c]);
 		h->names[c][n] = '\0';
 		if (n == 0) {
 			snap_header_free(h);
-			return fail(err, errlen,
-				    "column %zu of the header has no name",
-				    c + 1);
+			return dbops_err_set(
+				err, "column %zu of the header has no name",
+				c + 1);
 		}
 		if (memchr(h->names[c], '\0', n) != NULL) {
 			snap_header_free(h);
-			return fail(
-				err, errlen,
+			return dbops_err_set(
+				err,
 				"column %zu of the header contains a NUL byte",
 				c + 1);
 		}
 	}
-	if (find_duplicate(h->names, h->count, &dup) != 0) {
-		snap_header_free(h);
-		return fail(err, errlen, "out of memory");
-	}
+	find_duplicate(h->names, h->count, &dup);
 	if (dup != SIZE_MAX) {
-		fail(err, errlen, "column \"%s\" appears twice in the header",
-		     h->names[dup]);
+		dbops_err_set(err, "column \"%s\" appears twice in the header",
+			      h->names[dup]);
 		snap_header_free(h);
 		return -1;
 	}

@@ -29,6 +29,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "errbuf.h"
+
 /*
  * The type of a column, narrowest first within each family (integer,
  * bigint, numeric; date, timestamptz). See snap_infer_types() for which
@@ -60,23 +62,23 @@ struct snap_header {
  * Returns 0 with *h filled (free it with snap_header_free()); 1 when BUF
  * holds no complete header yet and !AT_EOF (the caller reads more and calls
  * again; one that cannot, for a header longer than it will read, reports
- * that itself); or -1 with a one-line reason in err (lower case, no final
- * period, truncated to errlen; err may be NULL when errlen is 0):
+ * that itself); or -1 with a one-line reason in ERR (errbuf.h; ERR may be
+ * NULL):
  *
  *	the file is empty
  *	unterminated quoted field in the header
  *	column 3 of the header has no name
  *	column 2 of the header contains a NUL byte
  *	column "a" appears twice in the header
- *	out of memory
  *
+ * Running out of memory ends the process (xalloc.h).
  * A name may be neither NULL nor "" (a table column needs a name), and
  * names are compared byte for byte, as quoted identifiers are. A header
  * ending in a CR at the end of BUF is not complete until the next byte
  * tells whether it is a CR LF. On 1 and -1 *h is left empty.
  */
 int snap_header_parse(const char *buf, size_t len, bool at_eof,
-		      struct snap_header *h, char *err, size_t errlen);
+		      struct snap_header *h, struct dbops_err *err);
 
 /* Release what snap_header_parse() allocated and empty *h; again is fine. */
 void snap_header_free(struct snap_header *h);

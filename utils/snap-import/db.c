@@ -7,7 +7,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <pwd.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 
 #include "log.h"
 #include "timestamp.h"
+#include "xalloc.h"
 
 /*
  * Each data row takes its snapshot_id from the setting snap_import.snapshot_id,
@@ -26,24 +26,13 @@
  */
 #define SNAPSHOT_ID_FUNCTION "snap_import_snapshot_id"
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+/*
+ * The length of libpq's message up to its first line end (the rest are
+ * hints), for "%.*s".
+ */
+static int first_line(const char *msg)
 {
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
-/* libpq's message up to its first line end (the rest are hints). */
-static void first_line(const char *msg, char *buf, size_t len)
-{
-	size_t n = strcspn(msg, "\n");
-
-	snprintf(buf, len, "%.*s", (int)n, msg);
+	return (int)strcspn(msg, "\n");
 }
 
 static bool is_port(const char *s)
@@ -92,20 +81,20 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 }
 
 /* "schema.table" or "table" into the parts and their quoted forms. */
-static int describe_table(struct snap_db *db, const char *table, char *err,
-			  size_t errlen)
+static int describe_table(struct snap_db *db, const char *table,
+			  struct dbops_err *err)
 {
 	const char *dot = strchr(table, '.');
 	char *qschema = NULL, *qname = NULL, *qledger = NULL, *qfunc = NULL;
 	int rc = -1;
 
 	if (*table == '\0' || (dot && (dot == table || dot[1] == '\0'))) {
-		set_err(err, errlen, "invalid table name \"%s\"", table);
+		dbops_err_set(err, "invalid table name \"%s\"", table);
 		return -1;
 	}
-	db->schema = dot ? strndup(table, (size_t)(dot - table)) : NULL;
-	db->table = strdup(dot ? dot + 1 : table);
-	db->target = strdup(table);
+	db->schema = dot ? dbops_xstrndup(table, (size_t)(dot - table)) : NULL;
+	db->table = dbops_xstrdup(dot ? dot + 1 : table);
+	db->target = dbops_xstrdup(table);
 	qname = PQescapeIdentifier(db->conn, db->table, strlen(db->table));
 	qledger =
 		PQescapeIdentifier(db->conn, SNAP_LEDGER, strlen(SNAP_LEDGER));
@@ -116,19 +105,18 @@ static int describe_table(struct snap_db *db, const char *table, char *err,
 					     strlen(db->schema));
 	if (qname == NULL || qledger == NULL || qfunc == NULL ||
 	    (db->schema && qschema == NULL)) {
-		set_err(err, errlen, "invalid table name \"%s\": %s", table,
-			PQerrorMessage(db->conn));
+		const char *why = PQerrorMessage(db->conn);
+
+		dbops_err_set(err, "invalid table name \"%s\": %.*s", table,
+			      first_line(why), why);
 		goto out;
 	}
-	if (asprintf(&db->qtable, "%s%s%s", qschema ? qschema : "",
-		     qschema ? "." : "", qname) < 0 ||
-	    asprintf(&db->qledger, "%s%s%s", qschema ? qschema : "",
-		     qschema ? "." : "", qledger) < 0 ||
-	    asprintf(&db->qfunction, "%s%s%s", qschema ? qschema : "",
-		     qschema ? "." : "", qfunc) < 0) {
-		set_err(err, errlen, "out of memory");
-		goto out;
-	}
+	db->qtable = dbops_xasprintf("%s%s%s", qschema ? qschema : "",
+				     qschema ? "." : "", qname);
+	db->qledger = dbops_xasprintf("%s%s%s", qschema ? qschema : "",
+				      qschema ? "." : "", qledger);
+	db->qfunction = dbops_xasprintf("%s%s%s", qschema ? qschema : "",
+					qschema ? "." : "", qfunc);
 	rc = 0;
 out:
 	PQfreemem(qschema);
@@ -157,10 +145,10 @@ static void on_notice(void *arg, const char *message)
 }
 
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
-		 char *err, size_t errlen)
+		 struct dbops_err *err)
 {
 	const char *keys[8], *values[8];
-	char hostbuf[256], msg[512];
+	char hostbuf[256];
 	int n;
 
 	memset(db, 0, sizeof(*db));
@@ -174,17 +162,18 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 	keys[n] = NULL;
 	values[n] = NULL;
 	db->conn = PQconnectdbParams(keys, values, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		first_line(db->conn ? PQerrorMessage(db->conn)
-				    : "out of memory",
-			   msg, sizeof(msg));
-		set_err(err, errlen, "could not connect to the database: %s",
-			msg);
-		return -1;
+	if (db->conn == NULL) /* libpq could not allocate its PGconn */
+		dbops_xalloc_failed();
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		const char *why = PQerrorMessage(db->conn);
+
+		return dbops_err_set(err,
+				     "could not connect to the database: %.*s",
+				     first_line(why), why);
 	}
 	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	set_by(db);
-	return describe_table(db, table, err, errlen);
+	return describe_table(db, table, err);
 }
 
 void snap_db_close(struct snap_db *db)
@@ -205,74 +194,65 @@ void snap_db_close(struct snap_db *db)
 
 /* --- errors -------------------------------------------------------------- */
 
-void snap_db_format_error(const char *primary, const char *context, char *buf,
-			  size_t len)
+void snap_db_format_error(const char *primary, const char *context,
+			  struct dbops_err *err)
 {
 	const char *line = context ? strstr(context, ", line ") : NULL;
-	char where[256] = "";
+	const char *p, *col, *name, *end;
+	size_t digits, n;
 
-	if (primary == NULL)
-		primary = "unknown error";
-	if (line != NULL) {
-		const char *p = line + 7;
-		size_t digits = strspn(p, "0123456789");
-		const char *col = p + digits;
-
-		if (strncmp(col, ", column ", 9) == 0) {
-			/* "column name: value": the name ends at ": ". */
-			const char *name = col + 9;
-			const char *end = strstr(name, ": ");
-			size_t n = end ? (size_t)(end - name)
-				       : strcspn(name, "\n");
-
-			snprintf(where, sizeof(where),
-				 "line %.*s, column %.*s: ", (int)digits, p,
-				 (int)n, name);
-		} else {
-			snprintf(where, sizeof(where),
-				 "line %.*s: ", (int)digits, p);
-		}
+	dbops_err_set(err, "%s", primary ? primary : "unknown error");
+	if (line == NULL)
+		return;
+	p = line + 7;
+	digits = strspn(p, "0123456789");
+	col = p + digits;
+	if (strncmp(col, ", column ", 9) != 0) {
+		dbops_err_prefix(err, "line %.*s: ", (int)digits, p);
+		return;
 	}
-	snprintf(buf, len, "%s%s", where, primary);
+	/* "column name: value": the name ends at ": ". */
+	name = col + 9;
+	end = strstr(name, ": ");
+	n = end ? (size_t)(end - name) : strcspn(name, "\n");
+	dbops_err_prefix(err, "line %.*s, column %.*s: ", (int)digits, p,
+			 (int)n, name);
 }
 
-void snap_db_describe_error(const PGresult *res, char *buf, size_t len)
+void snap_db_describe_error(const PGresult *res, struct dbops_err *err)
 {
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *msg = PQresultErrorMessage(res);
 
-	if (primary == NULL) {
-		char msg[512];
-
-		first_line(PQresultErrorMessage(res), msg, sizeof(msg));
-		snprintf(buf, len, "%s", msg[0] ? msg : "unknown error");
-		return;
-	}
-	snap_db_format_error(primary, context, buf, len);
+	if (primary != NULL)
+		snap_db_format_error(primary, context, err);
+	else if (first_line(msg) > 0)
+		dbops_err_set(err, "%.*s", first_line(msg), msg);
+	else
+		dbops_err_set(err, "unknown error");
 }
 
 PGresult *snap_db_exec(struct snap_db *db, const char *sql, int nparams,
-		       const char *const *params, char *err, size_t errlen)
+		       const char *const *params, struct dbops_err *err)
 {
 	/* Without parameters, PQexec: it takes several statements. */
 	PGresult *res = nparams == 0
 				? PQexec(db->conn, sql)
 				: PQexecParams(db->conn, sql, nparams, NULL,
 					       params, NULL, NULL, 0);
-	char msg[512];
+	const char *why = PQerrorMessage(db->conn);
 
-	if (res == NULL) {
-		first_line(PQerrorMessage(db->conn), msg, sizeof(msg));
-		set_err(err, errlen, "lost the connection to the database: %s",
-			msg);
-	}
+	if (res == NULL)
+		dbops_err_set(err, "lost the connection to the database: %.*s",
+			      first_line(why), why);
 	return res;
 }
 
 int snap_db_command(struct snap_db *db, const char *sql, int nparams,
-		    const char *const *params, char *err, size_t errlen)
+		    const char *const *params, struct dbops_err *err)
 {
-	PGresult *res = snap_db_exec(db, sql, nparams, params, err, errlen);
+	PGresult *res = snap_db_exec(db, sql, nparams, params, err);
 	int rc = -1;
 
 	if (res == NULL)
@@ -281,7 +261,7 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
 	    PQresultStatus(res) == PGRES_TUPLES_OK)
 		rc = 0;
 	else
-		snap_db_describe_error(res, err, errlen);
+		snap_db_describe_error(res, err);
 	PQclear(res);
 	return rc;
 }
@@ -290,55 +270,42 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
 static char *ledger_sql(const struct snap_db *db, const char *sql)
 {
 	const char *token = "{ledger}", *at = strstr(sql, token);
-	char *out;
 
 	if (at == NULL)
-		return strdup(sql);
-	if (asprintf(&out, "%.*s%s%s", (int)(at - sql), sql, db->qledger,
-		     at + strlen(token)) < 0)
-		return NULL;
-	return out;
+		return dbops_xstrdup(sql);
+	return dbops_xasprintf("%.*s%s%s", (int)(at - sql), sql, db->qledger,
+			       at + strlen(token));
 }
 
 PGresult *snap_db_ledger_exec(struct snap_db *db, const char *sql, int nparams,
-			      const char *const *params, char *err,
-			      size_t errlen)
+			      const char *const *params, struct dbops_err *err)
 {
 	char *full = ledger_sql(db, sql);
 	PGresult *res;
 
-	if (full == NULL) {
-		set_err(err, errlen, "out of memory");
-		return NULL;
-	}
-	res = snap_db_exec(db, full, nparams, params, err, errlen);
+	res = snap_db_exec(db, full, nparams, params, err);
 	free(full);
 	return res;
 }
 
 int snap_db_ledger_command(struct snap_db *db, const char *sql, int nparams,
-			   const char *const *params, char *err, size_t errlen)
+			   const char *const *params, struct dbops_err *err)
 {
 	char *full = ledger_sql(db, sql);
 	int rc;
 
-	if (full == NULL) {
-		set_err(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = snap_db_command(db, full, nparams, params, err, errlen);
+	rc = snap_db_command(db, full, nparams, params, err);
 	free(full);
 	return rc;
 }
 
 /* --- the ledger and the table ------------------------------------------- */
 
-static int exists(struct snap_db *db, const char *qname, char *err,
-		  size_t errlen)
+static int exists(struct snap_db *db, const char *qname, struct dbops_err *err)
 {
 	const char *params[] = { qname };
 	PGresult *res = snap_db_exec(db, "SELECT to_regclass($1) IS NOT NULL",
-				     1, params, err, errlen);
+				     1, params, err);
 	int rc = -1;
 
 	if (res == NULL)
@@ -346,80 +313,69 @@ static int exists(struct snap_db *db, const char *qname, char *err,
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		rc = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	else
-		snap_db_describe_error(res, err, errlen);
+		snap_db_describe_error(res, err);
 	PQclear(res);
 	return rc;
 }
 
-int snap_db_table_exists(struct snap_db *db, char *err, size_t errlen)
+int snap_db_table_exists(struct snap_db *db, struct dbops_err *err)
 {
-	return exists(db, db->qtable, err, errlen);
+	return exists(db, db->qtable, err);
 }
 
-int snap_db_ledger_exists(struct snap_db *db, char *err, size_t errlen)
+int snap_db_ledger_exists(struct snap_db *db, struct dbops_err *err)
 {
-	return exists(db, db->qledger, err, errlen);
+	return exists(db, db->qledger, err);
 }
 
-static int create_ledger(struct snap_db *db, char *err, size_t errlen)
+static int create_ledger(struct snap_db *db, struct dbops_err *err)
 {
-	char *sql;
+	char *sql = dbops_xasprintf(
+		"CREATE OR REPLACE FUNCTION %s() RETURNS bigint"
+		" LANGUAGE sql IMMUTABLE PARALLEL SAFE"
+		" AS $$SELECT current_setting('snap_import.snapshot_id')::bigint$$",
+		db->qfunction);
 	int rc;
 
-	if (asprintf(
-		    &sql,
-		    "CREATE OR REPLACE FUNCTION %s() RETURNS bigint"
-		    " LANGUAGE sql IMMUTABLE PARALLEL SAFE"
-		    " AS $$SELECT current_setting('snap_import.snapshot_id')::bigint$$",
-		    db->qfunction) < 0) {
-		set_err(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = snap_db_command(db, sql, 0, NULL, err, errlen);
+	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	if (rc != 0)
 		return -1;
 
 	/* The partial unique indexes are what makes an import happen once
 	 * (snap.h, note 2) and a failure be recorded once. */
-	if (asprintf(
-		    &sql,
-		    "CREATE TABLE IF NOT EXISTS %s ("
-		    " id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
-		    " target_table text NOT NULL,"
-		    " file_name text NOT NULL,"
-		    " sha256 text NOT NULL,"
-		    " rows bigint,"
-		    " bytes bigint NOT NULL,"
-		    " started_at timestamptz,"
-		    " imported_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
-		    " duration_s double precision,"
-		    " imported_by text,"
-		    " status text NOT NULL DEFAULT 'imported'"
-		    "  CHECK (status IN ('imported', 'failed')),"
-		    " error text);"
-		    "CREATE UNIQUE INDEX IF NOT EXISTS snap_import_files_imported"
-		    " ON %s (target_table, sha256) WHERE status = 'imported';"
-		    "CREATE UNIQUE INDEX IF NOT EXISTS snap_import_files_failed"
-		    " ON %s (target_table, sha256) WHERE status = 'failed'",
-		    db->qledger, db->qledger, db->qledger) < 0) {
-		set_err(err, errlen, "out of memory");
-		return -1;
-	}
-	rc = snap_db_command(db, sql, 0, NULL, err, errlen);
+	sql = dbops_xasprintf(
+		"CREATE TABLE IF NOT EXISTS %s ("
+		" id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,"
+		" target_table text NOT NULL,"
+		" file_name text NOT NULL,"
+		" sha256 text NOT NULL,"
+		" rows bigint,"
+		" bytes bigint NOT NULL,"
+		" started_at timestamptz,"
+		" imported_at timestamptz NOT NULL DEFAULT clock_timestamp(),"
+		" duration_s double precision,"
+		" imported_by text,"
+		" status text NOT NULL DEFAULT 'imported'"
+		"  CHECK (status IN ('imported', 'failed')),"
+		" error text);"
+		"CREATE UNIQUE INDEX IF NOT EXISTS snap_import_files_imported"
+		" ON %s (target_table, sha256) WHERE status = 'imported';"
+		"CREATE UNIQUE INDEX IF NOT EXISTS snap_import_files_failed"
+		" ON %s (target_table, sha256) WHERE status = 'failed'",
+		db->qledger, db->qledger, db->qledger);
+	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	return rc;
 }
 
 static int create_table(struct snap_db *db, const struct snap_header *h,
-			const enum snap_type *types, char *err, size_t errlen)
+			const enum snap_type *types, struct dbops_err *err)
 {
 	size_t cap = 256, len = 0;
-	char *sql = malloc(cap);
-	int rc = -1;
+	char *sql = dbops_xmalloc(cap);
+	int rc;
 
-	if (sql == NULL)
-		goto oom;
 	len = (size_t)snprintf(sql, cap, "CREATE TABLE %s (", db->qtable);
 	for (size_t i = 0; i < h->count; i++) {
 		char *q = PQescapeIdentifier(db->conn, h->names[i],
@@ -428,21 +384,14 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 		size_t need = len + strlen(q ? q : "") + strlen(type) + 8;
 
 		if (q == NULL) {
-			set_err(err, errlen, "invalid column name \"%s\"",
-				h->names[i]);
+			dbops_err_set(err, "invalid column name \"%s\"",
+				      h->names[i]);
 			free(sql);
 			return -1;
 		}
 		if (need + 256 > cap) {
-			char *grown;
-
 			cap = (need + 256) * 2;
-			grown = realloc(sql, cap);
-			if (grown == NULL) {
-				PQfreemem(q);
-				goto oom;
-			}
-			sql = grown;
+			sql = dbops_xreallocarray(sql, cap, 1);
 		}
 		len += (size_t)snprintf(sql + len, cap - len, "%s %s, ", q,
 					type);
@@ -452,17 +401,13 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 	 * load its speed. The join is by value. */
 	snprintf(sql + len, cap - len,
 		 "snapshot_id bigint NOT NULL DEFAULT %s())", db->qfunction);
-	rc = snap_db_command(db, sql, 0, NULL, err, errlen);
+	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	return rc;
-oom:
-	free(sql);
-	set_err(err, errlen, "out of memory");
-	return -1;
 }
 
 /* Read the table's columns into db->columns; check snapshot_id's default. */
-static int load_columns(struct snap_db *db, char *err, size_t errlen)
+static int load_columns(struct snap_db *db, struct dbops_err *err)
 {
 	const char *params[] = { db->qtable };
 	PGresult *res = snap_db_exec(
@@ -472,45 +417,40 @@ static int load_columns(struct snap_db *db, char *err, size_t errlen)
 		"  ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
 		" WHERE a.attrelid = $1::regclass AND a.attnum > 0"
 		"  AND NOT a.attisdropped ORDER BY a.attnum",
-		1, params, err, errlen);
+		1, params, err);
 	bool has_id = false, id_default = false;
 	int n;
 
 	if (res == NULL)
 		return -1;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err, errlen);
+		snap_db_describe_error(res, err);
 		PQclear(res);
 		return -1;
 	}
 	n = PQntuples(res);
-	db->columns = calloc((size_t)n + 1, sizeof(char *));
-	for (int i = 0; db->columns && i < n; i++) {
-		db->columns[i] = strdup(PQgetvalue(res, i, 0));
+	db->columns = dbops_xcalloc((size_t)n + 1, sizeof(char *));
+	for (int i = 0; i < n; i++) {
+		db->columns[i] = dbops_xstrdup(PQgetvalue(res, i, 0));
 		if (strcmp(PQgetvalue(res, i, 0), "snapshot_id") == 0) {
 			has_id = true;
 			id_default = strstr(PQgetvalue(res, i, 1),
 					    SNAPSHOT_ID_FUNCTION "()") != NULL;
 		}
 	}
-	db->ncolumns = db->columns ? n : 0;
+	db->ncolumns = n;
 	PQclear(res);
-	if (!has_id) {
-		set_err(err, errlen,
+	if (!has_id)
+		return dbops_err_set(
+			err,
 			"table \"%s\" has no snapshot_id column; add it with: ALTER TABLE %s ADD COLUMN snapshot_id bigint",
 			db->target, db->qtable);
-		return -1;
-	}
 	if (!id_default) {
-		char *sql;
-		int rc;
+		char *sql = dbops_xasprintf(
+			"ALTER TABLE %s ALTER COLUMN snapshot_id SET DEFAULT %s()",
+			db->qtable, db->qfunction);
+		int rc = snap_db_command(db, sql, 0, NULL, err);
 
-		if (asprintf(
-			    &sql,
-			    "ALTER TABLE %s ALTER COLUMN snapshot_id SET DEFAULT %s()",
-			    db->qtable, db->qfunction) < 0)
-			return -1;
-		rc = snap_db_command(db, sql, 0, NULL, err, errlen);
 		free(sql);
 		return rc;
 	}
@@ -518,60 +458,55 @@ static int load_columns(struct snap_db *db, char *err, size_t errlen)
 }
 
 static int check_header(struct snap_db *db, const struct snap_header *h,
-			char *err, size_t errlen)
+			struct dbops_err *err)
 {
 	for (size_t i = 0; i < h->count; i++) {
 		bool found = false;
 
 		for (int c = 0; c < db->ncolumns && !found; c++)
 			found = strcmp(db->columns[c], h->names[i]) == 0;
-		if (!found) {
-			set_err(err, errlen,
+		if (!found)
+			return dbops_err_set(
+				err,
 				"column \"%s\" of the header is not in table \"%s\"",
 				h->names[i], db->target);
-			return -1;
-		}
-		if (strcmp(h->names[i], "snapshot_id") == 0) {
-			set_err(err, errlen,
+		if (strcmp(h->names[i], "snapshot_id") == 0)
+			return dbops_err_set(
+				err,
 				"the header has a column \"snapshot_id\", which snap-import sets itself");
-			return -1;
-		}
 	}
 	return 0;
 }
 
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
-			  const enum snap_type *types, char *err, size_t errlen)
+			  const enum snap_type *types, struct dbops_err *err)
 {
 	const char *params[] = { db->target };
 	int have;
 
 	if (db->table_known)
-		return check_header(db, h, err, errlen);
-	if (snap_db_command(db, "BEGIN", 0, NULL, err, errlen) != 0)
+		return check_header(db, h, err);
+	if (snap_db_command(db, "BEGIN", 0, NULL, err) != 0)
 		return -1;
 	/* Importers starting at once: one creates, the others wait. */
 	if (snap_db_command(
 		    db,
 		    "SELECT pg_advisory_xact_lock(hashtext('snap-import schema ' || $1))",
-		    1, params, err, errlen) != 0 ||
-	    create_ledger(db, err, errlen) != 0 ||
-	    (have = snap_db_table_exists(db, err, errlen)) < 0 ||
-	    (!have && create_table(db, h, types, err, errlen) != 0) ||
-	    load_columns(db, err, errlen) != 0 ||
-	    snap_db_command(db, "COMMIT", 0, NULL, err, errlen) != 0) {
-		char ignored[256];
-
-		snap_db_command(db, "ROLLBACK", 0, NULL, ignored,
-				sizeof(ignored));
+		    1, params, err) != 0 ||
+	    create_ledger(db, err) != 0 ||
+	    (have = snap_db_table_exists(db, err)) < 0 ||
+	    (!have && create_table(db, h, types, err) != 0) ||
+	    load_columns(db, err) != 0 ||
+	    snap_db_command(db, "COMMIT", 0, NULL, err) != 0) {
+		snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
 		return -1;
 	}
 	db->table_known = true;
-	return check_header(db, h, err, errlen);
+	return check_header(db, h, err);
 }
 
 int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
-		 struct snap_found *f, char *err, size_t errlen)
+		 struct snap_found *f, struct dbops_err *err)
 {
 	const char *params[] = { db->target, sha256,
 				 failed ? "failed" : "imported" };
@@ -582,13 +517,13 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 		" coalesce(error, '')"
 		" FROM {ledger} WHERE target_table = $1 AND sha256 = $2"
 		" AND status = $3",
-		3, params, err, errlen);
+		3, params, err);
 	int rc = -1;
 
 	if (res == NULL)
 		return -1;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err, errlen);
+		snap_db_describe_error(res, err);
 	} else if (PQntuples(res) == 0) {
 		rc = 0;
 	} else {
@@ -604,8 +539,7 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 	return rc;
 }
 
-int snap_db_size_known(struct snap_db *db, int64_t bytes, char *err,
-		       size_t errlen)
+int snap_db_size_known(struct snap_db *db, int64_t bytes, struct dbops_err *err)
 {
 	char size[32];
 	const char *params[] = { db->target, size };
@@ -617,20 +551,20 @@ int snap_db_size_known(struct snap_db *db, int64_t bytes, char *err,
 		db,
 		"SELECT 1 FROM {ledger} WHERE target_table = $1"
 		" AND bytes = $2 LIMIT 1",
-		2, params, err, errlen);
+		2, params, err);
 	if (res == NULL)
 		return -1;
 	if (PQresultStatus(res) == PGRES_TUPLES_OK)
 		rc = PQntuples(res) > 0;
 	else
-		snap_db_describe_error(res, err, errlen);
+		snap_db_describe_error(res, err);
 	PQclear(res);
 	return rc;
 }
 
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,
-			   char *err, size_t errlen)
+			   struct dbops_err *err)
 {
 	char size[32];
 	const char *params[] = { db->target, name, sha256, size, why, db->by };
@@ -645,5 +579,5 @@ int snap_db_record_failure(struct snap_db *db, const char *name,
 		" DO UPDATE SET file_name = EXCLUDED.file_name,"
 		" error = EXCLUDED.error, imported_at = clock_timestamp(),"
 		" imported_by = EXCLUDED.imported_by",
-		6, params, err, errlen);
+		6, params, err);
 }

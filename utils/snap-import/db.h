@@ -2,6 +2,10 @@
  * db.h - snap-import's side of PostgreSQL: connecting, the target table and
  * its ledger (the metadata table snap_import_files), and server errors
  * turned into one line naming the line and column of the file.
+ *
+ * A function that fails leaves its reason in ERR (errbuf.h; NULL when the
+ * caller does not want it, as for a ROLLBACK after a failure). Running out
+ * of memory is not reported: it ends the process (xalloc.h).
  */
 #ifndef SNAP_DB_H
 #define SNAP_DB_H
@@ -11,6 +15,7 @@
 #include <stdint.h>
 
 #include "csvhead.h"
+#include "errbuf.h"
 #include "snap.h"
 
 /*
@@ -27,7 +32,9 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
  * one-line reason in err.
  */
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
-		 char *err, size_t errlen);
+		 struct dbops_err *err);
+
+/* Close the connection and free what db holds; fine after a failed open. */
 void snap_db_close(struct snap_db *db);
 
 /*
@@ -39,14 +46,13 @@ void snap_db_close(struct snap_db *db);
  * with a reason in err.
  */
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
-			  const enum snap_type *types, char *err,
-			  size_t errlen);
+			  const enum snap_type *types, struct dbops_err *err);
 
 /* Whether the target table exists: 1 yes, 0 no, -1 error (in err). */
-int snap_db_table_exists(struct snap_db *db, char *err, size_t errlen);
+int snap_db_table_exists(struct snap_db *db, struct dbops_err *err);
 
 /* Whether the ledger table exists: 1 yes, 0 no, -1 error (in err). */
-int snap_db_ledger_exists(struct snap_db *db, char *err, size_t errlen);
+int snap_db_ledger_exists(struct snap_db *db, struct dbops_err *err);
 
 /* What the ledger says of one content. */
 struct snap_found {
@@ -61,37 +67,36 @@ struct snap_found {
  * true) files of the target table. 1 found (in *f), 0 not, -1 error.
  */
 int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
-		 struct snap_found *f, char *err, size_t errlen);
+		 struct snap_found *f, struct dbops_err *err);
 
 /* Whether an imported file of exactly BYTES bytes is known: 1, 0, -1. */
-int snap_db_size_known(struct snap_db *db, int64_t bytes, char *err,
-		       size_t errlen);
+int snap_db_size_known(struct snap_db *db, int64_t bytes,
+		       struct dbops_err *err);
 
 /* Record a failed import of a content (sync), replacing an older record. */
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,
-			   char *err, size_t errlen);
+			   struct dbops_err *err);
 
 /*
  * Run SQL with text parameters; NULL on a connection failure (reason in
  * err). The caller checks the status and clears the result.
  */
 PGresult *snap_db_exec(struct snap_db *db, const char *sql, int nparams,
-		       const char *const *params, char *err, size_t errlen);
+		       const char *const *params, struct dbops_err *err);
 
 /*
  * The same with "{ledger}" in SQL (once) replaced by the ledger's quoted,
  * qualified name (snap_import_files beside the table).
  */
 PGresult *snap_db_ledger_exec(struct snap_db *db, const char *sql, int nparams,
-			      const char *const *params, char *err,
-			      size_t errlen);
+			      const char *const *params, struct dbops_err *err);
 int snap_db_ledger_command(struct snap_db *db, const char *sql, int nparams,
-			   const char *const *params, char *err, size_t errlen);
+			   const char *const *params, struct dbops_err *err);
 
 /* Run SQL that returns no rows; 0, or -1 with the server's reason in err. */
 int snap_db_command(struct snap_db *db, const char *sql, int nparams,
-		    const char *const *params, char *err, size_t errlen);
+		    const char *const *params, struct dbops_err *err);
 
 /*
  * The server's error as one line: "line 5, column level: invalid input
@@ -99,10 +104,10 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
  * from the error's context), the primary message otherwise. Pure but for
  * reading RES.
  */
-void snap_db_describe_error(const PGresult *res, char *buf, size_t len);
+void snap_db_describe_error(const PGresult *res, struct dbops_err *err);
 
 /* The same from the parts, for the tests. */
-void snap_db_format_error(const char *primary, const char *context, char *buf,
-			  size_t len);
+void snap_db_format_error(const char *primary, const char *context,
+			  struct dbops_err *err);
 
 #endif

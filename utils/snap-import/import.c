@@ -10,43 +10,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
 
+#include "clock.h"
 #include "progress.h"
+#include "xalloc.h"
 
 /* What is read to learn the header and the types. */
 #define SAMPLE_BYTES   (4u << 20)
 #define SAMPLE_RECORDS 10000
 /* How much is read and sent at a time. */
 #define CHUNK_BYTES (1u << 20)
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void fail(struct snap_result *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct snap_result *r, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->error, sizeof(r->error), fmt, ap);
-	va_end(ap);
-}
 
 static void to_hex(const unsigned char *md, char hex[65])
 {
@@ -77,12 +57,13 @@ int snap_hash_fd(int fd, char hex[65])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
 	unsigned char digest[32];
-	char *buf = malloc(CHUNK_BYTES);
+	char *buf = dbops_xmalloc(CHUNK_BYTES);
 	off_t off = 0;
 	int rc = -1;
 
-	if (md == NULL || buf == NULL ||
-	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+	if (md == NULL)
+		dbops_xalloc_failed();
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
 		goto out;
 	for (;;) {
 		ssize_t n = pread(fd, buf, CHUNK_BYTES, off);
@@ -108,50 +89,42 @@ out:
 
 static void rollback(struct snap_db *db)
 {
-	char ignored[256];
-
-	snap_db_command(db, "ROLLBACK", 0, NULL, ignored, sizeof(ignored));
+	snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
 }
 
-/* "COPY t ("a", "b") FROM STDIN (FORMAT csv, HEADER true)"; caller frees. */
-static char *copy_statement(struct snap_db *db, const struct snap_header *h)
+/*
+ * "COPY t ("a", "b") FROM STDIN (FORMAT csv, HEADER true)"; caller frees.
+ * NULL when a name cannot be quoted (its reason in ERR).
+ */
+static char *copy_statement(struct snap_db *db, const struct snap_header *h,
+			    struct dbops_err *err)
 {
-	size_t cap = strlen(db->qtable) + 64, len;
-	char *sql = malloc(cap);
+	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true)";
+	size_t cap = strlen(db->qtable) + sizeof(tail) + 8, len;
+	char *sql = dbops_xmalloc(cap);
 
-	if (sql == NULL)
-		return NULL;
 	len = (size_t)snprintf(sql, cap, "COPY %s (", db->qtable);
 	for (size_t i = 0; i < h->count; i++) {
 		char *q = PQescapeIdentifier(db->conn, h->names[i],
 					     strlen(h->names[i]));
-		char *grown;
 
-		if (q == NULL)
-			goto fail;
-		grown = realloc(sql, cap += strlen(q) + 2);
-		if (grown == NULL) {
-			PQfreemem(q);
-			goto fail;
+		if (q == NULL) {
+			const char *why = PQerrorMessage(db->conn);
+
+			dbops_err_set(err, "invalid column name \"%s\": %.*s",
+				      h->names[i], (int)strcspn(why, "\n"),
+				      why);
+			free(sql);
+			return NULL;
 		}
-		sql = grown;
+		cap += strlen(q) + 2;
+		sql = dbops_xreallocarray(sql, cap, 1);
 		len += (size_t)snprintf(sql + len, cap - len, "%s%s",
 					i ? ", " : "", q);
 		PQfreemem(q);
 	}
-	{
-		const char *tail = ") FROM STDIN (FORMAT csv, HEADER true)";
-		char *grown = realloc(sql, len + strlen(tail) + 1);
-
-		if (grown == NULL)
-			goto fail;
-		sql = grown;
-		strcpy(sql + len, tail);
-	}
+	memcpy(sql + len, tail, sizeof(tail));
 	return sql;
-fail:
-	free(sql);
-	return NULL;
 }
 
 /* The state of one file's import. */
@@ -173,16 +146,15 @@ struct job {
 /* Read the sample, parse the header, make sure the table fits it. */
 static int learn_header(struct job *j)
 {
+	struct dbops_err *err = &j->r->err;
 	size_t skip = 0;
 	ssize_t n = read_full(j->fd, j->buf, SAMPLE_BYTES);
 	enum snap_type *types = NULL;
-	char err[512];
 	int rc, have;
 
-	if (n < 0) {
-		fail(j->r, "could not read the file: %s", strerror(errno));
-		return -1;
-	}
+	if (n < 0)
+		return dbops_err_set(err, "could not read the file: %s",
+				     strerror(errno));
 	j->sampled = (size_t)n;
 	j->sample_is_all = j->sampled < SAMPLE_BYTES;
 	/* A UTF-8 byte order mark is not part of the first column's name;
@@ -190,40 +162,29 @@ static int learn_header(struct job *j)
 	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
 		skip = 3;
 	rc = snap_header_parse(j->buf + skip, j->sampled - skip,
-			       j->sample_is_all, &j->header, err, sizeof(err));
-	if (rc == 1) {
-		fail(j->r, "the header line is longer than %u MiB",
-		     SAMPLE_BYTES >> 20);
+			       j->sample_is_all, &j->header, err);
+	if (rc == 1)
+		return dbops_err_set(err,
+				     "the header line is longer than %u MiB",
+				     SAMPLE_BYTES >> 20);
+	if (rc != 0)
 		return -1;
-	}
-	if (rc != 0) {
-		fail(j->r, "%s", err);
-		return -1;
-	}
 	if (!j->db->table_known) {
-		have = snap_db_table_exists(j->db, err, sizeof(err));
-		if (have < 0) {
-			fail(j->r, "%s", err);
+		have = snap_db_table_exists(j->db, err);
+		if (have < 0)
 			return -1;
-		}
 		if (!have) {
 			const char *data = j->buf + skip + j->header.length;
 
-			types = calloc(j->header.count, sizeof(*types));
-			if (types == NULL) {
-				fail(j->r, "out of memory");
-				return -1;
-			}
+			types = dbops_xcalloc(j->header.count, sizeof(*types));
 			snap_infer_types(data,
 					 j->sampled - skip - j->header.length,
 					 j->sample_is_all, j->header.count,
 					 SAMPLE_RECORDS, types);
 		}
 	}
-	rc = snap_db_prepare_table(j->db, &j->header, types, err, sizeof(err));
+	rc = snap_db_prepare_table(j->db, &j->header, types, err);
 	free(types);
-	if (rc != 0)
-		fail(j->r, "%s", err);
 	return rc;
 }
 
@@ -234,73 +195,63 @@ static int learn_header(struct job *j)
  */
 static int check_known(struct job *j)
 {
-	char err[512];
+	struct dbops_err *err = &j->r->err;
 	int rc;
 
 	if (!j->regular)
 		return -1;
 	if (!j->opts->always_hash_first) {
-		rc = snap_db_size_known(j->db, j->size, err, sizeof(err));
-		if (rc < 0) {
-			fail(j->r, "%s", err);
+		rc = snap_db_size_known(j->db, j->size, err);
+		if (rc < 0)
 			return SNAP_FAILED;
-		}
 		if (rc == 0)
 			return -1;
 	}
 	if (snap_hash_fd(j->fd, j->prehash) != 0) {
-		fail(j->r, "could not read the file: %s", strerror(errno));
+		dbops_err_set(err, "could not read the file: %s",
+			      strerror(errno));
 		return SNAP_FAILED;
 	}
 	snprintf(j->r->sha256, sizeof(j->r->sha256), "%s", j->prehash);
-	rc = snap_db_find(j->db, j->prehash, false, &j->r->found, err,
-			  sizeof(err));
+	rc = snap_db_find(j->db, j->prehash, false, &j->r->found, err);
 	if (rc == 1)
 		return SNAP_SKIPPED;
 	if (rc == 0 && j->opts->check_failed)
-		rc = snap_db_find(j->db, j->prehash, true, &j->r->found, err,
-				  sizeof(err));
+		rc = snap_db_find(j->db, j->prehash, true, &j->r->found, err);
 	if (rc == 1)
 		return SNAP_KNOWN_FAILED;
-	if (rc < 0) {
-		fail(j->r, "%s", err);
+	if (rc < 0)
 		return SNAP_FAILED;
-	}
 	return -1;
 }
 
 /* Draw the ledger id and make the rows take it as their snapshot_id. */
 static int begin(struct job *j)
 {
+	struct dbops_err *err = &j->r->err;
 	const char *params[] = { j->db->qledger };
-	char err[512], id[32];
+	char id[32];
 	const char *set_params[] = { id };
 	PGresult *res;
 
-	if (snap_db_command(j->db, "BEGIN", 0, NULL, err, sizeof(err)) != 0)
-		goto fail;
+	if (snap_db_command(j->db, "BEGIN", 0, NULL, err) != 0)
+		return -1;
 	res = snap_db_exec(j->db,
 			   "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
-			   1, params, err, sizeof(err));
+			   1, params, err);
 	if (res == NULL)
-		goto fail;
+		return -1;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err, sizeof(err));
+		snap_db_describe_error(res, err);
 		PQclear(res);
-		goto fail;
+		return -1;
 	}
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	j->r->id = strtoll(id, NULL, 10);
 	PQclear(res);
-	if (snap_db_command(
-		    j->db,
-		    "SELECT set_config('snap_import.snapshot_id', $1, true)", 1,
-		    set_params, err, sizeof(err)) != 0)
-		goto fail;
-	return 0;
-fail:
-	fail(j->r, "%s", err);
-	return -1;
+	return snap_db_command(
+		j->db, "SELECT set_config('snap_import.snapshot_id', $1, true)",
+		1, set_params, err);
 }
 
 /*
@@ -338,7 +289,7 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		dbops_progress_new(j->name, j->regular ? (uint64_t)j->size : 0,
 				   DBOPS_PROGRESS_BYTES, j->opts->progress);
 	const char *abort_reason = NULL;
-	char read_error[256] = "";
+	struct dbops_err read_error = { "" };
 	size_t len = j->sampled;
 	bool eof = j->sample_is_all; /* read_full() is short only at the end */
 	bool line_start = true;
@@ -349,11 +300,11 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		marker = len ? end_marker_line(j->buf, len, line_start, &lines)
 			     : 0;
 		if (marker > 0) {
-			snprintf(
-				read_error, sizeof(read_error),
+			dbops_err_set(
+				&read_error,
 				"line %lld: a line holding only \\. ends COPY data early; quote the value to keep it",
 				(long long)marker);
-			abort_reason = read_error;
+			abort_reason = read_error.msg;
 			break;
 		}
 		if (len > 0)
@@ -382,10 +333,10 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		ssize_t n = read_full(j->fd, j->buf, CHUNK_BYTES);
 
 		if (n < 0) {
-			snprintf(read_error, sizeof(read_error),
-				 "could not read the file: %s",
-				 strerror(errno));
-			abort_reason = read_error;
+			dbops_err_set(&read_error,
+				      "could not read the file: %s",
+				      strerror(errno));
+			abort_reason = read_error.msg;
 			break;
 		}
 		len = (size_t)n;
@@ -395,19 +346,19 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		dbops_progress_finish(progress);
 	/* An aborted COPY makes the server fail the statement: rollback. */
 	if (PQputCopyEnd(conn, abort_reason) != 1 && abort_reason == NULL) {
-		fail(j->r, "could not finish sending the file: %s",
-		     PQerrorMessage(conn));
+		dbops_err_set(&j->r->err,
+			      "could not finish sending the file: %s",
+			      PQerrorMessage(conn));
 		return -1;
 	}
 	for (PGresult *res; (res = PQgetResult(conn)) != NULL; PQclear(res)) {
 		if (PQresultStatus(res) == PGRES_COMMAND_OK) {
 			j->r->rows = strtoll(PQcmdTuples(res), NULL, 10);
-		} else if (rc == 0 && j->r->error[0] == '\0') {
+		} else if (rc == 0 && !dbops_err_isset(&j->r->err)) {
 			if (abort_reason)
-				fail(j->r, "%s", abort_reason);
+				dbops_err_set(&j->r->err, "%s", abort_reason);
 			else
-				snap_db_describe_error(res, j->r->error,
-						       sizeof(j->r->error));
+				snap_db_describe_error(res, &j->r->err);
 			rc = -1;
 		}
 	}
@@ -417,7 +368,8 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 /* Insert the ledger row and commit. The outcome. */
 static enum snap_outcome record_and_commit(struct job *j, double started)
 {
-	char id[32], rows[32], bytes[32], secs[32], err[512];
+	struct dbops_err *err = &j->r->err, ignored;
+	char id[32], rows[32], bytes[32], secs[32];
 	const char *params[] = { j->db->target, j->name, j->r->sha256, rows,
 				 bytes,		secs,	 j->db->by,    id };
 	const char *done[] = { j->db->target, j->r->sha256, j->name };
@@ -426,7 +378,7 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
 	snprintf(rows, sizeof(rows), "%lld", (long long)j->r->rows);
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
-	j->r->seconds = now_seconds() - started;
+	j->r->seconds = dbops_clock_seconds() - started;
 	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
 	res = snap_db_ledger_exec(
 		j->db,
@@ -435,23 +387,20 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 		" VALUES ($8, $1, $2, $3, $4, $5,"
 		" clock_timestamp() - make_interval(secs => $6), $6, $7,"
 		" 'imported')",
-		8, params, err, sizeof(err));
-	if (res == NULL) {
-		fail(j->r, "%s", err);
+		8, params, err);
+	if (res == NULL)
 		return SNAP_FAILED;
-	}
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 		bool duplicate = state && strcmp(state, "23505") == 0;
 
-		snap_db_describe_error(res, j->r->error, sizeof(j->r->error));
+		snap_db_describe_error(res, err);
 		PQclear(res);
 		rollback(j->db);
 		/* Another importer committed this content first. */
-		if (duplicate &&
-		    snap_db_find(j->db, j->r->sha256, false, &j->r->found, err,
-				 sizeof(err)) == 1) {
-			j->r->error[0] = '\0';
+		if (duplicate && snap_db_find(j->db, j->r->sha256, false,
+					      &j->r->found, &ignored) == 1) {
+			dbops_err_clear(err);
 			return SNAP_SKIPPED;
 		}
 		return SNAP_FAILED;
@@ -464,10 +413,9 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 		    "DELETE FROM {ledger} WHERE target_table = $1"
 		    " AND status = 'failed'"
 		    " AND (sha256 = $2 OR file_name = $3)",
-		    3, done, err, sizeof(err)) != 0 ||
-	    snap_db_command(j->db, "COMMIT", 0, NULL, err, sizeof(err)) != 0) {
+		    3, done, err) != 0 ||
+	    snap_db_command(j->db, "COMMIT", 0, NULL, err) != 0) {
 		rollback(j->db);
-		fail(j->r, "%s", err);
 		return SNAP_FAILED;
 	}
 	return SNAP_IMPORTED;
@@ -476,7 +424,7 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 /* The import once the file is open and the table known. */
 static enum snap_outcome run(struct job *j)
 {
-	double started = now_seconds();
+	double started = dbops_clock_seconds();
 	unsigned char digest[32];
 	EVP_MD_CTX *md;
 	char *copy;
@@ -486,28 +434,30 @@ static enum snap_outcome run(struct job *j)
 	known = check_known(j);
 	if (known >= 0)
 		return (enum snap_outcome)known;
-	if (begin(j) != 0) {
+	copy = begin(j) == 0 ? copy_statement(j->db, &j->header, &j->r->err)
+			     : NULL;
+	if (copy == NULL) {
 		rollback(j->db);
 		return SNAP_FAILED;
 	}
-	copy = copy_statement(j->db, &j->header);
 	md = EVP_MD_CTX_new();
-	if (copy == NULL || md == NULL ||
-	    EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+	if (md == NULL)
+		dbops_xalloc_failed();
+	if (EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
 		free(copy);
 		EVP_MD_CTX_free(md);
 		rollback(j->db);
-		fail(j->r, "out of memory");
+		dbops_err_set(&j->r->err, "could not start the SHA-256 digest");
 		return SNAP_FAILED;
 	}
 	res = PQexec(j->db->conn, copy);
 	free(copy);
 	if (res == NULL || PQresultStatus(res) != PGRES_COPY_IN) {
 		if (res)
-			snap_db_describe_error(res, j->r->error,
-					       sizeof(j->r->error));
+			snap_db_describe_error(res, &j->r->err);
 		else
-			fail(j->r, "%s", PQerrorMessage(j->db->conn));
+			dbops_err_set(&j->r->err, "%s",
+				      PQerrorMessage(j->db->conn));
 		PQclear(res);
 		EVP_MD_CTX_free(md);
 		rollback(j->db);
@@ -524,7 +474,8 @@ static enum snap_outcome run(struct job *j)
 	to_hex(digest, j->r->sha256);
 	if (j->prehash[0] && strcmp(j->prehash, j->r->sha256) != 0) {
 		rollback(j->db);
-		fail(j->r, "the file changed while it was being imported");
+		dbops_err_set(&j->r->err,
+			      "the file changed while it was being imported");
 		return SNAP_FAILED;
 	}
 	return record_and_commit(j, started);
@@ -547,25 +498,23 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 	} else {
 		j.fd = open(path, O_RDONLY | O_CLOEXEC);
 		if (j.fd < 0) {
-			fail(r, "could not open the file: %s", strerror(errno));
+			dbops_err_set(&r->err, "could not open the file: %s",
+				      strerror(errno));
 			return SNAP_FAILED;
 		}
 	}
 	if (fstat(j.fd, &st) != 0) {
-		fail(r, "could not read the file: %s", strerror(errno));
+		dbops_err_set(&r->err, "could not read the file: %s",
+			      strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		fail(r, "it is a directory");
+		dbops_err_set(&r->err, "it is a directory");
 		goto out;
 	}
 	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
 	j.size = st.st_size;
-	j.buf = malloc(SAMPLE_BYTES);
-	if (j.buf == NULL) {
-		fail(r, "out of memory");
-		goto out;
-	}
+	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	if (learn_header(&j) == 0)
 		out = run(&j);
 out:

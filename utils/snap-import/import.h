@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 #include "db.h"
+#include "errbuf.h"
+#include "progress.h"
 
 enum snap_outcome {
 	SNAP_IMPORTED,
@@ -25,15 +27,15 @@ struct snap_result {
 	int64_t rows;
 	int64_t bytes;
 	double seconds;
-	char sha256[65];  /* hex; empty when the file could not be read */
-	char error[1024]; /* SNAP_FAILED: why, one line */
+	char sha256[65];      /* hex; empty when the file could not be read */
+	struct dbops_err err; /* SNAP_FAILED: why, one line */
 	struct snap_found found; /* SNAP_SKIPPED, SNAP_KNOWN_FAILED */
 };
 
 struct snap_import_opts {
 	bool check_failed;	/* skip contents recorded as failed (sync) */
 	bool always_hash_first; /* hash before sending, whatever the size */
-	int progress;		/* enum dbops_progress_mode */
+	enum dbops_progress_mode progress;
 	volatile sig_atomic_t *stop; /* set by a signal: roll back and stop */
 	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */
 	void *tick_arg;

@@ -45,18 +45,18 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 		DBOPS_COLUMN_TEXT
 	};
 	const char *params[] = { db->target };
-	char err[512];
+	struct dbops_err err = { "" };
 	int ncols = all ? 10 : 8, have, rc = -1;
 	PGresult *res;
 
 	if (add_columns(w, names, kinds, ncols) != 0)
 		return -1;
-	have = snap_db_ledger_exists(db, err, sizeof(err));
+	have = snap_db_ledger_exists(db, &err);
 	if (have <= 0) {
 		if (have < 0)
 			dbops_log_error(
 				"could not list imports into \"%s\": %s",
-				db->target, err);
+				db->target, err.msg);
 		return have;
 	}
 	res = snap_db_ledger_exec(
@@ -70,12 +70,12 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 		      " round(duration_s::numeric, 3), imported_by"
 		      " FROM {ledger} WHERE target_table = $1"
 		      " AND status = 'imported' ORDER BY id",
-		1, params, err, sizeof(err));
+		1, params, &err);
 	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
 		if (res)
-			snap_db_describe_error(res, err, sizeof(err));
+			snap_db_describe_error(res, &err);
 		dbops_log_error("could not list imports into \"%s\": %s",
-				db->target, err);
+				db->target, err.msg);
 		PQclear(res);
 		return -1;
 	}
@@ -111,15 +111,15 @@ static int list_files(struct snap_db *db, struct dbops_output *w,
 		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT, DBOPS_COLUMN_TEXT,
 		DBOPS_COLUMN_TEXT, DBOPS_COLUMN_NUMBER
 	};
-	char err[512];
+	struct dbops_err err = { "" };
 	int have, rc = 0;
 
 	if (add_columns(w, names, kinds, 5) != 0)
 		return -1;
-	have = snap_db_ledger_exists(db, err, sizeof(err));
+	have = snap_db_ledger_exists(db, &err);
 	if (have < 0) {
 		dbops_log_error("could not list imports into \"%s\": %s",
-				db->target, err);
+				db->target, err.msg);
 		return -1;
 	}
 	for (int i = 0; i < nfiles; i++) {
@@ -137,11 +137,10 @@ static int list_files(struct snap_db *db, struct dbops_output *w,
 		}
 		close(fd);
 		if (have)
-			found = snap_db_find(db, sha, false, &f, err,
-					     sizeof(err));
+			found = snap_db_find(db, sha, false, &f, &err);
 		if (found < 0) {
 			dbops_log_error("could not look up \"%s\": %s",
-					files[i], err);
+					files[i], err.msg);
 			rc = -1;
 			continue;
 		}

@@ -4,16 +4,14 @@
  * per-file lines; the work is in import.c, list.c and sync.c.
  */
 #include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "db.h"
 #include "import.h"
 #include "list.h"
-#include "cli.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -21,7 +19,7 @@
 #include "sync.h"
 
 enum {
-	OPT_METRICS_FILE = CHAR_MAX + 1,
+	OPT_METRICS_FILE = DBOPS_CLI_LONG_ID(0),
 	OPT_NAME,
 	OPT_FORMAT,
 	OPT_ALL,
@@ -31,62 +29,124 @@ enum {
 	OPT_PROGRESS
 };
 
-static const struct option longopts[] = {
-	{ "all", no_argument, NULL, OPT_ALL },
-	{ "database", required_argument, NULL, 'd' },
-	{ "dir", required_argument, NULL, 'D' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "listen", required_argument, NULL, OPT_LISTEN },
-	{ "metrics-file", required_argument, NULL, OPT_METRICS_FILE },
-	{ "name", required_argument, NULL, OPT_NAME },
-	{ "once", no_argument, NULL, OPT_ONCE },
-	{ "pattern", required_argument, NULL, OPT_PATTERN },
-	{ "progress", required_argument, NULL, OPT_PROGRESS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "table", required_argument, NULL, 't' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
+static const struct dbops_cli_option common_options[] = {
+	{ 'd', "database", "DB", "host:port, a conninfo string or a URI" },
+	{ 't', "table", "TABLE",
+	  "[schema.]table to load into (default " SNAP_DEFAULT_TABLE ")" },
+	{ OPT_PROGRESS, "progress", "WHEN",
+	  "auto, always or never (default auto)" },
+	{ 0, NULL, NULL, NULL },
 };
 
-static void usage(void)
+static const struct dbops_cli_option import_options[] = {
+	{ OPT_METRICS_FILE, "metrics-file", "FILE",
+	  "write Prometheus metrics to FILE at the end" },
+	{ OPT_NAME, "name", "NAME",
+	  "the name recorded for - (standard input)" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct dbops_cli_option list_options[] = {
+	{ OPT_FORMAT, "format", "FORMAT",
+	  "table, csv, tsv or json (default table)" },
+	{ OPT_ALL, "all", NULL, "failed files too, with their error" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct dbops_cli_option sync_options[] = {
+	{ 'D', "dir", "DIR", "the folder to keep synced" },
+	{ OPT_PATTERN, "pattern", "GLOB",
+	  "the file names to import (default *.csv)" },
+	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
+	{ OPT_ONCE, "once", NULL, "import what is there, then exit" },
+	{ 0, NULL, NULL, NULL },
+};
+
+/* The words of --progress and --format, and what each stands for. */
+static const char *const progress_words[] = { "auto", "always", "never", NULL };
+static const enum dbops_progress_mode progress_modes[] = {
+	DBOPS_PROGRESS_AUTO, DBOPS_PROGRESS_ALWAYS, DBOPS_PROGRESS_NEVER
+};
+static const char *const format_words[] = { "table", "csv", "tsv", "json",
+					    NULL };
+static const enum dbops_output_format formats[] = { DBOPS_FORMAT_TABLE,
+						    DBOPS_FORMAT_CSV,
+						    DBOPS_FORMAT_TSV,
+						    DBOPS_FORMAT_JSON };
+
+static int set_option(void *ctx, int id, const char *arg)
 {
-	fputs("Usage:\n"
-	      " snap-import [import] [options] FILE...\n"
-	      " snap-import list [options] [FILE...]\n"
-	      " snap-import sync -D DIR [options]\n"
-	      "\n"
-	      "Load CSV snapshot files into PostgreSQL with COPY, each file in one\n"
-	      "transaction and never twice; list what was loaded; keep a folder synced.\n"
-	      "\n"
-	      "Options:\n"
-	      " -d, --database DB        host:port, a conninfo string or a URI\n"
-	      " -t, --table TABLE        [schema.]table to load into (default snapshots)\n"
-	      " -q, --quiet              no informational messages\n"
-	      " -v, --verbose            debugging messages\n"
-	      "     --progress WHEN      auto, always or never (default auto)\n"
-	      "\n"
-	      "import:\n"
-	      "     --metrics-file FILE  write Prometheus metrics to FILE at the end\n"
-	      "     --name NAME          the name recorded for - (standard input)\n"
-	      "\n"
-	      "list:\n"
-	      "     --format FORMAT      table, csv, tsv or json (default table)\n"
-	      "     --all                failed files too, with their error\n"
-	      "\n"
-	      "sync:\n"
-	      " -D, --dir DIR            the folder to keep synced\n"
-	      "     --pattern GLOB       the file names to import (default *.csv)\n"
-	      "     --listen ADDR:PORT   serve /metrics there\n"
-	      "     --once               import what is there, then exit\n"
-	      "\n"
-	      " -h, --help               display this help\n"
-	      " -V, --version            display version\n"
-	      "\n"
-	      "See snap-import(1).\n",
-	      stdout);
+	struct snap_opts *o = ctx;
+	int i;
+
+	switch (id) {
+	case 'D':
+		o->dir = arg;
+		return 0;
+	case 'd':
+		o->database = arg;
+		return 0;
+	case 't':
+		o->table = arg;
+		return 0;
+	case OPT_ALL:
+		o->all = true;
+		return 0;
+	case OPT_FORMAT:
+		if (dbops_cli_choice("--format", arg, format_words, &i) != 0)
+			return -1;
+		o->format = formats[i];
+		o->format_given = true;
+		return 0;
+	case OPT_LISTEN:
+		if (snap_sync_parse_listen(arg, &o->listen_addr,
+					   &o->listen_len) != 0)
+			return dbops_cli_invalid(
+				"--listen", arg,
+				"use ADDR:PORT (a port from 1 to 65535), such as 127.0.0.1:9187");
+		o->listen = arg;
+		return 0;
+	case OPT_METRICS_FILE:
+		o->metrics_file = arg;
+		return 0;
+	case OPT_NAME:
+		o->stdin_name = arg;
+		return 0;
+	case OPT_ONCE:
+		o->once = true;
+		return 0;
+	case OPT_PATTERN:
+		o->pattern = arg;
+		return 0;
+	case OPT_PROGRESS:
+		if (dbops_cli_choice("--progress", arg, progress_words, &i) !=
+		    0)
+			return -1;
+		o->progress = progress_modes[i];
+		return 0;
+	}
+	return -1;
 }
+
+static const char *const synopsis[] = { "[import] [options] FILE...",
+					"list [options] [FILE...]",
+					"sync -D DIR [options]", NULL };
+
+static const struct dbops_cli cli = {
+	.name = "snap-import",
+	.synopsis = synopsis,
+	.about =
+		"Load CSV snapshot files into PostgreSQL with COPY, each file in one\n"
+		"transaction and never twice; list what was loaded; keep a folder synced.\n",
+	.sections =
+		(const struct dbops_cli_section[]){
+			{ "Options", common_options },
+			{ "Options for import", import_options },
+			{ "Options for list", list_options },
+			{ "Options for sync", sync_options },
+			{ NULL, NULL } },
+	.handle = set_option,
+};
 
 /* Print one file's outcome; errors go to the log. */
 static void report(const char *name, enum snap_outcome out,
@@ -111,7 +171,8 @@ static void report(const char *name, enum snap_outcome out,
 		       name, r->found.at, r->found.error);
 		break;
 	case SNAP_FAILED:
-		dbops_log_error("could not import \"%s\": %s", name, r->error);
+		dbops_log_error("could not import \"%s\": %s", name,
+				r->err.msg);
 		break;
 	case SNAP_INTERRUPTED:
 		dbops_log_warning(
@@ -126,7 +187,7 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 	struct snap_import_opts iopts = { .progress = o->progress };
 	struct snap_stats st = { 0 };
 	struct snap_db db;
-	char err[512];
+	struct dbops_err err = { "" };
 	int rc = 0;
 
 	if (nfiles == 0)
@@ -135,17 +196,14 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 		if (strcmp(files[i], "-") == 0 && o->stdin_name == NULL)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
-	if (snap_stats_init(&st) != 0) {
-		dbops_log_error("out of memory");
-		return 1;
-	}
-	if (snap_db_open(&db, o->database, o->table, err, sizeof(err)) != 0) {
+	snap_stats_init(&st);
+	if (snap_db_open(&db, o->database, o->table, &err) != 0) {
 		/* No file can be imported: say so for each. */
 		for (int i = 0; i < nfiles; i++) {
 			dbops_log_error("could not import \"%s\": %s",
 					strcmp(files[i], "-") ? files[i]
 							      : o->stdin_name,
-					err);
+					err.msg);
 			snap_stats_count(&st, SNAP_FAILED, NULL);
 		}
 		rc = 1;
@@ -177,21 +235,16 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 
 static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 {
-	enum dbops_output_format format = DBOPS_FORMAT_TABLE;
 	struct snap_db db;
-	char err[512];
+	struct dbops_err err = { "" };
 	int rc;
 
-	if (o->format && dbops_output_parse_format(o->format, &format) != 0)
-		return dbops_cli_error(
-			"unknown format \"%s\": use table, csv, tsv or json",
-			o->format);
-	if (snap_db_open(&db, o->database, o->table, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	if (snap_db_open(&db, o->database, o->table, &err) != 0) {
+		dbops_log_error("%s", err.msg);
 		snap_db_close(&db);
 		return 1;
 	}
-	rc = snap_list(&db, format, o->all, files, nfiles);
+	rc = snap_list(&db, o->format, o->all, files, nfiles);
 	snap_db_close(&db);
 	return rc != 0;
 }
@@ -206,7 +259,7 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	if (!is_import && (o->metrics_file || o->stdin_name))
 		return dbops_cli_error(
 			"--metrics-file and --name belong to import");
-	if (!is_list && (o->format || o->all))
+	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
 		return dbops_cli_error(
@@ -219,91 +272,33 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
-			       .progress = DBOPS_PROGRESS_AUTO };
-	enum dbops_progress_mode progress;
+			       .progress = DBOPS_PROGRESS_AUTO,
+			       .format = DBOPS_FORMAT_TABLE };
 	const char *cmd = "import";
-	int c;
+	int first, rc;
 
 	dbops_log_init(argv[0]);
 	/* Options may come before or after the command (GNU permutation). */
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":D:d:hqt:Vv", longopts, NULL)) !=
-	       -1) {
-		switch (c) {
-		case 'D':
-			o.dir = optarg;
-			break;
-		case 'd':
-			o.database = optarg;
-			break;
-		case 'h':
-			usage();
-			return 0;
-		case 'q':
-			dbops_log_set_verbosity(DBOPS_LOG_QUIET);
-			break;
-		case 't':
-			o.table = optarg;
-			break;
-		case 'V':
-			printf("snap-import %s\n", DBOPS_VERSION);
-			return 0;
-		case 'v':
-			dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
-			break;
-		case OPT_ALL:
-			o.all = true;
-			break;
-		case OPT_FORMAT:
-			o.format = optarg;
-			break;
-		case OPT_LISTEN:
-			o.listen = optarg;
-			break;
-		case OPT_METRICS_FILE:
-			o.metrics_file = optarg;
-			break;
-		case OPT_NAME:
-			o.stdin_name = optarg;
-			break;
-		case OPT_ONCE:
-			o.once = true;
-			break;
-		case OPT_PATTERN:
-			o.pattern = optarg;
-			break;
-		case OPT_PROGRESS:
-			if (dbops_progress_parse_mode(optarg, &progress) != 0)
-				return dbops_cli_error(
-					"invalid value \"%s\" for --progress: use auto, always or never",
-					optarg);
-			o.progress = (int)progress;
-			break;
-		case ':':
-			return dbops_cli_error("option \"%s\" needs a value",
-					       argv[optind - 1]);
-		default:
-			return dbops_cli_error("unknown option \"%s\"",
-					       argv[optind - 1]);
-		}
-	}
+	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
+	if (rc != DBOPS_CLI_RUN)
+		return rc;
 	/* The first operand names the command; a file called "list" is
 	 * imported as "snap-import import list". */
-	if (optind < argc && (strcmp(argv[optind], "import") == 0 ||
-			      strcmp(argv[optind], "list") == 0 ||
-			      strcmp(argv[optind], "sync") == 0))
-		cmd = argv[optind++];
+	if (first < argc && (strcmp(argv[first], "import") == 0 ||
+			     strcmp(argv[first], "list") == 0 ||
+			     strcmp(argv[first], "sync") == 0))
+		cmd = argv[first++];
 	if (check_command_options(cmd, &o) != 0)
 		return 1;
 	if (strcmp(cmd, "list") == 0)
 		return dbops_log_exit_status(
-			cmd_list(&o, argv + optind, argc - optind));
+			cmd_list(&o, argv + first, argc - first));
 	if (strcmp(cmd, "sync") == 0) {
-		if (optind < argc)
+		if (first < argc)
 			return dbops_cli_error(
 				"sync takes no file arguments: it imports what is in -D DIR");
 		return dbops_log_exit_status(snap_sync(&o));
 	}
 	return dbops_log_exit_status(
-		cmd_import(&o, argv + optind, argc - optind));
+		cmd_import(&o, argv + first, argc - first));
 }

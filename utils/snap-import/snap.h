@@ -22,10 +22,13 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include <libpq-fe.h>
 
 #include "metrics.h"
+#include "output.h"
+#include "progress.h"
 
 #define SNAP_DEFAULT_TABLE "snapshots"
 #define SNAP_LEDGER	   "snap_import_files"
@@ -35,13 +38,16 @@ struct snap_opts {
 	const char *table;    /* -t: [schema.]table */
 	const char *metrics_file; /* import --metrics-file */
 	const char *stdin_name;	  /* import --name, for "-" */
-	const char *format;	  /* list --format */
 	const char *dir;	  /* sync -D */
 	const char *pattern;	  /* sync --pattern */
-	const char *listen;	  /* sync --listen ADDR:PORT */
-	bool once;		  /* sync --once */
-	bool all;		  /* list --all: failed files too */
-	int progress;		  /* enum dbops_progress_mode */
+	const char *listen;	  /* sync --listen ADDR:PORT, as given */
+	struct sockaddr_storage listen_addr; /* ... and as parsed */
+	socklen_t listen_len;
+	enum dbops_output_format format; /* list --format */
+	bool format_given;
+	bool once; /* sync --once */
+	bool all;  /* list --all: failed files too */
+	enum dbops_progress_mode progress;
 };
 
 /* One connection and what we know of the target table. */

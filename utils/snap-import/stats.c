@@ -7,18 +7,21 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "xalloc.h"
+
 /* Import durations: from a small file to a large snapshot. */
 static const double duration_bounds[] = { 0.05, 0.1, 0.25, 0.5, 1,   2.5,
 					  5,	10,  30,   60,	300, 900 };
 
-int snap_stats_init(struct snap_stats *st)
+void snap_stats_init(struct snap_stats *st)
 {
 	static const char *const results[] = { "imported", "skipped",
 					       "failed" };
 
+	/* metrics.h promises ENOMEM; tool code stops there (xalloc.h). */
 	st->metrics = dbops_metrics_new();
 	if (st->metrics == NULL)
-		return -1;
+		dbops_xalloc_failed();
 	st->files = dbops_metrics_counter(
 		st->metrics, "dbops_snap_import_files_total",
 		"Files seen, by result: imported, skipped (content already imported) or failed.");
@@ -40,13 +43,12 @@ int snap_stats_init(struct snap_stats *st)
 		"Files found and not yet imported (sync).");
 	if (!st->files || !st->rows || !st->bytes || !st->duration ||
 	    !st->last_success || !st->waiting)
-		return -1;
+		dbops_xalloc_failed();
 	/* Every result shows from the start, at 0. */
 	for (int i = 0; i < 3; i++)
 		dbops_metric_add(st->files,
 				 (const char *[]){ "result", results[i], NULL },
 				 0);
-	return 0;
 }
 
 void snap_stats_free(struct snap_stats *st)

@@ -7,8 +7,10 @@
 #include "import.h"
 #include "snap.h"
 
-/* Register the metrics. 0, or -1 (out of memory). */
-int snap_stats_init(struct snap_stats *st);
+/* Register the metrics (out of memory ends the process: xalloc.h). */
+void snap_stats_init(struct snap_stats *st);
+
+/* Release the metrics; ST may be initialised again. */
 void snap_stats_free(struct snap_stats *st);
 
 /* Count one file's outcome (an interrupted one is not counted). */

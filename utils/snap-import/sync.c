@@ -41,12 +41,14 @@
 #include <microhttpd.h>
 #include <systemd/sd-daemon.h>
 
+#include "clock.h"
 #include "db.h"
 #include "import.h"
 #include "log.h"
 #include "progress.h"
 #include "stats.h"
 #include "timestamp.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t rescan_requested;
@@ -72,7 +74,7 @@ struct queue {
 	size_t count, cap;
 };
 
-static int queue_add(struct queue *q, const char *name)
+static void queue_add(struct queue *q, const char *name)
 {
 	size_t i;
 
@@ -80,28 +82,19 @@ static int queue_add(struct queue *q, const char *name)
 		int c = strcmp(q->names[i], name);
 
 		if (c == 0)
-			return 0;
+			return;
 		if (c > 0)
 			break;
 	}
 	if (q->count == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 16;
-		char **grown = realloc(q->names, cap * sizeof(*grown));
-
-		if (grown == NULL)
-			return -1;
-		q->names = grown;
-		q->cap = cap;
+		q->cap = q->cap ? q->cap * 2 : 16;
+		q->names = dbops_xreallocarray(q->names, q->cap,
+					       sizeof(*q->names));
 	}
-	char *copy = strdup(name);
-
-	if (copy == NULL)
-		return -1;
 	memmove(q->names + i + 1, q->names + i,
 		(q->count - i) * sizeof(char *));
-	q->names[i] = copy;
+	q->names[i] = dbops_xstrdup(name);
 	q->count++;
-	return 0;
 }
 
 static void queue_remove(struct queue *q, size_t i)
@@ -152,18 +145,10 @@ struct sync {
 	struct MHD_Daemon *http;
 	int inotify_fd;
 	uint64_t watchdog_usec;
-	long long last_watchdog;
+	int64_t last_watchdog;
 	char last[512]; /* the last import, for STATUS= */
 	bool any_failed;
 };
-
-static long long now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 static void notify_status(struct sync *s)
 {
@@ -179,12 +164,12 @@ static void notify_status(struct sync *s)
 static void watchdog_tick(void *arg)
 {
 	struct sync *s = arg;
-	long long now;
+	int64_t now;
 
 	if (s->watchdog_usec == 0)
 		return;
-	now = now_usec();
-	if (now - s->last_watchdog >= (long long)s->watchdog_usec / 2) {
+	now = dbops_clock_us();
+	if (now - s->last_watchdog >= (int64_t)s->watchdog_usec / 2) {
 		sd_notify(0, "WATCHDOG=1");
 		s->last_watchdog = now;
 	}
@@ -204,12 +189,8 @@ static int scan(struct sync *s)
 		if (e->d_type != DT_REG && e->d_type != DT_UNKNOWN &&
 		    e->d_type != DT_LNK)
 			continue;
-		if (snap_sync_wanted(e->d_name, s->pattern) &&
-		    queue_add(&s->queue, e->d_name) != 0) {
-			closedir(d);
-			dbops_log_error("out of memory");
-			return -1;
-		}
+		if (snap_sync_wanted(e->d_name, s->pattern))
+			queue_add(&s->queue, e->d_name);
 	}
 	closedir(d);
 	return 0;
@@ -250,7 +231,8 @@ static void import_one(struct sync *s, const char *name)
 		.tick = watchdog_tick,
 		.tick_arg = s,
 	};
-	char path[4096], err[512], at[DBOPS_TIMESTAMP_LEN];
+	char path[4096], at[DBOPS_TIMESTAMP_LEN];
+	struct dbops_err err = { "" };
 	struct snap_result r;
 	enum snap_outcome out;
 
@@ -283,19 +265,19 @@ static void import_one(struct sync *s, const char *name)
 	case SNAP_FAILED:
 		if (PQstatus(s->db.conn) != CONNECTION_OK) {
 			dbops_log_warning("could not import \"%s\": %s", name,
-					  r.error);
+					  r.err.msg);
 			if (reconnect(s))
 				queue_add(&s->queue, name); /* try it again */
 			return;
 		}
-		dbops_log_error("could not import \"%s\": %s", name, r.error);
+		dbops_log_error("could not import \"%s\": %s", name, r.err.msg);
 		s->any_failed = true;
 		if (r.sha256[0] &&
 		    snap_db_record_failure(&s->db, name, r.sha256, r.bytes,
-					   r.error, err, sizeof(err)) != 0)
+					   r.err.msg, &err) != 0)
 			dbops_log_warning(
 				"could not record the failure of \"%s\": %s",
-				name, err);
+				name, err.msg);
 		snprintf(s->last, sizeof(s->last), "failed %s", name);
 		break;
 	}
@@ -317,9 +299,9 @@ static void drain(struct sync *s)
 			i++; /* still being written: its close brings it back */
 			continue;
 		}
-		name = strdup(name);
+		name = dbops_xstrdup(name);
 		queue_remove(&s->queue, i);
-		if (state > 0 && name)
+		if (state > 0)
 			import_one(s, name);
 		free(name);
 		notify_status(s);
@@ -329,22 +311,22 @@ static void drain(struct sync *s)
 static int take_lock(struct sync *s)
 {
 	const char *params[] = { s->db.target };
-	char err[512];
+	struct dbops_err err = { "" };
 	PGresult *res = snap_db_exec(
 		&s->db,
 		"SELECT pg_try_advisory_lock(hashtext('snap-import sync ' || $1))",
-		1, params, err, sizeof(err));
+		1, params, &err);
 	int rc = -1;
 
 	if (res == NULL) {
-		dbops_log_error("%s", err);
+		dbops_log_error("%s", err.msg);
 		return -1;
 	}
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err, sizeof(err));
+		snap_db_describe_error(res, &err);
 		dbops_log_error(
 			"could not take the sync lock of table \"%s\": %s",
-			s->db.target, err);
+			s->db.target, err.msg);
 	} else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
 		dbops_log_error(
 			"another snap-import sync is running for table \"%s\"",
@@ -376,7 +358,7 @@ static bool reconnect(struct sync *s)
 			delay);
 		for (int i = 0; i < delay * 10 && !stop_requested; i++) {
 			watchdog_tick(s);
-			usleep(100000);
+			dbops_clock_sleep_ms(100);
 		}
 	}
 	return false;
@@ -438,8 +420,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn,
 	if (strcmp(url, "/metrics") == 0) {
 		body = dbops_metrics_render(s->stats.metrics, &len);
 	} else {
-		body = strdup("snap-import: see /metrics\n");
-		len = body ? strlen(body) : 0;
+		body = dbops_xstrdup("snap-import: see /metrics\n");
+		len = strlen(body);
 		status = MHD_HTTP_NOT_FOUND;
 	}
 	if (body == NULL)
@@ -498,19 +480,12 @@ int snap_sync_parse_listen(const char *text, struct sockaddr_storage *ss,
 
 static int start_http(struct sync *s)
 {
-	struct sockaddr_storage ss;
-	socklen_t len;
+	const struct sockaddr_storage *ss = &s->o->listen_addr;
 
-	if (snap_sync_parse_listen(s->o->listen, &ss, &len) != 0) {
-		dbops_log_error(
-			"invalid --listen address \"%s\": use ADDR:PORT, e.g. 127.0.0.1:9187",
-			s->o->listen);
-		return -1;
-	}
 	s->http = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
-			(ss.ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
-		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, &ss,
+			(ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
+		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, ss,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
 	if (s->http == NULL) {
 		dbops_log_error(
@@ -578,23 +553,30 @@ int snap_sync(const struct snap_opts *o)
 	struct sync s = { .o = o,
 			  .pattern = o->pattern ? o->pattern : "*.csv",
 			  .inotify_fd = -1 };
-	char err[512];
+	struct dbops_err err = { "" };
 	int rc = 1;
 	struct stat st;
 
-	if (stat(o->dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+	/* st is looked at only when stat() filled it; errno only when
+	 * stat() failed (review 5.2: a stale errno named a plain file). */
+	if (stat(o->dir, &st) != 0) {
 		dbops_log_error("could not watch directory \"%s\": %s", o->dir,
-				errno && !S_ISDIR(st.st_mode)
-					? strerror(errno)
-					: "not a directory");
+				strerror(errno));
 		return 1;
 	}
-	if (setup_signals() != 0 || snap_stats_init(&s.stats) != 0) {
+	if (!S_ISDIR(st.st_mode)) {
+		dbops_log_error(
+			"could not watch directory \"%s\": not a directory",
+			o->dir);
+		return 1;
+	}
+	if (setup_signals() != 0) {
 		dbops_log_error("could not set up: %s", strerror(errno));
 		return 1;
 	}
-	if (snap_db_open(&s.db, o->database, o->table, err, sizeof(err)) != 0) {
-		dbops_log_error("%s", err);
+	snap_stats_init(&s.stats);
+	if (snap_db_open(&s.db, o->database, o->table, &err) != 0) {
+		dbops_log_error("%s", err.msg);
 		goto out;
 	}
 	if (take_lock(&s) != 0)
