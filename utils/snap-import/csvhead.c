@@ -38,9 +38,6 @@
 #define NUMERIC_MAX_INT_DIGITS 131072
 #define NUMERIC_MAX_SCALE      16383
 
-/* PostgreSQL rejects zone offsets beyond 15:59 (MAX_TZDISP_HOUR). */
-#define MAX_OFFSET_HOURS 15
-
 /* Where one record lies in a buffer. */
 struct record {
 	size_t end;  /* its line end, or the end of the buffer */
@@ -281,7 +278,7 @@ static enum snap_type datetime_type(const char *s, size_t n)
 		return i + 1 == n ? SNAP_TYPE_TIMESTAMPTZ : SNAP_TYPE_TEXT;
 	if (s[i] != '+' && s[i] != '-')
 		return SNAP_TYPE_TEXT;
-	if (!digits_at(s, n, i + 1, 2, MAX_OFFSET_HOURS, NULL))
+	if (!digits_at(s, n, i + 1, 2, DBOPS_TIMESTAMP_MAX_OFFSET_HOURS, NULL))
 		return SNAP_TYPE_TEXT;
 	i += 3;
 	if (i == n)

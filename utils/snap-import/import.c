@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "fileio.h"
 #include "progress.h"
 #include "xalloc.h"
 
@@ -32,25 +33,6 @@ static void to_hex(const unsigned char *md, char hex[65])
 {
 	for (int i = 0; i < 32; i++)
 		snprintf(hex + 2 * i, 3, "%02x", md[i]);
-}
-
-/* Read up to LEN bytes, retrying short reads; -1 on error. */
-static ssize_t read_full(int fd, char *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = read(fd, buf + got, len - got);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
 }
 
 int snap_hash_fd(int fd, char hex[65])
@@ -148,7 +130,7 @@ static int learn_header(struct job *j)
 {
 	struct dbops_err *err = &j->r->err;
 	size_t skip = 0;
-	ssize_t n = read_full(j->fd, j->buf, SAMPLE_BYTES);
+	ssize_t n = dbops_read_full(j->fd, j->buf, SAMPLE_BYTES);
 	enum snap_type *types = NULL;
 	int rc, have;
 
@@ -291,7 +273,8 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 	const char *abort_reason = NULL;
 	struct dbops_err read_error = { "" };
 	size_t len = j->sampled;
-	bool eof = j->sample_is_all; /* read_full() is short only at the end */
+	bool eof =
+		j->sample_is_all; /* dbops_read_full() is short only at the end */
 	bool line_start = true;
 	int64_t lines = 0, marker;
 	int rc = 0;
@@ -330,7 +313,7 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		}
 		if (eof)
 			break;
-		ssize_t n = read_full(j->fd, j->buf, CHUNK_BYTES);
+		ssize_t n = dbops_read_full(j->fd, j->buf, CHUNK_BYTES);
 
 		if (n < 0) {
 			dbops_err_set(&read_error,
