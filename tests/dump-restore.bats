@@ -249,6 +249,27 @@ up_fails_on_world3_with() {
 	up_fails_on_world3_with "line $((last + 1)): Duplicate entry '1' for key 'PRIMARY' (statement: \"$start\")"
 }
 
+@test "dump-restore: a server error of several lines leaves its world failed, never stopped or kept" {
+	bad_world
+	# The failing statement's text comes back in the server's message.
+	zcat "$DUMPS/world3.2024-03-01_02-00-00.sql.gz" |
+		awk '/^-- Dump completed/ { printf "SELECT )\nstatus=running\nx;\n" } { print }' |
+		gzip >"$BAD"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_failure 1
+	assert_regex "$stderr" "^dump-restore: error: world \"world3\" from \"$BAD\": line [0-9]+: You have an error in your SQL syntax; .* near '\) status=running x' at line 1 \(statement: \"SELECT \) status=running x\"\)\$"
+	assert_line --index 3 --regexp '^world3,failed,,,'
+	assert_equal "$(grep -c '^status=' "$R/world3/world.state")" 1
+	run dump-restore status --root "$R" --format csv
+	assert_line --index 3 --regexp '^world3,failed,'
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_failure 1
+	assert_line --index 1 --regexp '^world1,kept,'
+	assert_line --index 3 --regexp '^world3,failed,,,'
+	run grep -c '^\[client_' "$R/worlds.cnf"
+	assert_output 2
+}
+
 @test "dump-restore: no server binary fails every world with the reason" {
 	mkdir -p "$R.empty"
 	run --separate-stderr dump-restore up --root "$R" --server-bindir "$R.empty" --progress never "$DUMPS"

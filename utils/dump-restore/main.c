@@ -375,7 +375,7 @@ static int cmd_up(const struct dr_opts *o, char **sources, int n)
 		if (job.worlds[i].status != DR_RUNNING) {
 			dbops_log_error("world \"%s\" from \"%s\": %s",
 					job.worlds[i].name, job.chosen[i]->path,
-					job.worlds[i].error);
+					job.worlds[i].error.msg);
 			rc = 1;
 		}
 	if (dr_worlds_cnf_write(root) != 0)
