@@ -102,6 +102,36 @@ same_as_expected() {
 	assert_line --index 3 --regexp "^\| world1 \| $R.src/world1-2024-03-01T02:00:00Z.sql.gz \|"
 }
 
+@test "dump-restore: a dump name on something that is no regular file is skipped saying why" {
+	mkdir -p "$R.src"
+	ln -s /nonexistent "$R.src/world0-2024-03-01T02:00:00Z.sql.gz"
+	mkfifo "$R.src/world1-2024-03-01T02:00:00Z.sql.gz"
+	cp "$DUMPS/world2_20240301_020000.sql.gz" "$R.src/"
+	run --separate-stderr dump-restore plan "$R.src"
+	assert_success
+	# The FIFO's line once carried the symbolic link's stale errno.
+	assert_equal "${stderr_lines[0]}" "dump-restore: warning: skipping \"$R.src/world0-2024-03-01T02:00:00Z.sql.gz\": No such file or directory"
+	assert_equal "${stderr_lines[1]}" "dump-restore: warning: skipping \"$R.src/world1-2024-03-01T02:00:00Z.sql.gz\": not a regular file"
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_line --index 3 --regexp "^\| world2 \| $R.src/world2_20240301_020000.sql.gz \|"
+}
+
+@test "dump-restore: a dump whose absolute path cannot be found is an error that says why" {
+	local name=world1-2024-03-01T02:00:00Z.sql.gz long
+	long=$(printf 'd%.0s' {1..240})
+	mkdir -p "$R.deep"
+	cd "$R.deep"
+	# Deeper than PATH_MAX: stat() reaches the dump, realpath() cannot.
+	for _ in {1..20}; do
+		mkdir "$long" && cd "$long"
+	done
+	cp "$DUMPS/$name" .
+	run --separate-stderr dump-restore plan "$name"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_regex "$stderr" "^dump-restore: error: could not resolve the path of \"$name\": [A-Z].+\$"
+}
+
 @test "dump-restore: up restores every world exactly, as the analyst reaches it" {
 	run --separate-stderr dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS"
 	assert_success
