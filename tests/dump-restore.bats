@@ -64,10 +64,22 @@ same_as_expected() {
 	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown command "frob": use plan, up, status or down'
 	run --separate-stderr dump-restore up --jobs 0 x
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "0" for option --jobs: use a number from 1 to 64'
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "0" for --jobs: use a number from 1 to 64'
+	assert_equal "${stderr_lines[1]}" 'Try "dump-restore --help" for more information.'
+	# An unknown letter inside a cluster is named, not argv[0].
+	run --separate-stderr dump-restore -zq status
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown option "-z"'
+	run --separate-stderr dump-restore status --progress sometimes
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "sometimes" for --progress: use auto, always or never'
+	run --separate-stderr dump-restore status --at 2024-03-01
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: --at belongs to plan and up'
 	run --separate-stderr dump-restore plan --at yesterday "$DUMPS"
 	assert_failure 1
-	assert_equal "$stderr" "dump-restore: error: invalid --at \"yesterday\": unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: invalid value \"yesterday\" for --at: unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+	assert_equal "${stderr_lines[1]}" 'Try "dump-restore --help" for more information.'
 }
 
 @test "dump-restore: plan picks each world's latest dump at or before --at" {
@@ -171,6 +183,30 @@ same_as_expected() {
 	# innodb_doublewrite is OFF/ON/fast from MariaDB 11.x on, 0/1 before.
 	run world_sql "$R" world1 "SELECT @@bind_address, @@log_bin, CONCAT(@@innodb_doublewrite) IN ('0', 'OFF'), @@innodb_flush_log_at_trx_commit"
 	assert_output "$(printf '127.0.0.1\t0\t1\t0')"
+}
+
+@test "dump-restore: an existing --root keeps its mode, and one the servers cannot reach is an error" {
+	[ "$(id -u)" = 0 ] || skip "needs root: the servers run as mysql then"
+	mkdir -p "$R.src"
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$R.src/"
+	mkdir -m 0700 "$R"
+	run --separate-stderr dump-restore up --root "$R" --progress never "$R.src"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: directory \"$R\" is not reachable for user \"mysql\": Permission denied"
+	assert_equal "${stderr_lines[1]}" "dump-restore: hint: the servers run as \"mysql\": let it search \"$R\" and every directory above it (chmod o+x), or choose another --root"
+	assert_equal "$(stat -c %a "$R")" 700
+	chmod 0755 "$R"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_success
+	assert_line --index 1 --regexp '^world1,running,'
+	assert_equal "$(stat -c %a "$R")" 755
+	dump-restore down --root "$R"
+	# One it makes gets 0711, whatever the umask.
+	run --separate-stderr bash -c 'umask 077 && dump-restore up --root "$1" --progress never --format csv "$2"' x "$R/new" "$R.src"
+	assert_success
+	assert_equal "$(stat -c %a "$R/new")" 711
+	dump-restore down --root "$R/new"
 }
 
 @test "dump-restore: up again with the same dumps keeps the worlds; another --at replaces them" {
