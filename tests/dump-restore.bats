@@ -16,7 +16,7 @@ setup_file() {
 
 teardown_file() {
 	load lib/helpers
-	for root in "$DBOPS_SERVER_ROOT"/root*; do
+	for root in "$DBOPS_SERVER_ROOT"/root* "$(odd_dir root)"; do
 		[ -d "$root" ] && dump-restore down --root "$root" 2>/dev/null
 	done
 	stop_servers
@@ -248,6 +248,39 @@ same_as_expected() {
 	run --separate-stderr dump-restore down --root "$R" world9
 	assert_failure 1
 	assert_equal "$stderr" "dump-restore: error: no world \"world9\" in \"$R\""
+}
+
+@test "dump-restore: dumps and root under a path with a space, quotes and a dollar" {
+	local src root
+	src=$(odd_dir dumps)
+	root=$(odd_dir root)
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$DUMPS/world2_20240301_020000.sql.gz" "$src/"
+	run --separate-stderr dump-restore plan --format tsv "$src"
+	assert_success
+	assert_line --index 1 "$(printf 'world1\t%s\t2024-03-01 02:00:00+00:00\t%s' \
+		"$src/world1-2024-03-01T02:00:00Z.sql.gz" "$(stat -c %s "$src/world1-2024-03-01T02:00:00Z.sql.gz")")"
+	run --separate-stderr dump-restore up --root "$root" --progress never "$src"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line "  mariadb --defaults-extra-file=$root/worlds.cnf --defaults-group-suffix=_world1"
+	same_as_expected "$root" world1 2024-03-01T02:00:00Z
+	same_as_expected "$root" world2 2024-03-01T02:00:00Z
+	# Again: both kept, their states read back whole.
+	run --separate-stderr dump-restore up --root "$root" --progress never --format tsv "$src"
+	assert_success
+	assert_line --index 1 --regexp '^world1	kept	'
+	assert_line --index 2 --regexp '^world2	kept	'
+	run --separate-stderr dump-restore status --root "$root" --format tsv
+	assert_success
+	assert_line --index 1 --partial "$(printf 'world1\trunning\t%s\t%s\t%s\t2024-03-01 02:00:00+00:00\t' \
+		"$(sed -n 's/^port=//p' "$root/world1/world.state")" "$root/world1/mysqld.sock" \
+		"$src/world1-2024-03-01T02:00:00Z.sql.gz")"
+	run --separate-stderr dump-restore down --root "$root" world1
+	assert_success
+	assert [ ! -e "$root/world1" ]
+	run dump-restore down --root "$root"
+	assert_success
+	assert_equal "$(ls "$root")" worlds.cnf
 }
 
 # bad_world NAME: a source dir with good world1 and world2 and a bad dump
