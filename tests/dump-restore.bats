@@ -151,6 +151,9 @@ same_as_expected() {
 	assert_line --index 3 --regexp "^\| world1 \| running \| +[0-9]+ \| $R/world1/mysqld.sock \| $DUMPS/world1-2024-03-01T02:00:00Z.sql.gz \| 2024-03-01 02:00:00\+00:00 \| +3 \| +[0-9]+ \| +[0-9.]+ \|\$"
 	assert_line "  mariadb --defaults-extra-file=$R/worlds.cnf --defaults-group-suffix=_world1"
 	assert_equal "$(stat -c %a "$R/worlds.cnf")" 600
+	# The state holds the analyst's password too.
+	assert_equal "$(stat -c %a "$R/world1/world.state")" 600
+	assert_equal "$(sed -n 's/^status=//p' "$R/world1/world.state")" running
 	for w in world1 world2 world3; do
 		same_as_expected "$R" "$w" 2024-03-01T02:00:00Z
 	done
@@ -193,7 +196,7 @@ same_as_expected() {
 	run --separate-stderr dump-restore up --root "$R" --progress never "$R.src"
 	assert_failure 1
 	assert_equal "$output" ""
-	assert_equal "${stderr_lines[0]}" "dump-restore: error: directory \"$R\" is not reachable for user \"mysql\": Permission denied"
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: could not use \"$R\" as the root: user \"mysql\" may not search it: Permission denied"
 	assert_equal "${stderr_lines[1]}" "dump-restore: hint: the servers run as \"mysql\": let it search \"$R\" and every directory above it (chmod o+x), or choose another --root"
 	assert_equal "$(stat -c %a "$R")" 700
 	chmod 0755 "$R"

@@ -41,6 +41,8 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
  * that cannot be read or a dump whose absolute path cannot be found.
  */
 int dr_catalog_scan(struct dr_catalog *c, char *const *sources, int n);
+
+/* Free the dumps of C and leave it empty. */
 void dr_catalog_free(struct dr_catalog *c);
 
 /*

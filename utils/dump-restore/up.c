@@ -180,7 +180,7 @@ static int prepare_root(const char *root)
 		return -1;
 	}
 	if (!S_ISDIR(st.st_mode)) {
-		dbops_log_error("could not use \"%s\" as the root: %s", root,
+		dbops_log_error("could not create directory \"%s\": %s", root,
 				strerror(ENOTDIR));
 		return -1;
 	}
@@ -188,8 +188,9 @@ static int prepare_root(const char *root)
 		return 0; /* the servers run as we do, or as no one yet */
 	if (dbops_user_can_access(&mysql, root, X_OK, &err) != 0)
 		return 0;
-	dbops_log_error("directory \"%s\" is not reachable for user \"%s\": %s",
-			root, mysql.name, strerror(err));
+	dbops_log_error(
+		"could not use \"%s\" as the root: user \"%s\" may not search it: %s",
+		root, mysql.name, strerror(err));
 	dbops_log_hint(
 		"the servers run as \"%s\": let it search \"%s\" and every directory above it (chmod o+x), or choose another --root",
 		mysql.name, root);

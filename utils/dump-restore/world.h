@@ -47,6 +47,7 @@ struct dr_up_opts {
 	const char *bindir; /* where mariadbd is, when given */
 };
 
+/* "loading", "running", "stopped" or "failed": as status and up print it. */
 const char *dr_status_name(enum dr_status s);
 
 /*
