@@ -16,7 +16,7 @@ setup_file() {
 
 teardown_file() {
 	load lib/helpers
-	for root in "$DBOPS_SERVER_ROOT"/root*; do
+	for root in "$DBOPS_SERVER_ROOT"/root* "$(odd_dir root)"; do
 		[ -d "$root" ] && dump-restore down --root "$root" 2>/dev/null
 	done
 	stop_servers
@@ -64,10 +64,22 @@ same_as_expected() {
 	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown command "frob": use plan, up, status or down'
 	run --separate-stderr dump-restore up --jobs 0 x
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "0" for option --jobs: use a number from 1 to 64'
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "0" for --jobs: use a number from 1 to 64'
+	assert_equal "${stderr_lines[1]}" 'Try "dump-restore --help" for more information.'
+	# An unknown letter inside a cluster is named, not argv[0].
+	run --separate-stderr dump-restore -zq status
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown option "-z"'
+	run --separate-stderr dump-restore status --progress sometimes
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "sometimes" for --progress: use auto, always or never'
+	run --separate-stderr dump-restore status --at 2024-03-01
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: --at belongs to plan and up'
 	run --separate-stderr dump-restore plan --at yesterday "$DUMPS"
 	assert_failure 1
-	assert_equal "$stderr" "dump-restore: error: invalid --at \"yesterday\": unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: invalid value \"yesterday\" for --at: unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+	assert_equal "${stderr_lines[1]}" 'Try "dump-restore --help" for more information.'
 }
 
 @test "dump-restore: plan picks each world's latest dump at or before --at" {
@@ -102,6 +114,36 @@ same_as_expected() {
 	assert_line --index 3 --regexp "^\| world1 \| $R.src/world1-2024-03-01T02:00:00Z.sql.gz \|"
 }
 
+@test "dump-restore: a dump name on something that is no regular file is skipped saying why" {
+	mkdir -p "$R.src"
+	ln -s /nonexistent "$R.src/world0-2024-03-01T02:00:00Z.sql.gz"
+	mkfifo "$R.src/world1-2024-03-01T02:00:00Z.sql.gz"
+	cp "$DUMPS/world2_20240301_020000.sql.gz" "$R.src/"
+	run --separate-stderr dump-restore plan "$R.src"
+	assert_success
+	# The FIFO's line once carried the symbolic link's stale errno.
+	assert_equal "${stderr_lines[0]}" "dump-restore: warning: skipping \"$R.src/world0-2024-03-01T02:00:00Z.sql.gz\": No such file or directory"
+	assert_equal "${stderr_lines[1]}" "dump-restore: warning: skipping \"$R.src/world1-2024-03-01T02:00:00Z.sql.gz\": not a regular file"
+	assert_equal "${#stderr_lines[@]}" 2
+	assert_line --index 3 --regexp "^\| world2 \| $R.src/world2_20240301_020000.sql.gz \|"
+}
+
+@test "dump-restore: a dump whose absolute path cannot be found is an error that says why" {
+	local name=world1-2024-03-01T02:00:00Z.sql.gz long
+	long=$(printf 'd%.0s' {1..240})
+	mkdir -p "$R.deep"
+	cd "$R.deep"
+	# Deeper than PATH_MAX: stat() reaches the dump, realpath() cannot.
+	for _ in {1..20}; do
+		mkdir "$long" && cd "$long"
+	done
+	cp "$DUMPS/$name" .
+	run --separate-stderr dump-restore plan "$name"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_regex "$stderr" "^dump-restore: error: could not resolve the path of \"$name\": [A-Z].+\$"
+}
+
 @test "dump-restore: up restores every world exactly, as the analyst reaches it" {
 	run --separate-stderr dump-restore up --root "$R" --at "$BEFORE" --progress never "$DUMPS"
 	assert_success
@@ -109,6 +151,9 @@ same_as_expected() {
 	assert_line --index 3 --regexp "^\| world1 \| running \| +[0-9]+ \| $R/world1/mysqld.sock \| $DUMPS/world1-2024-03-01T02:00:00Z.sql.gz \| 2024-03-01 02:00:00\+00:00 \| +3 \| +[0-9]+ \| +[0-9.]+ \|\$"
 	assert_line "  mariadb --defaults-extra-file=$R/worlds.cnf --defaults-group-suffix=_world1"
 	assert_equal "$(stat -c %a "$R/worlds.cnf")" 600
+	# The state holds the analyst's password too.
+	assert_equal "$(stat -c %a "$R/world1/world.state")" 600
+	assert_equal "$(sed -n 's/^status=//p' "$R/world1/world.state")" running
 	for w in world1 world2 world3; do
 		same_as_expected "$R" "$w" 2024-03-01T02:00:00Z
 	done
@@ -141,6 +186,30 @@ same_as_expected() {
 	# innodb_doublewrite is OFF/ON/fast from MariaDB 11.x on, 0/1 before.
 	run world_sql "$R" world1 "SELECT @@bind_address, @@log_bin, CONCAT(@@innodb_doublewrite) IN ('0', 'OFF'), @@innodb_flush_log_at_trx_commit"
 	assert_output "$(printf '127.0.0.1\t0\t1\t0')"
+}
+
+@test "dump-restore: an existing --root keeps its mode, and one the servers cannot reach is an error" {
+	[ "$(id -u)" = 0 ] || skip "needs root: the servers run as mysql then"
+	mkdir -p "$R.src"
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$R.src/"
+	mkdir -m 0700 "$R"
+	run --separate-stderr dump-restore up --root "$R" --progress never "$R.src"
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: could not use \"$R\" as the root: user \"mysql\" may not search it: Permission denied"
+	assert_equal "${stderr_lines[1]}" "dump-restore: hint: the servers run as \"mysql\": let it search \"$R\" and every directory above it (chmod o+x), or choose another --root"
+	assert_equal "$(stat -c %a "$R")" 700
+	chmod 0755 "$R"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_success
+	assert_line --index 1 --regexp '^world1,running,'
+	assert_equal "$(stat -c %a "$R")" 755
+	dump-restore down --root "$R"
+	# One it makes gets 0711, whatever the umask.
+	run --separate-stderr bash -c 'umask 077 && dump-restore up --root "$1" --progress never --format csv "$2"' x "$R/new" "$R.src"
+	assert_success
+	assert_equal "$(stat -c %a "$R/new")" 711
+	dump-restore down --root "$R/new"
 }
 
 @test "dump-restore: up again with the same dumps keeps the worlds; another --at replaces them" {
@@ -182,6 +251,39 @@ same_as_expected() {
 	run --separate-stderr dump-restore down --root "$R" world9
 	assert_failure 1
 	assert_equal "$stderr" "dump-restore: error: no world \"world9\" in \"$R\""
+}
+
+@test "dump-restore: dumps and root under a path with a space, quotes and a dollar" {
+	local src root
+	src=$(odd_dir dumps)
+	root=$(odd_dir root)
+	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$DUMPS/world2_20240301_020000.sql.gz" "$src/"
+	run --separate-stderr dump-restore plan --format tsv "$src"
+	assert_success
+	assert_line --index 1 "$(printf 'world1\t%s\t2024-03-01 02:00:00+00:00\t%s' \
+		"$src/world1-2024-03-01T02:00:00Z.sql.gz" "$(stat -c %s "$src/world1-2024-03-01T02:00:00Z.sql.gz")")"
+	run --separate-stderr dump-restore up --root "$root" --progress never "$src"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line "  mariadb --defaults-extra-file=$root/worlds.cnf --defaults-group-suffix=_world1"
+	same_as_expected "$root" world1 2024-03-01T02:00:00Z
+	same_as_expected "$root" world2 2024-03-01T02:00:00Z
+	# Again: both kept, their states read back whole.
+	run --separate-stderr dump-restore up --root "$root" --progress never --format tsv "$src"
+	assert_success
+	assert_line --index 1 --regexp '^world1	kept	'
+	assert_line --index 2 --regexp '^world2	kept	'
+	run --separate-stderr dump-restore status --root "$root" --format tsv
+	assert_success
+	assert_line --index 1 --partial "$(printf 'world1\trunning\t%s\t%s\t%s\t2024-03-01 02:00:00+00:00\t' \
+		"$(sed -n 's/^port=//p' "$root/world1/world.state")" "$root/world1/mysqld.sock" \
+		"$src/world1-2024-03-01T02:00:00Z.sql.gz")"
+	run --separate-stderr dump-restore down --root "$root" world1
+	assert_success
+	assert [ ! -e "$root/world1" ]
+	run dump-restore down --root "$root"
+	assert_success
+	assert_equal "$(ls "$root")" worlds.cnf
 }
 
 # bad_world NAME: a source dir with good world1 and world2 and a bad dump
@@ -247,6 +349,27 @@ up_fails_on_world3_with() {
 	gzip -c "$R.sql" >"$BAD"
 	start=$(tr '\n\t\r' '   ' <"$R.stmt" | LC_ALL=C.UTF-8 grep -aoE '^.{0,80}')
 	up_fails_on_world3_with "line $((last + 1)): Duplicate entry '1' for key 'PRIMARY' (statement: \"$start\")"
+}
+
+@test "dump-restore: a server error of several lines leaves its world failed, never stopped or kept" {
+	bad_world
+	# The failing statement's text comes back in the server's message.
+	zcat "$DUMPS/world3.2024-03-01_02-00-00.sql.gz" |
+		awk '/^-- Dump completed/ { printf "SELECT )\nstatus=running\nx;\n" } { print }' |
+		gzip >"$BAD"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_failure 1
+	assert_regex "$stderr" "^dump-restore: error: world \"world3\" from \"$BAD\": line [0-9]+: You have an error in your SQL syntax; .* near '\) status=running x' at line 1 \(statement: \"SELECT \) status=running x\"\)\$"
+	assert_line --index 3 --regexp '^world3,failed,,,'
+	assert_equal "$(grep -c '^status=' "$R/world3/world.state")" 1
+	run dump-restore status --root "$R" --format csv
+	assert_line --index 3 --regexp '^world3,failed,'
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_failure 1
+	assert_line --index 1 --regexp '^world1,kept,'
+	assert_line --index 3 --regexp '^world3,failed,,,'
+	run grep -c '^\[client_' "$R/worlds.cnf"
+	assert_output 2
 }
 
 @test "dump-restore: no server binary fails every world with the reason" {

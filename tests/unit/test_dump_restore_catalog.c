@@ -30,11 +30,11 @@ static int64_t at(const char *text)
 
 static void parses(const char *name, const char *world, const char *when)
 {
-	char *w = NULL, err[256];
+	char *w = NULL;
+	struct dbops_err err;
 	int64_t usec;
 
-	assert_int_equal(dr_dump_parse_name(name, &w, &usec, err, sizeof(err)),
-			 0);
+	assert_int_equal(dr_dump_parse_name(name, &w, &usec, &err), 0);
 	assert_string_equal(w, world);
 	assert_int_equal(usec, at(when));
 	free(w);
@@ -42,27 +42,25 @@ static void parses(const char *name, const char *world, const char *when)
 
 static void test_catalog_name_rejects_what_does_not_parse(void **state)
 {
-	char *w = NULL, err[256];
+	char *w = NULL;
+	struct dbops_err err;
 	int64_t usec;
 
+	assert_int_equal(dr_dump_parse_name("world1.sql", &w, &usec, &err), -1);
+	assert_string_equal(err.msg, "the name does not end in .sql.gz");
 	assert_int_equal(
-		dr_dump_parse_name("world1.sql", &w, &usec, err, sizeof(err)),
+		dr_dump_parse_name("world1-latest.sql.gz", &w, &usec, &err),
 		-1);
-	assert_string_equal(err, "the name does not end in .sql.gz");
-	assert_int_equal(dr_dump_parse_name("world1-latest.sql.gz", &w, &usec,
-					    err, sizeof(err)),
-			 -1);
 	assert_string_equal(
-		err,
+		err.msg,
 		"it is not named <world>-<time>.sql.gz (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
-	assert_int_equal(dr_dump_parse_name("2024-03-01.sql.gz", &w, &usec, err,
-					    sizeof(err)),
-			 -1);
-	assert_int_equal(dr_dump_parse_name("wo rld-2024-03-01.sql.gz", &w,
-					    &usec, err, sizeof(err)),
-			 -1);
+	assert_int_equal(
+		dr_dump_parse_name("2024-03-01.sql.gz", &w, &usec, &err), -1);
+	assert_int_equal(
+		dr_dump_parse_name("wo rld-2024-03-01.sql.gz", &w, &usec, &err),
+		-1);
 	assert_string_equal(
-		err,
+		err.msg,
 		"world name \"wo rld\" may hold only letters, digits, '-', '_' and '.'");
 	assert_null(w);
 }

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "natsort.h"
 #include "timestamp.h"
+#include "xalloc.h"
 
 #define SUFFIX ".sql.gz"
 
@@ -36,21 +37,15 @@ static bool has_suffix(const char *name)
 	return n > s && strcmp(name + n - s, SUFFIX) == 0;
 }
 
-int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
-		       size_t errlen)
+int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
+		       struct dbops_err *err)
 {
 	size_t len = strlen(name);
 	char *stem;
 
-	if (!has_suffix(name)) {
-		snprintf(err, errlen, "the name does not end in " SUFFIX);
-		return -1;
-	}
-	stem = strndup(name, len - strlen(SUFFIX));
-	if (stem == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
+	if (!has_suffix(name))
+		return dbops_err_set(err, "the name does not end in " SUFFIX);
+	stem = dbops_xstrndup(name, len - strlen(SUFFIX));
 	/* The first separator after which a time follows: the longest time,
 	 * so "eu-world1-2024-03-01" is world "eu-world1". */
 	for (size_t i = 1; stem[i] != '\0'; i++) {
@@ -60,8 +55,8 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
 			continue;
 		stem[i] = '\0';
 		if (!dr_world_name_ok(stem)) {
-			snprintf(
-				err, errlen,
+			dbops_err_set(
+				err,
 				"world name \"%s\" may hold only letters, digits, '-', '_' and '.'",
 				stem);
 			free(stem);
@@ -70,9 +65,9 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
 		*world = stem;
 		return 0;
 	}
-	snprintf(err, errlen,
-		 "it is not named <world>-<time>" SUFFIX
-		 " (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
+	dbops_err_set(
+		err, "it is not named <world>-<time>" SUFFIX
+		     " (time such as 2024-03-01T02:00:00Z or 20240301_020000)");
 	free(stem);
 	return -1;
 }
@@ -80,39 +75,45 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
 static int add_dump(struct dr_catalog *c, const char *path, const char *name,
 		    bool warn_other_suffix)
 {
-	char err[256], *world;
-	struct dr_dump *grown, *d;
+	struct dbops_err err = { "" };
+	struct dr_dump *d;
 	struct stat st;
+	char *world, *absolute;
 	int64_t usec;
 
 	if (!has_suffix(name) && !warn_other_suffix)
 		return 0; /* other files in a dump folder are none of ours */
-	if (dr_dump_parse_name(name, &world, &usec, err, sizeof(err)) != 0) {
-		dbops_log_warning("skipping \"%s\": %s", path, err);
+	if (dr_dump_parse_name(name, &world, &usec, &err) != 0) {
+		dbops_log_warning("skipping \"%s\": %s", path, err.msg);
 		return 0;
 	}
-	if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-		dbops_log_warning("skipping \"%s\": %s", path,
-				  errno ? strerror(errno)
-					: "not a regular file");
+	if (stat(path, &st) != 0) {
+		dbops_log_warning("skipping \"%s\": %s", path, strerror(errno));
 		free(world);
 		return 0;
 	}
-	grown = realloc(c->dumps, (c->count + 1) * sizeof(*grown));
-	if (grown == NULL) {
+	if (!S_ISREG(st.st_mode)) {
+		dbops_log_warning("skipping \"%s\": not a regular file", path);
 		free(world);
-		dbops_log_error("out of memory");
+		return 0;
+	}
+	/* Absolute: a later `up` from elsewhere must see the same dump. */
+	absolute = realpath(path, NULL);
+	if (absolute == NULL) {
+		dbops_log_error("could not resolve the path of \"%s\": %s",
+				path, strerror(errno));
+		free(world);
 		return -1;
 	}
-	c->dumps = grown;
+	c->dumps =
+		dbops_xreallocarray(c->dumps, c->count + 1, sizeof(*c->dumps));
 	d = &c->dumps[c->count++];
-	/* Absolute: a later `up` from elsewhere must see the same dump. */
-	d->path = realpath(path, NULL);
+	d->path = absolute;
 	d->world = world;
 	d->usec = usec;
 	d->size = st.st_size;
 	d->mtime = st.st_mtime;
-	return d->path ? 0 : -1;
+	return 0;
 }
 
 static int scan_dir(struct dr_catalog *c, const char *dir)
@@ -183,14 +184,13 @@ static int by_world(const void *x, const void *y)
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 		      const struct dr_dump ***chosen, size_t *n)
 {
-	const struct dr_dump **best = calloc(c->count + 1, sizeof(*best));
+	const struct dr_dump **best =
+		dbops_xcalloc(c->count + 1, sizeof(*best));
 	size_t count = 0;
 	int rc = 0;
 
 	*chosen = NULL;
 	*n = 0;
-	if (best == NULL)
-		return -1;
 	for (size_t i = 0; i < c->count; i++) {
 		const struct dr_dump *d = &c->dumps[i];
 		size_t w;

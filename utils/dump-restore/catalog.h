@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "errbuf.h"
+
 struct dr_dump {
 	char *path;
 	char *world;
@@ -27,17 +29,20 @@ struct dr_catalog {
  * Split a file name (no directory) into world and time: the world is all
  * before the first separator (-, _ or .) after which the rest, less
  * ".sql.gz", reads as a time (common/timestamp.h). Returns 0 with *world
- * malloc'd, or -1 with a reason in err.
+ * malloc'd, or -1 with the reason in ERR.
  */
-int dr_dump_parse_name(const char *name, char **world, int64_t *usec, char *err,
-		       size_t errlen);
+int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
+		       struct dbops_err *err);
 
 /*
  * Add the dumps of each source (a directory: its *.sql.gz files; or a
- * file). Names that do not parse are warned about and skipped. Returns 0,
- * or -1 after reporting a source that cannot be read.
+ * file). Names that do not parse, and files that are not regular files,
+ * are warned about and skipped. Returns 0, or -1 after reporting a source
+ * that cannot be read or a dump whose absolute path cannot be found.
  */
 int dr_catalog_scan(struct dr_catalog *c, char *const *sources, int n);
+
+/* Free the dumps of C and leave it empty. */
 void dr_catalog_free(struct dr_catalog *c);
 
 /*

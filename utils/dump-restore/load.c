@@ -10,7 +10,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,24 +19,12 @@
 
 #include <zlib.h>
 
+#include "errbuf.h"
 #include "split.h"
+#include "xalloc.h"
 
 #define IN_BYTES  (256u << 10)
 #define OUT_BYTES (1u << 20)
-
-static void fail(struct dr_load *l, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void fail(struct dr_load *l, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (l->error[0] != '\0')
-		return; /* the first reason is the one */
-	va_start(ap, fmt);
-	vsnprintf(l->error, sizeof(l->error), fmt, ap);
-	va_end(ap);
-}
 
 /*
  * The first 80 characters of a statement (UTF-8: a character is a lead byte
@@ -68,8 +55,8 @@ static int run_statement(void *arg, const char *stmt, size_t len, long line)
 
 	if (mysql_real_query(l->conn, stmt, (unsigned long)len) != 0) {
 		statement_start(stmt, len, start, sizeof(start));
-		fail(l, "line %ld: %s (statement: \"%s\")", line,
-		     mysql_error(l->conn), start);
+		dbops_err_first(&l->err, "line %ld: %s (statement: \"%s\")",
+				line, mysql_error(l->conn), start);
 		return 1;
 	}
 	/* A statement may answer with rows (a SELECT in a dump); drop them. */
@@ -97,21 +84,21 @@ static void gzip_error(struct dr_load *l, z_stream *zs, int ret)
 
 	if (ret == Z_DATA_ERROR && zs->total_out == 0 && zs->msg &&
 	    strcmp(zs->msg, "incorrect header check") == 0)
-		fail(l, "not a gzip file");
+		dbops_err_first(&l->err, "not a gzip file");
 	else if (ret == Z_DATA_ERROR && zs->msg &&
 		 strcmp(zs->msg, "incorrect data check") == 0)
-		fail(l, "gzip CRC error: the data is corrupt");
+		dbops_err_first(&l->err, "gzip CRC error: the data is corrupt");
 	else if (ret == Z_MEM_ERROR)
-		fail(l, "out of memory");
+		dbops_xalloc_failed();
 	else
-		fail(l, "corrupt gzip data at byte %llu: %s",
-		     (unsigned long long)at,
-		     zs->msg ? zs->msg : "unknown error");
+		dbops_err_first(&l->err, "corrupt gzip data at byte %llu: %s",
+				(unsigned long long)at,
+				zs->msg ? zs->msg : "unknown error");
 }
 
 /*
  * Inflate everything in zs's input and feed it to the splitter. Returns 0,
- * 1 when the compressed stream ended, -1 on an error (in l->error).
+ * 1 when the compressed stream ended, -1 on an error (in l->err).
  */
 static int inflate_some(struct dr_load *l, z_stream *zs, char *out,
 			struct dr_splitter *sp, bool *started)
@@ -136,9 +123,9 @@ static int inflate_some(struct dr_load *l, z_stream *zs, char *out,
 
 			if (rc != 0) {
 				if (rc < 0)
-					fail(l, "line %ld: %s",
-					     dr_split_error_line(sp),
-					     dr_split_strerror(rc));
+					dbops_err_first(&l->err, "line %ld: %s",
+							dr_split_error_line(sp),
+							dr_split_strerror(rc));
 				return -1;
 			}
 		}
@@ -161,16 +148,18 @@ static int finish(struct dr_load *l, struct dr_splitter *sp)
 	long line = 0;
 	int rc = dr_split_finish(sp, run_statement, l, &line);
 
-	if (l->error[0] != '\0')
+	if (dbops_err_isset(&l->err))
 		return -1;
 	if (rc == DR_SPLIT_UNTERMINATED ||
 	    (rc == 0 && !dr_split_saw_trailer(sp))) {
-		fail(l,
-		     "the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line");
+		dbops_err_first(
+			&l->err,
+			"the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line");
 		return -1;
 	}
 	if (rc != 0) {
-		fail(l, "line %ld: %s", line, dr_split_strerror(rc));
+		dbops_err_first(&l->err, "line %ld: %s", line,
+				dr_split_strerror(rc));
 		return -1;
 	}
 	return 0;
@@ -179,23 +168,29 @@ static int finish(struct dr_load *l, struct dr_splitter *sp)
 int dr_load_run(struct dr_load *l)
 {
 	struct dr_splitter *sp = dr_split_new();
-	char *in = malloc(IN_BYTES), *out = malloc(OUT_BYTES);
+	char *in = dbops_xmalloc(IN_BYTES), *out = dbops_xmalloc(OUT_BYTES);
 	z_stream zs = { 0 };
 	bool started = false, ended = false;
 	struct stat st;
-	int fd = -1, rc = -1;
+	int fd = -1, rc = -1, z;
 
-	l->error[0] = '\0';
+	if (sp == NULL)
+		dbops_xalloc_failed();
+	dbops_err_clear(&l->err);
 	l->splitter = sp;
 	atomic_store(&l->read, 0);
-	if (sp == NULL || in == NULL || out == NULL ||
-	    inflateInit2(&zs, 15 + 16) != Z_OK) {
-		fail(l, "out of memory");
+	z = inflateInit2(&zs, 15 + 16);
+	if (z == Z_MEM_ERROR)
+		dbops_xalloc_failed();
+	if (z != Z_OK) {
+		dbops_err_first(&l->err, "could not start zlib: %s",
+				zs.msg ? zs.msg : zError(z));
 		goto out;
 	}
 	fd = open(l->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) != 0) {
-		fail(l, "could not open the dump: %s", strerror(errno));
+		dbops_err_first(&l->err, "could not open the dump: %s",
+				strerror(errno));
 		goto out;
 	}
 	l->total = (uint64_t)st.st_size;
@@ -206,7 +201,8 @@ int dr_load_run(struct dr_load *l)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fail(l, "could not read the dump: %s", strerror(errno));
+			dbops_err_first(&l->err, "could not read the dump: %s",
+					strerror(errno));
 			goto out;
 		}
 		if (n == 0)
@@ -220,13 +216,14 @@ int dr_load_run(struct dr_load *l)
 		ended = r == 1;
 	}
 	if (!started && l->total == 0) {
-		fail(l, "the dump is empty");
+		dbops_err_first(&l->err, "the dump is empty");
 		goto out;
 	}
 	if (!ended) {
-		fail(l,
-		     "truncated gzip: the file ends inside the compressed data (at byte %llu)",
-		     (unsigned long long)l->total);
+		dbops_err_first(
+			&l->err,
+			"truncated gzip: the file ends inside the compressed data (at byte %llu)",
+			(unsigned long long)l->total);
 		goto out;
 	}
 	rc = finish(l, sp);

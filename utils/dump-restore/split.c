@@ -484,6 +484,33 @@ begin:
 	return 0;
 }
 
+/*
+ * Whether the "--" at P opens a line comment: the client wants white space
+ * or the end of the input after it. MORE while that byte is still to come.
+ */
+static enum match dash_comment(const struct scan *sc, const char *p)
+{
+	enum match m = match_at(sc, p, "--", 2, false);
+
+	if (m == YES && p + 2 == sc->end)
+		return sc->final ? YES : MORE;
+	if (m == YES && !is_space((unsigned char)p[2]))
+		return NO;
+	return m;
+}
+
+/*
+ * Whether the "/" at P needs the bytes after the end of the input to tell
+ * a comment ("/\*") from an executable one ("/\*!", "/\*M!") or text.
+ */
+static bool slash_needs_more(const struct scan *sc, const char *p)
+{
+	ptrdiff_t left = sc->end - p;
+
+	return !sc->final && (left < 2 || (p[1] == '*' && left < 4 &&
+					   (left == 2 || p[2] == 'M')));
+}
+
 /* NORMAL inside a statement. */
 static int in_normal(struct dr_splitter *s, struct scan *sc)
 {
@@ -554,11 +581,7 @@ static int in_normal(struct dr_splitter *s, struct scan *sc)
 			goto line_comment;
 		}
 		if (c == '-') {
-			m = match_at(sc, p, "--", 2, false);
-			if (m == YES && p + 2 == end)
-				m = sc->final ? YES : MORE;
-			else if (m == YES && !is_space((unsigned char)p[2]))
-				m = NO;
+			m = dash_comment(sc, p);
 			if (m == MORE) {
 				sc->more = true;
 				break;
@@ -568,9 +591,7 @@ static int in_normal(struct dr_splitter *s, struct scan *sc)
 				goto line_comment;
 			}
 		} else if (c == '/') {
-			if (!sc->final &&
-			    (end - p < 2 || (p[1] == '*' && end - p < 4 &&
-					     (end - p == 2 || p[2] == 'M')))) {
+			if (slash_needs_more(sc, p)) {
 				sc->more = true;
 				break;
 			}

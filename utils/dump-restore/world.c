@@ -8,9 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <ftw.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +20,14 @@
 
 #include <mysql.h>
 
+#include "clock.h"
+#include "errbuf.h"
+#include "fileio.h"
 #include "instance.h"
+#include "kvfile.h"
 #include "log.h"
 #include "natsort.h"
+#include "xalloc.h"
 
 #define STATE "world.state"
 
@@ -45,115 +48,130 @@ const char *dr_status_name(enum dr_status s)
 	return status_names[s];
 }
 
-static void werr(struct dr_world *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-
-static void werr(struct dr_world *w, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(w->error, sizeof(w->error), fmt, ap);
-	va_end(ap);
-}
-
 /* --- the state file ------------------------------------------------------ */
 
 static int state_write(const struct dr_world *w)
 {
-	char path[PATH_MAX + 16], tmp[PATH_MAX + 32];
-	FILE *f;
-	int fd;
+	char path[PATH_MAX + 16];
+	struct dbops_atomic_file af;
 
 	snprintf(path, sizeof(path), "%s/" STATE, w->dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	/* It holds the analyst's password: 0600. */
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		if (fd >= 0)
-			close(fd);
-		dbops_log_error("could not write \"%s\": %s", path,
-				strerror(errno));
-		return -1;
-	}
-	fprintf(f,
-		"world=%s\ndump=%s\ndump_usec=%lld\ndump_size=%lld\n"
-		"dump_mtime=%lld\nstatus=%s\nerror=%s\npassword=%s\n"
-		"database=%s\nport=%d\nsocket=%s\ntables=%lld\nrows=%lld\n"
-		"load_seconds=%.3f\nstarted_at=%lld\n",
-		w->name, w->dump, (long long)w->dump_usec,
-		(long long)w->dump_size, (long long)w->dump_mtime,
-		dr_status_name(w->status), w->error, w->password, w->database,
-		w->port, w->socket, (long long)w->tables, (long long)w->rows,
-		w->load_seconds, (long long)w->started_at);
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
-	    rename(tmp, path) != 0) {
-		dbops_log_error("could not write \"%s\": %s", path,
-				strerror(errno));
-		unlink(tmp);
-		return -1;
-	}
+	if (dbops_atomic_open(&af, path, 0600) != 0)
+		goto fail;
+	dbops_kv_put(af.f, "world", w->name);
+	dbops_kv_put(af.f, "dump", w->dump);
+	dbops_kv_putf(af.f, "dump_usec", "%lld", (long long)w->dump_usec);
+	dbops_kv_putf(af.f, "dump_size", "%lld", (long long)w->dump_size);
+	dbops_kv_putf(af.f, "dump_mtime", "%lld", (long long)w->dump_mtime);
+	dbops_kv_put(af.f, "status", dr_status_name(w->status));
+	dbops_kv_put(af.f, "error", w->error.msg);
+	dbops_kv_put(af.f, "password", w->password);
+	dbops_kv_put(af.f, "database", w->database);
+	dbops_kv_putf(af.f, "port", "%d", w->port);
+	dbops_kv_put(af.f, "socket", w->socket);
+	dbops_kv_putf(af.f, "tables", "%lld", (long long)w->tables);
+	dbops_kv_putf(af.f, "rows", "%lld", (long long)w->rows);
+	dbops_kv_putf(af.f, "load_seconds", "%.3f", w->load_seconds);
+	dbops_kv_putf(af.f, "started_at", "%lld", (long long)w->started_at);
+	if (dbops_atomic_commit(&af) == 0)
+		return 0;
+fail:
+	dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+	return -1;
+}
+
+/* A text field of the state: it must fit. */
+static int state_text(char *field, size_t size, const char *key, const char *v,
+		      struct dbops_err *err)
+{
+	if (strlen(v) >= size)
+		return dbops_err_set(err, "%s is too long", key);
+	memcpy(field, v, strlen(v) + 1);
 	return 0;
 }
 
-static void state_set(struct dr_world *w, const char *key, const char *v)
+/* A number field of the state: all of it a decimal integer. */
+static int state_number(int64_t *field, const char *key, const char *v,
+			struct dbops_err *err)
 {
-#define STR(field, name)            \
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (*v == '\0' || *end != '\0' || errno != 0)
+		return dbops_err_set(err, "%s is not a number: \"%s\"", key, v);
+	*field = n;
+	return 0;
+}
+
+static int state_value(void *ctx, const char *key, const char *v,
+		       struct dbops_err *err)
+{
+	struct dr_world *w = ctx;
+	int64_t n = 0;
+	char *end;
+
+#define TEXT(field, name)           \
 	if (strcmp(key, name) == 0) \
-	snprintf(w->field, sizeof(w->field), "%s", v)
-#define NUM(field, name)            \
+	return state_text(w->field, sizeof(w->field), key, v, err)
+#define NUMBER(field, name)         \
 	if (strcmp(key, name) == 0) \
-	w->field = strtoll(v, NULL, 10)
-	STR(dump, "dump");
-	STR(error, "error");
-	STR(password, "password");
-	STR(database, "database");
-	STR(socket, "socket");
-	NUM(dump_usec, "dump_usec");
-	NUM(dump_size, "dump_size");
-	NUM(dump_mtime, "dump_mtime");
-	NUM(tables, "tables");
-	NUM(rows, "rows");
-	NUM(started_at, "started_at");
-#undef STR
-#undef NUM
-	if (strcmp(key, "port") == 0)
-		w->port = atoi(v);
-	else if (strcmp(key, "load_seconds") == 0)
-		w->load_seconds = strtod(v, NULL);
-	else if (strcmp(key, "status") == 0)
+	return state_number(&w->field, key, v, err)
+	TEXT(dump, "dump");
+	TEXT(error.msg, "error");
+	TEXT(password, "password");
+	TEXT(database, "database");
+	TEXT(socket, "socket");
+	NUMBER(dump_usec, "dump_usec");
+	NUMBER(dump_size, "dump_size");
+	NUMBER(dump_mtime, "dump_mtime");
+	NUMBER(tables, "tables");
+	NUMBER(rows, "rows");
+	NUMBER(started_at, "started_at");
+#undef TEXT
+#undef NUMBER
+	if (strcmp(key, "port") == 0) {
+		if (state_number(&n, key, v, err) != 0 || n < 0 || n > 65535)
+			return dbops_err_set(err, "port is not a port: \"%s\"",
+					     v);
+		w->port = (int)n;
+	} else if (strcmp(key, "load_seconds") == 0) {
+		errno = 0;
+		w->load_seconds = strtod(v, &end);
+		if (*v == '\0' || *end != '\0' || errno != 0)
+			return dbops_err_set(
+				err, "load_seconds is not a number: \"%s\"", v);
+	} else if (strcmp(key, "status") == 0) {
 		for (int s = 0; s <= DR_FAILED; s++)
-			if (strcmp(v, status_names[s]) == 0)
+			if (strcmp(v, status_names[s]) == 0) {
 				w->status = (enum dr_status)s;
+				return 0;
+			}
+		return dbops_err_set(err, "unknown status \"%s\"", v);
+	}
+	return 0; /* "world", and keys of a later version */
 }
 
 int dr_world_read(const char *root, const char *name, struct dr_world *w)
 {
-	char path[PATH_MAX + 160], *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	FILE *f;
+	char path[PATH_MAX + 160];
+	struct dbops_err err = { "" };
 
 	memset(w, 0, sizeof(*w));
 	snprintf(w->name, sizeof(w->name), "%s", name);
 	snprintf(w->dir, sizeof(w->dir), "%s/%s", root, name);
 	snprintf(path, sizeof(path), "%s/" STATE, w->dir);
-	f = fopen(path, "r");
-	if (f == NULL)
+	if (dbops_kv_read(path, state_value, w, &err) == 0)
+		return 0;
+	if (errno == ENOENT)
 		return -1;
-	while ((n = getline(&line, &cap, f)) > 0) {
-		char *eq = strchr(line, '=');
-
-		if (line[n - 1] == '\n')
-			line[n - 1] = '\0';
-		if (eq == NULL)
-			continue;
-		*eq = '\0';
-		state_set(w, line, eq + 1);
-	}
-	free(line);
-	fclose(f);
+	/* A state that cannot be trusted is no running world: failed, with
+	 * the reason (never "stopped", never kept by the next up). */
+	w->status = DR_FAILED;
+	dbops_err_set(&w->error, "could not read world state \"%s\": %s", path,
+		      err.msg);
 	return 0;
 }
 
@@ -228,7 +246,8 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 	tune(&t, o->nworlds, o->root);
 	io.settings = t.settings;
 	if (dbops_instance_start(&io, &inst) != 0) {
-		werr(w, "its server did not start (see the error above)");
+		dbops_err_set(&w->error,
+			      "its server did not start (see the error above)");
 		return -1;
 	}
 	w->port = inst.port;
@@ -274,7 +293,7 @@ static MYSQL *connect_admin(struct dr_world *w)
 
 	if (conn == NULL ||
 	    dbops_instance_load(w->dir, maria_only, &inst) != 0) {
-		werr(w, "could not reach its server");
+		dbops_err_set(&w->error, "could not reach its server");
 		if (conn)
 			mysql_close(conn);
 		return NULL;
@@ -283,8 +302,8 @@ static MYSQL *connect_admin(struct dr_world *w)
 	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
 	if (mysql_real_connect(conn, NULL, inst.admin_user, NULL, NULL, 0,
 			       inst.socket, 0) == NULL) {
-		werr(w, "could not connect to its server: %s",
-		     mysql_error(conn));
+		dbops_err_set(&w->error, "could not connect to its server: %s",
+			      mysql_error(conn));
 		mysql_close(conn);
 		return NULL;
 	}
@@ -300,7 +319,7 @@ static int query(struct dr_world *w, MYSQL *conn, const char *sql)
 			mysql_free_result(res);
 		return 0;
 	}
-	werr(w, "%s: %s", sql, mysql_error(conn));
+	dbops_err_set(&w->error, "%s: %s", sql, mysql_error(conn));
 	return -1;
 }
 
@@ -321,19 +340,29 @@ static void quote_ident(const char *name, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
-static void random_password(char *buf, size_t len)
+int dr_random_password(char *buf, size_t len, struct dbops_err *err)
 {
 	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
 				       "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 	unsigned char bytes[32];
 	size_t n = len - 1 < 24 ? len - 1 : 24;
+	ssize_t got;
 
-	if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t)sizeof(bytes))
-		for (size_t i = 0; i < sizeof(bytes); i++)
-			bytes[i] = (unsigned char)rand();
+	/* No fallback: a password from a predictable generator would be
+	 * worse than no world. */
+	do
+		got = getrandom(bytes, sizeof(bytes), 0);
+	while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(bytes)) {
+		buf[0] = '\0';
+		return dbops_err_set(
+			err, "could not make the analyst's password: %s",
+			got < 0 ? strerror(errno) : "too few random bytes");
+	}
 	for (size_t i = 0; i < n; i++)
 		buf[i] = alphabet[bytes[i] % (sizeof(alphabet) - 1)];
 	buf[n] = '\0';
+	return 0;
 }
 
 /*
@@ -347,7 +376,9 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 	MYSQL_ROW row;
 	int ndb = 0;
 
-	random_password(w->password, sizeof(w->password));
+	if (dr_random_password(w->password, sizeof(w->password), &w->error) !=
+	    0)
+		return -1;
 	for (int h = 0; h < 2; h++) {
 		const char *host = h ? "localhost" : "127.0.0.1";
 
@@ -363,13 +394,14 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 			" WHERE SCHEMA_NAME NOT IN (" SYSTEM_SCHEMAS ")"
 			" ORDER BY SCHEMA_NAME") != 0 ||
 	    (res = mysql_store_result(conn)) == NULL) {
-		werr(w, "could not list its databases: %s", mysql_error(conn));
+		dbops_err_set(&w->error, "could not list its databases: %s",
+			      mysql_error(conn));
 		return -1;
 	}
 	w->database[0] = '\0';
 	while ((row = mysql_fetch_row(res)) != NULL) {
 		quote_ident(row[0], ident, sizeof(ident));
-		for (int h = 0; h < 2 && w->error[0] == '\0'; h++) {
+		for (int h = 0; h < 2 && !dbops_err_isset(&w->error); h++) {
 			snprintf(
 				sql, sizeof(sql),
 				"GRANT ALL PRIVILEGES ON %s.* TO 'analyst'@'%s'",
@@ -383,7 +415,7 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 	mysql_free_result(res);
 	if (ndb != 1)
 		w->database[0] = '\0'; /* several: the analyst picks */
-	return w->error[0] ? -1 : 0;
+	return dbops_err_isset(&w->error) ? -1 : 0;
 }
 
 /* Tables and their exact row counts, for the summary. */
@@ -399,7 +431,8 @@ static int count_rows(struct dr_world *w, MYSQL *conn)
 			" WHERE TABLE_TYPE = 'BASE TABLE'"
 			" AND TABLE_SCHEMA NOT IN (" SYSTEM_SCHEMAS ")") != 0 ||
 	    (res = mysql_store_result(conn)) == NULL) {
-		werr(w, "could not list its tables: %s", mysql_error(conn));
+		dbops_err_set(&w->error, "could not list its tables: %s",
+			      mysql_error(conn));
 		return -1;
 	}
 	w->tables = w->rows = 0;
@@ -410,8 +443,9 @@ static int count_rows(struct dr_world *w, MYSQL *conn)
 			 table);
 		if (mysql_query(conn, sql) != 0 ||
 		    (cnt = mysql_store_result(conn)) == NULL) {
-			werr(w, "could not count the rows of %s.%s: %s", schema,
-			     table, mysql_error(conn));
+			dbops_err_set(&w->error,
+				      "could not count the rows of %s.%s: %s",
+				      schema, table, mysql_error(conn));
 			mysql_free_result(res);
 			return -1;
 		}
@@ -422,14 +456,6 @@ static int count_rows(struct dr_world *w, MYSQL *conn)
 	}
 	mysql_free_result(res);
 	return 0;
-}
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* A fresh server with the dump in it. */
@@ -445,14 +471,14 @@ static int restore(struct dr_world *w, const struct dr_dump *d,
 	w->status = DR_LOADING;
 	if (state_write(w) != 0 || (conn = connect_admin(w)) == NULL)
 		return -1;
-	started = now_seconds();
+	started = dbops_clock_seconds();
 	w->load.path = d->path;
 	w->load.conn = conn;
 	if (dr_load_run(&w->load) != 0) {
-		werr(w, "%s", w->load.error);
+		dbops_err_set(&w->error, "%s", w->load.err.msg);
 		goto out;
 	}
-	w->load_seconds = now_seconds() - started;
+	w->load_seconds = dbops_clock_seconds() - started;
 	if (make_analyst(w, conn) != 0 || count_rows(w, conn) != 0)
 		goto out;
 	rc = 0;
@@ -461,21 +487,25 @@ out:
 	return rc;
 }
 
-static int world_index_of(const char *name)
+int dr_world_index_of(const char *name)
 {
-	/* Spread the worlds' first port tries: world7 starts at base + 7. */
 	const char *p = name + strlen(name);
+	int index = 0;
 
 	while (p > name && p[-1] >= '0' && p[-1] <= '9')
 		p--;
-	return *p ? atoi(p) % 1000 : 0;
+	/* The number's last three digits, read so that no length of it can
+	 * overflow. */
+	for (; *p; p++)
+		index = (index * 10 + (*p - '0')) % 1000;
+	return index;
 }
 
 int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		const struct dr_up_opts *o)
 {
 	struct dr_world old;
-	int idx = world_index_of(w->name);
+	int idx = dr_world_index_of(w->name);
 
 	if (dr_world_read(o->root, w->name, &old) == 0 &&
 	    old.status == DR_RUNNING && strcmp(old.dump, d->path) == 0 &&
@@ -493,7 +523,8 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		return state_write(w);
 	}
 	if (access(w->dir, F_OK) == 0 && dr_world_down(o->root, w->name) != 0) {
-		werr(w, "could not remove the world it replaces");
+		dbops_err_set(&w->error,
+			      "could not remove the world it replaces");
 		return -1;
 	}
 	snprintf(w->dir, sizeof(w->dir), "%s/%s", o->root, w->name);
@@ -501,7 +532,7 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 	w->dump_usec = d->usec;
 	w->dump_size = d->size;
 	w->dump_mtime = d->mtime;
-	w->error[0] = '\0';
+	dbops_err_clear(&w->error);
 	if (restore(w, d, o, idx) == 0) {
 		w->status = DR_RUNNING;
 		return state_write(w);
@@ -588,21 +619,19 @@ int dr_world_list(const char *root, char ***names, int *n)
 		return errno == ENOENT ? 0 : -1;
 	while ((e = readdir(d)) != NULL) {
 		char path[PATH_MAX];
-		char **grown;
 
 		if (!dr_world_name_ok(e->d_name) || e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/" STATE, root, e->d_name);
 		if (access(path, F_OK) != 0)
 			continue;
-		grown = realloc(list, (size_t)(count + 1) * sizeof(*grown));
-		if (grown == NULL)
-			break;
-		list = grown;
-		list[count++] = strdup(e->d_name);
+		list = dbops_xreallocarray(list, (size_t)count + 1,
+					   sizeof(*list));
+		list[count++] = dbops_xstrdup(e->d_name);
 	}
 	closedir(d);
-	qsort(list, (size_t)count, sizeof(*list), by_name);
+	if (count > 1)
+		qsort(list, (size_t)count, sizeof(*list), by_name);
 	*names = list;
 	*n = count;
 	return 0;
@@ -610,24 +639,16 @@ int dr_world_list(const char *root, char ***names, int *n)
 
 int dr_worlds_cnf_write(const char *root)
 {
-	char path[PATH_MAX], tmp[PATH_MAX + 8], **names;
-	int n, fd;
-	FILE *f;
+	struct dbops_atomic_file af;
+	char path[PATH_MAX], **names;
+	int n, rc = -1;
 
 	if (dr_world_list(root, &names, &n) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/worlds.cnf", root);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	f = fd >= 0 ? fdopen(fd, "w") : NULL;
-	if (f == NULL) {
-		dbops_log_error("could not write \"%s\": %s", path,
-				strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	if (dbops_atomic_open(&af, path, 0600) != 0)
 		goto fail;
-	}
-	fprintf(f,
+	fprintf(af.f,
 		"# The restored worlds, written by dump-restore; 0600: it holds passwords.\n"
 		"# mariadb --defaults-extra-file=%s --defaults-group-suffix=_<world>\n",
 		path);
@@ -637,27 +658,21 @@ int dr_worlds_cnf_write(const char *root)
 		if (dr_world_read(root, names[i], &w) != 0 ||
 		    w.status != DR_RUNNING)
 			continue;
-		fprintf(f,
+		fprintf(af.f,
 			"\n[client_%s]\nhost=127.0.0.1\nport=%d\nuser=analyst\n"
 			"password=%s\n",
 			w.name, w.port, w.password);
 		if (w.database[0])
-			fprintf(f, "database=%s\n", w.database);
+			fprintf(af.f, "database=%s\n", w.database);
 	}
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
-	    rename(tmp, path) != 0) {
+	if (dbops_atomic_commit(&af) == 0)
+		rc = 0;
+fail:
+	if (rc != 0)
 		dbops_log_error("could not write \"%s\": %s", path,
 				strerror(errno));
-		unlink(tmp);
-		goto fail;
-	}
 	for (int i = 0; i < n; i++)
 		free(names[i]);
 	free(names);
-	return 0;
-fail:
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-	return -1;
+	return rc;
 }

@@ -8,9 +8,11 @@
 
 #include <limits.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "catalog.h"
+#include "errbuf.h"
 #include "load.h"
 
 enum dr_status {
@@ -26,9 +28,9 @@ struct dr_world {
 	char dump[PATH_MAX];
 	int64_t dump_usec, dump_size, dump_mtime;
 	enum dr_status status;
-	char error[1024];
-	char password[64];  /* the analyst account's */
-	char database[128]; /* the restored database, when there is one */
+	struct dbops_err error; /* why it failed */
+	char password[64];	/* the analyst account's */
+	char database[128];	/* the restored database, when there is one */
 	int port;
 	char socket[PATH_MAX];
 	int64_t tables, rows;
@@ -45,9 +47,15 @@ struct dr_up_opts {
 	const char *bindir; /* where mariadbd is, when given */
 };
 
+/* "loading", "running", "stopped" or "failed": as status and up print it. */
 const char *dr_status_name(enum dr_status s);
 
-/* Read ROOT/<name>/world.state into W. 0, or -1 (no such world). */
+/*
+ * Read ROOT/<name>/world.state into W. Returns 0, or -1 when there is no
+ * such world. A state file that cannot be read or does not parse gives a
+ * world with status DR_FAILED and the reason in w->error: a damaged state
+ * is never taken for a stopped or running world.
+ */
 int dr_world_read(const char *root, const char *name, struct dr_world *w);
 
 /*
@@ -69,10 +77,31 @@ bool dr_world_running(const struct dr_world *w, int64_t *since);
 /* Bytes the world's directory takes on disk. */
 int64_t dr_world_disk_usage(const struct dr_world *w);
 
-/* The names of the worlds under ROOT, natural order; caller frees. */
+/*
+ * The names of the worlds under ROOT (those with a state file), in natural
+ * order, into *NAMES (the caller frees each and the array) and *N. Returns
+ * 0 (no ROOT: none), or -1 with errno when ROOT cannot be read.
+ */
 int dr_world_list(const char *root, char ***names, int *n);
 
-/* Rewrite ROOT/worlds.cnf (0600) from the running worlds' states. */
+/*
+ * Rewrite ROOT/worlds.cnf (0600, atomically) from the running worlds'
+ * states. 0, or -1 (reported).
+ */
 int dr_worlds_cnf_write(const char *root);
+
+/*
+ * Where a world's first port try goes from --port-base: the number its
+ * name ends in, modulo 1000 (world7: 7), 0 without one. Always 0 to 999,
+ * whatever the length of the number.
+ */
+int dr_world_index_of(const char *name);
+
+/*
+ * Fill BUF (LEN > 1 bytes) with a random password of up to 24 letters and
+ * digits from getrandom(). Returns 0, or -1 with ERR set (and BUF empty)
+ * when the kernel gives no random bytes: never a weaker fallback.
+ */
+int dr_random_password(char *buf, size_t len, struct dbops_err *err);
 
 #endif

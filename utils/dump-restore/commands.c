@@ -1,0 +1,178 @@
+/*
+ * commands.c - dump-restore's plan, status and down, and what the commands
+ * share: the root, the output format and the choice of dumps. See
+ * commands.h.
+ */
+#include "commands.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "log.h"
+#include "paths.h"
+#include "timestamp.h"
+#include "world.h"
+
+const char *dr_root(const struct dr_opts *o, char *buf, size_t len)
+{
+	return o->root ? o->root : dbops_state_dir("worlds", buf, len);
+}
+
+int dr_parse_format(const struct dr_opts *o, enum dbops_output_format *f)
+{
+	*f = DBOPS_FORMAT_TABLE;
+	if (o->format && dbops_output_parse_format(o->format, f) != 0)
+		return dbops_cli_error(
+			"unknown format \"%s\": use table, csv, tsv or json",
+			o->format);
+	return 0;
+}
+
+int dr_choose(const struct dr_opts *o, char **sources, int n,
+	      struct dr_catalog *cat, const struct dr_dump ***chosen,
+	      size_t *count)
+{
+	if (n == 0)
+		return dbops_cli_error(
+			"no SOURCE: give directories of dumps or dump files");
+	if (dr_catalog_scan(cat, sources, n) != 0 ||
+	    dr_catalog_choose(cat, o->have_at, o->at, chosen, count) != 0)
+		return 1;
+	return 0;
+}
+
+int dr_cmd_plan(const struct dr_opts *o, char **sources, int n)
+{
+	struct dr_catalog cat = { 0 };
+	const struct dr_dump **chosen = NULL;
+	enum dbops_output_format format;
+	struct dbops_output *w;
+	size_t count;
+	int rc;
+
+	if (dr_parse_format(o, &format) != 0)
+		return 1;
+	rc = dr_choose(o, sources, n, &cat, &chosen, &count);
+	if (rc == 0 && (w = dbops_output_new(stdout, format)) != NULL) {
+		dbops_output_add_column(w, "world", DBOPS_COLUMN_TEXT);
+		dbops_output_add_column(w, "dump", DBOPS_COLUMN_TEXT);
+		dbops_output_add_column(w, "dump_time", DBOPS_COLUMN_TEXT);
+		dbops_output_add_column(w, "bytes", DBOPS_COLUMN_NUMBER);
+		for (size_t i = 0; i < count; i++) {
+			char when[DBOPS_TIMESTAMP_LEN], size[32];
+
+			dbops_timestamp_format(chosen[i]->usec, when,
+					       sizeof(when));
+			snprintf(size, sizeof(size), "%lld",
+				 (long long)chosen[i]->size);
+			dbops_output_row_strings(
+				w, (const char *[]){ chosen[i]->world,
+						     chosen[i]->path, when,
+						     size });
+		}
+		if (dbops_output_finish(w) != 0)
+			rc = 1;
+		dbops_output_free(w);
+	}
+	free(chosen);
+	dr_catalog_free(&cat);
+	return rc;
+}
+
+int dr_cmd_status(const struct dr_opts *o)
+{
+	static const char *const names[] = { "world",	       "status",
+					     "port",	       "socket",
+					     "dump",	       "dump_time",
+					     "uptime_seconds", "disk_bytes" };
+	static const enum dbops_column_kind kinds[] = {
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	 DBOPS_COLUMN_NUMBER,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	 DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER
+	};
+	enum dbops_output_format format;
+	char rootbuf[PATH_MAX], **list;
+	const char *root = dr_root(o, rootbuf, sizeof(rootbuf));
+	struct dbops_output *w;
+	int n;
+
+	if (dr_parse_format(o, &format) != 0)
+		return 1;
+	if (dr_world_list(root, &list, &n) != 0) {
+		dbops_log_error("could not read \"%s\": %s", root,
+				strerror(errno));
+		return 1;
+	}
+	w = dbops_output_new(stdout, format);
+	for (int c = 0; w && c < 8; c++)
+		dbops_output_add_column(w, names[c], kinds[c]);
+	for (int i = 0; w && i < n; i++) {
+		struct dr_world x;
+		char port[16], when[DBOPS_TIMESTAMP_LEN], up[32], disk[32];
+		int64_t since = 0;
+		bool running;
+
+		if (dr_world_read(root, list[i], &x) != 0)
+			continue;
+		running =
+			x.status == DR_RUNNING && dr_world_running(&x, &since);
+		if (x.status == DR_RUNNING && !running)
+			x.status = DR_STOPPED;
+		snprintf(port, sizeof(port), "%d", x.port);
+		dbops_timestamp_format(x.dump_usec, when, sizeof(when));
+		snprintf(up, sizeof(up), "%lld",
+			 (long long)(time(NULL) - since));
+		snprintf(disk, sizeof(disk), "%lld",
+			 (long long)dr_world_disk_usage(&x));
+		dbops_output_row_strings(
+			w, (const char *[]){ x.name, dr_status_name(x.status),
+					     running ? port : NULL,
+					     running ? x.socket : NULL, x.dump,
+					     when, running ? up : NULL, disk });
+	}
+	for (int i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+	if (w == NULL || dbops_output_finish(w) != 0) {
+		dbops_output_free(w);
+		return 1;
+	}
+	dbops_output_free(w);
+	return 0;
+}
+
+int dr_cmd_down(const struct dr_opts *o, char **worlds, int n)
+{
+	char rootbuf[PATH_MAX], **list = NULL;
+	const char *root = dr_root(o, rootbuf, sizeof(rootbuf));
+	int count = 0, rc = 0;
+
+	if (n == 0) {
+		if (dr_world_list(root, &list, &count) != 0) {
+			dbops_log_error("could not read \"%s\": %s", root,
+					strerror(errno));
+			return 1;
+		}
+		worlds = list;
+		n = count;
+	}
+	for (int i = 0; i < n; i++) {
+		if (dr_world_down(root, worlds[i]) != 0)
+			rc = 1;
+		else
+			dbops_log_info("world \"%s\" stopped and removed",
+				       worlds[i]);
+	}
+	for (int i = 0; i < count; i++)
+		free(list[i]);
+	free(list);
+	if (access(root, F_OK) == 0 && dr_worlds_cnf_write(root) != 0)
+		rc = 1;
+	return rc;
+}

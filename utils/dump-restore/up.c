@@ -1,0 +1,268 @@
+/*
+ * up.c - dump-restore up: the root made ready, every chosen world brought
+ * up on a few threads at once (common/parallel.h), a progress board on a
+ * terminal, worlds.cnf rewritten and the summary printed. See commands.h.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <mysql.h>
+
+#include "clock.h"
+#include "commands.h"
+#include "log.h"
+#include "parallel.h"
+#include "process.h"
+#include "timestamp.h"
+#include "world.h"
+#include "xalloc.h"
+
+struct up_job {
+	const struct dr_dump **chosen;
+	struct dr_world *worlds;
+	size_t count;
+	struct dr_up_opts opts;
+	double *started; /* when each world's load began to read, or 0 */
+	bool drawn;	 /* the board is on the screen */
+};
+
+static void up_one(void *arg, size_t i)
+{
+	struct up_job *job = arg;
+
+	dr_world_up(&job->worlds[i], job->chosen[i], &job->opts);
+}
+
+/* Connector/C wants each thread that uses it to say so. */
+static void thread_start(void)
+{
+	mysql_thread_init();
+}
+
+static void thread_end(void)
+{
+	mysql_thread_end();
+}
+
+/*
+ * One line per world on a terminal, redrawn in place: compressed bytes
+ * read of the total, rate and time left.
+ */
+static void draw_board(void *arg, size_t done)
+{
+	struct up_job *job = arg;
+	double now = dbops_clock_seconds();
+	char line[256];
+
+	(void)done;
+	if (job->drawn)
+		fprintf(stderr, "\033[%zuA", job->count);
+	for (size_t i = 0; i < job->count; i++) {
+		struct dr_world *w = &job->worlds[i];
+		uint64_t read = atomic_load(&w->load.read);
+
+		if (read > 0 && job->started[i] == 0)
+			job->started[i] = now;
+		if (w->kept)
+			snprintf(line, sizeof(line), "%s: kept", w->name);
+		else if (read == 0)
+			snprintf(line, sizeof(line), "%s: %s", w->name,
+				 w->status == DR_FAILED ? "failed"
+							: "starting");
+		else
+			dbops_progress_format(line, sizeof(line), w->name, read,
+					      w->load.total,
+					      now - job->started[i],
+					      DBOPS_PROGRESS_BYTES);
+		fprintf(stderr, "\r%s\033[K\n", line);
+	}
+	fflush(stderr);
+	job->drawn = true;
+}
+
+static void print_summary(const struct up_job *job, const char *root,
+			  enum dbops_output_format format)
+{
+	struct dbops_output *w = dbops_output_new(stdout, format);
+	static const char *const names[] = {
+		"world",     "status", "port", "socket",      "dump",
+		"dump_time", "tables", "rows", "load_seconds"
+	};
+	static const enum dbops_column_kind kinds[] = {
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_NUMBER,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER
+	};
+	const char *first = NULL;
+
+	if (w == NULL)
+		return;
+	for (int c = 0; c < 9; c++)
+		dbops_output_add_column(w, names[c], kinds[c]);
+	for (size_t i = 0; i < job->count; i++) {
+		const struct dr_world *x = &job->worlds[i];
+		char port[16], when[DBOPS_TIMESTAMP_LEN], tables[32], rows[32],
+			secs[32];
+		bool ok = x->status == DR_RUNNING;
+
+		snprintf(port, sizeof(port), "%d", x->port);
+		dbops_timestamp_format(x->dump_usec, when, sizeof(when));
+		snprintf(tables, sizeof(tables), "%lld", (long long)x->tables);
+		snprintf(rows, sizeof(rows), "%lld", (long long)x->rows);
+		snprintf(secs, sizeof(secs), "%.3f", x->load_seconds);
+		dbops_output_row_strings(
+			w, (const char *[]){
+				   x->name,
+				   x->kept ? "kept" : dr_status_name(x->status),
+				   ok ? port : NULL, ok ? x->socket : NULL,
+				   x->dump, when, ok ? tables : NULL,
+				   ok ? rows : NULL, ok ? secs : NULL });
+		if (ok && first == NULL)
+			first = x->name;
+	}
+	dbops_output_finish(w);
+	dbops_output_free(w);
+	if (first && format == DBOPS_FORMAT_TABLE)
+		printf("\nConnect to a world with:\n"
+		       "  mariadb --defaults-extra-file=%s/worlds.cnf --defaults-group-suffix=_%s\n",
+		       root, first);
+}
+
+/* mkdir -p, the last one with MODE. */
+static int make_dirs(const char *path, mode_t mode)
+{
+	char tmp[PATH_MAX];
+	struct stat st;
+
+	snprintf(tmp, sizeof(tmp), "%s", path);
+	for (char *p = tmp + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(tmp, mode) != 0 && errno != EEXIST)
+		return -1;
+	if (stat(tmp, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The server users must reach the worlds' directories through ROOT. One we
+ * make gets 0711; one that exists keeps the mode its owner gave it, and
+ * when the servers run as "mysql" it must let that user through.
+ */
+static int prepare_root(const char *root)
+{
+	struct dbops_user mysql;
+	struct stat st;
+	bool drop;
+	int err = 0;
+
+	if (stat(root, &st) != 0) {
+		if (errno == ENOENT && make_dirs(root, 0711) == 0 &&
+		    chmod(root, 0711) == 0)
+			return 0;
+		dbops_log_error("could not create directory \"%s\": %s", root,
+				strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		dbops_log_error("could not create directory \"%s\": %s", root,
+				strerror(ENOTDIR));
+		return -1;
+	}
+	if (dbops_user_for_server("mysql", &mysql, &drop) != 0 || !drop)
+		return 0; /* the servers run as we do, or as no one yet */
+	if (dbops_user_can_access(&mysql, root, X_OK, &err) != 0)
+		return 0;
+	dbops_log_error(
+		"could not use \"%s\" as the root: user \"%s\" may not search it: %s",
+		root, mysql.name, strerror(err));
+	dbops_log_hint(
+		"the servers run as \"%s\": let it search \"%s\" and every directory above it (chmod o+x), or choose another --root",
+		mysql.name, root);
+	return -1;
+}
+
+static int up(const struct dr_opts *o, char **sources, int n)
+{
+	struct dr_catalog cat = { 0 };
+	struct up_job job = { 0 };
+	enum dbops_output_format format;
+	char rootbuf[PATH_MAX];
+	const char *root = dr_root(o, rootbuf, sizeof(rootbuf));
+	struct dbops_parallel p = { .body = up_one,
+				    .arg = &job,
+				    .jobs = o->jobs,
+				    .thread_start = thread_start,
+				    .thread_end = thread_end };
+	int rc;
+
+	if (dr_parse_format(o, &format) != 0)
+		return 1;
+	rc = dr_choose(o, sources, n, &cat, &job.chosen, &job.count);
+	if (rc == 0 && prepare_root(root) != 0)
+		rc = 1;
+	if (rc != 0)
+		goto out;
+	job.worlds = dbops_xcalloc(job.count, sizeof(*job.worlds));
+	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
+	job.opts = (struct dr_up_opts){ .root = root,
+					.port_base = o->port_base,
+					.nworlds = (int)job.count,
+					.bindir = o->bindir };
+	for (size_t i = 0; i < job.count; i++) {
+		snprintf(job.worlds[i].name, sizeof(job.worlds[i].name), "%s",
+			 job.chosen[i]->world);
+		snprintf(job.worlds[i].dir, sizeof(job.worlds[i].dir), "%s/%s",
+			 root, job.chosen[i]->world);
+	}
+	if (o->progress == DBOPS_PROGRESS_ALWAYS ||
+	    (o->progress == DBOPS_PROGRESS_AUTO && isatty(STDERR_FILENO)))
+		p.tick = draw_board;
+	p.count = job.count;
+	dbops_parallel_for(&p);
+	for (size_t i = 0; i < job.count; i++)
+		if (job.worlds[i].status != DR_RUNNING) {
+			dbops_log_error("world \"%s\" from \"%s\": %s",
+					job.worlds[i].name, job.chosen[i]->path,
+					job.worlds[i].error.msg);
+			rc = 1;
+		}
+	if (dr_worlds_cnf_write(root) != 0)
+		rc = 1;
+	print_summary(&job, root, format);
+out:
+	free(job.started);
+	free(job.worlds);
+	free(job.chosen);
+	dr_catalog_free(&cat);
+	return rc;
+}
+
+int dr_cmd_up(const struct dr_opts *o, char **sources, int n)
+{
+	int rc;
+
+	if (mysql_library_init(0, NULL, NULL) != 0) {
+		dbops_log_error(
+			"could not initialise the MariaDB client library");
+		return 1;
+	}
+	rc = up(o, sources, n);
+	mysql_library_end();
+	return rc;
+}
