@@ -351,6 +351,20 @@ up_fails_on_world3_with() {
 	up_fails_on_world3_with "line $((last + 1)): Duplicate entry '1' for key 'PRIMARY' (statement: \"$start\")"
 }
 
+@test "dump-restore: a failed analyst account never shows its password" {
+	bad_world
+	# Without the accounts table CREATE USER fails, after the load.
+	zcat "$DUMPS/world3.2024-03-01_02-00-00.sql.gz" |
+		awk '/^-- Dump completed/ { print "DROP TABLE mysql.global_priv;" } { print }' |
+		gzip >"$BAD"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
+	assert_failure 1
+	assert_regex "$stderr" "^dump-restore: error: world \"world3\" from \"$BAD\": CREATE OR REPLACE USER 'analyst'@'127.0.0.1' IDENTIFIED BY \.\.\.: .+$"
+	refute_regex "$stderr" "IDENTIFIED BY '"
+	run grep -c "IDENTIFIED BY '" "$R/world3/world.state"
+	assert_output 0
+}
+
 @test "dump-restore: a server error of several lines leaves its world failed, never stopped or kept" {
 	bad_world
 	# The failing statement's text comes back in the server's message.

@@ -310,7 +310,12 @@ static MYSQL *connect_admin(struct dr_world *w)
 	return conn;
 }
 
-static int query(struct dr_world *w, MYSQL *conn, const char *sql)
+/*
+ * Run SQL, reading any result. On failure the error names the statement as
+ * SHOWN (NULL: SQL itself), so a password in SQL is never printed or kept.
+ */
+static int query_shown(struct dr_world *w, MYSQL *conn, const char *sql,
+		       const char *shown)
 {
 	if (mysql_real_query(conn, sql, (unsigned long)strlen(sql)) == 0) {
 		MYSQL_RES *res = mysql_store_result(conn);
@@ -319,8 +324,14 @@ static int query(struct dr_world *w, MYSQL *conn, const char *sql)
 			mysql_free_result(res);
 		return 0;
 	}
-	dbops_err_set(&w->error, "%s: %s", sql, mysql_error(conn));
+	dbops_err_set(&w->error, "%s: %s", shown ? shown : sql,
+		      mysql_error(conn));
 	return -1;
+}
+
+static int query(struct dr_world *w, MYSQL *conn, const char *sql)
+{
+	return query_shown(w, conn, sql, NULL);
 }
 
 /* `name` with backticks doubled, for an identifier in SQL. */
@@ -371,7 +382,7 @@ int dr_random_password(char *buf, size_t len, struct dbops_err *err)
  */
 static int make_analyst(struct dr_world *w, MYSQL *conn)
 {
-	char sql[1024], ident[300];
+	char sql[1024], shown[128], ident[300];
 	MYSQL_RES *res;
 	MYSQL_ROW row;
 	int ndb = 0;
@@ -386,7 +397,11 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 			sql, sizeof(sql),
 			"CREATE OR REPLACE USER 'analyst'@'%s' IDENTIFIED BY '%s'",
 			host, w->password);
-		if (query(w, conn, sql) != 0)
+		snprintf(
+			shown, sizeof(shown),
+			"CREATE OR REPLACE USER 'analyst'@'%s' IDENTIFIED BY ...",
+			host);
+		if (query_shown(w, conn, sql, shown) != 0)
 			return -1;
 	}
 	if (mysql_query(conn,
