@@ -46,10 +46,7 @@ wq() { world-query --inventory "$INV" "$@"; }
 @test "world-query: --help, --version and usage errors" {
 	run --separate-stderr world-query --help
 	assert_success
-	assert_line --index 0 "Usage:"
-	while IFS= read -r line; do
-		[ "${#line}" -le 80 ] || fail "help line longer than 80: $line"
-	done <<<"$output"
+	assert_usage_screen
 	run world-query --version
 	assert_output "world-query $DBOPS_VERSION"
 	run --separate-stderr wq

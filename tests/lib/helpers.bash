@@ -41,3 +41,13 @@ export PATH
 export DBOPS_DRIVER=${DBOPS_DRIVER:-$DBOPS_BUILD/tests/instance-driver}
 
 load "$DBOPS_TOP/tests/lib/servers"
+
+# assert_usage_screen: $output (of `TOOL --help`) is a usage screen, every
+# line under 80 columns (DESIGN: it must fit a terminal with room to spare).
+assert_usage_screen() {
+	local line
+	assert_line --index 0 "Usage:"
+	while IFS= read -r line; do
+		[ "${#line}" -lt 80 ] || fail "help line of ${#line} columns (80 or more): $line"
+	done <<<"$output"
+}
