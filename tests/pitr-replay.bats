@@ -211,7 +211,7 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-time
 	assert_error 'pitr-replay: error: option "--target-time" needs a value'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-name rp_dup --target-xid 740
-	assert_error 'pitr-replay: error: give at most one of --target-time, --target-lsn, --target-xid and --target-name'
+	assert_error 'pitr-replay: error: --target-name and --target-xid cannot be used together'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --target-name rp_dup --target-exclusive
 	assert_error 'pitr-replay: error: --target-exclusive needs --target-time, --target-lsn or --target-xid'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-exclusive
@@ -228,17 +228,68 @@ archive_copy() {
 	assert_error 'pitr-replay: error: --keep-running cannot be used with --action shutdown'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-time yesterday
 	assert_failure 1
-	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: invalid --target-time "yesterday": '
+	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: invalid value "yesterday" for --target-time: '
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-lsn 12
-	assert_error 'pitr-replay: error: invalid --target-lsn "12": expected an LSN such as 0/16B3748'
+	assert_error 'pitr-replay: error: invalid value "12" for --target-lsn: expected an LSN such as 0/16B3748'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 2
-	assert_error 'pitr-replay: error: invalid --target-xid "2": expected a transaction ID from 3 to 4294967295'
+	assert_error 'pitr-replay: error: invalid value "2" for --target-xid: expected a transaction ID from 3 to 4294967295'
 	run --separate-stderr pitr-replay verify "${b[@]}" --timeline 0
-	assert_error 'pitr-replay: error: invalid --timeline "0": use a timeline number or "latest"'
+	assert_error 'pitr-replay: error: invalid value "0" for --timeline: use a timeline number or "latest"'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --action stop
-	assert_error 'pitr-replay: error: invalid --action "stop": use promote, pause or shutdown'
+	assert_error 'pitr-replay: error: invalid value "stop" for --action: use promote, pause or shutdown'
 	# None of them made the data directory.
 	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: options on common/cli: unknown letters by optopt, one shape for bad values, one target" {
+	local b=(-b "$G/base-plain" -a "$G/archive")
+	# An unknown letter inside a cluster is named, not the command before it.
+	run --separate-stderr pitr-replay window -zq
+	assert_error 'pitr-replay: error: unknown option "-z"'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 740 --target-xid 741
+	assert_error 'pitr-replay: error: option "--target-xid" given twice'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-time 2024-03-01 --target-lsn 0/1
+	assert_error 'pitr-replay: error: --target-time and --target-lsn cannot be used together'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 4294967296
+	assert_error 'pitr-replay: error: invalid value "4294967296" for --target-xid: expected a transaction ID from 3 to 4294967295'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-name ''
+	assert_error 'pitr-replay: error: invalid value "" for --target-name: restore point names are 1 to 63 bytes'
+	run --separate-stderr pitr-replay verify "${b[@]}" --timeline x1
+	assert_error 'pitr-replay: error: invalid value "x1" for --timeline: use a timeline number or "latest"'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --port 0
+	assert_error 'pitr-replay: error: invalid value "0" for --port: use a number from 1 to 65535'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --port 80x
+	assert_error 'pitr-replay: error: invalid value "80x" for --port: use a number from 1 to 65535'
+	run --separate-stderr pitr-replay window -a "$G/archive" --format xml
+	assert_error 'pitr-replay: error: invalid value "xml" for --format: use table, csv, tsv or json'
+	run --separate-stderr pitr-replay window -a "$G/archive" --progress sometimes
+	assert_error 'pitr-replay: error: invalid value "sometimes" for --progress: use auto, always or never'
+	run --separate-stderr pitr-replay window -a "$G/archive" --timeline latest
+	assert_error 'pitr-replay: error: window takes no target or --timeline: it shows every timeline'
+	run --separate-stderr pitr-replay verify "${b[@]}" extra
+	assert_error 'pitr-replay: error: unexpected argument "extra"'
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: the usage screen is under 80 columns" {
+	run pitr-replay --help
+	assert_success
+	local line
+	for line in "${lines[@]}"; do
+		((${#line} < 80)) || fail "over 79 columns: $line"
+	done
+	assert_line --partial '--target-time T'
+	assert_line 'See pitr-replay(1).'
+}
+
+@test "pitr-replay: window --progress always draws the segments read per timeline" {
+	run --separate-stderr pitr-replay window -a "$G/archive" --progress always
+	assert_success
+	assert_stderr_line --regexp '^timeline 1: segments: [0-9]+, '
+	assert_stderr_line --regexp '^timeline 2: segments: [0-9]+, '
+	run --separate-stderr pitr-replay window -a "$G/archive" --progress never
+	assert_success
+	assert_equal "$stderr" ""
 }
 
 @test "pitr-replay: verify plans the end of the latest timeline, or of timeline 1" {

@@ -167,6 +167,38 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 	return 0;
 }
 
+struct segment_count {
+	struct dbops_progress *progress;
+	uint64_t n;
+};
+
+static void on_segment(void *arg, uint64_t segno)
+{
+	struct segment_count *count = arg;
+
+	(void)segno;
+	dbops_progress_update(count->progress, ++count->n);
+}
+
+/* scan_path() with a progress line (--progress) counting the segments. */
+static int scan_timeline(const struct window_opts *o,
+			 const struct wal_archive *arc,
+			 const struct tl_history *h,
+			 const struct scan_start *start, uint32_t tli,
+			 struct path_scan *s)
+{
+	struct segment_count count = { 0 };
+	char label[64];
+	int rc;
+
+	snprintf(label, sizeof(label), "timeline %u: segments", tli);
+	count.progress =
+		dbops_progress_new(label, 0, DBOPS_PROGRESS_ITEMS, o->progress);
+	rc = scan_path(arc, h, start, NULL, on_segment, &count, s);
+	dbops_progress_finish(count.progress);
+	return rc;
+}
+
 static int window_of(struct dbops_output *w, const struct window_opts *o,
 		     const struct wal_archive *arc, const struct base_backup *b,
 		     uint32_t tli)
@@ -210,7 +242,7 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 		start.tli = h.e[0].tli;
 		start.no_backup = true;
 	}
-	if (scan_path(arc, &h, &start, NULL, NULL, NULL, &s) != 0)
+	if (scan_timeline(o, arc, &h, &start, tli, &s) != 0)
 		return -1;
 	if (have_start &&
 	    emit(w, &(struct row){ tli, "backup", NULL,
@@ -271,7 +303,6 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 		rc = emit_gaps(w, arc, &h, tli,
 			       lsn_segno(start.redo_lsn, arc->seg_size));
 	scan_free(&s);
-	(void)o;
 	return rc;
 }
 
