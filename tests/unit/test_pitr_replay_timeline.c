@@ -410,17 +410,20 @@ static void test_timeline_load(void **state)
 	capture_begin(&cap, STDERR_FILENO);
 	assert_int_equal(timeline_load(&arc, 4, &h), -1);
 	out = capture_end(&cap);
+	assert_non_null(strstr(out, "error: could not open \""));
 	assert_non_null(strstr(
 		out,
-		"/00000004.history: no such file: timeline 4 has no history file in the archive"));
+		"/00000004.history\": no such file: timeline 4 has no history file in the archive"));
 	free(out);
 
 	capture_begin(&cap, STDERR_FILENO);
 	assert_int_equal(timeline_load(&arc, 3, &h), -1);
 	out = capture_end(&cap);
+	assert_non_null(
+		strstr(out, "error: syntax error in timeline history file \""));
 	assert_non_null(strstr(
 		out,
-		"/00000003.history: syntax error in timeline history file: "
+		"/00000003.history\": "
 		"line 2: expected a timeline switch point LSN after timeline 2"));
 	free(out);
 	assert_int_equal(dbops_log_error_count(), 2);

@@ -1300,7 +1300,7 @@ static void test_walread_wrong_size_segment(void **state)
 	assert_int_equal(truncate(path, SEG_SIZE / 2), 0);
 	expect_io_error(
 		dir, s, &b,
-		"000000010000000000000002: WAL segment is 524288 bytes, expected 1048576");
+		"000000010000000000000002\": WAL segment is 524288 bytes, expected 1048576");
 	assert_int_equal(truncate(path, SEG_SIZE + 8192), 0);
 	expect_io_error(dir, s, &b,
 			"WAL segment is 1056768 bytes, expected 1048576");
@@ -1331,7 +1331,7 @@ static void test_walread_bad_gz_segment(void **state)
 	write_seg(dir, s, 1, 2, GZ);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(truncate(path, st.st_size / 2), 0);
-	expect_io_error(dir, s, &b, "000000010000000000000002.gz: ");
+	expect_io_error(dir, s, &b, "000000010000000000000002.gz\": ");
 	free(big);
 	free(path);
 }

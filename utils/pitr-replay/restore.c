@@ -107,7 +107,8 @@ static int datadir_usable(const char *datadir)
 	if (d == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		dbops_log_error("%s: %s", datadir, strerror(errno));
+		dbops_log_error("could not open directory \"%s\": %s", datadir,
+				strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -115,7 +116,7 @@ static int datadir_usable(const char *datadir)
 		    strcmp(de->d_name, "..") != 0) {
 			closedir(d);
 			dbops_log_error(
-				"%s: the data directory exists and is not empty: pitr-replay never writes over data",
+				"\"%s\": the data directory exists and is not empty: pitr-replay never writes over data",
 				datadir);
 			dbops_log_hint("give a new or empty directory");
 			return -1;
@@ -170,14 +171,15 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 	int extracted;
 
 	if (!created && errno != EEXIST) {
-		dbops_log_error("%s: cannot create the data directory: %s",
-				o->datadir, strerror(errno));
+		dbops_log_error(
+			"could not create the data directory \"%s\": %s",
+			o->datadir, strerror(errno));
 		return -1;
 	}
 	if (chmod(o->datadir, 0700) != 0 ||
 	    (owner && dbops_user_chown(owner, o->datadir) != 0)) {
 		dbops_log_error(
-			"%s: cannot make it the server's (mode 0700, owner %s): %s",
+			"could not make \"%s\" the server's (mode 0700, owner %s): %s",
 			o->datadir, owner ? owner->name : "us",
 			strerror(errno));
 		extracted = -1;
@@ -205,14 +207,15 @@ static int write_file(const char *path, const char *text, int flags,
 	size_t len = strlen(text);
 
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		dbops_log_error("%s: cannot write: %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	close(fd);
 	if (owner && dbops_user_chown(owner, path) != 0) {
-		dbops_log_error("%s: cannot give it to %s: %s", path,
+		dbops_log_error("could not give \"%s\" to %s: %s", path,
 				owner->name, strerror(errno));
 		return -1;
 	}
@@ -271,8 +274,9 @@ static int write_recovery_settings(const struct restore_opts *o,
 	int rc;
 
 	if (restore_command_for(p->arc.dir, command, sizeof(command)) != 0) {
-		dbops_log_error("%s: archive path too long for restore_command",
-				p->arc.dir);
+		dbops_log_error(
+			"\"%s\": archive path too long for restore_command",
+			p->arc.dir);
 		return -1;
 	}
 	target_settings(p, targets, sizeof(targets));
@@ -333,7 +337,7 @@ static int set_final_action(const char *datadir, const char *action,
 done:
 	if (rc != 0) {
 		dbops_log_warning(
-			"%s: could not set recovery_target_action to '%s'",
+			"could not set recovery_target_action to '%s' in \"%s\"",
 			path, action);
 		unlink(tmp);
 	}
@@ -354,7 +358,7 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	snprintf(path, sizeof(path), "%s/standby.signal", o->datadir);
 	if (unlink(path) == 0)
 		dbops_log_warning(
-			"%s: removed: a standby never reaches a recovery target",
+			"\"%s\": removed: a standby never reaches a recovery target",
 			path);
 	snprintf(path, sizeof(path), "%s/postgresql.conf", o->datadir);
 	if (stat(path, &st) != 0 &&
@@ -372,7 +376,7 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	/* Our own client authentication for the private run: the socket lives in
 	 * a directory only the server's user (and root) can reach. */
 	if (mkdir(rundir, 0700) != 0 && errno != EEXIST) {
-		dbops_log_error("%s: cannot create: %s", rundir,
+		dbops_log_error("could not create \"%s\": %s", rundir,
 				strerror(errno));
 		return -1;
 	}
@@ -734,8 +738,8 @@ static int check_reach(const struct dbops_user *user, const char *path,
 
 	if (ok == 1)
 		return 0;
-	dbops_log_error("%s: the server's user %s cannot %s it: %s", path,
-			user->name, what,
+	dbops_log_error("the server's user %s could not %s \"%s\": %s",
+			user->name, what, path,
 			ok == 0 ? strerror(err) : "the check failed");
 	dbops_log_hint(
 		"make every directory above it searchable by %s (chmod o+x), or use another place",
@@ -780,7 +784,7 @@ int restore_run(const struct restore_opts *o)
 		return 1;
 	if (dbops_user_for_server("postgres", &user, &drop) != 0) {
 		dbops_log_error(
-			"cannot run PostgreSQL as user \"postgres\": %s",
+			"could not run PostgreSQL as user \"postgres\": %s",
 			errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}

@@ -111,7 +111,7 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 	rc = archive_read_text(arc, name, &text);
 	if (rc == 1) {
 		dbops_log_error(
-			"%s/%s: no such file: timeline %u has no history file in the archive",
+			"could not open \"%s/%s\": no such file: timeline %u has no history file in the archive",
 			arc->dir, name, tli);
 		return -1;
 	}
@@ -121,7 +121,7 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 	free(text);
 	if (rc != 0) {
 		dbops_log_error(
-			"%s/%s: syntax error in timeline history file: %s",
+			"syntax error in timeline history file \"%s/%s\": %s",
 			arc->dir, name, err);
 		return -1;
 	}

@@ -20,7 +20,7 @@ int find_server_binaries(int major, const char *given, char *bindir)
 	snprintf(prog, sizeof(prog), "%s/postgres", bindir);
 	if (given) {
 		dbops_log_error(
-			"%s: no PostgreSQL server program there (--pg-bindir)",
+			"\"%s\": no PostgreSQL server program there (--pg-bindir)",
 			prog);
 		return -1;
 	}
@@ -125,7 +125,7 @@ static int report_read_stop(const struct plan *p)
 
 	if (r->stop == WAL_STOP_IO)
 		return -1; /* reported where it happened */
-	dbops_log_error("%s/%s: %s", p->arc.dir, r->stop_file, r->message);
+	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file, r->message);
 	if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
 			"recovery would stop at the gap; copy the missing segment into the archive");
@@ -296,7 +296,7 @@ int verify_prepare(const struct verify_opts *o, struct plan *p)
 		return -1;
 	if (!wal_magic_for_major(p->backup.pg_major)) {
 		dbops_log_error(
-			"%s: PostgreSQL %d: pitr-replay reads the WAL of PostgreSQL 13 to 17",
+			"\"%s\": PostgreSQL %d: pitr-replay reads the WAL of PostgreSQL 13 to 17",
 			o->base, p->backup.pg_major);
 		return -1;
 	}
@@ -306,7 +306,7 @@ int verify_prepare(const struct verify_opts *o, struct plan *p)
 	fill_start(p);
 	if (p->start.from_standby && p->start.end_lsn == 0) {
 		dbops_log_error(
-			"%s: a backup taken from a standby needs its backup_manifest to tell where it becomes consistent",
+			"\"%s\": a backup taken from a standby needs its backup_manifest to tell where it becomes consistent",
 			o->base);
 		return -1;
 	}
@@ -338,7 +338,7 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 		char a[LSN_TEXT], b[LSN_TEXT];
 
 		dbops_log_error(
-			"%s: backup_manifest says the backup ends at %s, but its end-of-backup record in the WAL ends at %s",
+			"\"%s\": backup_manifest says the backup ends at %s, but its end-of-backup record in the WAL ends at %s",
 			o->base, lsn_format(p->backup.manifest_end_lsn, a),
 			lsn_format(s->consistency_lsn, b));
 		return -1;
@@ -351,7 +351,7 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 			char lsn[LSN_TEXT], end[LSN_TEXT];
 
 			dbops_log_error(
-				"%s/%s: the WAL ends at %s, before the base backup's consistency point (no end-of-backup record for the backup started at %s)",
+				"\"%s/%s\": the WAL ends at %s, before the base backup's consistency point (no end-of-backup record for the backup started at %s)",
 				p->arc.dir, s->reader.stop_file,
 				lsn_format(s->end_lsn, end),
 				lsn_format(p->start.redo_lsn, lsn));

@@ -145,7 +145,7 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 		if (read_head(arc, &raws[i].seg, head, sizeof(head)) != 0) {
 			/* An empty or unreadable leftover: try the others. */
 			dbops_log_debug(
-				"%s: could not read its first WAL page: %s",
+				"could not read the first WAL page of \"%s\": %s",
 				path,
 				errno ? strerror(errno) : "file too short");
 			continue;
@@ -154,13 +154,13 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 		memcpy(&size, head + 32, 4);
 		if (!(info & XLP_LONG_HEADER)) {
 			dbops_log_error(
-				"%s: not a WAL segment: its first page has no long header (flags 0x%04X)",
+				"\"%s\": not a WAL segment: its first page has no long header (flags 0x%04X)",
 				path, info);
 			return -1;
 		}
 		if (!wal_valid_seg_size(size)) {
 			dbops_log_error(
-				"%s: WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
+				"\"%s\": WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
 				path, size);
 			return -1;
 		}
@@ -169,7 +169,7 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 	}
 	path_of(arc, raws[0].seg.name, path, sizeof(path));
 	dbops_log_error(
-		"%s: no segment in the archive has a readable first WAL page (%s, for one, %s)",
+		"\"%s\": no segment in the archive has a readable first WAL page (%s, for one, %s)",
 		arc->dir, raws[0].seg.name,
 		errno ? strerror(errno) : "is too short");
 	return -1;
@@ -256,13 +256,13 @@ int archive_open(const char *dir, struct wal_archive *arc)
 		snprintf(arc->dir, sizeof(arc->dir), "%s", dir);
 	d = opendir(dir);
 	if (d == NULL) {
-		dbops_log_error("%s: cannot open the WAL archive: %s", dir,
-				strerror(errno));
+		dbops_log_error("could not open the WAL archive \"%s\": %s",
+				dir, strerror(errno));
 		return -1;
 	}
 	if (list_dir(arc, d, &raws, &nraw) != 0) {
-		dbops_log_error("%s: cannot list the WAL archive: %s", dir,
-				strerror(errno));
+		dbops_log_error("could not list the WAL archive \"%s\": %s",
+				dir, strerror(errno));
 		closedir(d);
 		free(raws);
 		archive_close(arc);
@@ -271,7 +271,7 @@ int archive_open(const char *dir, struct wal_archive *arc)
 	closedir(d);
 	if (nraw == 0) {
 		dbops_log_error(
-			"%s: no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
+			"\"%s\": no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
 			dir);
 		free(raws);
 		archive_close(arc);
@@ -349,12 +349,14 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 	size_t done = 0;
 
 	if (fd < 0) {
-		dbops_log_error("%s: cannot open: %s", path, strerror(errno));
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == 0 && st.st_size != (off_t)size) {
-		dbops_log_error("%s: WAL segment is %lld bytes, expected %u",
-				path, (long long)st.st_size, size);
+		dbops_log_error(
+			"\"%s\": WAL segment is %lld bytes, expected %u", path,
+			(long long)st.st_size, size);
 		close(fd);
 		return -1;
 	}
@@ -365,7 +367,7 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			dbops_log_error("%s: read failed: %s", path,
+			dbops_log_error("could not read \"%s\": %s", path,
 					got < 0 ? strerror(errno)
 						: "file shrank while read");
 			close(fd);
@@ -384,28 +386,29 @@ static int read_gz(const char *path, unsigned char *buf, uint32_t size)
 	int got, err, rc = -1;
 
 	if (gz == NULL) {
-		dbops_log_error("%s: cannot open: %s", path, strerror(errno));
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	gzbuffer(gz, 1 << 17);
 	got = gzread(gz, buf, size);
 	if (got < 0) {
-		dbops_log_error("%s: damaged gzip data: %s", path,
+		dbops_log_error("\"%s\": damaged gzip data: %s", path,
 				gzerror(gz, &err));
 	} else if ((uint32_t)got != size) {
 		dbops_log_error(
-			"%s: WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
+			"\"%s\": WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
 			path, got, size);
 	} else if (gzread(gz, &extra, 1) != 0) {
 		dbops_log_error(
-			"%s: WAL segment inflates to more than %u bytes", path,
-			size);
+			"\"%s\": WAL segment inflates to more than %u bytes",
+			path, size);
 	} else {
 		rc = 0;
 	}
 	if (gzclose(gz) != Z_OK && rc == 0) {
 		dbops_log_error(
-			"%s: damaged gzip data (bad checksum or truncated)",
+			"\"%s\": damaged gzip data (bad checksum or truncated)",
 			path);
 		rc = -1;
 	}
@@ -435,13 +438,15 @@ int archive_read_text(const struct wal_archive *arc, const char *name,
 	if (f == NULL) {
 		if (errno == ENOENT)
 			return 1;
-		dbops_log_error("%s: cannot open: %s", path, strerror(errno));
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	buf = malloc(1 << 20);
 	len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
 	if (buf == NULL || ferror(f)) {
-		dbops_log_error("%s: cannot read: %s", path, strerror(errno));
+		dbops_log_error("could not read \"%s\": %s", path,
+				strerror(errno));
 		fclose(f);
 		free(buf);
 		return -1;

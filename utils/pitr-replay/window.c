@@ -295,7 +295,7 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 					    lsn_format(s.end_lsn, lsn), NULL,
 					    NULL, detail });
 		if (bad)
-			dbops_log_warning("timeline %u: %s/%s: %s", tli,
+			dbops_log_warning("timeline %u: \"%s/%s\": %s", tli,
 					  arc->dir, s.reader.stop_file,
 					  s.reader.message);
 	}
