@@ -20,20 +20,20 @@
 
 static void parse_ok(const char *text, uint32_t tli, struct tl_history *h)
 {
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
-	if (timeline_parse(text, tli, h, err, sizeof(err)) != 0)
-		fail_msg("timeline_parse failed: %s", err);
+	if (timeline_parse(text, tli, h, &err) != 0)
+		fail_msg("timeline_parse failed: %s", err.msg);
 }
 
 static void assert_parse_error(const char *text, uint32_t tli, const char *want)
 {
 	struct tl_history *h = malloc(sizeof(*h));
-	char err[256] = "";
+	struct dbops_err err = { "" };
 
 	assert_non_null(h);
-	assert_int_equal(timeline_parse(text, tli, h, err, sizeof(err)), -1);
-	assert_string_equal(err, want);
+	assert_int_equal(timeline_parse(text, tli, h, &err), -1);
+	assert_string_equal(err.msg, want);
 	free(h);
 }
 
@@ -189,16 +189,16 @@ static void test_timeline_parse_rejects_tli_not_below_child(void **state)
 		"timeline IDs must be less than the child timeline's ID 2, found 3");
 }
 
-static void test_timeline_parse_error_fits_errlen(void **state)
+static void test_timeline_parse_error_into_errbuf_or_null(void **state)
 {
 	static struct tl_history h;
-	char err[16];
+	struct dbops_err err = { "" };
 
-	memset(err, 'x', sizeof(err));
-	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, err, sizeof(err)),
-			 -1);
-	assert_int_equal(strlen(err), sizeof(err) - 1);
-	assert_string_equal(err, "line 1: expecte");
+	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, &err), -1);
+	assert_string_equal(
+		err.msg, "line 1: expected a numeric timeline ID, found \"x\"");
+	/* A caller that does not want the reason passes NULL. */
+	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, NULL), -1);
 }
 
 static void test_timeline_parse_many_timelines(void **state)
@@ -220,11 +220,10 @@ static void test_timeline_parse_many_timelines(void **state)
 	/* One more is refused, not written past the end. */
 	snprintf(text + used, cap - used, "%u\t0/%X\tr\n", TL_MAX_ENTRIES,
 		 TL_MAX_ENTRIES * 0x100);
-	char err[256];
-	assert_int_equal(
-		timeline_parse(text, TL_MAX_ENTRIES + 1, &h, err, sizeof(err)),
-		-1);
-	assert_non_null(strstr(err, "more than 255 timelines"));
+	struct dbops_err err = { "" };
+	assert_int_equal(timeline_parse(text, TL_MAX_ENTRIES + 1, &h, &err),
+			 -1);
+	assert_non_null(strstr(err.msg, "more than 255 timelines"));
 	free(text);
 }
 
@@ -452,7 +451,7 @@ int main(void)
 		cmocka_unit_test(test_timeline_parse_rejects_non_increasing),
 		cmocka_unit_test(
 			test_timeline_parse_rejects_tli_not_below_child),
-		cmocka_unit_test(test_timeline_parse_error_fits_errlen),
+		cmocka_unit_test(test_timeline_parse_error_into_errbuf_or_null),
 		cmocka_unit_test(test_timeline_parse_many_timelines),
 		cmocka_unit_test(test_timeline_at),
 		cmocka_unit_test(test_timeline_find),

@@ -582,7 +582,7 @@ static void expect_record(struct wal_reader *r, const struct stream *s,
 	if (wal_next(r, &rec) != 1)
 		fail_msg("record %zu at %s: reading stopped (%s at %s): %s", i,
 			 lsn_text(e->lsn), wal_stop_name(r->stop),
-			 lsn_text(r->stop_lsn), r->message);
+			 lsn_text(r->stop_lsn), r->error.msg);
 	if (rec.lsn != e->lsn || rec.end != e->end)
 		fail_msg("record %zu: read %s..%s, expected %s..%s", i,
 			 lsn_text(rec.lsn), lsn_text(rec.end), lsn_text(e->lsn),
@@ -634,13 +634,13 @@ static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at,
 			 lsn_text(rec.lsn), wal_stop_name(why));
 	if (r->stop != why)
 		fail_msg("stopped for %s (\"%s\"), expected %s",
-			 wal_stop_name(r->stop), r->message,
+			 wal_stop_name(r->stop), r->error.msg,
 			 wal_stop_name(why));
 	if (at != LSN_ANY && r->stop_lsn != at)
 		fail_msg("stopped at %s (\"%s\"), expected %s",
-			 lsn_text(r->stop_lsn), r->message, lsn_text(at));
-	if (fragment && strstr(r->message, fragment) == NULL)
-		fail_msg("message \"%s\" does not say \"%s\"", r->message,
+			 lsn_text(r->stop_lsn), r->error.msg, lsn_text(at));
+	if (fragment && strstr(r->error.msg, fragment) == NULL)
+		fail_msg("message \"%s\" does not say \"%s\"", r->error.msg,
 			 fragment);
 	/* And it stays stopped. */
 	assert_int_equal(wal_next(r, &rec), 0);
@@ -858,7 +858,7 @@ static void test_walread_seek_segment_skips_continuation(void **state)
 	/* No such segment. */
 	assert_int_equal(wal_reader_seek_segment(&h->r, 4), -1);
 	assert_int_equal(h->r.stop, WAL_STOP_END);
-	assert_non_null(strstr(h->r.message, "000000010000000000000004"));
+	assert_non_null(strstr(h->r.error.msg, "000000010000000000000004"));
 }
 
 static void test_walread_seek_mid_stream(void **state)
@@ -927,7 +927,7 @@ static void test_walread_flipped_byte_fails_crc(void **state)
 	expect_records(&h->r, s, 0, b.commit1, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn,
 		    "fails its CRC");
-	assert_non_null(strstr(h->r.message, lsn_text(s->e[b.commit1].lsn)));
+	assert_non_null(strstr(h->r.error.msg, lsn_text(s->e[b.commit1].lsn)));
 	assert_string_equal(h->r.stop_file, "000000010000000000000001");
 }
 
@@ -1072,9 +1072,9 @@ static void test_walread_foreign_version(void **state)
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "PostgreSQL 14");
-	assert_non_null(strstr(h->r.message, "0xD10D"));
+	assert_non_null(strstr(h->r.error.msg, "0xD10D"));
 	assert_non_null(
-		strstr(h->r.message, "expected 0xD110 of PostgreSQL 15"));
+		strstr(h->r.error.msg, "expected 0xD110 of PostgreSQL 15"));
 	close_harness();
 
 	/* Learned as 15 from segment 1. */
@@ -1161,9 +1161,10 @@ static void test_walread_missing_middle_segment(void **state)
 	wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_GAP, 2 * SEG_SIZE, "missing");
-	assert_non_null(strstr(h->r.message, "000000010000000000000002"));
-	assert_non_null(strstr(h->r.message, "later segments exist"));
-	assert_non_null(strstr(h->r.message, lsn_text(s->e[b.cross_seg].lsn)));
+	assert_non_null(strstr(h->r.error.msg, "000000010000000000000002"));
+	assert_non_null(strstr(h->r.error.msg, "later segments exist"));
+	assert_non_null(
+		strstr(h->r.error.msg, lsn_text(s->e[b.cross_seg].lsn)));
 	assert_string_equal(h->r.stop_file, "000000010000000000000002");
 	/* Seeking into it says the same. */
 	assert_int_equal(wal_reader_seek_segment(&h->r, 2), -1);
@@ -1278,8 +1279,8 @@ static void expect_io_error(const char *dir, const struct stream *s,
 	assert_int_equal(rc, 0);
 	if (h->r.stop != WAL_STOP_IO)
 		fail_msg("stopped for %s (\"%s\"), expected a read error",
-			 wal_stop_name(h->r.stop), h->r.message);
-	assert_non_null(strstr(h->r.message,
+			 wal_stop_name(h->r.stop), h->r.error.msg);
+	assert_non_null(strstr(h->r.error.msg,
 			       "could not read 000000010000000000000002"));
 	if (strstr(out, want) == NULL)
 		fail_msg("logged \"%s\", expected \"%s\"", out, want);
@@ -1906,7 +1907,7 @@ static void assert_stop(const struct path_scan *ps, const struct stream *s,
 
 	if (!sp->found)
 		fail_msg("no stop point; reading ended: %s",
-			 ps->reader.message);
+			 ps->reader.error.msg);
 	if (sp->record_lsn != s->e[i].lsn || sp->before != before)
 		fail_msg("stops %s %s (\"%s\"), expected %s %s",
 			 sp->before ? "before" : "after",

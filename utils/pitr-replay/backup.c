@@ -111,8 +111,7 @@ static const char *after_key(const char *line, size_t len, const char *key)
 }
 
 static int parse_start_line(const char *line, size_t len,
-			    struct backup_label *label, char *err,
-			    size_t errlen)
+			    struct backup_label *label, struct dbops_err *err)
 {
 	static const char key[] = "START WAL LOCATION: ";
 	const char *end = line + len, *p, *sp, *name;
@@ -133,25 +132,25 @@ static int parse_start_line(const char *line, size_t len,
 			goto bad;
 	label->start_tli = hex8(name);
 	if (label->start_tli == 0)
-		return fail(err, errlen,
-			    "line 1: WAL file %.24s has timeline 0", name);
+		return dbops_err_set(
+			err, "line 1: WAL file %.24s has timeline 0", name);
 	/* The second 8 digits of a segment name are the LSN's high half. */
 	if (hex8(name + 8) != (uint32_t)(label->start_lsn >> 32))
-		return fail(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"line 1: WAL file %.24s cannot hold the start WAL location %X/%X",
 			name, (unsigned)(label->start_lsn >> 32),
 			(unsigned)label->start_lsn);
 	return 0;
 bad:
-	return fail(
-		err, errlen,
+	return dbops_err_set(
+		err,
 		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"%s\"",
 		quote_line(q, sizeof(q), line, len));
 }
 
-int backup_parse_label(const char *text, struct backup_label *label, char *err,
-		       size_t errlen)
+int backup_parse_label(const char *text, struct backup_label *label,
+		       struct dbops_err *err)
 {
 	const char *p = text, *v;
 	unsigned lineno = 0;
@@ -167,20 +166,20 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
 		if (lineno == 1) {
-			if (parse_start_line(p, len, label, err, errlen) != 0)
+			if (parse_start_line(p, len, label, err) != 0)
 				return -1;
 		} else if (lineno == 2) {
 			v = after_key(p, len, "CHECKPOINT LOCATION");
 			if (v == NULL ||
 			    backup_parse_lsn(v, p + len,
 					     &label->checkpoint_lsn) != 0)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"%s\"",
 					quote_line(q, sizeof(q), p, len));
 			if (label->checkpoint_lsn < label->start_lsn)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line 2: checkpoint location %X/%X is before the start WAL location %X/%X",
 					(unsigned)(label->checkpoint_lsn >> 32),
 					(unsigned)label->checkpoint_lsn,
@@ -221,21 +220,21 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 				tli = tli * 10 + (unsigned long)(*d - '0');
 			if (d == v || d != p + len || d - v > 10 ||
 			    tli > UINT32_MAX)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line %u: expected \"START TIMELINE: N\", found \"%s\"",
 					lineno,
 					quote_line(q, sizeof(q), p, len));
 			if (tli != label->start_tli)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line %u: START TIMELINE %lu does not match the timeline %u of the start WAL file",
 					lineno, tli, label->start_tli);
 		} else if (after_key(p, len, "INCREMENTAL FROM LSN") != NULL) {
 			label->incremental = true;
 		} else if (memchr(p, ':', len) == NULL) {
-			return fail(
-				err, errlen,
+			return dbops_err_set(
+				err,
 				"line %u: expected \"KEY: value\", found \"%s\"",
 				lineno, quote_line(q, sizeof(q), p, len));
 		}
@@ -250,8 +249,8 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 		p = nl + 1;
 		continue;
 twice:
-		return fail(err, errlen, "line %u: \"%.*s\" given twice",
-			    lineno, (int)(strchr(p, ':') - p), p);
+		return dbops_err_set(err, "line %u: \"%.*s\" given twice",
+				     lineno, (int)(strchr(p, ':') - p), p);
 	}
 	return 0;
 }
@@ -570,7 +569,8 @@ static int scan_dir(int dfd, const char *path, struct found *f)
 static int check_found(struct base_backup *b, struct found *f,
 		       const char *container, bool in_tar)
 {
-	char what[NAME_LEN], err[256];
+	char what[NAME_LEN];
+	struct dbops_err err = { "" };
 	struct manifest m;
 	long major = 0;
 	const char *p;
@@ -590,8 +590,8 @@ static int check_found(struct base_backup *b, struct found *f,
 			what);
 		return -1;
 	}
-	if (backup_parse_label(f->label, &b->label, err, sizeof(err)) != 0) {
-		dbops_log_error("%s %s", what, err);
+	if (backup_parse_label(f->label, &b->label, &err) != 0) {
+		dbops_log_error("%s %s", what, err.msg);
 		return -1;
 	}
 	if (b->label.incremental) {
@@ -640,10 +640,9 @@ static int check_found(struct base_backup *b, struct found *f,
 	memcpy(&b->system_id, f->control, 8);
 	if (!f->has_manifest)
 		return 0;
-	if (parse_manifest(f->manifest, f->manifest_len, &m, err,
-			   sizeof(err)) != 0) {
+	if (parse_manifest(f->manifest, f->manifest_len, &m, &err) != 0) {
 		dbops_log_error("%s: could not parse the manifest: %s",
-				f->manifest_name, err);
+				f->manifest_name, err.msg);
 		return -1;
 	}
 	if (m.system_id != 0 && m.system_id != b->system_id) {

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
 #include "process.h"
 
 /* What backup_label says. */
@@ -95,13 +96,13 @@ int backup_open(const char *path, struct base_backup *b);
  * "START WAL LOCATION: X/Y (file NAME)", the second "CHECKPOINT LOCATION:
  * X/Y"; the lines after are "KEY: value", unknown keys ignored. START
  * TIMELINE must equal the timeline of NAME. Returns 0, or -1 with a
- * one-line reason in ERR (truncated to ERRLEN), e.g.
+ * one-line reason in ERR (may be NULL), e.g.
  *
  *	line 1: expected "START WAL LOCATION: X/Y (file NAME)", found "..."
  *	line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file 000000010000000000000002
  */
-int backup_parse_label(const char *text, struct backup_label *label, char *err,
-		       size_t errlen);
+int backup_parse_label(const char *text, struct backup_label *label,
+		       struct dbops_err *err);
 
 /*
  * Copy (BACKUP_DIR) or extract (tar kinds) the backup B opened by

@@ -1,26 +1,13 @@
 /*
- * backup_util.c - the small helpers the base backup modules share: error
- * text into a buffer, path joining, and the LSN of backup_label and
+ * backup_util.c - the small helpers the base backup modules share: path
+ * joining, and the LSN of backup_label and
  * backup_manifest. See backup_util.h.
  */
 #include "backup_util.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-
-int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 int join(char *buf, size_t len, const char *dir, const char *name)
 {

@@ -17,13 +17,6 @@
 /* Room for a path in a message: a path, a member name and quotes. */
 #define NAME_LEN (2 * PATH_MAX + 16)
 
-/*
- * Format a reason into ERR (of ERRLEN bytes; nothing when ERR is NULL or
- * ERRLEN 0) and return -1, for the parsers that report into a buffer.
- */
-int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
 /* DIR/NAME into BUF, without doubling a slash DIR ends with. 0, or -1 if cut. */
 int join(char *buf, size_t len, const char *dir, const char *name);
 

@@ -12,7 +12,7 @@
 #include "log.h"
 
 static int parse_line(const char *line, size_t lineno, struct tl_history *h,
-		      char *err, size_t errlen)
+		      struct dbops_err *err)
 {
 	char tli_text[32], lsn_text[64];
 	unsigned long tli;
@@ -23,30 +23,27 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 		return 0;
 	tli = strtoul(tli_text, &end, 10);
 	if (*end != '\0' || tli == 0 || tli > UINT32_MAX) {
-		snprintf(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"line %zu: expected a numeric timeline ID, found \"%s\"",
 			lineno, tli_text);
-		return -1;
 	}
 	if (sscanf(line, "%*s %63s", lsn_text) != 1 ||
 	    lsn_parse(lsn_text, &lsn) != 0) {
-		snprintf(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"line %zu: expected a timeline switch point LSN after timeline %lu",
 			lineno, tli);
-		return -1;
 	}
 	if (h->n > 0 && tli <= h->e[h->n - 1].tli) {
-		snprintf(err, errlen,
-			 "line %zu: timeline IDs must increase: %lu after %u",
-			 lineno, tli, h->e[h->n - 1].tli);
-		return -1;
+		return dbops_err_set(
+			err,
+			"line %zu: timeline IDs must increase: %lu after %u",
+			lineno, tli, h->e[h->n - 1].tli);
 	}
 	if (h->n + 1 >= TL_MAX_ENTRIES) {
-		snprintf(err, errlen, "line %zu: more than %d timelines",
-			 lineno, TL_MAX_ENTRIES - 1);
-		return -1;
+		return dbops_err_set(err, "line %zu: more than %d timelines",
+				     lineno, TL_MAX_ENTRIES - 1);
 	}
 	h->e[h->n].tli = (uint32_t)tli;
 	h->e[h->n].begin = h->n > 0 ? h->e[h->n - 1].end : 0;
@@ -56,7 +53,7 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 }
 
 int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
-		   char *err, size_t errlen)
+		   struct dbops_err *err)
 {
 	const char *line = text;
 	size_t lineno = 0;
@@ -75,16 +72,15 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 		for (p = buf; isspace((unsigned char)*p); p++)
 			;
 		if (*p != '\0' && *p != '#' &&
-		    parse_line(p, lineno, h, err, errlen) != 0)
+		    parse_line(p, lineno, h, err) != 0)
 			return -1;
 		line += len + (nl != NULL);
 	}
 	if (h->n > 0 && h->e[h->n - 1].tli >= tli) {
-		snprintf(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"timeline IDs must be less than the child timeline's ID %u, found %u",
 			tli, h->e[h->n - 1].tli);
-		return -1;
 	}
 	h->e[h->n].tli = tli;
 	h->e[h->n].begin = h->n > 0 ? h->e[h->n - 1].end : 0;
@@ -96,7 +92,8 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 int timeline_load(const struct wal_archive *arc, uint32_t tli,
 		  struct tl_history *h)
 {
-	char name[32], err[256];
+	char name[32];
+	struct dbops_err err = { "" };
 	char *text;
 	int rc;
 
@@ -117,12 +114,12 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 	}
 	if (rc != 0)
 		return -1;
-	rc = timeline_parse(text, tli, h, err, sizeof(err));
+	rc = timeline_parse(text, tli, h, &err);
 	free(text);
 	if (rc != 0) {
 		dbops_log_error(
 			"syntax error in timeline history file \"%s/%s\": %s",
-			arc->dir, name, err);
+			arc->dir, name, err.msg);
 		return -1;
 	}
 	return 0;

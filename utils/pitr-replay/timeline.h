@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
 #include "walarchive.h"
 #include "wal.h"
 
@@ -31,7 +32,7 @@ struct tl_history {
  * ("line 2: expected a timeline switch point LSN, found \"x\"").
  */
 int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
-		   char *err, size_t errlen);
+		   struct dbops_err *err);
 
 /*
  * The history of TLI from ARC (timeline 1 needs no file). Returns 0, or -1

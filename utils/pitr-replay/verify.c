@@ -125,7 +125,8 @@ static int report_read_stop(const struct plan *p)
 
 	if (r->stop == WAL_STOP_IO)
 		return -1; /* reported where it happened */
-	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file, r->message);
+	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file,
+			r->error.msg);
 	if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
 			"recovery would stop at the gap; copy the missing segment into the archive");

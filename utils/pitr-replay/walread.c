@@ -86,7 +86,7 @@ stop(struct wal_reader *r, enum wal_stop why, lsn_t lsn, const char *fmt, ...)
 		snprintf(r->stop_file, sizeof(r->stop_file), "%s",
 			 r->segfile->name);
 	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof(r->message), fmt, ap);
+	dbops_err_setv(&r->error, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -342,11 +342,13 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 			if (r->stop == WAL_STOP_END ||
 			    r->stop == WAL_STOP_GAP) {
 				/* A record cut off by the end of the archive. */
-				snprintf(r->message + strlen(r->message),
-					 sizeof(r->message) -
-						 strlen(r->message),
-					 "; the record at %s continues there",
-					 lsn_format(start, lsn));
+				char was[DBOPS_ERR_MAX];
+
+				memcpy(was, r->error.msg, sizeof(was));
+				dbops_err_set(
+					&r->error,
+					"%s; the record at %s continues there",
+					was, lsn_format(start, lsn));
 			}
 			return -1;
 		}

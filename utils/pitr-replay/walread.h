@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "walarchive.h"
+#include "errbuf.h"
 #include "timeline.h"
+#include "walarchive.h"
 #include "wal.h"
 
 struct wal_record {
@@ -52,9 +53,9 @@ struct wal_reader {
 	size_t rec_cap;
 
 	enum wal_stop stop;
-	lsn_t stop_lsn;	    /* where reading stopped */
-	char stop_file[64]; /* the segment file concerned */
-	char message[512];  /* what was expected and what was found */
+	lsn_t stop_lsn;		/* where reading stopped */
+	char stop_file[64];	/* the segment file concerned */
+	struct dbops_err error; /* what was expected and what was found */
 
 	uint64_t segments_read;
 	uint64_t bytes_read;

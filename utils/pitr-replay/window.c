@@ -208,7 +208,7 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 	struct path_scan s;
 	char path[512], source[PATH_MAX], lsn[LSN_TEXT], when[PG_TIME_TEXT],
 		xid[16];
-	char detail[700];
+	char detail[DBOPS_ERR_MAX + 80]; /* stop_file, ": ", reader.error */
 	uint64_t first = UINT64_MAX;
 	bool have_start;
 	int rc = 0;
@@ -290,14 +290,14 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 
 		snprintf(detail, sizeof(detail), "%s%s%s",
 			 bad ? s.reader.stop_file : "", bad ? ": " : "",
-			 s.reader.message);
+			 s.reader.error.msg);
 		rc = emit(w, &(struct row){ tli, bad ? "problem" : "end", NULL,
 					    lsn_format(s.end_lsn, lsn), NULL,
 					    NULL, detail });
 		if (bad)
 			dbops_log_warning("timeline %u: \"%s/%s\": %s", tli,
 					  arc->dir, s.reader.stop_file,
-					  s.reader.message);
+					  s.reader.error.msg);
 	}
 	if (rc == 0)
 		rc = emit_gaps(w, arc, &h, tli,
