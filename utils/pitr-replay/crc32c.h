@@ -14,6 +14,12 @@
 #define CRC32C_INIT	   0xFFFFFFFFu
 #define crc32c_finish(crc) ((crc) ^ 0xFFFFFFFFu)
 
+/*
+ * CRC-32C (Castagnoli) of LEN bytes at DATA, continuing CRC: start from
+ * CRC32C_INIT and end with crc32c_finish(), as PostgreSQL's
+ * INIT_CRC32C/COMP_CRC32C/FIN_CRC32C. Uses the SSE 4.2 instruction when
+ * the CPU has it, the table otherwise; both give the same result.
+ */
 uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
 
 /* The table-driven path alone, so tests can hold it against the other. */

@@ -108,6 +108,7 @@ int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 	      const struct scan_start *start, const struct pitr_target *target,
 	      void (*on_segment)(void *, uint64_t), void *arg,
 	      struct path_scan *out);
+/* Free what scan_path() allocated in S (its restore points, its reader). */
 void scan_free(struct path_scan *s);
 
 /* Describe TARGET for messages: "time 2024-03-01 12:00:00+00 (inclusive)". */

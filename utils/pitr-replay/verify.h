@@ -45,9 +45,14 @@ struct plan {
 int verify_plan(const struct verify_opts *o, struct plan *plan);
 
 /* verify_plan() in its two steps: what needs no WAL (the base backup, the
- * server binaries, the archive's listing, the timeline), then the WAL. */
+ * server binaries, the archive's listing, the timeline), then the WAL.
+ * Each returns 0, or -1 after reporting; verify_wal() only after
+ * verify_prepare() succeeded on the same PLAN. */
 int verify_prepare(const struct verify_opts *o, struct plan *plan);
 int verify_wal(const struct verify_opts *o, struct plan *plan);
+
+/* Free what verify_prepare() and verify_wal() allocated in PLAN, after
+ * success or failure alike (PLAN was zeroed by verify_prepare()). */
 void plan_free(struct plan *plan);
 
 /* Print what verification found, as "key: value" lines, to OUT. */

@@ -2,8 +2,9 @@
  * wal.h - facts of PostgreSQL's WAL format (13 to 17) that pitr-replay
  * reads, and small helpers for LSNs and segment file names.
  *
- * Sources: PostgreSQL's xlog_internal.h, xlogrecord.h, xact.h and
- * pg_control.h; ../shared/research/pitr.md section 2 has the details.
+ * Sources: PostgreSQL's src/include/access/xlog_internal.h, xlogrecord.h
+ * and xact.h, and src/include/catalog/pg_control.h, of 13 to 17; the
+ * comment at each constant names the one it mirrors.
  * All integers are in the producing machine's byte order; like
  * pg_waldump we read WAL of our own (little-endian) kind.
  */

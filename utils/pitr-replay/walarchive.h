@@ -47,6 +47,8 @@ struct wal_archive {
  * segment at all, a first page that is not a WAL page).
  */
 int archive_open(const char *dir, struct wal_archive *arc);
+
+/* Free the listing of ARC: safe after a failed archive_open(), and twice. */
 void archive_close(struct wal_archive *arc);
 
 /* The complete (not partial) segment SEGNO of timeline TLI, or NULL. */

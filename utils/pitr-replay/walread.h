@@ -71,6 +71,8 @@ struct wal_reader {
  */
 int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
 		    const struct tl_history *hist, int major, uint64_t sysid);
+
+/* Free the buffers of R (not ARC or HIST, which the caller owns). */
 void wal_reader_free(struct wal_reader *r);
 
 /* Start at LSN, which must be where a record starts. */
