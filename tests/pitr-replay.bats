@@ -211,7 +211,7 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-time
 	assert_error 'pitr-replay: error: option "--target-time" needs a value'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-name rp_dup --target-xid 740
-	assert_error 'pitr-replay: error: give at most one of --target-time, --target-lsn, --target-xid and --target-name'
+	assert_error 'pitr-replay: error: --target-name and --target-xid cannot be used together'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --target-name rp_dup --target-exclusive
 	assert_error 'pitr-replay: error: --target-exclusive needs --target-time, --target-lsn or --target-xid'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-exclusive
@@ -228,17 +228,76 @@ archive_copy() {
 	assert_error 'pitr-replay: error: --keep-running cannot be used with --action shutdown'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-time yesterday
 	assert_failure 1
-	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: invalid --target-time "yesterday": '
+	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: invalid value "yesterday" for --target-time: '
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-lsn 12
-	assert_error 'pitr-replay: error: invalid --target-lsn "12": expected an LSN such as 0/16B3748'
+	assert_error 'pitr-replay: error: invalid value "12" for --target-lsn: expected an LSN such as 0/16B3748'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 2
-	assert_error 'pitr-replay: error: invalid --target-xid "2": expected a transaction ID from 3 to 4294967295'
+	assert_error 'pitr-replay: error: invalid value "2" for --target-xid: expected a transaction ID from 3 to 4294967295'
 	run --separate-stderr pitr-replay verify "${b[@]}" --timeline 0
-	assert_error 'pitr-replay: error: invalid --timeline "0": use a timeline number or "latest"'
+	assert_error 'pitr-replay: error: invalid value "0" for --timeline: use a timeline number or "latest"'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --action stop
-	assert_error 'pitr-replay: error: invalid --action "stop": use promote, pause or shutdown'
+	assert_error 'pitr-replay: error: invalid value "stop" for --action: use promote, pause or shutdown'
 	# None of them made the data directory.
 	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: options on common/cli: unknown letters by optopt, one shape for bad values, one target" {
+	local b=(-b "$G/base-plain" -a "$G/archive")
+	# An unknown letter inside a cluster is named, not the command before it.
+	run --separate-stderr pitr-replay window -zq
+	assert_error 'pitr-replay: error: unknown option "-z"'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 740 --target-xid 741
+	assert_error 'pitr-replay: error: option "--target-xid" given twice'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-time 2024-03-01 --target-lsn 0/1
+	assert_error 'pitr-replay: error: --target-time and --target-lsn cannot be used together'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 4294967296
+	assert_error 'pitr-replay: error: invalid value "4294967296" for --target-xid: expected a transaction ID from 3 to 4294967295'
+	run --separate-stderr pitr-replay verify "${b[@]}" --target-name ''
+	assert_error 'pitr-replay: error: invalid value "" for --target-name: restore point names are 1 to 63 bytes'
+	run --separate-stderr pitr-replay verify "${b[@]}" --timeline x1
+	assert_error 'pitr-replay: error: invalid value "x1" for --timeline: use a timeline number or "latest"'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --port 0
+	assert_error 'pitr-replay: error: invalid value "0" for --port: use a number from 1 to 65535'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --port 80x
+	assert_error 'pitr-replay: error: invalid value "80x" for --port: use a number from 1 to 65535'
+	run --separate-stderr pitr-replay window -a "$G/archive" --format xml
+	assert_error 'pitr-replay: error: invalid value "xml" for --format: use table, csv, tsv or json'
+	run --separate-stderr pitr-replay window -a "$G/archive" --progress sometimes
+	assert_error 'pitr-replay: error: invalid value "sometimes" for --progress: use auto, always or never'
+	run --separate-stderr pitr-replay window -a "$G/archive" --timeline latest
+	assert_error 'pitr-replay: error: window takes no target or --timeline: it shows every timeline'
+	run --separate-stderr pitr-replay verify "${b[@]}" extra
+	assert_error 'pitr-replay: error: unexpected argument "extra"'
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: paths in messages are quoted: could not <verb> \"PATH\": why" {
+	run --separate-stderr pitr-replay window -a "$W/no such"
+	assert_error "pitr-replay: error: could not open the WAL archive \"$W/no such\": No such file or directory"
+	mkdir "$W/empty archive"
+	run --separate-stderr pitr-replay window -a "$W/empty archive"
+	assert_error "pitr-replay: error: \"$W/empty archive\": no WAL segment files in the archive (names of 24 hex digits, plain or .gz)"
+}
+
+@test "pitr-replay: the usage screen is under 80 columns" {
+	run pitr-replay --help
+	assert_success
+	local line
+	for line in "${lines[@]}"; do
+		((${#line} < 80)) || fail "over 79 columns: $line"
+	done
+	assert_line --partial '--target-time T'
+	assert_line 'See pitr-replay(1).'
+}
+
+@test "pitr-replay: window --progress always draws the segments read per timeline" {
+	run --separate-stderr pitr-replay window -a "$G/archive" --progress always
+	assert_success
+	assert_stderr_line --regexp '^timeline 1: segments: [0-9]+, '
+	assert_stderr_line --regexp '^timeline 2: segments: [0-9]+, '
+	run --separate-stderr pitr-replay window -a "$G/archive" --progress never
+	assert_success
+	assert_equal "$stderr" ""
 }
 
 @test "pitr-replay: verify plans the end of the latest timeline, or of timeline 1" {
@@ -543,17 +602,17 @@ archive_copy() {
 	archive_copy arc
 	rm "$A/$MID_SEGMENT"
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
-	assert_error "pitr-replay: error: $A/$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
+	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap; copy the missing segment into the archive"
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d" --target-name rp_dup
-	assert_error "pitr-replay: error: $A/$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
+	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
 	assert [ ! -e "$W/d" ]
 	run --separate-stderr pitr-replay window -a "$A" --format csv
 	assert_success
 	assert_line "1,gap,,$mid_lsn,,$MID_SEGMENT,missing from the archive; WAL after it cannot be replayed"
 	assert_line "2,gap,,$mid_lsn,,$MID_SEGMENT,missing from the archive; WAL after it cannot be replayed"
 	assert_line --regexp "^1,problem,,$mid_lsn,,,\"?$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive"
-	assert_stderr_line "pitr-replay: warning: timeline 1: $A/$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
+	assert_stderr_line "pitr-replay: warning: timeline 1: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
 	# Nothing is reported after the gap: no restore point, no latest commit.
 	refute_line --regexp '^1,(restore point|latest commit),'
 }
@@ -587,7 +646,7 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
 	assert_failure 1
 	assert_equal "$output" ""
-	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: $A/$MID_SEGMENT: record at $lsn fails its CRC: stored [0-9A-F]{8}, computed [0-9A-F]{8} \\(a torn or damaged record\\)\$"
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$A/$MID_SEGMENT\": record at $lsn fails its CRC: stored [0-9A-F]{8}, computed [0-9A-F]{8} \\(a torn or damaged record\\)\$"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: the segment is damaged; recovery would stop there. Restore a good copy of it into the archive"
 	run pitr-replay window -a "$A" --format csv
 	assert_success
@@ -601,7 +660,7 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
 	assert_failure 1
 	assert_equal "$output" ""
-	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: $A/$MID_SEGMENT: WAL of another cluster( at LSN $(lsn_of_segment "$MID_SEGMENT"))?: system identifier $OTHER_SYSID, expected $SYSID \\(the base backup's\\)\$"
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$A/$MID_SEGMENT\": WAL of another cluster( at LSN $(lsn_of_segment "$MID_SEGMENT"))?: system identifier $OTHER_SYSID, expected $SYSID \\(the base backup's\\)\$"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup"
 	assert_equal "${#stderr_lines[@]}" 2
 }
@@ -616,7 +675,7 @@ archive_copy() {
 	# shellcheck disable=SC2059 # the escapes are the two bytes to write
 	printf "$magic" | dd of="$A/$MID_SEGMENT" bs=1 seek=0 conv=notrunc status=none
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
-	assert_error "pitr-replay: error: $A/$MID_SEGMENT: page magic $(printf '0x%X' "$(od -An -tu2 -N2 "$A/$MID_SEGMENT")") at LSN $(lsn_of_segment "$MID_SEGMENT") (offset 0) is PostgreSQL $other's, expected $(printf '0x%X' "$(od -An -tu2 -N2 "$G/archive/$MID_SEGMENT")") of PostgreSQL $PG_MAJOR: WAL of another PostgreSQL version"
+	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": page magic $(printf '0x%X' "$(od -An -tu2 -N2 "$A/$MID_SEGMENT")") at LSN $(lsn_of_segment "$MID_SEGMENT") (offset 0) is PostgreSQL $other's, expected $(printf '0x%X' "$(od -An -tu2 -N2 "$G/archive/$MID_SEGMENT")") of PostgreSQL $PG_MAJOR: WAL of another PostgreSQL version"
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d"
 	assert_failure 1
 	assert_regex "${stderr_lines[0]}" "WAL of another PostgreSQL version\$"
@@ -663,9 +722,9 @@ archive_copy() {
 	assert_error "pitr-replay: error: the base backup is PostgreSQL $v, whose server binaries are not installed: no /usr/lib/postgresql/$v/bin/postgres"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: install the Debian package postgresql-$v (apt-get install postgresql-$v), or give --pg-bindir DIR"
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --pg-bindir /nonexistent
-	assert_error "pitr-replay: error: /nonexistent/postgres: no PostgreSQL server program there (--pg-bindir)"
+	assert_error "pitr-replay: error: \"/nonexistent/postgres\": no PostgreSQL server program there (--pg-bindir)"
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d" --pg-bindir /nonexistent
-	assert_error "pitr-replay: error: /nonexistent/postgres: no PostgreSQL server program there (--pg-bindir)"
+	assert_error "pitr-replay: error: \"/nonexistent/postgres\": no PostgreSQL server program there (--pg-bindir)"
 	assert [ ! -e "$W/d" ]
 }
 
@@ -697,7 +756,7 @@ archive_copy() {
 	local before
 	before=$(ls -la --time-style=full-iso "$W/d")
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d"
-	assert_error "pitr-replay: error: $W/d: the data directory exists and is not empty: pitr-replay never writes over data"
+	assert_error "pitr-replay: error: \"$W/d\": the data directory exists and is not empty: pitr-replay never writes over data"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: give a new or empty directory"
 	assert_equal "$(ls -la --time-style=full-iso "$W/d")" "$before"
 	assert_equal "$(cat "$W/d/keep")" keep
@@ -822,7 +881,7 @@ rp_late $RP_LATE_LSN"
 	truncate -s 2000 "$a/$MID_SEGMENT.gz"
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$a" --timeline 1
 	assert_failure 1
-	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: $(rx "$a/$MID_SEGMENT.gz"): WAL segment inflates to [0-9]+ bytes, expected $WAL_SEGMENT_SIZE \\(a truncated \\.gz file\\?\\)\$"
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$(rx "$a/$MID_SEGMENT.gz")\": WAL segment inflates to [0-9]+ bytes, expected $WAL_SEGMENT_SIZE \\(a truncated \\.gz file\\?\\)\$"
 }
 
 @test "pitr-replay: a server that fails during recovery is quoted and explained; the data directory is left" {

@@ -1,8 +1,8 @@
 /*
  * backup.c - find and check a base backup: backup_label, the tars of a
- * pg_basebackup -Ft directory, the files backup_open() looks into and its
+ * pg_basebackup -Ft directory, the files pitr_backup_open() looks into and its
  * checks. See backup.h. The manifest is read by manifest.c, tars by
- * tarread.c; backup_extract() is in extract.c.
+ * tarread.c; pitr_backup_extract() is in extract.c.
  */
 #include "backup.h"
 
@@ -111,8 +111,7 @@ static const char *after_key(const char *line, size_t len, const char *key)
 }
 
 static int parse_start_line(const char *line, size_t len,
-			    struct backup_label *label, char *err,
-			    size_t errlen)
+			    struct backup_label *label, struct dbops_err *err)
 {
 	static const char key[] = "START WAL LOCATION: ";
 	const char *end = line + len, *p, *sp, *name;
@@ -122,7 +121,7 @@ static int parse_start_line(const char *line, size_t len,
 		goto bad;
 	p = line + sizeof(key) - 1;
 	sp = memchr(p, ' ', (size_t)(end - p));
-	if (sp == NULL || backup_parse_lsn(p, sp, &label->start_lsn) != 0)
+	if (sp == NULL || pitr_backup_parse_lsn(p, sp, &label->start_lsn) != 0)
 		goto bad;
 	if ((size_t)(end - sp) != strlen(" (file ") + 24 + 1 ||
 	    memcmp(sp, " (file ", 7) != 0 || end[-1] != ')')
@@ -133,25 +132,25 @@ static int parse_start_line(const char *line, size_t len,
 			goto bad;
 	label->start_tli = hex8(name);
 	if (label->start_tli == 0)
-		return fail(err, errlen,
-			    "line 1: WAL file %.24s has timeline 0", name);
+		return dbops_err_set(
+			err, "line 1: WAL file %.24s has timeline 0", name);
 	/* The second 8 digits of a segment name are the LSN's high half. */
 	if (hex8(name + 8) != (uint32_t)(label->start_lsn >> 32))
-		return fail(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"line 1: WAL file %.24s cannot hold the start WAL location %X/%X",
 			name, (unsigned)(label->start_lsn >> 32),
 			(unsigned)label->start_lsn);
 	return 0;
 bad:
-	return fail(
-		err, errlen,
+	return dbops_err_set(
+		err,
 		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"%s\"",
 		quote_line(q, sizeof(q), line, len));
 }
 
-int backup_parse_label(const char *text, struct backup_label *label, char *err,
-		       size_t errlen)
+int pitr_backup_parse_label(const char *text, struct backup_label *label,
+			    struct dbops_err *err)
 {
 	const char *p = text, *v;
 	unsigned lineno = 0;
@@ -167,20 +166,20 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
 		if (lineno == 1) {
-			if (parse_start_line(p, len, label, err, errlen) != 0)
+			if (parse_start_line(p, len, label, err) != 0)
 				return -1;
 		} else if (lineno == 2) {
 			v = after_key(p, len, "CHECKPOINT LOCATION");
 			if (v == NULL ||
-			    backup_parse_lsn(v, p + len,
-					     &label->checkpoint_lsn) != 0)
-				return fail(
-					err, errlen,
+			    pitr_backup_parse_lsn(v, p + len,
+						  &label->checkpoint_lsn) != 0)
+				return dbops_err_set(
+					err,
 					"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"%s\"",
 					quote_line(q, sizeof(q), p, len));
 			if (label->checkpoint_lsn < label->start_lsn)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line 2: checkpoint location %X/%X is before the start WAL location %X/%X",
 					(unsigned)(label->checkpoint_lsn >> 32),
 					(unsigned)label->checkpoint_lsn,
@@ -221,21 +220,21 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 				tli = tli * 10 + (unsigned long)(*d - '0');
 			if (d == v || d != p + len || d - v > 10 ||
 			    tli > UINT32_MAX)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line %u: expected \"START TIMELINE: N\", found \"%s\"",
 					lineno,
 					quote_line(q, sizeof(q), p, len));
 			if (tli != label->start_tli)
-				return fail(
-					err, errlen,
+				return dbops_err_set(
+					err,
 					"line %u: START TIMELINE %lu does not match the timeline %u of the start WAL file",
 					lineno, tli, label->start_tli);
 		} else if (after_key(p, len, "INCREMENTAL FROM LSN") != NULL) {
 			label->incremental = true;
 		} else if (memchr(p, ':', len) == NULL) {
-			return fail(
-				err, errlen,
+			return dbops_err_set(
+				err,
 				"line %u: expected \"KEY: value\", found \"%s\"",
 				lineno, quote_line(q, sizeof(q), p, len));
 		}
@@ -250,15 +249,15 @@ int backup_parse_label(const char *text, struct backup_label *label, char *err,
 		p = nl + 1;
 		continue;
 twice:
-		return fail(err, errlen, "line %u: \"%.*s\" given twice",
-			    lineno, (int)(strchr(p, ':') - p), p);
+		return dbops_err_set(err, "line %u: \"%.*s\" given twice",
+				     lineno, (int)(strchr(p, ':') - p), p);
 	}
 	return 0;
 }
 
-/* ---- backup_open -------------------------------------------------------- */
+/* ---- pitr_backup_open -------------------------------------------------------- */
 
-/* The files of the data directory that backup_open() looks into. */
+/* The files of the data directory that pitr_backup_open() looks into. */
 struct found {
 	char *label;
 	size_t label_len;
@@ -321,7 +320,7 @@ static int tar_slurp(struct tar *t, const char *what, size_t max, char **buf,
 		dbops_log_error("out of memory");
 		return -1;
 	}
-	if (tar_read(t, *buf, (size_t)size, len) < 0)
+	if (pitr_tar_read(t, *buf, (size_t)size, len) < 0)
 		return -1;
 	(*buf)[*len] = '\0';
 	return 0;
@@ -338,7 +337,7 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 	char name[PATH_MAX], what[NAME_LEN];
 	int r;
 
-	if (tar_open(&t, path) != 0) {
+	if (pitr_tar_open(&t, path) != 0) {
 		if (t.unrecognized) {
 			if (quiet_unrecognized)
 				return 1;
@@ -348,13 +347,13 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 		}
 		return -1;
 	}
-	while ((r = tar_next(&t)) == 1) {
-		const char *stored = entry_name(t.e);
+	while ((r = pitr_tar_next(&t)) == 1) {
+		const char *stored = pitr_entry_name(t.e);
 		mode_t type = archive_entry_filetype(t.e);
-		int n = normalise(stored, name, sizeof(name));
+		int n = pitr_normalise(stored, name, sizeof(name));
 
 		if (n < 0) {
-			bad_entry(path, stored, n);
+			pitr_bad_entry(path, stored, n);
 			goto fail;
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
@@ -379,7 +378,7 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 			goto fail;
 		}
 		if (wal || n == 1 || type != AE_IFREG) {
-			if (tar_skip(&t) != 0)
+			if (pitr_tar_skip(&t) != 0)
 				goto fail;
 			continue;
 		}
@@ -391,14 +390,16 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 				goto fail;
 			f->has_label = true;
 		} else if (strcmp(name, "PG_VERSION") == 0) {
-			if (tar_read(&t, f->version, sizeof(f->version) - 1,
-				     &f->version_len) < 0)
+			if (pitr_tar_read(&t, f->version,
+					  sizeof(f->version) - 1,
+					  &f->version_len) < 0)
 				goto fail;
 			f->version[f->version_len] = '\0';
 			f->has_version = true;
 		} else if (strcmp(name, "global/pg_control") == 0) {
-			if (tar_read(&t, (char *)f->control, sizeof(f->control),
-				     &f->control_len) < 0)
+			if (pitr_tar_read(&t, (char *)f->control,
+					  sizeof(f->control),
+					  &f->control_len) < 0)
 				goto fail;
 			f->has_control = true;
 		} else if (want_manifest &&
@@ -418,16 +419,16 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 			    strcmp(slash + 1, "backup_label") == 0)
 				snprintf(f->nested, sizeof(f->nested), "%.*s",
 					 (int)(slash - name), name);
-			if (tar_skip(&t) != 0)
+			if (pitr_tar_skip(&t) != 0)
 				goto fail;
 		}
 	}
 	if (r < 0)
 		goto fail;
-	tar_close(&t);
+	pitr_tar_close(&t);
 	return 0;
 fail:
-	tar_close(&t);
+	pitr_tar_close(&t);
 	return -1;
 }
 
@@ -444,7 +445,7 @@ static int read_small(int dfd, const char *dir, const char *name, size_t max,
 	size_t got = 0;
 	int fd;
 
-	join(path, sizeof(path), dir, name);
+	pitr_join(path, sizeof(path), dir, name);
 	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -570,7 +571,8 @@ static int scan_dir(int dfd, const char *path, struct found *f)
 static int check_found(struct base_backup *b, struct found *f,
 		       const char *container, bool in_tar)
 {
-	char what[NAME_LEN], err[256];
+	char what[NAME_LEN];
+	struct dbops_err err = { "" };
 	struct manifest m;
 	long major = 0;
 	const char *p;
@@ -590,8 +592,8 @@ static int check_found(struct base_backup *b, struct found *f,
 			what);
 		return -1;
 	}
-	if (backup_parse_label(f->label, &b->label, err, sizeof(err)) != 0) {
-		dbops_log_error("%s %s", what, err);
+	if (pitr_backup_parse_label(f->label, &b->label, &err) != 0) {
+		dbops_log_error("%s %s", what, err.msg);
 		return -1;
 	}
 	if (b->label.incremental) {
@@ -640,10 +642,9 @@ static int check_found(struct base_backup *b, struct found *f,
 	memcpy(&b->system_id, f->control, 8);
 	if (!f->has_manifest)
 		return 0;
-	if (parse_manifest(f->manifest, f->manifest_len, &m, err,
-			   sizeof(err)) != 0) {
+	if (pitr_parse_manifest(f->manifest, f->manifest_len, &m, &err) != 0) {
 		dbops_log_error("%s: could not parse the manifest: %s",
-				f->manifest_name, err);
+				f->manifest_name, err.msg);
 		return -1;
 	}
 	if (m.system_id != 0 && m.system_id != b->system_id) {
@@ -733,7 +734,7 @@ static int find_tars(const char *dir, const char *given,
 		int i;
 
 		if (is_tablespace_tar(de->d_name)) {
-			join(path, sizeof(path), dir, de->d_name);
+			pitr_join(path, sizeof(path), dir, de->d_name);
 			dbops_log_error(
 				"\"%s\": the backup has a tablespace (OID %.*s): tablespaces are not supported",
 				path, (int)strspn(de->d_name, "0123456789"),
@@ -848,9 +849,9 @@ static int open_directory(struct base_backup *b)
 		goto out;
 	}
 	b->kind = BACKUP_TAR_DIR;
-	if (join(b->base_tar, sizeof(b->base_tar), b->path, base) != 0 ||
+	if (pitr_join(b->base_tar, sizeof(b->base_tar), b->path, base) != 0 ||
 	    (wal[0] != '\0' &&
-	     join(b->wal_tar, sizeof(b->wal_tar), b->path, wal) != 0)) {
+	     pitr_join(b->wal_tar, sizeof(b->wal_tar), b->path, wal) != 0)) {
 		dbops_log_error("\"%s\": path too long", b->path);
 		goto out;
 	}
@@ -885,7 +886,7 @@ static int open_tar_file(struct base_backup *b)
 		if (find_tars(dir, name, base, wal) != 0)
 			return -1;
 		if (wal[0] != '\0' &&
-		    join(b->wal_tar, sizeof(b->wal_tar), dir, wal) != 0) {
+		    pitr_join(b->wal_tar, sizeof(b->wal_tar), dir, wal) != 0) {
 			dbops_log_error("\"%s\": path too long", dir);
 			return -1;
 		}
@@ -896,7 +897,7 @@ static int open_tar_file(struct base_backup *b)
 	return rc;
 }
 
-int backup_open(const char *path, struct base_backup *b)
+int pitr_backup_open(const char *path, struct base_backup *b)
 {
 	struct stat st;
 

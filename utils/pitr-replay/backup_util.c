@@ -1,28 +1,15 @@
 /*
- * backup_util.c - the small helpers the base backup modules share: error
- * text into a buffer, path joining, and the LSN of backup_label and
+ * backup_util.c - the small helpers the base backup modules share: path
+ * joining, and the LSN of backup_label and
  * backup_manifest. See backup_util.h.
  */
 #include "backup_util.h"
 
 #include <ctype.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
-
-int join(char *buf, size_t len, const char *dir, const char *name)
+int pitr_join(char *buf, size_t len, const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
 	int r;
@@ -33,7 +20,7 @@ int join(char *buf, size_t len, const char *dir, const char *name)
 	return r < 0 || (size_t)r >= len ? -1 : 0;
 }
 
-int backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
+int pitr_backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
 {
 	uint64_t parts[2] = { 0, 0 };
 

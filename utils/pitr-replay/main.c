@@ -5,12 +5,12 @@
  *	pitr-replay restore -b BASE -a ARCHIVE -D DATADIR [target] [options]
  *	pitr-replay verify  -b BASE -a ARCHIVE [target]
  *	pitr-replay window  -a ARCHIVE [-b BASE] [--format F]
+ *
+ * Options go through common/cli.h: the table below drives parsing, the
+ * exclusive targets and --help; this file checks what each command takes
+ * and runs it.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -23,7 +23,7 @@
 #include "window.h"
 
 enum {
-	OPT_TARGET_TIME = CHAR_MAX + 1,
+	OPT_TARGET_TIME = DBOPS_CLI_LONG_ID(0),
 	OPT_TARGET_LSN,
 	OPT_TARGET_XID,
 	OPT_TARGET_NAME,
@@ -37,113 +37,109 @@ enum {
 	OPT_PROGRESS,
 };
 
-static const struct option longopts[] = {
-	{ "action", required_argument, NULL, OPT_ACTION },
-	{ "archive", required_argument, NULL, 'a' },
-	{ "base", required_argument, NULL, 'b' },
-	{ "datadir", required_argument, NULL, 'D' },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "help", no_argument, NULL, 'h' },
-	{ "keep-running", no_argument, NULL, OPT_KEEP_RUNNING },
-	{ "pg-bindir", required_argument, NULL, OPT_PG_BINDIR },
-	{ "port", required_argument, NULL, OPT_PORT },
-	{ "progress", required_argument, NULL, OPT_PROGRESS },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "target-exclusive", no_argument, NULL, OPT_EXCLUSIVE },
-	{ "target-lsn", required_argument, NULL, OPT_TARGET_LSN },
-	{ "target-name", required_argument, NULL, OPT_TARGET_NAME },
-	{ "target-time", required_argument, NULL, OPT_TARGET_TIME },
-	{ "target-xid", required_argument, NULL, OPT_TARGET_XID },
-	{ "timeline", required_argument, NULL, OPT_TIMELINE },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "version", no_argument, NULL, 'V' },
-	{ NULL, 0, NULL, 0 },
-};
-
-static void usage(void)
-{
-	fputs("Usage:\n"
-	      " pitr-replay restore -b BASE -a ARCHIVE -D DATADIR [target] [options]\n"
-	      " pitr-replay verify  -b BASE -a ARCHIVE [target] [--timeline N|latest]\n"
-	      " pitr-replay window  -a ARCHIVE [-b BASE] [--format F]\n"
-	      "\n"
-	      "Recover a PostgreSQL base backup to a point in time from a WAL archive,\n"
-	      "after checking every WAL record it needs.\n"
-	      "\n"
-	      "Targets (none: the end of the archive):\n"
-	      "     --target-time T       stop before the first transaction ending after T\n"
-	      "     --target-lsn L        stop after the first record at or after L\n"
-	      "     --target-xid X        stop after transaction X commits or aborts\n"
-	      "     --target-name NAME    stop after the restore point NAME\n"
-	      "     --target-exclusive    stop just before the target instead\n"
-	      "\n"
-	      "Options:\n"
-	      " -b, --base BASE           base backup: a directory, pg_basebackup -Ft output, or a tar\n"
-	      " -a, --archive DIR         WAL archive: segments (plain or .gz), .history, .backup\n"
-	      " -D, --datadir DIR         data directory to create (must not exist or be empty)\n"
-	      "     --timeline N|latest   timeline to recover along (default: latest)\n"
-	      "     --action A            promote (default), pause or shutdown at the target\n"
-	      "     --keep-running        leave the server running; print its connection string\n"
-	      "     --port P              TCP port on 127.0.0.1 (default: a free one)\n"
-	      "     --pg-bindir DIR       server programs (default /usr/lib/postgresql/N/bin)\n"
-	      "     --format F            window: table, csv, tsv or json\n"
-	      "     --progress WHEN       auto (default), always or never\n"
-	      " -q, --quiet               only errors\n"
-	      " -v, --verbose             more detail\n"
-	      " -V, --version             print the version\n"
-	      " -h, --help                this help\n"
-	      "\n"
-	      "See pitr-replay(1).\n",
-	      stdout);
-}
-
-struct cli {
+struct pitr_opts {
 	const char *command;
 	struct restore_opts r;
-	const char *format;
-	int targets;
+	enum dbops_output_format format;
+	bool format_given;
+	bool timeline_given;
 };
 
-static int set_target(struct cli *c, enum target_kind kind, const char *value)
-{
-	struct pitr_target *t = &c->r.verify.target;
-	struct dbops_err terr;
-	char *end;
-	int64_t usec;
-	unsigned long xid;
+static const struct dbops_cli_option target_options[] = {
+	{ OPT_TARGET_TIME, "target-time", "T",
+	  "stop before the first transaction ending after T" },
+	{ OPT_TARGET_LSN, "target-lsn", "L",
+	  "stop after the first record at or after L" },
+	{ OPT_TARGET_XID, "target-xid", "X",
+	  "stop after transaction X commits or aborts" },
+	{ OPT_TARGET_NAME, "target-name", "NAME",
+	  "stop after the restore point NAME" },
+	{ OPT_EXCLUSIVE, "target-exclusive", NULL,
+	  "stop just before the target instead" },
+	{ 0, NULL, NULL, NULL },
+};
 
-	c->targets++;
+static const struct dbops_cli_option options[] = {
+	{ 'b', "base", "BASE",
+	  "base backup: a directory, -Ft output or a tar" },
+	{ 'a', "archive", "DIR",
+	  "WAL archive: segments (or .gz), .history, .backup" },
+	{ 'D', "datadir", "DIR",
+	  "data directory to create (must not exist or be empty)" },
+	{ OPT_TIMELINE, "timeline", "N|latest",
+	  "timeline to recover along (default: latest)" },
+	{ OPT_ACTION, "action", "A",
+	  "promote (default), pause or shutdown at the target" },
+	{ OPT_KEEP_RUNNING, "keep-running", NULL,
+	  "leave the server running; print its connection string" },
+	{ OPT_PORT, "port", "P",
+	  "TCP port on 127.0.0.1 (default: a free one)" },
+	{ OPT_PG_BINDIR, "pg-bindir", "DIR",
+	  "server programs (default /usr/lib/postgresql/N/bin)" },
+	{ OPT_FORMAT, "format", "F", "window: table, csv, tsv or json" },
+	{ OPT_PROGRESS, "progress", "WHEN", "auto (default), always or never" },
+	{ 0, NULL, NULL, NULL },
+};
+
+/* One recovery target at most: a second kind is refused by the table. */
+static const int exclusive[][DBOPS_CLI_GROUP_MAX] = {
+	{ OPT_TARGET_TIME, OPT_TARGET_LSN, OPT_TARGET_XID, OPT_TARGET_NAME },
+	{ 0 },
+};
+
+static const char *const synopsis[] = {
+	"restore -b BASE -a ARCHIVE -D DATADIR [target] [options]",
+	"verify  -b BASE -a ARCHIVE [target] [--timeline N|latest]",
+	"window  -a ARCHIVE [-b BASE] [--format F]",
+	NULL,
+};
+
+static const char *const target_names[] = {
+	[TARGET_TIME] = "--target-time",
+	[TARGET_LSN] = "--target-lsn",
+	[TARGET_XID] = "--target-xid",
+	[TARGET_NAME] = "--target-name",
+};
+
+static int set_target(struct pitr_opts *o, enum target_kind kind,
+		      const char *value)
+{
+	struct pitr_target *t = &o->r.verify.target;
+	const char *option = target_names[kind];
+	struct dbops_err terr = { "" };
+	long long n;
+	int64_t usec;
+
+	if (t->kind == kind)
+		return dbops_cli_error("option \"%s\" given twice", option);
 	t->kind = kind;
 	snprintf(t->text, sizeof(t->text), "%s", value);
 	switch (kind) {
 	case TARGET_TIME:
 		if (dbops_timestamp_parse(value, &usec, &terr) != 0)
-			return dbops_cli_error(
-				"invalid --target-time \"%s\": %s", value,
-				terr.msg);
+			return dbops_cli_invalid(option, value, "%s", terr.msg);
 		t->time = unix_us_to_pg_time(usec);
 		break;
 	case TARGET_LSN:
-		if (lsn_parse(value, &t->lsn) != 0)
-			return dbops_cli_error(
-				"invalid --target-lsn \"%s\": expected an LSN such as 0/16B3748",
-				value);
+		if (pitr_lsn_parse(value, &t->lsn) != 0)
+			return dbops_cli_invalid(
+				option, value,
+				"expected an LSN such as 0/16B3748");
 		break;
 	case TARGET_XID:
-		errno = 0;
-		xid = strtoul(value, &end, 10);
-		if (errno || *end || end == value || value[0] == '-' ||
-		    xid < 3 || xid > UINT32_MAX)
-			return dbops_cli_error(
-				"invalid --target-xid \"%s\": expected a transaction ID from 3 to 4294967295",
-				value);
-		t->xid = (uint32_t)xid;
+		if (dbops_cli_parse_int(value, &n) != 0 || n < 3 ||
+		    n > UINT32_MAX)
+			return dbops_cli_invalid(
+				option, value,
+				"expected a transaction ID from 3 to 4294967295");
+		t->xid = (uint32_t)n;
 		break;
 	case TARGET_NAME:
 		if (value[0] == '\0' || strlen(value) >= RESTORE_POINT_NAME_MAX)
-			return dbops_cli_error(
-				"invalid --target-name \"%s\": restore point names are 1 to %d bytes",
-				value, RESTORE_POINT_NAME_MAX - 1);
+			return dbops_cli_invalid(
+				option, value,
+				"restore point names are 1 to %d bytes",
+				RESTORE_POINT_NAME_MAX - 1);
 		snprintf(t->name, sizeof(t->name), "%s", value);
 		break;
 	case TARGET_END:
@@ -152,60 +148,35 @@ static int set_target(struct cli *c, enum target_kind kind, const char *value)
 	return 0;
 }
 
-static int parse_timeline(const char *value, uint32_t *tli)
+/* "latest" (0) or a timeline ID from 1 to 4294967295. */
+static int set_timeline(struct pitr_opts *o, const char *value)
 {
-	char *end;
-	unsigned long n;
+	long long n;
 
+	o->timeline_given = true;
 	if (strcmp(value, "latest") == 0) {
-		*tli = 0;
+		o->r.verify.timeline = 0;
 		return 0;
 	}
-	errno = 0;
-	n = strtoul(value, &end, 10);
-	if (errno || *end || end == value || value[0] == '-' || n == 0 ||
-	    n > UINT32_MAX)
-		return dbops_cli_error(
-			"invalid --timeline \"%s\": use a timeline number or \"latest\"",
-			value);
-	*tli = (uint32_t)n;
+	if (dbops_cli_parse_int(value, &n) != 0 || n < 1 || n > UINT32_MAX)
+		return dbops_cli_invalid("--timeline", value,
+					 "use a timeline number or \"latest\"");
+	o->r.verify.timeline = (uint32_t)n;
 	return 0;
 }
 
-static int parse_action(const char *value, enum restore_action *a)
+static int set_option(void *ctx, int id, const char *arg)
 {
-	if (strcmp(value, "promote") == 0)
-		*a = ACTION_PROMOTE;
-	else if (strcmp(value, "pause") == 0)
-		*a = ACTION_PAUSE;
-	else if (strcmp(value, "shutdown") == 0)
-		*a = ACTION_SHUTDOWN;
-	else
-		return dbops_cli_error(
-			"invalid --action \"%s\": use promote, pause or shutdown",
-			value);
-	return 0;
-}
+	static const char *const actions[] = { "promote", "pause", "shutdown",
+					       NULL };
+	static const char *const formats[] = { "table", "csv", "tsv", "json",
+					       NULL };
+	static const char *const whens[] = { "auto", "always", "never", NULL };
+	struct pitr_opts *o = ctx;
+	struct verify_opts *v = &o->r.verify;
+	int choice = 0, rc;
 
-static int parse_port(const char *value, int *port)
-{
-	char *end;
-	long n;
-
-	errno = 0;
-	n = strtol(value, &end, 10);
-	if (errno || *end || end == value || n < 1 || n > 65535)
-		return dbops_cli_error("invalid --port \"%s\": use 1 to 65535",
-				       value);
-	*port = (int)n;
-	return 0;
-}
-
-static int parse_option(struct cli *c, int opt, const char *arg)
-{
-	struct verify_opts *v = &c->r.verify;
-
-	switch (opt) {
+	switch (id) {
 	case 'a':
 		v->archive = arg;
 		return 0;
@@ -213,164 +184,141 @@ static int parse_option(struct cli *c, int opt, const char *arg)
 		v->base = arg;
 		return 0;
 	case 'D':
-		c->r.datadir = arg;
-		return 0;
-	case 'q':
-		dbops_log_set_verbosity(DBOPS_LOG_QUIET);
-		return 0;
-	case 'v':
-		dbops_log_set_verbosity(DBOPS_LOG_VERBOSE);
+		o->r.datadir = arg;
 		return 0;
 	case OPT_TARGET_TIME:
-		return set_target(c, TARGET_TIME, arg);
+		return set_target(o, TARGET_TIME, arg);
 	case OPT_TARGET_LSN:
-		return set_target(c, TARGET_LSN, arg);
+		return set_target(o, TARGET_LSN, arg);
 	case OPT_TARGET_XID:
-		return set_target(c, TARGET_XID, arg);
+		return set_target(o, TARGET_XID, arg);
 	case OPT_TARGET_NAME:
-		return set_target(c, TARGET_NAME, arg);
+		return set_target(o, TARGET_NAME, arg);
 	case OPT_EXCLUSIVE:
 		v->target.exclusive = true;
 		return 0;
 	case OPT_TIMELINE:
-		return parse_timeline(arg, &v->timeline);
+		return set_timeline(o, arg);
 	case OPT_ACTION:
-		return parse_action(arg, &c->r.action);
+		rc = dbops_cli_choice("--action", arg, actions, &choice);
+		o->r.action = (enum restore_action)choice;
+		return rc;
 	case OPT_KEEP_RUNNING:
-		c->r.keep_running = true;
+		o->r.keep_running = true;
 		return 0;
 	case OPT_PORT:
-		return parse_port(arg, &c->r.port);
+		return dbops_cli_int("--port", arg, 1, 65535, &o->r.port);
 	case OPT_PG_BINDIR:
 		v->pg_bindir = arg;
 		return 0;
 	case OPT_FORMAT:
-		c->format = arg;
-		return 0;
+		rc = dbops_cli_choice("--format", arg, formats, &choice);
+		o->format = (enum dbops_output_format)choice;
+		o->format_given = true;
+		return rc;
 	case OPT_PROGRESS:
-		if (dbops_progress_parse_mode(arg, &v->progress) != 0)
-			return dbops_cli_error(
-				"invalid --progress \"%s\": use auto, always or never",
-				arg);
-		return 0;
+		rc = dbops_cli_choice("--progress", arg, whens, &choice);
+		v->progress = (enum dbops_progress_mode)choice;
+		return rc;
 	}
-	return 1;
+	return -1;
 }
 
-/* Options that make no sense for the command are refused, not ignored. */
-static int check_command(const struct cli *c)
-{
-	const struct verify_opts *v = &c->r.verify;
-	bool restore = strcmp(c->command, "restore") == 0;
-	bool window = strcmp(c->command, "window") == 0;
+static const struct dbops_cli cli = {
+	.name = "pitr-replay",
+	.synopsis = synopsis,
+	.about = "Recover a PostgreSQL base backup to a point in time from a "
+		 "WAL archive,\nafter checking every WAL record it needs.\n",
+	.sections =
+		(const struct dbops_cli_section[]){
+			{ "Targets (none: the end of the archive)",
+			  target_options },
+			{ "Options", options },
+			{ NULL, NULL } },
+	.exclusive = exclusive,
+	.handle = set_option,
+};
 
-	if (!restore && !window && strcmp(c->command, "verify") != 0)
+/* Options that make no sense for the command are refused, not ignored. */
+static int check_command(const struct pitr_opts *o)
+{
+	const struct verify_opts *v = &o->r.verify;
+	bool restore = strcmp(o->command, "restore") == 0;
+	bool window = strcmp(o->command, "window") == 0;
+	bool target = v->target.kind != TARGET_END;
+
+	if (!restore && !window && strcmp(o->command, "verify") != 0)
 		return dbops_cli_error(
 			"unknown command \"%s\": use restore, verify or window",
-			c->command);
-	if (c->targets > 1)
-		return dbops_cli_error(
-			"give at most one of --target-time, --target-lsn, --target-xid and --target-name");
-	if (v->target.exclusive &&
-	    (c->targets == 0 || v->target.kind == TARGET_NAME))
+			o->command);
+	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME))
 		return dbops_cli_error(
 			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
 	if (v->archive == NULL)
 		return dbops_cli_error("no WAL archive given (-a ARCHIVE)");
 	if (!window && v->base == NULL)
 		return dbops_cli_error("no base backup given (-b BASE)");
-	if (restore && c->r.datadir == NULL)
+	if (restore && o->r.datadir == NULL)
 		return dbops_cli_error("no data directory given (-D DATADIR)");
-	if (!restore && (c->r.datadir || c->r.keep_running || c->r.port ||
-			 c->r.action != ACTION_PROMOTE))
+	if (!restore && (o->r.datadir || o->r.keep_running || o->r.port ||
+			 o->r.action != ACTION_PROMOTE))
 		return dbops_cli_error(
 			"-D, --action, --keep-running and --port are for restore");
-	if (window && (c->targets || v->timeline))
+	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");
-	if (!window && c->format)
+	if (!window && o->format_given)
 		return dbops_cli_error("--format is for window");
-	if (c->r.keep_running && c->r.action == ACTION_SHUTDOWN)
+	if (o->r.keep_running && o->r.action == ACTION_SHUTDOWN)
 		return dbops_cli_error(
 			"--keep-running cannot be used with --action shutdown");
 	return 0;
 }
 
-static int run(struct cli *c)
+static int run_verify(struct pitr_opts *o)
 {
-	if (strcmp(c->command, "window") == 0) {
+	struct plan plan;
+	int rc = pitr_verify_plan(&o->r.verify, &plan);
+
+	if (rc == 0)
+		pitr_plan_report(&plan, stdout);
+	pitr_plan_free(&plan);
+	return rc == 0 ? 0 : 1;
+}
+
+static int run(struct pitr_opts *o)
+{
+	if (strcmp(o->command, "window") == 0) {
 		struct window_opts w = {
-			.archive = c->r.verify.archive,
-			.base = c->r.verify.base,
-			.format = DBOPS_FORMAT_TABLE,
-			.progress = c->r.verify.progress,
+			.archive = o->r.verify.archive,
+			.base = o->r.verify.base,
+			.format = o->format,
+			.progress = o->r.verify.progress,
 		};
 
-		if (c->format &&
-		    dbops_output_parse_format(c->format, &w.format) != 0)
-			return dbops_cli_error(
-				"unknown format \"%s\": use table, csv, tsv or json",
-				c->format);
-		return window_run(&w);
+		return pitr_window_run(&w);
 	}
-	if (strcmp(c->command, "verify") == 0) {
-		struct plan plan;
-		int rc = verify_plan(&c->r.verify, &plan);
-
-		if (rc == 0)
-			plan_report(&plan, stdout);
-		plan_free(&plan);
-		return rc == 0 ? 0 : 1;
-	}
-	return restore_run(&c->r);
+	if (strcmp(o->command, "verify") == 0)
+		return run_verify(o);
+	return pitr_restore_run(&o->r);
 }
 
 int main(int argc, char **argv)
 {
-	struct cli c = { 0 };
-	int opt, rc;
+	struct pitr_opts o = { .format = DBOPS_FORMAT_TABLE };
+	int first, rc;
 
 	dbops_log_init(argv[0]);
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		usage();
-		return 0;
-	}
-	if (argc >= 2 &&
-	    (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
-		printf("pitr-replay %s\n", DBOPS_VERSION);
-		return 0;
-	}
-	if (argc < 2 || argv[1][0] == '-')
-		return dbops_cli_error(
+	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
+	if (rc == DBOPS_CLI_RUN && first >= argc)
+		rc = dbops_cli_error(
 			"no command given: use restore, verify or window");
-	c.command = argv[1];
-	optind = 2;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":a:b:D:hqvV", longopts, NULL)) !=
-	       -1) {
-		if (opt == 'h') {
-			usage();
-			return 0;
-		}
-		if (opt == 'V') {
-			printf("pitr-replay %s\n", DBOPS_VERSION);
-			return 0;
-		}
-		if (opt == ':')
-			return dbops_cli_error("option \"%s\" needs a value",
-					       argv[optind - 1]);
-		if (opt == '?')
-			return dbops_cli_error("unknown option \"%s\"",
-					       argv[optind - 1]);
-		if (parse_option(&c, opt, optarg) != 0)
-			return 1;
+	else if (rc == DBOPS_CLI_RUN && first + 1 < argc)
+		rc = dbops_cli_error("unexpected argument \"%s\"",
+				     argv[first + 1]);
+	if (rc == DBOPS_CLI_RUN) {
+		o.command = argv[first];
+		rc = check_command(&o) != 0 ? 1 : run(&o);
 	}
-	if (optind < argc)
-		return dbops_cli_error("unexpected argument \"%s\"",
-				       argv[optind]);
-	if (check_command(&c) != 0)
-		return 1;
-	rc = run(&c);
 	return dbops_log_exit_status(rc);
 }

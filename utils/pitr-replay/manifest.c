@@ -1,7 +1,7 @@
 /*
  * manifest.c - backup_manifest read with a JSON scanner of its own, enough
  * to validate the manifest as a whole and walk it for the few fields
- * backup_open() checks. Apart from backup.c because it knows JSON and
+ * pitr_backup_open() checks. Apart from backup.c because it knows JSON and
  * nothing of directories or tars. See manifest.h.
  */
 #include "manifest.h"
@@ -19,8 +19,7 @@
 struct json {
 	const char *s, *p, *end;
 	int depth;
-	char *err;
-	size_t errlen;
+	struct dbops_err *err;
 };
 
 #define JSON_MAX_DEPTH 64
@@ -29,15 +28,14 @@ __attribute__((format(printf, 2, 3))) static int json_fail(struct json *j,
 							   const char *fmt, ...)
 {
 	unsigned line = 1;
-	char what[160];
 	va_list ap;
 
 	for (const char *c = j->s; c < j->p; c++)
 		line += *c == '\n';
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	dbops_err_setv(j->err, fmt, ap);
 	va_end(ap);
-	return fail(j->err, j->errlen, "line %u: %s", line, what);
+	return dbops_err_prefix(j->err, "line %u: ", line);
 }
 
 static void json_ws(struct json *j)
@@ -264,7 +262,7 @@ static int json_lsn(struct json *j, const char *key, uint64_t *lsn)
 		return json_fail(j, "\"%s\": expected an LSN string", key);
 	if (json_string(j, &s, &len, &esc) != 0)
 		return -1;
-	if (esc || backup_parse_lsn(s, s + len, lsn) != 0)
+	if (esc || pitr_backup_parse_lsn(s, s + len, lsn) != 0)
 		return json_fail(
 			j, "\"%s\": expected an LSN \"X/Y\", found \"%.*s\"",
 			key, (int)(len > 40 ? 40 : len), s);
@@ -353,10 +351,10 @@ static int json_wal_ranges(struct json *j, struct manifest *m)
 	}
 }
 
-int parse_manifest(const char *text, size_t len, struct manifest *m, char *err,
-		   size_t errlen)
+int pitr_parse_manifest(const char *text, size_t len, struct manifest *m,
+			struct dbops_err *err)
 {
-	struct json j = { text, text, text + len, 0, err, errlen };
+	struct json j = { text, text, text + len, 0, err };
 	uint64_t v;
 	const char *k;
 	size_t klen;
@@ -404,11 +402,11 @@ end:
 	if (j.p != j.end)
 		return json_fail(&j, "unexpected data after the JSON object");
 	if (!have_version)
-		return fail(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"not a backup manifest: no \"PostgreSQL-Backup-Manifest-Version\"");
 	if (m->version != 1 && m->version != 2)
-		return fail(err, errlen, "unsupported manifest version %d",
-			    m->version);
+		return dbops_err_set(err, "unsupported manifest version %d",
+				     m->version);
 	return 0;
 }

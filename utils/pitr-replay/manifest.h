@@ -1,5 +1,5 @@
 /*
- * manifest.h - the backup_manifest of a base backup, as far as backup_open()
+ * manifest.h - the backup_manifest of a base backup, as far as pitr_backup_open()
  * checks it: valid JSON, a version we know, and the system identifier and
  * WAL ranges, which must agree with pg_control and backup_label. The
  * list of files and their checksums is walked over, not checked.
@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "errbuf.h"
 /* What the manifest says that we use. */
 struct manifest {
 	int version;
@@ -25,11 +26,11 @@ struct manifest {
  * Parse a backup manifest (LEN bytes of TEXT): the JSON must be valid as a
  * whole, its top-level object must name a version we know (1 or 2), and
  * System-Identifier and WAL-Ranges are taken out. Returns 0, or -1 with a
- * one-line reason in ERR (truncated to ERRLEN), e.g.
+ * one-line reason in ERR (may be NULL), e.g.
  *
  *	line 12: "End-LSN": expected an LSN "X/Y", found "0/zz"
  */
-int parse_manifest(const char *text, size_t len, struct manifest *m, char *err,
-		   size_t errlen);
+int pitr_parse_manifest(const char *text, size_t len, struct manifest *m,
+			struct dbops_err *err);
 
 #endif

@@ -78,7 +78,7 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-int restore_command_for(const char *archive, char *buf, size_t len)
+int pitr_restore_command_for(const char *archive, char *buf, size_t len)
 {
 	char dir[8192], cmd[16384];
 	int n;
@@ -107,7 +107,8 @@ static int datadir_usable(const char *datadir)
 	if (d == NULL) {
 		if (errno == ENOENT)
 			return 0;
-		dbops_log_error("%s: %s", datadir, strerror(errno));
+		dbops_log_error("could not open directory \"%s\": %s", datadir,
+				strerror(errno));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {
@@ -115,7 +116,7 @@ static int datadir_usable(const char *datadir)
 		    strcmp(de->d_name, "..") != 0) {
 			closedir(d);
 			dbops_log_error(
-				"%s: the data directory exists and is not empty: pitr-replay never writes over data",
+				"\"%s\": the data directory exists and is not empty: pitr-replay never writes over data",
 				datadir);
 			dbops_log_hint("give a new or empty directory");
 			return -1;
@@ -151,7 +152,7 @@ static void *check_wal(void *arg)
 {
 	struct wal_check *c = arg;
 
-	c->rc = verify_wal(c->opts, c->plan);
+	c->rc = pitr_verify_wal(c->opts, c->plan);
 	return NULL;
 }
 
@@ -170,24 +171,27 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 	int extracted;
 
 	if (!created && errno != EEXIST) {
-		dbops_log_error("%s: cannot create the data directory: %s",
-				o->datadir, strerror(errno));
+		dbops_log_error(
+			"could not create the data directory \"%s\": %s",
+			o->datadir, strerror(errno));
 		return -1;
 	}
 	if (chmod(o->datadir, 0700) != 0 ||
 	    (owner && dbops_user_chown(owner, o->datadir) != 0)) {
 		dbops_log_error(
-			"%s: cannot make it the server's (mode 0700, owner %s): %s",
+			"could not make \"%s\" the server's (mode 0700, owner %s): %s",
 			o->datadir, owner ? owner->name : "us",
 			strerror(errno));
 		extracted = -1;
 	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
 		check_wal(&check); /* no thread: one after the other */
-		extracted = check.rc == 0 ? backup_extract(&plan->backup,
-							   o->datadir, owner)
-					  : -1;
+		extracted = check.rc == 0
+				    ? pitr_backup_extract(&plan->backup,
+							  o->datadir, owner)
+				    : -1;
 	} else {
-		extracted = backup_extract(&plan->backup, o->datadir, owner);
+		extracted =
+			pitr_backup_extract(&plan->backup, o->datadir, owner);
 		pthread_join(thread, NULL);
 	}
 	if (extracted == 0 && check.rc == 0)
@@ -205,14 +209,15 @@ static int write_file(const char *path, const char *text, int flags,
 	size_t len = strlen(text);
 
 	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
-		dbops_log_error("%s: cannot write: %s", path, strerror(errno));
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
 		if (fd >= 0)
 			close(fd);
 		return -1;
 	}
 	close(fd);
 	if (owner && dbops_user_chown(owner, path) != 0) {
-		dbops_log_error("%s: cannot give it to %s: %s", path,
+		dbops_log_error("could not give \"%s\" to %s: %s", path,
 				owner->name, strerror(errno));
 		return -1;
 	}
@@ -232,19 +237,19 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 			buf, len,
 			"# The end of the archive, as verified: the last record starts at this LSN.\n"
 			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = 'on'\n",
-			lsn_format(p->end_record_lsn, v));
+			pitr_lsn_format(p->end_record_lsn, v));
 		break;
 	case TARGET_TIME:
 		snprintf(
 			buf, len,
 			"recovery_target_time = '%s'\nrecovery_target_inclusive = '%s'\n",
-			pg_time_format(t->time, v), incl);
+			pitr_pg_time_format(t->time, v), incl);
 		break;
 	case TARGET_LSN:
 		snprintf(
 			buf, len,
 			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = '%s'\n",
-			lsn_format(t->lsn, v), incl);
+			pitr_lsn_format(t->lsn, v), incl);
 		break;
 	case TARGET_XID:
 		snprintf(
@@ -270,9 +275,11 @@ static int write_recovery_settings(const struct restore_opts *o,
 	struct tm tm;
 	int rc;
 
-	if (restore_command_for(p->arc.dir, command, sizeof(command)) != 0) {
-		dbops_log_error("%s: archive path too long for restore_command",
-				p->arc.dir);
+	if (pitr_restore_command_for(p->arc.dir, command, sizeof(command)) !=
+	    0) {
+		dbops_log_error(
+			"\"%s\": archive path too long for restore_command",
+			p->arc.dir);
 		return -1;
 	}
 	target_settings(p, targets, sizeof(targets));
@@ -290,8 +297,8 @@ static int write_recovery_settings(const struct restore_opts *o,
 		    "# remove this line once it is to become a primary of its own.\n"
 		    "archive_mode = 'off'\n",
 		    DBOPS_VERSION, stamp,
-		    target_describe(&p->target, what, sizeof(what)), p->tli,
-		    command, targets, p->tli, action) < 0)
+		    pitr_target_describe(&p->target, what, sizeof(what)),
+		    p->tli, command, targets, p->tli, action) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
@@ -333,7 +340,7 @@ static int set_final_action(const char *datadir, const char *action,
 done:
 	if (rc != 0) {
 		dbops_log_warning(
-			"%s: could not set recovery_target_action to '%s'",
+			"could not set recovery_target_action to '%s' in \"%s\"",
 			path, action);
 		unlink(tmp);
 	}
@@ -354,7 +361,7 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	snprintf(path, sizeof(path), "%s/standby.signal", o->datadir);
 	if (unlink(path) == 0)
 		dbops_log_warning(
-			"%s: removed: a standby never reaches a recovery target",
+			"\"%s\": removed: a standby never reaches a recovery target",
 			path);
 	snprintf(path, sizeof(path), "%s/postgresql.conf", o->datadir);
 	if (stat(path, &st) != 0 &&
@@ -372,7 +379,7 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	/* Our own client authentication for the private run: the socket lives in
 	 * a directory only the server's user (and root) can reach. */
 	if (mkdir(rundir, 0700) != 0 && errno != EEXIST) {
-		dbops_log_error("%s: cannot create: %s", rundir,
+		dbops_log_error("could not create \"%s\": %s", rundir,
 				strerror(errno));
 		return -1;
 	}
@@ -518,7 +525,8 @@ static int query_state(PGconn *conn, struct server_state *st)
 			     strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		st->replay_lsn = 0;
 		if (!PQgetisnull(res, 0, 2))
-			(void)lsn_parse(PQgetvalue(res, 0, 2), &st->replay_lsn);
+			(void)pitr_lsn_parse(PQgetvalue(res, 0, 2),
+					     &st->replay_lsn);
 		snprintf(st->last_xact, sizeof(st->last_xact), "%s",
 			 PQgetisnull(res, 0, 3) ? "none"
 						: PQgetvalue(res, 0, 3));
@@ -646,7 +654,8 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	if (st->replay_lsn != want) {
 		dbops_log_error(
 			"the server stopped replay at %s, but verification found the target's stop point at %s",
-			lsn_format(st->replay_lsn, a), lsn_format(want, b));
+			pitr_lsn_format(st->replay_lsn, a),
+			pitr_lsn_format(want, b));
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
@@ -656,7 +665,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	if (has_xact && st->has_last_xact && st->last_xact_us != xact) {
 		dbops_log_error(
 			"the server's last replayed transaction ended at %s, but verification found %s",
-			st->last_xact, pg_time_format(xact, when));
+			st->last_xact, pitr_pg_time_format(xact, when));
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
@@ -666,7 +675,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		f->stop_line[0] ? f->stop_line
 				: "(no stop line in the server log)");
 	fprintf(out, "replayed up to: %s (last transaction %s)\n",
-		lsn_format(st->replay_lsn, a), st->last_xact);
+		pitr_lsn_format(st->replay_lsn, a), st->last_xact);
 	return 0;
 }
 
@@ -734,8 +743,8 @@ static int check_reach(const struct dbops_user *user, const char *path,
 
 	if (ok == 1)
 		return 0;
-	dbops_log_error("%s: the server's user %s cannot %s it: %s", path,
-			user->name, what,
+	dbops_log_error("the server's user %s could not %s \"%s\": %s",
+			user->name, what, path,
 			ok == 0 ? strerror(err) : "the check failed");
 	dbops_log_hint(
 		"make every directory above it searchable by %s (chmod o+x), or use another place",
@@ -763,7 +772,7 @@ static char *parent_of(const char *path)
 	return copy;
 }
 
-int restore_run(const struct restore_opts *o)
+int pitr_restore_run(const struct restore_opts *o)
 {
 	struct plan plan;
 	struct dbops_user user;
@@ -780,12 +789,12 @@ int restore_run(const struct restore_opts *o)
 		return 1;
 	if (dbops_user_for_server("postgres", &user, &drop) != 0) {
 		dbops_log_error(
-			"cannot run PostgreSQL as user \"postgres\": %s",
+			"could not run PostgreSQL as user \"postgres\": %s",
 			errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}
-	if (verify_prepare(&o->verify, &plan) != 0) {
-		plan_free(&plan);
+	if (pitr_verify_prepare(&o->verify, &plan) != 0) {
+		pitr_plan_free(&plan);
 		return 1;
 	}
 	if (drop) {
@@ -796,19 +805,19 @@ int restore_run(const struct restore_opts *o)
 		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") !=
 			    0) {
 			free(parent);
-			plan_free(&plan);
+			pitr_plan_free(&plan);
 			return 1;
 		}
 		free(parent);
 	}
 	if (lay_down(o, &plan, drop ? &user : NULL) != 0) {
-		plan_free(&plan);
+		pitr_plan_free(&plan);
 		return 1;
 	}
-	plan_report(&plan, out);
+	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	if (prepare_datadir(o, &plan, rundir, drop ? &user : NULL) != 0) {
-		plan_free(&plan);
+		pitr_plan_free(&plan);
 		return 1;
 	}
 	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
@@ -831,11 +840,11 @@ int restore_run(const struct restore_opts *o)
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
-		plan_free(&plan);
+		pitr_plan_free(&plan);
 		return 1;
 	}
 	if (run_recovery(o, &plan, &inst, &st, &f) != 0) {
-		plan_free(&plan);
+		pitr_plan_free(&plan);
 		return 1;
 	}
 	if (confirm(o, &plan, &st, &f, out) == 0 &&
@@ -847,6 +856,6 @@ int restore_run(const struct restore_opts *o)
 	} else if (dbops_instance_stop(&inst, 600) != 0) {
 		rc = 1;
 	}
-	plan_free(&plan);
+	pitr_plan_free(&plan);
 	return rc;
 }

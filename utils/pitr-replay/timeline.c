@@ -12,7 +12,7 @@
 #include "log.h"
 
 static int parse_line(const char *line, size_t lineno, struct tl_history *h,
-		      char *err, size_t errlen)
+		      struct dbops_err *err)
 {
 	char tli_text[32], lsn_text[64];
 	unsigned long tli;
@@ -23,30 +23,27 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 		return 0;
 	tli = strtoul(tli_text, &end, 10);
 	if (*end != '\0' || tli == 0 || tli > UINT32_MAX) {
-		snprintf(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"line %zu: expected a numeric timeline ID, found \"%s\"",
 			lineno, tli_text);
-		return -1;
 	}
 	if (sscanf(line, "%*s %63s", lsn_text) != 1 ||
-	    lsn_parse(lsn_text, &lsn) != 0) {
-		snprintf(
-			err, errlen,
+	    pitr_lsn_parse(lsn_text, &lsn) != 0) {
+		return dbops_err_set(
+			err,
 			"line %zu: expected a timeline switch point LSN after timeline %lu",
 			lineno, tli);
-		return -1;
 	}
 	if (h->n > 0 && tli <= h->e[h->n - 1].tli) {
-		snprintf(err, errlen,
-			 "line %zu: timeline IDs must increase: %lu after %u",
-			 lineno, tli, h->e[h->n - 1].tli);
-		return -1;
+		return dbops_err_set(
+			err,
+			"line %zu: timeline IDs must increase: %lu after %u",
+			lineno, tli, h->e[h->n - 1].tli);
 	}
 	if (h->n + 1 >= TL_MAX_ENTRIES) {
-		snprintf(err, errlen, "line %zu: more than %d timelines",
-			 lineno, TL_MAX_ENTRIES - 1);
-		return -1;
+		return dbops_err_set(err, "line %zu: more than %d timelines",
+				     lineno, TL_MAX_ENTRIES - 1);
 	}
 	h->e[h->n].tli = (uint32_t)tli;
 	h->e[h->n].begin = h->n > 0 ? h->e[h->n - 1].end : 0;
@@ -55,8 +52,8 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 	return 0;
 }
 
-int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
-		   char *err, size_t errlen)
+int pitr_timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
+			struct dbops_err *err)
 {
 	const char *line = text;
 	size_t lineno = 0;
@@ -75,16 +72,15 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 		for (p = buf; isspace((unsigned char)*p); p++)
 			;
 		if (*p != '\0' && *p != '#' &&
-		    parse_line(p, lineno, h, err, errlen) != 0)
+		    parse_line(p, lineno, h, err) != 0)
 			return -1;
 		line += len + (nl != NULL);
 	}
 	if (h->n > 0 && h->e[h->n - 1].tli >= tli) {
-		snprintf(
-			err, errlen,
+		return dbops_err_set(
+			err,
 			"timeline IDs must be less than the child timeline's ID %u, found %u",
 			tli, h->e[h->n - 1].tli);
-		return -1;
 	}
 	h->e[h->n].tli = tli;
 	h->e[h->n].begin = h->n > 0 ? h->e[h->n - 1].end : 0;
@@ -93,10 +89,11 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 	return 0;
 }
 
-int timeline_load(const struct wal_archive *arc, uint32_t tli,
-		  struct tl_history *h)
+int pitr_timeline_load(const struct wal_archive *arc, uint32_t tli,
+		       struct tl_history *h)
 {
-	char name[32], err[256];
+	char name[32];
+	struct dbops_err err = { "" };
 	char *text;
 	int rc;
 
@@ -108,27 +105,27 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 		return 0;
 	}
 	snprintf(name, sizeof(name), "%08X.history", tli);
-	rc = archive_read_text(arc, name, &text);
+	rc = pitr_walarc_read_text(arc, name, &text);
 	if (rc == 1) {
 		dbops_log_error(
-			"%s/%s: no such file: timeline %u has no history file in the archive",
+			"could not open \"%s/%s\": no such file: timeline %u has no history file in the archive",
 			arc->dir, name, tli);
 		return -1;
 	}
 	if (rc != 0)
 		return -1;
-	rc = timeline_parse(text, tli, h, err, sizeof(err));
+	rc = pitr_timeline_parse(text, tli, h, &err);
 	free(text);
 	if (rc != 0) {
 		dbops_log_error(
-			"%s/%s: syntax error in timeline history file: %s",
-			arc->dir, name, err);
+			"syntax error in timeline history file \"%s/%s\": %s",
+			arc->dir, name, err.msg);
 		return -1;
 	}
 	return 0;
 }
 
-const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn)
+const struct tl_entry *pitr_timeline_at(const struct tl_history *h, lsn_t lsn)
 {
 	for (size_t i = 0; i < h->n; i++)
 		if (lsn < h->e[i].end)
@@ -136,7 +133,8 @@ const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn)
 	return &h->e[h->n - 1];
 }
 
-const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli)
+const struct tl_entry *pitr_timeline_find(const struct tl_history *h,
+					  uint32_t tli)
 {
 	for (size_t i = 0; i < h->n; i++)
 		if (h->e[i].tli == tli)
@@ -144,8 +142,8 @@ const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli)
 	return NULL;
 }
 
-uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
-			   uint32_t seg_size)
+uint32_t pitr_timeline_file_tli(const struct tl_history *h, uint64_t segno,
+				uint32_t seg_size)
 {
 	for (size_t i = h->n; i-- > 0;)
 		if (lsn_segno(h->e[i].begin, seg_size) <= segno)
@@ -153,7 +151,8 @@ uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
 	return h->e[0].tli;
 }
 
-const char *timeline_describe(const struct tl_history *h, char *buf, size_t len)
+const char *pitr_timeline_describe(const struct tl_history *h, char *buf,
+				   size_t len)
 {
 	size_t used = 0;
 
@@ -164,7 +163,7 @@ const char *timeline_describe(const struct tl_history *h, char *buf, size_t len)
 		if (i + 1 < h->n)
 			used += (size_t)snprintf(
 				buf + used, len - used, "%u until %s, then ",
-				h->e[i].tli, lsn_format(h->e[i].end, lsn));
+				h->e[i].tli, pitr_lsn_format(h->e[i].end, lsn));
 		else
 			used += (size_t)snprintf(buf + used, len - used, "%u",
 						 h->e[i].tli);

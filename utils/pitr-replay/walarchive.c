@@ -145,7 +145,7 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 		if (read_head(arc, &raws[i].seg, head, sizeof(head)) != 0) {
 			/* An empty or unreadable leftover: try the others. */
 			dbops_log_debug(
-				"%s: could not read its first WAL page: %s",
+				"could not read the first WAL page of \"%s\": %s",
 				path,
 				errno ? strerror(errno) : "file too short");
 			continue;
@@ -154,13 +154,13 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 		memcpy(&size, head + 32, 4);
 		if (!(info & XLP_LONG_HEADER)) {
 			dbops_log_error(
-				"%s: not a WAL segment: its first page has no long header (flags 0x%04X)",
+				"\"%s\": not a WAL segment: its first page has no long header (flags 0x%04X)",
 				path, info);
 			return -1;
 		}
-		if (!wal_valid_seg_size(size)) {
+		if (!pitr_wal_valid_seg_size(size)) {
 			dbops_log_error(
-				"%s: WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
+				"\"%s\": WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
 				path, size);
 			return -1;
 		}
@@ -169,7 +169,7 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 	}
 	path_of(arc, raws[0].seg.name, path, sizeof(path));
 	dbops_log_error(
-		"%s: no segment in the archive has a readable first WAL page (%s, for one, %s)",
+		"\"%s\": no segment in the archive has a readable first WAL page (%s, for one, %s)",
 		arc->dir, raws[0].seg.name,
 		errno ? strerror(errno) : "is too short");
 	return -1;
@@ -225,13 +225,13 @@ static void parse_backup_file(const char *text, struct archive_backup_file *bk)
 
 		if (sscanf(line, "START WAL LOCATION: %31s (file %24[0-9A-F])",
 			   lsn, file) == 2 &&
-		    lsn_parse(lsn, &bk->start_lsn) == 0 &&
+		    pitr_lsn_parse(lsn, &bk->start_lsn) == 0 &&
 		    sscanf(file, "%8x", &tli) == 1)
 			bk->tli = tli;
 		else if (sscanf(line, "STOP WAL LOCATION: %31s", lsn) == 1)
-			(void)lsn_parse(lsn, &bk->stop_lsn);
+			(void)pitr_lsn_parse(lsn, &bk->stop_lsn);
 		else if (sscanf(line, "CHECKPOINT LOCATION: %31s", lsn) == 1)
-			(void)lsn_parse(lsn, &bk->checkpoint_lsn);
+			(void)pitr_lsn_parse(lsn, &bk->checkpoint_lsn);
 		else if (strncmp(line, "STOP TIME: ", 11) == 0)
 			sscanf(line + 11, "%63[^\n]", bk->stop_time);
 		line = strchr(line, '\n');
@@ -240,7 +240,7 @@ static void parse_backup_file(const char *text, struct archive_backup_file *bk)
 	}
 }
 
-int archive_open(const char *dir, struct wal_archive *arc)
+int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 {
 	struct raw_segment *raws = NULL;
 	size_t nraw = 0;
@@ -256,36 +256,36 @@ int archive_open(const char *dir, struct wal_archive *arc)
 		snprintf(arc->dir, sizeof(arc->dir), "%s", dir);
 	d = opendir(dir);
 	if (d == NULL) {
-		dbops_log_error("%s: cannot open the WAL archive: %s", dir,
-				strerror(errno));
+		dbops_log_error("could not open the WAL archive \"%s\": %s",
+				dir, strerror(errno));
 		return -1;
 	}
 	if (list_dir(arc, d, &raws, &nraw) != 0) {
-		dbops_log_error("%s: cannot list the WAL archive: %s", dir,
-				strerror(errno));
+		dbops_log_error("could not list the WAL archive \"%s\": %s",
+				dir, strerror(errno));
 		closedir(d);
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	closedir(d);
 	if (nraw == 0) {
 		dbops_log_error(
-			"%s: no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
+			"\"%s\": no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
 			dir);
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	if (learn_seg_size(arc, raws, nraw) != 0) {
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	arc->segs = calloc(nraw, sizeof(*arc->segs));
 	if (arc->segs == NULL) {
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	uint64_t per_log = 0x100000000ULL / arc->seg_size;
@@ -303,7 +303,8 @@ int archive_open(const char *dir, struct wal_archive *arc)
 	for (size_t i = 0; i < arc->nbackups; i++) {
 		char *text;
 
-		if (archive_read_text(arc, arc->backups[i].name, &text) == 0) {
+		if (pitr_walarc_read_text(arc, arc->backups[i].name, &text) ==
+		    0) {
 			parse_backup_file(text, &arc->backups[i]);
 			free(text);
 		}
@@ -311,7 +312,7 @@ int archive_open(const char *dir, struct wal_archive *arc)
 	return 0;
 }
 
-void archive_close(struct wal_archive *arc)
+void pitr_walarc_close(struct wal_archive *arc)
 {
 	free(arc->segs);
 	free(arc->history_tlis);
@@ -322,8 +323,8 @@ void archive_close(struct wal_archive *arc)
 	arc->nsegs = arc->nhistories = arc->nbackups = 0;
 }
 
-const struct archive_segment *archive_find(const struct wal_archive *arc,
-					   uint32_t tli, uint64_t segno)
+const struct archive_segment *pitr_walarc_find(const struct wal_archive *arc,
+					       uint32_t tli, uint64_t segno)
 {
 	size_t lo = 0, hi = arc->nsegs;
 
@@ -349,12 +350,14 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 	size_t done = 0;
 
 	if (fd < 0) {
-		dbops_log_error("%s: cannot open: %s", path, strerror(errno));
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	if (fstat(fd, &st) == 0 && st.st_size != (off_t)size) {
-		dbops_log_error("%s: WAL segment is %lld bytes, expected %u",
-				path, (long long)st.st_size, size);
+		dbops_log_error(
+			"\"%s\": WAL segment is %lld bytes, expected %u", path,
+			(long long)st.st_size, size);
 		close(fd);
 		return -1;
 	}
@@ -365,7 +368,7 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 		if (got < 0 && errno == EINTR)
 			continue;
 		if (got <= 0) {
-			dbops_log_error("%s: read failed: %s", path,
+			dbops_log_error("could not read \"%s\": %s", path,
 					got < 0 ? strerror(errno)
 						: "file shrank while read");
 			close(fd);
@@ -384,36 +387,38 @@ static int read_gz(const char *path, unsigned char *buf, uint32_t size)
 	int got, err, rc = -1;
 
 	if (gz == NULL) {
-		dbops_log_error("%s: cannot open: %s", path, strerror(errno));
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	gzbuffer(gz, 1 << 17);
 	got = gzread(gz, buf, size);
 	if (got < 0) {
-		dbops_log_error("%s: damaged gzip data: %s", path,
+		dbops_log_error("\"%s\": damaged gzip data: %s", path,
 				gzerror(gz, &err));
 	} else if ((uint32_t)got != size) {
 		dbops_log_error(
-			"%s: WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
+			"\"%s\": WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
 			path, got, size);
 	} else if (gzread(gz, &extra, 1) != 0) {
 		dbops_log_error(
-			"%s: WAL segment inflates to more than %u bytes", path,
-			size);
+			"\"%s\": WAL segment inflates to more than %u bytes",
+			path, size);
 	} else {
 		rc = 0;
 	}
 	if (gzclose(gz) != Z_OK && rc == 0) {
 		dbops_log_error(
-			"%s: damaged gzip data (bad checksum or truncated)",
+			"\"%s\": damaged gzip data (bad checksum or truncated)",
 			path);
 		rc = -1;
 	}
 	return rc;
 }
 
-int archive_read_segment(const struct wal_archive *arc,
-			 const struct archive_segment *seg, unsigned char *buf)
+int pitr_walarc_read_segment(const struct wal_archive *arc,
+			     const struct archive_segment *seg,
+			     unsigned char *buf)
 {
 	char path[8192];
 
@@ -422,8 +427,8 @@ int archive_read_segment(const struct wal_archive *arc,
 		       : read_plain(path, buf, arc->seg_size);
 }
 
-int archive_read_text(const struct wal_archive *arc, const char *name,
-		      char **text)
+int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
+			  char **text)
 {
 	char path[8192];
 	FILE *f;
@@ -435,13 +440,15 @@ int archive_read_text(const struct wal_archive *arc, const char *name,
 	if (f == NULL) {
 		if (errno == ENOENT)
 			return 1;
-		dbops_log_error("%s: cannot open: %s", path, strerror(errno));
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
 		return -1;
 	}
 	buf = malloc(1 << 20);
 	len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
 	if (buf == NULL || ferror(f)) {
-		dbops_log_error("%s: cannot read: %s", path, strerror(errno));
+		dbops_log_error("could not read \"%s\": %s", path,
+				strerror(errno));
 		fclose(f);
 		free(buf);
 		return -1;
@@ -452,7 +459,7 @@ int archive_read_text(const struct wal_archive *arc, const char *name,
 	return 0;
 }
 
-bool archive_has_history(const struct wal_archive *arc, uint32_t tli)
+bool pitr_walarc_has_history(const struct wal_archive *arc, uint32_t tli)
 {
 	for (size_t i = 0; i < arc->nhistories; i++)
 		if (arc->history_tlis[i] == tli)
@@ -460,7 +467,7 @@ bool archive_has_history(const struct wal_archive *arc, uint32_t tli)
 	return false;
 }
 
-uint32_t archive_newest_tli(const struct wal_archive *arc)
+uint32_t pitr_walarc_newest_tli(const struct wal_archive *arc)
 {
 	uint32_t newest = 0;
 

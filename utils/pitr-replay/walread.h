@@ -9,8 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "walarchive.h"
+#include "errbuf.h"
 #include "timeline.h"
+#include "walarchive.h"
 #include "wal.h"
 
 struct wal_record {
@@ -52,9 +53,9 @@ struct wal_reader {
 	size_t rec_cap;
 
 	enum wal_stop stop;
-	lsn_t stop_lsn;	    /* where reading stopped */
-	char stop_file[64]; /* the segment file concerned */
-	char message[512];  /* what was expected and what was found */
+	lsn_t stop_lsn;		/* where reading stopped */
+	char stop_file[64];	/* the segment file concerned */
+	struct dbops_err error; /* what was expected and what was found */
 
 	uint64_t segments_read;
 	uint64_t bytes_read;
@@ -68,31 +69,34 @@ struct wal_reader {
  * the WAL must carry; 0 learns them from the first page read. Returns 0 or
  * -1 (out of memory, logged).
  */
-int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
-		    const struct tl_history *hist, int major, uint64_t sysid);
-void wal_reader_free(struct wal_reader *r);
+int pitr_wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
+			 const struct tl_history *hist, int major,
+			 uint64_t sysid);
+
+/* Free the buffers of R (not ARC or HIST, which the caller owns). */
+void pitr_wal_reader_free(struct wal_reader *r);
 
 /* Start at LSN, which must be where a record starts. */
-void wal_reader_seek(struct wal_reader *r, lsn_t lsn);
+void pitr_wal_reader_seek(struct wal_reader *r, lsn_t lsn);
 
 /* Start at the first record that begins in segment SEGNO. Returns 0, or -1
  * with r->stop set. */
-int wal_reader_seek_segment(struct wal_reader *r, uint64_t segno);
+int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno);
 
 /*
  * The next record: 1 and *REC (valid until the next call), or 0 when
  * reading stopped: r->stop says why, r->message says it in words.
  */
-int wal_next(struct wal_reader *r, struct wal_record *rec);
+int pitr_wal_next(struct wal_reader *r, struct wal_record *rec);
 
 /*
  * The main data of REC (its last fragment), decoding the block headers in
  * between. Returns 0, or -1 when the fragment headers do not add up.
  */
-int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
-		  const unsigned char **data, uint32_t *len);
+int pitr_wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
+		       const unsigned char **data, uint32_t *len);
 
 /* The stop reason's name for messages: "missing segment", ... */
-const char *wal_stop_name(enum wal_stop stop);
+const char *pitr_wal_stop_name(enum wal_stop stop);
 
 #endif
