@@ -17,7 +17,7 @@
  *     beside it belong to it; otherwise a backup_manifest inside the tar is
  *     read.
  *
- * pitr_backup_open() only reads; pitr_backup_extract() writes only below the data
+ * backup_open() only reads; backup_extract() writes only below the data
  * directory it is given. Errors are reported with dbops_log_error(), one
  * line naming the file: "X/base.tar.gz": incomplete or damaged tar: ...
  */
@@ -75,7 +75,7 @@ struct base_backup {
  * Inspect PATH without changing anything and fill *b. A tar is read once,
  * to its end, every entry's data included, so a truncated or damaged tar or
  * compressed stream (and a tar without its end-of-archive marker) is found
- * here rather than halfway through pitr_backup_extract(). pg_wal.tar is read
+ * here rather than halfway through backup_extract(). pg_wal.tar is read
  * too.
  *
  * Besides the shape, it checks: backup_label parses and is not that of an
@@ -88,7 +88,7 @@ struct base_backup {
  *
  * Returns 0, or -1 after dbops_log_error() (and maybe dbops_log_hint()).
  */
-int pitr_backup_open(const char *path, struct base_backup *b);
+int backup_open(const char *path, struct base_backup *b);
 
 /*
  * Parse the text of a backup_label file (NUL-terminated) into *label,
@@ -101,18 +101,18 @@ int pitr_backup_open(const char *path, struct base_backup *b);
  *	line 1: expected "START WAL LOCATION: X/Y (file NAME)", found "..."
  *	line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file 000000010000000000000002
  */
-int pitr_backup_parse_label(const char *text, struct backup_label *label,
-			    struct dbops_err *err);
+int backup_parse_label(const char *text, struct backup_label *label,
+		       struct dbops_err *err);
 
 /*
  * Copy (BACKUP_DIR) or extract (tar kinds) the backup B opened by
- * pitr_backup_open() into DATADIR, an existing empty directory: for tars the
+ * backup_open() into DATADIR, an existing empty directory: for tars the
  * base tar, then the entries of the pg_wal tar into DATADIR/pg_wal/.
  *
  * Nothing is written outside DATADIR: tar entries with an absolute path or
  * a ".." component are refused, a symbolic link is never followed while
  * writing (a symlink pg_wal of a plain backup is copied as the directory it
- * points to), and the backup's tablespaces were refused by pitr_backup_open().
+ * points to), and the backup's tablespaces were refused by backup_open().
  * Directories are made 0700 (DATADIR too) and files 0600, as initdb makes
  * them; symbolic links are kept; files keep their modification times. When
  * OWNER is non-NULL and we are root, everything is given to OWNER.
@@ -121,7 +121,7 @@ int pitr_backup_parse_label(const char *text, struct backup_label *label,
  * Returns 0, or -1 after dbops_log_error() naming the file. On failure
  * DATADIR holds a partial copy, which the caller removes.
  */
-int pitr_backup_extract(const struct base_backup *b, const char *datadir,
-			const struct dbops_user *owner);
+int backup_extract(const struct base_backup *b, const char *datadir,
+		   const struct dbops_user *owner);
 
 #endif

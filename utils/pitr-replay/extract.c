@@ -1,5 +1,5 @@
 /*
- * extract.c - pitr_backup_extract(): copy a plain base backup, or extract a tar
+ * extract.c - backup_extract(): copy a plain base backup, or extract a tar
  * one, into a new data directory. See backup.h.
  *
  * Design notes:
@@ -57,7 +57,7 @@ struct writer {
 static const char *out_path(const struct writer *w, const char *rel, char *buf,
 			    size_t len)
 {
-	if (rel[0] == '\0' || pitr_join(buf, len, w->datadir, rel) != 0)
+	if (rel[0] == '\0' || join(buf, len, w->datadir, rel) != 0)
 		snprintf(buf, len, "%s", w->datadir);
 	return buf;
 }
@@ -272,7 +272,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 			goto fail;
 		}
 		if (n >= 0) {
-			if (pitr_tar_skip(t) != 0)
+			if (tar_skip(t) != 0)
 				goto fail;
 			if (n < size) {
 				dbops_log_error(
@@ -293,7 +293,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			pitr_tar_damaged(t, t->a);
+			tar_damaged(t, t->a);
 			goto fail;
 		}
 		if (n == 0)
@@ -310,7 +310,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		pos = off + (int64_t)n;
 	}
 	if (!done)
-		pitr_tar_entry_done(t);
+		tar_entry_done(t);
 	if (pos < size && ftruncate(fd, (off_t)size) != 0)
 		goto write_error;
 	if (archive_entry_mtime_is_set(e)) {
@@ -371,7 +371,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 	char name[PATH_MAX], rel[PATH_MAX];
 	int r;
 
-	if (pitr_tar_open(&t, path) != 0) {
+	if (tar_open(&t, path) != 0) {
 		if (t.unrecognized)
 			dbops_log_error(
 				"\"%s\": incomplete or damaged tar: not a tar archive",
@@ -380,13 +380,13 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 	}
 	if (prefix[0] != '\0' && extract_dir(w, prefix) != 0)
 		goto fail;
-	while ((r = pitr_tar_next(&t)) == 1) {
-		const char *stored = pitr_entry_name(t.e);
-		int n = pitr_normalise(stored, name, sizeof(name));
+	while ((r = tar_next(&t)) == 1) {
+		const char *stored = entry_name(t.e);
+		int n = normalise(stored, name, sizeof(name));
 		mode_t type = archive_entry_filetype(t.e);
 
 		if (n < 0) {
-			pitr_bad_entry(path, stored, n);
+			bad_entry(path, stored, n);
 			goto fail;
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
@@ -429,15 +429,15 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 			if (extract_symlink(w, rel, target) != 0)
 				goto fail;
 		}
-		if (pitr_tar_skip(&t) != 0)
+		if (tar_skip(&t) != 0)
 			goto fail;
 	}
 	if (r < 0)
 		goto fail;
-	pitr_tar_close(&t);
+	tar_close(&t);
 	return 0;
 fail:
-	pitr_tar_close(&t);
+	tar_close(&t);
 	return -1;
 }
 
@@ -445,7 +445,7 @@ fail:
 static const char *src_path(char *buf, size_t len, const char *root,
 			    const char *rel)
 {
-	if (rel[0] == '\0' || pitr_join(buf, len, root, rel) != 0)
+	if (rel[0] == '\0' || join(buf, len, root, rel) != 0)
 		snprintf(buf, len, "%s", root);
 	return buf;
 }
@@ -688,8 +688,8 @@ static int check_empty(const struct writer *w)
 	return 0;
 }
 
-int pitr_backup_extract(const struct base_backup *b, const char *datadir,
-			const struct dbops_user *owner)
+int backup_extract(const struct base_backup *b, const char *datadir,
+		   const struct dbops_user *owner)
 {
 	struct writer w = { 0 };
 	struct stat st;

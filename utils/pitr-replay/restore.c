@@ -78,7 +78,7 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-int pitr_restore_command_for(const char *archive, char *buf, size_t len)
+int restore_command_for(const char *archive, char *buf, size_t len)
 {
 	char dir[8192], cmd[16384];
 	int n;
@@ -152,7 +152,7 @@ static void *check_wal(void *arg)
 {
 	struct wal_check *c = arg;
 
-	c->rc = pitr_verify_wal(c->opts, c->plan);
+	c->rc = verify_wal(c->opts, c->plan);
 	return NULL;
 }
 
@@ -185,13 +185,11 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 		extracted = -1;
 	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
 		check_wal(&check); /* no thread: one after the other */
-		extracted = check.rc == 0
-				    ? pitr_backup_extract(&plan->backup,
-							  o->datadir, owner)
-				    : -1;
+		extracted = check.rc == 0 ? backup_extract(&plan->backup,
+							   o->datadir, owner)
+					  : -1;
 	} else {
-		extracted =
-			pitr_backup_extract(&plan->backup, o->datadir, owner);
+		extracted = backup_extract(&plan->backup, o->datadir, owner);
 		pthread_join(thread, NULL);
 	}
 	if (extracted == 0 && check.rc == 0)
@@ -237,19 +235,19 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 			buf, len,
 			"# The end of the archive, as verified: the last record starts at this LSN.\n"
 			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = 'on'\n",
-			pitr_lsn_format(p->end_record_lsn, v));
+			lsn_format(p->end_record_lsn, v));
 		break;
 	case TARGET_TIME:
 		snprintf(
 			buf, len,
 			"recovery_target_time = '%s'\nrecovery_target_inclusive = '%s'\n",
-			pitr_pg_time_format(t->time, v), incl);
+			pg_time_format(t->time, v), incl);
 		break;
 	case TARGET_LSN:
 		snprintf(
 			buf, len,
 			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = '%s'\n",
-			pitr_lsn_format(t->lsn, v), incl);
+			lsn_format(t->lsn, v), incl);
 		break;
 	case TARGET_XID:
 		snprintf(
@@ -275,8 +273,7 @@ static int write_recovery_settings(const struct restore_opts *o,
 	struct tm tm;
 	int rc;
 
-	if (pitr_restore_command_for(p->arc.dir, command, sizeof(command)) !=
-	    0) {
+	if (restore_command_for(p->arc.dir, command, sizeof(command)) != 0) {
 		dbops_log_error(
 			"\"%s\": archive path too long for restore_command",
 			p->arc.dir);
@@ -297,8 +294,8 @@ static int write_recovery_settings(const struct restore_opts *o,
 		    "# remove this line once it is to become a primary of its own.\n"
 		    "archive_mode = 'off'\n",
 		    DBOPS_VERSION, stamp,
-		    pitr_target_describe(&p->target, what, sizeof(what)),
-		    p->tli, command, targets, p->tli, action) < 0)
+		    target_describe(&p->target, what, sizeof(what)), p->tli,
+		    command, targets, p->tli, action) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
@@ -525,8 +522,7 @@ static int query_state(PGconn *conn, struct server_state *st)
 			     strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		st->replay_lsn = 0;
 		if (!PQgetisnull(res, 0, 2))
-			(void)pitr_lsn_parse(PQgetvalue(res, 0, 2),
-					     &st->replay_lsn);
+			(void)lsn_parse(PQgetvalue(res, 0, 2), &st->replay_lsn);
 		snprintf(st->last_xact, sizeof(st->last_xact), "%s",
 			 PQgetisnull(res, 0, 3) ? "none"
 						: PQgetvalue(res, 0, 3));
@@ -654,8 +650,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	if (st->replay_lsn != want) {
 		dbops_log_error(
 			"the server stopped replay at %s, but verification found the target's stop point at %s",
-			pitr_lsn_format(st->replay_lsn, a),
-			pitr_lsn_format(want, b));
+			lsn_format(st->replay_lsn, a), lsn_format(want, b));
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
@@ -665,7 +660,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	if (has_xact && st->has_last_xact && st->last_xact_us != xact) {
 		dbops_log_error(
 			"the server's last replayed transaction ended at %s, but verification found %s",
-			st->last_xact, pitr_pg_time_format(xact, when));
+			st->last_xact, pg_time_format(xact, when));
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
@@ -675,7 +670,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		f->stop_line[0] ? f->stop_line
 				: "(no stop line in the server log)");
 	fprintf(out, "replayed up to: %s (last transaction %s)\n",
-		pitr_lsn_format(st->replay_lsn, a), st->last_xact);
+		lsn_format(st->replay_lsn, a), st->last_xact);
 	return 0;
 }
 
@@ -772,7 +767,7 @@ static char *parent_of(const char *path)
 	return copy;
 }
 
-int pitr_restore_run(const struct restore_opts *o)
+int restore_run(const struct restore_opts *o)
 {
 	struct plan plan;
 	struct dbops_user user;
@@ -793,8 +788,8 @@ int pitr_restore_run(const struct restore_opts *o)
 			errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}
-	if (pitr_verify_prepare(&o->verify, &plan) != 0) {
-		pitr_plan_free(&plan);
+	if (verify_prepare(&o->verify, &plan) != 0) {
+		plan_free(&plan);
 		return 1;
 	}
 	if (drop) {
@@ -805,19 +800,19 @@ int pitr_restore_run(const struct restore_opts *o)
 		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") !=
 			    0) {
 			free(parent);
-			pitr_plan_free(&plan);
+			plan_free(&plan);
 			return 1;
 		}
 		free(parent);
 	}
 	if (lay_down(o, &plan, drop ? &user : NULL) != 0) {
-		pitr_plan_free(&plan);
+		plan_free(&plan);
 		return 1;
 	}
-	pitr_plan_report(&plan, out);
+	plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	if (prepare_datadir(o, &plan, rundir, drop ? &user : NULL) != 0) {
-		pitr_plan_free(&plan);
+		plan_free(&plan);
 		return 1;
 	}
 	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
@@ -840,11 +835,11 @@ int pitr_restore_run(const struct restore_opts *o)
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
-		pitr_plan_free(&plan);
+		plan_free(&plan);
 		return 1;
 	}
 	if (run_recovery(o, &plan, &inst, &st, &f) != 0) {
-		pitr_plan_free(&plan);
+		plan_free(&plan);
 		return 1;
 	}
 	if (confirm(o, &plan, &st, &f, out) == 0 &&
@@ -856,6 +851,6 @@ int pitr_restore_run(const struct restore_opts *o)
 	} else if (dbops_instance_stop(&inst, 600) != 0) {
 		rc = 1;
 	}
-	pitr_plan_free(&plan);
+	plan_free(&plan);
 	return rc;
 }
