@@ -120,7 +120,7 @@ restore_keep() {
 	assert_success
 	assert_equal "${#lines[@]}" 1
 	CONN=$output
-	assert_regex "$CONN" "^host=$D/pitr-replay port=[0-9]+ user=postgres dbname=postgres\$"
+	assert_regex "$CONN" "^host='$D/pitr-replay' port=[0-9]+ user=postgres dbname=postgres\$"
 }
 
 # assert_rows CONN NAME: the ticks table is exactly expected/NAME.rows.
@@ -837,4 +837,52 @@ rp_late $RP_LATE_LSN"
 	assert_stderr_line "pitr-replay: hint: the data directory $D is left as it is for inspection; the server log is $D/pitr-replay/server.log"
 	assert [ -f "$D/PG_VERSION" ]
 	assert [ ! -e "$D/postmaster.pid" ]
+}
+
+@test "pitr-replay: restore -D and -a with a space, quotes and a dollar in the path; the printed conninfo works with psql" {
+	local host
+	D=$(odd_dir r)
+	cp -al "$G/archive" "$(odd_dir ra)/archive"
+	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$(dirname "$D")/ra/archive" \
+		-D "$D" --target-name rp_dup --keep-running
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	# The socket is in $D/pitr-replay when the path fits a socket's 107
+	# bytes (it does under /tmp), in libpq's quoting: in single quotes,
+	# ' and \ escaped by a backslash.
+	host=$D/pitr-replay
+	((${#host} + 18 <= 107)) || host=$(sed -n 's/^socket_dir=//p' "$D/pitr-replay/instance.state")
+	host=${host//\\/\\\\}
+	host=${host//\'/\\\'}
+	[[ $output == "host='$host' port="[0-9]*" user=postgres dbname=postgres" ]] ||
+		fail "conninfo not quoted the libpq way: $output"
+	assert_rows "$output" rp_dup
+	stop_restored
+}
+
+@test "pitr-replay: a server that makes no progress during recovery ends the restore with exit 1, naming the wait and quoting its log" {
+	local tool pid="" rc=0 i
+	D=$W/d
+	PITR_REPLAY_STALL_TIMEOUT=3 timeout 120 pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" \
+		--target-name rp_dup >"$W/out" 2>"$W/err" &
+	tool=$!
+	# Stop the postmaster as soon as it runs: replay and connections stall.
+	for ((i = 0; i < 6000; i++)); do
+		pid=$(head -1 "$D/postmaster.pid" 2>/dev/null) && [ -n "$pid" ] && break
+		sleep 0.01
+	done
+	[ -n "$pid" ] || fail "the server never started"
+	kill -STOP "$pid"
+	wait "$tool" || rc=$?
+	kill -CONT "$pid" 2>/dev/null || true
+	assert_equal "$rc" 1
+	run cat "$W/err"
+	assert_line --index 0 "pitr-replay: error: could not restore \"$D\": the server made no progress for 3 s while waiting for recovery to reach the target"
+	assert_line --index 1 --regexp "^pitr-replay: detail: (last line of server log \"$(rx "$D")/pitr-replay/server\.log\": .|server log \"$(rx "$D")/pitr-replay/server\.log\" is empty\$)"
+	assert_line --index 2 "pitr-replay: hint: PITR_REPLAY_STALL_TIMEOUT sets the seconds without progress to allow (now 3); the data directory $D is left as it is for inspection"
+	# The hung server was killed, and its data directory is left.
+	assert_line --regexp "^pitr-replay: error: PostgreSQL in \"$(rx "$D")/pitr-replay\" \(pid $pid\) did not stop within 3 s; killed it\$"
+	assert [ -f "$D/PG_VERSION" ]
+	run kill -0 "$pid"
+	assert_failure
 }

@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -431,6 +432,7 @@ struct follow {
 	char stop_line[512];
 	char fatal_line[512];
 	char last_xact_line[512];
+	char last_line[512]; /* the last line the server wrote, for a stall */
 	uint64_t restored;
 	char partial[4096];
 };
@@ -439,6 +441,8 @@ static void take_line(struct follow *f, const char *line)
 {
 	const char *p;
 
+	if (line[0])
+		snprintf(f->last_line, sizeof(f->last_line), "%s", line);
 	if (strstr(line, "restored log file \"") && !strstr(line, ".history\""))
 		f->restored++;
 	if ((p = strstr(line, "recovery stopping ")) != NULL)
@@ -500,16 +504,148 @@ struct server_state {
 	int64_t last_xact_us; /* TimestampTz */
 };
 
-static int query_state(PGconn *conn, struct server_state *st)
+/*
+ * A wait for the server gives up when it sees no progress (a new line in
+ * the server log, replay advancing) for limit_s seconds: a long recovery
+ * that moves is never cut short, a server that hangs is not waited for
+ * for ever.
+ */
+#define STALL_ENV	"PITR_REPLAY_STALL_TIMEOUT"
+#define STALL_DEFAULT_S 600
+
+struct watch {
+	int limit_s;
+	int64_t since_ms; /* when progress was last seen */
+	off_t offset;	  /* the server log's length then */
+	lsn_t lsn;	  /* the replay position then */
+};
+
+static int stall_limit_s(void)
 {
-	PGresult *res = PQexec(
+	const char *v = getenv(STALL_ENV);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return STALL_DEFAULT_S;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 86400) {
+		dbops_log_warning(
+			"invalid value \"%s\" for %s (seconds, 1 to 86400): using %d",
+			v, STALL_ENV, STALL_DEFAULT_S);
+		return STALL_DEFAULT_S;
+	}
+	return (int)n;
+}
+
+static void watch_start(struct watch *w, const struct follow *f, lsn_t lsn)
+{
+	w->since_ms = dbops_clock_ms();
+	w->offset = f->offset;
+	w->lsn = lsn;
+}
+
+/* The deadline of the current stall, on dbops_clock_ms(). */
+static int64_t watch_deadline(const struct watch *w)
+{
+	return w->since_ms + w->limit_s * 1000LL;
+}
+
+/* Whether nothing moved for limit_s seconds; progress restarts the count. */
+static bool watch_stalled(struct watch *w, const struct follow *f, lsn_t lsn)
+{
+	if (f->offset != w->offset || lsn != w->lsn) {
+		watch_start(w, f, lsn);
+		return false;
+	}
+	return dbops_clock_passed(watch_deadline(w));
+}
+
+/* Report a stall while WHAT (what we were waiting for). */
+static void report_stall(const struct restore_opts *o, const struct watch *w,
+			 const struct follow *f, const char *log,
+			 const char *what)
+{
+	dbops_log_error(
+		"could not restore \"%s\": the server made no progress for %d s while waiting for %s",
+		o->datadir, w->limit_s, what);
+	if (f->last_line[0])
+		dbops_log_detail("last line of server log \"%s\": %s", log,
+				 f->last_line);
+	else
+		dbops_log_detail("server log \"%s\" is empty", log);
+	dbops_log_hint(
+		"%s sets the seconds without progress to allow (now %d); the data directory %s is left as it is for inspection",
+		STALL_ENV, w->limit_s, o->datadir);
+}
+
+/*
+ * Run SQL on CONN, waiting until DEADLINE (dbops_clock_ms()) at most, so
+ * that a server that hangs cannot hang us. Returns the last result, or
+ * NULL when the query could not be sent, the connection failed or the
+ * deadline passed (the connection is then of no further use).
+ */
+static PGresult *exec_until(PGconn *conn, const char *sql, int64_t deadline)
+{
+	PGresult *last = NULL, *res;
+
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	for (;;) {
+		struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+		int64_t left;
+
+		while (!PQisBusy(conn)) {
+			if ((res = PQgetResult(conn)) == NULL)
+				return last;
+			PQclear(last);
+			last = res;
+		}
+		left = deadline - dbops_clock_ms();
+		if (left <= 0 ||
+		    (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) < 0 &&
+		     errno != EINTR) ||
+		    !PQconsumeInput(conn)) {
+			PQclear(last);
+			return NULL;
+		}
+	}
+}
+
+/*
+ * Connect to INST by keywords (a path with spaces or quotes needs no
+ * quoting that way), waiting LIMIT_S seconds at most (2 to 10). Returns
+ * the connection, which the caller checks with PQstatus and frees.
+ */
+static PGconn *connect_to(const struct dbops_instance *inst, int limit_s)
+{
+	char port[16], timeout[16];
+	const char *keys[] = {
+		"host", "port", "user", "dbname", "connect_timeout", NULL
+	};
+	const char *values[] = { inst->socket_dir, port,    "postgres",
+				 "postgres",	   timeout, NULL };
+
+	snprintf(port, sizeof(port), "%d", inst->port);
+	snprintf(timeout, sizeof(timeout), "%d",
+		 limit_s < 2	? 2
+		 : limit_s > 10 ? 10
+				: limit_s);
+	return PQconnectdbParams(keys, values, 0);
+}
+
+static int query_state(PGconn *conn, struct server_state *st, int64_t deadline)
+{
+	PGresult *res = exec_until(
 		conn,
 		"SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
 		"pg_last_wal_replay_lsn(), "
 		"to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
 		"'YYYY-MM-DD HH24:MI:SS.US') || '+00', "
 		"(extract(epoch FROM pg_last_xact_replay_timestamp() - "
-		"'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint");
+		"'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint",
+		deadline);
 	int rc = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -533,11 +669,31 @@ static int query_state(PGconn *conn, struct server_state *st)
 	return rc;
 }
 
+/* S as a libpq connection-string value in BUF: in single quotes, with
+ * quotes and backslashes escaped by a backslash. */
+static void conninfo_quote(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[n++] = '\'';
+	for (; *s && n + 4 < len; s++) {
+		if (*s == '\'' || *s == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+}
+
+/* The connection string printed for --keep-running: psql takes it as is. */
 static void conninfo_of(const struct dbops_instance *inst, char *buf,
 			size_t len)
 {
+	char host[2 * PATH_MAX + 3];
+
+	conninfo_quote(inst->socket_dir, host, sizeof(host));
 	snprintf(buf, len, "host=%s port=%d user=postgres dbname=postgres",
-		 inst->socket_dir, inst->port);
+		 host, inst->port);
 }
 
 static void report_server_failure(const struct restore_opts *o,
@@ -556,21 +712,58 @@ static void report_server_failure(const struct restore_opts *o,
 		o->datadir, log);
 }
 
+/*
+ * Stop the server, waiting limit_s seconds at most; a server that had to
+ * be killed has its last log line quoted. 0, or -1 reported.
+ */
+static int stop_server(struct dbops_instance *inst, struct follow *f,
+		       int limit_s)
+{
+	if (dbops_instance_stop(inst, limit_s) == 0)
+		return 0;
+	follow_log(f, inst->log);
+	if (f->last_line[0])
+		dbops_log_detail("last line of server log \"%s\": %s",
+				 inst->log, f->last_line);
+	return -1;
+}
+
+/* One look at the server; 1 once it is paused or out of recovery. */
+static int poll_recovery(struct dbops_instance *inst, PGconn **conn,
+			 struct server_state *st, struct watch *w)
+{
+	if (*conn == NULL) {
+		*conn = connect_to(inst, w->limit_s);
+		if (PQstatus(*conn) != CONNECTION_OK) {
+			PQfinish(*conn);
+			*conn = NULL;
+			return 0;
+		}
+	}
+	if (query_state(*conn, st, watch_deadline(w)) != 0) {
+		/* Not ready yet, or gone: a new connection next time. */
+		PQfinish(*conn);
+		*conn = NULL;
+		return 0;
+	}
+	return st->paused || !st->in_recovery;
+}
+
 /* Run the server until it pauses at the target. 0, or -1 reported. */
 static int run_recovery(const struct restore_opts *o, struct plan *p,
 			struct dbops_instance *inst, struct server_state *st,
-			struct follow *f)
+			struct follow *f, struct watch *w)
 {
 	struct dbops_progress *progress;
-	char conninfo[PATH_MAX + 128], how[128];
+	char how[128];
 	PGconn *conn = NULL;
-	long long next_try = 0;
+	int64_t next_try = 0;
 	int rc = -1;
 
 	progress =
 		dbops_progress_new("replaying WAL: segments", p->scan.segments,
 				   DBOPS_PROGRESS_ITEMS, o->verify.progress);
-	conninfo_of(inst, conninfo, sizeof(conninfo));
+	watch_start(w, f, st->replay_lsn);
 	for (;;) {
 		follow_log(f, inst->log);
 		/* The server may fetch a segment past the stop point: count at most
@@ -592,29 +785,26 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 			dbops_log_error(
 				"interrupted by signal %d: stopping the server",
 				(int)interrupted);
-			dbops_instance_stop(inst, 60);
+			stop_server(inst, f, 60);
 			dbops_log_hint("the data directory %s is left as it is",
 				       o->datadir);
 			break;
 		}
-		if (conn == NULL && dbops_clock_ms() >= next_try) {
-			conn = PQconnectdb(conninfo);
-			if (PQstatus(conn) != CONNECTION_OK) {
-				PQfinish(conn);
-				conn = NULL;
-				next_try = dbops_clock_ms() + 200;
-			}
+		if (watch_stalled(w, f, st->replay_lsn)) {
+			dbops_progress_clear(progress);
+			report_stall(o, w, f, inst->log,
+				     "recovery to reach the target");
+			stop_server(inst, f, w->limit_s);
+			break;
 		}
-		if (conn && query_state(conn, st) == 0 &&
-		    (st->paused || !st->in_recovery)) {
+		if ((conn != NULL || dbops_clock_ms() >= next_try) &&
+		    poll_recovery(inst, &conn, st, w) == 1) {
 			follow_log(f, inst->log);
 			rc = 0;
 			break;
 		}
-		if (conn && PQstatus(conn) != CONNECTION_OK) {
-			PQfinish(conn);
-			conn = NULL;
-		}
+		if (conn == NULL && dbops_clock_ms() >= next_try)
+			next_try = dbops_clock_ms() + 200;
 		dbops_clock_sleep_ms(50);
 	}
 	dbops_progress_finish(progress);
@@ -675,43 +865,53 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
  * ends recovery, as the server's own hint says, and wakes it at once,
  * where pg_promote() waits out the paused loop's sleep of up to a second.
  */
-static int promote(PGconn *conn)
+static int promote(const struct restore_opts *o, struct dbops_instance *inst,
+		   struct follow *f, struct watch *w)
 {
-	int64_t deadline = dbops_clock_ms() + 600 * 1000LL;
-	PGresult *res = PQexec(conn, "SELECT pg_wal_replay_resume()");
-	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PGconn *conn = connect_to(inst, w->limit_s);
+	PGresult *res;
+	bool ok = PQstatus(conn) == CONNECTION_OK;
 
-	PQclear(res);
-	while (ok && dbops_clock_ms() < deadline) {
-		res = PQexec(conn, "SELECT pg_is_in_recovery()");
+	follow_log(f, inst->log);
+	watch_start(w, f, 0);
+	if (ok) {
+		res = exec_until(conn, "SELECT pg_wal_replay_resume()",
+				 watch_deadline(w));
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+	}
+	while (ok && !watch_stalled(w, f, 0)) {
+		res = exec_until(conn, "SELECT pg_is_in_recovery()",
+				 watch_deadline(w));
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK &&
 		     PQntuples(res) == 1;
 		if (ok && strcmp(PQgetvalue(res, 0, 0), "f") == 0) {
 			PQclear(res);
+			PQfinish(conn);
 			return 0;
 		}
 		PQclear(res);
 		dbops_clock_sleep_ms(20);
+		follow_log(f, inst->log);
 	}
-	dbops_log_error("promotion failed: %s",
-			ok ? "the server was still in recovery after 600 s"
-			   : PQerrorMessage(conn));
+	if (ok || dbops_clock_passed(watch_deadline(w)))
+		report_stall(o, w, f, inst->log,
+			     "the promoted server to leave recovery");
+	else
+		dbops_log_error("promotion failed: %s", PQerrorMessage(conn));
+	PQfinish(conn);
 	return -1;
 }
 
 static int take_action(const struct restore_opts *o,
-		       struct dbops_instance *inst,
-		       const struct dbops_user *owner, FILE *out)
+		       struct dbops_instance *inst, struct follow *f,
+		       struct watch *w, const struct dbops_user *owner,
+		       FILE *out)
 {
-	char conninfo[PATH_MAX + 128];
-	PGconn *conn;
 	int rc = 0;
 
 	if (o->action == ACTION_PROMOTE) {
-		conninfo_of(inst, conninfo, sizeof(conninfo));
-		conn = PQconnectdb(conninfo);
-		rc = promote(conn);
-		PQfinish(conn);
+		rc = promote(o, inst, f, w);
 		if (rc == 0) {
 			fprintf(out,
 				"promoted: the server left recovery on a new timeline\n");
@@ -770,9 +970,10 @@ int restore_run(const struct restore_opts *o)
 	struct dbops_instance inst;
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
+	struct watch w = { .limit_s = stall_limit_s() };
 	bool drop = false;
 	char rundir[PATH_MAX], hba[PATH_MAX + 32], ident[PATH_MAX + 32],
-		conninfo[PATH_MAX + 128];
+		conninfo[2 * PATH_MAX + 128];
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
@@ -834,17 +1035,17 @@ int restore_run(const struct restore_opts *o)
 		plan_free(&plan);
 		return 1;
 	}
-	if (run_recovery(o, &plan, &inst, &st, &f) != 0) {
+	if (run_recovery(o, &plan, &inst, &st, &f, &w) != 0) {
 		plan_free(&plan);
 		return 1;
 	}
 	if (confirm(o, &plan, &st, &f, out) == 0 &&
-	    take_action(o, &inst, drop ? &user : NULL, out) == 0)
+	    take_action(o, &inst, &f, &w, drop ? &user : NULL, out) == 0)
 		rc = 0;
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, conninfo, sizeof(conninfo));
 		printf("%s\n", conninfo);
-	} else if (dbops_instance_stop(&inst, 600) != 0) {
+	} else if (stop_server(&inst, &f, w.limit_s) != 0) {
 		rc = 1;
 	}
 	plan_free(&plan);
