@@ -886,3 +886,31 @@ rp_late $RP_LATE_LSN"
 	run kill -0 "$pid"
 	assert_failure
 }
+
+@test "pitr-replay: a signal during the extraction removes the data directory it was filling; the next run is not refused" {
+	local tool rc=0 i
+	# A base tar whose first member is 1 GiB of zeros (a few MB of gzip):
+	# its extraction takes seconds.
+	mkdir "$W/big"
+	truncate -s 1G "$W/big/zeros"
+	tar -cf - -C "$W/big" zeros -C "$G/base-plain" . | gzip -1 >"$W/big.tar.gz"
+	rm "$W/big/zeros"
+	D=$W/d
+	pitr-replay restore -b "$W/big.tar.gz" -a "$G/archive" -D "$D" --target-name rp_dup \
+		>"$W/out" 2>"$W/err" &
+	tool=$!
+	for ((i = 0; i < 6000; i++)); do
+		[ -e "$D/zeros" ] && break
+		sleep 0.01
+	done
+	[ -e "$D/zeros" ] || fail "the extraction never started"
+	kill -TERM "$tool"
+	wait "$tool" || rc=$?
+	assert_equal "$rc" 1
+	run cat "$W/err"
+	assert_line "pitr-replay: error: interrupted by signal 15: removed the data directory \"$D\" it was filling"
+	assert [ ! -e "$D" ]
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --target-name rp_dup
+	assert_success
+	assert_line "recovered: recovery stopping at restore point \"rp_dup\", time $(pgtime "$RP_DUP_TIME")"
+}

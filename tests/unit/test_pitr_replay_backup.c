@@ -336,7 +336,7 @@ static char *extract_fails(const struct base_backup *b, const char *datadir)
 	int rc;
 
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_extract(b, datadir, NULL);
+	rc = backup_extract(b, datadir, NULL, NULL);
 	out = capture_end(&cap);
 	assert_int_equal(rc, -1);
 	assert_true(dbops_log_error_count() > 0);
@@ -352,7 +352,7 @@ static void extract_ok(const struct base_backup *b, const char *datadir,
 	int rc;
 
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_extract(b, datadir, owner);
+	rc = backup_extract(b, datadir, owner, NULL);
 	out = capture_end(&cap);
 	if (rc != 0)
 		fail_msg("backup_extract into \"%s\" failed: %s", datadir, out);

@@ -52,7 +52,14 @@ struct writer {
 	char *buf;	    /* IO_BLOCK bytes for read/write copies */
 	dev_t root_dev;
 	ino_t root_ino;
+	const volatile sig_atomic_t *stop; /* non-zero: stop, say nothing */
 };
+
+/* Whether a signal asked us to stop (see backup_extract()). */
+static bool stopped(const struct writer *w)
+{
+	return w->stop != NULL && *w->stop != 0;
+}
 
 static const char *out_path(const struct writer *w, const char *rel, char *buf,
 			    size_t len)
@@ -288,7 +295,11 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		const void *block;
 		size_t n;
 		la_int64_t off;
-		int r = archive_read_data_block(t->a, &block, &n, &off);
+		int r;
+
+		if (stopped(w))
+			goto fail;
+		r = archive_read_data_block(t->a, &block, &n, &off);
 
 		if (r == ARCHIVE_EOF)
 			break;
@@ -380,7 +391,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 	}
 	if (prefix[0] != '\0' && extract_dir(w, prefix) != 0)
 		goto fail;
-	while ((r = tar_next(&t)) == 1) {
+	while (!stopped(w) && (r = tar_next(&t)) == 1) {
 		const char *stored = entry_name(t.e);
 		int n = normalise(stored, name, sizeof(name));
 		mode_t type = archive_entry_filetype(t.e);
@@ -432,7 +443,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 		if (tar_skip(&t) != 0)
 			goto fail;
 	}
-	if (r < 0)
+	if (stopped(w) || r < 0)
 		goto fail;
 	tar_close(&t);
 	return 0;
@@ -491,7 +502,8 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 	/* Unsupported, or a file (of /proc, say) that says it is empty. */
 	if (n == -2 || (n == 0 && st.st_size > 0)) {
 		for (;;) {
-			ssize_t got = read(in, w->buf, IO_BLOCK);
+			ssize_t got =
+				stopped(w) ? 0 : read(in, w->buf, IO_BLOCK);
 
 			if (got < 0 && errno == EINTR)
 				continue;
@@ -512,6 +524,8 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 			}
 		}
 	}
+	if (stopped(w))
+		goto fail;
 	futimens(out, (struct timespec[]){ { 0, UTIME_OMIT }, st.st_mtim });
 	close(in);
 	if (close(out) != 0) {
@@ -562,6 +576,8 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 	while ((de = readdir(d)) != NULL) {
 		const char *name = de->d_name;
 
+		if (stopped(w))
+			goto out;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
 		if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
@@ -689,9 +705,10 @@ static int check_empty(const struct writer *w)
 }
 
 int backup_extract(const struct base_backup *b, const char *datadir,
-		   const struct dbops_user *owner)
+		   const struct dbops_user *owner,
+		   const volatile sig_atomic_t *stop)
 {
-	struct writer w = { 0 };
+	struct writer w = { .stop = stop };
 	struct stat st;
 	int rc = -1;
 

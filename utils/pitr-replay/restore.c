@@ -28,15 +28,34 @@
 
 #include "instance.h"
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
 #include "process.h"
 #include "progress.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+/*
+ * From the extraction on, SIGINT, SIGTERM and SIGHUP only set
+ * `interrupted`: the extraction stops at its next block and its partial
+ * copy is removed, a running server is stopped. SA_RESTART, so that a read
+ * in libarchive or libpq is not failed by the signal.
+ */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* S as a single-quoted shell word in BUF; -1 when it does not fit. */
@@ -160,7 +179,8 @@ static void *check_wal(void *arg)
  * Check the WAL and lay the base backup down in DATADIR at the same time:
  * one reads and checksums the archive, the other writes files, and neither
  * waits for the other. Nothing starts before both are done; if either
- * fails, DATADIR is left as it was found (absent, or empty).
+ * fails, or a signal comes, DATADIR is left as it was found (absent, or
+ * empty).
  */
 static int lay_down(const struct restore_opts *o, struct plan *plan,
 		    const struct dbops_user *owner)
@@ -184,18 +204,25 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 		extracted = -1;
 	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
 		check_wal(&check); /* no thread: one after the other */
-		extracted = check.rc == 0 ? backup_extract(&plan->backup,
-							   o->datadir, owner)
-					  : -1;
+		extracted = check.rc == 0 && !interrupted
+				    ? backup_extract(&plan->backup, o->datadir,
+						     owner, &interrupted)
+				    : -1;
 	} else {
-		extracted = backup_extract(&plan->backup, o->datadir, owner);
+		extracted = backup_extract(&plan->backup, o->datadir, owner,
+					   &interrupted);
 		pthread_join(thread, NULL);
 	}
-	if (extracted == 0 && check.rc == 0)
+	if (extracted == 0 && check.rc == 0 && !interrupted)
 		return 0;
 	empty_datadir(o->datadir);
 	if (created)
 		rmdir(o->datadir);
+	if (interrupted)
+		dbops_log_error(
+			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
+			(int)interrupted, created ? "removed" : "emptied",
+			o->datadir);
 	return -1;
 }
 
@@ -203,9 +230,9 @@ static int write_file(const char *path, const char *text, int flags,
 		      const struct dbops_user *owner)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
-	size_t len = strlen(text);
 
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+	if (fd < 0 || dbops_write_all(fd, text, strlen(text)) != 0 ||
+	    fsync(fd) != 0) {
 		dbops_log_error("%s: cannot write: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
@@ -301,47 +328,39 @@ static int write_recovery_settings(const struct restore_opts *o,
 }
 
 /* Set recovery_target_action in our block (written last in the file),
- * by writing the file anew and renaming it over the old one. */
+ * by replacing the file atomically (fileio.h). */
 static int set_final_action(const char *datadir, const char *action,
 			    const struct dbops_user *owner)
 {
 	static const char pause_line[] = "recovery_target_action = 'pause'";
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 80], *text = NULL, *at, *next,
-						      *out = NULL;
+	char path[PATH_MAX + 64], *text = NULL, *at, *next;
+	struct dbops_atomic_file af;
 	FILE *f;
 	size_t len = 0;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", datadir);
-	snprintf(tmp, sizeof(tmp), "%s.pitr-replay", path);
 	f = fopen(path, "re");
 	if (f == NULL || getdelim(&text, &len, '\0', f) < 0)
 		goto done;
 	at = NULL;
 	for (next = text; (next = strstr(next, pause_line)) != NULL; next++)
 		at = next;
-	if (at == NULL)
+	if (at == NULL || dbops_atomic_open(&af, path, 0600) != 0)
 		goto done;
-	if (asprintf(&out, "%.*srecovery_target_action = '%s'%s",
-		     (int)(at - text), text, action,
-		     at + strlen(pause_line)) < 0) {
-		out = NULL;
-		goto done;
-	}
-	*at = '\0';
-	if (write_file(tmp, out, O_TRUNC, owner) == 0 && rename(tmp, path) == 0)
-		rc = 0;
+	if (owner)
+		dbops_atomic_chown(&af, owner->uid, owner->gid);
+	fprintf(af.f, "%.*srecovery_target_action = '%s'%s", (int)(at - text),
+		text, action, at + strlen(pause_line));
+	rc = dbops_atomic_commit(&af);
 done:
-	if (rc != 0) {
+	if (rc != 0)
 		dbops_log_warning(
 			"%s: could not set recovery_target_action to '%s'",
 			path, action);
-		unlink(tmp);
-	}
 	if (f)
 		fclose(f);
 	free(text);
-	free(out);
 	return rc;
 }
 
@@ -945,10 +964,8 @@ static int check_reach(const struct dbops_user *user, const char *path,
 
 static char *parent_of(const char *path)
 {
-	char *copy = strdup(path), *slash;
+	char *copy = dbops_xstrdup(path), *slash;
 
-	if (copy == NULL)
-		return NULL;
 	slash = strrchr(copy, '/');
 	while (slash && slash > copy && slash[1] == '\0') {
 		*slash = '\0';
@@ -963,6 +980,54 @@ static char *parent_of(const char *path)
 	return copy;
 }
 
+/* Whether the server's user DROPped to can reach the data directory's
+ * parent and read the archive; reported when not. */
+static bool reachable(const struct restore_opts *o, const struct plan *plan,
+		      const struct dbops_user *user)
+{
+	char *parent = parent_of(o->datadir);
+	bool ok = check_reach(user, parent, X_OK, "reach") == 0 &&
+		  check_reach(user, plan->arc.dir, R_OK | X_OK, "read") == 0;
+
+	free(parent);
+	return ok;
+}
+
+/* Start the server on the prepared DATADIR, without waiting for it. */
+static int start_server(const struct restore_opts *o, const struct plan *plan,
+			const char *rundir, struct dbops_instance *inst)
+{
+	char hba[PATH_MAX + 32], ident[PATH_MAX + 32];
+
+	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
+	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
+	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
+	struct dbops_instance_opts io = {
+		.driver = &dbops_postgres,
+		.dir = rundir,
+		.datadir = o->datadir,
+		.pg_major = plan->backup.pg_major,
+		.bindir = plan->bindir,
+		.port = o->port,
+		.settings = settings,
+		.no_wait = true,
+	};
+
+	if (interrupted) {
+		dbops_log_error("interrupted by signal %d", (int)interrupted);
+		dbops_log_hint("the data directory %s is left as it is",
+			       o->datadir);
+		return -1;
+	}
+	if (dbops_instance_start(&io, inst) != 0) {
+		dbops_log_hint(
+			"the data directory %s is left as it is for inspection",
+			o->datadir);
+		return -1;
+	}
+	return 0;
+}
+
 int restore_run(const struct restore_opts *o)
 {
 	struct plan plan;
@@ -971,9 +1036,9 @@ int restore_run(const struct restore_opts *o)
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
 	struct watch w = { .limit_s = stall_limit_s() };
+	const struct dbops_user *owner;
 	bool drop = false;
-	char rundir[PATH_MAX], hba[PATH_MAX + 32], ident[PATH_MAX + 32],
-		conninfo[2 * PATH_MAX + 128];
+	char rundir[PATH_MAX], conninfo[2 * PATH_MAX + 128];
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
@@ -985,62 +1050,21 @@ int restore_run(const struct restore_opts *o)
 			errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}
-	if (verify_prepare(&o->verify, &plan) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
-	if (drop) {
-		char *parent = parent_of(o->datadir);
-
-		if (parent == NULL ||
-		    check_reach(&user, parent, X_OK, "reach") != 0 ||
-		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") !=
-			    0) {
-			free(parent);
-			plan_free(&plan);
-			return 1;
-		}
-		free(parent);
-	}
-	if (lay_down(o, &plan, drop ? &user : NULL) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
+	owner = drop ? &user : NULL;
+	if (verify_prepare(&o->verify, &plan) != 0 ||
+	    (drop && !reachable(o, &plan, &user)))
+		goto done;
+	catch_signals();
+	if (lay_down(o, &plan, owner) != 0)
+		goto done;
 	plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
-	if (prepare_datadir(o, &plan, rundir, drop ? &user : NULL) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
-	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
-	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
-	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
-	struct dbops_instance_opts io = {
-		.driver = &dbops_postgres,
-		.dir = rundir,
-		.datadir = o->datadir,
-		.pg_major = plan.backup.pg_major,
-		.bindir = plan.bindir,
-		.port = o->port,
-		.settings = settings,
-		.no_wait = true,
-	};
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if (dbops_instance_start(&io, &inst) != 0) {
-		dbops_log_hint(
-			"the data directory %s is left as it is for inspection",
-			o->datadir);
-		plan_free(&plan);
-		return 1;
-	}
-	if (run_recovery(o, &plan, &inst, &st, &f, &w) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
+	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
+	    start_server(o, &plan, rundir, &inst) != 0 ||
+	    run_recovery(o, &plan, &inst, &st, &f, &w) != 0)
+		goto done;
 	if (confirm(o, &plan, &st, &f, out) == 0 &&
-	    take_action(o, &inst, &f, &w, drop ? &user : NULL, out) == 0)
+	    take_action(o, &inst, &f, &w, owner, out) == 0)
 		rc = 0;
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, conninfo, sizeof(conninfo));
@@ -1048,6 +1072,7 @@ int restore_run(const struct restore_opts *o)
 	} else if (stop_server(&inst, &f, w.limit_s) != 0) {
 		rc = 1;
 	}
+done:
 	plan_free(&plan);
 	return rc;
 }
