@@ -13,10 +13,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <ftw.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +30,7 @@
 #include "clock.h"
 #include "fileio.h"
 #include "log.h"
+#include "parallel.h"
 #include "process.h"
 #include "progress.h"
 #include "xalloc.h"
@@ -161,18 +162,29 @@ static void empty_datadir(const char *datadir)
 	nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-struct wal_check {
-	const struct verify_opts *opts;
+struct lay_down_job {
+	const struct restore_opts *o;
 	struct plan *plan;
-	int rc;
+	const struct dbops_user *owner;
+	_Atomic int checked; /* verify_wal's result; 1 while it runs */
+	int extracted;
 };
 
-static void *check_wal(void *arg)
+/* Item 0 checks the WAL, item 1 extracts the base backup. */
+static void lay_down_item(void *arg, size_t i)
 {
-	struct wal_check *c = arg;
+	struct lay_down_job *j = arg;
 
-	c->rc = verify_wal(c->opts, c->plan);
-	return NULL;
+	if (i == 0) {
+		atomic_store(&j->checked,
+			     verify_wal(&j->o->verify, j->plan) == 0 ? 0 : -1);
+		return;
+	}
+	/* On one thread the check ran first: no extraction after it failed. */
+	j->extracted = atomic_load(&j->checked) == -1 || interrupted
+			       ? -1
+			       : backup_extract(&j->plan->backup, j->o->datadir,
+						j->owner, &interrupted);
 }
 
 /*
@@ -185,10 +197,15 @@ static void *check_wal(void *arg)
 static int lay_down(const struct restore_opts *o, struct plan *plan,
 		    const struct dbops_user *owner)
 {
-	struct wal_check check = { .opts = &o->verify, .plan = plan, .rc = -1 };
+	struct lay_down_job job = { .o = o,
+				    .plan = plan,
+				    .owner = owner,
+				    .checked = 1,
+				    .extracted = -1 };
+	struct dbops_parallel both = {
+		.count = 2, .jobs = 2, .body = lay_down_item, .arg = &job
+	};
 	bool created = mkdir(o->datadir, 0700) == 0;
-	pthread_t thread;
-	int extracted;
 
 	if (!created && errno != EEXIST) {
 		dbops_log_error("%s: cannot create the data directory: %s",
@@ -196,24 +213,15 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 		return -1;
 	}
 	if (chmod(o->datadir, 0700) != 0 ||
-	    (owner && dbops_user_chown(owner, o->datadir) != 0)) {
+	    (owner && dbops_user_chown(owner, o->datadir) != 0))
 		dbops_log_error(
 			"%s: cannot make it the server's (mode 0700, owner %s): %s",
 			o->datadir, owner ? owner->name : "us",
 			strerror(errno));
-		extracted = -1;
-	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
-		check_wal(&check); /* no thread: one after the other */
-		extracted = check.rc == 0 && !interrupted
-				    ? backup_extract(&plan->backup, o->datadir,
-						     owner, &interrupted)
-				    : -1;
-	} else {
-		extracted = backup_extract(&plan->backup, o->datadir, owner,
-					   &interrupted);
-		pthread_join(thread, NULL);
-	}
-	if (extracted == 0 && check.rc == 0 && !interrupted)
+	else
+		dbops_parallel_for(&both);
+	if (job.extracted == 0 && atomic_load(&job.checked) == 0 &&
+	    !interrupted)
 		return 0;
 	empty_datadir(o->datadir);
 	if (created)
