@@ -914,3 +914,42 @@ rp_late $RP_LATE_LSN"
 	assert_success
 	assert_line "recovered: recovery stopping at restore point \"rp_dup\", time $(pgtime "$RP_DUP_TIME")"
 }
+
+@test "pitr-replay: verify with the base backup and the archive under paths with a space, quotes and a dollar" {
+	local odd b want
+	odd=$(odd_dir verify)
+	cp -al "$G/archive" "$odd/archive"
+	for b in base-plain base-plain.tar.zst base-tar; do
+		cp -a "$G/$b" "$odd/$b"
+		run --separate-stderr pitr-replay verify -b "$G/$b" -a "$G/archive" --target-name rp_late --timeline 1
+		assert_success
+		want=${output//"$G/"/"$odd/"}
+		run --separate-stderr pitr-replay verify -b "$odd/$b" -a "$odd/archive" --target-name rp_late --timeline 1
+		assert_success
+		assert_equal "$stderr" ""
+		assert_line --index 0 --partial "base backup: $odd/$b "
+		assert_output "$want"
+	done
+}
+
+@test "pitr-replay: window with the base backup and the archive under paths with a space, quotes and a dollar" {
+	local odd want
+	odd=$(odd_dir window)
+	cp -al "$G/archive" "$odd/archive"
+	cp -a "$G/base-plain" "$odd/base"
+	run --separate-stderr pitr-replay window -a "$G/archive"
+	assert_success
+	want=$output
+	run --separate-stderr pitr-replay window -a "$odd/archive"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output "$want"
+	# The backup's path comes back intact through the json.
+	run window_rows -a "$G/archive" -b "$G/base-plain"
+	assert_success
+	want=${output//"$G/base-plain"/"$odd/base"}
+	run window_rows -a "$odd/archive" -b "$odd/base"
+	assert_success
+	assert_line "1|backup||$PLAIN_START_LSN|||$odd/base"
+	assert_output "$want"
+}
