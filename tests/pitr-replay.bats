@@ -120,7 +120,7 @@ restore_keep() {
 	assert_success
 	assert_equal "${#lines[@]}" 1
 	CONN=$output
-	assert_regex "$CONN" "^host=$D/pitr-replay port=[0-9]+ user=postgres dbname=postgres\$"
+	assert_regex "$CONN" "^host='$D/pitr-replay' port=[0-9]+ user=postgres dbname=postgres\$"
 }
 
 # assert_rows CONN NAME: the ticks table is exactly expected/NAME.rows.
@@ -896,4 +896,119 @@ rp_late $RP_LATE_LSN"
 	assert_stderr_line "pitr-replay: hint: the data directory $D is left as it is for inspection; the server log is $D/pitr-replay/server.log"
 	assert [ -f "$D/PG_VERSION" ]
 	assert [ ! -e "$D/postmaster.pid" ]
+}
+
+@test "pitr-replay: restore -D and -a with a space, quotes and a dollar in the path; the printed conninfo works with psql" {
+	local host
+	D=$(odd_dir r)
+	cp -al "$G/archive" "$(odd_dir ra)/archive"
+	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$(dirname "$D")/ra/archive" \
+		-D "$D" --target-name rp_dup --keep-running
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	# The socket is in $D/pitr-replay when the path fits a socket's 107
+	# bytes (it does under /tmp), in libpq's quoting: in single quotes,
+	# ' and \ escaped by a backslash.
+	host=$D/pitr-replay
+	((${#host} + 18 <= 107)) || host=$(sed -n 's/^socket_dir=//p' "$D/pitr-replay/instance.state")
+	host=${host//\\/\\\\}
+	host=${host//\'/\\\'}
+	[[ $output == "host='$host' port="[0-9]*" user=postgres dbname=postgres" ]] ||
+		fail "conninfo not quoted the libpq way: $output"
+	assert_rows "$output" rp_dup
+	stop_restored
+}
+
+@test "pitr-replay: a server that makes no progress during recovery ends the restore with exit 1, naming the wait and quoting its log" {
+	local tool pid="" rc=0 i
+	D=$W/d
+	PITR_REPLAY_STALL_TIMEOUT=3 timeout 120 pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" \
+		--target-name rp_dup >"$W/out" 2>"$W/err" &
+	tool=$!
+	# Stop the postmaster as soon as it runs: replay and connections stall.
+	for ((i = 0; i < 6000; i++)); do
+		pid=$(head -1 "$D/postmaster.pid" 2>/dev/null) && [ -n "$pid" ] && break
+		sleep 0.01
+	done
+	[ -n "$pid" ] || fail "the server never started"
+	kill -STOP "$pid"
+	wait "$tool" || rc=$?
+	kill -CONT "$pid" 2>/dev/null || true
+	assert_equal "$rc" 1
+	run cat "$W/err"
+	assert_line --index 0 "pitr-replay: error: could not restore \"$D\": the server made no progress for 3 s while waiting for recovery to reach the target"
+	assert_line --index 1 --regexp "^pitr-replay: detail: (last line of server log \"$(rx "$D")/pitr-replay/server\.log\": .|server log \"$(rx "$D")/pitr-replay/server\.log\" is empty\$)"
+	assert_line --index 2 "pitr-replay: hint: PITR_REPLAY_STALL_TIMEOUT sets the seconds without progress to allow (now 3); the data directory $D is left as it is for inspection"
+	# The hung server was killed, and its data directory is left.
+	assert_line --regexp "^pitr-replay: error: PostgreSQL in \"$(rx "$D")/pitr-replay\" \(pid $pid\) did not stop within 3 s; killed it\$"
+	assert [ -f "$D/PG_VERSION" ]
+	run kill -0 "$pid"
+	assert_failure
+}
+
+@test "pitr-replay: a signal during the extraction removes the data directory it was filling; the next run is not refused" {
+	local tool rc=0 i
+	# A base tar whose first member is 1 GiB of zeros (a few MB of gzip):
+	# its extraction takes seconds.
+	mkdir "$W/big"
+	truncate -s 1G "$W/big/zeros"
+	tar -cf - -C "$W/big" zeros -C "$G/base-plain" . | gzip -1 >"$W/big.tar.gz"
+	rm "$W/big/zeros"
+	D=$W/d
+	pitr-replay restore -b "$W/big.tar.gz" -a "$G/archive" -D "$D" --target-name rp_dup \
+		>"$W/out" 2>"$W/err" &
+	tool=$!
+	for ((i = 0; i < 6000; i++)); do
+		[ -e "$D/zeros" ] && break
+		sleep 0.01
+	done
+	[ -e "$D/zeros" ] || fail "the extraction never started"
+	kill -TERM "$tool"
+	wait "$tool" || rc=$?
+	assert_equal "$rc" 1
+	run cat "$W/err"
+	assert_line "pitr-replay: error: interrupted by signal 15: removed the data directory \"$D\" it was filling"
+	assert [ ! -e "$D" ]
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --target-name rp_dup
+	assert_success
+	assert_line "recovered: recovery stopping at restore point \"rp_dup\", time $(pgtime "$RP_DUP_TIME")"
+}
+
+@test "pitr-replay: verify with the base backup and the archive under paths with a space, quotes and a dollar" {
+	local odd b want
+	odd=$(odd_dir verify)
+	cp -al "$G/archive" "$odd/archive"
+	for b in base-plain base-plain.tar.zst base-tar; do
+		cp -a "$G/$b" "$odd/$b"
+		run --separate-stderr pitr-replay verify -b "$G/$b" -a "$G/archive" --target-name rp_late --timeline 1
+		assert_success
+		want=${output//"$G/"/"$odd/"}
+		run --separate-stderr pitr-replay verify -b "$odd/$b" -a "$odd/archive" --target-name rp_late --timeline 1
+		assert_success
+		assert_equal "$stderr" ""
+		assert_line --index 0 --partial "base backup: $odd/$b "
+		assert_output "$want"
+	done
+}
+
+@test "pitr-replay: window with the base backup and the archive under paths with a space, quotes and a dollar" {
+	local odd want
+	odd=$(odd_dir window)
+	cp -al "$G/archive" "$odd/archive"
+	cp -a "$G/base-plain" "$odd/base"
+	run --separate-stderr pitr-replay window -a "$G/archive"
+	assert_success
+	want=$output
+	run --separate-stderr pitr-replay window -a "$odd/archive"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output "$want"
+	# The backup's path comes back intact through the json.
+	run window_rows -a "$G/archive" -b "$G/base-plain"
+	assert_success
+	want=${output//"$G/base-plain"/"$odd/base"}
+	run window_rows -a "$odd/archive" -b "$odd/base"
+	assert_success
+	assert_line "1|backup||$PLAIN_START_LSN|||$odd/base"
+	assert_output "$want"
 }

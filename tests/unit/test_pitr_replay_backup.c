@@ -84,17 +84,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static char *path_of(const char *dir, const char *rel)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", dir, rel) > 0);
-	return p;
-}
-
 static void make_dirs(const char *dir, const char *rel)
 {
-	char *p = path_of(dir, rel);
+	char *p = path_join(dir, rel);
 
 	for (char *s = p + strlen(dir) + 1; *s != '\0'; s++) {
 		if (*s == '/') {
@@ -109,12 +101,9 @@ static void make_dirs(const char *dir, const char *rel)
 
 static void put(const char *dir, const char *rel, const void *data, size_t len)
 {
-	char *p = path_of(dir, rel);
-	int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	char *p = path_join(dir, rel);
 
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, data, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	write_bytes(p, data, len);
 	free(p);
 }
 
@@ -126,7 +115,7 @@ static void put_text(const char *dir, const char *rel, const char *text)
 /* A plain backup (pg_basebackup -Fp) in DIR/REL; pg_wal a symlink if asked. */
 static char *make_plain(const char *dir, const char *rel, bool wal_symlink)
 {
-	char *b = path_of(dir, rel);
+	char *b = path_join(dir, rel);
 
 	make_dirs(dir, rel);
 	put_text(b, "backup_label", label_pg15);
@@ -138,13 +127,13 @@ static char *make_plain(const char *dir, const char *rel, bool wal_symlink)
 	make_dirs(b, "pg_tblspc");
 	put_text(b, "postgresql.auto.conf", "");
 	{
-		char *l = path_of(b, "version_link");
+		char *l = path_join(b, "version_link");
 
 		assert_int_equal(symlink("PG_VERSION", l), 0);
 		free(l);
 	}
 	if (wal_symlink) {
-		char *w = path_of(dir, "walsrc"), *l = path_of(b, "pg_wal");
+		char *w = path_join(dir, "walsrc"), *l = path_join(b, "pg_wal");
 
 		make_dirs(dir, "walsrc/archive_status");
 		put(w, "000000010000000000000002", walseg, sizeof(walseg));
@@ -336,7 +325,7 @@ static char *extract_fails(const struct base_backup *b, const char *datadir)
 	int rc;
 
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_extract(b, datadir, NULL);
+	rc = backup_extract(b, datadir, NULL, NULL);
 	out = capture_end(&cap);
 	assert_int_equal(rc, -1);
 	assert_true(dbops_log_error_count() > 0);
@@ -352,7 +341,7 @@ static void extract_ok(const struct base_backup *b, const char *datadir,
 	int rc;
 
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_extract(b, datadir, owner);
+	rc = backup_extract(b, datadir, owner, NULL);
 	out = capture_end(&cap);
 	if (rc != 0)
 		fail_msg("backup_extract into \"%s\" failed: %s", datadir, out);
@@ -363,7 +352,7 @@ static void extract_ok(const struct base_backup *b, const char *datadir,
 static void assert_file(const char *dir, const char *rel, const void *data,
 			size_t len)
 {
-	char *p = path_of(dir, rel), *got = malloc(len + 1);
+	char *p = path_join(dir, rel), *got = malloc(len + 1);
 	struct stat st;
 	int fd;
 
@@ -384,7 +373,7 @@ static void assert_file(const char *dir, const char *rel, const void *data,
 
 static void assert_dir(const char *dir, const char *rel)
 {
-	char *p = path_of(dir, rel);
+	char *p = path_join(dir, rel);
 	struct stat st;
 
 	assert_int_equal(lstat(p, &st), 0);
@@ -396,7 +385,7 @@ static void assert_dir(const char *dir, const char *rel)
 
 static void assert_symlink(const char *dir, const char *rel, const char *target)
 {
-	char *p = path_of(dir, rel), got[256];
+	char *p = path_join(dir, rel), got[256];
 	ssize_t n = readlink(p, got, sizeof(got) - 1);
 
 	assert_true(n > 0);
@@ -407,7 +396,7 @@ static void assert_symlink(const char *dir, const char *rel, const char *target)
 
 static bool exists(const char *dir, const char *rel)
 {
-	char *p = path_of(dir, rel);
+	char *p = path_join(dir, rel);
 	struct stat st;
 	bool yes = lstat(p, &st) == 0;
 
@@ -438,7 +427,7 @@ static void assert_data_dir(const char *d, bool wal)
 
 static char *new_datadir(const char *dir)
 {
-	char *d = path_of(dir, "data");
+	char *d = path_join(dir, "data");
 
 	assert_int_equal(mkdir(d, 0755), 0);
 	return d;
@@ -633,7 +622,7 @@ static void test_label_long_label_cut_at_a_character(void **state)
 
 static void test_open_missing_path(void **state)
 {
-	char *p = path_of(*state, "nothing");
+	char *p = path_join(*state, "nothing");
 
 	assert_open_error(
 		p,
@@ -644,7 +633,7 @@ static void test_open_missing_path(void **state)
 
 static void test_open_not_a_backup(void **state)
 {
-	char *p = path_of(*state, "notes.txt");
+	char *p = path_join(*state, "notes.txt");
 
 	/* an empty directory, a text file */
 	assert_open_error(
@@ -658,7 +647,7 @@ static void test_open_not_a_backup(void **state)
 		p);
 	free(p);
 	/* but a ".tar" that is none is a damaged tar */
-	p = path_of(*state, "x.tar");
+	p = path_join(*state, "x.tar");
 	put_text(*state, "x.tar", "hello, this is not a tar file at all\n");
 	assert_open_error(
 		p,
@@ -675,7 +664,7 @@ static void test_open_not_a_backup(void **state)
 static void test_open_data_dir_without_label(void **state)
 {
 	char *b = make_plain(*state, "copy", false),
-	     *l = path_of(b, "backup_label");
+	     *l = path_join(b, "backup_label");
 
 	unlink(l);
 	assert_open_error(
@@ -690,8 +679,8 @@ static void test_open_data_dir_without_label(void **state)
 static void test_open_plain_bad_files(void **state)
 {
 	char *b = make_plain(*state, "b", false);
-	char *v = path_of(b, "PG_VERSION"),
-	     *c = path_of(b, "global/pg_control");
+	char *v = path_join(b, "PG_VERSION"),
+	     *c = path_join(b, "global/pg_control");
 
 	put_text(b, "backup_label", "START WAL LOCATION: 0/2000028\n");
 	assert_open_error(
@@ -745,9 +734,9 @@ static void test_open_incremental(void **state)
 static void test_open_tablespaces_refused(void **state)
 {
 	char *b = make_plain(*state, "b", false),
-	     *t = path_of(b, "pg_tblspc/16385");
-	char *tars = path_of(*state, "tars"),
-	     *ts = path_of(tars, "16385.tar.gz");
+	     *t = path_join(b, "pg_tblspc/16385");
+	char *tars = path_join(*state, "tars"),
+	     *ts = path_join(tars, "16385.tar.gz");
 
 	assert_int_equal(symlink("/srv/ts", t), 0);
 	assert_open_error(
@@ -770,8 +759,9 @@ static void test_open_tablespaces_refused(void **state)
 static void test_open_empty_tablespace_map_is_no_tablespace(void **state)
 {
 	struct ent e[N(data_entries) + 1];
-	char *b = make_plain(*state, "b", false), *t = path_of(*state, "b.tar");
-	char *map = path_of(b, "tablespace_map");
+	char *b = make_plain(*state, "b", false),
+	     *t = path_join(*state, "b.tar");
+	char *map = path_join(b, "tablespace_map");
 	struct base_backup *bb;
 
 	/* pg_basebackup -Ft writes one, empty, when there is no tablespace */
@@ -803,7 +793,7 @@ static void test_open_empty_tablespace_map_is_no_tablespace(void **state)
 static void test_open_manifest_bad(void **state)
 {
 	char *b = make_plain(*state, "b", false),
-	     *m = path_of(b, "backup_manifest");
+	     *m = path_join(b, "backup_manifest");
 
 	put_text(
 		b, "backup_manifest",
@@ -943,13 +933,13 @@ static void test_plain_dir_manifest_v1(void **state)
 static void test_extract_refuses_non_empty_or_inner_datadir(void **state)
 {
 	char *b = make_plain(*state, "b", false), *d = new_datadir(*state);
-	char *inner = path_of(b, "restore"), *out;
+	char *inner = path_join(b, "restore"), *out;
 	struct base_backup *bb = open_ok(b);
 
 	put_text(d, "stray", "x");
 	out = extract_fails(bb, d);
 	free(d);
-	d = path_of(*state, "data");
+	d = path_join(*state, "data");
 	{
 		char *want;
 
@@ -986,12 +976,12 @@ static void test_extract_gives_files_to_owner(void **state)
 		owner.uid = geteuid() + 1;
 	}
 	extract_ok(bb, d, &owner);
-	p = path_of(d, "base/1/1234");
+	p = path_join(d, "base/1/1234");
 	assert_int_equal(lstat(p, &st), 0);
 	assert_int_equal(st.st_uid, geteuid() == 0 ? 65534 : geteuid());
 	assert_int_equal(st.st_gid, geteuid() == 0 ? 65534 : getegid());
 	free(p);
-	p = path_of(d, "version_link");
+	p = path_join(d, "version_link");
 	assert_int_equal(lstat(p, &st), 0);
 	assert_int_equal(st.st_uid, geteuid() == 0 ? 65534 : geteuid());
 	free(p);
@@ -1006,7 +996,7 @@ static void test_extract_gives_files_to_owner(void **state)
 
 static void test_tar_truncated_mid_file(void **state)
 {
-	char *t = path_of(*state, "base.tar"), *out;
+	char *t = path_join(*state, "base.tar"), *out;
 
 	write_tar(t, NONE, true, data_entries, N(data_entries));
 	cut(t, file_size(t) / 2);
@@ -1019,7 +1009,7 @@ static void test_tar_truncated_mid_file(void **state)
 
 static void test_tar_truncated_between_entries(void **state)
 {
-	char *t = path_of(*state, "base.tar");
+	char *t = path_join(*state, "base.tar");
 	struct base_backup *b;
 
 	write_tar(t, NONE, false, data_entries, N(data_entries));
@@ -1051,7 +1041,7 @@ static void test_tar_compressed_truncated(void **state)
 		      { LZ4, "base.tar.lz4" } };
 
 	for (size_t k = 0; k < N(kinds); k++) {
-		char *t = path_of(*state, kinds[k].name);
+		char *t = path_join(*state, kinds[k].name);
 		off_t size;
 
 		/* the stream's last bytes (gzip: its trailer) */
@@ -1092,7 +1082,7 @@ static void test_extract_finds_a_tar_cut_after_open(void **state)
 	} kinds[] = { { NONE, "base.tar" }, { GZIP, "base.tar.gz" } };
 
 	for (size_t k = 0; k < N(kinds); k++) {
-		char *t = path_of(*state, kinds[k].name), *d, *out;
+		char *t = path_join(*state, kinds[k].name), *d, *out;
 		struct base_backup *b;
 
 		assert_true(asprintf(&d, "%s.data", t) > 0);
@@ -1119,7 +1109,7 @@ static void test_extract_finds_a_tar_cut_after_open(void **state)
 
 static void test_tar_damaged_header(void **state)
 {
-	char *t = path_of(*state, "base.tar");
+	char *t = path_join(*state, "base.tar");
 	unsigned char byte;
 	int fd;
 
@@ -1140,10 +1130,10 @@ static void test_tar_damaged_header(void **state)
 
 static void test_tar_gz_message(void **state)
 {
-	char *dir = path_of(*state, "ft"), *t;
+	char *dir = path_join(*state, "ft"), *t;
 
 	make_dirs(*state, "ft");
-	t = path_of(dir, "base.tar.gz");
+	t = path_join(dir, "base.tar.gz");
 	write_tar(t, GZIP, false, data_entries, N(data_entries));
 	cut(t, file_size(t) / 2);
 	assert_open_error(
@@ -1167,7 +1157,7 @@ static void test_tar_evil_entries_refused(void **state)
 	static const struct ent hard[] = {
 		DATA_ENTRIES(""), { "hard", 'h', NULL, 0, "PG_VERSION" }
 	};
-	char *t = path_of(*state, "evil.tar"), *d = new_datadir(*state), *out;
+	char *t = path_join(*state, "evil.tar"), *d = new_datadir(*state), *out;
 	struct base_backup b = { .kind = BACKUP_TAR_FILE };
 
 	write_tar(t, NONE, true, dotdot, N(dotdot));
@@ -1200,7 +1190,7 @@ static void test_tar_evil_entries_refused(void **state)
 
 static void test_tar_symlink_is_never_followed(void **state)
 {
-	char *outside = path_of(*state, "outside");
+	char *outside = path_join(*state, "outside");
 	struct ent e[] = { DATA_ENTRIES(""),
 			   { "escape", 'l', NULL, 0, outside },
 			   { "escape/pwned", 'f', "x", 1, NULL },
@@ -1208,7 +1198,7 @@ static void test_tar_symlink_is_never_followed(void **state)
 	struct ent e2[] = { DATA_ENTRIES(""),
 			    { "escape", 'l', NULL, 0, outside },
 			    { "escape", 'f', "x", 1, NULL } };
-	char *t = path_of(*state, "b.tar"), *d = new_datadir(*state), *out,
+	char *t = path_join(*state, "b.tar"), *d = new_datadir(*state), *out,
 	     *want;
 	struct base_backup *b;
 
@@ -1230,7 +1220,7 @@ static void test_tar_symlink_is_never_followed(void **state)
 	write_tar(t, NONE, true, e2, N(e2));
 	b = open_ok(t);
 	free(d);
-	d = path_of(*state, "data2");
+	d = path_join(*state, "data2");
 	assert_int_equal(mkdir(d, 0700), 0);
 	out = extract_fails(b, d);
 	assert_true(
@@ -1250,7 +1240,7 @@ static void test_tar_symlink_is_never_followed(void **state)
 
 static void test_tar_without_label(void **state)
 {
-	char *t = path_of(*state, "b.tar.zst");
+	char *t = path_join(*state, "b.tar.zst");
 	struct ent nested[N(data_entries)];
 	char names[N(data_entries)][64];
 
@@ -1280,7 +1270,7 @@ static void test_tar_without_label(void **state)
 static void test_tar_bad_label_and_missing_files(void **state)
 {
 	struct ent e[N(data_entries)];
-	char *t = path_of(*state, "b.tar");
+	char *t = path_join(*state, "b.tar");
 
 	memcpy(e, data_entries, sizeof(e));
 	e[0].data =
@@ -1310,11 +1300,11 @@ static void test_tar_bad_label_and_missing_files(void **state)
 
 static void test_tar_dir_ambiguous(void **state)
 {
-	char *dir = path_of(*state, "ft"), *t1, *t2;
+	char *dir = path_join(*state, "ft"), *t1, *t2;
 
 	make_dirs(*state, "ft");
-	t1 = path_of(dir, "base.tar");
-	t2 = path_of(dir, "base.tar.gz");
+	t1 = path_join(dir, "base.tar");
+	t2 = path_join(dir, "base.tar.gz");
 	write_tar(t1, NONE, false, data_entries, N(data_entries));
 	write_tar(t2, GZIP, false, data_entries, N(data_entries));
 	assert_open_error(
@@ -1325,8 +1315,8 @@ static void test_tar_dir_ambiguous(void **state)
 	free(t1);
 	free(t2);
 	/* two pg_wal tars, neither compressed as the base tar */
-	t1 = path_of(dir, "pg_wal.tar.zst");
-	t2 = path_of(dir, "pg_wal.tar.lz4");
+	t1 = path_join(dir, "pg_wal.tar.zst");
+	t2 = path_join(dir, "pg_wal.tar.lz4");
 	write_tar(t1, ZSTD, false, wal_entries, N(wal_entries));
 	write_tar(t2, LZ4, false, wal_entries, N(wal_entries));
 	assert_open_error(
@@ -1340,14 +1330,14 @@ static void test_tar_dir_ambiguous(void **state)
 
 static void test_tar_given_file_chooses_its_siblings(void **state)
 {
-	char *dir = path_of(*state, "ft"), *gz, *plain, *wgz, *wplain;
+	char *dir = path_join(*state, "ft"), *gz, *plain, *wgz, *wplain;
 	struct base_backup *b;
 
 	make_dirs(*state, "ft");
-	gz = path_of(dir, "base.tar.gz");
-	plain = path_of(dir, "base.tar");
-	wgz = path_of(dir, "pg_wal.tar.gz");
-	wplain = path_of(dir, "pg_wal.tar");
+	gz = path_join(dir, "base.tar.gz");
+	plain = path_join(dir, "base.tar");
+	wgz = path_join(dir, "pg_wal.tar.gz");
+	wplain = path_join(dir, "pg_wal.tar");
 	write_tar(gz, GZIP, false, data_entries, N(data_entries));
 	write_tar(plain, NONE, false, data_entries, N(data_entries));
 	write_tar(wgz, GZIP, false, wal_entries, N(wal_entries));
@@ -1391,8 +1381,8 @@ static void test_tar_file_each_compression(void **state)
 	};
 
 	for (size_t k = 0; k < N(kinds); k++) {
-		char *t = path_of(*state, kinds[k].name);
-		char *d = path_of(*state, kinds[k].name), *dd;
+		char *t = path_join(*state, kinds[k].name);
+		char *d = path_join(*state, kinds[k].name), *dd;
 		struct base_backup *b;
 		struct stat st;
 
@@ -1416,7 +1406,7 @@ static void test_tar_file_each_compression(void **state)
 		assert_data_dir(dd, false);
 		/* files keep their modification time */
 		{
-			char *f = path_of(dd, "base/1/1234");
+			char *f = path_join(dd, "base/1/1234");
 
 			assert_int_equal(stat(f, &st), 0);
 			assert_int_equal(st.st_mtime, MTIME);
@@ -1431,13 +1421,13 @@ static void test_tar_file_each_compression(void **state)
 
 static void test_tar_dir_layout(void **state)
 {
-	char *dir = path_of(*state, "ft"), *base, *wal,
+	char *dir = path_join(*state, "ft"), *base, *wal,
 	     *d = new_datadir(*state);
 	struct base_backup *b;
 
 	make_dirs(*state, "ft");
-	base = path_of(dir, "base.tar.gz");
-	wal = path_of(dir, "pg_wal.tar.gz");
+	base = path_join(dir, "base.tar.gz");
+	wal = path_join(dir, "pg_wal.tar.gz");
 	write_tar(base, GZIP, false, data_entries, N(data_entries));
 	write_tar(wal, GZIP, false, wal_entries, N(wal_entries));
 	put_text(dir, "backup_manifest", manifest_v1);
@@ -1483,7 +1473,7 @@ static void test_tar_manifest_inside_and_pg_wal_symlink(void **state)
 		{ "pg_wal", 'l', NULL, 0, "/var/lib/postgresql/wal" },
 		{ "pg_wal/archive_status", 'd', NULL, 0, NULL },
 	};
-	char *t = path_of(*state, "data.tar"), *d = new_datadir(*state);
+	char *t = path_join(*state, "data.tar"), *d = new_datadir(*state);
 	struct base_backup *b;
 
 	write_tar(t, NONE, true, e, N(e));

@@ -169,32 +169,6 @@ static int run_in(const char *dir, const char *cmd)
 
 /* ---- files --------------------------------------------------------------- */
 
-static char *join(const char *a, const char *b)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", a, b) > 0);
-	return p;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void write_gz(const char *path, const void *data, size_t len)
-{
-	gzFile gz = gzopen(path, "wb");
-
-	assert_non_null(gz);
-	assert_int_equal(gzwrite(gz, data, (unsigned)len), (int)len);
-	assert_int_equal(gzclose(gz), Z_OK);
-}
-
 /* The contents of PATH (caller frees), its length in *LEN; NULL if absent. */
 static unsigned char *read_file(const char *path, size_t *len)
 {
@@ -255,10 +229,10 @@ static struct fixture *make_fixture(const char *archive_name, bool faithful)
 	assert_non_null(fx);
 	current = fx;
 	fx->scratch = make_scratch_dir("restore");
-	fx->datadir = join(fx->scratch, "data");
-	fx->archive = join(fx->scratch, archive_name);
+	fx->datadir = path_join(fx->scratch, "data");
+	fx->archive = path_join(fx->scratch, archive_name);
 	assert_int_equal(mkdir(fx->datadir, 0700), 0);
-	pgwal = join(fx->datadir, "pg_wal");
+	pgwal = path_join(fx->datadir, "pg_wal");
 	assert_int_equal(mkdir(pgwal, 0700), 0);
 	free(pgwal);
 	assert_int_equal(mkdir(fx->archive, 0755), 0);
@@ -323,7 +297,7 @@ static int restore(const struct fixture *fx, const char *f, const char *p)
 
 static void assert_restored(const struct fixture *fx, const char *p)
 {
-	char *path = join(fx->datadir, p);
+	char *path = path_join(fx->datadir, p);
 	size_t len = 0;
 	unsigned char *got = read_file(path, &len);
 
@@ -338,13 +312,13 @@ static void assert_restored(const struct fixture *fx, const char *p)
 /* Every case, against the archive of FX. */
 static void exercise(struct fixture *fx)
 {
-	char *seg = join(fx->archive, SEGNAME);
-	char *seg_gz = join(fx->archive, SEGNAME ".gz");
-	char *dest = join(fx->datadir, "pg_wal/RECOVERYXLOG");
+	char *seg = path_join(fx->archive, SEGNAME);
+	char *seg_gz = path_join(fx->archive, SEGNAME ".gz");
+	char *dest = path_join(fx->datadir, "pg_wal/RECOVERYXLOG");
 	char *notdir;
 
 	/* Present: copied, status 0. */
-	write_file(seg, segment, sizeof(segment));
+	write_bytes(seg, segment, sizeof(segment));
 	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 0);
 	assert_restored(fx, "pg_wal/RECOVERYXLOG");
 	assert_int_equal(unlink(dest), 0);
@@ -364,7 +338,7 @@ static void exercise(struct fixture *fx)
 	assert_int_equal(unlink(dest), 0);
 
 	/* A damaged .gz: fatal, not "absent". */
-	write_file(seg_gz, "\x1f\x8b\x08\x00garbage", 12);
+	write_bytes(seg_gz, "\x1f\x8b\x08\x00garbage", 12);
 	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 126);
 	unlink(dest);
 	assert_int_equal(unlink(seg_gz), 0);
@@ -375,26 +349,26 @@ static void exercise(struct fixture *fx)
 	assert_int_equal(
 		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 1);
 	/* A .partial is not the segment. */
-	char *partial = join(fx->archive, SEGNAME ".partial");
-	write_file(partial, segment, sizeof(segment));
+	char *partial = path_join(fx->archive, SEGNAME ".partial");
+	write_bytes(partial, segment, sizeof(segment));
 	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 1);
 	assert_int_equal(unlink(partial), 0);
 	free(partial);
 
 	/* A history file is fetched like a segment. */
-	char *hist = join(fx->archive, "00000002.history");
-	write_file(hist, "1\t0/4000448\tx\n", 14);
+	char *hist = path_join(fx->archive, "00000002.history");
+	write_bytes(hist, "1\t0/4000448\tx\n", 14);
 	assert_int_equal(
 		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 0);
-	char *hist_dest = join(fx->datadir, "pg_wal/RECOVERYHISTORY");
+	char *hist_dest = path_join(fx->datadir, "pg_wal/RECOVERYHISTORY");
 	assert_true(exists(hist_dest));
 	free(hist_dest);
 	free(hist);
 
 	/* Destination cannot be written (its directory is a file): 126. */
-	notdir = join(fx->datadir, "notadir");
-	write_file(notdir, "x", 1);
-	write_file(seg, segment, sizeof(segment));
+	notdir = path_join(fx->datadir, "notadir");
+	write_bytes(notdir, "x", 1);
+	write_bytes(seg, segment, sizeof(segment));
 	assert_int_equal(restore(fx, SEGNAME, "notadir/RECOVERYXLOG"), 126);
 	assert_int_equal(unlink(seg), 0);
 	write_gz(seg_gz, segment, sizeof(segment));
@@ -404,9 +378,9 @@ static void exercise(struct fixture *fx)
 
 	/* Unwritable by permission (root writes anyway: only as another user). */
 	if (geteuid() != 0) {
-		char *pgwal = join(fx->datadir, "pg_wal");
+		char *pgwal = path_join(fx->datadir, "pg_wal");
 
-		write_file(seg, segment, sizeof(segment));
+		write_bytes(seg, segment, sizeof(segment));
 		assert_int_equal(chmod(pgwal, 0500), 0);
 		assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"),
 				 126);
@@ -416,7 +390,7 @@ static void exercise(struct fixture *fx)
 	}
 
 	/* The archive directory is gone: 126, never "absent". */
-	char *moved = join(fx->scratch, "moved-away");
+	char *moved = path_join(fx->scratch, "moved-away");
 	assert_int_equal(rename(fx->archive, moved), 0);
 	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 126);
 	assert_int_equal(

@@ -336,14 +336,9 @@ static void test_timeline_describe_truncates(void **state)
 static void write_file(const char *dir, const char *name, const void *data,
 		       size_t len)
 {
-	char *path;
-	FILE *f;
+	char *path = path_join(dir, name);
 
-	assert_true(asprintf(&path, "%s/%s", dir, name) > 0);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
+	write_bytes(path, data, len);
 	free(path);
 }
 

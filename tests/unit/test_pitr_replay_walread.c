@@ -90,32 +90,6 @@ static uint32_t record_crc(const unsigned char *rec, uint32_t tot_len)
 	return ref_crc32c(crc, rec, 20) ^ 0xFFFFFFFFu;
 }
 
-static char *join(const char *a, const char *b)
-{
-	char *p;
-
-	assert_true(asprintf(&p, "%s/%s", a, b) > 0);
-	return p;
-}
-
-static void write_file(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "w");
-
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void write_gz(const char *path, const void *data, size_t len)
-{
-	gzFile gz = gzopen(path, "wb");
-
-	assert_non_null(gz);
-	assert_int_equal(gzwrite(gz, data, (unsigned)len), (int)len);
-	assert_int_equal(gzclose(gz), Z_OK);
-}
-
 /* ---- the WAL writer ------------------------------------------------------ */
 
 struct expect {
@@ -446,12 +420,12 @@ static char *seg_file(uint32_t tli, uint64_t segno, enum how how)
 static void write_seg(const char *dir, const struct stream *s, uint32_t tli,
 		      uint64_t segno, enum how how)
 {
-	char *name = seg_file(tli, segno, how), *path = join(dir, name);
+	char *name = seg_file(tli, segno, how), *path = path_join(dir, name);
 
 	if (how == GZ)
 		write_gz(path, s->buf + segno * SEG_SIZE, SEG_SIZE);
 	else
-		write_file(path, s->buf + segno * SEG_SIZE, SEG_SIZE);
+		write_bytes(path, s->buf + segno * SEG_SIZE, SEG_SIZE);
 	free(path);
 	free(name);
 }
@@ -466,7 +440,7 @@ static void write_segs(const char *dir, const struct stream *s, uint32_t tli,
 static void remove_seg(const char *dir, uint32_t tli, uint64_t segno,
 		       enum how how)
 {
-	char *name = seg_file(tli, segno, how), *path = join(dir, name);
+	char *name = seg_file(tli, segno, how), *path = path_join(dir, name);
 
 	assert_int_equal(unlink(path), 0);
 	free(path);
@@ -1295,7 +1269,7 @@ static void test_walread_wrong_size_segment(void **state)
 	const char *dir = *state;
 	struct basic b;
 	struct stream *s = build_basic(&b);
-	char *path = join(dir, "000000010000000000000002");
+	char *path = path_join(dir, "000000010000000000000002");
 
 	write_segs(dir, s, 1, 1, 3);
 	assert_int_equal(truncate(path, SEG_SIZE / 2), 0);
@@ -1313,7 +1287,7 @@ static void test_walread_bad_gz_segment(void **state)
 	const char *dir = *state;
 	struct basic b;
 	struct stream *s = build_basic(&b);
-	char *path = join(dir, "000000010000000000000002.gz");
+	char *path = path_join(dir, "000000010000000000000002.gz");
 	unsigned char *big = calloc(2, SEG_SIZE);
 	struct stat st;
 
@@ -1453,8 +1427,8 @@ static struct stream *build_tl2(const char *dir, struct tl2 *t)
 	n = snprintf(text, sizeof(text),
 		     "1\t%s\tno recovery target specified\n",
 		     lsn_text(t->switch_lsn));
-	path = join(dir, "00000002.history");
-	write_file(path, text, (size_t)n);
+	path = path_join(dir, "00000002.history");
+	write_bytes(path, text, (size_t)n);
 	free(path);
 	return s;
 }
@@ -1776,8 +1750,8 @@ static void test_walread_archive_skips_unreadable_first_segment(void **state)
 		if (i == 10)
 			write_seg(dir, s, 1, 1, PLAIN);
 		snprintf(name, sizeof(name), "%08X%08X%08X", 1u, 0u, 0x10 + i);
-		path = join(dir, name);
-		write_file(path, "", 0);
+		path = path_join(dir, name);
+		write_bytes(path, "", 0);
 		free(path);
 	}
 	capture_begin(&cap, STDERR_FILENO);

@@ -12,12 +12,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* Redirects fd to a temporary file until capture_end(). */
 struct capture {
@@ -108,6 +110,40 @@ static inline void remove_scratch_dir(const char *path)
 	nftw(path, open_up_, 16, FTW_PHYS);
 	assert_int_equal(nftw(path, remove_entry_, 16, FTW_DEPTH | FTW_PHYS),
 			 0);
+}
+
+/* Files for a test to read: a path, plain bytes, gzip. */
+
+/* "A/B" (caller frees). */
+static inline char *path_join(const char *a, const char *b)
+{
+	char *p;
+
+	assert_true(asprintf(&p, "%s/%s", a, b) > 0);
+	return p;
+}
+
+/* Create or replace PATH with the LEN bytes of DATA; fails the test if not. */
+static inline void write_bytes(const char *path, const void *data, size_t len)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* As write_bytes(), gzip-compressed (zlib's default level). */
+static inline void write_gz(const char *path, const void *data, size_t len)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	gzFile gz;
+
+	assert_true(fd >= 0);
+	gz = gzdopen(fd, "wb");
+	assert_non_null(gz);
+	assert_int_equal(gzwrite(gz, data, (unsigned)len), (int)len);
+	assert_int_equal(gzclose(gz), Z_OK);
 }
 
 #endif

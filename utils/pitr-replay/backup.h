@@ -25,6 +25,7 @@
 #define PITR_BACKUP_H
 
 #include <limits.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,10 +119,15 @@ int backup_parse_label(const char *text, struct backup_label *label,
  * OWNER is non-NULL and we are root, everything is given to OWNER.
  * Files are written without fsync; syncfs(2) on DATADIR ends the work.
  *
- * Returns 0, or -1 after dbops_log_error() naming the file. On failure
- * DATADIR holds a partial copy, which the caller removes.
+ * STOP (NULL: never) is looked at between blocks and entries: once it is
+ * non-zero (a signal handler sets it) the copy stops.
+ *
+ * Returns 0, or -1 after dbops_log_error() naming the file, or -1 without a
+ * message when *STOP stopped it. On failure DATADIR holds a partial copy,
+ * which the caller removes.
  */
 int backup_extract(const struct base_backup *b, const char *datadir,
-		   const struct dbops_user *owner);
+		   const struct dbops_user *owner,
+		   const volatile sig_atomic_t *stop);
 
 #endif

@@ -30,8 +30,10 @@
 #include <archive_entry.h>
 
 #include "backup_util.h"
+#include "fileio.h"
 #include "log.h"
 #include "tarread.h"
+#include "xalloc.h"
 
 /*
  * Entries of an uncompressed tar from this size on are copied with
@@ -52,7 +54,14 @@ struct writer {
 	char *buf;	    /* IO_BLOCK bytes for read/write copies */
 	dev_t root_dev;
 	ino_t root_ino;
+	const volatile sig_atomic_t *stop; /* non-zero: stop, say nothing */
 };
+
+/* Whether a signal asked us to stop (see backup_extract()). */
+static bool stopped(const struct writer *w)
+{
+	return w->stop != NULL && *w->stop != 0;
+}
 
 static const char *out_path(const struct writer *w, const char *rel, char *buf,
 			    size_t len)
@@ -186,21 +195,6 @@ static const char *split(const char *rel, char *dir, size_t len)
 	return slash + 1;
 }
 
-static int write_all(int fd, const char *buf, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, buf, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		buf += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static bool cfr_unsupported(int err)
 {
 	return err == EXDEV || err == EINVAL || err == ENOSYS ||
@@ -288,7 +282,11 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		const void *block;
 		size_t n;
 		la_int64_t off;
-		int r = archive_read_data_block(t->a, &block, &n, &off);
+		int r;
+
+		if (stopped(w))
+			goto fail;
+		r = archive_read_data_block(t->a, &block, &n, &off);
 
 		if (r == ARCHIVE_EOF)
 			break;
@@ -299,7 +297,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		if (n == 0)
 			continue;
 		if (off != pos ? pwrite(fd, block, n, off) != (ssize_t)n
-			       : write_all(fd, block, n) != 0) {
+			       : dbops_write_all(fd, block, n) != 0) {
 			dbops_log_error("could not write file \"%s\": %s",
 					out_path(w, rel, path, sizeof(path)),
 					strerror(errno));
@@ -380,7 +378,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 	}
 	if (prefix[0] != '\0' && extract_dir(w, prefix) != 0)
 		goto fail;
-	while ((r = tar_next(&t)) == 1) {
+	while (!stopped(w) && (r = tar_next(&t)) == 1) {
 		const char *stored = entry_name(t.e);
 		int n = normalise(stored, name, sizeof(name));
 		mode_t type = archive_entry_filetype(t.e);
@@ -432,7 +430,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 		if (tar_skip(&t) != 0)
 			goto fail;
 	}
-	if (r < 0)
+	if (stopped(w) || r < 0)
 		goto fail;
 	tar_close(&t);
 	return 0;
@@ -491,7 +489,8 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 	/* Unsupported, or a file (of /proc, say) that says it is empty. */
 	if (n == -2 || (n == 0 && st.st_size > 0)) {
 		for (;;) {
-			ssize_t got = read(in, w->buf, IO_BLOCK);
+			ssize_t got =
+				stopped(w) ? 0 : read(in, w->buf, IO_BLOCK);
 
 			if (got < 0 && errno == EINTR)
 				continue;
@@ -503,7 +502,7 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 			}
 			if (got == 0)
 				break;
-			if (write_all(out, w->buf, (size_t)got) != 0) {
+			if (dbops_write_all(out, w->buf, (size_t)got) != 0) {
 				dbops_log_error(
 					"could not write file \"%s\": %s",
 					out_path(w, rel, dpath, sizeof(dpath)),
@@ -512,6 +511,8 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 			}
 		}
 	}
+	if (stopped(w))
+		goto fail;
 	futimens(out, (struct timespec[]){ { 0, UTIME_OMIT }, st.st_mtim });
 	close(in);
 	if (close(out) != 0) {
@@ -524,6 +525,96 @@ static int copy_file(struct writer *w, int sdir, int ddir, const char *name,
 fail:
 	close(in);
 	close(out);
+	return -1;
+}
+
+static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
+		     const char *rel);
+
+/* Make the directory NAME in DDIR and copy the directory NAME of SDIR into
+ * it; SUB names it in both trees. */
+static int copy_subdir(struct writer *w, int sdir, int ddir, const char *name,
+		       const char *src_root, const char *sub)
+{
+	char path[NAME_LEN];
+	int s, t;
+
+	if (make_dir_at(w, ddir, name, sub) != 0)
+		return -1;
+	/* A symbolic link pg_wal is copied as the directory it names. */
+	s = openat(sdir, name,
+		   O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+			   (strcmp(sub, "pg_wal") == 0 ? 0 : O_NOFOLLOW));
+	if (s < 0) {
+		dbops_log_error("could not open directory \"%s\": %s",
+				src_path(path, sizeof(path), src_root, sub),
+				strerror(errno));
+		return -1;
+	}
+	t = openat(ddir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (t < 0) {
+		dbops_log_error("could not open directory \"%s\": %s",
+				out_path(w, sub, path, sizeof(path)),
+				strerror(errno));
+		close(s);
+		return -1;
+	}
+	return copy_tree(w, s, t, src_root, sub);
+}
+
+/* Copy the symbolic link NAME of SDIR to DDIR as it is. */
+static int copy_symlink(struct writer *w, int sdir, int ddir, const char *name,
+			const char *src_root, const char *sub)
+{
+	char target[PATH_MAX], path[NAME_LEN];
+	ssize_t n = readlinkat(sdir, name, target, sizeof(target) - 1);
+
+	if (n < 0) {
+		dbops_log_error("could not read symbolic link \"%s\": %s",
+				src_path(path, sizeof(path), src_root, sub),
+				strerror(errno));
+		return -1;
+	}
+	target[n] = '\0';
+	if (symlinkat(target, ddir, name) != 0) {
+		dbops_log_error("could not create symbolic link \"%s\": %s",
+				out_path(w, sub, path, sizeof(path)),
+				strerror(errno));
+		return -1;
+	}
+	return give_at(w, ddir, name, sub);
+}
+
+/* Copy the entry NAME of SDIR (SUB in the backup) into DDIR, whatever it is. */
+static int copy_entry(struct writer *w, int sdir, int ddir, const char *name,
+		      const char *src_root, const char *sub)
+{
+	char spath[NAME_LEN];
+	struct stat st;
+
+	if (fstatat(sdir, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		dbops_log_error("could not stat \"%s\": %s",
+				src_path(spath, sizeof(spath), src_root, sub),
+				strerror(errno));
+		return -1;
+	}
+	/* A symbolic link pg_wal is copied as the directory it names. */
+	if (S_ISLNK(st.st_mode) && strcmp(sub, "pg_wal") == 0 &&
+	    fstatat(sdir, name, &st, 0) != 0) {
+		dbops_log_error("could not follow \"%s\": %s",
+				src_path(spath, sizeof(spath), src_root, sub),
+				strerror(errno));
+		return -1;
+	}
+	if (S_ISREG(st.st_mode))
+		return copy_file(w, sdir, ddir, name, src_root, sub);
+	if (S_ISDIR(st.st_mode))
+		return copy_subdir(w, sdir, ddir, name, src_root, sub);
+	if (S_ISLNK(st.st_mode))
+		return copy_symlink(w, sdir, ddir, name, src_root, sub);
+	dbops_log_error(
+		"\"%s\": neither a file, a directory nor a symbolic link",
+		src_path(spath, sizeof(spath), src_root, sub));
 	return -1;
 }
 
@@ -562,6 +653,8 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 	while ((de = readdir(d)) != NULL) {
 		const char *name = de->d_name;
 
+		if (stopped(w))
+			goto out;
 		if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
 			continue;
 		if (snprintf(sub, sizeof(sub), "%s%s%s", rel, rel[0] ? "/" : "",
@@ -570,83 +663,8 @@ static int copy_tree(struct writer *w, int sdir, int ddir, const char *src_root,
 					name);
 			goto out;
 		}
-		if (fstatat(dirfd(d), name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
-			src_path(spath, sizeof(spath), src_root, sub);
-			dbops_log_error("could not stat \"%s\": %s", spath,
-					strerror(errno));
+		if (copy_entry(w, dirfd(d), ddir, name, src_root, sub) != 0)
 			goto out;
-		}
-		/* A symbolic link pg_wal is copied as the directory it names. */
-		if (S_ISLNK(st.st_mode) && strcmp(sub, "pg_wal") == 0 &&
-		    fstatat(dirfd(d), name, &st, 0) != 0) {
-			src_path(spath, sizeof(spath), src_root, sub);
-			dbops_log_error("could not follow \"%s\": %s", spath,
-					strerror(errno));
-			goto out;
-		}
-		if (S_ISREG(st.st_mode)) {
-			if (copy_file(w, dirfd(d), ddir, name, src_root, sub) !=
-			    0)
-				goto out;
-		} else if (S_ISDIR(st.st_mode)) {
-			int s, t;
-
-			if (make_dir_at(w, ddir, name, sub) != 0)
-				goto out;
-			s = openat(dirfd(d), name,
-				   O_RDONLY | O_DIRECTORY | O_CLOEXEC |
-					   (strcmp(sub, "pg_wal") == 0
-						    ? 0
-						    : O_NOFOLLOW));
-			if (s < 0) {
-				src_path(spath, sizeof(spath), src_root, sub);
-				dbops_log_error(
-					"could not open directory \"%s\": %s",
-					spath, strerror(errno));
-				goto out;
-			}
-			t = openat(ddir, name,
-				   O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
-					   O_CLOEXEC);
-			if (t < 0) {
-				dbops_log_error(
-					"could not open directory \"%s\": %s",
-					out_path(w, sub, spath, sizeof(spath)),
-					strerror(errno));
-				close(s);
-				goto out;
-			}
-			if (copy_tree(w, s, t, src_root, sub) != 0)
-				goto out;
-		} else if (S_ISLNK(st.st_mode)) {
-			char target[PATH_MAX];
-			ssize_t n = readlinkat(dirfd(d), name, target,
-					       sizeof(target) - 1);
-
-			if (n < 0) {
-				src_path(spath, sizeof(spath), src_root, sub);
-				dbops_log_error(
-					"could not read symbolic link \"%s\": %s",
-					spath, strerror(errno));
-				goto out;
-			}
-			target[n] = '\0';
-			if (symlinkat(target, ddir, name) != 0) {
-				dbops_log_error(
-					"could not create symbolic link \"%s\": %s",
-					out_path(w, sub, spath, sizeof(spath)),
-					strerror(errno));
-				goto out;
-			}
-			if (give_at(w, ddir, name, sub) != 0)
-				goto out;
-		} else {
-			src_path(spath, sizeof(spath), src_root, sub);
-			dbops_log_error(
-				"\"%s\": neither a file, a directory nor a symbolic link",
-				spath);
-			goto out;
-		}
 		errno = 0;
 	}
 	if (errno != 0) {
@@ -689,9 +707,10 @@ static int check_empty(const struct writer *w)
 }
 
 int backup_extract(const struct base_backup *b, const char *datadir,
-		   const struct dbops_user *owner)
+		   const struct dbops_user *owner,
+		   const volatile sig_atomic_t *stop)
 {
-	struct writer w = { 0 };
+	struct writer w = { .stop = stop };
 	struct stat st;
 	int rc = -1;
 
@@ -719,14 +738,10 @@ int backup_extract(const struct base_backup *b, const char *datadir,
 			datadir, strerror(errno));
 		goto out;
 	}
-	w.buf = malloc(IO_BLOCK);
-	if (w.buf == NULL) {
-		dbops_log_error("out of memory");
-		goto out;
-	}
+	w.buf = dbops_xmalloc(IO_BLOCK);
 	if (b->kind == BACKUP_DIR) {
 		int s = open(b->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int d = dup(w.root);
+		int d = fcntl(w.root, F_DUPFD_CLOEXEC, 0);
 
 		if (s < 0 || d < 0) {
 			dbops_log_error("could not open directory \"%s\": %s",

@@ -13,9 +13,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <ftw.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,15 +28,35 @@
 
 #include "instance.h"
 #include "clock.h"
+#include "fileio.h"
 #include "log.h"
+#include "parallel.h"
 #include "process.h"
 #include "progress.h"
+#include "xalloc.h"
 
 static volatile sig_atomic_t interrupted;
 
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+/*
+ * From the extraction on, SIGINT, SIGTERM and SIGHUP only set
+ * `interrupted`: the extraction stops at its next block and its partial
+ * copy is removed, a running server is stopped. SA_RESTART, so that a read
+ * in libarchive or libpq is not failed by the signal.
+ */
+static void catch_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal,
+				.sa_flags = SA_RESTART };
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /* S as a single-quoted shell word in BUF; -1 when it does not fit. */
@@ -142,33 +163,50 @@ static void empty_datadir(const char *datadir)
 	nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-struct wal_check {
-	const struct verify_opts *opts;
+struct lay_down_job {
+	const struct restore_opts *o;
 	struct plan *plan;
-	int rc;
+	const struct dbops_user *owner;
+	_Atomic int checked; /* verify_wal's result; 1 while it runs */
+	int extracted;
 };
 
-static void *check_wal(void *arg)
+/* Item 0 checks the WAL, item 1 extracts the base backup. */
+static void lay_down_item(void *arg, size_t i)
 {
-	struct wal_check *c = arg;
+	struct lay_down_job *j = arg;
 
-	c->rc = verify_wal(c->opts, c->plan);
-	return NULL;
+	if (i == 0) {
+		atomic_store(&j->checked,
+			     verify_wal(&j->o->verify, j->plan) == 0 ? 0 : -1);
+		return;
+	}
+	/* On one thread the check ran first: no extraction after it failed. */
+	j->extracted = atomic_load(&j->checked) == -1 || interrupted
+			       ? -1
+			       : backup_extract(&j->plan->backup, j->o->datadir,
+						j->owner, &interrupted);
 }
 
 /*
  * Check the WAL and lay the base backup down in DATADIR at the same time:
  * one reads and checksums the archive, the other writes files, and neither
  * waits for the other. Nothing starts before both are done; if either
- * fails, DATADIR is left as it was found (absent, or empty).
+ * fails, or a signal comes, DATADIR is left as it was found (absent, or
+ * empty).
  */
 static int lay_down(const struct restore_opts *o, struct plan *plan,
 		    const struct dbops_user *owner)
 {
-	struct wal_check check = { .opts = &o->verify, .plan = plan, .rc = -1 };
+	struct lay_down_job job = { .o = o,
+				    .plan = plan,
+				    .owner = owner,
+				    .checked = 1,
+				    .extracted = -1 };
+	struct dbops_parallel both = {
+		.count = 2, .jobs = 2, .body = lay_down_item, .arg = &job
+	};
 	bool created = mkdir(o->datadir, 0700) == 0;
-	pthread_t thread;
-	int extracted;
 
 	if (!created && errno != EEXIST) {
 		dbops_log_error(
@@ -177,26 +215,24 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 		return -1;
 	}
 	if (chmod(o->datadir, 0700) != 0 ||
-	    (owner && dbops_user_chown(owner, o->datadir) != 0)) {
+	    (owner && dbops_user_chown(owner, o->datadir) != 0))
 		dbops_log_error(
 			"could not make \"%s\" the server's (mode 0700, owner %s): %s",
 			o->datadir, owner ? owner->name : "us",
 			strerror(errno));
-		extracted = -1;
-	} else if (pthread_create(&thread, NULL, check_wal, &check) != 0) {
-		check_wal(&check); /* no thread: one after the other */
-		extracted = check.rc == 0 ? backup_extract(&plan->backup,
-							   o->datadir, owner)
-					  : -1;
-	} else {
-		extracted = backup_extract(&plan->backup, o->datadir, owner);
-		pthread_join(thread, NULL);
-	}
-	if (extracted == 0 && check.rc == 0)
+	else
+		dbops_parallel_for(&both);
+	if (job.extracted == 0 && atomic_load(&job.checked) == 0 &&
+	    !interrupted)
 		return 0;
 	empty_datadir(o->datadir);
 	if (created)
 		rmdir(o->datadir);
+	if (interrupted)
+		dbops_log_error(
+			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
+			(int)interrupted, created ? "removed" : "emptied",
+			o->datadir);
 	return -1;
 }
 
@@ -204,9 +240,9 @@ static int write_file(const char *path, const char *text, int flags,
 		      const struct dbops_user *owner)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | flags, 0600);
-	size_t len = strlen(text);
 
-	if (fd < 0 || write(fd, text, len) != (ssize_t)len || fsync(fd) != 0) {
+	if (fd < 0 || dbops_write_all(fd, text, strlen(text)) != 0 ||
+	    fsync(fd) != 0) {
 		dbops_log_error("could not write \"%s\": %s", path,
 				strerror(errno));
 		if (fd >= 0)
@@ -304,47 +340,39 @@ static int write_recovery_settings(const struct restore_opts *o,
 }
 
 /* Set recovery_target_action in our block (written last in the file),
- * by writing the file anew and renaming it over the old one. */
+ * by replacing the file atomically (fileio.h). */
 static int set_final_action(const char *datadir, const char *action,
 			    const struct dbops_user *owner)
 {
 	static const char pause_line[] = "recovery_target_action = 'pause'";
-	char path[PATH_MAX + 64], tmp[PATH_MAX + 80], *text = NULL, *at, *next,
-						      *out = NULL;
+	char path[PATH_MAX + 64], *text = NULL, *at, *next;
+	struct dbops_atomic_file af;
 	FILE *f;
 	size_t len = 0;
 	int rc = -1;
 
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", datadir);
-	snprintf(tmp, sizeof(tmp), "%s.pitr-replay", path);
 	f = fopen(path, "re");
 	if (f == NULL || getdelim(&text, &len, '\0', f) < 0)
 		goto done;
 	at = NULL;
 	for (next = text; (next = strstr(next, pause_line)) != NULL; next++)
 		at = next;
-	if (at == NULL)
+	if (at == NULL || dbops_atomic_open(&af, path, 0600) != 0)
 		goto done;
-	if (asprintf(&out, "%.*srecovery_target_action = '%s'%s",
-		     (int)(at - text), text, action,
-		     at + strlen(pause_line)) < 0) {
-		out = NULL;
-		goto done;
-	}
-	*at = '\0';
-	if (write_file(tmp, out, O_TRUNC, owner) == 0 && rename(tmp, path) == 0)
-		rc = 0;
+	if (owner)
+		dbops_atomic_chown(&af, owner->uid, owner->gid);
+	fprintf(af.f, "%.*srecovery_target_action = '%s'%s", (int)(at - text),
+		text, action, at + strlen(pause_line));
+	rc = dbops_atomic_commit(&af);
 done:
-	if (rc != 0) {
+	if (rc != 0)
 		dbops_log_warning(
 			"could not set recovery_target_action to '%s' in \"%s\"",
-			path, action);
-		unlink(tmp);
-	}
+			action, path);
 	if (f)
 		fclose(f);
 	free(text);
-	free(out);
 	return rc;
 }
 
@@ -435,6 +463,7 @@ struct follow {
 	char stop_line[512];
 	char fatal_line[512];
 	char last_xact_line[512];
+	char last_line[512]; /* the last line the server wrote, for a stall */
 	uint64_t restored;
 	char partial[4096];
 };
@@ -443,6 +472,8 @@ static void take_line(struct follow *f, const char *line)
 {
 	const char *p;
 
+	if (line[0])
+		snprintf(f->last_line, sizeof(f->last_line), "%s", line);
 	if (strstr(line, "restored log file \"") && !strstr(line, ".history\""))
 		f->restored++;
 	if ((p = strstr(line, "recovery stopping ")) != NULL)
@@ -504,16 +535,148 @@ struct server_state {
 	int64_t last_xact_us; /* TimestampTz */
 };
 
-static int query_state(PGconn *conn, struct server_state *st)
+/*
+ * A wait for the server gives up when it sees no progress (a new line in
+ * the server log, replay advancing) for limit_s seconds: a long recovery
+ * that moves is never cut short, a server that hangs is not waited for
+ * for ever.
+ */
+#define STALL_ENV	"PITR_REPLAY_STALL_TIMEOUT"
+#define STALL_DEFAULT_S 600
+
+struct watch {
+	int limit_s;
+	int64_t since_ms; /* when progress was last seen */
+	off_t offset;	  /* the server log's length then */
+	lsn_t lsn;	  /* the replay position then */
+};
+
+static int stall_limit_s(void)
 {
-	PGresult *res = PQexec(
+	const char *v = getenv(STALL_ENV);
+	char *end;
+	long n;
+
+	if (v == NULL || *v == '\0')
+		return STALL_DEFAULT_S;
+	errno = 0;
+	n = strtol(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < 1 || n > 86400) {
+		dbops_log_warning(
+			"invalid value \"%s\" for %s (seconds, 1 to 86400): using %d",
+			v, STALL_ENV, STALL_DEFAULT_S);
+		return STALL_DEFAULT_S;
+	}
+	return (int)n;
+}
+
+static void watch_start(struct watch *w, const struct follow *f, lsn_t lsn)
+{
+	w->since_ms = dbops_clock_ms();
+	w->offset = f->offset;
+	w->lsn = lsn;
+}
+
+/* The deadline of the current stall, on dbops_clock_ms(). */
+static int64_t watch_deadline(const struct watch *w)
+{
+	return w->since_ms + w->limit_s * 1000LL;
+}
+
+/* Whether nothing moved for limit_s seconds; progress restarts the count. */
+static bool watch_stalled(struct watch *w, const struct follow *f, lsn_t lsn)
+{
+	if (f->offset != w->offset || lsn != w->lsn) {
+		watch_start(w, f, lsn);
+		return false;
+	}
+	return dbops_clock_passed(watch_deadline(w));
+}
+
+/* Report a stall while WHAT (what we were waiting for). */
+static void report_stall(const struct restore_opts *o, const struct watch *w,
+			 const struct follow *f, const char *log,
+			 const char *what)
+{
+	dbops_log_error(
+		"could not restore \"%s\": the server made no progress for %d s while waiting for %s",
+		o->datadir, w->limit_s, what);
+	if (f->last_line[0])
+		dbops_log_detail("last line of server log \"%s\": %s", log,
+				 f->last_line);
+	else
+		dbops_log_detail("server log \"%s\" is empty", log);
+	dbops_log_hint(
+		"%s sets the seconds without progress to allow (now %d); the data directory %s is left as it is for inspection",
+		STALL_ENV, w->limit_s, o->datadir);
+}
+
+/*
+ * Run SQL on CONN, waiting until DEADLINE (dbops_clock_ms()) at most, so
+ * that a server that hangs cannot hang us. Returns the last result, or
+ * NULL when the query could not be sent, the connection failed or the
+ * deadline passed (the connection is then of no further use).
+ */
+static PGresult *exec_until(PGconn *conn, const char *sql, int64_t deadline)
+{
+	PGresult *last = NULL, *res;
+
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	for (;;) {
+		struct pollfd pfd = { .fd = PQsocket(conn), .events = POLLIN };
+		int64_t left;
+
+		while (!PQisBusy(conn)) {
+			if ((res = PQgetResult(conn)) == NULL)
+				return last;
+			PQclear(last);
+			last = res;
+		}
+		left = deadline - dbops_clock_ms();
+		if (left <= 0 ||
+		    (poll(&pfd, 1, left > 1000 ? 1000 : (int)left) < 0 &&
+		     errno != EINTR) ||
+		    !PQconsumeInput(conn)) {
+			PQclear(last);
+			return NULL;
+		}
+	}
+}
+
+/*
+ * Connect to INST by keywords (a path with spaces or quotes needs no
+ * quoting that way), waiting LIMIT_S seconds at most (2 to 10). Returns
+ * the connection, which the caller checks with PQstatus and frees.
+ */
+static PGconn *connect_to(const struct dbops_instance *inst, int limit_s)
+{
+	char port[16], timeout[16];
+	const char *keys[] = {
+		"host", "port", "user", "dbname", "connect_timeout", NULL
+	};
+	const char *values[] = { inst->socket_dir, port,    "postgres",
+				 "postgres",	   timeout, NULL };
+
+	snprintf(port, sizeof(port), "%d", inst->port);
+	snprintf(timeout, sizeof(timeout), "%d",
+		 limit_s < 2	? 2
+		 : limit_s > 10 ? 10
+				: limit_s);
+	return PQconnectdbParams(keys, values, 0);
+}
+
+static int query_state(PGconn *conn, struct server_state *st, int64_t deadline)
+{
+	PGresult *res = exec_until(
 		conn,
 		"SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
 		"pg_last_wal_replay_lsn(), "
 		"to_char(pg_last_xact_replay_timestamp() AT TIME ZONE 'UTC', "
 		"'YYYY-MM-DD HH24:MI:SS.US') || '+00', "
 		"(extract(epoch FROM pg_last_xact_replay_timestamp() - "
-		"'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint");
+		"'2000-01-01 00:00:00+00'::timestamptz) * 1000000)::bigint",
+		deadline);
 	int rc = -1;
 
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
@@ -537,11 +700,31 @@ static int query_state(PGconn *conn, struct server_state *st)
 	return rc;
 }
 
+/* S as a libpq connection-string value in BUF: in single quotes, with
+ * quotes and backslashes escaped by a backslash. */
+static void conninfo_quote(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	buf[n++] = '\'';
+	for (; *s && n + 4 < len; s++) {
+		if (*s == '\'' || *s == '\\')
+			buf[n++] = '\\';
+		buf[n++] = *s;
+	}
+	buf[n++] = '\'';
+	buf[n] = '\0';
+}
+
+/* The connection string printed for --keep-running: psql takes it as is. */
 static void conninfo_of(const struct dbops_instance *inst, char *buf,
 			size_t len)
 {
+	char host[2 * PATH_MAX + 3];
+
+	conninfo_quote(inst->socket_dir, host, sizeof(host));
 	snprintf(buf, len, "host=%s port=%d user=postgres dbname=postgres",
-		 inst->socket_dir, inst->port);
+		 host, inst->port);
 }
 
 static void report_server_failure(const struct restore_opts *o,
@@ -560,21 +743,58 @@ static void report_server_failure(const struct restore_opts *o,
 		o->datadir, log);
 }
 
+/*
+ * Stop the server, waiting limit_s seconds at most; a server that had to
+ * be killed has its last log line quoted. 0, or -1 reported.
+ */
+static int stop_server(struct dbops_instance *inst, struct follow *f,
+		       int limit_s)
+{
+	if (dbops_instance_stop(inst, limit_s) == 0)
+		return 0;
+	follow_log(f, inst->log);
+	if (f->last_line[0])
+		dbops_log_detail("last line of server log \"%s\": %s",
+				 inst->log, f->last_line);
+	return -1;
+}
+
+/* One look at the server; 1 once it is paused or out of recovery. */
+static int poll_recovery(struct dbops_instance *inst, PGconn **conn,
+			 struct server_state *st, struct watch *w)
+{
+	if (*conn == NULL) {
+		*conn = connect_to(inst, w->limit_s);
+		if (PQstatus(*conn) != CONNECTION_OK) {
+			PQfinish(*conn);
+			*conn = NULL;
+			return 0;
+		}
+	}
+	if (query_state(*conn, st, watch_deadline(w)) != 0) {
+		/* Not ready yet, or gone: a new connection next time. */
+		PQfinish(*conn);
+		*conn = NULL;
+		return 0;
+	}
+	return st->paused || !st->in_recovery;
+}
+
 /* Run the server until it pauses at the target. 0, or -1 reported. */
 static int run_recovery(const struct restore_opts *o, struct plan *p,
 			struct dbops_instance *inst, struct server_state *st,
-			struct follow *f)
+			struct follow *f, struct watch *w)
 {
 	struct dbops_progress *progress;
-	char conninfo[PATH_MAX + 128], how[128];
+	char how[128];
 	PGconn *conn = NULL;
-	long long next_try = 0;
+	int64_t next_try = 0;
 	int rc = -1;
 
 	progress =
 		dbops_progress_new("replaying WAL: segments", p->scan.segments,
 				   DBOPS_PROGRESS_ITEMS, o->verify.progress);
-	conninfo_of(inst, conninfo, sizeof(conninfo));
+	watch_start(w, f, st->replay_lsn);
 	for (;;) {
 		follow_log(f, inst->log);
 		/* The server may fetch a segment past the stop point: count at most
@@ -596,29 +816,26 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 			dbops_log_error(
 				"interrupted by signal %d: stopping the server",
 				(int)interrupted);
-			dbops_instance_stop(inst, 60);
+			stop_server(inst, f, 60);
 			dbops_log_hint("the data directory %s is left as it is",
 				       o->datadir);
 			break;
 		}
-		if (conn == NULL && dbops_clock_ms() >= next_try) {
-			conn = PQconnectdb(conninfo);
-			if (PQstatus(conn) != CONNECTION_OK) {
-				PQfinish(conn);
-				conn = NULL;
-				next_try = dbops_clock_ms() + 200;
-			}
+		if (watch_stalled(w, f, st->replay_lsn)) {
+			dbops_progress_clear(progress);
+			report_stall(o, w, f, inst->log,
+				     "recovery to reach the target");
+			stop_server(inst, f, w->limit_s);
+			break;
 		}
-		if (conn && query_state(conn, st) == 0 &&
-		    (st->paused || !st->in_recovery)) {
+		if ((conn != NULL || dbops_clock_ms() >= next_try) &&
+		    poll_recovery(inst, &conn, st, w) == 1) {
 			follow_log(f, inst->log);
 			rc = 0;
 			break;
 		}
-		if (conn && PQstatus(conn) != CONNECTION_OK) {
-			PQfinish(conn);
-			conn = NULL;
-		}
+		if (conn == NULL && dbops_clock_ms() >= next_try)
+			next_try = dbops_clock_ms() + 200;
 		dbops_clock_sleep_ms(50);
 	}
 	dbops_progress_finish(progress);
@@ -679,43 +896,53 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
  * ends recovery, as the server's own hint says, and wakes it at once,
  * where pg_promote() waits out the paused loop's sleep of up to a second.
  */
-static int promote(PGconn *conn)
+static int promote(const struct restore_opts *o, struct dbops_instance *inst,
+		   struct follow *f, struct watch *w)
 {
-	int64_t deadline = dbops_clock_ms() + 600 * 1000LL;
-	PGresult *res = PQexec(conn, "SELECT pg_wal_replay_resume()");
-	bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+	PGconn *conn = connect_to(inst, w->limit_s);
+	PGresult *res;
+	bool ok = PQstatus(conn) == CONNECTION_OK;
 
-	PQclear(res);
-	while (ok && dbops_clock_ms() < deadline) {
-		res = PQexec(conn, "SELECT pg_is_in_recovery()");
+	follow_log(f, inst->log);
+	watch_start(w, f, 0);
+	if (ok) {
+		res = exec_until(conn, "SELECT pg_wal_replay_resume()",
+				 watch_deadline(w));
+		ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+		PQclear(res);
+	}
+	while (ok && !watch_stalled(w, f, 0)) {
+		res = exec_until(conn, "SELECT pg_is_in_recovery()",
+				 watch_deadline(w));
 		ok = PQresultStatus(res) == PGRES_TUPLES_OK &&
 		     PQntuples(res) == 1;
 		if (ok && strcmp(PQgetvalue(res, 0, 0), "f") == 0) {
 			PQclear(res);
+			PQfinish(conn);
 			return 0;
 		}
 		PQclear(res);
 		dbops_clock_sleep_ms(20);
+		follow_log(f, inst->log);
 	}
-	dbops_log_error("promotion failed: %s",
-			ok ? "the server was still in recovery after 600 s"
-			   : PQerrorMessage(conn));
+	if (ok || dbops_clock_passed(watch_deadline(w)))
+		report_stall(o, w, f, inst->log,
+			     "the promoted server to leave recovery");
+	else
+		dbops_log_error("promotion failed: %s", PQerrorMessage(conn));
+	PQfinish(conn);
 	return -1;
 }
 
 static int take_action(const struct restore_opts *o,
-		       struct dbops_instance *inst,
-		       const struct dbops_user *owner, FILE *out)
+		       struct dbops_instance *inst, struct follow *f,
+		       struct watch *w, const struct dbops_user *owner,
+		       FILE *out)
 {
-	char conninfo[PATH_MAX + 128];
-	PGconn *conn;
 	int rc = 0;
 
 	if (o->action == ACTION_PROMOTE) {
-		conninfo_of(inst, conninfo, sizeof(conninfo));
-		conn = PQconnectdb(conninfo);
-		rc = promote(conn);
-		PQfinish(conn);
+		rc = promote(o, inst, f, w);
 		if (rc == 0) {
 			fprintf(out,
 				"promoted: the server left recovery on a new timeline\n");
@@ -749,10 +976,8 @@ static int check_reach(const struct dbops_user *user, const char *path,
 
 static char *parent_of(const char *path)
 {
-	char *copy = strdup(path), *slash;
+	char *copy = dbops_xstrdup(path), *slash;
 
-	if (copy == NULL)
-		return NULL;
 	slash = strrchr(copy, '/');
 	while (slash && slash > copy && slash[1] == '\0') {
 		*slash = '\0';
@@ -767,6 +992,54 @@ static char *parent_of(const char *path)
 	return copy;
 }
 
+/* Whether the server's user DROPped to can reach the data directory's
+ * parent and read the archive; reported when not. */
+static bool reachable(const struct restore_opts *o, const struct plan *plan,
+		      const struct dbops_user *user)
+{
+	char *parent = parent_of(o->datadir);
+	bool ok = check_reach(user, parent, X_OK, "reach") == 0 &&
+		  check_reach(user, plan->arc.dir, R_OK | X_OK, "read") == 0;
+
+	free(parent);
+	return ok;
+}
+
+/* Start the server on the prepared DATADIR, without waiting for it. */
+static int start_server(const struct restore_opts *o, const struct plan *plan,
+			const char *rundir, struct dbops_instance *inst)
+{
+	char hba[PATH_MAX + 32], ident[PATH_MAX + 32];
+
+	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
+	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
+	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
+	struct dbops_instance_opts io = {
+		.driver = &dbops_postgres,
+		.dir = rundir,
+		.datadir = o->datadir,
+		.pg_major = plan->backup.pg_major,
+		.bindir = plan->bindir,
+		.port = o->port,
+		.settings = settings,
+		.no_wait = true,
+	};
+
+	if (interrupted) {
+		dbops_log_error("interrupted by signal %d", (int)interrupted);
+		dbops_log_hint("the data directory %s is left as it is",
+			       o->datadir);
+		return -1;
+	}
+	if (dbops_instance_start(&io, inst) != 0) {
+		dbops_log_hint(
+			"the data directory %s is left as it is for inspection",
+			o->datadir);
+		return -1;
+	}
+	return 0;
+}
+
 int restore_run(const struct restore_opts *o)
 {
 	struct plan plan;
@@ -774,9 +1047,10 @@ int restore_run(const struct restore_opts *o)
 	struct dbops_instance inst;
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
+	struct watch w = { .limit_s = stall_limit_s() };
+	const struct dbops_user *owner;
 	bool drop = false;
-	char rundir[PATH_MAX], hba[PATH_MAX + 32], ident[PATH_MAX + 32],
-		conninfo[PATH_MAX + 128];
+	char rundir[PATH_MAX], conninfo[2 * PATH_MAX + 128];
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
@@ -788,69 +1062,29 @@ int restore_run(const struct restore_opts *o)
 			errno == ENOENT ? "no such user" : strerror(errno));
 		return 1;
 	}
-	if (verify_prepare(&o->verify, &plan) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
-	if (drop) {
-		char *parent = parent_of(o->datadir);
-
-		if (parent == NULL ||
-		    check_reach(&user, parent, X_OK, "reach") != 0 ||
-		    check_reach(&user, plan.arc.dir, R_OK | X_OK, "read") !=
-			    0) {
-			free(parent);
-			plan_free(&plan);
-			return 1;
-		}
-		free(parent);
-	}
-	if (lay_down(o, &plan, drop ? &user : NULL) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
+	owner = drop ? &user : NULL;
+	if (verify_prepare(&o->verify, &plan) != 0 ||
+	    (drop && !reachable(o, &plan, &user)))
+		goto done;
+	catch_signals();
+	if (lay_down(o, &plan, owner) != 0)
+		goto done;
 	plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
-	if (prepare_datadir(o, &plan, rundir, drop ? &user : NULL) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
-	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
-	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
-	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
-	struct dbops_instance_opts io = {
-		.driver = &dbops_postgres,
-		.dir = rundir,
-		.datadir = o->datadir,
-		.pg_major = plan.backup.pg_major,
-		.bindir = plan.bindir,
-		.port = o->port,
-		.settings = settings,
-		.no_wait = true,
-	};
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
-	signal(SIGHUP, on_signal);
-	if (dbops_instance_start(&io, &inst) != 0) {
-		dbops_log_hint(
-			"the data directory %s is left as it is for inspection",
-			o->datadir);
-		plan_free(&plan);
-		return 1;
-	}
-	if (run_recovery(o, &plan, &inst, &st, &f) != 0) {
-		plan_free(&plan);
-		return 1;
-	}
+	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
+	    start_server(o, &plan, rundir, &inst) != 0 ||
+	    run_recovery(o, &plan, &inst, &st, &f, &w) != 0)
+		goto done;
 	if (confirm(o, &plan, &st, &f, out) == 0 &&
-	    take_action(o, &inst, drop ? &user : NULL, out) == 0)
+	    take_action(o, &inst, &f, &w, owner, out) == 0)
 		rc = 0;
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, conninfo, sizeof(conninfo));
 		printf("%s\n", conninfo);
-	} else if (dbops_instance_stop(&inst, 600) != 0) {
+	} else if (stop_server(&inst, &f, w.limit_s) != 0) {
 		rc = 1;
 	}
+done:
 	plan_free(&plan);
 	return rc;
 }

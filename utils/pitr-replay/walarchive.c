@@ -103,6 +103,25 @@ static int compare_segments(const void *a, const void *b)
 	return x->gz - y->gz; /* plain before .gz: the plain one is read */
 }
 
+/*
+ * Open PATH, a gzip file, for reading, with a close-on-exec descriptor
+ * (gzopen() has none). NULL with errno on failure.
+ */
+static gzFile gz_open_read(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	gzFile gz;
+
+	if (fd < 0)
+		return NULL;
+	gz = gzdopen(fd, "rb");
+	if (gz == NULL) {
+		close(fd);
+		errno = ENOMEM; /* gzdopen fails only to allocate */
+	}
+	return gz;
+}
+
 /* Read the first COUNT bytes of a segment file (plain or .gz). */
 static int read_head(const struct wal_archive *arc,
 		     const struct archive_segment *seg, unsigned char *buf,
@@ -113,7 +132,7 @@ static int read_head(const struct wal_archive *arc,
 
 	path_of(arc, seg->name, path, sizeof(path));
 	if (seg->gz) {
-		gzFile gz = gzopen(path, "rb");
+		gzFile gz = gz_open_read(path);
 
 		if (gz == NULL)
 			return -1;
@@ -381,7 +400,7 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 
 static int read_gz(const char *path, unsigned char *buf, uint32_t size)
 {
-	gzFile gz = gzopen(path, "rb");
+	gzFile gz = gz_open_read(path);
 	unsigned char extra;
 	int got, err, rc = -1;
 
