@@ -264,7 +264,7 @@ static void cut(const char *path, off_t size)
 
 /* ---- running the code under test ----------------------------------------- */
 
-/* backup_open() on PATH must fail; returns what it printed (caller frees). */
+/* pitr_backup_open() on PATH must fail; returns what it printed (caller frees). */
 static char *open_fails(const char *path)
 {
 	struct base_backup *b = malloc(sizeof(*b));
@@ -274,10 +274,10 @@ static char *open_fails(const char *path)
 
 	assert_non_null(b);
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_open(path, b);
+	rc = pitr_backup_open(path, b);
 	out = capture_end(&cap);
 	if (rc != -1)
-		fail_msg("backup_open(\"%s\") succeeded", path);
+		fail_msg("pitr_backup_open(\"%s\") succeeded", path);
 	assert_true(dbops_log_error_count() > 0);
 	dbops_log_reset_errors();
 	free(b);
@@ -293,16 +293,16 @@ static struct base_backup *open_ok(const char *path)
 
 	assert_non_null(b);
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_open(path, b);
+	rc = pitr_backup_open(path, b);
 	out = capture_end(&cap);
 	if (rc != 0)
-		fail_msg("backup_open(\"%s\") failed: %s", path, out);
+		fail_msg("pitr_backup_open(\"%s\") failed: %s", path, out);
 	assert_string_equal(out, "");
 	free(out);
 	return b;
 }
 
-/* The message of a failed backup_open(PATH) must be WANT (printf format). */
+/* The message of a failed pitr_backup_open(PATH) must be WANT (printf format). */
 __attribute__((format(printf, 2, 3))) static void
 assert_open_error(const char *path, const char *want, ...)
 {
@@ -317,7 +317,7 @@ assert_open_error(const char *path, const char *want, ...)
 	free(expected);
 }
 
-/* backup_extract() must fail; returns what it printed (caller frees). */
+/* pitr_backup_extract() must fail; returns what it printed (caller frees). */
 static char *extract_fails(const struct base_backup *b, const char *datadir)
 {
 	struct capture cap;
@@ -325,7 +325,7 @@ static char *extract_fails(const struct base_backup *b, const char *datadir)
 	int rc;
 
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_extract(b, datadir, NULL, NULL);
+	rc = pitr_backup_extract(b, datadir, NULL, NULL);
 	out = capture_end(&cap);
 	assert_int_equal(rc, -1);
 	assert_true(dbops_log_error_count() > 0);
@@ -341,10 +341,11 @@ static void extract_ok(const struct base_backup *b, const char *datadir,
 	int rc;
 
 	capture_begin(&cap, STDERR_FILENO);
-	rc = backup_extract(b, datadir, owner, NULL);
+	rc = pitr_backup_extract(b, datadir, owner, NULL);
 	out = capture_end(&cap);
 	if (rc != 0)
-		fail_msg("backup_extract into \"%s\" failed: %s", datadir, out);
+		fail_msg("pitr_backup_extract into \"%s\" failed: %s", datadir,
+			 out);
 	assert_string_equal(out, "");
 	free(out);
 }
@@ -440,7 +441,7 @@ static void assert_label_error(const char *text, const char *want)
 	struct backup_label l;
 	struct dbops_err err = { "" };
 
-	assert_int_equal(backup_parse_label(text, &l, &err), -1);
+	assert_int_equal(pitr_backup_parse_label(text, &l, &err), -1);
 	assert_string_equal(err.msg, want);
 }
 
@@ -529,11 +530,11 @@ static void test_label_error_into_errbuf_or_null(void **state)
 
 	/* A control byte of the text is shown as ?; a caller that does not
 	   want the reason passes NULL. */
-	assert_int_equal(backup_parse_label("x\ry", &l, &err), -1);
+	assert_int_equal(pitr_backup_parse_label("x\ry", &l, &err), -1);
 	assert_string_equal(
 		err.msg,
 		"line 1: expected \"START WAL LOCATION: X/Y (file NAME)\", found \"x?y\"");
-	assert_int_equal(backup_parse_label("x", &l, NULL), -1);
+	assert_int_equal(pitr_backup_parse_label("x", &l, NULL), -1);
 }
 
 /* ---- backup_label: good input -------------------------------------------- */
@@ -543,7 +544,7 @@ static void test_label_pg15(void **state)
 	struct backup_label l;
 	struct dbops_err err = { "" };
 
-	assert_int_equal(backup_parse_label(label_pg15, &l, &err), 0);
+	assert_int_equal(pitr_backup_parse_label(label_pg15, &l, &err), 0);
 	assert_int_equal(l.start_lsn, 0x2000028);
 	assert_int_equal(l.start_tli, 1);
 	assert_int_equal(l.checkpoint_lsn, 0x2000060);
@@ -561,7 +562,7 @@ static void test_label_standby_high_lsn_no_timeline_line(void **state)
 	struct dbops_err err = { "" };
 
 	assert_int_equal(
-		backup_parse_label(
+		pitr_backup_parse_label(
 			"START WAL LOCATION: 3A/C5000060 (file 0000001A0000003A000000C5)\r\n"
 			"CHECKPOINT LOCATION: 3A/C5000098\r\n"
 			"BACKUP METHOD: streamed\r\n"
@@ -585,7 +586,7 @@ static void test_label_pg17_incremental(void **state)
 	struct dbops_err err = { "" };
 
 	assert_int_equal(
-		backup_parse_label(
+		pitr_backup_parse_label(
 			"START WAL LOCATION: 0/6000028 (file 000000010000000000000006)\n"
 			"CHECKPOINT LOCATION: 0/6000080\n"
 			"BACKUP METHOD: streamed\n"
@@ -614,11 +615,11 @@ static void test_label_long_label_cut_at_a_character(void **state)
 		"CHECKPOINT LOCATION: 0/2000060\nLABEL: ");
 	memset(text + n, 'a', 254);
 	snprintf(text + n + 254, sizeof(text) - n - 254, "\xc3\xa9zzz\n");
-	assert_int_equal(backup_parse_label(text, &l, &err), 0);
+	assert_int_equal(pitr_backup_parse_label(text, &l, &err), 0);
 	assert_int_equal(strlen(l.label), 254);
 }
 
-/* ---- backup_open: bad input ---------------------------------------------- */
+/* ---- pitr_backup_open: bad input ---------------------------------------------- */
 
 static void test_open_missing_path(void **state)
 {
@@ -860,7 +861,7 @@ static void test_open_manifest_bad(void **state)
 	free(b);
 }
 
-/* ---- backup_open and backup_extract: plain directories ------------------- */
+/* ---- pitr_backup_open and pitr_backup_extract: plain directories ------------------- */
 
 static void test_plain_dir(void **state)
 {
@@ -1165,7 +1166,7 @@ static void test_tar_evil_entries_refused(void **state)
 		t,
 		"pitr-replay: error: \"%s\": entry \"../evil\": an absolute path or one with \"..\" would leave the data directory\n",
 		t);
-	/* extracting without backup_open() first refuses it too */
+	/* extracting without pitr_backup_open() first refuses it too */
 	snprintf(b.path, sizeof(b.path), "%s", t);
 	snprintf(b.base_tar, sizeof(b.base_tar), "%s", t);
 	out = extract_fails(&b, d);
@@ -1450,7 +1451,7 @@ static void test_tar_dir_layout(void **state)
 	assert_string_equal(b->wal_tar, wal);
 	assert_true(b->has_manifest);
 	free(b);
-	/* a truncated pg_wal tar is found by backup_open() */
+	/* a truncated pg_wal tar is found by pitr_backup_open() */
 	cut(wal, file_size(wal) - 3);
 	free(open_fails(dir));
 	free(d);

@@ -24,12 +24,13 @@ static uint32_t ref_update(uint32_t crc, const void *data, size_t len)
 
 static uint32_t crc_of(const void *data, size_t len)
 {
-	return crc32c_finish(crc32c_update(CRC32C_INIT, data, len));
+	return crc32c_finish(pitr_crc32c_update(CRC32C_INIT, data, len));
 }
 
 static uint32_t portable_crc_of(const void *data, size_t len)
 {
-	return crc32c_finish(crc32c_update_portable(CRC32C_INIT, data, len));
+	return crc32c_finish(
+		pitr_crc32c_update_portable(CRC32C_INIT, data, len));
 }
 
 /* Deterministic pseudo-random bytes (xorshift64). */
@@ -93,13 +94,13 @@ static void test_crc32c_empty_input(void **state)
 	/* Nothing in: the running value is untouched, the finished CRC 0. */
 	assert_int_equal(crc_of("", 0), 0);
 	assert_int_equal(portable_crc_of("", 0), 0);
-	assert_int_equal(crc32c_update(CRC32C_INIT, "x", 0), CRC32C_INIT);
-	assert_int_equal(crc32c_update(0x12345678u, "x", 0), 0x12345678u);
-	assert_int_equal(crc32c_update_portable(0x12345678u, "x", 0),
+	assert_int_equal(pitr_crc32c_update(CRC32C_INIT, "x", 0), CRC32C_INIT);
+	assert_int_equal(pitr_crc32c_update(0x12345678u, "x", 0), 0x12345678u);
+	assert_int_equal(pitr_crc32c_update_portable(0x12345678u, "x", 0),
 			 0x12345678u);
 	/* A NULL pointer with no length is not read. */
-	assert_int_equal(crc32c_update(0xCAFEBABEu, NULL, 0), 0xCAFEBABEu);
-	assert_int_equal(crc32c_update_portable(0xCAFEBABEu, NULL, 0),
+	assert_int_equal(pitr_crc32c_update(0xCAFEBABEu, NULL, 0), 0xCAFEBABEu);
+	assert_int_equal(pitr_crc32c_update_portable(0xCAFEBABEu, NULL, 0),
 			 0xCAFEBABEu);
 }
 
@@ -125,24 +126,26 @@ static void test_crc32c_incremental_equals_one_shot(void **state)
 							 sizeof(buf))));
 	/* Split in two at every point. */
 	for (size_t cut = 0; cut <= sizeof(buf); cut++) {
-		uint32_t c = crc32c_update(CRC32C_INIT, buf, cut);
+		uint32_t c = pitr_crc32c_update(CRC32C_INIT, buf, cut);
 
-		c = crc32c_update(c, buf + cut, sizeof(buf) - cut);
+		c = pitr_crc32c_update(c, buf + cut, sizeof(buf) - cut);
 		if (crc32c_finish(c) != whole)
 			fail_msg("split at %zu: %08X, one shot %08X", cut,
 				 crc32c_finish(c), whole);
-		c = crc32c_update_portable(CRC32C_INIT, buf, cut);
-		c = crc32c_update_portable(c, buf + cut, sizeof(buf) - cut);
+		c = pitr_crc32c_update_portable(CRC32C_INIT, buf, cut);
+		c = pitr_crc32c_update_portable(c, buf + cut,
+						sizeof(buf) - cut);
 		assert_int_equal(crc32c_finish(c), whole);
 		/* The two paths mix freely: they share the running value. */
-		c = crc32c_update(CRC32C_INIT, buf, cut);
-		c = crc32c_update_portable(c, buf + cut, sizeof(buf) - cut);
+		c = pitr_crc32c_update(CRC32C_INIT, buf, cut);
+		c = pitr_crc32c_update_portable(c, buf + cut,
+						sizeof(buf) - cut);
 		assert_int_equal(crc32c_finish(c), whole);
 	}
 	/* Byte by byte. */
 	uint32_t c = CRC32C_INIT;
 	for (size_t i = 0; i < sizeof(buf); i++)
-		c = crc32c_update(c, buf + i, 1);
+		c = pitr_crc32c_update(c, buf + i, 1);
 	assert_int_equal(crc32c_finish(c), whole);
 }
 
@@ -156,8 +159,8 @@ static void test_crc32c_wal_record_order(void **state)
 	uint32_t c;
 
 	fill_random(rec, sizeof(rec), 7);
-	c = crc32c_update(CRC32C_INIT, rec + 24, 40);
-	c = crc32c_finish(crc32c_update(c, rec, 20));
+	c = pitr_crc32c_update(CRC32C_INIT, rec + 24, 40);
+	c = crc32c_finish(pitr_crc32c_update(c, rec, 20));
 	memcpy(joined, rec + 24, 40);
 	memcpy(joined + 40, rec, 20);
 	assert_int_equal(c, crc_of(joined, sizeof(joined)));
@@ -179,18 +182,18 @@ static void test_crc32c_paths_agree_all_lengths_and_alignments(void **state)
 		     len += (len < 80 ? 1 : 13)) {
 			const unsigned char *p = buf + align;
 			uint32_t ref = ref_update(CRC32C_INIT, p, len);
-			uint32_t fast = crc32c_update(CRC32C_INIT, p, len);
-			uint32_t table =
-				crc32c_update_portable(CRC32C_INIT, p, len);
+			uint32_t fast = pitr_crc32c_update(CRC32C_INIT, p, len);
+			uint32_t table = pitr_crc32c_update_portable(
+				CRC32C_INIT, p, len);
 
 			if (fast != ref || table != ref)
 				fail_msg(
 					"len %zu align %zu: fast %08X table %08X reference %08X",
 					len, align, fast, table, ref);
 			/* From a running value other than the initial one. */
-			fast = crc32c_update(0x5A5A5A5Au ^ (uint32_t)len, p,
-					     len);
-			table = crc32c_update_portable(
+			fast = pitr_crc32c_update(0x5A5A5A5Au ^ (uint32_t)len,
+						  p, len);
+			table = pitr_crc32c_update_portable(
 				0x5A5A5A5Au ^ (uint32_t)len, p, len);
 			assert_int_equal(fast, table);
 		}
@@ -207,9 +210,9 @@ static void test_crc32c_paths_agree_random_buffers(void **state)
 
 		assert_non_null(buf);
 		fill_random(buf, len + off, seed);
-		uint32_t fast = crc32c_update(CRC32C_INIT, buf + off, len);
-		uint32_t table =
-			crc32c_update_portable(CRC32C_INIT, buf + off, len);
+		uint32_t fast = pitr_crc32c_update(CRC32C_INIT, buf + off, len);
+		uint32_t table = pitr_crc32c_update_portable(CRC32C_INIT,
+							     buf + off, len);
 		if (fast != table)
 			fail_msg("seed %llu len %zu off %zu: %08X vs %08X",
 				 (unsigned long long)seed, len, off, fast,
@@ -227,8 +230,9 @@ static void test_crc32c_large_buffer(void **state)
 	assert_non_null(buf);
 	fill_random(buf, len, 99);
 	uint32_t ref = ref_update(CRC32C_INIT, buf, len);
-	assert_int_equal(crc32c_update(CRC32C_INIT, buf, len), ref);
-	assert_int_equal(crc32c_update_portable(CRC32C_INIT, buf, len), ref);
+	assert_int_equal(pitr_crc32c_update(CRC32C_INIT, buf, len), ref);
+	assert_int_equal(pitr_crc32c_update_portable(CRC32C_INIT, buf, len),
+			 ref);
 	free(buf);
 }
 

@@ -1,5 +1,5 @@
 /*
- * test_pitr_replay_restore.c - unit tests for restore_command_for() in
+ * test_pitr_replay_restore.c - unit tests for pitr_restore_command_for() in
  * utils/pitr-replay/restore.c: the restore_command written to
  * postgresql.auto.conf, read back the way PostgreSQL's configuration file
  * parser reads a quoted value, then run by /bin/sh in a data directory with
@@ -236,7 +236,8 @@ static struct fixture *make_fixture(const char *archive_name, bool faithful)
 	assert_int_equal(mkdir(pgwal, 0700), 0);
 	free(pgwal);
 	assert_int_equal(mkdir(fx->archive, 0755), 0);
-	assert_int_equal(restore_command_for(fx->archive, buf, sizeof(buf)), 0);
+	assert_int_equal(
+		pitr_restore_command_for(fx->archive, buf, sizeof(buf)), 0);
 	if (faithful) {
 		char *line, *value;
 		const char *rest = NULL;
@@ -409,9 +410,10 @@ static void test_restore_command_plain_path(void **state)
 {
 	char buf[4096];
 
-	assert_int_equal(restore_command_for("/var/lib/postgresql/wal-archive",
-					     buf, sizeof(buf)),
-			 0);
+	assert_int_equal(
+		pitr_restore_command_for("/var/lib/postgresql/wal-archive", buf,
+					 sizeof(buf)),
+		0);
 	/* The shell's single quotes, doubled for postgresql.conf. */
 	assert_string_equal(
 		buf,
@@ -427,7 +429,8 @@ static void test_restore_command_quote_and_spaces(void **state)
 	char *cmd;
 
 	assert_int_equal(
-		restore_command_for("/srv/it's a dir", buf, sizeof(buf)), 0);
+		pitr_restore_command_for("/srv/it's a dir", buf, sizeof(buf)),
+		0);
 	/* Doubled once more for the file: '\'' becomes ''\''''. */
 	assert_non_null(
 		strstr(buf, "cd ''/srv/it''\\\\''''s a dir'' || exit 126; "));
@@ -441,18 +444,18 @@ static void test_restore_command_too_long(void **state)
 {
 	char buf[64], *big = malloc(20000);
 
-	assert_int_equal(restore_command_for("/a", buf, sizeof(buf)), -1);
+	assert_int_equal(pitr_restore_command_for("/a", buf, sizeof(buf)), -1);
 	assert_non_null(big);
 	memset(big, 'a', 19999);
 	big[0] = '/';
 	big[19999] = '\0';
 	char *out = malloc(65536);
 	assert_non_null(out);
-	assert_int_equal(restore_command_for(big, out, 65536), -1);
+	assert_int_equal(pitr_restore_command_for(big, out, 65536), -1);
 	/* Quotes make it longer: ' becomes '\'' and then ''\''''. */
 	memset(big, '\'', 4000);
 	big[4000] = '\0';
-	assert_int_equal(restore_command_for(big, out, 65536), -1);
+	assert_int_equal(pitr_restore_command_for(big, out, 65536), -1);
 	free(out);
 	free(big);
 }

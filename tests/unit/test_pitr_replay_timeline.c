@@ -5,7 +5,7 @@
  * how it is said, and the questions asked of a history: which timeline
  * holds an LSN, which file holds a segment (the segment with the switch
  * point comes from the new timeline), how it reads in a message. Also
- * timeline_load() from an archive directory.
+ * pitr_timeline_load() from an archive directory.
  */
 #include "testutil.h"
 
@@ -22,8 +22,8 @@ static void parse_ok(const char *text, uint32_t tli, struct tl_history *h)
 {
 	struct dbops_err err = { "" };
 
-	if (timeline_parse(text, tli, h, &err) != 0)
-		fail_msg("timeline_parse failed: %s", err.msg);
+	if (pitr_timeline_parse(text, tli, h, &err) != 0)
+		fail_msg("pitr_timeline_parse failed: %s", err.msg);
 }
 
 static void assert_parse_error(const char *text, uint32_t tli, const char *want)
@@ -32,7 +32,7 @@ static void assert_parse_error(const char *text, uint32_t tli, const char *want)
 	struct dbops_err err = { "" };
 
 	assert_non_null(h);
-	assert_int_equal(timeline_parse(text, tli, h, &err), -1);
+	assert_int_equal(pitr_timeline_parse(text, tli, h, &err), -1);
 	assert_string_equal(err.msg, want);
 	free(h);
 }
@@ -194,11 +194,11 @@ static void test_timeline_parse_error_into_errbuf_or_null(void **state)
 	static struct tl_history h;
 	struct dbops_err err = { "" };
 
-	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, &err), -1);
+	assert_int_equal(pitr_timeline_parse("x\t0/1\n", 2, &h, &err), -1);
 	assert_string_equal(
 		err.msg, "line 1: expected a numeric timeline ID, found \"x\"");
 	/* A caller that does not want the reason passes NULL. */
-	assert_int_equal(timeline_parse("x\t0/1\n", 2, &h, NULL), -1);
+	assert_int_equal(pitr_timeline_parse("x\t0/1\n", 2, &h, NULL), -1);
 }
 
 static void test_timeline_parse_many_timelines(void **state)
@@ -221,8 +221,8 @@ static void test_timeline_parse_many_timelines(void **state)
 	snprintf(text + used, cap - used, "%u\t0/%X\tr\n", TL_MAX_ENTRIES,
 		 TL_MAX_ENTRIES * 0x100);
 	struct dbops_err err = { "" };
-	assert_int_equal(timeline_parse(text, TL_MAX_ENTRIES + 1, &h, &err),
-			 -1);
+	assert_int_equal(
+		pitr_timeline_parse(text, TL_MAX_ENTRIES + 1, &h, &err), -1);
 	assert_non_null(strstr(err.msg, "more than 255 timelines"));
 	free(text);
 }
@@ -238,15 +238,15 @@ static void test_timeline_at(void **state)
 	static struct tl_history h;
 
 	parse_ok(three_tl, 3, &h);
-	assert_int_equal(timeline_at(&h, 0)->tli, 1);
-	assert_int_equal(timeline_at(&h, 0x4000447)->tli, 1);
+	assert_int_equal(pitr_timeline_at(&h, 0)->tli, 1);
+	assert_int_equal(pitr_timeline_at(&h, 0x4000447)->tli, 1);
 	/* The switch point itself is on the new timeline. */
-	assert_int_equal(timeline_at(&h, 0x4000448)->tli, 2);
-	assert_int_equal(timeline_at(&h, 0x5FFFFFF)->tli, 2);
-	assert_int_equal(timeline_at(&h, 0x6000000)->tli, 3);
-	assert_int_equal(timeline_at(&h, 0x100000000ULL)->tli, 3);
-	assert_int_equal(timeline_at(&h, UINT64_MAX)->tli, 3);
-	assert_ptr_equal(timeline_at(&h, 0x5000000), &h.e[1]);
+	assert_int_equal(pitr_timeline_at(&h, 0x4000448)->tli, 2);
+	assert_int_equal(pitr_timeline_at(&h, 0x5FFFFFF)->tli, 2);
+	assert_int_equal(pitr_timeline_at(&h, 0x6000000)->tli, 3);
+	assert_int_equal(pitr_timeline_at(&h, 0x100000000ULL)->tli, 3);
+	assert_int_equal(pitr_timeline_at(&h, UINT64_MAX)->tli, 3);
+	assert_ptr_equal(pitr_timeline_at(&h, 0x5000000), &h.e[1]);
 }
 
 static void test_timeline_find(void **state)
@@ -254,15 +254,15 @@ static void test_timeline_find(void **state)
 	static struct tl_history h;
 
 	parse_ok(three_tl, 3, &h);
-	assert_ptr_equal(timeline_find(&h, 1), &h.e[0]);
-	assert_ptr_equal(timeline_find(&h, 2), &h.e[1]);
-	assert_ptr_equal(timeline_find(&h, 3), &h.e[2]);
-	assert_null(timeline_find(&h, 4));
-	assert_null(timeline_find(&h, 0));
+	assert_ptr_equal(pitr_timeline_find(&h, 1), &h.e[0]);
+	assert_ptr_equal(pitr_timeline_find(&h, 2), &h.e[1]);
+	assert_ptr_equal(pitr_timeline_find(&h, 3), &h.e[2]);
+	assert_null(pitr_timeline_find(&h, 4));
+	assert_null(pitr_timeline_find(&h, 0));
 	/* A timeline the path skips (a sibling branch). */
 	parse_ok("1\t0/1000000\tx\n3\t0/2000000\ty\n", 4, &h);
-	assert_null(timeline_find(&h, 2));
-	assert_ptr_equal(timeline_find(&h, 3), &h.e[1]);
+	assert_null(pitr_timeline_find(&h, 2));
+	assert_ptr_equal(pitr_timeline_find(&h, 3), &h.e[1]);
 }
 
 static void test_timeline_file_tli(void **state)
@@ -271,23 +271,23 @@ static void test_timeline_file_tli(void **state)
 
 	parse_ok(three_tl, 3, &h);
 	/* 16 MB segments: the switch to 2 is inside segment 4. */
-	assert_int_equal(timeline_file_tli(&h, 0, MB16), 1);
-	assert_int_equal(timeline_file_tli(&h, 3, MB16), 1);
+	assert_int_equal(pitr_timeline_file_tli(&h, 0, MB16), 1);
+	assert_int_equal(pitr_timeline_file_tli(&h, 3, MB16), 1);
 	/* The segment holding the switch point is read from the NEW timeline,
 	 * which copied its first part from the old one. */
-	assert_int_equal(timeline_file_tli(&h, 4, MB16), 2);
-	assert_int_equal(timeline_file_tli(&h, 5, MB16), 2);
+	assert_int_equal(pitr_timeline_file_tli(&h, 4, MB16), 2);
+	assert_int_equal(pitr_timeline_file_tli(&h, 5, MB16), 2);
 	/* A switch exactly at a segment start: that segment is the new one's,
 	 * the one before the old one's. */
-	assert_int_equal(timeline_file_tli(&h, 6, MB16), 3);
-	assert_int_equal(timeline_file_tli(&h, 7, MB16), 3);
-	assert_int_equal(timeline_file_tli(&h, 1000000, MB16), 3);
+	assert_int_equal(pitr_timeline_file_tli(&h, 6, MB16), 3);
+	assert_int_equal(pitr_timeline_file_tli(&h, 7, MB16), 3);
+	assert_int_equal(pitr_timeline_file_tli(&h, 1000000, MB16), 3);
 	/* With 1 GB segments both switches fall in segment 0. */
-	assert_int_equal(timeline_file_tli(&h, 0, 1u << 30), 3);
+	assert_int_equal(pitr_timeline_file_tli(&h, 0, 1u << 30), 3);
 	/* Timeline 1 alone. */
 	parse_ok("", 1, &h);
-	assert_int_equal(timeline_file_tli(&h, 0, MB16), 1);
-	assert_int_equal(timeline_file_tli(&h, 99, MB16), 1);
+	assert_int_equal(pitr_timeline_file_tli(&h, 0, MB16), 1);
+	assert_int_equal(pitr_timeline_file_tli(&h, 99, MB16), 1);
 }
 
 static void test_timeline_file_tli_two_switches_in_one_segment(void **state)
@@ -295,9 +295,9 @@ static void test_timeline_file_tli_two_switches_in_one_segment(void **state)
 	static struct tl_history h;
 
 	parse_ok("1\t0/4000100\ta\n2\t0/4000200\tb\n", 3, &h);
-	assert_int_equal(timeline_file_tli(&h, 3, MB16), 1);
+	assert_int_equal(pitr_timeline_file_tli(&h, 3, MB16), 1);
 	/* Timeline 2 never has a segment of its own here. */
-	assert_int_equal(timeline_file_tli(&h, 4, MB16), 3);
+	assert_int_equal(pitr_timeline_file_tli(&h, 4, MB16), 3);
 }
 
 static void test_timeline_describe(void **state)
@@ -307,13 +307,13 @@ static void test_timeline_describe(void **state)
 
 	parse_ok(three_tl, 3, &h);
 	assert_string_equal(
-		timeline_describe(&h, buf, sizeof(buf)),
+		pitr_timeline_describe(&h, buf, sizeof(buf)),
 		"1 until 0/4000448, then 2 until 0/6000000, then 3");
 	parse_ok("1\t0/4000448\tx\n", 2, &h);
-	assert_string_equal(timeline_describe(&h, buf, sizeof(buf)),
+	assert_string_equal(pitr_timeline_describe(&h, buf, sizeof(buf)),
 			    "1 until 0/4000448, then 2");
 	parse_ok("", 1, &h);
-	assert_string_equal(timeline_describe(&h, buf, sizeof(buf)), "1");
+	assert_string_equal(pitr_timeline_describe(&h, buf, sizeof(buf)), "1");
 }
 
 static void test_timeline_describe_truncates(void **state)
@@ -323,11 +323,11 @@ static void test_timeline_describe_truncates(void **state)
 
 	parse_ok(three_tl, 3, &h);
 	memset(buf, 'x', sizeof(buf));
-	assert_ptr_equal(timeline_describe(&h, buf, 12), buf);
+	assert_ptr_equal(pitr_timeline_describe(&h, buf, 12), buf);
 	assert_string_equal(buf, "1 until 0/4");
 	assert_int_equal(buf[12], 'x'); /* nothing past LEN */
 	/* Cut in the middle of the second part. */
-	timeline_describe(&h, buf, 30);
+	pitr_timeline_describe(&h, buf, 30);
 	assert_string_equal(buf, "1 until 0/4000448, then 2 unt");
 }
 
@@ -389,20 +389,20 @@ static void test_timeline_load(void **state)
 	write_file(dir, "00000002.history",
 		   "1\t0/180000\tno recovery target specified\n", 40);
 	write_file(dir, "00000003.history", "1\t0/180000\tx\n2\t0/zz\n", 20);
-	assert_int_equal(archive_open(dir, &arc), 0);
+	assert_int_equal(pitr_walarc_open(dir, &arc), 0);
 
 	/* Timeline 1 needs no file. */
-	assert_int_equal(timeline_load(&arc, 1, &h), 0);
+	assert_int_equal(pitr_timeline_load(&arc, 1, &h), 0);
 	assert_int_equal(h.n, 1);
 	assert_entry(&h, 0, 1, 0, LSN_INFINITE);
 
-	assert_int_equal(timeline_load(&arc, 2, &h), 0);
+	assert_int_equal(pitr_timeline_load(&arc, 2, &h), 0);
 	assert_int_equal(h.n, 2);
 	assert_entry(&h, 0, 1, 0, 0x180000);
 	assert_entry(&h, 1, 2, 0x180000, LSN_INFINITE);
 
 	capture_begin(&cap, STDERR_FILENO);
-	assert_int_equal(timeline_load(&arc, 4, &h), -1);
+	assert_int_equal(pitr_timeline_load(&arc, 4, &h), -1);
 	out = capture_end(&cap);
 	assert_non_null(strstr(out, "error: could not open \""));
 	assert_non_null(strstr(
@@ -411,7 +411,7 @@ static void test_timeline_load(void **state)
 	free(out);
 
 	capture_begin(&cap, STDERR_FILENO);
-	assert_int_equal(timeline_load(&arc, 3, &h), -1);
+	assert_int_equal(pitr_timeline_load(&arc, 3, &h), -1);
 	out = capture_end(&cap);
 	assert_non_null(
 		strstr(out, "error: syntax error in timeline history file \""));
@@ -422,7 +422,7 @@ static void test_timeline_load(void **state)
 	free(out);
 	assert_int_equal(dbops_log_error_count(), 2);
 	dbops_log_reset_errors();
-	archive_close(&arc);
+	pitr_walarc_close(&arc);
 }
 
 static int setup_group(void **state)

@@ -16,8 +16,8 @@ static void assert_lsn_round_trip(lsn_t lsn, const char *text)
 	char buf[LSN_TEXT];
 	lsn_t back = 0;
 
-	assert_string_equal(lsn_format(lsn, buf), text);
-	assert_int_equal(lsn_parse(text, &back), 0);
+	assert_string_equal(pitr_lsn_format(lsn, buf), text);
+	assert_int_equal(pitr_lsn_parse(text, &back), 0);
 	assert_true(back == lsn);
 }
 
@@ -38,7 +38,7 @@ static void test_wal_lsn_format_returns_buf(void **state)
 {
 	char buf[LSN_TEXT];
 
-	assert_ptr_equal(lsn_format(0x4000448, buf), buf);
+	assert_ptr_equal(pitr_lsn_format(0x4000448, buf), buf);
 	assert_string_equal(buf, "0/4000448");
 }
 
@@ -47,13 +47,13 @@ static void test_wal_lsn_parse_accepts(void **state)
 	lsn_t lsn = 0;
 
 	/* Either case, leading zeros up to eight digits a side. */
-	assert_int_equal(lsn_parse("aBc/dEf", &lsn), 0);
+	assert_int_equal(pitr_lsn_parse("aBc/dEf", &lsn), 0);
 	assert_true(lsn == (0xABCULL << 32 | 0xDEF));
-	assert_int_equal(lsn_parse("00000000/00000001", &lsn), 0);
+	assert_int_equal(pitr_lsn_parse("00000000/00000001", &lsn), 0);
 	assert_true(lsn == 1);
-	assert_int_equal(lsn_parse("0/4000448", &lsn), 0);
+	assert_int_equal(pitr_lsn_parse("0/4000448", &lsn), 0);
 	assert_true(lsn == 0x4000448);
-	assert_int_equal(lsn_parse("ffffffff/ffffffff", &lsn), 0);
+	assert_int_equal(pitr_lsn_parse("ffffffff/ffffffff", &lsn), 0);
 	assert_true(lsn == UINT64_MAX);
 }
 
@@ -70,8 +70,8 @@ static void test_wal_lsn_parse_rejects(void **state)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		lsn_t lsn = 0x1234;
 
-		if (lsn_parse(bad[i], &lsn) != -1)
-			fail_msg("lsn_parse(\"%s\") accepted it", bad[i]);
+		if (pitr_lsn_parse(bad[i], &lsn) != -1)
+			fail_msg("pitr_lsn_parse(\"%s\") accepted it", bad[i]);
 		/* A refused text leaves the output alone. */
 		assert_true(lsn == 0x1234);
 	}
@@ -90,7 +90,8 @@ static void test_wal_lsn_round_trip_many(void **state)
 		x ^= x << 17;
 		/* Small, medium and full-width values. */
 		lsn_t lsn = i % 3 == 0 ? x >> 40 : i % 3 == 1 ? x >> 20 : x;
-		assert_int_equal(lsn_parse(lsn_format(lsn, buf), &back), 0);
+		assert_int_equal(
+			pitr_lsn_parse(pitr_lsn_format(lsn, buf), &back), 0);
 		assert_true(back == lsn);
 	}
 }
@@ -113,11 +114,11 @@ static void assert_name_round_trip(uint32_t tli, uint64_t segno,
 	uint32_t tli_back = 0;
 	uint64_t segno_back = 0;
 
-	wal_segment_name(tli, segno, seg_size, buf);
+	pitr_wal_segment_name(tli, segno, seg_size, buf);
 	assert_string_equal(buf, name);
-	assert_int_equal(
-		wal_parse_segment_name(name, seg_size, &tli_back, &segno_back),
-		0);
+	assert_int_equal(pitr_wal_parse_segment_name(name, seg_size, &tli_back,
+						     &segno_back),
+			 0);
 	assert_int_equal(tli_back, tli);
 	assert_true(segno_back == segno);
 }
@@ -168,14 +169,15 @@ static void test_wal_parse_segment_name_suffix_and_rejects(void **state)
 
 	/* Whatever follows the 24 digits is the caller's business. */
 	assert_int_equal(
-		wal_parse_segment_name("000000020000000000000005.partial",
-				       16u << 20, &tli, &segno),
+		pitr_wal_parse_segment_name("000000020000000000000005.partial",
+					    16u << 20, &tli, &segno),
 		0);
 	assert_int_equal(tli, 2);
 	assert_int_equal(segno, 5);
-	assert_int_equal(wal_parse_segment_name("00000001000000000000000A.gz",
-						16u << 20, &tli, &segno),
-			 0);
+	assert_int_equal(
+		pitr_wal_parse_segment_name("00000001000000000000000A.gz",
+					    16u << 20, &tli, &segno),
+		0);
 	assert_int_equal(segno, 10);
 
 	static const char *const bad[] = {
@@ -189,8 +191,8 @@ static void test_wal_parse_segment_name_suffix_and_rejects(void **state)
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		tli = 77;
-		if (wal_parse_segment_name(bad[i], 16u << 20, &tli, &segno) !=
-		    -1)
+		if (pitr_wal_parse_segment_name(bad[i], 16u << 20, &tli,
+						&segno) != -1)
 			fail_msg("\"%s\" parsed as a segment name", bad[i]);
 		assert_int_equal(tli, 77);
 	}
@@ -199,48 +201,49 @@ static void test_wal_parse_segment_name_suffix_and_rejects(void **state)
 static void test_wal_valid_seg_size(void **state)
 {
 	for (uint32_t s = 1u << 20; s <= 1u << 30 && s != 0; s <<= 1)
-		assert_true(wal_valid_seg_size(s));
-	assert_false(wal_valid_seg_size(0));
-	assert_false(wal_valid_seg_size(1));
-	assert_false(wal_valid_seg_size(8192));
-	assert_false(wal_valid_seg_size(1u << 19));
-	assert_false(wal_valid_seg_size((1u << 20) - 1));
-	assert_false(wal_valid_seg_size((1u << 20) + 1));
-	assert_false(wal_valid_seg_size(3u << 20));
-	assert_false(wal_valid_seg_size((16u << 20) + 8192));
-	assert_false(wal_valid_seg_size(1u << 31));
-	assert_false(wal_valid_seg_size(UINT32_MAX));
+		assert_true(pitr_wal_valid_seg_size(s));
+	assert_false(pitr_wal_valid_seg_size(0));
+	assert_false(pitr_wal_valid_seg_size(1));
+	assert_false(pitr_wal_valid_seg_size(8192));
+	assert_false(pitr_wal_valid_seg_size(1u << 19));
+	assert_false(pitr_wal_valid_seg_size((1u << 20) - 1));
+	assert_false(pitr_wal_valid_seg_size((1u << 20) + 1));
+	assert_false(pitr_wal_valid_seg_size(3u << 20));
+	assert_false(pitr_wal_valid_seg_size((16u << 20) + 8192));
+	assert_false(pitr_wal_valid_seg_size(1u << 31));
+	assert_false(pitr_wal_valid_seg_size(UINT32_MAX));
 }
 
 /* ---- page magic ---------------------------------------------------------- */
 
 static void test_wal_major_for_magic(void **state)
 {
-	assert_int_equal(wal_major_for_magic(0xD106), 13);
-	assert_int_equal(wal_major_for_magic(0xD10D), 14);
-	assert_int_equal(wal_major_for_magic(0xD110), 15);
-	assert_int_equal(wal_major_for_magic(0xD113), 16);
-	assert_int_equal(wal_major_for_magic(0xD116), 17);
+	assert_int_equal(pitr_wal_major_for_magic(0xD106), 13);
+	assert_int_equal(pitr_wal_major_for_magic(0xD10D), 14);
+	assert_int_equal(pitr_wal_major_for_magic(0xD110), 15);
+	assert_int_equal(pitr_wal_major_for_magic(0xD113), 16);
+	assert_int_equal(pitr_wal_major_for_magic(0xD116), 17);
 	/* 12, 11, 18, unreleased values, byte-swapped 17, nothing. */
-	assert_int_equal(wal_major_for_magic(0xD101), 0);
-	assert_int_equal(wal_major_for_magic(0xD098), 0);
-	assert_int_equal(wal_major_for_magic(0xD118), 0);
-	assert_int_equal(wal_major_for_magic(0xD114), 0);
-	assert_int_equal(wal_major_for_magic(0x16D1), 0);
-	assert_int_equal(wal_major_for_magic(0), 0);
-	assert_int_equal(wal_major_for_magic(0xFFFF), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0xD101), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0xD098), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0xD118), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0xD114), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0x16D1), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0), 0);
+	assert_int_equal(pitr_wal_major_for_magic(0xFFFF), 0);
 }
 
 static void test_wal_magic_for_major(void **state)
 {
 	for (int major = 13; major <= 17; major++)
-		assert_int_equal(
-			wal_major_for_magic(wal_magic_for_major(major)), major);
-	assert_int_equal(wal_magic_for_major(15), 0xD110);
-	assert_int_equal(wal_magic_for_major(12), 0);
-	assert_int_equal(wal_magic_for_major(18), 0);
-	assert_int_equal(wal_magic_for_major(0), 0);
-	assert_int_equal(wal_magic_for_major(-1), 0);
+		assert_int_equal(pitr_wal_major_for_magic(
+					 pitr_wal_magic_for_major(major)),
+				 major);
+	assert_int_equal(pitr_wal_magic_for_major(15), 0xD110);
+	assert_int_equal(pitr_wal_magic_for_major(12), 0);
+	assert_int_equal(pitr_wal_magic_for_major(18), 0);
+	assert_int_equal(pitr_wal_magic_for_major(0), 0);
+	assert_int_equal(pitr_wal_magic_for_major(-1), 0);
 }
 
 /* ---- TimestampTz ---------------------------------------------------------- */
@@ -250,7 +253,7 @@ static const char *fmt(int64_t pg_us)
 	static char buf[PG_TIME_TEXT];
 
 	memset(buf, 'x', sizeof(buf));
-	return pg_time_format(pg_us, buf);
+	return pitr_pg_time_format(pg_us, buf);
 }
 
 static void test_wal_pg_time_epoch(void **state)

@@ -2,7 +2,7 @@
  * test_pitr_replay_walread.c - unit tests for utils/pitr-replay/walread.c
  * (and scan.c on top of it): synthetic WAL written by a small writer here,
  * in the format of PostgreSQL 15 (page magic 0xD110) with 1 MB segments,
- * read back through archive_open(), timeline_load() and the reader.
+ * read back through pitr_walarc_open(), pitr_timeline_load() and the reader.
  *
  * The writer lays records out as PostgreSQL does: 8-byte aligned, a long
  * page header on each segment's first page and short ones elsewhere,
@@ -466,9 +466,9 @@ static struct harness *open_archive(const char *dir)
 
 	assert_non_null(h);
 	assert_null(cur_harness);
-	if (archive_open(dir, &h->arc) != 0) {
+	if (pitr_walarc_open(dir, &h->arc) != 0) {
 		free(h);
-		fail_msg("archive_open(\"%s\") failed", dir);
+		fail_msg("pitr_walarc_open(\"%s\") failed", dir);
 	}
 	cur_harness = h;
 	return h;
@@ -479,9 +479,10 @@ static struct harness *open_reader(const char *dir, uint32_t tli, int major,
 {
 	struct harness *h = open_archive(dir);
 
-	assert_int_equal(timeline_load(&h->arc, tli, &h->hist), 0);
+	assert_int_equal(pitr_timeline_load(&h->arc, tli, &h->hist), 0);
 	assert_int_equal(
-		wal_reader_init(&h->r, &h->arc, &h->hist, major, sysid), 0);
+		pitr_wal_reader_init(&h->r, &h->arc, &h->hist, major, sysid),
+		0);
 	h->reader = true;
 	return h;
 }
@@ -493,10 +494,10 @@ static void close_harness(void)
 	if (h == NULL)
 		return;
 	if (h->reader)
-		wal_reader_free(&h->r);
+		pitr_wal_reader_free(&h->r);
 	if (h->scanned)
-		scan_free(&h->scan);
-	archive_close(&h->arc);
+		pitr_scan_free(&h->scan);
+	pitr_walarc_close(&h->arc);
 	free(h);
 	cur_harness = NULL;
 }
@@ -539,7 +540,7 @@ static const char *lsn_text(lsn_t lsn)
 	static int next;
 
 	next = (next + 1) % 4;
-	return lsn_format(lsn, buf[next]);
+	return pitr_lsn_format(lsn, buf[next]);
 }
 
 /* The next record must be record I of S, read from a file of timeline FILE_TLI. */
@@ -553,9 +554,9 @@ static void expect_record(struct wal_reader *r, const struct stream *s,
 	char *name;
 
 	memset(&rec, 0, sizeof(rec));
-	if (wal_next(r, &rec) != 1)
+	if (pitr_wal_next(r, &rec) != 1)
 		fail_msg("record %zu at %s: reading stopped (%s at %s): %s", i,
-			 lsn_text(e->lsn), wal_stop_name(r->stop),
+			 lsn_text(e->lsn), pitr_wal_stop_name(r->stop),
 			 lsn_text(r->stop_lsn), r->error.msg);
 	if (rec.lsn != e->lsn || rec.end != e->end)
 		fail_msg("record %zu: read %s..%s, expected %s..%s", i,
@@ -572,8 +573,8 @@ static void expect_record(struct wal_reader *r, const struct stream *s,
 		fail_msg("record %zu: segment \"%s\", expected \"%s\"", i,
 			 rec.segment, name);
 	free(name);
-	if (wal_main_data(r, &rec, &data, &len) != 0)
-		fail_msg("record %zu at %s: wal_main_data failed", i,
+	if (pitr_wal_main_data(r, &rec, &data, &len) != 0)
+		fail_msg("record %zu at %s: pitr_wal_main_data failed", i,
 			 lsn_text(e->lsn));
 	assert_int_equal(len, e->main_len);
 	if (len)
@@ -603,13 +604,13 @@ static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at,
 {
 	struct wal_record rec;
 
-	if (wal_next(r, &rec) != 0)
+	if (pitr_wal_next(r, &rec) != 0)
 		fail_msg("read a record at %s where reading should stop (%s)",
-			 lsn_text(rec.lsn), wal_stop_name(why));
+			 lsn_text(rec.lsn), pitr_wal_stop_name(why));
 	if (r->stop != why)
 		fail_msg("stopped for %s (\"%s\"), expected %s",
-			 wal_stop_name(r->stop), r->error.msg,
-			 wal_stop_name(why));
+			 pitr_wal_stop_name(r->stop), r->error.msg,
+			 pitr_wal_stop_name(why));
 	if (at != LSN_ANY && r->stop_lsn != at)
 		fail_msg("stopped at %s (\"%s\"), expected %s",
 			 lsn_text(r->stop_lsn), r->error.msg, lsn_text(at));
@@ -617,7 +618,7 @@ static void expect_stop(struct wal_reader *r, enum wal_stop why, lsn_t at,
 		fail_msg("message \"%s\" does not say \"%s\"", r->error.msg,
 			 fragment);
 	/* And it stays stopped. */
-	assert_int_equal(wal_next(r, &rec), 0);
+	assert_int_equal(pitr_wal_next(r, &rec), 0);
 	assert_int_equal(r->stop, why);
 }
 
@@ -681,7 +682,7 @@ static void test_walread_all_records_in_order(void **state)
 	assert_int_equal(h->arc.seg_size, SEG_SIZE);
 	assert_int_equal(h->arc.nsegs, 3);
 
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	assert_true(s->e[0].lsn == SEG_SIZE + WAL_LONG_HEADER);
 	expect_records(&h->r, s, 0, s->n, 1);
 	/* Then zeros in the last segment: the clean end. */
@@ -734,7 +735,7 @@ static void test_walread_learns_version_and_sysid(void **state)
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 0, 0);
 	assert_int_equal(h->r.magic, 0);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, s->n, 1);
 	expect_stop(&h->r, WAL_STOP_END, LSN_ANY, NULL);
 	assert_int_equal(h->r.major, 15);
@@ -757,37 +758,37 @@ static void test_walread_main_data(void **state)
 	h = open_reader(dir, 1, 15, SYSID);
 
 	/* The commit: xact_time first. */
-	wal_reader_seek(&h->r, s->e[b.commit1].lsn);
-	assert_int_equal(wal_next(&h->r, &rec), 1);
+	pitr_wal_reader_seek(&h->r, s->e[b.commit1].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
 	assert_int_equal(rec.rmid, RM_XACT_ID);
 	assert_int_equal(rec.xid, 700);
-	assert_int_equal(wal_main_data(&h->r, &rec, &data, &len), 0);
+	assert_int_equal(pitr_wal_main_data(&h->r, &rec, &data, &len), 0);
 	assert_int_equal(len, 8);
 	memcpy(&t, data, 8);
 	assert_int_equal(t, T_US(1 * SEC));
 
 	/* The restore point: time and a 64-byte name. */
-	assert_int_equal(wal_next(&h->r, &rec), 1);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
 	assert_int_equal(rec.info, XLOG_RESTORE_POINT);
-	assert_int_equal(wal_main_data(&h->r, &rec, &data, &len), 0);
+	assert_int_equal(pitr_wal_main_data(&h->r, &rec, &data, &len), 0);
 	assert_int_equal(len, 8 + RESTORE_POINT_NAME_MAX);
 	memcpy(&t, data, 8);
 	assert_int_equal(t, T_US(1 * SEC + 1));
 	assert_string_equal((const char *)data + 8, "before_big");
 
 	/* The three-page record: DATA_LONG, 20000 bytes, whole. */
-	assert_int_equal(wal_next(&h->r, &rec), 1);
-	assert_int_equal(wal_main_data(&h->r, &rec, &data, &len), 0);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
+	assert_int_equal(pitr_wal_main_data(&h->r, &rec, &data, &len), 0);
 	assert_int_equal(len, 20000);
 	assert_memory_equal(data, s->e[b.span3].main, 20000);
 	assert_ptr_equal(data, rec.data + rec.tot_len - 20000);
 
 	/* XLOG_SWITCH: no main data. */
-	wal_reader_seek(&h->r, s->e[b.sw].lsn);
-	assert_int_equal(wal_next(&h->r, &rec), 1);
+	pitr_wal_reader_seek(&h->r, s->e[b.sw].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
 	assert_int_equal(rec.info, XLOG_SWITCH);
 	assert_int_equal(rec.tot_len, WAL_RECORD_HEADER);
-	assert_int_equal(wal_main_data(&h->r, &rec, &data, &len), 0);
+	assert_int_equal(pitr_wal_main_data(&h->r, &rec, &data, &len), 0);
 	assert_int_equal(len, 0);
 }
 
@@ -801,10 +802,10 @@ static void test_walread_record_spanning_three_pages(void **state)
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
 	/* Start right at it, and on through the header that crosses a page. */
-	wal_reader_seek(&h->r, s->e[b.span3].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.span3].lsn);
 	expect_records(&h->r, s, b.span3, b.hdr_cross + 2, 1);
 	/* And at the one whose header crosses. */
-	wal_reader_seek(&h->r, s->e[b.hdr_cross].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.hdr_cross].lsn);
 	expect_records(&h->r, s, b.hdr_cross, b.hdr_cross + 2, 1);
 }
 
@@ -818,19 +819,19 @@ static void test_walread_seek_segment_skips_continuation(void **state)
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
 	/* Segment 2 begins with 3 pages' worth of the record from segment 1. */
-	assert_int_equal(wal_reader_seek_segment(&h->r, 2), 0);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 2), 0);
 	assert_true(h->r.pos == s->e[b.after_cross].lsn);
 	expect_records(&h->r, s, b.after_cross, s->n, 1);
 	expect_stop(&h->r, WAL_STOP_END, LSN_ANY, NULL);
 
 	/* A segment that starts with a record of its own. */
-	assert_int_equal(wal_reader_seek_segment(&h->r, 1), 0);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 1), 0);
 	expect_records(&h->r, s, 0, 3, 1);
-	assert_int_equal(wal_reader_seek_segment(&h->r, 3), 0);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 3), 0);
 	expect_records(&h->r, s, b.commit3, s->n, 1);
 
 	/* No such segment. */
-	assert_int_equal(wal_reader_seek_segment(&h->r, 4), -1);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 4), -1);
 	assert_int_equal(h->r.stop, WAL_STOP_END);
 	assert_non_null(strstr(h->r.error.msg, "000000010000000000000004"));
 }
@@ -844,11 +845,11 @@ static void test_walread_seek_mid_stream(void **state)
 
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
 	expect_records(&h->r, s, b.cross_seg, s->n, 1);
 	expect_stop(&h->r, WAL_STOP_END, LSN_ANY, NULL);
 	/* A seek clears the stop. */
-	wal_reader_seek(&h->r, s->e[b.commit3].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.commit3].lsn);
 	expect_records(&h->r, s, b.commit3, s->n, 1);
 }
 
@@ -875,8 +876,8 @@ static void test_walread_on_segment_progress(void **state)
 	h = open_reader(dir, 1, 15, SYSID);
 	h->r.on_segment = on_segment;
 	h->r.on_segment_arg = seen;
-	wal_reader_seek(&h->r, s->e[0].lsn);
-	while (wal_next(&h->r, &rec) == 1)
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
+	while (pitr_wal_next(&h->r, &rec) == 1)
 		;
 	assert_int_equal(h->r.stop, WAL_STOP_END);
 	assert_int_equal(seen[7], 3);
@@ -897,7 +898,7 @@ static void test_walread_flipped_byte_fails_crc(void **state)
 	s->buf[s->e[b.commit1].lsn + s->e[b.commit1].tot_len - 3] ^= 0x01;
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.commit1, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn,
 		    "fails its CRC");
@@ -916,7 +917,7 @@ static void test_walread_flipped_byte_in_continuation(void **state)
 	s->buf[s->e[b.span3].end - 16] ^= 0x80;
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.span3, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.span3].lsn,
 		    "fails its CRC");
@@ -933,7 +934,7 @@ static void test_walread_flipped_byte_in_next_segment(void **state)
 	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[b.cross_seg - 1].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.cross_seg - 1].lsn);
 	expect_record(&h->r, s, b.cross_seg - 1, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.cross_seg].lsn,
 		    "fails its CRC");
@@ -951,11 +952,11 @@ static void test_walread_bad_prev_link(void **state)
 	reseal(s, b.rp1);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.rp1, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.rp1].lsn, "prev-link");
 	/* From a seek, the first record's link is not checked. */
-	wal_reader_seek(&h->r, s->e[b.rp1].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.rp1].lsn);
 	expect_record(&h->r, s, b.rp1, 1);
 }
 
@@ -974,11 +975,11 @@ static void test_walread_invalid_rmid(void **state)
 	s->e[b.rp1].rmid = 130;
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.commit1, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.commit1].lsn,
 		    "invalid resource manager ID 50");
-	wal_reader_seek(&h->r, s->e[b.rp1].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.rp1].lsn);
 	expect_record(&h->r, s, b.rp1, 1);
 }
 
@@ -995,10 +996,10 @@ static void test_walread_zeroed_record(void **state)
 	memset(s->buf + s->e[b.last].lsn, 0, s->e[b.last].tot_len);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.rp1, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[b.rp1].lsn, "zeros");
-	wal_reader_seek(&h->r, s->e[b.commit3].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.commit3].lsn);
 	expect_record(&h->r, s, b.commit3, 1);
 	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].lsn, "zeros");
 }
@@ -1013,7 +1014,7 @@ static void test_walread_foreign_sysid(void **state)
 	put64(s->buf + 2 * SEG_SIZE + 24, SYSID + 1);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	/* Found while gathering the record that crosses into segment 2. */
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "another cluster");
@@ -1022,14 +1023,14 @@ static void test_walread_foreign_sysid(void **state)
 
 	/* Learned from segment 1, the same. */
 	h = open_reader(dir, 1, 0, 0);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "another cluster");
 	close_harness();
 
 	/* A whole archive of another cluster. */
 	h = open_reader(dir, 1, 15, SYSID + 7);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, SEG_SIZE, "another cluster");
 }
 
@@ -1043,7 +1044,7 @@ static void test_walread_foreign_version(void **state)
 	put16(s->buf + 2 * SEG_SIZE, MAGIC_PG14);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "PostgreSQL 14");
 	assert_non_null(strstr(h->r.error.msg, "0xD10D"));
@@ -1053,14 +1054,14 @@ static void test_walread_foreign_version(void **state)
 
 	/* Learned as 15 from segment 1. */
 	h = open_reader(dir, 1, 0, 0);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "PostgreSQL 14");
 	close_harness();
 
 	/* All of it 15, but 16 expected. */
 	h = open_reader(dir, 1, 16, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, SEG_SIZE, "PostgreSQL 15");
 }
 
@@ -1075,11 +1076,11 @@ static void test_walread_byte_swapped_and_unknown_magic(void **state)
 	put16(s->buf + SEG_SIZE + 3 * PAGE, 0x1234);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, records_before(s, SEG_SIZE + 3 * PAGE), 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, SEG_SIZE + 3 * PAGE,
 		    "invalid page magic 0x1234");
-	wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE, "byte-swapped");
 }
 
@@ -1093,7 +1094,7 @@ static void test_walread_wrong_seg_size_in_header(void **state)
 	put32(s->buf + 2 * SEG_SIZE + 32, 2 * SEG_SIZE);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.cross_seg].lsn);
 	expect_stop(&h->r, WAL_STOP_FOREIGN, 2 * SEG_SIZE,
 		    "segment size 2097152");
 }
@@ -1113,10 +1114,10 @@ static void test_walread_unexpected_page_address(void **state)
 	put64(s->buf + 3 * SEG_SIZE + 8, 0);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, records_before(s, page), 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, page, "unexpected page address");
-	wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
 	expect_records(&h->r, s, b.after_cross, b.sw + 1, 1);
 	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE,
 		    "unexpected page address 0/0");
@@ -1132,7 +1133,7 @@ static void test_walread_missing_middle_segment(void **state)
 	write_segs(dir, s, 1, 1, 3);
 	remove_seg(dir, 1, 2, PLAIN);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_GAP, 2 * SEG_SIZE, "missing");
 	assert_non_null(strstr(h->r.error.msg, "000000010000000000000002"));
@@ -1141,7 +1142,7 @@ static void test_walread_missing_middle_segment(void **state)
 		strstr(h->r.error.msg, lsn_text(s->e[b.cross_seg].lsn)));
 	assert_string_equal(h->r.stop_file, "000000010000000000000002");
 	/* Seeking into it says the same. */
-	assert_int_equal(wal_reader_seek_segment(&h->r, 2), -1);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 2), -1);
 	assert_int_equal(h->r.stop, WAL_STOP_GAP);
 }
 
@@ -1154,7 +1155,7 @@ static void test_walread_missing_last_segment(void **state)
 
 	write_segs(dir, s, 1, 1, 2);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.sw + 1, 1);
 	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE,
 		    "the archive ends before segment 000000010000000000000003");
@@ -1169,7 +1170,7 @@ static void test_walread_record_cut_off_by_archive_end(void **state)
 
 	write_segs(dir, s, 1, 1, 1);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b.cross_seg, 1);
 	expect_stop(&h->r, WAL_STOP_END, 2 * SEG_SIZE, "continues there");
 }
@@ -1184,7 +1185,7 @@ static void test_walread_partial_segment_not_read(void **state)
 	write_segs(dir, s, 1, 1, 2);
 	write_seg(dir, s, 1, 3, PARTIAL);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
 	expect_records(&h->r, s, b.after_cross, b.sw + 1, 1);
 	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE, "archive ends before");
 }
@@ -1201,13 +1202,13 @@ static void test_walread_gz_segments(void **state)
 	write_seg(dir, s, 1, 2, GZ);
 	write_seg(dir, s, 1, 3, PLAIN);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, s->n, 1);
 	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].end, NULL);
 	/* A record says which file it came from. */
 	struct wal_record rec;
-	wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
-	assert_int_equal(wal_next(&h->r, &rec), 1);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
 	assert_string_equal(rec.segment, "000000010000000000000002.gz");
 	close_harness();
 
@@ -1218,9 +1219,9 @@ static void test_walread_gz_segments(void **state)
 	write_seg(dir, s, 1, 3, GZ);
 	h = open_reader(dir, 1, 15, SYSID);
 	assert_int_equal(h->arc.seg_size, SEG_SIZE);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, s->n, 1);
-	assert_int_equal(wal_reader_seek_segment(&h->r, 2), 0);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 2), 0);
 	expect_records(&h->r, s, b.after_cross, s->n, 1);
 	close_harness();
 
@@ -1232,11 +1233,11 @@ static void test_walread_gz_segments(void **state)
 	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
 	write_seg(dir, s, 1, 2, PLAIN);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, s->n, 1);
 }
 
-/* wal_next must stop with a read error on segment 2, which logs WANT. */
+/* pitr_wal_next must stop with a read error on segment 2, which logs WANT. */
 static void expect_io_error(const char *dir, const struct stream *s,
 			    const struct basic *b, const char *want)
 {
@@ -1244,16 +1245,16 @@ static void expect_io_error(const char *dir, const struct stream *s,
 	struct capture cap;
 	char *out;
 
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, b->cross_seg, 1);
 	capture_begin(&cap, STDERR_FILENO);
 	struct wal_record rec;
-	int rc = wal_next(&h->r, &rec);
+	int rc = pitr_wal_next(&h->r, &rec);
 	out = capture_end(&cap);
 	assert_int_equal(rc, 0);
 	if (h->r.stop != WAL_STOP_IO)
 		fail_msg("stopped for %s (\"%s\"), expected a read error",
-			 wal_stop_name(h->r.stop), h->r.error.msg);
+			 pitr_wal_stop_name(h->r.stop), h->r.error.msg);
 	assert_non_null(strstr(h->r.error.msg,
 			       "could not read 000000010000000000000002"));
 	if (strstr(out, want) == NULL)
@@ -1346,7 +1347,7 @@ static void test_walread_overwrite_contrecord(void **state)
 	write_segs(dir, s, 1, 1, 1);
 
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, before + 1, 1);
 	expect_record(&h->r, s, ow, 1);
 	expect_record(&h->r, s, after, 1);
@@ -1366,7 +1367,7 @@ static void test_walread_no_contrecord_flag(void **state)
 	put16(s->buf + page + 2, info);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[b.span3].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.span3].lsn);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, page, "no contrecord flag");
 	close_harness();
 
@@ -1375,13 +1376,13 @@ static void test_walread_no_contrecord_flag(void **state)
 	put32(s->buf + page + 16, get32(s->buf + page + 16) + 8);
 	write_segs(dir, s, 1, 1, 3);
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[b.span3].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[b.span3].lsn);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, page, "invalid contrecord length");
 	close_harness();
 
 	/* A page that continues a record where a new one should start. */
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, page);
+	pitr_wal_reader_seek(&h->r, page);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, page, "continues a record");
 }
 
@@ -1444,7 +1445,7 @@ static void test_walread_timeline_switch(void **state)
 	/* Along timeline 2: segment 1 (holding S) and on come from timeline 2. */
 	h = open_reader(dir, 2, 15, SYSID);
 	assert_int_equal(h->hist.n, 2);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	for (size_t i = 0; i < s->n; i++) {
 		expect_record(&h->r, s, i, 2);
 		if (i + 1 < t.first_tl2)
@@ -1455,17 +1456,17 @@ static void test_walread_timeline_switch(void **state)
 
 	/* Records wholly on one timeline's pages say which. */
 	h = open_reader(dir, 2, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
-	assert_int_equal(wal_next(&h->r, &rec), 1);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
 	assert_int_equal(rec.page_tli, 1);
-	wal_reader_seek(&h->r, s->e[t.sw].lsn);
-	assert_int_equal(wal_next(&h->r, &rec), 1);
+	pitr_wal_reader_seek(&h->r, s->e[t.sw].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
 	assert_int_equal(rec.page_tli, 2);
 	close_harness();
 
 	/* Along timeline 1: its own segment 1, which differs after S. */
 	h = open_reader(dir, 1, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, t.first_tl2, 1);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, t.switch_lsn, "fails its CRC");
 }
@@ -1473,7 +1474,7 @@ static void test_walread_timeline_switch(void **state)
 /*
  * BUG (walread.c check_page, minor: no caller seeks back today): the
  * "out-of-sequence timeline ID" check compares every page with the last
- * page read, also after wal_reader_seek() to an earlier LSN. Once a reader
+ * page read, also after pitr_wal_reader_seek() to an earlier LSN. Once a reader
  * has read timeline 2's pages, seeking back to WAL before the switch fails
  * on the first page (timeline 1 "after" 2). PostgreSQL checks xlp_tli only
  * for pages after the last one read (XLogReaderValidatePageHeader:
@@ -1487,9 +1488,9 @@ static void test_walread_seek_back_across_timeline_switch(void **state)
 	struct stream *s = build_tl2(dir, &t);
 	struct harness *h = open_reader(dir, 2, 15, SYSID);
 
-	wal_reader_seek(&h->r, s->e[t.sw].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[t.sw].lsn);
 	expect_record(&h->r, s, t.sw, 2);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, 3, 2);
 }
 
@@ -1505,7 +1506,7 @@ static void test_walread_out_of_sequence_timeline(void **state)
 	put32(s->buf + page + 4, 1);
 	write_seg(dir, s, 2, 1, PLAIN);
 	h = open_reader(dir, 2, 15, SYSID);
-	wal_reader_seek(&h->r, s->e[0].lsn);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, records_before(s, page), 2);
 	expect_stop(&h->r, WAL_STOP_CORRUPT, page,
 		    "out-of-sequence timeline ID 1 (after 2)");
@@ -1513,19 +1514,22 @@ static void test_walread_out_of_sequence_timeline(void **state)
 
 static void test_walread_stop_names(void **state)
 {
-	assert_string_equal(wal_stop_name(WAL_STOP_NONE), "none");
-	assert_string_equal(wal_stop_name(WAL_STOP_END), "end of WAL");
-	assert_string_equal(wal_stop_name(WAL_STOP_GAP), "missing segment");
-	assert_string_equal(wal_stop_name(WAL_STOP_CORRUPT), "corrupt WAL");
-	assert_string_equal(wal_stop_name(WAL_STOP_FOREIGN), "foreign WAL");
-	assert_string_equal(wal_stop_name(WAL_STOP_IO), "read error");
-	assert_string_equal(wal_stop_name((enum wal_stop)42), "?");
+	assert_string_equal(pitr_wal_stop_name(WAL_STOP_NONE), "none");
+	assert_string_equal(pitr_wal_stop_name(WAL_STOP_END), "end of WAL");
+	assert_string_equal(pitr_wal_stop_name(WAL_STOP_GAP),
+			    "missing segment");
+	assert_string_equal(pitr_wal_stop_name(WAL_STOP_CORRUPT),
+			    "corrupt WAL");
+	assert_string_equal(pitr_wal_stop_name(WAL_STOP_FOREIGN),
+			    "foreign WAL");
+	assert_string_equal(pitr_wal_stop_name(WAL_STOP_IO), "read error");
+	assert_string_equal(pitr_wal_stop_name((enum wal_stop)42), "?");
 }
 
-/* ---- wal_main_data on hand-made records ---------------------------------- */
+/* ---- pitr_wal_main_data on hand-made records ---------------------------------- */
 
 /* A record of the fragment headers HDR and the payload PAY, checked with
- * a reader of MAJOR: returns wal_main_data()'s result. */
+ * a reader of MAJOR: returns pitr_wal_main_data()'s result. */
 static int main_data_of(int major, const unsigned char *hdr, size_t hdr_len,
 			const unsigned char *pay, size_t pay_len,
 			const unsigned char **data, uint32_t *len)
@@ -1546,7 +1550,7 @@ static int main_data_of(int major, const unsigned char *hdr, size_t hdr_len,
 	memset(&wr, 0, sizeof(wr));
 	wr.data = rec;
 	wr.tot_len = tot_len;
-	return wal_main_data(&r, &wr, data, len);
+	return pitr_wal_main_data(&r, &wr, data, len);
 }
 
 static void test_walread_main_data_blocks(void **state)
@@ -1683,7 +1687,7 @@ static void test_walread_main_data_rejects(void **state)
 }
 
 /*
- * BUG (walread.c wal_main_data): a block reference's RelFileLocator (12
+ * BUG (walread.c pitr_wal_main_data): a block reference's RelFileLocator (12
  * bytes, unless BKPBLOCK_SAME_REL) and block number (4) are skipped without
  * checking that the record holds them. When it does not, p goes past the
  * record's end, (size_t)(limit - p) wraps to a huge value, the loop goes on
@@ -1718,7 +1722,7 @@ static void test_walread_main_data_truncated_block_header(void **state)
 	memset(&wr, 0, sizeof(wr));
 	wr.data = rec;
 	wr.tot_len = 28;
-	assert_int_equal(wal_main_data(&r, &wr, &data, &len), -1);
+	assert_int_equal(pitr_wal_main_data(&r, &wr, &data, &len), -1);
 	munmap(map, 2 * (size_t)pagesz);
 }
 
@@ -1728,7 +1732,7 @@ static void test_walread_main_data_truncated_block_header(void **state)
  * BUG (archive.c learn_seg_size): the segment size is taken from the first
  * segment file in readdir() order, and an unreadable one there (here an
  * empty file, as an interrupted archive_command copy leaves) fails
- * archive_open() for the whole archive, although its comment says "the
+ * pitr_walarc_open() for the whole archive, although its comment says "the
  * first readable segment". Whether an archive opens thus depends on the
  * directory's order. With twenty empty files around one good segment, the
  * good one is rarely listed first in any order (creation, reverse or hash).
@@ -1755,7 +1759,7 @@ static void test_walread_archive_skips_unreadable_first_segment(void **state)
 		free(path);
 	}
 	capture_begin(&cap, STDERR_FILENO);
-	rc = archive_open(dir, arc);
+	rc = pitr_walarc_open(dir, arc);
 	out = capture_end(&cap);
 	dbops_log_reset_errors();
 	if (rc != 0) {
@@ -1764,16 +1768,16 @@ static void test_walread_archive_skips_unreadable_first_segment(void **state)
 		snprintf(msg, sizeof(msg), "%s", out);
 		free(out);
 		free(arc);
-		fail_msg("archive_open failed: %s", msg);
+		fail_msg("pitr_walarc_open failed: %s", msg);
 	}
 	free(out);
 	assert_int_equal(arc->seg_size, SEG_SIZE);
 	assert_int_equal(arc->nsegs, 21);
-	archive_close(arc);
+	pitr_walarc_close(arc);
 	free(arc);
 }
 
-/* ---- scan_path ----------------------------------------------------------- */
+/* ---- pitr_scan_path ----------------------------------------------------------- */
 
 /*
  * Segment 1 of timeline 1, replayed from a base backup whose redo point is
@@ -1829,10 +1833,10 @@ static struct path_scan *run_scan(const char *dir, const struct scan_start *st,
 {
 	struct harness *h = open_archive(dir);
 
-	assert_int_equal(timeline_load(&h->arc, 1, &h->hist), 0);
-	assert_int_equal(
-		scan_path(&h->arc, &h->hist, st, target, NULL, NULL, &h->scan),
-		0);
+	assert_int_equal(pitr_timeline_load(&h->arc, 1, &h->hist), 0);
+	assert_int_equal(pitr_scan_path(&h->arc, &h->hist, st, target, NULL,
+					NULL, &h->scan),
+			 0);
 	h->scanned = true;
 	return &h->scan;
 }
@@ -2229,19 +2233,19 @@ static void test_scan_target_describe(void **state)
 	char buf[128];
 	struct pitr_target tg = time_target(T_US(3 * SEC), false);
 
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+	assert_string_equal(pitr_target_describe(&tg, buf, sizeof(buf)),
 			    "time 2024-03-01 11:58:05+00 (inclusive)");
 	tg = lsn_target(0x100028, true);
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+	assert_string_equal(pitr_target_describe(&tg, buf, sizeof(buf)),
 			    "LSN 0/100028 (exclusive)");
 	tg = xid_target(745, false);
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+	assert_string_equal(pitr_target_describe(&tg, buf, sizeof(buf)),
 			    "transaction 745 (inclusive)");
 	tg = name_target("rp_fork");
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+	assert_string_equal(pitr_target_describe(&tg, buf, sizeof(buf)),
 			    "restore point \"rp_fork\"");
 	tg.kind = TARGET_END;
-	assert_string_equal(target_describe(&tg, buf, sizeof(buf)),
+	assert_string_equal(pitr_target_describe(&tg, buf, sizeof(buf)),
 			    "the end of the archive");
 }
 

@@ -1,8 +1,8 @@
 /*
  * backup.c - find and check a base backup: backup_label, the tars of a
- * pg_basebackup -Ft directory, the files backup_open() looks into and its
+ * pg_basebackup -Ft directory, the files pitr_backup_open() looks into and its
  * checks. See backup.h. The manifest is read by manifest.c, tars by
- * tarread.c; backup_extract() is in extract.c.
+ * tarread.c; pitr_backup_extract() is in extract.c.
  */
 #include "backup.h"
 
@@ -121,7 +121,7 @@ static int parse_start_line(const char *line, size_t len,
 		goto bad;
 	p = line + sizeof(key) - 1;
 	sp = memchr(p, ' ', (size_t)(end - p));
-	if (sp == NULL || backup_parse_lsn(p, sp, &label->start_lsn) != 0)
+	if (sp == NULL || pitr_backup_parse_lsn(p, sp, &label->start_lsn) != 0)
 		goto bad;
 	if ((size_t)(end - sp) != strlen(" (file ") + 24 + 1 ||
 	    memcmp(sp, " (file ", 7) != 0 || end[-1] != ')')
@@ -149,8 +149,8 @@ bad:
 		quote_line(q, sizeof(q), line, len));
 }
 
-int backup_parse_label(const char *text, struct backup_label *label,
-		       struct dbops_err *err)
+int pitr_backup_parse_label(const char *text, struct backup_label *label,
+			    struct dbops_err *err)
 {
 	const char *p = text, *v;
 	unsigned lineno = 0;
@@ -171,8 +171,8 @@ int backup_parse_label(const char *text, struct backup_label *label,
 		} else if (lineno == 2) {
 			v = after_key(p, len, "CHECKPOINT LOCATION");
 			if (v == NULL ||
-			    backup_parse_lsn(v, p + len,
-					     &label->checkpoint_lsn) != 0)
+			    pitr_backup_parse_lsn(v, p + len,
+						  &label->checkpoint_lsn) != 0)
 				return dbops_err_set(
 					err,
 					"line 2: expected \"CHECKPOINT LOCATION: X/Y\", found \"%s\"",
@@ -255,9 +255,9 @@ twice:
 	return 0;
 }
 
-/* ---- backup_open -------------------------------------------------------- */
+/* ---- pitr_backup_open -------------------------------------------------------- */
 
-/* The files of the data directory that backup_open() looks into. */
+/* The files of the data directory that pitr_backup_open() looks into. */
 struct found {
 	char *label;
 	size_t label_len;
@@ -320,7 +320,7 @@ static int tar_slurp(struct tar *t, const char *what, size_t max, char **buf,
 		dbops_log_error("out of memory");
 		return -1;
 	}
-	if (tar_read(t, *buf, (size_t)size, len) < 0)
+	if (pitr_tar_read(t, *buf, (size_t)size, len) < 0)
 		return -1;
 	(*buf)[*len] = '\0';
 	return 0;
@@ -337,7 +337,7 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 	char name[PATH_MAX], what[NAME_LEN];
 	int r;
 
-	if (tar_open(&t, path) != 0) {
+	if (pitr_tar_open(&t, path) != 0) {
 		if (t.unrecognized) {
 			if (quiet_unrecognized)
 				return 1;
@@ -347,13 +347,13 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 		}
 		return -1;
 	}
-	while ((r = tar_next(&t)) == 1) {
-		const char *stored = entry_name(t.e);
+	while ((r = pitr_tar_next(&t)) == 1) {
+		const char *stored = pitr_entry_name(t.e);
 		mode_t type = archive_entry_filetype(t.e);
-		int n = normalise(stored, name, sizeof(name));
+		int n = pitr_normalise(stored, name, sizeof(name));
 
 		if (n < 0) {
-			bad_entry(path, stored, n);
+			pitr_bad_entry(path, stored, n);
 			goto fail;
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
@@ -378,7 +378,7 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 			goto fail;
 		}
 		if (wal || n == 1 || type != AE_IFREG) {
-			if (tar_skip(&t) != 0)
+			if (pitr_tar_skip(&t) != 0)
 				goto fail;
 			continue;
 		}
@@ -390,14 +390,16 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 				goto fail;
 			f->has_label = true;
 		} else if (strcmp(name, "PG_VERSION") == 0) {
-			if (tar_read(&t, f->version, sizeof(f->version) - 1,
-				     &f->version_len) < 0)
+			if (pitr_tar_read(&t, f->version,
+					  sizeof(f->version) - 1,
+					  &f->version_len) < 0)
 				goto fail;
 			f->version[f->version_len] = '\0';
 			f->has_version = true;
 		} else if (strcmp(name, "global/pg_control") == 0) {
-			if (tar_read(&t, (char *)f->control, sizeof(f->control),
-				     &f->control_len) < 0)
+			if (pitr_tar_read(&t, (char *)f->control,
+					  sizeof(f->control),
+					  &f->control_len) < 0)
 				goto fail;
 			f->has_control = true;
 		} else if (want_manifest &&
@@ -417,16 +419,16 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 			    strcmp(slash + 1, "backup_label") == 0)
 				snprintf(f->nested, sizeof(f->nested), "%.*s",
 					 (int)(slash - name), name);
-			if (tar_skip(&t) != 0)
+			if (pitr_tar_skip(&t) != 0)
 				goto fail;
 		}
 	}
 	if (r < 0)
 		goto fail;
-	tar_close(&t);
+	pitr_tar_close(&t);
 	return 0;
 fail:
-	tar_close(&t);
+	pitr_tar_close(&t);
 	return -1;
 }
 
@@ -443,7 +445,7 @@ static int read_small(int dfd, const char *dir, const char *name, size_t max,
 	size_t got = 0;
 	int fd;
 
-	join(path, sizeof(path), dir, name);
+	pitr_join(path, sizeof(path), dir, name);
 	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
@@ -590,7 +592,7 @@ static int check_found(struct base_backup *b, struct found *f,
 			what);
 		return -1;
 	}
-	if (backup_parse_label(f->label, &b->label, &err) != 0) {
+	if (pitr_backup_parse_label(f->label, &b->label, &err) != 0) {
 		dbops_log_error("%s %s", what, err.msg);
 		return -1;
 	}
@@ -640,7 +642,7 @@ static int check_found(struct base_backup *b, struct found *f,
 	memcpy(&b->system_id, f->control, 8);
 	if (!f->has_manifest)
 		return 0;
-	if (parse_manifest(f->manifest, f->manifest_len, &m, &err) != 0) {
+	if (pitr_parse_manifest(f->manifest, f->manifest_len, &m, &err) != 0) {
 		dbops_log_error("%s: could not parse the manifest: %s",
 				f->manifest_name, err.msg);
 		return -1;
@@ -732,7 +734,7 @@ static int find_tars(const char *dir, const char *given,
 		int i;
 
 		if (is_tablespace_tar(de->d_name)) {
-			join(path, sizeof(path), dir, de->d_name);
+			pitr_join(path, sizeof(path), dir, de->d_name);
 			dbops_log_error(
 				"\"%s\": the backup has a tablespace (OID %.*s): tablespaces are not supported",
 				path, (int)strspn(de->d_name, "0123456789"),
@@ -847,9 +849,9 @@ static int open_directory(struct base_backup *b)
 		goto out;
 	}
 	b->kind = BACKUP_TAR_DIR;
-	if (join(b->base_tar, sizeof(b->base_tar), b->path, base) != 0 ||
+	if (pitr_join(b->base_tar, sizeof(b->base_tar), b->path, base) != 0 ||
 	    (wal[0] != '\0' &&
-	     join(b->wal_tar, sizeof(b->wal_tar), b->path, wal) != 0)) {
+	     pitr_join(b->wal_tar, sizeof(b->wal_tar), b->path, wal) != 0)) {
 		dbops_log_error("\"%s\": path too long", b->path);
 		goto out;
 	}
@@ -884,7 +886,7 @@ static int open_tar_file(struct base_backup *b)
 		if (find_tars(dir, name, base, wal) != 0)
 			return -1;
 		if (wal[0] != '\0' &&
-		    join(b->wal_tar, sizeof(b->wal_tar), dir, wal) != 0) {
+		    pitr_join(b->wal_tar, sizeof(b->wal_tar), dir, wal) != 0) {
 			dbops_log_error("\"%s\": path too long", dir);
 			return -1;
 		}
@@ -895,7 +897,7 @@ static int open_tar_file(struct base_backup *b)
 	return rc;
 }
 
-int backup_open(const char *path, struct base_backup *b)
+int pitr_backup_open(const char *path, struct base_backup *b)
 {
 	struct stat st;
 

@@ -17,7 +17,7 @@
  *     beside it belong to it; otherwise a backup_manifest inside the tar is
  *     read.
  *
- * backup_open() only reads; backup_extract() writes only below the data
+ * pitr_backup_open() only reads; pitr_backup_extract() writes only below the data
  * directory it is given. Errors are reported with dbops_log_error(), one
  * line naming the file: "X/base.tar.gz": incomplete or damaged tar: ...
  */
@@ -76,7 +76,7 @@ struct base_backup {
  * Inspect PATH without changing anything and fill *b. A tar is read once,
  * to its end, every entry's data included, so a truncated or damaged tar or
  * compressed stream (and a tar without its end-of-archive marker) is found
- * here rather than halfway through backup_extract(). pg_wal.tar is read
+ * here rather than halfway through pitr_backup_extract(). pg_wal.tar is read
  * too.
  *
  * Besides the shape, it checks: backup_label parses and is not that of an
@@ -89,7 +89,7 @@ struct base_backup {
  *
  * Returns 0, or -1 after dbops_log_error() (and maybe dbops_log_hint()).
  */
-int backup_open(const char *path, struct base_backup *b);
+int pitr_backup_open(const char *path, struct base_backup *b);
 
 /*
  * Parse the text of a backup_label file (NUL-terminated) into *label,
@@ -102,18 +102,18 @@ int backup_open(const char *path, struct base_backup *b);
  *	line 1: expected "START WAL LOCATION: X/Y (file NAME)", found "..."
  *	line 7: START TIMELINE 2 does not match the timeline 1 of the start WAL file 000000010000000000000002
  */
-int backup_parse_label(const char *text, struct backup_label *label,
-		       struct dbops_err *err);
+int pitr_backup_parse_label(const char *text, struct backup_label *label,
+			    struct dbops_err *err);
 
 /*
  * Copy (BACKUP_DIR) or extract (tar kinds) the backup B opened by
- * backup_open() into DATADIR, an existing empty directory: for tars the
+ * pitr_backup_open() into DATADIR, an existing empty directory: for tars the
  * base tar, then the entries of the pg_wal tar into DATADIR/pg_wal/.
  *
  * Nothing is written outside DATADIR: tar entries with an absolute path or
  * a ".." component are refused, a symbolic link is never followed while
  * writing (a symlink pg_wal of a plain backup is copied as the directory it
- * points to), and the backup's tablespaces were refused by backup_open().
+ * points to), and the backup's tablespaces were refused by pitr_backup_open().
  * Directories are made 0700 (DATADIR too) and files 0600, as initdb makes
  * them; symbolic links are kept; files keep their modification times. When
  * OWNER is non-NULL and we are root, everything is given to OWNER.
@@ -126,8 +126,8 @@ int backup_parse_label(const char *text, struct backup_label *label,
  * message when *STOP stopped it. On failure DATADIR holds a partial copy,
  * which the caller removes.
  */
-int backup_extract(const struct base_backup *b, const char *datadir,
-		   const struct dbops_user *owner,
-		   const volatile sig_atomic_t *stop);
+int pitr_backup_extract(const struct base_backup *b, const char *datadir,
+			const struct dbops_user *owner,
+			const volatile sig_atomic_t *stop);
 
 #endif

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int join(char *buf, size_t len, const char *dir, const char *name)
+int pitr_join(char *buf, size_t len, const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
 	int r;
@@ -20,7 +20,7 @@ int join(char *buf, size_t len, const char *dir, const char *name)
 	return r < 0 || (size_t)r >= len ? -1 : 0;
 }
 
-int backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
+int pitr_backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
 {
 	uint64_t parts[2] = { 0, 0 };
 

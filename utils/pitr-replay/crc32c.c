@@ -97,13 +97,13 @@ __attribute__((constructor)) static void setup(void)
 	use_sse42 = have_sse42();
 }
 
-uint32_t crc32c_update(uint32_t crc, const void *data, size_t len)
+uint32_t pitr_crc32c_update(uint32_t crc, const void *data, size_t len)
 {
 	return use_sse42 ? update_sse42(crc, data, len)
 			 : update_sb8(crc, data, len);
 }
 
-uint32_t crc32c_update_portable(uint32_t crc, const void *data, size_t len)
+uint32_t pitr_crc32c_update_portable(uint32_t crc, const void *data, size_t len)
 {
 	return update_sb8(crc, data, len);
 }

@@ -1,9 +1,9 @@
 /*
  * crc32c.h - CRC-32C (Castagnoli), the checksum of every WAL record.
  *
- * PostgreSQL starts at 0xFFFFFFFF and inverts at the end; crc32c_update()
+ * PostgreSQL starts at 0xFFFFFFFF and inverts at the end; pitr_crc32c_update()
  * works on the running (not inverted) value, so a record's CRC is
- * crc32c_finish(crc32c_update(crc32c_update(CRC32C_INIT, a, n), b, m)).
+ * crc32c_finish(pitr_crc32c_update(pitr_crc32c_update(CRC32C_INIT, a, n), b, m)).
  */
 #ifndef PITR_CRC32C_H
 #define PITR_CRC32C_H
@@ -20,9 +20,10 @@
  * INIT_CRC32C/COMP_CRC32C/FIN_CRC32C. Uses the SSE 4.2 instruction when
  * the CPU has it, the table otherwise; both give the same result.
  */
-uint32_t crc32c_update(uint32_t crc, const void *data, size_t len);
+uint32_t pitr_crc32c_update(uint32_t crc, const void *data, size_t len);
 
 /* The table-driven path alone, so tests can hold it against the other. */
-uint32_t crc32c_update_portable(uint32_t crc, const void *data, size_t len);
+uint32_t pitr_crc32c_update_portable(uint32_t crc, const void *data,
+				     size_t len);
 
 #endif

@@ -1,5 +1,5 @@
 /*
- * extract.c - backup_extract(): copy a plain base backup, or extract a tar
+ * extract.c - pitr_backup_extract(): copy a plain base backup, or extract a tar
  * one, into a new data directory. See backup.h.
  *
  * Design notes:
@@ -57,7 +57,7 @@ struct writer {
 	const volatile sig_atomic_t *stop; /* non-zero: stop, say nothing */
 };
 
-/* Whether a signal asked us to stop (see backup_extract()). */
+/* Whether a signal asked us to stop (see pitr_backup_extract()). */
 static bool stopped(const struct writer *w)
 {
 	return w->stop != NULL && *w->stop != 0;
@@ -66,7 +66,7 @@ static bool stopped(const struct writer *w)
 static const char *out_path(const struct writer *w, const char *rel, char *buf,
 			    size_t len)
 {
-	if (rel[0] == '\0' || join(buf, len, w->datadir, rel) != 0)
+	if (rel[0] == '\0' || pitr_join(buf, len, w->datadir, rel) != 0)
 		snprintf(buf, len, "%s", w->datadir);
 	return buf;
 }
@@ -266,7 +266,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 			goto fail;
 		}
 		if (n >= 0) {
-			if (tar_skip(t) != 0)
+			if (pitr_tar_skip(t) != 0)
 				goto fail;
 			if (n < size) {
 				dbops_log_error(
@@ -291,7 +291,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN) {
-			tar_damaged(t, t->a);
+			pitr_tar_damaged(t, t->a);
 			goto fail;
 		}
 		if (n == 0)
@@ -308,7 +308,7 @@ static int extract_file(struct writer *w, struct tar *t, const char *rel)
 		pos = off + (int64_t)n;
 	}
 	if (!done)
-		tar_entry_done(t);
+		pitr_tar_entry_done(t);
 	if (pos < size && ftruncate(fd, (off_t)size) != 0)
 		goto write_error;
 	if (archive_entry_mtime_is_set(e)) {
@@ -369,7 +369,7 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 	char name[PATH_MAX], rel[PATH_MAX];
 	int r;
 
-	if (tar_open(&t, path) != 0) {
+	if (pitr_tar_open(&t, path) != 0) {
 		if (t.unrecognized)
 			dbops_log_error(
 				"\"%s\": incomplete or damaged tar: not a tar archive",
@@ -378,13 +378,13 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 	}
 	if (prefix[0] != '\0' && extract_dir(w, prefix) != 0)
 		goto fail;
-	while (!stopped(w) && (r = tar_next(&t)) == 1) {
-		const char *stored = entry_name(t.e);
-		int n = normalise(stored, name, sizeof(name));
+	while (!stopped(w) && (r = pitr_tar_next(&t)) == 1) {
+		const char *stored = pitr_entry_name(t.e);
+		int n = pitr_normalise(stored, name, sizeof(name));
 		mode_t type = archive_entry_filetype(t.e);
 
 		if (n < 0) {
-			bad_entry(path, stored, n);
+			pitr_bad_entry(path, stored, n);
 			goto fail;
 		}
 		snprintf(t.name, sizeof(t.name), "%s", n == 1 ? "." : name);
@@ -427,15 +427,15 @@ static int extract_tar(struct writer *w, const char *path, const char *prefix)
 			if (extract_symlink(w, rel, target) != 0)
 				goto fail;
 		}
-		if (tar_skip(&t) != 0)
+		if (pitr_tar_skip(&t) != 0)
 			goto fail;
 	}
 	if (stopped(w) || r < 0)
 		goto fail;
-	tar_close(&t);
+	pitr_tar_close(&t);
 	return 0;
 fail:
-	tar_close(&t);
+	pitr_tar_close(&t);
 	return -1;
 }
 
@@ -443,7 +443,7 @@ fail:
 static const char *src_path(char *buf, size_t len, const char *root,
 			    const char *rel)
 {
-	if (rel[0] == '\0' || join(buf, len, root, rel) != 0)
+	if (rel[0] == '\0' || pitr_join(buf, len, root, rel) != 0)
 		snprintf(buf, len, "%s", root);
 	return buf;
 }
@@ -706,9 +706,9 @@ static int check_empty(const struct writer *w)
 	return 0;
 }
 
-int backup_extract(const struct base_backup *b, const char *datadir,
-		   const struct dbops_user *owner,
-		   const volatile sig_atomic_t *stop)
+int pitr_backup_extract(const struct base_backup *b, const char *datadir,
+			const struct dbops_user *owner,
+			const volatile sig_atomic_t *stop)
 {
 	struct writer w = { .stop = stop };
 	struct stat st;

@@ -121,7 +121,7 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 		t->time = unix_us_to_pg_time(usec);
 		break;
 	case TARGET_LSN:
-		if (lsn_parse(value, &t->lsn) != 0)
+		if (pitr_lsn_parse(value, &t->lsn) != 0)
 			return dbops_cli_invalid(
 				option, value,
 				"expected an LSN such as 0/16B3748");
@@ -278,11 +278,11 @@ static int check_command(const struct pitr_opts *o)
 static int run_verify(struct pitr_opts *o)
 {
 	struct plan plan;
-	int rc = verify_plan(&o->r.verify, &plan);
+	int rc = pitr_verify_plan(&o->r.verify, &plan);
 
 	if (rc == 0)
-		plan_report(&plan, stdout);
-	plan_free(&plan);
+		pitr_plan_report(&plan, stdout);
+	pitr_plan_free(&plan);
 	return rc == 0 ? 0 : 1;
 }
 
@@ -296,11 +296,11 @@ static int run(struct pitr_opts *o)
 			.progress = o->r.verify.progress,
 		};
 
-		return window_run(&w);
+		return pitr_window_run(&w);
 	}
 	if (strcmp(o->command, "verify") == 0)
 		return run_verify(o);
-	return restore_run(&o->r);
+	return pitr_restore_run(&o->r);
 }
 
 int main(int argc, char **argv)

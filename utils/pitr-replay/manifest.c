@@ -1,7 +1,7 @@
 /*
  * manifest.c - backup_manifest read with a JSON scanner of its own, enough
  * to validate the manifest as a whole and walk it for the few fields
- * backup_open() checks. Apart from backup.c because it knows JSON and
+ * pitr_backup_open() checks. Apart from backup.c because it knows JSON and
  * nothing of directories or tars. See manifest.h.
  */
 #include "manifest.h"
@@ -262,7 +262,7 @@ static int json_lsn(struct json *j, const char *key, uint64_t *lsn)
 		return json_fail(j, "\"%s\": expected an LSN string", key);
 	if (json_string(j, &s, &len, &esc) != 0)
 		return -1;
-	if (esc || backup_parse_lsn(s, s + len, lsn) != 0)
+	if (esc || pitr_backup_parse_lsn(s, s + len, lsn) != 0)
 		return json_fail(
 			j, "\"%s\": expected an LSN \"X/Y\", found \"%.*s\"",
 			key, (int)(len > 40 ? 40 : len), s);
@@ -351,8 +351,8 @@ static int json_wal_ranges(struct json *j, struct manifest *m)
 	}
 }
 
-int parse_manifest(const char *text, size_t len, struct manifest *m,
-		   struct dbops_err *err)
+int pitr_parse_manifest(const char *text, size_t len, struct manifest *m,
+			struct dbops_err *err)
 {
 	struct json j = { text, text, text + len, 0, err };
 	uint64_t v;

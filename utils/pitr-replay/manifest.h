@@ -1,5 +1,5 @@
 /*
- * manifest.h - the backup_manifest of a base backup, as far as backup_open()
+ * manifest.h - the backup_manifest of a base backup, as far as pitr_backup_open()
  * checks it: valid JSON, a version we know, and the system identifier and
  * WAL ranges, which must agree with pg_control and backup_label. The
  * list of files and their checksums is walked over, not checked.
@@ -30,7 +30,7 @@ struct manifest {
  *
  *	line 12: "End-LSN": expected an LSN "X/Y", found "0/zz"
  */
-int parse_manifest(const char *text, size_t len, struct manifest *m,
-		   struct dbops_err *err);
+int pitr_parse_manifest(const char *text, size_t len, struct manifest *m,
+			struct dbops_err *err);
 
 #endif

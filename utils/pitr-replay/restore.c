@@ -99,7 +99,7 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-int restore_command_for(const char *archive, char *buf, size_t len)
+int pitr_restore_command_for(const char *archive, char *buf, size_t len)
 {
 	char dir[8192], cmd[16384];
 	int n;
@@ -167,7 +167,7 @@ struct lay_down_job {
 	const struct restore_opts *o;
 	struct plan *plan;
 	const struct dbops_user *owner;
-	_Atomic int checked; /* verify_wal's result; 1 while it runs */
+	_Atomic int checked; /* pitr_verify_wal's result; 1 while it runs */
 	int extracted;
 };
 
@@ -178,14 +178,16 @@ static void lay_down_item(void *arg, size_t i)
 
 	if (i == 0) {
 		atomic_store(&j->checked,
-			     verify_wal(&j->o->verify, j->plan) == 0 ? 0 : -1);
+			     pitr_verify_wal(&j->o->verify, j->plan) == 0 ? 0
+									  : -1);
 		return;
 	}
 	/* On one thread the check ran first: no extraction after it failed. */
-	j->extracted = atomic_load(&j->checked) == -1 || interrupted
-			       ? -1
-			       : backup_extract(&j->plan->backup, j->o->datadir,
-						j->owner, &interrupted);
+	j->extracted =
+		atomic_load(&j->checked) == -1 || interrupted
+			? -1
+			: pitr_backup_extract(&j->plan->backup, j->o->datadir,
+					      j->owner, &interrupted);
 }
 
 /*
@@ -271,19 +273,19 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 			buf, len,
 			"# The end of the archive, as verified: the last record starts at this LSN.\n"
 			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = 'on'\n",
-			lsn_format(p->end_record_lsn, v));
+			pitr_lsn_format(p->end_record_lsn, v));
 		break;
 	case TARGET_TIME:
 		snprintf(
 			buf, len,
 			"recovery_target_time = '%s'\nrecovery_target_inclusive = '%s'\n",
-			pg_time_format(t->time, v), incl);
+			pitr_pg_time_format(t->time, v), incl);
 		break;
 	case TARGET_LSN:
 		snprintf(
 			buf, len,
 			"recovery_target_lsn = '%s'\nrecovery_target_inclusive = '%s'\n",
-			lsn_format(t->lsn, v), incl);
+			pitr_lsn_format(t->lsn, v), incl);
 		break;
 	case TARGET_XID:
 		snprintf(
@@ -309,7 +311,8 @@ static int write_recovery_settings(const struct restore_opts *o,
 	struct tm tm;
 	int rc;
 
-	if (restore_command_for(p->arc.dir, command, sizeof(command)) != 0) {
+	if (pitr_restore_command_for(p->arc.dir, command, sizeof(command)) !=
+	    0) {
 		dbops_log_error(
 			"\"%s\": archive path too long for restore_command",
 			p->arc.dir);
@@ -330,8 +333,8 @@ static int write_recovery_settings(const struct restore_opts *o,
 		    "# remove this line once it is to become a primary of its own.\n"
 		    "archive_mode = 'off'\n",
 		    DBOPS_VERSION, stamp,
-		    target_describe(&p->target, what, sizeof(what)), p->tli,
-		    command, targets, p->tli, action) < 0)
+		    pitr_target_describe(&p->target, what, sizeof(what)),
+		    p->tli, command, targets, p->tli, action) < 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
@@ -685,7 +688,8 @@ static int query_state(PGconn *conn, struct server_state *st, int64_t deadline)
 			     strcmp(PQgetvalue(res, 0, 1), "t") == 0;
 		st->replay_lsn = 0;
 		if (!PQgetisnull(res, 0, 2))
-			(void)lsn_parse(PQgetvalue(res, 0, 2), &st->replay_lsn);
+			(void)pitr_lsn_parse(PQgetvalue(res, 0, 2),
+					     &st->replay_lsn);
 		snprintf(st->last_xact, sizeof(st->last_xact), "%s",
 			 PQgetisnull(res, 0, 3) ? "none"
 						: PQgetvalue(res, 0, 3));
@@ -867,7 +871,8 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	if (st->replay_lsn != want) {
 		dbops_log_error(
 			"the server stopped replay at %s, but verification found the target's stop point at %s",
-			lsn_format(st->replay_lsn, a), lsn_format(want, b));
+			pitr_lsn_format(st->replay_lsn, a),
+			pitr_lsn_format(want, b));
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
@@ -877,7 +882,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 	if (has_xact && st->has_last_xact && st->last_xact_us != xact) {
 		dbops_log_error(
 			"the server's last replayed transaction ended at %s, but verification found %s",
-			st->last_xact, pg_time_format(xact, when));
+			st->last_xact, pitr_pg_time_format(xact, when));
 		dbops_log_hint(
 			"the data directory %s is left as it is for inspection",
 			o->datadir);
@@ -887,7 +892,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		f->stop_line[0] ? f->stop_line
 				: "(no stop line in the server log)");
 	fprintf(out, "replayed up to: %s (last transaction %s)\n",
-		lsn_format(st->replay_lsn, a), st->last_xact);
+		pitr_lsn_format(st->replay_lsn, a), st->last_xact);
 	return 0;
 }
 
@@ -1040,7 +1045,7 @@ static int start_server(const struct restore_opts *o, const struct plan *plan,
 	return 0;
 }
 
-int restore_run(const struct restore_opts *o)
+int pitr_restore_run(const struct restore_opts *o)
 {
 	struct plan plan;
 	struct dbops_user user;
@@ -1063,13 +1068,13 @@ int restore_run(const struct restore_opts *o)
 		return 1;
 	}
 	owner = drop ? &user : NULL;
-	if (verify_prepare(&o->verify, &plan) != 0 ||
+	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    (drop && !reachable(o, &plan, &user)))
 		goto done;
 	catch_signals();
 	if (lay_down(o, &plan, owner) != 0)
 		goto done;
-	plan_report(&plan, out);
+	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
 	    start_server(o, &plan, rundir, &inst) != 0 ||
@@ -1085,6 +1090,6 @@ int restore_run(const struct restore_opts *o)
 		rc = 1;
 	}
 done:
-	plan_free(&plan);
+	pitr_plan_free(&plan);
 	return rc;
 }

@@ -22,7 +22,7 @@ struct restore_opts {
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */
-int restore_run(const struct restore_opts *o);
+int pitr_restore_run(const struct restore_opts *o);
 
 /*
  * The restore_command for ARCHIVE: a shell snippet that copies %f (or
@@ -30,6 +30,6 @@ int restore_run(const struct restore_opts *o);
  * any other failure, which PostgreSQL treats as fatal instead of as the end
  * of the archive. Quoted for postgresql.conf. Exposed for the unit tests.
  */
-int restore_command_for(const char *archive, char *buf, size_t len);
+int pitr_restore_command_for(const char *archive, char *buf, size_t len);
 
 #endif

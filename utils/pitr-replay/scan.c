@@ -85,7 +85,7 @@ static void classify_xact(const struct wal_reader *r,
 	if (rec->rmid != RM_XACT_ID ||
 	    !(op == XLOG_XACT_COMMIT || op == XLOG_XACT_ABORT || prepared))
 		return;
-	if (wal_main_data(r, rec, &data, &len) != 0 || len < 8)
+	if (pitr_wal_main_data(r, rec, &data, &len) != 0 || len < 8)
 		return;
 	x->is_commit =
 		op == XLOG_XACT_COMMIT || op == XLOG_XACT_COMMIT_PREPARED;
@@ -97,7 +97,8 @@ static void classify_xact(const struct wal_reader *r,
 	x->is_xact = true;
 }
 
-const char *target_describe(const struct pitr_target *t, char *buf, size_t len)
+const char *pitr_target_describe(const struct pitr_target *t, char *buf,
+				 size_t len)
 {
 	char when[PG_TIME_TEXT], lsn[LSN_TEXT];
 	const char *incl = t->exclusive ? "exclusive" : "inclusive";
@@ -108,10 +109,10 @@ const char *target_describe(const struct pitr_target *t, char *buf, size_t len)
 		break;
 	case TARGET_TIME:
 		snprintf(buf, len, "time %s (%s)",
-			 pg_time_format(t->time, when), incl);
+			 pitr_pg_time_format(t->time, when), incl);
 		break;
 	case TARGET_LSN:
-		snprintf(buf, len, "LSN %s (%s)", lsn_format(t->lsn, lsn),
+		snprintf(buf, len, "LSN %s (%s)", pitr_lsn_format(t->lsn, lsn),
 			 incl);
 		break;
 	case TARGET_XID:
@@ -131,7 +132,7 @@ static void describe_xact_stop(struct stop_point *s, const char *how,
 
 	snprintf(s->what, sizeof(s->what), "%s %s of transaction %u, time %s",
 		 how, x->is_commit ? "commit" : "abort", x->xid,
-		 pg_time_format(x->time, when));
+		 pitr_pg_time_format(x->time, when));
 }
 
 /* Whether replay stops before REC (recoveryStopsBefore). */
@@ -144,7 +145,7 @@ static bool stops_before(const struct pitr_target *t,
 	if (t->kind == TARGET_LSN && t->exclusive && rec->lsn >= t->lsn) {
 		snprintf(s->what, sizeof(s->what),
 			 "before WAL location (LSN) \"%s\"",
-			 lsn_format(t->lsn, lsn));
+			 pitr_lsn_format(t->lsn, lsn));
 		return true;
 	}
 	if (!x->is_xact)
@@ -168,13 +169,13 @@ static bool stops_after(const struct pitr_target *t,
 	if (t->kind == TARGET_NAME && rp && strcmp(rp->name, t->name) == 0) {
 		snprintf(s->what, sizeof(s->what),
 			 "at restore point \"%s\", time %s", rp->name,
-			 pg_time_format(rp->time, when));
+			 pitr_pg_time_format(rp->time, when));
 		return true;
 	}
 	if (t->kind == TARGET_LSN && !t->exclusive && rec->lsn >= t->lsn) {
 		snprintf(s->what, sizeof(s->what),
 			 "after WAL location (LSN) \"%s\"",
-			 lsn_format(t->lsn, lsn));
+			 pitr_lsn_format(t->lsn, lsn));
 		return true;
 	}
 	if (t->kind == TARGET_XID && !t->exclusive && x->is_xact &&
@@ -215,7 +216,7 @@ static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 	    op != XLOG_CHECKPOINT_SHUTDOWN && op != XLOG_CHECKPOINT_ONLINE &&
 	    op != XLOG_END_OF_RECOVERY)
 		return 0;
-	if (wal_main_data(&s->reader, rec, &data, &len) != 0)
+	if (pitr_wal_main_data(&s->reader, rec, &data, &len) != 0)
 		return 0;
 	if (op == XLOG_RESTORE_POINT && len >= 8 + RESTORE_POINT_NAME_MAX) {
 		memset(rp, 0, sizeof(*rp));
@@ -267,10 +268,11 @@ static void finish_window(struct path_scan *s, int64_t pre_max,
 		s->min_time = pre_max;
 }
 
-int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
-	      const struct scan_start *start, const struct pitr_target *target,
-	      void (*on_segment)(void *, uint64_t), void *arg,
-	      struct path_scan *out)
+int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
+		   const struct scan_start *start,
+		   const struct pitr_target *target,
+		   void (*on_segment)(void *, uint64_t), void *arg,
+		   struct path_scan *out)
 {
 	struct wal_record rec;
 	int64_t pre_max = 0, checkpoint_time = INT64_MIN;
@@ -282,22 +284,22 @@ int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 	memset(out, 0, sizeof(*out));
 	out->hist = *hist;
 	out->start = *start;
-	if (wal_reader_init(&out->reader, arc, &out->hist, start->major,
-			    start->sysid) != 0)
+	if (pitr_wal_reader_init(&out->reader, arc, &out->hist, start->major,
+				 start->sysid) != 0)
 		return -1;
 	out->reader.on_segment = on_segment;
 	out->reader.on_segment_arg = arg;
 	out->first_segno = lsn_segno(start->redo_lsn, arc->seg_size);
 	if (start->no_backup) {
 		out->consistent = true;
-		if (wal_reader_seek_segment(&out->reader, out->first_segno) !=
-		    0)
+		if (pitr_wal_reader_seek_segment(&out->reader,
+						 out->first_segno) != 0)
 			goto done;
 	} else {
-		wal_reader_seek(&out->reader, start->redo_lsn);
+		pitr_wal_reader_seek(&out->reader, start->redo_lsn);
 	}
 
-	while (wal_next(&out->reader, &rec) == 1) {
+	while (pitr_wal_next(&out->reader, &rec) == 1) {
 		struct xact x;
 		struct restore_point rp;
 		bool is_rp;
@@ -379,9 +381,9 @@ done:
 	return 0;
 }
 
-void scan_free(struct path_scan *s)
+void pitr_scan_free(struct path_scan *s)
 {
-	wal_reader_free(&s->reader);
+	pitr_wal_reader_free(&s->reader);
 	free(s->rps);
 	s->rps = NULL;
 	s->nrps = 0;

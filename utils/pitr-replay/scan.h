@@ -104,14 +104,16 @@ struct path_scan {
  * sees each segment read. Returns 0 when reading ran (out->reader.stop
  * tells how it ended), -1 after dbops_log_error() (out of memory).
  */
-int scan_path(const struct wal_archive *arc, const struct tl_history *hist,
-	      const struct scan_start *start, const struct pitr_target *target,
-	      void (*on_segment)(void *, uint64_t), void *arg,
-	      struct path_scan *out);
-/* Free what scan_path() allocated in S (its restore points, its reader). */
-void scan_free(struct path_scan *s);
+int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
+		   const struct scan_start *start,
+		   const struct pitr_target *target,
+		   void (*on_segment)(void *, uint64_t), void *arg,
+		   struct path_scan *out);
+/* Free what pitr_scan_path() allocated in S (its restore points, its reader). */
+void pitr_scan_free(struct path_scan *s);
 
 /* Describe TARGET for messages: "time 2024-03-01 12:00:00+00 (inclusive)". */
-const char *target_describe(const struct pitr_target *t, char *buf, size_t len);
+const char *pitr_target_describe(const struct pitr_target *t, char *buf,
+				 size_t len);
 
 #endif

@@ -37,7 +37,7 @@
  */
 #define LA_ERRNO_FILE_FORMAT EILSEQ
 
-int tar_damaged(struct tar *t, struct archive *a)
+int pitr_tar_damaged(struct tar *t, struct archive *a)
 {
 	const char *msg;
 
@@ -83,7 +83,7 @@ static la_ssize_t raw_read(struct archive *a, void *data, const void **buf)
 	return (la_ssize_t)n;
 }
 
-void tar_close(struct tar *t)
+void pitr_tar_close(struct tar *t)
 {
 	if (t->a != NULL)
 		archive_read_free(t->a);
@@ -95,7 +95,7 @@ void tar_close(struct tar *t)
 	t->fd = -1;
 }
 
-int tar_open(struct tar *t, const char *path)
+int pitr_tar_open(struct tar *t, const char *path)
 {
 	struct archive_entry *e;
 	struct stat st;
@@ -122,7 +122,7 @@ int tar_open(struct tar *t, const char *path)
 	archive_read_support_format_raw(t->raw);
 	if (archive_read_open_fd(t->raw, t->fd, IO_BLOCK) != ARCHIVE_OK ||
 	    archive_read_next_header(t->raw, &e) < ARCHIVE_WARN) {
-		tar_damaged(t, t->raw);
+		pitr_tar_damaged(t, t->raw);
 		goto fail;
 	}
 	t->compressed = archive_filter_code(t->raw, 0) != ARCHIVE_FILTER_NONE;
@@ -145,21 +145,21 @@ int tar_open(struct tar *t, const char *path)
 	if (r != ARCHIVE_OK) {
 		if (archive_errno(t->a) == LA_ERRNO_FILE_FORMAT) {
 			t->unrecognized = true;
-			tar_close(t);
+			pitr_tar_close(t);
 			return -1;
 		}
-		tar_damaged(t, t->a);
+		pitr_tar_damaged(t, t->a);
 		goto fail;
 	}
 	return 0;
 oom:
 	dbops_log_error("out of memory");
 fail:
-	tar_close(t);
+	pitr_tar_close(t);
 	return -1;
 }
 
-int tar_next(struct tar *t)
+int pitr_tar_next(struct tar *t)
 {
 	int r;
 
@@ -170,13 +170,13 @@ int tar_next(struct tar *t)
 	if (r == ARCHIVE_OK || r == ARCHIVE_WARN)
 		return 1;
 	if (r != ARCHIVE_EOF)
-		return tar_damaged(t, t->a);
+		return pitr_tar_damaged(t, t->a);
 	/* Design note 2: the end-of-archive marker must be there. */
 	if (archive_filter_bytes(t->a, 0) < t->data_end + TAR_BLOCK) {
 		t->name[0] = '\0';
 		archive_set_error(t->a, EIO,
 				  "it ends without an end-of-archive marker");
-		return tar_damaged(t, t->a);
+		return pitr_tar_damaged(t, t->a);
 	}
 	/* Design note 1: read the compressed stream to its end. */
 	while (t->raw != NULL) {
@@ -188,25 +188,25 @@ int tar_next(struct tar *t)
 		if (r == ARCHIVE_EOF)
 			break;
 		if (r < ARCHIVE_WARN)
-			return tar_damaged(t, t->raw);
+			return pitr_tar_damaged(t, t->raw);
 	}
 	return 0;
 }
 
-void tar_entry_done(struct tar *t)
+void pitr_tar_entry_done(struct tar *t)
 {
 	t->data_end = archive_filter_bytes(t->a, 0);
 }
 
-int tar_skip(struct tar *t)
+int pitr_tar_skip(struct tar *t)
 {
 	if (archive_read_data_skip(t->a) != ARCHIVE_OK)
-		return tar_damaged(t, t->a);
-	tar_entry_done(t);
+		return pitr_tar_damaged(t, t->a);
+	pitr_tar_entry_done(t);
 	return 0;
 }
 
-int64_t tar_read(struct tar *t, char *buf, size_t max, size_t *len)
+int64_t pitr_tar_read(struct tar *t, char *buf, size_t max, size_t *len)
 {
 	int64_t total = 0;
 	char scratch[8192];
@@ -218,18 +218,18 @@ int64_t tar_read(struct tar *t, char *buf, size_t max, size_t *len)
 		la_ssize_t n = archive_read_data(t->a, to, room);
 
 		if (n < 0)
-			return tar_damaged(t, t->a);
+			return pitr_tar_damaged(t, t->a);
 		if (n == 0)
 			break;
 		if (to != scratch)
 			*len += (size_t)n;
 		total += n;
 	}
-	tar_entry_done(t);
+	pitr_tar_entry_done(t);
 	return total;
 }
 
-int normalise(const char *in, char *out, size_t outlen)
+int pitr_normalise(const char *in, char *out, size_t outlen)
 {
 	size_t n = 0;
 
@@ -259,7 +259,7 @@ int normalise(const char *in, char *out, size_t outlen)
 	return n == 0 ? 1 : 0;
 }
 
-void bad_entry(const char *path, const char *stored, int why)
+void pitr_bad_entry(const char *path, const char *stored, int why)
 {
 	if (why == -1)
 		dbops_log_error(
@@ -271,7 +271,7 @@ void bad_entry(const char *path, const char *stored, int why)
 			path, stored ? stored : "");
 }
 
-const char *entry_name(struct archive_entry *e)
+const char *pitr_entry_name(struct archive_entry *e)
 {
 	const char *name = archive_entry_pathname(e);
 

@@ -17,8 +17,8 @@ struct archive;
 struct archive_entry;
 
 /*
- * A tar being read: tar_open(), then tar_next() until it returns 0, each
- * entry's data read (tar_read()) or skipped (tar_skip()), then tar_close().
+ * A tar being read: pitr_tar_open(), then pitr_tar_next() until it returns 0, each
+ * entry's data read (pitr_tar_read()) or skipped (pitr_tar_skip()), then pitr_tar_close().
  */
 struct tar {
 	const char *path;    /* for messages */
@@ -27,7 +27,7 @@ struct tar {
 	struct archive *a;   /* the tar reader */
 	bool compressed;
 	bool raw_failed;   /* the error is the raw reader's */
-	bool unrecognized; /* tar_open(): not a tar libarchive knows */
+	bool unrecognized; /* pitr_tar_open(): not a tar libarchive knows */
 	int64_t data_end;  /* stream offset after the last entry's data */
 	struct archive_entry *e;
 	char name[PATH_MAX]; /* the current entry, normalised, or "" */
@@ -39,36 +39,36 @@ struct tar {
  * libarchive does not know the format, -1 without a message and
  * t->unrecognized set, so the caller words it.
  */
-int tar_open(struct tar *t, const char *path);
+int pitr_tar_open(struct tar *t, const char *path);
 
 /*
  * The next entry into t->e, its name (as stored) checked by the caller.
  * Returns 1, 0 at the end of a complete tar (compressed stream read to its
  * end), or -1 after an error message.
  */
-int tar_next(struct tar *t);
+int pitr_tar_next(struct tar *t);
 
 /* Skip the current entry's data. Returns 0, or -1 after an error message. */
-int tar_skip(struct tar *t);
+int pitr_tar_skip(struct tar *t);
 
 /*
  * Read the current entry's data: the first MAX bytes into BUF (*len gets
  * how many), the rest read and dropped. Returns the total size, -1 after
  * an error message.
  */
-int64_t tar_read(struct tar *t, char *buf, size_t max, size_t *len);
+int64_t pitr_tar_read(struct tar *t, char *buf, size_t max, size_t *len);
 
 /*
  * The current entry's data is all read or skipped (by a caller reading
  * t->a itself): note where it ended.
  */
-void tar_entry_done(struct tar *t);
+void pitr_tar_entry_done(struct tar *t);
 
 /* Report the error of A (t->a or t->raw) as a damaged tar; returns -1. */
-int tar_damaged(struct tar *t, struct archive *a);
+int pitr_tar_damaged(struct tar *t, struct archive *a);
 
 /* Free the readers and close the file. */
-void tar_close(struct tar *t);
+void pitr_tar_close(struct tar *t);
 
 /*
  * The stored name IN normalised into OUT: leading "./", "." components and
@@ -76,12 +76,12 @@ void tar_close(struct tar *t);
  * directory itself ("." or "./"), -1 for an absolute path or one with a
  * ".." component, -2 for a name too long.
  */
-int normalise(const char *in, char *out, size_t outlen);
+int pitr_normalise(const char *in, char *out, size_t outlen);
 
-/* Report the entry STORED of the tar PATH refused by normalise() (WHY < 0). */
-void bad_entry(const char *path, const char *stored, int why);
+/* Report the entry STORED of the tar PATH refused by pitr_normalise() (WHY < 0). */
+void pitr_bad_entry(const char *path, const char *stored, int why);
 
 /* The stored name of entry E. */
-const char *entry_name(struct archive_entry *e);
+const char *pitr_entry_name(struct archive_entry *e);
 
 #endif

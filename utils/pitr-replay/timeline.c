@@ -29,7 +29,7 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 			lineno, tli_text);
 	}
 	if (sscanf(line, "%*s %63s", lsn_text) != 1 ||
-	    lsn_parse(lsn_text, &lsn) != 0) {
+	    pitr_lsn_parse(lsn_text, &lsn) != 0) {
 		return dbops_err_set(
 			err,
 			"line %zu: expected a timeline switch point LSN after timeline %lu",
@@ -52,8 +52,8 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 	return 0;
 }
 
-int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
-		   struct dbops_err *err)
+int pitr_timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
+			struct dbops_err *err)
 {
 	const char *line = text;
 	size_t lineno = 0;
@@ -89,8 +89,8 @@ int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 	return 0;
 }
 
-int timeline_load(const struct wal_archive *arc, uint32_t tli,
-		  struct tl_history *h)
+int pitr_timeline_load(const struct wal_archive *arc, uint32_t tli,
+		       struct tl_history *h)
 {
 	char name[32];
 	struct dbops_err err = { "" };
@@ -105,7 +105,7 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 		return 0;
 	}
 	snprintf(name, sizeof(name), "%08X.history", tli);
-	rc = archive_read_text(arc, name, &text);
+	rc = pitr_walarc_read_text(arc, name, &text);
 	if (rc == 1) {
 		dbops_log_error(
 			"could not open \"%s/%s\": no such file: timeline %u has no history file in the archive",
@@ -114,7 +114,7 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 	}
 	if (rc != 0)
 		return -1;
-	rc = timeline_parse(text, tli, h, &err);
+	rc = pitr_timeline_parse(text, tli, h, &err);
 	free(text);
 	if (rc != 0) {
 		dbops_log_error(
@@ -125,7 +125,7 @@ int timeline_load(const struct wal_archive *arc, uint32_t tli,
 	return 0;
 }
 
-const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn)
+const struct tl_entry *pitr_timeline_at(const struct tl_history *h, lsn_t lsn)
 {
 	for (size_t i = 0; i < h->n; i++)
 		if (lsn < h->e[i].end)
@@ -133,7 +133,8 @@ const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn)
 	return &h->e[h->n - 1];
 }
 
-const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli)
+const struct tl_entry *pitr_timeline_find(const struct tl_history *h,
+					  uint32_t tli)
 {
 	for (size_t i = 0; i < h->n; i++)
 		if (h->e[i].tli == tli)
@@ -141,8 +142,8 @@ const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli)
 	return NULL;
 }
 
-uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
-			   uint32_t seg_size)
+uint32_t pitr_timeline_file_tli(const struct tl_history *h, uint64_t segno,
+				uint32_t seg_size)
 {
 	for (size_t i = h->n; i-- > 0;)
 		if (lsn_segno(h->e[i].begin, seg_size) <= segno)
@@ -150,7 +151,8 @@ uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
 	return h->e[0].tli;
 }
 
-const char *timeline_describe(const struct tl_history *h, char *buf, size_t len)
+const char *pitr_timeline_describe(const struct tl_history *h, char *buf,
+				   size_t len)
 {
 	size_t used = 0;
 
@@ -161,7 +163,7 @@ const char *timeline_describe(const struct tl_history *h, char *buf, size_t len)
 		if (i + 1 < h->n)
 			used += (size_t)snprintf(
 				buf + used, len - used, "%u until %s, then ",
-				h->e[i].tli, lsn_format(h->e[i].end, lsn));
+				h->e[i].tli, pitr_lsn_format(h->e[i].end, lsn));
 		else
 			used += (size_t)snprintf(buf + used, len - used, "%u",
 						 h->e[i].tli);

@@ -31,32 +31,33 @@ struct tl_history {
  * Parse the text of TLI's history file. Returns 0, or -1 with ERR set
  * ("line 2: expected a timeline switch point LSN, found \"x\"").
  */
-int timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
-		   struct dbops_err *err);
+int pitr_timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
+			struct dbops_err *err);
 
 /*
  * The history of TLI from ARC (timeline 1 needs no file). Returns 0, or -1
  * after dbops_log_error() naming the file.
  */
-int timeline_load(const struct wal_archive *arc, uint32_t tli,
-		  struct tl_history *h);
+int pitr_timeline_load(const struct wal_archive *arc, uint32_t tli,
+		       struct tl_history *h);
 
 /* The entry holding LSN, or NULL when the LSN is past... never: the tip holds all later ones. */
-const struct tl_entry *timeline_at(const struct tl_history *h, lsn_t lsn);
+const struct tl_entry *pitr_timeline_at(const struct tl_history *h, lsn_t lsn);
 
 /* The entry of TLI in H, or NULL when the path never is on TLI. */
-const struct tl_entry *timeline_find(const struct tl_history *h, uint32_t tli);
+const struct tl_entry *pitr_timeline_find(const struct tl_history *h,
+					  uint32_t tli);
 
 /*
  * Which timeline's file holds segment SEGNO on this path: the newest one
  * that has begun by that segment (the segment with a switch point is read
  * from the new timeline, which copied its first part), as PostgreSQL reads.
  */
-uint32_t timeline_file_tli(const struct tl_history *h, uint64_t segno,
-			   uint32_t seg_size);
+uint32_t pitr_timeline_file_tli(const struct tl_history *h, uint64_t segno,
+				uint32_t seg_size);
 
 /* "1 until 0/5000060, then 2" for messages; BUF of LEN. */
-const char *timeline_describe(const struct tl_history *h, char *buf,
-			      size_t len);
+const char *pitr_timeline_describe(const struct tl_history *h, char *buf,
+				   size_t len);
 
 #endif

@@ -11,7 +11,7 @@
 #include "instance.h"
 #include "log.h"
 
-int find_server_binaries(int major, const char *given, char *bindir)
+int pitr_find_server_binaries(int major, const char *given, char *bindir)
 {
 	char prog[PATH_MAX + 16];
 
@@ -37,7 +37,7 @@ int find_server_binaries(int major, const char *given, char *bindir)
 static bool descends(const struct tl_history *h, const struct scan_start *start,
 		     const struct tl_entry **entry)
 {
-	*entry = timeline_find(h, start->tli);
+	*entry = pitr_timeline_find(h, start->tli);
 	return *entry && (*entry)->end > start->redo_lsn;
 }
 
@@ -49,27 +49,27 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 	if (o->timeline) {
 		p->tli = o->timeline;
 		if (p->tli != p->start.tli && p->tli != 1 &&
-		    !archive_has_history(&p->arc, p->tli) &&
-		    archive_newest_tli(&p->arc) < p->tli) {
+		    !pitr_walarc_has_history(&p->arc, p->tli) &&
+		    pitr_walarc_newest_tli(&p->arc) < p->tli) {
 			dbops_log_error(
 				"recovery target timeline %u does not exist in %s: the newest timeline there is %u",
 				p->tli, p->arc.dir,
-				archive_newest_tli(&p->arc));
+				pitr_walarc_newest_tli(&p->arc));
 			return -1;
 		}
-		if (timeline_load(&p->arc, p->tli, &p->hist) != 0)
+		if (pitr_timeline_load(&p->arc, p->tli, &p->hist) != 0)
 			return -1;
 	} else {
 		/* The newest timeline that descends from the backup after it. */
-		uint32_t newest = archive_newest_tli(&p->arc);
+		uint32_t newest = pitr_walarc_newest_tli(&p->arc);
 
 		p->tli = 0;
 		for (uint32_t t = newest; t >= p->start.tli && t > 0; t--) {
 			struct tl_history h;
 
-			if (t != 1 && !archive_has_history(&p->arc, t))
+			if (t != 1 && !pitr_walarc_has_history(&p->arc, t))
 				continue;
-			if (timeline_load(&p->arc, t, &h) != 0)
+			if (pitr_timeline_load(&p->arc, t, &h) != 0)
 				return -1;
 			if (descends(&h, &p->start, &e)) {
 				p->tli = t;
@@ -82,12 +82,12 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 		}
 		if (p->tli == 0) {
 			p->tli = p->start.tli;
-			if (timeline_load(&p->arc, p->tli, &p->hist) != 0)
+			if (pitr_timeline_load(&p->arc, p->tli, &p->hist) != 0)
 				return -1;
 		}
 	}
 	if (!descends(&p->hist, &p->start, &e)) {
-		timeline_describe(&p->hist, path, sizeof(path));
+		pitr_timeline_describe(&p->hist, path, sizeof(path));
 		if (e == NULL)
 			dbops_log_error(
 				"timeline %u does not descend from the base backup's timeline %u: its history is %s",
@@ -95,8 +95,9 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 		else
 			dbops_log_error(
 				"timeline %u forked from the base backup's timeline %u at %s, before the backup started at %s",
-				p->tli, p->start.tli, lsn_format(e->end, at),
-				lsn_format(p->start.redo_lsn, lsn));
+				p->tli, p->start.tli,
+				pitr_lsn_format(e->end, at),
+				pitr_lsn_format(p->start.redo_lsn, lsn));
 		dbops_log_hint(
 			"choose a timeline whose history passes through timeline %u after %s (see pitr-replay window), or a base backup taken on the target timeline",
 			p->start.tli, lsn);
@@ -145,32 +146,33 @@ static int report_before_consistency(const struct plan *p)
 	struct path_scan whole;
 	char t[256], lsn[LSN_TEXT], when[PG_TIME_TEXT], at[LSN_TEXT];
 
-	target_describe(&p->target, t, sizeof(t));
+	pitr_target_describe(&p->target, t, sizeof(t));
 	/* A time target: read on to the consistency point to say which time
 	 * is the earliest that works. */
 	if (p->target.kind == TARGET_TIME && !s->has_min_time &&
-	    scan_path(&p->arc, &p->hist, &p->start, NULL, NULL, NULL, &whole) ==
-		    0) {
+	    pitr_scan_path(&p->arc, &p->hist, &p->start, NULL, NULL, NULL,
+			   &whole) == 0) {
 		if (whole.has_min_time) {
 			dbops_log_error(
 				"target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
-				t, lsn_format(whole.consistency_lsn, lsn),
-				pg_time_format(whole.min_time, when));
-			scan_free(&whole);
+				t, pitr_lsn_format(whole.consistency_lsn, lsn),
+				pitr_pg_time_format(whole.min_time, when));
+			pitr_scan_free(&whole);
 			return -1;
 		}
-		scan_free(&whole);
+		pitr_scan_free(&whole);
 	}
 	if (!s->consistent || !s->has_min_time) {
 		dbops_log_error(
 			"target %s is before the base backup's consistency point: recovery would stop %s, at %s, before the end-of-backup record",
-			t, s->stop.what, lsn_format(s->stop.record_lsn, at));
+			t, s->stop.what,
+			pitr_lsn_format(s->stop.record_lsn, at));
 		return -1;
 	}
 	dbops_log_error(
 		"target %s is before the base backup's consistency point %s: the earliest reachable time is %s",
-		t, lsn_format(s->consistency_lsn, lsn),
-		pg_time_format(s->min_time, when));
+		t, pitr_lsn_format(s->consistency_lsn, lsn),
+		pitr_pg_time_format(s->min_time, when));
 	return -1;
 }
 
@@ -191,21 +193,22 @@ static bool restore_point_named_before(const struct path_scan *s, size_t i)
  */
 static void hint_other_timeline(const struct plan *p)
 {
-	for (uint32_t t = archive_newest_tli(&p->arc); t >= 1; t--) {
+	for (uint32_t t = pitr_walarc_newest_tli(&p->arc); t >= 1; t--) {
 		const struct tl_entry *e;
 		struct tl_history h;
 		struct path_scan s;
 		bool reached;
 
-		if (t == p->tli || (t != 1 && !archive_has_history(&p->arc, t)))
+		if (t == p->tli ||
+		    (t != 1 && !pitr_walarc_has_history(&p->arc, t)))
 			continue;
-		if (timeline_load(&p->arc, t, &h) != 0 ||
+		if (pitr_timeline_load(&p->arc, t, &h) != 0 ||
 		    !descends(&h, &p->start, &e))
 			continue;
-		reached = scan_path(&p->arc, &h, &p->start, &p->target, NULL,
-				    NULL, &s) == 0 &&
+		reached = pitr_scan_path(&p->arc, &h, &p->start, &p->target,
+					 NULL, NULL, &s) == 0 &&
 			  s.stop.found && s.stop.consistent;
-		scan_free(&s);
+		pitr_scan_free(&s);
 		if (reached) {
 			dbops_log_hint(
 				"timeline %u reaches it from this backup: add --timeline %u",
@@ -220,30 +223,32 @@ static int report_not_found(const struct plan *p)
 	const struct path_scan *s = &p->scan;
 	char lsn[LSN_TEXT], when[PG_TIME_TEXT], reach[PG_TIME_TEXT], path[512];
 
-	timeline_describe(&p->hist, path, sizeof(path));
+	pitr_timeline_describe(&p->hist, path, sizeof(path));
 	switch (p->target.kind) {
 	case TARGET_TIME:
 		if (s->has_max_xact)
 			dbops_log_error(
 				"target time %s is beyond the last transaction in the archive: the archive reaches only to %s (timeline %s)",
-				pg_time_format(p->target.time, when),
-				pg_time_format(s->max_xact_time, reach), path);
+				pitr_pg_time_format(p->target.time, when),
+				pitr_pg_time_format(s->max_xact_time, reach),
+				path);
 		else
 			dbops_log_error(
 				"target time %s cannot be reached: no transaction commits or aborts in the archive after the base backup (timeline %s)",
-				pg_time_format(p->target.time, when), path);
+				pitr_pg_time_format(p->target.time, when),
+				path);
 		break;
 	case TARGET_XID:
 		dbops_log_error(
 			"transaction %u never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
-			p->target.xid, lsn_format(p->start.redo_lsn, lsn),
+			p->target.xid, pitr_lsn_format(p->start.redo_lsn, lsn),
 			path);
 		hint_other_timeline(p);
 		break;
 	case TARGET_NAME:
 		dbops_log_error(
 			"no restore point named \"%s\" in the WAL after the base backup's start %s (timeline %s)",
-			p->target.name, lsn_format(p->start.redo_lsn, lsn),
+			p->target.name, pitr_lsn_format(p->start.redo_lsn, lsn),
 			path);
 		hint_other_timeline(p);
 		if (s->nrps > 0) {
@@ -266,8 +271,8 @@ static int report_not_found(const struct plan *p)
 	case TARGET_LSN:
 		dbops_log_error(
 			"target LSN %s is beyond the end of the WAL in the archive, which ends at %s (timeline %s)",
-			lsn_format(p->target.lsn, when),
-			lsn_format(s->end_lsn, lsn), path);
+			pitr_lsn_format(p->target.lsn, when),
+			pitr_lsn_format(s->end_lsn, lsn), path);
 		break;
 	case TARGET_END:
 		break;
@@ -289,20 +294,20 @@ static void fill_start(struct plan *p)
 	p->start.end_lsn = p->backup.manifest_end_lsn;
 }
 
-int verify_prepare(const struct verify_opts *o, struct plan *p)
+int pitr_verify_prepare(const struct verify_opts *o, struct plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->target = o->target;
-	if (backup_open(o->base, &p->backup) != 0)
+	if (pitr_backup_open(o->base, &p->backup) != 0)
 		return -1;
-	if (!wal_magic_for_major(p->backup.pg_major)) {
+	if (!pitr_wal_magic_for_major(p->backup.pg_major)) {
 		dbops_log_error(
 			"\"%s\": PostgreSQL %d: pitr-replay reads the WAL of PostgreSQL 13 to 17",
 			o->base, p->backup.pg_major);
 		return -1;
 	}
-	if (find_server_binaries(p->backup.pg_major, o->pg_bindir, p->bindir) !=
-	    0)
+	if (pitr_find_server_binaries(p->backup.pg_major, o->pg_bindir,
+				      p->bindir) != 0)
 		return -1;
 	fill_start(p);
 	if (p->start.from_standby && p->start.end_lsn == 0) {
@@ -311,20 +316,20 @@ int verify_prepare(const struct verify_opts *o, struct plan *p)
 			o->base);
 		return -1;
 	}
-	if (archive_open(o->archive, &p->arc) != 0)
+	if (pitr_walarc_open(o->archive, &p->arc) != 0)
 		return -1;
 	return choose_timeline(o, p);
 }
 
-int verify_wal(const struct verify_opts *o, struct plan *p)
+int pitr_verify_wal(const struct verify_opts *o, struct plan *p)
 {
 	struct segment_count count = { 0 };
 	int rc;
 
 	count.progress = dbops_progress_new("verifying WAL: segments", 0,
 					    DBOPS_PROGRESS_ITEMS, o->progress);
-	rc = scan_path(&p->arc, &p->hist, &p->start, &p->target, on_segment,
-		       &count, &p->scan);
+	rc = pitr_scan_path(&p->arc, &p->hist, &p->start, &p->target,
+			    on_segment, &count, &p->scan);
 	dbops_progress_finish(count.progress);
 	if (rc != 0)
 		return -1;
@@ -340,8 +345,8 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 
 		dbops_log_error(
 			"\"%s\": backup_manifest says the backup ends at %s, but its end-of-backup record in the WAL ends at %s",
-			o->base, lsn_format(p->backup.manifest_end_lsn, a),
-			lsn_format(s->consistency_lsn, b));
+			o->base, pitr_lsn_format(p->backup.manifest_end_lsn, a),
+			pitr_lsn_format(s->consistency_lsn, b));
 		return -1;
 	}
 
@@ -354,8 +359,8 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 			dbops_log_error(
 				"\"%s/%s\": the WAL ends at %s, before the base backup's consistency point (no end-of-backup record for the backup started at %s)",
 				p->arc.dir, s->reader.stop_file,
-				lsn_format(s->end_lsn, end),
-				lsn_format(p->start.redo_lsn, lsn));
+				pitr_lsn_format(s->end_lsn, end),
+				pitr_lsn_format(p->start.redo_lsn, lsn));
 			return -1;
 		}
 		if (p->target.kind != TARGET_END)
@@ -372,20 +377,20 @@ int verify_wal(const struct verify_opts *o, struct plan *p)
 	return 0;
 }
 
-int verify_plan(const struct verify_opts *o, struct plan *p)
+int pitr_verify_plan(const struct verify_opts *o, struct plan *p)
 {
-	if (verify_prepare(o, p) != 0)
+	if (pitr_verify_prepare(o, p) != 0)
 		return -1;
-	return verify_wal(o, p);
+	return pitr_verify_wal(o, p);
 }
 
-void plan_free(struct plan *p)
+void pitr_plan_free(struct plan *p)
 {
-	scan_free(&p->scan);
-	archive_close(&p->arc);
+	pitr_scan_free(&p->scan);
+	pitr_walarc_close(&p->arc);
 }
 
-void plan_report(const struct plan *p, FILE *out)
+void pitr_plan_report(const struct plan *p, FILE *out)
 {
 	const struct path_scan *s = &p->scan;
 	char a[LSN_TEXT], b[LSN_TEXT], t[256], path[512], when[PG_TIME_TEXT];
@@ -396,39 +401,43 @@ void plan_report(const struct plan *p, FILE *out)
 		")\n",
 		p->backup.path, p->backup.pg_major, p->backup.system_id);
 	fprintf(out, "backup start: %s on timeline %u\n",
-		lsn_format(p->start.redo_lsn, a), p->start.tli);
-	fprintf(out, "consistent at: %s", lsn_format(s->consistency_lsn, a));
+		pitr_lsn_format(p->start.redo_lsn, a), p->start.tli);
+	fprintf(out, "consistent at: %s",
+		pitr_lsn_format(s->consistency_lsn, a));
 	if (s->has_min_time)
 		fprintf(out, " (earliest target time %s)",
-			pg_time_format(s->min_time, when));
+			pitr_pg_time_format(s->min_time, when));
 	fputc('\n', out);
 	fprintf(out, "timeline: %u (%s)\n", p->tli,
-		timeline_describe(&p->hist, path, sizeof(path)));
-	fprintf(out, "target: %s\n", target_describe(&p->target, t, sizeof(t)));
+		pitr_timeline_describe(&p->hist, path, sizeof(path)));
+	fprintf(out, "target: %s\n",
+		pitr_target_describe(&p->target, t, sizeof(t)));
 	if (p->target.kind == TARGET_END) {
 		fprintf(out,
 			"recovery stops: at the end of the archive, after the record at %s\n",
-			lsn_format(p->end_record_lsn, a));
-		fprintf(out, "replayed up to: %s", lsn_format(s->end_lsn, b));
+			pitr_lsn_format(p->end_record_lsn, a));
+		fprintf(out, "replayed up to: %s",
+			pitr_lsn_format(s->end_lsn, b));
 		if (s->has_last_xact)
 			fprintf(out, " (last transaction %s)",
-				pg_time_format(s->last_xact_time, when));
+				pitr_pg_time_format(s->last_xact_time, when));
 	} else {
 		fprintf(out, "recovery stops: %s, at %s\n", s->stop.what,
-			lsn_format(s->stop.record_lsn, a));
+			pitr_lsn_format(s->stop.record_lsn, a));
 		fprintf(out, "replayed up to: %s",
-			lsn_format(s->stop.replay_end, b));
+			pitr_lsn_format(s->stop.replay_end, b));
 		if (s->stop.has_last_xact)
 			fprintf(out, " (last transaction %s)",
-				pg_time_format(s->stop.last_xact_time, when));
+				pitr_pg_time_format(s->stop.last_xact_time,
+						    when));
 	}
 	fputc('\n', out);
-	wal_segment_name(
-		timeline_file_tli(&p->hist, s->first_segno, p->arc.seg_size),
-		s->first_segno, p->arc.seg_size, first);
-	wal_segment_name(
-		timeline_file_tli(&p->hist, s->last_segno, p->arc.seg_size),
-		s->last_segno, p->arc.seg_size, last);
+	pitr_wal_segment_name(pitr_timeline_file_tli(&p->hist, s->first_segno,
+						     p->arc.seg_size),
+			      s->first_segno, p->arc.seg_size, first);
+	pitr_wal_segment_name(pitr_timeline_file_tli(&p->hist, s->last_segno,
+						     p->arc.seg_size),
+			      s->last_segno, p->arc.seg_size, last);
 	fprintf(out,
 		"WAL checked: %s to %s, %" PRIu64
 		" segments, every record's CRC good\n",

@@ -42,24 +42,24 @@ struct plan {
  * Run every check. Returns 0 when recovery can reach the target (PLAN says
  * where it stops), or -1 after reporting the first problem found.
  */
-int verify_plan(const struct verify_opts *o, struct plan *plan);
+int pitr_verify_plan(const struct verify_opts *o, struct plan *plan);
 
-/* verify_plan() in its two steps: what needs no WAL (the base backup, the
+/* pitr_verify_plan() in its two steps: what needs no WAL (the base backup, the
  * server binaries, the archive's listing, the timeline), then the WAL.
- * Each returns 0, or -1 after reporting; verify_wal() only after
- * verify_prepare() succeeded on the same PLAN. */
-int verify_prepare(const struct verify_opts *o, struct plan *plan);
-int verify_wal(const struct verify_opts *o, struct plan *plan);
+ * Each returns 0, or -1 after reporting; pitr_verify_wal() only after
+ * pitr_verify_prepare() succeeded on the same PLAN. */
+int pitr_verify_prepare(const struct verify_opts *o, struct plan *plan);
+int pitr_verify_wal(const struct verify_opts *o, struct plan *plan);
 
-/* Free what verify_prepare() and verify_wal() allocated in PLAN, after
- * success or failure alike (PLAN was zeroed by verify_prepare()). */
-void plan_free(struct plan *plan);
+/* Free what pitr_verify_prepare() and pitr_verify_wal() allocated in PLAN, after
+ * success or failure alike (PLAN was zeroed by pitr_verify_prepare()). */
+void pitr_plan_free(struct plan *plan);
 
 /* Print what verification found, as "key: value" lines, to OUT. */
-void plan_report(const struct plan *plan, FILE *out);
+void pitr_plan_report(const struct plan *plan, FILE *out);
 
 /* The installed server binaries of MAJOR: 0, or -1 after an error naming
  * the Debian package. BINDIR (PATH_MAX) receives the directory. */
-int find_server_binaries(int major, const char *given, char *bindir);
+int pitr_find_server_binaries(int major, const char *given, char *bindir);
 
 #endif

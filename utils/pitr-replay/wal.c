@@ -16,7 +16,7 @@ static const struct {
 	{ 16, 0xD113 }, { 17, 0xD116 },
 };
 
-int wal_major_for_magic(uint16_t magic)
+int pitr_wal_major_for_magic(uint16_t magic)
 {
 	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
 		if (magics[i].magic == magic)
@@ -24,7 +24,7 @@ int wal_major_for_magic(uint16_t magic)
 	return 0;
 }
 
-uint16_t wal_magic_for_major(int major)
+uint16_t pitr_wal_magic_for_major(int major)
 {
 	for (size_t i = 0; i < sizeof(magics) / sizeof(magics[0]); i++)
 		if (magics[i].major == major)
@@ -32,7 +32,7 @@ uint16_t wal_magic_for_major(int major)
 	return 0;
 }
 
-const char *lsn_format(lsn_t lsn, char *buf)
+const char *pitr_lsn_format(lsn_t lsn, char *buf)
 {
 	snprintf(buf, LSN_TEXT, "%X/%X", (unsigned)(lsn >> 32), (unsigned)lsn);
 	return buf;
@@ -65,7 +65,7 @@ static int parse_hex32(const char **p, uint32_t *out)
 	return n > 0 ? 0 : -1;
 }
 
-int lsn_parse(const char *text, lsn_t *lsn)
+int pitr_lsn_parse(const char *text, lsn_t *lsn)
 {
 	uint32_t hi, lo;
 	const char *p = text;
@@ -77,8 +77,8 @@ int lsn_parse(const char *text, lsn_t *lsn)
 	return 0;
 }
 
-void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
-		      char *buf)
+void pitr_wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
+			   char *buf)
 {
 	uint64_t per_id = 0x100000000ULL / seg_size;
 
@@ -86,8 +86,8 @@ void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
 		 (unsigned)(segno % per_id));
 }
 
-int wal_parse_segment_name(const char *name, uint32_t seg_size, uint32_t *tli,
-			   uint64_t *segno)
+int pitr_wal_parse_segment_name(const char *name, uint32_t seg_size,
+				uint32_t *tli, uint64_t *segno)
 {
 	uint32_t part[3];
 
@@ -108,13 +108,13 @@ int wal_parse_segment_name(const char *name, uint32_t seg_size, uint32_t *tli,
 	return 0;
 }
 
-bool wal_valid_seg_size(uint32_t size)
+bool pitr_wal_valid_seg_size(uint32_t size)
 {
 	return size >= (1u << 20) && size <= (1u << 30) &&
 	       (size & (size - 1)) == 0;
 }
 
-const char *pg_time_format(int64_t pg_us, char *buf)
+const char *pitr_pg_time_format(int64_t pg_us, char *buf)
 {
 	int64_t unix_us = pg_time_to_unix_us(pg_us);
 	time_t secs = (time_t)(unix_us / 1000000);

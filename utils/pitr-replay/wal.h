@@ -66,15 +66,15 @@ typedef uint64_t lsn_t;
 #define PG_EPOCH_UNIX_SECONDS 946684800LL
 
 /* The major version whose WAL carries MAGIC, or 0 for one we don't know. */
-int wal_major_for_magic(uint16_t magic);
+int pitr_wal_major_for_magic(uint16_t magic);
 /* The page magic of MAJOR (13..17), or 0. */
-uint16_t wal_magic_for_major(int major);
+uint16_t pitr_wal_magic_for_major(int major);
 
 /* "0/16B3748" (PostgreSQL's %X/%X). BUF must hold 18 bytes. */
 #define LSN_TEXT 18
-const char *lsn_format(lsn_t lsn, char *buf);
+const char *pitr_lsn_format(lsn_t lsn, char *buf);
 /* Parse "X/Y"; 0 on success, -1 on anything else. */
-int lsn_parse(const char *text, lsn_t *lsn);
+int pitr_lsn_parse(const char *text, lsn_t *lsn);
 
 /* Segment number of LSN / first LSN of segment SEGNO. */
 static inline uint64_t lsn_segno(lsn_t lsn, uint32_t seg_size)
@@ -83,17 +83,17 @@ static inline uint64_t lsn_segno(lsn_t lsn, uint32_t seg_size)
 }
 
 /* The 24-hex-digit file name of segment SEGNO on timeline TLI; BUF >= 25. */
-void wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
-		      char *buf);
+void pitr_wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
+			   char *buf);
 /*
  * Split a segment file name (24 hex digits, any suffix after them ignored
  * by the caller) into TLI and segment number. Returns 0, or -1 when NAME
  * does not start with 24 uppercase hex digits.
  */
-int wal_parse_segment_name(const char *name, uint32_t seg_size, uint32_t *tli,
-			   uint64_t *segno);
+int pitr_wal_parse_segment_name(const char *name, uint32_t seg_size,
+				uint32_t *tli, uint64_t *segno);
 /* Whether SIZE is a valid segment size: a power of two, 1 MB to 1 GB. */
-bool wal_valid_seg_size(uint32_t size);
+bool pitr_wal_valid_seg_size(uint32_t size);
 
 /* TimestampTz <-> microseconds since the Unix epoch. */
 static inline int64_t pg_time_to_unix_us(int64_t pg_us)
@@ -108,6 +108,6 @@ static inline int64_t unix_us_to_pg_time(int64_t unix_us)
 /* "2024-03-01 11:58:02.114203+00" (UTC, microseconds only when non-zero
  * digits remain, as PostgreSQL prints). BUF >= 40. */
 #define PG_TIME_TEXT 40
-const char *pg_time_format(int64_t pg_us, char *buf);
+const char *pitr_pg_time_format(int64_t pg_us, char *buf);
 
 #endif

@@ -177,7 +177,7 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 				path, info);
 			return -1;
 		}
-		if (!wal_valid_seg_size(size)) {
+		if (!pitr_wal_valid_seg_size(size)) {
 			dbops_log_error(
 				"\"%s\": WAL segment size must be a power of two between 1 MB and 1 GB, but the header says %u bytes",
 				path, size);
@@ -244,13 +244,13 @@ static void parse_backup_file(const char *text, struct archive_backup_file *bk)
 
 		if (sscanf(line, "START WAL LOCATION: %31s (file %24[0-9A-F])",
 			   lsn, file) == 2 &&
-		    lsn_parse(lsn, &bk->start_lsn) == 0 &&
+		    pitr_lsn_parse(lsn, &bk->start_lsn) == 0 &&
 		    sscanf(file, "%8x", &tli) == 1)
 			bk->tli = tli;
 		else if (sscanf(line, "STOP WAL LOCATION: %31s", lsn) == 1)
-			(void)lsn_parse(lsn, &bk->stop_lsn);
+			(void)pitr_lsn_parse(lsn, &bk->stop_lsn);
 		else if (sscanf(line, "CHECKPOINT LOCATION: %31s", lsn) == 1)
-			(void)lsn_parse(lsn, &bk->checkpoint_lsn);
+			(void)pitr_lsn_parse(lsn, &bk->checkpoint_lsn);
 		else if (strncmp(line, "STOP TIME: ", 11) == 0)
 			sscanf(line + 11, "%63[^\n]", bk->stop_time);
 		line = strchr(line, '\n');
@@ -259,7 +259,7 @@ static void parse_backup_file(const char *text, struct archive_backup_file *bk)
 	}
 }
 
-int archive_open(const char *dir, struct wal_archive *arc)
+int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 {
 	struct raw_segment *raws = NULL;
 	size_t nraw = 0;
@@ -284,7 +284,7 @@ int archive_open(const char *dir, struct wal_archive *arc)
 				dir, strerror(errno));
 		closedir(d);
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	closedir(d);
@@ -293,18 +293,18 @@ int archive_open(const char *dir, struct wal_archive *arc)
 			"\"%s\": no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
 			dir);
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	if (learn_seg_size(arc, raws, nraw) != 0) {
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	arc->segs = calloc(nraw, sizeof(*arc->segs));
 	if (arc->segs == NULL) {
 		free(raws);
-		archive_close(arc);
+		pitr_walarc_close(arc);
 		return -1;
 	}
 	uint64_t per_log = 0x100000000ULL / arc->seg_size;
@@ -322,7 +322,8 @@ int archive_open(const char *dir, struct wal_archive *arc)
 	for (size_t i = 0; i < arc->nbackups; i++) {
 		char *text;
 
-		if (archive_read_text(arc, arc->backups[i].name, &text) == 0) {
+		if (pitr_walarc_read_text(arc, arc->backups[i].name, &text) ==
+		    0) {
 			parse_backup_file(text, &arc->backups[i]);
 			free(text);
 		}
@@ -330,7 +331,7 @@ int archive_open(const char *dir, struct wal_archive *arc)
 	return 0;
 }
 
-void archive_close(struct wal_archive *arc)
+void pitr_walarc_close(struct wal_archive *arc)
 {
 	free(arc->segs);
 	free(arc->history_tlis);
@@ -341,8 +342,8 @@ void archive_close(struct wal_archive *arc)
 	arc->nsegs = arc->nhistories = arc->nbackups = 0;
 }
 
-const struct archive_segment *archive_find(const struct wal_archive *arc,
-					   uint32_t tli, uint64_t segno)
+const struct archive_segment *pitr_walarc_find(const struct wal_archive *arc,
+					       uint32_t tli, uint64_t segno)
 {
 	size_t lo = 0, hi = arc->nsegs;
 
@@ -434,8 +435,9 @@ static int read_gz(const char *path, unsigned char *buf, uint32_t size)
 	return rc;
 }
 
-int archive_read_segment(const struct wal_archive *arc,
-			 const struct archive_segment *seg, unsigned char *buf)
+int pitr_walarc_read_segment(const struct wal_archive *arc,
+			     const struct archive_segment *seg,
+			     unsigned char *buf)
 {
 	char path[8192];
 
@@ -444,8 +446,8 @@ int archive_read_segment(const struct wal_archive *arc,
 		       : read_plain(path, buf, arc->seg_size);
 }
 
-int archive_read_text(const struct wal_archive *arc, const char *name,
-		      char **text)
+int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
+			  char **text)
 {
 	char path[8192];
 	FILE *f;
@@ -476,7 +478,7 @@ int archive_read_text(const struct wal_archive *arc, const char *name,
 	return 0;
 }
 
-bool archive_has_history(const struct wal_archive *arc, uint32_t tli)
+bool pitr_walarc_has_history(const struct wal_archive *arc, uint32_t tli)
 {
 	for (size_t i = 0; i < arc->nhistories; i++)
 		if (arc->history_tlis[i] == tli)
@@ -484,7 +486,7 @@ bool archive_has_history(const struct wal_archive *arc, uint32_t tli)
 	return false;
 }
 
-uint32_t archive_newest_tli(const struct wal_archive *arc)
+uint32_t pitr_walarc_newest_tli(const struct wal_archive *arc)
 {
 	uint32_t newest = 0;
 

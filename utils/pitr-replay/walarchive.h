@@ -46,14 +46,14 @@ struct wal_archive {
  * or -1 after dbops_log_error() (no such directory, unreadable, no WAL
  * segment at all, a first page that is not a WAL page).
  */
-int archive_open(const char *dir, struct wal_archive *arc);
+int pitr_walarc_open(const char *dir, struct wal_archive *arc);
 
-/* Free the listing of ARC: safe after a failed archive_open(), and twice. */
-void archive_close(struct wal_archive *arc);
+/* Free the listing of ARC: safe after a failed pitr_walarc_open(), and twice. */
+void pitr_walarc_close(struct wal_archive *arc);
 
 /* The complete (not partial) segment SEGNO of timeline TLI, or NULL. */
-const struct archive_segment *archive_find(const struct wal_archive *arc,
-					   uint32_t tli, uint64_t segno);
+const struct archive_segment *pitr_walarc_find(const struct wal_archive *arc,
+					       uint32_t tli, uint64_t segno);
 
 /*
  * Read segment SEG whole into BUF (arc->seg_size bytes). Returns 0, or -1
@@ -61,21 +61,22 @@ const struct archive_segment *archive_find(const struct wal_archive *arc,
  * wrong size, a damaged or truncated .gz, or one that inflates to the
  * wrong size.
  */
-int archive_read_segment(const struct wal_archive *arc,
-			 const struct archive_segment *seg, unsigned char *buf);
+int pitr_walarc_read_segment(const struct wal_archive *arc,
+			     const struct archive_segment *seg,
+			     unsigned char *buf);
 
 /*
  * Read the small text file NAME of the archive (a .history or .backup
  * file) into a NUL-terminated *TEXT (caller frees). Returns 0, 1 when there
  * is no such file, -1 after dbops_log_error().
  */
-int archive_read_text(const struct wal_archive *arc, const char *name,
-		      char **text);
+int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
+			  char **text);
 
 /* Whether the archive holds NNNNNNNN.history for TLI. */
-bool archive_has_history(const struct wal_archive *arc, uint32_t tli);
+bool pitr_walarc_has_history(const struct wal_archive *arc, uint32_t tli);
 
 /* The highest timeline the archive knows of (segments or history files). */
-uint32_t archive_newest_tli(const struct wal_archive *arc);
+uint32_t pitr_walarc_newest_tli(const struct wal_archive *arc);
 
 #endif

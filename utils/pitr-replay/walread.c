@@ -26,14 +26,15 @@ struct page_header {
 	uint32_t size; /* 24 or 40 */
 };
 
-int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
-		    const struct tl_history *hist, int major, uint64_t sysid)
+int pitr_wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
+			 const struct tl_history *hist, int major,
+			 uint64_t sysid)
 {
 	memset(r, 0, sizeof(*r));
 	r->arc = arc;
 	r->hist = hist;
 	r->major = major;
-	r->magic = major ? wal_magic_for_major(major) : 0;
+	r->magic = major ? pitr_wal_magic_for_major(major) : 0;
 	r->sysid = sysid;
 	r->segno = UINT64_MAX;
 	r->checked_page = LSN_INFINITE;
@@ -46,7 +47,7 @@ int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
 	return 0;
 }
 
-void wal_reader_free(struct wal_reader *r)
+void pitr_wal_reader_free(struct wal_reader *r)
 {
 	free(r->seg);
 	free(r->rec);
@@ -54,7 +55,7 @@ void wal_reader_free(struct wal_reader *r)
 	r->rec = NULL;
 }
 
-const char *wal_stop_name(enum wal_stop stop)
+const char *pitr_wal_stop_name(enum wal_stop stop)
 {
 	switch (stop) {
 	case WAL_STOP_NONE:
@@ -98,8 +99,8 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 		const struct archive_segment *s = &r->arc->segs[i];
 
 		if (!s->partial && s->segno > segno &&
-		    timeline_file_tli(r->hist, s->segno, r->arc->seg_size) ==
-			    s->tli)
+		    pitr_timeline_file_tli(r->hist, s->segno,
+					   r->arc->seg_size) == s->tli)
 			return true;
 	}
 	return false;
@@ -108,8 +109,9 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 /* The name of the file segment SEGNO is read from on this path. */
 static void expected_name(const struct wal_reader *r, uint64_t segno, char *buf)
 {
-	wal_segment_name(timeline_file_tli(r->hist, segno, r->arc->seg_size),
-			 segno, r->arc->seg_size, buf);
+	pitr_wal_segment_name(
+		pitr_timeline_file_tli(r->hist, segno, r->arc->seg_size), segno,
+		r->arc->seg_size, buf);
 }
 
 /* Load segment SEGNO; -1 with r->stop set when it is missing or unreadable. */
@@ -121,23 +123,23 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 
 	if (r->segno == segno)
 		return 0;
-	tli = timeline_file_tli(r->hist, segno, r->arc->seg_size);
-	s = archive_find(r->arc, tli, segno);
+	tli = pitr_timeline_file_tli(r->hist, segno, r->arc->seg_size);
+	s = pitr_walarc_find(r->arc, tli, segno);
 	expected_name(r, segno, name);
 	if (s == NULL) {
 		if (later_segment_exists(r, segno))
 			stop(r, WAL_STOP_GAP, need_lsn,
 			     "WAL segment %s is missing from the archive (needed from LSN %s; later segments exist)",
-			     name, lsn_format(need_lsn, lsn));
+			     name, pitr_lsn_format(need_lsn, lsn));
 		else
 			stop(r, WAL_STOP_END, need_lsn,
 			     "the archive ends before segment %s (LSN %s)",
-			     name, lsn_format(need_lsn, lsn));
+			     name, pitr_lsn_format(need_lsn, lsn));
 		snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
 		return -1;
 	}
 	r->segno = UINT64_MAX;
-	if (archive_read_segment(r->arc, s, r->seg) != 0) {
+	if (pitr_walarc_read_segment(r->arc, s, r->seg) != 0) {
 		stop(r, WAL_STOP_IO, need_lsn, "could not read %s", s->name);
 		snprintf(r->stop_file, sizeof(r->stop_file), "%s", s->name);
 		return -1;
@@ -174,7 +176,7 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 	memcpy(&h->rem_len, p + 16, 4);
 	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER
 					      : WAL_SHORT_HEADER;
-	lsn_format(page_lsn, lsn);
+	pitr_lsn_format(page_lsn, lsn);
 
 	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
 		return stop(
@@ -184,12 +186,12 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 			page_lsn,
 			"page at LSN %s (offset %u) is all zeros, where WAL was expected",
 			lsn, offset);
-	if (r->magic == 0 && wal_major_for_magic(h->magic) != 0) {
+	if (r->magic == 0 && pitr_wal_major_for_magic(h->magic) != 0) {
 		r->magic = h->magic;
-		r->major = wal_major_for_magic(h->magic);
+		r->major = pitr_wal_major_for_magic(h->magic);
 	}
 	if (h->magic != r->magic) {
-		int found = wal_major_for_magic(h->magic);
+		int found = pitr_wal_major_for_magic(h->magic);
 		uint16_t swapped = (uint16_t)(h->magic << 8 | h->magic >> 8);
 
 		if (found)
@@ -198,7 +200,7 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 				"page magic 0x%04X at LSN %s (offset %u) is PostgreSQL %d's, expected 0x%04X of PostgreSQL %d: WAL of another PostgreSQL version",
 				h->magic, lsn, offset, found, r->magic,
 				r->major);
-		if (wal_major_for_magic(swapped))
+		if (pitr_wal_major_for_magic(swapped))
 			return stop(
 				r, WAL_STOP_FOREIGN, page_lsn,
 				"page magic 0x%04X at LSN %s (offset %u) is byte-swapped: WAL written by a machine of the other byte order",
@@ -207,7 +209,7 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 			r, WAL_STOP_CORRUPT, page_lsn,
 			"invalid page magic 0x%04X at LSN %s (offset %u), expected 0x%04X",
 			h->magic, lsn, offset,
-			r->magic ? r->magic : wal_magic_for_major(15));
+			r->magic ? r->magic : pitr_wal_magic_for_major(15));
 	}
 	if (h->info & ~XLP_ALL_FLAGS)
 		return stop(r, WAL_STOP_CORRUPT, page_lsn,
@@ -246,7 +248,7 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 							      : WAL_STOP_END,
 			    page_lsn,
 			    "unexpected page address %s at LSN %s (offset %u)",
-			    lsn_format(h->pageaddr, addr), lsn, offset);
+			    pitr_lsn_format(h->pageaddr, addr), lsn, offset);
 	}
 	if (h->tli < r->last_page_tli)
 		return stop(
@@ -268,7 +270,7 @@ static int enter_page(struct wal_reader *r, lsn_t lsn, struct page_header *h)
 	return check_page(r, page_lsn, h);
 }
 
-void wal_reader_seek(struct wal_reader *r, lsn_t lsn)
+void pitr_wal_reader_seek(struct wal_reader *r, lsn_t lsn)
 {
 	r->pos = lsn;
 	r->prev = 0;
@@ -277,13 +279,13 @@ void wal_reader_seek(struct wal_reader *r, lsn_t lsn)
 	r->stop = WAL_STOP_NONE;
 }
 
-int wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
+int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 {
 	lsn_t page_lsn = segno * r->arc->seg_size;
 	struct page_header h;
 	uint32_t left;
 
-	wal_reader_seek(r, page_lsn);
+	pitr_wal_reader_seek(r, page_lsn);
 	if (enter_page(r, page_lsn, &h) != 0)
 		return -1;
 	if (!(h.info & XLP_FIRST_IS_CONTRECORD)) {
@@ -348,7 +350,7 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 				dbops_err_set(
 					&r->error,
 					"%s; the record at %s continues there",
-					was, lsn_format(start, lsn));
+					was, pitr_lsn_format(start, lsn));
 			}
 			return -1;
 		}
@@ -362,13 +364,13 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 			return stop(
 				r, WAL_STOP_CORRUPT, page_lsn,
 				"there is no contrecord flag at %s (the record at %s continues there)",
-				lsn_format(page_lsn, at),
-				lsn_format(start, lsn));
+				pitr_lsn_format(page_lsn, at),
+				pitr_lsn_format(start, lsn));
 		if (h.rem_len != need)
 			return stop(
 				r, WAL_STOP_CORRUPT, page_lsn,
 				"invalid contrecord length %u (expected %u) at %s",
-				h.rem_len, need, lsn_format(page_lsn, at));
+				h.rem_len, need, pitr_lsn_format(page_lsn, at));
 		chunk = need < WAL_PAGE_SIZE - h.size ? need
 						      : WAL_PAGE_SIZE - h.size;
 		memcpy(r->rec + have,
@@ -399,25 +401,26 @@ static int check_record(struct wal_reader *r, lsn_t start,
 	if (!valid_rmid(r, rec[17]))
 		return stop(r, WAL_STOP_CORRUPT, start,
 			    "invalid resource manager ID %u in record at %s",
-			    rec[17], lsn_format(start, lsn));
+			    rec[17], pitr_lsn_format(start, lsn));
 	if (r->prev != 0 && prev != r->prev)
 		return stop(r, WAL_STOP_CORRUPT, start,
 			    "record at %s has prev-link %s, expected %s",
-			    lsn_format(start, lsn), lsn_format(prev, p1),
-			    lsn_format(r->prev, p2));
+			    pitr_lsn_format(start, lsn),
+			    pitr_lsn_format(prev, p1),
+			    pitr_lsn_format(r->prev, p2));
 	memcpy(&want, rec + 20, 4);
-	got = crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
-			    tot_len - WAL_RECORD_HEADER);
-	got = crc32c_finish(crc32c_update(got, rec, 20));
+	got = pitr_crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
+				 tot_len - WAL_RECORD_HEADER);
+	got = crc32c_finish(pitr_crc32c_update(got, rec, 20));
 	if (got != want)
 		return stop(
 			r, WAL_STOP_CORRUPT, start,
 			"record at %s fails its CRC: stored %08X, computed %08X (a torn or damaged record)",
-			lsn_format(start, lsn), want, got);
+			pitr_lsn_format(start, lsn), want, got);
 	return 0;
 }
 
-int wal_next(struct wal_reader *r, struct wal_record *rec)
+int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 {
 	for (;;) {
 		struct page_header h;
@@ -435,7 +438,7 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 			if (h.info & XLP_FIRST_IS_CONTRECORD) {
 				stop(r, WAL_STOP_CORRUPT, start,
 				     "page at %s continues a record, where a new record was expected",
-				     lsn_format(start, lsn));
+				     pitr_lsn_format(start, lsn));
 				return 0;
 			}
 			start += h.size;
@@ -454,13 +457,13 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 				     ? WAL_STOP_CORRUPT
 				     : WAL_STOP_END,
 			     start, "no record at %s (zeros)",
-			     lsn_format(start, lsn));
+			     pitr_lsn_format(start, lsn));
 			return 0;
 		}
 		if (tot_len < WAL_RECORD_HEADER || tot_len > MAX_RECORD_SIZE) {
 			stop(r, WAL_STOP_CORRUPT, start,
 			     "invalid record length at %s: expected at least %u, got %u",
-			     lsn_format(start, lsn), WAL_RECORD_HEADER,
+			     pitr_lsn_format(start, lsn), WAL_RECORD_HEADER,
 			     tot_len);
 			return 0;
 		}
@@ -500,8 +503,8 @@ int wal_next(struct wal_reader *r, struct wal_record *rec)
 	}
 }
 
-int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
-		  const unsigned char **data, uint32_t *len)
+int pitr_wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
+		       const unsigned char **data, uint32_t *len)
 {
 	const unsigned char *p = rec->data + WAL_RECORD_HEADER;
 	const unsigned char *limit = rec->data + rec->tot_len;

@@ -69,33 +69,34 @@ struct wal_reader {
  * the WAL must carry; 0 learns them from the first page read. Returns 0 or
  * -1 (out of memory, logged).
  */
-int wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
-		    const struct tl_history *hist, int major, uint64_t sysid);
+int pitr_wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
+			 const struct tl_history *hist, int major,
+			 uint64_t sysid);
 
 /* Free the buffers of R (not ARC or HIST, which the caller owns). */
-void wal_reader_free(struct wal_reader *r);
+void pitr_wal_reader_free(struct wal_reader *r);
 
 /* Start at LSN, which must be where a record starts. */
-void wal_reader_seek(struct wal_reader *r, lsn_t lsn);
+void pitr_wal_reader_seek(struct wal_reader *r, lsn_t lsn);
 
 /* Start at the first record that begins in segment SEGNO. Returns 0, or -1
  * with r->stop set. */
-int wal_reader_seek_segment(struct wal_reader *r, uint64_t segno);
+int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno);
 
 /*
  * The next record: 1 and *REC (valid until the next call), or 0 when
  * reading stopped: r->stop says why, r->message says it in words.
  */
-int wal_next(struct wal_reader *r, struct wal_record *rec);
+int pitr_wal_next(struct wal_reader *r, struct wal_record *rec);
 
 /*
  * The main data of REC (its last fragment), decoding the block headers in
  * between. Returns 0, or -1 when the fragment headers do not add up.
  */
-int wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
-		  const unsigned char **data, uint32_t *len);
+int pitr_wal_main_data(const struct wal_reader *r, const struct wal_record *rec,
+		       const unsigned char **data, uint32_t *len);
 
 /* The stop reason's name for messages: "missing segment", ... */
-const char *wal_stop_name(enum wal_stop stop);
+const char *pitr_wal_stop_name(enum wal_stop stop);
 
 #endif

@@ -57,10 +57,10 @@ static size_t list_timelines(const struct wal_archive *arc, uint32_t *out,
 			     size_t max)
 {
 	size_t n = 0;
-	uint32_t newest = archive_newest_tli(arc);
+	uint32_t newest = pitr_walarc_newest_tli(arc);
 
 	for (uint32_t t = 1; t <= newest && n < max; t++) {
-		bool has = archive_has_history(arc, t);
+		bool has = pitr_walarc_has_history(arc, t);
 
 		for (size_t i = 0; !has && i < arc->nsegs; i++)
 			has = arc->segs[i].tli == t;
@@ -89,22 +89,22 @@ static bool choose_start(const struct wal_archive *arc,
 		start->from_standby = strcmp(b->label.from, "standby") == 0;
 		start->end_lsn = b->manifest_end_lsn;
 		snprintf(source, len, "%s", b->path);
-		e = timeline_find(h, start->tli);
+		e = pitr_timeline_find(h, start->tli);
 		return e && e->end > start->redo_lsn;
 	}
 	const struct archive_backup_file *best = NULL;
 	for (size_t i = 0; i < arc->nbackups; i++) {
 		const struct archive_backup_file *bk = &arc->backups[i];
 
-		e = timeline_find(h, bk->tli);
+		e = pitr_timeline_find(h, bk->tli);
 		if (bk->start_lsn == 0 || !e || e->end <= bk->start_lsn)
 			continue;
-		if (!archive_find(arc,
-				  timeline_file_tli(h,
-						    lsn_segno(bk->start_lsn,
-							      arc->seg_size),
-						    arc->seg_size),
-				  lsn_segno(bk->start_lsn, arc->seg_size)))
+		if (!pitr_walarc_find(
+			    arc,
+			    pitr_timeline_file_tli(
+				    h, lsn_segno(bk->start_lsn, arc->seg_size),
+				    arc->seg_size),
+			    lsn_segno(bk->start_lsn, arc->seg_size)))
 			continue;
 		if (best == NULL || bk->start_lsn < best->start_lsn)
 			best = bk;
@@ -126,7 +126,8 @@ static bool first_segment(const struct wal_archive *arc,
 		const struct archive_segment *s = &arc->segs[i];
 
 		if (!s->partial &&
-		    timeline_file_tli(h, s->segno, arc->seg_size) == s->tli &&
+		    pitr_timeline_file_tli(h, s->segno, arc->seg_size) ==
+			    s->tli &&
 		    (*segno == UINT64_MAX || s->segno < *segno))
 			*segno = s->segno;
 	}
@@ -143,20 +144,21 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 		const struct archive_segment *s = &arc->segs[i];
 
 		if (!s->partial && s->segno >= from &&
-		    timeline_file_tli(h, s->segno, arc->seg_size) == s->tli &&
+		    pitr_timeline_file_tli(h, s->segno, arc->seg_size) ==
+			    s->tli &&
 		    s->segno > last) {
 			last = s->segno;
 			any = true;
 		}
 	}
 	for (uint64_t n = from; any && n < last; n++) {
-		uint32_t file_tli = timeline_file_tli(h, n, arc->seg_size);
+		uint32_t file_tli = pitr_timeline_file_tli(h, n, arc->seg_size);
 		char name[25], lsn[LSN_TEXT];
 
-		if (archive_find(arc, file_tli, n))
+		if (pitr_walarc_find(arc, file_tli, n))
 			continue;
-		wal_segment_name(file_tli, n, arc->seg_size, name);
-		lsn_format(n * arc->seg_size, lsn);
+		pitr_wal_segment_name(file_tli, n, arc->seg_size, name);
+		pitr_lsn_format(n * arc->seg_size, lsn);
 		if (emit(w,
 			 &(struct row){
 				 tli, "gap", NULL, lsn, NULL, name,
@@ -180,7 +182,7 @@ static void on_segment(void *arg, uint64_t segno)
 	dbops_progress_update(count->progress, ++count->n);
 }
 
-/* scan_path() with a progress line (--progress) counting the segments. */
+/* pitr_scan_path() with a progress line (--progress) counting the segments. */
 static int scan_timeline(const struct window_opts *o,
 			 const struct wal_archive *arc,
 			 const struct tl_history *h,
@@ -194,7 +196,7 @@ static int scan_timeline(const struct window_opts *o,
 	snprintf(label, sizeof(label), "timeline %u: segments", tli);
 	count.progress =
 		dbops_progress_new(label, 0, DBOPS_PROGRESS_ITEMS, o->progress);
-	rc = scan_path(arc, h, start, NULL, on_segment, &count, s);
+	rc = pitr_scan_path(arc, h, start, NULL, on_segment, &count, s);
 	dbops_progress_finish(count.progress);
 	return rc;
 }
@@ -213,11 +215,11 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 	bool have_start;
 	int rc = 0;
 
-	if (timeline_load(arc, tli, &h) != 0)
+	if (pitr_timeline_load(arc, tli, &h) != 0)
 		return emit(w, &(struct row){
 				       tli, "problem", NULL, NULL, NULL, NULL,
 				       "its history file cannot be read" });
-	timeline_describe(&h, path, sizeof(path));
+	pitr_timeline_describe(&h, path, sizeof(path));
 	if (emit(w, &(struct row){ tli, "path", NULL, NULL, NULL, NULL,
 				   path }) != 0)
 		return -1;
@@ -227,7 +229,7 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 			detail, sizeof(detail),
 			"not reachable from the base backup: timeline %u does not pass through its timeline %u after %s",
 			tli, b->label.start_tli,
-			lsn_format(b->label.start_lsn, lsn));
+			pitr_lsn_format(b->label.start_lsn, lsn));
 		return emit(w, &(struct row){ tli, "problem", NULL, NULL, NULL,
 					      NULL, detail });
 	}
@@ -246,17 +248,17 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 		return -1;
 	if (have_start &&
 	    emit(w, &(struct row){ tli, "backup", NULL,
-				   lsn_format(start.redo_lsn, lsn), NULL, NULL,
-				   source }) != 0)
+				   pitr_lsn_format(start.redo_lsn, lsn), NULL,
+				   NULL, source }) != 0)
 		rc = -1;
 	if (rc == 0 && have_start && s.consistent)
 		rc = emit(w,
 			  &(struct row){
 				  tli, "earliest",
-				  s.has_min_time
-					  ? pg_time_format(s.min_time, when)
-					  : NULL,
-				  lsn_format(s.consistency_lsn, lsn), NULL,
+				  s.has_min_time ? pitr_pg_time_format(
+							   s.min_time, when)
+						 : NULL,
+				  pitr_lsn_format(s.consistency_lsn, lsn), NULL,
 				  NULL,
 				  "consistency point: the earliest target" });
 	else if (rc == 0 && have_start)
@@ -270,8 +272,8 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 			w,
 			&(struct row){
 				tli, "restore point",
-				pg_time_format(s.rps[i].time, when),
-				lsn_format(s.rps[i].lsn, lsn), NULL,
+				pitr_pg_time_format(s.rps[i].time, when),
+				pitr_lsn_format(s.rps[i].lsn, lsn), NULL,
 				s.rps[i].name,
 				s.rps[i].before_consistency
 					? "before the consistency point: not a usable target"
@@ -280,9 +282,9 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 		snprintf(xid, sizeof(xid), "%u", s.max_xact_xid);
 		rc = emit(w, &(struct row){
 				     tli, "latest commit",
-				     pg_time_format(s.max_xact_time, when),
-				     lsn_format(s.max_xact_lsn, lsn), xid, NULL,
-				     "time targets must be before it" });
+				     pitr_pg_time_format(s.max_xact_time, when),
+				     pitr_lsn_format(s.max_xact_lsn, lsn), xid,
+				     NULL, "time targets must be before it" });
 	}
 	if (rc == 0) {
 		bool bad = s.reader.stop != WAL_STOP_END &&
@@ -292,8 +294,8 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 			 bad ? s.reader.stop_file : "", bad ? ": " : "",
 			 s.reader.error.msg);
 		rc = emit(w, &(struct row){ tli, bad ? "problem" : "end", NULL,
-					    lsn_format(s.end_lsn, lsn), NULL,
-					    NULL, detail });
+					    pitr_lsn_format(s.end_lsn, lsn),
+					    NULL, NULL, detail });
 		if (bad)
 			dbops_log_warning("timeline %u: \"%s/%s\": %s", tli,
 					  arc->dir, s.reader.stop_file,
@@ -302,11 +304,11 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 	if (rc == 0)
 		rc = emit_gaps(w, arc, &h, tli,
 			       lsn_segno(start.redo_lsn, arc->seg_size));
-	scan_free(&s);
+	pitr_scan_free(&s);
 	return rc;
 }
 
-int window_run(const struct window_opts *o)
+int pitr_window_run(const struct window_opts *o)
 {
 	struct wal_archive arc;
 	struct base_backup backup;
@@ -315,13 +317,13 @@ int window_run(const struct window_opts *o)
 	size_t n;
 	int rc = 0;
 
-	if (o->base && backup_open(o->base, &backup) != 0)
+	if (o->base && pitr_backup_open(o->base, &backup) != 0)
 		return 1;
-	if (archive_open(o->archive, &arc) != 0)
+	if (pitr_walarc_open(o->archive, &arc) != 0)
 		return 1;
 	w = dbops_output_new(stdout, o->format);
 	if (w == NULL) {
-		archive_close(&arc);
+		pitr_walarc_close(&arc);
 		return 1;
 	}
 	static const char *const columns[] = { "timeline", "event", "time",
@@ -340,6 +342,6 @@ int window_run(const struct window_opts *o)
 		rc = -1;
 	}
 	dbops_output_free(w);
-	archive_close(&arc);
+	pitr_walarc_close(&arc);
 	return rc == 0 ? 0 : 1;
 }

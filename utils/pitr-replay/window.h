@@ -17,6 +17,6 @@ struct window_opts {
 };
 
 /* Print the window; 0, or 1 after reporting why not. */
-int window_run(const struct window_opts *o);
+int pitr_window_run(const struct window_opts *o);
 
 #endif
