@@ -24,6 +24,7 @@
 #include "log.h"
 #include "manifest.h"
 #include "tarread.h"
+#include "xalloc.h"
 
 /* Limits on the small files read into memory. */
 #define LABEL_MAX    (64u << 10)
@@ -315,11 +316,7 @@ static int tar_slurp(struct tar *t, const char *what, size_t max, char **buf,
 				t->path, what, size);
 		return -1;
 	}
-	*buf = malloc((size_t)size + 1);
-	if (*buf == NULL) {
-		dbops_log_error("out of memory");
-		return -1;
-	}
+	*buf = dbops_xmalloc((size_t)size + 1);
 	if (pitr_tar_read(t, *buf, (size_t)size, len) < 0)
 		return -1;
 	(*buf)[*len] = '\0';
@@ -463,11 +460,7 @@ static int read_small(int dfd, const char *dir, const char *name, size_t max,
 				(long long)st.st_size);
 		goto fail;
 	}
-	*buf = malloc((size_t)st.st_size + 1);
-	if (*buf == NULL) {
-		dbops_log_error("out of memory");
-		goto fail;
-	}
+	*buf = dbops_xmalloc((size_t)st.st_size + 1);
 	while (got < (size_t)st.st_size) {
 		ssize_t n = read(fd, *buf + got, (size_t)st.st_size - got);
 

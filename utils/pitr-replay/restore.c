@@ -321,21 +321,19 @@ static int write_recovery_settings(const struct restore_opts *o,
 	target_settings(p, targets, sizeof(targets));
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	if (asprintf(
-		    &text,
-		    "\n# Recovery settings written by pitr-replay %s at %s:\n"
-		    "# %s on timeline %u.\n"
-		    "restore_command = '%s'\n"
-		    "%s"
-		    "recovery_target_timeline = '%u'\n"
-		    "recovery_target_action = '%s'\n"
-		    "# A restored copy must not archive into the archive it came from;\n"
-		    "# remove this line once it is to become a primary of its own.\n"
-		    "archive_mode = 'off'\n",
-		    DBOPS_VERSION, stamp,
-		    pitr_target_describe(&p->target, what, sizeof(what)),
-		    p->tli, command, targets, p->tli, action) < 0)
-		return -1;
+	text = dbops_xasprintf(
+		"\n# Recovery settings written by pitr-replay %s at %s:\n"
+		"# %s on timeline %u.\n"
+		"restore_command = '%s'\n"
+		"%s"
+		"recovery_target_timeline = '%u'\n"
+		"recovery_target_action = '%s'\n"
+		"# A restored copy must not archive into the archive it came from;\n"
+		"# remove this line once it is to become a primary of its own.\n"
+		"archive_mode = 'off'\n",
+		DBOPS_VERSION, stamp,
+		pitr_target_describe(&p->target, what, sizeof(what)), p->tli,
+		command, targets, p->tli, action);
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
 	free(text);

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 /* Transaction info bits of xl_xact_xinfo (xact.h) that carry payload. */
 #define XINFO_HAS_DBINFO	(1u << 0)
@@ -189,13 +190,7 @@ static bool stops_after(const struct pitr_target *t,
 static int add_restore_point(struct path_scan *s,
 			     const struct restore_point *rp)
 {
-	struct restore_point *p = realloc(s->rps, (s->nrps + 1) * sizeof(*p));
-
-	if (p == NULL) {
-		dbops_log_error("out of memory");
-		return -1;
-	}
-	s->rps = p;
+	s->rps = dbops_xreallocarray(s->rps, s->nrps + 1, sizeof(*s->rps));
 	s->rps[s->nrps++] = *rp;
 	return 0;
 }

@@ -29,6 +29,7 @@
 
 #include "backup_util.h"
 #include "log.h"
+#include "xalloc.h"
 
 #define TAR_BLOCK 512
 /*
@@ -117,7 +118,7 @@ int pitr_tar_open(struct tar *t, const char *path)
 	}
 	t->raw = archive_read_new();
 	if (t->raw == NULL)
-		goto oom;
+		dbops_xalloc_failed();
 	archive_read_support_filter_all(t->raw);
 	archive_read_support_format_raw(t->raw);
 	if (archive_read_open_fd(t->raw, t->fd, IO_BLOCK) != ARCHIVE_OK ||
@@ -128,7 +129,7 @@ int pitr_tar_open(struct tar *t, const char *path)
 	t->compressed = archive_filter_code(t->raw, 0) != ARCHIVE_FILTER_NONE;
 	t->a = archive_read_new();
 	if (t->a == NULL)
-		goto oom;
+		dbops_xalloc_failed();
 	archive_read_support_format_tar(t->a);
 	if (t->compressed) {
 		r = archive_read_open(t->a, t, NULL, raw_read, NULL);
@@ -152,8 +153,6 @@ int pitr_tar_open(struct tar *t, const char *path)
 		goto fail;
 	}
 	return 0;
-oom:
-	dbops_log_error("out of memory");
 fail:
 	pitr_tar_close(t);
 	return -1;

@@ -14,6 +14,7 @@
 #include <zlib.h>
 
 #include "log.h"
+#include "xalloc.h"
 
 static bool is_hex_upper(const char *s, size_t n)
 {
@@ -36,21 +37,15 @@ struct raw_segment {
 	uint32_t log, seg_in_log;
 };
 
-static int add_item(void **items, size_t *n, size_t *cap, size_t size,
-		    const void *item)
+static void add_item(void **items, size_t *n, size_t *cap, size_t size,
+		     const void *item)
 {
 	if (*n == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 64;
-		void *p = realloc(*items, ncap * size);
-
-		if (p == NULL)
-			return -1;
-		*items = p;
-		*cap = ncap;
+		*cap = *cap ? *cap * 2 : 64;
+		*items = dbops_xreallocarray(*items, *cap, size);
 	}
 	memcpy((char *)*items + *n * size, item, size);
 	(*n)++;
-	return 0;
 }
 
 /* Classify NAME; 1 segment, 2 history, 3 backup history, 0 other. */
@@ -209,22 +204,18 @@ static int list_dir(struct wal_archive *arc, DIR *d, struct raw_segment **raws,
 			continue;
 		switch (classify(de->d_name, &raw, &tli)) {
 		case 1:
-			if (add_item((void **)raws, nraw, &cap_raw, sizeof(raw),
-				     &raw) != 0)
-				return -1;
+			add_item((void **)raws, nraw, &cap_raw, sizeof(raw),
+				 &raw);
 			break;
 		case 2:
-			if (add_item((void **)&arc->history_tlis,
-				     &arc->nhistories, &cap_hist, sizeof(tli),
-				     &tli) != 0)
-				return -1;
+			add_item((void **)&arc->history_tlis, &arc->nhistories,
+				 &cap_hist, sizeof(tli), &tli);
 			break;
 		case 3:
 			memset(&bk, 0, sizeof(bk));
 			snprintf(bk.name, sizeof(bk.name), "%.63s", de->d_name);
-			if (add_item((void **)&arc->backups, &arc->nbackups,
-				     &cap_bk, sizeof(bk), &bk) != 0)
-				return -1;
+			add_item((void **)&arc->backups, &arc->nbackups,
+				 &cap_bk, sizeof(bk), &bk);
 			break;
 		default:
 			arc->nignored++;
@@ -301,12 +292,7 @@ int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 		pitr_walarc_close(arc);
 		return -1;
 	}
-	arc->segs = calloc(nraw, sizeof(*arc->segs));
-	if (arc->segs == NULL) {
-		free(raws);
-		pitr_walarc_close(arc);
-		return -1;
-	}
+	arc->segs = dbops_xcalloc(nraw, sizeof(*arc->segs));
 	uint64_t per_log = 0x100000000ULL / arc->seg_size;
 	for (size_t i = 0; i < nraw; i++) {
 		if (raws[i].seg_in_log >= per_log)
@@ -463,9 +449,9 @@ int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
 				strerror(errno));
 		return -1;
 	}
-	buf = malloc(1 << 20);
-	len = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
-	if (buf == NULL || ferror(f)) {
+	buf = dbops_xmalloc(1 << 20);
+	len = fread(buf, 1, (1 << 20) - 1, f);
+	if (ferror(f)) {
 		dbops_log_error("could not read \"%s\": %s", path,
 				strerror(errno));
 		fclose(f);
