@@ -282,10 +282,7 @@ archive_copy() {
 @test "pitr-replay: the usage screen is under 80 columns" {
 	run pitr-replay --help
 	assert_success
-	local line
-	for line in "${lines[@]}"; do
-		((${#line} < 80)) || fail "over 79 columns: $line"
-	done
+	assert_usage_screen
 	assert_line --partial '--target-time T'
 	assert_line 'See pitr-replay(1).'
 }
