@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "progress.h"
 #include "xalloc.h"
 
 /* Transaction info bits of xl_xact_xinfo (xact.h) that carry payload. */
@@ -382,4 +383,34 @@ void pitr_scan_free(struct path_scan *s)
 	free(s->rps);
 	s->rps = NULL;
 	s->nrps = 0;
+}
+
+struct segment_count {
+	struct dbops_progress *progress;
+	uint64_t n;
+};
+
+static void count_segment(void *arg, uint64_t segno)
+{
+	struct segment_count *count = arg;
+
+	(void)segno;
+	dbops_progress_update(count->progress, ++count->n);
+}
+
+int pitr_scan_path_shown(const struct wal_archive *arc,
+			 const struct tl_history *hist,
+			 const struct scan_start *start,
+			 const struct pitr_target *target, const char *label,
+			 enum dbops_progress_mode when, struct path_scan *out)
+{
+	struct segment_count count = { 0 };
+	int rc;
+
+	count.progress =
+		dbops_progress_new(label, 0, DBOPS_PROGRESS_ITEMS, when);
+	rc = pitr_scan_path(arc, hist, start, target, count_segment, &count,
+			    out);
+	dbops_progress_finish(count.progress);
+	return rc;
 }

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "progress.h"
 #include "walarchive.h"
 #include "timeline.h"
 #include "wal.h"
@@ -109,6 +110,15 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 		   const struct pitr_target *target,
 		   void (*on_segment)(void *, uint64_t), void *arg,
 		   struct path_scan *out);
+/*
+ * pitr_scan_path() counting the segments it reads on a progress line
+ * LABEL, drawn as WHEN says (--progress).
+ */
+int pitr_scan_path_shown(const struct wal_archive *arc,
+			 const struct tl_history *hist,
+			 const struct scan_start *start,
+			 const struct pitr_target *target, const char *label,
+			 enum dbops_progress_mode when, struct path_scan *out);
 /* Free what pitr_scan_path() allocated in S (its restore points, its reader). */
 void pitr_scan_free(struct path_scan *s);
 

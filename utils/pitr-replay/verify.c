@@ -106,19 +106,6 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 	return 0;
 }
 
-struct segment_count {
-	struct dbops_progress *progress;
-	uint64_t n;
-};
-
-static void on_segment(void *arg, uint64_t segno)
-{
-	struct segment_count *count = arg;
-
-	(void)segno;
-	dbops_progress_update(count->progress, ++count->n);
-}
-
 /* The WAL could not be read as far as needed: say where and why. */
 static int report_read_stop(const struct plan *p)
 {
@@ -323,15 +310,9 @@ int pitr_verify_prepare(const struct verify_opts *o, struct plan *p)
 
 int pitr_verify_wal(const struct verify_opts *o, struct plan *p)
 {
-	struct segment_count count = { 0 };
-	int rc;
-
-	count.progress = dbops_progress_new("verifying WAL: segments", 0,
-					    DBOPS_PROGRESS_ITEMS, o->progress);
-	rc = pitr_scan_path(&p->arc, &p->hist, &p->start, &p->target,
-			    on_segment, &count, &p->scan);
-	dbops_progress_finish(count.progress);
-	if (rc != 0)
+	if (pitr_scan_path_shown(&p->arc, &p->hist, &p->start, &p->target,
+				 "verifying WAL: segments", o->progress,
+				 &p->scan) != 0)
 		return -1;
 
 	const struct path_scan *s = &p->scan;

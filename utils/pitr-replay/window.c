@@ -169,19 +169,6 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 	return 0;
 }
 
-struct segment_count {
-	struct dbops_progress *progress;
-	uint64_t n;
-};
-
-static void on_segment(void *arg, uint64_t segno)
-{
-	struct segment_count *count = arg;
-
-	(void)segno;
-	dbops_progress_update(count->progress, ++count->n);
-}
-
 /* pitr_scan_path() with a progress line (--progress) counting the segments. */
 static int scan_timeline(const struct window_opts *o,
 			 const struct wal_archive *arc,
@@ -189,16 +176,10 @@ static int scan_timeline(const struct window_opts *o,
 			 const struct scan_start *start, uint32_t tli,
 			 struct path_scan *s)
 {
-	struct segment_count count = { 0 };
 	char label[64];
-	int rc;
 
 	snprintf(label, sizeof(label), "timeline %u: segments", tli);
-	count.progress =
-		dbops_progress_new(label, 0, DBOPS_PROGRESS_ITEMS, o->progress);
-	rc = pitr_scan_path(arc, h, start, NULL, on_segment, &count, s);
-	dbops_progress_finish(count.progress);
-	return rc;
+	return pitr_scan_path_shown(arc, h, start, NULL, label, o->progress, s);
 }
 
 static int window_of(struct dbops_output *w, const struct window_opts *o,
