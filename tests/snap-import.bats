@@ -157,6 +157,32 @@ Try \"snap-import --help\" for more information."
 	assert_output --partial "skipped $W/a.csv: already imported at "
 }
 
+@test "snap-import: a server that never answers is given up after 30 s, or the user's connect_timeout" {
+	good_csv "$W/a.csv"
+	# Accepts connections (the kernel does) but never speaks.
+	perl -MIO::Socket::INET -e '
+		my $s = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+			Listen => 8) or die "listen: $!";
+		print $s->sockport, "\n";
+		close STDOUT;
+		sleep 120' >"$W/port" 2>/dev/null 3>&- &
+	local listener=$! port= given default
+	for _ in $(seq 50); do
+		port=$(cat "$W/port")
+		[ -n "$port" ] && break
+		sleep 0.1
+	done
+	given=$(snap-import -d "host=127.0.0.1 port=$port connect_timeout=1" -t "$T" "$W/a.csv" 2>&1; echo "exit $?")
+	# The default: 30 s (timeout(1) would end it with its own status).
+	default=$(env -u PGCONNECT_TIMEOUT timeout 120 snap-import -d "127.0.0.1:$port" -t "$T" "$W/a.csv" 2>&1; echo "exit $?")
+	kill "$listener"
+	local why="could not connect to the database: connection to server at \"127.0.0.1\", port $port failed: timeout expired"
+	assert_equal "$given" "snap-import: error: could not import \"$W/a.csv\": $why
+exit 1"
+	assert_equal "$default" "snap-import: error: could not import \"$W/a.csv\": $why
+exit 1"
+}
+
 @test "snap-import: importing the same content again skips it, also under another name" {
 	good_csv "$W/snapshot_20240301.csv"
 	snap-import -t "$T" "$W/snapshot_20240301.csv"

@@ -137,6 +137,9 @@ static void set_by(struct snap_db *db)
 		 host);
 }
 
+/* Seconds to wait for a server to answer, unless the user says otherwise. */
+#define SNAP_CONNECT_TIMEOUT "30"
+
 /* The server's notices ("already exists, skipping") are for -v only. */
 static void on_notice(void *arg, const char *message)
 {
@@ -152,8 +155,17 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 	int n;
 
 	memset(db, 0, sizeof(*db));
-	n = snap_db_conn_params(database, hostbuf, sizeof(hostbuf), keys,
-				values);
+	n = 0;
+	/*
+	 * libpq waits for ever for a server that does not answer. First, so
+	 * that the user's conninfo, or PGCONNECT_TIMEOUT, may change it.
+	 */
+	if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+		keys[n] = "connect_timeout";
+		values[n++] = SNAP_CONNECT_TIMEOUT;
+	}
+	n += snap_db_conn_params(database, hostbuf, sizeof(hostbuf), keys + n,
+				 values + n);
 	/* Ours come after the user's: a conninfo may not change them. */
 	keys[n] = "application_name";
 	values[n++] = "snap-import";
