@@ -890,7 +890,7 @@ rp_late $RP_LATE_LSN"
 	assert_failure 1
 	assert_stderr_line "pitr-replay: error: recovery failed: the server said \"FATAL:  could not access file \"no_such_library\": No such file or directory\""
 	assert_stderr_line "pitr-replay: detail: the backup's configuration names a library or file that is not on this host (shared_preload_libraries?)"
-	assert_stderr_line "pitr-replay: hint: the data directory $D is left as it is for inspection; the server log is $D/pitr-replay/server.log"
+	assert_stderr_line "pitr-replay: hint: the data directory \"$D\" is left as it is for inspection; the server log is \"$D/pitr-replay/server.log\""
 	assert [ -f "$D/PG_VERSION" ]
 	assert [ ! -e "$D/postmaster.pid" ]
 }
@@ -935,7 +935,7 @@ rp_late $RP_LATE_LSN"
 	run cat "$W/err"
 	assert_line --index 0 "pitr-replay: error: could not restore \"$D\": the server made no progress for 3 s while waiting for recovery to reach the target"
 	assert_line --index 1 --regexp "^pitr-replay: detail: (last line of server log \"$(rx "$D")/pitr-replay/server\.log\": .|server log \"$(rx "$D")/pitr-replay/server\.log\" is empty\$)"
-	assert_line --index 2 "pitr-replay: hint: PITR_REPLAY_STALL_TIMEOUT sets the seconds without progress to allow (now 3); the data directory $D is left as it is for inspection"
+	assert_line --index 2 "pitr-replay: hint: PITR_REPLAY_STALL_TIMEOUT sets the seconds without progress to allow (now 3); the data directory \"$D\" is left as it is for inspection"
 	# The hung server was killed, and its data directory is left.
 	assert_line --regexp "^pitr-replay: error: PostgreSQL in \"$(rx "$D")/pitr-replay\" \(pid $pid\) did not stop within 3 s; killed it\$"
 	assert [ -f "$D/PG_VERSION" ]

@@ -608,7 +608,7 @@ static void report_stall(const struct restore_opts *o, const struct watch *w,
 	else
 		dbops_log_detail("server log \"%s\" is empty", log);
 	dbops_log_hint(
-		"%s sets the seconds without progress to allow (now %d); the data directory %s is left as it is for inspection",
+		"%s sets the seconds without progress to allow (now %d); the data directory \"%s\" is left as it is for inspection",
 		STALL_ENV, w->limit_s, o->datadir);
 }
 
@@ -741,7 +741,7 @@ static void report_server_failure(const struct restore_opts *o,
 		dbops_log_error("recovery failed: the server %s", how);
 	}
 	dbops_log_hint(
-		"the data directory %s is left as it is for inspection; the server log is %s",
+		"the data directory \"%s\" is left as it is for inspection; the server log is \"%s\"",
 		o->datadir, log);
 }
 
@@ -819,8 +819,9 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 				"interrupted by signal %d: stopping the server",
 				(int)interrupted);
 			stop_server(inst, f, 60);
-			dbops_log_hint("the data directory %s is left as it is",
-				       o->datadir);
+			dbops_log_hint(
+				"the data directory \"%s\" is left as it is",
+				o->datadir);
 			break;
 		}
 		if (watch_stalled(w, f, st->replay_lsn)) {
@@ -862,7 +863,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		dbops_log_error(
 			"the server ended recovery by itself instead of pausing at the target");
 		dbops_log_hint(
-			"the data directory %s is left as it is for inspection",
+			"the data directory \"%s\" is left as it is for inspection",
 			o->datadir);
 		return -1;
 	}
@@ -872,7 +873,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 			pitr_lsn_format(st->replay_lsn, a),
 			pitr_lsn_format(want, b));
 		dbops_log_hint(
-			"the data directory %s is left as it is for inspection",
+			"the data directory \"%s\" is left as it is for inspection",
 			o->datadir);
 		return -1;
 	}
@@ -882,7 +883,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 			"the server's last replayed transaction ended at %s, but verification found %s",
 			st->last_xact, pitr_pg_time_format(xact, when));
 		dbops_log_hint(
-			"the data directory %s is left as it is for inspection",
+			"the data directory \"%s\" is left as it is for inspection",
 			o->datadir);
 		return -1;
 	}
@@ -1030,13 +1031,13 @@ static int start_server(const struct restore_opts *o, const struct plan *plan,
 
 	if (interrupted) {
 		dbops_log_error("interrupted by signal %d", (int)interrupted);
-		dbops_log_hint("the data directory %s is left as it is",
+		dbops_log_hint("the data directory \"%s\" is left as it is",
 			       o->datadir);
 		return -1;
 	}
 	if (dbops_instance_start(&io, inst) != 0) {
 		dbops_log_hint(
-			"the data directory %s is left as it is for inspection",
+			"the data directory \"%s\" is left as it is for inspection",
 			o->datadir);
 		return -1;
 	}
