@@ -732,63 +732,203 @@ static void test_open_incremental(void **state)
 	free(b);
 }
 
-static void test_open_tablespaces_refused(void **state)
+/* A plain backup's tablespaces are where its pg_tblspc links point. */
+static void test_open_plain_tablespaces(void **state)
 {
 	char *b = make_plain(*state, "b", false),
-	     *t = path_join(b, "pg_tblspc/16385");
-	char *tars = path_join(*state, "tars"),
-	     *ts = path_join(tars, "16385.tar.gz");
+	     *t = path_join(b, "pg_tblspc/16385"),
+	     *ts = path_join(*state, "ts");
+	struct base_backup *bb;
 
-	assert_int_equal(symlink("/srv/ts", t), 0);
+	assert_int_equal(symlink("/nonexistent/ts", t), 0);
 	assert_open_error(
 		b,
-		"pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
-		t);
-	make_dirs(*state, "tars");
-	write_tar(ts, GZIP, false, data_entries, N(data_entries));
-	put_text(tars, "base.tar", "");
-	assert_open_error(
-		tars,
-		"pitr-replay: error: \"%s\": the backup has a tablespace (OID 16385): tablespaces are not supported\n",
-		ts);
+		"pitr-replay: error: could not use tablespace 16385 of \"%s\" at \"/nonexistent/ts\": No such file or directory\n",
+		b);
+	unlink(t);
+	make_dirs(*state, "ts");
+	assert_int_equal(symlink(ts, t), 0);
+	/* tablespace_map, if a copy has one, is not needed */
+	put_text(b, "tablespace_map", "16385 /srv/elsewhere\n");
+	bb = open_ok(b);
+	assert_int_equal(bb->ntablespaces, 1);
+	assert_int_equal(bb->tablespaces[0].oid, 16385);
+	assert_string_equal(bb->tablespaces[0].location, ts);
+	assert_string_equal(bb->tablespaces[0].tar, "");
+	pitr_backup_free(bb);
+	free(bb);
+	/* an in-place tablespace is a directory, copied with the rest */
+	unlink(t);
+	make_dirs(b, "pg_tblspc/16386");
+	bb = open_ok(b);
+	assert_int_equal(bb->ntablespaces, 0);
+	free(bb);
 	free(ts);
-	free(tars);
 	free(t);
 	free(b);
 }
 
-static void test_open_empty_tablespace_map_is_no_tablespace(void **state)
+/* pg_basebackup -Ft: base.tar lists them in tablespace_map, <oid>.tar hold them. */
+static void test_open_tar_tablespaces(void **state)
 {
 	struct ent e[N(data_entries) + 1];
-	char *b = make_plain(*state, "b", false),
-	     *t = path_join(*state, "b.tar");
-	char *map = path_join(b, "tablespace_map");
+	char *tars = path_join(*state, "tars"),
+	     *base = path_join(tars, "base.tar"),
+	     *ts = path_join(tars, "16385.tar.gz"),
+	     *lone = path_join(*state, "lone.tar");
 	struct base_backup *bb;
 
-	/* pg_basebackup -Ft writes one, empty, when there is no tablespace */
-	put_text(b, "tablespace_map", "");
-	free(open_ok(b));
+	make_dirs(*state, "tars");
 	memcpy(e, data_entries, sizeof(data_entries));
-	e[N(data_entries)] = (struct ent){ "tablespace_map", 'f', "", 0, NULL };
-	write_tar(t, NONE, true, e, N(e));
-	bb = open_ok(t);
+	write_tar(base, NONE, true, data_entries, N(data_entries));
+	write_tar(ts, GZIP, false, data_entries, N(data_entries));
+	assert_open_error(
+		tars,
+		"pitr-replay: error: \"%s\": a tablespace tar that tablespace_map does not list\n",
+		ts);
+	/* PostgreSQL escapes a newline and a backslash in a location */
+	e[N(data_entries)] =
+		(struct ent){ "tablespace_map", 'f', "16385 /srv/t\\\\s\\\nx\n",
+			      19, NULL };
+	write_tar(base, NONE, true, e, N(e));
+	bb = open_ok(tars);
+	assert_int_equal(bb->ntablespaces, 1);
+	assert_int_equal(bb->tablespaces[0].oid, 16385);
+	assert_string_equal(bb->tablespaces[0].location, "/srv/t\\s\nx");
+	assert_string_equal(bb->tablespaces[0].tar, ts);
+	pitr_backup_free(bb);
 	free(bb);
-	/* one that names a tablespace */
-	put_text(b, "tablespace_map", "16385 /srv/ts\n");
+	unlink(ts);
 	assert_open_error(
-		b,
-		"pitr-replay: error: \"%s\": the backup has a tablespace: tablespaces are not supported\n",
-		map);
-	e[N(data_entries)].data = "16385 /srv/ts\n";
-	e[N(data_entries)].len = 14;
-	write_tar(t, NONE, true, e, N(e));
+		tars,
+		"pitr-replay: error: \"%s\": tablespace 16385 (at \"/srv/t\\s x\") has no 16385.tar beside it: the backup is incomplete\n",
+		tars);
+	/* a lone tar of a data directory has no tablespace tars beside it */
+	write_tar(lone, NONE, true, e, N(e));
 	assert_open_error(
-		t,
-		"pitr-replay: error: \"%s\": tablespace_map: the backup has a tablespace: tablespaces are not supported\n",
-		t);
+		lone,
+		"pitr-replay: error: \"%s\": tablespace 16385 (at \"/srv/t\\s x\") has no 16385.tar beside it: the backup is incomplete\n",
+		lone);
+	e[N(data_entries)].data = "x /srv/ts\n";
+	e[N(data_entries)].len = 10;
+	write_tar(base, NONE, true, e, N(e));
+	assert_open_error(
+		tars,
+		"pitr-replay: error: \"%s\": tablespace_map: line 1: expected \"OID LOCATION\", found \"x /srv/ts\"\n",
+		base);
+	free(lone);
+	free(ts);
+	free(base);
+	free(tars);
+}
+
+/* The tablespace goes to its target, linked from pg_tblspc; no map is left. */
+static void test_extract_tar_tablespace(void **state)
+{
+	struct ent e[N(data_entries) + 1];
+	char *tars = path_join(*state, "tars"),
+	     *base = path_join(tars, "base.tar"),
+	     *ts = path_join(tars, "16385.tar"), *d = path_join(*state, "d"),
+	     *target = path_join(*state, "new ts"),
+	     *link = path_join(d, "pg_tblspc/16385"), *map, text[64];
+	struct tablespace_mapping m = { "/srv/ts", target };
+	struct base_backup *bb;
+	struct stat st;
+	ssize_t n;
+
+	make_dirs(*state, "tars");
+	memcpy(e, data_entries, sizeof(data_entries));
+	e[N(data_entries)] = (struct ent){ "tablespace_map", 'f',
+					   "16385 /srv/ts\n", 14, NULL };
+	write_tar(base, NONE, true, e, N(e));
+	write_tar(ts, NONE, true, data_entries, N(data_entries));
+	bb = open_ok(tars);
+	assert_int_equal(pitr_backup_map_tablespaces(bb, d, &m, 1), 0);
+	assert_string_equal(bb->tablespaces[0].target, target);
+	make_dirs(*state, "d");
+	extract_ok(bb, d, NULL);
+	n = readlink(link, text, sizeof(text) - 1);
+	assert_true(n > 0);
+	text[n] = '\0';
+	assert_string_equal(text, target);
+	map = path_join(d, "tablespace_map");
+	assert_int_equal(lstat(map, &st), -1);
 	free(map);
-	free(t);
-	free(b);
+	map = path_join(target, "PG_VERSION");
+	assert_int_equal(stat(map, &st), 0);
+	free(map);
+	assert_true(bb->tablespaces[0].created);
+	pitr_backup_remove_tablespaces(bb);
+	assert_int_equal(lstat(target, &st), -1);
+	pitr_backup_free(bb);
+	free(bb);
+	free(link);
+	free(target);
+	free(d);
+	free(ts);
+	free(base);
+	free(tars);
+}
+
+/* map_fails B DATADIR MAPS N: pitr_backup_map_tablespaces() fails; its message. */
+static char *map_fails(struct base_backup *b, const char *datadir,
+		       const struct tablespace_mapping *m, size_t n)
+{
+	struct capture cap;
+	int rc;
+
+	capture_begin(&cap, STDERR_FILENO);
+	rc = pitr_backup_map_tablespaces(b, datadir, m, n);
+	assert_int_equal(rc, -1);
+	assert_true(dbops_log_error_count() > 0);
+	dbops_log_reset_errors();
+	return capture_end(&cap);
+}
+
+/* Where a tablespace may go, and mappings that match nothing. */
+static void test_map_tablespaces_refusals(void **state)
+{
+	struct base_backup b = { .kind = BACKUP_TAR_DIR };
+	struct backup_tablespace ts = { .oid = 16385, .location = "/srv/ts" };
+	struct tablespace_mapping m = { "/srv/other", "/srv/new" };
+	char *full = path_join(*state, "full"), *d = path_join(*state, "d");
+	char *out, want[2 * PATH_MAX];
+
+	b.tablespaces = &ts;
+	b.ntablespaces = 1;
+	make_dirs(*state, "full");
+	put_text(full, "x", "");
+	out = map_fails(&b, d, &m, 1);
+	assert_string_equal(
+		out,
+		"pitr-replay: error: invalid value \"/srv/other=/srv/new\" for --tablespace-map: the backup has no tablespace at \"/srv/other\"\n");
+	free(out);
+	m = (struct tablespace_mapping){ "/srv/ts", full };
+	out = map_fails(&b, d, &m, 1);
+	snprintf(
+		want, sizeof(want),
+		"pitr-replay: error: could not put tablespace 16385 in \"%s\": not an empty directory\n"
+		"pitr-replay: hint: the backed-up cluster had it at \"/srv/ts\"; give --tablespace-map \"/srv/ts=NEW_DIRECTORY\" for another place\n",
+		full);
+	assert_string_equal(out, want);
+	free(out);
+	m = (struct tablespace_mapping){ "/srv/ts", d };
+	out = map_fails(&b, d, &m, 1);
+	snprintf(
+		want, sizeof(want),
+		"pitr-replay: error: could not put tablespace 16385 in \"%s\": it overlaps the data directory\n",
+		d);
+	assert_string_equal(out, want);
+	free(out);
+	b.kind = BACKUP_DIR;
+	out = map_fails(&b, d, NULL, 0);
+	assert_string_equal(
+		out,
+		"pitr-replay: error: tablespace 16385 of \"\" is the backup's own copy \"/srv/ts\": it needs a new place\n"
+		"pitr-replay: hint: give --tablespace-map \"/srv/ts=NEW_DIRECTORY\"\n");
+	free(out);
+	free(d);
+	free(full);
 }
 
 static void test_open_manifest_bad(void **state)
@@ -1505,8 +1645,10 @@ int main(void)
 		T(test_open_data_dir_without_label),
 		T(test_open_plain_bad_files),
 		T(test_open_incremental),
-		T(test_open_tablespaces_refused),
-		T(test_open_empty_tablespace_map_is_no_tablespace),
+		T(test_open_plain_tablespaces),
+		T(test_open_tar_tablespaces),
+		T(test_extract_tar_tablespace),
+		T(test_map_tablespaces_refusals),
 		T(test_open_manifest_bad),
 		T(test_plain_dir),
 		T(test_plain_dir_symlinked_pg_wal_and_manifest),

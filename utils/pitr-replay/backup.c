@@ -23,6 +23,7 @@
 #include "backup_util.h"
 #include "log.h"
 #include "manifest.h"
+#include "tablespace.h"
 #include "tarread.h"
 #include "xalloc.h"
 
@@ -274,12 +275,16 @@ struct found {
 	bool has_manifest;
 	char manifest_name[NAME_LEN]; /* how to name it in messages */
 	char nested[NAME_MAX + 1];    /* "d" when "d/backup_label" was seen */
+	char *tsmap; /* tablespace_map of a tar, if not empty */
+	size_t tsmap_len;
+	char tsmap_name[NAME_LEN];
 };
 
 static void found_free(struct found *f)
 {
 	free(f->label);
 	free(f->manifest);
+	free(f->tsmap);
 }
 
 static void no_backup_label(const char *where)
@@ -298,10 +303,10 @@ static void not_a_backup(const char *path)
 		path);
 }
 
-static void no_tablespaces(const char *what)
+static void tablespace_without_files(const char *what)
 {
 	dbops_log_error(
-		"%s: the backup has a tablespace: tablespaces are not supported",
+		"%s: a tablespace link without tablespace_map: the tablespace's files are not in the backup",
 		what);
 }
 
@@ -366,11 +371,12 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 				path, t.name);
 			goto fail;
 		}
-		/* pg_basebackup -Ft writes an empty tablespace_map when there are none. */
-		if (!wal && ((strcmp(name, "tablespace_map") == 0 &&
-			      archive_entry_size(t.e) > 0) ||
-			     strncmp(name, "pg_tblspc/", 10) == 0)) {
-			no_tablespaces(
+		/* pg_basebackup -Ft lists tablespaces in tablespace_map, and
+		 * their <oid>.tar hold them; it sends no pg_tblspc links. A
+		 * directory there is an in-place tablespace, in the tar. */
+		if (!wal && strncmp(name, "pg_tblspc/", 10) == 0 &&
+		    type == AE_IFLNK) {
+			tablespace_without_files(
 				member(what, sizeof(what), true, path, name));
 			goto fail;
 		}
@@ -399,6 +405,14 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 					  &f->control_len) < 0)
 				goto fail;
 			f->has_control = true;
+		} else if (!wal && strcmp(name, "tablespace_map") == 0) {
+			free(f->tsmap);
+			f->tsmap = NULL;
+			if (tar_slurp(&t, "tablespace_map", LABEL_MAX,
+				      &f->tsmap, &f->tsmap_len) != 0)
+				goto fail;
+			member(f->tsmap_name, sizeof(f->tsmap_name), true, path,
+			       "tablespace_map");
 		} else if (want_manifest &&
 			   strcmp(name, "backup_manifest") == 0) {
 			free(f->manifest);
@@ -486,15 +500,70 @@ fail:
 	return -1;
 }
 
-/* Read what F wants from the plain backup in directory DFD. */
-static int scan_dir(int dfd, const char *path, struct found *f)
+/*
+ * The tablespaces of the plain backup in directory DFD: where its
+ * pg_tblspc/<oid> links point (pg_basebackup -Fp --tablespace-mapping put
+ * the files there). A directory there is an in-place tablespace, copied
+ * with the rest. tablespace_map, if any, is not needed.
+ */
+static int plain_tablespaces(int dfd, const char *path, struct base_backup *b)
 {
-	char *buf = NULL, what[NAME_LEN];
-	struct stat map;
+	char what[NAME_LEN], target[PATH_MAX], name[NAME_MAX + 16];
+	int tfd = openat(dfd, "pg_tblspc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	int rc = 0;
+	DIR *d;
+
+	if (tfd < 0)
+		return 0;
+	d = fdopendir(tfd);
+	if (d == NULL) {
+		close(tfd);
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		struct stat st;
+		unsigned oid;
+		ssize_t n;
+
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		snprintf(name, sizeof(name), "pg_tblspc/%s", de->d_name);
+		member(what, sizeof(what), false, path, name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) ==
+			    0 &&
+		    S_ISDIR(st.st_mode))
+			continue;
+		n = readlinkat(dirfd(d), de->d_name, target,
+			       sizeof(target) - 1);
+		if (!pitr_ts_oid_of(de->d_name, &oid) || n <= 0) {
+			dbops_log_error(
+				"%s: not a tablespace (a link named by an OID)",
+				what);
+			rc = -1;
+			break;
+		}
+		target[n] = '\0';
+		if (target[0] != '/') {
+			dbops_log_error("%s: links to the relative path \"%s\"",
+					what, target);
+			rc = -1;
+			break;
+		}
+		rc = pitr_ts_add(b, oid, target, what);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Read what F wants from the plain backup B in directory DFD. */
+static int scan_dir(int dfd, const char *path, struct found *f,
+		    struct base_backup *b)
+{
+	char *buf = NULL;
 	size_t len;
 	int r;
-	DIR *d;
-	int tfd;
 
 	r = read_small(dfd, path, "backup_label", LABEL_MAX, &f->label,
 		       &f->label_len);
@@ -519,34 +588,8 @@ static int scan_dir(int dfd, const char *path, struct found *f)
 		f->has_control = true;
 		free(buf);
 	}
-	/* pg_basebackup writes an empty tablespace_map when there are none. */
-	if (fstatat(dfd, "tablespace_map", &map, AT_SYMLINK_NOFOLLOW) == 0 &&
-	    map.st_size > 0) {
-		no_tablespaces(member(what, sizeof(what), false, path,
-				      "tablespace_map"));
+	if (plain_tablespaces(dfd, path, b) != 0)
 		return -1;
-	}
-	tfd = openat(dfd, "pg_tblspc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (tfd >= 0 && (d = fdopendir(tfd)) != NULL) {
-		struct dirent *de;
-
-		while ((de = readdir(d)) != NULL) {
-			char name[NAME_MAX + 16];
-
-			if (strcmp(de->d_name, ".") == 0 ||
-			    strcmp(de->d_name, "..") == 0)
-				continue;
-			snprintf(name, sizeof(name), "pg_tblspc/%s",
-				 de->d_name);
-			no_tablespaces(
-				member(what, sizeof(what), false, path, name));
-			closedir(d);
-			return -1;
-		}
-		closedir(d);
-	} else if (tfd >= 0) {
-		close(tfd);
-	}
 	r = read_small(dfd, path, "backup_manifest", MANIFEST_MAX, &f->manifest,
 		       &f->manifest_len);
 	if (r < 0)
@@ -706,13 +749,12 @@ static int two_tars(const char *dir, const char *stem, int i, int j)
  * named GIVEN if not NULL, else the only base.tar* of DIR, or "" if none;
  * the pg_wal tar, the one compressed as the base tar or else the only one,
  * or "". Returns 0, or -1 after an error message (two base tars or two
- * pg_wal tars to choose from, a tablespace tar).
+ * pg_wal tars to choose from). Tablespace tars are for tar_tablespaces().
  */
 static int find_tars(const char *dir, const char *given,
 		     char base[NAME_MAX + 1], char wal[NAME_MAX + 1])
 {
 	bool has_base[NSUFFIXES] = { false }, has_wal[NSUFFIXES] = { false };
-	char path[NAME_LEN];
 	struct dirent *de;
 	int b = -1, w = -1, nwal = 0;
 	DIR *d = opendir(dir);
@@ -726,15 +768,6 @@ static int find_tars(const char *dir, const char *given,
 	while ((de = readdir(d)) != NULL) {
 		int i;
 
-		if (is_tablespace_tar(de->d_name)) {
-			pitr_join(path, sizeof(path), dir, de->d_name);
-			dbops_log_error(
-				"\"%s\": the backup has a tablespace (OID %.*s): tablespaces are not supported",
-				path, (int)strspn(de->d_name, "0123456789"),
-				de->d_name);
-			closedir(d);
-			return -1;
-		}
 		if ((i = tar_suffix(de->d_name, "base", 4)) >= 0)
 			has_base[i] = true;
 		else if ((i = tar_suffix(de->d_name, "pg_wal", 6)) >= 0)
@@ -772,6 +805,64 @@ static int find_tars(const char *dir, const char *given,
 		snprintf(base, NAME_MAX + 1, "base%s", tar_suffixes[b]);
 	if (w >= 0)
 		snprintf(wal, NAME_MAX + 1, "pg_wal%s", tar_suffixes[w]);
+	return 0;
+}
+
+/* Give each <oid>.tar* of DIR to its tablespace of B. */
+static int attach_tablespace_tars(struct base_backup *b, const char *dir)
+{
+	char path[NAME_LEN], digits[16];
+	struct dirent *de;
+	int rc = 0;
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		dbops_log_error("could not open directory \"%s\": %s", dir,
+				strerror(errno));
+		return -1;
+	}
+	while (rc == 0 && (de = readdir(d)) != NULL) {
+		size_t n = strspn(de->d_name, "0123456789");
+		unsigned oid;
+
+		if (!is_tablespace_tar(de->d_name) || n >= sizeof(digits))
+			continue;
+		snprintf(digits, sizeof(digits), "%.*s", (int)n, de->d_name);
+		pitr_join(path, sizeof(path), dir, de->d_name);
+		if (!pitr_ts_oid_of(digits, &oid)) {
+			dbops_log_error("\"%s\": not a tablespace OID", path);
+			rc = -1;
+		} else {
+			rc = pitr_ts_attach_tar(b, oid, path);
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/*
+ * The tablespaces of a tar backup: tablespace_map's lines, each with its
+ * <oid>.tar* from DIR (NULL: a lone tar, with nothing beside it), each tar
+ * read to its end as the base tar was.
+ */
+static int tar_tablespaces(struct base_backup *b, const struct found *f,
+			   const char *dir)
+{
+	if (f->tsmap != NULL &&
+	    pitr_ts_parse_map(f->tsmap, f->tsmap_len, f->tsmap_name, b) != 0)
+		return -1;
+	if (dir != NULL && attach_tablespace_tars(b, dir) != 0)
+		return -1;
+	if (pitr_ts_check(b, dir != NULL ? dir : b->base_tar) != 0)
+		return -1;
+	for (size_t i = 0; i < b->ntablespaces; i++) {
+		struct found g = { 0 };
+		int r = scan_tar(b->tablespaces[i].tar, true, false, &g, false);
+
+		found_free(&g);
+		if (r != 0)
+			return -1;
+	}
 	return 0;
 }
 
@@ -827,8 +918,9 @@ static int open_directory(struct base_backup *b)
 	}
 	if (faccessat(dfd, "backup_label", F_OK, AT_SYMLINK_NOFOLLOW) == 0) {
 		b->kind = BACKUP_DIR;
-		if (scan_dir(dfd, b->path, &f) == 0)
-			rc = check_found(b, &f, b->path, false);
+		if (scan_dir(dfd, b->path, &f, b) == 0 &&
+		    check_found(b, &f, b->path, false) == 0)
+			rc = pitr_ts_check(b, b->path);
 		goto out;
 	}
 	if (find_tars(b->path, NULL, base, wal) != 0)
@@ -848,8 +940,9 @@ static int open_directory(struct base_backup *b)
 		dbops_log_error("\"%s\": path too long", b->path);
 		goto out;
 	}
-	if (scan_tars(b, &f, b->path) == 0)
-		rc = check_found(b, &f, b->base_tar, true);
+	if (scan_tars(b, &f, b->path) == 0 &&
+	    check_found(b, &f, b->base_tar, true) == 0)
+		rc = tar_tablespaces(b, &f, b->path);
 out:
 	found_free(&f);
 	close(dfd);
@@ -884,8 +977,9 @@ static int open_tar_file(struct base_backup *b)
 			return -1;
 		}
 	}
-	if (scan_tars(b, &f, layout2 ? dir : NULL) == 0)
-		rc = check_found(b, &f, b->base_tar, true);
+	if (scan_tars(b, &f, layout2 ? dir : NULL) == 0 &&
+	    check_found(b, &f, b->base_tar, true) == 0)
+		rc = tar_tablespaces(b, &f, layout2 ? dir : NULL);
 	found_free(&f);
 	return rc;
 }
@@ -893,6 +987,7 @@ static int open_tar_file(struct base_backup *b)
 int pitr_backup_open(const char *path, struct base_backup *b)
 {
 	struct stat st;
+	int rc = -1;
 
 	memset(b, 0, sizeof(*b));
 	if (strlen(path) >= sizeof(b->path) - NAME_MAX - 2) {
@@ -906,9 +1001,12 @@ int pitr_backup_open(const char *path, struct base_backup *b)
 		return -1;
 	}
 	if (S_ISDIR(st.st_mode))
-		return open_directory(b);
-	if (S_ISREG(st.st_mode))
-		return open_tar_file(b);
-	not_a_backup(path);
-	return -1;
+		rc = open_directory(b);
+	else if (S_ISREG(st.st_mode))
+		rc = open_tar_file(b);
+	else
+		not_a_backup(path);
+	if (rc != 0)
+		pitr_backup_free(b);
+	return rc;
 }

@@ -10,12 +10,16 @@
  *  2. The directory of pg_basebackup -Ft: base.tar (or .tar.gz, .tar.lz4,
  *     .tar.zst) holding the data directory, maybe pg_wal.tar(.gz, ...)
  *     holding pg_wal/, and backup_manifest beside them. A tablespace comes
- *     as <oid>.tar; tablespaces are not supported and are refused.
+ *     as <oid>.tar (same compression), listed with its location in the
+ *     base tar's tablespace_map.
  *  3. One tar file (any compression libarchive reads) of a data directory's
  *     contents, whose entries may start with "./". When it is a base.tar*
  *     of layout 2 given by itself, the pg_wal.tar* and backup_manifest
  *     beside it belong to it; otherwise a backup_manifest inside the tar is
- *     read.
+ *     read. Such a tar may have no tablespaces unless it is a base.tar*.
+ *
+ * A plain backup's tablespaces are the directories its pg_tblspc/<oid>
+ * symbolic links point to (pg_basebackup -Fp --tablespace-mapping).
  *
  * pitr_backup_open() only reads; pitr_backup_extract() writes only below the data
  * directory it is given. Errors are reported with dbops_log_error(), one
@@ -46,6 +50,23 @@ struct backup_label {
 	bool incremental; /* PG17 INCREMENTAL FROM LSN present */
 };
 
+/* One tablespace of a backup. */
+struct backup_tablespace {
+	unsigned oid;
+	/* Where the backed-up cluster had it (tablespace_map), or for a plain
+	 * backup where pg_tblspc/<oid> points: the backup's copy of it. */
+	char location[PATH_MAX];
+	char tar[PATH_MAX]; /* <oid>.tar* of a tar backup, "" for a plain one */
+	char target[PATH_MAX]; /* where the restore puts it, "" until mapped */
+	bool created;	       /* the restore made target (so may remove it) */
+};
+
+/* --tablespace-map OLD=NEW */
+struct tablespace_mapping {
+	const char *old_dir;
+	const char *new_dir;
+};
+
 enum backup_kind {
 	BACKUP_DIR,	 /* shape 1 */
 	BACKUP_TAR_DIR,	 /* shape 2 */
@@ -70,6 +91,8 @@ struct base_backup {
 	uint64_t manifest_end_lsn;
 	uint32_t manifest_tli;
 	uint64_t manifest_system_id; /* manifest version 2 only, else 0 */
+	struct backup_tablespace *tablespaces; /* by OID; pitr_backup_free() */
+	size_t ntablespaces;
 };
 
 /*
@@ -81,8 +104,10 @@ struct base_backup {
  *
  * Besides the shape, it checks: backup_label parses and is not that of an
  * incremental backup (pg_combinebackup must run first); PG_VERSION holds a
- * major version; global/pg_control has at least 8 bytes; no tablespace
- * (<oid>.tar, tablespace_map, entries in pg_tblspc/); every tar entry is a
+ * major version; global/pg_control has at least 8 bytes; each tablespace
+ * has its contents: the <oid>.tar of every tablespace_map line (and no
+ * other <oid>.tar), or for a plain backup the directory of its link;
+ * every tar entry is a
  * relative path without ".." that is a file, a directory or a symbolic
  * link; backup_manifest, if any, parses, and its system identifier and
  * first WAL range agree with pg_control and backup_label.
@@ -90,6 +115,27 @@ struct base_backup {
  * Returns 0, or -1 after dbops_log_error() (and maybe dbops_log_hint()).
  */
 int pitr_backup_open(const char *path, struct base_backup *b);
+
+/* Free what pitr_backup_open() allocated in B (its tablespaces). */
+void pitr_backup_free(struct base_backup *b);
+
+/*
+ * Choose where each tablespace of B goes: the NEW of the mapping whose OLD
+ * is its location, else its location itself (a tar backup only: a plain
+ * backup's location is the backup's own copy). Every target must be an
+ * absolute path, outside DATADIR, not yet there or an empty directory, and
+ * each mapping must match a tablespace. Returns 0, or -1 after an error
+ * message naming the tablespace (and a hint).
+ */
+int pitr_backup_map_tablespaces(struct base_backup *b, const char *datadir,
+				const struct tablespace_mapping *maps,
+				size_t nmaps);
+
+/*
+ * Empty the target of every tablespace of B, and remove those the restore
+ * created: after a failed or interrupted extraction.
+ */
+void pitr_backup_remove_tablespaces(const struct base_backup *b);
 
 /*
  * Parse the text of a backup_label file (NUL-terminated) into *label,
@@ -108,12 +154,15 @@ int pitr_backup_parse_label(const char *text, struct backup_label *label,
 /*
  * Copy (BACKUP_DIR) or extract (tar kinds) the backup B opened by
  * pitr_backup_open() into DATADIR, an existing empty directory: for tars the
- * base tar, then the entries of the pg_wal tar into DATADIR/pg_wal/.
+ * base tar, then the entries of the pg_wal tar into DATADIR/pg_wal/. Each
+ * tablespace goes into its target (pitr_backup_map_tablespaces() first),
+ * made if need be, and DATADIR/pg_tblspc/<oid> links to it; tablespace_map
+ * is removed (PostgreSQL would link the old locations again from it).
  *
- * Nothing is written outside DATADIR: tar entries with an absolute path or
- * a ".." component are refused, a symbolic link is never followed while
- * writing (a symlink pg_wal of a plain backup is copied as the directory it
- * points to), and the backup's tablespaces were refused by pitr_backup_open().
+ * Nothing is written outside DATADIR and the tablespace targets: tar
+ * entries with an absolute path or a ".." component are refused, a
+ * symbolic link is never followed while writing (a symlink pg_wal of a
+ * plain backup is copied as the directory it points to).
  * Directories are made 0700 (DATADIR too) and files 0600, as initdb makes
  * them; symbolic links are kept; files keep their modification times. When
  * OWNER is non-NULL and we are root, everything is given to OWNER.
@@ -123,8 +172,8 @@ int pitr_backup_parse_label(const char *text, struct backup_label *label,
  * non-zero (a signal handler sets it) the copy stops.
  *
  * Returns 0, or -1 after dbops_log_error() naming the file, or -1 without a
- * message when *STOP stopped it. On failure DATADIR holds a partial copy,
- * which the caller removes.
+ * message when *STOP stopped it. On failure DATADIR and the targets hold a
+ * partial copy, which the caller removes (pitr_backup_remove_tablespaces).
  */
 int pitr_backup_extract(const struct base_backup *b, const char *datadir,
 			const struct dbops_user *owner,

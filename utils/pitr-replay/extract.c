@@ -706,72 +706,180 @@ static int check_empty(const struct writer *w)
 	return 0;
 }
 
+/*
+ * Open DIR, an existing empty directory, as the root W writes below; make
+ * it 0700 and OWNER's. Returns 0, or -1 after an error message.
+ */
+static int writer_open(struct writer *w, const char *dir,
+		       const struct dbops_user *owner,
+		       const volatile sig_atomic_t *stop)
+{
+	struct stat st;
+
+	memset(w, 0, sizeof(*w));
+	w->root = w->dirfd = -1;
+	w->stop = stop;
+	w->datadir = dir;
+	w->root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->root < 0) {
+		dbops_log_error("could not open directory \"%s\": %s", dir,
+				strerror(errno));
+		return -1;
+	}
+	w->dirfd = w->root;
+	if (owner != NULL && geteuid() == 0) {
+		w->chown = true;
+		w->uid = owner->uid;
+		w->gid = owner->gid;
+	}
+	w->buf = dbops_xmalloc(IO_BLOCK);
+	if (fstat(w->root, &st) != 0 || check_empty(w) != 0)
+		return -1;
+	w->root_dev = st.st_dev;
+	w->root_ino = st.st_ino;
+	if (fchmod(w->root, 0700) != 0 || dbops_user_chown(owner, dir) != 0) {
+		dbops_log_error(
+			"could not set the mode and owner of \"%s\": %s", dir,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* Write what W wrote to disk. Returns 0, or -1 after an error message. */
+static int writer_sync(const struct writer *w)
+{
+	if (syncfs(w->root) == 0)
+		return 0;
+	dbops_log_error("could not sync \"%s\": %s", w->datadir,
+			strerror(errno));
+	return -1;
+}
+
+static void writer_close(struct writer *w)
+{
+	free(w->buf);
+	w->buf = NULL;
+	if (w->dirfd != w->root && w->dirfd >= 0)
+		close(w->dirfd);
+	if (w->root >= 0)
+		close(w->root);
+	w->root = w->dirfd = -1;
+}
+
+/* Copy the directory SRC into W's root. */
+static int copy_dir(struct writer *w, const char *src)
+{
+	int s = open(src, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int d = fcntl(w->root, F_DUPFD_CLOEXEC, 0);
+
+	if (s < 0 || d < 0) {
+		dbops_log_error("could not open directory \"%s\": %s",
+				s < 0 ? src : w->datadir, strerror(errno));
+		if (s >= 0)
+			close(s);
+		if (d >= 0)
+			close(d);
+		return -1;
+	}
+	return copy_tree(w, s, d, src, "");
+}
+
+/* Lay tablespace TS of B down in its target, made if need be. */
+static int lay_down_tablespace(struct backup_tablespace *ts,
+			       const struct base_backup *b,
+			       const struct dbops_user *owner,
+			       const volatile sig_atomic_t *stop)
+{
+	struct writer w;
+	int rc = -1;
+
+	if (mkdir(ts->target, 0700) == 0) {
+		ts->created = true;
+	} else if (errno != EEXIST) {
+		dbops_log_error("could not create directory \"%s\": %s",
+				ts->target, strerror(errno));
+		return -1;
+	}
+	if (writer_open(&w, ts->target, owner, stop) == 0 &&
+	    (b->kind == BACKUP_DIR ? copy_dir(&w, ts->location)
+				   : extract_tar(&w, ts->tar, "")) == 0)
+		rc = writer_sync(&w);
+	writer_close(&w);
+	return rc;
+}
+
+/*
+ * Link pg_tblspc/<oid> to each tablespace's target, in place of the links
+ * a plain backup had, and remove tablespace_map: PostgreSQL would link the
+ * old locations again from it.
+ */
+static int link_tablespaces(struct writer *w, const struct base_backup *b)
+{
+	char name[16], rel[32];
+	int dfd;
+
+	if (unlinkat(w->root, "tablespace_map", 0) != 0 && errno != ENOENT) {
+		dbops_log_error("could not remove \"%s/tablespace_map\": %s",
+				w->datadir, strerror(errno));
+		return -1;
+	}
+	if (b->ntablespaces == 0)
+		return 0;
+	dfd = dir_fd(w, "pg_tblspc");
+	if (dfd < 0)
+		return -1;
+	for (size_t i = 0; i < b->ntablespaces; i++) {
+		const struct backup_tablespace *ts = &b->tablespaces[i];
+
+		snprintf(name, sizeof(name), "%u", ts->oid);
+		snprintf(rel, sizeof(rel), "pg_tblspc/%u", ts->oid);
+		if (unlinkat(dfd, name, 0) != 0 && errno != ENOENT) {
+			dbops_log_error("could not remove \"%s/%s\": %s",
+					w->datadir, rel, strerror(errno));
+			return -1;
+		}
+		if (symlinkat(ts->target, dfd, name) != 0) {
+			dbops_log_error(
+				"could not create symbolic link \"%s/%s\": %s",
+				w->datadir, rel, strerror(errno));
+			return -1;
+		}
+		if (give_at(w, dfd, name, rel) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The data directory's part of the backup: the copy, or the tars. */
+static int lay_down_base(struct writer *w, const struct base_backup *b)
+{
+	if (b->kind == BACKUP_DIR)
+		return copy_dir(w, b->path);
+	if (extract_tar(w, b->base_tar, "") != 0)
+		return -1;
+	if (b->wal_tar[0] != '\0' && extract_tar(w, b->wal_tar, "pg_wal") != 0)
+		return -1;
+	return 0;
+}
+
 int pitr_backup_extract(const struct base_backup *b, const char *datadir,
 			const struct dbops_user *owner,
 			const volatile sig_atomic_t *stop)
 {
-	struct writer w = { .stop = stop };
-	struct stat st;
+	struct writer w;
 	int rc = -1;
 
-	w.datadir = datadir;
-	w.root = open(datadir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (w.root < 0) {
-		dbops_log_error("could not open directory \"%s\": %s", datadir,
-				strerror(errno));
-		return -1;
-	}
-	w.dirfd = w.root;
-	if (owner != NULL && geteuid() == 0) {
-		w.chown = true;
-		w.uid = owner->uid;
-		w.gid = owner->gid;
-	}
-	if (fstat(w.root, &st) != 0 || check_empty(&w) != 0)
+	if (writer_open(&w, datadir, owner, stop) != 0 ||
+	    lay_down_base(&w, b) != 0)
 		goto out;
-	w.root_dev = st.st_dev;
-	w.root_ino = st.st_ino;
-	if (fchmod(w.root, 0700) != 0 ||
-	    dbops_user_chown(owner, datadir) != 0) {
-		dbops_log_error(
-			"could not set the mode and owner of \"%s\": %s",
-			datadir, strerror(errno));
-		goto out;
-	}
-	w.buf = dbops_xmalloc(IO_BLOCK);
-	if (b->kind == BACKUP_DIR) {
-		int s = open(b->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		int d = fcntl(w.root, F_DUPFD_CLOEXEC, 0);
-
-		if (s < 0 || d < 0) {
-			dbops_log_error("could not open directory \"%s\": %s",
-					s < 0 ? b->path : datadir,
-					strerror(errno));
-			if (s >= 0)
-				close(s);
-			if (d >= 0)
-				close(d);
+	for (size_t i = 0; i < b->ntablespaces; i++)
+		if (stopped(&w) || lay_down_tablespace(&b->tablespaces[i], b,
+						       owner, stop) != 0)
 			goto out;
-		}
-		if (copy_tree(&w, s, d, b->path, "") != 0)
-			goto out;
-	} else {
-		if (extract_tar(&w, b->base_tar, "") != 0)
-			goto out;
-		if (b->wal_tar[0] != '\0' &&
-		    extract_tar(&w, b->wal_tar, "pg_wal") != 0)
-			goto out;
-	}
-	if (syncfs(w.root) != 0) {
-		dbops_log_error("could not sync \"%s\": %s", datadir,
-				strerror(errno));
-		goto out;
-	}
-	rc = 0;
+	if (link_tablespaces(&w, b) == 0)
+		rc = writer_sync(&w);
 out:
-	free(w.buf);
-	if (w.dirfd != w.root)
-		close(w.dirfd);
-	close(w.root);
+	writer_close(&w);
 	return rc;
 }

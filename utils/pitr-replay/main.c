@@ -21,6 +21,7 @@
 #include "timestamp.h"
 #include "verify.h"
 #include "window.h"
+#include "xalloc.h"
 
 enum {
 	OPT_TARGET_TIME = DBOPS_CLI_LONG_ID(0),
@@ -35,6 +36,7 @@ enum {
 	OPT_PG_BINDIR,
 	OPT_FORMAT,
 	OPT_PROGRESS,
+	OPT_TABLESPACE_MAP,
 };
 
 struct pitr_opts {
@@ -74,6 +76,8 @@ static const struct dbops_cli_option options[] = {
 	  "leave the server running; print its connection string" },
 	{ OPT_PORT, "port", "P",
 	  "TCP port on 127.0.0.1 (default: a free one)" },
+	{ OPT_TABLESPACE_MAP, "tablespace-map", "OLD=NEW",
+	  "put the tablespace at OLD in NEW (repeatable)" },
 	{ OPT_PG_BINDIR, "pg-bindir", "DIR",
 	  "server programs (default /usr/lib/postgresql/N/bin)" },
 	{ OPT_FORMAT, "format", "F", "window: table, csv, tsv or json" },
@@ -148,6 +152,30 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 	return 0;
 }
 
+/* OLD=NEW, both absolute, OLD given once. */
+static int add_tablespace_map(struct pitr_opts *o, char *arg)
+{
+	struct restore_opts *r = &o->r;
+	char *eq = strchr(arg, '=');
+
+	if (eq == NULL || arg[0] != '/' || eq[1] != '/')
+		return dbops_cli_invalid("--tablespace-map", arg,
+					 "use OLD=NEW, two absolute paths");
+	for (size_t i = 0; i < r->nts_maps; i++)
+		if (strlen(r->ts_maps[i].old_dir) == (size_t)(eq - arg) &&
+		    strncmp(r->ts_maps[i].old_dir, arg, (size_t)(eq - arg)) ==
+			    0)
+			return dbops_cli_invalid("--tablespace-map", arg,
+						 "\"%.*s\" is mapped twice",
+						 (int)(eq - arg), arg);
+	r->ts_maps = dbops_xreallocarray(r->ts_maps, r->nts_maps + 1,
+					 sizeof(*r->ts_maps));
+	r->ts_maps[r->nts_maps].old_dir =
+		dbops_xstrndup(arg, (size_t)(eq - arg));
+	r->ts_maps[r->nts_maps++].new_dir = eq + 1;
+	return 0;
+}
+
 /* "latest" (0) or a timeline ID from 1 to 4294967295. */
 static int set_timeline(struct pitr_opts *o, const char *value)
 {
@@ -211,6 +239,8 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_PG_BINDIR:
 		v->pg_bindir = arg;
 		return 0;
+	case OPT_TABLESPACE_MAP:
+		return add_tablespace_map(o, (char *)arg);
 	case OPT_FORMAT:
 		rc = dbops_cli_choice("--format", arg, formats, &choice);
 		o->format = (enum dbops_output_format)choice;
@@ -261,9 +291,9 @@ static int check_command(const struct pitr_opts *o)
 	if (restore && o->r.datadir == NULL)
 		return dbops_cli_error("no data directory given (-D DATADIR)");
 	if (!restore && (o->r.datadir || o->r.keep_running || o->r.port ||
-			 o->r.action != ACTION_PROMOTE))
+			 o->r.action != ACTION_PROMOTE || o->r.nts_maps))
 		return dbops_cli_error(
-			"-D, --action, --keep-running and --port are for restore");
+			"-D, --action, --keep-running, --port and --tablespace-map are for restore");
 	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");

@@ -230,6 +230,7 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 	empty_datadir(o->datadir);
 	if (created)
 		rmdir(o->datadir);
+	pitr_backup_remove_tablespaces(&plan->backup);
 	if (interrupted)
 		dbops_log_error(
 			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
@@ -1068,6 +1069,8 @@ int pitr_restore_run(const struct restore_opts *o)
 	}
 	owner = drop ? &user : NULL;
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
+	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
+					o->nts_maps) != 0 ||
 	    (drop && !reachable(o, &plan, &user)))
 		goto done;
 	catch_signals();

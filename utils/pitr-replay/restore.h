@@ -18,7 +18,9 @@ struct restore_opts {
 	const char *datadir;
 	enum restore_action action;
 	bool keep_running;
-	int port; /* 0: a free one */
+	int port;			    /* 0: a free one */
+	struct tablespace_mapping *ts_maps; /* --tablespace-map */
+	size_t nts_maps;
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */

@@ -369,6 +369,7 @@ void pitr_plan_free(struct plan *p)
 {
 	pitr_scan_free(&p->scan);
 	pitr_walarc_close(&p->arc);
+	pitr_backup_free(&p->backup);
 }
 
 void pitr_plan_report(const struct plan *p, FILE *out)

@@ -25,6 +25,7 @@
 #include "log.h"
 #include "scan.h"
 #include "timeline.h"
+#include "xalloc.h"
 
 struct row {
 	uint32_t tli;
@@ -300,13 +301,14 @@ int pitr_window_run(const struct window_opts *o)
 
 	if (o->base && pitr_backup_open(o->base, &backup) != 0)
 		return 1;
-	if (pitr_walarc_open(o->archive, &arc) != 0)
-		return 1;
-	w = dbops_output_new(stdout, o->format);
-	if (w == NULL) {
-		pitr_walarc_close(&arc);
+	if (pitr_walarc_open(o->archive, &arc) != 0) {
+		if (o->base)
+			pitr_backup_free(&backup);
 		return 1;
 	}
+	w = dbops_output_new(stdout, o->format);
+	if (w == NULL)
+		dbops_xalloc_failed();
 	static const char *const columns[] = { "timeline", "event", "time",
 					       "lsn",	   "xid",   "name",
 					       "detail" };
@@ -324,5 +326,7 @@ int pitr_window_run(const struct window_opts *o)
 	}
 	dbops_output_free(w);
 	pitr_walarc_close(&arc);
+	if (o->base)
+		pitr_backup_free(&backup);
 	return rc == 0 ? 0 : 1;
 }
