@@ -302,6 +302,17 @@ int pitr_backup_map_tablespaces(struct base_backup *b, const char *datadir,
 		datadir = absolute;
 	}
 
+	/* A mapping that matches nothing is a typing mistake: say it first. */
+	for (size_t i = 0; i < b->ntablespaces; i++)
+		mapped(&b->tablespaces[i], maps, nmaps, used);
+	for (size_t i = 0; i < nmaps && rc == 0; i++)
+		if (!used[i]) {
+			dbops_log_error(
+				"invalid value \"%s=%s\" for --tablespace-map: the backup has no tablespace at \"%s\"",
+				maps[i].old_dir, maps[i].new_dir,
+				maps[i].old_dir);
+			rc = -1;
+		}
 	for (size_t i = 0; i < b->ntablespaces && rc == 0; i++) {
 		struct backup_tablespace *ts = &b->tablespaces[i];
 
@@ -315,14 +326,6 @@ int pitr_backup_map_tablespaces(struct base_backup *b, const char *datadir,
 				rc = -1;
 			}
 	}
-	for (size_t i = 0; i < nmaps && rc == 0; i++)
-		if (!used[i]) {
-			dbops_log_error(
-				"invalid value \"%s=%s\" for --tablespace-map: the backup has no tablespace at \"%s\"",
-				maps[i].old_dir, maps[i].new_dir,
-				maps[i].old_dir);
-			rc = -1;
-		}
 	free(used);
 	return rc;
 }
