@@ -221,7 +221,7 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify -a "$G/archive"
 	assert_error 'pitr-replay: error: no base backup given (-b BASE)'
 	run --separate-stderr pitr-replay verify "${b[@]}" -D "$W/d"
-	assert_error 'pitr-replay: error: -D, --action, --keep-running and --port are for restore'
+	assert_error 'pitr-replay: error: -D, --action, --keep-running, --port and --tablespace-map are for restore'
 	run --separate-stderr pitr-replay window -a "$G/archive" --timeline 1
 	assert_error 'pitr-replay: error: window takes no target or --timeline: it shows every timeline'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --keep-running --action shutdown
