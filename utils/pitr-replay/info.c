@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backup.h"
@@ -61,8 +62,9 @@ static struct info_row *new_row(struct info *in)
 	return &in->rows[in->n++];
 }
 
-/* The bytes of the regular files under PATH (a directory or a file). */
-static uint64_t size_of(int dfd, const char *name)
+/* The bytes of the regular files under NAME (a directory or a file);
+ * symbolic links below it are not followed, NAME itself is if FOLLOW. */
+static uint64_t size_of(int dfd, const char *name, bool follow)
 {
 	struct stat st;
 	uint64_t total = 0;
@@ -70,7 +72,7 @@ static uint64_t size_of(int dfd, const char *name)
 	DIR *d;
 	int fd;
 
-	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+	if (fstatat(dfd, name, &st, follow ? 0 : AT_SYMLINK_NOFOLLOW) != 0)
 		return 0;
 	if (!S_ISDIR(st.st_mode))
 		return S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
@@ -82,7 +84,7 @@ static uint64_t size_of(int dfd, const char *name)
 	}
 	while ((e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			total += size_of(dirfd(d), e->d_name);
+			total += size_of(dirfd(d), e->d_name, false);
 	closedir(d);
 	return total;
 }
@@ -118,9 +120,9 @@ static void add_backup(struct info *in, const char *path)
 		r->stop_lsn = b->manifest_end_lsn;
 		r->stop_tli = b->manifest_tli;
 	}
-	r->size = size_of(AT_FDCWD, path);
+	r->size = size_of(AT_FDCWD, path, true);
 	if (b->wal_tar[0] != '\0' && b->kind == BACKUP_TAR_FILE)
-		r->size += size_of(AT_FDCWD, b->wal_tar);
+		r->size += size_of(AT_FDCWD, b->wal_tar, true);
 	r->has_size = true;
 	free(b);
 }
@@ -215,37 +217,40 @@ static void field(const char *text, const char *key, char *out, size_t len)
 	}
 }
 
-/* The row of the archive's backup file F: a backup's, or a new one. */
-static void add_archived(struct info *in, const struct wal_archive *arc,
-			 const struct archive_backup_file *f)
+/*
+ * STOP TIME as PostgreSQL writes it, "2024-05-01 12:00:00 UTC": the zone is
+ * an abbreviation, known here only when it is UTC or GMT, or that of the
+ * local zone (TZ). Returns 0, or -1 when the time cannot be known.
+ */
+static int parse_stop_time(const char *text, int64_t *us)
 {
-	struct info_row *r = NULL;
-	char *text = NULL, tli[32];
-	struct dbops_err err = { "" };
+	char buf[80];
+	const char *sp = strrchr(text, ' ');
+	const char *zone = sp ? sp + 1 : "";
+	int n = sp ? (int)(sp - text) : 0;
 
-	for (size_t i = 0; i < in->n && r == NULL; i++)
-		if (in->rows[i].backup_file[0] == '\0' &&
-		    in->rows[i].path[0] != '\0' &&
-		    in->rows[i].start_lsn == f->start_lsn &&
-		    in->rows[i].start_tli == f->tli)
-			r = &in->rows[i];
-	if (r == NULL) {
-		r = new_row(in);
-		r->kind = "archive";
-		r->start_lsn = f->start_lsn;
-		r->start_tli = r->stop_tli = f->tli;
-	}
+	tzset();
+	if (strcmp(zone, "UTC") == 0 || strcmp(zone, "GMT") == 0)
+		snprintf(buf, sizeof(buf), "%.*s+00", n, text);
+	else if (sp != NULL &&
+		 (strcmp(zone, tzname[0]) == 0 || strcmp(zone, tzname[1]) == 0))
+		snprintf(buf, sizeof(buf), "%.*s", n, text);
+	else
+		return -1;
+	return dbops_timestamp_parse(buf, us, NULL);
+}
+
+/* What the archive's backup file F (TEXT) says into the row R. */
+static void fill_archived(struct info_row *r,
+			  const struct archive_backup_file *f, const char *text)
+{
+	char tli[32];
+
 	snprintf(r->backup_file, sizeof(r->backup_file), "%s", f->name);
 	if (f->stop_lsn != 0)
 		r->stop_lsn = f->stop_lsn;
 	snprintf(r->stop_time, sizeof(r->stop_time), "%s", f->stop_time);
-	r->has_stop_us =
-		r->stop_time[0] != '\0' &&
-		dbops_timestamp_parse(r->stop_time, &r->stop_us, &err) == 0;
-	if (pitr_walarc_read_text(arc, f->name, &text) != 0) {
-		in->errors++;
-		return;
-	}
+	r->has_stop_us = parse_stop_time(r->stop_time, &r->stop_us) == 0;
 	if (r->path[0] == '\0') {
 		field(text, "LABEL", r->label, sizeof(r->label));
 		field(text, "START TIME", r->start_time, sizeof(r->start_time));
@@ -253,6 +258,37 @@ static void add_archived(struct info *in, const struct wal_archive *arc,
 	field(text, "STOP TIMELINE", tli, sizeof(tli));
 	if (tli[0] != '\0')
 		r->stop_tli = (uint32_t)strtoul(tli, NULL, 10);
+}
+
+/* The row of the archive's backup file F: a backup's, or a new one. */
+static void add_archived(struct info *in, const struct wal_archive *arc,
+			 const struct archive_backup_file *f)
+{
+	char *text = NULL;
+	bool matched = false;
+
+	if (pitr_walarc_read_text(arc, f->name, &text) != 0) {
+		in->errors++;
+		return;
+	}
+	/* Every copy of the backup on disk (a directory and its tars). */
+	for (size_t i = 0; i < in->n; i++) {
+		struct info_row *r = &in->rows[i];
+
+		if (r->path[0] != '\0' && r->backup_file[0] == '\0' &&
+		    r->start_lsn == f->start_lsn && r->start_tli == f->tli) {
+			fill_archived(r, f, text);
+			matched = true;
+		}
+	}
+	if (!matched) {
+		struct info_row *r = new_row(in);
+
+		r->kind = "archive";
+		r->start_lsn = f->start_lsn;
+		r->start_tli = r->stop_tli = f->tli;
+		fill_archived(r, f, text);
+	}
 	free(text);
 }
 
