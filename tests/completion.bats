@@ -80,7 +80,10 @@ long_options() {
 }
 
 @test "completion: pitr-replay commands, options per command and option values" {
-	assert_offers pitr-replay "pitr-replay " restore verify window
+	assert_offers pitr-replay "pitr-replay " restore verify window info
+	assert_offers pitr-replay "pitr-replay info --" --base --archive --time \
+		--format --progress --quiet --verbose --help
+	assert_offers pitr-replay "pitr-replay verify --n" --no-manifest-check
 	assert_offers pitr-replay "pitr-replay v" verify
 	assert_offers pitr-replay "pitr-replay -" -h --help -V --version
 	assert_offers pitr-replay "pitr-replay window --" --archive --base --format \
@@ -154,7 +157,8 @@ long_options() {
 	for tool in dump-restore pitr-replay snap-import world-query; do
 		case $tool in
 		pitr-replay) lines=("pitr-replay -" "pitr-replay restore --"
-			"pitr-replay verify --" "pitr-replay window --") ;;
+			"pitr-replay verify --" "pitr-replay window --"
+			"pitr-replay info --") ;;
 		*) lines=("$tool --") ;;
 		esac
 		for line in "${lines[@]}"; do

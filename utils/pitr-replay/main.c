@@ -5,6 +5,7 @@
  *	pitr-replay restore -b BASE -a ARCHIVE -D DATADIR [target] [options]
  *	pitr-replay verify  -b BASE -a ARCHIVE [target]
  *	pitr-replay window  -a ARCHIVE [-b BASE] [--format F]
+ *	pitr-replay info    [-b BASE]... [-a ARCHIVE] [--time T] [--format F]
  *
  * Options go through common/cli.h: the table below drives parsing, the
  * exclusive targets and --help; this file checks what each command takes
@@ -14,7 +15,9 @@
 #include <string.h>
 
 #include "cli.h"
+#include "info.h"
 #include "log.h"
+#include "mfcheck.h"
 #include "output.h"
 #include "progress.h"
 #include "restore.h"
@@ -37,7 +40,11 @@ enum {
 	OPT_FORMAT,
 	OPT_PROGRESS,
 	OPT_TABLESPACE_MAP,
+	OPT_NO_MANIFEST_CHECK,
+	OPT_TIME,
 };
+
+#define MAX_BASES 64
 
 struct pitr_opts {
 	const char *command;
@@ -45,6 +52,11 @@ struct pitr_opts {
 	enum dbops_output_format format;
 	bool format_given;
 	bool timeline_given;
+	bool no_manifest_check;
+	const char *bases[MAX_BASES]; /* info: every -b */
+	int nbases;
+	const char *time; /* info --time */
+	int64_t time_us;
 };
 
 static const struct dbops_cli_option target_options[] = {
@@ -63,7 +75,7 @@ static const struct dbops_cli_option target_options[] = {
 
 static const struct dbops_cli_option options[] = {
 	{ 'b', "base", "BASE",
-	  "base backup: a directory, -Ft output or a tar" },
+	  "base backup: a directory, -Ft output or a tar; info: also a folder of them, and -b again" },
 	{ 'a', "archive", "DIR",
 	  "WAL archive: segments (or .gz), .history, .backup" },
 	{ 'D', "datadir", "DIR",
@@ -80,7 +92,11 @@ static const struct dbops_cli_option options[] = {
 	  "put the tablespace at OLD in NEW (repeatable)" },
 	{ OPT_PG_BINDIR, "pg-bindir", "DIR",
 	  "server programs (default /usr/lib/postgresql/N/bin)" },
-	{ OPT_FORMAT, "format", "F", "window: table, csv, tsv or json" },
+	{ OPT_FORMAT, "format", "F",
+	  "window, info: table, csv, tsv or json; verify: json" },
+	{ OPT_NO_MANIFEST_CHECK, "no-manifest-check", NULL,
+	  "verify: do not hold the backup's files against backup_manifest" },
+	{ OPT_TIME, "time", "T", "info: which backup to restore to time T" },
 	{ OPT_PROGRESS, "progress", "WHEN", "auto (default), always or never" },
 	{ 0, NULL, NULL, NULL },
 };
@@ -95,6 +111,7 @@ static const char *const synopsis[] = {
 	"restore -b BASE -a ARCHIVE -D DATADIR [target] [options]",
 	"verify  -b BASE -a ARCHIVE [target] [--timeline N|latest]",
 	"window  -a ARCHIVE [-b BASE] [--format F]",
+	"info    [-b BASE]... [-a ARCHIVE] [--time T] [--format F]",
 	NULL,
 };
 
@@ -193,6 +210,18 @@ static int set_timeline(struct pitr_opts *o, const char *value)
 	return 0;
 }
 
+static int set_info_time(struct pitr_opts *o, const char *value)
+{
+	struct dbops_err terr = { "" };
+
+	if (o->time != NULL)
+		return dbops_cli_error("option \"--time\" given twice");
+	if (dbops_timestamp_parse(value, &o->time_us, &terr) != 0)
+		return dbops_cli_invalid("--time", value, "%s", terr.msg);
+	o->time = value;
+	return 0;
+}
+
 static int set_option(void *ctx, int id, const char *arg)
 {
 	static const char *const actions[] = { "promote", "pause", "shutdown",
@@ -209,7 +238,11 @@ static int set_option(void *ctx, int id, const char *arg)
 		v->archive = arg;
 		return 0;
 	case 'b':
-		v->base = arg;
+		if (o->nbases == MAX_BASES)
+			return dbops_cli_error("more than %d -b options",
+					       MAX_BASES);
+		o->bases[o->nbases++] = arg;
+		v->base = o->bases[0];
 		return 0;
 	case 'D':
 		o->r.datadir = arg;
@@ -246,6 +279,11 @@ static int set_option(void *ctx, int id, const char *arg)
 		o->format = (enum dbops_output_format)choice;
 		o->format_given = true;
 		return rc;
+	case OPT_NO_MANIFEST_CHECK:
+		o->no_manifest_check = true;
+		return 0;
+	case OPT_TIME:
+		return set_info_time(o, arg);
 	case OPT_PROGRESS:
 		rc = dbops_cli_choice("--progress", arg, whens, &choice);
 		v->progress = (enum dbops_progress_mode)choice;
@@ -269,18 +307,48 @@ static const struct dbops_cli cli = {
 	.handle = set_option,
 };
 
+/* info takes -b (any number), -a, --time and --format, nothing else. */
+static int check_info(const struct pitr_opts *o)
+{
+	const struct verify_opts *v = &o->r.verify;
+
+	if (v->target.kind != TARGET_END || o->timeline_given || o->r.datadir ||
+	    o->r.keep_running || o->r.port || o->r.action != ACTION_PROMOTE ||
+	    v->pg_bindir || o->no_manifest_check)
+		return dbops_cli_error(
+			"info takes only -b, -a, --time and --format");
+	if (o->nbases == 0 && v->archive == NULL)
+		return dbops_cli_error(
+			"info needs backups (-b BASE) or a WAL archive (-a ARCHIVE)");
+	if (o->time != NULL && v->archive == NULL)
+		return dbops_cli_error(
+			"--time needs the WAL archive (-a ARCHIVE): the backups' stop times and the timelines are there");
+	return 0;
+}
+
 /* Options that make no sense for the command are refused, not ignored. */
 static int check_command(const struct pitr_opts *o)
 {
 	const struct verify_opts *v = &o->r.verify;
 	bool restore = strcmp(o->command, "restore") == 0;
 	bool window = strcmp(o->command, "window") == 0;
+	bool verify = strcmp(o->command, "verify") == 0;
 	bool target = v->target.kind != TARGET_END;
+	bool quiet = dbops_log_verbosity() == DBOPS_LOG_QUIET;
 
-	if (!restore && !window && strcmp(o->command, "verify") != 0)
+	if (strcmp(o->command, "info") == 0)
+		return check_info(o);
+	if (!restore && !window && !verify)
 		return dbops_cli_error(
-			"unknown command \"%s\": use restore, verify or window",
+			"unknown command \"%s\": use restore, verify, window or info",
 			o->command);
+	if (o->nbases > 1)
+		return dbops_cli_error(
+			"-b given %d times: only info takes several backups",
+			o->nbases);
+	if (o->time != NULL)
+		return dbops_cli_error(
+			"--time is for info; restore and verify take --target-time");
 	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME))
 		return dbops_cli_error(
 			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
@@ -297,23 +365,50 @@ static int check_command(const struct pitr_opts *o)
 	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");
-	if (!window && o->format_given)
-		return dbops_cli_error("--format is for window");
+	if (restore && o->format_given)
+		return dbops_cli_error(
+			"--format is for window, info and verify");
+	if (verify && o->format_given && o->format != DBOPS_FORMAT_JSON)
+		return dbops_cli_error(
+			"verify prints its report as text, or as JSON with --format json");
+	if (verify && quiet && o->format_given)
+		return dbops_cli_error(
+			"-q and --format json cannot be used together: -q leaves only errors and warnings");
+	if (!verify && o->no_manifest_check)
+		return dbops_cli_error("--no-manifest-check is for verify");
 	if (o->r.keep_running && o->r.action == ACTION_SHUTDOWN)
 		return dbops_cli_error(
 			"--keep-running cannot be used with --action shutdown");
 	return 0;
 }
 
+/*
+ * verify: the backup, the manifest's files (unless --no-manifest-check),
+ * then the WAL; every check runs even after the manifest's found a
+ * difference, so that one run says all that is wrong.
+ */
 static int run_verify(struct pitr_opts *o)
 {
+	struct manifest_check mc = { 0 };
 	struct plan plan;
-	int rc = pitr_verify_plan(&o->r.verify, &plan);
+	bool quiet = dbops_log_verbosity() == DBOPS_LOG_QUIET;
+	int rc = pitr_verify_prepare(&o->r.verify, &plan), mrc = 0;
 
+	if (rc == 0 && !o->no_manifest_check)
+		mrc = pitr_manifest_check(&plan.backup, &mc);
 	if (rc == 0)
-		pitr_plan_report(&plan, stdout);
+		rc = pitr_verify_wal(&o->r.verify, &plan);
+	if (rc == 0 && mrc == 0 && !quiet) {
+		if (o->format == DBOPS_FORMAT_JSON)
+			rc = pitr_plan_report_json(
+				&plan, &mc, o->no_manifest_check, stdout);
+		else
+			pitr_plan_report(&plan, stdout);
+		if (o->format != DBOPS_FORMAT_JSON)
+			pitr_manifest_report(&mc, o->no_manifest_check, stdout);
+	}
 	pitr_plan_free(&plan);
-	return rc == 0 ? 0 : 1;
+	return rc == 0 && mrc == 0 ? 0 : 1;
 }
 
 static int run(struct pitr_opts *o)
@@ -327,6 +422,18 @@ static int run(struct pitr_opts *o)
 		};
 
 		return pitr_window_run(&w);
+	}
+	if (strcmp(o->command, "info") == 0) {
+		struct info_opts i = {
+			.bases = o->bases,
+			.nbases = (size_t)o->nbases,
+			.archive = o->r.verify.archive,
+			.time = o->time,
+			.time_us = o->time_us,
+			.format = o->format,
+		};
+
+		return pitr_info_run(&i);
 	}
 	if (strcmp(o->command, "verify") == 0)
 		return run_verify(o);
@@ -342,7 +449,7 @@ int main(int argc, char **argv)
 	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
 	if (rc == DBOPS_CLI_RUN && first >= argc)
 		rc = dbops_cli_error(
-			"no command given: use restore, verify or window");
+			"no command given: use restore, verify, window or info");
 	else if (rc == DBOPS_CLI_RUN && first + 1 < argc)
 		rc = dbops_cli_error("unexpected argument \"%s\"",
 				     argv[first + 1]);

@@ -8,12 +8,15 @@
 
 #include <ctype.h>
 #include <inttypes.h>
+#include <openssl/sha.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "backup_util.h"
+#include "xalloc.h"
 
 /* A small JSON scanner: enough to validate and walk a manifest. */
 struct json {
@@ -409,4 +412,471 @@ end:
 		return dbops_err_set(err, "unsupported manifest version %d",
 				     m->version);
 	return 0;
+}
+
+/*
+ * The files of the manifest: pitr_manifest_files() and its helpers below,
+ * on the same scanner.
+ */
+
+static const struct {
+	const char *name;
+	enum pitr_checksum_kind kind;
+	size_t len;
+} checksum_kinds[] = {
+	{ "NONE", PITR_CHECKSUM_NONE, 0 },
+	{ "CRC32C", PITR_CHECKSUM_CRC32C, 4 },
+	{ "SHA224", PITR_CHECKSUM_SHA224, 28 },
+	{ "SHA256", PITR_CHECKSUM_SHA256, 32 },
+	{ "SHA384", PITR_CHECKSUM_SHA384, 48 },
+	{ "SHA512", PITR_CHECKSUM_SHA512, 64 },
+};
+#define NCHECKSUM_KINDS (sizeof(checksum_kinds) / sizeof(checksum_kinds[0]))
+
+const char *pitr_checksum_name(enum pitr_checksum_kind kind)
+{
+	for (size_t i = 0; i < NCHECKSUM_KINDS; i++)
+		if (checksum_kinds[i].kind == kind)
+			return checksum_kinds[i].name;
+	return "?";
+}
+
+static int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* LEN hex digits at S into LEN / 2 bytes at OUT: 0, or -1 if not hex. */
+static int hex_decode(const char *s, size_t len, unsigned char *out)
+{
+	if (len % 2 != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += 2) {
+		int hi = hex_digit((unsigned char)s[i]),
+		    lo = hex_digit((unsigned char)s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+static void put_utf8(char **o, uint32_t cp)
+{
+	unsigned char *p = (unsigned char *)*o;
+
+	if (cp < 0x80) {
+		*p++ = (unsigned char)cp;
+	} else if (cp < 0x800) {
+		*p++ = (unsigned char)(0xC0 | cp >> 6);
+		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
+	} else if (cp < 0x10000) {
+		*p++ = (unsigned char)(0xE0 | cp >> 12);
+		*p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
+	} else {
+		*p++ = (unsigned char)(0xF0 | cp >> 18);
+		*p++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+		*p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+		*p++ = (unsigned char)(0x80 | (cp & 0x3F));
+	}
+	*o = (char *)p;
+}
+
+/* Four hex digits at S (which has at least 4 bytes before END). */
+static int hex4(const char *s, const char *end, uint32_t *v)
+{
+	*v = 0;
+	if (end - s < 4)
+		return -1;
+	for (int i = 0; i < 4; i++) {
+		int d = hex_digit((unsigned char)s[i]);
+
+		if (d < 0)
+			return -1;
+		*v = *v << 4 | (uint32_t)d;
+	}
+	return 0;
+}
+
+/*
+ * The JSON string of LEN raw bytes at S (between its quotes) decoded into
+ * a new NUL-terminated string, or NULL when an escape is bad, a surrogate
+ * unpaired, or it holds a NUL (no file name does).
+ */
+static char *json_decode(const char *s, size_t len)
+{
+	const char *end = s + len;
+	char *buf = dbops_xmalloc(len + 1), *o = buf;
+
+	while (s < end) {
+		uint32_t cp, lo;
+
+		if (*s != '\\') {
+			if (*s == '\0')
+				goto bad;
+			*o++ = *s++;
+			continue;
+		}
+		if (++s >= end)
+			goto bad;
+		switch (*s) {
+		case 'b':
+			*o++ = '\b';
+			break;
+		case 'f':
+			*o++ = '\f';
+			break;
+		case 'n':
+			*o++ = '\n';
+			break;
+		case 'r':
+			*o++ = '\r';
+			break;
+		case 't':
+			*o++ = '\t';
+			break;
+		case '"':
+		case '\\':
+		case '/':
+			*o++ = *s;
+			break;
+		case 'u':
+			if (hex4(s + 1, end, &cp) != 0 || cp == 0 ||
+			    (cp >= 0xDC00 && cp <= 0xDFFF))
+				goto bad;
+			s += 4;
+			if (cp >= 0xD800 && cp <= 0xDBFF) {
+				if (end - s < 7 || s[1] != '\\' ||
+				    s[2] != 'u' || hex4(s + 3, end, &lo) != 0 ||
+				    lo < 0xDC00 || lo > 0xDFFF)
+					goto bad;
+				cp = 0x10000 + ((cp - 0xD800) << 10) +
+				     (lo - 0xDC00);
+				s += 6;
+			}
+			/* Each escape of 6 bytes or more gives 4 bytes at most. */
+			put_utf8(&o, cp);
+			break;
+		default:
+			goto bad;
+		}
+		s++;
+	}
+	*o = '\0';
+	return buf;
+bad:
+	free(buf);
+	return NULL;
+}
+
+/* A string value of KEY into *s, *len (raw) and *esc. */
+static int json_string_value(struct json *j, const char *key, const char **s,
+			     size_t *len, bool *esc)
+{
+	json_ws(j);
+	if (j->p >= j->end || *j->p != '"')
+		return json_fail(j, "\"%s\": expected a string", key);
+	return json_string(j, s, len, esc);
+}
+
+/* What one object of "Files" holds, before it is checked. */
+struct file_fields {
+	struct manifest_file f;
+	const char *sum;
+	size_t sumlen;
+	bool have_size, have_algo, have_sum;
+};
+
+static int file_path(struct json *j, struct file_fields *ff, bool encoded)
+{
+	const char *s;
+	size_t len;
+	bool esc;
+
+	if (json_string_value(j, encoded ? "Encoded-Path" : "Path", &s, &len,
+			      &esc) != 0)
+		return -1;
+	if (ff->f.path != NULL)
+		return json_fail(
+			j, "a file with both \"Path\" and \"Encoded-Path\"");
+	if (!encoded) {
+		ff->f.path = json_decode(s, len);
+		if (ff->f.path == NULL)
+			return json_fail(
+				j, "\"Path\": a bad escape or a NUL byte");
+	} else {
+		ff->f.path = dbops_xmalloc(len / 2 + 1);
+		if (esc ||
+		    hex_decode(s, len, (unsigned char *)ff->f.path) != 0 ||
+		    memchr(ff->f.path, '\0', len / 2) != NULL)
+			return json_fail(
+				j,
+				"\"Encoded-Path\": expected hex digits of a name");
+		ff->f.path[len / 2] = '\0';
+	}
+	if (ff->f.path[0] == '\0')
+		return json_fail(j, "a file with an empty path");
+	return 0;
+}
+
+static int file_algorithm(struct json *j, struct file_fields *ff)
+{
+	const char *s;
+	size_t len;
+	bool esc;
+
+	if (json_string_value(j, "Checksum-Algorithm", &s, &len, &esc) != 0)
+		return -1;
+	for (size_t i = 0; i < NCHECKSUM_KINDS; i++)
+		if (key_is(s, len, checksum_kinds[i].name)) {
+			ff->f.kind = checksum_kinds[i].kind;
+			ff->f.checksum_len = checksum_kinds[i].len;
+			ff->have_algo = true;
+			return 0;
+		}
+	return json_fail(j,
+			 "\"Checksum-Algorithm\": unknown algorithm \"%.*s\"",
+			 (int)(len > 20 ? 20 : len), s);
+}
+
+static int file_field(struct json *j, struct file_fields *ff, const char *k,
+		      size_t klen)
+{
+	bool esc;
+
+	if (key_is(k, klen, "Path") || key_is(k, klen, "Encoded-Path"))
+		return file_path(j, ff, key_is(k, klen, "Encoded-Path"));
+	if (key_is(k, klen, "Size")) {
+		ff->have_size = true;
+		return json_uint(j, "Size", INT64_MAX, &ff->f.size);
+	}
+	if (key_is(k, klen, "Checksum-Algorithm"))
+		return file_algorithm(j, ff);
+	if (key_is(k, klen, "Checksum")) {
+		ff->have_sum = true;
+		return json_string_value(j, "Checksum", &ff->sum, &ff->sumlen,
+					 &esc);
+	}
+	return json_skip_value(j);
+}
+
+static int file_check(struct json *j, struct file_fields *ff)
+{
+	if (ff->f.path == NULL)
+		return json_fail(j, "a file without \"Path\"");
+	if (!ff->have_size)
+		return json_fail(j, "file \"%s\": no \"Size\"", ff->f.path);
+	if (ff->f.kind == PITR_CHECKSUM_NONE) {
+		ff->f.checksum_len = 0;
+		return 0;
+	}
+	if (!ff->have_sum)
+		return json_fail(
+			j,
+			"file \"%s\": \"Checksum-Algorithm\" without \"Checksum\"",
+			ff->f.path);
+	if (ff->sumlen != 2 * ff->f.checksum_len ||
+	    hex_decode(ff->sum, ff->sumlen, ff->f.checksum) != 0)
+		return json_fail(
+			j,
+			"file \"%s\": \"Checksum\": expected %zu hex digits for %s, found \"%.*s\"",
+			ff->f.path, 2 * ff->f.checksum_len,
+			pitr_checksum_name(ff->f.kind),
+			(int)(ff->sumlen > 130 ? 130 : ff->sumlen), ff->sum);
+	return 0;
+}
+
+/* One object of "Files", appended to OUT. */
+static int json_file(struct json *j, struct manifest_files *out, size_t *cap)
+{
+	struct file_fields ff = { 0 };
+	const char *k;
+	size_t klen;
+	bool esc;
+
+	if (json_expect(j, '{', "a file object '{'") != 0)
+		return -1;
+	json_ws(j);
+	if (j->p < j->end && *j->p == '}')
+		j->p++;
+	else
+		for (;;) {
+			if (json_string(j, &k, &klen, &esc) != 0 ||
+			    json_expect(j, ':', "':'") != 0 ||
+			    file_field(j, &ff, k, klen) != 0)
+				goto fail;
+			json_ws(j);
+			if (j->p < j->end && *j->p == ',') {
+				j->p++;
+				continue;
+			}
+			if (json_expect(j, '}', "',' or '}'") != 0)
+				goto fail;
+			break;
+		}
+	if (file_check(j, &ff) != 0)
+		goto fail;
+	if (out->n == *cap) {
+		*cap = *cap ? 2 * *cap : 64;
+		out->v = dbops_xreallocarray(out->v, *cap, sizeof(*out->v));
+	}
+	out->v[out->n++] = ff.f;
+	return 0;
+fail:
+	free(ff.f.path);
+	return -1;
+}
+
+static int json_files(struct json *j, struct manifest_files *out)
+{
+	size_t cap = 0;
+
+	if (json_expect(j, '[', "an array '['") != 0)
+		return -1;
+	json_ws(j);
+	if (j->p < j->end && *j->p == ']') {
+		j->p++;
+		return 0;
+	}
+	for (;;) {
+		if (json_file(j, out, &cap) != 0)
+			return -1;
+		json_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		return json_expect(j, ']', "',' or ']'");
+	}
+}
+
+static int by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct manifest_file *)a)->path,
+		      ((const struct manifest_file *)b)->path);
+}
+
+/*
+ * "Manifest-Checksum" (64 hex digits at SUM) against the SHA-256 of the
+ * text up to and including its next-to-last newline.
+ */
+static int check_manifest_checksum(const char *text, size_t len,
+				   const char *sum, size_t sumlen,
+				   struct dbops_err *err)
+{
+	unsigned char want[32], got[32];
+	size_t last = len, before = len;
+
+	for (size_t i = 0; i < len; i++)
+		if (text[i] == '\n')
+			before = last, last = i;
+	if (before == len)
+		return dbops_err_set(
+			err,
+			"the manifest's checksum cannot be checked: fewer than two lines");
+	if (sumlen != 64 || hex_decode(sum, sumlen, want) != 0)
+		return dbops_err_set(
+			err,
+			"\"Manifest-Checksum\": expected 64 hex digits (SHA-256), found \"%.*s\"",
+			(int)(sumlen > 80 ? 80 : sumlen), sum);
+	if (SHA256((const unsigned char *)text, before + 1, got) == NULL)
+		return dbops_err_set(err,
+				     "could not compute a SHA-256 checksum");
+	if (memcmp(want, got, sizeof(got)) != 0)
+		return dbops_err_set(
+			err,
+			"the manifest's checksum does not match its contents");
+	return 0;
+}
+
+/* The top-level object: "Files" into OUT, "Manifest-Checksum" into SUM. */
+static int json_manifest_files(struct json *j, struct manifest_files *out,
+			       const char **sum, size_t *sumlen)
+{
+	const char *k;
+	size_t klen;
+	bool esc;
+
+	if (json_expect(j, '{', "a JSON object '{'") != 0)
+		return -1;
+	json_ws(j);
+	if (j->p < j->end && *j->p == '}')
+		return 0;
+	for (;;) {
+		if (json_string(j, &k, &klen, &esc) != 0 ||
+		    json_expect(j, ':', "':'") != 0)
+			return -1;
+		if (key_is(k, klen, "Files")) {
+			if (json_files(j, out) != 0)
+				return -1;
+		} else if (key_is(k, klen, "Manifest-Checksum")) {
+			if (json_string_value(j, "Manifest-Checksum", sum,
+					      sumlen, &esc) != 0)
+				return -1;
+		} else if (json_skip_value(j) != 0) {
+			return -1;
+		}
+		json_ws(j);
+		if (j->p < j->end && *j->p == ',') {
+			j->p++;
+			continue;
+		}
+		return json_expect(j, '}', "',' or '}'");
+	}
+}
+
+int pitr_manifest_files(const char *text, size_t len,
+			struct manifest_files *out, struct dbops_err *err)
+{
+	struct json j = { text, text, text + len, 0, err };
+	const char *sum = NULL;
+	size_t sumlen = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (json_manifest_files(&j, out, &sum, &sumlen) != 0)
+		goto fail;
+	if (sum == NULL) {
+		dbops_err_set(err, "no \"Manifest-Checksum\"");
+		goto fail;
+	}
+	if (check_manifest_checksum(text, len, sum, sumlen, err) != 0)
+		goto fail;
+	if (out->n > 1)
+		qsort(out->v, out->n, sizeof(*out->v), by_path);
+	for (size_t i = 1; i < out->n; i++)
+		if (strcmp(out->v[i - 1].path, out->v[i].path) == 0) {
+			dbops_err_set(err, "the file \"%s\" is listed twice",
+				      out->v[i].path);
+			goto fail;
+		}
+	return 0;
+fail:
+	pitr_manifest_files_free(out);
+	return -1;
+}
+
+struct manifest_file *pitr_manifest_file_find(const struct manifest_files *f,
+					      const char *path)
+{
+	struct manifest_file key = { .path = (char *)path };
+
+	if (f->n == 0)
+		return NULL;
+	return bsearch(&key, f->v, f->n, sizeof(*f->v), by_path);
+}
+
+void pitr_manifest_files_free(struct manifest_files *f)
+{
+	for (size_t i = 0; i < f->n; i++)
+		free(f->v[i].path);
+	free(f->v);
+	memset(f, 0, sizeof(*f));
 }

@@ -7,6 +7,7 @@
 #ifndef PITR_MANIFEST_H
 #define PITR_MANIFEST_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,5 +33,55 @@ struct manifest {
  */
 int pitr_parse_manifest(const char *text, size_t len, struct manifest *m,
 			struct dbops_err *err);
+
+/* The checksum of one file of the manifest, as "Checksum-Algorithm" names it. */
+enum pitr_checksum_kind {
+	PITR_CHECKSUM_NONE,
+	PITR_CHECKSUM_CRC32C,
+	PITR_CHECKSUM_SHA224,
+	PITR_CHECKSUM_SHA256,
+	PITR_CHECKSUM_SHA384,
+	PITR_CHECKSUM_SHA512,
+};
+
+#define PITR_CHECKSUM_MAX 64 /* bytes of the longest, SHA-512 */
+
+/* One entry of the manifest's "Files". */
+struct manifest_file {
+	char *path; /* relative to the data directory, decoded */
+	uint64_t size;
+	enum pitr_checksum_kind kind;
+	unsigned char checksum[PITR_CHECKSUM_MAX];
+	size_t checksum_len;
+	bool seen; /* for the caller: found in the backup */
+};
+
+struct manifest_files {
+	struct manifest_file *v; /* sorted by path */
+	size_t n;
+};
+
+/*
+ * The "Files" of a manifest that pitr_parse_manifest() accepted, each path
+ * decoded ("Path" with its JSON escapes, or the hex of "Encoded-Path"),
+ * sorted by path, plus the check of "Manifest-Checksum": the SHA-256 of
+ * the text up to and including the newline before its line, as
+ * pg_verifybackup checks it. Returns 0, or -1 with a one-line reason in
+ * ERR, e.g.
+ *
+ *	line 12: "Checksum": expected 8 hex digits for CRC32C, found "12"
+ *	the manifest's checksum does not match its contents
+ */
+int pitr_manifest_files(const char *text, size_t len,
+			struct manifest_files *out, struct dbops_err *err);
+
+/* The entry for PATH, or NULL. */
+struct manifest_file *pitr_manifest_file_find(const struct manifest_files *f,
+					      const char *path);
+
+void pitr_manifest_files_free(struct manifest_files *f);
+
+/* The name of KIND as the manifest writes it ("CRC32C", "SHA256"...). */
+const char *pitr_checksum_name(enum pitr_checksum_kind kind);
 
 #endif

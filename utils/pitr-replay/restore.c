@@ -1056,6 +1056,8 @@ int pitr_restore_run(const struct restore_opts *o)
 	const struct dbops_user *owner;
 	bool drop = false;
 	char rundir[PATH_MAX], conninfo[2 * PATH_MAX + 128];
+	/* -q: only errors and warnings; the report goes nowhere. */
+	bool quiet = dbops_log_verbosity() == DBOPS_LOG_QUIET;
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
@@ -1068,6 +1070,11 @@ int pitr_restore_run(const struct restore_opts *o)
 		return 1;
 	}
 	owner = drop ? &user : NULL;
+	if (quiet && (out = fopen("/dev/null", "we")) == NULL) {
+		dbops_log_error("could not open \"/dev/null\": %s",
+				strerror(errno));
+		return 1;
+	}
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
 					o->nts_maps) != 0 ||
@@ -1093,5 +1100,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	}
 done:
 	pitr_plan_free(&plan);
+	if (quiet)
+		fclose(out);
 	return rc;
 }

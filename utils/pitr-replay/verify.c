@@ -3,6 +3,7 @@
  */
 #include "verify.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,8 @@
 
 #include "instance.h"
 #include "log.h"
+#include "mfcheck.h"
+#include "output.h"
 
 int pitr_find_server_binaries(int major, const char *given, char *bindir)
 {
@@ -424,4 +427,135 @@ void pitr_plan_report(const struct plan *p, FILE *out)
 		"WAL checked: %s to %s, %" PRIu64
 		" segments, every record's CRC good\n",
 		first, last, s->segments);
+}
+
+/* The columns of verify --format json, in order. */
+enum {
+	J_BASE,
+	J_MAJOR,
+	J_SYSID,
+	J_START_LSN,
+	J_START_TLI,
+	J_CONSISTENT,
+	J_EARLIEST,
+	J_TLI,
+	J_PATH,
+	J_TARGET,
+	J_STOP,
+	J_STOP_LSN,
+	J_REPLAYED,
+	J_LAST_XACT,
+	J_FIRST_SEG,
+	J_LAST_SEG,
+	J_SEGMENTS,
+	J_MANIFEST,
+	J_FILES,
+	J_BYTES,
+	J_CHECKSUMS,
+	J_NCOLUMNS
+};
+
+static const struct {
+	const char *name;
+	enum dbops_column_kind kind;
+} json_columns[J_NCOLUMNS] = {
+	{ "base_backup", DBOPS_COLUMN_TEXT },
+	{ "pg_major", DBOPS_COLUMN_NUMBER },
+	{ "system_identifier", DBOPS_COLUMN_TEXT },
+	{ "backup_start_lsn", DBOPS_COLUMN_TEXT },
+	{ "backup_timeline", DBOPS_COLUMN_NUMBER },
+	{ "consistent_lsn", DBOPS_COLUMN_TEXT },
+	{ "earliest_target_time", DBOPS_COLUMN_TEXT },
+	{ "timeline", DBOPS_COLUMN_NUMBER },
+	{ "timeline_path", DBOPS_COLUMN_TEXT },
+	{ "target", DBOPS_COLUMN_TEXT },
+	{ "stop", DBOPS_COLUMN_TEXT },
+	{ "stop_lsn", DBOPS_COLUMN_TEXT },
+	{ "replayed_up_to", DBOPS_COLUMN_TEXT },
+	{ "last_transaction", DBOPS_COLUMN_TEXT },
+	{ "first_segment", DBOPS_COLUMN_TEXT },
+	{ "last_segment", DBOPS_COLUMN_TEXT },
+	{ "segments", DBOPS_COLUMN_NUMBER },
+	{ "manifest", DBOPS_COLUMN_TEXT },
+	{ "manifest_files", DBOPS_COLUMN_NUMBER },
+	{ "manifest_bytes", DBOPS_COLUMN_NUMBER },
+	{ "manifest_checksums", DBOPS_COLUMN_TEXT },
+};
+
+/* The text of each column into T (J_NCOLUMNS cells of 512), NULL in V for none. */
+static void json_cells(const struct plan *p, const struct manifest_check *mc,
+		       bool skipped, char (*t)[512], const char **v)
+{
+	const struct path_scan *s = &p->scan;
+	bool end = p->target.kind == TARGET_END;
+	bool xact = end ? s->has_last_xact : s->stop.has_last_xact;
+	char lsn[LSN_TEXT], when[PG_TIME_TEXT];
+
+	for (int i = 0; i < J_NCOLUMNS; i++)
+		v[i] = t[i];
+	v[J_BASE] = p->backup.path;
+	snprintf(t[J_MAJOR], 512, "%d", p->backup.pg_major);
+	snprintf(t[J_SYSID], 512, "%" PRIu64, p->backup.system_id);
+	snprintf(t[J_START_LSN], 512, "%s",
+		 pitr_lsn_format(p->start.redo_lsn, lsn));
+	snprintf(t[J_START_TLI], 512, "%u", p->start.tli);
+	snprintf(t[J_CONSISTENT], 512, "%s",
+		 pitr_lsn_format(s->consistency_lsn, lsn));
+	snprintf(t[J_EARLIEST], 512, "%s",
+		 pitr_pg_time_format(s->min_time, when));
+	v[J_EARLIEST] = s->has_min_time ? t[J_EARLIEST] : NULL;
+	snprintf(t[J_TLI], 512, "%u", p->tli);
+	pitr_timeline_describe(&p->hist, t[J_PATH], 512);
+	pitr_target_describe(&p->target, t[J_TARGET], 512);
+	snprintf(t[J_STOP], 512, "%s",
+		 end ? "at the end of the archive" : s->stop.what);
+	snprintf(t[J_STOP_LSN], 512, "%s",
+		 pitr_lsn_format(end ? p->end_record_lsn : s->stop.record_lsn,
+				 lsn));
+	snprintf(t[J_REPLAYED], 512, "%s",
+		 pitr_lsn_format(end ? s->end_lsn : s->stop.replay_end, lsn));
+	snprintf(t[J_LAST_XACT], 512, "%s",
+		 pitr_pg_time_format(end ? s->last_xact_time
+					 : s->stop.last_xact_time,
+				     when));
+	v[J_LAST_XACT] = xact ? t[J_LAST_XACT] : NULL;
+	pitr_wal_segment_name(pitr_timeline_file_tli(&p->hist, s->first_segno,
+						     p->arc.seg_size),
+			      s->first_segno, p->arc.seg_size, t[J_FIRST_SEG]);
+	pitr_wal_segment_name(pitr_timeline_file_tli(&p->hist, s->last_segno,
+						     p->arc.seg_size),
+			      s->last_segno, p->arc.seg_size, t[J_LAST_SEG]);
+	snprintf(t[J_SEGMENTS], 512, "%" PRIu64, s->segments);
+	snprintf(t[J_MANIFEST], 512, "%s",
+		 skipped       ? "skipped"
+		 : mc->checked ? "checked"
+			       : "none");
+	snprintf(t[J_FILES], 512, "%" PRIu64, mc->files);
+	snprintf(t[J_BYTES], 512, "%" PRIu64, mc->bytes);
+	pitr_manifest_kinds(mc, t[J_CHECKSUMS], 512);
+	if (!mc->checked)
+		v[J_FILES] = v[J_BYTES] = v[J_CHECKSUMS] = NULL;
+}
+
+int pitr_plan_report_json(const struct plan *p, const struct manifest_check *mc,
+			  bool skipped, FILE *out)
+{
+	static char cells[J_NCOLUMNS][512];
+	const char *values[J_NCOLUMNS];
+	struct dbops_output *w = dbops_output_new(out, DBOPS_FORMAT_JSON);
+	int rc = w ? 0 : -1;
+
+	for (int i = 0; rc == 0 && i < J_NCOLUMNS; i++)
+		rc = dbops_output_add_column(w, json_columns[i].name,
+					     json_columns[i].kind);
+	json_cells(p, mc, skipped, cells, values);
+	if (rc == 0)
+		rc = dbops_output_row_strings(w, values);
+	if (rc == 0)
+		rc = dbops_output_finish(w);
+	if (rc != 0)
+		dbops_log_error("could not write the report: %s",
+				strerror(errno));
+	dbops_output_free(w);
+	return rc;
 }

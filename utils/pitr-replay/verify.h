@@ -58,6 +58,17 @@ void pitr_plan_free(struct plan *plan);
 /* Print what verification found, as "key: value" lines, to OUT. */
 void pitr_plan_report(const struct plan *plan, FILE *out);
 
+struct manifest_check;
+
+/*
+ * The same, and what the manifest check MC found (SKIPPED: it did not run),
+ * as --format json: an array holding one object, through common/output.h.
+ * Returns 0, or -1 after an error (a failed write).
+ */
+int pitr_plan_report_json(const struct plan *plan,
+			  const struct manifest_check *mc, bool skipped,
+			  FILE *out);
+
 /* The installed server binaries of MAJOR: 0, or -1 after an error naming
  * the Debian package. BINDIR (PATH_MAX) receives the directory. */
 int pitr_find_server_binaries(int major, const char *given, char *bindir);
