@@ -25,6 +25,8 @@
 #include "process.h"
 
 #include "../../utils/pitr-replay/backup.h"
+#include "../../utils/pitr-replay/manifest.h"
+#include "data/manifest_backslash_nul.h"
 #include "data/tar_dos_huge_realsize.h"
 
 #define SYSID 7345012345678901234ULL
@@ -1493,6 +1495,47 @@ static void test_tar_manifest_inside_and_pg_wal_symlink(void **state)
 	free(t);
 }
 
+/* ---- pitr_parse_manifest ------------------------------------------------- */
+
+static void test_manifest_fuzz_backslash_nul_is_no_escape(void **state)
+{
+	static const char small[] =
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"a\\\0\": 1 }";
+	struct manifest m;
+	struct dbops_err err = { "" };
+
+	/* strchr("\"\\/bfnrt", '\0') finds the terminator: the escape once
+	 * passed, and the manifest with it. */
+	assert_int_equal(
+		pitr_parse_manifest(small, sizeof(small) - 1, &m, &err), -1);
+	assert_string_equal(err.msg, "line 1: bad escape in a string");
+	err.msg[0] = '\0';
+	assert_int_equal(pitr_parse_manifest(manifest_backslash_nul,
+					     MANIFEST_BACKSLASH_NUL_SIZE, &m,
+					     &err),
+			 -1);
+	assert_string_equal(err.msg, "line 6: bad escape in a string");
+	/* The same manifest with "\\" as its escape is valid. */
+	{
+		char *fixed = malloc(MANIFEST_BACKSLASH_NUL_SIZE);
+		char *nul;
+
+		assert_non_null(fixed);
+		memcpy(fixed, manifest_backslash_nul,
+		       MANIFEST_BACKSLASH_NUL_SIZE);
+		nul = memchr(fixed, '\0', MANIFEST_BACKSLASH_NUL_SIZE);
+		assert_non_null(nul);
+		assert_int_equal(nul[-1], '\\');
+		*nul = '\\';
+		err.msg[0] = '\0';
+		assert_int_equal(
+			pitr_parse_manifest(fixed, MANIFEST_BACKSLASH_NUL_SIZE,
+					    &m, &err),
+			0);
+		free(fixed);
+	}
+}
+
 /* ---- sizes a tar header claims ------------------------------------------- */
 
 /*
@@ -1640,6 +1683,7 @@ int main(void)
 		T(test_tar_file_each_compression),
 		T(test_tar_dir_layout),
 		T(test_tar_manifest_inside_and_pg_wal_symlink),
+		cmocka_unit_test(test_manifest_fuzz_backslash_nul_is_no_escape),
 		T(test_tar_fuzz_huge_claimed_size_refused),
 		T(test_tar_manifest_claiming_1gb_is_not_allocated),
 	};
