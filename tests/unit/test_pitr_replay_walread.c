@@ -2410,6 +2410,44 @@ static void test_scan_stops_on_damage(void **state)
 	assert_int_equal(ps->max_xact_time, T_US(3 * SEC + 500000));
 }
 
+/* Findings 3 and 4 of ../shared/qa/fuzz.md (wal-UB-*.bin): a checkpoint
+ * time whose microseconds overflow int64 is no time, and commit times
+ * near INT64_MAX are compared and printed without overflow. */
+static void test_scan_fuzz_time_overflows(void **state)
+{
+	const char *dir = *state;
+	struct stream *s = new_stream(1);
+	struct scanned x = { 0 };
+	struct scan_start st;
+	struct path_scan *ps;
+	struct pitr_target tg;
+
+	x.pre = add_pattern(s, 0, RM_XLOG_ID, XLOG_NOOP, 16);
+	x.ckpt = add_checkpoint(s, s->e[x.pre].lsn, 8027773376360367422LL);
+	x.c1 = add_commit(s, 1001, T_US(1 * SEC));
+	x.bend = add_backup_end(s, s->e[x.pre].lsn);
+	x.c2 = add_commit(s, 1002, T_US(2 * SEC));
+	x.c3 = add_commit(s, 1003, 9223372036854775552LL);
+	x.sw = add_switch(s);
+	write_segs(dir, s, 1, 1, 1);
+	st = start_of(s, &x);
+	/* The window starts at the commit before consistency. */
+	ps = run_scan(dir, &st, NULL);
+	assert_true(ps->has_min_time);
+	assert_true(ps->min_time == T_US(1 * SEC));
+	assert_true(ps->has_max_xact);
+	assert_true(ps->max_xact_time == 9223372036854775552LL);
+	close_harness();
+	/* A time target stops before the commit of that time. */
+	tg = time_target(T_US(3 * SEC), false);
+	ps = run_scan(dir, &st, &tg);
+	assert_true(ps->stop.found && ps->stop.before);
+	assert_true(ps->stop.record_lsn == s->e[x.c3].lsn);
+	assert_string_equal(
+		ps->stop.what,
+		"before commit of transaction 1003, time out-of-range time 9223372036854775552");
+}
+
 static void test_scan_target_describe(void **state)
 {
 	char buf[128];
@@ -2493,6 +2531,7 @@ int main(void)
 		T(test_scan_from_standby),
 		T(test_scan_no_backup_from_segment_start),
 		T(test_scan_stops_on_damage),
+		T(test_scan_fuzz_time_overflows),
 		cmocka_unit_test(test_scan_target_describe),
 	};
 #undef T
