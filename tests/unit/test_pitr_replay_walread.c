@@ -834,6 +834,18 @@ static void test_walread_seek_segment_skips_continuation(void **state)
 	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 4), -1);
 	assert_int_equal(h->r.stop, WAL_STOP_END);
 	assert_non_null(strstr(h->r.error.msg, "000000010000000000000004"));
+	close_harness();
+
+	/* A continuation page whose length does not follow on: damage, not
+	 * a skip to wherever it points (fuzz.md, robustness note). */
+	put32(s->buf + 2 * SEG_SIZE + PAGE + 16,
+	      get32(s->buf + 2 * SEG_SIZE + PAGE + 16) - 8);
+	write_segs(dir, s, 1, 2, 2);
+	h = open_reader(dir, 1, 15, SYSID);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 2), -1);
+	assert_int_equal(h->r.stop, WAL_STOP_CORRUPT);
+	assert_true(h->r.stop_lsn == 2 * SEG_SIZE + PAGE);
+	assert_non_null(strstr(h->r.error.msg, "invalid contrecord length"));
 }
 
 static void test_walread_seek_mid_stream(void **state)

@@ -369,10 +369,13 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 		r->pos = page_lsn + h.size;
 		return 0;
 	}
-	/* Skip the end of a record begun in the segment before. */
+	/* Skip the end of a record begun in the segment before, each page
+	 * of it saying so and how much is left, as gather() checks. */
 	left = h.rem_len;
 	for (;;) {
 		uint32_t room = WAL_PAGE_SIZE - h.size;
+		char at[LSN_TEXT];
+		int rc;
 
 		if (left <= room) {
 			r->pos = page_lsn + h.size + WAL_ALIGN(left);
@@ -380,8 +383,18 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 		}
 		left -= room;
 		page_lsn += WAL_PAGE_SIZE;
-		if (enter_page(r, page_lsn, &h) != 0)
+		r->in_record = true;
+		rc = enter_page(r, page_lsn, &h);
+		r->in_record = false;
+		if (rc != 0)
 			return -1;
+		if (!(h.info & XLP_FIRST_IS_CONTRECORD) || h.rem_len != left)
+			return stop(
+				r, WAL_STOP_CORRUPT, page_lsn,
+				"invalid contrecord length %u (expected %u) at %s, in a record continued from the segment before",
+				(h.info & XLP_FIRST_IS_CONTRECORD) ? h.rem_len
+								   : 0,
+				left, pitr_lsn_format(page_lsn, at));
 	}
 }
 
