@@ -604,8 +604,9 @@ archive_copy() {
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d" --target-name rp_dup
 	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
 	assert [ ! -e "$W/d" ]
+	# The window is printed; the exit status says the WAL stops early.
 	run --separate-stderr pitr-replay window -a "$A" --format csv
-	assert_success
+	assert_failure 1
 	assert_line "1,gap,,$mid_lsn,,$MID_SEGMENT,missing from the archive; WAL after it cannot be replayed"
 	assert_line "2,gap,,$mid_lsn,,$MID_SEGMENT,missing from the archive; WAL after it cannot be replayed"
 	assert_line --regexp "^1,problem,,$mid_lsn,,,\"?$MID_SEGMENT: WAL segment $MID_SEGMENT is missing from the archive"
@@ -646,7 +647,7 @@ archive_copy() {
 	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$A/$MID_SEGMENT\": record at $lsn fails its CRC: stored [0-9A-F]{8}, computed [0-9A-F]{8} \\(a torn or damaged record\\)\$"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: the segment is damaged; recovery would stop there. Restore a good copy of it into the archive"
 	run pitr-replay window -a "$A" --format csv
-	assert_success
+	assert_failure 1
 	assert_line --regexp "^1,problem,,[0-9A-F]+/[0-9A-F]+,,,\"$MID_SEGMENT: record at $lsn fails its CRC: "
 }
 

@@ -12,6 +12,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <unistd.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -22,6 +25,9 @@
 #include "process.h"
 
 #include "../../utils/pitr-replay/backup.h"
+#include "../../utils/pitr-replay/manifest.h"
+#include "data/manifest_backslash_nul.h"
+#include "data/tar_dos_huge_realsize.h"
 
 #define SYSID 7345012345678901234ULL
 #define MTIME 1709294282
@@ -1629,6 +1635,155 @@ static void test_tar_manifest_inside_and_pg_wal_symlink(void **state)
 	free(t);
 }
 
+/* ---- pitr_parse_manifest ------------------------------------------------- */
+
+static void test_manifest_fuzz_backslash_nul_is_no_escape(void **state)
+{
+	static const char small[] =
+		"{ \"PostgreSQL-Backup-Manifest-Version\": 1, \"a\\\0\": 1 }";
+	struct manifest m;
+	struct dbops_err err = { "" };
+
+	/* strchr("\"\\/bfnrt", '\0') finds the terminator: the escape once
+	 * passed, and the manifest with it. */
+	assert_int_equal(
+		pitr_parse_manifest(small, sizeof(small) - 1, &m, &err), -1);
+	assert_string_equal(err.msg, "line 1: bad escape in a string");
+	err.msg[0] = '\0';
+	assert_int_equal(pitr_parse_manifest(manifest_backslash_nul,
+					     MANIFEST_BACKSLASH_NUL_SIZE, &m,
+					     &err),
+			 -1);
+	assert_string_equal(err.msg, "line 6: bad escape in a string");
+	/* The same manifest with "\\" as its escape is valid. */
+	{
+		char *fixed = malloc(MANIFEST_BACKSLASH_NUL_SIZE);
+		char *nul;
+
+		assert_non_null(fixed);
+		memcpy(fixed, manifest_backslash_nul,
+		       MANIFEST_BACKSLASH_NUL_SIZE);
+		nul = memchr(fixed, '\0', MANIFEST_BACKSLASH_NUL_SIZE);
+		assert_non_null(nul);
+		assert_int_equal(nul[-1], '\\');
+		*nul = '\\';
+		err.msg[0] = '\0';
+		assert_int_equal(
+			pitr_parse_manifest(fixed, MANIFEST_BACKSLASH_NUL_SIZE,
+					    &m, &err),
+			0);
+		free(fixed);
+	}
+}
+
+/* ---- sizes a tar header claims ------------------------------------------- */
+
+/*
+ * The tar at PATH (LEN bytes read into a new buffer) with the entry NAME's
+ * header made a GNU one claiming CLAIMED bytes through "realsize", as
+ * GNU tar writes it for a sparse file (base-256), its checksum redone.
+ */
+static void claim_size(const char *path, const char *name, uint64_t claimed,
+		       const char *out, bool gz)
+{
+	off_t size = file_size(path);
+	unsigned char *buf = malloc((size_t)size);
+	unsigned sum = 0;
+	size_t at = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	assert_non_null(buf);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, buf, (size_t)size), size);
+	close(fd);
+	/* The entry's header: walk the headers and their data. */
+	while (strncmp((char *)buf + at, name, 100) != 0) {
+		unsigned long len = strtoul((char *)buf + at + 124, NULL, 8);
+
+		at += 512 + (len + 511) / 512 * 512;
+		assert_true(at + 512 <= (size_t)size);
+	}
+	memcpy(buf + at + 257, "ustar  ", 8);
+	buf[at + 483] = 0x80;
+	for (int i = 0; i < 8; i++)
+		buf[at + 494 - i] = (unsigned char)(claimed >> (8 * i));
+	memset(buf + at + 148, ' ', 8);
+	for (int i = 0; i < 512; i++)
+		sum += buf[at + i];
+	snprintf((char *)buf + at + 148, 8, "%06o", sum);
+	if (gz)
+		write_gz(out, buf, (size_t)size);
+	else
+		write_bytes(out, buf, (size_t)size);
+	free(buf);
+}
+
+static void test_tar_fuzz_huge_claimed_size_refused(void **state)
+{
+	char *t = path_join(*state, "dos.tar"), *gz = path_join(*state, "x");
+	unsigned char *buf = malloc(TAR_DOS_SIZE);
+
+	assert_non_null(buf);
+	tar_dos_bytes(buf);
+	write_bytes(t, buf, TAR_DOS_SIZE);
+	/* It once made pitr_backup_open() spin for ever: the alarm fails
+	 * the test by killing it. */
+	alarm(60);
+	assert_open_error(
+		t,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: entry \"PG_VERSION\" claims 9223372036854775807 bytes, more than the whole file's 6837\n",
+		t);
+	/* Compressed, the file's size tells nothing: what is stored does. */
+	free(gz);
+	gz = path_join(*state, "dos.tar.gz");
+	write_gz(gz, buf, TAR_DOS_SIZE);
+	assert_open_error(
+		gz,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: entry \"PG_VERSION\" claims 9223372036854775807 bytes but stores 3\n",
+		gz);
+	alarm(0);
+	free(buf);
+	free(gz);
+	free(t);
+}
+
+static void test_tar_manifest_claiming_1gb_is_not_allocated(void **state)
+{
+	static const struct ent e[] = {
+		{ "backup_label", 'f', label_pg15, sizeof(label_pg15) - 1,
+		  NULL },
+		{ "backup_manifest", 'f', manifest_v1, sizeof(manifest_v1) - 1,
+		  NULL },
+		{ "PG_VERSION", 'f', "15\n", 3, NULL },
+		{ "global/pg_control", 'f', control, sizeof(control), NULL },
+	};
+	char *t = path_join(*state, "good.tar"),
+	     *bad = path_join(*state, "base.tar"),
+	     *gz = path_join(*state, "base.tar.gz");
+	uint64_t claim = 1000u << 20; /* under MANIFEST_MAX */
+
+	write_tar(t, NONE, true, e, N(e));
+	claim_size(t, "backup_manifest", claim, bad, false);
+	assert_open_error(
+		bad,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: entry \"backup_manifest\" claims %" PRIu64
+		" bytes, more than the whole file's %jd\n",
+		bad, claim, (intmax_t)file_size(bad));
+	/* Compressed: read as stored, never 1000 MB of zeros into a buffer
+	 * of that size. */
+	claim_size(t, "backup_manifest", claim, gz, true);
+	alarm(60);
+	assert_open_error(
+		gz,
+		"pitr-replay: error: \"%s\": incomplete or damaged tar: entry \"backup_manifest\" claims %" PRIu64
+		" bytes but stores %zu\n",
+		gz, claim, sizeof(manifest_v1) - 1);
+	alarm(0);
+	free(gz);
+	free(bad);
+	free(t);
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -1670,6 +1825,9 @@ int main(void)
 		T(test_tar_file_each_compression),
 		T(test_tar_dir_layout),
 		T(test_tar_manifest_inside_and_pg_wal_symlink),
+		cmocka_unit_test(test_manifest_fuzz_backslash_nul_is_no_escape),
+		T(test_tar_fuzz_huge_claimed_size_refused),
+		T(test_tar_manifest_claiming_1gb_is_not_allocated),
 	};
 #undef T
 

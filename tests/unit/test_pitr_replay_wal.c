@@ -313,6 +313,78 @@ static void test_wal_pg_time_conversions(void **state)
 			 -123456789);
 }
 
+/* ---- fuzzing reproducers (../shared/qa/fuzz.md) --------------------------- */
+
+/* Finding 8, pitrtext-segment-name-out-of-range-part.bin: the low 8 digits
+ * of a name must be below the segments per 4 GB, else the name is no
+ * segment's and would alias another. */
+static void test_wal_fuzz_segment_name_out_of_range_part(void **state)
+{
+	uint32_t tli = 0;
+	uint64_t segno = 0;
+	char buf[25];
+
+	assert_int_equal(pitr_wal_parse_segment_name("FFFFFFFFFFFFFFFFFFFFFFFF",
+						     1u << 30, &tli, &segno),
+			 -1);
+	/* 1 GB: 4 per 4 GB, parts 0 to 3. */
+	assert_int_equal(pitr_wal_parse_segment_name("000000010000000000000004",
+						     1u << 30, &tli, &segno),
+			 -1);
+	assert_int_equal(pitr_wal_parse_segment_name("FFFFFFFFFFFFFFFF00000003",
+						     1u << 30, &tli, &segno),
+			 0);
+	assert_true(tli == 0xFFFFFFFFu);
+	assert_true(segno == 0xFFFFFFFFULL * 4 + 3);
+	pitr_wal_segment_name(tli, segno, 1u << 30, buf);
+	assert_string_equal(buf, "FFFFFFFFFFFFFFFF00000003");
+	/* 16 MB: 0 to 0xFF; 1 MB: 0 to 0xFFF. */
+	assert_int_equal(pitr_wal_parse_segment_name("000000010000000000000100",
+						     16u << 20, &tli, &segno),
+			 -1);
+	assert_int_equal(pitr_wal_parse_segment_name("0000000100000000000000FF",
+						     16u << 20, &tli, &segno),
+			 0);
+	assert_true(segno == 0xFF);
+	assert_int_equal(pitr_wal_parse_segment_name("000000010000000000001000",
+						     1u << 20, &tli, &segno),
+			 -1);
+	assert_int_equal(pitr_wal_parse_segment_name("000000010000000100000FFF",
+						     1u << 20, &tli, &segno),
+			 0);
+	assert_true(segno == 0x1000 + 0xFFF);
+}
+
+/* Finding 4, wal-UB-wal.h99-pg_time_format-overflow-*.bin: times of commit
+ * and restore point records near INT64_MAX overflowed in
+ * pg_time_to_unix_us(). PostgreSQL prints INT64_MAX and INT64_MIN as
+ * infinity and refuses times outside its range. */
+static void test_wal_fuzz_pg_time_extremes(void **state)
+{
+	assert_string_equal(fmt(INT64_MAX), "infinity");
+	assert_string_equal(fmt(INT64_MIN), "-infinity");
+	/* The fuzzer's value, in PostgreSQL's range but past where
+	 * microseconds since 1970 fit; the hand-built commit time, beyond. */
+	assert_string_equal(fmt(9223091209350067675LL),
+			    "294268-02-15 20:22:30.067675+00");
+	assert_string_equal(fmt(9223372036854775552LL),
+			    "out-of-range time 9223372036854775552");
+	assert_string_equal(fmt(INT64_MAX - 1000),
+			    "out-of-range time 9223372036854774807");
+	assert_string_equal(fmt(INT64_MIN + 1),
+			    "out-of-range time -9223372036854775807");
+	assert_string_equal(fmt(PG_MIN_TIMESTAMP - 1),
+			    "out-of-range time -211813488000000001");
+	/* The last time PostgreSQL prints. */
+	assert_string_equal(fmt(PG_END_TIMESTAMP - 1),
+			    "294276-12-31 23:59:59.999999+00");
+	assert_string_equal(fmt(PG_END_TIMESTAMP),
+			    "out-of-range time 9223371331200000000");
+	/* The conversions saturate. */
+	assert_true(pg_time_to_unix_us(INT64_MAX - 5) == INT64_MAX);
+	assert_true(unix_us_to_pg_time(INT64_MIN + 5) == INT64_MIN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -335,6 +407,8 @@ int main(void)
 		cmocka_unit_test(test_wal_pg_time_real_value),
 		cmocka_unit_test(test_wal_pg_time_negative),
 		cmocka_unit_test(test_wal_pg_time_conversions),
+		cmocka_unit_test(test_wal_fuzz_segment_name_out_of_range_part),
+		cmocka_unit_test(test_wal_fuzz_pg_time_extremes),
 	};
 
 	return cmocka_run_group_tests_name("pitr-replay wal", tests, NULL,

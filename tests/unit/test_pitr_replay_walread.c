@@ -834,6 +834,18 @@ static void test_walread_seek_segment_skips_continuation(void **state)
 	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 4), -1);
 	assert_int_equal(h->r.stop, WAL_STOP_END);
 	assert_non_null(strstr(h->r.error.msg, "000000010000000000000004"));
+	close_harness();
+
+	/* A continuation page whose length does not follow on: damage, not
+	 * a skip to wherever it points (fuzz.md, robustness note). */
+	put32(s->buf + 2 * SEG_SIZE + PAGE + 16,
+	      get32(s->buf + 2 * SEG_SIZE + PAGE + 16) - 8);
+	write_segs(dir, s, 1, 2, 2);
+	h = open_reader(dir, 1, 15, SYSID);
+	assert_int_equal(pitr_wal_reader_seek_segment(&h->r, 2), -1);
+	assert_int_equal(h->r.stop, WAL_STOP_CORRUPT);
+	assert_true(h->r.stop_lsn == 2 * SEG_SIZE + PAGE);
+	assert_non_null(strstr(h->r.error.msg, "invalid contrecord length"));
 }
 
 static void test_walread_seek_mid_stream(void **state)
@@ -1121,6 +1133,188 @@ static void test_walread_unexpected_page_address(void **state)
 	expect_records(&h->r, s, b.after_cross, b.sw + 1, 1);
 	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE,
 		    "unexpected page address 0/0");
+}
+
+/* ---- the last segment: its end, or damage -------------------------------- */
+
+struct last {
+	size_t commit, p2first, mid, rp, span, after, last;
+};
+
+/*
+ * Segment 1 of timeline 1 alone, the archive's last: a commit, fillers to
+ * the end of page 1; on page 2 a commit, a record and a restore point;
+ * fillers into page 3, a record from page 3 into page 4, a commit and a
+ * no-op; zeros to the end of the segment.
+ */
+static struct stream *build_last(const char *dir, struct last *l)
+{
+	struct stream *s = new_stream(1);
+
+	l->commit = add_commit(s, 700, T_US(1 * SEC));
+	fill_to(s, SEG_SIZE + 2 * PAGE + WAL_SHORT_HEADER);
+	l->p2first = add_commit(s, 701, T_US(2 * SEC));
+	l->mid = add_pattern(s, 702, RM_HEAP_ID, 0x00, 100);
+	l->rp = add_restore_point(s, "on_page_2", T_US(2 * SEC + 1));
+	fill_to(s, SEG_SIZE + 4 * PAGE - 2000);
+	l->span = add_pattern(s, 703, RM_HEAP_ID, 0x00, 3000);
+	l->after = add_commit(s, 703, T_US(3 * SEC));
+	l->last = add_pattern(s, 0, RM_XLOG_ID, XLOG_NOOP, 5);
+	assert_true(s->e[l->span].end > SEG_SIZE + 4 * PAGE);
+	assert_true(s->e[l->last].end < SEG_SIZE + 5 * PAGE);
+	(void)dir;
+	return s;
+}
+
+static struct harness *read_last(const char *dir, const struct stream *s)
+{
+	struct harness *h;
+
+	write_segs(dir, s, 1, 1, 1);
+	h = open_reader(dir, 1, 15, SYSID);
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
+	return h;
+}
+
+static void test_walread_last_segment_clean_end(void **state)
+{
+	const char *dir = *state;
+	struct last l;
+	struct stream *s = build_last(dir, &l);
+	struct harness *h = read_last(dir, s);
+
+	expect_records(&h->r, s, 0, s->n, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[l.last].end, "no record at");
+	close_harness();
+
+	/* The rest of a recycled segment: older pages, a segment back. */
+	for (lsn_t page = SEG_SIZE + 5 * PAGE; page < 2 * SEG_SIZE;
+	     page += PAGE) {
+		page_header(s, page, 0, 0);
+		put64(s->buf + page + 8, page - SEG_SIZE);
+		memset(s->buf + page + 40, 0x5A, 100);
+	}
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, s->n, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[l.last].end, "no record at");
+	close_harness();
+
+	/* One of them not a whole segment back: not a recycled page. */
+	put64(s->buf + SEG_SIZE + 9 * PAGE + 8, 9 * PAGE + PAGE);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, s->n, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[l.last].end,
+		    "not the end of the WAL");
+	assert_non_null(strstr(h->r.error.msg, "WAL follows at 0/112000"));
+}
+
+static void test_walread_last_segment_zeroed_page(void **state)
+{
+	const char *dir = *state;
+	struct last l;
+	struct stream *s = build_last(dir, &l);
+	struct harness *h;
+	lsn_t page2 = SEG_SIZE + 2 * PAGE;
+
+	memset(s->buf + page2, 0, PAGE);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.p2first, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, page2, "is all zeros");
+	assert_string_equal(
+		h->r.error.msg,
+		"page at LSN 0/104000 (offset 16384) is all zeros, where WAL was expected, and WAL follows at 0/106000 in the same segment: damage, not the end of the WAL");
+	assert_string_equal(h->r.stop_file, "000000010000000000000001");
+}
+
+static void test_walread_last_segment_zeroed_records(void **state)
+{
+	const char *dir = *state;
+	struct last l;
+	struct stream *s = build_last(dir, &l);
+	struct harness *h;
+
+	/* Zeros from a record's start, valid records after them. */
+	memset(s->buf + s->e[l.mid].lsn, 0, s->e[l.rp].end - s->e[l.mid].lsn);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.mid, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[l.mid].lsn, "(zeros)");
+	assert_non_null(strstr(h->r.error.msg, "WAL follows at"));
+	assert_non_null(strstr(h->r.error.msg, lsn_text(s->e[l.rp + 1].lsn)));
+}
+
+static void test_walread_last_segment_bad_page_address(void **state)
+{
+	const char *dir = *state;
+	struct last l;
+	struct stream *s = build_last(dir, &l);
+	struct harness *h;
+	lsn_t page2 = SEG_SIZE + 2 * PAGE;
+
+	/* One byte of the address flipped: no older page looks like it. */
+	s->buf[page2 + 8] ^= 0x01;
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.p2first, 1);
+	expect_stop(
+		&h->r, WAL_STOP_CORRUPT, page2,
+		"unexpected page address 0/104001 at LSN 0/104000 (offset 16384): a damaged page, not the end of the WAL");
+	close_harness();
+
+	/* An older segment's address, but pages of this one follow. */
+	s->buf[page2 + 8] ^= 0x01;
+	put64(s->buf + page2 + 8, page2 - SEG_SIZE);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.p2first, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, page2,
+		    "and WAL follows at 0/106000 in the same segment");
+}
+
+static void test_walread_last_segment_torn_record(void **state)
+{
+	const char *dir = *state;
+	struct last l;
+	struct stream *s = build_last(dir, &l);
+	struct harness *h;
+	lsn_t page4 = SEG_SIZE + 4 * PAGE;
+
+	/* The continuation of the last records' page never written. */
+	memset(s->buf + page4, 0, PAGE);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.span, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, page4, "a torn record");
+	assert_non_null(strstr(h->r.error.msg, lsn_text(s->e[l.span].lsn)));
+	close_harness();
+
+	/* Garbage where it goes on. */
+	memset(s->buf + page4, 0x5A, PAGE);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.span, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, page4, "invalid page magic");
+}
+
+static void test_walread_huge_record_length_is_damage(void **state)
+{
+	const char *dir = *state;
+	struct last l;
+	struct stream *s = build_last(dir, &l);
+	struct harness *h;
+
+	/* A length of 1000 MB: the next page's header says otherwise, and
+	 * no buffer of that size was asked for. */
+	put32(s->buf + s->e[l.span].lsn, 1000u << 20);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.span, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, SEG_SIZE + 4 * PAGE,
+		    "invalid contrecord length");
+	assert_true(h->r.rec_cap < (1u << 20));
+	close_harness();
+
+	/* More than a record can be. */
+	put32(s->buf + s->e[l.span].lsn, 1021u << 20);
+	h = read_last(dir, s);
+	expect_records(&h->r, s, 0, l.span, 1);
+	expect_stop(&h->r, WAL_STOP_CORRUPT, s->e[l.span].lsn,
+		    "invalid record length");
+	assert_true(h->r.rec_cap < (1u << 20));
 }
 
 static void test_walread_missing_middle_segment(void **state)
@@ -2228,6 +2422,44 @@ static void test_scan_stops_on_damage(void **state)
 	assert_int_equal(ps->max_xact_time, T_US(3 * SEC + 500000));
 }
 
+/* Findings 3 and 4 of ../shared/qa/fuzz.md (wal-UB-*.bin): a checkpoint
+ * time whose microseconds overflow int64 is no time, and commit times
+ * near INT64_MAX are compared and printed without overflow. */
+static void test_scan_fuzz_time_overflows(void **state)
+{
+	const char *dir = *state;
+	struct stream *s = new_stream(1);
+	struct scanned x = { 0 };
+	struct scan_start st;
+	struct path_scan *ps;
+	struct pitr_target tg;
+
+	x.pre = add_pattern(s, 0, RM_XLOG_ID, XLOG_NOOP, 16);
+	x.ckpt = add_checkpoint(s, s->e[x.pre].lsn, 8027773376360367422LL);
+	x.c1 = add_commit(s, 1001, T_US(1 * SEC));
+	x.bend = add_backup_end(s, s->e[x.pre].lsn);
+	x.c2 = add_commit(s, 1002, T_US(2 * SEC));
+	x.c3 = add_commit(s, 1003, 9223372036854775552LL);
+	x.sw = add_switch(s);
+	write_segs(dir, s, 1, 1, 1);
+	st = start_of(s, &x);
+	/* The window starts at the commit before consistency. */
+	ps = run_scan(dir, &st, NULL);
+	assert_true(ps->has_min_time);
+	assert_true(ps->min_time == T_US(1 * SEC));
+	assert_true(ps->has_max_xact);
+	assert_true(ps->max_xact_time == 9223372036854775552LL);
+	close_harness();
+	/* A time target stops before the commit of that time. */
+	tg = time_target(T_US(3 * SEC), false);
+	ps = run_scan(dir, &st, &tg);
+	assert_true(ps->stop.found && ps->stop.before);
+	assert_true(ps->stop.record_lsn == s->e[x.c3].lsn);
+	assert_string_equal(
+		ps->stop.what,
+		"before commit of transaction 1003, time out-of-range time 9223372036854775552");
+}
+
 static void test_scan_target_describe(void **state)
 {
 	char buf[128];
@@ -2272,6 +2504,12 @@ int main(void)
 		T(test_walread_byte_swapped_and_unknown_magic),
 		T(test_walread_wrong_seg_size_in_header),
 		T(test_walread_unexpected_page_address),
+		T(test_walread_last_segment_clean_end),
+		T(test_walread_last_segment_zeroed_page),
+		T(test_walread_last_segment_zeroed_records),
+		T(test_walread_last_segment_bad_page_address),
+		T(test_walread_last_segment_torn_record),
+		T(test_walread_huge_record_length_is_damage),
 		T(test_walread_missing_middle_segment),
 		T(test_walread_missing_last_segment),
 		T(test_walread_record_cut_off_by_archive_end),
@@ -2305,6 +2543,7 @@ int main(void)
 		T(test_scan_from_standby),
 		T(test_scan_no_backup_from_segment_start),
 		T(test_scan_stops_on_damage),
+		T(test_scan_fuzz_time_overflows),
 		cmocka_unit_test(test_scan_target_describe),
 	};
 #undef T

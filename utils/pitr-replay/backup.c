@@ -315,17 +315,19 @@ static int tar_slurp(struct tar *t, const char *what, size_t max, char **buf,
 		     size_t *len)
 {
 	int64_t size = archive_entry_size(t->e);
+	int r;
 
 	if (size < 0 || (uint64_t)size > max) {
 		dbops_log_error("\"%s\": %s is too large (%" PRId64 " bytes)",
 				t->path, what, size);
 		return -1;
 	}
-	*buf = dbops_xmalloc((size_t)size + 1);
-	if (pitr_tar_read(t, *buf, (size_t)size, len) < 0)
-		return -1;
-	(*buf)[*len] = '\0';
-	return 0;
+	/* The buffer grows with the bytes stored, not the size claimed. */
+	r = pitr_tar_slurp(t, max, buf, len);
+	if (r > 0)
+		dbops_log_error("\"%s\": %s is too large (over %zu bytes)",
+				t->path, what, max);
+	return r == 0 ? 0 : -1;
 }
 
 /*

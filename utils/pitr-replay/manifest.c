@@ -91,7 +91,9 @@ static int json_string(struct json *j, const char **start, size_t *len,
 							j,
 							"bad \\u escape in a string");
 				j->p += 4;
-			} else if (strchr("\"\\/bfnrt", *j->p) == NULL) {
+			} else if (*j->p == '\0' ||
+				   strchr("\"\\/bfnrt", *j->p) == NULL) {
+				/* strchr() finds the NUL: "\<NUL>" is no escape. */
 				return json_fail(j, "bad escape in a string");
 			}
 		}

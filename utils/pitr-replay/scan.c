@@ -237,10 +237,14 @@ static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 	if ((op == XLOG_CHECKPOINT_ONLINE || op == XLOG_CHECKPOINT_SHUTDOWN) &&
 	    rec->lsn == s->start.checkpoint_lsn &&
 	    len >= CHECKPOINT_TIME_OFFSET + 8) {
-		int64_t unix_s;
+		int64_t unix_s, pg_s, pg_us;
 
+		/* 8 bytes of WAL: a time that does not fit is none. */
 		memcpy(&unix_s, data + CHECKPOINT_TIME_OFFSET, 8);
-		*checkpoint_time = unix_us_to_pg_time(unix_s * 1000000LL);
+		if (!__builtin_sub_overflow(unix_s, PG_EPOCH_UNIX_SECONDS,
+					    &pg_s) &&
+		    !__builtin_mul_overflow(pg_s, 1000000LL, &pg_us))
+			*checkpoint_time = pg_us;
 	}
 	if ((op == XLOG_CHECKPOINT_SHUTDOWN || op == XLOG_END_OF_RECOVERY) &&
 	    len >= 12) {

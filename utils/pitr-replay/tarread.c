@@ -15,11 +15,17 @@
  *     complete. pg_basebackup, GNU tar and bsdtar all end a tar with zero
  *     blocks, so the end is accepted only if at least one 512-byte zero
  *     block was consumed after the last entry's data.
+ *  3. The size a header claims is not trusted: an entry of an uncompressed
+ *     tar may not claim more than the file holds, and data is read as the
+ *     blocks stored, into buffers that grow with them (a 7 KB tar claiming
+ *     8 EB for PG_VERSION once had a read spin for ever).
  */
 #include "tarread.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -127,6 +133,7 @@ int pitr_tar_open(struct tar *t, const char *path)
 		goto fail;
 	}
 	t->compressed = archive_filter_code(t->raw, 0) != ARCHIVE_FILTER_NONE;
+	t->file_size = t->compressed ? -1 : (int64_t)st.st_size;
 	t->a = archive_read_new();
 	if (t->a == NULL)
 		dbops_xalloc_failed();
@@ -205,27 +212,122 @@ int pitr_tar_skip(struct tar *t)
 	return 0;
 }
 
-int64_t pitr_tar_read(struct tar *t, char *buf, size_t max, size_t *len)
+/*
+ * The next block of the current entry's stored data (*n bytes at *p): 1, 0
+ * at its end, -1 after an error message. Blocks, not archive_read_data():
+ * that one fills with zeros up to the size the header claims, which a GNU
+ * header's "realsize" can put at 8 EB while 3 bytes are stored (design
+ * note 3).
+ */
+static int next_block(struct tar *t, const char **p, size_t *n)
 {
-	int64_t total = 0;
-	char scratch[8192];
+	const void *block;
+	la_int64_t off;
+	int r = archive_read_data_block(t->a, &block, n, &off);
 
-	*len = 0;
-	for (;;) {
-		char *to = *len < max ? buf + *len : scratch;
-		size_t room = *len < max ? max - *len : sizeof(scratch);
-		la_ssize_t n = archive_read_data(t->a, to, room);
+	if (r == ARCHIVE_EOF)
+		return 0;
+	if (r < ARCHIVE_WARN)
+		return pitr_tar_damaged(t, t->a);
+	*p = block;
+	return 1;
+}
 
-		if (n < 0)
-			return pitr_tar_damaged(t, t->a);
-		if (n == 0)
-			break;
-		if (to != scratch)
-			*len += (size_t)n;
-		total += n;
+/*
+ * The current entry's data ended after STORED bytes: all it claims, or a
+ * damaged tar (a GNU "realsize" beyond them, holes). Returns 0 or -1.
+ */
+static int stored_all(struct tar *t, int64_t stored)
+{
+	if (archive_entry_size_is_set(t->e) &&
+	    archive_entry_size(t->e) > stored) {
+		dbops_log_error(
+			"\"%s\": incomplete or damaged tar: entry \"%.200s\" claims %" PRId64
+			" bytes but stores %" PRId64,
+			t->path, pitr_entry_name(t->e),
+			(int64_t)archive_entry_size(t->e), stored);
+		return -1;
 	}
 	pitr_tar_entry_done(t);
-	return total;
+	return 0;
+}
+
+/*
+ * Whether the current entry of an uncompressed tar claims no more than the
+ * file holds (design note 3); -1 after an error message if it does. Only
+ * for entries read: a tar cut in an entry skipped or extracted keeps
+ * libarchive's "unexpected end of file".
+ */
+static int claim_fits(struct tar *t)
+{
+	if (t->file_size < 0 || archive_entry_size(t->e) <= t->file_size)
+		return 0;
+	dbops_log_error(
+		"\"%s\": incomplete or damaged tar: entry \"%.200s\" claims %" PRId64
+		" bytes, more than the whole file's %" PRId64,
+		t->path, pitr_entry_name(t->e),
+		(int64_t)archive_entry_size(t->e), t->file_size);
+	return -1;
+}
+
+int pitr_tar_read(struct tar *t, char *buf, size_t max, size_t *len)
+{
+	int64_t stored = 0;
+	const char *p = NULL;
+	size_t n;
+	int r;
+
+	*len = 0;
+	if (claim_fits(t) != 0)
+		return -1;
+	while (*len < max) {
+		r = next_block(t, &p, &n);
+		if (r <= 0)
+			return r < 0 ? -1 : stored_all(t, stored);
+		stored += (int64_t)n;
+		if (n > max - *len)
+			n = max - *len;
+		memcpy(buf + *len, p, n);
+		*len += n;
+	}
+	return pitr_tar_skip(t);
+}
+
+int pitr_tar_slurp(struct tar *t, size_t max, char **buf, size_t *len)
+{
+	size_t cap = 0;
+	const char *p = NULL;
+	size_t n;
+	int r;
+
+	*buf = NULL;
+	*len = 0;
+	if (claim_fits(t) != 0)
+		return -1;
+	while ((r = next_block(t, &p, &n)) != 0) {
+		if (r < 0 || n > max - *len) {
+			free(*buf);
+			*buf = NULL;
+			return r < 0 ? -1 : 1;
+		}
+		if (*len + n + 1 > cap) {
+			cap = cap ? cap : 4096;
+			while (cap < *len + n + 1)
+				cap *= 2;
+			*buf = dbops_xreallocarray(*buf, cap, 1);
+		}
+		memcpy(*buf + *len, p, n);
+		*len += n;
+	}
+	if (*buf == NULL)
+		*buf = dbops_xmalloc(1);
+	(*buf)[*len] = '\0';
+	if (stored_all(t, (int64_t)*len) != 0) {
+		free(*buf);
+		*buf = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 int pitr_normalise(const char *in, char *out, size_t outlen)

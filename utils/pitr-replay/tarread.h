@@ -29,6 +29,7 @@ struct tar {
 	bool raw_failed;   /* the error is the raw reader's */
 	bool unrecognized; /* pitr_tar_open(): not a tar libarchive knows */
 	int64_t data_end;  /* stream offset after the last entry's data */
+	int64_t file_size; /* of an uncompressed tar; -1 if compressed */
 	struct archive_entry *e;
 	char name[PATH_MAX]; /* the current entry, normalised, or "" */
 	char last[PATH_MAX]; /* the entry before, or "" */
@@ -53,10 +54,21 @@ int pitr_tar_skip(struct tar *t);
 
 /*
  * Read the current entry's data: the first MAX bytes into BUF (*len gets
- * how many), the rest read and dropped. Returns the total size, -1 after
- * an error message.
+ * how many), the rest skipped. Only the bytes stored are read, never the
+ * zeros of a size the header claims beyond them: an entry that claims more
+ * than it stores, or more than an uncompressed tar's whole file, is an
+ * error. Returns 0, -1 after an error message.
  */
-int64_t pitr_tar_read(struct tar *t, char *buf, size_t max, size_t *len);
+int pitr_tar_read(struct tar *t, char *buf, size_t max, size_t *len);
+
+/*
+ * Read the current entry's data into a new buffer (*buf, NUL-terminated,
+ * *len bytes), which grows with the bytes stored, not with the size the
+ * header claims, checked as by pitr_tar_read(). Returns 0, 1 when there
+ * are more than MAX bytes (nothing said, *buf NULL), -1 after an error
+ * message (*buf NULL).
+ */
+int pitr_tar_slurp(struct tar *t, size_t max, char **buf, size_t *len);
 
 /*
  * The current entry's data is all read or skipped (by a caller reading

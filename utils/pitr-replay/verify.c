@@ -118,6 +118,15 @@ static int report_read_stop(const struct plan *p)
 		return -1; /* reported where it happened */
 	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file,
 			r->error.msg);
+	if (p->target.kind != TARGET_END) {
+		char t[256], lsn[LSN_TEXT];
+
+		/* Not "no such target": it may well be after the stop. */
+		dbops_log_detail(
+			"the target, %s, is not in the WAL before %s (%s), where recovery would stop: it cannot be reached",
+			pitr_target_describe(&p->target, t, sizeof(t)),
+			pitr_lsn_format(r->stop_lsn, lsn), r->stop_file);
+	}
 	if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
 			"recovery would stop at the gap; copy the missing segment into the archive");

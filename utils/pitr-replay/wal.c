@@ -103,6 +103,8 @@ int pitr_wal_parse_segment_name(const char *name, uint32_t seg_size,
 		}
 		part[i] = v;
 	}
+	if (part[2] >= 0x100000000ULL / seg_size)
+		return -1;
 	*tli = part[0];
 	*segno = (uint64_t)part[1] * (0x100000000ULL / seg_size) + part[2];
 	return 0;
@@ -116,12 +118,25 @@ bool pitr_wal_valid_seg_size(uint32_t size)
 
 const char *pitr_pg_time_format(int64_t pg_us, char *buf)
 {
-	int64_t unix_us = pg_time_to_unix_us(pg_us);
-	time_t secs = (time_t)(unix_us / 1000000);
-	int64_t frac = unix_us % 1000000;
+	int64_t frac;
+	time_t secs;
 	struct tm tm;
 	size_t n;
 
+	if (pg_us == INT64_MAX || pg_us == INT64_MIN) {
+		snprintf(buf, PG_TIME_TEXT, "%s",
+			 pg_us == INT64_MAX ? "infinity" : "-infinity");
+		return buf;
+	}
+	if (pg_us < PG_MIN_TIMESTAMP || pg_us >= PG_END_TIMESTAMP) {
+		snprintf(buf, PG_TIME_TEXT, "out-of-range time %" PRId64,
+			 pg_us);
+		return buf;
+	}
+	/* Whole seconds first: near the end of the range, microseconds
+	 * since 1970 no longer fit in 64 bits. */
+	secs = (time_t)(pg_us / 1000000 + PG_EPOCH_UNIX_SECONDS);
+	frac = pg_us % 1000000;
 	if (frac < 0) {
 		frac += 1000000;
 		secs--;

@@ -88,25 +88,50 @@ void pitr_wal_segment_name(uint32_t tli, uint64_t segno, uint32_t seg_size,
 /*
  * Split a segment file name (24 hex digits, any suffix after them ignored
  * by the caller) into TLI and segment number. Returns 0, or -1 when NAME
- * does not start with 24 uppercase hex digits.
+ * does not start with 24 uppercase hex digits, or when its last 8 are not
+ * below the segments per 4 GB of SEG_SIZE (the name of no segment: it
+ * would alias another).
  */
 int pitr_wal_parse_segment_name(const char *name, uint32_t seg_size,
 				uint32_t *tli, uint64_t *segno);
 /* Whether SIZE is a valid segment size: a power of two, 1 MB to 1 GB. */
 bool pitr_wal_valid_seg_size(uint32_t size);
 
-/* TimestampTz <-> microseconds since the Unix epoch. */
+/*
+ * The TimestampTz range PostgreSQL prints (MIN_TIMESTAMP, END_TIMESTAMP of
+ * datatype/timestamp.h): 4714-11-24 BC to 294276 AD; INT64_MIN and
+ * INT64_MAX are -infinity and infinity.
+ */
+#define PG_MIN_TIMESTAMP (-211813488000000000LL)
+#define PG_END_TIMESTAMP 9223371331200000000LL
+
+/*
+ * TimestampTz <-> microseconds since the Unix epoch, saturated at the int64
+ * range: times come from WAL, where any 8 bytes can stand.
+ */
 static inline int64_t pg_time_to_unix_us(int64_t pg_us)
 {
-	return pg_us + PG_EPOCH_UNIX_SECONDS * 1000000LL;
+	int64_t us;
+
+	if (__builtin_add_overflow(pg_us, PG_EPOCH_UNIX_SECONDS * 1000000LL,
+				   &us))
+		return INT64_MAX;
+	return us;
 }
 static inline int64_t unix_us_to_pg_time(int64_t unix_us)
 {
-	return unix_us - PG_EPOCH_UNIX_SECONDS * 1000000LL;
+	int64_t us;
+
+	if (__builtin_sub_overflow(unix_us, PG_EPOCH_UNIX_SECONDS * 1000000LL,
+				   &us))
+		return INT64_MIN;
+	return us;
 }
 
 /* "2024-03-01 11:58:02.114203+00" (UTC, microseconds only when non-zero
- * digits remain, as PostgreSQL prints). BUF >= 40. */
+ * digits remain, as PostgreSQL prints); "infinity" and "-infinity" for
+ * INT64_MAX and INT64_MIN, and "out-of-range time N" for a value outside
+ * PostgreSQL's range. BUF >= 40. */
 #define PG_TIME_TEXT 40
 const char *pitr_pg_time_format(int64_t pg_us, char *buf);
 

@@ -3,6 +3,15 @@
  * segments, CRC-32C, fragment headers. The checks and their order follow
  * PostgreSQL's xlogreader.c (XLogReaderValidatePageHeader,
  * XLogDecodeNextRecord, ValidXLogRecord, DecodeXLogRecord).
+ *
+ * Where PostgreSQL's reader takes a failed check for the end of the WAL
+ * (zeros where a record or page header should be, a page with another
+ * address), we take it for the end only when nothing of the WAL follows:
+ * no later segment on the path, and from the end of the last good record
+ * to the end of its segment only zeros, or the older pages of a recycled
+ * segment (each a whole number of segments back, the same number). That is
+ * what a segment the server stopped writing in holds. Anything else after
+ * it, or a record begun and not continued, is damage (end_or_damage()).
  */
 #include "walread.h"
 
@@ -161,6 +170,79 @@ static bool all_zero(const unsigned char *p, size_t n)
 	return true;
 }
 
+/*
+ * The first place at or after FROM in the loaded segment that holds WAL:
+ * a byte not zero on FROM's page, or a later page neither all zeros nor a
+ * recycled segment's old page. LSN_INFINITE when there is none; FROM when
+ * it is in an earlier segment (a record begun there goes on here).
+ */
+static lsn_t live_wal_after(const struct wal_reader *r, lsn_t from)
+{
+	uint32_t seg_size = r->arc->seg_size;
+	lsn_t seg_start = r->segno * seg_size;
+	lsn_t page = from - from % WAL_PAGE_SIZE;
+	uint64_t back = 0; /* how far back a recycled page's address is */
+
+	if (r->segno == UINT64_MAX || lsn_segno(from, seg_size) != r->segno)
+		return from;
+	if (from != page) {
+		const unsigned char *p = r->seg + (from - seg_start);
+
+		for (size_t i = 0; i < page + WAL_PAGE_SIZE - from; i++)
+			if (p[i] != 0)
+				return from + i;
+		page += WAL_PAGE_SIZE;
+	}
+	for (; page < seg_start + seg_size; page += WAL_PAGE_SIZE) {
+		const unsigned char *p = r->seg + (page - seg_start);
+		uint16_t magic;
+		uint64_t addr;
+
+		if (all_zero(p, WAL_PAGE_SIZE))
+			continue;
+		memcpy(&magic, p, 2);
+		memcpy(&addr, p + 8, 8);
+		if (magic == r->magic && addr < page &&
+		    (page - addr) % seg_size == 0 &&
+		    (back == 0 || page - addr == back)) {
+			back = page - addr;
+			continue;
+		}
+		return page;
+	}
+	return LSN_INFINITE;
+}
+
+/*
+ * A check at LSN failed where the WAL may simply end (design note above):
+ * stop there for the end of the WAL, or for damage when WAL follows. FMT
+ * says what was found.
+ */
+static int __attribute__((format(printf, 3, 4)))
+end_or_damage(struct wal_reader *r, lsn_t lsn, const char *fmt, ...)
+{
+	char what[DBOPS_ERR_MAX], at[LSN_TEXT];
+	lsn_t live;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	/* gather() says which record goes on here. */
+	if (later_segment_exists(r, r->segno) || r->in_record)
+		return stop(r, WAL_STOP_CORRUPT, lsn, "%s", what);
+	live = live_wal_after(r, lsn < r->pos ? lsn : r->pos);
+	if (live == LSN_INFINITE)
+		return stop(r, WAL_STOP_END, lsn, "%s", what);
+	if (live <= lsn)
+		return stop(r, WAL_STOP_CORRUPT, lsn,
+			    "%s: a damaged page, not the end of the WAL", what);
+	return stop(
+		r, WAL_STOP_CORRUPT, lsn,
+		"%s, and WAL follows at %s in the same segment: damage, not the end of the WAL",
+		what, pitr_lsn_format(live, at));
+}
+
 /* Check the header of the page at PAGE_LSN (its segment loaded). */
 static int check_page(struct wal_reader *r, lsn_t page_lsn,
 		      struct page_header *h)
@@ -179,11 +261,8 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 	pitr_lsn_format(page_lsn, lsn);
 
 	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
-		return stop(
-			r,
-			later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT
-							  : WAL_STOP_END,
-			page_lsn,
+		return end_or_damage(
+			r, page_lsn,
 			"page at LSN %s (offset %u) is all zeros, where WAL was expected",
 			lsn, offset);
 	if (r->magic == 0 && pitr_wal_major_for_magic(h->magic) != 0) {
@@ -243,12 +322,10 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 	}
 	if (h->pageaddr != page_lsn) {
 		/* A recycled segment's old pages carry an older address. */
-		return stop(r,
-			    later_segment_exists(r, r->segno) ? WAL_STOP_CORRUPT
-							      : WAL_STOP_END,
-			    page_lsn,
-			    "unexpected page address %s at LSN %s (offset %u)",
-			    pitr_lsn_format(h->pageaddr, addr), lsn, offset);
+		return end_or_damage(
+			r, page_lsn,
+			"unexpected page address %s at LSN %s (offset %u)",
+			pitr_lsn_format(h->pageaddr, addr), lsn, offset);
 	}
 	if (h->tli < r->last_page_tli)
 		return stop(
@@ -292,10 +369,13 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 		r->pos = page_lsn + h.size;
 		return 0;
 	}
-	/* Skip the end of a record begun in the segment before. */
+	/* Skip the end of a record begun in the segment before, each page
+	 * of it saying so and how much is left, as gather() checks. */
 	left = h.rem_len;
 	for (;;) {
 		uint32_t room = WAL_PAGE_SIZE - h.size;
+		char at[LSN_TEXT];
+		int rc;
 
 		if (left <= room) {
 			r->pos = page_lsn + h.size + WAL_ALIGN(left);
@@ -303,8 +383,18 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 		}
 		left -= room;
 		page_lsn += WAL_PAGE_SIZE;
-		if (enter_page(r, page_lsn, &h) != 0)
+		r->in_record = true;
+		rc = enter_page(r, page_lsn, &h);
+		r->in_record = false;
+		if (rc != 0)
 			return -1;
+		if (!(h.info & XLP_FIRST_IS_CONTRECORD) || h.rem_len != left)
+			return stop(
+				r, WAL_STOP_CORRUPT, page_lsn,
+				"invalid contrecord length %u (expected %u) at %s, in a record continued from the segment before",
+				(h.info & XLP_FIRST_IS_CONTRECORD) ? h.rem_len
+								   : 0,
+				left, pitr_lsn_format(page_lsn, at));
 	}
 }
 
@@ -323,16 +413,20 @@ static int grow_rec(struct wal_reader *r, size_t need)
 	return 0;
 }
 
-/* Put the rest of a record that crosses pages into r->rec; sets *END. */
-static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
-		  uint32_t first_len, uint32_t tot_len, lsn_t *end,
-		  bool *restart)
+/*
+ * Put the rest of a record that crosses pages into r->rec; sets *END. The
+ * buffer grows with the pages that pass their checks, never to a length
+ * the header claims (24 bytes of garbage would reserve 1 GB).
+ */
+static int gather_pages(struct wal_reader *r, lsn_t start,
+			const unsigned char *first, uint32_t first_len,
+			uint32_t tot_len, lsn_t *end, bool *restart)
 {
 	lsn_t page_lsn = start - start % WAL_PAGE_SIZE + WAL_PAGE_SIZE;
 	uint32_t have = first_len;
 	char lsn[LSN_TEXT], at[LSN_TEXT];
 
-	if (grow_rec(r, tot_len) != 0)
+	if (grow_rec(r, first_len) != 0)
 		return stop(r, WAL_STOP_IO, start,
 			    "out of memory for a record of %u bytes", tot_len);
 	memcpy(r->rec, first, first_len);
@@ -341,17 +435,20 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 		uint32_t need = tot_len - have, chunk;
 
 		if (enter_page(r, page_lsn, &h) != 0) {
-			if (r->stop == WAL_STOP_END ||
-			    r->stop == WAL_STOP_GAP) {
-				/* A record cut off by the end of the archive. */
-				char was[DBOPS_ERR_MAX];
+			char was[DBOPS_ERR_MAX];
 
-				memcpy(was, r->error.msg, sizeof(was));
+			memcpy(was, r->error.msg, sizeof(was));
+			if (r->stop == WAL_STOP_END || r->stop == WAL_STOP_GAP)
+				/* A record cut off by the end of the archive. */
 				dbops_err_set(
 					&r->error,
 					"%s; the record at %s continues there",
 					was, pitr_lsn_format(start, lsn));
-			}
+			else if (r->stop == WAL_STOP_CORRUPT)
+				dbops_err_set(
+					&r->error,
+					"%s; the record at %s continues there: a torn record",
+					was, pitr_lsn_format(start, lsn));
 			return -1;
 		}
 		if (h.info & XLP_FIRST_IS_OVERWRITE_CONTRECORD) {
@@ -373,6 +470,10 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 				h.rem_len, need, pitr_lsn_format(page_lsn, at));
 		chunk = need < WAL_PAGE_SIZE - h.size ? need
 						      : WAL_PAGE_SIZE - h.size;
+		if (grow_rec(r, (size_t)have + chunk) != 0)
+			return stop(r, WAL_STOP_IO, start,
+				    "out of memory for a record of %u bytes",
+				    tot_len);
 		memcpy(r->rec + have,
 		       r->seg + page_lsn % r->arc->seg_size + h.size, chunk);
 		have += chunk;
@@ -382,6 +483,19 @@ static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
 	return 0;
 }
 
+/* gather_pages(), noting for end_or_damage() that a record is under way. */
+static int gather(struct wal_reader *r, lsn_t start, const unsigned char *first,
+		  uint32_t first_len, uint32_t tot_len, lsn_t *end,
+		  bool *restart)
+{
+	int rc;
+
+	r->in_record = true;
+	rc = gather_pages(r, start, first, first_len, tot_len, end, restart);
+	r->in_record = false;
+	return rc;
+}
+
 static bool valid_rmid(const struct wal_reader *r, uint8_t rmid)
 {
 	if (rmid <= RM_MAX_BUILTIN)
@@ -389,12 +503,11 @@ static bool valid_rmid(const struct wal_reader *r, uint8_t rmid)
 	return r->major >= 15 && rmid >= RM_MIN_CUSTOM;
 }
 
-/* Check the header fields and the CRC of an assembled record. */
-static int check_record(struct wal_reader *r, lsn_t start,
-			const unsigned char *rec, uint32_t tot_len)
+/* Check the header fields of a record (ValidXLogRecordHeader). */
+static int check_header(struct wal_reader *r, lsn_t start,
+			const unsigned char *rec)
 {
 	uint64_t prev;
-	uint32_t want, got;
 	char lsn[LSN_TEXT], p1[LSN_TEXT], p2[LSN_TEXT];
 
 	memcpy(&prev, rec + 8, 8);
@@ -408,6 +521,18 @@ static int check_record(struct wal_reader *r, lsn_t start,
 			    pitr_lsn_format(start, lsn),
 			    pitr_lsn_format(prev, p1),
 			    pitr_lsn_format(r->prev, p2));
+	return 0;
+}
+
+/* Check the header fields and the CRC of an assembled record. */
+static int check_record(struct wal_reader *r, lsn_t start,
+			const unsigned char *rec, uint32_t tot_len)
+{
+	uint32_t want, got;
+	char lsn[LSN_TEXT];
+
+	if (check_header(r, start, rec) != 0)
+		return -1;
 	memcpy(&want, rec + 20, 4);
 	got = pitr_crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
 				 tot_len - WAL_RECORD_HEADER);
@@ -452,12 +577,10 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		room = WAL_PAGE_SIZE - in_seg % WAL_PAGE_SIZE;
 		memcpy(&tot_len, p, 4);
 		if (tot_len == 0) {
-			stop(r,
-			     later_segment_exists(r, r->segno)
-				     ? WAL_STOP_CORRUPT
-				     : WAL_STOP_END,
-			     start, "no record at %s (zeros)",
-			     pitr_lsn_format(start, lsn));
+			/* PostgreSQL's "invalid record length at X/Y: expected
+			 * at least 24, got 0": the end, or damage. */
+			end_or_damage(r, start, "no record at %s (zeros)",
+				      pitr_lsn_format(start, lsn));
 			return 0;
 		}
 		if (tot_len < WAL_RECORD_HEADER || tot_len > MAX_RECORD_SIZE) {
@@ -471,6 +594,11 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		if (tot_len <= room) {
 			end = start + tot_len;
 		} else {
+			/* As PostgreSQL, check a header on the first page
+			 * before reading on for the rest of the record. */
+			if (room >= WAL_RECORD_HEADER &&
+			    check_header(r, start, p) != 0)
+				return 0;
 			if (gather(r, start, p, room, tot_len, &end,
 				   &restart) != 0)
 				return 0;

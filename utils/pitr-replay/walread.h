@@ -28,7 +28,9 @@ struct wal_record {
 
 enum wal_stop {
 	WAL_STOP_NONE,
-	WAL_STOP_END,	  /* clean end: no further segment, or zeros */
+	WAL_STOP_END,	  /* clean end: no further segment, or nothing but
+			     zeros (or a recycled segment's old pages) from
+			     the end of the last record to the segment's end */
 	WAL_STOP_GAP,	  /* a segment is missing and later ones exist */
 	WAL_STOP_CORRUPT, /* a page or record fails a check */
 	WAL_STOP_FOREIGN, /* another cluster's or version's WAL */
@@ -51,6 +53,7 @@ struct wal_reader {
 	lsn_t prev; /* start of the last record; 0: do not check links */
 	unsigned char *rec; /* a record assembled across pages */
 	size_t rec_cap;
+	bool in_record; /* gathering a record's continuation pages */
 
 	enum wal_stop stop;
 	lsn_t stop_lsn;		/* where reading stopped */

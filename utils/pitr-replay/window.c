@@ -183,9 +183,14 @@ static int scan_timeline(const struct window_opts *o,
 	return pitr_scan_path_shown(arc, h, start, NULL, label, o->progress, s);
 }
 
+/*
+ * The rows of timeline TLI. *DAMAGED is set when its WAL stops before its
+ * end (damage, a gap, another cluster's WAL): the window is printed, and
+ * the exit status says so.
+ */
 static int window_of(struct dbops_output *w, const struct window_opts *o,
 		     const struct wal_archive *arc, const struct base_backup *b,
-		     uint32_t tli)
+		     uint32_t tli, bool *damaged)
 {
 	struct tl_history h;
 	struct scan_start start;
@@ -278,10 +283,12 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 		rc = emit(w, &(struct row){ tli, bad ? "problem" : "end", NULL,
 					    pitr_lsn_format(s.end_lsn, lsn),
 					    NULL, NULL, detail });
-		if (bad)
+		if (bad) {
 			dbops_log_warning("timeline %u: \"%s/%s\": %s", tli,
 					  arc->dir, s.reader.stop_file,
 					  s.reader.error.msg);
+			*damaged = true;
+		}
 	}
 	if (rc == 0)
 		rc = emit_gaps(w, arc, &h, tli,
@@ -298,6 +305,7 @@ int pitr_window_run(const struct window_opts *o)
 	uint32_t tlis[1024];
 	size_t n;
 	int rc = 0;
+	bool damaged = false;
 
 	if (o->base && pitr_backup_open(o->base, &backup) != 0)
 		return 1;
@@ -318,7 +326,8 @@ int pitr_window_run(const struct window_opts *o)
 							 : DBOPS_COLUMN_TEXT);
 	n = list_timelines(&arc, tlis, 1024);
 	for (size_t i = 0; i < n && rc == 0; i++)
-		rc = window_of(w, o, &arc, o->base ? &backup : NULL, tlis[i]);
+		rc = window_of(w, o, &arc, o->base ? &backup : NULL, tlis[i],
+			       &damaged);
 	if (dbops_output_finish(w) != 0 && rc == 0) {
 		dbops_log_error("could not write the window: %s",
 				strerror(errno));
@@ -328,5 +337,5 @@ int pitr_window_run(const struct window_opts *o)
 	pitr_walarc_close(&arc);
 	if (o->base)
 		pitr_backup_free(&backup);
-	return rc == 0 ? 0 : 1;
+	return rc == 0 && !damaged ? 0 : 1;
 }
