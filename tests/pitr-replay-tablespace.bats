@@ -163,3 +163,28 @@ $W/ts2"
 	assert [ ! -e "$W/ts3" ]
 	assert [ ! -e "$D" ]
 }
+
+@test "pitr-replay: verify holds a tablespace's files against the manifest, in -Ft and plain backups" {
+	run pitr-replay verify -b "$BASE_PLAIN" -a "$ARCH"
+	assert_success
+	# A copy of the plain backup whose tablespace copy has one byte changed.
+	cp -a "$BASE_PLAIN" "$W/b"
+	cp -a "$PLAIN_TS" "$W/ts"
+	ln -sfn "$W/ts" "$W/b/pg_tblspc/$TS_OID"
+	local f
+	f=$(find "$W/ts" -type f -name '[0-9]*' -size +0 | sort | head -1)
+	printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+	run --separate-stderr pitr-replay verify -b "$W/b" -a "$ARCH"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$W/b/pg_tblspc/$TS_OID/.*\": CRC32C checksum [0-9a-f]+, but the manifest says [0-9a-f]+\$"
+	# The same in a -Ft backup: the tablespace tar with a changed file.
+	mkdir "$W/t" "$W/x"
+	cp "$BASE_TAR"/* "$W/t/"
+	tar -C "$W/x" -xf "$BASE_TAR/$TS_OID.tar"
+	f=$(find "$W/x" -type f -name '[0-9]*' -size +0 | sort | head -1)
+	printf 'X' | dd of="$f" bs=1 seek=100 conv=notrunc 2>/dev/null
+	tar -C "$W/x" -cf "$W/t/$TS_OID.tar" .
+	run --separate-stderr pitr-replay verify -b "$W/t" -a "$ARCH"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: \"$W/t/$TS_OID.tar\": pg_tblspc/$TS_OID/.*: CRC32C checksum [0-9a-f]+, but the manifest says [0-9a-f]+\$"
+}

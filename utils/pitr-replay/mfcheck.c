@@ -364,10 +364,14 @@ static int checksum_entry(struct walk *w, struct tar *t, const char *rel,
 	return 0;
 }
 
-/* Every entry of the tar PATH. Returns 0, -1 when the tar cannot be read. */
-static int walk_tar(struct walk *w, const char *path)
+/*
+ * Every entry of the tar PATH, named PREFIX/entry in the manifest ("" for
+ * the base tar, "pg_tblspc/OID" for a tablespace's). Returns 0, -1 when the
+ * tar cannot be read.
+ */
+static int walk_tar(struct walk *w, const char *path, const char *prefix)
 {
-	char name[PATH_MAX];
+	char name[PATH_MAX], rel[PATH_MAX + 32];
 	struct tar t;
 	int r;
 
@@ -389,15 +393,17 @@ static int walk_tar(struct walk *w, const char *path)
 			r = -1;
 			break;
 		}
-		if (n == 0 && !is_ignored(name) && type != AE_IFDIR) {
+		snprintf(rel, sizeof(rel), "%s%s%s", prefix,
+			 prefix[0] ? "/" : "", name);
+		if (n == 0 && !is_ignored(rel) && type != AE_IFDIR) {
 			if (type != AE_IFREG)
-				differs(w, name,
+				differs(w, rel,
 					"neither a regular file nor a directory");
 			else
-				m = found(w, name,
+				m = found(w, rel,
 					  (uint64_t)archive_entry_size(t.e));
 		}
-		if ((m ? checksum_entry(w, &t, name, m) : pitr_tar_skip(&t)) !=
+		if ((m ? checksum_entry(w, &t, rel, m) : pitr_tar_skip(&t)) !=
 		    0) {
 			r = -1;
 			break;
@@ -405,6 +411,23 @@ static int walk_tar(struct walk *w, const char *path)
 	}
 	pitr_tar_close(&t);
 	return r < 0 ? -1 : 0;
+}
+
+/* The <oid>.tar of each tablespace, its files under pg_tblspc/OID/. A
+ * plain backup's are walked through its pg_tblspc links. */
+static int walk_tablespace_tars(struct walk *w, const struct base_backup *b)
+{
+	char prefix[32];
+
+	for (size_t i = 0; i < b->ntablespaces; i++) {
+		snprintf(prefix, sizeof(prefix), "pg_tblspc/%u",
+			 b->tablespaces[i].oid);
+		w->top = b->tablespaces[i].tar;
+		if (walk_tar(w, b->tablespaces[i].tar, prefix) != 0)
+			return -1;
+	}
+	w->top = b->base_tar;
+	return 0;
 }
 
 /* DIR/backup_manifest into *TEXT: 0, 1 when there is none, -1 after an error. */
@@ -549,7 +572,8 @@ int pitr_manifest_check(const struct base_backup *b, struct manifest_check *r)
 	w->in_tar = b->kind != BACKUP_DIR;
 	w->top = w->in_tar ? b->base_tar : b->path;
 	if (w->in_tar) {
-		if (walk_tar(w, b->base_tar) != 0)
+		if (walk_tar(w, b->base_tar, "") != 0 ||
+		    walk_tablespace_tars(w, b) != 0)
 			goto out;
 	} else {
 		int dfd = open(b->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
