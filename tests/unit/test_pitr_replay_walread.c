@@ -1175,19 +1175,49 @@ static void test_walread_record_cut_off_by_archive_end(void **state)
 	expect_stop(&h->r, WAL_STOP_END, 2 * SEG_SIZE, "continues there");
 }
 
-static void test_walread_partial_segment_not_read(void **state)
+static void
+test_walread_partial_segment_read_where_complete_missing(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
 	struct stream *s = build_basic(&b);
 	struct harness *h;
+	char *path = path_join(dir, "000000010000000000000003.partial");
+	struct wal_record rec;
 
+	/* As pg_receivewal leaves it: the segment's size, zeros at the end. */
 	write_segs(dir, s, 1, 1, 2);
 	write_seg(dir, s, 1, 3, PARTIAL);
 	h = open_reader(dir, 1, 15, SYSID);
 	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
-	expect_records(&h->r, s, b.after_cross, b.sw + 1, 1);
-	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE, "archive ends before");
+	expect_records(&h->r, s, b.after_cross, s->n, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].end, "zeros");
+	assert_string_equal(h->r.partial_file,
+			    "000000010000000000000003.partial");
+	assert_int_equal(h->r.partial_lsn, 3 * SEG_SIZE);
+	pitr_wal_reader_seek(&h->r, s->e[b.commit3].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
+	assert_string_equal(rec.segment, "000000010000000000000003.partial");
+	close_harness();
+
+	/* Cut inside the last record: a clean end there, not damage. */
+	assert_int_equal(truncate(path, (off_t)(s->e[b.last].lsn % SEG_SIZE +
+						s->e[b.last].tot_len / 2)),
+			 0);
+	h = open_reader(dir, 1, 15, SYSID);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	expect_records(&h->r, s, b.after_cross, b.last, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].lsn,
+		    "the .partial segment's data ends inside the record at");
+	close_harness();
+
+	/* The complete segment, when there, is read instead. */
+	write_seg(dir, s, 1, 3, PLAIN);
+	h = open_reader(dir, 1, 15, SYSID);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	expect_records(&h->r, s, b.after_cross, s->n, 1);
+	assert_string_equal(h->r.partial_file, "");
+	free(path);
 }
 
 static void test_walread_gz_segments(void **state)
@@ -1225,16 +1255,13 @@ static void test_walread_gz_segments(void **state)
 	expect_records(&h->r, s, b.after_cross, s->n, 1);
 	close_harness();
 
-	/* Plain and .gz of the same segment: the plain one is read (the .gz
-	 * one here would fail its CRC). */
-	remove_seg(dir, 1, 2, GZ);
-	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
-	write_seg(dir, s, 1, 2, GZ);
-	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	/* Plain and .gz of the same segment, alike: both read, no error. */
 	write_seg(dir, s, 1, 2, PLAIN);
 	h = open_reader(dir, 1, 15, SYSID);
 	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, s->n, 1);
+	assert_string_equal(h->r.segfile->name, "000000010000000000000003.gz");
+	close_harness();
 }
 
 /* pitr_wal_next must stop with a read error on segment 2, which logs WANT. */
@@ -1310,6 +1337,22 @@ static void test_walread_bad_gz_segment(void **state)
 	expect_io_error(dir, s, &b, "000000010000000000000002.gz\": ");
 	free(big);
 	free(path);
+}
+
+/* Two forms of one segment that differ are refused, naming both. */
+static void test_walread_two_forms_that_differ(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+
+	write_segs(dir, s, 1, 1, 3);
+	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	write_seg(dir, s, 1, 2, GZ);
+	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	expect_io_error(
+		dir, s, &b,
+		"000000010000000000000002\" and \"000000010000000000000002.gz\" are two copies of one WAL segment that differ");
 }
 
 /* ---- special layouts ------------------------------------------------------ */
@@ -2275,10 +2318,11 @@ int main(void)
 		T(test_walread_missing_middle_segment),
 		T(test_walread_missing_last_segment),
 		T(test_walread_record_cut_off_by_archive_end),
-		T(test_walread_partial_segment_not_read),
+		T(test_walread_partial_segment_read_where_complete_missing),
 		T(test_walread_gz_segments),
 		T(test_walread_wrong_size_segment),
 		T(test_walread_bad_gz_segment),
+		T(test_walread_two_forms_that_differ),
 		T(test_walread_overwrite_contrecord),
 		T(test_walread_no_contrecord_flag),
 		T(test_walread_timeline_switch),

@@ -423,4 +423,9 @@ void pitr_plan_report(const struct plan *p, FILE *out)
 		"WAL checked: %s to %s, %" PRIu64
 		" segments, every record's CRC good\n",
 		first, last, s->segments);
+	if (s->reader.partial_file[0] != '\0')
+		fprintf(out,
+			"partial segment: %s: the WAL from %s on is only in this unfinished segment (pg_receivewal's); restore copies it into pg_wal\n",
+			s->reader.partial_file,
+			pitr_lsn_format(s->reader.partial_lsn, a));
 }

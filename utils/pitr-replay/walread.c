@@ -92,18 +92,28 @@ stop(struct wal_reader *r, enum wal_stop why, lsn_t lsn, const char *fmt, ...)
 	return -1;
 }
 
-/* Whether the path has a segment after SEGNO in the archive. */
+/* Whether the path has a segment after SEGNO in the archive (a .partial
+ * one too: a segment before it must be complete). */
 static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 {
 	for (size_t i = 0; i < r->arc->nsegs; i++) {
 		const struct archive_segment *s = &r->arc->segs[i];
 
-		if (!s->partial && s->segno > segno &&
+		if (s->segno > segno &&
 		    pitr_timeline_file_tli(r->hist, s->segno,
 					   r->arc->seg_size) == s->tli)
 			return true;
 	}
 	return false;
+}
+
+/* Where the data of a .partial segment ends: after its last byte not zero
+ * (pg_receivewal fills the rest with zeros). */
+static uint32_t data_end_of(const unsigned char *seg, uint32_t size)
+{
+	while (size > 0 && seg[size - 1] == 0)
+		size--;
+	return size;
 }
 
 /* The name of the file segment SEGNO is read from on this path. */
@@ -124,10 +134,17 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	if (r->segno == segno)
 		return 0;
 	tli = pitr_timeline_file_tli(r->hist, segno, r->arc->seg_size);
-	s = pitr_walarc_find(r->arc, tli, segno);
+	s = pitr_walarc_find_any(r->arc, tli, segno);
 	expected_name(r, segno, name);
 	if (s == NULL) {
-		if (later_segment_exists(r, segno))
+		const struct archive_segment *u =
+			pitr_walarc_find_unreadable(r->arc, tli, segno);
+
+		if (u)
+			stop(r, WAL_STOP_GAP, need_lsn,
+			     "WAL segment %s (needed from LSN %s) is in the archive only in this form, which pitr-replay cannot read (it reads .gz, .zst, .lz4, .xz and .bz2), nor can restore_command",
+			     name, pitr_lsn_format(need_lsn, lsn));
+		else if (later_segment_exists(r, segno))
 			stop(r, WAL_STOP_GAP, need_lsn,
 			     "WAL segment %s is missing from the archive (needed from LSN %s; later segments exist)",
 			     name, pitr_lsn_format(need_lsn, lsn));
@@ -135,7 +152,8 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 			stop(r, WAL_STOP_END, need_lsn,
 			     "the archive ends before segment %s (LSN %s)",
 			     name, pitr_lsn_format(need_lsn, lsn));
-		snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s",
+			 u ? u->name : name);
 		return -1;
 	}
 	r->segno = UINT64_MAX;
@@ -146,6 +164,13 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	}
 	r->segno = segno;
 	r->segfile = s;
+	r->data_end = s->partial ? data_end_of(r->seg, r->arc->seg_size)
+				 : r->arc->seg_size;
+	if (s->partial && r->partial_file[0] == '\0') {
+		snprintf(r->partial_file, sizeof(r->partial_file), "%s",
+			 s->name);
+		r->partial_lsn = segno * r->arc->seg_size;
+	}
 	r->segments_read++;
 	r->bytes_read += r->arc->seg_size;
 	if (r->on_segment)
@@ -465,6 +490,14 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 			     "invalid record length at %s: expected at least %u, got %u",
 			     pitr_lsn_format(start, lsn), WAL_RECORD_HEADER,
 			     tot_len);
+			return 0;
+		}
+		if (r->segfile->partial && in_seg + tot_len > r->data_end &&
+		    !later_segment_exists(r, r->segno)) {
+			/* pg_receivewal had not received the rest */
+			stop(r, WAL_STOP_END, start,
+			     "the .partial segment's data ends inside the record at %s",
+			     pitr_lsn_format(start, lsn));
 			return 0;
 		}
 		const char *segname = r->segfile->name;
