@@ -115,7 +115,11 @@ static int report_read_stop(const struct plan *p)
 		return -1; /* reported where it happened */
 	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file,
 			r->error.msg);
-	if (r->stop == WAL_STOP_GAP)
+	if (r->stop == WAL_STOP_GAP && strlen(r->stop_file) > 24)
+		dbops_log_hint(
+			"recovery would stop there; decompress it into the archive as %.24s",
+			r->stop_file);
+	else if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
 			"recovery would stop at the gap; copy the missing segment into the archive");
 	else if (r->stop == WAL_STOP_FOREIGN)

@@ -86,13 +86,24 @@ struct ignored_list {
 	bool seglike[IGNORED_NAMED];
 };
 
+/* Keep the IGNORED_NAMED first names in byte order, for a stable warning. */
 static void note_ignored(struct ignored_list *l, const char *name, bool seglike)
 {
-	if (l->n < IGNORED_NAMED) {
-		snprintf(l->names[l->n], sizeof(l->names[l->n]), "%s", name);
-		l->seglike[l->n] = seglike;
-	}
+	size_t kept = l->n < IGNORED_NAMED ? l->n : IGNORED_NAMED, at = kept;
+
 	l->n++;
+	while (at > 0 && strcmp(name, l->names[at - 1]) < 0)
+		at--;
+	if (at == IGNORED_NAMED)
+		return;
+	if (kept == IGNORED_NAMED)
+		kept--; /* the last one falls off */
+	memmove(l->names[at + 1], l->names[at],
+		(kept - at) * sizeof(l->names[0]));
+	memmove(&l->seglike[at + 1], &l->seglike[at],
+		(kept - at) * sizeof(l->seglike[0]));
+	snprintf(l->names[at], sizeof(l->names[at]), "%s", name);
+	l->seglike[at] = seglike;
 }
 
 static void add_item(void **items, size_t *n, size_t *cap, size_t size,
