@@ -965,6 +965,14 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
 	char a[LSN_TEXT], b[LSN_TEXT], when[PG_TIME_TEXT];
 
+	/* The end is an inclusive LSN target on the last record: when that is
+	 * a commit (the last one a .partial segment holds, often), the server
+	 * keeps the time of the transaction before (see scan.c). */
+	if (end && has_xact &&
+	    p->scan.last_xact_lsn == p->scan.last_record_lsn) {
+		has_xact = p->scan.has_prev_xact;
+		xact = p->scan.prev_xact_time;
+	}
 	if (!st->in_recovery) {
 		dbops_log_error(
 			"the server ended recovery by itself instead of pausing at the target");

@@ -445,6 +445,29 @@ static int check_record(struct wal_reader *r, lsn_t start,
 	return 0;
 }
 
+/*
+ * Whether a record of LEN bytes at IN_SEG, which fails a check, runs past
+ * the data of the loaded .partial segment, the last one: pg_receivewal had
+ * not received all of it, a clean end (data_end is where its last byte not
+ * zero is: a whole record may end in zeros, so only a failed one is cut).
+ */
+static bool cut_by_partial(const struct wal_reader *r, uint32_t in_seg,
+			   uint64_t len)
+{
+	return r->segfile->partial && in_seg + len > r->data_end &&
+	       !later_segment_exists(r, r->segno);
+}
+
+static int stop_cut(struct wal_reader *r, lsn_t start)
+{
+	char lsn[LSN_TEXT];
+
+	stop(r, WAL_STOP_END, start,
+	     "the .partial segment's data ends inside the record at %s",
+	     pitr_lsn_format(start, lsn));
+	return 0;
+}
+
 int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 {
 	for (;;) {
@@ -486,18 +509,12 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 			return 0;
 		}
 		if (tot_len < WAL_RECORD_HEADER || tot_len > MAX_RECORD_SIZE) {
+			if (cut_by_partial(r, in_seg, WAL_RECORD_HEADER))
+				return stop_cut(r, start);
 			stop(r, WAL_STOP_CORRUPT, start,
 			     "invalid record length at %s: expected at least %u, got %u",
 			     pitr_lsn_format(start, lsn), WAL_RECORD_HEADER,
 			     tot_len);
-			return 0;
-		}
-		if (r->segfile->partial && in_seg + tot_len > r->data_end &&
-		    !later_segment_exists(r, r->segno)) {
-			/* pg_receivewal had not received the rest */
-			stop(r, WAL_STOP_END, start,
-			     "the .partial segment's data ends inside the record at %s",
-			     pitr_lsn_format(start, lsn));
 			return 0;
 		}
 		const char *segname = r->segfile->name;
@@ -511,8 +528,12 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 				continue;
 			p = r->rec;
 		}
-		if (check_record(r, start, p, tot_len) != 0)
+		if (check_record(r, start, p, tot_len) != 0) {
+			if (r->stop == WAL_STOP_CORRUPT &&
+			    cut_by_partial(r, in_seg, tot_len))
+				return stop_cut(r, start);
 			return 0;
+		}
 		rec->lsn = start;
 		/* PostgreSQL's EndRecPtr is where the next record starts. */
 		rec->end = WAL_ALIGN(end);
