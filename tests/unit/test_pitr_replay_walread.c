@@ -1355,6 +1355,93 @@ static void test_walread_two_forms_that_differ(void **state)
 		"000000010000000000000002\" and \"000000010000000000000002.gz\" are two copies of one WAL segment that differ");
 }
 
+/*
+ * The names of an archive: every compression, the .partial forms, history
+ * and backup history files compressed, a second form, a segment in a form
+ * not read, other files named in byte order in warnings.
+ */
+static void test_walarchive_names_and_forms(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	static const char *const names[] = {
+		"000000010000000000000002.zst",
+		"000000010000000000000002.gz",
+		"000000010000000000000003.lz4",
+		"000000010000000000000004.xz",
+		"000000010000000000000005.bz2",
+		"000000010000000000000006.partial.gz",
+		"000000010000000000000007.gz.partial",
+		"000000010000000000000008.partial",
+		"00000002.history.zst",
+		"00000003.history",
+		"000000010000000000000002.00000028.backup.gz",
+		"000000010000000000000002.00000028.backup",
+		"000000010000000000000009.lzma",
+		"README",
+		"00000002.history.br",
+	};
+	struct wal_archive arc;
+	struct capture cap;
+	char *out;
+
+	write_seg(dir, s, 1, 1, PLAIN);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *path = path_join(dir, names[i]);
+
+		/* Not read: the segment size comes from segment 1; but the
+		 * backup history file's two forms are, and must agree. */
+		if (strstr(names[i], ".backup.gz"))
+			write_gz(path, (const unsigned char *)"x\n", 2);
+		else
+			write_bytes(path, "x\n", 2);
+		free(path);
+	}
+	capture_begin(&cap, STDERR_FILENO);
+	int rc = pitr_walarc_open(dir, &arc);
+	out = capture_end(&cap);
+	assert_int_equal(rc, 0);
+	assert_int_equal(arc.seg_size, SEG_SIZE);
+	assert_int_equal(arc.nsegs, 8);
+	assert_int_equal(arc.nothers, 1);
+	assert_string_equal(arc.segs[1].name, "000000010000000000000002.gz");
+	assert_true(arc.segs[1].has_other_forms);
+	assert_string_equal(arc.others[0].name, "000000010000000000000002.zst");
+	assert_int_equal(arc.segs[2].comp, PITR_COMP_LZ4);
+	assert_int_equal(arc.segs[3].comp, PITR_COMP_XZ);
+	assert_int_equal(arc.segs[4].comp, PITR_COMP_BZIP2);
+	for (size_t i = 5; i < 8; i++)
+		assert_true(arc.segs[i].partial);
+	assert_int_equal(arc.segs[5].comp, PITR_COMP_GZIP);
+	assert_int_equal(arc.segs[6].comp, PITR_COMP_GZIP);
+	assert_int_equal(arc.segs[7].comp, PITR_COMP_NONE);
+	assert_null(pitr_walarc_find(&arc, 1, 6));
+	assert_ptr_equal(pitr_walarc_find_any(&arc, 1, 6), &arc.segs[5]);
+	assert_non_null(pitr_walarc_find_unreadable(&arc, 1, 9));
+	assert_null(pitr_walarc_find_any(&arc, 1, 9));
+	assert_true(pitr_walarc_has_history(&arc, 2));
+	assert_true(pitr_walarc_has_history(&arc, 3));
+	assert_int_equal(arc.nhistories, 2);
+	assert_int_equal(arc.nbackups, 1);
+	assert_string_equal(arc.backups[0].name,
+			    "000000010000000000000002.00000028.backup");
+	assert_int_equal(arc.nignored, 3);
+	assert_int_equal(arc.comps_seen, (1u << PITR_NCOMP) - 1);
+	/* In byte order, one a line. */
+	const char *lzma = strstr(
+		out,
+		"000000010000000000000009.lzma\": named like a WAL segment, but \".lzma\" is not a compression");
+	const char *br = strstr(
+		out,
+		"00000002.history.br\": not a WAL segment, timeline history file, backup history file or .partial segment; ignored\n");
+	const char *readme = strstr(out, "README\": not a WAL segment");
+	if (!lzma || !br || !readme || !(lzma < br && br < readme))
+		fail_msg("warnings not as expected:\n%s", out);
+	free(out);
+	pitr_walarc_close(&arc);
+}
+
 /* ---- special layouts ------------------------------------------------------ */
 
 static void test_walread_overwrite_contrecord(void **state)
@@ -2323,6 +2410,7 @@ int main(void)
 		T(test_walread_wrong_size_segment),
 		T(test_walread_bad_gz_segment),
 		T(test_walread_two_forms_that_differ),
+		T(test_walarchive_names_and_forms),
 		T(test_walread_overwrite_contrecord),
 		T(test_walread_no_contrecord_flag),
 		T(test_walread_timeline_switch),
