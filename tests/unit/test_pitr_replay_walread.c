@@ -1428,6 +1428,42 @@ static void test_walarchive_names_and_forms(void **state)
 			    "000000010000000000000002.00000028.backup");
 	assert_int_equal(arc.nignored, 3);
 	assert_int_equal(arc.comps_seen, (1u << PITR_NCOMP) - 1);
+	pitr_walarc_close(&arc);
+	free(out);
+
+	/* restore_command is never given a .partial segment: not counted */
+	char *zst = path_join(dir, "000000010000000000000002.zst");
+	char *xz = path_join(dir, "000000010000000000000004.xz");
+	char *p6 = path_join(dir, "000000010000000000000006.partial.gz");
+	char *p6bz = path_join(dir, "000000010000000000000006.partial.bz2");
+	char *p7 = path_join(dir, "000000010000000000000007.gz.partial");
+	char *bz = path_join(dir, "000000010000000000000005.bz2");
+	char *gz = path_join(dir, "000000010000000000000002.gz");
+	char *bk =
+		path_join(dir, "000000010000000000000002.00000028.backup.gz");
+	assert_int_equal(unlink(zst), 0);
+	assert_int_equal(unlink(xz), 0);
+	assert_int_equal(unlink(p6), 0);
+	assert_int_equal(unlink(p7), 0);
+	assert_int_equal(unlink(bz), 0);
+	assert_int_equal(unlink(gz), 0);
+	assert_int_equal(unlink(bk), 0);
+	write_bytes(p6bz, "x\n", 2);
+	capture_begin(&cap, STDERR_FILENO);
+	rc = pitr_walarc_open(dir, &arc);
+	out = capture_end(&cap);
+	assert_int_equal(rc, 0);
+	assert_int_equal(arc.comps_seen, 1u << PITR_COMP_NONE |
+						 1u << PITR_COMP_ZSTD |
+						 1u << PITR_COMP_LZ4);
+	free(zst);
+	free(xz);
+	free(p6);
+	free(p6bz);
+	free(p7);
+	free(bz);
+	free(gz);
+	free(bk);
 	/* In byte order, one a line. */
 	const char *lzma = strstr(
 		out,

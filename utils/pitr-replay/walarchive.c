@@ -471,7 +471,8 @@ static int list_dir(struct wal_archive *arc, DIR *d, struct raw_segment **raws,
 		enum file_kind kind =
 			classify(de->d_name, &raw, &tli, base, sizeof(base));
 
-		if (kind != FILE_OTHER && !raw.unreadable)
+		/* restore_command's programs: never given a .partial one */
+		if (kind != FILE_OTHER && !raw.unreadable && !raw.seg.partial)
 			arc->comps_seen |= 1u << raw.seg.comp;
 		switch (kind) {
 		case FILE_SEGMENT:

@@ -77,7 +77,8 @@ struct wal_archive {
 	struct archive_backup_file *backups;
 	size_t nbackups;
 	size_t nignored;     /* files that are none of these */
-	unsigned comps_seen; /* bit 1 << comp for each compression listed */
+	unsigned comps_seen; /* bit 1 << comp for each compression listed
+				(but of .partial segments) */
 };
 
 /* The suffix of compression COMP: "", ".gz", ".zst"... */
