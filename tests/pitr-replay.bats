@@ -276,7 +276,7 @@ archive_copy() {
 	assert_error "pitr-replay: error: could not open the WAL archive \"$W/no such\": No such file or directory"
 	mkdir "$W/empty archive"
 	run --separate-stderr pitr-replay window -a "$W/empty archive"
-	assert_error "pitr-replay: error: \"$W/empty archive\": no WAL segment files in the archive (names of 24 hex digits, plain or .gz)"
+	assert_error "pitr-replay: error: \"$W/empty archive\": no WAL segment files in the archive (names of 24 hex digits, plain or compressed: .gz, .zst, .lz4, .xz, .bz2)"
 }
 
 @test "pitr-replay: the usage screen is under 80 columns" {

@@ -420,6 +420,10 @@ static void test_restore_command_plain_path(void **state)
 		"cd ''/var/lib/postgresql/wal-archive'' || exit 126; "
 		"if [ -f \"%f\" ]; then cp \"%f\" \"$OLDPWD/%p\" || exit 126; "
 		"elif [ -f \"%f.gz\" ]; then gzip -dc \"%f.gz\" >\"$OLDPWD/%p\" || exit 126; "
+		"elif [ -f \"%f.zst\" ]; then zstd -dc \"%f.zst\" >\"$OLDPWD/%p\" || exit 126; "
+		"elif [ -f \"%f.lz4\" ]; then lz4 -dc \"%f.lz4\" >\"$OLDPWD/%p\" || exit 126; "
+		"elif [ -f \"%f.xz\" ]; then xz -dc \"%f.xz\" >\"$OLDPWD/%p\" || exit 126; "
+		"elif [ -f \"%f.bz2\" ]; then bzip2 -dc \"%f.bz2\" >\"$OLDPWD/%p\" || exit 126; "
 		"else exit 1; fi");
 }
 

@@ -1369,19 +1369,49 @@ static void test_walread_record_cut_off_by_archive_end(void **state)
 	expect_stop(&h->r, WAL_STOP_END, 2 * SEG_SIZE, "continues there");
 }
 
-static void test_walread_partial_segment_not_read(void **state)
+static void
+test_walread_partial_segment_read_where_complete_missing(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
 	struct stream *s = build_basic(&b);
 	struct harness *h;
+	char *path = path_join(dir, "000000010000000000000003.partial");
+	struct wal_record rec;
 
+	/* As pg_receivewal leaves it: the segment's size, zeros at the end. */
 	write_segs(dir, s, 1, 1, 2);
 	write_seg(dir, s, 1, 3, PARTIAL);
 	h = open_reader(dir, 1, 15, SYSID);
 	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
-	expect_records(&h->r, s, b.after_cross, b.sw + 1, 1);
-	expect_stop(&h->r, WAL_STOP_END, 3 * SEG_SIZE, "archive ends before");
+	expect_records(&h->r, s, b.after_cross, s->n, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].end, "zeros");
+	assert_string_equal(h->r.partial_file,
+			    "000000010000000000000003.partial");
+	assert_int_equal(h->r.partial_lsn, 3 * SEG_SIZE);
+	pitr_wal_reader_seek(&h->r, s->e[b.commit3].lsn);
+	assert_int_equal(pitr_wal_next(&h->r, &rec), 1);
+	assert_string_equal(rec.segment, "000000010000000000000003.partial");
+	close_harness();
+
+	/* Cut inside the last record: a clean end there, not damage. */
+	assert_int_equal(truncate(path, (off_t)(s->e[b.last].lsn % SEG_SIZE +
+						s->e[b.last].tot_len / 2)),
+			 0);
+	h = open_reader(dir, 1, 15, SYSID);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	expect_records(&h->r, s, b.after_cross, b.last, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].lsn,
+		    "the .partial segment's data ends inside the record at");
+	close_harness();
+
+	/* The complete segment, when there, is read instead. */
+	write_seg(dir, s, 1, 3, PLAIN);
+	h = open_reader(dir, 1, 15, SYSID);
+	pitr_wal_reader_seek(&h->r, s->e[b.after_cross].lsn);
+	expect_records(&h->r, s, b.after_cross, s->n, 1);
+	assert_string_equal(h->r.partial_file, "");
+	free(path);
 }
 
 static void test_walread_gz_segments(void **state)
@@ -1419,16 +1449,13 @@ static void test_walread_gz_segments(void **state)
 	expect_records(&h->r, s, b.after_cross, s->n, 1);
 	close_harness();
 
-	/* Plain and .gz of the same segment: the plain one is read (the .gz
-	 * one here would fail its CRC). */
-	remove_seg(dir, 1, 2, GZ);
-	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
-	write_seg(dir, s, 1, 2, GZ);
-	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	/* Plain and .gz of the same segment, alike: both read, no error. */
 	write_seg(dir, s, 1, 2, PLAIN);
 	h = open_reader(dir, 1, 15, SYSID);
 	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
 	expect_records(&h->r, s, 0, s->n, 1);
+	assert_string_equal(h->r.segfile->name, "000000010000000000000003.gz");
+	close_harness();
 }
 
 /* pitr_wal_next must stop with a read error on segment 2, which logs WANT. */
@@ -1504,6 +1531,145 @@ static void test_walread_bad_gz_segment(void **state)
 	expect_io_error(dir, s, &b, "000000010000000000000002.gz\": ");
 	free(big);
 	free(path);
+}
+
+/* Two forms of one segment that differ are refused, naming both. */
+static void test_walread_two_forms_that_differ(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+
+	write_segs(dir, s, 1, 1, 3);
+	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	write_seg(dir, s, 1, 2, GZ);
+	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	expect_io_error(
+		dir, s, &b,
+		"000000010000000000000002\" and \"000000010000000000000002.gz\" are two copies of one WAL segment that differ");
+}
+
+/*
+ * The names of an archive: every compression, the .partial forms, history
+ * and backup history files compressed, a second form, a segment in a form
+ * not read, other files named in byte order in warnings.
+ */
+static void test_walarchive_names_and_forms(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	static const char *const names[] = {
+		"000000010000000000000002.zst",
+		"000000010000000000000002.gz",
+		"000000010000000000000003.lz4",
+		"000000010000000000000004.xz",
+		"000000010000000000000005.bz2",
+		"000000010000000000000006.partial.gz",
+		"000000010000000000000007.gz.partial",
+		"000000010000000000000008.partial",
+		"00000002.history.zst",
+		"00000003.history",
+		"000000010000000000000002.00000028.backup.gz",
+		"000000010000000000000002.00000028.backup",
+		"000000010000000000000009.lzma",
+		"README",
+		"00000002.history.br",
+	};
+	struct wal_archive arc;
+	struct capture cap;
+	char *out;
+
+	write_seg(dir, s, 1, 1, PLAIN);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char *path = path_join(dir, names[i]);
+
+		/* Not read: the segment size comes from segment 1; but the
+		 * backup history file's two forms are, and must agree. */
+		if (strstr(names[i], ".backup.gz"))
+			write_gz(path, (const unsigned char *)"x\n", 2);
+		else
+			write_bytes(path, "x\n", 2);
+		free(path);
+	}
+	capture_begin(&cap, STDERR_FILENO);
+	int rc = pitr_walarc_open(dir, &arc);
+	out = capture_end(&cap);
+	assert_int_equal(rc, 0);
+	assert_int_equal(arc.seg_size, SEG_SIZE);
+	assert_int_equal(arc.nsegs, 8);
+	assert_int_equal(arc.nothers, 1);
+	assert_string_equal(arc.segs[1].name, "000000010000000000000002.gz");
+	assert_true(arc.segs[1].has_other_forms);
+	assert_string_equal(arc.others[0].name, "000000010000000000000002.zst");
+	assert_int_equal(arc.segs[2].comp, PITR_COMP_LZ4);
+	assert_int_equal(arc.segs[3].comp, PITR_COMP_XZ);
+	assert_int_equal(arc.segs[4].comp, PITR_COMP_BZIP2);
+	for (size_t i = 5; i < 8; i++)
+		assert_true(arc.segs[i].partial);
+	assert_int_equal(arc.segs[5].comp, PITR_COMP_GZIP);
+	assert_int_equal(arc.segs[6].comp, PITR_COMP_GZIP);
+	assert_int_equal(arc.segs[7].comp, PITR_COMP_NONE);
+	assert_null(pitr_walarc_find(&arc, 1, 6));
+	assert_ptr_equal(pitr_walarc_find_any(&arc, 1, 6), &arc.segs[5]);
+	assert_non_null(pitr_walarc_find_unreadable(&arc, 1, 9));
+	assert_null(pitr_walarc_find_any(&arc, 1, 9));
+	assert_true(pitr_walarc_has_history(&arc, 2));
+	assert_true(pitr_walarc_has_history(&arc, 3));
+	assert_int_equal(arc.nhistories, 2);
+	assert_int_equal(arc.nbackups, 1);
+	assert_string_equal(arc.backups[0].name,
+			    "000000010000000000000002.00000028.backup");
+	assert_int_equal(arc.nignored, 3);
+	assert_int_equal(arc.comps_seen, (1u << PITR_NCOMP) - 1);
+	pitr_walarc_close(&arc);
+	free(out);
+
+	/* restore_command is never given a .partial segment: not counted */
+	char *zst = path_join(dir, "000000010000000000000002.zst");
+	char *xz = path_join(dir, "000000010000000000000004.xz");
+	char *p6 = path_join(dir, "000000010000000000000006.partial.gz");
+	char *p6bz = path_join(dir, "000000010000000000000006.partial.bz2");
+	char *p7 = path_join(dir, "000000010000000000000007.gz.partial");
+	char *bz = path_join(dir, "000000010000000000000005.bz2");
+	char *gz = path_join(dir, "000000010000000000000002.gz");
+	char *bk =
+		path_join(dir, "000000010000000000000002.00000028.backup.gz");
+	assert_int_equal(unlink(zst), 0);
+	assert_int_equal(unlink(xz), 0);
+	assert_int_equal(unlink(p6), 0);
+	assert_int_equal(unlink(p7), 0);
+	assert_int_equal(unlink(bz), 0);
+	assert_int_equal(unlink(gz), 0);
+	assert_int_equal(unlink(bk), 0);
+	write_bytes(p6bz, "x\n", 2);
+	capture_begin(&cap, STDERR_FILENO);
+	rc = pitr_walarc_open(dir, &arc);
+	out = capture_end(&cap);
+	assert_int_equal(rc, 0);
+	assert_int_equal(arc.comps_seen, 1u << PITR_COMP_NONE |
+						 1u << PITR_COMP_ZSTD |
+						 1u << PITR_COMP_LZ4);
+	free(zst);
+	free(xz);
+	free(p6);
+	free(p6bz);
+	free(p7);
+	free(bz);
+	free(gz);
+	free(bk);
+	/* In byte order, one a line. */
+	const char *lzma = strstr(
+		out,
+		"000000010000000000000009.lzma\": named like a WAL segment, but \".lzma\" is not a compression");
+	const char *br = strstr(
+		out,
+		"00000002.history.br\": not a WAL segment, timeline history file, backup history file or .partial segment; ignored\n");
+	const char *readme = strstr(out, "README\": not a WAL segment");
+	if (!lzma || !br || !readme || !(lzma < br && br < readme))
+		fail_msg("warnings not as expected:\n%s", out);
+	free(out);
+	pitr_walarc_close(&arc);
 }
 
 /* ---- special layouts ------------------------------------------------------ */
@@ -2513,10 +2679,12 @@ int main(void)
 		T(test_walread_missing_middle_segment),
 		T(test_walread_missing_last_segment),
 		T(test_walread_record_cut_off_by_archive_end),
-		T(test_walread_partial_segment_not_read),
+		T(test_walread_partial_segment_read_where_complete_missing),
 		T(test_walread_gz_segments),
 		T(test_walread_wrong_size_segment),
 		T(test_walread_bad_gz_segment),
+		T(test_walread_two_forms_that_differ),
+		T(test_walarchive_names_and_forms),
 		T(test_walread_overwrite_contrecord),
 		T(test_walread_no_contrecord_flag),
 		T(test_walread_timeline_switch),

@@ -77,7 +77,7 @@ static const struct dbops_cli_option options[] = {
 	{ 'b', "base", "BASE",
 	  "base backup: a directory, -Ft output or a tar; info: also a folder of them, and -b again" },
 	{ 'a', "archive", "DIR",
-	  "WAL archive: segments (or .gz), .history, .backup" },
+	  "WAL archive: segments, .history; plain or compressed" },
 	{ 'D', "datadir", "DIR",
 	  "data directory to create (must not exist or be empty)" },
 	{ OPT_TIMELINE, "timeline", "N|latest",

@@ -111,13 +111,63 @@ int pitr_restore_command_for(const char *archive, char *buf, size_t len)
 	n = snprintf(
 		cmd, sizeof(cmd),
 		"cd %s || exit 126; "
-		"if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; "
-		"elif [ -f \"%%f.gz\" ]; then gzip -dc \"%%f.gz\" >\"$OLDPWD/%%p\" || exit 126; "
-		"else exit 1; fi",
+		"if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; ",
 		dir);
+	/* Then each compressed form, in the order verification reads them. */
+	for (int c = PITR_COMP_NONE + 1;
+	     c < PITR_NCOMP && n > 0 && (size_t)n < sizeof(cmd); c++)
+		n += snprintf(
+			cmd + n, sizeof(cmd) - (size_t)n,
+			"elif [ -f \"%%f%s\" ]; then %s -dc \"%%f%s\" >\"$OLDPWD/%%p\" || exit 126; ",
+			pitr_comp_suffix(c), pitr_comp_program(c),
+			pitr_comp_suffix(c));
+	if (n > 0 && (size_t)n < sizeof(cmd))
+		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
+			      "else exit 1; fi");
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -1;
 	return conf_quote(cmd, buf, len);
+}
+
+/* Whether PROG is an executable file in a directory of $PATH. */
+static bool on_path(const char *prog)
+{
+	const char *path = getenv("PATH");
+	char *dirs = dbops_xstrdup(path && *path ? path : "/usr/bin:/bin");
+	char *save = NULL, file[PATH_MAX];
+	bool found = false;
+
+	for (char *d = strtok_r(dirs, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		snprintf(file, sizeof(file), "%s/%s", *d ? d : ".", prog);
+		found = access(file, X_OK) == 0;
+	}
+	free(dirs);
+	return found;
+}
+
+/* The programs restore_command needs for the compressed files of ARC. */
+static int check_decompressors(const struct wal_archive *arc)
+{
+	static const char *const package[PITR_NCOMP] = {
+		[PITR_COMP_GZIP] = "gzip",   [PITR_COMP_ZSTD] = "zstd",
+		[PITR_COMP_LZ4] = "lz4",     [PITR_COMP_XZ] = "xz-utils",
+		[PITR_COMP_BZIP2] = "bzip2",
+	};
+
+	for (int c = PITR_COMP_NONE + 1; c < PITR_NCOMP; c++) {
+		if (!(arc->comps_seen & (1u << c)) ||
+		    on_path(pitr_comp_program(c)))
+			continue;
+		dbops_log_error(
+			"could not find the program \"%s\" in PATH: restore_command needs it for the %s files of the archive \"%s\"",
+			pitr_comp_program(c), pitr_comp_suffix(c), arc->dir);
+		dbops_log_hint(
+			"install the Debian package %s (apt-get install %s)",
+			package[c], package[c]);
+		return -1;
+	}
+	return 0;
 }
 
 static int datadir_usable(const char *datadir)
@@ -378,6 +428,61 @@ done:
 	return rc;
 }
 
+/*
+ * Verification read WAL from a .partial segment (pg_receivewal's unfinished
+ * one, or the one a server archives when a standby is promoted), whose name
+ * PostgreSQL never asks restore_command for. Copy it, decompressed and
+ * padded with zeros to a whole segment, into pg_wal under the segment's own
+ * name, where recovery looks when the archive has no such file: as Barman's
+ * get-wal --partial serves it.
+ */
+static int stage_partial(const struct restore_opts *o, const struct plan *p,
+			 const struct dbops_user *owner)
+{
+	const struct wal_reader *r = &p->scan.reader;
+	uint32_t size = p->arc.seg_size, tli;
+	uint64_t segno = r->partial_lsn / (size ? size : 1);
+	const struct archive_segment *seg;
+	char name[25], path[PATH_MAX + 64];
+	unsigned char *buf;
+	int fd, rc = -1;
+
+	if (r->partial_file[0] == '\0')
+		return 0;
+	tli = pitr_timeline_file_tli(&p->hist, segno, size);
+	seg = pitr_walarc_find_any(&p->arc, tli, segno);
+	if (seg == NULL || !seg->partial)
+		return 0;
+	pitr_wal_segment_name(tli, segno, size, name);
+	snprintf(path, sizeof(path), "%s/pg_wal", o->datadir);
+	if (mkdir(path, 0700) == 0 && owner)
+		(void)dbops_user_chown(owner, path);
+	snprintf(path, sizeof(path), "%s/pg_wal/%s", o->datadir, name);
+	buf = dbops_xmalloc(size);
+	if (pitr_walarc_read_segment(&p->arc, seg, buf) != 0)
+		goto out;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0 || dbops_write_all(fd, buf, size) != 0 || fsync(fd) != 0) {
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		goto out;
+	}
+	close(fd);
+	if (owner && dbops_user_chown(owner, path) != 0) {
+		dbops_log_error("could not give \"%s\" to %s: %s", path,
+				owner->name, strerror(errno));
+		goto out;
+	}
+	dbops_log_info("\"%s\": copied from the .partial segment \"%s/%s\"",
+		       path, p->arc.dir, seg->name);
+	rc = 0;
+out:
+	free(buf);
+	return rc;
+}
+
 /* Prepare the extracted data directory for a private run. */
 static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 			   const char *rundir, const struct dbops_user *owner)
@@ -398,7 +503,8 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 		    "# written empty by pitr-replay so that the server starts with defaults.\n",
 		    O_EXCL, owner) != 0)
 		return -1;
-	if (write_recovery_settings(o, p, "pause", owner) != 0)
+	if (write_recovery_settings(o, p, "pause", owner) != 0 ||
+	    stage_partial(o, p, owner) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/recovery.signal", o->datadir);
 	if (write_file(path, "", O_TRUNC, owner) != 0)
@@ -860,6 +966,14 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
 	char a[LSN_TEXT], b[LSN_TEXT], when[PG_TIME_TEXT];
 
+	/* The end is an inclusive LSN target on the last record: when that is
+	 * a commit (the last one a .partial segment holds, often), the server
+	 * keeps the time of the transaction before (see scan.c). */
+	if (end && has_xact &&
+	    p->scan.last_xact_lsn == p->scan.last_record_lsn) {
+		has_xact = p->scan.has_prev_xact;
+		xact = p->scan.prev_xact_time;
+	}
 	if (!st->in_recovery) {
 		dbops_log_error(
 			"the server ended recovery by itself instead of pausing at the target");
@@ -1078,6 +1192,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
 					o->nts_maps) != 0 ||
+	    check_decompressors(&plan.arc) != 0 ||
 	    (drop && !reachable(o, &plan, &user)))
 		goto done;
 	catch_signals();

@@ -28,7 +28,8 @@ int pitr_restore_run(const struct restore_opts *o);
 
 /*
  * The restore_command for ARCHIVE: a shell snippet that copies %f (or
- * inflates %f.gz) to %p, exits 1 only when neither is there, and 126 for
+ * decompresses %f.gz, %f.zst, %f.lz4, %f.xz or %f.bz2, the first found) to
+ * %p, exits 1 only when none is there, and 126 for
  * any other failure, which PostgreSQL treats as fatal instead of as the end
  * of the archive. Quoted for postgresql.conf. Exposed for the unit tests.
  */

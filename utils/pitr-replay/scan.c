@@ -327,6 +327,9 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 		bool lsn_stop = want_stop && target->kind == TARGET_LSN &&
 				!target->exclusive && rec.lsn >= target->lsn;
 		if (x.is_xact && !lsn_stop) {
+			out->prev_xact_time = out->last_xact_time;
+			out->has_prev_xact = out->has_last_xact;
+			out->last_xact_lsn = rec.lsn;
 			out->last_xact_time = x.time;
 			out->has_last_xact = true;
 			if (!out->consistent) {

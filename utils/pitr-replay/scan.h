@@ -88,6 +88,9 @@ struct path_scan {
 	lsn_t end_lsn;		/* its end */
 	int64_t last_xact_time; /* of the last commit/abort in LSN order */
 	bool has_last_xact;
+	lsn_t last_xact_lsn;	/* its record */
+	int64_t prev_xact_time; /* of the one before it */
+	bool has_prev_xact;
 	struct restore_point *rps;
 	size_t nrps;
 	struct stop_point stop; /* for the target, when one was given */

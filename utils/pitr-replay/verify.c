@@ -127,7 +127,11 @@ static int report_read_stop(const struct plan *p)
 			pitr_target_describe(&p->target, t, sizeof(t)),
 			pitr_lsn_format(r->stop_lsn, lsn), r->stop_file);
 	}
-	if (r->stop == WAL_STOP_GAP)
+	if (r->stop == WAL_STOP_GAP && strlen(r->stop_file) > 24)
+		dbops_log_hint(
+			"recovery would stop there; decompress it into the archive as %.24s",
+			r->stop_file);
+	else if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
 			"recovery would stop at the gap; copy the missing segment into the archive");
 	else if (r->stop == WAL_STOP_FOREIGN)
@@ -436,6 +440,11 @@ void pitr_plan_report(const struct plan *p, FILE *out)
 		"WAL checked: %s to %s, %" PRIu64
 		" segments, every record's CRC good\n",
 		first, last, s->segments);
+	if (s->reader.partial_file[0] != '\0')
+		fprintf(out,
+			"partial segment: %s: the WAL from %s on is only in this unfinished segment (pg_receivewal's); restore copies it into pg_wal\n",
+			s->reader.partial_file,
+			pitr_lsn_format(s->reader.partial_lsn, a));
 }
 
 /* The columns of verify --format json, in order. */

@@ -1,5 +1,6 @@
 /*
- * walarchive.c - list a WAL archive directory and read its files.
+ * walarchive.c - list a WAL archive directory and read its files. See
+ * walarchive.h for the design notes.
  */
 #include "walarchive.h"
 
@@ -11,10 +12,50 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
 #include <zlib.h>
+
+#include <archive.h>
+#include <archive_entry.h>
 
 #include "log.h"
 #include "xalloc.h"
+
+#define TEXT_MAX      (1 << 20) /* a history or backup history file */
+#define IGNORED_NAMED 5		/* files named one by one in the warning */
+
+static const struct {
+	const char *suffix;
+	const char *program; /* and its Debian package */
+	const char *what;
+	int filter; /* libarchive's ARCHIVE_FILTER_* */
+} comps[PITR_NCOMP] = {
+	[PITR_COMP_NONE] = { "", "cp", "plain", ARCHIVE_FILTER_NONE },
+	[PITR_COMP_GZIP] = { ".gz", "gzip", "gzip", ARCHIVE_FILTER_GZIP },
+	[PITR_COMP_ZSTD] = { ".zst", "zstd", "zstd", ARCHIVE_FILTER_ZSTD },
+	[PITR_COMP_LZ4] = { ".lz4", "lz4", "lz4", ARCHIVE_FILTER_LZ4 },
+	[PITR_COMP_XZ] = { ".xz", "xz", "xz", ARCHIVE_FILTER_XZ },
+	[PITR_COMP_BZIP2] = { ".bz2", "bzip2", "bzip2", ARCHIVE_FILTER_BZIP2 },
+};
+
+const char *pitr_comp_suffix(int comp)
+{
+	return comp >= 0 && comp < PITR_NCOMP ? comps[comp].suffix : "";
+}
+
+const char *pitr_comp_program(int comp)
+{
+	return comp >= 0 && comp < PITR_NCOMP ? comps[comp].program : "cp";
+}
+
+/* The compression whose suffix S is exactly, or -1. */
+static int comp_of_suffix(const char *s)
+{
+	for (int c = 0; c < PITR_NCOMP; c++)
+		if (strcmp(s, comps[c].suffix) == 0)
+			return c;
+	return -1;
+}
 
 static bool is_hex_upper(const char *s, size_t n)
 {
@@ -35,7 +76,35 @@ static void path_of(const struct wal_archive *arc, const char *name, char *buf,
 struct raw_segment {
 	struct archive_segment seg;
 	uint32_t log, seg_in_log;
+	bool unreadable; /* a segment's name with a suffix not read here */
 };
+
+/* The files none of the kinds above, for the warning. */
+struct ignored_list {
+	size_t n;
+	char names[IGNORED_NAMED][256];
+	bool seglike[IGNORED_NAMED];
+};
+
+/* Keep the IGNORED_NAMED first names in byte order, for a stable warning. */
+static void note_ignored(struct ignored_list *l, const char *name, bool seglike)
+{
+	size_t kept = l->n < IGNORED_NAMED ? l->n : IGNORED_NAMED, at = kept;
+
+	l->n++;
+	while (at > 0 && strcmp(name, l->names[at - 1]) < 0)
+		at--;
+	if (at == IGNORED_NAMED)
+		return;
+	if (kept == IGNORED_NAMED)
+		kept--; /* the last one falls off */
+	memmove(l->names[at + 1], l->names[at],
+		(kept - at) * sizeof(l->names[0]));
+	memmove(&l->seglike[at + 1], &l->seglike[at],
+		(kept - at) * sizeof(l->seglike[0]));
+	snprintf(l->names[at], sizeof(l->names[at]), "%s", name);
+	l->seglike[at] = seglike;
+}
 
 static void add_item(void **items, size_t *n, size_t *cap, size_t size,
 		     const void *item)
@@ -48,31 +117,83 @@ static void add_item(void **items, size_t *n, size_t *cap, size_t size,
 	(*n)++;
 }
 
-/* Classify NAME; 1 segment, 2 history, 3 backup history, 0 other. */
-static int classify(const char *name, struct raw_segment *raw, uint32_t *tli)
-{
-	size_t len = strlen(name);
-	const char *rest = name + 24;
+enum file_kind { FILE_OTHER, FILE_SEGMENT, FILE_HISTORY, FILE_BACKUP };
 
-	if (len == 16 && is_hex_upper(name, 8) &&
-	    strcmp(name + 8, ".history") == 0) {
+/*
+ * What REST, the part of a segment's name after its 24 hex digits, makes
+ * of it: a segment (with *COMP and *PARTIAL), a backup history file (its
+ * name without the compression suffix is the first BASE_LEN characters),
+ * or FILE_OTHER.
+ */
+static enum file_kind classify_rest(const char *rest, int *comp, bool *partial,
+				    size_t *base_len)
+{
+	size_t len = strlen(rest);
+
+	*partial = false;
+	if (len >= 16 && rest[0] == '.' && is_hex_upper(rest + 1, 8) &&
+	    strncmp(rest + 9, ".backup", 7) == 0 &&
+	    (*comp = comp_of_suffix(rest + 16)) >= 0) {
+		*base_len = 24 + 16;
+		return FILE_BACKUP;
+	}
+	if ((*comp = comp_of_suffix(rest)) >= 0)
+		return FILE_SEGMENT;
+	if (strncmp(rest, ".partial", 8) == 0 &&
+	    (*comp = comp_of_suffix(rest + 8)) >= 0) {
+		*partial = true;
+		return FILE_SEGMENT;
+	}
+	/* pg_receivewal --compress: NAME.gz.partial, NAME.lz4.partial */
+	if (len > 8 && strcmp(rest + len - 8, ".partial") == 0) {
+		char head[16];
+
+		snprintf(head, sizeof(head), "%.*s", (int)(len - 8), rest);
+		if ((*comp = comp_of_suffix(head)) > 0) {
+			*partial = true;
+			return FILE_SEGMENT;
+		}
+	}
+	return FILE_OTHER;
+}
+
+/*
+ * Classify NAME. A segment fills RAW (RAW->unreadable for a segment's name
+ * with another suffix), a history file *TLI, a backup history file BASE
+ * (its name without a compression suffix).
+ */
+static enum file_kind classify(const char *name, struct raw_segment *raw,
+			       uint32_t *tli, char *base, size_t base_size)
+{
+	size_t len = strlen(name), base_len = 0;
+	int comp;
+	bool partial;
+	enum file_kind kind;
+
+	memset(raw, 0, sizeof(*raw));
+	if (len >= 16 && is_hex_upper(name, 8) &&
+	    strncmp(name + 8, ".history", 8) == 0 &&
+	    (comp = comp_of_suffix(name + 16)) >= 0) {
 		*tli = (uint32_t)strtoul(name, NULL, 16);
-		return 2;
+		raw->seg.comp = (uint8_t)comp;
+		return FILE_HISTORY;
 	}
 	if (len < 24 || !is_hex_upper(name, 24) || len >= sizeof(raw->seg.name))
-		return 0;
-	memset(raw, 0, sizeof(*raw));
-	if (*rest == '.' && len == 24 + 1 + 8 + 7 &&
-	    is_hex_upper(rest + 1, 8) && strcmp(rest + 9, ".backup") == 0)
-		return 3;
-	if (strcmp(rest, ".gz") == 0) {
-		raw->seg.gz = true;
-	} else if (strcmp(rest, ".partial") == 0) {
-		raw->seg.partial = true;
-	} else if (strcmp(rest, ".partial.gz") == 0) {
-		raw->seg.partial = raw->seg.gz = true;
-	} else if (*rest != '\0') {
-		return 0;
+		return FILE_OTHER;
+	kind = classify_rest(name + 24, &comp, &partial, &base_len);
+	raw->seg.comp = (uint8_t)(comp > 0 ? comp : 0);
+	if (kind == FILE_BACKUP) {
+		snprintf(base, base_size, "%.*s", (int)base_len, name);
+		return FILE_BACKUP;
+	}
+	if (kind == FILE_OTHER) {
+		/* NAME.br, NAME.lzma...: a segment in a form not read here. */
+		if (name[24] != '.' || strchr(name + 25, '.') != NULL)
+			return FILE_OTHER;
+		raw->unreadable = true;
+	} else {
+		raw->seg.comp = (uint8_t)comp;
+		raw->seg.partial = partial;
 	}
 	snprintf(raw->seg.name, sizeof(raw->seg.name), "%s", name);
 	char part[9] = "";
@@ -82,7 +203,7 @@ static int classify(const char *name, struct raw_segment *raw, uint32_t *tli)
 	raw->log = (uint32_t)strtoul(part, NULL, 16);
 	memcpy(part, name + 16, 8);
 	raw->seg_in_log = (uint32_t)strtoul(part, NULL, 16);
-	return 1;
+	return FILE_SEGMENT;
 }
 
 static int compare_segments(const void *a, const void *b)
@@ -95,53 +216,183 @@ static int compare_segments(const void *a, const void *b)
 		return x->segno < y->segno ? -1 : 1;
 	if (x->partial != y->partial)
 		return x->partial ? 1 : -1;
-	return x->gz - y->gz; /* plain before .gz: the plain one is read */
+	return x->comp - y->comp; /* restore_command's order: plain first */
+}
+
+/* Why reading a file failed, for the message the caller words. */
+struct read_failure {
+	int err;       /* errno of open() or read(), else 0 */
+	char why[256]; /* otherwise: libarchive's or our words */
+	bool cut;      /* the stream ended before its end marker */
+};
+
+/*
+ * inflate_file() for gzip, through zlib's inflate(): libarchive's gzip
+ * reader checks neither the CRC nor the length in the trailer, gzread()
+ * takes a cut trailer for the end. Members one after the other (gzip's
+ * concatenation) are one stream.
+ */
+static int inflate_gzip(int fd, unsigned char *buf, size_t cap, bool whole,
+			size_t *len, bool *more, struct read_failure *f)
+{
+	unsigned char in[1 << 16], extra[4096];
+	z_stream z = { 0 };
+	ssize_t got = 0;
+	int ret = Z_OK;
+
+	if (inflateInit2(&z, 15 + 16) != Z_OK)
+		dbops_xalloc_failed();
+	for (;;) {
+		if (z.avail_in == 0) {
+			got = read(fd, in, sizeof(in));
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got <= 0)
+				break;
+			z.next_in = in;
+			z.avail_in = (uInt)got;
+		}
+		if (ret == Z_STREAM_END) /* another member follows */
+			inflateReset(&z);
+		z.next_out = *len < cap ? buf + *len : extra;
+		z.avail_out =
+			*len < cap ? (uInt)(cap - *len < 1u << 30 ? cap - *len
+								  : 1u << 30)
+				   : sizeof(extra);
+		ret = inflate(&z, Z_NO_FLUSH);
+		if (*len < cap)
+			*len = (size_t)(z.next_out - buf);
+		else
+			*more = *more || z.avail_out < sizeof(extra);
+		if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR)
+			break;
+		if (!whole && *len == cap)
+			break;
+	}
+	if (got < 0)
+		f->err = errno;
+	else if (*len == 0 && ret == Z_OK && z.total_in == 0)
+		snprintf(f->why, sizeof(f->why), "the file is empty");
+	else if (ret == Z_OK || ret == Z_BUF_ERROR)
+		f->cut = true; /* the input ended inside a member */
+	if ((ret == Z_STREAM_END || (!whole && *len == cap)) && got >= 0) {
+		inflateEnd(&z);
+		return 0;
+	}
+	if (!f->err && f->why[0] == '\0')
+		snprintf(f->why, sizeof(f->why), "damaged gzip data: %s",
+			 f->cut	 ? "unexpected end of file"
+			 : z.msg ? z.msg
+				 : "not gzip data");
+	inflateEnd(&z);
+	return -1;
 }
 
 /*
- * Open PATH, a gzip file, for reading, with a close-on-exec descriptor
- * (gzopen() has none). NULL with errno on failure.
+ * Read PATH, a file of compression COMP, into BUF (CAP bytes at most)
+ * through libarchive's raw format on a close-on-exec descriptor. *LEN gets
+ * the bytes stored, *MORE whether there was more than CAP. With WHOLE, the
+ * stream is read to its end marker. Returns 0, or -1 with F filled.
  */
-static gzFile gz_open_read(const char *path)
+static int inflate_file(const char *path, int comp, unsigned char *buf,
+			size_t cap, bool whole, size_t *len, bool *more,
+			struct read_failure *f)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	gzFile gz;
+	struct archive *a;
+	struct archive_entry *e;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+	const void *block;
+	size_t n;
+	la_int64_t off;
 
-	if (fd < 0)
-		return NULL;
-	gz = gzdopen(fd, "rb");
-	if (gz == NULL) {
-		close(fd);
-		errno = ENOMEM; /* gzdopen fails only to allocate */
+	memset(f, 0, sizeof(*f));
+	*len = 0;
+	*more = false;
+	if (fd < 0) {
+		f->err = errno;
+		return -1;
 	}
-	return gz;
+	if (comp == PITR_COMP_GZIP) {
+		r = inflate_gzip(fd, buf, cap, whole, len, more, f);
+		close(fd);
+		return r;
+	}
+	a = archive_read_new();
+	if (a == NULL)
+		dbops_xalloc_failed();
+	archive_read_support_filter_all(a);
+	archive_read_support_format_raw(a);
+	r = archive_read_open_fd(a, fd, 1 << 17);
+	if (r == ARCHIVE_OK)
+		r = archive_read_next_header(a, &e);
+	if (r == ARCHIVE_OK &&
+	    archive_filter_code(a, 0) != comps[comp].filter) {
+		snprintf(f->why, sizeof(f->why),
+			 "it holds %s data, not the %s data its name says",
+			 archive_filter_code(a, 0) == ARCHIVE_FILTER_NONE
+				 ? "uncompressed"
+				 : archive_filter_name(a, 0),
+			 comps[comp].what);
+		goto fail;
+	}
+	/* Blocks, not archive_read_data(), which forgets what it copied
+	 * before an error: how far a cut file inflates is worth saying. */
+	while (r == ARCHIVE_OK &&
+	       (r = archive_read_data_block(a, &block, &n, &off)) ==
+		       ARCHIVE_OK) {
+		size_t take = n < cap - *len ? n : cap - *len;
+
+		memcpy(buf + *len, block, take);
+		*len += take;
+		*more = *more || take < n;
+		if (*len == cap && !whole)
+			break;
+	}
+	if (r == ARCHIVE_OK || r == ARCHIVE_EOF) {
+		archive_read_free(a);
+		close(fd);
+		return 0;
+	}
+	const char *m = archive_error_string(a);
+	if (r == ARCHIVE_EOF || m == NULL)
+		m = *len == 0 && r != ARCHIVE_FATAL ? "the file is empty"
+						    : "truncated stream";
+	/* libarchive's readers say "truncated" for a cut stream, its gzip
+	 * reader nothing at all, its xz reader "no progress" */
+	f->cut = strstr(m, "runcated") != NULL ||
+		 strstr(m, "No progress") != NULL ||
+		 strstr(m, "premature") != NULL;
+	snprintf(f->why, sizeof(f->why), "damaged %s data: %s",
+		 comps[comp].what, m);
+fail:
+	archive_read_free(a);
+	close(fd);
+	return -1;
 }
 
-/* Read the first COUNT bytes of a segment file (plain or .gz). */
+/* Read the first COUNT bytes of a segment file. */
 static int read_head(const struct wal_archive *arc,
 		     const struct archive_segment *seg, unsigned char *buf,
-		     size_t count)
+		     size_t count, struct read_failure *f)
 {
 	char path[8192];
-	ssize_t got;
+	size_t len;
+	bool more;
 
 	path_of(arc, seg->name, path, sizeof(path));
-	if (seg->gz) {
-		gzFile gz = gz_open_read(path);
-
-		if (gz == NULL)
-			return -1;
-		got = gzread(gz, buf, (unsigned)count);
-		gzclose(gz);
-	} else {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-		if (fd < 0)
-			return -1;
-		got = read(fd, buf, count);
-		close(fd);
+	if (inflate_file(path, seg->comp, buf, count, false, &len, &more, f) !=
+	    0)
+		return -1;
+	if (len != count) {
+		snprintf(f->why, sizeof(f->why), "file too short");
+		return -1;
 	}
-	return got == (ssize_t)count ? 0 : -1;
+	return 0;
+}
+
+static const char *failure_text(const struct read_failure *f)
+{
+	return f->err ? strerror(f->err) : f->why;
 }
 
 /* The segment size in the long header of the first readable segment. */
@@ -152,16 +403,20 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 	uint32_t size;
 	uint16_t info;
 	char path[8192];
+	struct read_failure f = { 0 };
+	const char *first = NULL;
 
 	for (size_t i = 0; i < n; i++) {
+		if (raws[i].unreadable)
+			continue;
 		path_of(arc, raws[i].seg.name, path, sizeof(path));
-		errno = 0;
-		if (read_head(arc, &raws[i].seg, head, sizeof(head)) != 0) {
+		if (read_head(arc, &raws[i].seg, head, sizeof(head), &f) != 0) {
 			/* An empty or unreadable leftover: try the others. */
 			dbops_log_debug(
 				"could not read the first WAL page of \"%s\": %s",
-				path,
-				errno ? strerror(errno) : "file too short");
+				path, failure_text(&f));
+			if (first == NULL)
+				first = raws[i].seg.name;
 			continue;
 		}
 		memcpy(&info, head + 2, 2);
@@ -181,44 +436,61 @@ static int learn_seg_size(struct wal_archive *arc, struct raw_segment *raws,
 		arc->seg_size = size;
 		return 0;
 	}
-	path_of(arc, raws[0].seg.name, path, sizeof(path));
 	dbops_log_error(
 		"\"%s\": no segment in the archive has a readable first WAL page (%s, for one, %s)",
-		arc->dir, raws[0].seg.name,
-		errno ? strerror(errno) : "is too short");
+		arc->dir, first ? first : "?", failure_text(&f));
 	return -1;
 }
 
+static void add_backup(struct wal_archive *arc, size_t *cap, const char *base)
+{
+	struct archive_backup_file bk;
+
+	for (size_t i = 0; i < arc->nbackups; i++)
+		if (strcmp(arc->backups[i].name, base) == 0)
+			return; /* another form of the same file */
+	memset(&bk, 0, sizeof(bk));
+	snprintf(bk.name, sizeof(bk.name), "%.63s", base);
+	add_item((void **)&arc->backups, &arc->nbackups, cap, sizeof(bk), &bk);
+}
+
 static int list_dir(struct wal_archive *arc, DIR *d, struct raw_segment **raws,
-		    size_t *nraw)
+		    size_t *nraw, struct ignored_list *ign)
 {
 	size_t cap_raw = 0, cap_hist = 0, cap_bk = 0;
 	struct dirent *de;
 
 	while ((errno = 0, de = readdir(d)) != NULL) {
 		struct raw_segment raw;
-		struct archive_backup_file bk;
+		char base[64];
 		uint32_t tli;
 
-		if (de->d_name[0] == '.')
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
 			continue;
-		switch (classify(de->d_name, &raw, &tli)) {
-		case 1:
+		enum file_kind kind =
+			classify(de->d_name, &raw, &tli, base, sizeof(base));
+
+		/* restore_command's programs: never given a .partial one */
+		if (kind != FILE_OTHER && !raw.unreadable && !raw.seg.partial)
+			arc->comps_seen |= 1u << raw.seg.comp;
+		switch (kind) {
+		case FILE_SEGMENT:
 			add_item((void **)raws, nraw, &cap_raw, sizeof(raw),
 				 &raw);
 			break;
-		case 2:
-			add_item((void **)&arc->history_tlis, &arc->nhistories,
-				 &cap_hist, sizeof(tli), &tli);
+		case FILE_HISTORY:
+			if (!pitr_walarc_has_history(arc, tli))
+				add_item((void **)&arc->history_tlis,
+					 &arc->nhistories, &cap_hist,
+					 sizeof(tli), &tli);
 			break;
-		case 3:
-			memset(&bk, 0, sizeof(bk));
-			snprintf(bk.name, sizeof(bk.name), "%.63s", de->d_name);
-			add_item((void **)&arc->backups, &arc->nbackups,
-				 &cap_bk, sizeof(bk), &bk);
+		case FILE_BACKUP:
+			add_backup(arc, &cap_bk, base);
 			break;
-		default:
+		case FILE_OTHER:
 			arc->nignored++;
+			note_ignored(ign, de->d_name, false);
 		}
 	}
 	return errno ? -1 : 0;
@@ -250,11 +522,108 @@ static void parse_backup_file(const char *text, struct archive_backup_file *bk)
 	}
 }
 
+/* Name the files of the archive that are none of its kinds: each on a line
+ * of its own, or, when many, their count and the first few. */
+static void warn_ignored(const struct wal_archive *arc,
+			 const struct ignored_list *l)
+{
+	if (l->n > IGNORED_NAMED) {
+		dbops_log_warning(
+			"\"%s\": %zu files are not WAL segments, timeline history files, backup history files or .partial segments; ignored: \"%s\", \"%s\", \"%s\", ...",
+			arc->dir, l->n, l->names[0], l->names[1], l->names[2]);
+		return;
+	}
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->seglike[i])
+			dbops_log_warning(
+				"\"%s/%s\": named like a WAL segment, but \"%s\" is not a compression pitr-replay reads (.gz, .zst, .lz4, .xz, .bz2); ignored",
+				arc->dir, l->names[i],
+				strchr(l->names[i] + 24, '.'));
+		else
+			dbops_log_warning(
+				"\"%s/%s\": not a WAL segment, timeline history file, backup history file or .partial segment; ignored",
+				arc->dir, l->names[i]);
+	}
+}
+
+/* Sort RAWS into segs, others (second forms) and unreadable, now that the
+ * segment size is known; names of another size go to the ignored. */
+static void place_segments(struct wal_archive *arc, struct raw_segment *raws,
+			   size_t nraw, struct ignored_list *ign)
+{
+	uint64_t per_log = 0x100000000ULL / arc->seg_size;
+	size_t nall = 0, cap_un = 0, cap_oth = 0;
+
+	arc->segs = dbops_xcalloc(nraw, sizeof(*arc->segs));
+	for (size_t i = 0; i < nraw; i++) {
+		struct archive_segment seg = raws[i].seg;
+
+		if (raws[i].seg_in_log >= per_log) {
+			/* not a segment of this size */
+			arc->nignored++;
+			note_ignored(ign, seg.name, false);
+			continue;
+		}
+		seg.segno = raws[i].log * per_log + raws[i].seg_in_log;
+		if (raws[i].unreadable) {
+			arc->nignored++;
+			note_ignored(ign, seg.name, true);
+			add_item((void **)&arc->unreadable, &arc->nunreadable,
+				 &cap_un, sizeof(seg), &seg);
+			continue;
+		}
+		arc->segs[nall++] = seg;
+	}
+	qsort(arc->segs, nall, sizeof(*arc->segs), compare_segments);
+	for (size_t i = 0; i < nall; i++) {
+		struct archive_segment *kept =
+			arc->nsegs ? &arc->segs[arc->nsegs - 1] : NULL;
+
+		if (kept && kept->tli == arc->segs[i].tli &&
+		    kept->segno == arc->segs[i].segno &&
+		    kept->partial == arc->segs[i].partial) {
+			kept->has_other_forms = true;
+			add_item((void **)&arc->others, &arc->nothers, &cap_oth,
+				 sizeof(arc->segs[i]), &arc->segs[i]);
+			continue;
+		}
+		arc->segs[arc->nsegs++] = arc->segs[i];
+	}
+}
+
+/* List DIR into ARC (0), or -1 after an error. */
+static int list_archive(const char *dir, struct wal_archive *arc,
+			struct raw_segment **raws, size_t *nraw,
+			struct ignored_list *ign)
+{
+	DIR *d = opendir(dir);
+
+	if (d == NULL) {
+		dbops_log_error("could not open the WAL archive \"%s\": %s",
+				dir, strerror(errno));
+		return -1;
+	}
+	if (list_dir(arc, d, raws, nraw, ign) != 0) {
+		dbops_log_error("could not list the WAL archive \"%s\": %s",
+				dir, strerror(errno));
+		closedir(d);
+		return -1;
+	}
+	closedir(d);
+	for (size_t i = 0; i < *nraw; i++)
+		if (!(*raws)[i].unreadable)
+			return 0;
+	dbops_log_error(
+		"\"%s\": no WAL segment files in the archive (names of 24 hex digits, plain or compressed: .gz, .zst, .lz4, .xz, .bz2)",
+		dir);
+	return -1;
+}
+
 int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 {
 	struct raw_segment *raws = NULL;
+	struct ignored_list ign = { 0 };
 	size_t nraw = 0;
-	DIR *d;
 
 	memset(arc, 0, sizeof(*arc));
 	if (strlen(dir) >= sizeof(arc->dir) - 128) {
@@ -264,47 +633,15 @@ int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 	/* Absolute: the server runs restore_command in its data directory. */
 	if (realpath(dir, arc->dir) == NULL)
 		snprintf(arc->dir, sizeof(arc->dir), "%s", dir);
-	d = opendir(dir);
-	if (d == NULL) {
-		dbops_log_error("could not open the WAL archive \"%s\": %s",
-				dir, strerror(errno));
-		return -1;
-	}
-	if (list_dir(arc, d, &raws, &nraw) != 0) {
-		dbops_log_error("could not list the WAL archive \"%s\": %s",
-				dir, strerror(errno));
-		closedir(d);
+	if (list_archive(dir, arc, &raws, &nraw, &ign) != 0 ||
+	    learn_seg_size(arc, raws, nraw) != 0) {
 		free(raws);
 		pitr_walarc_close(arc);
 		return -1;
 	}
-	closedir(d);
-	if (nraw == 0) {
-		dbops_log_error(
-			"\"%s\": no WAL segment files in the archive (names of 24 hex digits, plain or .gz)",
-			dir);
-		free(raws);
-		pitr_walarc_close(arc);
-		return -1;
-	}
-	if (learn_seg_size(arc, raws, nraw) != 0) {
-		free(raws);
-		pitr_walarc_close(arc);
-		return -1;
-	}
-	arc->segs = dbops_xcalloc(nraw, sizeof(*arc->segs));
-	uint64_t per_log = 0x100000000ULL / arc->seg_size;
-	for (size_t i = 0; i < nraw; i++) {
-		if (raws[i].seg_in_log >= per_log)
-			continue; /* not a segment of this size: count it as other */
-		arc->segs[arc->nsegs] = raws[i].seg;
-		arc->segs[arc->nsegs].segno =
-			raws[i].log * per_log + raws[i].seg_in_log;
-		arc->nsegs++;
-	}
-	arc->nignored += nraw - arc->nsegs;
+	place_segments(arc, raws, nraw, &ign);
 	free(raws);
-	qsort(arc->segs, arc->nsegs, sizeof(*arc->segs), compare_segments);
+	warn_ignored(arc, &ign);
 	for (size_t i = 0; i < arc->nbackups; i++) {
 		char *text;
 
@@ -320,55 +657,96 @@ int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 void pitr_walarc_close(struct wal_archive *arc)
 {
 	free(arc->segs);
+	free(arc->others);
+	free(arc->unreadable);
 	free(arc->history_tlis);
 	free(arc->backups);
-	arc->segs = NULL;
+	arc->segs = arc->others = arc->unreadable = NULL;
 	arc->history_tlis = NULL;
 	arc->backups = NULL;
-	arc->nsegs = arc->nhistories = arc->nbackups = 0;
+	arc->nsegs = arc->nothers = arc->nunreadable = 0;
+	arc->nhistories = arc->nbackups = 0;
 }
 
-const struct archive_segment *pitr_walarc_find(const struct wal_archive *arc,
-					       uint32_t tli, uint64_t segno)
+/* The first entry of SEGS (N of them, sorted) at or after (TLI, SEGNO). */
+static size_t lower_bound(const struct archive_segment *segs, size_t n,
+			  uint32_t tli, uint64_t segno)
 {
-	size_t lo = 0, hi = arc->nsegs;
+	size_t lo = 0, hi = n;
 
-	while (lo < hi) { /* the first entry >= (tli, segno) */
+	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		const struct archive_segment *s = &arc->segs[mid];
+		const struct archive_segment *s = &segs[mid];
 
 		if (s->tli < tli || (s->tli == tli && s->segno < segno))
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < arc->nsegs && arc->segs[lo].tli == tli &&
-	    arc->segs[lo].segno == segno && !arc->segs[lo].partial)
-		return &arc->segs[lo];
+	return lo;
+}
+
+const struct archive_segment *pitr_walarc_find(const struct wal_archive *arc,
+					       uint32_t tli, uint64_t segno)
+{
+	size_t i = lower_bound(arc->segs, arc->nsegs, tli, segno);
+
+	if (i < arc->nsegs && arc->segs[i].tli == tli &&
+	    arc->segs[i].segno == segno && !arc->segs[i].partial)
+		return &arc->segs[i];
 	return NULL;
 }
 
-static int read_plain(const char *path, unsigned char *buf, uint32_t size)
+const struct archive_segment *
+pitr_walarc_find_any(const struct wal_archive *arc, uint32_t tli,
+		     uint64_t segno)
+{
+	size_t i = lower_bound(arc->segs, arc->nsegs, tli, segno);
+
+	/* sorted: the complete one before the partial one */
+	if (i < arc->nsegs && arc->segs[i].tli == tli &&
+	    arc->segs[i].segno == segno)
+		return &arc->segs[i];
+	return NULL;
+}
+
+const struct archive_segment *
+pitr_walarc_find_unreadable(const struct wal_archive *arc, uint32_t tli,
+			    uint64_t segno)
+{
+	for (size_t i = 0; i < arc->nunreadable; i++)
+		if (arc->unreadable[i].tli == tli &&
+		    arc->unreadable[i].segno == segno)
+			return &arc->unreadable[i];
+	return NULL;
+}
+
+/* A plain segment file: exactly SIZE bytes, or up to SIZE when PARTIAL. */
+static int read_plain(const char *path, unsigned char *buf, uint32_t size,
+		      bool partial)
 {
 	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t done = 0;
+	size_t done = 0, want = size;
 
 	if (fd < 0) {
 		dbops_log_error("could not open \"%s\": %s", path,
 				strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == 0 && st.st_size != (off_t)size) {
+	if (fstat(fd, &st) == 0 && st.st_size != (off_t)size &&
+	    !(partial && st.st_size < (off_t)size)) {
 		dbops_log_error(
 			"\"%s\": WAL segment is %lld bytes, expected %u", path,
 			(long long)st.st_size, size);
 		close(fd);
 		return -1;
 	}
+	if (partial)
+		want = (size_t)st.st_size;
 	(void)posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-	while (done < size) {
-		ssize_t got = read(fd, buf + done, size - done);
+	while (done < want) {
+		ssize_t got = read(fd, buf + done, want - done);
 
 		if (got < 0 && errno == EINTR)
 			continue;
@@ -382,42 +760,91 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size)
 		done += (size_t)got;
 	}
 	close(fd);
+	memset(buf + done, 0, size - done);
 	return 0;
 }
 
-static int read_gz(const char *path, unsigned char *buf, uint32_t size)
+/*
+ * A compressed segment file: SIZE bytes. A partial one may be shorter and
+ * its stream unfinished (pg_receivewal writes it as WAL comes): what it
+ * holds is used, the WAL's own CRCs check it.
+ */
+static int read_compressed(const char *path, int comp, unsigned char *buf,
+			   uint32_t size, bool partial)
 {
-	gzFile gz = gz_open_read(path);
-	unsigned char extra;
-	int got, err, rc = -1;
+	struct read_failure f;
+	size_t len;
+	bool more;
+	int rc = inflate_file(path, comp, buf, size, true, &len, &more, &f);
 
-	if (gz == NULL) {
-		dbops_log_error("could not open \"%s\": %s", path,
-				strerror(errno));
-		return -1;
+	if (rc != 0 && partial && !f.err && len > 0) {
+		dbops_log_debug("\"%s\": %s; the %zu bytes before are used",
+				path, f.why, len);
+		rc = 0;
 	}
-	gzbuffer(gz, 1 << 17);
-	got = gzread(gz, buf, size);
-	if (got < 0) {
-		dbops_log_error("\"%s\": damaged gzip data: %s", path,
-				gzerror(gz, &err));
-	} else if ((uint32_t)got != size) {
+	if (rc != 0 && f.err) {
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(f.err));
+	} else if (rc != 0 && f.cut && len < size) {
 		dbops_log_error(
-			"\"%s\": WAL segment inflates to %d bytes, expected %u (a truncated .gz file?)",
-			path, got, size);
-	} else if (gzread(gz, &extra, 1) != 0) {
+			"\"%s\": WAL segment inflates to %zu bytes, expected %u (a truncated %s file?)",
+			path, len, size, comps[comp].suffix);
+	} else if (rc != 0) {
+		dbops_log_error("\"%s\": %s", path, f.why);
+	} else if (more) {
 		dbops_log_error(
 			"\"%s\": WAL segment inflates to more than %u bytes",
 			path, size);
-	} else {
-		rc = 0;
-	}
-	if (gzclose(gz) != Z_OK && rc == 0) {
-		dbops_log_error(
-			"\"%s\": damaged gzip data (bad checksum or truncated)",
-			path);
 		rc = -1;
+	} else if (len != size && !partial) {
+		dbops_log_error(
+			"\"%s\": WAL segment inflates to %zu bytes, expected %u (a truncated %s file?)",
+			path, len, size, comps[comp].suffix);
+		rc = -1;
+	} else {
+		memset(buf + len, 0, size - len);
 	}
+	return rc;
+}
+
+static int read_one_form(const struct wal_archive *arc,
+			 const struct archive_segment *seg, unsigned char *buf)
+{
+	char path[8192];
+
+	path_of(arc, seg->name, path, sizeof(path));
+	return seg->comp == PITR_COMP_NONE
+		       ? read_plain(path, buf, arc->seg_size, seg->partial)
+		       : read_compressed(path, seg->comp, buf, arc->seg_size,
+					 seg->partial);
+}
+
+/* SEG's other forms, read and held against BUF (SEG's content). */
+static int compare_other_forms(const struct wal_archive *arc,
+			       const struct archive_segment *seg,
+			       const unsigned char *buf)
+{
+	unsigned char *other = dbops_xmalloc(arc->seg_size);
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < arc->nothers; i++) {
+		const struct archive_segment *o = &arc->others[i];
+
+		if (o->tli != seg->tli || o->segno != seg->segno ||
+		    o->partial != seg->partial)
+			continue;
+		if (read_one_form(arc, o, other) != 0) {
+			rc = -1;
+		} else if (memcmp(buf, other, arc->seg_size) != 0) {
+			dbops_log_error(
+				"\"%s/%s\" and \"%s\" are two copies of one WAL segment that differ",
+				arc->dir, seg->name, o->name);
+			dbops_log_hint(
+				"recovery would read the first; remove the wrong copy from the archive");
+			rc = -1;
+		}
+	}
+	free(other);
 	return rc;
 }
 
@@ -425,42 +852,83 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 			     const struct archive_segment *seg,
 			     unsigned char *buf)
 {
-	char path[8192];
+	if (read_one_form(arc, seg, buf) != 0)
+		return -1;
+	return seg->has_other_forms ? compare_other_forms(arc, seg, buf) : 0;
+}
 
-	path_of(arc, seg->name, path, sizeof(path));
-	return seg->gz ? read_gz(path, buf, arc->seg_size)
-		       : read_plain(path, buf, arc->seg_size);
+/* Read the text file PATH of compression COMP into a new *TEXT. Returns 0,
+ * 1 when there is no such file, -1 after an error. */
+static int read_text_form(const char *path, int comp, char **text)
+{
+	struct read_failure f;
+	char *buf = dbops_xmalloc(TEXT_MAX);
+	size_t len;
+	bool more;
+
+	if (inflate_file(path, comp, (unsigned char *)buf, TEXT_MAX - 1, true,
+			 &len, &more, &f) != 0) {
+		free(buf);
+		if (f.err == ENOENT)
+			return 1;
+		if (f.err)
+			dbops_log_error("could not open \"%s\": %s", path,
+					strerror(f.err));
+		else
+			dbops_log_error("could not read \"%s\": %s", path,
+					f.why);
+		return -1;
+	}
+	if (more) {
+		free(buf);
+		dbops_log_error("could not read \"%s\": larger than %d bytes",
+				path, TEXT_MAX - 1);
+		return -1;
+	}
+	buf[len] = '\0';
+	*text = buf;
+	return 0;
 }
 
 int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
 			  char **text)
 {
-	char path[8192];
-	FILE *f;
-	size_t len;
-	char *buf;
+	char path[8192], first[8192];
+	char *found = NULL;
 
-	path_of(arc, name, path, sizeof(path));
-	f = fopen(path, "re");
-	if (f == NULL) {
-		if (errno == ENOENT)
-			return 1;
-		dbops_log_error("could not open \"%s\": %s", path,
-				strerror(errno));
-		return -1;
+	for (int c = 0; c < PITR_NCOMP; c++) {
+		char *t;
+		int rc;
+
+		snprintf(path, sizeof(path), "%s/%s%s", arc->dir, name,
+			 comps[c].suffix);
+		rc = read_text_form(path, c, &t);
+		if (rc == 1)
+			continue;
+		if (rc != 0) {
+			free(found);
+			return -1;
+		}
+		if (found == NULL) {
+			found = t;
+			snprintf(first, sizeof(first), "%s", path);
+			continue;
+		}
+		rc = strcmp(found, t);
+		free(t);
+		if (rc != 0) {
+			dbops_log_error(
+				"\"%s\" and \"%s\" are two copies of one file that differ",
+				first, path);
+			dbops_log_hint(
+				"recovery would read the first; remove the wrong copy from the archive");
+			free(found);
+			return -1;
+		}
 	}
-	buf = dbops_xmalloc(1 << 20);
-	len = fread(buf, 1, (1 << 20) - 1, f);
-	if (ferror(f)) {
-		dbops_log_error("could not read \"%s\": %s", path,
-				strerror(errno));
-		fclose(f);
-		free(buf);
-		return -1;
-	}
-	fclose(f);
-	buf[len] = '\0';
-	*text = buf;
+	if (found == NULL)
+		return 1;
+	*text = found;
 	return 0;
 }
 

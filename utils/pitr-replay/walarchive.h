@@ -1,7 +1,30 @@
 /*
- * walarchive.h - a WAL archive directory: segment files (plain or .gz,
- * .partial ones noted but never read, as PostgreSQL never asks for them),
- * timeline history files and backup history files.
+ * walarchive.h - a WAL archive directory: segment files, timeline history
+ * files and backup history files, each plain or compressed (gzip .gz, zstd
+ * .zst, lz4 .lz4, xz .xz, bzip2 .bz2: what archive_command with those
+ * tools, pgBackRest, WAL-G and Barman write), and pg_receivewal's unfinished
+ * .partial segments.
+ *
+ * Design notes:
+ *
+ *  1. Compressed files are read through libarchive's raw format, which
+ *     takes the compression from the data (the suffix only says that the
+ *     file is compressed); every stream is read to its end, so a damaged
+ *     or cut trailer is found.
+ *  2. A file in two forms (NAME and NAME.gz, say) is read in the order
+ *     plain, .gz, .zst, .lz4, .xz, .bz2 (restore_command's order), and
+ *     every other form is read too and compared with it: two copies that
+ *     disagree are refused, since which one recovery would get is up to
+ *     restore_command.
+ *  3. A .partial segment (NAME.partial, NAME.partial.gz, or pg_receivewal's
+ *     NAME.gz.partial) is used where the complete segment is missing, as
+ *     Barman's get-wal --partial does: it is read as far as it holds data,
+ *     zeros after that (pg_receivewal pads it so; a compressed one may be
+ *     short or its stream unfinished).
+ *  4. Every other file is named in a warning when the archive is opened;
+ *     one named like a segment with a suffix not read here is kept apart,
+ *     so that the reader can say that the segment is there but unreadable
+ *     rather than that the archive ends.
  */
 #ifndef PITR_WALARCHIVE_H
 #define PITR_WALARCHIVE_H
@@ -12,12 +35,23 @@
 
 #include "wal.h"
 
+enum pitr_compression {
+	PITR_COMP_NONE,
+	PITR_COMP_GZIP,
+	PITR_COMP_ZSTD,
+	PITR_COMP_LZ4,
+	PITR_COMP_XZ,
+	PITR_COMP_BZIP2,
+	PITR_NCOMP
+};
+
 struct archive_segment {
 	uint32_t tli;
 	uint64_t segno;
 	char name[64]; /* the file name in the directory */
-	bool gz;       /* NAME.gz: gzip-compressed */
-	bool partial;  /* NAME.partial[.gz]: not read by recovery */
+	uint8_t comp;  /* enum pitr_compression */
+	bool partial;  /* NAME.partial: pg_receivewal's unfinished segment */
+	bool has_other_forms; /* arc->others holds more copies of it */
 };
 
 struct archive_backup_file { /* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
@@ -26,7 +60,7 @@ struct archive_backup_file { /* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
 	lsn_t stop_lsn;	 /* STOP WAL LOCATION; 0 if unreadable */
 	lsn_t checkpoint_lsn;
 	char stop_time[64]; /* STOP TIME as written */
-	char name[64];
+	char name[64];	    /* without a compression suffix */
 };
 
 struct wal_archive {
@@ -34,17 +68,30 @@ struct wal_archive {
 	uint32_t seg_size; /* from the first segment's long page header */
 	struct archive_segment *segs; /* by (tli, segno), partial last */
 	size_t nsegs;
+	struct archive_segment *others; /* second forms of SEGS' files */
+	size_t nothers;
+	struct archive_segment *unreadable; /* segment names, other suffixes */
+	size_t nunreadable;
 	uint32_t *history_tlis; /* timelines with a NNNNNNNN.history file */
 	size_t nhistories;
 	struct archive_backup_file *backups;
 	size_t nbackups;
-	size_t nignored; /* files that are none of these */
+	size_t nignored;     /* files that are none of these */
+	unsigned comps_seen; /* bit 1 << comp for each compression listed
+				(but of .partial segments) */
 };
 
+/* The suffix of compression COMP: "", ".gz", ".zst"... */
+const char *pitr_comp_suffix(int comp);
+
+/* The program restore_command decompresses COMP with: "gzip", "zstd"... */
+const char *pitr_comp_program(int comp);
+
 /*
- * List DIR and learn the segment size from its first segment. Returns 0,
- * or -1 after dbops_log_error() (no such directory, unreadable, no WAL
- * segment at all, a first page that is not a WAL page).
+ * List DIR and learn the segment size from its first segment. Names every
+ * file that is none of the above in a warning. Returns 0, or -1 after
+ * dbops_log_error() (no such directory, unreadable, no WAL segment at
+ * all, a first page that is not a WAL page).
  */
 int pitr_walarc_open(const char *dir, struct wal_archive *arc);
 
@@ -55,11 +102,23 @@ void pitr_walarc_close(struct wal_archive *arc);
 const struct archive_segment *pitr_walarc_find(const struct wal_archive *arc,
 					       uint32_t tli, uint64_t segno);
 
+/* The segment recovery reads for SEGNO of TLI: the complete one, else a
+ * .partial one, else NULL. */
+const struct archive_segment *
+pitr_walarc_find_any(const struct wal_archive *arc, uint32_t tli,
+		     uint64_t segno);
+
+/* A file named like segment SEGNO of TLI with a suffix not read, or NULL. */
+const struct archive_segment *
+pitr_walarc_find_unreadable(const struct wal_archive *arc, uint32_t tli,
+			    uint64_t segno);
+
 /*
- * Read segment SEG whole into BUF (arc->seg_size bytes). Returns 0, or -1
- * after dbops_log_error() naming the file: unreadable, a plain file of the
- * wrong size, a damaged or truncated .gz, or one that inflates to the
- * wrong size.
+ * Read segment SEG whole into BUF (arc->seg_size bytes; a partial one is
+ * padded with zeros), and compare it with its other forms. Returns 0, or
+ * -1 after dbops_log_error() naming the file: unreadable, a plain file of
+ * the wrong size, a damaged or truncated compressed file, one that
+ * decompresses to the wrong size, two forms that differ.
  */
 int pitr_walarc_read_segment(const struct wal_archive *arc,
 			     const struct archive_segment *seg,
@@ -67,13 +126,15 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 
 /*
  * Read the small text file NAME of the archive (a .history or .backup
- * file) into a NUL-terminated *TEXT (caller frees). Returns 0, 1 when there
- * is no such file, -1 after dbops_log_error().
+ * file, named without a compression suffix) into a NUL-terminated *TEXT
+ * (caller frees), from NAME or a compressed form of it; all forms must
+ * agree. Returns 0, 1 when there is no such file, -1 after
+ * dbops_log_error().
  */
 int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
 			  char **text);
 
-/* Whether the archive holds NNNNNNNN.history for TLI. */
+/* Whether the archive holds NNNNNNNN.history for TLI (in any form). */
 bool pitr_walarc_has_history(const struct wal_archive *arc, uint32_t tli);
 
 /* The highest timeline the archive knows of (segments or history files). */

@@ -101,18 +101,28 @@ stop(struct wal_reader *r, enum wal_stop why, lsn_t lsn, const char *fmt, ...)
 	return -1;
 }
 
-/* Whether the path has a segment after SEGNO in the archive. */
+/* Whether the path has a segment after SEGNO in the archive (a .partial
+ * one too: a segment before it must be complete). */
 static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 {
 	for (size_t i = 0; i < r->arc->nsegs; i++) {
 		const struct archive_segment *s = &r->arc->segs[i];
 
-		if (!s->partial && s->segno > segno &&
+		if (s->segno > segno &&
 		    pitr_timeline_file_tli(r->hist, s->segno,
 					   r->arc->seg_size) == s->tli)
 			return true;
 	}
 	return false;
+}
+
+/* Where the data of a .partial segment ends: after its last byte not zero
+ * (pg_receivewal fills the rest with zeros). */
+static uint32_t data_end_of(const unsigned char *seg, uint32_t size)
+{
+	while (size > 0 && seg[size - 1] == 0)
+		size--;
+	return size;
 }
 
 /* The name of the file segment SEGNO is read from on this path. */
@@ -133,10 +143,17 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	if (r->segno == segno)
 		return 0;
 	tli = pitr_timeline_file_tli(r->hist, segno, r->arc->seg_size);
-	s = pitr_walarc_find(r->arc, tli, segno);
+	s = pitr_walarc_find_any(r->arc, tli, segno);
 	expected_name(r, segno, name);
 	if (s == NULL) {
-		if (later_segment_exists(r, segno))
+		const struct archive_segment *u =
+			pitr_walarc_find_unreadable(r->arc, tli, segno);
+
+		if (u)
+			stop(r, WAL_STOP_GAP, need_lsn,
+			     "WAL segment %s (needed from LSN %s) is in the archive only in this form, which pitr-replay cannot read (it reads .gz, .zst, .lz4, .xz and .bz2), nor can restore_command",
+			     name, pitr_lsn_format(need_lsn, lsn));
+		else if (later_segment_exists(r, segno))
 			stop(r, WAL_STOP_GAP, need_lsn,
 			     "WAL segment %s is missing from the archive (needed from LSN %s; later segments exist)",
 			     name, pitr_lsn_format(need_lsn, lsn));
@@ -144,7 +161,8 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 			stop(r, WAL_STOP_END, need_lsn,
 			     "the archive ends before segment %s (LSN %s)",
 			     name, pitr_lsn_format(need_lsn, lsn));
-		snprintf(r->stop_file, sizeof(r->stop_file), "%s", name);
+		snprintf(r->stop_file, sizeof(r->stop_file), "%s",
+			 u ? u->name : name);
 		return -1;
 	}
 	r->segno = UINT64_MAX;
@@ -155,6 +173,13 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	}
 	r->segno = segno;
 	r->segfile = s;
+	r->data_end = s->partial ? data_end_of(r->seg, r->arc->seg_size)
+				 : r->arc->seg_size;
+	if (s->partial && r->partial_file[0] == '\0') {
+		snprintf(r->partial_file, sizeof(r->partial_file), "%s",
+			 s->name);
+		r->partial_lsn = segno * r->arc->seg_size;
+	}
 	r->segments_read++;
 	r->bytes_read += r->arc->seg_size;
 	if (r->on_segment)
@@ -545,6 +570,29 @@ static int check_record(struct wal_reader *r, lsn_t start,
 	return 0;
 }
 
+/*
+ * Whether a record of LEN bytes at IN_SEG, which fails a check, runs past
+ * the data of the loaded .partial segment, the last one: pg_receivewal had
+ * not received all of it, a clean end (data_end is where its last byte not
+ * zero is: a whole record may end in zeros, so only a failed one is cut).
+ */
+static bool cut_by_partial(const struct wal_reader *r, uint32_t in_seg,
+			   uint64_t len)
+{
+	return r->segfile->partial && in_seg + len > r->data_end &&
+	       !later_segment_exists(r, r->segno);
+}
+
+static int stop_cut(struct wal_reader *r, lsn_t start)
+{
+	char lsn[LSN_TEXT];
+
+	stop(r, WAL_STOP_END, start,
+	     "the .partial segment's data ends inside the record at %s",
+	     pitr_lsn_format(start, lsn));
+	return 0;
+}
+
 int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 {
 	for (;;) {
@@ -584,6 +632,8 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 			return 0;
 		}
 		if (tot_len < WAL_RECORD_HEADER || tot_len > MAX_RECORD_SIZE) {
+			if (cut_by_partial(r, in_seg, WAL_RECORD_HEADER))
+				return stop_cut(r, start);
 			stop(r, WAL_STOP_CORRUPT, start,
 			     "invalid record length at %s: expected at least %u, got %u",
 			     pitr_lsn_format(start, lsn), WAL_RECORD_HEADER,
@@ -606,8 +656,12 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 				continue;
 			p = r->rec;
 		}
-		if (check_record(r, start, p, tot_len) != 0)
+		if (check_record(r, start, p, tot_len) != 0) {
+			if (r->stop == WAL_STOP_CORRUPT &&
+			    cut_by_partial(r, in_seg, tot_len))
+				return stop_cut(r, start);
 			return 0;
+		}
 		rec->lsn = start;
 		/* PostgreSQL's EndRecPtr is where the next record starts. */
 		rec->end = WAL_ALIGN(end);

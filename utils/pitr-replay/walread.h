@@ -47,7 +47,11 @@ struct wal_reader {
 	unsigned char *seg; /* the loaded segment */
 	uint64_t segno;	    /* which one; UINT64_MAX: none */
 	const struct archive_segment *segfile;
-	lsn_t checked_page; /* the last page whose header passed */
+	uint32_t data_end;     /* of the loaded segment: where a .partial one's
+			      data ends (zeros after), else the segment size */
+	char partial_file[64]; /* the first .partial segment read, or "" */
+	lsn_t partial_lsn;     /* where it starts */
+	lsn_t checked_page;    /* the last page whose header passed */
 	uint32_t last_page_tli;
 	lsn_t pos;  /* where the next record starts (maybe a page start) */
 	lsn_t prev; /* start of the last record; 0: do not check links */

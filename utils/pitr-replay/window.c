@@ -7,7 +7,8 @@
  *	earliest       the consistency point and the earliest target time
  *	restore point  one per XLOG_RESTORE_POINT record
  *	latest commit  the latest commit or abort time: targets end before it
- *	end            where the WAL of this path ends, and why
+ *	end            where the WAL of this path ends, and why; and when
+ *	               its last part is only in a .partial segment
  *	gap            a missing segment (WAL after it cannot be replayed)
  *	problem        damaged or foreign WAL that stops replay
  */
@@ -100,7 +101,7 @@ static bool choose_start(const struct wal_archive *arc,
 		e = pitr_timeline_find(h, bk->tli);
 		if (bk->start_lsn == 0 || !e || e->end <= bk->start_lsn)
 			continue;
-		if (!pitr_walarc_find(
+		if (!pitr_walarc_find_any(
 			    arc,
 			    pitr_timeline_file_tli(
 				    h, lsn_segno(bk->start_lsn, arc->seg_size),
@@ -126,8 +127,7 @@ static bool first_segment(const struct wal_archive *arc,
 	for (size_t i = 0; i < arc->nsegs; i++) {
 		const struct archive_segment *s = &arc->segs[i];
 
-		if (!s->partial &&
-		    pitr_timeline_file_tli(h, s->segno, arc->seg_size) ==
+		if (pitr_timeline_file_tli(h, s->segno, arc->seg_size) ==
 			    s->tli &&
 		    (*segno == UINT64_MAX || s->segno < *segno))
 			*segno = s->segno;
@@ -144,7 +144,7 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 	for (size_t i = 0; i < arc->nsegs; i++) {
 		const struct archive_segment *s = &arc->segs[i];
 
-		if (!s->partial && s->segno >= from &&
+		if (s->segno >= from &&
 		    pitr_timeline_file_tli(h, s->segno, arc->seg_size) ==
 			    s->tli &&
 		    s->segno > last) {
@@ -156,7 +156,7 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 		uint32_t file_tli = pitr_timeline_file_tli(h, n, arc->seg_size);
 		char name[25], lsn[LSN_TEXT];
 
-		if (pitr_walarc_find(arc, file_tli, n))
+		if (pitr_walarc_find_any(arc, file_tli, n))
 			continue;
 		pitr_wal_segment_name(file_tli, n, arc->seg_size, name);
 		pitr_lsn_format(n * arc->seg_size, lsn);
@@ -168,6 +168,38 @@ static int emit_gaps(struct dbops_output *w, const struct wal_archive *arc,
 			return -1;
 	}
 	return 0;
+}
+
+/* Whether LSN is in the .partial segment S read (pg_receivewal's). */
+static bool in_partial(const struct path_scan *s, lsn_t lsn)
+{
+	return s->reader.partial_file[0] != '\0' &&
+	       lsn >= s->reader.partial_lsn;
+}
+
+/* The end row: where the WAL of the path ends and why, a problem when it
+ * is not a clean end; and whether its last part is in a .partial file. */
+static int emit_end(struct dbops_output *w, const struct wal_archive *arc,
+		    uint32_t tli, const struct path_scan *s)
+{
+	const struct wal_reader *r = &s->reader;
+	bool bad = r->stop != WAL_STOP_END && r->stop != WAL_STOP_NONE;
+	char detail[DBOPS_ERR_MAX + 400], lsn[LSN_TEXT], from[LSN_TEXT];
+	int n;
+
+	n = snprintf(detail, sizeof(detail), "%s%s%s", bad ? r->stop_file : "",
+		     bad ? ": " : "", r->error.msg);
+	if (r->partial_file[0] != '\0' && n >= 0 && (size_t)n < sizeof(detail))
+		snprintf(
+			detail + n, sizeof(detail) - (size_t)n,
+			"; the WAL from %s on is only in the .partial segment \"%s\" (pg_receivewal's unfinished segment): restore copies it into pg_wal under the segment's name",
+			pitr_lsn_format(r->partial_lsn, from), r->partial_file);
+	if (bad)
+		dbops_log_warning("timeline %u: \"%s/%s\": %s", tli, arc->dir,
+				  r->stop_file, r->error.msg);
+	return emit(w, &(struct row){ tli, bad ? "problem" : "end", NULL,
+				      pitr_lsn_format(s->end_lsn, lsn), NULL,
+				      NULL, detail });
 }
 
 /* pitr_scan_path() with a progress line (--progress) counting the segments. */
@@ -264,32 +296,25 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 				s.rps[i].name,
 				s.rps[i].before_consistency
 					? "before the consistency point: not a usable target"
+				: in_partial(&s, s.rps[i].lsn)
+					? "only in the .partial segment (see the end row)"
 					: NULL });
 	if (rc == 0 && s.has_max_xact) {
 		snprintf(xid, sizeof(xid), "%u", s.max_xact_xid);
-		rc = emit(w, &(struct row){
-				     tli, "latest commit",
-				     pitr_pg_time_format(s.max_xact_time, when),
-				     pitr_lsn_format(s.max_xact_lsn, lsn), xid,
-				     NULL, "time targets must be before it" });
+		rc = emit(
+			w,
+			&(struct row){
+				tli, "latest commit",
+				pitr_pg_time_format(s.max_xact_time, when),
+				pitr_lsn_format(s.max_xact_lsn, lsn), xid, NULL,
+				in_partial(&s, s.max_xact_lsn)
+					? "time targets must be before it; only in the .partial segment (see the end row)"
+					: "time targets must be before it" });
 	}
-	if (rc == 0) {
-		bool bad = s.reader.stop != WAL_STOP_END &&
-			   s.reader.stop != WAL_STOP_NONE;
-
-		snprintf(detail, sizeof(detail), "%s%s%s",
-			 bad ? s.reader.stop_file : "", bad ? ": " : "",
-			 s.reader.error.msg);
-		rc = emit(w, &(struct row){ tli, bad ? "problem" : "end", NULL,
-					    pitr_lsn_format(s.end_lsn, lsn),
-					    NULL, NULL, detail });
-		if (bad) {
-			dbops_log_warning("timeline %u: \"%s/%s\": %s", tli,
-					  arc->dir, s.reader.stop_file,
-					  s.reader.error.msg);
-			*damaged = true;
-		}
-	}
+	if (rc == 0)
+		rc = emit_end(w, arc, tli, &s);
+	if (s.reader.stop != WAL_STOP_END && s.reader.stop != WAL_STOP_NONE)
+		*damaged = true;
 	if (rc == 0)
 		rc = emit_gaps(w, arc, &h, tli,
 			       lsn_segno(start.redo_lsn, arc->seg_size));
