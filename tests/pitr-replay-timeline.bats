@@ -325,3 +325,63 @@ missing_history_warning() {
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${t10:0:19} Europe/Pariss"
 	assert_error "pitr-replay: error: invalid value \"${t10:0:19} Europe/Pariss\" for --target-time: unknown time zone \"Europe/Pariss\": no such zone in the tz database (a name such as Europe/Paris or America/New_York)"
 }
+
+# wait_archived: until the server of PGHOST has archived every completed
+# segment.
+wait_archived() {
+	local i ready
+	for ((i = 0; i < 300; i++)); do
+		ready=$(psql -AtX -c "select count(*) from pg_ls_archive_statusdir() where name like '%.ready'") || return 1
+		[ "$ready" != 0 ] || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+@test "pitr-replay timeline: a backup on timeline 3 without 00000003.history restores as PostgreSQL restores it (M3)" {
+	local inst=$W/inst bin=/usr/lib/postgresql/$PG_MAJOR/bin
+	# Timeline 3: base-plain restored to the end of timeline 2 and promoted,
+	# with archive_mode off, so 00000003.history is never archived.
+	restore_keep d
+	stop_restored
+	archive_copy a
+	[ "$(id -u)" != 0 ] || chown postgres: "$A"
+	"$DBOPS_DRIVER" start postgres "$inst" --datadir "$D" --set archive_mode=on \
+		--set "archive_command=test ! -f '$A/%f' && cp %p '$A/%f'" >"$W/inst.info"
+	export PGHOST=$inst PGPORT PGUSER=postgres PGDATABASE=postgres
+	PGPORT=$(sed -n 's/^port=//p' "$W/inst.info")
+	run psql -AtX -c "select timeline_id from pg_control_checkpoint()"
+	assert_output 3
+	# A clean configuration (the restore's recovery block is another matter),
+	# a plain backup, then a restore point on timeline 3.
+	psql -AtX -c "alter system reset all" -c "select pg_reload_conf()" >/dev/null
+	"$bin/pg_basebackup" -D "$W/base3" -Fp -X none -c fast 2>"$W/basebackup.err"
+	psql -AtX -c "insert into ticks values (100, 3, 'on tl3')" \
+		-c "select pg_create_restore_point('rp_tl3')" \
+		-c "insert into ticks values (101, 3, 'after rp_tl3')" >/dev/null
+	psql -AtX -c "select id, tli, note from ticks where id <> 101 order by id" >"$W/rp_tl3.rows"
+	psql -AtX -c "select pg_switch_wal()" >/dev/null
+	wait_archived
+	"$DBOPS_DRIVER" stop "$inst"
+	assert [ ! -e "$A/00000003.history" ]
+
+	run --separate-stderr pitr-replay verify -b "$W/base3" -a "$A" --target-name rp_tl3
+	assert_success
+	assert_line "timeline: 3 (3)"
+	assert_line --regexp '^recovery stops: at restore point "rp_tl3", '
+	assert_equal "$stderr" "pitr-replay: info: no history file \"$A/00000003.history\" for the base backup's timeline 3: recovery starts on it from the backup and does not need its history, as in PostgreSQL"
+	# PostgreSQL refuses recovery_target_timeline = '3' without the file:
+	# the settings say 'current'.
+	ARCH=$A restore_keep d3 -b "$W/base3" --target-name rp_tl3
+	assert_stderr_line "timeline: 3 (3)"
+	run psql "$CONN" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
+	assert_success
+	assert_output "$(cat "$W/rp_tl3.rows")"
+	run grep -c "^recovery_target_timeline = 'current'\$" "$D/postgresql.auto.conf"
+	assert_output 1
+	stop_restored
+	# --timeline 3 means the same here.
+	run --separate-stderr pitr-replay verify -b "$W/base3" -a "$A" --target-name rp_tl3 --timeline 3
+	assert_success
+	assert_line "timeline: 3 (3)"
+}
