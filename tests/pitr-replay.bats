@@ -600,7 +600,7 @@ archive_copy() {
 	rm "$A/$MID_SEGMENT"
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
 	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
-	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap; copy the missing segment into the archive"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap: the base backup's own pg_wal does not have the segment either; copy it into the archive"
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d" --target-name rp_dup
 	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
 	assert [ ! -e "$W/d" ]

@@ -10,6 +10,7 @@
 
 #include "instance.h"
 #include "log.h"
+#include "walbackup.h"
 
 int pitr_find_server_binaries(int major, const char *given, char *bindir)
 {
@@ -180,13 +181,21 @@ static int report_read_stop(const struct plan *p)
 {
 	const struct wal_reader *r = &p->scan.reader;
 
+	char where[PATH_MAX + 128];
+
 	if (r->stop == WAL_STOP_IO)
 		return -1; /* reported where it happened */
-	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file,
-			r->error.msg);
+	if (r->segfile != NULL && r->segfile->in_backup &&
+	    strcmp(r->segfile->name, r->stop_file) == 0)
+		pitr_walbackup_where(&p->backup, r->stop_file, where,
+				     sizeof(where));
+	else
+		snprintf(where, sizeof(where), "%s/%s", p->arc.dir,
+			 r->stop_file);
+	dbops_log_error("\"%s\": %s", where, r->error.msg);
 	if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
-			"recovery would stop at the gap; copy the missing segment into the archive");
+			"recovery would stop at the gap: the base backup's own pg_wal does not have the segment either; copy it into the archive");
 	else if (r->stop == WAL_STOP_FOREIGN)
 		dbops_log_hint(
 			"this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup");
@@ -408,7 +417,8 @@ int pitr_verify_prepare(const struct verify_opts *o, struct plan *p)
 			o->base);
 		return -1;
 	}
-	if (pitr_walarc_open(o->archive, &p->arc) != 0)
+	if (pitr_walarc_open(o->archive, &p->arc) != 0 ||
+	    pitr_walbackup_add(&p->arc, &p->backup) != 0)
 		return -1;
 	return choose_timeline(o, p);
 }

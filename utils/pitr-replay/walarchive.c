@@ -427,6 +427,8 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 {
 	char path[8192];
 
+	if (seg->in_backup)
+		return arc->read_backup(arc, seg, buf);
 	path_of(arc, seg->name, path, sizeof(path));
 	return seg->gz ? read_gz(path, buf, arc->seg_size)
 		       : read_plain(path, buf, arc->seg_size);

@@ -15,9 +15,11 @@
 struct archive_segment {
 	uint32_t tli;
 	uint64_t segno;
-	char name[64]; /* the file name in the directory */
-	bool gz;       /* NAME.gz: gzip-compressed */
-	bool partial;  /* NAME.partial[.gz]: not read by recovery */
+	char name[64];	/* the file name in the directory */
+	bool gz;	/* NAME.gz: gzip-compressed */
+	bool partial;	/* NAME.partial[.gz]: not read by recovery */
+	bool in_backup; /* not in the archive but in the base backup's own
+			   pg_wal (walbackup.h): read through read_backup */
 };
 
 struct archive_backup_file { /* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
@@ -39,6 +41,12 @@ struct wal_archive {
 	struct archive_backup_file *backups;
 	size_t nbackups;
 	size_t nignored; /* files that are none of these */
+	/* Reads a segment marked in_backup into BUF (seg_size bytes): 0, or
+	 * -1 after an error message. walbackup.c sets both. */
+	int (*read_backup)(const struct wal_archive *arc,
+			   const struct archive_segment *seg,
+			   unsigned char *buf);
+	const void *read_backup_ctx;
 };
 
 /*
