@@ -385,3 +385,45 @@ wait_archived() {
 	assert_success
 	assert_line "timeline: 3 (3)"
 }
+
+# segment_of TLI LSN: the name of the segment holding LSN on timeline TLI.
+segment_of() {
+	local n=$(((16#${2%/*} << 32) | 16#${2#*/})) per=$((0x100000000 / WAL_SEGMENT_SIZE))
+	printf '%08X%08X%08X\n' "$1" $((n / WAL_SEGMENT_SIZE / per)) $((n / WAL_SEGMENT_SIZE % per))
+}
+
+@test "pitr-replay timeline: a -X stream backup whose first segment is only in its own pg_wal verifies and restores, as PostgreSQL restores it (M4)" {
+	local seg xid info
+	seg=$(segment_of 1 "$TAR_START_LSN")
+	xid=$(txn "$FIRST_AFTER_TAR_TXN" 2)
+	run tar -tzf "$G/base-tar/pg_wal.tar.gz"
+	assert_line "$seg"
+	archive_copy a
+	rm "$A/$seg"
+	info="pitr-replay: info: WAL segment $seg is not in the archive: read from the base backup's pg_wal (\"$G/base-tar/pg_wal.tar.gz\"), where the restored server finds it too, as PostgreSQL reads pg_wal when restore_command has nothing"
+	run --separate-stderr pitr-replay verify -b "$G/base-tar" -a "$A" --timeline 1 --target-xid "$xid"
+	assert_success
+	assert_line "WAL checked: $seg to $(segment_of 1 "$(txn "$FIRST_AFTER_TAR_TXN" 4)"), 2 segments, every record's CRC good"
+	assert_equal "$stderr" "$info"
+	ARCH=$A restore_keep d -b "$G/base-tar" --timeline 1 --target-xid "$xid" --action pause
+	assert_stderr_line "$info"
+	assert_rows "$CONN" "after-$FIRST_AFTER_TAR_TXN"
+	stop_restored
+
+	# Damage in that segment names the tar it was read from.
+	mkdir "$W/b" "$W/w"
+	cp "$G/base-tar/base.tar.gz" "$G/base-tar/backup_manifest" "$W/b/"
+	tar -C "$W/w" -xzf "$G/base-tar/pg_wal.tar.gz"
+	printf '\x77' | dd of="$W/w/$seg" bs=1 seek=$((0x50)) conv=notrunc 2>/dev/null
+	tar -C "$W/w" -czf "$W/b/pg_wal.tar.gz" "$seg"
+	run --separate-stderr pitr-replay verify -b "$W/b" -a "$A" --timeline 1
+	assert_failure 1
+	assert_regex "${stderr_lines[1]}" "^pitr-replay: error: \"$W/b/pg_wal.tar.gz: $seg\": record at $TAR_START_LSN fails its CRC: "
+
+	# Without the pg_wal tar the segment is missing indeed, and the hint
+	# says the backup does not have it either.
+	rm "$W/b/pg_wal.tar.gz"
+	run --separate-stderr pitr-replay verify -b "$W/b" -a "$A" --timeline 1
+	assert_error "pitr-replay: error: \"$A/$seg\": WAL segment $seg is missing from the archive (needed from LSN $TAR_START_LSN; later segments exist)"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap: the base backup's own pg_wal does not have the segment either; copy it into the archive"
+}
