@@ -100,6 +100,16 @@ static void classify_xact(const struct wal_reader *r,
 	x->is_xact = true;
 }
 
+uint64_t pitr_full_xid(uint64_t next_full, uint32_t xid)
+{
+	int32_t diff = (int32_t)(xid - (uint32_t)next_full);
+
+	/* Never below epoch 0: an xid "before" the first ones is of epoch 0. */
+	if (diff < 0 && (uint64_t) - (int64_t)diff > next_full)
+		return xid;
+	return next_full + (uint64_t)(int64_t)diff;
+}
+
 const char *pitr_target_describe(const struct pitr_target *t, char *buf,
 				 size_t len)
 {

@@ -131,6 +131,13 @@ int pitr_scan_path_shown(const struct wal_archive *arc,
 /* Free what pitr_scan_path() allocated in S (its restore points, its reader). */
 void pitr_scan_free(struct path_scan *s);
 
+/*
+ * The 64-bit ID (epoch << 32 | xid) of transaction XID near NEXT_FULL, a
+ * checkpoint's nextXid: the one within 2^31 of it, as PostgreSQL's
+ * FullXidRelativeTo() reckons.
+ */
+uint64_t pitr_full_xid(uint64_t next_full, uint32_t xid);
+
 /* Describe TARGET for messages: "time 2024-03-01 12:00:00+00 (inclusive)". */
 const char *pitr_target_describe(const struct pitr_target *t, char *buf,
 				 size_t len);

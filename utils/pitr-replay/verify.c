@@ -362,8 +362,7 @@ static int check_xid_epoch(const struct plan *p)
 	if (p->target.kind != TARGET_XID || !p->target.has_epoch ||
 	    !s->has_next_full_xid)
 		return 0;
-	full = next +
-	       (uint64_t)(int64_t)(int32_t)(p->target.xid - (uint32_t)next);
+	full = pitr_full_xid(next, p->target.xid);
 	if ((uint32_t)(full >> 32) == p->target.epoch)
 		return 0;
 	dbops_log_error(
