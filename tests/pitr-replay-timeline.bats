@@ -427,3 +427,26 @@ segment_of() {
 	assert_error "pitr-replay: error: \"$A/$seg\": WAL segment $seg is missing from the archive (needed from LSN $TAR_START_LSN; later segments exist)"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap: the base backup's own pg_wal does not have the segment either; copy it into the archive"
 }
+
+@test "pitr-replay timeline: the first segment read from pg_wal/ of a plain backup and from pg_wal/ inside a single tar (M4)" {
+	local seg xid
+	seg=$(segment_of 1 "$TAR_START_LSN")
+	xid=$(txn "$FIRST_AFTER_TAR_TXN" 2)
+	archive_copy a
+	rm "$A/$seg"
+	# base-tar laid out as pg_basebackup -Fp -X stream writes it.
+	mkdir -m 0700 "$W/plain"
+	tar -xzf "$G/base-tar/base.tar.gz" -C "$W/plain"
+	tar -xzf "$G/base-tar/pg_wal.tar.gz" -C "$W/plain/pg_wal"
+	cp "$G/base-tar/backup_manifest" "$W/plain/"
+	run --separate-stderr pitr-replay verify -b "$W/plain" -a "$A" --timeline 1 --target-xid "$xid"
+	assert_success
+	assert_line --regexp "^recovery stops: after commit of transaction $xid, "
+	assert_equal "$stderr" "pitr-replay: info: WAL segment $seg is not in the archive: read from the base backup's pg_wal (\"$W/plain/pg_wal\"), where the restored server finds it too, as PostgreSQL reads pg_wal when restore_command has nothing"
+	# The same directory as one tar.
+	tar -C "$W/plain" -cf "$W/single.tar" .
+	run --separate-stderr pitr-replay verify -b "$W/single.tar" -a "$A" --timeline 1 --target-xid "$xid"
+	assert_success
+	assert_line --regexp "^recovery stops: after commit of transaction $xid, "
+	assert_equal "$stderr" "pitr-replay: info: WAL segment $seg is not in the archive: read from the base backup's pg_wal (\"$W/single.tar: pg_wal/\"), where the restored server finds it too, as PostgreSQL reads pg_wal when restore_command has nothing"
+}
