@@ -302,28 +302,33 @@ missing_history_warning() {
 }
 
 @test "pitr-replay timeline: target times as the server log writes them, and in a named zone (L2)" {
-	local t10 log paris
-	t10=$(pgtime "$(txn 10 3)")
-	# The server log's %m: milliseconds, then " UTC".
-	log="${t10:0:23} UTC"
-	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${t10%+00} UTC"
+	local r paris
+	# Transaction 10's commit time, 2024-05-01T12:00:00.123456+00.
+	r=$(txn 10 3)
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${r:0:10} ${r:11:15} UTC"
 	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
 	assert_line --regexp "^recovery stops: before commit of transaction $(txn 11 2), "
-	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "$log" --target-exclusive
+	# The server log's %m: milliseconds, then " UTC".
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${r:0:10} ${r:11:12} UTC" --target-exclusive
 	assert_success
 	assert_line --regexp "^recovery stops: before commit of transaction $(txn 10 2), "
 	# The same instant in Paris, whatever TZ says.
-	paris=$(TZ=Europe/Paris date -d "${t10%+00}Z" '+%Y-%m-%d %H:%M:%S').${t10:20:6}
-	run --separate-stderr env TZ=America/New_York pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${paris%.} Europe/Paris"
+	paris=$(TZ=Europe/Paris date -d "${r:0:19}Z" '+%Y-%m-%d %H:%M:%S').${r:20:6}
+	run --separate-stderr env TZ=America/New_York pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "$paris Europe/Paris"
 	assert_success
-	assert_line "target: time $t10 (inclusive)"
-	# The backup history file's STOP TIME, as written there.
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	# An offset after a space, as psql writes it.
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${r:0:10} ${r:11:15} +00"
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	# The backup history file's STOP TIME, as written there, is read.
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "$PLAIN_STOP_TIME" --timeline 1
-	assert_success
-	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${t10:0:19} EST"
-	assert_error "pitr-replay: error: invalid value \"${t10:0:19} EST\" for --target-time: time zone abbreviation \"EST\" is ambiguous (abbreviations other than UTC, GMT and Z mean different offsets in different places: IST is India, Ireland or Israel): give a zone name such as Europe/Paris or an offset such as +01:00"
-	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${t10:0:19} Europe/Pariss"
-	assert_error "pitr-replay: error: invalid value \"${t10:0:19} Europe/Pariss\" for --target-time: unknown time zone \"Europe/Pariss\": no such zone in the tz database (a name such as Europe/Paris or America/New_York)"
+	[[ $stderr != *'invalid value'* ]] || fail "STOP TIME refused: $stderr"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${r:0:10} ${r:11:8} EST"
+	assert_error "pitr-replay: error: invalid value \"${r:0:10} ${r:11:8} EST\" for --target-time: time zone abbreviation \"EST\" is ambiguous (abbreviations other than UTC, GMT and Z mean different offsets in different places: IST is India, Ireland or Israel): give a zone name such as Europe/Paris or an offset such as +01:00"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "${r:0:10} ${r:11:8} Europe/Pariss"
+	assert_error "pitr-replay: error: invalid value \"${r:0:10} ${r:11:8} Europe/Pariss\" for --target-time: unknown time zone \"Europe/Pariss\": no such zone in the tz database (a name such as Europe/Paris or America/New_York)"
 }
 
 # wait_archived: until the server of PGHOST has archived every completed
