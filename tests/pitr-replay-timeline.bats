@@ -296,6 +296,7 @@ missing_history_warning() {
 	# Never committed in any epoch: said with the number as given.
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid $(((1 << 32) | NEVER_XID)) --timeline 1
 	assert_error "pitr-replay: error: transaction $(((1 << 32) | NEVER_XID)) never committed or aborted in the WAL after the base backup's start $PLAIN_START_LSN (timeline 1)"
+	assert_regex "${stderr_lines[1]}" "^pitr-replay: detail: it is ID $NEVER_XID of epoch 1; the WAL read is of epoch 0 \(next transaction ID [0-9]+ at its last checkpoint\)\$"
 	# The low 32 bits must be a transaction ID.
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-xid 4294967298
 	assert_error 'pitr-replay: error: invalid value "4294967298" for --target-xid: that is transaction ID 2 of epoch 1, which no transaction has (IDs start at 3)'

@@ -180,7 +180,6 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 static int report_read_stop(const struct plan *p)
 {
 	const struct wal_reader *r = &p->scan.reader;
-
 	char where[PATH_MAX + 128];
 
 	if (r->stop == WAL_STOP_IO)
@@ -308,6 +307,14 @@ static int report_not_found(const struct plan *p)
 			"transaction %s never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
 			p->target.text, pitr_lsn_format(p->start.redo_lsn, lsn),
 			path);
+		if (p->target.has_epoch && s->has_next_full_xid &&
+		    (uint32_t)(s->next_full_xid >> 32) != p->target.epoch)
+			dbops_log_detail(
+				"it is ID %u of epoch %u; the WAL read is of epoch %u (next transaction ID %" PRIu64
+				" at its last checkpoint)",
+				p->target.xid, p->target.epoch,
+				(uint32_t)(s->next_full_xid >> 32),
+				s->next_full_xid);
 		hint_other_timeline(p);
 		break;
 	case TARGET_NAME:
