@@ -252,6 +252,25 @@ static int compare_segments(const void *a, const void *b)
 	return (int)x->gz - (int)y->gz; /* as walarchive.c sorts them */
 }
 
+/*
+ * Whether ARC has every segment of B's own WAL, from its start to its end
+ * (the manifest's, else the start segment alone): then the backup's pg_wal
+ * has nothing to add, and a base tar is not read again to list it.
+ */
+static bool archive_has_backup_wal(const struct wal_archive *arc,
+				   const struct base_backup *b)
+{
+	uint64_t first = lsn_segno(b->label.start_lsn, arc->seg_size);
+	uint64_t last = first;
+
+	if (b->manifest_end_lsn > b->label.start_lsn)
+		last = lsn_segno(b->manifest_end_lsn - 1, arc->seg_size);
+	for (uint64_t segno = first; segno <= last; segno++)
+		if (pitr_walarc_find(arc, b->label.start_tli, segno) == NULL)
+			return false;
+	return true;
+}
+
 int pitr_walbackup_add(struct wal_archive *arc, const struct base_backup *b)
 {
 	char tar[PATH_MAX], dir[DIR_LEN], where[DIR_LEN + 80];
@@ -259,6 +278,8 @@ int pitr_walbackup_add(struct wal_archive *arc, const struct base_backup *b)
 	const char *prefix;
 	int rc;
 
+	if (archive_has_backup_wal(arc, b))
+		return 0;
 	if (wal_tar(b, tar, &prefix, dir))
 		rc = list_tar(arc, tar, prefix, &f);
 	else

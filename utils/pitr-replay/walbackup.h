@@ -14,10 +14,11 @@
 #include "walarchive.h"
 
 /*
- * Add to ARC's listing the complete segments of B's pg_wal that ARC lacks,
- * marked in_backup and read from B (which must outlive ARC), and say so
- * in one info line. Returns 0, or -1 after an error message (an unreadable
- * pg_wal, a damaged tar).
+ * When ARC lacks a segment of B's own WAL (from its start to the end its
+ * manifest names), add to ARC's listing the complete segments of B's pg_wal
+ * that ARC lacks, marked in_backup and read from B (which must outlive
+ * ARC), and say so in one info line. Returns 0, or -1 after an error
+ * message (an unreadable pg_wal, a damaged tar).
  */
 int pitr_walbackup_add(struct wal_archive *arc, const struct base_backup *b);
 
