@@ -21,6 +21,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define USEC_PER_SEC 1000000
@@ -43,6 +45,8 @@ struct stamp_fields {
 	const char *frac; /* the "." of the fraction, NULL if none */
 	const char *zone; /* the zone as typed, NULL if none */
 	int zone_len;
+	const char *zone_name; /* after a space: "UTC", "Europe/Paris" */
+	int zone_name_len;
 	int zone_hours, zone_minutes, zone_sign;
 };
 
@@ -177,6 +181,31 @@ static bool take_time(const char **p, char sep, bool compact,
 	return take_fraction(p, f) && take_zone(p, f);
 }
 
+/*
+ * After a time of day, a space and a zone, as the server log and psql write
+ * them: an offset ("+02", "-05:30"), or a word: UTC, GMT, UT or Z, or a
+ * zone name of the tz database ("Europe/Paris"), checked later.
+ */
+static bool take_spaced_zone(const char **p, struct stamp_fields *f)
+{
+	const char *q = *p + 1;
+	int n = 0;
+
+	if (*q == '+' || *q == '-') {
+		*p = q;
+		return take_zone(p, f) && f->zone != NULL;
+	}
+	if (!isalpha((unsigned char)*q))
+		return false;
+	while (isalnum((unsigned char)q[n]) || q[n] == '/' || q[n] == '_' ||
+	       q[n] == '+' || q[n] == '-')
+		n++;
+	f->zone_name = q;
+	f->zone_name_len = n;
+	*p = q + n;
+	return true;
+}
+
 static bool is_leap(int year)
 {
 	return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
@@ -307,6 +336,104 @@ static bool local_to_utc(int64_t wall, int64_t *sec)
 	return found;
 }
 
+/* The wall time of F does not exist in ZONE (TZ's when NULL). */
+static int skipped_time(const struct stamp_fields *f, const char *zone,
+			struct dbops_err *err)
+{
+	const char *tz = zone ? zone : getenv("TZ");
+	char frac[8];
+
+	format_fraction(f->usec, frac);
+	if (tz != NULL && *tz == ':')
+		tz++;
+	return dbops_err_set(
+		err,
+		"%04d-%02d-%02d %02d:%02d:%02d%s does not exist in "
+		"%s%s",
+		f->year, f->month, f->day, f->hour, f->minute, f->second, frac,
+		tz != NULL && *tz != '\0' ? "time zone " : "",
+		tz != NULL && *tz != '\0' ? tz : "local time");
+}
+
+/* Whether NAME is a zone of the tz database ($TZDIR or /usr/share/zoneinfo). */
+static bool zone_exists(const char *name)
+{
+	const char *dir = getenv("TZDIR");
+	char path[512];
+	struct stat st;
+
+	if (strstr(name, "..") != NULL)
+		return false;
+	snprintf(path, sizeof(path), "%s/%s",
+		 dir != NULL && *dir != '\0' ? dir : "/usr/share/zoneinfo",
+		 name);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+/* Whether the word is an abbreviation such as EST or CEST: letters, all
+ * upper case. */
+static bool is_abbreviation(const char *name)
+{
+	for (const char *c = name; *c; c++)
+		if (!isupper((unsigned char)*c))
+			return false;
+	return true;
+}
+
+/*
+ * The instant at which the wall clock of zone NAME reads wall: TZ is set to
+ * NAME for the time it takes, then put back.
+ */
+static int zone_name_to_utc(const struct stamp_fields *f, const char *name,
+			    int64_t wall, int64_t *sec, struct dbops_err *err)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? strdup(old) : NULL;
+	bool found;
+
+	if (old != NULL && saved == NULL)
+		return dbops_err_set(err, "out of memory");
+	setenv("TZ", name, 1);
+	tzset();
+	found = local_to_utc(wall, sec);
+	if (saved != NULL)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	free(saved);
+	tzset();
+	return found ? 0 : skipped_time(f, name, err);
+}
+
+/*
+ * A zone written after a space: UTC, GMT, UT and Z are UTC; other
+ * abbreviations are refused, as they mean different offsets in different
+ * places; anything else must be a zone of the tz database.
+ */
+static int named_zone_to_utc(const struct stamp_fields *f, int64_t wall,
+			     int64_t *sec, struct dbops_err *err)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "%.*s", f->zone_name_len, f->zone_name);
+	if (strcasecmp(name, "UTC") == 0 || strcasecmp(name, "GMT") == 0 ||
+	    strcasecmp(name, "UT") == 0 || strcasecmp(name, "Z") == 0) {
+		*sec = wall;
+		return 0;
+	}
+	if (is_abbreviation(name))
+		return dbops_err_set(
+			err,
+			"time zone abbreviation \"%s\" is ambiguous (abbreviations other than UTC, GMT and Z mean different offsets in different places: IST is India, Ireland or Israel): give a zone name such as Europe/Paris or an offset such as +01:00",
+			name);
+	if (!zone_exists(name))
+		return dbops_err_set(
+			err,
+			"unknown time zone \"%s\": no such zone in the tz database (a name such as Europe/Paris or America/New_York)",
+			name);
+	return zone_name_to_utc(f, name, wall, sec, err);
+}
+
 static int fields_to_usec(const struct stamp_fields *f, int64_t *usec,
 			  struct dbops_err *err)
 {
@@ -316,21 +443,11 @@ static int fields_to_usec(const struct stamp_fields *f, int64_t *usec,
 	if (f->zone != NULL) {
 		sec -= f->zone_sign *
 		       (f->zone_hours * 3600 + f->zone_minutes * 60);
+	} else if (f->zone_name != NULL) {
+		if (named_zone_to_utc(f, sec, &sec, err) != 0)
+			return -1;
 	} else if (!local_to_utc(sec, &sec)) {
-		const char *tz = getenv("TZ");
-		char frac[8];
-
-		format_fraction(f->usec, frac);
-		if (tz != NULL && *tz == ':')
-			tz++;
-		return dbops_err_set(
-			err,
-			"%04d-%02d-%02d %02d:%02d:%02d%s does not exist in "
-			"%s%s",
-			f->year, f->month, f->day, f->hour, f->minute,
-			f->second, frac,
-			tz != NULL && *tz != '\0' ? "time zone " : "",
-			tz != NULL && *tz != '\0' ? tz : "local time");
+		return skipped_time(f, NULL, err);
 	}
 	*usec = sec * USEC_PER_SEC + f->usec;
 	return 0;
@@ -403,7 +520,9 @@ int dbops_timestamp_parse(const char *text, int64_t *usec,
 		sep = *p;
 		if (sep == ' ' || sep == 'T' || sep == 't' || sep == '_') {
 			p++;
-			if (!take_time(&p, sep, false, &f))
+			if (!take_time(&p, sep, false, &f) ||
+			    (*p == ' ' && f.zone == NULL &&
+			     !take_spaced_zone(&p, &f)))
 				return unrecognised(text, err);
 		}
 	} else if (digit_run(p) == 8) {
@@ -417,7 +536,9 @@ int dbops_timestamp_parse(const char *text, int64_t *usec,
 		sep = *p;
 		if (sep == 'T' || sep == 't' || sep == '_' || sep == '-') {
 			p++;
-			if (!take_time(&p, sep, true, &f))
+			if (!take_time(&p, sep, true, &f) ||
+			    (*p == ' ' && f.zone == NULL &&
+			     !take_spaced_zone(&p, &f)))
 				return unrecognised(text, err);
 		}
 	} else {

@@ -16,9 +16,14 @@
  *	@1709294400[.5]                seconds since the epoch, may be negative
  *
  * Any form with a time of day may end in a zone: "Z", "z", "+02", "+02:00",
- * "+0200" or "-05:30", at most 15:59 either way. Without one the time is
- * local time in the zone TZ names, read as date(1) reads it. Dates run from
- * year 1000 to 9999.
+ * "+0200" or "-05:30", at most 15:59 either way. Or, after one space, as the
+ * PostgreSQL server log and psql write times: such an offset, "UTC", "GMT",
+ * "UT" or "Z" (any case), or a zone name of the tz database
+ * ("2024-03-01 12:00:00 Europe/Paris", read in that zone whatever TZ says,
+ * with the rules for local time below). Other abbreviations ("EST", "CEST",
+ * "IST") are refused: they mean different offsets in different places.
+ * Without a zone the time is local time in the zone TZ names, read as
+ * date(1) reads it. Dates run from year 1000 to 9999.
  */
 #ifndef DBOPS_TIMESTAMP_H
 #define DBOPS_TIMESTAMP_H
@@ -44,6 +49,7 @@
  *	month 13 is out of range
  *	day 29 is out of range for 2023-02
  *	2024-03-31 02:30:00 does not exist in time zone Europe/Berlin
+ *	unknown time zone "Mars/Olympus": no such zone in the tz database (...)
  *
  * A local time skipped by a change of offset (the spring forward of
  * daylight saving time) is an error. A local time that occurs twice (the

@@ -94,7 +94,8 @@ long_options() {
 	assert_offers pitr-replay "pitr-replay restore --action " promote pause shutdown
 	assert_offers pitr-replay "pitr-replay restore --action=p" promote pause
 	assert_offers pitr-replay "pitr-replay window --format=" table csv tsv json
-	assert_offers pitr-replay "pitr-replay verify --timeline " latest
+	assert_offers pitr-replay "pitr-replay verify --timeline " current latest
+	assert_offers pitr-replay "pitr-replay verify --target " immediate
 	assert_offers pitr-replay "pitr-replay restore --progress n" never
 	assert_offers pitr-replay "pitr-replay restore --target-time " ""
 	mkdir archive base.d

@@ -232,9 +232,9 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-lsn 12
 	assert_error 'pitr-replay: error: invalid value "12" for --target-lsn: expected an LSN such as 0/16B3748'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 2
-	assert_error 'pitr-replay: error: invalid value "2" for --target-xid: expected a transaction ID from 3 to 4294967295'
+	assert_error 'pitr-replay: error: invalid value "2" for --target-xid: expected a transaction ID from 3 to 4294967295, or one with its epoch as txid_current() gives it'
 	run --separate-stderr pitr-replay verify "${b[@]}" --timeline 0
-	assert_error 'pitr-replay: error: invalid value "0" for --timeline: use a timeline number or "latest"'
+	assert_error 'pitr-replay: error: invalid value "0" for --timeline: use a timeline number, "current" or "latest"'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --action stop
 	assert_error 'pitr-replay: error: invalid value "stop" for --action: use promote, pause or shutdown'
 	# None of them made the data directory.
@@ -251,11 +251,11 @@ archive_copy() {
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-time 2024-03-01 --target-lsn 0/1
 	assert_error 'pitr-replay: error: --target-time and --target-lsn cannot be used together'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-xid 4294967296
-	assert_error 'pitr-replay: error: invalid value "4294967296" for --target-xid: expected a transaction ID from 3 to 4294967295'
+	assert_error 'pitr-replay: error: invalid value "4294967296" for --target-xid: that is transaction ID 0 of epoch 1, which no transaction has (IDs start at 3)'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-name ''
 	assert_error 'pitr-replay: error: invalid value "" for --target-name: restore point names are 1 to 63 bytes'
 	run --separate-stderr pitr-replay verify "${b[@]}" --timeline x1
-	assert_error 'pitr-replay: error: invalid value "x1" for --timeline: use a timeline number or "latest"'
+	assert_error 'pitr-replay: error: invalid value "x1" for --timeline: use a timeline number, "current" or "latest"'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --port 0
 	assert_error 'pitr-replay: error: invalid value "0" for --port: use a number from 1 to 65535'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$W/d" --port 80x
@@ -600,7 +600,7 @@ archive_copy() {
 	rm "$A/$MID_SEGMENT"
 	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$A"
 	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
-	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap; copy the missing segment into the archive"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: recovery would stop at the gap: the base backup's own pg_wal does not have the segment either; copy it into the archive"
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$A" -D "$W/d" --target-name rp_dup
 	assert_error "pitr-replay: error: \"$A/$MID_SEGMENT\": WAL segment $MID_SEGMENT is missing from the archive (needed from LSN $mid_lsn; later segments exist)"
 	assert [ ! -e "$W/d" ]

@@ -121,19 +121,28 @@ static void test_timestamp_rejects_trailing_junk(void **state)
 	assert_rejected("2024-03-01x",
 			"unrecognised time \"2024-03-01x\": unexpected \"x\" "
 			"at the end");
-	assert_rejected("2024-03-01 12:00:00 UTC",
-			"unrecognised time \"2024-03-01 12:00:00 UTC\": "
-			"unexpected \" UTC\" at the end");
+	/* A zone after a space is one word. */
+	assert_rejected("2024-03-01 12:00:00 UTC now",
+			"unrecognised time \"2024-03-01 12:00:00 UTC now\": "
+			"unexpected \" now\" at the end");
 	assert_rejected("2024-03-01T12:00:00Z+01",
 			"unrecognised time \"2024-03-01T12:00:00Z+01\": "
 			"unexpected \"+01\" at the end");
 	/* A zone belongs to a time of day, not to a bare date. */
 	assert_rejected("2024-03-01Z", "unrecognised time \"2024-03-01Z\": "
 				       "unexpected \"Z\" at the end");
-	/* PostgreSQL's spelling, with a space before the offset. */
-	assert_rejected("2024-03-01 12:00:00 +02:00",
-			"unrecognised time \"2024-03-01 12:00:00 +02:00\": "
-			"unexpected \" +02:00\" at the end");
+	/* An offset after a space, and then another zone. */
+	assert_rejected("2024-03-01 12:00:00 +02:00 UTC",
+			"unrecognised time \"2024-03-01 12:00:00 +02:00 UTC\": "
+			"unexpected \" UTC\" at the end");
+	assert_rejected("2024-03-01 12:00:00Z UTC",
+			"unrecognised time \"2024-03-01 12:00:00Z UTC\": "
+			"unexpected \" UTC\" at the end");
+	assert_unrecognised("2024-03-01 12:00:00  UTC");
+	assert_unrecognised("2024-03-01 12:00:00 +");
+	assert_unrecognised("2024-03-01 12:00:00 1UTC");
+	/* A zone belongs to a time of day, not to a bare date. */
+	assert_unrecognised("2024-03-01 UTC");
 	assert_rejected("@1709294400s", "unrecognised time \"@1709294400s\": "
 					"unexpected \"s\" at the end");
 }
@@ -588,12 +597,80 @@ static void test_timestamp_round_trip(void **state)
 	}
 }
 
+/* The server log's %m ("2024-03-01 11:58:02.123 UTC") and psql's forms:
+ * a space, then UTC, GMT, UT or Z (any case), or an offset. TZ plays no
+ * part. */
+static void test_timestamp_spaced_utc(void **state)
+{
+	set_tz("America/New_York");
+	assert_parses("2024-03-01 11:58:02.123 UTC",
+		      (NOON_UTC - 118) * SEC + 123000);
+	assert_parses("2024-03-01 12:00:00 UTC", NOON_UTC * SEC);
+	assert_parses("2024-03-01 12:00 GMT", NOON_UTC * SEC);
+	assert_parses("2024-03-01T12:00:00 utc", NOON_UTC * SEC);
+	assert_parses("2024-03-01 12:00:00 UT", NOON_UTC * SEC);
+	assert_parses("2024-03-01 12:00:00 Z", NOON_UTC * SEC);
+	assert_parses("20240301T120000 UTC", NOON_UTC * SEC);
+	assert_parses("2024-03-01 14:00:00 +02", NOON_UTC * SEC);
+	assert_parses("2024-03-01 14:00:00 +02:00", NOON_UTC * SEC);
+	assert_parses("2024-03-01 06:30:00.5 -05:30", NOON_UTC * SEC + 500000);
+	assert_rejected("2024-03-01 12:00:00 +16",
+			"offset +16 is out of range");
+}
+
+/* Zone names of the tz database, in their own zone whatever TZ says;
+ * TZ is left as it was. Epochs from date -u -d 'TZ="Europe/Paris" ...'. */
+static void test_timestamp_zone_names(void **state)
+{
+	set_tz("America/New_York");
+	assert_parses("2024-03-01 13:00:00 Europe/Paris", NOON_UTC * SEC);
+	/* Summer time: +02. */
+	assert_parses("2024-07-01 14:00:00 Europe/Paris", 1719835200LL * SEC);
+	assert_parses("2024-03-01 21:00:00.25 Asia/Tokyo",
+		      NOON_UTC * SEC + 250000);
+	assert_parses("2024-03-01 12:00:00 Etc/UTC", NOON_UTC * SEC);
+	assert_parses("2024-03-01 07:00:00 Etc/GMT+5", NOON_UTC * SEC);
+	/* The hour repeated in autumn: the earlier, summer time instant. */
+	assert_parses("2024-10-27 02:30:00 Europe/Paris", 1729989000LL * SEC);
+	assert_rejected("2024-03-31 02:30:00 Europe/Paris",
+			"2024-03-31 02:30:00 does not exist in time zone "
+			"Europe/Paris");
+	assert_string_equal(getenv("TZ"), "America/New_York");
+	/* TZ unset stays unset. */
+	set_tz(NULL);
+	assert_parses("2024-03-01 13:00:00 Europe/Paris", NOON_UTC * SEC);
+	assert_null(getenv("TZ"));
+}
+
+static void test_timestamp_rejects_abbreviations_and_unknown_zones(void **state)
+{
+	set_tz("UTC");
+	assert_rejected(
+		"2024-03-01 12:00:00 EST",
+		"time zone abbreviation \"EST\" is ambiguous (abbreviations other than UTC, GMT and Z mean different offsets in different places: IST is India, Ireland or Israel): give a zone name such as Europe/Paris or an offset such as +01:00");
+	assert_rejected(
+		"2024-03-01 12:00:00.5 CEST",
+		"time zone abbreviation \"CEST\" is ambiguous (abbreviations other than UTC, GMT and Z mean different offsets in different places: IST is India, Ireland or Israel): give a zone name such as Europe/Paris or an offset such as +01:00");
+	assert_rejected(
+		"2024-03-01 12:00:00 Mars/Olympus",
+		"unknown time zone \"Mars/Olympus\": no such zone in the tz database (a name such as Europe/Paris or America/New_York)");
+	/* Never a path out of the tz database. */
+	assert_rejected("2024-03-01 12:00:00 Europe/../../etc/passwd",
+			"unrecognised time \"2024-03-01 12:00:00 "
+			"Europe/../../etc/passwd\": unexpected "
+			"\"../../etc/passwd\" at the end");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timestamp_rejects_empty),
 		cmocka_unit_test(test_timestamp_rejects_garbage),
 		cmocka_unit_test(test_timestamp_rejects_trailing_junk),
+		cmocka_unit_test(test_timestamp_spaced_utc),
+		cmocka_unit_test(test_timestamp_zone_names),
+		cmocka_unit_test(
+			test_timestamp_rejects_abbreviations_and_unknown_zones),
 		cmocka_unit_test(test_timestamp_rejects_surrounding_space),
 		cmocka_unit_test(test_timestamp_rejects_partial),
 		cmocka_unit_test(test_timestamp_rejects_single_digit_fields),

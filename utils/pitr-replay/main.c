@@ -31,6 +31,7 @@ enum {
 	OPT_TARGET_LSN,
 	OPT_TARGET_XID,
 	OPT_TARGET_NAME,
+	OPT_TARGET,
 	OPT_EXCLUSIVE,
 	OPT_TIMELINE,
 	OPT_ACTION,
@@ -68,6 +69,8 @@ static const struct dbops_cli_option target_options[] = {
 	  "stop after transaction X commits or aborts" },
 	{ OPT_TARGET_NAME, "target-name", "NAME",
 	  "stop after the restore point NAME" },
+	{ OPT_TARGET, "target", "immediate",
+	  "stop as soon as the backup is consistent" },
 	{ OPT_EXCLUSIVE, "target-exclusive", NULL,
 	  "stop just before the target instead" },
 	{ 0, NULL, NULL, NULL },
@@ -80,7 +83,7 @@ static const struct dbops_cli_option options[] = {
 	  "WAL archive: segments, .history; plain or compressed" },
 	{ 'D', "datadir", "DIR",
 	  "data directory to create (must not exist or be empty)" },
-	{ OPT_TIMELINE, "timeline", "N|latest",
+	{ OPT_TIMELINE, "timeline", "N|current|latest",
 	  "timeline to recover along (default: latest)" },
 	{ OPT_ACTION, "action", "A",
 	  "promote (default), pause or shutdown at the target" },
@@ -103,24 +106,52 @@ static const struct dbops_cli_option options[] = {
 
 /* One recovery target at most: a second kind is refused by the table. */
 static const int exclusive[][DBOPS_CLI_GROUP_MAX] = {
-	{ OPT_TARGET_TIME, OPT_TARGET_LSN, OPT_TARGET_XID, OPT_TARGET_NAME },
+	{ OPT_TARGET_TIME, OPT_TARGET_LSN, OPT_TARGET_XID, OPT_TARGET_NAME,
+	  OPT_TARGET },
 	{ 0 },
 };
 
 static const char *const synopsis[] = {
 	"restore -b BASE -a ARCHIVE -D DATADIR [target] [options]",
-	"verify  -b BASE -a ARCHIVE [target] [--timeline N|latest]",
+	"verify  -b BASE -a ARCHIVE [target] [--timeline N|current|latest]",
 	"window  -a ARCHIVE [-b BASE] [--format F]",
 	"info    [-b BASE]... [-a ARCHIVE] [--time T] [--format F]",
 	NULL,
 };
 
 static const char *const target_names[] = {
-	[TARGET_TIME] = "--target-time",
-	[TARGET_LSN] = "--target-lsn",
-	[TARGET_XID] = "--target-xid",
-	[TARGET_NAME] = "--target-name",
+	[TARGET_TIME] = "--target-time", [TARGET_LSN] = "--target-lsn",
+	[TARGET_XID] = "--target-xid",	 [TARGET_NAME] = "--target-name",
+	[TARGET_IMMEDIATE] = "--target",
 };
+
+/*
+ * A transaction ID, alone (3 to 4294967295) or as txid_current() and
+ * pg_current_xact_id() give it once the epoch is above 0: epoch << 32 | ID.
+ * PostgreSQL keeps the low 32 bits; the epoch is kept to be checked
+ * against the WAL's.
+ */
+static int set_target_xid(struct pitr_target *t, const char *option,
+			  const char *value)
+{
+	long long n;
+	uint32_t low;
+
+	if (dbops_cli_parse_int(value, &n) != 0 || n < 3)
+		return dbops_cli_invalid(
+			option, value,
+			"expected a transaction ID from 3 to 4294967295, or one with its epoch as txid_current() gives it");
+	low = (uint32_t)((unsigned long long)n & UINT32_MAX);
+	t->xid = low;
+	t->has_epoch = n > UINT32_MAX;
+	t->epoch = (uint32_t)((unsigned long long)n >> 32);
+	if (low < 3)
+		return dbops_cli_invalid(
+			option, value,
+			"that is transaction ID %u of epoch %u, which no transaction has (IDs start at 3)",
+			low, t->epoch);
+	return 0;
+}
 
 static int set_target(struct pitr_opts *o, enum target_kind kind,
 		      const char *value)
@@ -128,7 +159,6 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 	struct pitr_target *t = &o->r.verify.target;
 	const char *option = target_names[kind];
 	struct dbops_err terr = { "" };
-	long long n;
 	int64_t usec;
 
 	if (t->kind == kind)
@@ -148,13 +178,7 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 				"expected an LSN such as 0/16B3748");
 		break;
 	case TARGET_XID:
-		if (dbops_cli_parse_int(value, &n) != 0 || n < 3 ||
-		    n > UINT32_MAX)
-			return dbops_cli_invalid(
-				option, value,
-				"expected a transaction ID from 3 to 4294967295");
-		t->xid = (uint32_t)n;
-		break;
+		return set_target_xid(t, option, value);
 	case TARGET_NAME:
 		if (value[0] == '\0' || strlen(value) >= RESTORE_POINT_NAME_MAX)
 			return dbops_cli_invalid(
@@ -162,6 +186,12 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 				"restore point names are 1 to %d bytes",
 				RESTORE_POINT_NAME_MAX - 1);
 		snprintf(t->name, sizeof(t->name), "%s", value);
+		break;
+	case TARGET_IMMEDIATE:
+		if (strcmp(value, "immediate") != 0)
+			return dbops_cli_invalid(
+				option, value,
+				"the only target given this way is \"immediate\"");
 		break;
 	case TARGET_END:
 		break;
@@ -193,20 +223,28 @@ static int add_tablespace_map(struct pitr_opts *o, char *arg)
 	return 0;
 }
 
-/* "latest" (0) or a timeline ID from 1 to 4294967295. */
+/* "latest", "current" or a timeline ID from 1 to 4294967295, as
+ * recovery_target_timeline takes them. */
 static int set_timeline(struct pitr_opts *o, const char *value)
 {
+	struct verify_opts *v = &o->r.verify;
 	long long n;
 
 	o->timeline_given = true;
 	if (strcmp(value, "latest") == 0) {
-		o->r.verify.timeline = 0;
+		v->timeline_goal = TIMELINE_LATEST;
+		return 0;
+	}
+	if (strcmp(value, "current") == 0) {
+		v->timeline_goal = TIMELINE_CURRENT;
 		return 0;
 	}
 	if (dbops_cli_parse_int(value, &n) != 0 || n < 1 || n > UINT32_MAX)
-		return dbops_cli_invalid("--timeline", value,
-					 "use a timeline number or \"latest\"");
-	o->r.verify.timeline = (uint32_t)n;
+		return dbops_cli_invalid(
+			"--timeline", value,
+			"use a timeline number, \"current\" or \"latest\"");
+	v->timeline_goal = TIMELINE_NUMERIC;
+	v->timeline = (uint32_t)n;
 	return 0;
 }
 
@@ -255,6 +293,8 @@ static int set_option(void *ctx, int id, const char *arg)
 		return set_target(o, TARGET_XID, arg);
 	case OPT_TARGET_NAME:
 		return set_target(o, TARGET_NAME, arg);
+	case OPT_TARGET:
+		return set_target(o, TARGET_IMMEDIATE, arg);
 	case OPT_EXCLUSIVE:
 		v->target.exclusive = true;
 		return 0;
@@ -349,7 +389,8 @@ static int check_command(const struct pitr_opts *o)
 	if (o->time != NULL)
 		return dbops_cli_error(
 			"--time is for info; restore and verify take --target-time");
-	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME))
+	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME ||
+				    v->target.kind == TARGET_IMMEDIATE))
 		return dbops_cli_error(
 			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
 	if (v->archive == NULL)

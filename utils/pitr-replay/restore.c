@@ -348,6 +348,9 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 		conf_quote(t->name, name, sizeof(name));
 		snprintf(buf, len, "recovery_target_name = '%s'\n", name);
 		break;
+	case TARGET_IMMEDIATE:
+		snprintf(buf, len, "recovery_target = 'immediate'\n");
+		break;
 	}
 }
 
@@ -377,14 +380,14 @@ static int write_recovery_settings(const struct restore_opts *o,
 		"# %s on timeline %u.\n"
 		"restore_command = '%s'\n"
 		"%s"
-		"recovery_target_timeline = '%u'\n"
+		"recovery_target_timeline = '%s'\n"
 		"recovery_target_action = '%s'\n"
 		"# A restored copy must not archive into the archive it came from;\n"
 		"# remove this line once it is to become a primary of its own.\n"
 		"archive_mode = 'off'\n",
 		DBOPS_VERSION, stamp,
 		pitr_target_describe(&p->target, what, sizeof(what)), p->tli,
-		command, targets, p->tli, action);
+		command, targets, p->tli_setting, action);
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
 	free(text);

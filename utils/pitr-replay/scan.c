@@ -21,6 +21,7 @@
 #define XINFO_HAS_DROPPED_STATS (1u << 8)
 
 #define CHECKPOINT_TIME_OFFSET 64 /* CheckPoint.time (pg_time_t), 13..17 */
+#define CHECKPOINT_XID_OFFSET  24 /* CheckPoint.nextXid (FullTransactionId) */
 
 struct xact {
 	bool is_xact; /* a commit or abort (prepared or not) */
@@ -99,6 +100,16 @@ static void classify_xact(const struct wal_reader *r,
 	x->is_xact = true;
 }
 
+uint64_t pitr_full_xid(uint64_t next_full, uint32_t xid)
+{
+	int32_t diff = (int32_t)(xid - (uint32_t)next_full);
+
+	/* Never below epoch 0: an xid "before" the first ones is of epoch 0. */
+	if (diff < 0 && (uint64_t) - (int64_t)diff > next_full)
+		return xid;
+	return next_full + (uint64_t)(int64_t)diff;
+}
+
 const char *pitr_target_describe(const struct pitr_target *t, char *buf,
 				 size_t len)
 {
@@ -118,10 +129,18 @@ const char *pitr_target_describe(const struct pitr_target *t, char *buf,
 			 incl);
 		break;
 	case TARGET_XID:
-		snprintf(buf, len, "transaction %u (%s)", t->xid, incl);
+		if (t->has_epoch)
+			snprintf(buf, len, "transaction %u of epoch %u (%s)",
+				 t->xid, t->epoch, incl);
+		else
+			snprintf(buf, len, "transaction %u (%s)", t->xid, incl);
 		break;
 	case TARGET_NAME:
 		snprintf(buf, len, "restore point \"%s\"", t->name);
+		break;
+	case TARGET_IMMEDIATE:
+		snprintf(buf, len,
+			 "immediate (as soon as the backup is consistent)");
 		break;
 	}
 	return buf;
@@ -188,6 +207,17 @@ static bool stops_after(const struct pitr_target *t,
 	return false;
 }
 
+/* recoveryStopsAfter(): 'immediate' ends replay after the record that
+ * made the backup consistent. */
+static bool stops_immediate(const struct pitr_target *t, struct path_scan *s)
+{
+	if (t->kind != TARGET_IMMEDIATE || !s->consistent)
+		return false;
+	snprintf(s->stop.what, sizeof(s->stop.what),
+		 "after reaching consistency");
+	return true;
+}
+
 static int add_restore_point(struct path_scan *s,
 			     const struct restore_point *rp)
 {
@@ -233,6 +263,11 @@ static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 			s->consistency_lsn = rec->end;
 		}
 		return 0;
+	}
+	if ((op == XLOG_CHECKPOINT_ONLINE || op == XLOG_CHECKPOINT_SHUTDOWN) &&
+	    len >= CHECKPOINT_XID_OFFSET + 8) {
+		memcpy(&s->next_full_xid, data + CHECKPOINT_XID_OFFSET, 8);
+		s->has_next_full_xid = true;
 	}
 	if ((op == XLOG_CHECKPOINT_ONLINE || op == XLOG_CHECKPOINT_SHUTDOWN) &&
 	    rec->lsn == s->start.checkpoint_lsn &&
@@ -344,8 +379,10 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 				out->has_max_xact = true;
 			}
 		}
-		if (want_stop && stops_after(target, &rec, &x,
-					     is_rp ? &rp : NULL, &out->stop)) {
+		if (want_stop &&
+		    (stops_immediate(target, out) ||
+		     stops_after(target, &rec, &x, is_rp ? &rp : NULL,
+				 &out->stop))) {
 			out->stop.found = true;
 			out->stop.record_lsn = rec.lsn;
 			break;

@@ -22,7 +22,8 @@ enum target_kind {
 	TARGET_TIME,
 	TARGET_LSN,
 	TARGET_XID,
-	TARGET_NAME
+	TARGET_NAME,
+	TARGET_IMMEDIATE /* recovery_target = 'immediate' */
 };
 
 struct pitr_target {
@@ -30,6 +31,10 @@ struct pitr_target {
 	int64_t time; /* TimestampTz */
 	lsn_t lsn;
 	uint32_t xid;
+	/* An xid given with its epoch (txid_current(): epoch << 32 | xid):
+	 * PostgreSQL keeps the low 32 bits; we check the epoch too. */
+	bool has_epoch;
+	uint32_t epoch;
 	char name[RESTORE_POINT_NAME_MAX];
 	bool exclusive;
 	char text[128]; /* as given, for messages */
@@ -96,6 +101,10 @@ struct path_scan {
 	struct stop_point stop; /* for the target, when one was given */
 	struct wal_reader
 		reader; /* reader.stop / message say why reading ended */
+	/* nextXid (epoch << 32 | xid) of the last checkpoint record read
+	 * before the stop point: the epoch of the xids around it. */
+	uint64_t next_full_xid;
+	bool has_next_full_xid;
 	uint64_t first_segno, last_segno; /* the segments read */
 	uint64_t segments;
 	int major;
@@ -124,6 +133,13 @@ int pitr_scan_path_shown(const struct wal_archive *arc,
 			 enum dbops_progress_mode when, struct path_scan *out);
 /* Free what pitr_scan_path() allocated in S (its restore points, its reader). */
 void pitr_scan_free(struct path_scan *s);
+
+/*
+ * The 64-bit ID (epoch << 32 | xid) of transaction XID near NEXT_FULL, a
+ * checkpoint's nextXid: the one within 2^31 of it, as PostgreSQL's
+ * FullXidRelativeTo() reckons.
+ */
+uint64_t pitr_full_xid(uint64_t next_full, uint32_t xid);
 
 /* Describe TARGET for messages: "time 2024-03-01 12:00:00+00 (inclusive)". */
 const char *pitr_target_describe(const struct pitr_target *t, char *buf,

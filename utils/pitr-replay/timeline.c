@@ -89,6 +89,31 @@ int pitr_timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
 	return 0;
 }
 
+void pitr_timeline_single(uint32_t tli, struct tl_history *h)
+{
+	h->n = 1;
+	h->e[0] = (struct tl_entry){ .tli = tli,
+				     .begin = 0,
+				     .end = LSN_INFINITE };
+}
+
+uint32_t pitr_timeline_newest(const struct wal_archive *arc, uint32_t start)
+{
+	uint32_t newest = start;
+
+	while (newest < UINT32_MAX && pitr_walarc_has_history(arc, newest + 1))
+		newest++;
+	return newest;
+}
+
+bool pitr_timeline_has_wal(const struct wal_archive *arc, uint32_t tli)
+{
+	for (size_t i = 0; i < arc->nsegs; i++)
+		if (arc->segs[i].tli == tli)
+			return true;
+	return false;
+}
+
 int pitr_timeline_load(const struct wal_archive *arc, uint32_t tli,
 		       struct tl_history *h)
 {
@@ -98,10 +123,7 @@ int pitr_timeline_load(const struct wal_archive *arc, uint32_t tli,
 	int rc;
 
 	if (tli == 1) {
-		h->n = 1;
-		h->e[0] = (struct tl_entry){ .tli = 1,
-					     .begin = 0,
-					     .end = LSN_INFINITE };
+		pitr_timeline_single(1, h);
 		return 0;
 	}
 	snprintf(name, sizeof(name), "%08X.history", tli);

@@ -5,6 +5,7 @@
 #ifndef PITR_TIMELINE_H
 #define PITR_TIMELINE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,20 @@ int pitr_timeline_parse(const char *text, uint32_t tli, struct tl_history *h,
  */
 int pitr_timeline_load(const struct wal_archive *arc, uint32_t tli,
 		       struct tl_history *h);
+
+/* The history of a timeline with no parents: TLI from LSN 0 on. */
+void pitr_timeline_single(uint32_t tli, struct tl_history *h);
+
+/*
+ * The timeline recovery_target_timeline=latest chooses for a backup on
+ * START (PostgreSQL's findNewestTimeLine()): history files are probed from
+ * START + 1 upward, and the last one found before the first missing one
+ * wins (START itself when START + 1 has none).
+ */
+uint32_t pitr_timeline_newest(const struct wal_archive *arc, uint32_t start);
+
+/* Whether ARC holds a segment (complete or .partial) of timeline TLI. */
+bool pitr_timeline_has_wal(const struct wal_archive *arc, uint32_t tli);
 
 /* The entry holding LSN, or NULL when the LSN is past... never: the tip holds all later ones. */
 const struct tl_entry *pitr_timeline_at(const struct tl_history *h, lsn_t lsn);

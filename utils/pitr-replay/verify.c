@@ -13,6 +13,7 @@
 #include "log.h"
 #include "mfcheck.h"
 #include "output.h"
+#include "walbackup.h"
 
 int pitr_find_server_binaries(int major, const char *given, char *bindir)
 {
@@ -36,6 +37,68 @@ int pitr_find_server_binaries(int major, const char *given, char *bindir)
 	return -1;
 }
 
+/*
+ * The history of TLI into P. The backup's own timeline needs no history
+ * file: PostgreSQL starts on it from the backup's checkpoint and reads its
+ * history, when missing, as having no parents (readTimeLineHistory()).
+ */
+static int load_history(struct plan *p, uint32_t tli)
+{
+	p->tli = tli;
+	snprintf(p->tli_setting, sizeof(p->tli_setting), "%u", tli);
+	if (tli != 1 && tli == p->start.tli &&
+	    !pitr_walarc_has_history(&p->arc, tli)) {
+		pitr_timeline_single(tli, &p->hist);
+		snprintf(p->tli_setting, sizeof(p->tli_setting), "current");
+		dbops_log_info(
+			"no history file \"%s/%08X.history\" for the base backup's timeline %u: recovery starts on it from the backup and does not need its history, as in PostgreSQL",
+			p->arc.dir, tli, tli);
+		return 0;
+	}
+	return pitr_timeline_load(&p->arc, tli, &p->hist);
+}
+
+/* What the archive holds of timeline TLI, for messages. */
+static const char *what_archive_has(const struct wal_archive *arc, uint32_t tli)
+{
+	bool wal = pitr_timeline_has_wal(arc, tli);
+	bool history = pitr_walarc_has_history(arc, tli);
+
+	return wal && history ? "WAL segments and a history file"
+	       : wal	      ? "WAL segments"
+			      : "a history file";
+}
+
+/*
+ * recovery_target_timeline=latest stopped at NEWEST because the history
+ * file of NEWEST + 1 is missing: say so when the archive knows of a later
+ * timeline, and how to follow it.
+ */
+static void report_missing_history(const struct plan *p, uint32_t newest)
+{
+	uint32_t known = pitr_walarc_newest_tli(&p->arc);
+	uint32_t missing = newest + 1;
+
+	if (known <= newest)
+		return;
+	dbops_log_warning(
+		"no history file \"%s/%08X.history\" in the archive: following timeline %u, as PostgreSQL's recovery_target_timeline=latest does (it looks for history files from the backup's timeline %u upward and stops at the first one missing), although the archive has %s of timeline %u",
+		p->arc.dir, missing, newest, p->start.tli,
+		what_archive_has(&p->arc, known), known);
+	if (pitr_walarc_has_history(&p->arc, known))
+		dbops_log_hint(
+			"to follow timeline %u, put %08X.history back into the archive or give --timeline %u",
+			known, missing, known);
+	else if (missing == known)
+		dbops_log_hint(
+			"to follow timeline %u, put %08X.history back into the archive",
+			known, missing);
+	else
+		dbops_log_hint(
+			"to follow timeline %u, put the missing history files (%08X.history to %08X.history) back into the archive",
+			known, missing, known);
+}
+
 /* Whether timeline TLI's path leaves the backup's timeline after START. */
 static bool descends(const struct tl_history *h, const struct scan_start *start,
 		     const struct tl_entry **entry)
@@ -44,52 +107,60 @@ static bool descends(const struct tl_history *h, const struct scan_start *start,
 	return *entry && (*entry)->end > start->redo_lsn;
 }
 
+/*
+ * recovery_target_timeline=latest. When the timeline PostgreSQL would
+ * choose does not descend from the backup (PostgreSQL refuses to start
+ * then), the next older one that does is followed, with a warning.
+ */
+static int choose_latest(struct plan *p)
+{
+	uint32_t newest = pitr_timeline_newest(&p->arc, p->start.tli);
+	const struct tl_entry *e;
+
+	report_missing_history(p, newest);
+	for (uint32_t t = newest; t > p->start.tli; t--) {
+		if (load_history(p, t) != 0)
+			return -1;
+		if (descends(&p->hist, &p->start, &e))
+			return 0;
+		dbops_log_warning(
+			"timeline %u, which recovery_target_timeline=latest would follow, does not descend from the base backup's timeline %u after the backup (PostgreSQL would refuse to start); trying timeline %u",
+			t, p->start.tli, t - 1);
+	}
+	return load_history(p, p->start.tli);
+}
+
+static int choose_numeric(const struct verify_opts *o, struct plan *p)
+{
+	uint32_t tli = o->timeline;
+
+	if (tli != p->start.tli && tli != 1 &&
+	    !pitr_walarc_has_history(&p->arc, tli) &&
+	    pitr_walarc_newest_tli(&p->arc) < tli) {
+		dbops_log_error(
+			"recovery target timeline %u does not exist in %s: the newest timeline there is %u",
+			tli, p->arc.dir, pitr_walarc_newest_tli(&p->arc));
+		return -1;
+	}
+	return load_history(p, tli);
+}
+
 static int choose_timeline(const struct verify_opts *o, struct plan *p)
 {
 	const struct tl_entry *e;
 	char path[512], lsn[LSN_TEXT], at[LSN_TEXT];
+	int rc;
 
-	if (o->timeline) {
-		p->tli = o->timeline;
-		if (p->tli != p->start.tli && p->tli != 1 &&
-		    !pitr_walarc_has_history(&p->arc, p->tli) &&
-		    pitr_walarc_newest_tli(&p->arc) < p->tli) {
-			dbops_log_error(
-				"recovery target timeline %u does not exist in %s: the newest timeline there is %u",
-				p->tli, p->arc.dir,
-				pitr_walarc_newest_tli(&p->arc));
-			return -1;
-		}
-		if (pitr_timeline_load(&p->arc, p->tli, &p->hist) != 0)
-			return -1;
-	} else {
-		/* The newest timeline that descends from the backup after it. */
-		uint32_t newest = pitr_walarc_newest_tli(&p->arc);
-
-		p->tli = 0;
-		for (uint32_t t = newest; t >= p->start.tli && t > 0; t--) {
-			struct tl_history h;
-
-			if (t != 1 && !pitr_walarc_has_history(&p->arc, t))
-				continue;
-			if (pitr_timeline_load(&p->arc, t, &h) != 0)
-				return -1;
-			if (descends(&h, &p->start, &e)) {
-				p->tli = t;
-				p->hist = h;
-				break;
-			}
-			dbops_log_info(
-				"timeline %u is the newest in the archive but does not descend from the backup's timeline %u after the backup; skipped",
-				t, p->start.tli);
-		}
-		if (p->tli == 0) {
-			p->tli = p->start.tli;
-			if (pitr_timeline_load(&p->arc, p->tli, &p->hist) != 0)
-				return -1;
-		}
-	}
+	if (o->timeline_goal == TIMELINE_NUMERIC)
+		rc = choose_numeric(o, p);
+	else if (o->timeline_goal == TIMELINE_CURRENT)
+		rc = load_history(p, p->start.tli);
+	else
+		rc = choose_latest(p);
+	if (rc != 0)
+		return -1;
 	if (!descends(&p->hist, &p->start, &e)) {
+		pitr_lsn_format(p->start.redo_lsn, lsn);
 		pitr_timeline_describe(&p->hist, path, sizeof(path));
 		if (e == NULL)
 			dbops_log_error(
@@ -99,8 +170,7 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 			dbops_log_error(
 				"timeline %u forked from the base backup's timeline %u at %s, before the backup started at %s",
 				p->tli, p->start.tli,
-				pitr_lsn_format(e->end, at),
-				pitr_lsn_format(p->start.redo_lsn, lsn));
+				pitr_lsn_format(e->end, at), lsn);
 		dbops_log_hint(
 			"choose a timeline whose history passes through timeline %u after %s (see pitr-replay window), or a base backup taken on the target timeline",
 			p->start.tli, lsn);
@@ -113,11 +183,18 @@ static int choose_timeline(const struct verify_opts *o, struct plan *p)
 static int report_read_stop(const struct plan *p)
 {
 	const struct wal_reader *r = &p->scan.reader;
+	char where[PATH_MAX + 128];
 
 	if (r->stop == WAL_STOP_IO)
 		return -1; /* reported where it happened */
-	dbops_log_error("\"%s/%s\": %s", p->arc.dir, r->stop_file,
-			r->error.msg);
+	if (r->segfile != NULL && r->segfile->in_backup &&
+	    strcmp(r->segfile->name, r->stop_file) == 0)
+		pitr_walbackup_where(&p->backup, r->stop_file, where,
+				     sizeof(where));
+	else
+		snprintf(where, sizeof(where), "%s/%s", p->arc.dir,
+			 r->stop_file);
+	dbops_log_error("\"%s\": %s", where, r->error.msg);
 	if (p->target.kind != TARGET_END) {
 		char t[256], lsn[LSN_TEXT];
 
@@ -133,7 +210,7 @@ static int report_read_stop(const struct plan *p)
 			r->stop_file);
 	else if (r->stop == WAL_STOP_GAP)
 		dbops_log_hint(
-			"recovery would stop at the gap; copy the missing segment into the archive");
+			"recovery would stop at the gap: the base backup's own pg_wal does not have the segment either; copy it into the archive");
 	else if (r->stop == WAL_STOP_FOREIGN)
 		dbops_log_hint(
 			"this file does not belong to the base backup's cluster; remove it from the archive or use the matching base backup");
@@ -243,9 +320,17 @@ static int report_not_found(const struct plan *p)
 		break;
 	case TARGET_XID:
 		dbops_log_error(
-			"transaction %u never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
-			p->target.xid, pitr_lsn_format(p->start.redo_lsn, lsn),
+			"transaction %s never committed or aborted in the WAL after the base backup's start %s (timeline %s)",
+			p->target.text, pitr_lsn_format(p->start.redo_lsn, lsn),
 			path);
+		if (p->target.has_epoch && s->has_next_full_xid &&
+		    (uint32_t)(s->next_full_xid >> 32) != p->target.epoch)
+			dbops_log_detail(
+				"it is ID %u of epoch %u; the WAL read is of epoch %u (next transaction ID %" PRIu64
+				" at its last checkpoint)",
+				p->target.xid, p->target.epoch,
+				(uint32_t)(s->next_full_xid >> 32),
+				s->next_full_xid);
 		hint_other_timeline(p);
 		break;
 	case TARGET_NAME:
@@ -278,8 +363,43 @@ static int report_not_found(const struct plan *p)
 			pitr_lsn_format(s->end_lsn, lsn), path);
 		break;
 	case TARGET_END:
+	case TARGET_IMMEDIATE: /* found once consistent */
 		break;
 	}
+	return -1;
+}
+
+/*
+ * An xid given with its epoch: the transaction recovery stops at must be of
+ * that epoch, by the nextXid of the last checkpoint before it (its full ID
+ * is the one nearest that, as PostgreSQL's FullXidRelativeTo() reckons).
+ * PostgreSQL itself drops the epoch and would stop at another transaction
+ * with the same 32 bits.
+ */
+static int check_xid_epoch(const struct plan *p)
+{
+	const struct path_scan *s = &p->scan;
+	uint64_t next = s->next_full_xid, full;
+	char at[LSN_TEXT];
+
+	if (p->target.kind != TARGET_XID || !p->target.has_epoch ||
+	    !s->has_next_full_xid)
+		return 0;
+	full = pitr_full_xid(next, p->target.xid);
+	if ((uint32_t)(full >> 32) == p->target.epoch)
+		return 0;
+	dbops_log_error(
+		"transaction %s is ID %u of epoch %u, but transaction %u in this WAL (%s at %s) is of epoch %u: %" PRIu64
+		" as txid_current() counts, by the next transaction ID %" PRIu64
+		" of the checkpoint before it",
+		p->target.text, p->target.xid, p->target.epoch, p->target.xid,
+		s->stop.is_commit ? "committing" : "aborting",
+		pitr_lsn_format(s->stop.record_lsn, at), (uint32_t)(full >> 32),
+		full, next);
+	dbops_log_hint(
+		"PostgreSQL keeps only the low 32 bits and would stop at that transaction; check the ID, or give --target-xid %" PRIu64
+		" to stop there",
+		full);
 	return -1;
 }
 
@@ -319,7 +439,8 @@ int pitr_verify_prepare(const struct verify_opts *o, struct plan *p)
 			o->base);
 		return -1;
 	}
-	if (pitr_walarc_open(o->archive, &p->arc) != 0)
+	if (pitr_walarc_open(o->archive, &p->arc) != 0 ||
+	    pitr_walbackup_add(&p->arc, &p->backup) != 0)
 		return -1;
 	return choose_timeline(o, p);
 }
@@ -365,6 +486,8 @@ int pitr_verify_wal(const struct verify_opts *o, struct plan *p)
 		p->end_record_lsn = s->last_record_lsn;
 		return 0;
 	}
+	if (check_xid_epoch(p) != 0)
+		return -1;
 	if (!s->stop.consistent)
 		return report_before_consistency(p);
 	if (p->target.kind == TARGET_TIME && s->has_min_time &&

@@ -16,12 +16,20 @@
 #include "scan.h"
 #include "timeline.h"
 
+/* --timeline: recovery_target_timeline's three forms. */
+enum pitr_timeline_goal {
+	TIMELINE_LATEST,  /* the default */
+	TIMELINE_CURRENT, /* the backup's own timeline */
+	TIMELINE_NUMERIC, /* verify_opts.timeline */
+};
+
 struct verify_opts {
 	const char *base;
 	const char *archive;
 	const char *pg_bindir; /* NULL: /usr/lib/postgresql/<major>/bin */
 	struct pitr_target target;
-	uint32_t timeline; /* 0: the newest that descends from the backup */
+	enum pitr_timeline_goal timeline_goal;
+	uint32_t timeline; /* TIMELINE_NUMERIC: the ID given */
 	enum dbops_progress_mode progress;
 };
 
@@ -30,6 +38,10 @@ struct plan {
 	struct wal_archive arc;
 	uint32_t tli; /* the target timeline */
 	struct tl_history hist;
+	/* recovery_target_timeline for the server: "current" when the
+	 * backup's own timeline has no history file (PostgreSQL refuses a
+	 * number without one), else the number of TLI. */
+	char tli_setting[16];
 	struct scan_start start;
 	struct path_scan scan;
 	char bindir[PATH_MAX];

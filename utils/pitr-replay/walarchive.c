@@ -852,6 +852,8 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 			     const struct archive_segment *seg,
 			     unsigned char *buf)
 {
+	if (seg->in_backup)
+		return arc->read_backup(arc, seg, buf);
 	if (read_one_form(arc, seg, buf) != 0)
 		return -1;
 	return seg->has_other_forms ? compare_other_forms(arc, seg, buf) : 0;

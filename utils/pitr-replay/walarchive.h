@@ -52,6 +52,8 @@ struct archive_segment {
 	uint8_t comp;  /* enum pitr_compression */
 	bool partial;  /* NAME.partial: pg_receivewal's unfinished segment */
 	bool has_other_forms; /* arc->others holds more copies of it */
+	bool in_backup;	      /* not in the archive but in the base backup's own
+			   pg_wal (walbackup.h): read through read_backup */
 };
 
 struct archive_backup_file { /* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
@@ -79,6 +81,12 @@ struct wal_archive {
 	size_t nignored;     /* files that are none of these */
 	unsigned comps_seen; /* bit 1 << comp for each compression listed
 				(but of .partial segments) */
+	/* Reads a segment marked in_backup into BUF (seg_size bytes): 0, or
+	 * -1 after an error message. walbackup.c sets both. */
+	int (*read_backup)(const struct wal_archive *arc,
+			   const struct archive_segment *seg,
+			   unsigned char *buf);
+	const void *read_backup_ctx;
 };
 
 /* The suffix of compression COMP: "", ".gz", ".zst"... */
