@@ -203,7 +203,10 @@ static int read_tar_segment(const char *tar, const char *entry,
 	while ((rc = pitr_tar_next(&t)) == 1) {
 		entry_name(&t);
 		if (strcmp(t.name, entry) == 0) {
-			total = pitr_tar_read(&t, (char *)buf, size, &len);
+			/* pitr_tar_read() reads what is stored, at most SIZE */
+			total = archive_entry_size(t.e);
+			if (pitr_tar_read(&t, (char *)buf, size, &len) != 0)
+				total = -2;
 			break;
 		}
 		if (pitr_tar_skip(&t) != 0)
@@ -211,7 +214,7 @@ static int read_tar_segment(const char *tar, const char *entry,
 	}
 	pitr_tar_close(&t);
 	if (total < 0) {
-		if (rc == 0)
+		if (total == -1 && rc == 0)
 			dbops_log_error("\"%s\": no entry %s", tar, entry);
 		return -1;
 	}
