@@ -5,6 +5,7 @@
  *	pitr-replay restore -b BASE -a ARCHIVE -D DATADIR [target] [options]
  *	pitr-replay verify  -b BASE -a ARCHIVE [target]
  *	pitr-replay window  -a ARCHIVE [-b BASE] [--format F]
+ *	pitr-replay fetch-wal -a ARCHIVE [--spool DIR] NAME DEST
  *
  * Options go through common/cli.h: the table below drives parsing, the
  * exclusive targets and --help; this file checks what each command takes
@@ -14,6 +15,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "fetch.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -35,6 +37,8 @@ enum {
 	OPT_PG_BINDIR,
 	OPT_FORMAT,
 	OPT_PROGRESS,
+	OPT_SPOOL,
+	OPT_PREFETCH,
 };
 
 struct pitr_opts {
@@ -43,6 +47,7 @@ struct pitr_opts {
 	enum dbops_output_format format;
 	bool format_given;
 	bool timeline_given;
+	struct fetch_opts fetch;
 };
 
 static const struct dbops_cli_option target_options[] = {
@@ -81,6 +86,14 @@ static const struct dbops_cli_option options[] = {
 	{ 0, NULL, NULL, NULL },
 };
 
+static const struct dbops_cli_option fetch_options[] = {
+	{ OPT_SPOOL, "spool", "DIR",
+	  "fetch-wal: prefetch into DIR (an existing directory)" },
+	{ OPT_PREFETCH, "prefetch", "N",
+	  "fetch-wal: segments made ready ahead (default 8)" },
+	{ 0, NULL, NULL, NULL },
+};
+
 /* One recovery target at most: a second kind is refused by the table. */
 static const int exclusive[][DBOPS_CLI_GROUP_MAX] = {
 	{ OPT_TARGET_TIME, OPT_TARGET_LSN, OPT_TARGET_XID, OPT_TARGET_NAME },
@@ -91,6 +104,7 @@ static const char *const synopsis[] = {
 	"restore -b BASE -a ARCHIVE -D DATADIR [target] [options]",
 	"verify  -b BASE -a ARCHIVE [target] [--timeline N|latest]",
 	"window  -a ARCHIVE [-b BASE] [--format F]",
+	"fetch-wal -a ARCHIVE [--spool DIR [--prefetch N]] NAME DEST",
 	NULL,
 };
 
@@ -179,6 +193,7 @@ static int set_option(void *ctx, int id, const char *arg)
 	switch (id) {
 	case 'a':
 		v->archive = arg;
+		o->fetch.archive = arg;
 		return 0;
 	case 'b':
 		v->base = arg;
@@ -220,6 +235,12 @@ static int set_option(void *ctx, int id, const char *arg)
 		rc = dbops_cli_choice("--progress", arg, whens, &choice);
 		v->progress = (enum dbops_progress_mode)choice;
 		return rc;
+	case OPT_SPOOL:
+		o->fetch.spool = arg;
+		return 0;
+	case OPT_PREFETCH:
+		return dbops_cli_int("--prefetch", arg, 0, FETCH_PREFETCH_MAX,
+				     &o->fetch.prefetch);
 	}
 	return -1;
 }
@@ -234,6 +255,8 @@ static const struct dbops_cli cli = {
 			{ "Targets (none: the end of the archive)",
 			  target_options },
 			{ "Options", options },
+			{ "The restore_command of a restored server",
+			  fetch_options },
 			{ NULL, NULL } },
 	.exclusive = exclusive,
 	.handle = set_option,
@@ -249,8 +272,11 @@ static int check_command(const struct pitr_opts *o)
 
 	if (!restore && !window && strcmp(o->command, "verify") != 0)
 		return dbops_cli_error(
-			"unknown command \"%s\": use restore, verify or window",
+			"unknown command \"%s\": use restore, verify, window or fetch-wal",
 			o->command);
+	if (o->fetch.spool || o->fetch.prefetch != FETCH_PREFETCH_DEFAULT)
+		return dbops_cli_error(
+			"--spool and --prefetch are for fetch-wal");
 	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME))
 		return dbops_cli_error(
 			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
@@ -286,6 +312,39 @@ static int run_verify(struct pitr_opts *o)
 	return rc == 0 ? 0 : 1;
 }
 
+/*
+ * fetch-wal takes ARCHIVE and two operands, and nothing else of the
+ * others' options. Its usage errors are 126 like its other failures: a
+ * mistyped restore_command must stop the server, not read as the end of
+ * the archive.
+ */
+static int run_fetch(struct pitr_opts *o, int noperands, char **operands)
+{
+	const struct verify_opts *v = &o->r.verify;
+
+	if (noperands != 2) {
+		dbops_cli_error(
+			"fetch-wal takes two operands, NAME and DEST (%%f and %%p), not %d",
+			noperands);
+		return FETCH_FAILED;
+	}
+	if (o->fetch.archive == NULL) {
+		dbops_cli_error("no WAL archive given (-a ARCHIVE)");
+		return FETCH_FAILED;
+	}
+	if (v->base || o->r.datadir || v->target.kind != TARGET_END ||
+	    v->target.exclusive || o->timeline_given || o->format_given ||
+	    o->r.keep_running || o->r.port || v->pg_bindir ||
+	    o->r.action != ACTION_PROMOTE) {
+		dbops_cli_error(
+			"fetch-wal takes -a, --spool, --prefetch, NAME and DEST only");
+		return FETCH_FAILED;
+	}
+	o->fetch.name = operands[0];
+	o->fetch.dest = operands[1];
+	return pitr_fetch_wal_run(&o->fetch);
+}
+
 static int run(struct pitr_opts *o)
 {
 	if (strcmp(o->command, "window") == 0) {
@@ -303,16 +362,31 @@ static int run(struct pitr_opts *o)
 	return pitr_restore_run(&o->r);
 }
 
+/* Whether ARGV names the fetch-wal command (for its exit status). */
+static bool is_fetch(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "fetch-wal") == 0)
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
-	struct pitr_opts o = { .format = DBOPS_FORMAT_TABLE };
+	struct pitr_opts o = { .format = DBOPS_FORMAT_TABLE,
+			       .fetch.prefetch = FETCH_PREFETCH_DEFAULT };
 	int first, rc;
 
 	dbops_log_init(argv[0]);
 	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
+	if (rc == DBOPS_CLI_RUN && first < argc &&
+	    strcmp(argv[first], "fetch-wal") == 0)
+		return run_fetch(&o, argc - first - 1, argv + first + 1);
+	if (rc == 1 && is_fetch(argc, argv))
+		return FETCH_FAILED;
 	if (rc == DBOPS_CLI_RUN && first >= argc)
 		rc = dbops_cli_error(
-			"no command given: use restore, verify or window");
+			"no command given: use restore, verify, window or fetch-wal");
 	else if (rc == DBOPS_CLI_RUN && first + 1 < argc)
 		rc = dbops_cli_error("unexpected argument \"%s\"",
 				     argv[first + 1]);
