@@ -28,6 +28,7 @@
 
 #include "instance.h"
 #include "clock.h"
+#include "fetch.h"
 #include "fileio.h"
 #include "log.h"
 #include "parallel.h"
@@ -99,22 +100,39 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-int pitr_restore_command_for(const char *archive, char *buf, size_t len)
+/* S as one word of restore_command: quoted for the shell, and each %
+ * doubled, which PostgreSQL reads as a literal % (L1). */
+static int command_word(const char *s, char *buf, size_t len)
 {
-	char dir[8192], cmd[16384];
+	char quoted[8192];
+	size_t n = 0;
+
+	if (shell_quote(s, quoted, sizeof(quoted)) != 0)
+		return -1;
+	for (const char *c = quoted; *c; c++) {
+		if (n + 3 >= len)
+			return -1;
+		if (*c == '%')
+			buf[n++] = '%';
+		buf[n++] = *c;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int pitr_restore_command_for(const char *exe, const char *archive,
+			     const char *spool, char *buf, size_t len)
+{
+	char words[3][16384], cmd[3 * 16384 + 64];
 	int n;
 
-	if (shell_quote(archive, dir, sizeof(dir)) != 0)
+	if (command_word(exe, words[0], sizeof(words[0])) != 0 ||
+	    command_word(archive, words[1], sizeof(words[1])) != 0 ||
+	    command_word(spool, words[2], sizeof(words[2])) != 0)
 		return -1;
-	/* %f and %p are plain names PostgreSQL fills in; no quoting needed
-	 * beyond the double quotes. cd first so a missing archive fails hard. */
-	n = snprintf(
-		cmd, sizeof(cmd),
-		"cd %s || exit 126; "
-		"if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; "
-		"elif [ -f \"%%f.gz\" ]; then gzip -dc \"%%f.gz\" >\"$OLDPWD/%%p\" || exit 126; "
-		"else exit 1; fi",
-		dir);
+	/* %f and %p are names PostgreSQL fills in: hex digits, pg_wal/... */
+	n = snprintf(cmd, sizeof(cmd), "%s fetch-wal -a %s --spool %s %%f %%p",
+		     words[0], words[1], words[2]);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -1;
 	return conf_quote(cmd, buf, len);
@@ -300,19 +318,51 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 	}
 }
 
+/* This program's absolute path, which the server runs as restore_command. */
+static int self_exe(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n < 0 || (size_t)n >= len - 1) {
+		dbops_log_error(
+			"could not find this program's own path (\"/proc/self/exe\"): %s",
+			n < 0 ? strerror(errno) : "too long");
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* DATADIR/pitr-replay/spool, absolute: fetch-wal's prefetch spool. */
+static int spool_path(const char *datadir, char *buf, size_t len)
+{
+	char abs[PATH_MAX];
+
+	if (realpath(datadir, abs) == NULL) {
+		dbops_log_error("could not resolve \"%s\": %s", datadir,
+				strerror(errno));
+		return -1;
+	}
+	snprintf(buf, len, "%s/pitr-replay/spool", abs);
+	return 0;
+}
+
 static int write_recovery_settings(const struct restore_opts *o,
 				   const struct plan *p, const char *action,
 				   const struct dbops_user *owner)
 {
-	char path[PATH_MAX + 64], command[20000], targets[512], what[256],
-		stamp[64];
+	char path[PATH_MAX + 64], command[65536], targets[512], what[256],
+		stamp[64], exe[PATH_MAX], spool[PATH_MAX + 32];
 	char *text;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc;
 
-	if (pitr_restore_command_for(p->arc.dir, command, sizeof(command)) !=
-	    0) {
+	if (self_exe(exe, sizeof(exe)) != 0 ||
+	    spool_path(o->datadir, spool, sizeof(spool)) != 0)
+		return -1;
+	if (pitr_restore_command_for(exe, p->arc.dir, spool, command,
+				     sizeof(command)) != 0) {
 		dbops_log_error(
 			"\"%s\": archive path too long for restore_command",
 			p->arc.dir);
@@ -411,6 +461,14 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	}
 	if (owner && dbops_user_chown(owner, rundir) != 0)
 		return -1;
+	/* fetch-wal's prefetch spool, removed at the end of the restore. */
+	snprintf(path, sizeof(path), "%s/spool", rundir);
+	if ((mkdir(path, 0700) != 0 && errno != EEXIST) ||
+	    (owner && dbops_user_chown(owner, path) != 0)) {
+		dbops_log_error("could not create \"%s\": %s", path,
+				strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/pg_hba.conf", rundir);
 	if (write_file(path, "local all all trust\n", O_TRUNC, owner) != 0)
 		return -1;
@@ -997,13 +1055,16 @@ static char *parent_of(const char *path)
 }
 
 /* Whether the server's user DROPped to can reach the data directory's
- * parent and read the archive; reported when not. */
+ * parent, read the archive and run this program (its restore_command);
+ * reported when not. */
 static bool reachable(const struct restore_opts *o, const struct plan *plan,
 		      const struct dbops_user *user)
 {
-	char *parent = parent_of(o->datadir);
+	char *parent = parent_of(o->datadir), exe[PATH_MAX];
 	bool ok = check_reach(user, parent, X_OK, "reach") == 0 &&
-		  check_reach(user, plan->arc.dir, R_OK | X_OK, "read") == 0;
+		  check_reach(user, plan->arc.dir, R_OK | X_OK, "read") == 0 &&
+		  self_exe(exe, sizeof(exe)) == 0 &&
+		  check_reach(user, exe, X_OK, "run") == 0;
 
 	free(parent);
 	return ok;
@@ -1055,6 +1116,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	const struct dbops_user *owner;
 	bool drop = false;
 	char rundir[PATH_MAX], conninfo[2 * PATH_MAX + 128];
+	char spool[PATH_MAX + 32] = "";
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
@@ -1075,6 +1137,7 @@ int pitr_restore_run(const struct restore_opts *o)
 		goto done;
 	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
+	snprintf(spool, sizeof(spool), "%s/spool", rundir);
 	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
 	    start_server(o, &plan, rundir, &inst) != 0 ||
 	    run_recovery(o, &plan, &inst, &st, &f, &w) != 0)
@@ -1089,6 +1152,9 @@ int pitr_restore_run(const struct restore_opts *o)
 		rc = 1;
 	}
 done:
+	/* The server's later calls, if it runs on, read the archive. */
+	if (spool[0])
+		pitr_fetch_spool_remove(spool);
 	pitr_plan_free(&plan);
 	return rc;
 }

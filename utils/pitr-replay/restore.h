@@ -25,11 +25,13 @@ struct restore_opts {
 int pitr_restore_run(const struct restore_opts *o);
 
 /*
- * The restore_command for ARCHIVE: a shell snippet that copies %f (or
- * inflates %f.gz) to %p, exits 1 only when neither is there, and 126 for
- * any other failure, which PostgreSQL treats as fatal instead of as the end
- * of the archive. Quoted for postgresql.conf. Exposed for the unit tests.
+ * The restore_command that runs EXE (this program, by its absolute path)
+ * as `EXE fetch-wal -a ARCHIVE --spool SPOOL %f %p` (fetch.h): each path
+ * one shell word, its % doubled so that PostgreSQL leaves it alone, and
+ * the whole quoted for a single-quoted postgresql.conf value. -1 when it
+ * does not fit in LEN. Exposed for the unit tests.
  */
-int pitr_restore_command_for(const char *archive, char *buf, size_t len);
+int pitr_restore_command_for(const char *exe, const char *archive,
+			     const char *spool, char *buf, size_t len);
 
 #endif
