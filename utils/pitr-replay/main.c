@@ -272,7 +272,7 @@ static int check_command(const struct pitr_opts *o)
 
 	if (!restore && !window && strcmp(o->command, "verify") != 0)
 		return dbops_cli_error(
-			"unknown command \"%s\": use restore, verify, window or fetch-wal",
+			"unknown command \"%s\": use restore, verify or window",
 			o->command);
 	if (o->fetch.spool || o->fetch.prefetch != FETCH_PREFETCH_DEFAULT)
 		return dbops_cli_error(
@@ -386,7 +386,7 @@ int main(int argc, char **argv)
 		return FETCH_FAILED;
 	if (rc == DBOPS_CLI_RUN && first >= argc)
 		rc = dbops_cli_error(
-			"no command given: use restore, verify, window or fetch-wal");
+			"no command given: use restore, verify or window");
 	else if (rc == DBOPS_CLI_RUN && first + 1 < argc)
 		rc = dbops_cli_error("unexpected argument \"%s\"",
 				     argv[first + 1]);
