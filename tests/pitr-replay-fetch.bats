@@ -252,6 +252,28 @@ archive_copy() {
 	cmp "$G/archive/$seg" pg_wal/RECOVERYXLOG
 }
 
+@test "pitr-replay fetch-wal: a spool filled from one archive is not read for another" {
+	local s=$W/spool first=$TL1_FIRST_SEGMENT next
+	next=$(next_seg "$first")
+	assert [ -e "$G/other-archive/$next" ]
+	mkdir "$s"
+	fetch -a "$G/archive" --spool "$s" --prefetch 2 "$first" pg_wal/RECOVERYXLOG
+	assert_success
+	wait_prefetch "$s"
+	assert [ -e "$s/$next" ]
+	# Another cluster's archive, with the same names: its own file.
+	fetch -a "$G/other-archive" --spool "$s" --prefetch 2 "$next" pg_wal/RECOVERYXLOG
+	assert_success
+	cmp "$G/other-archive/$next" pg_wal/RECOVERYXLOG
+	wait_prefetch "$s"
+	# ... and the spool is that archive's now: the first one's files gone.
+	assert_equal "$(cat "$s/.archive")" "$(realpath "$G/other-archive")"
+	for f in "$s"/0*; do
+		[ -e "$f" ] || continue
+		cmp "$G/other-archive/$(basename "$f")" "$f"
+	done
+}
+
 @test "pitr-replay fetch-wal: a damaged segment ahead is not spooled; its own call reports it" {
 	local s=$W/spool first=$TL1_FIRST_SEGMENT bad
 	archive_copy arc

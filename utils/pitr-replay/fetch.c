@@ -477,6 +477,57 @@ static void prefetch_child(struct prefetch *p, int lock_fd)
 	_exit(0);
 }
 
+/* The absolute path of O->archive into BUF (PATH_MAX); -1 if unresolvable. */
+static int archive_abs(const struct fetch_opts *o, char *buf)
+{
+	return realpath(o->archive, buf) ? 0 : -1;
+}
+
+/* Whether the spool was filled from O->archive: SPOOL/.archive says. */
+static bool spool_matches(const struct fetch_opts *o)
+{
+	char abs[PATH_MAX], text[PATH_MAX + 1];
+	char *path = dbops_xasprintf("%s/.archive", o->spool);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? dbops_read_full(fd, text, PATH_MAX) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	if (n <= 0 || archive_abs(o, abs) != 0)
+		return false;
+	text[n] = '\0';
+	return strcmp(text, abs) == 0;
+}
+
+/*
+ * Make the spool O->archive's, with the lock held: what another archive
+ * left in it is removed (never served for this one), then .archive
+ * written. 0, or -1: no prefetching.
+ */
+static int spool_adopt(const struct fetch_opts *o)
+{
+	char abs[PATH_MAX], *path;
+	struct dirent *de;
+	DIR *d;
+	int rc;
+
+	if (archive_abs(o, abs) != 0 || (d = opendir(o->spool)) == NULL)
+		return -1;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = dbops_xasprintf("%s/%s", o->spool, de->d_name);
+		unlink(path);
+		free(path);
+	}
+	closedir(d);
+	path = dbops_xasprintf("%s/.archive", o->spool);
+	rc = dbops_atomic_write(path, 0600, abs, strlen(abs));
+	free(path);
+	return rc;
+}
+
 /*
  * After serving segment NAME: unless a prefetcher is at work, claim the
  * segments after it and start one in the background to make them.
@@ -491,7 +542,8 @@ static void prefetch_start(const struct fetch_opts *o, uint32_t seg_size)
 	free(path);
 	if (fd < 0)
 		return;
-	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || ftruncate(fd, 0) != 0) {
+	if (flock(fd, LOCK_EX | LOCK_NB) != 0 || ftruncate(fd, 0) != 0 ||
+	    (!spool_matches(o) && spool_adopt(o) != 0)) {
 		close(fd);
 		return;
 	}
@@ -544,7 +596,7 @@ int pitr_fetch_wal_run(const struct fetch_opts *o)
 				o->archive, strerror(err));
 		return FETCH_FAILED;
 	}
-	if (spool && is_segment_name(o->name))
+	if (spool && is_segment_name(o->name) && spool_matches(o))
 		rc = spool_take(o, o->dest, &seg_size);
 	if (rc == 1) {
 		rc = open_in_archive(o->archive, o->name, &fd, &suffix, path,

@@ -20,7 +20,10 @@
  *    will make (NAME.part) before the call that started it returns, so a
  *    later call finds the claim and waits for it instead of doing the same
  *    work again; a claim whose prefetcher is gone is ignored.
- * 4. The spool is optional: without the directory, every call reads the
+ * 4. A spool serves one archive: SPOOL/.archive holds its absolute path.
+ *    A call with another archive does not read the spool, and the next
+ *    prefetcher empties it before it makes it this archive's.
+ * 5. The spool is optional: without the directory, every call reads the
  *    archive itself and nothing is prefetched.
  */
 #ifndef PITR_FETCH_H
