@@ -197,7 +197,10 @@ archive_copy() {
 	# And the other commands refuse fetch-wal's options.
 	run --separate-stderr pitr-replay window -a "$G/archive" --spool "$W"
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" "pitr-replay: error: --spool and --prefetch are for fetch-wal"
+	assert_equal "${stderr_lines[0]}" "pitr-replay: error: --spool is for fetch-wal, --prefetch for fetch-wal and restore"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --prefetch 2
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "pitr-replay: error: --spool is for fetch-wal, --prefetch for fetch-wal and restore"
 }
 
 @test "pitr-replay fetch-wal: the next segments are prefetched into the spool and then served from it by a rename" {
@@ -309,8 +312,21 @@ archive_copy() {
 	assert_success
 	assert_output "$(cat "$G/expected/end-tl1.rows")"
 	# The server ran this pitr-replay's fetch-wal, with the spool.
-	run grep -c "^restore_command = '''$(command -v pitr-replay)'' fetch-wal -a " "$D/postgresql.auto.conf"
+	run grep -c "^restore_command = '''$(command -v pitr-replay)'' fetch-wal -a .* --spool ''$D/pitr-replay/spool'' --prefetch 8 %f %p'\$" "$D/postgresql.auto.conf"
 	assert_output 1
 	assert [ ! -e "$D/pitr-replay/spool" ]
 	"$DBOPS_DRIVER" stop "$D/pitr-replay"
+}
+
+@test "pitr-replay: restore --prefetch N is passed to fetch-wal; 0 prefetches nothing" {
+	D=$W/restored
+	run --separate-stderr timeout 600 pitr-replay restore -b "$G/base-plain" -a "$G/archive" \
+		-D "$D" --target-name rp_dup --prefetch 0 --action shutdown
+	assert_success
+	run grep -c -- " --prefetch 0 %f %p'\$" "$D/postgresql.auto.conf"
+	assert_output 1
+	assert [ ! -e "$D/pitr-replay/spool" ]
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/x" --prefetch 65
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: invalid value "65" for --prefetch: '
 }

@@ -4,9 +4,10 @@
  * postgresql.auto.conf, read back the way PostgreSQL's configuration file
  * parser reads a quoted value, %f, %p and %% filled in as PostgreSQL fills
  * them, then run by /bin/sh in a data directory: the program it names must
- * get exactly `fetch-wal -a ARCHIVE --spool SPOOL NAME DEST`, whatever the
- * paths hold (quotes, backslashes, spaces, %, $). What fetch-wal then
- * does is tested on real archives in tests/pitr-replay-fetch.bats.
+ * get exactly `fetch-wal -a ARCHIVE --spool SPOOL --prefetch 8 NAME DEST`,
+ * whatever the paths hold (quotes, backslashes, spaces, %, $). What
+ * fetch-wal then does is tested on real archives in
+ * tests/pitr-replay-fetch.bats.
  */
 #include "testutil.h"
 
@@ -224,7 +225,8 @@ static struct fixture *make_fixture(const char *name)
 	free(dir);
 	make_program(fx->exe);
 	assert_int_equal(pitr_restore_command_for(fx->exe, fx->archive,
-						  fx->spool, buf, sizeof(buf)),
+						  fx->spool, 8, buf,
+						  sizeof(buf)),
 			 0);
 	/* As restore.c writes it: restore_command = '%s' */
 	assert_true(asprintf(&fx->line, "'%s'\n", buf) > 0);
@@ -270,8 +272,11 @@ static void assert_runs(const struct fixture *fx, const char *f)
 	char *want, *got;
 
 	assert_int_equal(run_in(fx->datadir, cmd), 0);
-	assert_true(asprintf(&want, "fetch-wal\n-a\n%s\n--spool\n%s\n%s\n%s\n",
-			     fx->archive, fx->spool, f, DEST) > 0);
+	assert_true(
+		asprintf(
+			&want,
+			"fetch-wal\n-a\n%s\n--spool\n%s\n--prefetch\n8\n%s\n%s\n",
+			fx->archive, fx->spool, f, DEST) > 0);
 	got = read_text(args_path);
 	if (got == NULL)
 		fail_msg("the command\n  %s\ndid not run \"%s\"", cmd, fx->exe);
@@ -294,14 +299,14 @@ static void test_restore_command_plain_paths(void **state)
 	assert_int_equal(
 		pitr_restore_command_for("/usr/bin/pitr-replay",
 					 "/var/lib/postgresql/wal-archive",
-					 "/srv/data/pitr-replay/spool", buf,
+					 "/srv/data/pitr-replay/spool", 8, buf,
 					 sizeof(buf)),
 		0);
 	/* The shell's single quotes, doubled for postgresql.conf. */
 	assert_string_equal(
 		buf,
 		"''/usr/bin/pitr-replay'' fetch-wal -a ''/var/lib/postgresql/wal-archive'' "
-		"--spool ''/srv/data/pitr-replay/spool'' %f %p");
+		"--spool ''/srv/data/pitr-replay/spool'' --prefetch 8 %f %p");
 }
 
 static void test_restore_command_percent_doubled(void **state)
@@ -310,10 +315,10 @@ static void test_restore_command_percent_doubled(void **state)
 
 	/* L1: "%p" in the path was filled in by the server. */
 	assert_int_equal(pitr_restore_command_for("/bin/x", "/srv/arch%pct",
-						  "/s%f", buf, sizeof(buf)),
+						  "/s%f", 8, buf, sizeof(buf)),
 			 0);
 	assert_string_equal(buf, "''/bin/x'' fetch-wal -a ''/srv/arch%%pct'' "
-				 "--spool ''/s%%f'' %f %p");
+				 "--spool ''/s%%f'' --prefetch 8 %f %p");
 }
 
 static void test_restore_command_quote_and_spaces(void **state)
@@ -321,7 +326,7 @@ static void test_restore_command_quote_and_spaces(void **state)
 	char buf[4096];
 
 	assert_int_equal(pitr_restore_command_for("/bin/x", "/srv/it's a dir",
-						  "/s", buf, sizeof(buf)),
+						  "/s", 8, buf, sizeof(buf)),
 			 0);
 	/* '\'' for the shell, then '' and \\ for the file. */
 	assert_non_null(strstr(buf, "-a ''/srv/it''\\\\''''s a dir'' "));
@@ -331,7 +336,7 @@ static void test_restore_command_too_long(void **state)
 {
 	char buf[40], *big = malloc(20000);
 
-	assert_int_equal(pitr_restore_command_for("/bin/x", "/a", "/s", buf,
+	assert_int_equal(pitr_restore_command_for("/bin/x", "/a", "/s", 8, buf,
 						  sizeof(buf)),
 			 -1);
 	assert_non_null(big);
@@ -341,16 +346,19 @@ static void test_restore_command_too_long(void **state)
 	char *out = malloc(65536);
 	assert_non_null(out);
 	assert_int_equal(
-		pitr_restore_command_for("/bin/x", big, "/s", out, 65536), -1);
+		pitr_restore_command_for("/bin/x", big, "/s", 8, out, 65536),
+		-1);
 	/* Quotes and % make it longer: ' becomes '\'' and then ''\''''. */
 	memset(big, '\'', 4000);
 	big[4000] = '\0';
 	assert_int_equal(
-		pitr_restore_command_for("/bin/x", big, "/s", out, 65536), -1);
+		pitr_restore_command_for("/bin/x", big, "/s", 8, out, 65536),
+		-1);
 	memset(big, '%', 9000);
 	big[9000] = '\0';
 	assert_int_equal(
-		pitr_restore_command_for("/bin/x", big, "/s", out, 65536), -1);
+		pitr_restore_command_for("/bin/x", big, "/s", 8, out, 65536),
+		-1);
 	free(out);
 	free(big);
 }

@@ -47,6 +47,7 @@ struct pitr_opts {
 	enum dbops_output_format format;
 	bool format_given;
 	bool timeline_given;
+	bool prefetch_given;
 	struct fetch_opts fetch;
 };
 
@@ -90,7 +91,7 @@ static const struct dbops_cli_option fetch_options[] = {
 	{ OPT_SPOOL, "spool", "DIR",
 	  "fetch-wal: prefetch into DIR (an existing directory)" },
 	{ OPT_PREFETCH, "prefetch", "N",
-	  "fetch-wal: segments made ready ahead (default 8)" },
+	  "fetch-wal, restore: segments made ready ahead (default 8)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -239,6 +240,7 @@ static int set_option(void *ctx, int id, const char *arg)
 		o->fetch.spool = arg;
 		return 0;
 	case OPT_PREFETCH:
+		o->prefetch_given = true;
 		return dbops_cli_int("--prefetch", arg, 0, FETCH_PREFETCH_MAX,
 				     &o->fetch.prefetch);
 	}
@@ -274,9 +276,9 @@ static int check_command(const struct pitr_opts *o)
 		return dbops_cli_error(
 			"unknown command \"%s\": use restore, verify or window",
 			o->command);
-	if (o->fetch.spool || o->fetch.prefetch != FETCH_PREFETCH_DEFAULT)
+	if (o->fetch.spool || (o->prefetch_given && !restore))
 		return dbops_cli_error(
-			"--spool and --prefetch are for fetch-wal");
+			"--spool is for fetch-wal, --prefetch for fetch-wal and restore");
 	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME))
 		return dbops_cli_error(
 			"--target-exclusive needs --target-time, --target-lsn or --target-xid");
@@ -359,6 +361,7 @@ static int run(struct pitr_opts *o)
 	}
 	if (strcmp(o->command, "verify") == 0)
 		return run_verify(o);
+	o->r.prefetch = o->fetch.prefetch;
 	return pitr_restore_run(&o->r);
 }
 

@@ -121,7 +121,8 @@ static int command_word(const char *s, char *buf, size_t len)
 }
 
 int pitr_restore_command_for(const char *exe, const char *archive,
-			     const char *spool, char *buf, size_t len)
+			     const char *spool, int prefetch, char *buf,
+			     size_t len)
 {
 	char words[3][16384], cmd[3 * 16384 + 64];
 	int n;
@@ -131,8 +132,9 @@ int pitr_restore_command_for(const char *exe, const char *archive,
 	    command_word(spool, words[2], sizeof(words[2])) != 0)
 		return -1;
 	/* %f and %p are names PostgreSQL fills in: hex digits, pg_wal/... */
-	n = snprintf(cmd, sizeof(cmd), "%s fetch-wal -a %s --spool %s %%f %%p",
-		     words[0], words[1], words[2]);
+	n = snprintf(cmd, sizeof(cmd),
+		     "%s fetch-wal -a %s --spool %s --prefetch %d %%f %%p",
+		     words[0], words[1], words[2], prefetch);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -1;
 	return conf_quote(cmd, buf, len);
@@ -361,8 +363,8 @@ static int write_recovery_settings(const struct restore_opts *o,
 	if (self_exe(exe, sizeof(exe)) != 0 ||
 	    spool_path(o->datadir, spool, sizeof(spool)) != 0)
 		return -1;
-	if (pitr_restore_command_for(exe, p->arc.dir, spool, command,
-				     sizeof(command)) != 0) {
+	if (pitr_restore_command_for(exe, p->arc.dir, spool, o->prefetch,
+				     command, sizeof(command)) != 0) {
 		dbops_log_error(
 			"\"%s\": archive path too long for restore_command",
 			p->arc.dir);

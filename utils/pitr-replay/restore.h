@@ -18,7 +18,8 @@ struct restore_opts {
 	const char *datadir;
 	enum restore_action action;
 	bool keep_running;
-	int port; /* 0: a free one */
+	int port;     /* 0: a free one */
+	int prefetch; /* fetch-wal --prefetch in restore_command */
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */
@@ -26,12 +27,14 @@ int pitr_restore_run(const struct restore_opts *o);
 
 /*
  * The restore_command that runs EXE (this program, by its absolute path)
- * as `EXE fetch-wal -a ARCHIVE --spool SPOOL %f %p` (fetch.h): each path
+ * as `EXE fetch-wal -a ARCHIVE --spool SPOOL --prefetch N %f %p`
+ * (fetch.h): each path
  * one shell word, its % doubled so that PostgreSQL leaves it alone, and
  * the whole quoted for a single-quoted postgresql.conf value. -1 when it
  * does not fit in LEN. Exposed for the unit tests.
  */
 int pitr_restore_command_for(const char *exe, const char *archive,
-			     const char *spool, char *buf, size_t len);
+			     const char *spool, int prefetch, char *buf,
+			     size_t len);
 
 #endif
