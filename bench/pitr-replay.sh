@@ -49,11 +49,13 @@
 #           end of the WAL)
 #         pg_ctl -D NEWDIR2 -w -m fast stop
 #       Rounds alternate the order (pitr-replay first, then the manual one
-#       first); the best of each counted, each run listed. After each run,
+#       first, pitr-replay --prefetch 0 between them); the best of each counted, each run listed. After each run,
 #       untimed, the copy is started again and table ticks checked against
 #       the generator's expected/end-tl1.rows, then removed. pitr-replay's
 #       restore_command is its own fetch-wal, which prefetches the next 8
-#       segments into a spool while the server replays.
+#       segments into a spool while the server replays; each round also
+#       runs pitr-replay with --prefetch 0, to show what the prefetch is
+#       worth.
 #   (c) the same as (b) from a copy of the archive with every file
 #       gzip-compressed (gzip -6, as archive_command = 'gzip < %p > ...'),
 #       the manual restore_command 'gunzip < "ARCHIVE/%f.gz" > "%p"'.
@@ -67,7 +69,7 @@
 #                      --wal-mb; default 2100)
 #   PITR_BENCH_RUNS    timed runs of each reader in (a), the best counted
 #                      (default 3)
-#   PITR_BENCH_ROUNDS  rounds of the restore pair in (b) and (c) (default 2)
+#   PITR_BENCH_ROUNDS  rounds of the restores in (b) and (c) (default 2)
 #   PITR_BENCH_GZIP    1 (default) to run (c), 0 not to
 #   PITR_BENCH_TMPDIR  where the scratch directory goes (default /var/tmp:
 #                      it needs about twice the WAL in free space, so not a
@@ -360,13 +362,14 @@ check() {
 	rm -rf "$d" "$sock"
 }
 
-# restore_tool ARCHIVE
+# restore_tool ARCHIVE PREFETCH
 restore_tool() {
 	local d=$run/restore-tool
 	prepare "$1"
-	log "pitr-replay restore from $1"
+	log "pitr-replay restore --prefetch $2 from $1"
 	t0=$(now)
-	"$tool" restore -b "$base" -a "$1" -D "$d" --timeline 1 --progress never >&2 ||
+	"$tool" restore -b "$base" -a "$1" -D "$d" --timeline 1 --progress never \
+		--prefetch "$2" >&2 ||
 		die "pitr-replay restore failed (exit status $?)"
 	elapsed=$(elapsed "$t0" "$(now)")
 	log "pitr-replay restore: $elapsed s"
@@ -424,39 +427,51 @@ restore_manual() {
 	check "$d" "the manual procedure"
 }
 
-# restore_pair ARCHIVE RESTORE_COMMAND: the rounds of (b) or (c); sets
-# t_tool, t_manual (the best) and runs_tool, runs_manual (every run).
-restore_pair() {
+# restore_trio ARCHIVE RESTORE_COMMAND: the rounds of (b) or (c): pitr-replay
+# with fetch-wal prefetching 8 segments, with --prefetch 0, and the manual
+# procedure, the order reversed every other round; sets t_tool, t_tool0,
+# t_manual (the best) and runs_tool, runs_tool0, runs_manual (every run).
+restore_trio() {
 	local r order f
-	t_tool=
-	t_manual=
-	runs_tool=
-	runs_manual=
+	t_tool=''
+	t_tool0=''
+	t_manual=''
+	runs_tool=''
+	runs_tool0=''
+	runs_manual=''
 	for r in $(seq 1 "$rounds"); do
 		log "round $r of $rounds from $1"
 		if [ $((r % 2)) = 1 ]; then
-			order="restore_tool restore_manual"
+			order="tool tool0 manual"
 		else
-			order="restore_manual restore_tool"
+			order="manual tool0 tool"
 		fi
 		for f in $order; do
-			if [ "$f" = restore_tool ]; then
-				restore_tool "$1"
+			case $f in
+			tool)
+				restore_tool "$1" 8
 				t_tool=$(best "$t_tool" "$elapsed")
 				runs_tool+=${runs_tool:+, }$elapsed
-			else
+				;;
+			tool0)
+				restore_tool "$1" 0
+				t_tool0=$(best "$t_tool0" "$elapsed")
+				runs_tool0+=${runs_tool0:+, }$elapsed
+				;;
+			manual)
 				restore_manual "$1" "$2"
 				t_manual=$(best "$t_manual" "$elapsed")
 				runs_manual+=${runs_manual:+, }$elapsed
-			fi
+				;;
+			esac
 		done
 	done
 }
 
 log "(b) the plain archive"
-restore_pair "$archive" "cp \"$archive/%f\" \"%p\""
-t_tool_plain=$t_tool t_manual_plain=$t_manual
-runs_tool_plain=$runs_tool runs_manual_plain=$runs_manual
+restore_trio "$archive" "cp \"$archive/%f\" \"%p\""
+t_tool_plain=$t_tool t_tool0_plain=$t_tool0 t_manual_plain=$t_manual
+runs_tool_plain=$runs_tool runs_tool0_plain=$runs_tool0 runs_manual_plain=$runs_manual
 
 # --- (c) the same from a gzip-compressed copy of the archive -----------------
 
@@ -471,9 +486,9 @@ if [ "$gzip_too" = 1 ]; then
 		die "could not compress the archive"
 	gz_mb=$(du -sm "$archive_gz" | cut -f1)
 	log "compressed in $(elapsed "$t0" "$(now)") s: $gz_mb MB"
-	restore_pair "$archive_gz" "gunzip < \"$archive_gz/%f.gz\" > \"%p\""
-	t_tool_gz=$t_tool t_manual_gz=$t_manual
-	runs_tool_gz=$runs_tool runs_manual_gz=$runs_manual
+	restore_trio "$archive_gz" "gunzip < \"$archive_gz/%f.gz\" > \"%p\""
+	t_tool_gz=$t_tool t_tool0_gz=$t_tool0 t_manual_gz=$t_manual
+	runs_tool_gz=$runs_tool runs_tool0_gz=$runs_tool0 runs_manual_gz=$runs_manual
 fi
 
 # --- the section ------------------------------------------------------------
@@ -484,9 +499,10 @@ if [ "$rounds" = 1 ]; then
 else
 	rhow="best of $rounds runs of each, alternating which goes first"
 fi
-restore_row() { # WHAT MANUAL_COMMAND T_MANUAL RUNS_MANUAL T_TOOL RUNS_TOOL
+restore_row() { # WHAT MANUAL_COMMAND T_MANUAL RUNS_MANUAL T_TOOL RUNS_TOOL T_TOOL0 RUNS_TOOL0
 	cat <<EOF
 | manual: \`cp -a\`, recovery.signal, \`restore_command = '$2'\`, \`recovery_target_timeline = '1'\`, \`pg_ctl start\`, psql until \`pg_is_in_recovery()\` is false, \`pg_ctl stop\` | $3 | $4 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1 --prefetch 0\` (restore_command: its fetch-wal, no prefetch) | $7 | $8 |
 | \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1\` (restore_command: its fetch-wal, prefetching 8 segments) | $5 | $6 |
 EOF
 }
@@ -526,9 +542,11 @@ From base-plain to the end of timeline 1, promoted, the server stopped (\`pg_ctl
 
 | procedure | seconds | runs |
 |---|---:|---|
-$(restore_row ARCHIVE 'cp "ARCHIVE/%f" "%p"' "$t_manual_plain" "$runs_manual_plain" "$t_tool_plain" "$runs_tool_plain")
+$(restore_row ARCHIVE 'cp "ARCHIVE/%f" "%p"' "$t_manual_plain" "$runs_manual_plain" "$t_tool_plain" "$runs_tool_plain" "$t_tool0_plain" "$runs_tool0_plain")
 
 pitr-replay restore / manual recovery: $(ratio "$t_tool_plain" "$t_manual_plain") (goal <= 0.9)
+
+pitr-replay restore, prefetching 8 / not prefetching: $(ratio "$t_tool_plain" "$t_tool0_plain")
 
 EOF
 if [ "$gzip_too" = 1 ]; then
@@ -539,9 +557,11 @@ The same from a copy of the archive with every file compressed by \`gzip -6\` ($
 
 | procedure | seconds | runs |
 |---|---:|---|
-$(restore_row ARCHIVE-GZ 'gunzip < "ARCHIVE-GZ/%f.gz" > "%p"' "$t_manual_gz" "$runs_manual_gz" "$t_tool_gz" "$runs_tool_gz")
+$(restore_row ARCHIVE-GZ 'gunzip < "ARCHIVE-GZ/%f.gz" > "%p"' "$t_manual_gz" "$runs_manual_gz" "$t_tool_gz" "$runs_tool_gz" "$t_tool0_gz" "$runs_tool0_gz")
 
 pitr-replay restore / manual recovery, gzip: $(ratio "$t_tool_gz" "$t_manual_gz") (goal <= 0.9)
+
+pitr-replay restore, prefetching 8 / not prefetching, gzip: $(ratio "$t_tool_gz" "$t_tool0_gz")
 
 EOF
 fi
