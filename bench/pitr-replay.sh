@@ -1,7 +1,9 @@
 #!/bin/bash
 # bench/pitr-replay.sh - pitr-replay next to what a user would otherwise run
-# to see what a WAL archive holds (pg_waldump) and to recover a base backup
-# to the end of it (a copy, recovery.signal, restore_command, pg_ctl).
+# to check what a WAL archive holds (pg_waldump --quiet: decode and CRC, as
+# window and verify do), to check a base backup against its manifest
+# (pg_verifybackup) and to recover a base backup to the end of the archive
+# (a copy, recovery.signal, restore_command, pg_ctl), like for like.
 #
 # Usage: bench/pitr-replay.sh BUILD   (bench/run.sh passes it; `make bench`)
 #
@@ -12,16 +14,25 @@
 #   (a) reading the whole archive, its output to /dev/null:
 #         pitr-replay window -a ARCHIVE
 #       next to
-#         pg_waldump -p ARCHIVE FIRST LAST
+#         pg_waldump --quiet -p ARCHIVE FIRST LAST
 #       from the first to the last segment of timeline 1 (the same records
-#       window reads on timeline 1). window also reads the path of timeline
+#       window reads on timeline 1): both decode every record and check
+#       its CRC, and print nothing. window also reads the path of timeline
 #       2, which the generator makes tiny: the section says how much that
 #       adds, in window's count only. Each ran once before any timing (the
 #       archive in the page cache), then PITR_BENCH_RUNS times (3),
 #       alternating; the best counted. Each was checked, outside the
 #       timing, to reach the end of timeline 1 (window without a "problem"
-#       row, its end where the last segment ends; pg_waldump's last record
-#       the closing segment switch).
+#       row, its end where the last segment ends; pg_waldump, printing
+#       every record once, its last record the closing segment switch).
+#   (a2) checking a recovery of base-plain to the end of timeline 1:
+#         pitr-replay verify -b BASE -a ARCHIVE --timeline 1
+#       next to
+#         pg_verifybackup -n BASE (the manifest: every file's size and
+#           checksum; -n: its WAL is in the archive, not in BASE)
+#         pg_waldump --quiet -p ARCHIVE START LAST (the WAL from the
+#           backup's start segment to the end of timeline 1)
+#       one after the other, their times added; runs as in (a).
 #   (b) recovering base-plain to the end of timeline 1 and promoting, the
 #       server stopped cleanly at the end (as root, it runs as postgres):
 #         pitr-replay restore -b BASE -a ARCHIVE -D NEWDIR --timeline 1
@@ -38,9 +49,17 @@
 #           end of the WAL)
 #         pg_ctl -D NEWDIR2 -w -m fast stop
 #       Rounds alternate the order (pitr-replay first, then the manual one
-#       first); the best of each counted, each run listed. After each run,
+#       first, pitr-replay --prefetch 0 between them); the best of each counted, each run listed. After each run,
 #       untimed, the copy is started again and table ticks checked against
-#       the generator's expected/end-tl1.rows, then removed.
+#       the generator's expected/end-tl1.rows, then removed. pitr-replay's
+#       restore_command is its own fetch-wal, which prefetches the next 8
+#       segments into a spool while the server replays; each round also
+#       runs pitr-replay with --prefetch 0, to show what the prefetch is
+#       worth.
+#   (c) the same as (b) from a copy of the archive with every file
+#       gzip-compressed (gzip -6, as archive_command = 'gzip < %p > ...'),
+#       the manual restore_command 'gunzip < "ARCHIVE/%f.gz" > "%p"'.
+#       PITR_BENCH_GZIP=0 leaves it out.
 #
 # The Markdown section goes to stdout; progress and the tools' own output go
 # to stderr.
@@ -50,7 +69,8 @@
 #                      --wal-mb; default 2100)
 #   PITR_BENCH_RUNS    timed runs of each reader in (a), the best counted
 #                      (default 3)
-#   PITR_BENCH_ROUNDS  rounds of the restore pair in (b) (default 2)
+#   PITR_BENCH_ROUNDS  rounds of the restores in (b) and (c) (default 2)
+#   PITR_BENCH_GZIP    1 (default) to run (c), 0 not to
 #   PITR_BENCH_TMPDIR  where the scratch directory goes (default /var/tmp:
 #                      it needs about twice the WAL in free space, so not a
 #                      small tmpfs)
@@ -84,6 +104,7 @@ gen=$top/tests/data/gen-pitr.sh
 wal_mb=${PITR_BENCH_WAL_MB:-2100}
 runs=${PITR_BENCH_RUNS:-3}
 rounds=${PITR_BENCH_ROUNDS:-2}
+gzip_too=${PITR_BENCH_GZIP:-1}
 tmpbase=${PITR_BENCH_TMPDIR:-/var/tmp}
 whole() { # NAME VALUE
 	case $2 in
@@ -93,18 +114,20 @@ whole() { # NAME VALUE
 whole PITR_BENCH_WAL_MB "$wal_mb"
 whole PITR_BENCH_RUNS "$runs"
 whole PITR_BENCH_ROUNDS "$rounds"
+case $gzip_too in 0 | 1) ;; *) die "PITR_BENCH_GZIP must be 0 or 1, not \"$gzip_too\"" ;; esac
 
 [ -x "$tool" ] || die "pitr-replay is not built: \"$tool\" is missing (make all)"
 [ -x "$driver" ] || die "\"$driver\" is missing (make tests)"
 [ -x "$gen" ] || die "\"$gen\" is missing or not executable"
-for p in psql tar lz4 zstd; do
+for p in psql tar lz4 zstd gzip; do
 	command -v "$p" >/dev/null || die "\"$p\" is not installed"
 done
 [ -d "$tmpbase" ] || die "PITR_BENCH_TMPDIR: \"$tmpbase\" is not a directory"
 
-# Free space: the archive, and one restored copy at a time (its pg_wal up
-# to max_wal_size, 1 GB, and more while a restartpoint runs).
-need_mb=$((wal_mb * 2 + 2048))
+# Free space: the archive (and its gzip copy, a fraction of it), and one
+# restored copy at a time (its pg_wal up to max_wal_size, 1 GB, and more
+# while a restartpoint runs).
+need_mb=$((wal_mb * 5 / 2 + 2048))
 free_mb=$(df -Pm "$tmpbase" | awk 'NR == 2 { print $4 }')
 [ "$free_mb" -ge "$need_mb" ] ||
 	die "$tmpbase has $free_mb MB free, the benchmark needs about $need_mb MB (PITR_BENCH_TMPDIR)"
@@ -158,7 +181,7 @@ log "generated in $(($(date +%s) - t0)) s"
 # shellcheck source=/dev/null
 . "$data/points.env"
 pgbin=/usr/lib/postgresql/$PG_MAJOR/bin
-for p in pg_waldump pg_ctl; do
+for p in pg_waldump pg_ctl pg_verifybackup; do
 	[ -x "$pgbin/$p" ] || die "\"$pgbin/$p\" is missing (install postgresql-$PG_MAJOR)"
 done
 server_version=$("$pgbin/postgres" --version | sed 's/.* \([0-9][0-9.]*\).*/\1/')
@@ -202,10 +225,11 @@ log "timeline 1: $n_tl1 segments ($(mb "$tl1_bytes") MB, $first_seg to $last_seg
 [ "$tl1_bytes" -ge 2000000000 ] || [ -n "${PITR_BENCH_WAL_MB:-}" ] ||
 	log "warning: timeline 1 has only $tl1_bytes bytes of WAL, under 2 GB"
 
-# --- (a) window next to pg_waldump ------------------------------------------
+# --- (a) window next to pg_waldump --quiet ----------------------------------
 
 window() { "$tool" window -a "$archive" "$@"; }
 waldump() { "$pgbin/pg_waldump" -p "$archive" "$first_seg" "$last_seg"; }
+waldump_quiet() { "$pgbin/pg_waldump" --quiet -p "$archive" "$first_seg" "$last_seg"; }
 
 # The checks, not timed: both read to the end of timeline 1.
 window --format tsv >"$run/window.tsv" || die "pitr-replay window failed (exit status $?)"
@@ -233,7 +257,8 @@ last_lsn=$(sed 's/.* lsn: \([0-9A-F]*\/[0-9A-F]*\),.*/\1/' <<<"$last")
 log "checked: window reaches $end_lsn, pg_waldump reads $records records to $last_lsn"
 
 # time_cmd NAME COMMAND...: run it, its output to /dev/null, its messages
-# to a file; sets $elapsed. pg_waldump's exit status is not looked at.
+# to a file; sets $elapsed. A failure (pg_waldump --quiet's too: it
+# reads to the end of the last segment given) ends the benchmark.
 elapsed=
 time_cmd() {
 	local name=$1 t0 t1 rc=0
@@ -242,16 +267,19 @@ time_cmd() {
 	"$@" >/dev/null 2>"$run/$name.err" || rc=$?
 	t1=$(now)
 	elapsed=$(elapsed "$t0" "$t1")
-	if [ "$rc" != 0 ] && [ "$name" != pg_waldump ]; then
+	if [ "$rc" != 0 ]; then
 		cat "$run/$name.err" >&2
 		die "$name failed (exit status $rc)"
 	fi
 	log "$name: $elapsed s"
 }
 
+# add A B: seconds A + B, three decimals.
+add() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a + b }'; }
+
 log "(a) one untimed run of each, then $runs of each, alternating"
 time_cmd window window
-time_cmd pg_waldump waldump
+time_cmd pg_waldump waldump_quiet
 t_window=
 t_waldump=
 runs_window=
@@ -260,9 +288,36 @@ for r in $(seq 1 "$runs"); do
 	time_cmd window window
 	t_window=$(best "$t_window" "$elapsed")
 	runs_window+=${runs_window:+, }$elapsed
-	time_cmd pg_waldump waldump
+	time_cmd pg_waldump waldump_quiet
 	t_waldump=$(best "$t_waldump" "$elapsed")
 	runs_waldump+=${runs_waldump:+, }$elapsed
+done
+
+# --- (a2) verify next to pg_verifybackup and pg_waldump --quiet -------------
+
+start_seg=$PLAIN_START_SEGMENT
+verify() { "$tool" verify -b "$base" -a "$archive" --timeline 1 --progress never; }
+verifybackup() { "$pgbin/pg_verifybackup" -n -q "$base"; }
+waldump_backup() { "$pgbin/pg_waldump" --quiet -p "$archive" "$start_seg" "$last_seg"; }
+
+log "(a2) one untimed run of each, then $runs of each, alternating"
+time_cmd verify verify
+time_cmd pg_verifybackup verifybackup
+time_cmd pg_waldump-backup waldump_backup
+t_verify=
+t_pgcheck=
+runs_verify=
+runs_pgcheck=
+for r in $(seq 1 "$runs"); do
+	time_cmd verify verify
+	t_verify=$(best "$t_verify" "$elapsed")
+	runs_verify+=${runs_verify:+, }$elapsed
+	time_cmd pg_verifybackup verifybackup
+	pair=$elapsed
+	time_cmd pg_waldump-backup waldump_backup
+	pair=$(add "$pair" "$elapsed")
+	t_pgcheck=$(best "$t_pgcheck" "$pair")
+	runs_pgcheck+=${runs_pgcheck:+, }$pair
 done
 
 # --- (b) pitr-replay restore next to the manual procedure ------------------------
@@ -274,10 +329,11 @@ server_opts() { # SOCKETDIR
 	echo "-c port=5432 -c unix_socket_directories=$1 -c listen_addresses=''"
 }
 
-# prepare: earlier writes on disk, the archive and the backup in the page cache.
+# prepare ARCHIVE: earlier writes on disk, the archive and the backup in
+# the page cache.
 prepare() {
 	sync
-	cat "$archive"/* >/dev/null
+	cat "$1"/* >/dev/null
 	find "$base" -type f -exec cat {} + >/dev/null
 }
 
@@ -306,32 +362,35 @@ check() {
 	rm -rf "$d" "$sock"
 }
 
+# restore_tool ARCHIVE PREFETCH
 restore_tool() {
 	local d=$run/restore-tool
-	prepare
-	log "pitr-replay restore"
+	prepare "$1"
+	log "pitr-replay restore --prefetch $2 from $1"
 	t0=$(now)
-	"$tool" restore -b "$base" -a "$archive" -D "$d" --timeline 1 --progress never >&2 ||
+	"$tool" restore -b "$base" -a "$1" -D "$d" --timeline 1 --progress never \
+		--prefetch "$2" >&2 ||
 		die "pitr-replay restore failed (exit status $?)"
 	elapsed=$(elapsed "$t0" "$(now)")
 	log "pitr-replay restore: $elapsed s"
 	check "$d" "pitr-replay restore"
 }
 
+# restore_manual ARCHIVE RESTORE_COMMAND
 restore_manual() {
 	local d=$run/restore-manual sock=$run/manual-sock in_rec
 	rm -rf "$sock"
 	mkdir -m 700 "$sock"
 	! $as_root || chown postgres: "$sock"
-	prepare
-	log "manual: cp -a, recovery.signal, pg_ctl start, wait for promotion, pg_ctl stop"
+	prepare "$1"
+	log "manual: cp -a, recovery.signal, restore_command = '$2', pg_ctl start, wait for promotion, pg_ctl stop"
 	t0=$(now)
 	cp -a "$base" "$d"
 	! $as_root || chown -R postgres: "$d"
 	chmod 700 "$d"
 	: >"$d/recovery.signal"
 	cat >>"$d/postgresql.auto.conf" <<-EOF
-		restore_command = 'cp "$archive/%f" "%p"'
+		restore_command = '$2'
 		recovery_target_timeline = '1'
 	EOF
 	as_pg "$pgbin/pg_ctl" -D "$d" -l "$sock/server.log" -w -t 3600 start \
@@ -368,28 +427,69 @@ restore_manual() {
 	check "$d" "the manual procedure"
 }
 
-t_tool=
-t_manual=
-runs_tool=
-runs_manual=
-for r in $(seq 1 "$rounds"); do
-	log "(b) round $r of $rounds"
-	if [ $((r % 2)) = 1 ]; then
-		order="restore_tool restore_manual"
-	else
-		order="restore_manual restore_tool"
-	fi
-	for f in $order; do
-		$f
-		if [ "$f" = restore_tool ]; then
-			t_tool=$(best "$t_tool" "$elapsed")
-			runs_tool+=${runs_tool:+, }$elapsed
+# restore_trio ARCHIVE RESTORE_COMMAND: the rounds of (b) or (c): pitr-replay
+# with fetch-wal prefetching 8 segments, with --prefetch 0, and the manual
+# procedure, the order reversed every other round; sets t_tool, t_tool0,
+# t_manual (the best) and runs_tool, runs_tool0, runs_manual (every run).
+restore_trio() {
+	local r order f
+	t_tool=''
+	t_tool0=''
+	t_manual=''
+	runs_tool=''
+	runs_tool0=''
+	runs_manual=''
+	for r in $(seq 1 "$rounds"); do
+		log "round $r of $rounds from $1"
+		if [ $((r % 2)) = 1 ]; then
+			order="tool tool0 manual"
 		else
-			t_manual=$(best "$t_manual" "$elapsed")
-			runs_manual+=${runs_manual:+, }$elapsed
+			order="manual tool0 tool"
 		fi
+		for f in $order; do
+			case $f in
+			tool)
+				restore_tool "$1" 8
+				t_tool=$(best "$t_tool" "$elapsed")
+				runs_tool+=${runs_tool:+, }$elapsed
+				;;
+			tool0)
+				restore_tool "$1" 0
+				t_tool0=$(best "$t_tool0" "$elapsed")
+				runs_tool0+=${runs_tool0:+, }$elapsed
+				;;
+			manual)
+				restore_manual "$1" "$2"
+				t_manual=$(best "$t_manual" "$elapsed")
+				runs_manual+=${runs_manual:+, }$elapsed
+				;;
+			esac
+		done
 	done
-done
+}
+
+log "(b) the plain archive"
+restore_trio "$archive" "cp \"$archive/%f\" \"%p\""
+t_tool_plain=$t_tool t_tool0_plain=$t_tool0 t_manual_plain=$t_manual
+runs_tool_plain=$runs_tool runs_tool0_plain=$runs_tool0 runs_manual_plain=$runs_manual
+
+# --- (c) the same from a gzip-compressed copy of the archive -----------------
+
+if [ "$gzip_too" = 1 ]; then
+	archive_gz=$data/archive-gz
+	mkdir "$archive_gz"
+	log "(c) compressing the archive with gzip -6 into $archive_gz"
+	t0=$(now)
+	# shellcheck disable=SC2016 # the inner shell expands them
+	(cd "$archive" && find . -maxdepth 1 -type f -printf '%f\n') |
+		xargs -P "$(nproc)" -I{} sh -c 'gzip -6 -c "$1/$3" >"$2/$3.gz"' sh "$archive" "$archive_gz" {} ||
+		die "could not compress the archive"
+	gz_mb=$(du -sm "$archive_gz" | cut -f1)
+	log "compressed in $(elapsed "$t0" "$(now)") s: $gz_mb MB"
+	restore_trio "$archive_gz" "gunzip < \"$archive_gz/%f.gz\" > \"%p\""
+	t_tool_gz=$t_tool t_tool0_gz=$t_tool0 t_manual_gz=$t_manual
+	runs_tool_gz=$runs_tool runs_tool0_gz=$runs_tool0 runs_manual_gz=$runs_manual
+fi
 
 # --- the section ------------------------------------------------------------
 
@@ -399,6 +499,14 @@ if [ "$rounds" = 1 ]; then
 else
 	rhow="best of $rounds runs of each, alternating which goes first"
 fi
+restore_row() { # WHAT MANUAL_COMMAND T_MANUAL RUNS_MANUAL T_TOOL RUNS_TOOL T_TOOL0 RUNS_TOOL0
+	cat <<EOF
+| manual: \`cp -a\`, recovery.signal, \`restore_command = '$2'\`, \`recovery_target_timeline = '1'\`, \`pg_ctl start\`, psql until \`pg_is_in_recovery()\` is false, \`pg_ctl stop\` | $3 | $4 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1 --prefetch 0\` (restore_command: its fetch-wal, no prefetch) | $7 | $8 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1\` (restore_command: its fetch-wal, prefetching 8 segments) | $5 | $6 |
+EOF
+}
+
 cat <<EOF
 ## pitr-replay
 
@@ -406,16 +514,27 @@ One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_m
 
 ### reading the whole archive
 
-Output to /dev/null; one untimed run of each, then the best of $runs, alternating.
+Output to /dev/null; both decode every record and check its CRC; one untimed run of each, then the best of $runs, alternating.
 
 | reader | seconds | runs |
 |---|---:|---|
-| \`pg_waldump -p ARCHIVE $first_seg $last_seg\` (timeline 1) | $t_waldump | $runs_waldump |
+| \`pg_waldump --quiet -p ARCHIVE $first_seg $last_seg\` (timeline 1) | $t_waldump | $runs_waldump |
 | \`pitr-replay window -a ARCHIVE\` (every timeline) | $t_window | $runs_window |
 
 window reads every timeline's path: besides timeline 1's $n_tl1 segments, $tl2_path_segs more for timeline 2 (timeline 1's first ones up to the fork again, mostly the zeroed tails of switched segments, and timeline 2's $n_tl2), $tl2_share% more files than pg_waldump reads; pg_waldump reads timeline 1 alone. Both were checked to read to the end of timeline 1 ($end_lsn).
 
-pitr-replay window vs pg_waldump: $(ratio "$t_waldump" "$t_window") times faster (goal >= 3)
+pitr-replay window vs pg_waldump --quiet: $(ratio "$t_waldump" "$t_window") times faster (goal >= 3)
+
+### checking a recovery before it runs
+
+base-plain to the end of timeline 1; one untimed run of each, then the best of $runs, alternating. The PostgreSQL tools' time is the sum of the two, run one after the other.
+
+| check | seconds | runs |
+|---|---:|---|
+| \`pg_verifybackup -n BASE\` + \`pg_waldump --quiet -p ARCHIVE $start_seg $last_seg\` | $t_pgcheck | $runs_pgcheck |
+| \`pitr-replay verify -b BASE -a ARCHIVE --timeline 1\` | $t_verify | $runs_verify |
+
+pitr-replay verify vs pg_verifybackup + pg_waldump --quiet: $(ratio "$t_pgcheck" "$t_verify") times faster (goal >= 3)
 
 ### recovering to the end of timeline 1
 
@@ -423,9 +542,26 @@ From base-plain to the end of timeline 1, promoted, the server stopped (\`pg_ctl
 
 | procedure | seconds | runs |
 |---|---:|---|
-| manual: \`cp -a\`, recovery.signal, \`restore_command = 'cp ...'\`, \`recovery_target_timeline = '1'\`, \`pg_ctl start\`, psql until \`pg_is_in_recovery()\` is false, \`pg_ctl stop\` | $t_manual | $runs_manual |
-| \`pitr-replay restore -b BASE -a ARCHIVE -D NEWDIR --timeline 1\` | $t_tool | $runs_tool |
+$(restore_row ARCHIVE 'cp "ARCHIVE/%f" "%p"' "$t_manual_plain" "$runs_manual_plain" "$t_tool_plain" "$runs_tool_plain" "$t_tool0_plain" "$runs_tool0_plain")
 
-pitr-replay restore / manual recovery: $(ratio "$t_tool" "$t_manual") (goal <= 1.1)
+pitr-replay restore / manual recovery: $(ratio "$t_tool_plain" "$t_manual_plain") (goal <= 0.9)
+
+pitr-replay restore, prefetching 8 / not prefetching: $(ratio "$t_tool_plain" "$t_tool0_plain")
 
 EOF
+if [ "$gzip_too" = 1 ]; then
+	cat <<EOF
+### recovering to the end of timeline 1 from a gzip archive
+
+The same from a copy of the archive with every file compressed by \`gzip -6\` ($gz_mb MB), $rhow.
+
+| procedure | seconds | runs |
+|---|---:|---|
+$(restore_row ARCHIVE-GZ 'gunzip < "ARCHIVE-GZ/%f.gz" > "%p"' "$t_manual_gz" "$runs_manual_gz" "$t_tool_gz" "$runs_tool_gz" "$t_tool0_gz" "$runs_tool0_gz")
+
+pitr-replay restore / manual recovery, gzip: $(ratio "$t_tool_gz" "$t_manual_gz") (goal <= 0.9)
+
+pitr-replay restore, prefetching 8 / not prefetching, gzip: $(ratio "$t_tool_gz" "$t_tool0_gz")
+
+EOF
+fi

@@ -203,9 +203,9 @@ archive_copy() {
 
 	local b=(-b "$G/base-plain" -a "$G/archive")
 	run --separate-stderr pitr-replay
-	assert_error 'pitr-replay: error: no command given: use restore, verify, window or info'
+	assert_error 'pitr-replay: error: no command given: use restore, verify, window, info or fetch-wal'
 	run --separate-stderr pitr-replay frobnicate "${b[@]}"
-	assert_error 'pitr-replay: error: unknown command "frobnicate": use restore, verify, window or info'
+	assert_error 'pitr-replay: error: unknown command "frobnicate": use restore, verify, window, info or fetch-wal'
 	run --separate-stderr pitr-replay verify "${b[@]}" --bogus
 	assert_error 'pitr-replay: error: unknown option "--bogus"'
 	run --separate-stderr pitr-replay verify "${b[@]}" --target-time

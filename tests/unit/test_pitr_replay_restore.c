@@ -2,10 +2,12 @@
  * test_pitr_replay_restore.c - unit tests for pitr_restore_command_for() in
  * utils/pitr-replay/restore.c: the restore_command written to
  * postgresql.auto.conf, read back the way PostgreSQL's configuration file
- * parser reads a quoted value, then run by /bin/sh in a data directory with
- * %f and %p filled in as PostgreSQL fills them: a segment present is
- * copied, a .gz one inflated, a missing one is exit status 1 (the end of
- * the archive to PostgreSQL), and any other failure 126 (fatal).
+ * parser reads a quoted value, %f, %p and %% filled in as PostgreSQL fills
+ * them, then run by /bin/sh in a data directory: the program it names must
+ * get exactly `fetch-wal -a ARCHIVE --spool SPOOL --prefetch 8 NAME DEST`,
+ * whatever the paths hold (quotes, backslashes, spaces, %, $). What
+ * fetch-wal then does is tested on real archives in
+ * tests/pitr-replay-fetch.bats.
  */
 #include "testutil.h"
 
@@ -13,13 +15,13 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <zlib.h>
 
 #include "log.h"
 
 #include "../../utils/pitr-replay/restore.h"
 
 #define SEGNAME "000000010000000000000003"
+#define DEST	"pg_wal/RECOVERYXLOG"
 
 /* ---- reading the value back ---------------------------------------------- */
 
@@ -98,22 +100,6 @@ static char *conf_unquote(const char *s, const char **rest)
 	return NULL;
 }
 
-/* The file's quoting undone: '' -> ' and doubled backslashes -> one. */
-static char *undouble(const char *s)
-{
-	char *out = malloc(strlen(s) + 1);
-	size_t j = 0;
-
-	assert_non_null(out);
-	for (size_t i = 0; s[i]; i++) {
-		out[j++] = s[i];
-		if ((s[i] == '\'' || s[i] == '\\') && s[i + 1] == s[i])
-			i++;
-	}
-	out[j] = '\0';
-	return out;
-}
-
 /* %f, %p and %% filled in as PostgreSQL's replace_percent_placeholders(). */
 static char *fill_in(const char *cmd, const char *f, const char *p)
 {
@@ -169,11 +155,11 @@ static int run_in(const char *dir, const char *cmd)
 
 /* ---- files --------------------------------------------------------------- */
 
-/* The contents of PATH (caller frees), its length in *LEN; NULL if absent. */
-static unsigned char *read_file(const char *path, size_t *len)
+/* The contents of PATH (caller frees, NUL-terminated); NULL if absent. */
+static char *read_text(const char *path)
 {
 	FILE *f = fopen(path, "r");
-	unsigned char *buf;
+	char *buf;
 	long n;
 
 	if (f == NULL)
@@ -184,83 +170,73 @@ static unsigned char *read_file(const char *path, size_t *len)
 	buf = malloc((size_t)n + 1);
 	assert_non_null(buf);
 	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
 	fclose(f);
-	*len = (size_t)n;
 	return buf;
 }
-
-static bool exists(const char *path)
-{
-	struct stat st;
-
-	return lstat(path, &st) == 0;
-}
-
-/* Segment-like contents. */
-static unsigned char segment[64 * 1024];
 
 static int setup_group(void **state)
 {
 	dbops_log_init("pitr-replay");
-	for (size_t i = 0; i < sizeof(segment); i++)
-		segment[i] = (unsigned char)(i * 131 + i / 251);
 	return 0;
 }
 
-/* The fixture: SCRATCH/data (the server's working directory, with pg_wal)
- * and an archive directory named NAME under SCRATCH. */
+/* The fixture: SCRATCH/data (the server's working directory), a program
+ * that writes its arguments to data/args, one a line, and an archive and
+ * a spool directory, each in a directory named NAME under SCRATCH. */
 struct fixture {
 	char *scratch;
 	char *datadir;
+	char *exe;
 	char *archive;
+	char *spool;
 	char *command; /* restore_command's value as the server reads it */
 	char *line;    /* the value as written, quoted */
-	char *meant;   /* the command as meant */
 };
 
 /* The test's fixture, removed by teardown() however the test ends. */
 static struct fixture *current;
 
-static struct fixture *make_fixture(const char *archive_name, bool faithful)
+static void make_program(const char *path)
+{
+	static const char script[] =
+		"#!/bin/sh\nfor a in \"$@\"; do printf '%s\\n' \"$a\"; done >args\n";
+
+	write_bytes(path, script, sizeof(script) - 1);
+	assert_int_equal(chmod(path, 0755), 0);
+}
+
+static struct fixture *make_fixture(const char *name)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
-	char buf[16384], *pgwal;
+	char buf[65536], *dir, *value;
+	const char *rest = NULL;
 
 	assert_non_null(fx);
 	current = fx;
 	fx->scratch = make_scratch_dir("restore");
 	fx->datadir = path_join(fx->scratch, "data");
-	fx->archive = path_join(fx->scratch, archive_name);
 	assert_int_equal(mkdir(fx->datadir, 0700), 0);
-	pgwal = path_join(fx->datadir, "pg_wal");
-	assert_int_equal(mkdir(pgwal, 0700), 0);
-	free(pgwal);
-	assert_int_equal(mkdir(fx->archive, 0755), 0);
-	assert_int_equal(
-		pitr_restore_command_for(fx->archive, buf, sizeof(buf)), 0);
-	if (faithful) {
-		char *line, *value;
-		const char *rest = NULL;
-
-		/* As restore.c writes it: restore_command = '%s' */
-		assert_true(asprintf(&line, "'%s'\n", buf) > 0);
-		fx->line = line;
-		value = conf_unquote(line, &rest);
-		fx->command = value;
-		if (value == NULL || strcmp(rest, "\n") != 0)
-			fail_msg(
-				"PostgreSQL would read restore_command = '%s' as the string "
-				"'%s', with \"%.12s...\" after it: a syntax error in postgresql.auto.conf",
-				buf, value ? value : "", rest ? rest : "");
-		/* It must read back as the command meant: the shell's text. */
-		fx->meant = undouble(buf);
-		if (strcmp(value, fx->meant) != 0)
-			fail_msg(
-				"PostgreSQL would read restore_command as\n  %s\nwhere\n  %s\nwas meant",
-				value, fx->meant);
-	} else {
-		fx->command = undouble(buf);
-	}
+	dir = path_join(fx->scratch, name);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	fx->exe = path_join(dir, "pitr-replay");
+	fx->archive = path_join(dir, "archive");
+	fx->spool = path_join(dir, "spool");
+	free(dir);
+	make_program(fx->exe);
+	assert_int_equal(pitr_restore_command_for(fx->exe, fx->archive,
+						  fx->spool, 8, buf,
+						  sizeof(buf)),
+			 0);
+	/* As restore.c writes it: restore_command = '%s' */
+	assert_true(asprintf(&fx->line, "'%s'\n", buf) > 0);
+	value = conf_unquote(fx->line, &rest);
+	if (value == NULL || strcmp(rest, "\n") != 0)
+		fail_msg(
+			"PostgreSQL would read restore_command = '%s' as the string "
+			"'%s', with \"%.12s...\" after it: a syntax error in postgresql.auto.conf",
+			buf, value ? value : "", rest ? rest : "");
+	fx->command = value;
 	return fx;
 }
 
@@ -272,10 +248,11 @@ static void free_fixture(struct fixture *fx)
 	remove_scratch_dir(fx->scratch);
 	free(fx->scratch);
 	free(fx->datadir);
+	free(fx->exe);
 	free(fx->archive);
+	free(fx->spool);
 	free(fx->command);
 	free(fx->line);
-	free(fx->meant);
 	free(fx);
 }
 
@@ -286,180 +263,102 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Run the command for segment F into %p = P, in the data directory. */
-static int restore(const struct fixture *fx, const char *f, const char *p)
+/* Run the command for F into %p = DEST in the data directory: the program
+ * is run and gets its arguments as meant. */
+static void assert_runs(const struct fixture *fx, const char *f)
 {
-	char *cmd = fill_in(fx->command, f, p);
-	int rc = run_in(fx->datadir, cmd);
+	char *cmd = fill_in(fx->command, f, DEST);
+	char *args_path = path_join(fx->datadir, "args");
+	char *want, *got;
 
-	free(cmd);
-	return rc;
-}
-
-static void assert_restored(const struct fixture *fx, const char *p)
-{
-	char *path = path_join(fx->datadir, p);
-	size_t len = 0;
-	unsigned char *got = read_file(path, &len);
-
+	assert_int_equal(run_in(fx->datadir, cmd), 0);
+	assert_true(
+		asprintf(
+			&want,
+			"fetch-wal\n-a\n%s\n--spool\n%s\n--prefetch\n8\n%s\n%s\n",
+			fx->archive, fx->spool, f, DEST) > 0);
+	got = read_text(args_path);
 	if (got == NULL)
-		fail_msg("%s was not written", path);
-	assert_int_equal(len, sizeof(segment));
-	assert_memory_equal(got, segment, sizeof(segment));
+		fail_msg("the command\n  %s\ndid not run \"%s\"", cmd, fx->exe);
+	if (strcmp(got, want) != 0)
+		fail_msg(
+			"the command\n  %s\ngave the arguments\n%s\nwhere\n%s\nwas meant",
+			cmd, got, want);
 	free(got);
-	free(path);
-}
-
-/* Every case, against the archive of FX. */
-static void exercise(struct fixture *fx)
-{
-	char *seg = path_join(fx->archive, SEGNAME);
-	char *seg_gz = path_join(fx->archive, SEGNAME ".gz");
-	char *dest = path_join(fx->datadir, "pg_wal/RECOVERYXLOG");
-	char *notdir;
-
-	/* Present: copied, status 0. */
-	write_bytes(seg, segment, sizeof(segment));
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 0);
-	assert_restored(fx, "pg_wal/RECOVERYXLOG");
-	assert_int_equal(unlink(dest), 0);
-
-	/* Plain and .gz: the plain one. */
-	write_gz(seg_gz, "not this one", 12);
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 0);
-	assert_restored(fx, "pg_wal/RECOVERYXLOG");
-	assert_int_equal(unlink(dest), 0);
-	assert_int_equal(unlink(seg_gz), 0);
-
-	/* Only .gz: inflated. */
-	assert_int_equal(unlink(seg), 0);
-	write_gz(seg_gz, segment, sizeof(segment));
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 0);
-	assert_restored(fx, "pg_wal/RECOVERYXLOG");
-	assert_int_equal(unlink(dest), 0);
-
-	/* A damaged .gz: fatal, not "absent". */
-	write_bytes(seg_gz, "\x1f\x8b\x08\x00garbage", 12);
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 126);
-	unlink(dest);
-	assert_int_equal(unlink(seg_gz), 0);
-
-	/* Absent (as for the timeline history files PostgreSQL probes): 1. */
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 1);
-	assert_false(exists(dest));
-	assert_int_equal(
-		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 1);
-	/* A .partial is not the segment. */
-	char *partial = path_join(fx->archive, SEGNAME ".partial");
-	write_bytes(partial, segment, sizeof(segment));
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 1);
-	assert_int_equal(unlink(partial), 0);
-	free(partial);
-
-	/* A history file is fetched like a segment. */
-	char *hist = path_join(fx->archive, "00000002.history");
-	write_bytes(hist, "1\t0/4000448\tx\n", 14);
-	assert_int_equal(
-		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 0);
-	char *hist_dest = path_join(fx->datadir, "pg_wal/RECOVERYHISTORY");
-	assert_true(exists(hist_dest));
-	free(hist_dest);
-	free(hist);
-
-	/* Destination cannot be written (its directory is a file): 126. */
-	notdir = path_join(fx->datadir, "notadir");
-	write_bytes(notdir, "x", 1);
-	write_bytes(seg, segment, sizeof(segment));
-	assert_int_equal(restore(fx, SEGNAME, "notadir/RECOVERYXLOG"), 126);
-	assert_int_equal(unlink(seg), 0);
-	write_gz(seg_gz, segment, sizeof(segment));
-	assert_int_equal(restore(fx, SEGNAME, "notadir/RECOVERYXLOG"), 126);
-	assert_int_equal(unlink(seg_gz), 0);
-	free(notdir);
-
-	/* Unwritable by permission (root writes anyway: only as another user). */
-	if (geteuid() != 0) {
-		char *pgwal = path_join(fx->datadir, "pg_wal");
-
-		write_bytes(seg, segment, sizeof(segment));
-		assert_int_equal(chmod(pgwal, 0500), 0);
-		assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"),
-				 126);
-		assert_int_equal(chmod(pgwal, 0700), 0);
-		assert_int_equal(unlink(seg), 0);
-		free(pgwal);
-	}
-
-	/* The archive directory is gone: 126, never "absent". */
-	char *moved = path_join(fx->scratch, "moved-away");
-	assert_int_equal(rename(fx->archive, moved), 0);
-	assert_int_equal(restore(fx, SEGNAME, "pg_wal/RECOVERYXLOG"), 126);
-	assert_int_equal(
-		restore(fx, "00000002.history", "pg_wal/RECOVERYHISTORY"), 126);
-	assert_int_equal(rename(moved, fx->archive), 0);
-	free(moved);
-
-	free(seg);
-	free(seg_gz);
-	free(dest);
+	free(want);
+	free(args_path);
+	free(cmd);
 }
 
 /* ---- the text ------------------------------------------------------------ */
 
-static void test_restore_command_plain_path(void **state)
+static void test_restore_command_plain_paths(void **state)
 {
 	char buf[4096];
 
 	assert_int_equal(
-		pitr_restore_command_for("/var/lib/postgresql/wal-archive", buf,
+		pitr_restore_command_for("/usr/bin/pitr-replay",
+					 "/var/lib/postgresql/wal-archive",
+					 "/srv/data/pitr-replay/spool", 8, buf,
 					 sizeof(buf)),
 		0);
 	/* The shell's single quotes, doubled for postgresql.conf. */
 	assert_string_equal(
 		buf,
-		"cd ''/var/lib/postgresql/wal-archive'' || exit 126; "
-		"if [ -f \"%f\" ]; then cp \"%f\" \"$OLDPWD/%p\" || exit 126; "
-		"elif [ -f \"%f.gz\" ]; then gzip -dc \"%f.gz\" >\"$OLDPWD/%p\" || exit 126; "
-		"elif [ -f \"%f.zst\" ]; then zstd -dc \"%f.zst\" >\"$OLDPWD/%p\" || exit 126; "
-		"elif [ -f \"%f.lz4\" ]; then lz4 -dc \"%f.lz4\" >\"$OLDPWD/%p\" || exit 126; "
-		"elif [ -f \"%f.xz\" ]; then xz -dc \"%f.xz\" >\"$OLDPWD/%p\" || exit 126; "
-		"elif [ -f \"%f.bz2\" ]; then bzip2 -dc \"%f.bz2\" >\"$OLDPWD/%p\" || exit 126; "
-		"else exit 1; fi");
+		"''/usr/bin/pitr-replay'' fetch-wal -a ''/var/lib/postgresql/wal-archive'' "
+		"--spool ''/srv/data/pitr-replay/spool'' --prefetch 8 %f %p");
+}
+
+static void test_restore_command_percent_doubled(void **state)
+{
+	char buf[4096];
+
+	/* L1: "%p" in the path was filled in by the server. */
+	assert_int_equal(pitr_restore_command_for("/bin/x", "/srv/arch%pct",
+						  "/s%f", 8, buf, sizeof(buf)),
+			 0);
+	assert_string_equal(buf, "''/bin/x'' fetch-wal -a ''/srv/arch%%pct'' "
+				 "--spool ''/s%%f'' --prefetch 8 %f %p");
 }
 
 static void test_restore_command_quote_and_spaces(void **state)
 {
 	char buf[4096];
-	char *cmd;
 
-	assert_int_equal(
-		pitr_restore_command_for("/srv/it's a dir", buf, sizeof(buf)),
-		0);
-	/* Doubled once more for the file: '\'' becomes ''\''''. */
-	assert_non_null(
-		strstr(buf, "cd ''/srv/it''\\\\''''s a dir'' || exit 126; "));
-	/* With the doubling undone, the shell word is the path. */
-	cmd = undouble(buf);
-	assert_non_null(strstr(cmd, "cd '/srv/it'\\''s a dir' || exit 126; "));
-	free(cmd);
+	assert_int_equal(pitr_restore_command_for("/bin/x", "/srv/it's a dir",
+						  "/s", 8, buf, sizeof(buf)),
+			 0);
+	/* '\'' for the shell, then '' and \\ for the file. */
+	assert_non_null(strstr(buf, "-a ''/srv/it''\\\\''''s a dir'' "));
 }
 
 static void test_restore_command_too_long(void **state)
 {
-	char buf[64], *big = malloc(20000);
+	char buf[40], *big = malloc(20000);
 
-	assert_int_equal(pitr_restore_command_for("/a", buf, sizeof(buf)), -1);
+	assert_int_equal(pitr_restore_command_for("/bin/x", "/a", "/s", 8, buf,
+						  sizeof(buf)),
+			 -1);
 	assert_non_null(big);
 	memset(big, 'a', 19999);
 	big[0] = '/';
 	big[19999] = '\0';
 	char *out = malloc(65536);
 	assert_non_null(out);
-	assert_int_equal(pitr_restore_command_for(big, out, 65536), -1);
-	/* Quotes make it longer: ' becomes '\'' and then ''\''''. */
+	assert_int_equal(
+		pitr_restore_command_for("/bin/x", big, "/s", 8, out, 65536),
+		-1);
+	/* Quotes and % make it longer: ' becomes '\'' and then ''\''''. */
 	memset(big, '\'', 4000);
 	big[4000] = '\0';
-	assert_int_equal(pitr_restore_command_for(big, out, 65536), -1);
+	assert_int_equal(
+		pitr_restore_command_for("/bin/x", big, "/s", 8, out, 65536),
+		-1);
+	memset(big, '%', 9000);
+	big[9000] = '\0';
+	assert_int_equal(
+		pitr_restore_command_for("/bin/x", big, "/s", 8, out, 65536),
+		-1);
 	free(out);
 	free(big);
 }
@@ -468,65 +367,45 @@ static void test_restore_command_too_long(void **state)
 
 static void test_restore_command_runs_plain_path(void **state)
 {
-	struct fixture *fx = make_fixture("archive", true);
-
-	exercise(fx);
+	assert_runs(make_fixture("plain"), SEGNAME);
 }
 
-static void test_restore_command_runs_quote_and_spaces_undoubled(void **state)
+static void test_restore_command_runs_quote_and_spaces(void **state)
 {
-	/* The brief's check: '' undone by hand, then the shell. */
-	struct fixture *fx = make_fixture("it's the \"wal\" $archive", false);
-
-	exercise(fx);
+	assert_runs(make_fixture("it's the \"wal\" $archive `x`"), SEGNAME);
 }
 
-/*
- * BUG (restore.c conf_quote/shell_quote): PostgreSQL reads a backslash in a
- * quoted configuration value as an escape. The shell quoting of a single
- * quote, '\'', doubled to ''\'''', is read by the server's scanner as
- * '' \' '' '... and the string ends early: postgresql.auto.conf gets a
- * syntax error ("syntax error in file ... near token "s"", checked with
- * postgres -C restore_command of PostgreSQL 15), so a restore from an
- * archive whose path has a quote cannot start. conf_quote() must double
- * backslashes too (or shell_quote avoid them, e.g. '"'"').
- */
-static void test_restore_command_quote_as_postgresql_reads_it(void **state)
+/* A backslash is an escape to PostgreSQL's reading of the value: "\t"
+ * must not become a TAB. */
+static void test_restore_command_runs_backslash(void **state)
 {
-	struct fixture *fx = make_fixture("it's a dir", true);
-
-	exercise(fx);
+	assert_runs(make_fixture("wal\\tarchive\\"), SEGNAME);
 }
 
-/*
- * BUG (same cause): an archive path with a backslash is changed by the
- * server's reading of the value: "\t" becomes a TAB, so the command cd's
- * to another directory and every segment is fatal (126).
- */
-static void test_restore_command_backslash_as_postgresql_reads_it(void **state)
+/* L1: a % in a path, before f or p or another %, is the path's. */
+static void test_restore_command_runs_percent(void **state)
 {
-	struct fixture *fx = make_fixture("wal\\tarchive", true);
+	struct fixture *fx = make_fixture("100% %f %p %% %r 'q' %");
 
-	exercise(fx);
+	assert_runs(fx, SEGNAME);
+	assert_runs(fx, "00000002.history");
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_restore_command_plain_path),
+		cmocka_unit_test(test_restore_command_plain_paths),
+		cmocka_unit_test(test_restore_command_percent_doubled),
 		cmocka_unit_test(test_restore_command_quote_and_spaces),
 		cmocka_unit_test(test_restore_command_too_long),
 		cmocka_unit_test_teardown(test_restore_command_runs_plain_path,
 					  teardown),
 		cmocka_unit_test_teardown(
-			test_restore_command_runs_quote_and_spaces_undoubled,
-			teardown),
-		cmocka_unit_test_teardown(
-			test_restore_command_quote_as_postgresql_reads_it,
-			teardown),
-		cmocka_unit_test_teardown(
-			test_restore_command_backslash_as_postgresql_reads_it,
-			teardown),
+			test_restore_command_runs_quote_and_spaces, teardown),
+		cmocka_unit_test_teardown(test_restore_command_runs_backslash,
+					  teardown),
+		cmocka_unit_test_teardown(test_restore_command_runs_percent,
+					  teardown),
 	};
 
 	return cmocka_run_group_tests_name("pitr-replay restore", tests,

@@ -1621,11 +1621,10 @@ static void test_walarchive_names_and_forms(void **state)
 	assert_string_equal(arc.backups[0].name,
 			    "000000010000000000000002.00000028.backup");
 	assert_int_equal(arc.nignored, 3);
-	assert_int_equal(arc.comps_seen, (1u << PITR_NCOMP) - 1);
 	pitr_walarc_close(&arc);
 	free(out);
 
-	/* restore_command is never given a .partial segment: not counted */
+	/* Fewer forms; the warnings of what is left */
 	char *zst = path_join(dir, "000000010000000000000002.zst");
 	char *xz = path_join(dir, "000000010000000000000004.xz");
 	char *p6 = path_join(dir, "000000010000000000000006.partial.gz");
@@ -1647,9 +1646,6 @@ static void test_walarchive_names_and_forms(void **state)
 	rc = pitr_walarc_open(dir, &arc);
 	out = capture_end(&cap);
 	assert_int_equal(rc, 0);
-	assert_int_equal(arc.comps_seen, 1u << PITR_COMP_NONE |
-						 1u << PITR_COMP_ZSTD |
-						 1u << PITR_COMP_LZ4);
 	free(zst);
 	free(xz);
 	free(p6);

@@ -6,6 +6,7 @@
  *	pitr-replay verify  -b BASE -a ARCHIVE [target]
  *	pitr-replay window  -a ARCHIVE [-b BASE] [--format F]
  *	pitr-replay info    [-b BASE]... [-a ARCHIVE] [--time T] [--format F]
+ *	pitr-replay fetch-wal -a ARCHIVE [--spool DIR] NAME DEST
  *
  * Options go through common/cli.h: the table below drives parsing, the
  * exclusive targets and --help; this file checks what each command takes
@@ -16,6 +17,7 @@
 
 #include "cli.h"
 #include "info.h"
+#include "fetch.h"
 #include "log.h"
 #include "mfcheck.h"
 #include "output.h"
@@ -43,6 +45,8 @@ enum {
 	OPT_TABLESPACE_MAP,
 	OPT_NO_MANIFEST_CHECK,
 	OPT_TIME,
+	OPT_SPOOL,
+	OPT_PREFETCH,
 };
 
 #define MAX_BASES 64
@@ -58,6 +62,8 @@ struct pitr_opts {
 	int nbases;
 	const char *time; /* info --time */
 	int64_t time_us;
+	bool prefetch_given;
+	struct fetch_opts fetch;
 };
 
 static const struct dbops_cli_option target_options[] = {
@@ -104,6 +110,14 @@ static const struct dbops_cli_option options[] = {
 	{ 0, NULL, NULL, NULL },
 };
 
+static const struct dbops_cli_option fetch_options[] = {
+	{ OPT_SPOOL, "spool", "DIR",
+	  "fetch-wal: prefetch into DIR (an existing directory)" },
+	{ OPT_PREFETCH, "prefetch", "N",
+	  "fetch-wal, restore: segments made ready ahead (default 8)" },
+	{ 0, NULL, NULL, NULL },
+};
+
 /* One recovery target at most: a second kind is refused by the table. */
 static const int exclusive[][DBOPS_CLI_GROUP_MAX] = {
 	{ OPT_TARGET_TIME, OPT_TARGET_LSN, OPT_TARGET_XID, OPT_TARGET_NAME,
@@ -116,6 +130,7 @@ static const char *const synopsis[] = {
 	"verify  -b BASE -a ARCHIVE [target] [--timeline N|current|latest]",
 	"window  -a ARCHIVE [-b BASE] [--format F]",
 	"info    [-b BASE]... [-a ARCHIVE] [--time T] [--format F]",
+	"fetch-wal -a ARCHIVE [--spool DIR [--prefetch N]] NAME DEST",
 	NULL,
 };
 
@@ -274,6 +289,7 @@ static int set_option(void *ctx, int id, const char *arg)
 	switch (id) {
 	case 'a':
 		v->archive = arg;
+		o->fetch.archive = arg;
 		return 0;
 	case 'b':
 		if (o->nbases == MAX_BASES)
@@ -328,6 +344,13 @@ static int set_option(void *ctx, int id, const char *arg)
 		rc = dbops_cli_choice("--progress", arg, whens, &choice);
 		v->progress = (enum dbops_progress_mode)choice;
 		return rc;
+	case OPT_SPOOL:
+		o->fetch.spool = arg;
+		return 0;
+	case OPT_PREFETCH:
+		o->prefetch_given = true;
+		return dbops_cli_int("--prefetch", arg, 0, FETCH_PREFETCH_MAX,
+				     &o->fetch.prefetch);
 	}
 	return -1;
 }
@@ -342,6 +365,8 @@ static const struct dbops_cli cli = {
 			{ "Targets (none: the end of the archive)",
 			  target_options },
 			{ "Options", options },
+			{ "The restore_command of a restored server",
+			  fetch_options },
 			{ NULL, NULL } },
 	.exclusive = exclusive,
 	.handle = set_option,
@@ -380,7 +405,7 @@ static int check_command(const struct pitr_opts *o)
 		return check_info(o);
 	if (!restore && !window && !verify)
 		return dbops_cli_error(
-			"unknown command \"%s\": use restore, verify, window or info",
+			"unknown command \"%s\": use restore, verify, window, info or fetch-wal",
 			o->command);
 	if (o->nbases > 1)
 		return dbops_cli_error(
@@ -389,6 +414,9 @@ static int check_command(const struct pitr_opts *o)
 	if (o->time != NULL)
 		return dbops_cli_error(
 			"--time is for info; restore and verify take --target-time");
+	if (o->fetch.spool || (o->prefetch_given && !restore))
+		return dbops_cli_error(
+			"--spool is for fetch-wal, --prefetch for fetch-wal and restore");
 	if (v->target.exclusive && (!target || v->target.kind == TARGET_NAME ||
 				    v->target.kind == TARGET_IMMEDIATE))
 		return dbops_cli_error(
@@ -452,6 +480,39 @@ static int run_verify(struct pitr_opts *o)
 	return rc == 0 && mrc == 0 ? 0 : 1;
 }
 
+/*
+ * fetch-wal takes ARCHIVE and two operands, and nothing else of the
+ * others' options. Its usage errors are 126 like its other failures: a
+ * mistyped restore_command must stop the server, not read as the end of
+ * the archive.
+ */
+static int run_fetch(struct pitr_opts *o, int noperands, char **operands)
+{
+	const struct verify_opts *v = &o->r.verify;
+
+	if (noperands != 2) {
+		dbops_cli_error(
+			"fetch-wal takes two operands, NAME and DEST (%%f and %%p), not %d",
+			noperands);
+		return FETCH_FAILED;
+	}
+	if (o->fetch.archive == NULL) {
+		dbops_cli_error("no WAL archive given (-a ARCHIVE)");
+		return FETCH_FAILED;
+	}
+	if (v->base || o->r.datadir || v->target.kind != TARGET_END ||
+	    v->target.exclusive || o->timeline_given || o->format_given ||
+	    o->r.keep_running || o->r.port || v->pg_bindir ||
+	    o->r.action != ACTION_PROMOTE) {
+		dbops_cli_error(
+			"fetch-wal takes -a, --spool, --prefetch, NAME and DEST only");
+		return FETCH_FAILED;
+	}
+	o->fetch.name = operands[0];
+	o->fetch.dest = operands[1];
+	return pitr_fetch_wal_run(&o->fetch);
+}
+
 static int run(struct pitr_opts *o)
 {
 	if (strcmp(o->command, "window") == 0) {
@@ -478,19 +539,35 @@ static int run(struct pitr_opts *o)
 	}
 	if (strcmp(o->command, "verify") == 0)
 		return run_verify(o);
+	o->r.prefetch = o->fetch.prefetch;
 	return pitr_restore_run(&o->r);
+}
+
+/* Whether ARGV names the fetch-wal command (for its exit status). */
+static bool is_fetch(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "fetch-wal") == 0)
+			return true;
+	return false;
 }
 
 int main(int argc, char **argv)
 {
-	struct pitr_opts o = { .format = DBOPS_FORMAT_TABLE };
+	struct pitr_opts o = { .format = DBOPS_FORMAT_TABLE,
+			       .fetch.prefetch = FETCH_PREFETCH_DEFAULT };
 	int first, rc;
 
 	dbops_log_init(argv[0]);
 	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
+	if (rc == DBOPS_CLI_RUN && first < argc &&
+	    strcmp(argv[first], "fetch-wal") == 0)
+		return run_fetch(&o, argc - first - 1, argv + first + 1);
+	if (rc == 1 && is_fetch(argc, argv))
+		return FETCH_FAILED;
 	if (rc == DBOPS_CLI_RUN && first >= argc)
 		rc = dbops_cli_error(
-			"no command given: use restore, verify, window or info");
+			"no command given: use restore, verify, window, info or fetch-wal");
 	else if (rc == DBOPS_CLI_RUN && first + 1 < argc)
 		rc = dbops_cli_error("unexpected argument \"%s\"",
 				     argv[first + 1]);

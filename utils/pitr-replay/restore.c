@@ -28,6 +28,7 @@
 
 #include "instance.h"
 #include "clock.h"
+#include "fetch.h"
 #include "fileio.h"
 #include "log.h"
 #include "parallel.h"
@@ -99,75 +100,44 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	return 0;
 }
 
-int pitr_restore_command_for(const char *archive, char *buf, size_t len)
+/* S as one word of restore_command: quoted for the shell, and each %
+ * doubled, which PostgreSQL reads as a literal % (L1). */
+static int command_word(const char *s, char *buf, size_t len)
 {
-	char dir[8192], cmd[16384];
+	char quoted[8192];
+	size_t n = 0;
+
+	if (shell_quote(s, quoted, sizeof(quoted)) != 0)
+		return -1;
+	for (const char *c = quoted; *c; c++) {
+		if (n + 3 >= len)
+			return -1;
+		if (*c == '%')
+			buf[n++] = '%';
+		buf[n++] = *c;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+int pitr_restore_command_for(const char *exe, const char *archive,
+			     const char *spool, int prefetch, char *buf,
+			     size_t len)
+{
+	char words[3][16384], cmd[3 * 16384 + 64];
 	int n;
 
-	if (shell_quote(archive, dir, sizeof(dir)) != 0)
+	if (command_word(exe, words[0], sizeof(words[0])) != 0 ||
+	    command_word(archive, words[1], sizeof(words[1])) != 0 ||
+	    command_word(spool, words[2], sizeof(words[2])) != 0)
 		return -1;
-	/* %f and %p are plain names PostgreSQL fills in; no quoting needed
-	 * beyond the double quotes. cd first so a missing archive fails hard. */
-	n = snprintf(
-		cmd, sizeof(cmd),
-		"cd %s || exit 126; "
-		"if [ -f \"%%f\" ]; then cp \"%%f\" \"$OLDPWD/%%p\" || exit 126; ",
-		dir);
-	/* Then each compressed form, in the order verification reads them. */
-	for (int c = PITR_COMP_NONE + 1;
-	     c < PITR_NCOMP && n > 0 && (size_t)n < sizeof(cmd); c++)
-		n += snprintf(
-			cmd + n, sizeof(cmd) - (size_t)n,
-			"elif [ -f \"%%f%s\" ]; then %s -dc \"%%f%s\" >\"$OLDPWD/%%p\" || exit 126; ",
-			pitr_comp_suffix(c), pitr_comp_program(c),
-			pitr_comp_suffix(c));
-	if (n > 0 && (size_t)n < sizeof(cmd))
-		n += snprintf(cmd + n, sizeof(cmd) - (size_t)n,
-			      "else exit 1; fi");
+	/* %f and %p are names PostgreSQL fills in: hex digits, pg_wal/... */
+	n = snprintf(cmd, sizeof(cmd),
+		     "%s fetch-wal -a %s --spool %s --prefetch %d %%f %%p",
+		     words[0], words[1], words[2], prefetch);
 	if (n < 0 || (size_t)n >= sizeof(cmd))
 		return -1;
 	return conf_quote(cmd, buf, len);
-}
-
-/* Whether PROG is an executable file in a directory of $PATH. */
-static bool on_path(const char *prog)
-{
-	const char *path = getenv("PATH");
-	char *dirs = dbops_xstrdup(path && *path ? path : "/usr/bin:/bin");
-	char *save = NULL, file[PATH_MAX];
-	bool found = false;
-
-	for (char *d = strtok_r(dirs, ":", &save); d && !found;
-	     d = strtok_r(NULL, ":", &save)) {
-		snprintf(file, sizeof(file), "%s/%s", *d ? d : ".", prog);
-		found = access(file, X_OK) == 0;
-	}
-	free(dirs);
-	return found;
-}
-
-/* The programs restore_command needs for the compressed files of ARC. */
-static int check_decompressors(const struct wal_archive *arc)
-{
-	static const char *const package[PITR_NCOMP] = {
-		[PITR_COMP_GZIP] = "gzip",   [PITR_COMP_ZSTD] = "zstd",
-		[PITR_COMP_LZ4] = "lz4",     [PITR_COMP_XZ] = "xz-utils",
-		[PITR_COMP_BZIP2] = "bzip2",
-	};
-
-	for (int c = PITR_COMP_NONE + 1; c < PITR_NCOMP; c++) {
-		if (!(arc->comps_seen & (1u << c)) ||
-		    on_path(pitr_comp_program(c)))
-			continue;
-		dbops_log_error(
-			"could not find the program \"%s\" in PATH: restore_command needs it for the %s files of the archive \"%s\"",
-			pitr_comp_program(c), pitr_comp_suffix(c), arc->dir);
-		dbops_log_hint(
-			"install the Debian package %s (apt-get install %s)",
-			package[c], package[c]);
-		return -1;
-	}
-	return 0;
 }
 
 static int datadir_usable(const char *datadir)
@@ -354,19 +324,51 @@ static void target_settings(const struct plan *p, char *buf, size_t len)
 	}
 }
 
+/* This program's absolute path, which the server runs as restore_command. */
+static int self_exe(char *buf, size_t len)
+{
+	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
+
+	if (n < 0 || (size_t)n >= len - 1) {
+		dbops_log_error(
+			"could not find this program's own path (\"/proc/self/exe\"): %s",
+			n < 0 ? strerror(errno) : "too long");
+		return -1;
+	}
+	buf[n] = '\0';
+	return 0;
+}
+
+/* DATADIR/pitr-replay/spool, absolute: fetch-wal's prefetch spool. */
+static int spool_path(const char *datadir, char *buf, size_t len)
+{
+	char abs[PATH_MAX];
+
+	if (realpath(datadir, abs) == NULL) {
+		dbops_log_error("could not resolve \"%s\": %s", datadir,
+				strerror(errno));
+		return -1;
+	}
+	snprintf(buf, len, "%s/pitr-replay/spool", abs);
+	return 0;
+}
+
 static int write_recovery_settings(const struct restore_opts *o,
 				   const struct plan *p, const char *action,
 				   const struct dbops_user *owner)
 {
-	char path[PATH_MAX + 64], command[20000], targets[512], what[256],
-		stamp[64];
+	char path[PATH_MAX + 64], command[65536], targets[512], what[256],
+		stamp[64], exe[PATH_MAX], spool[PATH_MAX + 32];
 	char *text;
 	time_t now = time(NULL);
 	struct tm tm;
 	int rc;
 
-	if (pitr_restore_command_for(p->arc.dir, command, sizeof(command)) !=
-	    0) {
+	if (self_exe(exe, sizeof(exe)) != 0 ||
+	    spool_path(o->datadir, spool, sizeof(spool)) != 0)
+		return -1;
+	if (pitr_restore_command_for(exe, p->arc.dir, spool, o->prefetch,
+				     command, sizeof(command)) != 0) {
 		dbops_log_error(
 			"\"%s\": archive path too long for restore_command",
 			p->arc.dir);
@@ -521,6 +523,14 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 	}
 	if (owner && dbops_user_chown(owner, rundir) != 0)
 		return -1;
+	/* fetch-wal's prefetch spool, removed at the end of the restore. */
+	snprintf(path, sizeof(path), "%s/spool", rundir);
+	if ((mkdir(path, 0700) != 0 && errno != EEXIST) ||
+	    (owner && dbops_user_chown(owner, path) != 0)) {
+		dbops_log_error("could not create \"%s\": %s", path,
+				strerror(errno));
+		return -1;
+	}
 	snprintf(path, sizeof(path), "%s/pg_hba.conf", rundir);
 	if (write_file(path, "local all all trust\n", O_TRUNC, owner) != 0)
 		return -1;
@@ -1115,13 +1125,16 @@ static char *parent_of(const char *path)
 }
 
 /* Whether the server's user DROPped to can reach the data directory's
- * parent and read the archive; reported when not. */
+ * parent, read the archive and run this program (its restore_command);
+ * reported when not. */
 static bool reachable(const struct restore_opts *o, const struct plan *plan,
 		      const struct dbops_user *user)
 {
-	char *parent = parent_of(o->datadir);
+	char *parent = parent_of(o->datadir), exe[PATH_MAX];
 	bool ok = check_reach(user, parent, X_OK, "reach") == 0 &&
-		  check_reach(user, plan->arc.dir, R_OK | X_OK, "read") == 0;
+		  check_reach(user, plan->arc.dir, R_OK | X_OK, "read") == 0 &&
+		  self_exe(exe, sizeof(exe)) == 0 &&
+		  check_reach(user, exe, X_OK, "run") == 0;
 
 	free(parent);
 	return ok;
@@ -1175,6 +1188,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	char rundir[PATH_MAX], conninfo[2 * PATH_MAX + 128];
 	/* -q: only errors and warnings; the report goes nowhere. */
 	bool quiet = dbops_log_verbosity() == DBOPS_LOG_QUIET;
+	char spool[PATH_MAX + 32] = "";
 	FILE *out = o->keep_running ? stderr : stdout;
 	int rc = 1;
 
@@ -1195,7 +1209,6 @@ int pitr_restore_run(const struct restore_opts *o)
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
 					o->nts_maps) != 0 ||
-	    check_decompressors(&plan.arc) != 0 ||
 	    (drop && !reachable(o, &plan, &user)))
 		goto done;
 	catch_signals();
@@ -1203,6 +1216,7 @@ int pitr_restore_run(const struct restore_opts *o)
 		goto done;
 	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
+	snprintf(spool, sizeof(spool), "%s/spool", rundir);
 	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
 	    start_server(o, &plan, rundir, &inst) != 0 ||
 	    run_recovery(o, &plan, &inst, &st, &f, &w) != 0)
@@ -1217,6 +1231,9 @@ int pitr_restore_run(const struct restore_opts *o)
 		rc = 1;
 	}
 done:
+	/* The server's later calls, if it runs on, read the archive. */
+	if (spool[0])
+		pitr_fetch_spool_remove(spool);
 	pitr_plan_free(&plan);
 	if (quiet)
 		fclose(out);

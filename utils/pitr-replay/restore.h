@@ -21,18 +21,22 @@ struct restore_opts {
 	int port;			    /* 0: a free one */
 	struct tablespace_mapping *ts_maps; /* --tablespace-map */
 	size_t nts_maps;
+	int prefetch; /* fetch-wal --prefetch in restore_command */
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */
 int pitr_restore_run(const struct restore_opts *o);
 
 /*
- * The restore_command for ARCHIVE: a shell snippet that copies %f (or
- * decompresses %f.gz, %f.zst, %f.lz4, %f.xz or %f.bz2, the first found) to
- * %p, exits 1 only when none is there, and 126 for
- * any other failure, which PostgreSQL treats as fatal instead of as the end
- * of the archive. Quoted for postgresql.conf. Exposed for the unit tests.
+ * The restore_command that runs EXE (this program, by its absolute path)
+ * as `EXE fetch-wal -a ARCHIVE --spool SPOOL --prefetch N %f %p`
+ * (fetch.h): each path
+ * one shell word, its % doubled so that PostgreSQL leaves it alone, and
+ * the whole quoted for a single-quoted postgresql.conf value. -1 when it
+ * does not fit in LEN. Exposed for the unit tests.
  */
-int pitr_restore_command_for(const char *archive, char *buf, size_t len);
+int pitr_restore_command_for(const char *exe, const char *archive,
+			     const char *spool, int prefetch, char *buf,
+			     size_t len);
 
 #endif

@@ -26,26 +26,20 @@
 
 static const struct {
 	const char *suffix;
-	const char *program; /* and its Debian package */
 	const char *what;
 	int filter; /* libarchive's ARCHIVE_FILTER_* */
 } comps[PITR_NCOMP] = {
-	[PITR_COMP_NONE] = { "", "cp", "plain", ARCHIVE_FILTER_NONE },
-	[PITR_COMP_GZIP] = { ".gz", "gzip", "gzip", ARCHIVE_FILTER_GZIP },
-	[PITR_COMP_ZSTD] = { ".zst", "zstd", "zstd", ARCHIVE_FILTER_ZSTD },
-	[PITR_COMP_LZ4] = { ".lz4", "lz4", "lz4", ARCHIVE_FILTER_LZ4 },
-	[PITR_COMP_XZ] = { ".xz", "xz", "xz", ARCHIVE_FILTER_XZ },
-	[PITR_COMP_BZIP2] = { ".bz2", "bzip2", "bzip2", ARCHIVE_FILTER_BZIP2 },
+	[PITR_COMP_NONE] = { "", "plain", ARCHIVE_FILTER_NONE },
+	[PITR_COMP_GZIP] = { ".gz", "gzip", ARCHIVE_FILTER_GZIP },
+	[PITR_COMP_ZSTD] = { ".zst", "zstd", ARCHIVE_FILTER_ZSTD },
+	[PITR_COMP_LZ4] = { ".lz4", "lz4", ARCHIVE_FILTER_LZ4 },
+	[PITR_COMP_XZ] = { ".xz", "xz", ARCHIVE_FILTER_XZ },
+	[PITR_COMP_BZIP2] = { ".bz2", "bzip2", ARCHIVE_FILTER_BZIP2 },
 };
 
 const char *pitr_comp_suffix(int comp)
 {
 	return comp >= 0 && comp < PITR_NCOMP ? comps[comp].suffix : "";
-}
-
-const char *pitr_comp_program(int comp)
-{
-	return comp >= 0 && comp < PITR_NCOMP ? comps[comp].program : "cp";
 }
 
 /* The compression whose suffix S is exactly, or -1. */
@@ -471,9 +465,6 @@ static int list_dir(struct wal_archive *arc, DIR *d, struct raw_segment **raws,
 		enum file_kind kind =
 			classify(de->d_name, &raw, &tli, base, sizeof(base));
 
-		/* restore_command's programs: never given a .partial one */
-		if (kind != FILE_OTHER && !raw.unreadable && !raw.seg.partial)
-			arc->comps_seen |= 1u << raw.seg.comp;
 		switch (kind) {
 		case FILE_SEGMENT:
 			add_item((void **)raws, nraw, &cap_raw, sizeof(raw),

@@ -78,9 +78,7 @@ struct wal_archive {
 	size_t nhistories;
 	struct archive_backup_file *backups;
 	size_t nbackups;
-	size_t nignored;     /* files that are none of these */
-	unsigned comps_seen; /* bit 1 << comp for each compression listed
-				(but of .partial segments) */
+	size_t nignored; /* files that are none of these */
 	/* Reads a segment marked in_backup into BUF (seg_size bytes): 0, or
 	 * -1 after an error message. walbackup.c sets both. */
 	int (*read_backup)(const struct wal_archive *arc,
@@ -91,9 +89,6 @@ struct wal_archive {
 
 /* The suffix of compression COMP: "", ".gz", ".zst"... */
 const char *pitr_comp_suffix(int comp);
-
-/* The program restore_command decompresses COMP with: "gzip", "zstd"... */
-const char *pitr_comp_program(int comp);
 
 /*
  * List DIR and learn the segment size from its first segment. Names every
