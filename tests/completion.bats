@@ -80,7 +80,8 @@ long_options() {
 }
 
 @test "completion: pitr-replay commands, options per command and option values" {
-	assert_offers pitr-replay "pitr-replay " restore verify window info
+	assert_offers pitr-replay "pitr-replay " restore verify window info fetch-wal
+	assert_offers pitr-replay "pitr-replay fetch-wal --s" --spool
 	assert_offers pitr-replay "pitr-replay info --" --base --archive --time \
 		--format --progress --quiet --verbose --help
 	assert_offers pitr-replay "pitr-replay verify --n" --no-manifest-check
@@ -159,7 +160,7 @@ long_options() {
 		case $tool in
 		pitr-replay) lines=("pitr-replay -" "pitr-replay restore --"
 			"pitr-replay verify --" "pitr-replay window --"
-			"pitr-replay info --") ;;
+			"pitr-replay info --" "pitr-replay fetch-wal --") ;;
 		*) lines=("$tool --") ;;
 		esac
 		for line in "${lines[@]}"; do
