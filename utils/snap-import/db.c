@@ -178,8 +178,9 @@ static int resolve_key(struct snap_db *db, struct dbops_err *err)
 		db,
 		"SELECT coalesce((SELECT format('%I.%I', n.nspname, c.relname)"
 		"  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
-		"  WHERE c.oid = to_regclass($1)),"
-		" format('%I.%I', coalesce($2, current_schema(), 'public'), $3))",
+		"  WHERE c.oid = to_regclass($1::text)),"
+		" format('%I.%I', coalesce($2::text, current_schema(), 'public'),"
+		" $3::text))",
 		3, params, err);
 	int rc = -1;
 
@@ -540,13 +541,13 @@ static int resolve_target(struct snap_db *db, struct dbops_err *err)
 	params[2] = db->qtable;
 	res = snap_db_ledger_exec(
 		db,
-		"UPDATE {ledger} l SET target_table = $1"
-		" WHERE l.target_table <> $1"
+		"UPDATE {ledger} l SET target_table = $1::text"
+		" WHERE l.target_table <> $1::text"
 		" AND (l.target_table = (SELECT n.nspname || '.' || c.relname"
 		"   FROM pg_class c JOIN pg_namespace n"
-		"   ON n.oid = c.relnamespace WHERE c.oid = to_regclass($3))"
-		"  OR (l.target_table = $2"
-		"   AND to_regclass(quote_ident($2)) = to_regclass($3)))"
+		"   ON n.oid = c.relnamespace WHERE c.oid = to_regclass($3::text))"
+		"  OR (l.target_table = $2::text"
+		"   AND to_regclass(quote_ident($2::text)) = to_regclass($3::text)))"
 		" AND NOT EXISTS (SELECT 1 FROM {ledger} m"
 		"  WHERE m.target_table = $1 AND m.sha256 = l.sha256"
 		"  AND m.status = l.status)",

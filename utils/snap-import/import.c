@@ -591,7 +591,7 @@ static enum snap_outcome run(struct job *j)
 	known = check_known(j);
 	if (known >= 0)
 		return (enum snap_outcome)known;
-	copy = begin(j) == 0 ? copy_statement(j->db, &j->header, &j->r->err)
+	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns, &j->r->err)
 			     : NULL;
 	if (copy == NULL) {
 		rollback(j->db);
