@@ -274,3 +274,16 @@ last'
 	assert_output --regexp "^skipped $W/a.csv: already imported at .* as \"a.csv\""
 	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE target_table = '$T'")" 0
 }
+
+@test "snap-import values: a file name that is not UTF-8 is imported and recorded escaped, by import and sync (S2-10)" {
+	mkdir -m 0755 "$W/in"
+	printf 'id,name\n1,a\n' >"$W/lat"$'\xe9'".csv"
+	printf 'id,name\n2,b\n' >"$W/in/caf"$'\xe9'".csv"
+	run --separate-stderr snap-import -t "$T" "$W/lat"$'\xe9'".csv"
+	assert_success
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
+	assert_success
+	assert_equal "$stderr" "snap-import: info: imported caf"$'\xe9'".csv: 1 rows, 12 bytes, ${stderr#*12 bytes, }"
+	assert_equal "$(sql "SELECT string_agg(file_name, ' ' ORDER BY id) FROM snap_import_files WHERE target_table = 'public.$T'")" "$W/lat\\xE9.csv caf\\xE9.csv"
+	assert_equal "$(sql "SELECT count(*) FROM $T")" 2
+}

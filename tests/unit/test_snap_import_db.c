@@ -196,9 +196,25 @@ static void test_sync_parse_listen_rejects_bad_addresses(void **state)
 	assert_int_equal(snap_sync_parse_listen("[::1:80", &ss, &len), -1);
 }
 
+static void test_db_ledger_name_escapes_what_is_not_utf8(void **state)
+{
+	char *n = snap_db_ledger_name("caf\xe9.csv");
+
+	assert_string_equal(n, "caf\\xE9.csv");
+	free(n);
+	n = snap_db_ledger_name("caf\xc3\xa9 \xf0\x9f\x98\x80.csv");
+	assert_string_equal(n, "caf\xc3\xa9 \xf0\x9f\x98\x80.csv");
+	free(n);
+	/* A cut sequence, a stray continuation byte. */
+	n = snap_db_ledger_name("a\xc3\x80\x80" "b\xc3");
+	assert_string_equal(n, "a\xc3\x80\\x80b\\xC3");
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_db_ledger_name_escapes_what_is_not_utf8),
 		cmocka_unit_test(test_sync_parse_listen_rejects_bad_addresses),
 		cmocka_unit_test(test_db_conn_none_uses_the_environment),
 		cmocka_unit_test(test_db_conn_host_port),

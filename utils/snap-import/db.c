@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "timestamp.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /*
@@ -746,15 +747,40 @@ int snap_db_size_known(struct snap_db *db, int64_t bytes, struct dbops_err *err)
 	return rc;
 }
 
+char *snap_db_ledger_name(const char *name)
+{
+	size_t n = strlen(name), o = 0;
+	char *out = dbops_xmalloc(4 * n + 1);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = dbops_utf8_seq_len((const unsigned char *)name + i,
+					      n - i);
+
+		if (k == 0) {
+			o += (size_t)snprintf(out + o, 5, "\\x%02X",
+					      (unsigned char)name[i]);
+			i++;
+			continue;
+		}
+		memcpy(out + o, name + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,
 			   struct dbops_err *err)
 {
 	char size[32];
-	const char *params[] = { db->key, name, sha256, size, why, db->by };
+	char *lname = snap_db_ledger_name(name);
+	const char *params[] = { db->key, lname, sha256, size, why, db->by };
+	int rc;
 
 	snprintf(size, sizeof(size), "%lld", (long long)bytes);
-	return snap_db_ledger_command(
+	rc = snap_db_ledger_command(
 		db,
 		"INSERT INTO {ledger} (target_table, file_name, sha256, bytes,"
 		" error, imported_by, status)"
@@ -764,4 +790,6 @@ int snap_db_record_failure(struct snap_db *db, const char *name,
 		" error = EXCLUDED.error, imported_at = clock_timestamp(),"
 		" imported_by = EXCLUDED.imported_by",
 		6, params, err);
+	free(lname);
+	return rc;
 }

@@ -88,6 +88,13 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 int snap_db_size_known(struct snap_db *db, int64_t bytes,
 		       struct dbops_err *err);
 
+/*
+ * NAME as the ledger stores it: valid UTF-8 as it is, each byte that is
+ * not part of a valid UTF-8 sequence as \xNN (upper-case hex), so that a
+ * file named in Latin-1 can be recorded in a UTF-8 database. Caller frees.
+ */
+char *snap_db_ledger_name(const char *name);
+
 /* Record a failed import of a content (sync), replacing an older record. */
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,

@@ -518,16 +518,17 @@ static char *column_map(const struct job *j)
 	return json;
 }
 
-/* Insert the ledger row and commit. The outcome. */
-static enum snap_outcome record_and_commit(struct job *j, double started)
+/* Insert the ledger row (LNAME the file's name, MAP its shortened
+ * header names) and commit. The outcome. */
+static enum snap_outcome record_rows(struct job *j, double started,
+				     const char *map, const char *lname)
 {
 	struct dbops_err *err = &j->r->err, ignored;
 	char id[32], rows[32], bytes[32], secs[32];
-	char *map = column_map(j);
-	const char *params[] = { j->db->key, j->name, j->r->sha256,
-				 rows,	     bytes,   secs,
-				 j->db->by,  id,      map };
-	const char *done[] = { j->db->key, j->r->sha256, j->name };
+	const char *params[] = { j->db->key, lname, j->r->sha256,
+				 rows,	     bytes, secs,
+				 j->db->by,  id,    map };
+	const char *done[] = { j->db->key, j->r->sha256, lname };
 	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
@@ -543,7 +544,6 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 		" clock_timestamp() - make_interval(secs => $6), $6, $7,"
 		" 'imported', $9::jsonb)",
 		9, params, err);
-	free(map);
 	if (res == NULL)
 		return SNAP_FAILED;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -576,6 +576,17 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 	}
 	j->db->create_pending = false;
 	return SNAP_IMPORTED;
+}
+
+/* Insert the ledger row and commit. The outcome. */
+static enum snap_outcome record_and_commit(struct job *j, double started)
+{
+	char *map = column_map(j), *lname = snap_db_ledger_name(j->name);
+	enum snap_outcome out = record_rows(j, started, map, lname);
+
+	free(map);
+	free(lname);
+	return out;
 }
 
 /* The import once the file is open and the table known. */
