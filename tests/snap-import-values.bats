@@ -287,3 +287,29 @@ last'
 	assert_equal "$(sql "SELECT string_agg(file_name, ' ' ORDER BY id) FROM snap_import_files WHERE target_table = 'public.$T'")" "$W/lat\\xE9.csv caf\\xE9.csv"
 	assert_equal "$(sql "SELECT count(*) FROM $T")" 2
 }
+
+@test "snap-import values: --encoding reads Latin-1 files as psql \\copy with ENCODING does; without it the message names the cure (S2-9)" {
+	printf 'rn,stra\xdfe,name\n1,Hauptstra\xdfe,M\xfcller\n2,caf\xe9,\xc0 la carte\n' >"$W/latin1.csv"
+	run --separate-stderr snap-import -t "$T" "$W/latin1.csv"
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/latin1.csv\": column 2 of the header is not UTF-8; give the file's encoding with --encoding"
+	printf 'rn,name\n1,M\xfcller\n' >"$W/latin1data.csv"
+	run --separate-stderr snap-import -t "$T" "$W/latin1data.csv"
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/latin1data.csv\": line 2: invalid byte sequence for encoding \"UTF8\": 0xfc; if the file is not UTF-8, give its encoding with --encoding"
+	run --separate-stderr snap-import -t "$T" --encoding nope "$W/latin1.csv"
+	assert_failure 1
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/latin1.csv\": invalid --encoding \"nope\": not an encoding PostgreSQL knows"
+	run --separate-stderr snap-import -t "$T" --encoding latin1 "$W/latin1.csv"
+	assert_success
+	sql "CREATE TABLE ${T}_o (rn text, \"straße\" text, name text)"
+	psql -X -v ON_ERROR_STOP=1 -q -c "\\copy ${T}_o FROM '$W/latin1.csv' (FORMAT csv, HEADER true, ENCODING 'LATIN1')"
+	assert_equal "$(sql "SELECT count(*) FROM ${T}_o o JOIN $T s ON s.rn::text = o.rn WHERE s.\"straße\" = o.\"straße\" AND s.name = o.name")" 2
+	assert_equal "$(sql "SELECT name FROM $T WHERE rn = 1")" 'Müller'
+	# sync too.
+	mkdir -m 0755 "$W/in"
+	printf 'rn,stra\xdfe,name\n3,x,\xe9t\xe9\n' >"$W/in/more.csv"
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --encoding LATIN1 --once
+	assert_success
+	assert_equal "$(sql "SELECT name FROM $T WHERE rn = 3")" 'été'
+}

@@ -268,7 +268,7 @@ bad_input() {
 @test "snap-import: invalid UTF-8 fails naming its line" {
 	sql "CREATE TABLE $T (id int, name text, score numeric, day date, seen timestamptz, ok boolean, snapshot_id bigint)"
 	printf 'id,name,score,day,seen,ok\n1,a,1,,,\n2,b\xff,2,,,\n' >"$W/utf8.csv"
-	bad_input utf8.csv 'line 3: invalid byte sequence for encoding "UTF8": 0xff'
+	bad_input utf8.csv 'line 3: invalid byte sequence for encoding "UTF8": 0xff; if the file is not UTF-8, give its encoding with --encoding'
 }
 
 @test "snap-import: a value the column type rejects fails naming line and column" {

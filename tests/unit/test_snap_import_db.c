@@ -206,7 +206,8 @@ static void test_db_ledger_name_escapes_what_is_not_utf8(void **state)
 	assert_string_equal(n, "caf\xc3\xa9 \xf0\x9f\x98\x80.csv");
 	free(n);
 	/* A cut sequence, a stray continuation byte. */
-	n = snap_db_ledger_name("a\xc3\x80\x80" "b\xc3");
+	n = snap_db_ledger_name("a\xc3\x80\x80"
+				"b\xc3");
 	assert_string_equal(n, "a\xc3\x80\\x80b\\xC3");
 	free(n);
 }

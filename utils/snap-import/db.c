@@ -198,8 +198,43 @@ static int resolve_key(struct snap_db *db, struct dbops_err *err)
 	return rc;
 }
 
+/*
+ * The encoding of the files (--encoding) as PostgreSQL names it; NULL in
+ * db->encoding for UTF-8, which needs no conversion.
+ */
+static int set_encoding(struct snap_db *db, const char *encoding,
+			struct dbops_err *err)
+{
+	const char *params[] = { encoding };
+	PGresult *res;
+	int rc = -1;
+
+	if (encoding == NULL)
+		return 0;
+	res = snap_db_exec(
+		db, "SELECT pg_encoding_to_char(pg_char_to_encoding($1))", 1,
+		params, err);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err);
+	} else if (PQgetvalue(res, 0, 0)[0] == '\0') {
+		dbops_err_set(
+			err,
+			"invalid --encoding \"%s\": not an encoding PostgreSQL knows",
+			encoding);
+	} else {
+		if (strcmp(PQgetvalue(res, 0, 0), "UTF8") != 0)
+			db->encoding = dbops_xstrdup(PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
-		 const char *timezone, struct dbops_err *err)
+		 const char *timezone, const char *encoding,
+		 struct dbops_err *err)
 {
 	const char *keys[8], *values[8];
 	char hostbuf[256];
@@ -238,7 +273,8 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 	set_by(db);
 	db->timezone = dbops_xstrdup(timezone ? timezone : "UTC");
 	if (describe_table(db, table, err) != 0 ||
-	    snap_db_set_session(db, err) != 0)
+	    snap_db_set_session(db, err) != 0 ||
+	    set_encoding(db, encoding, err) != 0)
 		return -1;
 	return resolve_key(db, err);
 }
@@ -255,6 +291,7 @@ void snap_db_close(struct snap_db *db)
 	free(db->target);
 	free(db->key);
 	free(db->timezone);
+	free(db->encoding);
 	for (int i = 0; i < db->ncolumns; i++)
 		free(db->columns[i]);
 	free(db->columns);

@@ -30,10 +30,12 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 /*
  * Connect and describe TABLE ("[schema.]name"); set the session's TimeZone
  * to TIMEZONE (NULL: UTC) and DateStyle to ISO; find the table's key (see
- * snap.h). Returns 0, or -1 with a one-line reason in err.
+ * snap.h); check ENCODING (NULL: UTF-8), the files' encoding. Returns 0,
+ * or -1 with a one-line reason in err.
  */
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
-		 const char *timezone, struct dbops_err *err);
+		 const char *timezone, const char *encoding,
+		 struct dbops_err *err);
 
 /* Set the session's TimeZone (db->timezone) and DateStyle again, as after
  * a reconnection. 0, or -1 with the reason in err. */

@@ -22,6 +22,7 @@
 #include "fileio.h"
 #include "plan.h"
 #include "progress.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* What is read to learn the header and the types. */
@@ -85,8 +86,8 @@ static void rollback(struct snap_db *db)
 static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 			    struct dbops_err *err)
 {
-	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true)";
-	size_t cap = strlen(db->qtable) + sizeof(tail) + 8, len;
+	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true";
+	size_t cap = strlen(db->qtable) + sizeof(tail) + 80, len;
 	char *sql = dbops_xmalloc(cap);
 
 	len = (size_t)snprintf(sql, cap, "COPY %s (", db->qtable);
@@ -109,7 +110,10 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 					i ? ", " : "", q);
 		PQfreemem(q);
 	}
-	memcpy(sql + len, tail, sizeof(tail));
+	/* The name is PostgreSQL's own (db.c): letters, digits, '_'. */
+	snprintf(sql + len, cap - len, "%s%s%s%s)", tail,
+		 db->encoding ? ", ENCODING '" : "",
+		 db->encoding ? db->encoding : "", db->encoding ? "'" : "");
 	return sql;
 }
 
@@ -252,6 +256,59 @@ static int read_header(struct job *j, size_t *skip)
 	return rc == 0 ? 0 : -1;
 }
 
+/* Header name C in the files' encoding turned into UTF-8 by the server. */
+static int convert_name(struct job *j, size_t c)
+{
+	struct dbops_err *err = &j->r->err;
+	const char *name = j->header.names[c];
+	size_t n = strlen(name);
+	char *hex = dbops_xmalloc(2 * n + 1);
+	const char *params[] = { hex, j->db->encoding };
+	PGresult *res;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)name[i]);
+	res = snap_db_exec(j->db, "SELECT convert_from(decode($1, 'hex'), $2)",
+			   2, params, err);
+	free(hex);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		free(j->header.names[c]);
+		j->header.names[c] = dbops_xstrdup(PQgetvalue(res, 0, 0));
+		rc = 0;
+	} else {
+		snap_db_describe_error(res, err);
+		dbops_err_prefix(err, "column %zu of the header: ", c + 1);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The header's names as UTF-8, for the SQL that names them: converted from
+ * --encoding; with UTF-8 files, a name that is not UTF-8 is refused here,
+ * naming the cure.
+ */
+static int convert_header(struct job *j)
+{
+	for (size_t c = 0; c < j->header.count; c++) {
+		const char *name = j->header.names[c];
+
+		if (j->db->encoding != NULL) {
+			if (convert_name(j, c) != 0)
+				return -1;
+		} else if (!dbops_utf8_valid(name, strlen(name))) {
+			return dbops_err_set(
+				&j->r->err,
+				"column %zu of the header is not UTF-8; give the file's encoding with --encoding",
+				c + 1);
+		}
+	}
+	return 0;
+}
+
 /* Read the sample, parse the header, make sure the table fits it. */
 static int learn_header(struct job *j)
 {
@@ -259,7 +316,7 @@ static int learn_header(struct job *j)
 	size_t skip;
 	int have = 1;
 
-	if (read_header(j, &skip) != 0)
+	if (read_header(j, &skip) != 0 || convert_header(j) != 0)
 		return -1;
 	if (!j->db->table_known) {
 		have = snap_db_table_exists(j->db, err);
@@ -381,6 +438,22 @@ static int begin(struct job *j)
 		1, set_params, err);
 }
 
+/* COPY's error; bytes that are not UTF-8 get the cure. */
+static void copy_error(struct job *j, const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	struct dbops_err msg = { "" };
+
+	snap_db_describe_copy_error(res, &j->scan, &msg);
+	if (j->db->encoding == NULL && state && strcmp(state, "22021") == 0)
+		dbops_err_set(
+			&j->r->err,
+			"%s; if the file is not UTF-8, give its encoding with --encoding",
+			msg.msg);
+	else
+		dbops_err_set(&j->r->err, "%s", msg.msg);
+}
+
 /* Send the file through COPY, hashing it. 0, -1 failed, 1 interrupted. */
 static int stream(struct job *j, EVP_MD_CTX *md)
 {
@@ -458,8 +531,7 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 			if (abort_reason)
 				dbops_err_set(&j->r->err, "%s", abort_reason);
 			else
-				snap_db_describe_copy_error(res, &j->scan,
-							    &j->r->err);
+				copy_error(j, res);
 			rc = -1;
 		}
 	}

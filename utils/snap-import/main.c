@@ -30,7 +30,8 @@ enum {
 	OPT_PROGRESS,
 	OPT_TYPES,
 	OPT_ALL_TEXT,
-	OPT_TIMEZONE
+	OPT_TIMEZONE,
+	OPT_ENCODING
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -56,6 +57,8 @@ static const struct dbops_cli_option table_options[] = {
 	{ OPT_ALL_TEXT, "all-text", NULL, "every column of a new table text" },
 	{ OPT_TIMEZONE, "timezone", "ZONE",
 	  "read timestamps without an offset in ZONE (default UTC)" },
+	{ OPT_ENCODING, "encoding", "ENCODING",
+	  "the files' encoding, such as LATIN1 (default UTF8)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -118,6 +121,9 @@ static int set_option(void *ctx, int id, const char *arg)
 	}
 	case OPT_TIMEZONE:
 		o->timezone = arg;
+		return 0;
+	case OPT_ENCODING:
+		o->encoding = arg;
 		return 0;
 	case OPT_FORMAT:
 		if (dbops_cli_choice("--format", arg, format_words, &i) != 0)
@@ -229,7 +235,8 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (snap_db_open(&db, o->database, o->table, o->timezone, &err) != 0) {
+	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
+			 &err) != 0) {
 		/* No file can be imported: say so for each. */
 		for (int i = 0; i < nfiles; i++) {
 			dbops_log_error("could not import \"%s\": %s",
@@ -271,7 +278,7 @@ static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 	struct dbops_err err = { "" };
 	int rc;
 
-	if (snap_db_open(&db, o->database, o->table, o->timezone, &err) != 0) {
+	if (snap_db_open(&db, o->database, o->table, NULL, NULL, &err) != 0) {
 		dbops_log_error("%s", err.msg);
 		snap_db_close(&db);
 		return 1;
@@ -350,12 +357,13 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 		return dbops_cli_error(
 			"--dir, --pattern, --listen and --once belong to sync");
 	if (!is_import && !is_plan && !is_sync &&
-	    (o->types_given || o->types.all_text || o->timezone))
+	    (o->types_given || o->types.all_text || o->timezone || o->encoding))
 		return dbops_cli_error(
-			"--types, --all-text and --timezone belong to import, plan and sync");
-	if (is_plan && (o->database || o->progress_given))
+			"--types, --all-text, --timezone and --encoding belong to import, plan and sync");
+	if (is_plan &&
+	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(
-			"plan reads the files only: it takes no --database or --progress");
+			"plan reads the files only: it takes no --database, --progress, --timezone or --encoding");
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;

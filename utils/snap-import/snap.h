@@ -53,6 +53,7 @@ struct snap_opts {
 	enum dbops_progress_mode progress;
 	struct snap_type_opts types; /* --types, --all-text */
 	const char *timezone;	     /* --timezone; NULL: UTC */
+	const char *encoding;	     /* --encoding; NULL: UTF-8 */
 	bool types_given;
 	bool progress_given;
 };
@@ -73,6 +74,7 @@ struct snap_db {
 	bool table_known;    /* columns loaded (or table created) */
 	bool create_pending; /* created in the open transaction */
 	char *timezone;	     /* the session's TimeZone */
+	char *encoding;	     /* the files' encoding; NULL: UTF-8 */
 	char by[300];	     /* user@host, for the ledger */
 };
 

@@ -584,8 +584,8 @@ int snap_sync(const struct snap_opts *o)
 		return 1;
 	}
 	snap_stats_init(&s.stats);
-	if (snap_db_open(&s.db, o->database, o->table, o->timezone, &err) !=
-	    0) {
+	if (snap_db_open(&s.db, o->database, o->table, o->timezone, o->encoding,
+			 &err) != 0) {
 		dbops_log_error("%s", err.msg);
 		goto out;
 	}
