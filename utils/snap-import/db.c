@@ -567,38 +567,48 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
  * snap-import wrote under the spelling of -t ("snapshots",
  * "public.snapshots") moved to it, unless that content is there already.
  */
+/* The ledger rows of this table under an older spelling of -t. */
+#define LEGACY_ROWS                                                         \
+	" WHERE l.target_table <> $1::text"                                 \
+	" AND (l.target_table = (SELECT n.nspname || '.' || c.relname"      \
+	"   FROM pg_class c JOIN pg_namespace n"                            \
+	"   ON n.oid = c.relnamespace WHERE c.oid = to_regclass($3::text))" \
+	"  OR (l.target_table = $2::text"                                   \
+	"   AND to_regclass(quote_ident($2::text)) = to_regclass($3::text)))"
+
 static int resolve_target(struct snap_db *db, struct dbops_err *err)
 {
 	const char *params[3];
 	PGresult *res;
+	int rc = -1;
 
 	if (resolve_key(db, err) != 0)
 		return -1;
 	params[0] = db->key;
 	params[1] = db->table;
 	params[2] = db->qtable;
+	/* Look first: the UPDATE needs a privilege a loader may lack. */
 	res = snap_db_ledger_exec(
-		db,
-		"UPDATE {ledger} l SET target_table = $1::text"
-		" WHERE l.target_table <> $1::text"
-		" AND (l.target_table = (SELECT n.nspname || '.' || c.relname"
-		"   FROM pg_class c JOIN pg_namespace n"
-		"   ON n.oid = c.relnamespace WHERE c.oid = to_regclass($3::text))"
-		"  OR (l.target_table = $2::text"
-		"   AND to_regclass(quote_ident($2::text)) = to_regclass($3::text)))"
-		" AND NOT EXISTS (SELECT 1 FROM {ledger} m"
-		"  WHERE m.target_table = $1 AND m.sha256 = l.sha256"
-		"  AND m.status = l.status)",
-		3, params, err);
+		db, "SELECT 1 FROM {ledger} l" LEGACY_ROWS " LIMIT 1", 3,
+		params, err);
 	if (res == NULL)
 		return -1;
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		snap_db_describe_error(res, err);
 		PQclear(res);
 		return -1;
 	}
+	rc = PQntuples(res);
 	PQclear(res);
-	return 0;
+	if (rc == 0)
+		return 0;
+	return snap_db_ledger_command(
+		db,
+		"UPDATE {ledger} l SET target_table = $1::text" LEGACY_ROWS
+		" AND NOT EXISTS (SELECT 1 FROM {ledger} m"
+		"  WHERE m.target_table = $1 AND m.sha256 = l.sha256"
+		"  AND m.status = l.status)",
+		3, params, err);
 }
 
 /* Read the table's columns into db->columns; check snapshot_id's default. */
