@@ -140,14 +140,20 @@ long_options() {
 @test "completion: snap-import commands, options per command and files" {
 	touch a.csv
 	mkdir dir
-	assert_offers snap-import "snap-import " a.csv dir import list sync
+	assert_offers snap-import "snap-import " a.csv dir import plan list sync
+	assert_offers snap-import "snap-import p" plan
+	assert_offers snap-import "snap-import plan --" --table --types --all-text \
+		--quiet --verbose --help
+	assert_offers snap-import "snap-import plan " a.csv dir
 	assert_offers snap-import "snap-import l" list
 	assert_offers snap-import "snap-import list --" --database --table --quiet \
 		--verbose --progress --help --format --all
 	assert_offers snap-import "snap-import sync --" --database --table --quiet \
-		--verbose --progress --help --dir --pattern --listen --once
+		--verbose --progress --help --dir --pattern --listen --once --types \
+		--all-text --timezone --encoding
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
-		--verbose --progress --help --metrics-file --name
+		--verbose --progress --help --metrics-file --name --types \
+		--all-text --timezone --encoding
 	assert_offers snap-import "snap-import -t snaps a" a.csv
 	assert_offers snap-import "snap-import sync -D " dir
 	assert_offers snap-import "snap-import list --format j" json

@@ -62,7 +62,7 @@ good_csv() {
 		'3,,8.25,,,'
 }
 
-ledger_rows() { sql "SELECT count(*) FROM snap_import_files WHERE target_table = '$T' AND status = 'imported'"; }
+ledger_rows() { sql "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T' AND status = 'imported'"; }
 
 @test "snap-import: --help and --version print to stdout and exit 0" {
 	run --separate-stderr snap-import --help
@@ -268,7 +268,7 @@ bad_input() {
 @test "snap-import: invalid UTF-8 fails naming its line" {
 	sql "CREATE TABLE $T (id int, name text, score numeric, day date, seen timestamptz, ok boolean, snapshot_id bigint)"
 	printf 'id,name,score,day,seen,ok\n1,a,1,,,\n2,b\xff,2,,,\n' >"$W/utf8.csv"
-	bad_input utf8.csv 'line 3: invalid byte sequence for encoding "UTF8": 0xff'
+	bad_input utf8.csv 'line 3: invalid byte sequence for encoding "UTF8": 0xff; if the file is not UTF-8, give its encoding with --encoding'
 }
 
 @test "snap-import: a value the column type rejects fails naming line and column" {
@@ -351,7 +351,7 @@ bad_input() {
 	csv "$W/snapshot_20240302.csv" 'id,name,score,day,seen,ok' '9,z,1,,,'
 	snap-import -t "$T" "$W/snapshot_20240301.csv" "$W/snapshot_20240302.csv"
 	# Each file's rows carry its own ledger id.
-	assert_equal "$(sql "SELECT string_agg(f.rows || '=' || (SELECT count(*) FROM $T d WHERE d.snapshot_id = f.id), ' ' ORDER BY f.id) FROM snap_import_files f WHERE target_table = '$T'")" "3=3 1=1"
+	assert_equal "$(sql "SELECT string_agg(f.rows || '=' || (SELECT count(*) FROM $T d WHERE d.snapshot_id = f.id), ' ' ORDER BY f.id) FROM snap_import_files f WHERE target_table = 'public.$T'")" "3=3 1=1"
 	run --separate-stderr snap-import list -t "$T" --format csv
 	assert_success
 	assert_line --index 0 "id,file,sha256,rows,bytes,imported_at,seconds,by"
@@ -438,7 +438,7 @@ bad_input() {
 	csv "$W/in/notes.txt" 'a'
 	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
 	assert_success
-	assert_equal "$(sql "SELECT string_agg(file_name, ' ' ORDER BY id) FROM snap_import_files WHERE target_table = '$T'")" "snapshot_20240301.csv snapshot_20240302.csv"
+	assert_equal "$(sql "SELECT string_agg(file_name, ' ' ORDER BY id) FROM snap_import_files WHERE target_table = 'public.$T'")" "snapshot_20240301.csv snapshot_20240302.csv"
 	assert_equal "$(sql "SELECT count(*) FROM $T")" 4
 	# A second pass finds nothing new.
 	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once -v
@@ -463,7 +463,7 @@ bad_input() {
 	csv "$W/in/bad.csv" 'id,name' '1,a' '2,b'
 	run snap-import sync -D "$W/in" -t "$T" --once
 	assert_success
-	assert_equal "$(sql "SELECT status FROM snap_import_files WHERE target_table = '$T'")" imported
+	assert_equal "$(sql "SELECT status FROM snap_import_files WHERE target_table = 'public.$T'")" imported
 }
 
 @test "snap-import: one sync per table; a second one refuses" {
@@ -514,7 +514,7 @@ wait_for() {
 	kill -TERM "$SYNC_PID"
 	wait "$SYNC_PID" || fail "sync exited with status $?"
 	SYNC_PID=
-	assert_equal "$(sql "SELECT string_agg(file_name || ':' || rows, ' ' ORDER BY id) FROM snap_import_files WHERE target_table = '$T'")" "slow.csv:6 moved.csv:1"
+	assert_equal "$(sql "SELECT string_agg(file_name || ':' || rows, ' ' ORDER BY id) FROM snap_import_files WHERE target_table = 'public.$T'")" "slow.csv:6 moved.csv:1"
 }
 
 @test "snap-import: sync serves /metrics and talks to systemd" {
@@ -526,7 +526,7 @@ wait_for() {
 	sleep 0.3
 	NOTIFY_SOCKET=$W/notify WATCHDOG_USEC=400000 snap-import sync -D "$W/in" -t "$T" --listen "127.0.0.1:$port" 2>"$W/sync.log" &
 	SYNC_PID=$!
-	wait_for "SELECT count(*) FROM snap_import_files WHERE target_table = '$T'" 1
+	wait_for "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T'" 1
 	exec {http}<>"/dev/tcp/127.0.0.1/$port"
 	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&"$http"
 	body=$(cat <&"$http")
@@ -570,9 +570,9 @@ wait_for() {
 	kill -TERM "$SYNC_PID"
 	wait "$SYNC_PID" || fail "sync exited with status $?"
 	SYNC_PID=
-	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE target_table = '$T'")" 0
-	assert_equal "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = '$T'")" 1
-	assert_equal "$(sql "SELECT count(*) FROM $T")" 0
+	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T'")" 0
+	# The table the first file was creating went with it.
+	assert_equal "$(sql "SELECT count(*) FROM pg_tables WHERE tablename = '$T'")" 0
 }
 
 @test "snap-import: sync on a missing folder fails naming it" {
@@ -604,7 +604,7 @@ wait_for() {
 	assert_success
 	assert_equal "$stderr" ""
 	assert_output --partial "imported $D/snapshot 1.csv: 3 rows, 149 bytes, "
-	assert_equal "$(sql "SELECT file_name FROM snap_import_files WHERE target_table = '$T'")" "$D/snapshot 1.csv"
+	assert_equal "$(sql "SELECT file_name FROM snap_import_files WHERE target_table = 'public.$T'")" "$D/snapshot 1.csv"
 	run grep -Fx 'dbops_snap_import_files_total{result="imported"} 1' "$D/snap \$x.prom"
 	assert_success
 	# Replaced atomically: no temporary file left beside it.
@@ -632,7 +632,7 @@ wait_for() {
 	assert_regex "${stderr_lines[0]}" '^snap-import: info: imported a b\.csv: 3 rows, 149 bytes, [0-9.]+ s, snapshot [0-9]+$'
 	assert_regex "${stderr_lines[1]}" '^snap-import: info: imported it'"'"'s "2"\.csv: 1 rows, 35 bytes, [0-9.]+ s, snapshot [0-9]+$'
 	assert_equal "${#stderr_lines[@]}" 2
-	assert_equal "$(sql "SELECT string_agg(file_name, '|' ORDER BY id) FROM snap_import_files WHERE target_table = '$T'")" "a b.csv|it's \"2\".csv"
+	assert_equal "$(sql "SELECT string_agg(file_name, '|' ORDER BY id) FROM snap_import_files WHERE target_table = 'public.$T'")" "a b.csv|it's \"2\".csv"
 	assert_equal "$(sql "SELECT count(*) FROM $T")" 4
 	run --separate-stderr snap-import sync -D "$D/nope" -t "$T" --once
 	assert_failure 1

@@ -76,7 +76,8 @@ static void test_db_error_with_line_and_column(void **state)
 	struct dbops_err err = { "" };
 
 	snap_db_format_error("invalid input syntax for type integer: \"high\"",
-			     "COPY t, line 5, column level: \"high\"", &err);
+			     "COPY t, line 5, column level: \"high\"", NULL,
+			     &err);
 	assert_string_equal(
 		err.msg,
 		"line 5, column level: invalid input syntax for type integer: \"high\"");
@@ -87,12 +88,12 @@ static void test_db_error_with_line_only(void **state)
 	struct dbops_err err = { "" };
 
 	snap_db_format_error("extra data after last expected column",
-			     "COPY t, line 3: \"2,b,2,,,,extra\"", &err);
+			     "COPY t, line 3: \"2,b,2,,,,extra\"", NULL, &err);
 	assert_string_equal(err.msg,
 			    "line 3: extra data after last expected column");
 	snap_db_format_error(
 		"invalid byte sequence for encoding \"UTF8\": 0xff",
-		"COPY t, line 2", &err);
+		"COPY t, line 2", NULL, &err);
 	assert_string_equal(
 		err.msg,
 		"line 2: invalid byte sequence for encoding \"UTF8\": 0xff");
@@ -103,7 +104,8 @@ static void test_db_error_column_name_with_colon_and_space(void **state)
 	struct dbops_err err = { "" };
 
 	snap_db_format_error("value too long",
-			     "COPY t, line 9, column my col: \"x\"", &err);
+			     "COPY t, line 9, column my col: \"x\"", NULL,
+			     &err);
 	assert_string_equal(err.msg, "line 9, column my col: value too long");
 }
 
@@ -118,23 +120,23 @@ static void test_db_error_long_column_name_kept_whole(void **state)
 	name[300] = '\0';
 	snprintf(context, sizeof(context), "COPY t, line 7, column %s: \"x\"",
 		 name);
-	snap_db_format_error("value too long", context, &err);
+	snap_db_format_error("value too long", context, NULL, &err);
 	snprintf(want, sizeof(want), "line 7, column %s: value too long", name);
 	assert_string_equal(err.msg, want);
 	/* A server message of several lines stays on one. */
-	snap_db_format_error("bad\nvalue", "COPY t, line 2", &err);
+	snap_db_format_error("bad\nvalue", "COPY t, line 2", NULL, &err);
 	assert_string_equal(err.msg, "line 2: bad value");
 	/* The caller may not want it. */
-	snap_db_format_error("bad", "COPY t, line 2", NULL);
+	snap_db_format_error("bad", "COPY t, line 2", NULL, NULL);
 }
 
 static void test_db_error_without_context(void **state)
 {
 	struct dbops_err err = { "" };
 
-	snap_db_format_error("permission denied for table t", NULL, &err);
+	snap_db_format_error("permission denied for table t", NULL, NULL, &err);
 	assert_string_equal(err.msg, "permission denied for table t");
-	snap_db_format_error(NULL, NULL, &err);
+	snap_db_format_error(NULL, NULL, NULL, &err);
 	assert_string_equal(err.msg, "unknown error");
 }
 
@@ -194,9 +196,26 @@ static void test_sync_parse_listen_rejects_bad_addresses(void **state)
 	assert_int_equal(snap_sync_parse_listen("[::1:80", &ss, &len), -1);
 }
 
+static void test_db_ledger_name_escapes_what_is_not_utf8(void **state)
+{
+	char *n = snap_db_ledger_name("caf\xe9.csv");
+
+	assert_string_equal(n, "caf\\xE9.csv");
+	free(n);
+	n = snap_db_ledger_name("caf\xc3\xa9 \xf0\x9f\x98\x80.csv");
+	assert_string_equal(n, "caf\xc3\xa9 \xf0\x9f\x98\x80.csv");
+	free(n);
+	/* A cut sequence, a stray continuation byte. */
+	n = snap_db_ledger_name("a\xc3\x80\x80"
+				"b\xc3");
+	assert_string_equal(n, "a\xc3\x80\\x80b\\xC3");
+	free(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_db_ledger_name_escapes_what_is_not_utf8),
 		cmocka_unit_test(test_sync_parse_listen_rejects_bad_addresses),
 		cmocka_unit_test(test_db_conn_none_uses_the_environment),
 		cmocka_unit_test(test_db_conn_host_port),

@@ -30,11 +30,9 @@
 
 /*
  * numeric's input limits, the strictest across the PostgreSQL releases we
- * meet: older ones reject an exponent beyond NUMERIC_MAX_PRECISION (1000);
- * all reject more than NUMERIC_WEIGHT_MAX + 1 base-10000 digits before the
+ * meet: all reject more than NUMERIC_WEIGHT_MAX + 1 base-10000 digits before the
  * point and a display scale above NUMERIC_DSCALE_MAX.
  */
-#define NUMERIC_MAX_EXPONENT   1000
 #define NUMERIC_MAX_INT_DIGITS 131072
 #define NUMERIC_MAX_SCALE      16383
 
@@ -43,6 +41,7 @@ struct record {
 	size_t end;  /* its line end, or the end of the buffer */
 	size_t next; /* the first byte after its line end */
 	size_t nfields;
+	size_t lines;	/* line ends inside quotes */
 	bool complete;	/* a line end was found */
 	bool in_quote;	/* not complete, and the buffer ends in quotes */
 	bool cr_at_end; /* complete by a CR that is the last byte */
@@ -66,11 +65,6 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
-static char ascii_lower(char c)
-{
-	return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
-}
-
 /* The index of the first byte from i on that is not a digit. */
 static size_t skip_digits(const char *s, size_t n, size_t i)
 {
@@ -80,6 +74,18 @@ static size_t skip_digits(const char *s, size_t n, size_t i)
 }
 
 /* ---- records and fields ------------------------------------------------- */
+
+/* Line ends in buf[from..to): LF, CR, and CR LF as one. */
+static size_t count_line_ends(const char *buf, size_t from, size_t to)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < to; i++)
+		if (buf[i] == '\n' ||
+		    (buf[i] == '\r' && (i + 1 >= to || buf[i + 1] != '\n')))
+			n++;
+	return n;
+}
 
 /*
  * Finds the record starting at buf[pos]: up to the first CR or LF outside
@@ -92,6 +98,7 @@ static void find_record(const char *buf, size_t len, size_t pos,
 	size_t i = pos;
 
 	r->nfields = 1;
+	r->lines = 0;
 	r->complete = false;
 	r->cr_at_end = false;
 	while (i < len) {
@@ -104,6 +111,7 @@ static void find_record(const char *buf, size_t len, size_t pos,
 				i = len;
 				break;
 			}
+			r->lines += count_line_ends(buf, i, (size_t)(q - buf));
 			i = (size_t)(q - buf) + 1;
 			in_quote = false;
 			continue;
@@ -193,23 +201,11 @@ static size_t unquote(const struct field *f, char *out)
 
 /* ---- the type of one value ---------------------------------------------- */
 
+/* Only what a boolean prints back as text: true and false, lower case. */
 static bool is_boolean(const char *s, size_t n)
 {
-	static const char *const words[] = {
-		"true", "false", "t", "f", "yes", "no",
-	};
-
-	for (size_t w = 0; w < sizeof(words) / sizeof(words[0]); w++) {
-		size_t i;
-
-		if (strlen(words[w]) != n)
-			continue;
-		for (i = 0; i < n && ascii_lower(s[i]) == words[w][i]; i++)
-			;
-		if (i == n)
-			return true;
-	}
-	return false;
+	return (n == 4 && memcmp(s, "true", 4) == 0) ||
+	       (n == 5 && memcmp(s, "false", 5) == 0);
 }
 
 /*
@@ -291,79 +287,55 @@ static enum snap_type datetime_type(const char *s, size_t n)
 }
 
 /*
- * An integer, bigint or numeric, or text. Integers are told apart by value,
- * so leading zeros do not push one into a wider type.
+ * An integer, bigint or numeric in the form PostgreSQL prints it, or text:
+ * -?(0|[1-9][0-9]*)(.[0-9]+)?, not a negative zero, no exponent, within
+ * numeric's limits. Anything else would come back changed: 007 as 7, +1 as
+ * 1, 1e3 as 1000, .5 as 0.5, -0 as 0.
  */
 static enum snap_type number_type(const char *s, size_t n)
 {
 	size_t i = 0, int_start, int_digits, frac_digits = 0;
-	size_t zeros = 0;
 	uint64_t mag = 0;
-	bool neg = false, wide = false;
-	long exponent = 0;
-	long long before, scale;
+	bool neg = false, wide = false, nonzero = false;
 
-	if (s[0] == '+' || s[0] == '-') {
-		neg = s[0] == '-';
+	if (s[0] == '-') {
+		neg = true;
 		i++;
 	}
 	int_start = i;
 	for (; i < n && is_digit(s[i]); i++) {
 		unsigned d = (unsigned)(s[i] - '0');
 
+		nonzero |= d != 0;
 		if (mag > (UINT64_MAX - d) / 10)
 			wide = true;
 		else
 			mag = mag * 10 + d;
 	}
 	int_digits = i - int_start;
-	if (i == n && int_digits > 0 && !wide) {
-		if (mag <= (neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX))
-			return SNAP_TYPE_INTEGER;
-		if (mag <= (neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX))
-			return SNAP_TYPE_BIGINT;
-	}
+	if (int_digits == 0 || (int_digits > 1 && s[int_start] == '0'))
+		return SNAP_TYPE_TEXT;
 	if (i < n && s[i] == '.') {
 		size_t j = skip_digits(s, n, i + 1);
 
 		frac_digits = j - (i + 1);
+		if (frac_digits == 0)
+			return SNAP_TYPE_TEXT;
+		for (size_t k = i + 1; k < j; k++)
+			nonzero |= s[k] != '0';
 		i = j;
 	}
-	if (int_digits + frac_digits == 0)
+	if (i != n || (neg && !nonzero))
 		return SNAP_TYPE_TEXT;
-	if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-		bool eneg = false;
-		size_t j;
-
-		i++;
-		if (i < n && (s[i] == '+' || s[i] == '-')) {
-			eneg = s[i] == '-';
-			i++;
-		}
-		j = skip_digits(s, n, i);
-		if (j == i)
-			return SNAP_TYPE_TEXT;
-		for (; i < j; i++) {
-			exponent = exponent * 10 + (s[i] - '0');
-			if (exponent > NUMERIC_MAX_EXPONENT)
-				return SNAP_TYPE_TEXT;
-		}
-		if (eneg)
-			exponent = -exponent;
-	}
-	if (i != n)
+	if (int_digits > NUMERIC_MAX_INT_DIGITS ||
+	    frac_digits > NUMERIC_MAX_SCALE)
 		return SNAP_TYPE_TEXT;
-
-	/*
-	 * Leading zeros take no room. (Those after the point could only
-	 * matter with an exponent far beyond NUMERIC_MAX_EXPONENT.)
-	 */
-	while (zeros < int_digits && s[int_start + zeros] == '0')
-		zeros++;
-	before = (long long)int_digits + exponent - (long long)zeros;
-	scale = (long long)frac_digits - exponent;
-	if (before > NUMERIC_MAX_INT_DIGITS || scale > NUMERIC_MAX_SCALE)
-		return SNAP_TYPE_TEXT;
+	if (frac_digits > 0 || wide)
+		return SNAP_TYPE_NUMERIC;
+	if (mag <= (neg ? (uint64_t)INT32_MAX + 1 : INT32_MAX))
+		return SNAP_TYPE_INTEGER;
+	if (mag <= (neg ? (uint64_t)INT64_MAX + 1 : INT64_MAX))
+		return SNAP_TYPE_BIGINT;
 	return SNAP_TYPE_NUMERIC;
 }
 
@@ -377,29 +349,37 @@ static enum snap_type value_type(const char *s, size_t n)
 			return datetime_type(s, n);
 		return number_type(s, n);
 	}
-	if (s[0] == '+' || s[0] == '-' || s[0] == '.')
+	if (s[0] == '-')
 		return number_type(s, n);
 	return is_boolean(s, n) ? SNAP_TYPE_BOOLEAN : SNAP_TYPE_TEXT;
 }
 
-/* The type of a field's value; NULL for an unquoted empty field. */
-static enum snap_type field_type(const struct field *f, struct scratch *sc)
+/*
+ * The type of a field's value; NULL for an unquoted empty field. The value
+ * itself, quotes removed, goes to *v and *vn.
+ */
+static enum snap_type field_type(const struct field *f, struct scratch *sc,
+				 const char **v, size_t *vn)
 {
-	size_t n;
-
+	*v = f->raw;
+	*vn = f->len;
 	if (!f->quoted)
 		return f->len == 0 ? SNAP_TYPE_NULL
 				   : value_type(f->raw, f->len);
 	/* Wholly in quotes, with no quote inside: read it in place. */
 	if (f->len >= 2 && f->raw[0] == QUOTE && f->raw[f->len - 1] == QUOTE &&
-	    memchr(f->raw + 1, QUOTE, f->len - 2) == NULL)
-		return value_type(f->raw + 1, f->len - 2);
+	    memchr(f->raw + 1, QUOTE, f->len - 2) == NULL) {
+		*v = f->raw + 1;
+		*vn = f->len - 2;
+		return value_type(*v, *vn);
+	}
 	if (f->len > sc->cap) {
 		sc->data = dbops_xreallocarray(sc->data, f->len, 1);
 		sc->cap = f->len;
 	}
-	n = unquote(f, sc->data);
-	return value_type(sc->data, n);
+	*vn = unquote(f, sc->data);
+	*v = sc->data;
+	return value_type(*v, *vn);
 }
 
 /* The type of a column holding values of types a and b. */
@@ -411,9 +391,6 @@ static enum snap_type merge(enum snap_type a, enum snap_type b)
 		return b;
 	if (a >= SNAP_TYPE_INTEGER && a <= SNAP_TYPE_NUMERIC &&
 	    b >= SNAP_TYPE_INTEGER && b <= SNAP_TYPE_NUMERIC)
-		return a > b ? a : b;
-	if (a >= SNAP_TYPE_DATE && a <= SNAP_TYPE_TIMESTAMPTZ &&
-	    b >= SNAP_TYPE_DATE && b <= SNAP_TYPE_TIMESTAMPTZ)
 		return a > b ? a : b;
 	return SNAP_TYPE_TEXT;
 }
@@ -521,35 +498,110 @@ void snap_header_free(struct snap_header *h)
 
 /* ---- the types of the columns ------------------------------------------- */
 
-size_t snap_infer_types(const char *buf, size_t len, bool at_eof, size_t ncols,
-			size_t max_records, enum snap_type *types)
+void snap_infer_init(struct snap_infer *in, size_t ncols, int64_t first_line)
 {
-	struct scratch sc = { NULL, 0 };
-	size_t pos = 0, used = 0;
-
+	memset(in, 0, sizeof(*in));
+	in->ncols = ncols;
+	in->line = first_line;
+	in->cols = dbops_xcalloc(ncols ? ncols : 1, sizeof(*in->cols));
 	for (size_t c = 0; c < ncols; c++)
-		types[c] = SNAP_TYPE_NULL;
-	while (pos < len && used < max_records) {
+		in->cols[c].type = SNAP_TYPE_NULL;
+}
+
+void snap_infer_free(struct snap_infer *in)
+{
+	free(in->scratch);
+	free(in->cols);
+	memset(in, 0, sizeof(*in));
+}
+
+/* Fold one value into its column; note the one that makes it text. */
+static void infer_value(struct snap_infer *in, size_t c, enum snap_type vt,
+			const char *v, size_t vn)
+{
+	struct snap_guess *g = &in->cols[c];
+	enum snap_type t = merge(g->type, vt);
+
+	if (t == SNAP_TYPE_TEXT) {
+		g->line = in->line;
+		g->was = g->type;
+		g->value_type = vt;
+		snprintf(g->value, sizeof(g->value), "%.*s",
+			 (int)(vn < sizeof(g->value) - 1
+				       ? vn
+				       : sizeof(g->value) - 1),
+			 v);
+		g->value_cut = vn >= sizeof(g->value);
+	}
+	g->type = t;
+}
+
+size_t snap_infer_feed(struct snap_infer *in, const char *buf, size_t len,
+		       bool at_eof)
+{
+	struct scratch sc = { in->scratch, in->scratch_cap };
+	size_t pos = 0;
+
+	while (pos < len) {
 		struct record r;
 		size_t fpos = pos;
 
 		find_record(buf, len, pos, &r);
 		if (!r.complete && (!at_eof || r.in_quote))
 			break;
-		if (r.nfields == ncols) {
-			for (size_t c = 0; c < ncols; c++) {
+		/* A CR at the end may be the first half of a CR LF. */
+		if (r.cr_at_end && !at_eof)
+			break;
+		if (r.nfields == in->ncols) {
+			for (size_t c = 0; c < in->ncols; c++) {
 				struct field f;
+				const char *v;
+				size_t vn;
+				enum snap_type vt;
 
 				next_field(buf, r.end, &fpos, &f);
-				if (types[c] != SNAP_TYPE_TEXT)
-					types[c] = merge(types[c],
-							 field_type(&f, &sc));
+				if (in->cols[c].type == SNAP_TYPE_TEXT)
+					continue;
+				vt = field_type(&f, &sc, &v, &vn);
+				infer_value(in, c, vt, v, vn);
 			}
-			used++;
+			in->records++;
 		}
+		in->line += (int64_t)r.lines + (r.complete ? 1 : 0);
 		pos = r.next;
 	}
-	free(sc.data);
+	in->scratch = sc.data;
+	in->scratch_cap = sc.cap;
+	return pos;
+}
+
+size_t snap_infer_types(const char *buf, size_t len, bool at_eof, size_t ncols,
+			size_t max_records, enum snap_type *types)
+{
+	struct snap_infer in;
+	size_t pos = 0, used;
+
+	snap_infer_init(&in, ncols, 2);
+	/* One record at a time while a limit applies. */
+	while (pos < len && in.records < max_records) {
+		struct record r;
+		size_t got;
+
+		if (max_records == SIZE_MAX) {
+			snap_infer_feed(&in, buf + pos, len - pos, at_eof);
+			break;
+		}
+		find_record(buf, len, pos, &r);
+		got = snap_infer_feed(&in, buf + pos, r.next - pos,
+				      at_eof || r.next < len);
+		if (got == 0)
+			break;
+		pos += got;
+	}
+	for (size_t c = 0; c < ncols; c++)
+		types[c] = in.cols[c].type;
+	used = in.records;
+	snap_infer_free(&in);
 	return used;
 }
 
@@ -573,4 +625,117 @@ const char *snap_type_sql(enum snap_type t)
 	default:
 		return "text";
 	}
+}
+
+/* ---- the bytes sent to COPY ---------------------------------------------- */
+
+void snap_scan_init(struct snap_scan *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->line = 1;
+	s->record_start = true;
+	s->markers = true;
+}
+
+void snap_scan_free(struct snap_scan *s)
+{
+	free(s->skipped);
+	memset(s, 0, sizeof(*s));
+}
+
+static void note_skipped(struct snap_scan *s)
+{
+	if (s->nskipped == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 16;
+		s->skipped = dbops_xreallocarray(s->skipped, s->cap,
+						 sizeof(*s->skipped));
+	}
+	s->skipped[s->nskipped++] = s->line;
+}
+
+/*
+ * A byte at the start of a record, outside quotes. Returns true when it was
+ * taken care of (dropped or held back), false when it is to be copied and
+ * looked at as any other byte.
+ */
+static bool record_start_byte(struct snap_scan *s, char c, char *out, size_t *o)
+{
+	if (s->held == 2 && (c == '\r' || c == '\n')) {
+		s->marker_line = s->line;
+		return true;
+	}
+	if (s->held == 1 && c == '.') {
+		s->held = 2;
+		return true;
+	}
+	if (s->held > 0) {
+		/* Not an end marker: the held bytes are data. */
+		out[(*o)++] = '\\';
+		if (s->held == 2)
+			out[(*o)++] = '.';
+		s->held = 0;
+		s->record_start = false;
+		return false;
+	}
+	if (c == '\\' && s->markers) {
+		s->held = 1;
+		return true;
+	}
+	if (c == '\r' || c == '\n') {
+		/* An empty line: not a record, not sent. */
+		note_skipped(s);
+		s->line++;
+		s->cr_state = c == '\r' ? 2 : 0;
+		return true;
+	}
+	s->record_start = false;
+	return false;
+}
+
+size_t snap_scan_chunk(struct snap_scan *s, const char *in, size_t len,
+		       bool at_eof, char *out)
+{
+	size_t o = 0;
+
+	for (size_t i = 0; i < len && s->marker_line == 0; i++) {
+		char c = in[i];
+
+		/* The LF of a CR LF belongs with its CR. */
+		if (s->cr_state != 0 && c == '\n') {
+			if (s->cr_state == 1)
+				out[o++] = c;
+			s->cr_state = 0;
+			continue;
+		}
+		s->cr_state = 0;
+		if (s->record_start && !s->in_quote &&
+		    record_start_byte(s, c, out, &o))
+			continue;
+		out[o++] = c;
+		if (c == QUOTE) {
+			s->in_quote = !s->in_quote;
+		} else if (c == '\r' || c == '\n') {
+			s->line++;
+			s->cr_state = c == '\r' ? 1 : 0;
+			if (!s->in_quote)
+				s->record_start = true;
+		}
+	}
+	if (at_eof && s->marker_line == 0 && s->held > 0) {
+		/* "\" or "\." ending the file without a line end is data. */
+		out[o++] = '\\';
+		if (s->held == 2)
+			out[o++] = '.';
+		s->held = 0;
+	}
+	return o;
+}
+
+int64_t snap_scan_file_line(const struct snap_scan *s, int64_t sent_line)
+{
+	int64_t line = sent_line;
+
+	for (size_t k = 0; k < s->nskipped && s->skipped[k] <= line; k++)
+		line++;
+	return line;
 }

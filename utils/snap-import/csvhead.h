@@ -28,6 +28,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "errbuf.h"
 
@@ -84,36 +85,122 @@ int snap_header_parse(const char *buf, size_t len, bool at_eof,
 void snap_header_free(struct snap_header *h);
 
 /*
- * Guess one type per column from the data records in BUF (LEN bytes that
- * start right after the header: the file from offset h.length on). A record
- * is used only when complete: one that runs to the end of BUF without a line
- * end is used only if AT_EOF, and never if it ends inside quotes. Records
- * whose number of fields is not NCOLS are skipped (COPY will reject them
- * with their line number). At most MAX_RECORDS records are used (SIZE_MAX:
- * no limit). Writes TYPES[0..NCOLS) and returns the number of records used.
- *
- * The type of one value (anything else, spaces around it too, is text):
+ * Column types are lossless: a column gets a type other than text only if
+ * every value's text is exactly what PostgreSQL prints back for it, read
+ * back with col::text (DateStyle ISO). The type of one value (anything
+ * else, spaces around it too, is text):
  *
  *	NULL		no constraint
  *	""		text (COPY rejects an empty string for the others)
- *	boolean		true false t f yes no, in any case (not 1 and 0)
- *	integer		[+-]digits within int32, bigint within int64
- *	numeric		[+-](digits[.[digits]] | .digits)([eE][+-]digits),
- *			within the limits of numeric (|exponent| <= 1000,
- *			at most 131072 digits before the point and 16383
- *			after); no NaN, no Infinity
+ *	boolean		true false, lower case: what boolean::text prints
+ *			(boolout's t and f, yes, no, 1, 0 ... are text)
+ *	integer		-?(0|[1-9][0-9]*) within int32; bigint within
+ *			int64; numeric beyond. No leading zero, no '+',
+ *			no "-0".
+ *	numeric		-?(0|[1-9][0-9]*).[0-9]+, not a negative zero, at
+ *			most 131072 digits before the point and 16383
+ *			after. No exponent, no NaN, no Infinity, no ".5",
+ *			no "5."
  *	date		YYYY-MM-DD, a real date of the years 1 to 9999
  *	timestamptz	a date, 'T' or ' ', HH:MM[:SS[.F]] with 1 to 6
  *			digits of fraction, hour 0-23, minute and second
  *			0-59, optionally Z or an offset +HH, +HH:MM or +HHMM
- *			('-' too) of at most 15:59
+ *			('-' too) of at most 15:59. The one type kept for
+ *			the instant rather than the text: a value without
+ *			an offset is read in the import's time zone.
  *
  * A column's type is the narrowest that holds all its values: NULL joins
- * anything; integer, bigint and numeric widen to the widest seen; a date
- * widens to timestamptz; any other mix is text.
+ * anything; integer, bigint and numeric widen to the widest seen (an
+ * integer prints the same as a numeric); any other mix is text.
+ */
+
+/* What inference found for one column. */
+struct snap_guess {
+	enum snap_type type;
+	int64_t line;		   /* the line that made it text; 0: none */
+	enum snap_type was;	   /* the column's type before that line */
+	enum snap_type value_type; /* the type of that line's value */
+	char value[41];		   /* the start of that value */
+	bool value_cut;		   /* ... which is longer */
+};
+
+/* Inference over a whole file, fed in pieces. */
+struct snap_infer {
+	size_t ncols;
+	struct snap_guess *cols;
+	int64_t line;	/* the file's line of the next record */
+	size_t records; /* records used */
+	char *scratch;
+	size_t scratch_cap;
+};
+
+/* Start inference of NCOLS columns at line FIRST_LINE of the file. */
+void snap_infer_init(struct snap_infer *in, size_t ncols, int64_t first_line);
+void snap_infer_free(struct snap_infer *in);
+
+/*
+ * Fold the complete records at the start of BUF (LEN bytes, the file from
+ * right after the header or the last byte consumed) into the guesses.
+ * A record is used only when complete: one that runs to the end of BUF
+ * without a line end (or with a CR that may be half a CR LF) is left for
+ * the next call unless AT_EOF, and never used if it ends inside quotes.
+ * Records whose number of fields is not NCOLS are skipped (COPY will
+ * reject them with their line number). Returns the bytes consumed: the
+ * caller keeps the rest and feeds it again with more after it.
+ */
+size_t snap_infer_feed(struct snap_infer *in, const char *buf, size_t len,
+		       bool at_eof);
+
+/*
+ * The same in one call, for a buffer: at most MAX_RECORDS records are used
+ * (SIZE_MAX: no limit). Writes TYPES[0..NCOLS) and returns the number of
+ * records used.
  */
 size_t snap_infer_types(const char *buf, size_t len, bool at_eof, size_t ncols,
 			size_t max_records, enum snap_type *types);
+
+/*
+ * The bytes of a file on their way to COPY (FORMAT csv), a chunk at a time,
+ * read as COPY reads them (quotes as a toggle, CR, LF and CR LF as line
+ * ends):
+ *
+ *  - An empty line outside quotes is not a record: it is dropped (COPY
+ *    would take it as a row of one NULL). Its line number is kept so that
+ *    COPY's line numbers can be turned back into the file's.
+ *  - A record that is only \. followed by a line end (CR or LF) is what
+ *    COPY before PostgreSQL 18 takes for the end of the data, dropping the
+ *    rest of the file without a word: its line goes to marker_line and
+ *    scanning stops. A \. inside quotes, or with more on its line, or
+ *    ending the file without a line end, is data.
+ *
+ * Either may straddle chunks: a held-back "\" or "\." is written with
+ * the next chunk.
+ */
+struct snap_scan {
+	bool markers; /* look for \. lines (servers before 18) */
+	bool in_quote;
+	bool record_start; /* the next byte starts a record */
+	int held;	   /* 1: "\" held back; 2: "\." */
+	int cr_state;	   /* 1: a CR sent; 2: a CR dropped; 0: neither */
+	int64_t line;	   /* the file's line of the next byte */
+	int64_t marker_line;
+	int64_t *skipped; /* lines dropped, ascending */
+	size_t nskipped, cap;
+};
+
+void snap_scan_init(struct snap_scan *s);
+void snap_scan_free(struct snap_scan *s);
+
+/*
+ * Scan LEN bytes of IN (AT_EOF: the last of the file), writing what COPY
+ * is to get to OUT (room for LEN + 2 bytes). Returns the bytes written.
+ * Stops at an end marker (s->marker_line set).
+ */
+size_t snap_scan_chunk(struct snap_scan *s, const char *in, size_t len,
+		       bool at_eof, char *out);
+
+/* The file's line of COPY's line SENT_LINE, dropped lines counted back. */
+int64_t snap_scan_file_line(const struct snap_scan *s, int64_t sent_line);
 
 /*
  * The SQL name of T for CREATE TABLE: "boolean", "integer", "bigint",

@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "timestamp.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /*
@@ -147,7 +148,92 @@ static void on_notice(void *arg, const char *message)
 	dbops_log_debug("server: %.*s", (int)strcspn(message, "\n"), message);
 }
 
+/*
+ * Timestamps without an offset are read in one zone, the same wherever the
+ * import runs: UTC unless --timezone says otherwise; dates in ISO form.
+ */
+int snap_db_set_session(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->timezone };
+	struct dbops_err why = { "" };
+
+	if (snap_db_command(db,
+			    "SELECT set_config('TimeZone', $1, false),"
+			    " set_config('DateStyle', 'ISO, YMD', false)",
+			    1, params, &why) != 0)
+		return dbops_err_set(err, "invalid --timezone \"%s\": %s",
+				     params[0], why.msg);
+	return 0;
+}
+
+/*
+ * The table's one name for the ledger and the sync lock, whatever the
+ * spelling of -t: schema-qualified as format('%I.%I') writes it, the
+ * schema found through the search path (to_regclass) when the table exists,
+ * current_schema() when it is still to be created there.
+ */
+static int resolve_key(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->qtable, db->schema, db->table };
+	PGresult *res = snap_db_exec(
+		db,
+		"SELECT coalesce((SELECT format('%I.%I', n.nspname, c.relname)"
+		"  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+		"  WHERE c.oid = to_regclass($1::text)),"
+		" format('%I.%I', coalesce($2::text, current_schema(), 'public'),"
+		" $3::text))",
+		3, params, err);
+	int rc = -1;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		free(db->key);
+		db->key = dbops_xstrdup(PQgetvalue(res, 0, 0));
+		rc = 0;
+	} else {
+		snap_db_describe_error(res, err);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The encoding of the files (--encoding) as PostgreSQL names it; NULL in
+ * db->encoding for UTF-8, which needs no conversion.
+ */
+static int set_encoding(struct snap_db *db, const char *encoding,
+			struct dbops_err *err)
+{
+	const char *params[] = { encoding };
+	PGresult *res;
+	int rc = -1;
+
+	if (encoding == NULL)
+		return 0;
+	res = snap_db_exec(
+		db, "SELECT pg_encoding_to_char(pg_char_to_encoding($1))", 1,
+		params, err);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err);
+	} else if (PQgetvalue(res, 0, 0)[0] == '\0') {
+		dbops_err_set(
+			err,
+			"invalid --encoding \"%s\": not an encoding PostgreSQL knows",
+			encoding);
+	} else {
+		if (strcmp(PQgetvalue(res, 0, 0), "UTF8") != 0)
+			db->encoding = dbops_xstrdup(PQgetvalue(res, 0, 0));
+		rc = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
+		 const char *timezone, const char *encoding,
 		 struct dbops_err *err)
 {
 	const char *keys[8], *values[8];
@@ -185,7 +271,12 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 	}
 	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	set_by(db);
-	return describe_table(db, table, err);
+	db->timezone = dbops_xstrdup(timezone ? timezone : "UTC");
+	if (describe_table(db, table, err) != 0 ||
+	    snap_db_set_session(db, err) != 0 ||
+	    set_encoding(db, encoding, err) != 0)
+		return -1;
+	return resolve_key(db, err);
 }
 
 void snap_db_close(struct snap_db *db)
@@ -198,6 +289,9 @@ void snap_db_close(struct snap_db *db)
 	free(db->qledger);
 	free(db->qfunction);
 	free(db->target);
+	free(db->key);
+	free(db->timezone);
+	free(db->encoding);
 	for (int i = 0; i < db->ncolumns; i++)
 		free(db->columns[i]);
 	free(db->columns);
@@ -207,8 +301,9 @@ void snap_db_close(struct snap_db *db)
 /* --- errors -------------------------------------------------------------- */
 
 void snap_db_format_error(const char *primary, const char *context,
-			  struct dbops_err *err)
+			  const struct snap_scan *scan, struct dbops_err *err)
 {
+	long long file_line;
 	const char *line = context ? strstr(context, ", line ") : NULL;
 	const char *p, *col, *name, *end;
 	size_t digits, n;
@@ -219,26 +314,36 @@ void snap_db_format_error(const char *primary, const char *context,
 	p = line + 7;
 	digits = strspn(p, "0123456789");
 	col = p + digits;
+	file_line = strtoll(p, NULL, 10);
+	if (scan)
+		file_line = snap_scan_file_line(scan, file_line);
 	if (strncmp(col, ", column ", 9) != 0) {
-		dbops_err_prefix(err, "line %.*s: ", (int)digits, p);
+		dbops_err_prefix(err, "line %lld: ", file_line);
 		return;
 	}
 	/* "column name: value": the name ends at ": ". */
 	name = col + 9;
 	end = strstr(name, ": ");
 	n = end ? (size_t)(end - name) : strcspn(name, "\n");
-	dbops_err_prefix(err, "line %.*s, column %.*s: ", (int)digits, p,
-			 (int)n, name);
+	dbops_err_prefix(err, "line %lld, column %.*s: ", file_line, (int)n,
+			 name);
 }
 
 void snap_db_describe_error(const PGresult *res, struct dbops_err *err)
+{
+	snap_db_describe_copy_error(res, NULL, err);
+}
+
+void snap_db_describe_copy_error(const PGresult *res,
+				 const struct snap_scan *scan,
+				 struct dbops_err *err)
 {
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	const char *msg = PQresultErrorMessage(res);
 
 	if (primary != NULL)
-		snap_db_format_error(primary, context, err);
+		snap_db_format_error(primary, context, scan, err);
 	else if (first_line(msg) > 0)
 		dbops_err_set(err, "%.*s", first_line(msg), msg);
 	else
@@ -278,15 +383,20 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
 	return rc;
 }
 
-/* SQL with "{ledger}" replaced by the ledger's quoted name; caller frees. */
+/* SQL with each "{ledger}" replaced by the ledger's quoted name; caller frees. */
 static char *ledger_sql(const struct snap_db *db, const char *sql)
 {
 	const char *token = "{ledger}", *at = strstr(sql, token);
+	char *head, *rest, *out;
 
 	if (at == NULL)
 		return dbops_xstrdup(sql);
-	return dbops_xasprintf("%.*s%s%s", (int)(at - sql), sql, db->qledger,
-			       at + strlen(token));
+	rest = ledger_sql(db, at + strlen(token));
+	head = dbops_xasprintf("%.*s%s", (int)(at - sql), sql, db->qledger);
+	out = dbops_xasprintf("%s%s", head, rest);
+	free(head);
+	free(rest);
+	return out;
 }
 
 PGresult *snap_db_ledger_exec(struct snap_db *db, const char *sql, int nparams,
@@ -340,6 +450,40 @@ int snap_db_ledger_exists(struct snap_db *db, struct dbops_err *err)
 	return exists(db, db->qledger, err);
 }
 
+/*
+ * Ledgers of older releases lack the column "columns" (header names
+ * shortened to 63 bytes, as {"header": "column"}): add it, only when
+ * missing, as ALTER TABLE needs the ledger's owner.
+ */
+static int add_columns_column(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->qledger };
+	PGresult *res = snap_db_exec(
+		db,
+		"SELECT 1 FROM pg_attribute WHERE attrelid = $1::regclass"
+		" AND attname = 'columns' AND NOT attisdropped",
+		1, params, err);
+	char *sql;
+	int rc;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err);
+		PQclear(res);
+		return -1;
+	}
+	rc = PQntuples(res);
+	PQclear(res);
+	if (rc > 0)
+		return 0;
+	sql = dbops_xasprintf("ALTER TABLE %s ADD COLUMN columns jsonb",
+			      db->qledger);
+	rc = snap_db_command(db, sql, 0, NULL, err);
+	free(sql);
+	return rc;
+}
+
 static int create_ledger(struct snap_db *db, struct dbops_err *err)
 {
 	char *sql = dbops_xasprintf(
@@ -378,11 +522,11 @@ static int create_ledger(struct snap_db *db, struct dbops_err *err)
 		db->qledger, db->qledger, db->qledger);
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
-	return rc;
+	return rc == 0 ? add_columns_column(db, err) : -1;
 }
 
 static int create_table(struct snap_db *db, const struct snap_header *h,
-			const enum snap_type *types, struct dbops_err *err)
+			const char *const *types, struct dbops_err *err)
 {
 	size_t cap = 256, len = 0;
 	char *sql = dbops_xmalloc(cap);
@@ -392,7 +536,7 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 	for (size_t i = 0; i < h->count; i++) {
 		char *q = PQescapeIdentifier(db->conn, h->names[i],
 					     strlen(h->names[i]));
-		const char *type = types ? snap_type_sql(types[i]) : "text";
+		const char *type = types ? types[i] : "text";
 		size_t need = len + strlen(q ? q : "") + strlen(type) + 8;
 
 		if (q == NULL) {
@@ -416,6 +560,55 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	return rc;
+}
+
+/*
+ * The key once the table exists, and the ledger rows that an older
+ * snap-import wrote under the spelling of -t ("snapshots",
+ * "public.snapshots") moved to it, unless that content is there already.
+ */
+/* The ledger rows of this table under an older spelling of -t. */
+#define LEGACY_ROWS                                                         \
+	" WHERE l.target_table <> $1::text"                                 \
+	" AND (l.target_table = (SELECT n.nspname || '.' || c.relname"      \
+	"   FROM pg_class c JOIN pg_namespace n"                            \
+	"   ON n.oid = c.relnamespace WHERE c.oid = to_regclass($3::text))" \
+	"  OR (l.target_table = $2::text"                                   \
+	"   AND to_regclass(quote_ident($2::text)) = to_regclass($3::text)))"
+
+static int resolve_target(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[3];
+	PGresult *res;
+	int rc = -1;
+
+	if (resolve_key(db, err) != 0)
+		return -1;
+	params[0] = db->key;
+	params[1] = db->table;
+	params[2] = db->qtable;
+	/* Look first: the UPDATE needs a privilege a loader may lack. */
+	res = snap_db_ledger_exec(
+		db, "SELECT 1 FROM {ledger} l" LEGACY_ROWS " LIMIT 1", 3,
+		params, err);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err);
+		PQclear(res);
+		return -1;
+	}
+	rc = PQntuples(res);
+	PQclear(res);
+	if (rc == 0)
+		return 0;
+	return snap_db_ledger_command(
+		db,
+		"UPDATE {ledger} l SET target_table = $1::text" LEGACY_ROWS
+		" AND NOT EXISTS (SELECT 1 FROM {ledger} m"
+		"  WHERE m.target_table = $1 AND m.sha256 = l.sha256"
+		"  AND m.status = l.status)",
+		3, params, err);
 }
 
 /* Read the table's columns into db->columns; check snapshot_id's default. */
@@ -491,10 +684,10 @@ static int check_header(struct snap_db *db, const struct snap_header *h,
 }
 
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
-			  const enum snap_type *types, struct dbops_err *err)
+			  const char *const *types, struct dbops_err *err)
 {
 	const char *params[] = { db->target };
-	int have;
+	int have = 1;
 
 	if (db->table_known)
 		return check_header(db, h, err);
@@ -508,19 +701,46 @@ int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 	    create_ledger(db, err) != 0 ||
 	    (have = snap_db_table_exists(db, err)) < 0 ||
 	    (!have && create_table(db, h, types, err) != 0) ||
-	    load_columns(db, err) != 0 ||
-	    snap_db_command(db, "COMMIT", 0, NULL, err) != 0) {
+	    load_columns(db, err) != 0 || resolve_target(db, err) != 0 ||
+	    (have && snap_db_command(db, "COMMIT", 0, NULL, err) != 0)) {
 		snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
+		snap_db_forget_table(db);
 		return -1;
 	}
+	/* A new table stays in this transaction: the first file's COPY and
+	 * ledger row commit it, or it is gone with them. */
+	db->create_pending = !have;
 	db->table_known = true;
-	return check_header(db, h, err);
+	if (check_header(db, h, err) != 0) {
+		snap_db_end_pending(db);
+		return -1;
+	}
+	return 0;
+}
+
+void snap_db_forget_table(struct snap_db *db)
+{
+	for (int i = 0; i < db->ncolumns; i++)
+		free(db->columns[i]);
+	free(db->columns);
+	db->columns = NULL;
+	db->ncolumns = 0;
+	db->table_known = false;
+	db->create_pending = false;
+}
+
+void snap_db_end_pending(struct snap_db *db)
+{
+	if (!db->create_pending)
+		return;
+	snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
+	snap_db_forget_table(db);
 }
 
 int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 		 struct snap_found *f, struct dbops_err *err)
 {
-	const char *params[] = { db->target, sha256,
+	const char *params[] = { db->key, sha256,
 				 failed ? "failed" : "imported" };
 	PGresult *res = snap_db_ledger_exec(
 		db,
@@ -554,7 +774,7 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 int snap_db_size_known(struct snap_db *db, int64_t bytes, struct dbops_err *err)
 {
 	char size[32];
-	const char *params[] = { db->target, size };
+	const char *params[] = { db->key, size };
 	PGresult *res;
 	int rc = -1;
 
@@ -574,15 +794,40 @@ int snap_db_size_known(struct snap_db *db, int64_t bytes, struct dbops_err *err)
 	return rc;
 }
 
+char *snap_db_ledger_name(const char *name)
+{
+	size_t n = strlen(name), o = 0;
+	char *out = dbops_xmalloc(4 * n + 1);
+
+	for (size_t i = 0; i < n;) {
+		size_t k = dbops_utf8_seq_len((const unsigned char *)name + i,
+					      n - i);
+
+		if (k == 0) {
+			o += (size_t)snprintf(out + o, 5, "\\x%02X",
+					      (unsigned char)name[i]);
+			i++;
+			continue;
+		}
+		memcpy(out + o, name + i, k);
+		o += k;
+		i += k;
+	}
+	out[o] = '\0';
+	return out;
+}
+
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,
 			   struct dbops_err *err)
 {
 	char size[32];
-	const char *params[] = { db->target, name, sha256, size, why, db->by };
+	char *lname = snap_db_ledger_name(name);
+	const char *params[] = { db->key, lname, sha256, size, why, db->by };
+	int rc;
 
 	snprintf(size, sizeof(size), "%lld", (long long)bytes);
-	return snap_db_ledger_command(
+	rc = snap_db_ledger_command(
 		db,
 		"INSERT INTO {ledger} (target_table, file_name, sha256, bytes,"
 		" error, imported_by, status)"
@@ -592,4 +837,6 @@ int snap_db_record_failure(struct snap_db *db, const char *name,
 		" error = EXCLUDED.error, imported_at = clock_timestamp(),"
 		" imported_by = EXCLUDED.imported_by",
 		6, params, err);
+	free(lname);
+	return rc;
 }

@@ -28,25 +28,42 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 			const char **keys, const char **values);
 
 /*
- * Connect and describe TABLE ("[schema.]name"). Returns 0, or -1 with a
- * one-line reason in err.
+ * Connect and describe TABLE ("[schema.]name"); set the session's TimeZone
+ * to TIMEZONE (NULL: UTC) and DateStyle to ISO; find the table's key (see
+ * snap.h); check ENCODING (NULL: UTF-8), the files' encoding. Returns 0,
+ * or -1 with a one-line reason in err.
  */
 int snap_db_open(struct snap_db *db, const char *database, const char *table,
+		 const char *timezone, const char *encoding,
 		 struct dbops_err *err);
+
+/* Set the session's TimeZone (db->timezone) and DateStyle again, as after
+ * a reconnection. 0, or -1 with the reason in err. */
+int snap_db_set_session(struct snap_db *db, struct dbops_err *err);
 
 /* Close the connection and free what db holds; fine after a failed open. */
 void snap_db_close(struct snap_db *db);
 
 /*
  * Make sure the ledger and the target table exist: create the table from
- * the header with the inferred TYPES when it is missing (TYPES may be NULL
- * when the caller knows it exists), and check that every header column is a
- * column of the table. Runs in a transaction of its own, under an advisory
- * lock, so importers starting at once create things once. Returns 0, or -1
+ * the header (H's names are the column names) with the SQL TYPES when it
+ * is missing (TYPES may be NULL when the caller knows it exists: all text),
+ * and check that every header column is a column of the table. Runs under
+ * an advisory lock, so importers starting at once create things once. When
+ * the table exists, in a transaction of its own; when it is created, the
+ * transaction stays open (db->create_pending) for the first file's COPY
+ * and ledger row: a failed first import leaves no table. Returns 0, or -1
  * with a reason in err.
  */
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
-			  const enum snap_type *types, struct dbops_err *err);
+			  const char *const *types, struct dbops_err *err);
+
+/* Forget the table's columns (after a rollback): learn them again. */
+void snap_db_forget_table(struct snap_db *db);
+
+/* Roll back a pending creation, if any (a first import that did not get
+ * as far as its commit). */
+void snap_db_end_pending(struct snap_db *db);
 
 /* Whether the target table exists: 1 yes, 0 no, -1 error (in err). */
 int snap_db_table_exists(struct snap_db *db, struct dbops_err *err);
@@ -72,6 +89,13 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 /* Whether an imported file of exactly BYTES bytes is known: 1, 0, -1. */
 int snap_db_size_known(struct snap_db *db, int64_t bytes,
 		       struct dbops_err *err);
+
+/*
+ * NAME as the ledger stores it: valid UTF-8 as it is, each byte that is
+ * not part of a valid UTF-8 sequence as \xNN (upper-case hex), so that a
+ * file named in Latin-1 can be recorded in a UTF-8 database. Caller frees.
+ */
+char *snap_db_ledger_name(const char *name);
 
 /* Record a failed import of a content (sync), replacing an older record. */
 int snap_db_record_failure(struct snap_db *db, const char *name,
@@ -106,8 +130,14 @@ int snap_db_command(struct snap_db *db, const char *sql, int nparams,
  */
 void snap_db_describe_error(const PGresult *res, struct dbops_err *err);
 
+/* The same for COPY's own errors, its line numbers turned back into the
+ * file's (SCAN dropped empty lines; NULL: as they are). */
+void snap_db_describe_copy_error(const PGresult *res,
+				 const struct snap_scan *scan,
+				 struct dbops_err *err);
+
 /* The same from the parts, for the tests. */
 void snap_db_format_error(const char *primary, const char *context,
-			  struct dbops_err *err);
+			  const struct snap_scan *scan, struct dbops_err *err);
 
 #endif

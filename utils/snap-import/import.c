@@ -20,7 +20,9 @@
 
 #include "clock.h"
 #include "fileio.h"
+#include "plan.h"
 #include "progress.h"
+#include "utf8.h"
 #include "xalloc.h"
 
 /* What is read to learn the header and the types. */
@@ -72,6 +74,9 @@ out:
 static void rollback(struct snap_db *db)
 {
 	snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
+	/* A table created in this transaction is gone with it. */
+	if (db->create_pending)
+		snap_db_forget_table(db);
 }
 
 /*
@@ -81,8 +86,8 @@ static void rollback(struct snap_db *db)
 static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 			    struct dbops_err *err)
 {
-	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true)";
-	size_t cap = strlen(db->qtable) + sizeof(tail) + 8, len;
+	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true";
+	size_t cap = strlen(db->qtable) + sizeof(tail) + 80, len;
 	char *sql = dbops_xmalloc(cap);
 
 	len = (size_t)snprintf(sql, cap, "COPY %s (", db->qtable);
@@ -105,7 +110,10 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 					i ? ", " : "", q);
 		PQfreemem(q);
 	}
-	memcpy(sql + len, tail, sizeof(tail));
+	/* The name is PostgreSQL's own (db.c): letters, digits, '_'. */
+	snprintf(sql + len, cap - len, "%s%s%s%s)", tail,
+		 db->encoding ? ", ENCODING '" : "",
+		 db->encoding ? db->encoding : "", db->encoding ? "'" : "");
 	return sql;
 }
 
@@ -122,18 +130,114 @@ struct job {
 	size_t sampled;	    /* bytes of the file in buf */
 	bool sample_is_all; /* the whole file is in buf */
 	struct snap_header header;
+	struct snap_header columns; /* the header's names as column names */
+	struct snap_plan plan;
+	struct snap_scan scan;
 	char prehash[65]; /* when hashed before sending */
 };
 
-/* Read the sample, parse the header, make sure the table fits it. */
-static int learn_header(struct job *j)
+/* Line ends in the N bytes of S: LF, CR, CR LF as one. */
+static int64_t line_ends(const char *s, size_t n)
+{
+	int64_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (s[i] == '\n' ||
+		    (s[i] == '\r' && (i + 1 == n || s[i + 1] != '\n')))
+			k++;
+	return k;
+}
+
+/*
+ * Infer over the whole file from the data after the header (DATA_OFF in
+ * buf). Standard input is read once, so only when all of it is in buf;
+ * otherwise NULL, with the reason in *no_guess. pread keeps the file's
+ * offset where the sample ended, for the COPY.
+ */
+static struct snap_guess *infer_file(struct job *j, size_t data_off,
+				     const char **no_guess,
+				     struct dbops_err *err)
+{
+	struct snap_infer in;
+	struct snap_guess *g;
+	size_t cap = SAMPLE_BYTES, len = j->sampled - data_off;
+	char *wb;
+	bool eof = j->sample_is_all;
+	off_t off = (off_t)j->sampled;
+
+	if (!eof && !j->regular) {
+		*no_guess =
+			"standard input longer than 4 MiB is not read twice to guess types";
+		return NULL;
+	}
+	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
+	wb = dbops_xmalloc(cap);
+	memcpy(wb, j->buf + data_off, len);
+	for (;;) {
+		size_t used = snap_infer_feed(&in, wb, len, eof);
+		ssize_t n;
+
+		memmove(wb, wb + used, len - used);
+		len -= used;
+		if (eof)
+			break;
+		if (len == cap) { /* one record longer than the buffer */
+			cap *= 2;
+			wb = dbops_xreallocarray(wb, cap, 1);
+		}
+		do
+			n = pread(j->fd, wb + len, cap - len, off);
+		while (n < 0 && errno == EINTR);
+		if (n < 0) {
+			dbops_err_set(err, "could not read the file: %s",
+				      strerror(errno));
+			free(wb);
+			snap_infer_free(&in);
+			return NULL;
+		}
+		eof = n == 0;
+		len += (size_t)n;
+		off += n;
+	}
+	free(wb);
+	g = in.cols;
+	in.cols = NULL;
+	snap_infer_free(&in);
+	return g;
+}
+
+/* Plan the columns: names always, types when the table is to be made. */
+static int plan_columns(struct job *j, size_t data_off, bool create)
 {
 	struct dbops_err *err = &j->r->err;
-	size_t skip = 0;
-	ssize_t n = dbops_read_full(j->fd, j->buf, SAMPLE_BYTES);
-	enum snap_type *types = NULL;
-	int rc, have;
+	struct snap_guess *g = NULL;
+	const char *no_guess = "the table exists";
+	int rc;
 
+	if (create && !j->opts->types.all_text) {
+		g = infer_file(j, data_off, &no_guess, err);
+		if (g == NULL && dbops_err_isset(err))
+			return -1;
+	}
+	rc = snap_plan_make(j->header.names, j->header.count, g, no_guess,
+			    &j->opts->types, &j->plan, err);
+	free(g);
+	if (rc != 0)
+		return -1;
+	j->columns.names = j->plan.columns;
+	j->columns.count = j->plan.count;
+	j->columns.length = j->header.length;
+	return 0;
+}
+
+/* Read the sample and parse the header. 0, or -1 with the reason. */
+static int read_header(struct job *j, size_t *skip)
+{
+	struct dbops_err *err = &j->r->err;
+	ssize_t n = dbops_read_full(j->fd, j->buf, SAMPLE_BYTES);
+	int rc;
+
+	*skip = 0;
 	if (n < 0)
 		return dbops_err_set(err, "could not read the file: %s",
 				     strerror(errno));
@@ -142,31 +246,127 @@ static int learn_header(struct job *j)
 	/* A UTF-8 byte order mark is not part of the first column's name;
 	 * the server skips the header line, mark and all. */
 	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
-		skip = 3;
-	rc = snap_header_parse(j->buf + skip, j->sampled - skip,
+		*skip = 3;
+	rc = snap_header_parse(j->buf + *skip, j->sampled - *skip,
 			       j->sample_is_all, &j->header, err);
 	if (rc == 1)
 		return dbops_err_set(err,
 				     "the header line is longer than %u MiB",
 				     SAMPLE_BYTES >> 20);
-	if (rc != 0)
+	return rc == 0 ? 0 : -1;
+}
+
+/* Header name C in the files' encoding turned into UTF-8 by the server. */
+static int convert_name(struct job *j, size_t c)
+{
+	struct dbops_err *err = &j->r->err;
+	const char *name = j->header.names[c];
+	size_t n = strlen(name);
+	char *hex = dbops_xmalloc(2 * n + 1);
+	const char *params[] = { hex, j->db->encoding };
+	PGresult *res;
+	int rc = -1;
+
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", (unsigned char)name[i]);
+	res = snap_db_exec(j->db, "SELECT convert_from(decode($1, 'hex'), $2)",
+			   2, params, err);
+	free(hex);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		free(j->header.names[c]);
+		j->header.names[c] = dbops_xstrdup(PQgetvalue(res, 0, 0));
+		rc = 0;
+	} else {
+		snap_db_describe_error(res, err);
+		dbops_err_prefix(err, "column %zu of the header: ", c + 1);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/*
+ * The header's names as UTF-8, for the SQL that names them: converted from
+ * --encoding; with UTF-8 files, a name that is not UTF-8 is refused here,
+ * naming the cure.
+ */
+static int convert_header(struct job *j)
+{
+	for (size_t c = 0; c < j->header.count; c++) {
+		const char *name = j->header.names[c];
+
+		if (j->db->encoding != NULL) {
+			if (convert_name(j, c) != 0)
+				return -1;
+		} else if (!dbops_utf8_valid(name, strlen(name))) {
+			return dbops_err_set(
+				&j->r->err,
+				"column %zu of the header is not UTF-8; give the file's encoding with --encoding",
+				c + 1);
+		}
+	}
+	return 0;
+}
+
+/* Read the sample, parse the header, make sure the table fits it. */
+static int learn_header(struct job *j)
+{
+	struct dbops_err *err = &j->r->err;
+	size_t skip;
+	int have = 1;
+
+	if (read_header(j, &skip) != 0 || convert_header(j) != 0)
 		return -1;
 	if (!j->db->table_known) {
 		have = snap_db_table_exists(j->db, err);
 		if (have < 0)
 			return -1;
-		if (!have) {
-			const char *data = j->buf + skip + j->header.length;
-
-			types = dbops_xcalloc(j->header.count, sizeof(*types));
-			snap_infer_types(data,
-					 j->sampled - skip - j->header.length,
-					 j->sample_is_all, j->header.count,
-					 SAMPLE_RECORDS, types);
-		}
 	}
-	rc = snap_db_prepare_table(j->db, &j->header, types, err);
-	free(types);
+	if (plan_columns(j, skip + j->header.length, !have) != 0)
+		return -1;
+	return snap_db_prepare_table(j->db, &j->columns,
+				     have ? NULL : j->plan.types, err);
+}
+
+int snap_plan_file(const char *path, const char *qtable,
+		   const struct snap_import_opts *opts, FILE *out,
+		   struct dbops_err *err)
+{
+	struct snap_result r;
+	struct snap_db nodb = { 0 };
+	struct job j = { .db = &nodb, .opts = opts, .r = &r, .fd = -1 };
+	struct stat st;
+	size_t skip;
+	int rc = -1;
+
+	memset(&r, 0, sizeof(r));
+	j.fd = strcmp(path, "-") == 0 ? STDIN_FILENO
+				      : open(path, O_RDONLY | O_CLOEXEC);
+	if (j.fd < 0)
+		return dbops_err_set(err, "could not open the file: %s",
+				     strerror(errno));
+	if (fstat(j.fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+		dbops_err_set(err, "%s",
+			      S_ISDIR(st.st_mode) ? "it is a directory"
+						  : strerror(errno));
+		goto out;
+	}
+	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
+	j.buf = dbops_xmalloc(SAMPLE_BYTES);
+	if (read_header(&j, &skip) == 0 &&
+	    plan_columns(&j, skip + j.header.length, true) == 0) {
+		snap_plan_print(out, qtable, j.header.names, &j.plan);
+		rc = 0;
+	} else {
+		dbops_err_set(err, "%s", r.err.msg);
+	}
+out:
+	free(j.buf);
+	snap_header_free(&j.header);
+	snap_plan_free(&j.plan);
+	if (j.fd > STDIN_FILENO)
+		close(j.fd);
 	return rc;
 }
 
@@ -216,7 +416,9 @@ static int begin(struct job *j)
 	const char *set_params[] = { id };
 	PGresult *res;
 
-	if (snap_db_command(j->db, "BEGIN", 0, NULL, err) != 0)
+	/* A table just created waits in its open transaction. */
+	if (!j->db->create_pending &&
+	    snap_db_command(j->db, "BEGIN", 0, NULL, err) != 0)
 		return -1;
 	res = snap_db_exec(j->db,
 			   "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
@@ -236,31 +438,20 @@ static int begin(struct job *j)
 		1, set_params, err);
 }
 
-/*
- * A line that is only "\." ends the data of a COPY from STDIN before
- * PostgreSQL 18, even in CSV: the rest of the file would be dropped without
- * a word. Look for one in each chunk sent (the chunk's first line counts
- * only if the chunk starts a line). Returns its line number, or 0.
- */
-static int64_t end_marker_line(const char *buf, size_t len, bool line_start,
-			       int64_t *lines)
+/* COPY's error; bytes that are not UTF-8 get the cure. */
+static void copy_error(struct job *j, const PGresult *res)
 {
-	const char *p = buf, *end = buf + len;
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+	struct dbops_err msg = { "" };
 
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-
-		if (line_start && nl && (n == 2 || (n == 3 && p[2] == '\r')) &&
-		    p[0] == '\\' && p[1] == '.')
-			return *lines + 1;
-		if (nl == NULL)
-			break;
-		(*lines)++;
-		line_start = true;
-		p = nl + 1;
-	}
-	return 0;
+	snap_db_describe_copy_error(res, &j->scan, &msg);
+	if (j->db->encoding == NULL && state && strcmp(state, "22021") == 0)
+		dbops_err_set(
+			&j->r->err,
+			"%s; if the file is not UTF-8, give its encoding with --encoding",
+			msg.msg);
+	else
+		dbops_err_set(&j->r->err, "%s", msg.msg);
 }
 
 /* Send the file through COPY, hashing it. 0, -1 failed, 1 interrupted. */
@@ -275,26 +466,24 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 	size_t len = j->sampled;
 	bool eof =
 		j->sample_is_all; /* dbops_read_full() is short only at the end */
-	bool line_start = true;
-	int64_t lines = 0, marker;
+	char *out = dbops_xmalloc(SAMPLE_BYTES + 2);
+	size_t sent;
 	int rc = 0;
 
 	for (;;) {
-		marker = len ? end_marker_line(j->buf, len, line_start, &lines)
-			     : 0;
-		if (marker > 0) {
+		sent = snap_scan_chunk(&j->scan, j->buf, len, eof, out);
+		if (j->scan.marker_line > 0) {
 			dbops_err_set(
 				&read_error,
 				"line %lld: a line holding only \\. ends COPY data early; quote the value to keep it",
-				(long long)marker);
+				(long long)j->scan.marker_line);
 			abort_reason = read_error.msg;
 			break;
 		}
-		if (len > 0)
-			line_start = j->buf[len - 1] == '\n';
 		if (len > 0) {
 			EVP_DigestUpdate(md, j->buf, len);
-			if (PQputCopyData(conn, j->buf, (int)len) != 1) {
+			if (sent > 0 &&
+			    PQputCopyData(conn, out, (int)sent) != 1) {
 				abort_reason =
 					"lost the connection to the database";
 				break;
@@ -325,6 +514,7 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 		len = (size_t)n;
 		eof = len < CHUNK_BYTES;
 	}
+	free(out);
 	if (progress)
 		dbops_progress_finish(progress);
 	/* An aborted COPY makes the server fail the statement: rollback. */
@@ -341,21 +531,76 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 			if (abort_reason)
 				dbops_err_set(&j->r->err, "%s", abort_reason);
 			else
-				snap_db_describe_error(res, &j->r->err);
+				copy_error(j, res);
 			rc = -1;
 		}
 	}
 	return rc;
 }
 
-/* Insert the ledger row and commit. The outcome. */
-static enum snap_outcome record_and_commit(struct job *j, double started)
+/* S as a JSON string, quotes and all, appended to *out. */
+static void json_string(char **out, const char *s)
+{
+	size_t n = strlen(*out), cap = n + 6 * strlen(s) + 3;
+	char *o = dbops_xreallocarray(*out, cap, 1);
+
+	o[n++] = '"';
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '"' || c == '\\') {
+			o[n++] = '\\';
+			o[n++] = (char)c;
+		} else if (c < 0x20) {
+			n += (size_t)snprintf(o + n, cap - n, "\\u%04x", c);
+		} else {
+			o[n++] = (char)c;
+		}
+	}
+	o[n++] = '"';
+	o[n] = '\0';
+	*out = o;
+}
+
+/*
+ * The header names that were shortened, as a JSON object of header name to
+ * column name; NULL when none was. Caller frees.
+ */
+static char *column_map(const struct job *j)
+{
+	char *json;
+
+	if (!j->plan.renamed)
+		return NULL;
+	json = dbops_xstrdup("{");
+	for (size_t c = 0; c < j->plan.count; c++) {
+		if (strcmp(j->header.names[c], j->plan.columns[c]) == 0)
+			continue;
+		if (json[1] != '\0') {
+			json = dbops_xreallocarray(json, strlen(json) + 3, 1);
+			strcat(json, ", ");
+		}
+		json_string(&json, j->header.names[c]);
+		json = dbops_xreallocarray(json, strlen(json) + 3, 1);
+		strcat(json, ": ");
+		json_string(&json, j->plan.columns[c]);
+	}
+	json = dbops_xreallocarray(json, strlen(json) + 2, 1);
+	strcat(json, "}");
+	return json;
+}
+
+/* Insert the ledger row (LNAME the file's name, MAP its shortened
+ * header names) and commit. The outcome. */
+static enum snap_outcome record_rows(struct job *j, double started,
+				     const char *map, const char *lname)
 {
 	struct dbops_err *err = &j->r->err, ignored;
 	char id[32], rows[32], bytes[32], secs[32];
-	const char *params[] = { j->db->target, j->name, j->r->sha256, rows,
-				 bytes,		secs,	 j->db->by,    id };
-	const char *done[] = { j->db->target, j->r->sha256, j->name };
+	const char *params[] = { j->db->key, lname, j->r->sha256,
+				 rows,	     bytes, secs,
+				 j->db->by,  id,    map };
+	const char *done[] = { j->db->key, j->r->sha256, lname };
 	PGresult *res;
 
 	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
@@ -366,11 +611,11 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 	res = snap_db_ledger_exec(
 		j->db,
 		"INSERT INTO {ledger} (id, target_table, file_name, sha256, rows,"
-		" bytes, started_at, duration_s, imported_by, status)"
+		" bytes, started_at, duration_s, imported_by, status, columns)"
 		" VALUES ($8, $1, $2, $3, $4, $5,"
 		" clock_timestamp() - make_interval(secs => $6), $6, $7,"
-		" 'imported')",
-		8, params, err);
+		" 'imported', $9::jsonb)",
+		9, params, err);
 	if (res == NULL)
 		return SNAP_FAILED;
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -401,7 +646,19 @@ static enum snap_outcome record_and_commit(struct job *j, double started)
 		rollback(j->db);
 		return SNAP_FAILED;
 	}
+	j->db->create_pending = false;
 	return SNAP_IMPORTED;
+}
+
+/* Insert the ledger row and commit. The outcome. */
+static enum snap_outcome record_and_commit(struct job *j, double started)
+{
+	char *map = column_map(j), *lname = snap_db_ledger_name(j->name);
+	enum snap_outcome out = record_rows(j, started, map, lname);
+
+	free(map);
+	free(lname);
+	return out;
 }
 
 /* The import once the file is open and the table known. */
@@ -417,7 +674,7 @@ static enum snap_outcome run(struct job *j)
 	known = check_known(j);
 	if (known >= 0)
 		return (enum snap_outcome)known;
-	copy = begin(j) == 0 ? copy_statement(j->db, &j->header, &j->r->err)
+	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns, &j->r->err)
 			     : NULL;
 	if (copy == NULL) {
 		rollback(j->db);
@@ -498,11 +755,19 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
 	j.size = st.st_size;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
+	snap_scan_init(&j.scan);
+	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
+	j.scan.markers = PQserverVersion(db->conn) < 180000;
 	if (learn_header(&j) == 0)
 		out = run(&j);
+	/* A first import that stopped short (skipped, or failed before its
+	 * COPY) leaves no table. */
+	snap_db_end_pending(db);
 out:
 	free(j.buf);
+	snap_scan_free(&j.scan);
 	snap_header_free(&j.header);
+	snap_plan_free(&j.plan);
 	if (j.fd > STDIN_FILENO)
 		close(j.fd);
 	return out;

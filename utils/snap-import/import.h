@@ -9,9 +9,11 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "db.h"
 #include "errbuf.h"
+#include "plan.h"
 #include "progress.h"
 
 enum snap_outcome {
@@ -39,6 +41,7 @@ struct snap_import_opts {
 	volatile sig_atomic_t *stop; /* set by a signal: roll back and stop */
 	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */
 	void *tick_arg;
+	struct snap_type_opts types; /* --types, --all-text */
 };
 
 /*
@@ -49,6 +52,15 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 				   const char *name,
 				   const struct snap_import_opts *opts,
 				   struct snap_result *r);
+
+/*
+ * snap-import plan: print the CREATE TABLE a first import of PATH would run
+ * (into QTABLE) and why each column's type, to OUT. Reads the file only.
+ * 0, or -1 with the reason in err.
+ */
+int snap_plan_file(const char *path, const char *qtable,
+		   const struct snap_import_opts *opts, FILE *out,
+		   struct dbops_err *err);
 
 /* SHA-256 of the whole file at FD (from offset 0), as hex. 0, or -1. */
 int snap_hash_fd(int fd, char hex[65]);

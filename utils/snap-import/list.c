@@ -44,7 +44,7 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_TEXT,
 		DBOPS_COLUMN_TEXT
 	};
-	const char *params[] = { db->target };
+	const char *params[] = { db->key };
 	struct dbops_err err = { "" };
 	int ncols = all ? 10 : 8, have, rc = -1;
 	PGresult *res;

@@ -16,6 +16,7 @@
 #include "output.h"
 #include "progress.h"
 #include "stats.h"
+#include "xalloc.h"
 #include "sync.h"
 
 enum {
@@ -26,7 +27,11 @@ enum {
 	OPT_PATTERN,
 	OPT_LISTEN,
 	OPT_ONCE,
-	OPT_PROGRESS
+	OPT_PROGRESS,
+	OPT_TYPES,
+	OPT_ALL_TEXT,
+	OPT_TIMEZONE,
+	OPT_ENCODING
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -43,6 +48,17 @@ static const struct dbops_cli_option import_options[] = {
 	  "write Prometheus metrics to FILE at the end" },
 	{ OPT_NAME, "name", "NAME",
 	  "the name recorded for - (standard input)" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct dbops_cli_option table_options[] = {
+	{ OPT_TYPES, "types", "COL=TYPE,...",
+	  "the types of these columns of a new table" },
+	{ OPT_ALL_TEXT, "all-text", NULL, "every column of a new table text" },
+	{ OPT_TIMEZONE, "timezone", "ZONE",
+	  "read timestamps without an offset in ZONE (default UTC)" },
+	{ OPT_ENCODING, "encoding", "ENCODING",
+	  "the files' encoding, such as LATIN1 (default UTF8)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -92,6 +108,23 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ALL:
 		o->all = true;
 		return 0;
+	case OPT_ALL_TEXT:
+		o->types.all_text = true;
+		return 0;
+	case OPT_TYPES: {
+		struct dbops_err err = { "" };
+
+		if (snap_types_parse(arg, &o->types, &err) != 0)
+			return dbops_cli_invalid("--types", arg, "%s", err.msg);
+		o->types_given = true;
+		return 0;
+	}
+	case OPT_TIMEZONE:
+		o->timezone = arg;
+		return 0;
+	case OPT_ENCODING:
+		o->encoding = arg;
+		return 0;
 	case OPT_FORMAT:
 		if (dbops_cli_choice("--format", arg, format_words, &i) != 0)
 			return -1;
@@ -123,12 +156,14 @@ static int set_option(void *ctx, int id, const char *arg)
 		    0)
 			return -1;
 		o->progress = progress_modes[i];
+		o->progress_given = true;
 		return 0;
 	}
 	return -1;
 }
 
 static const char *const synopsis[] = { "[import] [options] FILE...",
+					"plan [options] FILE...",
 					"list [options] [FILE...]",
 					"sync -D DIR [options]", NULL };
 
@@ -142,6 +177,8 @@ static const struct dbops_cli cli = {
 		(const struct dbops_cli_section[]){
 			{ "Options", common_options },
 			{ "Options for import", import_options },
+			{ "Options for import, plan and sync (a new table)",
+			  table_options },
 			{ "Options for list", list_options },
 			{ "Options for sync", sync_options },
 			{ NULL, NULL } },
@@ -184,7 +221,8 @@ static void report(const char *name, enum snap_outcome out,
 
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
-	struct snap_import_opts iopts = { .progress = o->progress };
+	struct snap_import_opts iopts = { .progress = o->progress,
+					  .types = o->types };
 	struct snap_stats st = { 0 };
 	struct snap_db db;
 	struct dbops_err err = { "" };
@@ -197,7 +235,8 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (snap_db_open(&db, o->database, o->table, &err) != 0) {
+	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
+			 &err) != 0) {
 		/* No file can be imported: say so for each. */
 		for (int i = 0; i < nfiles; i++) {
 			dbops_log_error("could not import \"%s\": %s",
@@ -239,7 +278,7 @@ static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 	struct dbops_err err = { "" };
 	int rc;
 
-	if (snap_db_open(&db, o->database, o->table, &err) != 0) {
+	if (snap_db_open(&db, o->database, o->table, NULL, NULL, &err) != 0) {
 		dbops_log_error("%s", err.msg);
 		snap_db_close(&db);
 		return 1;
@@ -249,10 +288,63 @@ static int cmd_list(const struct snap_opts *o, char **files, int nfiles)
 	return rc != 0;
 }
 
+/* -t as a quoted, qualified name, for plan (no connection to quote it). */
+static char *quote_table(const char *table)
+{
+	size_t n = strlen(table);
+	char *q = dbops_xmalloc(2 * n + 6), *o = q;
+
+	*o++ = '"';
+	for (const char *s = table; *s; s++) {
+		if (*s == '.' && strchr(s + 1, '.') == NULL &&
+		    strchr(table, '.') == s) {
+			*o++ = '"';
+			*o++ = '.';
+			*o++ = '"';
+			continue;
+		}
+		if (*s == '"')
+			*o++ = '"';
+		*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+	return q;
+}
+
+/* snap-import plan: what a first import would create, without a database. */
+static int cmd_plan(const struct snap_opts *o, char **files, int nfiles)
+{
+	struct snap_import_opts iopts = { .types = o->types };
+	char *qtable = quote_table(o->table);
+	int rc = 0;
+
+	if (nfiles == 0) {
+		free(qtable);
+		return dbops_cli_error("no file to plan");
+	}
+	for (int i = 0; i < nfiles; i++) {
+		struct dbops_err err = { "" };
+
+		if (nfiles > 1)
+			printf("%s-- %s\n", i ? "\n" : "", files[i]);
+		if (snap_plan_file(files[i], qtable, &iopts, stdout, &err) !=
+		    0) {
+			dbops_log_error("could not plan \"%s\": %s", files[i],
+					err.msg);
+			rc = 1;
+		}
+		fflush(stdout);
+	}
+	free(qtable);
+	return rc;
+}
+
 /* Options that belong to one command only. */
 static int check_command_options(const char *cmd, const struct snap_opts *o)
 {
 	bool is_import = strcmp(cmd, "import") == 0;
+	bool is_plan = strcmp(cmd, "plan") == 0;
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_sync = strcmp(cmd, "sync") == 0;
 
@@ -264,6 +356,14 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
 		return dbops_cli_error(
 			"--dir, --pattern, --listen and --once belong to sync");
+	if (!is_import && !is_plan && !is_sync &&
+	    (o->types_given || o->types.all_text || o->timezone || o->encoding))
+		return dbops_cli_error(
+			"--types, --all-text, --timezone and --encoding belong to import, plan and sync");
+	if (is_plan &&
+	    (o->database || o->progress_given || o->timezone || o->encoding))
+		return dbops_cli_error(
+			"plan reads the files only: it takes no --database, --progress, --timezone or --encoding");
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;
@@ -286,10 +386,16 @@ int main(int argc, char **argv)
 	 * imported as "snap-import import list". */
 	if (first < argc && (strcmp(argv[first], "import") == 0 ||
 			     strcmp(argv[first], "list") == 0 ||
+			     strcmp(argv[first], "plan") == 0 ||
 			     strcmp(argv[first], "sync") == 0))
 		cmd = argv[first++];
 	if (check_command_options(cmd, &o) != 0)
 		return 1;
+	if (strcmp(cmd, "plan") == 0) {
+		rc = cmd_plan(&o, argv + first, argc - first);
+		snap_types_free(&o.types);
+		return dbops_log_exit_status(rc);
+	}
 	if (strcmp(cmd, "list") == 0)
 		return dbops_log_exit_status(
 			cmd_list(&o, argv + first, argc - first));

@@ -9,7 +9,9 @@
  *    ledger row is inserted last. Commit makes both visible, anything else
  *    leaves nothing. (The default is a function folded to a constant once
  *    per COPY: see db.c.)
- * 2. The ledger has a unique index on (target_table, sha256) among imported
+ * 2. The ledger's target_table is the table's one name, schema-qualified
+ *    (db->key), so "-t snapshots" and "-t public.snapshots" are one table.
+ *    It has a unique index on (target_table, sha256) among imported
  *    files: of two importers racing on one content, the second blocks on
  *    the first's uncommitted ledger row and then fails on the index, so the
  *    content is imported once.
@@ -28,6 +30,7 @@
 
 #include "metrics.h"
 #include "output.h"
+#include "plan.h"
 #include "progress.h"
 
 #define SNAP_DEFAULT_TABLE "snapshots"
@@ -48,6 +51,11 @@ struct snap_opts {
 	bool once; /* sync --once */
 	bool all;  /* list --all: failed files too */
 	enum dbops_progress_mode progress;
+	struct snap_type_opts types; /* --types, --all-text */
+	const char *timezone;	     /* --timezone; NULL: UTC */
+	const char *encoding;	     /* --encoding; NULL: UTF-8 */
+	bool types_given;
+	bool progress_given;
 };
 
 /* One connection and what we know of the target table. */
@@ -58,11 +66,16 @@ struct snap_db {
 	char *qtable;	 /* quoted, qualified: "s"."t" */
 	char *qledger;	 /* quoted, qualified ledger */
 	char *qfunction; /* quoted, qualified snapshot_id default */
-	char *target;	 /* the name recorded in the ledger: [schema.]table */
+	char *target;	 /* -t as given, for messages */
+	char *key;	 /* the ledger's and the sync lock's name for the
+			    table: schema.table as format('%I.%I') writes it */
 	char **columns;	 /* the table's columns, once known */
 	int ncolumns;
-	bool table_known; /* columns loaded (or table created) */
-	char by[300];	  /* user@host, for the ledger */
+	bool table_known;    /* columns loaded (or table created) */
+	bool create_pending; /* created in the open transaction */
+	char *timezone;	     /* the session's TimeZone */
+	char *encoding;	     /* the files' encoding; NULL: UTF-8 */
+	char by[300];	     /* user@host, for the ledger */
 };
 
 /* Counters of a run, for the summary and the metrics. */

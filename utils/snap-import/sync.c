@@ -14,8 +14,8 @@
  * 3. Every file is hashed first: a content imported already is skipped at
  *    the cost of a read, and one that failed is not tried again until its
  *    content changes (its failure is in the ledger).
- * 4. One sync per table: a session advisory lock, held as long as the
- *    connection lives.
+ * 4. One sync per table: a session advisory lock on the table's one name
+ *    (db->key, schema-qualified), held as long as the connection lives.
  * 5. SIGTERM rolls back the file in progress and exits 0; SIGHUP reads the
  *    folder again.
  */
@@ -230,6 +230,7 @@ static void import_one(struct sync *s, const char *name)
 		.stop = &stop_requested,
 		.tick = watchdog_tick,
 		.tick_arg = s,
+		.types = s->o->types,
 	};
 	char path[4096], at[DBOPS_TIMESTAMP_LEN];
 	struct dbops_err err = { "" };
@@ -310,7 +311,8 @@ static void drain(struct sync *s)
 
 static int take_lock(struct sync *s)
 {
-	const char *params[] = { s->db.target };
+	/* Keyed by the table's one name: any spelling of -t takes it. */
+	const char *params[] = { s->db.key };
 	struct dbops_err err = { "" };
 	PGresult *res = snap_db_exec(
 		&s->db,
@@ -346,6 +348,13 @@ static bool reconnect(struct sync *s)
 	     delay = delay < 30 ? delay * 2 : 30) {
 		PQreset(s->db.conn);
 		if (PQstatus(s->db.conn) == CONNECTION_OK) {
+			struct dbops_err err = { "" };
+
+			if (snap_db_set_session(&s->db, &err) != 0) {
+				dbops_log_error("%s", err.msg);
+				stop_requested = 1;
+				return false;
+			}
 			if (take_lock(s) != 0) {
 				stop_requested = 1;
 				return false;
@@ -575,7 +584,8 @@ int snap_sync(const struct snap_opts *o)
 		return 1;
 	}
 	snap_stats_init(&s.stats);
-	if (snap_db_open(&s.db, o->database, o->table, &err) != 0) {
+	if (snap_db_open(&s.db, o->database, o->table, o->timezone, o->encoding,
+			 &err) != 0) {
 		dbops_log_error("%s", err.msg);
 		goto out;
 	}
