@@ -32,4 +32,11 @@ int pitr_restore_run(const struct restore_opts *o);
  */
 int pitr_restore_command_for(const char *archive, char *buf, size_t len);
 
+/*
+ * Whether MSG, a server log message from its severity on ("FATAL:  ..."),
+ * answers our own polling (the server still starting up, a database we
+ * only tried) rather than explaining a failure. For the unit tests.
+ */
+bool pitr_restore_log_noise(const char *msg);
+
 #endif

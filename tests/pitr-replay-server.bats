@@ -1,0 +1,237 @@
+#!/usr/bin/env bats
+# pitr-replay restore: how it runs the server. Status queries that cannot
+# run, the server log line quoted for a failure, what is left in the data
+# directory, signals before and during the extraction, the server user's
+# access to the archive, binaries, port and settings checked before
+# extraction.
+#
+# Made once for the file: the archive of tests/data/gen-pitr.sh, and from it
+# a derived cluster (setup_file): base-plain restored by pitr-replay to
+# transaction 10 and promoted, then run with archiving into a new archive,
+# from which three base backups are taken:
+#
+#   base-m2     of the restored cluster as pitr-replay left it (M2), after
+#               row 1 of table m (database postgres); then row 2, restore
+#               point rp_m2, row 3
+#   base-nopg   after DROP DATABASE postgres (H2) and row 1 of table n in
+#               template1; then row 2, restore point rp_nopg, row 3
+#   base-mc     after a restart with max_connections=150, without its
+#               postgresql.conf (H5); then row 4, restore point rp_mc, row 5
+#
+# Each test works in a directory of its own ($W).
+
+bats_require_minimum_version 1.5.0
+
+# derive: the derived cluster above, in $DERIVED.
+derive() {
+	local d=$DERIVED srv=$DERIVED/srv xid10 archived current
+	xid10=$(awk '$1 == 10 { print $2 }' "$PITR/transactions.txt")
+	mkdir -p "$d/archive" && chmod 0755 "$d"
+	pitr-replay restore -b "$PITR/base-plain" -a "$PITR/archive" -D "$d/data" \
+		--target-xid "$xid10" --action promote >"$d/restore.out" 2>&1 || return 1
+	# What pitr-replay left, for the M2 test.
+	cp "$d/data/postgresql.auto.conf" "$d/restored-auto.conf"
+	ls -A "$d/data" >"$d/restored-ls"
+	cp "$d/data/pg_wal/"*.history "$d/archive/"
+	[ "$(id -u)" != 0 ] || chown -R postgres: "$d/archive"
+	local arch=(--set archive_mode=on --set "archive_command=cp %p $d/archive/%f")
+	"$DBOPS_DRIVER" start postgres "$srv" --datadir "$d/data" "${arch[@]}" >"$d/srv.info" || return 1
+	export PGHOST PGPORT PGUSER=postgres
+	PGHOST=$(sed -n 's/^socket_dir=//p' "$d/srv.info")
+	PGPORT=$(sed -n 's/^port=//p' "$d/srv.info")
+	q() { psql -d "$1" -AtX -v ON_ERROR_STOP=1 -c "$2" >/dev/null; }
+	bb() { pg_basebackup -d "dbname=$1" -D "$d/$2" -Fp -X none -c fast; }
+	q postgres "create table m (id int)" &&
+		q postgres "insert into m values (1)" &&
+		bb postgres base-m2 &&
+		q postgres "insert into m values (2)" &&
+		q postgres "select pg_create_restore_point('rp_m2')" &&
+		q postgres "insert into m values (3)" &&
+		q template1 "drop database postgres" &&
+		q template1 "create table n (id int)" &&
+		q template1 "insert into n values (1)" &&
+		bb template1 base-nopg &&
+		q template1 "insert into n values (2)" &&
+		q template1 "select pg_create_restore_point('rp_nopg')" &&
+		q template1 "insert into n values (3)" || return 1
+	"$DBOPS_DRIVER" stop "$srv" || return 1
+	"$DBOPS_DRIVER" start postgres "$srv" --datadir "$d/data" "${arch[@]}" \
+		--set max_connections=150 >"$d/srv.info" || return 1
+	PGHOST=$(sed -n 's/^socket_dir=//p' "$d/srv.info")
+	PGPORT=$(sed -n 's/^port=//p' "$d/srv.info")
+	bb template1 base-mc && rm "$d/base-mc/postgresql.conf" &&
+		q template1 "insert into n values (4)" &&
+		q template1 "select pg_create_restore_point('rp_mc')" &&
+		q template1 "insert into n values (5)" || return 1
+	current=$(psql -d template1 -AtX -c "select pg_walfile_name(pg_switch_wal())") || return 1
+	for ((i = 0; i < 600; i++)); do
+		archived=$(psql -d template1 -AtX -c "select last_archived_wal from pg_stat_archiver")
+		[ "$archived" \> "$current" ] || [ "$archived" = "$current" ] && break
+		sleep 0.1
+	done
+	"$DBOPS_DRIVER" stop "$srv" || return 1
+	[ "$(id -u)" != 0 ] || chmod -R a+rX "$d/archive"
+}
+
+setup_file() {
+	load lib/helpers
+	dbops_server_root
+	export TZ=UTC
+	export PITR=$DBOPS_SERVER_ROOT/gen
+	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
+		2>"$DBOPS_SERVER_ROOT/gen.log"; then
+		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
+		return 1
+	fi
+	export DERIVED=$DBOPS_SERVER_ROOT/derived
+	if ! derive 2>"$DBOPS_SERVER_ROOT/derive.log"; then
+		cat "$DBOPS_SERVER_ROOT/derive.log" "$DERIVED/restore.out" >&2
+		return 1
+	fi
+}
+
+teardown_file() {
+	load lib/helpers
+	stop_servers
+}
+
+setup() {
+	load lib/helpers
+	export TZ=UTC
+	G=$PITR
+	# shellcheck source=/dev/null
+	. "$G/points.env"
+	W=$(mktemp -d "$DBOPS_SERVER_ROOT/t$BATS_TEST_NUMBER.XXXXXX")
+	chmod 0755 "$W"
+	PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+}
+
+teardown() {
+	local state
+	[ -n "${W:-}" ] && [ -d "$W" ] || return 0
+	while IFS= read -r state; do
+		"$DBOPS_DRIVER" stop "$(dirname "$state")" || true
+	done < <(find "$W" -name instance.state)
+	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
+}
+
+# rx TEXT: TEXT as an extended regular expression matching only itself.
+rx() {
+	sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"
+}
+
+# The first stderr line is MESSAGE, the only error line; every other line is
+# a detail or hint; nothing on stdout; status 1. After `run --separate-stderr`.
+assert_error() {
+	local line
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "$1"
+	for line in "${stderr_lines[@]:1}"; do
+		case $line in
+		'pitr-replay: hint: '* | 'pitr-replay: detail: '*) ;;
+		*) fail "unexpected stderr line: $line" ;;
+		esac
+	done
+}
+
+# assert_stderr_line ARGS: assert_line over $stderr.
+assert_stderr_line() {
+	local output=$stderr
+	local -a lines=("${stderr_lines[@]}")
+	assert_line "$@"
+}
+
+# restore_keep DIR [options]: restore with --keep-running into $W/DIR: D is
+# the data directory, CONN the connection string.
+restore_keep() {
+	D=$W/$1
+	shift
+	run --separate-stderr timeout 300 pitr-replay restore -D "$D" --keep-running "$@"
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	CONN=$output
+}
+
+# sql CONN QUERY: one value.
+sql() {
+	psql "$1" -AtX -v ON_ERROR_STOP=1 -c "$2"
+}
+
+# stop_restored: stop the server of $D.
+stop_restored() {
+	"$DBOPS_DRIVER" stop "$D/pitr-replay"
+	assert [ ! -e "$D/postmaster.pid" ]
+}
+
+# assert_clean DIR: nothing of pitr-replay in the data directory DIR.
+assert_clean() {
+	assert [ ! -e "$1/pitr-replay" ]
+	run grep -E 'pitr-replay|restore_command|recovery_target' "$1/postgresql.auto.conf"
+	assert_failure 1
+}
+
+@test "pitr-replay-server: a promoted restore leaves no recovery settings and no work directory; a backup of it restores with another kind of target" {
+	# The restore derive() made (--target-xid, --action promote).
+	run cat "$DERIVED/restored-ls"
+	refute_line pitr-replay
+	assert_line PG_VERSION
+	run grep -E 'restore_command|recovery_target' "$DERIVED/restored-auto.conf"
+	assert_failure 1
+	# What stays: the restored copy does not archive into the archive it
+	# came from.
+	run grep -x "archive_mode = 'off'" "$DERIVED/restored-auto.conf"
+	assert_success
+	# A backup of it, restored to a restore point: no "multiple recovery
+	# targets specified", no server log of the earlier run.
+	restore_keep d -b "$DERIVED/base-m2" -a "$DERIVED/archive" --target-name rp_m2
+	assert_stderr_line "recovered: recovery stopping at restore point \"rp_m2\", time $(sed -n 's/^recovered: recovery stopping at restore point "rp_m2", time //p' <<<"$stderr")"
+	run sql "$CONN" "select string_agg(id::text, ',' order by id) from m"
+	assert_output "1,2"
+	run sql "$CONN" "select id || '|' || tli || '|' || note from ticks order by id"
+	assert_output "$(cat "$G/expected/after-10.rows")"
+	stop_restored
+}
+
+@test "pitr-replay-server: recovery settings and a work directory an earlier recovery left in a backup are removed, with a warning" {
+	cp -a "$G/base-plain" "$W/base"
+	printf "recovery_target_xid = '740'\nrestore_command = 'false'\n" >>"$W/base/postgresql.auto.conf"
+	mkdir "$W/base/pitr-replay"
+	echo "2020-01-01 00:00:00 UTC [1] FATAL:  an old failure" >"$W/base/pitr-replay/server.log"
+	D=$W/d
+	run --separate-stderr timeout 300 pitr-replay restore -b "$W/base" -a "$G/archive" -D "$D" \
+		--target-name rp_dup --action shutdown
+	assert_success
+	assert_stderr_line "pitr-replay: warning: \"$D/pitr-replay\": removed: the work directory of an earlier pitr-replay, copied by the backup"
+	assert_stderr_line "pitr-replay: warning: \"$D/postgresql.auto.conf\": removed 2 recovery setting(s) that an earlier recovery left there"
+	assert_line "shut down at the target (recovery.signal kept; a later start stops there again)"
+	# Shut down at the target: the recovery settings stay for the next
+	# start; the work directory goes.
+	assert [ ! -e "$D/pitr-replay" ]
+	run grep -cE "^(recovery_target_xid|restore_command = 'false')" "$D/postgresql.auto.conf"
+	assert_output 0
+	run grep -c "^recovery_target_name = 'rp_dup'" "$D/postgresql.auto.conf"
+	assert_output 1
+}
+
+@test "pitr-replay-server: a backup without a postgres database restores: the status queries go to template1" {
+	restore_keep d -b "$DERIVED/base-nopg" -a "$DERIVED/archive" --target-name rp_nopg
+	assert_regex "$CONN" " dbname=template1\$"
+	run sql "$CONN" "select string_agg(id::text, ',' order by id) from n"
+	assert_output "1,2"
+	run sql "$CONN" "select count(*) from pg_database where datname = 'postgres'"
+	assert_output 0
+	stop_restored
+}
+
+@test "pitr-replay-server: a status query that cannot run (a catalog file missing from the backup) ends with the server's error quoted, exit 1" {
+	cp -a "$G/base-plain" "$W/base"
+	rm "$W/base/base/5/1255"
+	D=$W/d
+	run --separate-stderr timeout 120 pitr-replay restore -b "$W/base" -a "$G/archive" -D "$D" --target-name rp_dup
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: could not follow the recovery of \"$(rx "$D")\": the server refuses the status query: \"ERROR:  could not open file \"base/5/1255\": No such file or directory( at character [0-9]+)?\"\$"
+	assert_stderr_line "pitr-replay: hint: the base backup may lack files (compare it with its backup_manifest: pg_verifybackup); the data directory \"$D\" is left as it is for inspection; the server log is \"$D/pitr-replay/server.log\""
+	# The server was stopped.
+	assert [ ! -e "$D/postmaster.pid" ]
+}
