@@ -235,3 +235,71 @@ assert_clean() {
 	# The server was stopped.
 	assert [ ! -e "$D/postmaster.pid" ]
 }
+
+# catches PID SIG: the process PID has a handler for signal number SIG.
+catches() {
+	local mask
+	mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null) || return 1
+	[ -n "$mask" ] && (((0x$mask >> ($2 - 1)) & 1))
+}
+
+# big_tar: $W/big.tar.gz, base-plain behind a first member of 1 GiB of
+# zeros (a few MB of gzip): reading it takes seconds, both to verify the
+# backup and to extract it.
+big_tar() {
+	mkdir "$W/big"
+	truncate -s 1G "$W/big/zeros"
+	tar -cf - -C "$W/big" zeros -C "$G/base-plain" . | gzip -1 >"$W/big.tar.gz"
+	rm "$W/big/zeros"
+}
+
+@test "pitr-replay-server: SIGINT or SIGTERM while the backup is verified, before the extraction, ends the restore with one line; the next run works" {
+	local tool rc sig i
+	big_tar
+	D=$W/d
+	for sig in INT TERM; do
+		pitr-replay restore -b "$W/big.tar.gz" -a "$G/archive" -D "$D" --target-name rp_dup \
+			>"$W/out" 2>"$W/err" &
+		tool=$!
+		for ((i = 0; i < 6000; i++)); do
+			catches "$tool" "$(kill -l "$sig")" && break
+			sleep 0.01
+		done
+		# Reading the 1 GiB member takes a while: still verifying.
+		assert [ ! -e "$D" ]
+		kill -"$sig" "$tool"
+		rc=0
+		wait "$tool" || rc=$?
+		assert_equal "$rc" 1
+		run cat "$W/err"
+		assert_output "pitr-replay: error: interrupted by signal $(kill -l "$sig") during verification: nothing was written"
+		assert_equal "$(cat "$W/out")" ""
+		assert [ ! -e "$D" ]
+	done
+	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --target-name rp_dup
+	assert_success
+	assert_line --partial 'recovered: recovery stopping at restore point "rp_dup"'
+}
+
+@test "pitr-replay-server: SIGINT during the extraction removes the data directory it was filling, with one line; the next run works" {
+	local tool rc=0 i
+	big_tar
+	D=$W/d
+	pitr-replay restore -b "$W/big.tar.gz" -a "$G/archive" -D "$D" --target-name rp_dup \
+		>"$W/out" 2>"$W/err" &
+	tool=$!
+	for ((i = 0; i < 12000; i++)); do
+		[ -e "$D/zeros" ] && break
+		sleep 0.01
+	done
+	[ -e "$D/zeros" ] || fail "the extraction never started"
+	kill -INT "$tool"
+	wait "$tool" || rc=$?
+	assert_equal "$rc" 1
+	run cat "$W/err"
+	assert_output "pitr-replay: error: interrupted by signal 2: removed the data directory \"$D\" it was filling"
+	assert [ ! -e "$D" ]
+	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --target-name rp_dup
+	assert_success
+	assert_line --partial 'recovered: recovery stopping at restore point "rp_dup"'
+}

@@ -42,6 +42,48 @@ static void on_signal(int sig)
 	interrupted = sig;
 }
 
+/* The line a signal during verification writes: all but the number. */
+static char verify_signal_line[128];
+
+/*
+ * Before the extraction nothing is written, so a signal needs no cleanup:
+ * one line (write(2) only: this is a signal handler) and exit status 1.
+ */
+static void on_signal_verifying(int sig)
+{
+	static const char tail[] =
+		" during verification: nothing was written\n";
+	char buf[sizeof(verify_signal_line) + sizeof(tail) + 8], digits[8];
+	size_t n = strlen(verify_signal_line);
+	int d = 0;
+
+	memcpy(buf, verify_signal_line, n);
+	do
+		digits[d++] = (char)('0' + sig % 10);
+	while ((sig /= 10) > 0 && d < (int)sizeof(digits));
+	while (d > 0)
+		buf[n++] = digits[--d];
+	memcpy(buf + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	/* Nothing else to do if the line cannot be written. */
+	(void)!write(STDERR_FILENO, buf, n);
+	_exit(1);
+}
+
+/* Until the extraction: a signal ends us at once, with one line. */
+static void exit_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal_verifying };
+
+	snprintf(verify_signal_line, sizeof(verify_signal_line),
+		 "%s%s: error: interrupted by signal ",
+		 dbops_log_to_journal() ? "<3>" : "", dbops_log_progname());
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
 /*
  * From the extraction on, SIGINT, SIGTERM and SIGHUP only set
  * `interrupted`: the extraction stops at its next block and its partial
@@ -176,6 +218,8 @@ struct lay_down_job {
 	const struct dbops_user *owner;
 	_Atomic int checked; /* pitr_verify_wal's result; 1 while it runs */
 	int extracted;
+	_Atomic bool extract_done;
+	bool created; /* DATADIR did not exist before */
 };
 
 /* Item 0 checks the WAL, item 1 extracts the base backup. */
@@ -195,6 +239,36 @@ static void lay_down_item(void *arg, size_t i)
 			? -1
 			: pitr_backup_extract(&j->plan->backup, j->o->datadir,
 					      j->owner, &interrupted);
+	atomic_store(&j->extract_done, true);
+}
+
+/* Leave DATADIR as it was found, and say so when a signal was the cause. */
+static void undo_lay_down(const struct lay_down_job *j)
+{
+	empty_datadir(j->o->datadir);
+	if (j->created)
+		rmdir(j->o->datadir);
+	if (interrupted)
+		dbops_log_error(
+			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
+			(int)interrupted, j->created ? "removed" : "emptied",
+			j->o->datadir);
+}
+
+/*
+ * Every 50 ms while both run: after a signal, once the extraction has
+ * stopped, undo it and exit, without waiting for the WAL check, which
+ * cannot be stopped midway and whose result no longer matters.
+ */
+static void lay_down_tick(void *arg, size_t done)
+{
+	struct lay_down_job *j = arg;
+
+	(void)done;
+	if (!interrupted || !atomic_load(&j->extract_done))
+		return;
+	undo_lay_down(j);
+	_exit(1);
 }
 
 /*
@@ -212,12 +286,15 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 				    .owner = owner,
 				    .checked = 1,
 				    .extracted = -1 };
-	struct dbops_parallel both = {
-		.count = 2, .jobs = 2, .body = lay_down_item, .arg = &job
-	};
-	bool created = mkdir(o->datadir, 0700) == 0;
+	struct dbops_parallel both = { .count = 2,
+				       .jobs = 2,
+				       .body = lay_down_item,
+				       .arg = &job,
+				       .tick = lay_down_tick,
+				       .tick_ms = 50 };
 
-	if (!created && errno != EEXIST) {
+	job.created = mkdir(o->datadir, 0700) == 0;
+	if (!job.created && errno != EEXIST) {
 		dbops_log_error(
 			"could not create the data directory \"%s\": %s",
 			o->datadir, strerror(errno));
@@ -234,14 +311,7 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 	if (job.extracted == 0 && atomic_load(&job.checked) == 0 &&
 	    !interrupted)
 		return 0;
-	empty_datadir(o->datadir);
-	if (created)
-		rmdir(o->datadir);
-	if (interrupted)
-		dbops_log_error(
-			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
-			(int)interrupted, created ? "removed" : "emptied",
-			o->datadir);
+	undo_lay_down(&job);
 	return -1;
 }
 
@@ -1328,6 +1398,7 @@ int pitr_restore_run(const struct restore_opts *o)
 		return 1;
 	}
 	owner = drop ? &user : NULL;
+	exit_on_signals();
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    (drop && !reachable(o, &plan, &user)))
 		goto done;
