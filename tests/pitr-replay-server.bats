@@ -129,7 +129,7 @@ assert_error() {
 	assert_equal "${stderr_lines[0]}" "$1"
 	for line in "${stderr_lines[@]:1}"; do
 		case $line in
-		'pitr-replay: hint: '* | 'pitr-replay: detail: '*) ;;
+		'pitr-replay: hint: '* | 'pitr-replay: detail: '* | 'Try "pitr-replay --help" for more information.') ;;
 		*) fail "unexpected stderr line: $line" ;;
 		esac
 	done
@@ -302,4 +302,120 @@ big_tar() {
 	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --target-name rp_dup
 	assert_success
 	assert_line --partial 'recovered: recovery stopping at restore point "rp_dup"'
+}
+
+@test "pitr-replay-server: a backup without postgresql.conf of a server with max_connections=150 restores: the limits come from its pg_control" {
+	restore_keep d -b "$DERIVED/base-mc" -a "$DERIVED/archive" --target-name rp_mc
+	run sql "$CONN" "show max_connections"
+	assert_output 150
+	run sql "$CONN" "select string_agg(id::text, ',' order by id) from n"
+	assert_output "1,2,3,4"
+	stop_restored
+}
+
+@test "pitr-replay-server: --set gives the restored server settings; one below the backup's pg_control, or one pitr-replay sets, is refused before the extraction" {
+	local b=(-b "$DERIVED/base-mc" -a "$DERIVED/archive" --target-name rp_mc)
+	D=$W/d
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$D" --set max_connections=100
+	assert_error 'pitr-replay: error: --set max_connections=100 is below the 150 of the server that wrote the WAL (the backup'"'"'s pg_control): recovery would stop on "insufficient parameter settings"'
+	assert_stderr_line 'pitr-replay: hint: give max_connections=150 or more, or leave it out'
+	assert [ ! -e "$D" ]
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$D" --set port=5999
+	assert_error 'pitr-replay: error: invalid value "port=5999" for --set: pitr-replay sets port itself for its run'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$D" --set recovery_target_xid=5
+	assert_error 'pitr-replay: error: invalid value "recovery_target_xid=5" for --set: pitr-replay sets recovery_target_xid itself for its run'
+	run --separate-stderr pitr-replay restore "${b[@]}" -D "$D" --set work_mem
+	assert_error 'pitr-replay: error: invalid value "work_mem" for --set: expected NAME=VALUE, such as work_mem=64MB'
+	run --separate-stderr pitr-replay verify "${b[@]}" --set work_mem=1MB
+	assert_error 'pitr-replay: error: --set and --conf are for restore'
+	assert [ ! -e "$D" ]
+	restore_keep d "${b[@]}" --set max_connections=200 --set work_mem=7MB
+	run sql "$CONN" "select current_setting('max_connections') || ' ' || current_setting('work_mem')"
+	assert_output "200 7MB"
+	stop_restored
+}
+
+@test "pitr-replay-server: --conf FILE is the server's configuration, includes and all; its data_directory and external_pid_file never apply" {
+	mkdir -p "$W/etc/conf.d"
+	cat >"$W/etc/postgresql.conf" <<-CONF
+		data_directory = '/var/lib/postgresql/nonexistent'
+		external_pid_file = '$W/etc/other.pid'
+		work_mem = '9MB'
+		include_dir = 'conf.d'
+	CONF
+	echo "temp_buffers = '3MB'" >"$W/etc/conf.d/x.conf"
+	chmod -R a+rX "$W/etc"
+	restore_keep d -b "$G/base-plain" -a "$G/archive" --target-name rp_dup --conf "$W/etc/postgresql.conf"
+	run sql "$CONN" "select current_setting('work_mem') || ' ' || current_setting('temp_buffers') || ' ' || current_setting('data_directory')"
+	assert_output "9MB 3MB $D"
+	assert [ ! -e "$W/etc/other.pid" ]
+	stop_restored
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d2" --conf "$W/etc/nothing.conf"
+	assert_error "pitr-replay: error: could not use \"$W/etc/nothing.conf\" as --conf: No such file or directory"
+	assert [ ! -e "$W/d2" ]
+}
+
+@test "pitr-replay-server: a server program of another major version, or none, is refused before the extraction, naming the Debian package" {
+	mkdir "$W/bin"
+	printf '#!/bin/sh\necho "postgres (PostgreSQL) 14.9 (Debian 14.9-1)"\n' >"$W/bin/postgres"
+	chmod 0755 "$W/bin/postgres"
+	D=$W/d
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --pg-bindir "$W/bin"
+	assert_error "pitr-replay: error: \"$W/bin/postgres\" is PostgreSQL 14, but the base backup is PostgreSQL $PG_MAJOR"
+	assert_stderr_line "pitr-replay: hint: install the Debian package postgresql-$PG_MAJOR (apt-get install postgresql-$PG_MAJOR) and give --pg-bindir its directory, or leave --pg-bindir out"
+	assert [ ! -e "$D" ]
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --pg-bindir "$W/nothing"
+	assert_error "pitr-replay: error: \"$W/nothing/postgres\": no PostgreSQL server program there (--pg-bindir)"
+	assert [ ! -e "$D" ]
+}
+
+@test "pitr-replay-server: a busy --port is refused before the extraction" {
+	local port listener
+	command -v python3 >/dev/null || skip "needs python3 to hold a port"
+	python3 -c '
+import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+time.sleep(120)' >"$W/port" &
+	listener=$!
+	for ((i = 0; i < 500; i++)); do
+		[ -s "$W/port" ] && break
+		sleep 0.01
+	done
+	port=$(cat "$W/port")
+	D=$W/d
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --port "$port"
+	kill "$listener"
+	assert_error "pitr-replay: error: could not use port $port on 127.0.0.1: Address already in use"
+	assert_stderr_line "pitr-replay: hint: another program listens there: choose another --port, or leave --port out for a free one"
+	assert [ ! -e "$D" ]
+}
+
+@test "pitr-replay-server: a segment recovery needs that the server's user cannot read is named before the server starts; the data directory is left as found" {
+	[ "$(id -u)" = 0 ] || skip "the server runs as us: we read what it reads"
+	cp -al "$G/archive" "$W/a"
+	rm "$W/a/000000010000000000000003"
+	cp "$G/archive/000000010000000000000003" "$W/a/"
+	chmod 0600 "$W/a/000000010000000000000003"
+	D=$W/d
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$W/a" -D "$D" --target-name rp_dup
+	assert_error "pitr-replay: error: the server's user postgres could not read \"$W/a/000000010000000000000003\": Permission denied"
+	assert_stderr_line "pitr-replay: hint: recovery may read it (the server reads ahead past the target): make the archive's files readable by postgres (chmod o+r, or its group)"
+	assert [ ! -e "$D" ]
+	# The server reads ahead past the target, across segment switches
+	# (PostgreSQL 15 reads 000000010000000000000005 for rp_dup on timeline
+	# 1, in segment 3): a segment after the target is named too. A segment
+	# after a gap in the archive is never asked for.
+	rm "$W/a/000000010000000000000003" "$W/a/000000020000000000000004"
+	cp "$G/archive/000000010000000000000003" "$G/archive/000000020000000000000004" "$W/a/"
+	rm "$W/a/000000010000000000000005"
+	cp "$G/archive/000000010000000000000005" "$W/a/"
+	chmod 0600 "$W/a/000000010000000000000005"
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$W/a" -D "$D" --target-name rp_dup --timeline 1
+	assert_error "pitr-replay: error: the server's user postgres could not read \"$W/a/000000010000000000000005\": Permission denied"
+	assert [ ! -e "$D" ]
+	rm "$W/a/000000010000000000000004"
+	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$W/a" -D "$D" --target-name rp_dup \
+		--timeline 1 --action shutdown
+	assert_success
 }

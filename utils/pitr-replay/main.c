@@ -33,6 +33,8 @@ enum {
 	OPT_KEEP_RUNNING,
 	OPT_PORT,
 	OPT_PG_BINDIR,
+	OPT_SET,
+	OPT_CONF,
 	OPT_FORMAT,
 	OPT_PROGRESS,
 };
@@ -76,6 +78,10 @@ static const struct dbops_cli_option options[] = {
 	  "TCP port on 127.0.0.1 (default: a free one)" },
 	{ OPT_PG_BINDIR, "pg-bindir", "DIR",
 	  "server programs (default /usr/lib/postgresql/N/bin)" },
+	{ OPT_SET, "set", "NAME=VALUE",
+	  "a setting for the restored server (repeatable)" },
+	{ OPT_CONF, "conf", "FILE",
+	  "the server's postgresql.conf, if not the backup's" },
 	{ OPT_FORMAT, "format", "F", "window: table, csv, tsv or json" },
 	{ OPT_PROGRESS, "progress", "WHEN", "auto (default), always or never" },
 	{ 0, NULL, NULL, NULL },
@@ -148,6 +154,52 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 	return 0;
 }
 
+/*
+ * --set NAME=VALUE: a server setting, of a name the server could have, and
+ * not one of those pitr-replay itself must set for its run.
+ */
+static int add_set(struct pitr_opts *o, const char *arg)
+{
+	static const char *const ours[] = {
+		"port",
+		"listen_addresses",
+		"unix_socket_directories",
+		"hba_file",
+		"ident_file",
+		"hot_standby",
+		"data_directory",
+		"config_file",
+		"external_pid_file",
+		"logging_collector",
+		"log_destination",
+		"restore_command",
+		"recovery_target",
+		"recovery_target_",
+		"archive_cleanup_command",
+		"recovery_end_command",
+	};
+	size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+			       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+
+	if (n == 0 || arg[n] != '=')
+		return dbops_cli_invalid(
+			"--set", arg,
+			"expected NAME=VALUE, such as work_mem=64MB");
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strncmp(arg, ours[i], strlen(ours[i])) == 0 &&
+		    (arg[strlen(ours[i])] == '=' ||
+		     ours[i][strlen(ours[i]) - 1] == '_'))
+			return dbops_cli_invalid(
+				"--set", arg,
+				"pitr-replay sets %.*s itself for its run",
+				(int)n, arg);
+	if (o->r.nsets == PITR_SETS_MAX)
+		return dbops_cli_error("--set given more than %d times",
+				       PITR_SETS_MAX);
+	o->r.sets[o->r.nsets++] = arg;
+	return 0;
+}
+
 /* "latest" (0) or a timeline ID from 1 to 4294967295. */
 static int set_timeline(struct pitr_opts *o, const char *value)
 {
@@ -211,6 +263,11 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_PG_BINDIR:
 		v->pg_bindir = arg;
 		return 0;
+	case OPT_SET:
+		return add_set(o, arg);
+	case OPT_CONF:
+		o->r.conf = arg;
+		return 0;
 	case OPT_FORMAT:
 		rc = dbops_cli_choice("--format", arg, formats, &choice);
 		o->format = (enum dbops_output_format)choice;
@@ -264,6 +321,8 @@ static int check_command(const struct pitr_opts *o)
 			 o->r.action != ACTION_PROMOTE))
 		return dbops_cli_error(
 			"-D, --action, --keep-running and --port are for restore");
+	if (!restore && (o->r.nsets || o->r.conf))
+		return dbops_cli_error("--set and --conf are for restore");
 	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");

@@ -31,6 +31,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "parallel.h"
+#include "preflight.h"
 #include "process.h"
 #include "progress.h"
 #include "xalloc.h"
@@ -228,9 +229,14 @@ static void lay_down_item(void *arg, size_t i)
 	struct lay_down_job *j = arg;
 
 	if (i == 0) {
+		/* The server's user must read what we could read. */
 		atomic_store(&j->checked,
-			     pitr_verify_wal(&j->o->verify, j->plan) == 0 ? 0
-									  : -1);
+			     pitr_verify_wal(&j->o->verify, j->plan) == 0 &&
+					     (j->owner == NULL ||
+					      pitr_check_archive_access(
+						      j->plan, j->owner) == 0)
+				     ? 0
+				     : -1);
 		return;
 	}
 	/* On one thread the check ran first: no extraction after it failed. */
@@ -1342,13 +1348,20 @@ static bool reachable(const struct restore_opts *o, const struct plan *plan,
 
 /* Start the server on the prepared DATADIR, without waiting for it. */
 static int start_server(const struct restore_opts *o, const struct plan *plan,
-			const char *rundir, struct dbops_instance *inst)
+			const char *rundir, struct pitr_settings *more,
+			struct dbops_instance *inst)
 {
 	char hba[PATH_MAX + 32], ident[PATH_MAX + 32];
+	const char *settings[sizeof(more->list) / sizeof(more->list[0]) + 4] = {
+		"hot_standby=on", hba, ident
+	};
 
 	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
 	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
-	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
+	/* Ours first: a later -c of the same name wins, so --set can
+	 * change what it may (pitr-replay refuses the rest). */
+	for (int i = 0; i < more->n; i++)
+		settings[3 + i] = more->list[i];
 	struct dbops_instance_opts io = {
 		.driver = &dbops_postgres,
 		.dir = rundir,
@@ -1380,6 +1393,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	struct plan plan;
 	struct dbops_user user;
 	struct dbops_instance inst;
+	struct pitr_settings settings;
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
 	struct watch w = { .limit_s = stall_limit_s(), .dbname = "postgres" };
@@ -1400,7 +1414,8 @@ int pitr_restore_run(const struct restore_opts *o)
 	owner = drop ? &user : NULL;
 	exit_on_signals();
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
-	    (drop && !reachable(o, &plan, &user)))
+	    (drop && !reachable(o, &plan, &user)) ||
+	    pitr_preflight(o, &plan, owner, &settings) != 0)
 		goto done;
 	catch_signals();
 	if (lay_down(o, &plan, owner) != 0)
@@ -1408,7 +1423,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
-	    start_server(o, &plan, rundir, &inst) != 0 ||
+	    start_server(o, &plan, rundir, &settings, &inst) != 0 ||
 	    run_recovery(o, &plan, &inst, &st, &f, &w) != 0)
 		goto done;
 	if (confirm(o, &plan, &st, &f, out) == 0 &&

@@ -13,12 +13,19 @@
 
 enum restore_action { ACTION_PROMOTE, ACTION_PAUSE, ACTION_SHUTDOWN };
 
+/* --set NAME=VALUE, at most this many times (the server's command line
+ * holds them with pitr-replay's own). */
+#define PITR_SETS_MAX 12
+
 struct restore_opts {
 	struct verify_opts verify;
 	const char *datadir;
 	enum restore_action action;
 	bool keep_running;
-	int port; /* 0: a free one */
+	int port;			 /* 0: a free one */
+	const char *sets[PITR_SETS_MAX]; /* server settings, "name=value" */
+	int nsets;
+	const char *conf; /* --conf: the server's configuration file */
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */
