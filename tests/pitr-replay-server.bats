@@ -419,3 +419,53 @@ time.sleep(120)' >"$W/port" &
 		--timeline 1 --action shutdown
 	assert_success
 }
+
+@test "pitr-replay-server: a recovery that fails quotes the server's line that explains it, never the polling's FATALs; libpq's warnings stay off stderr" {
+	local tool pm startup="" rc=0 i line
+	cp -al "$G/archive" "$W/a"
+	D=$W/d
+	pitr-replay restore -b "$G/base-plain" -a "$W/a" -D "$D" --target-name rp_late --timeline 1 \
+		>"$W/out" 2>"$W/err" &
+	tool=$!
+	# Between the checks and the server's start, a segment recovery needs
+	# becomes unreadable to the server (an archive job changed it).
+	for ((i = 0; i < 12000; i++)); do
+		[ -e "$D/recovery.signal" ] && break
+		sleep 0.01
+	done
+	kill -STOP "$tool"
+	rm "$W/a/000000010000000000000006"
+	cp "$G/archive/000000010000000000000006" "$W/a/"
+	if [ "$(id -u)" = 0 ]; then
+		chmod 0600 "$W/a/000000010000000000000006"
+	else
+		chmod 0000 "$W/a/000000010000000000000006"
+	fi
+	kill -CONT "$tool"
+	# Hold the startup process until the polling was turned away: the
+	# server log then has "FATAL: the database system is ..." lines first.
+	for ((i = 0; i < 6000; i++)); do
+		pm=$(head -1 "$D/postmaster.pid" 2>/dev/null) && [ -n "$pm" ] &&
+			startup=$(pgrep -P "$pm" -f 'startup') && break
+		sleep 0.01
+	done
+	if [ -n "$startup" ] && kill -STOP "$startup" 2>/dev/null; then
+		for ((i = 0; i < 3000; i++)); do
+			grep -qE 'FATAL:  the database system is (starting up|not yet accepting connections)' \
+				"$D/pitr-replay/server.log" && break
+			sleep 0.01
+		done
+		kill -CONT "$startup"
+	fi
+	wait "$tool" || rc=$?
+	assert_equal "$rc" 1
+	run grep -cE 'FATAL:  the database system is (starting up|not yet accepting connections)' "$D/pitr-replay/server.log"
+	assert [ "$output" -ge 1 ]
+	run cat "$W/err"
+	assert_line --index 0 'pitr-replay: error: recovery failed: the server said "FATAL:  could not restore file "000000010000000000000006" from archive: command not executable"'
+	assert_line --index 1 'pitr-replay: detail: copying a file from the archive failed (see the restore_command'"'"'s message in the server log)'
+	assert_line --index 2 "pitr-replay: hint: the data directory \"$D\" is left as it is for inspection; the server log is \"$D/pitr-replay/server.log\""
+	for line in "${lines[@]}"; do
+		[[ $line == 'pitr-replay: '* ]] || fail "not one of pitr-replay's lines: $line"
+	done
+}

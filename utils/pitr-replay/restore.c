@@ -654,6 +654,10 @@ static const char *explain(const char *line)
 		  "the disk of the data directory is full" },
 		{ "hot standby is not possible",
 		  "a setting of the backup is lower than on the server that wrote the WAL" },
+		{ "insufficient parameter settings",
+		  "a limit is lower than on the server that wrote the WAL, which raised it after the backup: give it with --set NAME=VALUE" },
+		{ "multiple recovery targets specified",
+		  "the backup's configuration has recovery targets of its own (in postgresql.conf, or a file it includes): remove them" },
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
