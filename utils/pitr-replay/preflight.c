@@ -126,10 +126,14 @@ static int check_conf(const char *conf, const struct dbops_user *user)
 	struct stat st;
 	int err = 0;
 
-	if (stat(conf, &st) != 0 || !S_ISREG(st.st_mode)) {
+	if (stat(conf, &st) != 0) {
 		dbops_log_error("could not use \"%s\" as --conf: %s", conf,
-				errno && !S_ISREG(st.st_mode) ? strerror(errno)
-							      : "not a file");
+				strerror(errno));
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		dbops_log_error("could not use \"%s\" as --conf: not a file",
+				conf);
 		return -1;
 	}
 	if (conf[0] != '/') {
