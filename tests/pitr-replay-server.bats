@@ -196,6 +196,20 @@ assert_clean() {
 @test "pitr-replay-server: recovery settings and a work directory an earlier recovery left in a backup are removed, with a warning" {
 	cp -a "$G/base-plain" "$W/base"
 	printf "recovery_target_xid = '740'\nrestore_command = 'false'\n" >>"$W/base/postgresql.auto.conf"
+	# As pitr-replay 0.1.0 wrote its block.
+	cat >>"$W/base/postgresql.auto.conf" <<-'CONF'
+
+		# Recovery settings written by pitr-replay 0.1.0 at 2026-01-01 00:00:00 UTC:
+		# transaction 741 on timeline 1.
+		restore_command = 'cd /nonexistent || exit 126'
+		recovery_target_xid = '741'
+		recovery_target_inclusive = 'on'
+		recovery_target_timeline = '1'
+		recovery_target_action = 'promote'
+		# A restored copy must not archive into the archive it came from;
+		# remove this line once it is to become a primary of its own.
+		archive_mode = 'off'
+	CONF
 	mkdir "$W/base/pitr-replay"
 	echo "2020-01-01 00:00:00 UTC [1] FATAL:  an old failure" >"$W/base/pitr-replay/server.log"
 	D=$W/d
@@ -204,12 +218,15 @@ assert_clean() {
 	assert_success
 	assert_stderr_line "pitr-replay: warning: \"$D/pitr-replay\": removed: the work directory of an earlier pitr-replay, copied by the backup"
 	assert_stderr_line "pitr-replay: warning: \"$D/postgresql.auto.conf\": removed 2 recovery setting(s) that an earlier recovery left there"
+	assert_stderr_line "pitr-replay: warning: \"$D/postgresql.auto.conf\": removed the recovery settings an earlier pitr-replay left there"
 	assert_line "shut down at the target (recovery.signal kept; a later start stops there again)"
 	# Shut down at the target: the recovery settings stay for the next
 	# start; the work directory goes.
 	assert [ ! -e "$D/pitr-replay" ]
-	run grep -cE "^(recovery_target_xid|restore_command = 'false')" "$D/postgresql.auto.conf"
+	run grep -cE "^(recovery_target_xid|restore_command = '(false|cd /nonexistent)|# Recovery settings written)" "$D/postgresql.auto.conf"
 	assert_output 0
+	run grep -c "^# BEGIN pitr-replay recovery settings" "$D/postgresql.auto.conf"
+	assert_output 1
 	run grep -c "^recovery_target_name = 'rp_dup'" "$D/postgresql.auto.conf"
 	assert_output 1
 }
@@ -468,4 +485,21 @@ time.sleep(120)' >"$W/port" &
 	for line in "${lines[@]}"; do
 		[[ $line == 'pitr-replay: '* ]] || fail "not one of pitr-replay's lines: $line"
 	done
+}
+
+@test "pitr-replay-server: a limit the WAL raises after the backup (a restart with max_connections=150) stops the restore naming it; --set lets it through" {
+	# base-nopg's pg_control says max_connections=100; the restart before
+	# rp_mc wrote 150 into the WAL.
+	D=$W/d
+	run --separate-stderr timeout 300 pitr-replay restore -b "$DERIVED/base-nopg" -a "$DERIVED/archive" -D "$D" \
+		--target-name rp_mc
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: could not reach the target: the server paused recovery at [0-9A-F]+/[0-9A-F]+: "WARNING:  hot standby is not possible because of insufficient parameter settings"$'
+	assert_stderr_line 'pitr-replay: detail: the server said "DETAIL:  max_connections = 100 is a lower setting than on the primary server, where its value was 150."'
+	assert_stderr_line "pitr-replay: hint: the server that wrote the WAL raised the setting after the base backup: give it with --set NAME=VALUE; the data directory \"$D\" is left as it is for inspection"
+	assert [ ! -e "$D/postmaster.pid" ]
+	restore_keep d2 -b "$DERIVED/base-nopg" -a "$DERIVED/archive" --target-name rp_mc --set max_connections=150
+	run sql "$CONN" "select string_agg(id::text, ',' order by id) from n"
+	assert_output "1,2,3,4"
+	stop_restored
 }

@@ -418,28 +418,37 @@ static bool recovery_setting(const char *line)
 
 enum strip { STRIP_EARLIER, STRIP_OURS };
 
+struct strip_state {
+	int in;	      /* 1: in a BEGIN/END block, 2: in an old-format one */
+	int foreign;  /* recovery settings outside our blocks */
+	int recovery; /* recovery settings blocks of an earlier run */
+};
+
 /*
  * Whether to drop LINE: with STRIP_OURS, our recovery block; with
  * STRIP_EARLIER, every block of pitr-replay (any version) and every other
- * recovery setting, counted in *FOREIGN. *IN carries the block state.
+ * recovery setting, counted in ST.
  */
-static bool strip_line(const char *line, enum strip how, int *in, int *foreign)
+static bool strip_line(const char *line, enum strip how, struct strip_state *st)
 {
-	if (*in) {
-		if ((*in == 1 && starts_with(line, "# END pitr-replay")) ||
-		    (*in == 2 && starts_with(line, "archive_mode")))
-			*in = 0;
+	if (st->in) {
+		if ((st->in == 1 && starts_with(line, "# END pitr-replay")) ||
+		    (st->in == 2 && starts_with(line, "archive_mode")))
+			st->in = 0;
 		return true;
 	}
 	if (starts_with(line, how == STRIP_OURS ? BLOCK_BEGIN
-						: "# BEGIN pitr-replay"))
-		*in = 1;
-	else if (how == STRIP_EARLIER && starts_with(line, OLD_BLOCK_BEGIN))
-		*in = 2;
-	else if (how == STRIP_EARLIER && recovery_setting(line))
-		++*foreign;
-	else
+						: "# BEGIN pitr-replay")) {
+		st->in = 1;
+		st->recovery += starts_with(line, BLOCK_BEGIN);
+	} else if (how == STRIP_EARLIER && starts_with(line, OLD_BLOCK_BEGIN)) {
+		st->in = 2;
+		st->recovery++;
+	} else if (how == STRIP_EARLIER && recovery_setting(line)) {
+		st->foreign++;
+	} else {
 		return false;
+	}
 	return true;
 }
 
@@ -454,7 +463,7 @@ static int strip_auto_conf(const char *datadir, enum strip how,
 	char path[PATH_MAX + 64], *line = NULL;
 	struct dbops_atomic_file af;
 	size_t cap = 0;
-	int in = 0, foreign = 0, dropped = 0;
+	struct strip_state st = { 0 };
 	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", datadir);
@@ -470,9 +479,7 @@ static int strip_auto_conf(const char *datadir, enum strip how,
 	if (owner)
 		dbops_atomic_chown(&af, owner->uid, owner->gid);
 	while (getline(&line, &cap, f) > 0) {
-		if (strip_line(line, how, &in, &foreign))
-			dropped++;
-		else
+		if (!strip_line(line, how, &st))
 			fputs(line, af.f);
 	}
 	free(line);
@@ -482,13 +489,15 @@ static int strip_auto_conf(const char *datadir, enum strip how,
 				strerror(errno));
 		return -1;
 	}
-	if (foreign)
+	if (how == STRIP_OURS)
+		return 0;
+	if (st.foreign)
 		dbops_log_warning(
 			"\"%s\": removed %d recovery setting(s) that an earlier recovery left there",
-			path, foreign);
-	else if (dropped && how == STRIP_EARLIER)
+			path, st.foreign);
+	if (st.recovery)
 		dbops_log_warning(
-			"\"%s\": removed the settings an earlier pitr-replay left there",
+			"\"%s\": removed the recovery settings an earlier pitr-replay left there",
 			path);
 	return 0;
 }
@@ -673,6 +682,10 @@ struct follow {
 	char fatal_detail[512]; /* the DETAIL line right after it */
 	char last_error[512];	/* the last ERROR, FATAL or PANIC that is one */
 	bool after_fatal;	/* the previous line was fatal_line */
+	char param_line[512];	/* PostgreSQL 14 on: recovery paused for a
+				   setting below the WAL's server's */
+	char param_detail[512]; /* its DETAIL: which setting, which value */
+	bool after_param;
 	char last_xact_line[512];
 	char last_line[512]; /* the last line the server wrote, for a stall */
 	uint64_t restored;
@@ -718,7 +731,14 @@ static void take_line(struct follow *f, const char *line)
 		snprintf(f->last_xact_line, sizeof(f->last_xact_line), "%s", p);
 	if (f->after_fatal && (p = strstr(line, "DETAIL:")) != NULL)
 		snprintf(f->fatal_detail, sizeof(f->fatal_detail), "%s", p);
-	f->after_fatal = false;
+	if (f->after_param && (p = strstr(line, "DETAIL:")) != NULL)
+		snprintf(f->param_detail, sizeof(f->param_detail), "%s", p);
+	f->after_fatal = f->after_param = false;
+	if ((p = strstr(line, "WARNING:")) &&
+	    strstr(p, "insufficient parameter settings") && !f->param_line[0]) {
+		snprintf(f->param_line, sizeof(f->param_line), "%s", p);
+		f->after_param = true;
+	}
 	fatal = (p = strstr(line, "FATAL:")) || (p = strstr(line, "PANIC:"));
 	if (!fatal)
 		p = strstr(line, "ERROR:");
@@ -1187,6 +1207,28 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 	return rc;
 }
 
+/*
+ * The server paused before the target because the WAL raises a limit
+ * (max_connections, ...) above this run's: the source was restarted with
+ * it after the backup, so pg_control did not have it.
+ */
+static int report_param_pause(const struct restore_opts *o,
+			      const struct server_state *st,
+			      const struct follow *f)
+{
+	char a[LSN_TEXT];
+
+	dbops_log_error(
+		"could not reach the target: the server paused recovery at %s: \"%s\"",
+		pitr_lsn_format(st->replay_lsn, a), f->param_line);
+	if (f->param_detail[0])
+		dbops_log_detail("the server said \"%s\"", f->param_detail);
+	dbops_log_hint(
+		"the server that wrote the WAL raised the setting after the base backup: give it with --set NAME=VALUE; the data directory \"%s\" is left as it is for inspection",
+		o->datadir);
+	return -1;
+}
+
 /* Hold where the server stopped against the verified plan. */
 static int confirm(const struct restore_opts *o, const struct plan *p,
 		   const struct server_state *st, const struct follow *f,
@@ -1200,6 +1242,8 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
 	char a[LSN_TEXT], b[LSN_TEXT], when[PG_TIME_TEXT];
 
+	if (f->param_line[0])
+		return report_param_pause(o, st, f);
 	if (!st->in_recovery) {
 		dbops_log_error(
 			"the server ended recovery by itself instead of pausing at the target");
