@@ -270,7 +270,7 @@ big_tar() {
 	rm "$W/big/zeros"
 }
 
-@test "pitr-replay-server: SIGINT or SIGTERM while the backup is verified, before the extraction, ends the restore with one line; the next run works" {
+@test "pitr-replay-server: SIGINT or SIGTERM while the backup is verified, before the extraction, ends restore (and verify) with one line; the next run works" {
 	local tool rc sig i
 	big_tar
 	D=$W/d
@@ -296,6 +296,19 @@ big_tar() {
 	run --separate-stderr timeout 300 pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$D" --target-name rp_dup
 	assert_success
 	assert_line --partial 'recovered: recovery stopping at restore point "rp_dup"'
+	# verify says the same.
+	pitr-replay verify -b "$W/big.tar.gz" -a "$G/archive" --target-name rp_dup >"$W/out" 2>"$W/err" &
+	tool=$!
+	for ((i = 0; i < 6000; i++)); do
+		catches "$tool" 2 && break
+		sleep 0.01
+	done
+	kill -INT "$tool"
+	rc=0
+	wait "$tool" || rc=$?
+	assert_equal "$rc" 1
+	run cat "$W/err"
+	assert_output "pitr-replay: error: interrupted by signal 2 during verification: nothing was written"
 }
 
 @test "pitr-replay-server: SIGINT during the extraction removes the data directory it was filling, with one line; the next run works" {

@@ -337,7 +337,10 @@ static int check_command(const struct pitr_opts *o)
 static int run_verify(struct pitr_opts *o)
 {
 	struct plan plan;
-	int rc = pitr_verify_plan(&o->r.verify, &plan);
+	int rc;
+
+	pitr_exit_on_signals();
+	rc = pitr_verify_plan(&o->r.verify, &plan);
 
 	if (rc == 0)
 		pitr_plan_report(&plan, stdout);

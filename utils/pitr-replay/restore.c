@@ -71,8 +71,7 @@ static void on_signal_verifying(int sig)
 	_exit(1);
 }
 
-/* Until the extraction: a signal ends us at once, with one line. */
-static void exit_on_signals(void)
+void pitr_exit_on_signals(void)
 {
 	struct sigaction sa = { .sa_handler = on_signal_verifying };
 
@@ -1460,7 +1459,7 @@ int pitr_restore_run(const struct restore_opts *o)
 		return 1;
 	}
 	owner = drop ? &user : NULL;
-	exit_on_signals();
+	pitr_exit_on_signals();
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    (drop && !reachable(o, &plan, &user)) ||
 	    pitr_preflight(o, &plan, owner, &settings) != 0)

@@ -40,6 +40,14 @@ int pitr_restore_run(const struct restore_opts *o);
 int pitr_restore_command_for(const char *archive, char *buf, size_t len);
 
 /*
+ * From now on SIGINT, SIGTERM and SIGHUP end the process at once with
+ * exit status 1 and the one line "interrupted by signal N during
+ * verification: nothing was written": for `verify`, and `restore` until it
+ * starts writing.
+ */
+void pitr_exit_on_signals(void);
+
+/*
  * Whether MSG, a server log message from its severity on ("FATAL:  ..."),
  * answers our own polling (the server still starting up, a database we
  * only tried) rather than explaining a failure. For the unit tests.
