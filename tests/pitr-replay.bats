@@ -414,13 +414,13 @@ archive_copy() {
 	assert_line "recovery stops: before commit of transaction $xid, time $(pgtime "$(txn 13 3)"), at $(txn 13 4)"
 	assert_line "recovered: recovery stopping before commit of transaction $xid, time $(pgtime "$(txn 13 3)")"
 	assert_line --index $((${#lines[@]} - 1)) "promoted: the server left recovery on a new timeline"
-	# Stopped: no server, no instance state, nothing left of the private run
-	# but its settings and log.
+	# Stopped: no server, and nothing left of the private run: no work
+	# directory, no recovery settings.
 	assert [ ! -e "$D/postmaster.pid" ]
-	assert [ ! -e "$D/pitr-replay/instance.state" ]
+	assert [ ! -e "$D/pitr-replay" ]
 	assert [ ! -e "$D/recovery.signal" ]
-	run grep -c "^recovery_target_action = 'promote' *\$" "$D/postgresql.auto.conf"
-	assert_output 1
+	run grep -cE "^(restore_command|recovery_target)" "$D/postgresql.auto.conf"
+	assert_output 0
 	# The promoted copy is a data directory PostgreSQL starts again, with
 	# the same content, out of recovery.
 	run "$DBOPS_DRIVER" start postgres "$W/again" --datadir "$D"

@@ -267,7 +267,7 @@ struct found {
 	char version[VERSION_MAX];
 	size_t version_len;
 	bool has_version;
-	unsigned char control[8];
+	unsigned char control[PG_CONTROL_HEAD];
 	size_t control_len;
 	bool has_control;
 	char *manifest;
@@ -585,7 +585,7 @@ static int scan_dir(int dfd, const char *path, struct found *f,
 	if (r < 0)
 		return -1;
 	if (r == 0) {
-		f->control_len = len < 8 ? len : 8;
+		f->control_len = len < PG_CONTROL_HEAD ? len : PG_CONTROL_HEAD;
 		memcpy(f->control, buf, f->control_len);
 		f->has_control = true;
 		free(buf);
@@ -678,6 +678,8 @@ static int check_found(struct base_backup *b, struct found *f,
 		return -1;
 	}
 	memcpy(&b->system_id, f->control, 8);
+	memcpy(b->control, f->control, f->control_len);
+	b->control_len = f->control_len;
 	if (!f->has_manifest)
 		return 0;
 	if (pitr_parse_manifest(f->manifest, f->manifest_len, &m, &err) != 0) {

@@ -73,6 +73,10 @@ enum backup_kind {
 	BACKUP_TAR_FILE, /* shape 3 */
 };
 
+/* How much of global/pg_control is kept: up to the settings recovery
+ * needs (restore.c reads them). */
+#define PG_CONTROL_HEAD 256
+
 struct base_backup {
 	enum backup_kind kind;
 	char path[PATH_MAX]; /* as given */
@@ -81,7 +85,9 @@ struct base_backup {
 	char wal_tar[PATH_MAX]; /* pg_wal.tar* next to it, or "" */
 	struct backup_label label;
 	uint64_t system_id; /* first 8 bytes of global/pg_control */
-	int pg_major;	    /* from PG_VERSION ("15\n" -> 15) */
+	unsigned char control[PG_CONTROL_HEAD]; /* its first bytes */
+	size_t control_len;
+	int pg_major; /* from PG_VERSION ("15\n" -> 15) */
 	bool has_manifest;
 	/*
 	 * The WAL range of the manifest that ends the backup: the one with the

@@ -40,6 +40,8 @@ enum {
 	OPT_KEEP_RUNNING,
 	OPT_PORT,
 	OPT_PG_BINDIR,
+	OPT_SET,
+	OPT_CONF,
 	OPT_FORMAT,
 	OPT_PROGRESS,
 	OPT_TABLESPACE_MAP,
@@ -101,6 +103,10 @@ static const struct dbops_cli_option options[] = {
 	  "put the tablespace at OLD in NEW (repeatable)" },
 	{ OPT_PG_BINDIR, "pg-bindir", "DIR",
 	  "server programs (default /usr/lib/postgresql/N/bin)" },
+	{ OPT_SET, "set", "NAME=VALUE",
+	  "a setting for the restored server (repeatable)" },
+	{ OPT_CONF, "conf", "FILE",
+	  "the server's postgresql.conf, if not the backup's" },
 	{ OPT_FORMAT, "format", "F",
 	  "window, info: table, csv, tsv or json; verify: json" },
 	{ OPT_NO_MANIFEST_CHECK, "no-manifest-check", NULL,
@@ -238,6 +244,52 @@ static int add_tablespace_map(struct pitr_opts *o, char *arg)
 	return 0;
 }
 
+/*
+ * --set NAME=VALUE: a server setting, of a name the server could have, and
+ * not one of those pitr-replay itself must set for its run.
+ */
+static int add_set(struct pitr_opts *o, const char *arg)
+{
+	static const char *const ours[] = {
+		"port",
+		"listen_addresses",
+		"unix_socket_directories",
+		"hba_file",
+		"ident_file",
+		"hot_standby",
+		"data_directory",
+		"config_file",
+		"external_pid_file",
+		"logging_collector",
+		"log_destination",
+		"restore_command",
+		"recovery_target",
+		"recovery_target_",
+		"archive_cleanup_command",
+		"recovery_end_command",
+	};
+	size_t n = strspn(arg, "abcdefghijklmnopqrstuvwxyz"
+			       "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
+
+	if (n == 0 || arg[n] != '=')
+		return dbops_cli_invalid(
+			"--set", arg,
+			"expected NAME=VALUE, such as work_mem=64MB");
+	for (size_t i = 0; i < sizeof(ours) / sizeof(ours[0]); i++)
+		if (strncmp(arg, ours[i], strlen(ours[i])) == 0 &&
+		    (arg[strlen(ours[i])] == '=' ||
+		     ours[i][strlen(ours[i]) - 1] == '_'))
+			return dbops_cli_invalid(
+				"--set", arg,
+				"pitr-replay sets %.*s itself for its run",
+				(int)n, arg);
+	if (o->r.nsets == PITR_SETS_MAX)
+		return dbops_cli_error("--set given more than %d times",
+				       PITR_SETS_MAX);
+	o->r.sets[o->r.nsets++] = arg;
+	return 0;
+}
+
 /* "latest", "current" or a timeline ID from 1 to 4294967295, as
  * recovery_target_timeline takes them. */
 static int set_timeline(struct pitr_opts *o, const char *value)
@@ -330,6 +382,11 @@ static int set_option(void *ctx, int id, const char *arg)
 		return 0;
 	case OPT_TABLESPACE_MAP:
 		return add_tablespace_map(o, (char *)arg);
+	case OPT_SET:
+		return add_set(o, arg);
+	case OPT_CONF:
+		o->r.conf = arg;
+		return 0;
 	case OPT_FORMAT:
 		rc = dbops_cli_choice("--format", arg, formats, &choice);
 		o->format = (enum dbops_output_format)choice;
@@ -431,6 +488,8 @@ static int check_command(const struct pitr_opts *o)
 			 o->r.action != ACTION_PROMOTE || o->r.nts_maps))
 		return dbops_cli_error(
 			"-D, --action, --keep-running, --port and --tablespace-map are for restore");
+	if (!restore && (o->r.nsets || o->r.conf))
+		return dbops_cli_error("--set and --conf are for restore");
 	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");
@@ -461,7 +520,10 @@ static int run_verify(struct pitr_opts *o)
 	struct manifest_check mc = { 0 };
 	struct plan plan;
 	bool quiet = dbops_log_verbosity() == DBOPS_LOG_QUIET;
-	int rc = pitr_verify_prepare(&o->r.verify, &plan), mrc = 0;
+	int rc, mrc = 0;
+
+	pitr_exit_on_signals();
+	rc = pitr_verify_prepare(&o->r.verify, &plan);
 
 	if (rc == 0 && !o->no_manifest_check)
 		mrc = pitr_manifest_check(&plan.backup, &mc);

@@ -32,6 +32,7 @@
 #include "fileio.h"
 #include "log.h"
 #include "parallel.h"
+#include "preflight.h"
 #include "process.h"
 #include "progress.h"
 #include "xalloc.h"
@@ -41,6 +42,47 @@ static volatile sig_atomic_t interrupted;
 static void on_signal(int sig)
 {
 	interrupted = sig;
+}
+
+/* The line a signal during verification writes: all but the number. */
+static char verify_signal_line[128];
+
+/*
+ * Before the extraction nothing is written, so a signal needs no cleanup:
+ * one line (write(2) only: this is a signal handler) and exit status 1.
+ */
+static void on_signal_verifying(int sig)
+{
+	static const char tail[] =
+		" during verification: nothing was written\n";
+	char buf[sizeof(verify_signal_line) + sizeof(tail) + 8], digits[8];
+	size_t n = strlen(verify_signal_line);
+	int d = 0;
+
+	memcpy(buf, verify_signal_line, n);
+	do
+		digits[d++] = (char)('0' + sig % 10);
+	while ((sig /= 10) > 0 && d < (int)sizeof(digits));
+	while (d > 0)
+		buf[n++] = digits[--d];
+	memcpy(buf + n, tail, sizeof(tail) - 1);
+	n += sizeof(tail) - 1;
+	/* Nothing else to do if the line cannot be written. */
+	(void)!write(STDERR_FILENO, buf, n);
+	_exit(1);
+}
+
+void pitr_exit_on_signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_signal_verifying };
+
+	snprintf(verify_signal_line, sizeof(verify_signal_line),
+		 "%s%s: error: interrupted by signal ",
+		 dbops_log_to_journal() ? "<3>" : "", dbops_log_progname());
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
 }
 
 /*
@@ -183,12 +225,21 @@ static void empty_datadir(const char *datadir)
 	nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* Remove DIR and everything in it. */
+static void remove_tree(const char *dir)
+{
+	empty_datadir(dir);
+	rmdir(dir);
+}
+
 struct lay_down_job {
 	const struct restore_opts *o;
 	struct plan *plan;
 	const struct dbops_user *owner;
 	_Atomic int checked; /* pitr_verify_wal's result; 1 while it runs */
 	int extracted;
+	_Atomic bool extract_done;
+	bool created; /* DATADIR did not exist before */
 };
 
 /* Item 0 checks the WAL, item 1 extracts the base backup. */
@@ -197,9 +248,14 @@ static void lay_down_item(void *arg, size_t i)
 	struct lay_down_job *j = arg;
 
 	if (i == 0) {
+		/* The server's user must read what we could read. */
 		atomic_store(&j->checked,
-			     pitr_verify_wal(&j->o->verify, j->plan) == 0 ? 0
-									  : -1);
+			     pitr_verify_wal(&j->o->verify, j->plan) == 0 &&
+					     (j->owner == NULL ||
+					      pitr_check_archive_access(
+						      j->plan, j->owner) == 0)
+				     ? 0
+				     : -1);
 		return;
 	}
 	/* On one thread the check ran first: no extraction after it failed. */
@@ -208,6 +264,37 @@ static void lay_down_item(void *arg, size_t i)
 			? -1
 			: pitr_backup_extract(&j->plan->backup, j->o->datadir,
 					      j->owner, &interrupted);
+	atomic_store(&j->extract_done, true);
+}
+
+/* Leave DATADIR as it was found, and say so when a signal was the cause. */
+static void undo_lay_down(const struct lay_down_job *j)
+{
+	empty_datadir(j->o->datadir);
+	if (j->created)
+		rmdir(j->o->datadir);
+	pitr_backup_remove_tablespaces(&j->plan->backup);
+	if (interrupted)
+		dbops_log_error(
+			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
+			(int)interrupted, j->created ? "removed" : "emptied",
+			j->o->datadir);
+}
+
+/*
+ * Every 50 ms while both run: after a signal, once the extraction has
+ * stopped, undo it and exit, without waiting for the WAL check, which
+ * cannot be stopped midway and whose result no longer matters.
+ */
+static void lay_down_tick(void *arg, size_t done)
+{
+	struct lay_down_job *j = arg;
+
+	(void)done;
+	if (!interrupted || !atomic_load(&j->extract_done))
+		return;
+	undo_lay_down(j);
+	_exit(1);
 }
 
 /*
@@ -225,12 +312,15 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 				    .owner = owner,
 				    .checked = 1,
 				    .extracted = -1 };
-	struct dbops_parallel both = {
-		.count = 2, .jobs = 2, .body = lay_down_item, .arg = &job
-	};
-	bool created = mkdir(o->datadir, 0700) == 0;
+	struct dbops_parallel both = { .count = 2,
+				       .jobs = 2,
+				       .body = lay_down_item,
+				       .arg = &job,
+				       .tick = lay_down_tick,
+				       .tick_ms = 50 };
 
-	if (!created && errno != EEXIST) {
+	job.created = mkdir(o->datadir, 0700) == 0;
+	if (!job.created && errno != EEXIST) {
 		dbops_log_error(
 			"could not create the data directory \"%s\": %s",
 			o->datadir, strerror(errno));
@@ -247,15 +337,7 @@ static int lay_down(const struct restore_opts *o, struct plan *plan,
 	if (job.extracted == 0 && atomic_load(&job.checked) == 0 &&
 	    !interrupted)
 		return 0;
-	empty_datadir(o->datadir);
-	if (created)
-		rmdir(o->datadir);
-	pitr_backup_remove_tablespaces(&plan->backup);
-	if (interrupted)
-		dbops_log_error(
-			"interrupted by signal %d: %s the data directory \"%s\" it was filling",
-			(int)interrupted, created ? "removed" : "emptied",
-			o->datadir);
+	undo_lay_down(&job);
 	return -1;
 }
 
@@ -353,6 +435,125 @@ static int spool_path(const char *datadir, char *buf, size_t len)
 	return 0;
 }
 
+/*
+ * Our recovery settings in postgresql.auto.conf, between these two lines:
+ * removed after a promotion, and with every other recovery setting by a
+ * later restore of a backup of the result.
+ */
+#define BLOCK_BEGIN "# BEGIN pitr-replay recovery settings"
+#define BLOCK_END   "# END pitr-replay recovery settings"
+/* What pitr-replay before these markers began its block with; the block
+ * ended with its archive_mode line. */
+#define OLD_BLOCK_BEGIN "# Recovery settings written by pitr-replay"
+
+static bool starts_with(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Whether LINE of postgresql.auto.conf sets a parameter of recovery. */
+static bool recovery_setting(const char *line)
+{
+	static const char *const names[] = {
+		"restore_command",
+		"recovery_target",
+		"archive_cleanup_command",
+		"recovery_end_command",
+	};
+
+	line += strspn(line, " \t");
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (starts_with(line, names[i]))
+			return true;
+	return false;
+}
+
+enum strip { STRIP_EARLIER, STRIP_OURS };
+
+struct strip_state {
+	int in;	      /* 1: in a BEGIN/END block, 2: in an old-format one */
+	int foreign;  /* recovery settings outside our blocks */
+	int recovery; /* recovery settings blocks of an earlier run */
+};
+
+/*
+ * Whether to drop LINE: with STRIP_OURS, our recovery block; with
+ * STRIP_EARLIER, every block of pitr-replay (any version) and every other
+ * recovery setting, counted in ST.
+ */
+static bool strip_line(const char *line, enum strip how, struct strip_state *st)
+{
+	if (st->in) {
+		if ((st->in == 1 && starts_with(line, "# END pitr-replay")) ||
+		    (st->in == 2 && starts_with(line, "archive_mode")))
+			st->in = 0;
+		return true;
+	}
+	if (starts_with(line, how == STRIP_OURS ? BLOCK_BEGIN
+						: "# BEGIN pitr-replay")) {
+		st->in = 1;
+		st->recovery += starts_with(line, BLOCK_BEGIN);
+	} else if (how == STRIP_EARLIER && starts_with(line, OLD_BLOCK_BEGIN)) {
+		st->in = 2;
+		st->recovery++;
+	} else if (how == STRIP_EARLIER && recovery_setting(line)) {
+		st->foreign++;
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Rewrite DATADIR's postgresql.auto.conf without the lines HOW drops
+ * (atomically, fileio.h). 0 (also when there is no such file), or -1
+ * reported.
+ */
+static int strip_auto_conf(const char *datadir, enum strip how,
+			   const struct dbops_user *owner)
+{
+	char path[PATH_MAX + 64], *line = NULL;
+	struct dbops_atomic_file af;
+	size_t cap = 0;
+	struct strip_state st = { 0 };
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", datadir);
+	if ((f = fopen(path, "re")) == NULL && errno == ENOENT)
+		return 0;
+	if (f == NULL || dbops_atomic_open(&af, path, 0600) != 0) {
+		dbops_log_error("could not rewrite \"%s\": %s", path,
+				strerror(errno));
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	if (owner)
+		dbops_atomic_chown(&af, owner->uid, owner->gid);
+	while (getline(&line, &cap, f) > 0) {
+		if (!strip_line(line, how, &st))
+			fputs(line, af.f);
+	}
+	free(line);
+	fclose(f);
+	if (dbops_atomic_commit(&af) != 0) {
+		dbops_log_error("could not rewrite \"%s\": %s", path,
+				strerror(errno));
+		return -1;
+	}
+	if (how == STRIP_OURS)
+		return 0;
+	if (st.foreign)
+		dbops_log_warning(
+			"\"%s\": removed %d recovery setting(s) that an earlier recovery left there",
+			path, st.foreign);
+	if (st.recovery)
+		dbops_log_warning(
+			"\"%s\": removed the recovery settings an earlier pitr-replay left there",
+			path);
+	return 0;
+}
+
 static int write_recovery_settings(const struct restore_opts *o,
 				   const struct plan *p, const char *action,
 				   const struct dbops_user *owner)
@@ -378,15 +579,17 @@ static int write_recovery_settings(const struct restore_opts *o,
 	gmtime_r(&now, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	text = dbops_xasprintf(
-		"\n# Recovery settings written by pitr-replay %s at %s:\n"
-		"# %s on timeline %u.\n"
+		"\n" BLOCK_BEGIN ", written by pitr-replay %s at %s:\n"
+		"# %s on timeline %u. Removed after a promotion.\n"
 		"restore_command = '%s'\n"
 		"%s"
 		"recovery_target_timeline = '%s'\n"
-		"recovery_target_action = '%s'\n"
-		"# A restored copy must not archive into the archive it came from;\n"
-		"# remove this line once it is to become a primary of its own.\n"
-		"archive_mode = 'off'\n",
+		"recovery_target_action = '%s'\n" BLOCK_END "\n"
+		"# BEGIN pitr-replay: a restored copy must not archive into the\n"
+		"# archive it came from; remove these lines once it is to become\n"
+		"# a primary of its own.\n"
+		"archive_mode = 'off'\n"
+		"# END pitr-replay\n",
 		DBOPS_VERSION, stamp,
 		pitr_target_describe(&p->target, what, sizeof(what)), p->tli,
 		command, targets, p->tli_setting, action);
@@ -500,6 +703,14 @@ static int prepare_datadir(const struct restore_opts *o, const struct plan *p,
 		dbops_log_warning(
 			"\"%s\": removed: a standby never reaches a recovery target",
 			path);
+	if (lstat(rundir, &st) == 0) {
+		remove_tree(rundir);
+		dbops_log_warning(
+			"\"%s\": removed: the work directory of an earlier pitr-replay, copied by the backup",
+			rundir);
+	}
+	if (strip_auto_conf(o->datadir, STRIP_EARLIER, owner) != 0)
+		return -1;
 	snprintf(path, sizeof(path), "%s/postgresql.conf", o->datadir);
 	if (stat(path, &st) != 0 &&
 	    write_file(
@@ -571,6 +782,10 @@ static const char *explain(const char *line)
 		  "the disk of the data directory is full" },
 		{ "hot standby is not possible",
 		  "a setting of the backup is lower than on the server that wrote the WAL" },
+		{ "insufficient parameter settings",
+		  "a limit is lower than on the server that wrote the WAL, which raised it after the backup: give it with --set NAME=VALUE" },
+		{ "multiple recovery targets specified",
+		  "the backup's configuration has recovery targets of its own (in postgresql.conf, or a file it includes): remove them" },
 	};
 
 	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
@@ -582,16 +797,47 @@ static const char *explain(const char *line)
 struct follow {
 	off_t offset;
 	char stop_line[512];
-	char fatal_line[512];
+	char fatal_line[512];	/* the first FATAL or PANIC that is a cause */
+	char fatal_detail[512]; /* the DETAIL line right after it */
+	char last_error[512];	/* the last ERROR, FATAL or PANIC that is one */
+	bool after_fatal;	/* the previous line was fatal_line */
+	char param_line[512];	/* PostgreSQL 14 on: recovery paused for a
+				   setting below the WAL's server's */
+	char param_detail[512]; /* its DETAIL: which setting, which value */
+	bool after_param;
 	char last_xact_line[512];
 	char last_line[512]; /* the last line the server wrote, for a stall */
 	uint64_t restored;
 	char partial[4096];
 };
 
+/*
+ * Whether an ERROR, FATAL or PANIC message (from its severity on) is the
+ * answer to our own polling while the server cannot take us yet, or to our
+ * first try of a database that is not there: never the cause of a failure.
+ */
+bool pitr_restore_log_noise(const char *msg)
+{
+	static const char *const noise[] = {
+		"the database system is starting up",
+		"the database system is not yet accepting connections",
+		"the database system is not accepting connections",
+		"the database system is shutting down",
+		"the database system is in recovery mode",
+		"database \"postgres\" does not exist",
+		"terminating connection due to administrator command",
+	};
+
+	for (size_t i = 0; i < sizeof(noise) / sizeof(noise[0]); i++)
+		if (strstr(msg, noise[i]))
+			return true;
+	return false;
+}
+
 static void take_line(struct follow *f, const char *line)
 {
 	const char *p;
+	bool fatal;
 
 	if (line[0])
 		snprintf(f->last_line, sizeof(f->last_line), "%s", line);
@@ -602,9 +848,26 @@ static void take_line(struct follow *f, const char *line)
 	if ((p = strstr(line, "last completed transaction was at log time ")) !=
 	    NULL)
 		snprintf(f->last_xact_line, sizeof(f->last_xact_line), "%s", p);
-	if (!f->fatal_line[0] &&
-	    ((p = strstr(line, "FATAL:")) || (p = strstr(line, "PANIC:"))))
+	if (f->after_fatal && (p = strstr(line, "DETAIL:")) != NULL)
+		snprintf(f->fatal_detail, sizeof(f->fatal_detail), "%s", p);
+	if (f->after_param && (p = strstr(line, "DETAIL:")) != NULL)
+		snprintf(f->param_detail, sizeof(f->param_detail), "%s", p);
+	f->after_fatal = f->after_param = false;
+	if ((p = strstr(line, "WARNING:")) &&
+	    strstr(p, "insufficient parameter settings") && !f->param_line[0]) {
+		snprintf(f->param_line, sizeof(f->param_line), "%s", p);
+		f->after_param = true;
+	}
+	fatal = (p = strstr(line, "FATAL:")) || (p = strstr(line, "PANIC:"));
+	if (!fatal)
+		p = strstr(line, "ERROR:");
+	if (p == NULL || pitr_restore_log_noise(p))
+		return;
+	snprintf(f->last_error, sizeof(f->last_error), "%s", p);
+	if (fatal && !f->fatal_line[0]) {
 		snprintf(f->fatal_line, sizeof(f->fatal_line), "%s", p);
+		f->after_fatal = true;
+	}
 }
 
 /* Append SRC to the string in DST (of CAP bytes), cutting what does not fit. */
@@ -667,9 +930,12 @@ struct server_state {
 
 struct watch {
 	int limit_s;
-	int64_t since_ms; /* when progress was last seen */
-	off_t offset;	  /* the server log's length then */
-	lsn_t lsn;	  /* the replay position then */
+	const char *dbname; /* postgres, or template1 when it has none */
+	int failures;	    /* status queries failed in a row, not for noise */
+	char failure[512];  /* libpq's message for the last of them */
+	int64_t since_ms;   /* when progress was last seen */
+	off_t offset;	    /* the server log's length then */
+	lsn_t lsn;	    /* the replay position then */
 };
 
 static int stall_limit_s(void)
@@ -732,6 +998,12 @@ static void report_stall(const struct restore_opts *o, const struct watch *w,
 		STALL_ENV, w->limit_s, o->datadir);
 }
 
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
 /*
  * Run SQL on CONN, waiting until DEADLINE (dbops_clock_ms()) at most, so
  * that a server that hangs cannot hang us. Returns the last result, or
@@ -770,25 +1042,76 @@ static PGresult *exec_until(PGconn *conn, const char *sql, int64_t deadline)
  * quoting that way), waiting LIMIT_S seconds at most (2 to 10). Returns
  * the connection, which the caller checks with PQstatus and frees.
  */
-static PGconn *connect_to(const struct dbops_instance *inst, int limit_s)
+static PGconn *connect_to(const struct dbops_instance *inst,
+			  const struct watch *w)
 {
 	char port[16], timeout[16];
 	const char *keys[] = {
 		"host", "port", "user", "dbname", "connect_timeout", NULL
 	};
 	const char *values[] = { inst->socket_dir, port,    "postgres",
-				 "postgres",	   timeout, NULL };
+				 w->dbname,	   timeout, NULL };
+	PGconn *conn;
 
 	snprintf(port, sizeof(port), "%d", inst->port);
 	snprintf(timeout, sizeof(timeout), "%d",
-		 limit_s < 2	? 2
-		 : limit_s > 10 ? 10
-				: limit_s);
-	return PQconnectdbParams(keys, values, 0);
+		 w->limit_s < 2	   ? 2
+		 : w->limit_s > 10 ? 10
+				   : w->limit_s);
+	conn = PQconnectdbParams(keys, values, 0);
+	/* A WARNING the server sends (a crash of another backend) is for the
+	 * server log, which we quote; never for our stderr. */
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	return conn;
 }
 
-static int query_state(PGconn *conn, struct server_state *st, int64_t deadline)
+/*
+ * Whether a failed connection or status query (libpq's MSG) is one to try
+ * again: the server not yet taking connections, its socket not yet there,
+ * the connection lost (the server's exit is seen next). The database
+ * "postgres" missing makes W try template1 from then on.
+ */
+static bool transient(struct watch *w, const char *msg)
 {
+	static const char *const again[] = {
+		"Is the server running", /* no socket yet, or refused */
+		"server closed the connection unexpectedly",
+		"terminating connection",
+		"no connection to the server",
+		"timeout expired",
+	};
+
+	if (strstr(msg, "database \"postgres\" does not exist") &&
+	    strcmp(w->dbname, "postgres") == 0) {
+		w->dbname = "template1";
+		return true;
+	}
+	if (pitr_restore_log_noise(msg))
+		return true;
+	for (size_t i = 0; i < sizeof(again) / sizeof(again[0]); i++)
+		if (strstr(msg, again[i]))
+			return true;
+	return false;
+}
+
+/* A failed try: counted when it is not TRANSIENT, the count reset when it is. */
+static void poll_failed(struct watch *w, const char *msg)
+{
+	const char *nl;
+
+	if (msg[0] == '\0' || transient(w, msg)) {
+		w->failures = 0;
+		return;
+	}
+	w->failures++;
+	nl = strchr(msg, '\n');
+	snprintf(w->failure, sizeof(w->failure), "%.*s",
+		 nl ? (int)(nl - msg) : (int)strlen(msg), msg);
+}
+
+static int query_state(PGconn *conn, struct server_state *st, struct watch *w)
+{
+	int64_t deadline = watch_deadline(w);
 	PGresult *res = exec_until(
 		conn,
 		"SELECT pg_is_in_recovery(), pg_is_wal_replay_paused(), "
@@ -817,6 +1140,9 @@ static int query_state(PGconn *conn, struct server_state *st, int64_t deadline)
 				? strtoll(PQgetvalue(res, 0, 4), NULL, 10)
 				: 0;
 		rc = 0;
+	} else {
+		poll_failed(w, res ? PQresultErrorMessage(res)
+				   : PQerrorMessage(conn));
 	}
 	PQclear(res);
 	return rc;
@@ -839,14 +1165,14 @@ static void conninfo_quote(const char *s, char *buf, size_t len)
 }
 
 /* The connection string printed for --keep-running: psql takes it as is. */
-static void conninfo_of(const struct dbops_instance *inst, char *buf,
-			size_t len)
+static void conninfo_of(const struct dbops_instance *inst, const char *dbname,
+			char *buf, size_t len)
 {
 	char host[2 * PATH_MAX + 3];
 
 	conninfo_quote(inst->socket_dir, host, sizeof(host));
-	snprintf(buf, len, "host=%s port=%d user=postgres dbname=postgres",
-		 host, inst->port);
+	snprintf(buf, len, "host=%s port=%d user=postgres dbname=%s", host,
+		 inst->port, dbname);
 }
 
 static void report_server_failure(const struct restore_opts *o,
@@ -856,6 +1182,9 @@ static void report_server_failure(const struct restore_opts *o,
 	if (f->fatal_line[0]) {
 		dbops_log_error("recovery failed: the server said \"%s\"",
 				f->fatal_line);
+		if (f->fatal_detail[0])
+			dbops_log_detail("the server said \"%s\"",
+					 f->fatal_detail);
 		dbops_log_detail("%s", explain(f->fatal_line));
 	} else {
 		dbops_log_error("recovery failed: the server %s", how);
@@ -881,24 +1210,48 @@ static int stop_server(struct dbops_instance *inst, struct follow *f,
 	return -1;
 }
 
+/*
+ * A status query that fails this many times in a row (200 ms apart), for a
+ * reason other than the server still starting, will not succeed: a
+ * database or catalog file missing from the backup, say.
+ */
+#define POLL_FAILURES_MAX 5
+
+static void report_query_failure(const struct restore_opts *o,
+				 const struct watch *w, const struct follow *f,
+				 const char *log)
+{
+	dbops_log_error(
+		"could not follow the recovery of \"%s\": the server refuses the status query: \"%s\"",
+		o->datadir, f->last_error[0] ? f->last_error : w->failure);
+	if (f->last_error[0] && !strstr(w->failure, f->last_error) &&
+	    !strstr(f->last_error, w->failure))
+		dbops_log_detail("libpq said \"%s\"", w->failure);
+	dbops_log_hint(
+		"the base backup may lack files (compare it with its backup_manifest: pg_verifybackup); the data directory \"%s\" is left as it is for inspection; the server log is \"%s\"",
+		o->datadir, log);
+}
+
 /* One look at the server; 1 once it is paused or out of recovery. */
 static int poll_recovery(struct dbops_instance *inst, PGconn **conn,
 			 struct server_state *st, struct watch *w)
 {
 	if (*conn == NULL) {
-		*conn = connect_to(inst, w->limit_s);
+		*conn = connect_to(inst, w);
 		if (PQstatus(*conn) != CONNECTION_OK) {
+			poll_failed(w, PQerrorMessage(*conn));
 			PQfinish(*conn);
 			*conn = NULL;
 			return 0;
 		}
 	}
-	if (query_state(*conn, st, watch_deadline(w)) != 0) {
+	if (query_state(*conn, st, w) != 0) {
 		/* Not ready yet, or gone: a new connection next time. */
 		PQfinish(*conn);
 		*conn = NULL;
 		return 0;
 	}
+	w->failures = 0;
 	return st->paused || !st->in_recovery;
 }
 
@@ -957,6 +1310,13 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 			rc = 0;
 			break;
 		}
+		if (w->failures >= POLL_FAILURES_MAX) {
+			follow_log(f, inst->log);
+			dbops_progress_clear(progress);
+			report_query_failure(o, w, f, inst->log);
+			stop_server(inst, f, w->limit_s);
+			break;
+		}
 		if (conn == NULL && dbops_clock_ms() >= next_try)
 			next_try = dbops_clock_ms() + 200;
 		dbops_clock_sleep_ms(50);
@@ -964,6 +1324,28 @@ static int run_recovery(const struct restore_opts *o, struct plan *p,
 	dbops_progress_finish(progress);
 	PQfinish(conn);
 	return rc;
+}
+
+/*
+ * The server paused before the target because the WAL raises a limit
+ * (max_connections, ...) above this run's: the source was restarted with
+ * it after the backup, so pg_control did not have it.
+ */
+static int report_param_pause(const struct restore_opts *o,
+			      const struct server_state *st,
+			      const struct follow *f)
+{
+	char a[LSN_TEXT];
+
+	dbops_log_error(
+		"could not reach the target: the server paused recovery at %s: \"%s\"",
+		pitr_lsn_format(st->replay_lsn, a), f->param_line);
+	if (f->param_detail[0])
+		dbops_log_detail("the server said \"%s\"", f->param_detail);
+	dbops_log_hint(
+		"the server that wrote the WAL raised the setting after the base backup: give it with --set NAME=VALUE; the data directory \"%s\" is left as it is for inspection",
+		o->datadir);
+	return -1;
 }
 
 /* Hold where the server stopped against the verified plan. */
@@ -979,6 +1361,8 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 		end ? p->scan.last_xact_time : p->scan.stop.last_xact_time;
 	char a[LSN_TEXT], b[LSN_TEXT], when[PG_TIME_TEXT];
 
+	if (f->param_line[0])
+		return report_param_pause(o, st, f);
 	/* The end is an inclusive LSN target on the last record: when that is
 	 * a commit (the last one a .partial segment holds, often), the server
 	 * keeps the time of the transaction before (see scan.c). */
@@ -1031,7 +1415,7 @@ static int confirm(const struct restore_opts *o, const struct plan *p,
 static int promote(const struct restore_opts *o, struct dbops_instance *inst,
 		   struct follow *f, struct watch *w)
 {
-	PGconn *conn = connect_to(inst, w->limit_s);
+	PGconn *conn = connect_to(inst, w);
 	PGresult *res;
 	bool ok = PQstatus(conn) == CONNECTION_OK;
 
@@ -1078,7 +1462,7 @@ static int take_action(const struct restore_opts *o,
 		if (rc == 0) {
 			fprintf(out,
 				"promoted: the server left recovery on a new timeline\n");
-			set_final_action(o->datadir, "promote", owner);
+			rc = strip_auto_conf(o->datadir, STRIP_OURS, owner);
 		}
 	} else if (o->action == ACTION_SHUTDOWN) {
 		set_final_action(o->datadir, "shutdown", owner);
@@ -1142,13 +1526,20 @@ static bool reachable(const struct restore_opts *o, const struct plan *plan,
 
 /* Start the server on the prepared DATADIR, without waiting for it. */
 static int start_server(const struct restore_opts *o, const struct plan *plan,
-			const char *rundir, struct dbops_instance *inst)
+			const char *rundir, struct pitr_settings *more,
+			struct dbops_instance *inst)
 {
 	char hba[PATH_MAX + 32], ident[PATH_MAX + 32];
+	const char *settings[sizeof(more->list) / sizeof(more->list[0]) + 4] = {
+		"hot_standby=on", hba, ident
+	};
 
 	snprintf(hba, sizeof(hba), "hba_file=%s/pg_hba.conf", rundir);
 	snprintf(ident, sizeof(ident), "ident_file=%s/pg_ident.conf", rundir);
-	const char *settings[] = { "hot_standby=on", hba, ident, NULL };
+	/* Ours first: a later -c of the same name wins, so --set can
+	 * change what it may (pitr-replay refuses the rest). */
+	for (int i = 0; i < more->n; i++)
+		settings[3 + i] = more->list[i];
 	struct dbops_instance_opts io = {
 		.driver = &dbops_postgres,
 		.dir = rundir,
@@ -1180,9 +1571,10 @@ int pitr_restore_run(const struct restore_opts *o)
 	struct plan plan;
 	struct dbops_user user;
 	struct dbops_instance inst;
+	struct pitr_settings settings;
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
-	struct watch w = { .limit_s = stall_limit_s() };
+	struct watch w = { .limit_s = stall_limit_s(), .dbname = "postgres" };
 	const struct dbops_user *owner;
 	bool drop = false;
 	char rundir[PATH_MAX], conninfo[2 * PATH_MAX + 128];
@@ -1206,10 +1598,12 @@ int pitr_restore_run(const struct restore_opts *o)
 				strerror(errno));
 		return 1;
 	}
+	pitr_exit_on_signals();
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
 	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
 					o->nts_maps) != 0 ||
-	    (drop && !reachable(o, &plan, &user)))
+	    (drop && !reachable(o, &plan, &user)) ||
+	    pitr_preflight(o, &plan, owner, &settings) != 0)
 		goto done;
 	catch_signals();
 	if (lay_down(o, &plan, owner) != 0)
@@ -1218,17 +1612,23 @@ int pitr_restore_run(const struct restore_opts *o)
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	snprintf(spool, sizeof(spool), "%s/spool", rundir);
 	if (prepare_datadir(o, &plan, rundir, owner) != 0 ||
-	    start_server(o, &plan, rundir, &inst) != 0 ||
+	    start_server(o, &plan, rundir, &settings, &inst) != 0 ||
 	    run_recovery(o, &plan, &inst, &st, &f, &w) != 0)
 		goto done;
 	if (confirm(o, &plan, &st, &f, out) == 0 &&
 	    take_action(o, &inst, &f, &w, owner, out) == 0)
 		rc = 0;
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
-		conninfo_of(&inst, conninfo, sizeof(conninfo));
+		conninfo_of(&inst, w.dbname, conninfo, sizeof(conninfo));
 		printf("%s\n", conninfo);
 	} else if (stop_server(&inst, &f, w.limit_s) != 0) {
 		rc = 1;
+	} else if (rc == 0) {
+		/* Nothing of ours is left in a data directory at its target;
+		 * the prefetcher is ended first, as it may still write there. */
+		pitr_fetch_spool_remove(spool);
+		spool[0] = '\0';
+		remove_tree(rundir);
 	}
 done:
 	/* The server's later calls, if it runs on, read the archive. */

@@ -13,6 +13,10 @@
 
 enum restore_action { ACTION_PROMOTE, ACTION_PAUSE, ACTION_SHUTDOWN };
 
+/* --set NAME=VALUE, at most this many times (the server's command line
+ * holds them with pitr-replay's own). */
+#define PITR_SETS_MAX 12
+
 struct restore_opts {
 	struct verify_opts verify;
 	const char *datadir;
@@ -22,6 +26,9 @@ struct restore_opts {
 	struct tablespace_mapping *ts_maps; /* --tablespace-map */
 	size_t nts_maps;
 	int prefetch; /* fetch-wal --prefetch in restore_command */
+	const char *sets[PITR_SETS_MAX]; /* server settings, "name=value" */
+	int nsets;
+	const char *conf; /* --conf: the server's configuration file */
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */
@@ -38,5 +45,20 @@ int pitr_restore_run(const struct restore_opts *o);
 int pitr_restore_command_for(const char *exe, const char *archive,
 			     const char *spool, int prefetch, char *buf,
 			     size_t len);
+
+/*
+ * From now on SIGINT, SIGTERM and SIGHUP end the process at once with
+ * exit status 1 and the one line "interrupted by signal N during
+ * verification: nothing was written": for `verify`, and `restore` until it
+ * starts writing.
+ */
+void pitr_exit_on_signals(void);
+
+/*
+ * Whether MSG, a server log message from its severity on ("FATAL:  ..."),
+ * answers our own polling (the server still starting up, a database we
+ * only tried) rather than explaining a failure. For the unit tests.
+ */
+bool pitr_restore_log_noise(const char *msg);
 
 #endif
