@@ -170,7 +170,8 @@ stop_restored() {
 
 @test "pitr-replay: restore from a zstd archive reaches the end of timeline 2; restore_command decompresses it" {
 	recompress a-zst "zstd -q" .zst
-	restore_keep d "$W/a-zst"
+	# Paused, the recovery settings stay to be read (a promotion removes them).
+	restore_keep d "$W/a-zst" --action pause
 	assert_stderr_line "timeline: 2 (1 until $FORK_LSN, then 2)"
 	assert_rows "$CONN" end-tl2
 	grep -q "restore_command = .*fetch-wal" "$D/postgresql.auto.conf"

@@ -305,7 +305,7 @@ archive_copy() {
 	done
 	D=$W/restored
 	run --separate-stderr timeout 600 pitr-replay restore -b "$G/base-plain" -a "$a" \
-		-D "$D" --timeline 1 --keep-running
+		-D "$D" --timeline 1 --keep-running --action pause
 	assert_success
 	CONN=$output
 	run psql "$CONN" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"

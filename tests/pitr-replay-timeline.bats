@@ -188,7 +188,8 @@ missing_history_warning() {
 	assert_equal "${#stderr_lines[@]}" 2
 	# Restored as PostgreSQL restores it: timeline 1 to its end.
 	assert_differ "after-$LAST_TL2_TXN" "after-$LAST_TL1_TXN"
-	ARCH=$A restore_keep d
+	# Paused, the recovery settings stay to be read (a promotion removes them).
+	ARCH=$A restore_keep d --action pause
 	assert_stderr_line "$(missing_history_warning "$A" 2 "WAL segments" 2)"
 	assert_stderr_line "timeline: 1 (1)"
 	assert_rows "$CONN" end-tl1
@@ -378,7 +379,7 @@ wait_archived() {
 	assert_equal "$stderr" "pitr-replay: info: no history file \"$A/00000003.history\" for the base backup's timeline 3: recovery starts on it from the backup and does not need its history, as in PostgreSQL"
 	# PostgreSQL refuses recovery_target_timeline = '3' without the file:
 	# the settings say 'current'.
-	ARCH=$A restore_keep d3 -b "$W/base3" --target-name rp_tl3
+	ARCH=$A restore_keep d3 -b "$W/base3" --target-name rp_tl3 --action pause
 	assert_stderr_line "timeline: 3 (3)"
 	run psql "$CONN" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
 	assert_success

@@ -223,6 +223,25 @@ static int open_in_archive(const char *archive, const char *name, int *fd,
 }
 
 /*
+ * Whether NAME is in ARCHIVE in a form we may read, without a word: the
+ * prefetcher's guess; the server's own call reports what is wrong.
+ */
+static bool readable_in_archive(const char *archive, const char *name)
+{
+	char path[8192];
+
+	for (size_t i = 0; i < NSUFFIXES; i++) {
+		snprintf(path, sizeof(path), "%s/%s%s", archive, name,
+			 suffixes[i]);
+		if (access(path, R_OK) == 0)
+			return true;
+		if (errno != ENOENT)
+			return false;
+	}
+	return false;
+}
+
+/*
  * The segment size a segment's first page gives, checked against the
  * SIZE bytes it holds: the size, or 0 after dbops_log_error().
  */
@@ -437,8 +456,6 @@ static void claim(struct prefetch *p, const char *first, uint32_t seg_size)
 	const struct fetch_opts *o = p->o;
 	uint64_t per_log = 0x100000000ULL / seg_size, segno;
 	uint32_t tli;
-	char path[8192];
-	const char *suffix;
 
 	segment_of(first, seg_size, &tli, &segno);
 	p->names = dbops_xcalloc((size_t)o->prefetch, sizeof(*p->names));
@@ -449,10 +466,8 @@ static void claim(struct prefetch *p, const char *first, uint32_t seg_size)
 		snprintf(name, 32, "%08X%08X%08X", tli,
 			 (uint32_t)((segno + (uint64_t)i) / per_log),
 			 (uint32_t)((segno + (uint64_t)i) % per_log));
-		if (open_in_archive(o->archive, name, &fd, &suffix, path,
-				    sizeof(path)) != 0)
+		if (!readable_in_archive(o->archive, name))
 			continue; /* not (yet) archived: the call reports */
-		close(fd);
 		done = dbops_xasprintf("%s/%s", o->spool, name);
 		part = dbops_xasprintf("%s.part", done);
 		/* A .part while we hold the lock is a dead prefetcher's. */

@@ -221,10 +221,15 @@ int pitr_preflight(const struct restore_opts *o, const struct plan *plan,
 	snprintf(s->text[k], sizeof(s->text[k]), "data_directory=%s",
 		 o->datadir);
 	s->list[s->n++] = s->text[k++];
-	s->list[s->n++] = "external_pid_file=";
 	if (o->conf) {
 		snprintf(s->text[k], sizeof(s->text[k]), "config_file=%s",
 			 o->conf);
+		s->list[s->n++] = s->text[k++];
+		/* Not the cluster's: in our work directory (an empty value
+		 * is a file name to PostgreSQL, which then complains). */
+		snprintf(s->text[k], sizeof(s->text[k]),
+			 "external_pid_file=%s/pitr-replay/external.pid",
+			 o->datadir);
 		s->list[s->n++] = s->text[k++];
 	}
 	if (plan->backup.pg_major < 15)
@@ -281,7 +286,9 @@ int pitr_check_archive_access(const struct plan *plan,
 		 * for the server too. */
 		if (seg == NULL && segno > sc->last_segno)
 			break;
-		if (seg && check_read(user, plan->arc.dir, seg->name) != 0)
+		/* One read from the backup's pg_wal is in the data directory. */
+		if (seg && !seg->in_backup &&
+		    check_read(user, plan->arc.dir, seg->name) != 0)
 			return -1;
 	}
 	return 0;
