@@ -197,6 +197,24 @@ static int prepare_root(const char *root)
 	return -1;
 }
 
+/* Worlds an interrupted up left starting or loading become failed. */
+static void settle_all(const char *root)
+{
+	char **names;
+	int n;
+
+	if (dr_world_list(root, &names, &n) != 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct dr_world w;
+
+		if (dr_world_read(root, names[i], &w) == 0)
+			dr_world_settle(&w);
+		free(names[i]);
+	}
+	free(names);
+}
+
 static int up(const struct dr_opts *o, char **sources, int n)
 {
 	struct dr_catalog cat = { 0 };
@@ -209,15 +227,17 @@ static int up(const struct dr_opts *o, char **sources, int n)
 				    .jobs = o->jobs,
 				    .thread_start = thread_start,
 				    .thread_end = thread_end };
-	int rc;
+	int rc, lock = -1;
 
 	if (dr_parse_format(o, &format) != 0)
 		return 1;
 	rc = dr_choose(o, sources, n, &cat, &job.chosen, &job.count);
-	if (rc == 0 && prepare_root(root) != 0)
+	if (rc == 0 && (prepare_root(root) != 0 ||
+			(lock = dr_root_lock(root, "up", true)) < 0))
 		rc = 1;
 	if (rc != 0)
 		goto out;
+	settle_all(root);
 	job.worlds = dbops_xcalloc(job.count, sizeof(*job.worlds));
 	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
 	job.opts = (struct dr_up_opts){ .root = root,
@@ -246,6 +266,8 @@ static int up(const struct dr_opts *o, char **sources, int n)
 		rc = 1;
 	print_summary(&job, root, format);
 out:
+	if (lock >= 0)
+		close(lock);
 	free(job.started);
 	free(job.worlds);
 	free(job.chosen);
