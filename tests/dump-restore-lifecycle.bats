@@ -95,7 +95,7 @@ up_killed_when() {
 	assert_line --index 1 --regexp "^$world,failed,,,.*,\"an up was interrupted while the world was (starting|loading); run up again, or down\"\$"
 	run --separate-stderr dump-restore down --root "$R"
 	assert_success
-	assert_equal "$stderr" "dump-restore: world \"$world\" stopped and removed"
+	assert_equal "$stderr" "dump-restore: info: world \"$world\" stopped and removed"
 	assert_equal "$(procs_under "$R/$world")" ""
 	assert [ ! -e "$R/$world" ]
 }
@@ -196,4 +196,35 @@ up_killed_when() {
 	assert [ -e "/proc/$pb" ]
 	run mariadb --defaults-extra-file="$R/worlds.cnf" --defaults-group-suffix=_beta -N -B -e 'SELECT COUNT(*) FROM game.t'
 	assert_output 3
+}
+
+@test "dump-restore: a world name with a leading dot or dash is refused naming the file, by plan and up alike" {
+	mkdir -p "$R.src"
+	cp "$SRC/quick-2024-03-01T02:00:00Z.sql.gz" "$R.src/.hidden-2024-03-01.sql.gz"
+	cp "$SRC/quick-2024-03-01T02:00:00Z.sql.gz" "$R.src/-dash-2024-03-01.sql.gz"
+	for cmd in plan up; do
+		run --separate-stderr dump-restore "$cmd" --root "$R" --progress never "$R.src/.hidden-2024-03-01.sql.gz"
+		assert_failure 1
+		assert_equal "${stderr_lines[0]}" "dump-restore: error: could not use \"$R.src/.hidden-2024-03-01.sql.gz\": world name \".hidden\" must start with a letter or a digit and hold only letters, digits, '-', '_' and '.'"
+		assert_equal "${stderr_lines[1]}" "dump-restore: hint: rename the file"
+	done
+	run --separate-stderr dump-restore plan "$R.src/-dash-2024-03-01.sql.gz"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: could not use \"$R.src/-dash-2024-03-01.sql.gz\": world name \"-dash\" must start with a letter or a digit and hold only letters, digits, '-', '_' and '.'"
+	assert [ ! -e "$R/.hidden" ]
+}
+
+@test "dump-restore: two worlds that differ only by case are refused, in the sources and against the root" {
+	mkdir -p "$R.src" "$R.src2"
+	cp "$SRC/quick-2024-03-01T02:00:00Z.sql.gz" "$R.src/World7-2024-03-01.sql.gz"
+	cp "$SRC/quick-2024-03-01T02:00:00Z.sql.gz" "$R.src/world7-2024-03-01.sql.gz"
+	run --separate-stderr dump-restore up --root "$R" --progress never "$R.src"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: worlds \"World7\" (\"$R.src/World7-2024-03-01.sql.gz\") and \"world7\" (\"$R.src/world7-2024-03-01.sql.gz\") differ only by case: their worlds.cnf groups would be one"
+	assert [ ! -e "$R/world7" ]
+	dump-restore up --root "$R" --progress never "$R.src/world7-2024-03-01.sql.gz" >/dev/null
+	run --separate-stderr dump-restore up --root "$R" --progress never "$R.src/World7-2024-03-01.sql.gz"
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: could not use \"$R.src/World7-2024-03-01.sql.gz\": world \"World7\" differs only by case from world \"world7\" in \"$R\""
+	assert [ ! -e "$R/World7" ]
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +198,38 @@ static int prepare_root(const char *root)
 	return -1;
 }
 
+/*
+ * A chosen world whose name differs only by case from one already under
+ * ROOT: their worlds.cnf groups would be one. Reported; -1 if any.
+ */
+static int root_case_clash(const char *root, const struct up_job *job)
+{
+	char **names;
+	int n, rc = 0;
+
+	if (dr_world_list(root, &names, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < job->count; i++)
+		for (int k = 0; k < n; k++) {
+			const char *w = job->chosen[i]->world;
+
+			if (strcmp(names[k], w) == 0 ||
+			    strcasecmp(names[k], w) != 0)
+				continue;
+			dbops_log_error(
+				"could not use \"%s\": world \"%s\" differs only by case from world \"%s\" in \"%s\"",
+				job->chosen[i]->path, w, names[k], root);
+			dbops_log_hint(
+				"rename the file, or take world \"%s\" down first",
+				names[k]);
+			rc = -1;
+		}
+	for (int k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	return rc;
+}
+
 /* Worlds an interrupted up left starting or loading become failed. */
 static void settle_all(const char *root)
 {
@@ -238,6 +271,10 @@ static int up(const struct dr_opts *o, char **sources, int n)
 	if (rc != 0)
 		goto out;
 	settle_all(root);
+	if (root_case_clash(root, &job) != 0) {
+		rc = 1;
+		goto out;
+	}
 	job.worlds = dbops_xcalloc(job.count, sizeof(*job.worlds));
 	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
 	job.opts = (struct dr_up_opts){ .root = root,
