@@ -277,10 +277,13 @@ static int up(const struct dr_opts *o, char **sources, int n)
 	}
 	job.worlds = dbops_xcalloc(job.count, sizeof(*job.worlds));
 	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
-	job.opts = (struct dr_up_opts){ .root = root,
-					.port_base = o->port_base,
-					.nworlds = (int)job.count,
-					.bindir = o->bindir };
+	job.opts =
+		(struct dr_up_opts){ .root = root,
+				     .port_base = o->port_base,
+				     .nworlds = (int)job.count,
+				     .bindir = o->bindir,
+				     .database = o->database,
+				     .allow_incomplete = o->allow_incomplete };
 	for (size_t i = 0; i < job.count; i++) {
 		snprintf(job.worlds[i].name, sizeof(job.worlds[i].name), "%s",
 			 job.chosen[i]->world);

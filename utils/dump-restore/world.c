@@ -525,6 +525,8 @@ static int restore(struct dr_world *w, const struct dr_dump *d,
 	started = dbops_clock_seconds();
 	w->load.path = d->path;
 	w->load.conn = conn;
+	w->load.database = o->database;
+	w->load.allow_incomplete = o->allow_incomplete;
 	if (dr_load_run(&w->load) != 0) {
 		dbops_err_set(&w->error, "%s", w->load.err.msg);
 		goto out;

@@ -44,8 +44,10 @@ struct dr_world {
 struct dr_up_opts {
 	const char *root;
 	int port_base;
-	int nworlds;	    /* for sizing each server's memory */
-	const char *bindir; /* where mariadbd is, when given */
+	int nworlds;	       /* for sizing each server's memory */
+	const char *bindir;    /* where mariadbd is, when given */
+	const char *database;  /* for dumps that choose none */
+	bool allow_incomplete; /* load dumps that look cut short */
 };
 
 /*
