@@ -230,7 +230,7 @@ same_as_expected() {
 	run --separate-stderr dump-restore status --root "$R" --format csv
 	assert_success
 	assert_line --index 0 "world,status,port,socket,dump,dump_time,uptime_seconds,disk_bytes,reason"
-	assert_line --index 2 --regexp "^world2,running,[0-9]+,$R/world2/mysqld.sock,$DUMPS/world2_20240301_020000.sql.gz,2024-03-01 02:00:00\+00:00,[0-9]+,[0-9]+\$"
+	assert_line --index 2 --regexp "^world2,running,[0-9]+,$R/world2/mysqld.sock,$DUMPS/world2_20240301_020000.sql.gz,2024-03-01 02:00:00\+00:00,[0-9]+,[0-9]+,\$"
 	run dump-restore down --root "$R" world2
 	assert_success
 	assert [ ! -e "$R/world2" ]
