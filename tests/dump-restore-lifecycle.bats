@@ -64,18 +64,21 @@ procs_under() {
 
 # wait_for SECONDS COMMAND...: until COMMAND succeeds, or fail.
 wait_for() {
-	local tries=$(($1 * 50))
+	local until=$((SECONDS + $1))
 	shift
 	while ! "$@"; do
-		tries=$((tries - 1))
-		[ "$tries" -gt 0 ] || return 1
-		sleep 0.02
+		[ "$SECONDS" -lt "$until" ] || return 1
+		sleep 0.01
 	done
 }
 
-install_runs() { procs_under "$R/$1" | grep -q ' mariadb-install'; }
+# Quick looks (one pgrep), to hit short moments.
+install_runs() { pgrep -f -- "--datadir=$R/$1/data" >/dev/null; }
+# The server proper, started with its my.cnf, not yet recorded by
+# instance.c.
 server_spawned() {
-	procs_under "$R/$1" | grep -q ' mariadbd ' && [ ! -e "$R/$1/instance.state" ]
+	pgrep -f -- "--defaults-file=$R/$1/my.cnf" >/dev/null &&
+		[ ! -e "$R/$1/instance.state" ]
 }
 loading() { grep -q '^status=loading' "$R/$1/world.state" 2>/dev/null; }
 
@@ -227,4 +230,20 @@ up_killed_when() {
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "dump-restore: error: could not use \"$R.src/World7-2024-03-01.sql.gz\": world \"World7\" differs only by case from world \"world7\" in \"$R\""
 	assert [ ! -e "$R/World7" ]
+}
+
+@test "dump-restore: up killed while the server of a deep root starts: down removes its socket directory in /tmp too" {
+	R=$DBOPS_SERVER_ROOT/life-$(printf 'd%.0s' {1..100})
+	dump-restore up --root "$R" --progress never "$SRC/quick-2024-03-01T02:00:00Z.sql.gz" >/dev/null 2>&1 &
+	UP=$!
+	wait_for 120 server_spawned quick
+	kill -9 "$UP"
+	wait "$UP" || true
+	UP=
+	sock=$(sed -n 's/^socket="\(.*\)"$/\1/p' "$R/quick/my.cnf")
+	assert_regex "$sock" '^/tmp/dbops-[A-Za-z0-9]{6}/mysqld.sock$'
+	run --separate-stderr dump-restore down --root "$R"
+	assert_success
+	assert_equal "$(procs_under "$R/quick")" ""
+	assert [ ! -e "$(dirname "$sock")" ]
 }

@@ -263,6 +263,45 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 }
 
 /*
+ * The private socket directory of a world too deep for a socket path
+ * (instance.h), when no instance.state names it any more (an up killed
+ * while its server started): the socket="/tmp/dbops-XXXXXX/..." line of
+ * DIR/my.cnf. Removed with what a killed server leaves in it.
+ */
+static void remove_private_socket_dir(const char *dir)
+{
+	char path[PATH_MAX + 16], line[PATH_MAX + 32], sock[PATH_MAX + 48];
+	static const char key[] = "socket=\"/tmp/dbops-";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/my.cnf", dir);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *slash, *end;
+
+		if (strncmp(line, key, sizeof(key) - 1) != 0)
+			continue;
+		end = strchr(line + 8, '"');
+		slash = strchr(line + sizeof(key) - 1, '/');
+		/* Exactly /tmp/dbops-XXXXXX/<socket>, nothing to unquote. */
+		if (end == NULL || slash == NULL || slash > end ||
+		    slash - (line + sizeof(key) - 1) != 6 ||
+		    memchr(line + 8, '\\', (size_t)(end - line - 8)))
+			break;
+		*end = '\0';
+		unlink(line + 8);
+		snprintf(sock, sizeof(sock), "%s.lock", line + 8);
+		unlink(sock);
+		*slash = '\0';
+		rmdir(line + 8);
+		break;
+	}
+	fclose(f);
+}
+
+/*
  * Stop the world's server: the one instance.state names (a clean stop,
  * which also removes a private socket directory), then whatever else
  * works on DIR (an interrupted up's install script or server, which no
@@ -277,7 +316,10 @@ static int stop_server(const char *dir, struct dbops_err *err)
 	if (access(path, F_OK) == 0 &&
 	    dbops_instance_load(dir, maria_only, &inst) == 0)
 		dbops_instance_stop(&inst, 60);
-	return dr_procs_stop(dir, 60, err);
+	if (dr_procs_stop(dir, 60, err) != 0)
+		return -1;
+	remove_private_socket_dir(dir);
+	return 0;
 }
 
 /*
