@@ -202,13 +202,13 @@ world10,3"
 }
 
 @test "world-query: a statement without rows prints the affected rows per world" {
-	run --separate-stderr wq --format csv "UPDATE players SET note = note WHERE id <= 2"
+	run --separate-stderr wq --write --format csv "UPDATE players SET note = note WHERE id <= 2"
 	assert_success
 	assert_equal "$output" "world,affected_rows
 world1,0
 world2,0
 world10,0"
-	run wq --format csv "UPDATE extra SET a = 1"
+	run wq --write --format csv "UPDATE extra SET a = 1"
 	assert_line --index 1 "world1,0"
 }
 

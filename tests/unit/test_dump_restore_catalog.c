@@ -58,10 +58,25 @@ static void test_catalog_name_rejects_what_does_not_parse(void **state)
 		dr_dump_parse_name("2024-03-01.sql.gz", &w, &usec, &err), -1);
 	assert_int_equal(
 		dr_dump_parse_name("wo rld-2024-03-01.sql.gz", &w, &usec, &err),
-		-1);
+		-2);
 	assert_string_equal(
 		err.msg,
-		"world name \"wo rld\" may hold only letters, digits, '-', '_' and '.'");
+		"world name \"wo rld\" must start with a letter or a digit and hold only letters, digits, '-', '_' and '.'");
+	/* Hidden, or read as an option: no command could name it. */
+	assert_int_equal(dr_dump_parse_name(".hidden-2024-03-01.sql.gz", &w,
+					    &usec, &err),
+			 -2);
+	assert_string_equal(
+		err.msg,
+		"world name \".hidden\" must start with a letter or a digit and hold only letters, digits, '-', '_' and '.'");
+	assert_int_equal(
+		dr_dump_parse_name("-dash-2024-03-01.sql.gz", &w, &usec, &err),
+		-2);
+	assert_false(dr_world_name_ok(".hidden"));
+	assert_false(dr_world_name_ok("-dash"));
+	assert_false(dr_world_name_ok(".."));
+	assert_false(dr_world_name_ok(""));
+	assert_true(dr_world_name_ok("w.orld_odd-name"));
 	assert_null(w);
 }
 

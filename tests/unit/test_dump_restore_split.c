@@ -1066,6 +1066,51 @@ static void test_split_feed_nothing(void **state)
 	result_free(&r);
 }
 
+#define KIND(text) dr_split_kind(text, strlen(text))
+
+static void test_split_kind_reads_the_first_keywords(void **state)
+{
+	/* What a plain one-database dump starts its real work with. */
+	assert_int_equal(KIND("DROP TABLE IF EXISTS `t`"), DR_STMT_OTHER);
+	assert_int_equal(KIND("/*!40000 ALTER TABLE `t` DISABLE KEYS */"),
+			 DR_STMT_OTHER);
+	assert_int_equal(KIND("CREATE TABLE databases (i int)"), DR_STMT_OTHER);
+	assert_int_equal(KIND("SETTINGS"), DR_STMT_OTHER);
+	assert_int_equal(KIND("CALL p()"), DR_STMT_OTHER);
+	/* What needs no database. */
+	assert_int_equal(KIND("/*!40101 SET NAMES utf8mb4 */"), DR_STMT_ANY);
+	assert_int_equal(KIND("/*M!100616 SET @OLD_NOTE_VERBOSITY=1 */"),
+			 DR_STMT_ANY);
+	assert_int_equal(KIND("set sql_mode=''"), DR_STMT_ANY);
+	assert_int_equal(
+		KIND("CREATE DATABASE /*!32312 IF NOT EXISTS*/ `game` /*!40100 DEFAULT CHARACTER SET utf8mb4 */"),
+		DR_STMT_ANY);
+	assert_int_equal(KIND("/*!40000 DROP DATABASE IF EXISTS `game`*/"),
+			 DR_STMT_ANY);
+	assert_int_equal(KIND("create schema x"), DR_STMT_ANY);
+	assert_int_equal(KIND("/* a note */ SET @a = 1"), DR_STMT_ANY);
+	assert_int_equal(KIND(""), DR_STMT_ANY);
+	/* What chooses one. */
+	assert_int_equal(KIND("USE `game`"), DR_STMT_USE);
+	assert_int_equal(KIND("\n use game"), DR_STMT_USE);
+	assert_int_equal(KIND("USER_TABLE"), DR_STMT_OTHER);
+}
+
+#define HEADER(text) dr_split_dump_header(text, strlen(text))
+
+static void test_split_dump_header_of_mysqldump_only(void **state)
+{
+	assert_false(HEADER("CREATE DATABASE c;\n-- MySQL dump 10.13\n"));
+	assert_false(HEADER("-- a script by hand\n"));
+	assert_false(HEADER("-- MySQL dump"));
+	assert_false(HEADER(""));
+	assert_true(HEADER("-- MySQL dump 10.13  Distrib 5.1.41, for Win32\n"));
+	assert_true(
+		HEADER("/*M!999999\\- enable the sandbox mode */ \n"
+		       "-- MariaDB dump 10.19-11.4.2-MariaDB, for Linux\n"));
+	assert_true(HEADER("\xEF\xBB\xBF-- MariaDB dump 10.19\n"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1103,6 +1148,8 @@ int main(void)
 		cmocka_unit_test(test_split_five_megabyte_statement),
 		cmocka_unit_test(test_split_many_statements_in_one_feed),
 		cmocka_unit_test(test_split_feed_nothing),
+		cmocka_unit_test(test_split_kind_reads_the_first_keywords),
+		cmocka_unit_test(test_split_dump_header_of_mysqldump_only),
 	};
 
 	return cmocka_run_group_tests_name("dump_restore_split", tests, NULL,

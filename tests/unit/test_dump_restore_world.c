@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 
+#include "../../utils/dump-restore/procs.h"
 #include "../../utils/dump-restore/world.h"
 #include "log.h"
 
@@ -162,6 +163,42 @@ static void test_world_list_natural_order(void **state)
 	free(root);
 }
 
+static void test_procs_match_only_this_worlds_servers(void **state)
+{
+	const char *server[] = { "/usr/sbin/mariadbd",
+				 "--defaults-file=/r/w1/my.cnf" };
+	const char *install[] = { "/bin/sh", "/usr/bin/mariadb-install-db",
+				  "--no-defaults", "--datadir=/r/w1/data" };
+	const char *other[] = { "/usr/sbin/mariadbd",
+				"--defaults-file=/r/w10/my.cnf" };
+	const char *prefix[] = { "/usr/sbin/mariadbd",
+				 "--defaults-file=/r/w1/my.cnf.bak" };
+
+	/* Anything but a server or its install script: never. */
+	assert_int_equal(
+		dr_procs_match("/r/w1", "bash", "/r/w1/data", server, 2), 0);
+	/* Another world's server, however close its name. */
+	assert_int_equal(
+		dr_procs_match("/r/w1", "mariadbd", "/r/w10/data", other, 2),
+		0);
+	assert_int_equal(dr_procs_match("/r/w1", "mariadbd", "/", prefix, 2),
+			 0);
+	/* Ours: by its working directory, or by its command line before
+	 * it chdir()s. */
+	assert_int_equal(
+		dr_procs_match("/r/w1", "mariadbd", "/r/w1/data", other, 2), 1);
+	assert_int_equal(dr_procs_match("/r/w1", "mariadbd", "/", server, 2),
+			 1);
+	assert_int_equal(dr_procs_match("/r/w1", "mysqld", "", server, 2), 1);
+	/* The install script, its name cut at 15 bytes by /proc. */
+	assert_int_equal(
+		dr_procs_match("/r/w1", "mariadb-install", "/tmp", install, 4),
+		2);
+	assert_int_equal(
+		dr_procs_match("/r/w10", "mariadb-install", "/tmp", install, 4),
+		0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +209,7 @@ int main(void)
 		cmocka_unit_test_setup(
 			test_world_password_fails_without_random_bytes, quiet),
 		cmocka_unit_test_setup(test_world_list_natural_order, quiet),
+		cmocka_unit_test(test_procs_match_only_this_worlds_servers),
 	};
 
 	return cmocka_run_group_tests_name("dump-restore world", tests, NULL,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "log.h"
@@ -21,7 +22,7 @@
 
 bool dr_world_name_ok(const char *name)
 {
-	if (*name == '\0' || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+	if (!isalnum((unsigned char)*name))
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
@@ -57,10 +58,10 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
 		if (!dr_world_name_ok(stem)) {
 			dbops_err_set(
 				err,
-				"world name \"%s\" may hold only letters, digits, '-', '_' and '.'",
+				"world name \"%s\" must start with a letter or a digit and hold only letters, digits, '-', '_' and '.'",
 				stem);
 			free(stem);
-			return -1;
+			return -2;
 		}
 		*world = stem;
 		return 0;
@@ -83,7 +84,14 @@ static int add_dump(struct dr_catalog *c, const char *path, const char *name,
 
 	if (!has_suffix(name) && !warn_other_suffix)
 		return 0; /* other files in a dump folder are none of ours */
-	if (dr_dump_parse_name(name, &world, &usec, &err) != 0) {
+	switch (dr_dump_parse_name(name, &world, &usec, &err)) {
+	case 0:
+		break;
+	case -2: /* a dump, surely, but of a world no command could name */
+		dbops_log_error("could not use \"%s\": %s", path, err.msg);
+		dbops_log_hint("rename the file");
+		return -1;
+	default:
 		dbops_log_warning("skipping \"%s\": %s", path, err.msg);
 		return 0;
 	}
@@ -181,6 +189,26 @@ static int by_world(const void *x, const void *y)
 	return dbops_natural_cmp(a->world, b->world);
 }
 
+/* Report each two worlds whose names differ only by case; -1 if any. */
+static int case_clash(const struct dr_dump **best, size_t count)
+{
+	int rc = 0;
+
+	for (size_t a = 0; a < count; a++)
+		for (size_t b = a + 1; b < count; b++) {
+			if (strcasecmp(best[a]->world, best[b]->world) != 0)
+				continue;
+			dbops_log_error(
+				"worlds \"%s\" (\"%s\") and \"%s\" (\"%s\") differ only by case: their worlds.cnf groups would be one",
+				best[a]->world, best[a]->path, best[b]->world,
+				best[b]->path);
+			rc = -1;
+		}
+	if (rc != 0)
+		dbops_log_hint("rename one of the files");
+	return rc;
+}
+
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 		      const struct dr_dump ***chosen, size_t *n)
 {
@@ -212,6 +240,8 @@ int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 			best[w] = d;
 	}
 	qsort(best, count, sizeof(*best), by_world);
+	if (case_clash(best, count) != 0)
+		rc = -1;
 	for (size_t w = 0; w < count; w++) {
 		if (have_at && best[w]->usec > at) {
 			char when[DBOPS_TIMESTAMP_LEN],

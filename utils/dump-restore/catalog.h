@@ -29,7 +29,8 @@ struct dr_catalog {
  * Split a file name (no directory) into world and time: the world is all
  * before the first separator (-, _ or .) after which the rest, less
  * ".sql.gz", reads as a time (common/timestamp.h). Returns 0 with *world
- * malloc'd, or -1 with the reason in ERR.
+ * malloc'd, -1 with the reason in ERR when it is not such a name, or -2
+ * when it is but the world's name is no valid one (dr_world_name_ok()).
  */
 int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
 		       struct dbops_err *err);
@@ -49,12 +50,18 @@ void dr_catalog_free(struct dr_catalog *c);
  * The dump of each world: its latest at or before AT (no AT: its latest),
  * worlds in natural order (world2 before world10). *chosen is an array of
  * pointers into C, caller frees the array. Returns 0, or -1 after
- * reporting each world that has no dump early enough.
+ * reporting each world that has no dump early enough, and each two
+ * worlds whose names differ only by case (MariaDB's option groups, and so
+ * worlds.cnf, match names case-insensitively).
  */
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 		      const struct dr_dump ***chosen, size_t *n);
 
-/* Whether NAME can be a world: letters, digits, '-', '_', '.'; not "." or "..". */
+/*
+ * Whether NAME can be a world, the one rule of every command: letters,
+ * digits, '-', '_' and '.', starting with a letter or a digit (a leading
+ * dot hides it, a leading dash reads as an option).
+ */
 bool dr_world_name_ok(const char *name);
 
 #endif

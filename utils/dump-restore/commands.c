@@ -6,10 +6,12 @@
 #include "commands.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,6 +24,50 @@
 const char *dr_root(const struct dr_opts *o, char *buf, size_t len)
 {
 	return o->root ? o->root : dbops_state_dir("worlds", buf, len);
+}
+
+int dr_root_lock(const char *root, const char *command, bool report)
+{
+	char path[PATH_MAX + 8], holder[128] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/.lock", root);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		dbops_log_error("could not open \"%s\": %s", path,
+				strerror(errno));
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		char text[128];
+		int len = snprintf(text, sizeof(text), "%d %s\n", (int)getpid(),
+				   command);
+
+		if (ftruncate(fd, 0) != 0 ||
+		    pwrite(fd, text, (size_t)len, 0) != len)
+			dbops_log_warning("could not write \"%s\": %s", path,
+					  strerror(errno));
+		return fd;
+	}
+	if (errno != EWOULDBLOCK) {
+		dbops_log_error("could not lock \"%s\": %s", path,
+				strerror(errno));
+	} else if (report) {
+		n = pread(fd, holder, sizeof(holder) - 1, 0);
+		holder[n > 0 ? n : 0] = '\0';
+		holder[strcspn(holder, "\n")] = '\0';
+		/* "PID COMMAND", written by the holder. */
+		dbops_log_error(
+			"could not lock \"%s\": dump-restore %s (pid %.*s) is working on this root",
+			path,
+			strchr(holder, ' ') ? strchr(holder, ' ') + 1 : "?",
+			(int)strcspn(holder, " "), holder[0] ? holder : "?");
+		dbops_log_hint(
+			"wait until it ends, or stop it; status can be read meanwhile");
+	}
+	close(fd);
+	return -1;
 }
 
 int dr_parse_format(const struct dr_opts *o, enum dbops_output_format *f)
@@ -87,17 +133,18 @@ int dr_cmd_plan(const struct dr_opts *o, char **sources, int n)
 
 int dr_cmd_status(const struct dr_opts *o)
 {
-	static const char *const names[] = { "world",	       "status",
-					     "port",	       "socket",
-					     "dump",	       "dump_time",
-					     "uptime_seconds", "disk_bytes" };
+	static const char *const names[] = {
+		"world",     "status",	       "port",	     "socket", "dump",
+		"dump_time", "uptime_seconds", "disk_bytes", "reason"
+	};
 	static const enum dbops_column_kind kinds[] = {
-		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	 DBOPS_COLUMN_NUMBER,
-		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	 DBOPS_COLUMN_TEXT,
-		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_NUMBER,
+		DBOPS_COLUMN_TEXT,   DBOPS_COLUMN_TEXT,	  DBOPS_COLUMN_TEXT,
+		DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_NUMBER, DBOPS_COLUMN_TEXT
 	};
 	enum dbops_output_format format;
 	char rootbuf[PATH_MAX], **list;
+	int lock;
 	const char *root = dr_root(o, rootbuf, sizeof(rootbuf));
 	struct dbops_output *w;
 	int n;
@@ -109,8 +156,11 @@ int dr_cmd_status(const struct dr_opts *o)
 				strerror(errno));
 		return 1;
 	}
+	/* Without an up at work, a world still starting or loading was
+	 * interrupted: it is settled as failed. With one, shown as it is. */
+	lock = n > 0 ? dr_root_lock(root, "status", false) : -1;
 	w = dbops_output_new(stdout, format);
-	for (int c = 0; w && c < 8; c++)
+	for (int c = 0; w && c < 9; c++)
 		dbops_output_add_column(w, names[c], kinds[c]);
 	for (int i = 0; w && i < n; i++) {
 		struct dr_world x;
@@ -120,6 +170,8 @@ int dr_cmd_status(const struct dr_opts *o)
 
 		if (dr_world_read(root, list[i], &x) != 0)
 			continue;
+		if (lock >= 0)
+			dr_world_settle(&x);
 		running =
 			x.status == DR_RUNNING && dr_world_running(&x, &since);
 		if (x.status == DR_RUNNING && !running)
@@ -134,8 +186,12 @@ int dr_cmd_status(const struct dr_opts *o)
 			w, (const char *[]){ x.name, dr_status_name(x.status),
 					     running ? port : NULL,
 					     running ? x.socket : NULL, x.dump,
-					     when, running ? up : NULL, disk });
+					     when, running ? up : NULL, disk,
+					     x.status == DR_FAILED ? x.error.msg
+								   : NULL });
 	}
+	if (lock >= 0)
+		close(lock);
 	for (int i = 0; i < n; i++)
 		free(list[i]);
 	free(list);
@@ -151,12 +207,17 @@ int dr_cmd_down(const struct dr_opts *o, char **worlds, int n)
 {
 	char rootbuf[PATH_MAX], **list = NULL;
 	const char *root = dr_root(o, rootbuf, sizeof(rootbuf));
-	int count = 0, rc = 0;
+	int count = 0, rc = 0, lock = -1;
 
+	if (access(root, F_OK) == 0 &&
+	    (lock = dr_root_lock(root, "down", true)) < 0)
+		return 1;
 	if (n == 0) {
 		if (dr_world_list(root, &list, &count) != 0) {
 			dbops_log_error("could not read \"%s\": %s", root,
 					strerror(errno));
+			if (lock >= 0)
+				close(lock);
 			return 1;
 		}
 		worlds = list;
@@ -174,5 +235,7 @@ int dr_cmd_down(const struct dr_opts *o, char **worlds, int n)
 	free(list);
 	if (access(root, F_OK) == 0 && dr_worlds_cnf_write(root) != 0)
 		rc = 1;
+	if (lock >= 0)
+		close(lock);
 	return rc;
 }

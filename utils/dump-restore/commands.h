@@ -23,6 +23,8 @@ struct dr_opts {
 	int jobs;
 	int port_base;
 	enum dbops_progress_mode progress;
+	const char *database;  /* --database: for dumps that choose none */
+	bool allow_incomplete; /* --allow-incomplete */
 };
 
 /*
@@ -40,6 +42,15 @@ const char *dr_root(const struct dr_opts *o, char *buf, size_t len);
 
 /* --format into *F (table without it). 0, or 1 after a usage error. */
 int dr_parse_format(const struct dr_opts *o, enum dbops_output_format *f);
+
+/*
+ * Lock ROOT (flock on ROOT/.lock, which then holds our pid and COMMAND) so
+ * that one up, down or status changes it at a time. When another process
+ * holds it: with REPORT, an error naming that process's pid, else nothing;
+ * -1 either way. Returns the lock's descriptor (close-on-exec; closing it,
+ * or exiting, unlocks), or -1.
+ */
+int dr_root_lock(const char *root, const char *command, bool report);
 
 /*
  * Scan SOURCES and choose each world's dump (at --at, or the latest):

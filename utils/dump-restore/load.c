@@ -1,10 +1,12 @@
 /*
  * load.c - a dump into a server, streamed. See load.h.
  *
- * Two checks catch a dump that is not whole: zlib's (the file ends inside
- * the compressed stream, or its CRC does not match) and mysqldump's own
- * trailer line, which a dump killed before its end lacks even when gzip
- * closed the stream cleanly.
+ * Checks catch a dump that is not whole: zlib's (the file ends inside the
+ * compressed stream, or its CRC does not match), the last statement's
+ * delimiter, and, for a dump with mysqldump's header comment, its trailer
+ * line, which a dump killed before its end lacks even when gzip closed the
+ * stream cleanly. A dump without the header (--skip-comments, --compact,
+ * a script written by hand) has no trailer either: see load.h.
  */
 #include "load.h"
 
@@ -46,23 +48,77 @@ static void statement_start(const char *stmt, size_t len, char *buf,
 	buf[n] = '\0';
 }
 
+/* The statement failed: its line, its start and the server's words. */
+static int statement_failed(struct dr_load *l, const char *stmt, size_t len,
+			    long line)
+{
+	char start[80 * 4 + 1];
+
+	statement_start(stmt, len, start, sizeof(start));
+	dbops_err_first(&l->err, "line %ld: %s (statement: \"%s\")", line,
+			mysql_error(l->conn), start);
+	return 1;
+}
+
+/*
+ * Before a statement that may need a database when the dump chose none
+ * yet: L->database, made when missing, becomes the session's, as
+ * `mariadb NAME <dump` does. 0, or -1 with L->err.
+ */
+static int choose_database(struct dr_load *l, const char *stmt, size_t len)
+{
+	enum dr_stmt_kind kind = dr_split_kind(stmt, len);
+	char sql[600], ident[520];
+	size_t n = 0;
+
+	if (l->chosen || kind == DR_STMT_ANY || l->database == NULL)
+		return 0;
+	l->chosen = true;
+	if (kind == DR_STMT_USE)
+		return 0;
+	ident[n++] = '`';
+	for (const char *p = l->database; *p && n + 3 < sizeof(ident); p++) {
+		if (*p == '`')
+			ident[n++] = '`';
+		ident[n++] = *p;
+	}
+	ident[n++] = '`';
+	ident[n] = '\0';
+	snprintf(sql, sizeof(sql), "CREATE DATABASE IF NOT EXISTS %s", ident);
+	if (mysql_query(l->conn, sql) != 0 ||
+	    mysql_select_db(l->conn, l->database) != 0) {
+		dbops_err_first(
+			&l->err,
+			"could not make database \"%s\" for a dump that chooses none: %s",
+			l->database, mysql_error(l->conn));
+		return -1;
+	}
+	return 0;
+}
+
 /* The splitter's callback: run one statement. */
 static int run_statement(void *arg, const char *stmt, size_t len, long line)
 {
 	struct dr_load *l = arg;
-	char start[80 * 4 + 1];
 	MYSQL_RES *res;
+	int more;
 
-	if (mysql_real_query(l->conn, stmt, (unsigned long)len) != 0) {
-		statement_start(stmt, len, start, sizeof(start));
-		dbops_err_first(&l->err, "line %ld: %s (statement: \"%s\")",
-				line, mysql_error(l->conn), start);
+	if (choose_database(l, stmt, len) != 0)
 		return 1;
-	}
-	/* A statement may answer with rows (a SELECT in a dump); drop them. */
-	res = mysql_store_result(l->conn);
-	if (res != NULL)
-		mysql_free_result(res);
+	if (mysql_real_query(l->conn, stmt, (unsigned long)len) != 0)
+		return statement_failed(l, stmt, len, line);
+	/* A statement may answer with rows (a SELECT in a dump), a CALL
+	 * with several results and then its status: read them all, or the
+	 * next statement would be "out of sync". */
+	do {
+		res = mysql_store_result(l->conn);
+		if (res != NULL)
+			mysql_free_result(res);
+		else if (mysql_field_count(l->conn) != 0)
+			return statement_failed(l, stmt, len, line);
+	} while ((more = mysql_next_result(l->conn)) == 0);
+	if (more > 0)
+		return statement_failed(l, stmt, len, line);
 	l->statements++;
 	/* Quotes and backslashes read as the session's sql_mode says, as the
 	 * client does: the dump's own SET sql_mode can change them. */
@@ -116,6 +172,9 @@ static int inflate_some(struct dr_load *l, z_stream *zs, char *out,
 			return -1;
 		}
 		if (OUT_BYTES - zs->avail_out > 0) {
+			if (!*started)
+				l->header = dr_split_dump_header(
+					out, OUT_BYTES - zs->avail_out);
 			*started = true;
 			int rc = dr_split_feed(sp, out,
 					       OUT_BYTES - zs->avail_out,
@@ -150,11 +209,24 @@ static int finish(struct dr_load *l, struct dr_splitter *sp)
 
 	if (dbops_err_isset(&l->err))
 		return -1;
-	if (rc == DR_SPLIT_UNTERMINATED ||
-	    (rc == 0 && !dr_split_saw_trailer(sp))) {
+	if (rc == DR_SPLIT_UNTERMINATED && l->allow_incomplete) {
+		size_t len;
+		const char *stmt = dr_split_pending(sp, &len);
+
+		return run_statement(l, stmt, len, line) == 0 ? 0 : -1;
+	}
+	if (rc == DR_SPLIT_UNTERMINATED) {
 		dbops_err_first(
 			&l->err,
-			"the dump is cut short: it lacks mysqldump's \"-- Dump completed\" last line");
+			"the dump is cut short: its last statement, at line %ld, lacks its delimiter (--allow-incomplete runs it)",
+			line);
+		return -1;
+	}
+	if (rc == 0 && l->header && !dr_split_saw_trailer(sp) &&
+	    !l->allow_incomplete) {
+		dbops_err_first(
+			&l->err,
+			"the dump is cut short: it has mysqldump's header but lacks its \"-- Dump completed\" last line (--allow-incomplete accepts it)");
 		return -1;
 	}
 	if (rc != 0) {
@@ -178,6 +250,8 @@ int dr_load_run(struct dr_load *l)
 		dbops_xalloc_failed();
 	dbops_err_clear(&l->err);
 	l->splitter = sp;
+	l->header = false;
+	l->chosen = false;
 	atomic_store(&l->read, 0);
 	z = inflateInit2(&zs, 15 + 16);
 	if (z == Z_MEM_ERROR)

@@ -7,6 +7,7 @@
 #define DR_LOAD_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <mysql.h>
@@ -19,6 +20,12 @@ struct dr_load {
 	_Atomic uint64_t read; /* compressed bytes read so far */
 	uint64_t total;	       /* compressed size */
 	int64_t statements;
+	const char *database;	      /* for a dump that chooses none: made and
+				  used before its first statement that may
+				  need one (no USE before it) */
+	bool allow_incomplete;	      /* run a dump that looks cut short */
+	bool header;		      /* it has mysqldump's header comment */
+	bool chosen;		      /* a database is the session's */
 	struct dbops_err err;	      /* why it failed: the first reason */
 	struct dr_splitter *splitter; /* while loading */
 };
@@ -26,8 +33,16 @@ struct dr_load {
 /*
  * Load L->path through L->conn. Returns 0, or -1 with L->err saying what
  * went wrong and where: not gzip, corrupt or truncated compressed data, a
- * dump cut short (no "-- Dump completed" trailer), or an SQL error with the
- * statement's line, its first 80 characters and the server's message.
+ * dump cut short, or an SQL error with the statement's line, its first 80
+ * characters and the server's message (also for an error in a later
+ * result of a CALL: every result of every statement is read).
+ *
+ * Cut short means: a dump with mysqldump's header comment that lacks its
+ * "-- Dump completed" trailer, or any dump whose last statement lacks its
+ * delimiter. A dump without the header (--skip-comments, --compact, by
+ * hand) is whole when its gzip stream ended cleanly. With
+ * L->allow_incomplete neither is an error (the last statement is run, as
+ * the client would).
  */
 int dr_load_run(struct dr_load *l);
 

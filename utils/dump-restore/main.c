@@ -19,7 +19,9 @@ enum {
 	OPT_ROOT,
 	OPT_PORT_BASE,
 	OPT_BINDIR,
-	OPT_PROGRESS
+	OPT_PROGRESS,
+	OPT_DATABASE,
+	OPT_ALLOW_INCOMPLETE
 };
 
 static const struct dbops_cli_option options[] = {
@@ -34,13 +36,18 @@ static const struct dbops_cli_option options[] = {
 	  "where mariadbd is, if not in PATH or /usr/sbin" },
 	{ OPT_PROGRESS, "progress", "WHEN",
 	  "auto, always or never (default auto)" },
+	{ OPT_DATABASE, "database", "NAME",
+	  "for dumps that choose none (default game)" },
+	{ OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL,
+	  "load dumps that look cut short" },
 	{ 0, NULL, NULL, NULL },
 };
 
 static const char *const synopsis[] = {
 	"plan   [--at TIME] [--format FORMAT] SOURCE...",
 	"up     [--at TIME] [--root DIR] [--jobs N]\n"
-	"                     [--port-base PORT] SOURCE...",
+	"                     [--port-base PORT] [--database NAME]\n"
+	"                     [--allow-incomplete] SOURCE...",
 	"status [--root DIR] [--format FORMAT]",
 	"down   [--root DIR] [WORLD...]", NULL
 };
@@ -72,6 +79,16 @@ static int set_option(void *ctx, int id, const char *arg)
 				     &o->port_base);
 	case OPT_BINDIR:
 		o->bindir = arg;
+		return 0;
+	case OPT_DATABASE:
+		if (arg[0] == '\0' || strlen(arg) > 64)
+			return dbops_cli_invalid(
+				"--database", arg, "%s",
+				"a database name has 1 to 64 characters");
+		o->database = arg;
+		return 0;
+	case OPT_ALLOW_INCOMPLETE:
+		o->allow_incomplete = true;
 		return 0;
 	case OPT_PROGRESS:
 		if (dbops_cli_choice("--progress", arg, progress, &mode) != 0)
@@ -114,7 +131,8 @@ static int run(const struct dr_opts *o, const char *cmd, char **args, int n)
 
 int main(int argc, char **argv)
 {
-	struct dr_opts o = { .progress = DBOPS_PROGRESS_AUTO };
+	struct dr_opts o = { .progress = DBOPS_PROGRESS_AUTO,
+			     .database = "game" };
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	int first, rc;
 

@@ -37,9 +37,11 @@
  */
 #include "split.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
@@ -937,4 +939,83 @@ const char *dr_split_strerror(int err)
 bool dr_split_saw_trailer(const struct dr_splitter *s)
 {
 	return s->trailer;
+}
+
+bool dr_split_dump_header(const char *text, size_t len)
+{
+	static const char *const heads[] = { "-- MySQL dump ",
+					     "-- MariaDB dump " };
+	const char *p = text, *end = text + len;
+
+	if (len >= 3 && memcmp(text, BOM, 3) == 0)
+		p += 3;
+	/* The header is on the first line, or after the sandbox line. */
+	for (int lineno = 0; lineno < 4 && p < end; lineno++) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+
+		for (int h = 0; h < 2; h++)
+			if ((size_t)(end - p) >= strlen(heads[h]) &&
+			    memcmp(p, heads[h], strlen(heads[h])) == 0)
+				return true;
+		/* Only the sandbox line comes before it. */
+		if (nl == NULL || end - p < 2 || p[0] != '/' || p[1] != '*')
+			break;
+		p = nl + 1;
+	}
+	return false;
+}
+
+/* Whether the word at P (before END) is WORD, case-insensitively. */
+static bool word_is(const char *p, const char *end, const char *word)
+{
+	size_t n = strlen(word);
+
+	if ((size_t)(end - p) < n || strncasecmp(p, word, n) != 0)
+		return false;
+	return (size_t)(end - p) == n ||
+	       !(isalnum((unsigned char)p[n]) || p[n] == '_' || p[n] == '$');
+}
+
+/* P past white space, plain comments and an executable comment's head. */
+static const char *skip_noise(const char *p, const char *end)
+{
+	for (;;) {
+		while (p < end && isspace((unsigned char)*p))
+			p++;
+		if (end - p >= 3 && p[0] == '/' && p[1] == '*' &&
+		    (p[2] == '!' ||
+		     (p[2] == 'M' && end - p >= 4 && p[3] == '!'))) {
+			p += p[2] == '!' ? 3 : 4;
+			while (p < end && isdigit((unsigned char)*p))
+				p++;
+		} else if (end - p >= 2 && p[0] == '/' && p[1] == '*') {
+			const char *close = p + 2;
+
+			while (close + 1 < end &&
+			       !(close[0] == '*' && close[1] == '/'))
+				close++;
+			p = close + 1 < end ? close + 2 : end;
+		} else {
+			return p;
+		}
+	}
+}
+
+enum dr_stmt_kind dr_split_kind(const char *stmt, size_t len)
+{
+	const char *end = stmt + len, *p = skip_noise(stmt, end), *q;
+
+	if (p == end || word_is(p, end, "SET"))
+		return DR_STMT_ANY;
+	if (word_is(p, end, "USE"))
+		return DR_STMT_USE;
+	if (!word_is(p, end, "CREATE") && !word_is(p, end, "DROP"))
+		return DR_STMT_OTHER;
+	q = p;
+	while (q < end && isalpha((unsigned char)*q))
+		q++;
+	q = skip_noise(q, end);
+	if (word_is(q, end, "DATABASE") || word_is(q, end, "SCHEMA"))
+		return DR_STMT_ANY;
+	return DR_STMT_OTHER;
 }

@@ -181,4 +181,27 @@ const char *dr_split_strerror(int err);
  */
 bool dr_split_saw_trailer(const struct dr_splitter *s);
 
+/*
+ * Pure: whether TEXT (the first LEN bytes of a dump) opens with mysqldump's
+ * or mariadb-dump's header comment ("-- MySQL dump 10.13 ..." or "-- MariaDB
+ * dump 10.19 ..."), within its first lines (a BOM and the sandbox line may
+ * come first). Such a dump ends with "-- Dump completed" unless it was cut
+ * short; one made with --skip-comments, --compact or by hand has neither.
+ */
+bool dr_split_dump_header(const char *text, size_t len);
+
+/* What a statement asks of the session's current database. */
+enum dr_stmt_kind {
+	DR_STMT_ANY,   /* needs none: SET, CREATE/DROP DATABASE, comments */
+	DR_STMT_USE,   /* chooses one: USE */
+	DR_STMT_OTHER, /* may need one: everything else */
+};
+
+/*
+ * Pure: the kind of the statement STMT (LEN bytes, as the splitter gives
+ * it), from its first keywords, looking into an executable comment
+ * ("/ *!40101 SET ... * /", "/ *M!100101 ...") as the server does.
+ */
+enum dr_stmt_kind dr_split_kind(const char *stmt, size_t len);
+
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -197,6 +198,56 @@ static int prepare_root(const char *root)
 	return -1;
 }
 
+/*
+ * A chosen world whose name differs only by case from one already under
+ * ROOT: their worlds.cnf groups would be one. Reported; -1 if any.
+ */
+static int root_case_clash(const char *root, const struct up_job *job)
+{
+	char **names;
+	int n, rc = 0;
+
+	if (dr_world_list(root, &names, &n) != 0)
+		return 0;
+	for (size_t i = 0; i < job->count; i++)
+		for (int k = 0; k < n; k++) {
+			const char *w = job->chosen[i]->world;
+
+			if (strcmp(names[k], w) == 0 ||
+			    strcasecmp(names[k], w) != 0)
+				continue;
+			dbops_log_error(
+				"could not use \"%s\": world \"%s\" differs only by case from world \"%s\" in \"%s\"",
+				job->chosen[i]->path, w, names[k], root);
+			dbops_log_hint(
+				"rename the file, or take world \"%s\" down first",
+				names[k]);
+			rc = -1;
+		}
+	for (int k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	return rc;
+}
+
+/* Worlds an interrupted up left starting or loading become failed. */
+static void settle_all(const char *root)
+{
+	char **names;
+	int n;
+
+	if (dr_world_list(root, &names, &n) != 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		struct dr_world w;
+
+		if (dr_world_read(root, names[i], &w) == 0)
+			dr_world_settle(&w);
+		free(names[i]);
+	}
+	free(names);
+}
+
 static int up(const struct dr_opts *o, char **sources, int n)
 {
 	struct dr_catalog cat = { 0 };
@@ -209,21 +260,30 @@ static int up(const struct dr_opts *o, char **sources, int n)
 				    .jobs = o->jobs,
 				    .thread_start = thread_start,
 				    .thread_end = thread_end };
-	int rc;
+	int rc, lock = -1;
 
 	if (dr_parse_format(o, &format) != 0)
 		return 1;
 	rc = dr_choose(o, sources, n, &cat, &job.chosen, &job.count);
-	if (rc == 0 && prepare_root(root) != 0)
+	if (rc == 0 && (prepare_root(root) != 0 ||
+			(lock = dr_root_lock(root, "up", true)) < 0))
 		rc = 1;
 	if (rc != 0)
 		goto out;
+	settle_all(root);
+	if (root_case_clash(root, &job) != 0) {
+		rc = 1;
+		goto out;
+	}
 	job.worlds = dbops_xcalloc(job.count, sizeof(*job.worlds));
 	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
-	job.opts = (struct dr_up_opts){ .root = root,
-					.port_base = o->port_base,
-					.nworlds = (int)job.count,
-					.bindir = o->bindir };
+	job.opts =
+		(struct dr_up_opts){ .root = root,
+				     .port_base = o->port_base,
+				     .nworlds = (int)job.count,
+				     .bindir = o->bindir,
+				     .database = o->database,
+				     .allow_incomplete = o->allow_incomplete };
 	for (size_t i = 0; i < job.count; i++) {
 		snprintf(job.worlds[i].name, sizeof(job.worlds[i].name), "%s",
 			 job.chosen[i]->world);
@@ -246,6 +306,8 @@ static int up(const struct dr_opts *o, char **sources, int n)
 		rc = 1;
 	print_summary(&job, root, format);
 out:
+	if (lock >= 0)
+		close(lock);
 	free(job.started);
 	free(job.worlds);
 	free(job.chosen);

@@ -24,9 +24,11 @@
 #include "errbuf.h"
 #include "fileio.h"
 #include "instance.h"
+#include "process.h"
 #include "kvfile.h"
 #include "log.h"
 #include "natsort.h"
+#include "procs.h"
 #include "xalloc.h"
 
 #define STATE "world.state"
@@ -37,10 +39,9 @@ static const struct dbops_server_driver *const maria_only[] = { &dbops_mariadb,
 	"'mysql', 'information_schema', 'performance_schema', 'sys'"
 
 static const char *const status_names[] = {
-	[DR_LOADING] = "loading",
-	[DR_RUNNING] = "running",
-	[DR_STOPPED] = "stopped",
-	[DR_FAILED] = "failed",
+	[DR_LOADING] = "loading",   [DR_RUNNING] = "running",
+	[DR_STOPPED] = "stopped",   [DR_FAILED] = "failed",
+	[DR_STARTING] = "starting",
 };
 
 const char *dr_status_name(enum dr_status s)
@@ -74,6 +75,10 @@ static int state_write(const struct dr_world *w)
 	dbops_kv_putf(af.f, "rows", "%lld", (long long)w->rows);
 	dbops_kv_putf(af.f, "load_seconds", "%.3f", w->load_seconds);
 	dbops_kv_putf(af.f, "started_at", "%lld", (long long)w->started_at);
+	/* Who made it, and where its server works: procs.h finds a server
+	 * an interrupted up left by this directory, not by a pid. */
+	dbops_kv_putf(af.f, "up_pid", "%d", (int)getpid());
+	dbops_kv_putf(af.f, "datadir", "%s/data", w->dir);
 	if (dbops_atomic_commit(&af) == 0)
 		return 0;
 fail:
@@ -144,7 +149,7 @@ static int state_value(void *ctx, const char *key, const char *v,
 			return dbops_err_set(
 				err, "load_seconds is not a number: \"%s\"", v);
 	} else if (strcmp(key, "status") == 0) {
-		for (int s = 0; s <= DR_FAILED; s++)
+		for (int s = 0; s <= DR_STARTING; s++)
 			if (strcmp(v, status_names[s]) == 0) {
 				w->status = (enum dr_status)s;
 				return 0;
@@ -257,16 +262,86 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 	return 0;
 }
 
-static void stop_server(const char *dir)
+/*
+ * The private socket directory of a world too deep for a socket path
+ * (instance.h), when no instance.state names it any more (an up killed
+ * while its server started): the socket="/tmp/dbops-XXXXXX/..." line of
+ * DIR/my.cnf. Removed with what a killed server leaves in it.
+ */
+static void remove_private_socket_dir(const char *dir)
+{
+	char path[PATH_MAX + 16], line[PATH_MAX + 32], sock[PATH_MAX + 48];
+	static const char key[] = "socket=\"/tmp/dbops-";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/my.cnf", dir);
+	f = fopen(path, "re");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *slash, *end;
+
+		if (strncmp(line, key, sizeof(key) - 1) != 0)
+			continue;
+		end = strchr(line + 8, '"');
+		slash = strchr(line + sizeof(key) - 1, '/');
+		/* Exactly /tmp/dbops-XXXXXX/<socket>, nothing to unquote. */
+		if (end == NULL || slash == NULL || slash > end ||
+		    slash - (line + sizeof(key) - 1) != 6 ||
+		    memchr(line + 8, '\\', (size_t)(end - line - 8)))
+			break;
+		*end = '\0';
+		unlink(line + 8);
+		snprintf(sock, sizeof(sock), "%s.lock", line + 8);
+		unlink(sock);
+		*slash = '\0';
+		rmdir(line + 8);
+		break;
+	}
+	fclose(f);
+}
+
+/*
+ * Stop the world's server: the one instance.state names (a clean stop,
+ * which also removes a private socket directory), then whatever else
+ * works on DIR (an interrupted up's install script or server, which no
+ * state names). 0 when nothing runs there any more, else -1 with ERR.
+ */
+static int stop_server(const char *dir, struct dbops_err *err)
 {
 	struct dbops_instance inst;
 	char path[PATH_MAX + 32];
 
 	snprintf(path, sizeof(path), "%s/instance.state", dir);
-	if (access(path, F_OK) != 0)
-		return;
-	if (dbops_instance_load(dir, maria_only, &inst) == 0)
+	if (access(path, F_OK) == 0 &&
+	    dbops_instance_load(dir, maria_only, &inst) == 0)
 		dbops_instance_stop(&inst, 60);
+	if (dr_procs_stop(dir, 60, err) != 0)
+		return -1;
+	remove_private_socket_dir(dir);
+	return 0;
+}
+
+/*
+ * DIR made for a new world, 0700 and the server user's (as the instance
+ * module would make it), so that the world is recorded before its server
+ * starts. 0, or -1 with the reason in ERR.
+ */
+static int make_world_dir(const char *dir, struct dbops_err *err)
+{
+	struct dbops_user mysql;
+	bool drop = false;
+
+	if (mkdir(dir, 0700) != 0 || chmod(dir, 0700) != 0)
+		return dbops_err_set(err,
+				     "could not create directory \"%s\": %s",
+				     dir, strerror(errno));
+	if (dbops_user_for_server("mysql", &mysql, &drop) == 0 && drop &&
+	    dbops_user_chown(&mysql, dir) != 0)
+		return dbops_err_set(err,
+				     "could not set the owner of \"%s\": %s",
+				     dir, strerror(errno));
+	return 0;
 }
 
 bool dr_world_running(const struct dr_world *w, int64_t *since)
@@ -481,7 +556,10 @@ static int restore(struct dr_world *w, const struct dr_dump *d,
 	MYSQL *conn;
 	int rc = -1;
 
-	if (start_server(w, o, world_index) != 0)
+	if (make_world_dir(w->dir, &w->error) != 0)
+		return -1;
+	w->status = DR_STARTING;
+	if (state_write(w) != 0 || start_server(w, o, world_index) != 0)
 		return -1;
 	w->status = DR_LOADING;
 	if (state_write(w) != 0 || (conn = connect_admin(w)) == NULL)
@@ -489,6 +567,8 @@ static int restore(struct dr_world *w, const struct dr_dump *d,
 	started = dbops_clock_seconds();
 	w->load.path = d->path;
 	w->load.conn = conn;
+	w->load.database = o->database;
+	w->load.allow_incomplete = o->allow_incomplete;
 	if (dr_load_run(&w->load) != 0) {
 		dbops_err_set(&w->error, "%s", w->load.err.msg);
 		goto out;
@@ -519,6 +599,7 @@ int dr_world_index_of(const char *name)
 int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		const struct dr_up_opts *o)
 {
+	struct dbops_err stop_err = { "" };
 	struct dr_world old;
 	int idx = dr_world_index_of(w->name);
 
@@ -529,8 +610,10 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		w->kept = true;
 		if (dr_world_running(w, NULL))
 			return 0;
-		/* Its server stopped (a reboot): start it on its data. */
-		if (start_server(w, o, idx) != 0) {
+		/* Its server stopped (a reboot): start it on its data, once
+		 * nothing else works there. */
+		if (stop_server(w->dir, &w->error) != 0 ||
+		    start_server(w, o, idx) != 0) {
 			w->status = DR_FAILED;
 			state_write(w);
 			return -1;
@@ -553,11 +636,28 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		return state_write(w);
 	}
 	/* A failed world keeps its state and log, but not a running server. */
-	stop_server(w->dir);
+	if (stop_server(w->dir, &stop_err) != 0) {
+		struct dbops_err why = w->error;
+
+		dbops_err_set(&w->error, "%s; and %s", why.msg, stop_err.msg);
+	}
 	w->status = DR_FAILED;
 	if (access(w->dir, F_OK) == 0)
 		state_write(w);
 	return -1;
+}
+
+bool dr_world_settle(struct dr_world *w)
+{
+	if (w->status != DR_STARTING && w->status != DR_LOADING)
+		return false;
+	dbops_err_set(
+		&w->error,
+		"an up was interrupted while the world was %s; run up again, or down",
+		dr_status_name(w->status));
+	w->status = DR_FAILED;
+	state_write(w);
+	return true;
 }
 
 /* --- removing ------------------------------------------------------------ */
@@ -574,6 +674,7 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 
 int dr_world_down(const char *root, const char *name)
 {
+	struct dbops_err err = { "" };
 	char dir[PATH_MAX];
 	struct stat st;
 
@@ -587,7 +688,14 @@ int dr_world_down(const char *root, const char *name)
 		dbops_log_error("no world \"%s\" in \"%s\"", name, root);
 		return -1;
 	}
-	stop_server(dir);
+	if (stop_server(dir, &err) != 0) {
+		dbops_log_error("could not stop world \"%s\": %s", name,
+				err.msg);
+		dbops_log_hint(
+			"its directory \"%s\" is kept; stop the process, then run down again",
+			dir);
+		return -1;
+	}
 	if (nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) !=
 	    0) {
 		dbops_log_error("could not remove \"%s\": %s", dir,

@@ -20,6 +20,7 @@ enum dr_status {
 	DR_RUNNING,
 	DR_STOPPED,
 	DR_FAILED,
+	DR_STARTING, /* recorded before its server starts */
 };
 
 struct dr_world {
@@ -43,11 +44,16 @@ struct dr_world {
 struct dr_up_opts {
 	const char *root;
 	int port_base;
-	int nworlds;	    /* for sizing each server's memory */
-	const char *bindir; /* where mariadbd is, when given */
+	int nworlds;	       /* for sizing each server's memory */
+	const char *bindir;    /* where mariadbd is, when given */
+	const char *database;  /* for dumps that choose none */
+	bool allow_incomplete; /* load dumps that look cut short */
 };
 
-/* "loading", "running", "stopped" or "failed": as status and up print it. */
+/*
+ * "loading", "running", "stopped", "failed" or "starting": as status and up
+ * print it.
+ */
 const char *dr_status_name(enum dr_status s);
 
 /*
@@ -68,8 +74,21 @@ int dr_world_read(const char *root, const char *name, struct dr_world *w);
 int dr_world_up(struct dr_world *w, const struct dr_dump *dump,
 		const struct dr_up_opts *opts);
 
-/* Stop the world's server and remove ROOT/<name>. 0, or -1 (reported). */
+/*
+ * Stop the world's server and remove ROOT/<name>: the server its
+ * instance.state names, and every other process working on its directory
+ * (procs.h: one an interrupted up left before that state was written).
+ * When one of them cannot be stopped, the directory is kept. 0, or -1
+ * (reported).
+ */
 int dr_world_down(const char *root, const char *name);
+
+/*
+ * For a caller holding the root's lock (so no up is at work): a world
+ * W left "starting" or "loading" was interrupted; it becomes "failed" with
+ * that reason, written to its state. Returns whether it changed.
+ */
+bool dr_world_settle(struct dr_world *w);
 
 /* Whether the world's server answers, and since when (epoch seconds). */
 bool dr_world_running(const struct dr_world *w, int64_t *since);

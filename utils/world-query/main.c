@@ -30,6 +30,7 @@ struct wq_opts {
 	const char *shell;
 	unsigned timeout; /* seconds, for Connector/C */
 	bool list;
+	bool write; /* --write: the statement may change data */
 };
 
 enum {
@@ -40,6 +41,7 @@ enum {
 	OPT_REDUCE = DBOPS_CLI_LONG_ID(4),
 	OPT_LIST = DBOPS_CLI_LONG_ID(5),
 	OPT_SHELL = DBOPS_CLI_LONG_ID(6),
+	OPT_WRITE = DBOPS_CLI_LONG_ID(7),
 };
 
 static const struct dbops_cli_option options[] = {
@@ -54,6 +56,8 @@ static const struct dbops_cli_option options[] = {
 	  "limit per world, such as 30s or 5m (default 60s)" },
 	{ OPT_REDUCE, "reduce", "SQL",
 	  "run SQL on the merged rows (SQLite table rows)" },
+	{ OPT_WRITE, "write", NULL,
+	  "let the statement change data (default: read only)" },
 	{ OPT_LIST, "list", NULL, "the worlds, and whether each answers" },
 	{ OPT_SHELL, "shell", "WORLD",
 	  "start the mariadb client on that world" },
@@ -115,6 +119,9 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_LIST:
 		o->list = true;
 		return 0;
+	case OPT_WRITE:
+		o->write = true;
+		return 0;
 	case OPT_SHELL:
 		o->shell = arg;
 		return 0;
@@ -169,6 +176,11 @@ static size_t report_failures(const struct wq_result *r, size_t n)
 	size_t failed = 0;
 
 	for (size_t i = 0; i < n; i++)
+		if (r[i].late)
+			dbops_log_warning(
+				"world \"%s\": the statement ended after the time limit, before its cancel reached the server: it took effect",
+				r[i].world->name);
+	for (size_t i = 0; i < n; i++)
 		if (dbops_err_isset(&r[i].err)) {
 			dbops_log_error("world \"%s\": %s", r[i].world->name,
 					r[i].err.msg);
@@ -180,7 +192,7 @@ static size_t report_failures(const struct wq_result *r, size_t n)
 static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 		     const char *sql)
 {
-	struct wq_result *r = wq_run(inv, sql, o->timeout);
+	struct wq_result *r = wq_run(inv, sql, o->timeout, o->write);
 	struct dbops_output *w;
 	struct wq_merge m;
 	int rc = 0;
@@ -215,7 +227,7 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 
 static int list_worlds(const struct wq_opts *o, struct wq_inventory *inv)
 {
-	struct wq_result *r = wq_run(inv, NULL, o->timeout);
+	struct wq_result *r = wq_run(inv, NULL, o->timeout, false);
 	struct dbops_output *w = new_output(o->format);
 	int rc = 0;
 
@@ -284,7 +296,25 @@ static int check_usage(const struct wq_opts *o, int argc)
 			argc == 0
 				? "no SQL statement given"
 				: "give the SQL statement as one argument (quote it)");
+	if ((o->list || o->shell) && o->write)
+		return dbops_cli_error("--write belongs to a SQL statement");
 	return 0;
+}
+
+/* A statement that may change data, without --write: refused, saying so. */
+static bool refuse_write(const struct wq_opts *o,
+			 const struct wq_inventory *inv, const char *sql)
+{
+	int n = (int)strcspn(sql, "\n");
+
+	if (o->write || wq_statement_reads(sql))
+		return false;
+	dbops_log_error(
+		"statement \"%.*s%s\" may change data or the schema: not run on any world",
+		n > 60 ? 60 : n, sql, n > 60 || sql[n] ? "..." : "");
+	dbops_log_hint("give --write to run it on the %zu world%s selected",
+		       inv->count, inv->count == 1 ? "" : "s");
+	return true;
 }
 
 static int run(const struct wq_opts *o, const char *sql)
@@ -309,7 +339,9 @@ static int run(const struct wq_opts *o, const char *sql)
 		dbops_log_error("%s", err.msg);
 		rc = 1;
 	} else {
-		rc = o->list ? list_worlds(o, &inv) : run_query(o, &inv, sql);
+		rc = o->list			  ? list_worlds(o, &inv)
+		     : refuse_write(o, &inv, sql) ? 1
+						  : run_query(o, &inv, sql);
 	}
 	wq_inventory_free(&inv);
 	return rc;

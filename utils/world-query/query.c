@@ -4,28 +4,79 @@
  *
  * Each world has a thread (up to DBOPS_PARALLEL_MAX, parallel.h) and a
  * connection of its own, so one slow or hanging world costs its own time
- * limit, not the others'. The limit is Connector/C's connect, read and
- * write timeouts, all set to --timeout: a server that does not answer
- * within it ends the wait.
+ * limit, not the others'. Connecting is limited by Connector/C's connect
+ * timeout. The statement is sent with the non-blocking API and awaited
+ * with poll() until the limit; then it is cancelled on the server (KILL
+ * QUERY from a second connection: abandoning the connection would leave it
+ * running, and a DML would commit after we said it failed), and its end
+ * awaited for CANCEL_GRACE_MS more, to tell "interrupted" (error 1317,
+ * nothing took effect) from "ended first" (it took effect: a success).
  */
 #include "query.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <errmsg.h>
+#include <mysqld_error.h>
 
 #include "clock.h"
 #include "parallel.h"
 #include "xalloc.h"
+
+#define CANCEL_GRACE_MS 10000
 
 struct run {
 	const struct wq_inventory *inv;
 	struct wq_result *results;
 	const char *sql;
 	unsigned timeout;
+	bool write;
 };
+
+bool wq_statement_reads(const char *sql)
+{
+	static const char *const reads[] = { "SELECT", "SHOW",	  "DESCRIBE",
+					     "DESC",   "EXPLAIN", "WITH",
+					     "VALUES", "TABLE",	  "CHECKSUM",
+					     "CALL",   "DO",	  "HELP",
+					     NULL };
+	const char *p = sql;
+	size_t n = 0;
+
+	/* Past white space and comments, as the server reads them. */
+	for (;;) {
+		while (isspace((unsigned char)*p))
+			p++;
+		if (p[0] == '/' && p[1] == '*' && p[2] != '!' && p[2] != 'M') {
+			const char *end = strstr(p + 2, "*/");
+
+			if (end == NULL)
+				return false;
+			p = end + 2;
+		} else if ((p[0] == '-' && p[1] == '-' &&
+			    (p[2] == ' ' || p[2] == '\t' || p[2] == '\n')) ||
+			   p[0] == '#') {
+			p += strcspn(p, "\n");
+		} else {
+			break;
+		}
+	}
+	if (*p == '(')
+		return true;
+	while (isalpha((unsigned char)p[n]))
+		n++;
+	for (int i = 0; reads[i] != NULL; i++)
+		if (strlen(reads[i]) == n && strncasecmp(p, reads[i], n) == 0)
+			return true;
+	return false;
+}
 
 /* The client's message, and, when it gave up waiting, how long it waited. */
 static void world_error(struct wq_result *r, MYSQL *conn, unsigned timeout,
@@ -40,8 +91,171 @@ static void world_error(struct wq_result *r, MYSQL *conn, unsigned timeout,
 	if (timed_out)
 		dbops_err_set(&r->err, "no answer within %u s: %s", timeout,
 			      mysql_error(conn));
+	else if (e == ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION)
+		dbops_err_set(
+			&r->err,
+			"%s (without --write, world-query runs a statement in a read-only transaction)",
+			mysql_error(conn));
 	else
 		dbops_err_set(&r->err, "%s", mysql_error(conn));
+}
+
+/*
+ * Wait, until UNTIL_MS, for what the non-blocking call asked (STATUS):
+ * the MYSQL_WAIT_* that happened, or 0 when UNTIL_MS came first.
+ */
+static int wait_socket(MYSQL *conn, int status, int64_t until_ms)
+{
+	struct pollfd pfd = { .fd = mysql_get_socket(conn) };
+	int64_t left = until_ms - dbops_clock_ms();
+	int ms = left < 0	  ? 0
+		 : left > INT_MAX ? INT_MAX
+				  : (int)left,
+	    n, got = 0;
+
+	if (status & MYSQL_WAIT_TIMEOUT &&
+	    mysql_get_timeout_value_ms(conn) < (unsigned)ms)
+		ms = (int)mysql_get_timeout_value_ms(conn);
+	pfd.events = (short)((status & MYSQL_WAIT_READ ? POLLIN : 0) |
+			     (status & MYSQL_WAIT_WRITE ? POLLOUT : 0) |
+			     (status & MYSQL_WAIT_EXCEPT ? POLLPRI : 0));
+	do
+		n = poll(&pfd, 1, ms);
+	while (n < 0 && errno == EINTR);
+	if (n == 0)
+		return dbops_clock_ms() >= until_ms ? 0 : MYSQL_WAIT_TIMEOUT;
+	if (pfd.revents & (POLLIN | POLLHUP | POLLERR))
+		got |= MYSQL_WAIT_READ;
+	if (pfd.revents & POLLOUT)
+		got |= MYSQL_WAIT_WRITE;
+	if (pfd.revents & POLLPRI)
+		got |= MYSQL_WAIT_EXCEPT;
+	return got;
+}
+
+/* A connection to R's world with the inventory's settings; NULL, or an
+ * unconnected handle on failure (the caller closes it). */
+static MYSQL *connect_world(const struct run *run, struct wq_result *r,
+			    unsigned connect_timeout, unsigned read_timeout,
+			    bool nonblock)
+{
+	char group[160];
+	MYSQL *conn = mysql_init(NULL);
+
+	if (conn == NULL)
+		dbops_xalloc_failed(); /* its only failure */
+	snprintf(group, sizeof(group), "client_%s", r->world->name);
+	mysql_options(conn, MYSQL_READ_DEFAULT_FILE, run->inv->path);
+	mysql_options(conn, MYSQL_READ_DEFAULT_GROUP, group);
+	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &connect_timeout);
+	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &read_timeout);
+	mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &read_timeout);
+	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+	if (nonblock)
+		mysql_options(conn, MYSQL_OPT_NONBLOCK, 0);
+	if (mysql_real_connect(conn, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
+	    NULL) {
+		r->conn = conn; /* for its error; closed with the results */
+		return NULL;
+	}
+	return conn;
+}
+
+/* KILL QUERY of CONN's thread from a second connection; 0, or -1 (WHY). */
+static int cancel_query(const struct run *run, struct wq_result *r, MYSQL *conn,
+			char *why, size_t len)
+{
+	struct wq_result k = { .world = r->world };
+	MYSQL *killer = connect_world(run, &k, 10, 10, false);
+	char sql[64];
+	int rc = 0;
+
+	if (killer == NULL) {
+		snprintf(why, len, "%s", mysql_error(k.conn));
+		mysql_close(k.conn);
+		return -1;
+	}
+	snprintf(sql, sizeof(sql), "KILL QUERY %lu", mysql_thread_id(conn));
+	if (mysql_query(killer, sql) != 0) {
+		snprintf(why, len, "%s", mysql_error(killer));
+		rc = -1;
+	}
+	mysql_close(killer);
+	return rc;
+}
+
+/* The statement was interrupted by our cancel: not a late success. */
+static void cancelled_error(struct wq_result *r, unsigned timeout)
+{
+	r->late = false;
+	dbops_err_set(
+		&r->err,
+		"no answer within %u s: cancelled on the server (KILL QUERY) before it ended: it did not take effect, nothing was committed",
+		timeout);
+}
+
+/*
+ * Send the statement and wait for its answer until the time limit; then
+ * cancel it and wait for its outcome. 0 with the answer waiting on CONN
+ * (R->late when it ended after the limit), or -1 with R->err.
+ */
+static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
+		       int64_t deadline)
+{
+	char why[256];
+	bool cancelled = false;
+	int ret = 0,
+	    status = mysql_real_query_start(&ret, conn, run->sql,
+					    (unsigned long)strlen(run->sql));
+
+	while (status != 0) {
+		int got = wait_socket(conn, status, deadline);
+
+		if (got == 0 && cancelled) {
+			dbops_err_set(
+				&r->err,
+				"no answer within %u s; it was cancelled on the server (KILL QUERY), but the server did not confirm within %d s: it may still take effect",
+				run->timeout, CANCEL_GRACE_MS / 1000);
+			return -1;
+		}
+		if (got == 0) {
+			if (cancel_query(run, r, conn, why, sizeof(why)) != 0) {
+				dbops_err_set(
+					&r->err,
+					"no answer within %u s, and it could not be cancelled on the server: %s: it may still take effect",
+					run->timeout, why);
+				return -1;
+			}
+			cancelled = true;
+			deadline = dbops_clock_ms() + CANCEL_GRACE_MS;
+			continue;
+		}
+		status = mysql_real_query_cont(&ret, conn, got);
+	}
+	if (ret == 0 && cancelled && !run->write) {
+		/* A read the cancel cut short may still answer (SLEEP()
+		 * returns 1): an answer to drop, and nothing was changed. */
+		MYSQL_RES *res = mysql_store_result(conn);
+
+		if (res != NULL)
+			mysql_free_result(res);
+		dbops_err_set(
+			&r->err,
+			"no answer within %u s: cancelled on the server (KILL QUERY); what it sent after the cancel is dropped (read only: nothing was changed)",
+			run->timeout);
+		return -1;
+	}
+	if (ret == 0) {
+		/* A statement that may write and ended first: it took
+		 * effect, and is never reported as failed. */
+		r->late = cancelled;
+		return 0;
+	}
+	if (cancelled && mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+		cancelled_error(r, run->timeout);
+	else
+		world_error(r, conn, run->timeout, 0);
+	return -1;
 }
 
 /* One world, in a worker thread: connect, send, keep what comes back. */
@@ -50,45 +264,42 @@ static void run_one(void *arg, size_t i)
 	const struct run *run = arg;
 	struct wq_result *r = &run->results[i];
 	double started = dbops_clock_seconds();
-	char group[160];
-	MYSQL *conn = mysql_init(NULL);
+	int64_t deadline = dbops_clock_ms() + run->timeout * 1000LL;
+	/* The library's own read limit comes after ours and the grace. */
+	unsigned slack = run->timeout + CANCEL_GRACE_MS / 1000 + 5;
+	MYSQL *conn = connect_world(run, r, run->timeout, slack, true);
 
-	if (conn == NULL)
-		dbops_xalloc_failed(); /* its only failure */
-	r->conn = conn;
-	snprintf(group, sizeof(group), "client_%s", r->world->name);
-	mysql_options(conn, MYSQL_READ_DEFAULT_FILE, run->inv->path);
-	mysql_options(conn, MYSQL_READ_DEFAULT_GROUP, group);
-	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &run->timeout);
-	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &run->timeout);
-	mysql_options(conn, MYSQL_OPT_WRITE_TIMEOUT, &run->timeout);
-	mysql_options(conn, MYSQL_SET_CHARSET_NAME, "utf8mb4");
-	if (mysql_real_connect(conn, NULL, NULL, NULL, NULL, 0, NULL, 0) ==
-	    NULL) {
-		world_error(r, conn, run->timeout,
+	if (conn == NULL) {
+		world_error(r, r->conn, run->timeout,
 			    dbops_clock_seconds() - started);
 		return;
 	}
+	r->conn = conn;
 	if (run->sql == NULL) {
 		if (mysql_ping(conn) != 0)
 			world_error(r, conn, run->timeout,
 				    dbops_clock_seconds() - started);
 		return;
 	}
-	if (mysql_real_query(conn, run->sql, (unsigned long)strlen(run->sql)) !=
-	    0) {
-		world_error(r, conn, run->timeout,
-			    dbops_clock_seconds() - started);
+	if (!run->write &&
+	    mysql_query(conn, "START TRANSACTION READ ONLY") != 0) {
+		world_error(r, conn, run->timeout, 0);
 		return;
 	}
+	if (timed_query(run, r, conn, deadline) != 0)
+		return;
 	r->res = mysql_store_result(conn);
 	if (r->res == NULL) {
-		if (mysql_field_count(conn) != 0)
+		if (mysql_field_count(conn) == 0)
+			r->affected = mysql_affected_rows(conn);
+		else if (r->late && mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+			cancelled_error(r, run->timeout);
+		else
 			world_error(r, conn, run->timeout,
 				    dbops_clock_seconds() - started);
-		else
-			r->affected = mysql_affected_rows(conn);
 	}
+	if (!run->write)
+		mysql_query(conn, "ROLLBACK");
 }
 
 /* Connector/C's per-thread state, in each worker (it returns a flag). */
@@ -98,9 +309,11 @@ static void thread_start(void)
 }
 
 struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
-			 unsigned timeout)
+			 unsigned timeout, bool write)
 {
-	struct run run = { .inv = inv, .sql = sql, .timeout = timeout };
+	struct run run = {
+		.inv = inv, .sql = sql, .timeout = timeout, .write = write
+	};
 	struct dbops_parallel p = {
 		.count = inv->count,
 		.jobs = DBOPS_PARALLEL_MAX,

@@ -20,17 +20,34 @@ struct wq_result {
 	MYSQL_RES *res;		     /* rows, when the statement had some */
 	unsigned long long affected; /* otherwise */
 	struct dbops_err err;	     /* why this world failed; "" if not */
+	bool late; /* it ended, and took effect, after the time limit, before
+		      the cancel reached the server: a success */
 };
+
+/*
+ * Pure: whether SQL only reads (its first keyword SELECT, SHOW, DESCRIBE,
+ * DESC, EXPLAIN, WITH, VALUES, TABLE, CHECKSUM, CALL, DO, HELP, or a "("),
+ * so that it may run without --write, in a read-only transaction (which
+ * stops a CALL or a SELECT that would write). Anything else may change data
+ * or the schema: DDL would end even a read-only transaction.
+ */
+bool wq_statement_reads(const char *sql);
 
 /*
  * Run SQL on every world of INV, at most DBOPS_PARALLEL_MAX at once, each
  * within TIMEOUT seconds (connecting, sending, waiting for the answer).
- * Returns an array of inv->count results in inventory order (caller frees
- * with wq_results_free); a world that failed has its reason in err. SQL
- * NULL: connect and ping only (--list). Exits on out of memory (xalloc.h).
+ * Without WRITE, in a read-only transaction (START TRANSACTION READ ONLY,
+ * then ROLLBACK). A statement still running at the time limit is cancelled
+ * on the server (KILL QUERY over a second connection), and its outcome
+ * awaited: interrupted (nothing took effect: an error saying so), or ended
+ * first (a success, with late set); an error says when the outcome cannot
+ * be known. Returns an array of inv->count results in inventory order
+ * (caller frees with wq_results_free); a world that failed has its reason
+ * in err. SQL NULL: connect and ping only (--list). Exits on out of memory
+ * (xalloc.h).
  */
 struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
-			 unsigned timeout);
+			 unsigned timeout, bool write);
 
 /* Close the connections of R's N results and free them; R may be NULL. */
 void wq_results_free(struct wq_result *r, size_t n);
