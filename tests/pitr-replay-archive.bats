@@ -13,23 +13,19 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load lib/helpers
-	dbops_server_root
-	export TZ=UTC
-	export PITR=$DBOPS_SERVER_ROOT/gen
-	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
-		2>"$DBOPS_SERVER_ROOT/gen.log"; then
-		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
-		return 1
-	fi
+	load lib/pitr
+	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
+	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
+	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -48,32 +44,9 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-# txn N FIELD: a field of transaction N in transactions.txt (2 xid, 3 commit
-# time, 4 commit record LSN, 5 timeline).
-txn() {
-	awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$G/transactions.txt"
-}
-
-# pgtime T: a points.env time as PostgreSQL and pitr-replay print it.
-pgtime() {
-	sed -E 's/T/ /; s/(\.[0-9]*[1-9])0+\+/\1+/; s/\.0+\+/+/' <<<"$1"
-}
-
 # lsn_num LSN: an LSN as a number.
 lsn_num() {
 	echo $(( (0x${1%/*} << 32) + 0x${1#*/} ))
-}
-
-# rx TEXT: TEXT as an extended regular expression matching only itself.
-rx() {
-	sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"
-}
-
-# assert_stderr_line ARGS: assert_line over $stderr.
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
 }
 
 # window_rows ARGS: `pitr-replay window --format json ARGS` as lines
@@ -82,13 +55,6 @@ window_rows() {
 	local json
 	json=$(pitr-replay window --format json "$@") || return 1
 	jq -r '.[] | [.timeline, .event, .time, .lsn, .xid, .name, .detail] | map(. // "" | tostring) | join("|")' <<<"$json"
-}
-
-# archive_copy DIR: a copy of the archive in $W/DIR, made of hard links:
-# remove a file before writing one in its place, never write into one.
-archive_copy() {
-	A=$W/$1
-	cp -al "$G/archive" "$A"
 }
 
 # recompress DIR PROGRAM SUFFIX [FILES]: $W/DIR holds every file of the
@@ -121,15 +87,6 @@ restore_keep() {
 	assert_success
 	assert_equal "${#lines[@]}" 1
 	CONN=$output
-}
-
-# assert_rows CONN NAME: the ticks table is exactly expected/NAME.rows.
-assert_rows() {
-	local want
-	want=$(cat "$G/expected/$2.rows")
-	run psql "$1" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
-	assert_success
-	assert_output "$want"
 }
 
 stop_restored() {

@@ -14,23 +14,19 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load lib/helpers
-	dbops_server_root
-	export TZ=UTC
-	export PITR=$DBOPS_SERVER_ROOT/gen
-	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
-		2>"$DBOPS_SERVER_ROOT/gen.log"; then
-		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
-		return 1
-	fi
+	load lib/pitr
+	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
+	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
+	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -62,17 +58,6 @@ assert_error() {
 	done
 }
 
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
-}
-
-# lsn_text N: an LSN as PostgreSQL prints it.
-lsn_text() {
-	printf '%X/%X\n' $(($1 >> 32)) $(($1 & 0xFFFFFFFF))
-}
-
 # lsn_num X/Y: the LSN as a number.
 lsn_num() {
 	echo $(( (0x${1%/*} << 32) | 0x${1#*/} ))
@@ -81,13 +66,6 @@ lsn_num() {
 # offset_of LSN: where LSN is in its segment file.
 offset_of() {
 	echo $(( $(lsn_num "$1") % WAL_SEGMENT_SIZE ))
-}
-
-# archive_copy DIR: hard links to the archive in $W/DIR (write no file in
-# place: damage() replaces one).
-archive_copy() {
-	A=$W/$1
-	cp -al "$G/archive" "$A"
 }
 
 # damage FILE OFFSET COUNT [BYTE]: COUNT bytes of FILE from OFFSET set to

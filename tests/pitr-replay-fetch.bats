@@ -13,23 +13,19 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load lib/helpers
-	dbops_server_root
-	export TZ=UTC
-	export PITR=$DBOPS_SERVER_ROOT/gen
-	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
-		2>"$DBOPS_SERVER_ROOT/gen.log"; then
-		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
-		return 1
-	fi
+	load lib/pitr
+	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
+	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
+	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -84,13 +80,6 @@ wait_prefetch() {
 # fetch ARGS: fetch-wal with stdout and stderr apart.
 fetch() {
 	run --separate-stderr pitr-replay fetch-wal "$@"
-}
-
-# archive_copy DIR: a copy of the archive in $W/DIR (hard links: replace a
-# file, never write into one).
-archive_copy() {
-	A=$W/$1
-	cp -al "$G/archive" "$A"
 }
 
 @test "pitr-replay fetch-wal: a plain segment is copied to DEST, a history file too, nothing printed" {

@@ -12,23 +12,19 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load lib/helpers
-	dbops_server_root
-	export TZ=UTC
-	export PITR=$DBOPS_SERVER_ROOT/gen
-	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
-		2>"$DBOPS_SERVER_ROOT/gen.log"; then
-		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
-		return 1
-	fi
+	load lib/pitr
+	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
+	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
+	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -63,13 +59,6 @@ assert_errors() {
 		*) fail "unexpected stderr line: $line" ;;
 		esac
 	done
-}
-
-# assert_stderr_line ARGS: assert_line over $stderr.
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
 }
 
 verify() {

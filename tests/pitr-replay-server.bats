@@ -75,14 +75,8 @@ derive() {
 
 setup_file() {
 	load lib/helpers
-	dbops_server_root
-	export TZ=UTC
-	export PITR=$DBOPS_SERVER_ROOT/gen
-	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
-		2>"$DBOPS_SERVER_ROOT/gen.log"; then
-		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
-		return 1
-	fi
+	load lib/pitr
+	pitr_generate || return 1
 	export DERIVED=$DBOPS_SERVER_ROOT/derived
 	if ! derive 2>"$DBOPS_SERVER_ROOT/derive.log"; then
 		cat "$DBOPS_SERVER_ROOT/derive.log" "$DERIVED/restore.out" >&2
@@ -92,11 +86,13 @@ setup_file() {
 
 teardown_file() {
 	load lib/helpers
+	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
+	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -115,11 +111,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-# rx TEXT: TEXT as an extended regular expression matching only itself.
-rx() {
-	sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"
-}
-
 # The first stderr line is MESSAGE, the only error line; every other line is
 # a detail or hint; nothing on stdout; status 1. After `run --separate-stderr`.
 assert_error() {
@@ -133,13 +124,6 @@ assert_error() {
 		*) fail "unexpected stderr line: $line" ;;
 		esac
 	done
-}
-
-# assert_stderr_line ARGS: assert_line over $stderr.
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
 }
 
 # restore_keep DIR [options]: restore with --keep-running into $W/DIR: D is

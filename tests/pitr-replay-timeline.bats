@@ -13,26 +13,20 @@ bats_require_minimum_version 1.5.0
 
 setup_file() {
 	load lib/helpers
-	dbops_server_root
-	# initdb takes the time zone of the base backup's postgresql.conf from
-	# TZ: UTC, so the server's "recovery stopping ... time" lines are in UTC.
-	export TZ=UTC
-	export PITR=$DBOPS_SERVER_ROOT/gen
-	if ! "$DBOPS_TOP/tests/data/gen-pitr.sh" --build "$DBOPS_BUILD" "$PITR" \
-		2>"$DBOPS_SERVER_ROOT/gen.log"; then
-		cat "$DBOPS_SERVER_ROOT/gen.log" >&2
-		return 1
-	fi
+	load lib/pitr
+	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
+	load lib/pitr
 	# Every restored server left running has DATADIR/pitr-replay/instance.state.
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
+	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -53,36 +47,9 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-# txn N FIELD: a field of transaction N in transactions.txt (2 xid, 3 commit
-# time, 4 commit record LSN, 5 timeline).
-txn() {
-	awk -v n="$1" -v f="$2" '$1 == n { print $f }' "$G/transactions.txt"
-}
-
-# pgtime T: a points.env time (2024-05-01T12:00:00.123400+00) as PostgreSQL
-# and pitr-replay print it (2024-05-01 12:00:00.1234+00).
-pgtime() {
-	sed -E 's/T/ /; s/(\.[0-9]*[1-9])0+\+/\1+/; s/\.0+\+/+/' <<<"$1"
-}
-
 # segno NAME: a segment's number (any segment size).
 segno() {
 	echo $(( (0x${1:8:8} << 32) / WAL_SEGMENT_SIZE + 0x${1:16:8} ))
-}
-
-# lsn_of_segment NAME: where a segment starts.
-lsn_of_segment() {
-	lsn_text $(( $(segno "$1") * WAL_SEGMENT_SIZE ))
-}
-
-# lsn_text N: an LSN as PostgreSQL prints it.
-lsn_text() {
-	printf '%X/%X\n' $(($1 >> 32)) $(($1 & 0xFFFFFFFF))
-}
-
-# rx TEXT: TEXT as an extended regular expression matching only itself.
-rx() {
-	sed 's/[][\.*^$+?(){}|]/\\&/g' <<<"$1"
 }
 
 # The first stderr line is MESSAGE, the only error line; every other line is
@@ -101,13 +68,6 @@ assert_error() {
 	done
 }
 
-# assert_stderr_line ARGS: assert_line over $stderr.
-assert_stderr_line() {
-	local output=$stderr
-	local -a lines=("${stderr_lines[@]}")
-	assert_line "$@"
-}
-
 # restore_keep DIR [options]: restore base-plain (unless -b is given) from the
 # archive ($ARCH if set) into $W/DIR, leaving the server running: CONN is its connection
 # string, D the data directory. The report is on stderr then.
@@ -124,43 +84,9 @@ restore_keep() {
 	assert_regex "$CONN" "^host='$D/pitr-replay' port=[0-9]+ user=postgres dbname=postgres\$"
 }
 
-# assert_rows CONN NAME: the ticks table is exactly expected/NAME.rows.
-assert_rows() {
-	local want
-	want=$(cat "$G/expected/$2.rows")
-	run psql "$1" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
-	assert_success
-	assert_output "$want"
-}
-
-# assert_differ A B: two expected contents differ, so a test telling them
-# apart means something.
-assert_differ() {
-	if cmp -s "$G/expected/$1.rows" "$G/expected/$2.rows"; then
-		fail "expected/$1.rows and expected/$2.rows are the same: the data cannot tell them apart"
-	fi
-}
-
-# The server of $D is ours (postgres as root, else us), the directory 0700.
-assert_server_owner() {
-	local who pid
-	who=$(id -un)
-	[ "$(id -u)" = 0 ] && who=postgres
-	assert_equal "$(stat -c '%U %a' "$D")" "$who 700"
-	pid=$(head -1 "$D/postmaster.pid")
-	assert_equal "$(ps -o user= -p "$pid")" "$who"
-}
-
 stop_restored() {
 	"$DBOPS_DRIVER" stop "$D/pitr-replay"
 	assert [ ! -e "$D/postmaster.pid" ]
-}
-
-# archive_copy DIR: a copy of the archive in $W/DIR, made of hard links (cheap):
-# remove a file before writing one in its place, never write into one.
-archive_copy() {
-	A=$W/$1
-	cp -al "$G/archive" "$A"
 }
 
 
