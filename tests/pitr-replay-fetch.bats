@@ -10,22 +10,20 @@
 # archive) is a copy made there.
 
 bats_require_minimum_version 1.5.0
+load lib/pitr
 
 setup_file() {
 	load lib/helpers
-	load lib/pitr
 	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
-	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
-	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -52,10 +50,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-# segno NAME, seg_name TLI SEGNO: segment names and numbers (any size).
-segno() {
-	echo $(((0x${1:8:8} << 32) / WAL_SEGMENT_SIZE + 0x${1:16:8}))
-}
 seg_name() {
 	local per=$((0x100000000 / WAL_SEGMENT_SIZE))
 	printf '%08X%08X%08X\n' "$1" $(($2 / per)) $(($2 % per))

@@ -9,22 +9,20 @@
 # copy made there.
 
 bats_require_minimum_version 1.5.0
+load lib/pitr
 
 setup_file() {
 	load lib/helpers
-	load lib/pitr
 	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
-	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
-	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null

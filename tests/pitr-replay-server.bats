@@ -21,6 +21,7 @@
 # Each test works in a directory of its own ($W).
 
 bats_require_minimum_version 1.5.0
+load lib/pitr
 
 # derive: the derived cluster above, in $DERIVED.
 derive() {
@@ -75,7 +76,6 @@ derive() {
 
 setup_file() {
 	load lib/helpers
-	load lib/pitr
 	pitr_generate || return 1
 	export DERIVED=$DBOPS_SERVER_ROOT/derived
 	if ! derive 2>"$DBOPS_SERVER_ROOT/derive.log"; then
@@ -86,13 +86,11 @@ setup_file() {
 
 teardown_file() {
 	load lib/helpers
-	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
-	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -111,21 +109,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-# The first stderr line is MESSAGE, the only error line; every other line is
-# a detail or hint; nothing on stdout; status 1. After `run --separate-stderr`.
-assert_error() {
-	local line
-	assert_failure 1
-	assert_equal "$output" ""
-	assert_equal "${stderr_lines[0]}" "$1"
-	for line in "${stderr_lines[@]:1}"; do
-		case $line in
-		'pitr-replay: hint: '* | 'pitr-replay: detail: '* | 'Try "pitr-replay --help" for more information.') ;;
-		*) fail "unexpected stderr line: $line" ;;
-		esac
-	done
-}
-
 # restore_keep DIR [options]: restore with --keep-running into $W/DIR: D is
 # the data directory, CONN the connection string.
 restore_keep() {
@@ -140,12 +123,6 @@ restore_keep() {
 # sql CONN QUERY: one value.
 sql() {
 	psql "$1" -AtX -v ON_ERROR_STOP=1 -c "$2"
-}
-
-# stop_restored: stop the server of $D.
-stop_restored() {
-	"$DBOPS_DRIVER" stop "$D/pitr-replay"
-	assert [ ! -e "$D/postmaster.pid" ]
 }
 
 # assert_clean DIR: nothing of pitr-replay in the data directory DIR.

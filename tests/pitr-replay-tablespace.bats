@@ -5,10 +5,10 @@
 # restored to a restore point and compared with what was committed then.
 
 bats_require_minimum_version 1.5.0
+load lib/pitr
 
 setup_file() {
 	load lib/helpers
-	load lib/pitr
 	dbops_server_root
 	export TZ=UTC
 	local r=$DBOPS_SERVER_ROOT bin
@@ -49,13 +49,11 @@ setup_file() {
 
 teardown_file() {
 	load lib/helpers
-	load lib/pitr
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
-	load lib/pitr
 	export TZ=UTC
 	W=$(mktemp -d "$DBOPS_SERVER_ROOT/t$BATS_TEST_NUMBER.XXXXXX")
 	chmod 0755 "$W"

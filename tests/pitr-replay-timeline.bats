@@ -10,23 +10,21 @@
 # running is stopped by teardown.
 
 bats_require_minimum_version 1.5.0
+load lib/pitr
 
 setup_file() {
 	load lib/helpers
-	load lib/pitr
 	pitr_generate || return 1
 }
 
 teardown_file() {
 	load lib/helpers
-	load lib/pitr
 	# Every restored server left running has DATADIR/pitr-replay/instance.state.
 	stop_servers
 }
 
 setup() {
 	load lib/helpers
-	load lib/pitr
 	export TZ=UTC
 	G=$PITR
 	# shellcheck source=/dev/null
@@ -45,48 +43,6 @@ teardown() {
 	done < <(find "$W" -name instance.state)
 	# Kept for inspection when the test failed.
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
-}
-
-# segno NAME: a segment's number (any segment size).
-segno() {
-	echo $(( (0x${1:8:8} << 32) / WAL_SEGMENT_SIZE + 0x${1:16:8} ))
-}
-
-# The first stderr line is MESSAGE, the only error line; every other line is
-# the tool's detail, hint or usage pointer; nothing on stdout; status 1.
-# Call after `run --separate-stderr`.
-assert_error() {
-	local line
-	assert_failure 1
-	assert_equal "$output" ""
-	assert_equal "${stderr_lines[0]}" "$1"
-	for line in "${stderr_lines[@]:1}"; do
-		case $line in
-		'pitr-replay: hint: '* | 'pitr-replay: detail: '* | 'Try "pitr-replay --help" for more information.') ;;
-		*) fail "unexpected stderr line: $line" ;;
-		esac
-	done
-}
-
-# restore_keep DIR [options]: restore base-plain (unless -b is given) from the
-# archive ($ARCH if set) into $W/DIR, leaving the server running: CONN is its connection
-# string, D the data directory. The report is on stderr then.
-restore_keep() {
-	D=$W/$1
-	shift
-	local base=(-b "$G/base-plain")
-	case " $* " in *' -b '*) base=() ;; esac
-	run --separate-stderr pitr-replay restore "${base[@]}" -a "${ARCH:-$G/archive}" -D "$D" \
-		--keep-running "$@"
-	assert_success
-	assert_equal "${#lines[@]}" 1
-	CONN=$output
-	assert_regex "$CONN" "^host='$D/pitr-replay' port=[0-9]+ user=postgres dbname=postgres\$"
-}
-
-stop_restored() {
-	"$DBOPS_DRIVER" stop "$D/pitr-replay"
-	assert [ ! -e "$D/postmaster.pid" ]
 }
 
 

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # pitr.bash - what the pitr-replay suites share (tests/pitr-replay*.bats):
-#   load lib/helpers; load lib/pitr
+#   load lib/pitr    (at the top of the file: a suite's own definition of
+#                     one of these, after it, takes its place)
 #
 # pitr_generate makes the real archive of tests/data/gen-pitr.sh once per
 # file, in $PITR; the rest are small helpers over its files
@@ -87,4 +88,46 @@ assert_server_owner() {
 	assert_equal "$(stat -c '%U %a' "$D")" "$who 700"
 	pid=$(head -1 "$D/postmaster.pid")
 	assert_equal "$(ps -o user= -p "$pid")" "$who"
+}
+
+# The first stderr line is MESSAGE, the only error line; every other line is
+# the tool's detail, hint or usage pointer; nothing on stdout; status 1.
+# Call after `run --separate-stderr`.
+assert_error() {
+	local line
+	assert_failure 1
+	assert_equal "$output" ""
+	assert_equal "${stderr_lines[0]}" "$1"
+	for line in "${stderr_lines[@]:1}"; do
+		case $line in
+		'pitr-replay: hint: '* | 'pitr-replay: detail: '* | 'Try "pitr-replay --help" for more information.') ;;
+		*) fail "unexpected stderr line: $line" ;;
+		esac
+	done
+}
+
+stop_restored() {
+	"$DBOPS_DRIVER" stop "$D/pitr-replay"
+	assert [ ! -e "$D/postmaster.pid" ]
+}
+
+# segno NAME: a segment's number (any segment size).
+segno() {
+	echo $(( (0x${1:8:8} << 32) / WAL_SEGMENT_SIZE + 0x${1:16:8} ))
+}
+
+# restore_keep DIR [options]: restore base-plain (unless -b is given) from the
+# archive ($ARCH if set) into $W/DIR, leaving the server running: CONN is its connection
+# string, D the data directory. The report is on stderr then.
+restore_keep() {
+	D=$W/$1
+	shift
+	local base=(-b "$G/base-plain")
+	case " $* " in *' -b '*) base=() ;; esac
+	run --separate-stderr pitr-replay restore "${base[@]}" -a "${ARCH:-$G/archive}" -D "$D" \
+		--keep-running "$@"
+	assert_success
+	assert_equal "${#lines[@]}" 1
+	CONN=$output
+	assert_regex "$CONN" "^host='$D/pitr-replay' port=[0-9]+ user=postgres dbname=postgres\$"
 }
