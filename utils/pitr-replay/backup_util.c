@@ -5,6 +5,9 @@
  */
 #include "backup_util.h"
 
+#include <ftw.h>
+#include <sys/stat.h>
+
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
@@ -47,4 +50,19 @@ int pitr_backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
 		return -1;
 	*lsn = parts[0] << 32 | parts[1];
 	return 0;
+}
+
+static int remove_below(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	if (ftw->level > 0)
+		remove(path);
+	return 0;
+}
+
+void pitr_empty_dir(const char *dir)
+{
+	nftw(dir, remove_below, 16, FTW_DEPTH | FTW_PHYS);
 }

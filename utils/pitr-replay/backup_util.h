@@ -27,4 +27,8 @@ int pitr_join(char *buf, size_t len, const char *dir, const char *name);
  */
 int pitr_backup_parse_lsn(const char *s, const char *end, uint64_t *lsn);
 
+/* Remove everything below DIR, keeping DIR itself; best effort, links
+ * never followed: to undo a partial copy. */
+void pitr_empty_dir(const char *dir);
+
 #endif

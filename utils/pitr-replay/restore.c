@@ -13,7 +13,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -26,6 +25,7 @@
 
 #include <libpq-fe.h>
 
+#include "backup_util.h"
 #include "instance.h"
 #include "clock.h"
 #include "fetch.h"
@@ -209,26 +209,10 @@ static int datadir_usable(const char *datadir)
 	return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	if (ftw->level > 0)
-		remove(path);
-	return 0;
-}
-
-/* Empty DATADIR again after a failed extraction: it was empty before. */
-static void empty_datadir(const char *datadir)
-{
-	nftw(datadir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 /* Remove DIR and everything in it. */
 static void remove_tree(const char *dir)
 {
-	empty_datadir(dir);
+	pitr_empty_dir(dir);
 	rmdir(dir);
 }
 
@@ -270,7 +254,7 @@ static void lay_down_item(void *arg, size_t i)
 /* Leave DATADIR as it was found, and say so when a signal was the cause. */
 static void undo_lay_down(const struct lay_down_job *j)
 {
-	empty_datadir(j->o->datadir);
+	pitr_empty_dir(j->o->datadir);
 	if (j->created)
 		rmdir(j->o->datadir);
 	pitr_backup_remove_tablespaces(&j->plan->backup);

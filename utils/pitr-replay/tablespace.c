@@ -13,13 +13,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backup_util.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -330,16 +330,6 @@ int pitr_backup_map_tablespaces(struct base_backup *b, const char *datadir,
 	return rc;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	if (ftw->level > 0)
-		remove(path);
-	return 0;
-}
-
 void pitr_backup_remove_tablespaces(const struct base_backup *b)
 {
 	for (size_t i = 0; i < b->ntablespaces; i++) {
@@ -347,7 +337,7 @@ void pitr_backup_remove_tablespaces(const struct base_backup *b)
 
 		if (ts->target[0] == '\0')
 			continue;
-		nftw(ts->target, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+		pitr_empty_dir(ts->target);
 		if (ts->created)
 			rmdir(ts->target);
 	}
