@@ -461,19 +461,24 @@ time.sleep(120)' >"$W/port" &
 	done
 }
 
-@test "pitr-replay-server: a limit the WAL raises after the backup (a restart with max_connections=150) stops the restore naming it; --set lets it through" {
+@test "pitr-replay-server: a limit the WAL raises after the backup (a restart with max_connections=150) is set before extraction; a lower --set is refused naming the record" {
 	# base-nopg's pg_control says max_connections=100; the restart before
-	# rp_mc wrote 150 into the WAL.
+	# rp_mc wrote 150 into the WAL (a parameter-change record) on timeline 3.
 	D=$W/d
-	run --separate-stderr timeout 300 pitr-replay restore -b "$DERIVED/base-nopg" -a "$DERIVED/archive" -D "$D" \
-		--target-name rp_mc
+	run --separate-stderr pitr-replay restore -b "$DERIVED/base-nopg" -a "$DERIVED/archive" -D "$D" \
+		--target-name rp_mc --set max_connections=120
 	assert_failure 1
-	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: could not reach the target: the server paused recovery at [0-9A-F]+/[0-9A-F]+: "WARNING:  hot standby is not possible because of insufficient parameter settings"$'
-	assert_stderr_line 'pitr-replay: detail: the server said "DETAIL:  max_connections = 100 is a lower setting than on the primary server, where its value was 150."'
-	assert_stderr_line "pitr-replay: hint: the server that wrote the WAL raised the setting after the base backup: give it with --set NAME=VALUE; the data directory \"$D\" is left as it is for inspection"
-	assert [ ! -e "$D/postmaster.pid" ]
-	restore_keep d2 -b "$DERIVED/base-nopg" -a "$DERIVED/archive" --target-name rp_mc --set max_connections=150
+	assert_regex "${stderr_lines[0]}" '^pitr-replay: error: --set max_connections=120 is below the 150 of the server that wrote the WAL \(a parameter change in the WAL at [0-9A-F]+/[0-9A-F]+\): recovery would stop on "insufficient parameter settings"$'
+	assert_equal "${stderr_lines[1]}" 'pitr-replay: hint: give max_connections=150 or more, or leave it out'
+	assert [ ! -e "$D" ]
+	# The record's LSN is the one pg_waldump shows.
+	lsn=$(sed -E 's/.* at ([0-9A-F]+\/[0-9A-F]+)\).*/\1/' <<<"${stderr_lines[0]}")
+	run bash -c "/usr/lib/postgresql/$PG_MAJOR/bin/pg_waldump -p '$DERIVED/archive' -t 3 -r XLOG -s '$lsn' 2>/dev/null | head -1"
+	assert_output --partial "PARAMETER_CHANGE max_connections=150"
+	restore_keep d2 -b "$DERIVED/base-nopg" -a "$DERIVED/archive" --target-name rp_mc
 	run sql "$CONN" "select string_agg(id::text, ',' order by id) from n"
 	assert_output "1,2,3,4"
+	run sql "$CONN" "show max_connections"
+	assert_output "150"
 	stop_restored
 }

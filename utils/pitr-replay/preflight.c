@@ -163,58 +163,96 @@ static void set_name(const char *set, char *name, size_t len)
 }
 
 /*
- * The limits of the backup's pg_control, each as a setting unless --set
- * gives it; a --set below the backup's is refused.
+ * The limits recovery needs: the backup's pg_control's, raised by any
+ * parameter change the WAL up to the target holds (the source restarted
+ * with higher ones after the backup). SOURCE names where each came from.
+ * Returns false when neither could be read.
  */
-static int add_limits(const struct restore_opts *o, const struct plan *plan,
-		      struct pitr_settings *s)
+static bool needed_limits(const struct plan *plan, struct pitr_limits *lim,
+			  char source[PITR_LIMITS][64])
 {
-	struct pitr_limits lim;
+	const struct path_scan *sc = &plan->scan;
+	bool known = pitr_control_limits(plan->backup.control,
+					 plan->backup.control_len, lim) == 0;
+
+	for (int i = 0; i < PITR_LIMITS; i++) {
+		snprintf(source[i], 64, "the backup's pg_control");
+		if (!sc->has_wal_limits ||
+		    (known && sc->wal_limit[i] <= lim->value[i]))
+			continue;
+		lim->value[i] = sc->wal_limit[i];
+		snprintf(source[i], 64, "a parameter change in the WAL at ");
+		pitr_lsn_format(sc->wal_limit_lsn[i],
+				source[i] + strlen(source[i]));
+	}
+	return known || sc->has_wal_limits;
+}
+
+/* The value --set gives limit I, or NULL. */
+static const char *limit_given(const struct restore_opts *o, int i)
+{
+	const char *given = NULL;
 	char name[64];
 
-	if (pitr_control_limits(plan->backup.control, plan->backup.control_len,
-				&lim) != 0) {
+	for (int j = 0; j < o->nsets; j++) {
+		set_name(o->sets[j], name, sizeof(name));
+		if (strcmp(name, pitr_limit_names[i]) == 0)
+			given = strchr(o->sets[j], '=') + 1;
+	}
+	return given;
+}
+
+int pitr_check_limits(const struct restore_opts *o, const struct plan *plan)
+{
+	struct pitr_limits lim;
+	char source[PITR_LIMITS][64];
+
+	if (!needed_limits(plan, &lim, source))
+		return 0;
+	for (int i = 0; i < PITR_LIMITS; i++) {
+		const char *given = limit_given(o, i);
+
+		if (given == NULL || atoll(given) >= lim.value[i])
+			continue;
+		dbops_log_error(
+			"--set %s=%s is below the %d of the server that wrote the WAL (%s): recovery would stop on \"insufficient parameter settings\"",
+			pitr_limit_names[i], given, lim.value[i], source[i]);
+		dbops_log_hint("give %s=%d or more, or leave it out",
+			       pitr_limit_names[i], lim.value[i]);
+		return -1;
+	}
+	return 0;
+}
+
+/* The limits recovery needs, each as a setting unless --set gives it. */
+static void add_limits(const struct restore_opts *o, const struct plan *plan,
+		       struct pitr_settings *s)
+{
+	struct pitr_limits lim;
+	char source[PITR_LIMITS][64];
+
+	if (!needed_limits(plan, &lim, source)) {
 		dbops_log_warning(
 			"\"%s\": could not read the server's limits from its global/pg_control; recovery runs with the backup's settings",
 			plan->backup.path);
-		return 0;
+		return;
 	}
 	for (int i = 0; i < PITR_LIMITS; i++) {
-		const char *given = NULL;
-
-		for (int j = 0; j < o->nsets; j++) {
-			set_name(o->sets[j], name, sizeof(name));
-			if (strcmp(name, pitr_limit_names[i]) == 0)
-				given = strchr(o->sets[j], '=') + 1;
-		}
-		if (given && atoll(given) < lim.value[i]) {
-			dbops_log_error(
-				"--set %s=%s is below the %d of the server that wrote the WAL (the backup's pg_control): recovery would stop on \"insufficient parameter settings\"",
-				pitr_limit_names[i], given, lim.value[i]);
-			dbops_log_hint("give %s=%d or more, or leave it out",
-				       pitr_limit_names[i], lim.value[i]);
-			return -1;
-		}
-		if (given)
+		if (limit_given(o, i))
 			continue;
 		snprintf(s->text[s->n], sizeof(s->text[s->n]), "%s=%d",
 			 pitr_limit_names[i], lim.value[i]);
 		s->list[s->n] = s->text[s->n];
 		s->n++;
 	}
-	return 0;
 }
 
-int pitr_preflight(const struct restore_opts *o, const struct plan *plan,
-		   const struct dbops_user *user, struct pitr_settings *s)
+void pitr_settings_make(const struct restore_opts *o, const struct plan *plan,
+			struct pitr_settings *s)
 {
 	int k = 0;
 
 	memset(s, 0, sizeof(*s));
-	if (check_server_version(o, plan) != 0 ||
-	    (o->port && check_port(o->port) != 0) ||
-	    (o->conf && check_conf(o->conf, user) != 0))
-		return -1;
 	/* Whatever a configuration file says, the server runs here: a
 	 * Debian postgresql.conf names the cluster's own data directory and
 	 * pid file. */
@@ -234,12 +272,20 @@ int pitr_preflight(const struct restore_opts *o, const struct plan *plan,
 	}
 	if (plan->backup.pg_major < 15)
 		s->list[s->n++] = "stats_temp_directory=pg_stat_tmp";
-	if (add_limits(o, plan, s) != 0)
-		return -1;
+	add_limits(o, plan, s);
 	for (int j = 0; j < o->nsets; j++)
 		s->list[s->n++] = o->sets[j];
 	s->list[s->n] = NULL;
-	return 0;
+}
+
+int pitr_preflight(const struct restore_opts *o, const struct plan *plan,
+		   const struct dbops_user *user)
+{
+	if (check_server_version(o, plan) != 0 ||
+	    (o->port && check_port(o->port) != 0) ||
+	    (o->conf && check_conf(o->conf, user) != 0))
+		return -1;
+	return pitr_check_limits(o, plan);
 }
 
 static int check_read(const struct dbops_user *user, const char *dir,

@@ -50,11 +50,26 @@ struct pitr_settings {
  * Everything that can be found wrong before the extraction: the server
  * program is of the backup's major version, --port is free on 127.0.0.1,
  * USER (NULL: ourselves) can read --conf, and no --set lowers a limit
- * below the backup's pg_control. Fills S with the settings to add for the
- * run (--conf, the limits, --set). Returns 0, or -1 after reporting.
+ * below the backup's pg_control (pitr_check_limits()). Returns 0, or -1
+ * after reporting.
  */
 int pitr_preflight(const struct restore_opts *o, const struct plan *plan,
-		   const struct dbops_user *user, struct pitr_settings *s);
+		   const struct dbops_user *user);
+
+/*
+ * No --set gives a limit below what recovery needs: the backup's
+ * pg_control's, raised by the parameter changes PLAN's WAL scan read up to
+ * the target (none before the scan ran). Returns 0, or -1 after reporting
+ * the limit and where it comes from.
+ */
+int pitr_check_limits(const struct restore_opts *o, const struct plan *plan);
+
+/*
+ * Fill S with the settings to add for the run: the data directory, --conf,
+ * the limits pitr_check_limits() names, and --set.
+ */
+void pitr_settings_make(const struct restore_opts *o, const struct plan *plan,
+			struct pitr_settings *s);
 
 /*
  * Whether USER can read every archive file recovery along PLAN (a

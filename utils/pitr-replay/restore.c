@@ -226,20 +226,25 @@ struct lay_down_job {
 	bool created; /* DATADIR did not exist before */
 };
 
+/*
+ * What needs the WAL read: its checks, the limits its parameter changes
+ * raise, and the server's user's read access to every segment it will need.
+ */
+static int check_wal(const struct lay_down_job *j)
+{
+	if (pitr_verify_wal(&j->o->verify, j->plan) != 0 ||
+	    pitr_check_limits(j->o, j->plan) != 0)
+		return -1;
+	return j->owner ? pitr_check_archive_access(j->plan, j->owner) : 0;
+}
+
 /* Item 0 checks the WAL, item 1 extracts the base backup. */
 static void lay_down_item(void *arg, size_t i)
 {
 	struct lay_down_job *j = arg;
 
 	if (i == 0) {
-		/* The server's user must read what we could read. */
-		atomic_store(&j->checked,
-			     pitr_verify_wal(&j->o->verify, j->plan) == 0 &&
-					     (j->owner == NULL ||
-					      pitr_check_archive_access(
-						      j->plan, j->owner) == 0)
-				     ? 0
-				     : -1);
+		atomic_store(&j->checked, check_wal(j) == 0 ? 0 : -1);
 		return;
 	}
 	/* On one thread the check ran first: no extraction after it failed. */
@@ -1587,11 +1592,12 @@ int pitr_restore_run(const struct restore_opts *o)
 	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
 					o->nts_maps) != 0 ||
 	    (drop && !reachable(o, &plan, &user)) ||
-	    pitr_preflight(o, &plan, owner, &settings) != 0)
+	    pitr_preflight(o, &plan, owner) != 0)
 		goto done;
 	catch_signals();
 	if (lay_down(o, &plan, owner) != 0)
 		goto done;
+	pitr_settings_make(o, &plan, &settings);
 	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
 	snprintf(spool, sizeof(spool), "%s/spool", rundir);

@@ -226,6 +226,30 @@ static int add_restore_point(struct path_scan *s,
 	return 0;
 }
 
+/*
+ * A parameter change: the server that wrote the WAL was restarted with
+ * other limits. A standby replaying it stops when its own are lower, so
+ * the highest of each is kept.
+ */
+static void note_parameter_change(struct path_scan *s, lsn_t lsn,
+				  const unsigned char *data, uint32_t len)
+{
+	enum { LIMITS = sizeof(s->wal_limit) / sizeof(s->wal_limit[0]) };
+
+	if (len < 4 * LIMITS)
+		return;
+	for (int i = 0; i < LIMITS; i++) {
+		int32_t v;
+
+		memcpy(&v, data + 4 * i, 4);
+		if (!s->has_wal_limits || v > s->wal_limit[i]) {
+			s->wal_limit[i] = v;
+			s->wal_limit_lsn[i] = lsn;
+		}
+	}
+	s->has_wal_limits = true;
+}
+
 /* Facts of XLOG records: restore points, end of backup, checkpoints, timeline switches. */
 static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 			    struct restore_point *rp, bool *is_rp,
@@ -240,10 +264,14 @@ static int note_xlog_record(struct path_scan *s, const struct wal_record *rec,
 		return 0;
 	if (op != XLOG_RESTORE_POINT && op != XLOG_BACKUP_END &&
 	    op != XLOG_CHECKPOINT_SHUTDOWN && op != XLOG_CHECKPOINT_ONLINE &&
-	    op != XLOG_END_OF_RECOVERY)
+	    op != XLOG_END_OF_RECOVERY && op != XLOG_PARAMETER_CHANGE)
 		return 0;
 	if (pitr_wal_main_data(&s->reader, rec, &data, &len) != 0)
 		return 0;
+	if (op == XLOG_PARAMETER_CHANGE) {
+		note_parameter_change(s, rec->lsn, data, len);
+		return 0;
+	}
 	if (op == XLOG_RESTORE_POINT && len >= 8 + RESTORE_POINT_NAME_MAX) {
 		memset(rp, 0, sizeof(*rp));
 		memcpy(&rp->time, data, 8);

@@ -105,6 +105,13 @@ struct path_scan {
 	 * before the stop point: the epoch of the xids around it. */
 	uint64_t next_full_xid;
 	bool has_next_full_xid;
+	/* The highest of each limit a parameter-change record read sets
+	 * (xl_parameter_change's first five ints: max_connections,
+	 * max_worker_processes, max_wal_senders, max_prepared_transactions,
+	 * max_locks_per_transaction), and the record that set it. */
+	int32_t wal_limit[5];
+	lsn_t wal_limit_lsn[5];
+	bool has_wal_limits;
 	uint64_t first_segno, last_segno; /* the segments read */
 	uint64_t segments;
 	int major;

@@ -40,6 +40,7 @@ typedef uint64_t lsn_t;
 #define XLOG_CHECKPOINT_ONLINE	 0x10
 #define XLOG_SWITCH		 0x40
 #define XLOG_BACKUP_END		 0x50
+#define XLOG_PARAMETER_CHANGE	 0x60
 #define XLOG_RESTORE_POINT	 0x70
 #define XLOG_END_OF_RECOVERY	 0x90
 
