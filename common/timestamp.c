@@ -34,7 +34,8 @@
 
 static const char forms_hint[] =
 	"expected a form such as 2024-03-01, 2024-03-01 12:00:00, "
-	"2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400";
+	"2024-03-01T12:00:00Z, 20240301T120000Z, "
+	"Sat Dec 05 10:08:34 2026 UTC or @1709294400";
 
 /* What the text says, before any range check. */
 struct stamp_fields {
@@ -47,6 +48,7 @@ struct stamp_fields {
 	int zone_len;
 	const char *zone_name; /* after a space: "UTC", "Europe/Paris" */
 	int zone_name_len;
+	bool zone_is_setting; /* zone_name is the caller's, not typed */
 	int zone_hours, zone_minutes, zone_sign;
 };
 
@@ -421,7 +423,8 @@ static int named_zone_to_utc(const struct stamp_fields *f, int64_t wall,
 		*sec = wall;
 		return 0;
 	}
-	if (is_abbreviation(name))
+	/* A server's `timezone` may be "EST": a zone of the tz database. */
+	if (is_abbreviation(name) && !f->zone_is_setting)
 		return dbops_err_set(
 			err,
 			"time zone abbreviation \"%s\" is ambiguous (abbreviations other than UTC, GMT and Z mean different offsets in different places: IST is India, Ireland or Israel): give a zone name such as Europe/Paris or an offset such as +01:00",
@@ -489,11 +492,70 @@ static int parse_epoch(const char *text, int64_t *usec, struct dbops_err *err)
 	return 0;
 }
 
-int dbops_timestamp_parse(const char *text, int64_t *usec,
-			  struct dbops_err *err)
+static const char *const month_names[12] = { "Jan", "Feb", "Mar", "Apr",
+					     "May", "Jun", "Jul", "Aug",
+					     "Sep", "Oct", "Nov", "Dec" };
+static const char *const day_names[7] = { "Sun", "Mon", "Tue", "Wed",
+					  "Thu", "Fri", "Sat" };
+
+/* The index of the three-letter NAME (any case) in NAMES, or -1. */
+static int name_index(const char *p, const char *const *names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strncasecmp(p, names[i], 3) == 0 &&
+		    !isalpha((unsigned char)p[3]))
+			return i;
+	return -1;
+}
+
+/*
+ * PostgreSQL's "Postgres" date style, as psql shows a timestamptz under
+ * DateStyle=Postgres: "Sat Dec 05 10:08:34.38 2026 UTC", the zone
+ * optional. DOW is the weekday as typed, checked once the date is known.
+ */
+static bool take_postgres_style(const char **p, struct stamp_fields *f,
+				int *dow)
+{
+	int mon;
+
+	*dow = name_index(*p, day_names, 7);
+	if (*dow < 0 || (*p)[3] != ' ')
+		return false;
+	*p += 4;
+	mon = name_index(*p, month_names, 12);
+	if (mon < 0 || (*p)[3] != ' ')
+		return false;
+	f->month = mon + 1;
+	*p += 4;
+	if (!take_digits(p, 2, &f->day) && !take_digits(p, 1, &f->day))
+		return false;
+	if (!take_char(p, ' ') || !take_time(p, ' ', false, f) ||
+	    f->zone != NULL || !take_char(p, ' ') ||
+	    !take_digits(p, 4, &f->year))
+		return false;
+	return **p != ' ' || take_spaced_zone(p, f);
+}
+
+/* A weekday typed with the date must be the date's: a typo otherwise. */
+static int check_weekday(const struct stamp_fields *f, int dow,
+			 struct dbops_err *err)
+{
+	/* 1970-01-01 was a Thursday (4). */
+	int64_t days = days_from_civil(f->year, f->month, f->day);
+	int real = (int)(((days % 7) + 7 + 4) % 7);
+
+	if (dow == real)
+		return 0;
+	return dbops_err_set(err, "%04d-%02d-%02d is a %s, not a %s", f->year,
+			     f->month, f->day, day_names[real], day_names[dow]);
+}
+
+int dbops_timestamp_parse_in(const char *text, const char *zone, int64_t *usec,
+			     bool *zone_given, struct dbops_err *err)
 {
 	struct stamp_fields f = { .month = 1, .day = 1 };
 	const char *p = text;
+	int dow = -1;
 	size_t len;
 	char sep;
 
@@ -541,14 +603,31 @@ int dbops_timestamp_parse(const char *text, int64_t *usec,
 			     !take_spaced_zone(&p, &f)))
 				return unrecognised(text, err);
 		}
+	} else if (isalpha((unsigned char)*p)) {
+		if (!take_postgres_style(&p, &f, &dow))
+			return unrecognised(text, err);
 	} else {
 		return unrecognised(text, err);
 	}
 	if (*p != '\0')
 		return trailing_text(text, p, err);
-	if (check_ranges(&f, err) != 0)
+	if (check_ranges(&f, err) != 0 ||
+	    (dow >= 0 && check_weekday(&f, dow, err) != 0))
 		return -1;
+	if (zone_given)
+		*zone_given = f.zone != NULL || f.zone_name != NULL;
+	if (zone != NULL && f.zone == NULL && f.zone_name == NULL) {
+		f.zone_name = zone;
+		f.zone_name_len = (int)strlen(zone);
+		f.zone_is_setting = true;
+	}
 	return fields_to_usec(&f, usec, err);
+}
+
+int dbops_timestamp_parse(const char *text, int64_t *usec,
+			  struct dbops_err *err)
+{
+	return dbops_timestamp_parse_in(text, NULL, usec, NULL, err);
 }
 
 /* Copy the formatted text out if it fits, as both formatters promise. */

@@ -14,6 +14,8 @@
  *	20240301                       compact: midnight
  *	20240301T120000[.123456]       also with "_" or "-" for the "T"
  *	@1709294400[.5]                seconds since the epoch, may be negative
+ *	Sat Dec 05 10:08:34[.38] 2026  PostgreSQL's DateStyle "Postgres"; the
+ *	                               weekday must be the date's
  *
  * Any form with a time of day may end in a zone: "Z", "z", "+02", "+02:00",
  * "+0200" or "-05:30", at most 15:59 either way. Or, after one space, as the
@@ -28,6 +30,7 @@
 #ifndef DBOPS_TIMESTAMP_H
 #define DBOPS_TIMESTAMP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +61,15 @@
  */
 int dbops_timestamp_parse(const char *text, int64_t *usec,
 			  struct dbops_err *err);
+
+/*
+ * As dbops_timestamp_parse(), but a text without a zone is read in ZONE (a
+ * zone of the tz database, or UTC; NULL: TZ's), as PostgreSQL reads a time
+ * without one in its own `timezone` setting. *ZONE_GIVEN (may be NULL) tells
+ * whether the text had a zone.
+ */
+int dbops_timestamp_parse_in(const char *text, const char *zone, int64_t *usec,
+			     bool *zone_given, struct dbops_err *err);
 
 /*
  * Write usec as local time in the zone of TZ with its UTC offset, such as

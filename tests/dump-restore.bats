@@ -75,7 +75,7 @@ same_as_expected() {
 	assert_equal "${stderr_lines[0]}" 'dump-restore: error: --at belongs to plan and up'
 	run --separate-stderr dump-restore plan --at yesterday "$DUMPS"
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" "dump-restore: error: invalid value \"yesterday\" for --at: unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: invalid value \"yesterday\" for --at: unrecognised time \"yesterday\": expected a form such as 2024-03-01, 2024-03-01 12:00:00, 2024-03-01T12:00:00Z, 20240301T120000Z, Sat Dec 05 10:08:34 2026 UTC or @1709294400"
 	assert_equal "${stderr_lines[1]}" 'Try "dump-restore --help" for more information.'
 }
 

@@ -598,13 +598,25 @@ for r in json.load(sys.stdin):
 	[ -n "$v" ] || skip "PostgreSQL 13, 14, 16 and 17 are all installed"
 	cp -a "$G/base-plain" "$W/old"
 	echo "$v" >"$W/old/PG_VERSION"
-	run --separate-stderr pitr-replay verify -b "$W/old" -a "$G/archive"
+	run --separate-stderr pitr-replay restore -b "$W/old" -a "$G/archive" -D "$W/d"
 	assert_error "pitr-replay: error: the base backup is PostgreSQL $v, whose server binaries are not installed: no /usr/lib/postgresql/$v/bin/postgres"
 	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: install the Debian package postgresql-$v (apt-get install postgresql-$v), or give --pg-bindir DIR"
-	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --pg-bindir /nonexistent
-	assert_error "pitr-replay: error: \"/nonexistent/postgres\": no PostgreSQL server program there (--pg-bindir)"
 	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d" --pg-bindir /nonexistent
 	assert_error "pitr-replay: error: \"/nonexistent/postgres\": no PostgreSQL server program there (--pg-bindir)"
+	assert [ ! -e "$W/d" ]
+}
+
+@test "pitr-replay: verify needs no server binaries; restore names the package (L4)" {
+	# The server binaries hidden in a mount namespace of the test's own.
+	unshare -m true 2>/dev/null || skip "no mount namespaces here"
+	run --separate-stderr unshare -m sh -c 'mount -t tmpfs none /usr/lib/postgresql && exec "$@"' sh \
+		pitr-replay verify -q -b "$G/base-plain" -a "$G/archive" --pg-bindir /nonexistent
+	assert_success
+	assert_equal "$output$stderr" ""
+	run --separate-stderr unshare -m sh -c 'mount -t tmpfs none /usr/lib/postgresql && exec "$@"' sh \
+		pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/d"
+	assert_error "pitr-replay: error: the base backup is PostgreSQL $PG_MAJOR, whose server binaries are not installed: no /usr/lib/postgresql/$PG_MAJOR/bin/postgres"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: install the Debian package postgresql-$PG_MAJOR (apt-get install postgresql-$PG_MAJOR), or give --pg-bindir DIR"
 	assert [ ! -e "$W/d" ]
 }
 

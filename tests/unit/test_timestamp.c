@@ -19,7 +19,8 @@
 
 #define FORMS                                                       \
 	"expected a form such as 2024-03-01, 2024-03-01 12:00:00, " \
-	"2024-03-01T12:00:00Z, 20240301T120000Z or @1709294400"
+	"2024-03-01T12:00:00Z, 20240301T120000Z, "                  \
+	"Sat Dec 05 10:08:34 2026 UTC or @1709294400"
 
 static void set_tz(const char *tz)
 {
@@ -661,6 +662,68 @@ static void test_timestamp_rejects_abbreviations_and_unknown_zones(void **state)
 			"\"../../etc/passwd\" at the end");
 }
 
+/* PostgreSQL's DateStyle "Postgres", as psql prints a timestamptz under it
+ * (SET datestyle = postgres; SELECT now()). Epochs from date -u -d. */
+static void test_timestamp_postgres_style(void **state)
+{
+	set_tz("America/New_York");
+	assert_parses("Sat Dec 05 10:08:34.38 2026 UTC",
+		      1796465314LL * SEC + 380000);
+	assert_parses("Fri Mar 01 12:00:00 2024 UTC", NOON_UTC * SEC);
+	assert_parses("fri mar 1 13:00 2024 Europe/Paris", NOON_UTC * SEC);
+	assert_parses("Fri Mar 01 14:00:00 2024 +02", NOON_UTC * SEC);
+	/* Without a zone: TZ's, like the other forms. */
+	assert_parses("Fri Mar 01 07:00:00 2024", NOON_UTC * SEC);
+	assert_rejected("Sat Mar 01 12:00:00 2024 UTC",
+			"2024-03-01 is a Fri, not a Sat");
+	assert_rejected("Fri Feb 30 12:00:00 2024 UTC",
+			"day 30 is out of range for 2024-02");
+	assert_unrecognised("Fri Mar 01 2024");
+	assert_unrecognised("Fri Mrz 01 12:00:00 2024");
+	assert_unrecognised("Friday Mar 01 12:00:00 2024");
+	assert_unrecognised("Fri Mar 01 12:00:00+02 2024");
+}
+
+/* A time without a zone read in the zone a server's `timezone` names; one
+ * with a zone keeps it. */
+static void test_timestamp_parse_in_zone(void **state)
+{
+	struct dbops_err err = { "" };
+	int64_t usec = 0;
+	bool given = true;
+
+	set_tz("America/New_York");
+	assert_int_equal(dbops_timestamp_parse_in("2024-03-01 13:00:00",
+						  "Europe/Paris", &usec, &given,
+						  &err),
+			 0);
+	assert_true(usec == NOON_UTC * SEC);
+	assert_false(given);
+	assert_int_equal(dbops_timestamp_parse_in("2024-03-01 12:00:00 UTC",
+						  "Europe/Paris", &usec, &given,
+						  &err),
+			 0);
+	assert_true(usec == NOON_UTC * SEC);
+	assert_true(given);
+	/* A setting may be an abbreviation the tz database has as a zone. */
+	assert_int_equal(dbops_timestamp_parse_in("2024-03-01 07:00:00", "EST",
+						  &usec, NULL, &err),
+			 0);
+	assert_true(usec == NOON_UTC * SEC);
+	assert_int_equal(dbops_timestamp_parse_in("2024-03-01 12:00:00", "UTC",
+						  &usec, NULL, &err),
+			 0);
+	assert_true(usec == NOON_UTC * SEC);
+	assert_int_equal(dbops_timestamp_parse_in("2024-03-31 02:30:00",
+						  "Europe/Paris", &usec, NULL,
+						  &err),
+			 -1);
+	assert_string_equal(
+		err.msg,
+		"2024-03-31 02:30:00 does not exist in time zone Europe/Paris");
+	assert_string_equal(getenv("TZ"), "America/New_York");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -669,6 +732,8 @@ int main(void)
 		cmocka_unit_test(test_timestamp_rejects_trailing_junk),
 		cmocka_unit_test(test_timestamp_spaced_utc),
 		cmocka_unit_test(test_timestamp_zone_names),
+		cmocka_unit_test(test_timestamp_postgres_style),
+		cmocka_unit_test(test_timestamp_parse_in_zone),
 		cmocka_unit_test(
 			test_timestamp_rejects_abbreviations_and_unknown_zones),
 		cmocka_unit_test(test_timestamp_rejects_surrounding_space),

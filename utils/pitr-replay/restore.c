@@ -1588,7 +1588,10 @@ int pitr_restore_run(const struct restore_opts *o)
 		return 1;
 	}
 	pitr_exit_on_signals();
+	/* verify needs no server; restore starts one. */
 	if (pitr_verify_prepare(&o->verify, &plan) != 0 ||
+	    pitr_find_server_binaries(plan.backup.pg_major, o->verify.pg_bindir,
+				      plan.bindir) != 0 ||
 	    pitr_backup_map_tablespaces(&plan.backup, o->datadir, o->ts_maps,
 					o->nts_maps) != 0 ||
 	    (drop && !reachable(o, &plan, &user)) ||

@@ -429,9 +429,6 @@ int pitr_verify_prepare(const struct verify_opts *o, struct plan *p)
 			o->base, p->backup.pg_major);
 		return -1;
 	}
-	if (pitr_find_server_binaries(p->backup.pg_major, o->pg_bindir,
-				      p->bindir) != 0)
-		return -1;
 	fill_start(p);
 	if (p->start.from_standby && p->start.end_lsn == 0) {
 		dbops_log_error(

@@ -26,7 +26,7 @@ enum pitr_timeline_goal {
 struct verify_opts {
 	const char *base;
 	const char *archive;
-	const char *pg_bindir; /* NULL: /usr/lib/postgresql/<major>/bin */
+	const char *pg_bindir; /* restore: NULL for /usr/lib/postgresql/<major>/bin */
 	struct pitr_target target;
 	enum pitr_timeline_goal timeline_goal;
 	uint32_t timeline; /* TIMELINE_NUMERIC: the ID given */
@@ -44,7 +44,7 @@ struct plan {
 	char tli_setting[16];
 	struct scan_start start;
 	struct path_scan scan;
-	char bindir[PATH_MAX];
+	char bindir[PATH_MAX]; /* restore: the server binaries; "" for verify */
 	struct pitr_target target;
 	/* For TARGET_END: replay up to and including the last record. */
 	lsn_t end_record_lsn;
