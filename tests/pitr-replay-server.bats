@@ -317,8 +317,8 @@ big_tar() {
 	assert_error 'pitr-replay: error: invalid value "recovery_target_xid=5" for --set: pitr-replay sets recovery_target_xid itself for its run'
 	run --separate-stderr pitr-replay restore "${b[@]}" -D "$D" --set work_mem
 	assert_error 'pitr-replay: error: invalid value "work_mem" for --set: expected NAME=VALUE, such as work_mem=64MB'
-	run --separate-stderr pitr-replay verify "${b[@]}" --set work_mem=1MB
-	assert_error 'pitr-replay: error: --set and --conf are for restore'
+	run --separate-stderr pitr-replay window -a "$G/archive" --set work_mem=1MB
+	assert_error 'pitr-replay: error: --set and --conf are for restore and verify'
 	assert [ ! -e "$D" ]
 	restore_keep d "${b[@]}" --set max_connections=200 --set work_mem=7MB
 	run sql "$CONN" "select current_setting('max_connections') || ' ' || current_setting('work_mem')"

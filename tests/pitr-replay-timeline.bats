@@ -215,6 +215,63 @@ missing_history_warning() {
 	assert_error "pitr-replay: error: invalid value \"${r:0:10} ${r:11:8} Europe/Pariss\" for --target-time: unknown time zone \"Europe/Pariss\": no such zone in the tz database (a name such as Europe/Paris or America/New_York)"
 }
 
+@test "pitr-replay timeline: a target time without a zone is read in the server's timezone setting, as recovery_target_time is (L2)" {
+	local r paris tokyo b=$W/b
+	# Transaction 10's commit time, 2024-05-01T12:00:00.123456+00.
+	r=$(txn 10 3)
+	paris=$(TZ=Europe/Paris date -d "${r:0:19}Z" '+%Y-%m-%d %H:%M:%S').${r:20:6}
+	tokyo=$(TZ=Asia/Tokyo date -d "${r:0:19}Z" '+%Y-%m-%d %H:%M:%S').${r:20:6}
+	cp -a "$G/base-plain" "$b"
+	# The backup's own setting (timezone = 'UTC'), whatever TZ says.
+	run --separate-stderr env TZ=America/New_York pitr-replay verify -b "$b" -a "$G/archive" --target-time "${r:0:10} ${r:11:15}"
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	assert_line --regexp "^target time zone: UTC \(the server's, from \"$b/postgresql.conf\" line [0-9]+\)\$"
+	echo "timezone = 'Europe/Paris'" >>"$b/postgresql.conf"
+	run --separate-stderr env TZ=America/New_York pitr-replay verify -b "$b" -a "$G/archive" --target-time "$paris" --no-manifest-check
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	assert_line --regexp "^target time zone: Europe/Paris \(the server's, from \"$b/postgresql.conf\" line [0-9]+\)\$"
+	assert_line --regexp "^recovery stops: before commit of transaction $(txn 11 2), "
+	# postgresql.auto.conf (ALTER SYSTEM) wins over postgresql.conf.
+	echo "TimeZone = 'Asia/Tokyo'" >>"$b/postgresql.auto.conf"
+	run --separate-stderr pitr-replay verify -b "$b" -a "$G/archive" --target-time "$tokyo" --no-manifest-check
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	assert_line "target time zone: Asia/Tokyo (the server's, from \"$b/postgresql.auto.conf\" line $(wc -l <"$b/postgresql.auto.conf"))"
+	# --set timezone wins over both, for verify as for restore.
+	run --separate-stderr pitr-replay verify -b "$b" -a "$G/archive" --target-time "${r:0:10} ${r:11:15}" --no-manifest-check --set timezone=UTC
+	assert_success
+	assert_line "target time zone: UTC (the server's, from --set timezone)"
+	# A zone in the text is kept; no zone line then.
+	run --separate-stderr pitr-replay verify -b "$b" -a "$G/archive" --target-time "${r:0:10} ${r:11:15} UTC" --no-manifest-check
+	assert_success
+	refute_line --partial "target time zone:"
+	# No setting anywhere: PostgreSQL's default, GMT.
+	sed -i '/^[Tt]ime[Zz]one/d' "$b/postgresql.conf" "$b/postgresql.auto.conf"
+	run --separate-stderr env TZ=Asia/Tokyo pitr-replay verify -b "$b" -a "$G/archive" --target-time "${r:0:10} ${r:11:15}" --no-manifest-check
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	assert_line "target time zone: GMT (the server's, from PostgreSQL's default: no timezone setting in the server's configuration)"
+	# A time that does not exist there is named with the zone.
+	echo "timezone = 'Europe/Paris'" >>"$b/postgresql.conf"
+	run --separate-stderr pitr-replay verify -b "$b" -a "$G/archive" --target-time "2024-03-31 02:30:00" --no-manifest-check
+	assert_error "pitr-replay: error: --target-time \"2024-03-31 02:30:00\", read in the server's time zone Europe/Paris (\"$b/postgresql.conf\" line $(wc -l <"$b/postgresql.conf")): 2024-03-31 02:30:00 does not exist in time zone Europe/Paris"
+	# In a tar, an include the setting may come from cannot be read.
+	echo "include_dir = 'conf.d'" >>"$b/postgresql.conf"
+	mkdir "$W/t" && tar -C "$b" -cf "$W/t/base.tar" .
+	run --separate-stderr pitr-replay verify -b "$W/t/base.tar" -a "$G/archive" --target-time "$paris" --no-manifest-check
+	assert_error "pitr-replay: error: --target-time \"$paris\" has no time zone, and the server's timezone setting cannot be told: \"$W/t/base.tar\": postgresql.conf line $(wc -l <"$b/postgresql.conf") includes a file not read here"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: give the time with its zone (\"$paris UTC\", \"$paris Europe/Paris\"), or --set timezone=NAME"
+	run --separate-stderr pitr-replay verify -b "$W/t/base.tar" -a "$G/archive" --target-time "$paris" --no-manifest-check --set timezone=Europe/Paris
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+	# PostgreSQL's own "Postgres" date style, as psql prints it.
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --target-time "$(TZ=UTC date -d "${r:0:19}Z" '+%a %b %d %H:%M:%S').${r:20:6} ${r:0:4} UTC"
+	assert_success
+	assert_line "target: time $(pgtime "$r") (inclusive)"
+}
+
 # wait_archived: until the server of PGHOST has archived every completed
 # segment.
 wait_archived() {

@@ -23,6 +23,7 @@
 #include "backup_util.h"
 #include "log.h"
 #include "manifest.h"
+#include "pgconf.h"
 #include "tablespace.h"
 #include "tarread.h"
 #include "xalloc.h"
@@ -275,6 +276,7 @@ struct found {
 	bool has_manifest;
 	char manifest_name[NAME_LEN]; /* how to name it in messages */
 	char nested[NAME_MAX + 1];    /* "d" when "d/backup_label" was seen */
+	struct pitr_conf_value tz_conf, tz_auto; /* `timezone` in a tar */
 	char *tsmap; /* tablespace_map of a tar, if not empty */
 	size_t tsmap_len;
 	char tsmap_name[NAME_LEN];
@@ -328,6 +330,22 @@ static int tar_slurp(struct tar *t, const char *what, size_t max, char **buf,
 		dbops_log_error("\"%s\": %s is too large (over %zu bytes)",
 				t->path, what, max);
 	return r == 0 ? 0 : -1;
+}
+
+/* postgresql.conf or postgresql.auto.conf of a tar: its `timezone`. */
+static int tar_conf(struct tar *t, const char *name, struct found *f)
+{
+	char *text = NULL, what[NAME_LEN];
+	size_t len = 0;
+	bool is_auto = strcmp(name, "postgresql.auto.conf") == 0;
+
+	if (tar_slurp(t, name, 1u << 24, &text, &len) != 0)
+		return -1;
+	member(what, sizeof(what), true, t->path, name);
+	pitr_conf_scan_text(text, len, what, NULL, "timezone", 0,
+			    is_auto ? &f->tz_auto : &f->tz_conf);
+	free(text);
+	return 0;
 }
 
 /*
@@ -407,6 +425,11 @@ static int scan_tar(const char *path, bool wal, bool want_manifest,
 					  &f->control_len) < 0)
 				goto fail;
 			f->has_control = true;
+		} else if (!wal &&
+			   (strcmp(name, "postgresql.conf") == 0 ||
+			    strcmp(name, "postgresql.auto.conf") == 0)) {
+			if (tar_conf(&t, name, f) != 0)
+				goto fail;
 		} else if (!wal && strcmp(name, "tablespace_map") == 0) {
 			free(f->tsmap);
 			f->tsmap = NULL;
@@ -559,6 +582,17 @@ static int plain_tablespaces(int dfd, const char *path, struct base_backup *b)
 	return rc;
 }
 
+/* The `timezone` of a plain backup's configuration, includes followed. */
+static void plain_zone(const char *path, struct base_backup *b)
+{
+	char conf[PATH_MAX + 32];
+
+	snprintf(conf, sizeof(conf), "%s/postgresql.conf", path);
+	pitr_conf_scan_file(conf, "timezone", true, 0, &b->tz_conf);
+	snprintf(conf, sizeof(conf), "%s/postgresql.auto.conf", path);
+	pitr_conf_scan_file(conf, "timezone", true, 0, &b->tz_auto);
+}
+
 /* Read what F wants from the plain backup B in directory DFD. */
 static int scan_dir(int dfd, const char *path, struct found *f,
 		    struct base_backup *b)
@@ -592,6 +626,7 @@ static int scan_dir(int dfd, const char *path, struct found *f,
 	}
 	if (plain_tablespaces(dfd, path, b) != 0)
 		return -1;
+	plain_zone(path, b);
 	r = read_small(dfd, path, "backup_manifest", MANIFEST_MAX, &f->manifest,
 		       &f->manifest_len);
 	if (r < 0)
@@ -947,6 +982,8 @@ static int open_directory(struct base_backup *b)
 	if (scan_tars(b, &f, b->path) == 0 &&
 	    check_found(b, &f, b->base_tar, true) == 0)
 		rc = tar_tablespaces(b, &f, b->path);
+	b->tz_conf = f.tz_conf;
+	b->tz_auto = f.tz_auto;
 out:
 	found_free(&f);
 	close(dfd);
@@ -984,6 +1021,8 @@ static int open_tar_file(struct base_backup *b)
 	if (scan_tars(b, &f, layout2 ? dir : NULL) == 0 &&
 	    check_found(b, &f, b->base_tar, true) == 0)
 		rc = tar_tablespaces(b, &f, layout2 ? dir : NULL);
+	b->tz_conf = f.tz_conf;
+	b->tz_auto = f.tz_auto;
 	found_free(&f);
 	return rc;
 }

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "errbuf.h"
+#include "pgconf.h"
 #include "process.h"
 
 /* What backup_label says. */
@@ -99,6 +100,9 @@ struct base_backup {
 	uint64_t manifest_system_id; /* manifest version 2 only, else 0 */
 	struct backup_tablespace *tablespaces; /* by OID; pitr_backup_free() */
 	size_t ntablespaces;
+	/* The server's `timezone` in the backup's postgresql.conf (includes
+	 * followed in a plain backup) and postgresql.auto.conf. */
+	struct pitr_conf_value tz_conf, tz_auto;
 };
 
 /*

@@ -14,6 +14,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "cli.h"
 #include "info.h"
@@ -188,7 +189,10 @@ static int set_target(struct pitr_opts *o, enum target_kind kind,
 	snprintf(t->text, sizeof(t->text), "%s", value);
 	switch (kind) {
 	case TARGET_TIME:
-		if (dbops_timestamp_parse(value, &usec, &terr) != 0)
+		/* Checked here; one without a zone is read again in the
+		 * server's time zone once the backup is known. */
+		if (dbops_timestamp_parse_in(value, "UTC", &usec,
+					     &t->zone_given, &terr) != 0)
 			return dbops_cli_invalid(option, value, "%s", terr.msg);
 		t->time = unix_us_to_pg_time(usec);
 		break;
@@ -287,6 +291,8 @@ static int add_set(struct pitr_opts *o, const char *arg)
 		return dbops_cli_error("--set given more than %d times",
 				       PITR_SETS_MAX);
 	o->r.sets[o->r.nsets++] = arg;
+	if (strncasecmp(arg, "timezone=", 9) == 0)
+		o->r.verify.timezone = arg + 9;
 	return 0;
 }
 
@@ -385,7 +391,7 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_SET:
 		return add_set(o, arg);
 	case OPT_CONF:
-		o->r.conf = arg;
+		o->r.conf = v->conf = arg;
 		return 0;
 	case OPT_FORMAT:
 		rc = dbops_cli_choice("--format", arg, formats, &choice);
@@ -488,8 +494,9 @@ static int check_command(const struct pitr_opts *o)
 			 o->r.action != ACTION_PROMOTE || o->r.nts_maps))
 		return dbops_cli_error(
 			"-D, --action, --keep-running, --port and --tablespace-map are for restore");
-	if (!restore && (o->r.nsets || o->r.conf))
-		return dbops_cli_error("--set and --conf are for restore");
+	if (!restore && !verify && (o->r.nsets || o->r.conf))
+		return dbops_cli_error(
+			"--set and --conf are for restore and verify");
 	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");

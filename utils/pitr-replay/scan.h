@@ -8,6 +8,7 @@
 #ifndef PITR_SCAN_H
 #define PITR_SCAN_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,6 +39,11 @@ struct pitr_target {
 	char name[RESTORE_POINT_NAME_MAX];
 	bool exclusive;
 	char text[128]; /* as given, for messages */
+	/* A time given without a zone is read in the server's `timezone`:
+	 * ZONE, and where that comes from (pitr_verify_prepare()). */
+	bool zone_given;
+	char zone[256];
+	char zone_from[PATH_MAX + 64];
 };
 
 /* Where replay starts: a base backup (its label, or a backup history file). */

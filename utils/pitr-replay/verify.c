@@ -13,6 +13,8 @@
 #include "log.h"
 #include "mfcheck.h"
 #include "output.h"
+#include "pgconf.h"
+#include "timestamp.h"
 #include "walbackup.h"
 
 int pitr_find_server_binaries(int major, const char *given, char *bindir)
@@ -417,11 +419,76 @@ static void fill_start(struct plan *p)
 	p->start.end_lsn = p->backup.manifest_end_lsn;
 }
 
+/*
+ * Where the server's `timezone` comes from: --set, else the backup's
+ * postgresql.auto.conf, else --conf or the backup's postgresql.conf. NULL:
+ * none sets it. *CONF holds what --conf says.
+ */
+static const struct pitr_conf_value *zone_setting(const struct verify_opts *o,
+						  const struct plan *p,
+						  struct pitr_conf_value *conf)
+{
+	if (o->conf)
+		pitr_conf_scan_file(o->conf, "timezone", false, 0, conf);
+	else
+		*conf = p->backup.tz_conf;
+	if (p->backup.tz_auto.found || p->backup.tz_auto.unknown)
+		return &p->backup.tz_auto;
+	return conf->found || conf->unknown ? conf : NULL;
+}
+
+/*
+ * A --target-time without a zone is the server's local time, as
+ * recovery_target_time reads it: read it again in the `timezone` the
+ * restored server has (PostgreSQL's default, GMT, when nothing sets it).
+ */
+static int resolve_target_zone(const struct verify_opts *o, struct plan *p)
+{
+	struct pitr_target *t = &p->target;
+	struct pitr_conf_value conf = { 0 };
+	const struct pitr_conf_value *v = NULL;
+	struct dbops_err err = { "" };
+	int64_t usec;
+
+	if (t->kind != TARGET_TIME || t->zone_given)
+		return 0;
+	if (o->timezone == NULL)
+		v = zone_setting(o, p, &conf);
+	if (v && v->unknown) {
+		dbops_log_error(
+			"--target-time \"%s\" has no time zone, and the server's timezone setting cannot be told: %s",
+			t->text, v->why);
+		dbops_log_hint(
+			"give the time with its zone (\"%s UTC\", \"%s Europe/Paris\"), or --set timezone=NAME",
+			t->text, t->text);
+		return -1;
+	}
+	snprintf(t->zone, sizeof(t->zone), "%s",
+		 o->timezone ? o->timezone
+		 : v	     ? v->value
+			     : "GMT");
+	snprintf(t->zone_from, sizeof(t->zone_from), "%s",
+		 o->timezone ? "--set timezone"
+		 : v	     ? v->source
+			     : "PostgreSQL's default: no timezone setting in "
+			       "the server's configuration");
+	if (dbops_timestamp_parse_in(t->text, t->zone, &usec, NULL, &err) !=
+	    0) {
+		dbops_log_error(
+			"--target-time \"%s\", read in the server's time zone %s (%s): %s",
+			t->text, t->zone, t->zone_from, err.msg);
+		return -1;
+	}
+	t->time = unix_us_to_pg_time(usec);
+	return 0;
+}
+
 int pitr_verify_prepare(const struct verify_opts *o, struct plan *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->target = o->target;
-	if (pitr_backup_open(o->base, &p->backup) != 0)
+	if (pitr_backup_open(o->base, &p->backup) != 0 ||
+	    resolve_target_zone(o, p) != 0)
 		return -1;
 	if (!pitr_wal_magic_for_major(p->backup.pg_major)) {
 		dbops_log_error(
@@ -530,6 +597,9 @@ void pitr_plan_report(const struct plan *p, FILE *out)
 		pitr_timeline_describe(&p->hist, path, sizeof(path)));
 	fprintf(out, "target: %s\n",
 		pitr_target_describe(&p->target, t, sizeof(t)));
+	if (p->target.zone[0])
+		fprintf(out, "target time zone: %s (the server's, from %s)\n",
+			p->target.zone, p->target.zone_from);
 	if (p->target.kind == TARGET_END) {
 		fprintf(out,
 			"recovery stops: at the end of the archive, after the record at %s\n",
@@ -579,6 +649,7 @@ enum {
 	J_TLI,
 	J_PATH,
 	J_TARGET,
+	J_TARGET_ZONE,
 	J_STOP,
 	J_STOP_LSN,
 	J_REPLAYED,
@@ -607,6 +678,7 @@ static const struct {
 	{ "timeline", DBOPS_COLUMN_NUMBER },
 	{ "timeline_path", DBOPS_COLUMN_TEXT },
 	{ "target", DBOPS_COLUMN_TEXT },
+	{ "target_time_zone", DBOPS_COLUMN_TEXT },
 	{ "stop", DBOPS_COLUMN_TEXT },
 	{ "stop_lsn", DBOPS_COLUMN_TEXT },
 	{ "replayed_up_to", DBOPS_COLUMN_TEXT },
@@ -645,6 +717,7 @@ static void json_cells(const struct plan *p, const struct manifest_check *mc,
 	snprintf(t[J_TLI], 512, "%u", p->tli);
 	pitr_timeline_describe(&p->hist, t[J_PATH], 512);
 	pitr_target_describe(&p->target, t[J_TARGET], 512);
+	v[J_TARGET_ZONE] = p->target.zone[0] ? p->target.zone : NULL;
 	snprintf(t[J_STOP], 512, "%s",
 		 end ? "at the end of the archive" : s->stop.what);
 	snprintf(t[J_STOP_LSN], 512, "%s",

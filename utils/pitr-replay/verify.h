@@ -26,11 +26,14 @@ enum pitr_timeline_goal {
 struct verify_opts {
 	const char *base;
 	const char *archive;
-	const char *pg_bindir; /* restore: NULL for /usr/lib/postgresql/<major>/bin */
+	const char *
+		pg_bindir; /* restore: NULL for /usr/lib/postgresql/<major>/bin */
 	struct pitr_target target;
 	enum pitr_timeline_goal timeline_goal;
 	uint32_t timeline; /* TIMELINE_NUMERIC: the ID given */
 	enum dbops_progress_mode progress;
+	const char *conf;     /* --conf: the server's configuration file */
+	const char *timezone; /* --set timezone=VALUE */
 };
 
 struct plan {
