@@ -654,6 +654,42 @@ for r in json.load(sys.stdin):
 	assert_equal "$(cat "$W/d/keep")" keep
 }
 
+@test "pitr-replay: messages say what is wrong: a dangling -D link, a tar of the directory, a target at the last commit, a foreign archive (L5)" {
+	local last xid lsn
+	ln -s "$W/nowhere/d" "$W/link"
+	run --separate-stderr pitr-replay restore -b "$G/base-plain" -a "$G/archive" -D "$W/link"
+	assert_error "pitr-replay: error: \"$W/link\" is a symbolic link to \"$W/nowhere/d\", which does not exist"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: create the directory it points to, or give another -D"
+	assert [ ! -e "$W/nowhere" ]
+	# tar czf x.tgz pgdata/: one message, the right one.
+	cp -a "$G/base-plain" "$W/pgdata"
+	tar -C "$W" -czf "$W/x.tgz" pgdata
+	run --separate-stderr pitr-replay verify -b "$W/x.tgz" -a "$G/archive"
+	assert_error "pitr-replay: error: \"$W/x.tgz\": no backup_label at the top: the tar holds a directory \"pgdata\" with one"
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: give a tar of the data directory's contents: tar -C DATADIR -cf FILE ."
+	assert_equal "${#stderr_lines[@]}" 2
+	# A target time equal to the last commit's: nothing after it to stop at.
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --timeline 1
+	assert_success
+	last=$(sed -nE 's/^replayed up to: .* \(last transaction (.*)\)$/\1/p' <<<"$output")
+	[ -n "$last" ] || fail "no last transaction in: $output"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --timeline 1 --target-time "$last"
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" "^pitr-replay: error: target time $(sed 's/[.+]/\\&/g' <<<"$last") is the time of the last transaction in the archive, ([0-9]+) at [0-9A-F]+/[0-9A-F]+ \(timeline 1\): recovery stops at the first transaction after the target, and none follows\$"
+	xid=$(sed -E 's/.*archive, ([0-9]+) at .*/\1/' <<<"${stderr_lines[0]}")
+	assert_equal "${stderr_lines[1]}" "pitr-replay: hint: to recover up to and including it, give --target-xid $xid, or no target to replay to the end"
+	# The oracle: the commit of that transaction has that time.
+	run bash -c "/usr/lib/postgresql/$PG_MAJOR/bin/pg_waldump -p '$G/archive' -t 1 -r Transaction -s '$PLAIN_START_LSN' 2>/dev/null | grep 'tx: *$xid,'"
+	assert_output --partial "COMMIT ${last%+00}"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --timeline 1 --target-xid "$xid"
+	assert_success
+	# window on another cluster's archive: the cause first, not a consequence.
+	run --separate-stderr pitr-replay window -b "$G/base-plain" -a "$G/other-archive" --format csv
+	assert_failure 1
+	assert_line --index 3 '1,problem,,,,,the base backup'"'"'s end-of-backup record is not reached: reading stopped on the problem below'
+	assert_line --index 4 --regexp '^1,problem,,0/0,,,"000000010000000000000002: WAL of another cluster at LSN 0/2000000: '
+}
+
 @test "pitr-replay: window lists each timeline's restore points and latest commit, as table and json" {
 	run --separate-stderr pitr-replay window -a "$G/archive"
 	assert_success

@@ -677,7 +677,7 @@ static void test_open_data_dir_without_label(void **state)
 	assert_open_error(
 		b,
 		"pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
-		"pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n",
+		"pitr-replay: hint: a copy of a data directory needs the backup_label pg_backup_stop() returns (or an atomic snapshot of the running cluster, which PostgreSQL recovers by crash recovery, not to a point in time); take a base backup with pg_basebackup\n",
 		b);
 	free(l);
 	free(b);
@@ -1395,7 +1395,7 @@ static void test_tar_without_label(void **state)
 	assert_open_error(
 		t,
 		"pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
-		"pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n",
+		"pitr-replay: hint: a copy of a data directory needs the backup_label pg_backup_stop() returns (or an atomic snapshot of the running cluster, which PostgreSQL recovers by crash recovery, not to a point in time); take a base backup with pg_basebackup\n",
 		t);
 	/* the data directory itself in the tar, not its contents */
 	for (size_t i = 0; i < N(data_entries); i++) {
@@ -1407,9 +1407,8 @@ static void test_tar_without_label(void **state)
 	write_tar(t, ZSTD, true, nested, N(nested));
 	assert_open_error(
 		t,
-		"pitr-replay: error: \"%s\": no backup_label: not a base backup taken with pg_basebackup\n"
-		"pitr-replay: hint: a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup\n"
-		"pitr-replay: hint: the tar holds a directory \"main\" with a backup_label; give a tar of the data directory's contents\n",
+		"pitr-replay: error: \"%s\": no backup_label at the top: the tar holds a directory \"main\" with one\n"
+		"pitr-replay: hint: give a tar of the data directory's contents: tar -C DATADIR -cf FILE .\n",
 		t);
 	free(t);
 }

@@ -295,7 +295,7 @@ static void no_backup_label(const char *where)
 		"\"%s\": no backup_label: not a base backup taken with pg_basebackup",
 		where);
 	dbops_log_hint(
-		"a copy of a data directory made without pg_backup_start() cannot be recovered to a point in time; take a base backup with pg_basebackup");
+		"a copy of a data directory needs the backup_label pg_backup_stop() returns (or an atomic snapshot of the running cluster, which PostgreSQL recovers by crash recovery, not to a point in time); take a base backup with pg_basebackup");
 }
 
 static void not_a_backup(const char *path)
@@ -650,12 +650,16 @@ static int check_found(struct base_backup *b, struct found *f,
 	long major = 0;
 	const char *p;
 
+	if (!f->has_label && f->nested[0] != '\0') {
+		dbops_log_error(
+			"\"%s\": no backup_label at the top: the tar holds a directory \"%s\" with one",
+			container, f->nested);
+		dbops_log_hint(
+			"give a tar of the data directory's contents: tar -C DATADIR -cf FILE .");
+		return -1;
+	}
 	if (!f->has_label) {
 		no_backup_label(container);
-		if (f->nested[0] != '\0')
-			dbops_log_hint(
-				"the tar holds a directory \"%s\" with a backup_label; give a tar of the data directory's contents",
-				f->nested);
 		return -1;
 	}
 	member(what, sizeof(what), in_tar, container, "backup_label");

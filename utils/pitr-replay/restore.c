@@ -188,10 +188,26 @@ static int datadir_usable(const char *datadir)
 	struct dirent *de;
 
 	if (d == NULL) {
-		if (errno == ENOENT)
+		struct stat st;
+		char to[PATH_MAX];
+		ssize_t n;
+		int err = errno;
+
+		if (err == ENOENT && lstat(datadir, &st) == 0 &&
+		    S_ISLNK(st.st_mode) &&
+		    (n = readlink(datadir, to, sizeof(to) - 1)) >= 0) {
+			to[n] = '\0';
+			dbops_log_error(
+				"\"%s\" is a symbolic link to \"%s\", which does not exist",
+				datadir, to);
+			dbops_log_hint(
+				"create the directory it points to, or give another -D");
+			return -1;
+		}
+		if (err == ENOENT)
 			return 0;
 		dbops_log_error("could not open directory \"%s\": %s", datadir,
-				strerror(errno));
+				strerror(err));
 		return -1;
 	}
 	while ((de = readdir(d)) != NULL) {

@@ -308,7 +308,16 @@ static int report_not_found(const struct plan *p)
 	pitr_timeline_describe(&p->hist, path, sizeof(path));
 	switch (p->target.kind) {
 	case TARGET_TIME:
-		if (s->has_max_xact)
+		if (s->has_max_xact && s->max_xact_time == p->target.time) {
+			dbops_log_error(
+				"target time %s is the time of the last transaction in the archive, %u at %s (timeline %s): recovery stops at the first transaction after the target, and none follows",
+				pitr_pg_time_format(p->target.time, when),
+				s->max_xact_xid,
+				pitr_lsn_format(s->max_xact_lsn, lsn), path);
+			dbops_log_hint(
+				"to recover up to and including it, give --target-xid %u, or no target to replay to the end",
+				s->max_xact_xid);
+		} else if (s->has_max_xact)
 			dbops_log_error(
 				"target time %s is beyond the last transaction in the archive: the archive reaches only to %s (timeline %s)",
 				pitr_pg_time_format(p->target.time, when),

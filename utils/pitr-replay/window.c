@@ -285,7 +285,10 @@ static int window_of(struct dbops_output *w, const struct window_opts *o,
 			w,
 			&(struct row){
 				tli, "problem", NULL, NULL, NULL, NULL,
-				"the WAL ends before the base backup's end-of-backup record" });
+				s.reader.stop == WAL_STOP_END ||
+						s.reader.stop == WAL_STOP_NONE
+					? "the WAL ends before the base backup's end-of-backup record"
+					: "the base backup's end-of-backup record is not reached: reading stopped on the problem below" });
 	for (size_t i = 0; rc == 0 && i < s.nrps; i++)
 		rc = emit(
 			w,
