@@ -3,13 +3,14 @@
  * utils/pitr-replay/preflight.c: the five limits recovery needs, read from
  * the head of a pg_control file of PostgreSQL 13 to 17 (ControlFileData:
  * pg_control_version at byte 8, MaxConnections and the four after it from
- * byte 180, as `pg_controldata` of a PostgreSQL 15 backup shows them).
+ * byte 180, as `pg_controldata` of PostgreSQL 13, 15 and 17 shows them).
  */
 #include "testutil.h"
 
 #include <stdint.h>
 
 #include "../../utils/pitr-replay/preflight.h"
+#include "data/pg_control_heads.h"
 
 /* A pg_control head of VERSION with the limits V (5 ints). */
 static void control_of(unsigned char *buf, uint32_t version, const int32_t *v)
@@ -89,6 +90,22 @@ static void test_control_limits_pg17(void **state)
 	assert_int_equal(lim.value[4], 128);
 }
 
+/* Real pg_control files of PostgreSQL 13 and 17, as pg_controldata reads
+ * them (data/pg_control_heads.h). */
+static void test_control_limits_real_pg13_and_pg17(void **state)
+{
+	const int32_t want[5] = { 123, 9, 7, 5, 77 };
+	const unsigned char *heads[] = { pg13_control_head, pg17_control_head };
+	struct pitr_limits lim;
+
+	(void)state;
+	for (int h = 0; h < 2; h++) {
+		assert_int_equal(pitr_control_limits(heads[h], 256, &lim), 0);
+		for (int i = 0; i < PITR_LIMITS; i++)
+			assert_int_equal(lim.value[i], want[i]);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +114,7 @@ int main(void)
 		cmocka_unit_test(test_control_limits_implausible_value),
 		cmocka_unit_test(test_control_limits_pg13_to_16),
 		cmocka_unit_test(test_control_limits_pg17),
+		cmocka_unit_test(test_control_limits_real_pg13_and_pg17),
 	};
 
 	return cmocka_run_group_tests_name("pitr-replay preflight", tests, NULL,
