@@ -347,3 +347,27 @@ PY
 	assert_success
 	assert_equal "${stderr_lines[0]}" "pitr-replay: warning: \"$W/empty\": no base backup in this folder (a directory with backup_label or base.tar*, or a tar file)"
 }
+
+@test "pitr-replay info: verify --metrics-file writes what it found for the textfile collector, also when it fails; promtool takes it" {
+	local last
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$G/archive" --metrics-file "$W/verify.prom"
+	assert_success
+	last=$(sed -nE 's/^replayed up to: .* \(last transaction (.*)\)$/\1/p' <<<"$output")
+	run promtool check metrics <"$W/verify.prom"
+	assert_success
+	run grep -v '^#' "$W/verify.prom"
+	assert_line 'dbops_pitr_replay_success{command="verify"} 1'
+	assert_line --regexp '^dbops_pitr_replay_last_run_timestamp_seconds\{command="verify"\} [0-9.]+$'
+	assert_line --regexp '^dbops_pitr_replay_duration_seconds\{command="verify"\} [0-9.]+$'
+	assert_line "dbops_pitr_replay_wal_checked_bytes{command=\"verify\"} $((3 * 16 * 1024 * 1024))"
+	# The recovery point: the last transaction the report names, to the microsecond.
+	assert_line "dbops_pitr_replay_last_recoverable_timestamp_seconds $(date -u -d "$last" +%s).${last:20:6}"
+	run --separate-stderr pitr-replay verify -b "$G/base-plain" -a "$W/none" --metrics-file "$W/verify.prom"
+	assert_failure 1
+	run grep -v '^#' "$W/verify.prom"
+	assert_line 'dbops_pitr_replay_success{command="verify"} 0'
+	refute_line --partial 'last_recoverable'
+	run --separate-stderr pitr-replay window -a "$G/archive" --metrics-file "$W/x.prom"
+	assert_error 'pitr-replay: error: --metrics-file is for restore and verify'
+}
+

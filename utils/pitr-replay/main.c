@@ -17,6 +17,7 @@
 #include <strings.h>
 
 #include "cli.h"
+#include "clock.h"
 #include "info.h"
 #include "fetch.h"
 #include "log.h"
@@ -24,6 +25,7 @@
 #include "output.h"
 #include "progress.h"
 #include "restore.h"
+#include "telemetry.h"
 #include "timestamp.h"
 #include "verify.h"
 #include "window.h"
@@ -43,6 +45,7 @@ enum {
 	OPT_PG_BINDIR,
 	OPT_SET,
 	OPT_CONF,
+	OPT_METRICS_FILE,
 	OPT_FORMAT,
 	OPT_PROGRESS,
 	OPT_TABLESPACE_MAP,
@@ -108,6 +111,8 @@ static const struct dbops_cli_option options[] = {
 	  "a setting for the restored server (repeatable)" },
 	{ OPT_CONF, "conf", "FILE",
 	  "the server's postgresql.conf, if not the backup's" },
+	{ OPT_METRICS_FILE, "metrics-file", "FILE",
+	  "verify, restore: write Prometheus metrics to FILE at the end" },
 	{ OPT_FORMAT, "format", "F",
 	  "window, info: table, csv, tsv or json; verify: json" },
 	{ OPT_NO_MANIFEST_CHECK, "no-manifest-check", NULL,
@@ -393,6 +398,9 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_CONF:
 		o->r.conf = v->conf = arg;
 		return 0;
+	case OPT_METRICS_FILE:
+		o->r.metrics_file = arg;
+		return 0;
 	case OPT_FORMAT:
 		rc = dbops_cli_choice("--format", arg, formats, &choice);
 		o->format = (enum dbops_output_format)choice;
@@ -497,6 +505,9 @@ static int check_command(const struct pitr_opts *o)
 	if (!restore && !verify && (o->r.nsets || o->r.conf))
 		return dbops_cli_error(
 			"--set and --conf are for restore and verify");
+	if (!restore && !verify && o->r.metrics_file)
+		return dbops_cli_error(
+			"--metrics-file is for restore and verify");
 	if (window && (target || o->timeline_given))
 		return dbops_cli_error(
 			"window takes no target or --timeline: it shows every timeline");
@@ -527,6 +538,8 @@ static int run_verify(struct pitr_opts *o)
 	struct manifest_check mc = { 0 };
 	struct plan plan;
 	bool quiet = dbops_log_verbosity() == DBOPS_LOG_QUIET;
+	struct pitr_run_facts facts = { 0 };
+	int64_t start_ms = dbops_clock_ms();
 	int rc, mrc = 0;
 
 	pitr_exit_on_signals();
@@ -536,6 +549,8 @@ static int run_verify(struct pitr_opts *o)
 		mrc = pitr_manifest_check(&plan.backup, &mc);
 	if (rc == 0)
 		rc = pitr_verify_wal(&o->r.verify, &plan);
+	if (rc == 0)
+		pitr_run_facts_of(&plan, &facts);
 	if (rc == 0 && mrc == 0 && !quiet) {
 		if (o->format == DBOPS_FORMAT_JSON)
 			rc = pitr_plan_report_json(
@@ -545,6 +560,11 @@ static int run_verify(struct pitr_opts *o)
 		if (o->format != DBOPS_FORMAT_JSON)
 			pitr_manifest_report(&mc, o->no_manifest_check, stdout);
 	}
+	if (o->r.metrics_file &&
+	    pitr_metrics_write(o->r.metrics_file, "verify", rc == 0 && mrc == 0,
+			       (double)(dbops_clock_ms() - start_ms) / 1000,
+			       &facts) != 0)
+		rc = -1;
 	pitr_plan_free(&plan);
 	return rc == 0 && mrc == 0 ? 0 : 1;
 }

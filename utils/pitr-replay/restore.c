@@ -35,6 +35,7 @@
 #include "preflight.h"
 #include "process.h"
 #include "progress.h"
+#include "telemetry.h"
 #include "xalloc.h"
 
 static volatile sig_atomic_t interrupted;
@@ -1571,7 +1572,7 @@ static int start_server(const struct restore_opts *o, const struct plan *plan,
 	return 0;
 }
 
-int pitr_restore_run(const struct restore_opts *o)
+static int restore(const struct restore_opts *o, struct pitr_run_facts *facts)
 {
 	struct plan plan;
 	struct dbops_user user;
@@ -1616,6 +1617,7 @@ int pitr_restore_run(const struct restore_opts *o)
 	catch_signals();
 	if (lay_down(o, &plan, owner) != 0)
 		goto done;
+	pitr_run_facts_of(&plan, facts);
 	pitr_settings_make(o, &plan, &settings);
 	pitr_plan_report(&plan, out);
 	snprintf(rundir, sizeof(rundir), "%s/pitr-replay", o->datadir);
@@ -1646,5 +1648,19 @@ done:
 	pitr_plan_free(&plan);
 	if (quiet)
 		fclose(out);
+	return rc;
+}
+
+int pitr_restore_run(const struct restore_opts *o)
+{
+	struct pitr_run_facts facts = { 0 };
+	int64_t start_ms = dbops_clock_ms();
+	int rc = restore(o, &facts);
+
+	if (o->metrics_file &&
+	    pitr_metrics_write(o->metrics_file, "restore", rc == 0,
+			       (double)(dbops_clock_ms() - start_ms) / 1000,
+			       &facts) != 0)
+		rc = 1;
 	return rc;
 }

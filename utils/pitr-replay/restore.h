@@ -28,7 +28,8 @@ struct restore_opts {
 	int prefetch; /* fetch-wal --prefetch in restore_command */
 	const char *sets[PITR_SETS_MAX]; /* server settings, "name=value" */
 	int nsets;
-	const char *conf; /* --conf: the server's configuration file */
+	const char *conf;	  /* --conf: the server's configuration file */
+	const char *metrics_file; /* --metrics-file, or NULL */
 };
 
 /* 0 when DATADIR is at the target, 1 otherwise (reported). */
