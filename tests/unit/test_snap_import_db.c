@@ -50,6 +50,34 @@ static void test_db_conn_host_port(void **state)
 	assert_string_equal(p.values[1], "6543");
 }
 
+static void test_db_conn_host_port_dbname(void **state)
+{
+	struct params p;
+
+	conn(&p, "db1:5432/game");
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.keys[0], "host");
+	assert_string_equal(p.values[0], "db1");
+	assert_string_equal(p.keys[1], "port");
+	assert_string_equal(p.values[1], "5432");
+	assert_string_equal(p.keys[2], "dbname");
+	assert_string_equal(p.values[2], "game");
+	conn(&p, "[::1]:6543/my db");
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.values[0], "::1");
+	assert_string_equal(p.values[1], "6543");
+	assert_string_equal(p.values[2], "my db");
+	/* A trailing slash names no database. */
+	conn(&p, "db1:5432/");
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.values[1], "5432");
+	/* Not a port before the slash: a name. */
+	conn(&p, "db:x/y");
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.keys[0], "dbname");
+	assert_string_equal(p.values[0], "db:x/y");
+}
+
 static void test_db_conn_conninfo_uri_and_name(void **state)
 {
 	struct params p;
@@ -219,6 +247,7 @@ int main(void)
 		cmocka_unit_test(test_sync_parse_listen_rejects_bad_addresses),
 		cmocka_unit_test(test_db_conn_none_uses_the_environment),
 		cmocka_unit_test(test_db_conn_host_port),
+		cmocka_unit_test(test_db_conn_host_port_dbname),
 		cmocka_unit_test(test_db_conn_conninfo_uri_and_name),
 		cmocka_unit_test(test_db_error_with_line_and_column),
 		cmocka_unit_test(test_db_error_with_line_only),

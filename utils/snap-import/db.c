@@ -49,7 +49,9 @@ static bool is_port(const char *s)
 int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 			const char **keys, const char **values)
 {
-	const char *colon;
+	const char *colon, *slash;
+	char port[8];
+	size_t plen;
 
 	if (database == NULL || *database == '\0')
 		return 0;
@@ -60,8 +62,17 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 		values[0] = database;
 		return 1;
 	}
+	/* host:port, or host:port/dbname: the port is the last colon's. */
 	colon = strrchr(database, ':');
-	if (colon != NULL && is_port(colon + 1)) {
+	slash = colon ? strchr(colon, '/') : NULL;
+	plen = colon ? (slash ? (size_t)(slash - colon - 1) : strlen(colon + 1))
+		     : 0;
+	if (colon != NULL && plen < sizeof(port)) {
+		snprintf(port, sizeof(port), "%.*s", (int)plen, colon + 1);
+	} else {
+		port[0] = '\0';
+	}
+	if (colon != NULL && is_port(port) && hostlen > sizeof(port) + 1) {
 		const char *host = database;
 		size_t n = (size_t)(colon - database);
 
@@ -69,12 +80,21 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 			host++;
 			n -= 2;
 		}
-		snprintf(hostbuf, hostlen, "%.*s", (int)n, host);
+		if (n > hostlen - sizeof(port) - 1)
+			n = hostlen - sizeof(port) - 1;
+		/* The host, then the port after its NUL. */
+		memcpy(hostbuf, host, n);
+		hostbuf[n] = '\0';
+		memcpy(hostbuf + n + 1, port, strlen(port) + 1);
 		keys[0] = "host";
 		values[0] = hostbuf;
 		keys[1] = "port";
-		values[1] = colon + 1;
-		return 2;
+		values[1] = hostbuf + n + 1;
+		if (slash == NULL || slash[1] == '\0')
+			return 2;
+		keys[2] = "dbname";
+		values[2] = slash + 1;
+		return 3;
 	}
 	keys[0] = "dbname";
 	values[0] = database;
@@ -238,7 +258,7 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 {
 	const char *keys[8], *values[8];
 	char hostbuf[256];
-	int n;
+	int n, given, first;
 
 	memset(db, 0, sizeof(*db));
 	n = 0;
@@ -250,8 +270,10 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 		keys[n] = "connect_timeout";
 		values[n++] = SNAP_CONNECT_TIMEOUT;
 	}
-	n += snap_db_conn_params(database, hostbuf, sizeof(hostbuf), keys + n,
-				 values + n);
+	first = n;
+	given = snap_db_conn_params(database, hostbuf, sizeof(hostbuf),
+				    keys + n, values + n);
+	n += given;
 	/* Ours come after the user's: a conninfo may not change them. */
 	keys[n] = "application_name";
 	values[n++] = "snap-import";
@@ -265,9 +287,17 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		const char *why = PQerrorMessage(db->conn);
 
-		return dbops_err_set(err,
-				     "could not connect to the database: %.*s",
-				     first_line(why), why);
+		/* host:port names no database: libpq took the user's name. */
+		bool no_name = given == 2 && strcmp(keys[first], "host") == 0 &&
+			       getenv("PGDATABASE") == NULL &&
+			       strstr(why, "database \"") != NULL &&
+			       strstr(why, "does not exist") != NULL;
+
+		return dbops_err_set(
+			err, "could not connect to the database: %.*s%s",
+			first_line(why), why,
+			no_name ? "; name the database as HOST:PORT/DBNAME"
+				: "");
 	}
 	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	set_by(db);

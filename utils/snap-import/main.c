@@ -31,11 +31,13 @@ enum {
 	OPT_TYPES,
 	OPT_ALL_TEXT,
 	OPT_TIMEZONE,
-	OPT_ENCODING
+	OPT_ENCODING,
+	OPT_DATA_DIR
 };
 
 static const struct dbops_cli_option common_options[] = {
-	{ 'd', "database", "DB", "host:port, a conninfo string or a URI" },
+	{ 'd', "database", "DB",
+	  "host:port[/dbname], a conninfo string or a URI" },
 	{ 't', "table", "TABLE",
 	  "[schema.]table to load into (default " SNAP_DEFAULT_TABLE ")" },
 	{ OPT_PROGRESS, "progress", "WHEN",
@@ -71,6 +73,7 @@ static const struct dbops_cli_option list_options[] = {
 
 static const struct dbops_cli_option sync_options[] = {
 	{ 'D', "dir", "DIR", "the folder to keep synced" },
+	{ OPT_DATA_DIR, "data-dir", "DIR", "the same as --dir" },
 	{ OPT_PATTERN, "pattern", "GLOB",
 	  "the file names to import (default *.csv)" },
 	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
@@ -97,6 +100,7 @@ static int set_option(void *ctx, int id, const char *arg)
 
 	switch (id) {
 	case 'D':
+	case OPT_DATA_DIR:
 		o->dir = arg;
 		return 0;
 	case 'd':
