@@ -80,14 +80,46 @@ static void rollback(struct snap_db *db)
 }
 
 /*
+ * COPY's options after FORMAT csv for the dialect D, ", HEADER true" and
+ * DELIMITER, QUOTE and NULL when they are not the defaults, into OUT.
+ */
+static void copy_options(PGconn *conn, const struct snap_dialect *d, char *out,
+			 size_t cap)
+{
+	const char *words[] = { "DELIMITER", "QUOTE", "NULL" };
+	char delim[2] = { d->delimiter, '\0' }, quote[2] = { d->quote, '\0' };
+	const char *values[] = { delim, quote, d->null };
+	bool given[] = { d->delimiter != ',', d->quote != '"',
+			 d->null[0] != '\0' };
+	size_t len = (size_t)snprintf(out, cap, ", HEADER %s",
+				      d->header ? "true" : "false");
+
+	for (int i = 0; i < 3; i++) {
+		char *lit;
+
+		if (!given[i])
+			continue;
+		lit = PQescapeLiteral(conn, values[i], strlen(values[i]));
+		if (lit == NULL)
+			dbops_xalloc_failed();
+		len += (size_t)snprintf(out + len, cap - len, ", %s %s",
+					words[i], lit);
+		PQfreemem(lit);
+	}
+}
+
+/*
  * "COPY t ("a", "b") FROM STDIN (FORMAT csv, HEADER true)"; caller frees.
  * NULL when a name cannot be quoted (its reason in ERR).
  */
 static char *copy_statement(struct snap_db *db, const struct snap_header *h,
-			    struct dbops_err *err)
+			    const struct snap_dialect *d, struct dbops_err *err)
 {
-	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true";
-	size_t cap = strlen(db->qtable) + sizeof(tail) + 80, len;
+	static const char tail[] = ") FROM STDIN (FORMAT csv";
+	/* --null is at most SNAP_NULL_MAX bytes, each quoted as two at most. */
+	char options[2 * SNAP_NULL_MAX + 100];
+	size_t cap = strlen(db->qtable) + sizeof(tail) + sizeof(options) + 80,
+	       len;
 	char *sql = dbops_xmalloc(cap);
 
 	len = (size_t)snprintf(sql, cap, "COPY %s (", db->qtable);
@@ -111,7 +143,8 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 		PQfreemem(q);
 	}
 	/* The name is PostgreSQL's own (db.c): letters, digits, '_'. */
-	snprintf(sql + len, cap - len, "%s%s%s%s)", tail,
+	copy_options(db->conn, d, options, sizeof(options));
+	snprintf(sql + len, cap - len, "%s%s%s%s%s)", tail, options,
 		 db->encoding ? ", ENCODING '" : "",
 		 db->encoding ? db->encoding : "", db->encoding ? "'" : "");
 	return sql;
@@ -134,6 +167,7 @@ struct job {
 	struct snap_plan plan;
 	struct snap_scan scan;
 	char prehash[65]; /* when hashed before sending */
+	size_t send_from; /* bytes of buf not sent: a BOM without a header */
 };
 
 /* Line ends in the N bytes of S: LF, CR, CR LF as one. */
@@ -171,6 +205,7 @@ static struct snap_guess *infer_file(struct job *j, size_t data_off,
 		return NULL;
 	}
 	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
+	in.dialect = &j->opts->dialect;
 	wb = dbops_xmalloc(cap);
 	memcpy(wb, j->buf + data_off, len);
 	for (;;) {
@@ -247,8 +282,22 @@ static int read_header(struct job *j, size_t *skip)
 	 * the server skips the header line, mark and all. */
 	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
 		*skip = 3;
-	rc = snap_header_parse(j->buf + *skip, j->sampled - *skip,
-			       j->sample_is_all, &j->header, err);
+	if (!j->opts->dialect.header) {
+		/* --header none: the names are --columns, the BOM not data. */
+		const struct snap_header *c = j->opts->columns;
+
+		j->header.names = dbops_xcalloc(c->count, sizeof(char *));
+		for (size_t i = 0; i < c->count; i++)
+			j->header.names[i] = dbops_xstrdup(c->names[i]);
+		j->header.count = c->count;
+		j->header.length = 0;
+		j->send_from = *skip;
+		return j->sampled == 0 ? dbops_err_set(err, "the file is empty")
+				       : 0;
+	}
+	rc = snap_header_parse_dialect(&j->opts->dialect, j->buf + *skip,
+				       j->sampled - *skip, j->sample_is_all,
+				       &j->header, err);
 	if (rc == 1)
 		return dbops_err_set(err,
 				     "the header line is longer than %u MiB",
@@ -296,7 +345,7 @@ static int convert_header(struct job *j)
 	for (size_t c = 0; c < j->header.count; c++) {
 		const char *name = j->header.names[c];
 
-		if (j->db->encoding != NULL) {
+		if (j->db->encoding != NULL && j->opts->dialect.header) {
 			if (convert_name(j, c) != 0)
 				return -1;
 		} else if (!dbops_utf8_valid(name, strlen(name))) {
@@ -471,7 +520,9 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 	int rc = 0;
 
 	for (;;) {
-		sent = snap_scan_chunk(&j->scan, j->buf, len, eof, out);
+		sent = snap_scan_chunk(&j->scan, j->buf + j->send_from,
+				       len - j->send_from, eof, out);
+		j->send_from = 0;
 		if (j->scan.marker_line > 0) {
 			dbops_err_set(
 				&read_error,
@@ -674,7 +725,8 @@ static enum snap_outcome run(struct job *j)
 	known = check_known(j);
 	if (known >= 0)
 		return (enum snap_outcome)known;
-	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns, &j->r->err)
+	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns,
+					      &j->opts->dialect, &j->r->err)
 			     : NULL;
 	if (copy == NULL) {
 		rollback(j->db);
@@ -758,6 +810,7 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 	snap_scan_init(&j.scan);
 	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
 	j.scan.markers = PQserverVersion(db->conn) < 180000;
+	j.scan.quote = opts->dialect.quote;
 	if (learn_header(&j) == 0)
 		out = run(&j);
 	/* A first import that stopped short (skipped, or failed before its

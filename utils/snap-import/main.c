@@ -32,7 +32,12 @@ enum {
 	OPT_ALL_TEXT,
 	OPT_TIMEZONE,
 	OPT_ENCODING,
-	OPT_DATA_DIR
+	OPT_DATA_DIR,
+	OPT_DELIMITER,
+	OPT_QUOTE,
+	OPT_NULL,
+	OPT_HEADER,
+	OPT_COLUMNS
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -61,6 +66,19 @@ static const struct dbops_cli_option table_options[] = {
 	  "read timestamps without an offset in ZONE (default UTC)" },
 	{ OPT_ENCODING, "encoding", "ENCODING",
 	  "the files' encoding, such as LATIN1 (default UTF8)" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct dbops_cli_option dialect_options[] = {
+	{ OPT_DELIMITER, "delimiter", "CHAR",
+	  "the field separator: one character, or tab (default ,)" },
+	{ OPT_QUOTE, "quote", "CHAR", "the quote character (default \")" },
+	{ OPT_NULL, "null", "STRING",
+	  "an unquoted field read as NULL (default: empty)" },
+	{ OPT_HEADER, "header", "WHERE",
+	  "first (line 1 names the columns) or none (default first)" },
+	{ OPT_COLUMNS, "columns", "A,B,...",
+	  "the column names of files without a header" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -93,11 +111,92 @@ static const enum dbops_output_format formats[] = { DBOPS_FORMAT_TABLE,
 						    DBOPS_FORMAT_TSV,
 						    DBOPS_FORMAT_JSON };
 
+static const char *const header_words[] = { "first", "none", NULL };
+
+/* --delimiter and --quote: one byte, not a line end; tab by name too. */
+static int one_char(const char *option, const char *arg, char *out)
+{
+	if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0) {
+		*out = '\t';
+		return 0;
+	}
+	if (strlen(arg) != 1 || *arg == '\n' || *arg == '\r')
+		return dbops_cli_invalid(
+			option, arg,
+			"use one character (one byte, not a line end), or tab");
+	*out = *arg;
+	return 0;
+}
+
+/* The dialect's options. 0, -1 after reporting, 1: not one of them. */
+static int set_dialect(struct snap_opts *o, int id, const char *arg)
+{
+	struct dbops_err err = { "" };
+	int i;
+
+	if (id < OPT_DELIMITER || id > OPT_COLUMNS)
+		return 1;
+	o->dialect_given = true;
+	switch (id) {
+	case OPT_DELIMITER:
+		return one_char("--delimiter", arg, &o->dialect.delimiter);
+	case OPT_QUOTE:
+		return one_char("--quote", arg, &o->dialect.quote);
+	case OPT_NULL:
+		if (strlen(arg) > SNAP_NULL_MAX || strpbrk(arg, "\r\n"))
+			return dbops_cli_invalid(
+				"--null", arg,
+				"use at most %d bytes and no line end",
+				SNAP_NULL_MAX);
+		o->dialect.null = arg;
+		return 0;
+	case OPT_HEADER:
+		if (dbops_cli_choice("--header", arg, header_words, &i) != 0)
+			return -1;
+		o->dialect.header = i == 0;
+		return 0;
+	case OPT_COLUMNS:
+		snap_header_free(&o->columns);
+		if (strpbrk(arg, "\r\n"))
+			return dbops_cli_invalid("--columns", arg,
+						 "a name holds a line end");
+		if (snap_header_parse(arg, strlen(arg), true, &o->columns,
+				      &err) != 0)
+			return dbops_cli_invalid("--columns", arg, "%s",
+						 *arg ? err.msg
+						      : "give the names");
+		return 0;
+	}
+	return 1;
+}
+
+/* The dialect's options together: what COPY would refuse, and --columns. */
+static int check_dialect(const struct snap_opts *o)
+{
+	const struct snap_dialect *d = &o->dialect;
+
+	if (d->delimiter == d->quote)
+		return dbops_cli_error(
+			"--delimiter and --quote must be different characters");
+	if (strchr(d->null, d->delimiter) || strchr(d->null, d->quote))
+		return dbops_cli_error(
+			"--null may not contain the delimiter or the quote");
+	if (!d->header && o->columns.count == 0)
+		return dbops_cli_error(
+			"--header none needs --columns A,B,... to name the columns");
+	if (d->header && o->columns.count > 0)
+		return dbops_cli_error(
+			"--columns names the columns of files without a header: give --header none too");
+	return 0;
+}
+
 static int set_option(void *ctx, int id, const char *arg)
 {
 	struct snap_opts *o = ctx;
-	int i;
+	int i = set_dialect(o, id, arg);
 
+	if (i <= 0)
+		return i;
 	switch (id) {
 	case 'D':
 	case OPT_DATA_DIR:
@@ -183,6 +282,8 @@ static const struct dbops_cli cli = {
 			{ "Options for import", import_options },
 			{ "Options for import, plan and sync (a new table)",
 			  table_options },
+			{ "Options for import, plan and sync (the CSV dialect)",
+			  dialect_options },
 			{ "Options for list", list_options },
 			{ "Options for sync", sync_options },
 			{ NULL, NULL } },
@@ -226,7 +327,9 @@ static void report(const char *name, enum snap_outcome out,
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
 	struct snap_import_opts iopts = { .progress = o->progress,
-					  .types = o->types };
+					  .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
 	struct snap_stats st = { 0 };
 	struct snap_db db;
 	struct dbops_err err = { "" };
@@ -319,7 +422,9 @@ static char *quote_table(const char *table)
 /* snap-import plan: what a first import would create, without a database. */
 static int cmd_plan(const struct snap_opts *o, char **files, int nfiles)
 {
-	struct snap_import_opts iopts = { .types = o->types };
+	struct snap_import_opts iopts = { .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
 	char *qtable = quote_table(o->table);
 	int rc = 0;
 
@@ -368,6 +473,11 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(
 			"plan reads the files only: it takes no --database, --progress, --timezone or --encoding");
+	if (!is_import && !is_plan && !is_sync && o->dialect_given)
+		return dbops_cli_error(
+			"--delimiter, --quote, --null, --header and --columns belong to import, plan and sync");
+	if (check_dialect(o) != 0)
+		return 1;
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;
@@ -377,7 +487,8 @@ int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
 			       .progress = DBOPS_PROGRESS_AUTO,
-			       .format = DBOPS_FORMAT_TABLE };
+			       .format = DBOPS_FORMAT_TABLE,
+			       .dialect = SNAP_DIALECT_DEFAULT };
 	const char *cmd = "import";
 	int first, rc;
 

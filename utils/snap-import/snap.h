@@ -56,6 +56,10 @@ struct snap_opts {
 	const char *encoding;	     /* --encoding; NULL: UTF-8 */
 	bool types_given;
 	bool progress_given;
+	struct snap_dialect
+		dialect;	    /* --delimiter, --quote, --null, --header */
+	struct snap_header columns; /* --columns */
+	bool dialect_given;
 };
 
 /* One connection and what we know of the target table. */

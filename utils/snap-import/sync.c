@@ -231,6 +231,8 @@ static void import_one(struct sync *s, const char *name)
 		.tick = watchdog_tick,
 		.tick_arg = s,
 		.types = s->o->types,
+		.dialect = s->o->dialect,
+		.columns = &s->o->columns,
 	};
 	char path[4096], at[DBOPS_TIMESTAMP_LEN];
 	struct dbops_err err = { "" };
