@@ -158,3 +158,105 @@ Try \"snap-import --help\" for more information."
 	check 'invalid value "a,a" for --columns: column "a" appears twice in the header' --header none --columns 'a,a' "$W/a.csv"
 	check '--delimiter, --quote, --null, --header and --columns belong to import, plan and sync' list --delimiter ';'
 }
+
+@test "snap-import dialect: .csv.gz, .zst, .xz and .bz2 read as their decompressed content" {
+	{
+		echo 'rn,zip,name'
+		seq 1 3000 | awk '{ printf "%d,%05d,\"n, %d\"\n", $1, $1, $1 }'
+		echo '3001,,""'
+	} >"$W/s.csv"
+	gzip -c "$W/s.csv" >"$W/s.csv.gz"
+	zstd -q -c "$W/s.csv" >"$W/s.csv.zst"
+	xz -c "$W/s.csv" >"$W/s.csv.xz"
+	bzip2 -c "$W/s.csv" >"$W/s.csv.bz2"
+	local f c t
+	for c in gz zst xz bz2; do
+		t=${T}_$c
+		run --separate-stderr snap-import -t "$t" "$W/s.csv.$c"
+		assert_success
+		assert_output --regexp "^imported $W/s.csv.$c: 3001 rows, $(stat -c %s "$W/s.csv") bytes"
+		assert_equal "$(column_types "$t")" "rn integer, zip text, name text"
+		# The oracle reads what the system's own decompressor writes.
+		case $c in
+		gz) zcat "$W/s.csv.gz" ;;
+		zst) zstdcat "$W/s.csv.zst" ;;
+		xz) xzcat "$W/s.csv.xz" ;;
+		bz2) bzcat "$W/s.csv.bz2" ;;
+		esac >"$W/plain_$c.csv"
+		oracle "$W/plain_$c.csv" "$t" "FORMAT csv, HEADER true" rn zip name
+	done
+	# The ledger's SHA-256 is the content's: the plain file is the same
+	# content, already in.
+	assert_equal "$(sql "SELECT sha256 FROM snap_import_files WHERE target_table = 'public.${T}_gz'")" "$(sha256sum <"$W/s.csv" | cut -d' ' -f1)"
+	run --separate-stderr snap-import -t "${T}_gz" "$W/s.csv" "$W/s.csv.zst"
+	assert_success
+	assert_line --index 0 --partial "skipped $W/s.csv: already imported"
+	assert_line --index 1 --partial "skipped $W/s.csv.zst: already imported"
+	# With the dialect too.
+	printf 'a;b\n1;NA\n' | gzip >"$W/semi.csv.gz"
+	run --separate-stderr snap-import -t "${T}_semi" --delimiter ';' --null NA "$W/semi.csv.gz"
+	assert_success
+	assert_equal "$(sql "SELECT a, b IS NULL FROM ${T}_semi")" "1|t"
+}
+
+@test "snap-import dialect: a cut or damaged compressed file is refused naming it, nothing imported" {
+	seq 1 20000 | awk 'BEGIN { print "rn,v" } { printf "%d,v%d\n", $1, $1 }' >"$W/s.csv"
+	# Each cut in its middle.
+	gzip -c "$W/s.csv" >"$W/s.csv.gz"
+	zstd -q -c "$W/s.csv" >"$W/s.csv.zst"
+	xz -c "$W/s.csv" >"$W/s.csv.xz"
+	bzip2 -c "$W/s.csv" >"$W/s.csv.bz2"
+	local c
+	for c in gz zst xz bz2; do
+		head -c $(($(stat -c %s "$W/s.csv.$c") / 2)) "$W/s.csv.$c" >"$W/cut.csv.$c"
+	done
+	gzip -c "$W/s.csv" >"$W/crc.csv.gz"
+	# The CRC is the trailer's first 4 bytes.
+	local size
+	size=$(stat -c %s "$W/crc.csv.gz")
+	printf '\xde\xad\xbe\xef' | dd of="$W/crc.csv.gz" bs=1 seek=$((size - 8)) conv=notrunc status=none
+	# The ledger exists (the files below could each add a failed row).
+	run --separate-stderr snap-import -t "${T}_ok" "$W/s.csv"
+	assert_success
+	run --separate-stderr snap-import -t "$T" "$W/cut.csv.gz"
+	assert_failure
+	assert_output ""
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/cut.csv.gz\": damaged gzip data (bad checksum or truncated)"
+	run --separate-stderr snap-import -t "$T" "$W/crc.csv.gz"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/crc.csv.gz\": damaged gzip data: incorrect data check"
+	run --separate-stderr snap-import -t "$T" "$W/cut.csv.zst"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/cut.csv.zst\": damaged zstd data: Truncated zstd input"
+	run --separate-stderr snap-import -t "$T" "$W/cut.csv.xz"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/cut.csv.xz\": damaged xz data: truncated stream"
+	run --separate-stderr snap-import -t "$T" "$W/cut.csv.bz2"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not import \"$W/cut.csv.bz2\": damaged bzip2 data: truncated bzip2 input"
+	# Nothing: no table, no ledger row.
+	assert_equal "$(sql "SELECT to_regclass('$T') IS NULL")" t
+	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T'")" 0
+	# Standard input is not decompressed: said so.
+	run --separate-stderr snap-import -t "$T" --name s.csv.gz - <"$W/crc.csv.gz"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not import \"s.csv.gz\": it is gzip-compressed: give the file itself, or decompress it into standard input"
+	# plan too.
+	run --separate-stderr snap-import plan "$W/cut.csv.gz"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not plan \"$W/cut.csv.gz\": damaged gzip data (bad checksum or truncated)"
+}
+
+@test "snap-import dialect: sync takes .csv.gz, .zst, .xz and .bz2 by default, not other names" {
+	mkdir -m 0755 "$W/in"
+	printf 'rn,v\n1,a\n' | gzip >"$W/in/s1.csv.gz"
+	printf 'rn,v\n2,b\n' | zstd -q >"$W/in/s2.csv.zst"
+	printf 'rn,v\n3,c\n' | xz >"$W/in/s3.csv.xz"
+	printf 'rn,v\n4,d\n' | bzip2 >"$W/in/s4.csv.bz2"
+	printf 'rn,v\n5,e\n' >"$W/in/s5.csv"
+	printf 'rn,v\n6,f\n' | gzip >"$W/in/s6.gz"
+	printf 'rn,v\n7,g\n' >"$W/in/s7.csv.bak"
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
+	assert_success
+	assert_equal "$(sql "SELECT string_agg(v, '' ORDER BY rn) FROM $T")" abcde
+}

@@ -182,6 +182,22 @@ static void test_sync_skips_hidden_and_temporary_names(void **state)
 	assert_true(snap_sync_wanted("notes.txt", "notes.*"));
 }
 
+static void test_sync_default_pattern_takes_compressed_csv(void **state)
+{
+	const char *p = SNAP_SYNC_DEFAULT_PATTERN;
+
+	assert_true(snap_sync_wanted("s.csv", p));
+	assert_true(snap_sync_wanted("s.csv.gz", p));
+	assert_true(snap_sync_wanted("s.csv.zst", p));
+	assert_true(snap_sync_wanted("s.csv.xz", p));
+	assert_true(snap_sync_wanted("s.csv.bz2", p));
+	assert_false(snap_sync_wanted("s.csv.gz.tmp", p));
+	assert_false(snap_sync_wanted("s.csv.bak", p));
+	assert_false(snap_sync_wanted("s.gz", p));
+	assert_false(snap_sync_wanted("s.csvx", p));
+	assert_false(snap_sync_wanted(".s.csv.gz", p));
+}
+
 static void test_sync_parse_listen(void **state)
 {
 	struct sockaddr_storage ss;
@@ -256,6 +272,8 @@ int main(void)
 		cmocka_unit_test(test_db_error_long_column_name_kept_whole),
 		cmocka_unit_test(test_db_error_without_context),
 		cmocka_unit_test(test_sync_skips_hidden_and_temporary_names),
+		cmocka_unit_test(
+			test_sync_default_pattern_takes_compressed_csv),
 		cmocka_unit_test(test_sync_parse_listen),
 	};
 

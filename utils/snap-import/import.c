@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "compress.h"
 #include "fileio.h"
 #include "plan.h"
 #include "progress.h"
@@ -278,6 +279,14 @@ static int read_header(struct job *j, size_t *skip)
 				     strerror(errno));
 	j->sampled = (size_t)n;
 	j->sample_is_all = j->sampled < SAMPLE_BYTES;
+	/* Files are decompressed when opened; standard input cannot be. */
+	if (snap_compression_of((const unsigned char *)j->buf, j->sampled) !=
+	    SNAP_COMP_NONE)
+		return dbops_err_set(
+			err,
+			"it is %s-compressed: give the file itself, or decompress it into standard input",
+			snap_compression_name(snap_compression_of(
+				(const unsigned char *)j->buf, j->sampled)));
 	/* A UTF-8 byte order mark is not part of the first column's name;
 	 * the server skips the header line, mark and all. */
 	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
@@ -378,6 +387,53 @@ static int learn_header(struct job *j)
 				     have ? NULL : j->plan.types, err);
 }
 
+/*
+ * Open PATH ("-": standard input) for a job: a compressed file is read
+ * through its decompressed copy (compress.h), a directory refused. 0, or
+ * -1 with the reason in err.
+ */
+static int open_input(struct job *j, const char *path)
+{
+	struct dbops_err *err = &j->r->err;
+	unsigned char head[16];
+	enum snap_compression c = SNAP_COMP_NONE;
+	struct stat st;
+	ssize_t n;
+
+	j->fd = strcmp(path, "-") == 0 ? STDIN_FILENO
+				       : open(path, O_RDONLY | O_CLOEXEC);
+	if (j->fd < 0)
+		return dbops_err_set(err, "could not open the file: %s",
+				     strerror(errno));
+	if (fstat(j->fd, &st) != 0)
+		return dbops_err_set(err, "could not read the file: %s",
+				     strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return dbops_err_set(err, "it is a directory");
+	j->regular = S_ISREG(st.st_mode) && j->fd != STDIN_FILENO;
+	j->size = st.st_size;
+	if (!j->regular)
+		return 0;
+	do
+		n = pread(j->fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n > 0)
+		c = snap_compression_of(head, (size_t)n);
+	if (c != SNAP_COMP_NONE) {
+		int plain = snap_decompress(j->fd, c, err);
+
+		if (plain < 0)
+			return -1;
+		close(j->fd);
+		j->fd = plain;
+		if (fstat(j->fd, &st) != 0)
+			return dbops_err_set(err, "could not read the file: %s",
+					     strerror(errno));
+		j->size = st.st_size;
+	}
+	return 0;
+}
+
 int snap_plan_file(const char *path, const char *qtable,
 		   const struct snap_import_opts *opts, FILE *out,
 		   struct dbops_err *err)
@@ -385,23 +441,14 @@ int snap_plan_file(const char *path, const char *qtable,
 	struct snap_result r;
 	struct snap_db nodb = { 0 };
 	struct job j = { .db = &nodb, .opts = opts, .r = &r, .fd = -1 };
-	struct stat st;
 	size_t skip;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
-	j.fd = strcmp(path, "-") == 0 ? STDIN_FILENO
-				      : open(path, O_RDONLY | O_CLOEXEC);
-	if (j.fd < 0)
-		return dbops_err_set(err, "could not open the file: %s",
-				     strerror(errno));
-	if (fstat(j.fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		dbops_err_set(err, "%s",
-			      S_ISDIR(st.st_mode) ? "it is a directory"
-						  : strerror(errno));
+	if (open_input(&j, path) != 0) {
+		dbops_err_set(err, "%s", r.err.msg);
 		goto out;
 	}
-	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	if (read_header(&j, &skip) == 0 &&
 	    plan_columns(&j, skip + j.header.length, true) == 0) {
@@ -782,30 +829,10 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 		.db = db, .opts = opts, .r = r, .name = name, .fd = -1
 	};
 	enum snap_outcome out = SNAP_FAILED;
-	struct stat st;
 
 	memset(r, 0, sizeof(*r));
-	if (strcmp(path, "-") == 0) {
-		j.fd = STDIN_FILENO;
-	} else {
-		j.fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (j.fd < 0) {
-			dbops_err_set(&r->err, "could not open the file: %s",
-				      strerror(errno));
-			return SNAP_FAILED;
-		}
-	}
-	if (fstat(j.fd, &st) != 0) {
-		dbops_err_set(&r->err, "could not read the file: %s",
-			      strerror(errno));
+	if (open_input(&j, path) != 0)
 		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		dbops_err_set(&r->err, "it is a directory");
-		goto out;
-	}
-	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
-	j.size = st.st_size;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	snap_scan_init(&j.scan);
 	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
