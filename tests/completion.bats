@@ -143,7 +143,8 @@ long_options() {
 	assert_offers snap-import "snap-import " a.csv dir import plan list sync
 	assert_offers snap-import "snap-import p" plan
 	assert_offers snap-import "snap-import plan --" --table --types --all-text \
-		--quiet --verbose --help --delimiter --quote --null --header --columns
+		--quiet --verbose --help --delimiter --quote --null --header --columns \
+		--table-from-name
 	assert_offers snap-import "snap-import plan " a.csv dir
 	assert_offers snap-import "snap-import l" list
 	assert_offers snap-import "snap-import list --" --database --table --quiet \
@@ -153,7 +154,8 @@ long_options() {
 		--all-text --timezone --encoding --delimiter --quote --null --header --columns
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
 		--verbose --progress --help --metrics-file --name --types \
-		--all-text --timezone --encoding --delimiter --quote --null --header --columns
+		--all-text --timezone --encoding --delimiter --quote --null --header --columns \
+		--table-from-name
 	assert_offers snap-import "snap-import --header " first none
 	assert_offers snap-import "snap-import sync --data-dir " dir
 	assert_offers snap-import "snap-import -t snaps a" a.csv

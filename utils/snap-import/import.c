@@ -529,9 +529,19 @@ static int begin(struct job *j)
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	j->r->id = strtoll(id, NULL, 10);
 	PQclear(res);
-	return snap_db_command(
-		j->db, "SELECT set_config('snap_import.snapshot_id', $1, true)",
-		1, set_params, err);
+	if (snap_db_command(
+		    j->db,
+		    "SELECT set_config('snap_import.snapshot_id', $1, true)", 1,
+		    set_params, err) != 0)
+		return -1;
+	/* --table-from-name: the rows' snapshot_date, from the name. */
+	set_params[0] = j->opts->snapshot_date;
+	return set_params[0] == NULL
+		       ? 0
+		       : snap_db_command(
+				 j->db,
+				 "SELECT set_config('snap_import.snapshot_date', $1, true)",
+				 1, set_params, err);
 }
 
 /* COPY's error; bytes that are not UTF-8 get the cure. */

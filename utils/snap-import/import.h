@@ -45,6 +45,7 @@ struct snap_import_opts {
 	struct snap_dialect
 		dialect; /* --delimiter, --quote, --null, --header */
 	const struct snap_header *columns; /* --columns, with --header none */
+	const char *snapshot_date; /* YYYY-MM-DD for snapshot_date; NULL */
 };
 
 /*

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "import.h"
 #include "list.h"
+#include "names.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -37,7 +38,8 @@ enum {
 	OPT_QUOTE,
 	OPT_NULL,
 	OPT_HEADER,
-	OPT_COLUMNS
+	OPT_COLUMNS,
+	OPT_TABLE_FROM_NAME
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -47,6 +49,12 @@ static const struct dbops_cli_option common_options[] = {
 	  "[schema.]table to load into (default " SNAP_DEFAULT_TABLE ")" },
 	{ OPT_PROGRESS, "progress", "WHEN",
 	  "auto, always or never (default auto)" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct dbops_cli_option route_options[] = {
+	{ OPT_TABLE_FROM_NAME, "table-from-name", "PATTERN",
+	  "the table (and snapshot_date) from each file's name, such as snapshot_%Y%m%d.csv" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -207,7 +215,17 @@ static int set_option(void *ctx, int id, const char *arg)
 		return 0;
 	case 't':
 		o->table = arg;
+		o->table_given = true;
 		return 0;
+	case OPT_TABLE_FROM_NAME: {
+		struct dbops_err err = { "" };
+
+		snap_name_pattern_free(&o->name_pattern);
+		if (snap_name_pattern_parse(arg, &o->name_pattern, &err) != 0)
+			return dbops_cli_invalid("--table-from-name", arg, "%s",
+						 err.msg);
+		return 0;
+	}
 	case OPT_ALL:
 		o->all = true;
 		return 0;
@@ -280,6 +298,8 @@ static const struct dbops_cli cli = {
 		(const struct dbops_cli_section[]){
 			{ "Options", common_options },
 			{ "Options for import", import_options },
+			{ "Options for import and plan (instead of -t)",
+			  route_options },
 			{ "Options for import, plan and sync (a new table)",
 			  table_options },
 			{ "Options for import, plan and sync (the CSV dialect)",
@@ -324,6 +344,103 @@ static void report(const char *name, enum snap_outcome out,
 	fflush(stdout);
 }
 
+/* The connections of --table-from-name: one open at a time. */
+struct router {
+	const struct snap_opts *o;
+	struct snap_db db;
+	bool open;
+	char *failed;	      /* the table that could not be opened ... */
+	struct dbops_err why; /* ... and why */
+};
+
+/* R's connection to TABLE, opened unless it is the one open. 0, or -1. */
+static int route(struct router *r, const char *table, bool date,
+		 struct dbops_err *err)
+{
+	const struct snap_opts *o = r->o;
+
+	if (r->open && strcmp(r->db.target, table) == 0)
+		return 0;
+	/* Once per table: a server that does not answer costs its
+	 * timeout once. */
+	if (r->failed && strcmp(r->failed, table) == 0)
+		return dbops_err_set(err, "%s", r->why.msg);
+	if (r->open)
+		snap_db_close(&r->db);
+	r->open = false;
+	free(r->failed);
+	r->failed = NULL;
+	if (snap_db_open(&r->db, o->database, table, o->timezone, o->encoding,
+			 err) != 0) {
+		snap_db_close(&r->db);
+		r->failed = dbops_xstrdup(table);
+		dbops_err_set(&r->why, "%s", err->msg);
+		return -1;
+	}
+	r->db.date_column = date;
+	r->open = true;
+	return 0;
+}
+
+/* One file of a --table-from-name import, counted in ST; its outcome. */
+static enum snap_outcome import_routed(struct router *rt, const char *path,
+				       const char *name,
+				       struct snap_import_opts *iopts,
+				       struct snap_stats *st)
+{
+	const struct snap_opts *o = rt->o;
+	char date[SNAP_DATE_LEN], *table;
+	struct snap_result r;
+	enum snap_outcome out;
+
+	if (snap_name_match(&o->name_pattern, name, &table, date) != 0) {
+		dbops_log_error(
+			"could not import \"%s\": its name does not match --table-from-name \"%s\"",
+			name, o->name_pattern.pattern);
+		snap_stats_count(st, SNAP_FAILED, NULL);
+		return SNAP_FAILED;
+	}
+	memset(&r, 0, sizeof(r));
+	if (route(rt, table, date[0] != '\0', &r.err) != 0) {
+		dbops_log_error("could not import \"%s\": %s", name, r.err.msg);
+		snap_stats_count(st, SNAP_FAILED, NULL);
+		free(table);
+		return SNAP_FAILED;
+	}
+	iopts->snapshot_date = date[0] ? date : NULL;
+	out = snap_import_file(&rt->db, path, name, iopts, &r);
+	report(name, out, &r);
+	snap_stats_count(st, out, &r);
+	free(table);
+	return out;
+}
+
+/* snap-import --table-from-name FILE...: each file into its table. */
+static int cmd_import_routed(const struct snap_opts *o, char **files,
+			     int nfiles, struct snap_stats *st)
+{
+	struct snap_import_opts iopts = { .progress = o->progress,
+					  .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
+	struct router rt = { .o = o };
+	int rc = 0;
+
+	for (int i = 0; i < nfiles; i++) {
+		const char *name =
+			strcmp(files[i], "-") == 0 ? o->stdin_name : files[i];
+		enum snap_outcome out =
+			import_routed(&rt, files[i], name, &iopts, st);
+
+		if (out == SNAP_FAILED)
+			rc = 1;
+	}
+	if (rt.open)
+		snap_db_close(&rt.db);
+	free(rt.failed);
+	return rc;
+}
+
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
 	struct snap_import_opts iopts = { .progress = o->progress,
@@ -342,8 +459,11 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
-			 &err) != 0) {
+	if (o->name_pattern.pattern) {
+		memset(&db, 0, sizeof(db));
+		rc = cmd_import_routed(o, files, nfiles, &st);
+	} else if (snap_db_open(&db, o->database, o->table, o->timezone,
+				o->encoding, &err) != 0) {
 		/* No file can be imported: say so for each. */
 		for (int i = 0; i < nfiles; i++) {
 			dbops_log_error("could not import \"%s\": %s",
@@ -425,27 +545,39 @@ static int cmd_plan(const struct snap_opts *o, char **files, int nfiles)
 	struct snap_import_opts iopts = { .types = o->types,
 					  .dialect = o->dialect,
 					  .columns = &o->columns };
-	char *qtable = quote_table(o->table);
 	int rc = 0;
 
-	if (nfiles == 0) {
-		free(qtable);
+	if (nfiles == 0)
 		return dbops_cli_error("no file to plan");
-	}
 	for (int i = 0; i < nfiles; i++) {
 		struct dbops_err err = { "" };
+		char date[SNAP_DATE_LEN] = "", *table = NULL, *qtable;
 
 		if (nfiles > 1)
 			printf("%s-- %s\n", i ? "\n" : "", files[i]);
+		if (o->name_pattern.pattern &&
+		    snap_name_match(&o->name_pattern, files[i], &table, date) !=
+			    0) {
+			dbops_log_error(
+				"could not plan \"%s\": its name does not match --table-from-name \"%s\"",
+				files[i], o->name_pattern.pattern);
+			rc = 1;
+			continue;
+		}
+		qtable = quote_table(table ? table : o->table);
 		if (snap_plan_file(files[i], qtable, &iopts, stdout, &err) !=
 		    0) {
 			dbops_log_error("could not plan \"%s\": %s", files[i],
 					err.msg);
 			rc = 1;
+		} else if (date[0]) {
+			printf("-- and snapshot_date date: %s for every row, from the file's name\n",
+			       date);
 		}
 		fflush(stdout);
+		free(qtable);
+		free(table);
 	}
-	free(qtable);
 	return rc;
 }
 
@@ -478,6 +610,12 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 			"--delimiter, --quote, --null, --header and --columns belong to import, plan and sync");
 	if (check_dialect(o) != 0)
 		return 1;
+	if (o->name_pattern.pattern && !is_import && !is_plan)
+		return dbops_cli_error(
+			"--table-from-name belongs to import and plan: sync loads into one table (-t)");
+	if (o->name_pattern.pattern && o->table_given)
+		return dbops_cli_error(
+			"-t and --table-from-name cannot be used together");
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;
