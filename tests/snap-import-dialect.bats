@@ -145,8 +145,9 @@ oracle() {
 		assert_equal "$stderr" "snap-import: error: $want
 Try \"snap-import --help\" for more information."
 	}
-	check 'invalid value ";;" for --delimiter: use one character (one byte, not a line end), or tab' --delimiter ';;' "$W/a.csv"
-	check 'invalid value "" for --quote: use one character (one byte, not a line end), or tab' --quote '' "$W/a.csv"
+	check 'invalid value ";;" for --delimiter: use one ASCII character, not a line end, or tab' --delimiter ';;' "$W/a.csv"
+	check 'invalid value "" for --quote: use one ASCII character, not a line end, or tab' --quote '' "$W/a.csv"
+	check 'invalid value "§" for --delimiter: use one ASCII character, not a line end, or tab' --delimiter '§' "$W/a.csv"
 	check "invalid value \"a b\" for --null: use at most 64 bytes and no line end" --null "$(printf 'a\nb')" "$W/a.csv"
 	check "invalid value \"$(printf 'N%.0s' {1..65})\" for --null: use at most 64 bytes and no line end" --null "$(printf 'N%.0s' {1..65})" "$W/a.csv"
 	check 'invalid value "maybe" for --header: use first or none' --header maybe "$W/a.csv"

@@ -128,10 +128,11 @@ static int one_char(const char *option, const char *arg, char *out)
 		*out = '\t';
 		return 0;
 	}
-	if (strlen(arg) != 1 || *arg == '\n' || *arg == '\r')
+	if (strlen(arg) != 1 || *arg == '\n' || *arg == '\r' ||
+	    (unsigned char)*arg >= 0x80)
 		return dbops_cli_invalid(
 			option, arg,
-			"use one character (one byte, not a line end), or tab");
+			"use one ASCII character, not a line end, or tab");
 	*out = *arg;
 	return 0;
 }
