@@ -193,6 +193,14 @@ Try \"snap-import --help\" for more information."
 	assert_success
 	assert_line --index 0 --partial "skipped $W/s.csv: already imported"
 	assert_line --index 1 --partial "skipped $W/s.csv.zst: already imported"
+	# list FILE looks up the content too.
+	run --separate-stderr snap-import list -t "${T}_gz" --format csv "$W/s.csv.bz2"
+	assert_success
+	assert_line --index 1 --regexp "^$W/s.csv.bz2,yes,"
+	head -c 100 "$W/s.csv.gz" >"$W/cut.csv.gz"
+	run --separate-stderr snap-import list -t "${T}_gz" "$W/cut.csv.gz"
+	assert_failure
+	assert_equal "$stderr" "snap-import: error: could not read \"$W/cut.csv.gz\": damaged gzip data (bad checksum or truncated)"
 	# With the dialect too.
 	printf 'a;b\n1;NA\n' | gzip >"$W/semi.csv.gz"
 	run --separate-stderr snap-import -t "${T}_semi" --delimiter ';' --null NA "$W/semi.csv.gz"

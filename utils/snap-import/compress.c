@@ -193,3 +193,27 @@ int snap_decompress(int fd, enum snap_compression c, struct dbops_err *err)
 	}
 	return out;
 }
+
+int snap_plain_fd(int fd, struct dbops_err *err)
+{
+	unsigned char head[16];
+	enum snap_compression c = SNAP_COMP_NONE;
+	ssize_t n;
+	int plain;
+
+	do
+		n = pread(fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		dbops_err_set(err, "could not read the file: %s",
+			      strerror(errno));
+		close(fd);
+		return -1;
+	}
+	c = snap_compression_of(head, (size_t)n);
+	if (c == SNAP_COMP_NONE)
+		return fd;
+	plain = snap_decompress(fd, c, err);
+	close(fd);
+	return plain;
+}

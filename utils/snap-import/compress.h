@@ -42,4 +42,10 @@ const char *snap_compression_name(enum snap_compression c);
  */
 int snap_decompress(int fd, enum snap_compression c, struct dbops_err *err);
 
+/*
+ * FD itself when its file is not compressed, else its decompressed copy
+ * (FD closed). -1 with one line in ERR, FD closed.
+ */
+int snap_plain_fd(int fd, struct dbops_err *err);
+
 #endif

@@ -395,10 +395,7 @@ static int learn_header(struct job *j)
 static int open_input(struct job *j, const char *path)
 {
 	struct dbops_err *err = &j->r->err;
-	unsigned char head[16];
-	enum snap_compression c = SNAP_COMP_NONE;
 	struct stat st;
-	ssize_t n;
 
 	j->fd = strcmp(path, "-") == 0 ? STDIN_FILENO
 				       : open(path, O_RDONLY | O_CLOEXEC);
@@ -414,23 +411,13 @@ static int open_input(struct job *j, const char *path)
 	j->size = st.st_size;
 	if (!j->regular)
 		return 0;
-	do
-		n = pread(j->fd, head, sizeof(head), 0);
-	while (n < 0 && errno == EINTR);
-	if (n > 0)
-		c = snap_compression_of(head, (size_t)n);
-	if (c != SNAP_COMP_NONE) {
-		int plain = snap_decompress(j->fd, c, err);
-
-		if (plain < 0)
-			return -1;
-		close(j->fd);
-		j->fd = plain;
-		if (fstat(j->fd, &st) != 0)
-			return dbops_err_set(err, "could not read the file: %s",
-					     strerror(errno));
-		j->size = st.st_size;
-	}
+	j->fd = snap_plain_fd(j->fd, err);
+	if (j->fd < 0)
+		return -1;
+	if (fstat(j->fd, &st) != 0)
+		return dbops_err_set(err, "could not read the file: %s",
+				     strerror(errno));
+	j->size = st.st_size;
 	return 0;
 }
 
