@@ -79,12 +79,12 @@ static const struct dbops_cli_option table_options[] = {
 
 static const struct dbops_cli_option dialect_options[] = {
 	{ OPT_DELIMITER, "delimiter", "CHAR",
-	  "the field separator: one character, or tab (default ,)" },
+	  "the field separator, such as ; or tab (default a comma)" },
 	{ OPT_QUOTE, "quote", "CHAR", "the quote character (default \")" },
 	{ OPT_NULL, "null", "STRING",
 	  "an unquoted field read as NULL (default: empty)" },
 	{ OPT_HEADER, "header", "WHERE",
-	  "first (line 1 names the columns) or none (default first)" },
+	  "first (the default: line 1 names the columns) or none" },
 	{ OPT_COLUMNS, "columns", "A,B,...",
 	  "the column names of files without a header" },
 	{ 0, NULL, NULL, NULL },
@@ -101,7 +101,7 @@ static const struct dbops_cli_option sync_options[] = {
 	{ 'D', "dir", "DIR", "the folder to keep synced" },
 	{ OPT_DATA_DIR, "data-dir", "DIR", "the same as --dir" },
 	{ OPT_PATTERN, "pattern", "GLOB",
-	  "the file names to import (default *.csv)" },
+	  "the file names to import (default *.csv, compressed too)" },
 	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
 	{ OPT_ONCE, "once", NULL, "import what is there, then exit" },
 	{ 0, NULL, NULL, NULL },
