@@ -143,17 +143,21 @@ long_options() {
 	assert_offers snap-import "snap-import " a.csv dir import plan list sync
 	assert_offers snap-import "snap-import p" plan
 	assert_offers snap-import "snap-import plan --" --table --types --all-text \
-		--quiet --verbose --help
+		--quiet --verbose --help --delimiter --quote --null --header --columns \
+		--table-from-name
 	assert_offers snap-import "snap-import plan " a.csv dir
 	assert_offers snap-import "snap-import l" list
 	assert_offers snap-import "snap-import list --" --database --table --quiet \
 		--verbose --progress --help --format --all
 	assert_offers snap-import "snap-import sync --" --database --table --quiet \
-		--verbose --progress --help --dir --pattern --listen --once --types \
-		--all-text --timezone --encoding
+		--verbose --progress --help --dir --data-dir --pattern --listen --once --types \
+		--all-text --timezone --encoding --delimiter --quote --null --header --columns
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
 		--verbose --progress --help --metrics-file --name --types \
-		--all-text --timezone --encoding
+		--all-text --timezone --encoding --delimiter --quote --null --header --columns \
+		--table-from-name
+	assert_offers snap-import "snap-import --header " first none
+	assert_offers snap-import "snap-import sync --data-dir " dir
 	assert_offers snap-import "snap-import -t snaps a" a.csv
 	assert_offers snap-import "snap-import sync -D " dir
 	assert_offers snap-import "snap-import list --format j" json

@@ -841,6 +841,71 @@ static void test_csvhead_type_sql(void **state)
 	assert_string_equal(snap_type_sql((enum snap_type)99), "text");
 }
 
+/* ---- dialects --------------------------------------------------------------- */
+
+static void test_csvhead_dialect_header(void **state)
+{
+	const struct snap_dialect d = { ';', '\'', "NA", true };
+	struct snap_header h;
+	struct dbops_err err = { "" };
+	static const char csv[] = "a;'b;c';'it''s';\"d\"\n1;2;3;4\n";
+
+	assert_int_equal(snap_header_parse_dialect(&d, csv, strlen(csv), false,
+						   &h, &err),
+			 0);
+	assert_int_equal(h.count, 4);
+	assert_string_equal(h.names[1], "b;c");
+	assert_string_equal(h.names[2], "it's");
+	/* The double quote is data under another quote. */
+	assert_string_equal(h.names[3], "\"d\"");
+	assert_int_equal(h.length, 20);
+	snap_header_free(&h);
+	/* The default dialect sees one name with quotes and commas. */
+	assert_int_equal(snap_header_parse("a;b,c\n", 6, false, &h, &err), 0);
+	assert_int_equal(h.count, 2);
+	assert_string_equal(h.names[0], "a;b");
+	snap_header_free(&h);
+}
+
+static void test_csvhead_dialect_null_string(void **state)
+{
+	const struct snap_dialect d = { '\t', '"', "NA", true };
+	struct snap_infer in;
+
+	/* NA unquoted is NULL; "NA" quoted is text; an unquoted empty
+	 * field is the empty string, text. */
+	snap_infer_init(&in, 3, 2);
+	in.dialect = &d;
+	feed_in_pieces(&in, "1\tNA\t2\nNA\t\"NA\"\t\n3\tx\t4\n", 2);
+	assert_int_equal(in.cols[0].type, SNAP_TYPE_INTEGER);
+	assert_int_equal(in.cols[1].type, SNAP_TYPE_TEXT);
+	assert_int_equal(in.cols[1].line, 3);
+	assert_int_equal(in.cols[2].type, SNAP_TYPE_TEXT);
+	assert_int_equal(in.cols[2].line, 3);
+	assert_string_equal(in.cols[2].value, "");
+	snap_infer_free(&in);
+}
+
+static void test_csvhead_dialect_scan_quote(void **state)
+{
+	/* A \. inside single quotes is data when ' is the quote. */
+	static const char csv[] = "v\n'a\n\\.\nb'\n";
+	char out[64];
+	struct snap_scan sc;
+	size_t n;
+
+	snap_scan_init(&sc);
+	sc.quote = '\'';
+	n = snap_scan_chunk(&sc, csv, strlen(csv), true, out);
+	assert_int_equal(sc.marker_line, 0);
+	assert_int_equal(n, strlen(csv));
+	snap_scan_free(&sc);
+	snap_scan_init(&sc);
+	snap_scan_chunk(&sc, csv, strlen(csv), true, out);
+	assert_int_equal(sc.marker_line, 3);
+	snap_scan_free(&sc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -894,6 +959,9 @@ int main(void)
 		cmocka_unit_test(test_csvhead_infer_columns_apart),
 		cmocka_unit_test(test_csvhead_infer_large_sample),
 		cmocka_unit_test(test_csvhead_type_sql),
+		cmocka_unit_test(test_csvhead_dialect_header),
+		cmocka_unit_test(test_csvhead_dialect_null_string),
+		cmocka_unit_test(test_csvhead_dialect_scan_quote),
 	};
 
 	return cmocka_run_group_tests_name("snap_import_csvhead", tests, NULL,

@@ -50,6 +50,34 @@ static void test_db_conn_host_port(void **state)
 	assert_string_equal(p.values[1], "6543");
 }
 
+static void test_db_conn_host_port_dbname(void **state)
+{
+	struct params p;
+
+	conn(&p, "db1:5432/game");
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.keys[0], "host");
+	assert_string_equal(p.values[0], "db1");
+	assert_string_equal(p.keys[1], "port");
+	assert_string_equal(p.values[1], "5432");
+	assert_string_equal(p.keys[2], "dbname");
+	assert_string_equal(p.values[2], "game");
+	conn(&p, "[::1]:6543/my db");
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.values[0], "::1");
+	assert_string_equal(p.values[1], "6543");
+	assert_string_equal(p.values[2], "my db");
+	/* A trailing slash names no database. */
+	conn(&p, "db1:5432/");
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.values[1], "5432");
+	/* Not a port before the slash: a name. */
+	conn(&p, "db:x/y");
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.keys[0], "dbname");
+	assert_string_equal(p.values[0], "db:x/y");
+}
+
 static void test_db_conn_conninfo_uri_and_name(void **state)
 {
 	struct params p;
@@ -154,6 +182,22 @@ static void test_sync_skips_hidden_and_temporary_names(void **state)
 	assert_true(snap_sync_wanted("notes.txt", "notes.*"));
 }
 
+static void test_sync_default_pattern_takes_compressed_csv(void **state)
+{
+	const char *p = SNAP_SYNC_DEFAULT_PATTERN;
+
+	assert_true(snap_sync_wanted("s.csv", p));
+	assert_true(snap_sync_wanted("s.csv.gz", p));
+	assert_true(snap_sync_wanted("s.csv.zst", p));
+	assert_true(snap_sync_wanted("s.csv.xz", p));
+	assert_true(snap_sync_wanted("s.csv.bz2", p));
+	assert_false(snap_sync_wanted("s.csv.gz.tmp", p));
+	assert_false(snap_sync_wanted("s.csv.bak", p));
+	assert_false(snap_sync_wanted("s.gz", p));
+	assert_false(snap_sync_wanted("s.csvx", p));
+	assert_false(snap_sync_wanted(".s.csv.gz", p));
+}
+
 static void test_sync_parse_listen(void **state)
 {
 	struct sockaddr_storage ss;
@@ -219,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_sync_parse_listen_rejects_bad_addresses),
 		cmocka_unit_test(test_db_conn_none_uses_the_environment),
 		cmocka_unit_test(test_db_conn_host_port),
+		cmocka_unit_test(test_db_conn_host_port_dbname),
 		cmocka_unit_test(test_db_conn_conninfo_uri_and_name),
 		cmocka_unit_test(test_db_error_with_line_and_column),
 		cmocka_unit_test(test_db_error_with_line_only),
@@ -227,6 +272,8 @@ int main(void)
 		cmocka_unit_test(test_db_error_long_column_name_kept_whole),
 		cmocka_unit_test(test_db_error_without_context),
 		cmocka_unit_test(test_sync_skips_hidden_and_temporary_names),
+		cmocka_unit_test(
+			test_sync_default_pattern_takes_compressed_csv),
 		cmocka_unit_test(test_sync_parse_listen),
 	};
 

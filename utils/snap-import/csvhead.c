@@ -25,8 +25,7 @@
 #include "timestamp.h"
 #include "xalloc.h"
 
-#define QUOTE '"'
-#define DELIM ','
+const struct snap_dialect snap_csv_default = SNAP_DIALECT_DEFAULT;
 
 /*
  * numeric's input limits, the strictest across the PostgreSQL releases we
@@ -91,8 +90,8 @@ static size_t count_line_ends(const char *buf, size_t from, size_t to)
  * Finds the record starting at buf[pos]: up to the first CR or LF outside
  * quotes, CR LF being one line end.
  */
-static void find_record(const char *buf, size_t len, size_t pos,
-			struct record *r)
+static void find_record(const struct snap_dialect *d, const char *buf,
+			size_t len, size_t pos, struct record *r)
 {
 	bool in_quote = false;
 	size_t i = pos;
@@ -106,7 +105,7 @@ static void find_record(const char *buf, size_t len, size_t pos,
 
 		if (in_quote) {
 			/* Only a quote matters inside quotes: jump to it. */
-			q = memchr(buf + i, QUOTE, len - i);
+			q = memchr(buf + i, d->quote, len - i);
 			if (q == NULL) {
 				i = len;
 				break;
@@ -116,13 +115,17 @@ static void find_record(const char *buf, size_t len, size_t pos,
 			in_quote = false;
 			continue;
 		}
-		switch (buf[i]) {
-		case QUOTE:
+		if (buf[i] == d->quote) {
 			in_quote = true;
-			break;
-		case DELIM:
+			i++;
+			continue;
+		}
+		if (buf[i] == d->delimiter) {
 			r->nfields++;
-			break;
+			i++;
+			continue;
+		}
+		switch (buf[i]) {
 		case '\n':
 			r->end = i;
 			r->next = i + 1;
@@ -153,8 +156,8 @@ static void find_record(const char *buf, size_t len, size_t pos,
  * quotes, and moves *pos past it and its comma. Returns whether a comma
  * followed, that is whether another field does.
  */
-static bool next_field(const char *buf, size_t end, size_t *pos,
-		       struct field *f)
+static bool next_field(const struct snap_dialect *d, const char *buf,
+		       size_t end, size_t *pos, struct field *f)
 {
 	bool in_quote = false;
 	size_t i;
@@ -162,10 +165,10 @@ static bool next_field(const char *buf, size_t end, size_t *pos,
 	f->raw = buf + *pos;
 	f->quoted = false;
 	for (i = *pos; i < end; i++) {
-		if (buf[i] == QUOTE) {
+		if (buf[i] == d->quote) {
 			in_quote = !in_quote;
 			f->quoted = true;
-		} else if (buf[i] == DELIM && !in_quote) {
+		} else if (buf[i] == d->delimiter && !in_quote) {
 			break;
 		}
 	}
@@ -178,7 +181,7 @@ static bool next_field(const char *buf, size_t end, size_t *pos,
  * Writes the value of f to out (room for f->len bytes): the quotes
  * removed, "" inside quotes as one quote. Returns its length.
  */
-static size_t unquote(const struct field *f, char *out)
+static size_t unquote(const struct field *f, char quote, char *out)
 {
 	bool in_quote = false;
 	size_t n = 0;
@@ -186,11 +189,11 @@ static size_t unquote(const struct field *f, char *out)
 	for (size_t i = 0; i < f->len; i++) {
 		char c = f->raw[i];
 
-		if (c != QUOTE) {
+		if (c != quote) {
 			out[n++] = c;
 		} else if (in_quote && i + 1 < f->len &&
-			   f->raw[i + 1] == QUOTE) {
-			out[n++] = QUOTE;
+			   f->raw[i + 1] == quote) {
+			out[n++] = quote;
 			i++;
 		} else {
 			in_quote = !in_quote;
@@ -358,17 +361,23 @@ static enum snap_type value_type(const char *s, size_t n)
  * The type of a field's value; NULL for an unquoted empty field. The value
  * itself, quotes removed, goes to *v and *vn.
  */
-static enum snap_type field_type(const struct field *f, struct scratch *sc,
+static enum snap_type field_type(const struct snap_dialect *d,
+				 const struct field *f, struct scratch *sc,
 				 const char **v, size_t *vn)
 {
+	char q = d->quote;
+
 	*v = f->raw;
 	*vn = f->len;
+	/* Only an unquoted field is NULL: the NULL string, or empty. */
 	if (!f->quoted)
-		return f->len == 0 ? SNAP_TYPE_NULL
-				   : value_type(f->raw, f->len);
+		return f->len == strlen(d->null) &&
+				       memcmp(f->raw, d->null, f->len) == 0
+			       ? SNAP_TYPE_NULL
+			       : value_type(f->raw, f->len);
 	/* Wholly in quotes, with no quote inside: read it in place. */
-	if (f->len >= 2 && f->raw[0] == QUOTE && f->raw[f->len - 1] == QUOTE &&
-	    memchr(f->raw + 1, QUOTE, f->len - 2) == NULL) {
+	if (f->len >= 2 && f->raw[0] == q && f->raw[f->len - 1] == q &&
+	    memchr(f->raw + 1, q, f->len - 2) == NULL) {
 		*v = f->raw + 1;
 		*vn = f->len - 2;
 		return value_type(*v, *vn);
@@ -377,7 +386,7 @@ static enum snap_type field_type(const struct field *f, struct scratch *sc,
 		sc->data = dbops_xreallocarray(sc->data, f->len, 1);
 		sc->cap = f->len;
 	}
-	*vn = unquote(f, sc->data);
+	*vn = unquote(f, q, sc->data);
 	*v = sc->data;
 	return value_type(*v, *vn);
 }
@@ -439,13 +448,21 @@ static void find_duplicate(char *const *names, size_t count, size_t *dup)
 int snap_header_parse(const char *buf, size_t len, bool at_eof,
 		      struct snap_header *h, struct dbops_err *err)
 {
+	return snap_header_parse_dialect(&snap_csv_default, buf, len, at_eof, h,
+					 err);
+}
+
+int snap_header_parse_dialect(const struct snap_dialect *d, const char *buf,
+			      size_t len, bool at_eof, struct snap_header *h,
+			      struct dbops_err *err)
+{
 	struct record r;
 	size_t pos = 0, dup;
 
 	memset(h, 0, sizeof(*h));
 	if (len == 0)
 		return at_eof ? dbops_err_set(err, "the file is empty") : 1;
-	find_record(buf, len, 0, &r);
+	find_record(d, buf, len, 0, &r);
 	if ((!r.complete || r.cr_at_end) && !at_eof)
 		return 1;
 	if (r.in_quote)
@@ -458,9 +475,9 @@ int snap_header_parse(const char *buf, size_t len, bool at_eof,
 		struct field f;
 		size_t n;
 
-		next_field(buf, r.end, &pos, &f);
+		next_field(d, buf, r.end, &pos, &f);
 		h->names[c] = dbops_xmalloc(f.len + 1);
-		n = unquote(&f, h->names[c]);
+		n = unquote(&f, d->quote, h->names[c]);
 		h->names[c][n] = '\0';
 		if (n == 0) {
 			snap_header_free(h);
@@ -503,6 +520,7 @@ void snap_infer_init(struct snap_infer *in, size_t ncols, int64_t first_line)
 	memset(in, 0, sizeof(*in));
 	in->ncols = ncols;
 	in->line = first_line;
+	in->dialect = &snap_csv_default;
 	in->cols = dbops_xcalloc(ncols ? ncols : 1, sizeof(*in->cols));
 	for (size_t c = 0; c < ncols; c++)
 		in->cols[c].type = SNAP_TYPE_NULL;
@@ -546,7 +564,7 @@ size_t snap_infer_feed(struct snap_infer *in, const char *buf, size_t len,
 		struct record r;
 		size_t fpos = pos;
 
-		find_record(buf, len, pos, &r);
+		find_record(in->dialect, buf, len, pos, &r);
 		if (!r.complete && (!at_eof || r.in_quote))
 			break;
 		/* A CR at the end may be the first half of a CR LF. */
@@ -559,10 +577,10 @@ size_t snap_infer_feed(struct snap_infer *in, const char *buf, size_t len,
 				size_t vn;
 				enum snap_type vt;
 
-				next_field(buf, r.end, &fpos, &f);
+				next_field(in->dialect, buf, r.end, &fpos, &f);
 				if (in->cols[c].type == SNAP_TYPE_TEXT)
 					continue;
-				vt = field_type(&f, &sc, &v, &vn);
+				vt = field_type(in->dialect, &f, &sc, &v, &vn);
 				infer_value(in, c, vt, v, vn);
 			}
 			in->records++;
@@ -591,7 +609,7 @@ size_t snap_infer_types(const char *buf, size_t len, bool at_eof, size_t ncols,
 			snap_infer_feed(&in, buf + pos, len - pos, at_eof);
 			break;
 		}
-		find_record(buf, len, pos, &r);
+		find_record(in.dialect, buf, len, pos, &r);
 		got = snap_infer_feed(&in, buf + pos, r.next - pos,
 				      at_eof || r.next < len);
 		if (got == 0)
@@ -635,6 +653,7 @@ void snap_scan_init(struct snap_scan *s)
 	s->line = 1;
 	s->record_start = true;
 	s->markers = true;
+	s->quote = '"';
 }
 
 void snap_scan_free(struct snap_scan *s)
@@ -712,7 +731,7 @@ size_t snap_scan_chunk(struct snap_scan *s, const char *in, size_t len,
 		    record_start_byte(s, c, out, &o))
 			continue;
 		out[o++] = c;
-		if (c == QUOTE) {
+		if (c == s->quote) {
 			s->in_quote = !s->in_quote;
 		} else if (c == '\r' || c == '\n') {
 			s->line++;

@@ -19,6 +19,12 @@
  *     empty string. Nothing is trimmed: spaces are data.
  *  4. An empty line is a record of one NULL field.
  *
+ * Those are the defaults; struct snap_dialect changes the delimiter, the
+ * quote and the NULL string as COPY's DELIMITER, QUOTE and NULL do (the
+ * escape is the quote, as COPY's default ESCAPE): with a NULL string, an
+ * unquoted field equal to it is NULL and an unquoted empty field is the
+ * empty string. Quoted fields are never NULL.
+ *
  * A UTF-8 byte order mark is not this module's business: COPY would take
  * it as part of the first column's name, so the caller strips it from the
  * start of the file before calling snap_header_parse() (and before COPY).
@@ -47,6 +53,24 @@ enum snap_type {
 	SNAP_TYPE_TIMESTAMPTZ,
 	SNAP_TYPE_TEXT,
 };
+
+/* How a file is written: COPY's DELIMITER, QUOTE, NULL and HEADER. */
+struct snap_dialect {
+	char delimiter;	  /* ',' */
+	char quote;	  /* '"' (also the escape) */
+	const char *null; /* an unquoted field read as NULL: "" */
+	bool header;	  /* the first record names the columns */
+};
+
+/* clang-format off */
+#define SNAP_DIALECT_DEFAULT { ',', '"', "", true }
+/* clang-format on */
+
+/* The longest NULL string (--null). */
+#define SNAP_NULL_MAX 64
+
+/* COPY's CSV defaults, which the functions without a dialect use. */
+extern const struct snap_dialect snap_csv_default;
 
 /* The header record of a CSV file. */
 struct snap_header {
@@ -83,6 +107,11 @@ int snap_header_parse(const char *buf, size_t len, bool at_eof,
 
 /* Release what snap_header_parse() allocated and empty *h; again is fine. */
 void snap_header_free(struct snap_header *h);
+
+/* The same with the dialect D (its header member is not looked at). */
+int snap_header_parse_dialect(const struct snap_dialect *d, const char *buf,
+			      size_t len, bool at_eof, struct snap_header *h,
+			      struct dbops_err *err);
 
 /*
  * Column types are lossless: a column gets a type other than text only if
@@ -128,6 +157,7 @@ struct snap_guess {
 struct snap_infer {
 	size_t ncols;
 	struct snap_guess *cols;
+	const struct snap_dialect *dialect; /* snap_csv_default after init */
 	int64_t line;	/* the file's line of the next record */
 	size_t records; /* records used */
 	char *scratch;
@@ -178,6 +208,7 @@ size_t snap_infer_types(const char *buf, size_t len, bool at_eof, size_t ncols,
  */
 struct snap_scan {
 	bool markers; /* look for \. lines (servers before 18) */
+	char quote;   /* '"' after init */
 	bool in_quote;
 	bool record_start; /* the next byte starts a record */
 	int held;	   /* 1: "\" held back; 2: "\." */

@@ -28,6 +28,14 @@
 #define SNAPSHOT_ID_FUNCTION "snap_import_snapshot_id"
 
 /*
+ * With --table-from-name and a date in the pattern, each row's
+ * snapshot_date comes the same way from snap_import.snapshot_date. Unset,
+ * it is NULL, so that rows inserted by hand need not say it.
+ */
+#define SNAPSHOT_DATE_FUNCTION "snap_import_snapshot_date"
+#define SNAPSHOT_DATE_COLUMN   "snapshot_date"
+
+/*
  * The length of libpq's message up to its first line end (the rest are
  * hints), for "%.*s".
  */
@@ -49,7 +57,9 @@ static bool is_port(const char *s)
 int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 			const char **keys, const char **values)
 {
-	const char *colon;
+	const char *colon, *slash;
+	char port[8];
+	size_t plen;
 
 	if (database == NULL || *database == '\0')
 		return 0;
@@ -60,8 +70,17 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 		values[0] = database;
 		return 1;
 	}
+	/* host:port, or host:port/dbname: the port is the last colon's. */
 	colon = strrchr(database, ':');
-	if (colon != NULL && is_port(colon + 1)) {
+	slash = colon ? strchr(colon, '/') : NULL;
+	plen = colon ? (slash ? (size_t)(slash - colon - 1) : strlen(colon + 1))
+		     : 0;
+	if (colon != NULL && plen < sizeof(port)) {
+		snprintf(port, sizeof(port), "%.*s", (int)plen, colon + 1);
+	} else {
+		port[0] = '\0';
+	}
+	if (colon != NULL && is_port(port) && hostlen > sizeof(port) + 1) {
 		const char *host = database;
 		size_t n = (size_t)(colon - database);
 
@@ -69,12 +88,21 @@ int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 			host++;
 			n -= 2;
 		}
-		snprintf(hostbuf, hostlen, "%.*s", (int)n, host);
+		if (n > hostlen - sizeof(port) - 1)
+			n = hostlen - sizeof(port) - 1;
+		/* The host, then the port after its NUL. */
+		memcpy(hostbuf, host, n);
+		hostbuf[n] = '\0';
+		memcpy(hostbuf + n + 1, port, strlen(port) + 1);
 		keys[0] = "host";
 		values[0] = hostbuf;
 		keys[1] = "port";
-		values[1] = colon + 1;
-		return 2;
+		values[1] = hostbuf + n + 1;
+		if (slash == NULL || slash[1] == '\0')
+			return 2;
+		keys[2] = "dbname";
+		values[2] = slash + 1;
+		return 3;
 	}
 	keys[0] = "dbname";
 	values[0] = database;
@@ -238,7 +266,7 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 {
 	const char *keys[8], *values[8];
 	char hostbuf[256];
-	int n;
+	int n, given, first;
 
 	memset(db, 0, sizeof(*db));
 	n = 0;
@@ -250,8 +278,10 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 		keys[n] = "connect_timeout";
 		values[n++] = SNAP_CONNECT_TIMEOUT;
 	}
-	n += snap_db_conn_params(database, hostbuf, sizeof(hostbuf), keys + n,
-				 values + n);
+	first = n;
+	given = snap_db_conn_params(database, hostbuf, sizeof(hostbuf),
+				    keys + n, values + n);
+	n += given;
 	/* Ours come after the user's: a conninfo may not change them. */
 	keys[n] = "application_name";
 	values[n++] = "snap-import";
@@ -265,9 +295,17 @@ int snap_db_open(struct snap_db *db, const char *database, const char *table,
 	if (PQstatus(db->conn) != CONNECTION_OK) {
 		const char *why = PQerrorMessage(db->conn);
 
-		return dbops_err_set(err,
-				     "could not connect to the database: %.*s",
-				     first_line(why), why);
+		/* host:port names no database: libpq took the user's name. */
+		bool no_name = given == 2 && strcmp(keys[first], "host") == 0 &&
+			       getenv("PGDATABASE") == NULL &&
+			       strstr(why, "database \"") != NULL &&
+			       strstr(why, "does not exist") != NULL;
+
+		return dbops_err_set(
+			err, "could not connect to the database: %.*s%s",
+			first_line(why), why,
+			no_name ? "; name the database as HOST:PORT/DBNAME"
+				: "");
 	}
 	PQsetNoticeProcessor(db->conn, on_notice, NULL);
 	set_by(db);
@@ -525,6 +563,96 @@ static int create_ledger(struct snap_db *db, struct dbops_err *err)
 	return rc == 0 ? add_columns_column(db, err) : -1;
 }
 
+/* The date's function, quoted, beside snapshot_id's. Caller frees. */
+static char *date_function(const struct snap_db *db)
+{
+	size_t n =
+		strlen(db->qfunction) - strlen("\"" SNAPSHOT_ID_FUNCTION "\"");
+
+	return dbops_xasprintf("%.*s\"" SNAPSHOT_DATE_FUNCTION "\"", (int)n,
+			       db->qfunction);
+}
+
+/* One row of one column from SQL with PARAMS; NULL after an error. */
+static char *query_value(struct snap_db *db, const char *sql, int nparams,
+			 const char *const *params, bool *found,
+			 struct dbops_err *err)
+{
+	PGresult *res = snap_db_exec(db, sql, nparams, params, err);
+	char *v = NULL;
+
+	if (res == NULL)
+		return NULL;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err);
+	} else {
+		*found = PQntuples(res) > 0;
+		v = dbops_xstrdup(*found ? PQgetvalue(res, 0, 0) : "");
+	}
+	PQclear(res);
+	return v;
+}
+
+/* The date's function, made when missing (a loader may not replace it). */
+static int create_date_function(struct snap_db *db, struct dbops_err *err)
+{
+	char *f = date_function(db), *sig = dbops_xasprintf("%s()", f), *sql;
+	const char *params[] = { sig };
+	bool found = false;
+	char *missing = query_value(db, "SELECT to_regprocedure($1) IS NULL", 1,
+				    params, &found, err);
+	int rc = missing ? 0 : -1;
+
+	if (missing && strcmp(missing, "t") == 0) {
+		sql = dbops_xasprintf(
+			"CREATE FUNCTION %s() RETURNS date"
+			" LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$SELECT"
+			" nullif(current_setting('snap_import.snapshot_date',"
+			" true), '')::date$$",
+			f);
+		rc = snap_db_command(db, sql, 0, NULL, err);
+		free(sql);
+	}
+	free(missing);
+	free(sig);
+	free(f);
+	return rc;
+}
+
+/* snapshot_date in an existing table, with its default: added if not. */
+static int ensure_date_column(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->qtable };
+	char *f = date_function(db), *sql = NULL;
+	bool found = false;
+	char *def = query_value(
+		db,
+		"SELECT coalesce(pg_get_expr(d.adbin, d.adrelid), '')"
+		" FROM pg_attribute a LEFT JOIN pg_attrdef d"
+		"  ON d.adrelid = a.attrelid AND d.adnum = a.attnum"
+		" WHERE a.attrelid = $1::regclass AND NOT a.attisdropped"
+		"  AND a.attname = '" SNAPSHOT_DATE_COLUMN "'",
+		1, params, &found, err);
+	int rc = def ? 0 : -1;
+
+	if (def && !found)
+		sql = dbops_xasprintf(
+			"ALTER TABLE %s ADD COLUMN " SNAPSHOT_DATE_COLUMN
+			" date DEFAULT %s()",
+			db->qtable, f);
+	else if (def && strstr(def, SNAPSHOT_DATE_FUNCTION "()") == NULL)
+		sql = dbops_xasprintf(
+			"ALTER TABLE %s ALTER COLUMN " SNAPSHOT_DATE_COLUMN
+			" SET DEFAULT %s()",
+			db->qtable, f);
+	if (sql)
+		rc = snap_db_command(db, sql, 0, NULL, err);
+	free(sql);
+	free(def);
+	free(f);
+	return rc;
+}
+
 static int create_table(struct snap_db *db, const struct snap_header *h,
 			const char *const *types, struct dbops_err *err)
 {
@@ -552,6 +680,14 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 		len += (size_t)snprintf(sql + len, cap - len, "%s %s, ", q,
 					type);
 		PQfreemem(q);
+	}
+	if (db->date_column) {
+		char *f = date_function(db);
+
+		len += (size_t)snprintf(
+			sql + len, cap - len,
+			SNAPSHOT_DATE_COLUMN " date DEFAULT %s(), ", f);
+		free(f);
 	}
 	/* No foreign key to the ledger: a check per row would cost the
 	 * load its speed. The join is by value. */
@@ -662,6 +798,25 @@ static int load_columns(struct snap_db *db, struct dbops_err *err)
 	return 0;
 }
 
+/* The columns snap-import fills itself may not come from the file. */
+static int check_reserved(const struct snap_db *db, const struct snap_header *h,
+			  struct dbops_err *err)
+{
+	for (size_t i = 0; i < h->count; i++) {
+		if (strcmp(h->names[i], "snapshot_id") == 0)
+			return dbops_err_set(
+				err,
+				"the header has a column \"snapshot_id\", which snap-import sets itself");
+		if (db->date_column &&
+		    strcmp(h->names[i], SNAPSHOT_DATE_COLUMN) == 0)
+			return dbops_err_set(
+				err,
+				"the header has a column \"" SNAPSHOT_DATE_COLUMN
+				"\", which --table-from-name sets from the file's name");
+	}
+	return 0;
+}
+
 static int check_header(struct snap_db *db, const struct snap_header *h,
 			struct dbops_err *err)
 {
@@ -675,12 +830,8 @@ static int check_header(struct snap_db *db, const struct snap_header *h,
 				err,
 				"column \"%s\" of the header is not in table \"%s\"",
 				h->names[i], db->target);
-		if (strcmp(h->names[i], "snapshot_id") == 0)
-			return dbops_err_set(
-				err,
-				"the header has a column \"snapshot_id\", which snap-import sets itself");
 	}
-	return 0;
+	return check_reserved(db, h, err);
 }
 
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
@@ -691,7 +842,8 @@ int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 
 	if (db->table_known)
 		return check_header(db, h, err);
-	if (snap_db_command(db, "BEGIN", 0, NULL, err) != 0)
+	if (check_reserved(db, h, err) != 0 ||
+	    snap_db_command(db, "BEGIN", 0, NULL, err) != 0)
 		return -1;
 	/* Importers starting at once: one creates, the others wait. */
 	if (snap_db_command(
@@ -699,9 +851,12 @@ int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 		    "SELECT pg_advisory_xact_lock(hashtext('snap-import schema ' || $1))",
 		    1, params, err) != 0 ||
 	    create_ledger(db, err) != 0 ||
+	    (db->date_column && create_date_function(db, err) != 0) ||
 	    (have = snap_db_table_exists(db, err)) < 0 ||
 	    (!have && create_table(db, h, types, err) != 0) ||
-	    load_columns(db, err) != 0 || resolve_target(db, err) != 0 ||
+	    load_columns(db, err) != 0 ||
+	    (db->date_column && ensure_date_column(db, err) != 0) ||
+	    resolve_target(db, err) != 0 ||
 	    (have && snap_db_command(db, "COMMIT", 0, NULL, err) != 0)) {
 		snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
 		snap_db_forget_table(db);

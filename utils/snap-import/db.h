@@ -21,8 +21,9 @@
 /*
  * Turn what -d names into libpq keywords: NULL (libpq's environment), a
  * URI, a conninfo string ("host=x dbname=y"), "host:port" (also
- * "[::1]:5432"), or a database name. Pure; for the tests. KEYS and VALUES
- * get room for 3 entries; returns how many were set.
+ * "[::1]:5432"), "host:port/dbname", or a database name. Pure; for the
+ * tests. HOSTBUF gets the host and the port; KEYS and VALUES get room for
+ * 3 entries; returns how many were set.
  */
 int snap_db_conn_params(const char *database, char *hostbuf, size_t hostlen,
 			const char **keys, const char **values);

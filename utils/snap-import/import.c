@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "clock.h"
+#include "compress.h"
 #include "fileio.h"
 #include "plan.h"
 #include "progress.h"
@@ -80,14 +81,46 @@ static void rollback(struct snap_db *db)
 }
 
 /*
+ * COPY's options after FORMAT csv for the dialect D, ", HEADER true" and
+ * DELIMITER, QUOTE and NULL when they are not the defaults, into OUT.
+ */
+static void copy_options(PGconn *conn, const struct snap_dialect *d, char *out,
+			 size_t cap)
+{
+	const char *words[] = { "DELIMITER", "QUOTE", "NULL" };
+	char delim[2] = { d->delimiter, '\0' }, quote[2] = { d->quote, '\0' };
+	const char *values[] = { delim, quote, d->null };
+	bool given[] = { d->delimiter != ',', d->quote != '"',
+			 d->null[0] != '\0' };
+	size_t len = (size_t)snprintf(out, cap, ", HEADER %s",
+				      d->header ? "true" : "false");
+
+	for (int i = 0; i < 3; i++) {
+		char *lit;
+
+		if (!given[i])
+			continue;
+		lit = PQescapeLiteral(conn, values[i], strlen(values[i]));
+		if (lit == NULL)
+			dbops_xalloc_failed();
+		len += (size_t)snprintf(out + len, cap - len, ", %s %s",
+					words[i], lit);
+		PQfreemem(lit);
+	}
+}
+
+/*
  * "COPY t ("a", "b") FROM STDIN (FORMAT csv, HEADER true)"; caller frees.
  * NULL when a name cannot be quoted (its reason in ERR).
  */
 static char *copy_statement(struct snap_db *db, const struct snap_header *h,
-			    struct dbops_err *err)
+			    const struct snap_dialect *d, struct dbops_err *err)
 {
-	static const char tail[] = ") FROM STDIN (FORMAT csv, HEADER true";
-	size_t cap = strlen(db->qtable) + sizeof(tail) + 80, len;
+	static const char tail[] = ") FROM STDIN (FORMAT csv";
+	/* --null is at most SNAP_NULL_MAX bytes, each quoted as two at most. */
+	char options[2 * SNAP_NULL_MAX + 100];
+	size_t cap = strlen(db->qtable) + sizeof(tail) + sizeof(options) + 80,
+	       len;
 	char *sql = dbops_xmalloc(cap);
 
 	len = (size_t)snprintf(sql, cap, "COPY %s (", db->qtable);
@@ -111,7 +144,8 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 		PQfreemem(q);
 	}
 	/* The name is PostgreSQL's own (db.c): letters, digits, '_'. */
-	snprintf(sql + len, cap - len, "%s%s%s%s)", tail,
+	copy_options(db->conn, d, options, sizeof(options));
+	snprintf(sql + len, cap - len, "%s%s%s%s%s)", tail, options,
 		 db->encoding ? ", ENCODING '" : "",
 		 db->encoding ? db->encoding : "", db->encoding ? "'" : "");
 	return sql;
@@ -134,6 +168,7 @@ struct job {
 	struct snap_plan plan;
 	struct snap_scan scan;
 	char prehash[65]; /* when hashed before sending */
+	size_t send_from; /* bytes of buf not sent: a BOM without a header */
 };
 
 /* Line ends in the N bytes of S: LF, CR, CR LF as one. */
@@ -171,6 +206,7 @@ static struct snap_guess *infer_file(struct job *j, size_t data_off,
 		return NULL;
 	}
 	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
+	in.dialect = &j->opts->dialect;
 	wb = dbops_xmalloc(cap);
 	memcpy(wb, j->buf + data_off, len);
 	for (;;) {
@@ -243,12 +279,34 @@ static int read_header(struct job *j, size_t *skip)
 				     strerror(errno));
 	j->sampled = (size_t)n;
 	j->sample_is_all = j->sampled < SAMPLE_BYTES;
+	/* Files are decompressed when opened; standard input cannot be. */
+	if (snap_compression_of((const unsigned char *)j->buf, j->sampled) !=
+	    SNAP_COMP_NONE)
+		return dbops_err_set(
+			err,
+			"it is %s-compressed: give the file itself, or decompress it into standard input",
+			snap_compression_name(snap_compression_of(
+				(const unsigned char *)j->buf, j->sampled)));
 	/* A UTF-8 byte order mark is not part of the first column's name;
 	 * the server skips the header line, mark and all. */
 	if (j->sampled >= 3 && memcmp(j->buf, "\xef\xbb\xbf", 3) == 0)
 		*skip = 3;
-	rc = snap_header_parse(j->buf + *skip, j->sampled - *skip,
-			       j->sample_is_all, &j->header, err);
+	if (!j->opts->dialect.header) {
+		/* --header none: the names are --columns, the BOM not data. */
+		const struct snap_header *c = j->opts->columns;
+
+		j->header.names = dbops_xcalloc(c->count, sizeof(char *));
+		for (size_t i = 0; i < c->count; i++)
+			j->header.names[i] = dbops_xstrdup(c->names[i]);
+		j->header.count = c->count;
+		j->header.length = 0;
+		j->send_from = *skip;
+		return j->sampled == 0 ? dbops_err_set(err, "the file is empty")
+				       : 0;
+	}
+	rc = snap_header_parse_dialect(&j->opts->dialect, j->buf + *skip,
+				       j->sampled - *skip, j->sample_is_all,
+				       &j->header, err);
 	if (rc == 1)
 		return dbops_err_set(err,
 				     "the header line is longer than %u MiB",
@@ -296,7 +354,7 @@ static int convert_header(struct job *j)
 	for (size_t c = 0; c < j->header.count; c++) {
 		const char *name = j->header.names[c];
 
-		if (j->db->encoding != NULL) {
+		if (j->db->encoding != NULL && j->opts->dialect.header) {
 			if (convert_name(j, c) != 0)
 				return -1;
 		} else if (!dbops_utf8_valid(name, strlen(name))) {
@@ -329,6 +387,40 @@ static int learn_header(struct job *j)
 				     have ? NULL : j->plan.types, err);
 }
 
+/*
+ * Open PATH ("-": standard input) for a job: a compressed file is read
+ * through its decompressed copy (compress.h), a directory refused. 0, or
+ * -1 with the reason in err.
+ */
+static int open_input(struct job *j, const char *path)
+{
+	struct dbops_err *err = &j->r->err;
+	struct stat st;
+
+	j->fd = strcmp(path, "-") == 0 ? STDIN_FILENO
+				       : open(path, O_RDONLY | O_CLOEXEC);
+	if (j->fd < 0)
+		return dbops_err_set(err, "could not open the file: %s",
+				     strerror(errno));
+	if (fstat(j->fd, &st) != 0)
+		return dbops_err_set(err, "could not read the file: %s",
+				     strerror(errno));
+	if (S_ISDIR(st.st_mode))
+		return dbops_err_set(err, "it is a directory");
+	j->regular = S_ISREG(st.st_mode) && j->fd != STDIN_FILENO;
+	j->size = st.st_size;
+	if (!j->regular)
+		return 0;
+	j->fd = snap_plain_fd(j->fd, err);
+	if (j->fd < 0)
+		return -1;
+	if (fstat(j->fd, &st) != 0)
+		return dbops_err_set(err, "could not read the file: %s",
+				     strerror(errno));
+	j->size = st.st_size;
+	return 0;
+}
+
 int snap_plan_file(const char *path, const char *qtable,
 		   const struct snap_import_opts *opts, FILE *out,
 		   struct dbops_err *err)
@@ -336,23 +428,14 @@ int snap_plan_file(const char *path, const char *qtable,
 	struct snap_result r;
 	struct snap_db nodb = { 0 };
 	struct job j = { .db = &nodb, .opts = opts, .r = &r, .fd = -1 };
-	struct stat st;
 	size_t skip;
 	int rc = -1;
 
 	memset(&r, 0, sizeof(r));
-	j.fd = strcmp(path, "-") == 0 ? STDIN_FILENO
-				      : open(path, O_RDONLY | O_CLOEXEC);
-	if (j.fd < 0)
-		return dbops_err_set(err, "could not open the file: %s",
-				     strerror(errno));
-	if (fstat(j.fd, &st) != 0 || S_ISDIR(st.st_mode)) {
-		dbops_err_set(err, "%s",
-			      S_ISDIR(st.st_mode) ? "it is a directory"
-						  : strerror(errno));
+	if (open_input(&j, path) != 0) {
+		dbops_err_set(err, "%s", r.err.msg);
 		goto out;
 	}
-	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	if (read_header(&j, &skip) == 0 &&
 	    plan_columns(&j, skip + j.header.length, true) == 0) {
@@ -433,9 +516,19 @@ static int begin(struct job *j)
 	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 	j->r->id = strtoll(id, NULL, 10);
 	PQclear(res);
-	return snap_db_command(
-		j->db, "SELECT set_config('snap_import.snapshot_id', $1, true)",
-		1, set_params, err);
+	if (snap_db_command(
+		    j->db,
+		    "SELECT set_config('snap_import.snapshot_id', $1, true)", 1,
+		    set_params, err) != 0)
+		return -1;
+	/* --table-from-name: the rows' snapshot_date, from the name. */
+	set_params[0] = j->opts->snapshot_date;
+	return set_params[0] == NULL
+		       ? 0
+		       : snap_db_command(
+				 j->db,
+				 "SELECT set_config('snap_import.snapshot_date', $1, true)",
+				 1, set_params, err);
 }
 
 /* COPY's error; bytes that are not UTF-8 get the cure. */
@@ -471,7 +564,9 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 	int rc = 0;
 
 	for (;;) {
-		sent = snap_scan_chunk(&j->scan, j->buf, len, eof, out);
+		sent = snap_scan_chunk(&j->scan, j->buf + j->send_from,
+				       len - j->send_from, eof, out);
+		j->send_from = 0;
 		if (j->scan.marker_line > 0) {
 			dbops_err_set(
 				&read_error,
@@ -674,7 +769,8 @@ static enum snap_outcome run(struct job *j)
 	known = check_known(j);
 	if (known >= 0)
 		return (enum snap_outcome)known;
-	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns, &j->r->err)
+	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns,
+					      &j->opts->dialect, &j->r->err)
 			     : NULL;
 	if (copy == NULL) {
 		rollback(j->db);
@@ -730,34 +826,15 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 		.db = db, .opts = opts, .r = r, .name = name, .fd = -1
 	};
 	enum snap_outcome out = SNAP_FAILED;
-	struct stat st;
 
 	memset(r, 0, sizeof(*r));
-	if (strcmp(path, "-") == 0) {
-		j.fd = STDIN_FILENO;
-	} else {
-		j.fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (j.fd < 0) {
-			dbops_err_set(&r->err, "could not open the file: %s",
-				      strerror(errno));
-			return SNAP_FAILED;
-		}
-	}
-	if (fstat(j.fd, &st) != 0) {
-		dbops_err_set(&r->err, "could not read the file: %s",
-			      strerror(errno));
+	if (open_input(&j, path) != 0)
 		goto out;
-	}
-	if (S_ISDIR(st.st_mode)) {
-		dbops_err_set(&r->err, "it is a directory");
-		goto out;
-	}
-	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
-	j.size = st.st_size;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	snap_scan_init(&j.scan);
 	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
 	j.scan.markers = PQserverVersion(db->conn) < 180000;
+	j.scan.quote = opts->dialect.quote;
 	if (learn_header(&j) == 0)
 		out = run(&j);
 	/* A first import that stopped short (skipped, or failed before its

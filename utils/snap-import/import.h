@@ -42,6 +42,10 @@ struct snap_import_opts {
 	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */
 	void *tick_arg;
 	struct snap_type_opts types; /* --types, --all-text */
+	struct snap_dialect
+		dialect; /* --delimiter, --quote, --null, --header */
+	const struct snap_header *columns; /* --columns, with --header none */
+	const char *snapshot_date; /* YYYY-MM-DD for snapshot_date; NULL */
 };
 
 /*

@@ -5,6 +5,8 @@
  */
 #include "list.h"
 
+#include "compress.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "compress.h"
 #include "import.h"
 #include "log.h"
 #include "output.h"
@@ -126,16 +129,22 @@ static int list_files(struct snap_db *db, struct dbops_output *w,
 		struct snap_found f;
 		char sha[65], id[32];
 		int fd = open(files[i], O_RDONLY | O_CLOEXEC), found = 0;
+		struct dbops_err why = { "" };
 
-		if (fd < 0 || snap_hash_fd(fd, sha) != 0) {
+		/* The ledger has the content of a compressed file. */
+		if (fd < 0)
+			dbops_err_set(&why, "%s", strerror(errno));
+		else if ((fd = snap_plain_fd(fd, &why)) >= 0 &&
+			 snap_hash_fd(fd, sha) != 0)
+			dbops_err_set(&why, "%s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		if (dbops_err_isset(&why)) {
 			dbops_log_error("could not read \"%s\": %s", files[i],
-					strerror(errno));
-			if (fd >= 0)
-				close(fd);
+					why.msg);
 			rc = -1;
 			continue;
 		}
-		close(fd);
 		if (have)
 			found = snap_db_find(db, sha, false, &f, &err);
 		if (found < 0) {

@@ -12,6 +12,7 @@
 #include "db.h"
 #include "import.h"
 #include "list.h"
+#include "names.h"
 #include "log.h"
 #include "output.h"
 #include "progress.h"
@@ -31,15 +32,29 @@ enum {
 	OPT_TYPES,
 	OPT_ALL_TEXT,
 	OPT_TIMEZONE,
-	OPT_ENCODING
+	OPT_ENCODING,
+	OPT_DATA_DIR,
+	OPT_DELIMITER,
+	OPT_QUOTE,
+	OPT_NULL,
+	OPT_HEADER,
+	OPT_COLUMNS,
+	OPT_TABLE_FROM_NAME
 };
 
 static const struct dbops_cli_option common_options[] = {
-	{ 'd', "database", "DB", "host:port, a conninfo string or a URI" },
+	{ 'd', "database", "DB",
+	  "host:port[/dbname], a conninfo string or a URI" },
 	{ 't', "table", "TABLE",
 	  "[schema.]table to load into (default " SNAP_DEFAULT_TABLE ")" },
 	{ OPT_PROGRESS, "progress", "WHEN",
 	  "auto, always or never (default auto)" },
+	{ 0, NULL, NULL, NULL },
+};
+
+static const struct dbops_cli_option route_options[] = {
+	{ OPT_TABLE_FROM_NAME, "table-from-name", "PATTERN",
+	  "the table (and snapshot_date) from each file's name, such as snapshot_%Y%m%d.csv" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -62,6 +77,19 @@ static const struct dbops_cli_option table_options[] = {
 	{ 0, NULL, NULL, NULL },
 };
 
+static const struct dbops_cli_option dialect_options[] = {
+	{ OPT_DELIMITER, "delimiter", "CHAR",
+	  "the field separator, such as ; or tab (default a comma)" },
+	{ OPT_QUOTE, "quote", "CHAR", "the quote character (default \")" },
+	{ OPT_NULL, "null", "STRING",
+	  "an unquoted field read as NULL (default: empty)" },
+	{ OPT_HEADER, "header", "WHERE",
+	  "first (the default: line 1 names the columns) or none" },
+	{ OPT_COLUMNS, "columns", "A,B,...",
+	  "the column names of files without a header" },
+	{ 0, NULL, NULL, NULL },
+};
+
 static const struct dbops_cli_option list_options[] = {
 	{ OPT_FORMAT, "format", "FORMAT",
 	  "table, csv, tsv or json (default table)" },
@@ -71,8 +99,9 @@ static const struct dbops_cli_option list_options[] = {
 
 static const struct dbops_cli_option sync_options[] = {
 	{ 'D', "dir", "DIR", "the folder to keep synced" },
+	{ OPT_DATA_DIR, "data-dir", "DIR", "the same as --dir" },
 	{ OPT_PATTERN, "pattern", "GLOB",
-	  "the file names to import (default *.csv)" },
+	  "the file names to import (default *.csv, compressed too)" },
 	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
 	{ OPT_ONCE, "once", NULL, "import what is there, then exit" },
 	{ 0, NULL, NULL, NULL },
@@ -90,13 +119,96 @@ static const enum dbops_output_format formats[] = { DBOPS_FORMAT_TABLE,
 						    DBOPS_FORMAT_TSV,
 						    DBOPS_FORMAT_JSON };
 
+static const char *const header_words[] = { "first", "none", NULL };
+
+/* --delimiter and --quote: one byte, not a line end; tab by name too. */
+static int one_char(const char *option, const char *arg, char *out)
+{
+	if (strcmp(arg, "\\t") == 0 || strcmp(arg, "tab") == 0) {
+		*out = '\t';
+		return 0;
+	}
+	if (strlen(arg) != 1 || *arg == '\n' || *arg == '\r' ||
+	    (unsigned char)*arg >= 0x80)
+		return dbops_cli_invalid(
+			option, arg,
+			"use one ASCII character, not a line end, or tab");
+	*out = *arg;
+	return 0;
+}
+
+/* The dialect's options. 0, -1 after reporting, 1: not one of them. */
+static int set_dialect(struct snap_opts *o, int id, const char *arg)
+{
+	struct dbops_err err = { "" };
+	int i;
+
+	if (id < OPT_DELIMITER || id > OPT_COLUMNS)
+		return 1;
+	o->dialect_given = true;
+	switch (id) {
+	case OPT_DELIMITER:
+		return one_char("--delimiter", arg, &o->dialect.delimiter);
+	case OPT_QUOTE:
+		return one_char("--quote", arg, &o->dialect.quote);
+	case OPT_NULL:
+		if (strlen(arg) > SNAP_NULL_MAX || strpbrk(arg, "\r\n"))
+			return dbops_cli_invalid(
+				"--null", arg,
+				"use at most %d bytes and no line end",
+				SNAP_NULL_MAX);
+		o->dialect.null = arg;
+		return 0;
+	case OPT_HEADER:
+		if (dbops_cli_choice("--header", arg, header_words, &i) != 0)
+			return -1;
+		o->dialect.header = i == 0;
+		return 0;
+	case OPT_COLUMNS:
+		snap_header_free(&o->columns);
+		if (strpbrk(arg, "\r\n"))
+			return dbops_cli_invalid("--columns", arg,
+						 "a name holds a line end");
+		if (snap_header_parse(arg, strlen(arg), true, &o->columns,
+				      &err) != 0)
+			return dbops_cli_invalid("--columns", arg, "%s",
+						 *arg ? err.msg
+						      : "give the names");
+		return 0;
+	}
+	return 1;
+}
+
+/* The dialect's options together: what COPY would refuse, and --columns. */
+static int check_dialect(const struct snap_opts *o)
+{
+	const struct snap_dialect *d = &o->dialect;
+
+	if (d->delimiter == d->quote)
+		return dbops_cli_error(
+			"--delimiter and --quote must be different characters");
+	if (strchr(d->null, d->delimiter) || strchr(d->null, d->quote))
+		return dbops_cli_error(
+			"--null may not contain the delimiter or the quote");
+	if (!d->header && o->columns.count == 0)
+		return dbops_cli_error(
+			"--header none needs --columns A,B,... to name the columns");
+	if (d->header && o->columns.count > 0)
+		return dbops_cli_error(
+			"--columns names the columns of files without a header: give --header none too");
+	return 0;
+}
+
 static int set_option(void *ctx, int id, const char *arg)
 {
 	struct snap_opts *o = ctx;
-	int i;
+	int i = set_dialect(o, id, arg);
 
+	if (i <= 0)
+		return i;
 	switch (id) {
 	case 'D':
+	case OPT_DATA_DIR:
 		o->dir = arg;
 		return 0;
 	case 'd':
@@ -104,7 +216,17 @@ static int set_option(void *ctx, int id, const char *arg)
 		return 0;
 	case 't':
 		o->table = arg;
+		o->table_given = true;
 		return 0;
+	case OPT_TABLE_FROM_NAME: {
+		struct dbops_err err = { "" };
+
+		snap_name_pattern_free(&o->name_pattern);
+		if (snap_name_pattern_parse(arg, &o->name_pattern, &err) != 0)
+			return dbops_cli_invalid("--table-from-name", arg, "%s",
+						 err.msg);
+		return 0;
+	}
 	case OPT_ALL:
 		o->all = true;
 		return 0;
@@ -177,8 +299,12 @@ static const struct dbops_cli cli = {
 		(const struct dbops_cli_section[]){
 			{ "Options", common_options },
 			{ "Options for import", import_options },
+			{ "Options for import and plan (instead of -t)",
+			  route_options },
 			{ "Options for import, plan and sync (a new table)",
 			  table_options },
+			{ "Options for import, plan and sync (the CSV dialect)",
+			  dialect_options },
 			{ "Options for list", list_options },
 			{ "Options for sync", sync_options },
 			{ NULL, NULL } },
@@ -219,10 +345,109 @@ static void report(const char *name, enum snap_outcome out,
 	fflush(stdout);
 }
 
+/* The connections of --table-from-name: one open at a time. */
+struct router {
+	const struct snap_opts *o;
+	struct snap_db db;
+	bool open;
+	char *failed;	      /* the table that could not be opened ... */
+	struct dbops_err why; /* ... and why */
+};
+
+/* R's connection to TABLE, opened unless it is the one open. 0, or -1. */
+static int route(struct router *r, const char *table, bool date,
+		 struct dbops_err *err)
+{
+	const struct snap_opts *o = r->o;
+
+	if (r->open && strcmp(r->db.target, table) == 0)
+		return 0;
+	/* Once per table: a server that does not answer costs its
+	 * timeout once. */
+	if (r->failed && strcmp(r->failed, table) == 0)
+		return dbops_err_set(err, "%s", r->why.msg);
+	if (r->open)
+		snap_db_close(&r->db);
+	r->open = false;
+	free(r->failed);
+	r->failed = NULL;
+	if (snap_db_open(&r->db, o->database, table, o->timezone, o->encoding,
+			 err) != 0) {
+		snap_db_close(&r->db);
+		r->failed = dbops_xstrdup(table);
+		dbops_err_set(&r->why, "%s", err->msg);
+		return -1;
+	}
+	r->db.date_column = date;
+	r->open = true;
+	return 0;
+}
+
+/* One file of a --table-from-name import, counted in ST; its outcome. */
+static enum snap_outcome import_routed(struct router *rt, const char *path,
+				       const char *name,
+				       struct snap_import_opts *iopts,
+				       struct snap_stats *st)
+{
+	const struct snap_opts *o = rt->o;
+	char date[SNAP_DATE_LEN], *table;
+	struct snap_result r;
+	enum snap_outcome out;
+
+	if (snap_name_match(&o->name_pattern, name, &table, date) != 0) {
+		dbops_log_error(
+			"could not import \"%s\": its name does not match --table-from-name \"%s\"",
+			name, o->name_pattern.pattern);
+		snap_stats_count(st, SNAP_FAILED, NULL);
+		return SNAP_FAILED;
+	}
+	memset(&r, 0, sizeof(r));
+	if (route(rt, table, date[0] != '\0', &r.err) != 0) {
+		dbops_log_error("could not import \"%s\": %s", name, r.err.msg);
+		snap_stats_count(st, SNAP_FAILED, NULL);
+		free(table);
+		return SNAP_FAILED;
+	}
+	iopts->snapshot_date = date[0] ? date : NULL;
+	out = snap_import_file(&rt->db, path, name, iopts, &r);
+	report(name, out, &r);
+	snap_stats_count(st, out, &r);
+	free(table);
+	return out;
+}
+
+/* snap-import --table-from-name FILE...: each file into its table. */
+static int cmd_import_routed(const struct snap_opts *o, char **files,
+			     int nfiles, struct snap_stats *st)
+{
+	struct snap_import_opts iopts = { .progress = o->progress,
+					  .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
+	struct router rt = { .o = o };
+	int rc = 0;
+
+	for (int i = 0; i < nfiles; i++) {
+		const char *name =
+			strcmp(files[i], "-") == 0 ? o->stdin_name : files[i];
+		enum snap_outcome out =
+			import_routed(&rt, files[i], name, &iopts, st);
+
+		if (out == SNAP_FAILED)
+			rc = 1;
+	}
+	if (rt.open)
+		snap_db_close(&rt.db);
+	free(rt.failed);
+	return rc;
+}
+
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
 	struct snap_import_opts iopts = { .progress = o->progress,
-					  .types = o->types };
+					  .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
 	struct snap_stats st = { 0 };
 	struct snap_db db;
 	struct dbops_err err = { "" };
@@ -235,8 +460,11 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
-			 &err) != 0) {
+	if (o->name_pattern.pattern) {
+		memset(&db, 0, sizeof(db));
+		rc = cmd_import_routed(o, files, nfiles, &st);
+	} else if (snap_db_open(&db, o->database, o->table, o->timezone,
+				o->encoding, &err) != 0) {
 		/* No file can be imported: say so for each. */
 		for (int i = 0; i < nfiles; i++) {
 			dbops_log_error("could not import \"%s\": %s",
@@ -315,28 +543,42 @@ static char *quote_table(const char *table)
 /* snap-import plan: what a first import would create, without a database. */
 static int cmd_plan(const struct snap_opts *o, char **files, int nfiles)
 {
-	struct snap_import_opts iopts = { .types = o->types };
-	char *qtable = quote_table(o->table);
+	struct snap_import_opts iopts = { .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
 	int rc = 0;
 
-	if (nfiles == 0) {
-		free(qtable);
+	if (nfiles == 0)
 		return dbops_cli_error("no file to plan");
-	}
 	for (int i = 0; i < nfiles; i++) {
 		struct dbops_err err = { "" };
+		char date[SNAP_DATE_LEN] = "", *table = NULL, *qtable;
 
 		if (nfiles > 1)
 			printf("%s-- %s\n", i ? "\n" : "", files[i]);
+		if (o->name_pattern.pattern &&
+		    snap_name_match(&o->name_pattern, files[i], &table, date) !=
+			    0) {
+			dbops_log_error(
+				"could not plan \"%s\": its name does not match --table-from-name \"%s\"",
+				files[i], o->name_pattern.pattern);
+			rc = 1;
+			continue;
+		}
+		qtable = quote_table(table ? table : o->table);
 		if (snap_plan_file(files[i], qtable, &iopts, stdout, &err) !=
 		    0) {
 			dbops_log_error("could not plan \"%s\": %s", files[i],
 					err.msg);
 			rc = 1;
+		} else if (date[0]) {
+			printf("-- and snapshot_date date: %s for every row, from the file's name\n",
+			       date);
 		}
 		fflush(stdout);
+		free(qtable);
+		free(table);
 	}
-	free(qtable);
 	return rc;
 }
 
@@ -364,6 +606,17 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(
 			"plan reads the files only: it takes no --database, --progress, --timezone or --encoding");
+	if (!is_import && !is_plan && !is_sync && o->dialect_given)
+		return dbops_cli_error(
+			"--delimiter, --quote, --null, --header and --columns belong to import, plan and sync");
+	if (check_dialect(o) != 0)
+		return 1;
+	if (o->name_pattern.pattern && !is_import && !is_plan)
+		return dbops_cli_error(
+			"--table-from-name belongs to import and plan: sync loads into one table (-t)");
+	if (o->name_pattern.pattern && o->table_given)
+		return dbops_cli_error(
+			"-t and --table-from-name cannot be used together");
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;
@@ -373,7 +626,8 @@ int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
 			       .progress = DBOPS_PROGRESS_AUTO,
-			       .format = DBOPS_FORMAT_TABLE };
+			       .format = DBOPS_FORMAT_TABLE,
+			       .dialect = SNAP_DIALECT_DEFAULT };
 	const char *cmd = "import";
 	int first, rc;
 

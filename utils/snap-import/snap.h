@@ -30,6 +30,7 @@
 
 #include "metrics.h"
 #include "output.h"
+#include "names.h"
 #include "plan.h"
 #include "progress.h"
 
@@ -56,6 +57,12 @@ struct snap_opts {
 	const char *encoding;	     /* --encoding; NULL: UTF-8 */
 	bool types_given;
 	bool progress_given;
+	struct snap_dialect
+		dialect;	    /* --delimiter, --quote, --null, --header */
+	struct snap_header columns; /* --columns */
+	bool dialect_given;
+	bool table_given;		       /* -t */
+	struct snap_name_pattern name_pattern; /* --table-from-name */
 };
 
 /* One connection and what we know of the target table. */
@@ -73,6 +80,8 @@ struct snap_db {
 	int ncolumns;
 	bool table_known;    /* columns loaded (or table created) */
 	bool create_pending; /* created in the open transaction */
+	bool date_column;    /* --table-from-name with a date: the table has
+				snapshot_date, the date of each file's name */
 	char *timezone;	     /* the session's TimeZone */
 	char *encoding;	     /* the files' encoding; NULL: UTF-8 */
 	char by[300];	     /* user@host, for the ledger */

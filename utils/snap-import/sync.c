@@ -133,7 +133,8 @@ static bool temporary_name(const char *name)
 
 bool snap_sync_wanted(const char *name, const char *pattern)
 {
-	return !temporary_name(name) && fnmatch(pattern, name, 0) == 0;
+	return !temporary_name(name) &&
+	       fnmatch(pattern, name, FNM_EXTMATCH) == 0;
 }
 
 struct sync {
@@ -231,6 +232,8 @@ static void import_one(struct sync *s, const char *name)
 		.tick = watchdog_tick,
 		.tick_arg = s,
 		.types = s->o->types,
+		.dialect = s->o->dialect,
+		.columns = &s->o->columns,
 	};
 	char path[4096], at[DBOPS_TIMESTAMP_LEN];
 	struct dbops_err err = { "" };
@@ -560,7 +563,8 @@ static int watch(struct sync *s)
 int snap_sync(const struct snap_opts *o)
 {
 	struct sync s = { .o = o,
-			  .pattern = o->pattern ? o->pattern : "*.csv",
+			  .pattern = o->pattern ? o->pattern
+						: SNAP_SYNC_DEFAULT_PATTERN,
 			  .inotify_fd = -1 };
 	struct dbops_err err = { "" };
 	int rc = 1;

@@ -16,7 +16,13 @@
  */
 int snap_sync(const struct snap_opts *o);
 
-/* Whether sync takes a file of this NAME: not hidden or temporary, PATTERN. */
+/* The names sync takes without --pattern: CSV files, compressed or not. */
+#define SNAP_SYNC_DEFAULT_PATTERN "*.csv?(.gz|.zst|.xz|.bz2)"
+
+/*
+ * Whether sync takes a file of this NAME: not hidden or temporary, and
+ * matching PATTERN (glob(7), with ksh's ?(a|b) and the like: FNM_EXTMATCH).
+ */
 bool snap_sync_wanted(const char *name, const char *pattern);
 
 /* "ADDR:PORT", "[::1]:PORT" or ":PORT" (all addresses) into a socket address. */

@@ -1,3 +1,3 @@
 # snap-import links libpq (COPY), libcrypto (SHA-256), libsystemd (sd_notify)
-# and libmicrohttpd (/metrics).
-snap-import_PKGS := libpq libcrypto libsystemd libmicrohttpd
+# libmicrohttpd (/metrics), zlib and libarchive (compressed files).
+snap-import_PKGS := libpq libcrypto libsystemd libmicrohttpd libarchive zlib
