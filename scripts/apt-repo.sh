@@ -90,8 +90,9 @@ add() {
 	pkg=$(sed -n 's/^Package: //p' <<<"$fields")
 	version=$(sed -n 's/^Version: //p' <<<"$fields")
 	arch=$(sed -n 's/^Architecture: //p' <<<"$fields")
-	[ -n "$pkg" ] && [ -n "$version" ] && [ -n "$arch" ] ||
+	if [ -z "$pkg" ] || [ -z "$version" ] || [ -z "$arch" ]; then
 		die "could not read \"$deb\": no Package, Version or Architecture field"
+	fi
 	if [ -n "${seen[$codename/$pkg/$arch]:-}" ]; then
 		die "could not add \"$deb\" to $codename: it already has $pkg for $arch (from \"${seen[$codename/$pkg/$arch]}\")" \
 			"give each release one .deb per package and architecture"
@@ -171,9 +172,10 @@ trap 'rm -rf "$check"' EXIT
 gpg --batch --dearmor <dbops-archive-keyring.asc >"$check/keyring.gpg"
 for codename in "${codenames[@]}"; do
 	d=dists/$codename
-	gpgv --keyring "$check/keyring.gpg" "$d/InRelease" >"$check/log" 2>&1 &&
-		gpgv --keyring "$check/keyring.gpg" "$d/Release.gpg" "$d/Release" >>"$check/log" 2>&1 ||
+	if ! gpgv --keyring "$check/keyring.gpg" "$d/InRelease" >"$check/log" 2>&1 ||
+		! gpgv --keyring "$check/keyring.gpg" "$d/Release.gpg" "$d/Release" >>"$check/log" 2>&1; then
 		die "could not verify \"$out/$d/InRelease\" with the exported key: $(tr '\n' ' ' <"$check/log")"
+	fi
 	echo "$prog: $codename: $(find "pool/$codename" -name '*.deb' | wc -l) .deb files, $(sed -n 's/^Architectures: //p' "$d/Release"), signed and verified"
 done
 echo "$prog: public key: $out/dbops-archive-keyring.asc ($(gpg --batch --with-colons --import-options show-only --import dbops-archive-keyring.asc 2>/dev/null | awk -F: '$1 == "fpr" { print $10; exit }'))"

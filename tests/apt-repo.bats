@@ -118,8 +118,8 @@ server.serve_forever()
 ' "$1" "$APT_TMP/port" >"$APT_TMP/http.log" 2>&1 3>&- &
 	APT_HTTP_PID=$!
 	export APT_HTTP_PID
-	local i
-	for i in $(seq 50); do
+	local _
+	for _ in $(seq 50); do
 		[ -s "$APT_TMP/port" ] && break
 		sleep 0.1
 	done
