@@ -74,6 +74,7 @@ setup() {
 		skip "tests the packaging of the source tree, not an installed package"
 	ROOT=$APT_TMP/root
 	REPO=$APT_TMP/www/good
+	ARCH=$(dpkg-deb -f "$APT_DEB" Architecture)
 }
 
 needs_root() {
@@ -188,16 +189,16 @@ apt_only() {
 		assert_output --partial 'Good signature from "dbops test archive <test@dbops.invalid>"'
 		run -0 gpgv --keyring "$k" "$REPO/dists/$codename/Release.gpg" "$REPO/dists/$codename/Release"
 		run -0 grep -E '^(Origin|Suite|Codename|Components|Architectures):' "$REPO/dists/$codename/Release"
-		assert_output "Architectures: $(dpkg-deb -f "$APT_DEB" Architecture)
+		assert_output "Architectures: $ARCH
 Codename: $codename
 Components: main
 Origin: dbops
 Suite: $codename"
-		run -0 grep '^Filename: ' "$REPO/dists/$codename/main/binary-amd64/Packages"
-		assert_output "Filename: pool/$codename/main/d/dbops/dbops_${DBOPS_VERSION}_amd64.deb"
-		run -0 cmp "$APT_DEB" "$REPO/pool/$codename/main/d/dbops/dbops_${DBOPS_VERSION}_amd64.deb"
+		run -0 grep '^Filename: ' "$REPO/dists/$codename/main/binary-$ARCH/Packages"
+		assert_output "Filename: pool/$codename/main/d/dbops/dbops_${DBOPS_VERSION}_$ARCH.deb"
+		run -0 cmp "$APT_DEB" "$REPO/pool/$codename/main/d/dbops/dbops_${DBOPS_VERSION}_$ARCH.deb"
 		# The index apt fetches is the one the signed Release describes.
-		run -0 sha256sum "$REPO/dists/$codename/main/binary-amd64/Packages.gz"
+		run -0 sha256sum "$REPO/dists/$codename/main/binary-$ARCH/Packages.gz"
 		run -0 grep -F " ${output%% *} " "$REPO/dists/$codename/Release"
 	done
 	# The key published is the public key only.
@@ -216,7 +217,7 @@ Suite: $codename"
 	refute_output --partial 'W: '
 	run -0 in_root apt-cache policy dbops
 	assert_line --regexp "^ +$DBOPS_VERSION 500\$"
-	assert_line --regexp "^ +500 $APT_URL/good bookworm/main amd64 Packages\$"
+	assert_line --regexp "^ +500 $APT_URL/good bookworm/main $ARCH Packages\$"
 	run -0 in_root apt-get install -y -q --no-install-recommends dbops
 	run -0 in_root dpkg-query -W -f='${Version} ${db:Status-Status}' dbops
 	assert_output "$DBOPS_VERSION installed"
@@ -262,7 +263,7 @@ Suite: $codename"
 	assert_output --partial "Hash Sum mismatch"
 	# apt keeps what it fetched aside, under a name no tool installs.
 	run -0 ls "$ROOT/tmp/download"
-	assert_output "dbops_${DBOPS_VERSION}_amd64.deb.FAILED"
+	assert_output "dbops_${DBOPS_VERSION}_$ARCH.deb.FAILED"
 }
 
 @test "apt-repo.sh: refuses to work without a key, with a key not in GNUPGHOME, into a folder not empty, on what is no .deb, with one package twice for a release" {
@@ -281,7 +282,7 @@ Suite: $codename"
 	assert_line "apt-repo: error: could not read \"$BATS_TEST_TMPDIR/x.deb\": not a Debian package"
 	rm -rf "$out"
 	run -1 "$script" --key "$APT_KEY" --out "$out" bookworm:"$APT_DEB" bookworm:"$APT_DEB"
-	assert_line "apt-repo: error: could not add \"$APT_DEB\" to bookworm: it already has dbops for amd64 (from \"$APT_DEB\")"
+	assert_line "apt-repo: error: could not add \"$APT_DEB\" to bookworm: it already has dbops for $ARCH (from \"$APT_DEB\")"
 	rm -rf "$out"
 	run -1 "$script" --key "$APT_KEY" --out "$out" "$APT_DEB"
 	assert_line "apt-repo: error: \"$APT_DEB\" is not CODENAME:PATH"
