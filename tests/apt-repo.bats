@@ -232,8 +232,19 @@ Suite: $codename"
 	done
 }
 
+# good_accepted: the control of the refusals below: the same apt-get, on
+# the repository as signed, succeeds without a warning.
+good_accepted() {
+	source_file good good
+	run -0 apt_only good update
+	refute_output --regexp '^(W|E): '
+	run -0 apt_only good download --print-uris dbops
+	assert_output --partial "$APT_URL/good/pool/bookworm/main/d/dbops/dbops_${DBOPS_VERSION}_$ARCH.deb"
+}
+
 @test "apt-repo: apt refuses the repository unsigned (a Release without InRelease or Release.gpg)" {
 	needs_root
+	good_accepted
 	source_file unsigned unsigned
 	run -100 apt_only unsigned update
 	assert_line "E: The repository '$APT_URL/unsigned bookworm Release' is not signed."
@@ -243,6 +254,7 @@ Suite: $codename"
 
 @test "apt-repo: apt refuses the repository signed by a key other than its signed-by keyring" {
 	needs_root
+	good_accepted
 	source_file other other
 	run -100 apt_only other update
 	assert_line --partial "The following signatures couldn't be verified because the public key is not available: NO_PUBKEY ${APT_OTHER_KEY: -16}"
