@@ -175,6 +175,15 @@ deb-matrix:
 	@scripts/deps.sh --deb
 	scripts/deb-matrix.sh --build $(BUILD)
 
+# The signed apt repository of those .debs, in $(BUILD)/apt-repo (README,
+# "The apt repository"): make apt-repo APT_KEY=FINGERPRINT, the secret key
+# in GNUPGHOME. tests/apt-repo.bats tests the script (make check).
+APT_RELEASES := bullseye bookworm trixie
+.PHONY: apt-repo
+apt-repo:
+	rm -rf $(BUILD)/apt-repo
+	scripts/apt-repo.sh --key '$(APT_KEY)' --out $(BUILD)/apt-repo $(foreach r,$(APT_RELEASES),$(r):$(BUILD)/deb/$(r))
+
 lint-man:
 	@for m in $(MANPAGES); do mandoc -Tlint -W warning $$m || exit 1; done
 

