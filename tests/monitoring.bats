@@ -109,7 +109,7 @@ setup() {
 @test "monitoring: every alert has severity, summary, description and a runbook_url whose section exists in RUNBOOK.md" {
 	local alert anchor
 	run jq -r '.groups[].rules[] | [.alert, .labels.severity, (.annotations.summary | length > 0), (.annotations.description | length > 0), .annotations.runbook_url] | @tsv' \
-		< <(python3 -c 'import sys, yaml, json; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' <"$MON/dbops-alerts.yml")
+		< <(/usr/bin/python3 -c 'import sys, yaml, json; json.dump(yaml.safe_load(sys.stdin), sys.stdout)' <"$MON/dbops-alerts.yml")
 	assert_success
 	while IFS=$'\t' read -r alert severity summary description url; do
 		[[ $severity == critical || $severity == warning || $severity == info ]] || fail "$alert: severity $severity"
