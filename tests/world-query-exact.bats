@@ -31,6 +31,10 @@ setup_file() {
 				(1, NULL, 1, 7, 0.1 + 0.2, 'ann'),
 				(2, 1234.5678, 9007199254740992, 8, 1e300, 'bob'),
 				(3, 99999999999999.9999, 18446744073709551615, NULL, NULL, 'cy');
+			CREATE TABLE game.names (id INT PRIMARY KEY, name VARCHAR(40));
+			INSERT INTO game.names VALUES (1, 'Zoë 🐉 dragon'), (2, '山田太郎'),
+				(3, CONCAT('e', _utf8mb4 X'CC81', ' 👨‍👩‍👧 ｶﾀｶﾅ')), (4, '红龙'),
+				(5, 'ＡＢＣ full'), (6, 'plain ascii');
 			CREATE TABLE game.geo (id INT PRIMARY KEY, p GEOMETRY);
 			INSERT INTO game.geo VALUES (1, ST_GeomFromText('POINT(1 2)')),
 				(2, ST_GeomFromText('LINESTRING(0 0, 1 1)', 4326)), (3, NULL);
@@ -197,4 +201,62 @@ world2,ann"
 	run --separate-stderr wq --reduce "SELECT * FROM rows" "CALL two()"
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" "world-query: error: --reduce: the statement returned 2 result sets, and --reduce reads one: nothing printed (the statement ran)"
+}
+
+# cells FILE COLUMN: for each data row of a boxed table, the text of cell
+# COLUMN (from 0), a tab, and the spaces that pad it.
+cells() {
+	python3 -c '
+import sys
+rows = [l.rstrip("\n") for l in open(sys.argv[1], encoding="utf-8") if l.startswith("|")]
+for l in rows[1:]:
+    cell = l.split("|")[1:-1][int(sys.argv[2])]
+    print(cell.strip(" ") + "\t" + str(len(cell) - len(cell.rstrip(" ")) - 1))
+' "$1" "$2"
+}
+
+# bars FILE: for each line of a boxed table, the terminal columns at which
+# its "|" stand, measured with Python's own Unicode data (East Asian width
+# W or F: 2; combining marks and format characters: 0; else 1).
+bars() {
+	python3 -c '
+import sys, unicodedata
+def width(c):
+    if unicodedata.category(c) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+for line in open(sys.argv[1], encoding="utf-8"):
+    if line.startswith("|"):
+        at, cols = 0, []
+        for c in line.rstrip("\n"):
+            if c == "|":
+                cols.append(at)
+            at += width(c)
+        print(cols)
+' "$1"
+}
+
+@test "world-query: the table measures terminal columns: CJK as the mariadb client does, emoji and combining marks aligned too" {
+	run --separate-stderr wq -w world1 "SELECT id, name FROM names ORDER BY id"
+	assert_success
+	printf '%s\n' "$output" >"$BATS_TEST_TMPDIR/wq"
+	# Every line's bars stand at the same terminal columns.
+	run bars "$BATS_TEST_TMPDIR/wq"
+	assert_equal "${#lines[@]}" 7
+	assert_equal "$(sort -u <<<"$output" | wc -l)" 1
+	# The oracle: the real client's table of the same rows. Each of its
+	# cells is padded to the column by the width the client measures, so
+	# two rows' widths differ as their paddings do, in both tables. The
+	# client measures CJK, fullwidth and halfwidth forms as terminals do,
+	# but counts an emoji, a combining mark or a joiner 1: rows 1 and 3
+	# are left out of this comparison (the bars above cover them).
+	mariadb_admin world1 -t game -e "SELECT id, name FROM names ORDER BY id" >"$BATS_TEST_TMPDIR/client"
+	ascii_client=$(cells "$BATS_TEST_TMPDIR/client" 1 | sed -n '6s/.*\t//p')
+	ascii_wq=$(cells "$BATS_TEST_TMPDIR/wq" 2 | sed -n '6s/.*\t//p')
+	for row in 2 4 5; do
+		pad_client=$(cells "$BATS_TEST_TMPDIR/client" 1 | sed -n "${row}s/.*\t//p")
+		pad_wq=$(cells "$BATS_TEST_TMPDIR/wq" 2 | sed -n "${row}s/.*\t//p")
+		assert_equal "$((pad_client - ascii_client))" "$((pad_wq - ascii_wq))"
+	done
+	assert_equal "$(cells "$BATS_TEST_TMPDIR/wq" 2 | cut -f1 | sed -n 2p)" "山田太郎"
 }
