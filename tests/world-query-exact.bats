@@ -40,7 +40,7 @@ setup_file() {
 				(2, ST_GeomFromText('LINESTRING(0 0, 1 1)', 4326)), (3, NULL);
 			CREATE USER 'analyst'@'127.0.0.1' IDENTIFIED BY 'pw';
 			GRANT ALL ON game.* TO 'analyst'@'127.0.0.1';"
-		printf 'DELIMITER //\nCREATE PROCEDURE game.two() BEGIN SELECT id, name FROM game.purse ORDER BY id; SELECT COUNT(*) AS n, SUM(amount) AS total FROM game.payment; END//\n' |
+		printf 'DELIMITER //\nCREATE PROCEDURE game.two() BEGIN SELECT id, name FROM game.purse ORDER BY id; SELECT COUNT(*) AS n, SUM(amount) AS total FROM game.payment; END//\nCREATE PROCEDURE game.slow2() SQL SECURITY INVOKER BEGIN SELECT 1 AS a; SELECT SLEEP(30) AS s; END//\n' |
 			mariadb_admin "$w"
 		printf '[client_%s]\nhost=127.0.0.1\nport=%s\nuser=analyst\npassword=pw\ndatabase=game\n\n' \
 			"$w" "$(server_info "$w" port)" >>"$INV"
@@ -259,4 +259,15 @@ for line in open(sys.argv[1], encoding="utf-8"):
 		assert_equal "$((pad_client - ascii_client))" "$((pad_wq - ascii_wq))"
 	done
 	assert_equal "$(cells "$BATS_TEST_TMPDIR/wq" 2 | cut -f1 | sed -n 2p)" "山田太郎"
+}
+
+@test "world-query: a CALL's later result set keeps --timeout: cancelled on the server, not awaited" {
+	SECONDS=0
+	run --separate-stderr wq -w world1 --timeout 2 "CALL slow2()"
+	assert_failure 1
+	[ "$SECONDS" -le 8 ] || fail "took $SECONDS s"
+	assert_equal "${stderr_lines[0]}" 'world-query: error: world "world1": no answer within 2 s: cancelled on the server (KILL QUERY); what it sent after the cancel is dropped (read only: nothing was changed)'
+	# The server says: nothing of it still runs.
+	run mariadb_admin world1 -N -B -e "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE INFO LIKE 'SELECT SLEEP(30)%'"
+	assert_output 0
 }

@@ -196,23 +196,22 @@ static void cancelled_error(struct wq_result *r, unsigned timeout)
 }
 
 /*
- * Send the statement and wait for its answer until the time limit; then
- * cancel it and wait for its outcome. 0 with the answer waiting on CONN
- * (R->late when it ended after the limit), or -1 with R->err.
+ * Drive the non-blocking call (STATUS from its _start, NEXT: a
+ * mysql_next_result, else a mysql_real_query) until it ends, cancelling it
+ * on the server at DEADLINE and then waiting CANCEL_GRACE_MS more. 0 when
+ * it ended (*RET its result, *CANCELLED whether the cancel was sent), or
+ * -1 with R->err when the cancel could not be sent or was not confirmed.
  */
-static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
-		       int64_t deadline)
+static int await_call(const struct run *run, struct wq_result *r, MYSQL *conn,
+		      int64_t deadline, int status, bool next, int *ret,
+		      bool *cancelled)
 {
 	char why[256];
-	bool cancelled = false;
-	int ret = 0,
-	    status = mysql_real_query_start(&ret, conn, run->sql,
-					    (unsigned long)strlen(run->sql));
 
 	while (status != 0) {
 		int got = wait_socket(conn, status, deadline);
 
-		if (got == 0 && cancelled) {
+		if (got == 0 && *cancelled) {
 			dbops_err_set(
 				&r->err,
 				"no answer within %u s; it was cancelled on the server (KILL QUERY), but the server did not confirm within %d s: it may still take effect",
@@ -227,23 +226,49 @@ static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
 					run->timeout, why);
 				return -1;
 			}
-			cancelled = true;
+			*cancelled = true;
 			deadline = dbops_clock_ms() + CANCEL_GRACE_MS;
 			continue;
 		}
-		status = mysql_real_query_cont(&ret, conn, got);
+		status = next ? mysql_next_result_cont(ret, conn, got)
+			      : mysql_real_query_cont(ret, conn, got);
 	}
-	if (ret == 0 && cancelled && !run->write) {
-		/* A read the cancel cut short may still answer (SLEEP()
-		 * returns 1): an answer to drop, and nothing was changed. */
-		MYSQL_RES *res = mysql_store_result(conn);
+	return 0;
+}
 
-		if (res != NULL)
-			mysql_free_result(res);
-		dbops_err_set(
-			&r->err,
-			"no answer within %u s: cancelled on the server (KILL QUERY); what it sent after the cancel is dropped (read only: nothing was changed)",
-			run->timeout);
+/* A read the cancel cut short may still answer (SLEEP() returns 1): an
+ * answer to drop, and nothing was changed. */
+static void drop_late_read(const struct run *run, struct wq_result *r,
+			   MYSQL *conn)
+{
+	MYSQL_RES *res = mysql_store_result(conn);
+
+	if (res != NULL)
+		mysql_free_result(res);
+	dbops_err_set(
+		&r->err,
+		"no answer within %u s: cancelled on the server (KILL QUERY); what it sent after the cancel is dropped (read only: nothing was changed)",
+		run->timeout);
+}
+
+/*
+ * Send the statement and wait for its answer until the time limit; then
+ * cancel it and wait for its outcome. 0 with the answer waiting on CONN
+ * (R->late when it ended after the limit), or -1 with R->err.
+ */
+static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
+		       int64_t deadline)
+{
+	bool cancelled = false;
+	int ret = 0,
+	    status = mysql_real_query_start(&ret, conn, run->sql,
+					    (unsigned long)strlen(run->sql));
+
+	if (await_call(run, r, conn, deadline, status, false, &ret,
+		       &cancelled) != 0)
+		return -1;
+	if (ret == 0 && cancelled && !run->write) {
+		drop_late_read(run, r, conn);
 		return -1;
 	}
 	if (ret == 0) {
@@ -260,12 +285,44 @@ static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
 }
 
 /*
+ * The next result set of a CALL, within the same time limit: 0 when one
+ * waits on CONN, 1 when there is none, -1 with R->err. Cancelled between
+ * two result sets, what the procedure did before may have taken effect.
+ */
+static int timed_next(const struct run *run, struct wq_result *r, MYSQL *conn,
+		      int64_t deadline)
+{
+	bool cancelled = false;
+	int ret = 0, status = mysql_next_result_start(&ret, conn);
+
+	if (await_call(run, r, conn, deadline, status, true, &ret,
+		       &cancelled) != 0)
+		return -1;
+	if (ret <= 0 && cancelled && !run->write) {
+		drop_late_read(run, r, conn);
+		return -1;
+	}
+	if (ret <= 0) {
+		r->late = r->late || cancelled;
+		return ret < 0 ? 1 : 0;
+	}
+	if (cancelled && mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+		dbops_err_set(
+			&r->err,
+			"no answer within %u s: cancelled on the server (KILL QUERY) after its result set %u; what it did before may have taken effect",
+			run->timeout, r->nsets);
+	else
+		world_error(r, conn, run->timeout, 0);
+	return -1;
+}
+
+/*
  * Keep every result set of the answer waiting on CONN (a CALL sends one
  * per SELECT it ran, then a last status; other statements one or none),
  * or the affected rows when there is none; R->err on an error between.
  */
 static void store_sets(const struct run *run, struct wq_result *r, MYSQL *conn,
-		       double started)
+		       double started, int64_t deadline)
 {
 	int more;
 
@@ -277,8 +334,14 @@ static void store_sets(const struct run *run, struct wq_result *r, MYSQL *conn,
 						      sizeof(*r->sets));
 			r->sets[r->nsets++] = res;
 		} else if (mysql_field_count(conn) != 0) {
-			if (r->late &&
+			if (r->late && r->nsets > 0 &&
 			    mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+				dbops_err_set(
+					&r->err,
+					"no answer within %u s: cancelled on the server (KILL QUERY) after its result set %u; what it did before may have taken effect",
+					run->timeout, r->nsets);
+			else if (r->late &&
+				 mysql_errno(conn) == ER_QUERY_INTERRUPTED)
 				cancelled_error(r, run->timeout);
 			else
 				world_error(r, conn, run->timeout,
@@ -287,11 +350,13 @@ static void store_sets(const struct run *run, struct wq_result *r, MYSQL *conn,
 		} else if (r->nsets == 0) {
 			r->affected = mysql_affected_rows(conn);
 		}
-		more = mysql_next_result(conn);
+		if (!mysql_more_results(conn))
+			return;
+		/* After a late answer, the rest has the grace to come. */
+		more = timed_next(run, r, conn,
+				  r->late ? dbops_clock_ms() + CANCEL_GRACE_MS
+					  : deadline);
 	} while (more == 0);
-	if (more > 0)
-		world_error(r, conn, run->timeout,
-			    dbops_clock_seconds() - started);
 }
 
 /* One world, in a worker thread: connect, send, keep what comes back. */
@@ -323,7 +388,7 @@ static void run_one(void *arg, size_t i)
 		return;
 	}
 	if (timed_query(run, r, conn, deadline) == 0)
-		store_sets(run, r, conn, started);
+		store_sets(run, r, conn, started, deadline);
 	if (!run->write)
 		mysql_query(conn, "ROLLBACK");
 }
