@@ -54,16 +54,12 @@ static void test_decimal_parse(void **state)
 	assert_string_equal(
 		roundtrip("0.000000000000000000000000000001", buf, sizeof(buf)),
 		"0.000000000000000000000000000001");
-	for (const char *bad = "x\0\0-\0.\0"
-			       "1.2.3\0"
-			       "1e\0"
-			       "1e+\0"
-			       " 1\0"
-			       "1 \0"
-			       "0x10\0"
-			       "--1\0";
-	     *bad || bad[1]; bad += strlen(bad) + 1)
-		assert_int_equal(wq_decimal_parse(bad, strlen(bad), &d), -1);
+	static const char *const bad[] = { "x",	  "-",	".",  "1.2.3", "1e",
+					   "1e+", " 1", "1 ", "0x10",  "--1" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(wq_decimal_parse(bad[i], strlen(bad[i]), &d),
+				 -1);
 	assert_int_equal(wq_decimal_parse("", 0, &d), -1);
 }
 

@@ -255,9 +255,7 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 	/* Each result set (of a CALL) is its own table, in order. */
 	for (unsigned k = 0; k < sets; k++) {
 		if (k > 0 && o->format != DBOPS_FORMAT_JSON)
-			putchar('\n');
-		else if (k > 0)
-			fflush(stdout);
+			putchar('\n'); /* json: one array after the other */
 		if (print_set(o, r, inv->count, k) != 0)
 			rc = 1;
 	}
