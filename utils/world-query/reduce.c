@@ -16,6 +16,7 @@
 #include "reduce.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +78,21 @@ struct exact_sum {
 	bool fraction; /* a value with a point: not an integer sum */
 };
 
+/*
+ * The aggregate's state: SQLite's context memory is 8-byte aligned, an
+ * __int128 wants 16, so the state starts at the next multiple of 16.
+ * NULL when out of memory, or when none was made and MAKE is false.
+ */
+static struct exact_sum *sum_context(sqlite3_context *ctx, bool make)
+{
+	char *p = sqlite3_aggregate_context(
+		ctx, make ? (int)(sizeof(struct exact_sum) + 16) : 0);
+
+	if (p == NULL)
+		return NULL;
+	return (struct exact_sum *)(p + (16 - (uintptr_t)p % 16) % 16);
+}
+
 /* ARG as an exact decimal: 0, 1 when it is a double to add as one, or -1
  * after setting the error of CTX. */
 static int value_decimal(sqlite3_context *ctx, sqlite3_value *arg,
@@ -118,7 +134,7 @@ static int value_decimal(sqlite3_context *ctx, sqlite3_value *arg,
 /* Add (SIGN 1) or take away (-1, a window frame moving on) one value. */
 static void sum_value(sqlite3_context *ctx, sqlite3_value *arg, int sign)
 {
-	struct exact_sum *s = sqlite3_aggregate_context(ctx, sizeof(*s));
+	struct exact_sum *s = sum_context(ctx, true);
 	struct wq_decimal d;
 	int kind;
 
@@ -178,7 +194,7 @@ static void result_decimal(sqlite3_context *ctx, const struct wq_decimal *d,
 /* sum(), total() or avg() (WHICH: 's', 't', 'a') of the values so far. */
 static void sum_result(sqlite3_context *ctx, char which)
 {
-	struct exact_sum *s = sqlite3_aggregate_context(ctx, 0);
+	struct exact_sum *s = sum_context(ctx, false);
 	struct wq_decimal avg;
 
 	if (s == NULL || s->count == 0) {
