@@ -5,6 +5,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,10 @@ static const char *progname = "dbops";
 static enum dbops_log_verbosity verbosity = DBOPS_LOG_NORMAL;
 static bool journal;
 static atomic_uint errors;
+
+/* Message lines and redrawn blocks (dbops_log_redraw) take turns. */
+static pthread_mutex_t write_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned long lines_written; /* message lines, under write_lock */
 
 static const char *const level_words[] = {
 	[DBOPS_LOG_ERROR] = "error", [DBOPS_LOG_WARNING] = "warning",
@@ -134,6 +139,22 @@ void dbops_log_write_raw(const char *buf, size_t len)
 	}
 }
 
+void dbops_log_redraw(const char *buf, size_t len, size_t rows_up,
+		      unsigned long *mark)
+{
+	char move[32];
+	int n;
+
+	pthread_mutex_lock(&write_lock);
+	if (rows_up > 0 && *mark == lines_written) {
+		n = snprintf(move, sizeof(move), "\r\033[%zuA", rows_up);
+		dbops_log_write_raw(move, (size_t)n);
+	}
+	dbops_log_write_raw(buf, len);
+	*mark = lines_written;
+	pthread_mutex_unlock(&write_lock);
+}
+
 /*
  * Format one message line into BUF (of LEN bytes), or into a new buffer
  * when it does not fit; *line_len is its length with the newline. Returns
@@ -190,7 +211,10 @@ void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
 		return;
 	line = format_line(stackbuf, sizeof(stackbuf), level, fmt, ap, &len);
 	/* One write per line: lines from threads never interleave. */
+	pthread_mutex_lock(&write_lock);
 	dbops_log_write_raw(line, len);
+	lines_written++;
+	pthread_mutex_unlock(&write_lock);
 	if (line != stackbuf)
 		free(line);
 }

@@ -78,6 +78,19 @@ void dbops_log_v(enum dbops_log_level level, const char *fmt, va_list ap)
  */
 void dbops_log_write_raw(const char *buf, size_t len);
 
+/*
+ * Draw a block of lines that is redrawn in place on a terminal (a progress
+ * board): BUF, LEN bytes of whole lines. When ROWS_UP > 0 (the block's
+ * height when last drawn) and no message line was printed since *MARK,
+ * the cursor first goes back up over the old block, which BUF overwrites;
+ * after a message it does not, so a message is never overwritten: the
+ * block is drawn afresh below it. *MARK is then the count of message
+ * lines so far (start it at 0). Messages and blocks take turns: a message
+ * from another thread never lands inside a block.
+ */
+void dbops_log_redraw(const char *buf, size_t len, size_t rows_up,
+		      unsigned long *mark);
+
 /* Report an error and exit 1 through the normal exit path. */
 __attribute__((noreturn, format(printf, 1, 2))) void
 dbops_log_fatal(const char *fmt, ...);

@@ -327,8 +327,9 @@ static void json_value(struct outbuf *b, enum dbops_column_kind kind,
 /* ---- table -------------------------------------------------------------- */
 
 /*
- * Appends s escaped for one table cell and returns its width in code
- * points. The result is ASCII plus valid UTF-8 sequences only.
+ * Appends s escaped for one table cell and returns its width in terminal
+ * columns (dbops_utf8_width). The result is ASCII plus valid UTF-8
+ * sequences only.
  */
 static size_t table_escape(struct outbuf *b, const char *str, size_t n)
 {
@@ -342,8 +343,8 @@ static size_t table_escape(struct outbuf *b, const char *str, size_t n)
 		if (s[i] >= 0x80) {
 			k = dbops_utf8_seq_len(s + i, n - i);
 			if (k > 0) {
+				width += (size_t)dbops_utf8_width(s + i, k);
 				i += k;
-				width++;
 				continue;
 			}
 		} else if (s[i] >= 0x20 && s[i] != 0x7f) {

@@ -25,9 +25,12 @@
  *	|  7 | NULL |
  *	+----+------+
  *
- *     One space of padding each side of a cell. Widths count UTF-8 code
- *     points, each as 1, whatever the locale (East Asian wide characters
- *     therefore take two terminal cells but count one). NUMBER cells are
+ *     One space of padding each side of a cell. Widths are terminal
+ *     columns, whatever the locale (dbops_utf8_width, utf8.h: East Asian
+ *     wide characters and most emoji count 2, combining marks and the
+ *     zero width joiner 0), so CJK aligns as in the mariadb client, and
+ *     emoji and accents written with combining marks align too (the
+ *     client counts those 1 each). NUMBER cells are
  *     right-aligned, the others and all headers left-aligned. NULL prints
  *     as NULL. So that a row stays one aligned line, \n \t \r print as the
  *     two characters \n \t \r; other control bytes (below 0x20, 0x7f) and

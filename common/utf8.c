@@ -3,6 +3,40 @@
  */
 #include "utf8.h"
 
+#include <locale.h>
+#include <pthread.h>
+#include <wchar.h>
+
+static locale_t utf8_locale;
+static pthread_once_t utf8_locale_once = PTHREAD_ONCE_INIT;
+
+static void utf8_locale_open(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+int dbops_utf8_width(const unsigned char *s, size_t len)
+{
+	static const unsigned char lead_mask[] = { 0, 0x7f, 0x1f, 0x0f, 0x07 };
+	wchar_t c;
+	locale_t old;
+	int w;
+
+	if (len == 0 || len > 4)
+		return 1;
+	c = (wchar_t)(s[0] & lead_mask[len]);
+	for (size_t i = 1; i < len; i++)
+		c = (wchar_t)((c << 6) | (s[i] & 0x3f));
+	pthread_once(&utf8_locale_once, utf8_locale_open);
+	if (utf8_locale == (locale_t)0)
+		return 1;
+	/* wcwidth() reads the thread's locale: C.UTF-8 just for it. */
+	old = uselocale(utf8_locale);
+	w = wcwidth(c);
+	uselocale(old);
+	return w < 0 ? 1 : w;
+}
+
 size_t dbops_utf8_seq_len(const unsigned char *s, size_t n)
 {
 	unsigned char lo = 0x80, hi = 0xbf;

@@ -18,6 +18,18 @@
  */
 size_t dbops_utf8_seq_len(const unsigned char *s, size_t n);
 
+/*
+ * The terminal columns of the character whose valid sequence of LEN bytes
+ * (dbops_utf8_seq_len) is at S: wcwidth() in the C.UTF-8 locale, whatever
+ * the process's own: 2 for East Asian wide and fullwidth characters (CJK,
+ * most emoji), 0 for combining marks and format characters (U+0301, the
+ * zero width joiner U+200D, variation selectors), 1 otherwise, 1 too for a
+ * character wcwidth() does not know. A ZWJ sequence therefore counts as
+ * the sum of its emoji. Without C.UTF-8, 1 for every character.
+ * Thread-safe.
+ */
+int dbops_utf8_width(const unsigned char *s, size_t len);
+
 /* Whether the N bytes of S are valid UTF-8 throughout (NUL counts as one). */
 bool dbops_utf8_valid(const char *s, size_t n);
 

@@ -14,8 +14,9 @@ BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicr
 # the apt repository test (tests/apt-repo.bats) builds the .deb (debhelper,
 # dpkg-dev), the repository (apt-utils, gnupg, gpgv) and a bookworm chroot
 # to install it in (debootstrap); the monitoring test (tests/monitoring.bats)
-# runs Prometheus and node_exporter and reads the rules (python3-yaml, curl).
-TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-yaml curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
+# runs Prometheus and node_exporter and reads the rules (python3-yaml, curl);
+# the progress-board tests replay a pty through pyte (python3-pyte).
+TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"

@@ -166,10 +166,10 @@ same_as_expected() {
 @test "dump-restore: --progress always draws one line per world" {
 	run --separate-stderr dump-restore up --root "$R" --at "$BEFORE" --progress always "$DUMPS"
 	assert_success
-	# The last drawing: every world loaded, all bytes read.
-	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep -a -E '^world[123]: ' | tail -3 | sed 's/\x1b\[K//')
+	# The last drawing: every world loaded, done, its bytes and rate.
+	last=$(printf '%s' "$stderr" | tr '\r' '\n' | grep -a -E '^world[123]: ' | tail -3 | sed 's/\x1b\[K//; s/\x1b\[J//')
 	for w in world1 world2 world3; do
-		assert_regex "$last" "$w: [0-9.]+ [KM]iB / [0-9.]+ [KM]iB \(100%\)"
+		assert_regex "$last" "$w: done, [0-9.]+ [KM]iB, [0-9.]+ [KM]iB/s, in [0-9.]+ s"
 	done
 }
 

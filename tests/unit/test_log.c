@@ -171,6 +171,28 @@ static void test_log_journal_stream_of_another_file_is_ignored(void **state)
 	assert_false(dbops_log_to_journal());
 }
 
+/* A block redrawn in place goes back up over itself, never over a message. */
+static void test_log_redraw_never_draws_over_a_message(void **state)
+{
+	unsigned long mark = 0;
+	struct capture c;
+	char *out;
+
+	capture_begin(&c, STDERR_FILENO);
+	dbops_log_redraw("a\nb\n", 4, 0, &mark);
+	dbops_log_redraw("A\nB\n", 4, 2, &mark);
+	dbops_log_error("lost?");
+	dbops_log_redraw("x\ny\n", 4, 2, &mark);
+	dbops_log_redraw("X\n", 2, 2, &mark);
+	out = capture_end(&c);
+	assert_string_equal(out, "a\nb\n"
+				 "\r\033[2AA\nB\n"
+				 "pitr-replay: error: lost?\n"
+				 "x\ny\n"
+				 "\r\033[2AX\n");
+	free(out);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +209,8 @@ int main(void)
 		cmocka_unit_test_setup(test_log_errors_force_exit_status_1,
 				       reset),
 		cmocka_unit_test_setup(test_log_long_program_name, reset),
+		cmocka_unit_test_setup(
+			test_log_redraw_never_draws_over_a_message, reset),
 		cmocka_unit_test_setup(
 			test_log_journal_prefix_when_stderr_is_journal, reset),
 		cmocka_unit_test_setup(

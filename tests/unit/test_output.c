@@ -337,9 +337,37 @@ static void test_output_table_utf8_width_numbers_right(void **state)
 				 "| città | n     |\n"
 				 "+-------+-------+\n"
 				 "| é     |     5 |\n"
-				 "| 日本    | 12345 |\n"
-				 "| 😀x    |  NULL |\n"
+				 "| 日本  | 12345 |\n"
+				 "| 😀x   |  NULL |\n"
 				 "+-------+-------+\n");
+	free(out);
+}
+
+/* Terminal columns: wide 2, combining marks and joiners 0, like wcwidth. */
+static void test_output_table_measures_display_width(void **state)
+{
+	struct sink s;
+	struct dbops_output *w = sink_open(&s, DBOPS_FORMAT_TABLE);
+	char *out;
+
+	add(w, "name", DBOPS_COLUMN_TEXT);
+	row(w, (const char *[]){ "山田太郎" }); /* 8 */
+	row(w, (const char *[]){
+		       "e\xcc\x81 \xef\xbd\xb6\xef\xbe\x80" }); /* é ｶﾀ: 4 */
+	row(w,
+	    (const char *[]){
+		    "\xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9" }); /* 👨‍👩: 4 */
+	row(w, (const char *[]){ "Zoë 🐉" });			       /* 6 */
+	out = sink_close(&s, w);
+	assert_string_equal(
+		out, "+----------+\n"
+		     "| name     |\n"
+		     "+----------+\n"
+		     "| 山田太郎 |\n"
+		     "| e\xcc\x81 \xef\xbd\xb6\xef\xbe\x80     |\n"
+		     "| \xf0\x9f\x91\xa8\xe2\x80\x8d\xf0\x9f\x91\xa9     |\n"
+		     "| Zoë 🐉   |\n"
+		     "+----------+\n");
 	free(out);
 }
 
@@ -733,6 +761,7 @@ int main(void)
 		cmocka_unit_test(test_output_table_no_rows_header_box),
 		cmocka_unit_test(test_output_no_columns_empty_document),
 		cmocka_unit_test(test_output_table_utf8_width_numbers_right),
+		cmocka_unit_test(test_output_table_measures_display_width),
 		cmocka_unit_test(test_output_table_escapes_unsafe_bytes),
 		cmocka_unit_test(test_output_table_binary_as_hex),
 		cmocka_unit_test(test_output_table_holds_rows_to_finish),

@@ -59,9 +59,31 @@ static void test_utf8_cut_keeps_whole_characters(void **state)
 	assert_int_equal(dbops_utf8_cut("\x80\x80", 2), 2);
 }
 
+static int width(const char *s)
+{
+	return dbops_utf8_width((const unsigned char *)s, strlen(s));
+}
+
+/* wcwidth() in C.UTF-8, whatever this process's locale (here C). */
+static void test_utf8_width_is_terminal_columns(void **state)
+{
+	assert_int_equal(width("a"), 1);
+	assert_int_equal(width("\xc3\xa9"), 1);		/* é */
+	assert_int_equal(width("\xe5\xb1\xb1"), 2);	/* 山 */
+	assert_int_equal(width("\xef\xbd\xb6"), 1);	/* halfwidth ｶ */
+	assert_int_equal(width("\xef\xbc\xa1"), 2);	/* fullwidth Ａ */
+	assert_int_equal(width("\xf0\x9f\x90\x89"), 2); /* 🐉 */
+	assert_int_equal(width("\xf0\xa0\x80\x80"), 2); /* U+20000 */
+	assert_int_equal(width("\xcc\x81"), 0);		/* combining acute */
+	assert_int_equal(width("\xe2\x80\x8d"), 0);	/* ZWJ */
+	assert_int_equal(width("\xef\xb8\x8f"), 0);	/* VS16 */
+	assert_int_equal(width("\xc2\x85"), 1); /* C1: unknown to wcwidth */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_utf8_width_is_terminal_columns),
 		cmocka_unit_test(test_utf8_bad_sequences_are_refused),
 		cmocka_unit_test(test_utf8_good_sequences_have_their_length),
 		cmocka_unit_test(test_utf8_valid_whole_strings),

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,6 +23,7 @@
 #include "parallel.h"
 #include "process.h"
 #include "timestamp.h"
+#include "utf8.h"
 #include "world.h"
 #include "xalloc.h"
 
@@ -30,15 +32,24 @@ struct up_job {
 	struct dr_world *worlds;
 	size_t count;
 	struct dr_up_opts opts;
-	double *started; /* when each world's load began to read, or 0 */
-	bool drawn;	 /* the board is on the screen */
+	double *started;    /* when each world's load began to read, or 0 */
+	double *ended;	    /* when its up ended (phase UP_ENDED) */
+	_Atomic int *phase; /* UP_QUEUED, UP_BUSY, UP_ENDED */
+	size_t height;	    /* the board's lines on the screen, 0: none */
+	unsigned long mark; /* dbops_log_redraw()'s */
 };
+
+/* Where a world is: not begun (beyond -j), being brought up, or done. */
+enum { UP_QUEUED, UP_BUSY, UP_ENDED };
 
 static void up_one(void *arg, size_t i)
 {
 	struct up_job *job = arg;
 
+	atomic_store(&job->phase[i], UP_BUSY);
 	dr_world_up(&job->worlds[i], job->chosen[i], &job->opts);
+	job->ended[i] = dbops_clock_seconds();
+	atomic_store(&job->phase[i], UP_ENDED); /* after ended and status */
 }
 
 /* Connector/C wants each thread that uses it to say so. */
@@ -52,40 +63,147 @@ static void thread_end(void)
 	mysql_thread_end();
 }
 
+/* The board's classes, in the order it shows them when rows run short. */
+enum board_class { B_BUSY, B_FAILED, B_QUEUED, B_DONE, B_CLASSES };
+
+static enum board_class board_class(const struct up_job *job, size_t i)
+{
+	int phase = atomic_load(&job->phase[i]);
+
+	if (phase == UP_QUEUED)
+		return B_QUEUED;
+	if (phase == UP_BUSY)
+		return B_BUSY;
+	return job->worlds[i].kept || job->worlds[i].status == DR_RUNNING
+		       ? B_DONE
+		       : B_FAILED;
+}
+
+/* World I's line, without newline, into LINE. */
+static void board_line(struct up_job *job, size_t i, double now, char *line,
+		       size_t len)
+{
+	struct dr_world *w = &job->worlds[i];
+	uint64_t read = atomic_load(&w->load.read);
+
+	switch (board_class(job, i)) {
+	case B_QUEUED:
+		snprintf(line, len, "%s: queued", w->name);
+		break;
+	case B_FAILED:
+		snprintf(line, len, "%s: failed", w->name);
+		break;
+	case B_DONE:
+		if (w->kept || job->started[i] == 0) {
+			snprintf(line, len, "%s: %s", w->name,
+				 w->kept ? "kept" : "done");
+		} else {
+			/* The bytes and the rate of the load, its clock
+			 * stopped: no total, so no "100%" and no ETA. */
+			char how[64];
+			double took = job->ended[i] - job->started[i];
+
+			dbops_progress_format(how, sizeof(how), NULL, read, 0,
+					      took, DBOPS_PROGRESS_BYTES);
+			snprintf(line, len, "%s: done, %s, in %.1f s", w->name,
+				 how, took);
+		}
+		break;
+	default:
+		if (read == 0)
+			snprintf(line, len, "%s: starting", w->name);
+		else
+			dbops_progress_format(
+				line, len, w->name, read, w->load.total,
+				now - job->started[i], DBOPS_PROGRESS_BYTES);
+	}
+}
+
+/* The terminal's rows and columns (0: not a terminal, no limit). */
+static void terminal_size(size_t *rows, size_t *cols)
+{
+	struct winsize ws;
+
+	*rows = *cols = 0;
+	if (ioctl(STDERR_FILENO, TIOCGWINSZ, &ws) == 0) {
+		*rows = ws.ws_row;
+		*cols = ws.ws_col;
+	}
+}
+
+/* Append LINE to the board, cut to COLS - 1 columns so it never wraps. */
+static void board_put(char *board, size_t *len, const char *line, size_t cols)
+{
+	size_t n = strlen(line);
+
+	if (cols > 1 && n > cols - 1)
+		n = dbops_utf8_cut(line, cols - 1);
+	memcpy(board + *len, "\r", 1);
+	memcpy(board + *len + 1, line, n);
+	memcpy(board + *len + 1 + n, "\033[K\n", 4);
+	*len += n + 5;
+}
+
 /*
- * One line per world on a terminal, redrawn in place: compressed bytes
- * read of the total, rate and time left.
+ * One line per world on a terminal, redrawn in place: queued, starting,
+ * the bytes read of the total with rate and time left, done, failed or
+ * kept. It fits the terminal: with more worlds than rows, the busy ones
+ * first, then failed, queued and done, and a last line counting those not
+ * shown. Messages printed meanwhile are never drawn over
+ * (dbops_log_redraw): the board is drawn again below them.
  */
 static void draw_board(void *arg, size_t done)
 {
+	static const char *const words[] = { "busy", "failed", "queued",
+					     "done" };
 	struct up_job *job = arg;
 	double now = dbops_clock_seconds();
-	char line[256];
+	size_t rows, cols, room, shown = 0, hidden[B_CLASSES] = { 0 }, len = 0,
+				 nhidden = 0;
+	char line[256], *board;
 
 	(void)done;
-	if (job->drawn)
-		fprintf(stderr, "\033[%zuA", job->count);
-	for (size_t i = 0; i < job->count; i++) {
-		struct dr_world *w = &job->worlds[i];
-		uint64_t read = atomic_load(&w->load.read);
-
-		if (read > 0 && job->started[i] == 0)
+	terminal_size(&rows, &cols);
+	room = rows == 0 || job->count < rows ? job->count
+	       : rows > 2		      ? rows - 2
+					      : 0;
+	board = dbops_xmalloc((room + 1) * (sizeof(line) + 8) + 8);
+	for (size_t i = 0; i < job->count; i++)
+		if (job->started[i] == 0 &&
+		    atomic_load(&job->worlds[i].load.read) > 0)
 			job->started[i] = now;
-		if (w->kept)
-			snprintf(line, sizeof(line), "%s: kept", w->name);
-		else if (read == 0)
-			snprintf(line, sizeof(line), "%s: %s", w->name,
-				 w->status == DR_FAILED ? "failed"
-							: "starting");
-		else
-			dbops_progress_format(line, sizeof(line), w->name, read,
-					      w->load.total,
-					      now - job->started[i],
-					      DBOPS_PROGRESS_BYTES);
-		fprintf(stderr, "\r%s\033[K\n", line);
+	for (int c = 0; c < B_CLASSES; c++)
+		for (size_t i = 0; i < job->count; i++) {
+			if (board_class(job, i) != (enum board_class)c)
+				continue;
+			if (shown == room) {
+				hidden[c]++;
+				nhidden++;
+				continue;
+			}
+			board_line(job, i, now, line, sizeof(line));
+			board_put(board, &len, line, cols);
+			shown++;
+		}
+	if (nhidden > 0) {
+		int n = snprintf(line, sizeof(line), "%zu more:", nhidden);
+		bool first = true;
+
+		for (int c = 0; c < B_CLASSES; c++)
+			if (hidden[c] > 0) {
+				n += snprintf(line + n,
+					      sizeof(line) - (size_t)n,
+					      "%s %zu %s", first ? "" : ",",
+					      hidden[c], words[c]);
+				first = false;
+			}
+		board_put(board, &len, line, cols);
+		shown++;
 	}
-	fflush(stderr);
-	job->drawn = true;
+	memcpy(board + len, "\033[J", 3); /* what an old, taller board left */
+	dbops_log_redraw(board, len + 3, job->height, &job->mark);
+	job->height = shown;
+	free(board);
 }
 
 static void print_summary(const struct up_job *job, const char *root,
@@ -277,6 +395,8 @@ static int up(const struct dr_opts *o, char **sources, int n)
 	}
 	job.worlds = dbops_xcalloc(job.count, sizeof(*job.worlds));
 	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
+	job.ended = dbops_xcalloc(job.count, sizeof(*job.ended));
+	job.phase = dbops_xcalloc(job.count, sizeof(*job.phase));
 	job.opts =
 		(struct dr_up_opts){ .root = root,
 				     .port_base = o->port_base,
@@ -309,6 +429,8 @@ out:
 	if (lock >= 0)
 		close(lock);
 	free(job.started);
+	free(job.ended);
+	free((void *)job.phase);
 	free(job.worlds);
 	free(job.chosen);
 	dr_catalog_free(&cat);

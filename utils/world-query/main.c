@@ -189,27 +189,36 @@ static size_t report_failures(const struct wq_result *r, size_t n)
 	return failed;
 }
 
-static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
-		     const char *sql)
+/* Say which result columns were renamed because they were called world. */
+static void warn_renamed(const struct wq_merge *m)
 {
-	struct wq_result *r = wq_run(inv, sql, o->timeout, o->write);
+	for (unsigned c = 1; m->rows && c < m->ncols; c++)
+		if (m->names[c] != m->fields[c - 1].name)
+			dbops_log_warning(
+				"the result's column \"%s\" is shown as \"%s\": the first column is the world",
+				m->fields[c - 1].name, m->names[c]);
+}
+
+/* Print result set SET of the merge (rows, or --reduce's answer to them). */
+static int print_set(const struct wq_opts *o, struct wq_result *r, size_t n,
+		     unsigned set)
+{
 	struct dbops_output *w;
 	struct wq_merge m;
-	int rc = 0;
+	int rc;
 
-	if (wq_merge_columns(r, inv->count, &m) != 0) {
-		report_failures(r, inv->count);
-		dbops_log_error("no world answered");
-		wq_results_free(r, inv->count);
+	if (wq_merge_columns(r, n, set, &m) != 0)
 		return 1;
-	}
+	warn_renamed(&m);
 	w = new_output(o->format);
 	if (o->reduce) {
-		rc = wq_reduce(r, inv->count, &m, o->reduce, w) != 0;
+		rc = wq_reduce(r, n, &m, o->reduce, o->format, w) != 0;
 	} else {
+		if (o->format == DBOPS_FORMAT_JSON)
+			wq_merge_json_kinds(r, n, &m);
 		for (unsigned c = 0; c < m.ncols; c++)
 			dbops_output_add_column(w, m.names[c], m.kinds[c]);
-		rc = wq_merge_rows(r, inv->count, &m, print_row, w) != 0;
+		rc = wq_merge_rows(r, n, &m, print_row, w) != 0;
 	}
 	if (dbops_output_finish(w) != 0) {
 		dbops_log_error("could not write the answer: %s",
@@ -217,10 +226,42 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 		rc = 1;
 	}
 	dbops_output_free(w);
+	wq_merge_free(&m);
+	return rc;
+}
+
+static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
+		     const char *sql)
+{
+	struct wq_result *r = wq_run(inv, sql, o->timeout, o->write);
+	unsigned sets = wq_merge_sets(r, inv->count);
+	int rc = 0;
+
+	if (sets == 0) {
+		report_failures(r, inv->count);
+		dbops_log_error("no world answered");
+		wq_results_free(r, inv->count);
+		return 1;
+	}
+	if (o->reduce && sets > 1) {
+		dbops_log_error(
+			"--reduce: the statement returned %u result sets, and --reduce reads one: nothing printed (the statement ran)",
+			sets);
+		dbops_log_hint(
+			"run the statement without --reduce to see them all, or select only one");
+		rc = 1;
+		sets = 0;
+	}
+	/* Each result set (of a CALL) is its own table, in order. */
+	for (unsigned k = 0; k < sets; k++) {
+		if (k > 0 && o->format != DBOPS_FORMAT_JSON)
+			putchar('\n'); /* json: one array after the other */
+		if (print_set(o, r, inv->count, k) != 0)
+			rc = 1;
+	}
 	/* The others' rows are out; now what went wrong, world by world. */
 	if (report_failures(r, inv->count) > 0)
 		rc = 1;
-	wq_merge_free(&m);
 	wq_results_free(r, inv->count);
 	return rc;
 }

@@ -27,6 +27,7 @@
 #include <mysqld_error.h>
 
 #include "clock.h"
+#include "decimal.h"
 #include "parallel.h"
 #include "xalloc.h"
 
@@ -195,23 +196,22 @@ static void cancelled_error(struct wq_result *r, unsigned timeout)
 }
 
 /*
- * Send the statement and wait for its answer until the time limit; then
- * cancel it and wait for its outcome. 0 with the answer waiting on CONN
- * (R->late when it ended after the limit), or -1 with R->err.
+ * Drive the non-blocking call (STATUS from its _start, NEXT: a
+ * mysql_next_result, else a mysql_real_query) until it ends, cancelling it
+ * on the server at DEADLINE and then waiting CANCEL_GRACE_MS more. 0 when
+ * it ended (*RET its result, *CANCELLED whether the cancel was sent), or
+ * -1 with R->err when the cancel could not be sent or was not confirmed.
  */
-static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
-		       int64_t deadline)
+static int await_call(const struct run *run, struct wq_result *r, MYSQL *conn,
+		      int64_t deadline, int status, bool next, int *ret,
+		      bool *cancelled)
 {
 	char why[256];
-	bool cancelled = false;
-	int ret = 0,
-	    status = mysql_real_query_start(&ret, conn, run->sql,
-					    (unsigned long)strlen(run->sql));
 
 	while (status != 0) {
 		int got = wait_socket(conn, status, deadline);
 
-		if (got == 0 && cancelled) {
+		if (got == 0 && *cancelled) {
 			dbops_err_set(
 				&r->err,
 				"no answer within %u s; it was cancelled on the server (KILL QUERY), but the server did not confirm within %d s: it may still take effect",
@@ -226,23 +226,49 @@ static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
 					run->timeout, why);
 				return -1;
 			}
-			cancelled = true;
+			*cancelled = true;
 			deadline = dbops_clock_ms() + CANCEL_GRACE_MS;
 			continue;
 		}
-		status = mysql_real_query_cont(&ret, conn, got);
+		status = next ? mysql_next_result_cont(ret, conn, got)
+			      : mysql_real_query_cont(ret, conn, got);
 	}
-	if (ret == 0 && cancelled && !run->write) {
-		/* A read the cancel cut short may still answer (SLEEP()
-		 * returns 1): an answer to drop, and nothing was changed. */
-		MYSQL_RES *res = mysql_store_result(conn);
+	return 0;
+}
 
-		if (res != NULL)
-			mysql_free_result(res);
-		dbops_err_set(
-			&r->err,
-			"no answer within %u s: cancelled on the server (KILL QUERY); what it sent after the cancel is dropped (read only: nothing was changed)",
-			run->timeout);
+/* A read the cancel cut short may still answer (SLEEP() returns 1): an
+ * answer to drop, and nothing was changed. */
+static void drop_late_read(const struct run *run, struct wq_result *r,
+			   MYSQL *conn)
+{
+	MYSQL_RES *res = mysql_store_result(conn);
+
+	if (res != NULL)
+		mysql_free_result(res);
+	dbops_err_set(
+		&r->err,
+		"no answer within %u s: cancelled on the server (KILL QUERY); what it sent after the cancel is dropped (read only: nothing was changed)",
+		run->timeout);
+}
+
+/*
+ * Send the statement and wait for its answer until the time limit; then
+ * cancel it and wait for its outcome. 0 with the answer waiting on CONN
+ * (R->late when it ended after the limit), or -1 with R->err.
+ */
+static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
+		       int64_t deadline)
+{
+	bool cancelled = false;
+	int ret = 0,
+	    status = mysql_real_query_start(&ret, conn, run->sql,
+					    (unsigned long)strlen(run->sql));
+
+	if (await_call(run, r, conn, deadline, status, false, &ret,
+		       &cancelled) != 0)
+		return -1;
+	if (ret == 0 && cancelled && !run->write) {
+		drop_late_read(run, r, conn);
 		return -1;
 	}
 	if (ret == 0) {
@@ -256,6 +282,81 @@ static int timed_query(const struct run *run, struct wq_result *r, MYSQL *conn,
 	else
 		world_error(r, conn, run->timeout, 0);
 	return -1;
+}
+
+/*
+ * The next result set of a CALL, within the same time limit: 0 when one
+ * waits on CONN, 1 when there is none, -1 with R->err. Cancelled between
+ * two result sets, what the procedure did before may have taken effect.
+ */
+static int timed_next(const struct run *run, struct wq_result *r, MYSQL *conn,
+		      int64_t deadline)
+{
+	bool cancelled = false;
+	int ret = 0, status = mysql_next_result_start(&ret, conn);
+
+	if (await_call(run, r, conn, deadline, status, true, &ret,
+		       &cancelled) != 0)
+		return -1;
+	if (ret <= 0 && cancelled && !run->write) {
+		drop_late_read(run, r, conn);
+		return -1;
+	}
+	if (ret <= 0) {
+		r->late = r->late || cancelled;
+		return ret < 0 ? 1 : 0;
+	}
+	if (cancelled && mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+		dbops_err_set(
+			&r->err,
+			"no answer within %u s: cancelled on the server (KILL QUERY) after its result set %u; what it did before may have taken effect",
+			run->timeout, r->nsets);
+	else
+		world_error(r, conn, run->timeout, 0);
+	return -1;
+}
+
+/*
+ * Keep every result set of the answer waiting on CONN (a CALL sends one
+ * per SELECT it ran, then a last status; other statements one or none),
+ * or the affected rows when there is none; R->err on an error between.
+ */
+static void store_sets(const struct run *run, struct wq_result *r, MYSQL *conn,
+		       double started, int64_t deadline)
+{
+	int more;
+
+	do {
+		MYSQL_RES *res = mysql_store_result(conn);
+
+		if (res != NULL) {
+			r->sets = dbops_xreallocarray(r->sets, r->nsets + 1,
+						      sizeof(*r->sets));
+			r->sets[r->nsets++] = res;
+		} else if (mysql_field_count(conn) != 0) {
+			if (r->late && r->nsets > 0 &&
+			    mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+				dbops_err_set(
+					&r->err,
+					"no answer within %u s: cancelled on the server (KILL QUERY) after its result set %u; what it did before may have taken effect",
+					run->timeout, r->nsets);
+			else if (r->late &&
+				 mysql_errno(conn) == ER_QUERY_INTERRUPTED)
+				cancelled_error(r, run->timeout);
+			else
+				world_error(r, conn, run->timeout,
+					    dbops_clock_seconds() - started);
+			return;
+		} else if (r->nsets == 0) {
+			r->affected = mysql_affected_rows(conn);
+		}
+		if (!mysql_more_results(conn))
+			return;
+		/* After a late answer, the rest has the grace to come. */
+		more = timed_next(run, r, conn,
+				  r->late ? dbops_clock_ms() + CANCEL_GRACE_MS
+					  : deadline);
+	} while (more == 0);
 }
 
 /* One world, in a worker thread: connect, send, keep what comes back. */
@@ -286,18 +387,8 @@ static void run_one(void *arg, size_t i)
 		world_error(r, conn, run->timeout, 0);
 		return;
 	}
-	if (timed_query(run, r, conn, deadline) != 0)
-		return;
-	r->res = mysql_store_result(conn);
-	if (r->res == NULL) {
-		if (mysql_field_count(conn) == 0)
-			r->affected = mysql_affected_rows(conn);
-		else if (r->late && mysql_errno(conn) == ER_QUERY_INTERRUPTED)
-			cancelled_error(r, run->timeout);
-		else
-			world_error(r, conn, run->timeout,
-				    dbops_clock_seconds() - started);
-	}
+	if (timed_query(run, r, conn, deadline) == 0)
+		store_sets(run, r, conn, started, deadline);
 	if (!run->write)
 		mysql_query(conn, "ROLLBACK");
 }
@@ -333,8 +424,9 @@ struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
 void wq_results_free(struct wq_result *r, size_t n)
 {
 	for (size_t i = 0; r && i < n; i++) {
-		if (r[i].res)
-			mysql_free_result(r[i].res);
+		for (unsigned k = 0; k < r[i].nsets; k++)
+			mysql_free_result(r[i].sets[k]);
+		free(r[i].sets);
 		if (r[i].conn)
 			mysql_close(r[i].conn);
 	}
@@ -356,6 +448,7 @@ enum dbops_column_kind wq_column_kind(const MYSQL_FIELD *f)
 	case MYSQL_TYPE_YEAR:
 		return DBOPS_COLUMN_NUMBER;
 	case MYSQL_TYPE_BIT:
+	case MYSQL_TYPE_GEOMETRY:
 		return DBOPS_COLUMN_BINARY;
 	case MYSQL_TYPE_TINY_BLOB:
 	case MYSQL_TYPE_MEDIUM_BLOB:
@@ -372,6 +465,78 @@ enum dbops_column_kind wq_column_kind(const MYSQL_FIELD *f)
 	}
 }
 
+/* The first world that answered, or NULL. */
+static struct wq_result *first_answer(struct wq_result *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!dbops_err_isset(&r[i].err))
+			return &r[i];
+	return NULL;
+}
+
+unsigned wq_merge_sets(struct wq_result *r, size_t n)
+{
+	struct wq_result *first = first_answer(r, n);
+
+	if (first == NULL)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		struct wq_result *x = &r[i];
+
+		if (x == first || dbops_err_isset(&x->err))
+			continue;
+		if ((x->nsets > 0) != (first->nsets > 0))
+			dbops_err_set(
+				&x->err,
+				first->nsets > 0
+					? "the statement returned no rows here, but rows on world \"%s\""
+					: "the statement returned rows here, but none on world \"%s\"",
+				first->world->name);
+		else if (x->nsets != first->nsets)
+			dbops_err_set(
+				&x->err,
+				"the statement returned %u result sets here, but %u on world \"%s\"",
+				x->nsets, first->nsets, first->world->name);
+	}
+	return first->nsets > 0 ? first->nsets : 1;
+}
+
+/* Whether NAME is one of M's first C names, in any case. */
+static bool name_taken(const struct wq_merge *m, unsigned c, const char *name)
+{
+	const MYSQL_FIELD *f = m->fields;
+
+	if (strcasecmp(name, "world") == 0)
+		return true;
+	for (unsigned i = 0; i + 1 < m->ncols; i++)
+		if (strcasecmp(f[i].name, name) == 0)
+			return true;
+	for (unsigned i = 1; i < c; i++)
+		if (strcasecmp(m->names[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* Column C's name: the result's, or world_N if that is "world". */
+static void name_column(struct wq_merge *m, unsigned c)
+{
+	const char *name = m->fields[c - 1].name;
+	char *other;
+
+	if (strcasecmp(name, "world") != 0) {
+		m->names[c] = (char *)name;
+		return;
+	}
+	for (unsigned k = 1;; k++) {
+		other = dbops_xasprintf("%s_%u", name, k);
+		if (!name_taken(m, c, other))
+			break;
+		free(other);
+	}
+	m->owned[m->nowned++] = other;
+	m->names[c] = other;
+}
+
 /* "a, b, c": the column names of a result, for a message. */
 static void column_list(MYSQL_RES *res, char *buf, size_t len)
 {
@@ -384,17 +549,36 @@ static void column_list(MYSQL_RES *res, char *buf, size_t len)
 				      f[i].name);
 }
 
-int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
+/* Every other world's set must have the first's columns. */
+static void check_columns(struct wq_result *r, size_t n,
+			  const struct wq_result *first, unsigned set)
 {
-	struct wq_result *first = NULL;
+	for (size_t i = 0; i < n; i++) {
+		struct wq_result *x = &r[i];
+		char mine[300], theirs[300];
+
+		if (x == first || dbops_err_isset(&x->err))
+			continue;
+		column_list(x->sets[set], mine, sizeof(mine));
+		column_list(first->sets[set], theirs, sizeof(theirs));
+		if (strcmp(mine, theirs) != 0)
+			dbops_err_set(
+				&x->err,
+				"its columns (%s) differ from world \"%s\"'s (%s)",
+				mine, first->world->name, theirs);
+	}
+}
+
+int wq_merge_columns(struct wq_result *r, size_t n, unsigned set,
+		     struct wq_merge *m)
+{
+	struct wq_result *first = first_answer(r, n);
 
 	memset(m, 0, sizeof(*m));
-	for (size_t i = 0; i < n && first == NULL; i++)
-		if (!dbops_err_isset(&r[i].err))
-			first = &r[i];
 	if (first == NULL)
 		return -1;
-	m->rows = first->res != NULL;
+	m->set = set;
+	m->rows = first->nsets > 0;
 	if (!m->rows) {
 		static char *names[] = { "world", "affected_rows" };
 		static enum dbops_column_kind kinds[] = { DBOPS_COLUMN_TEXT,
@@ -403,45 +587,56 @@ int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m)
 		m->ncols = 2;
 		m->names = names;
 		m->kinds = kinds;
-	} else {
-		MYSQL_FIELD *f = mysql_fetch_fields(first->res);
-
-		m->ncols = mysql_num_fields(first->res) + 1;
-		m->names = dbops_xcalloc(m->ncols, sizeof(*m->names));
-		m->kinds = dbops_xcalloc(m->ncols, sizeof(*m->kinds));
-		m->names[0] = "world";
-		m->kinds[0] = DBOPS_COLUMN_TEXT;
-		for (unsigned c = 1; c < m->ncols; c++) {
-			m->names[c] = f[c - 1].name;
-			m->kinds[c] = wq_column_kind(&f[c - 1]);
-		}
+		return 0;
 	}
-	/* Every other world must have answered alike. */
-	for (size_t i = 0; i < n; i++) {
-		struct wq_result *x = &r[i];
-		char mine[300], theirs[300];
-
-		if (x == first || dbops_err_isset(&x->err))
-			continue;
-		if ((x->res != NULL) != m->rows) {
-			dbops_err_set(
-				&x->err,
-				m->rows ? "the statement returned no rows here, but rows on world \"%s\""
-					: "the statement returned rows here, but none on world \"%s\"",
-				first->world->name);
-			continue;
-		}
-		if (!m->rows)
-			continue;
-		column_list(x->res, mine, sizeof(mine));
-		column_list(first->res, theirs, sizeof(theirs));
-		if (strcmp(mine, theirs) != 0)
-			dbops_err_set(
-				&x->err,
-				"its columns (%s) differ from world \"%s\"'s (%s)",
-				mine, first->world->name, theirs);
+	m->fields = mysql_fetch_fields(first->sets[set]);
+	m->ncols = mysql_num_fields(first->sets[set]) + 1;
+	m->names = dbops_xcalloc(m->ncols, sizeof(*m->names));
+	m->kinds = dbops_xcalloc(m->ncols, sizeof(*m->kinds));
+	m->owned = dbops_xcalloc(m->ncols, sizeof(*m->owned));
+	m->names[0] = "world";
+	m->kinds[0] = DBOPS_COLUMN_TEXT;
+	for (unsigned c = 1; c < m->ncols; c++) {
+		name_column(m, c);
+		m->kinds[c] = wq_column_kind(&m->fields[c - 1]);
 	}
+	check_columns(r, n, first, set);
 	return 0;
+}
+
+/* Whether column C of M holds a number a double would not read back. */
+static bool column_exceeds_double(struct wq_result *r, size_t n,
+				  const struct wq_merge *m, unsigned c)
+{
+	enum enum_field_types t = m->fields[c - 1].type;
+
+	if (t == MYSQL_TYPE_FLOAT || t == MYSQL_TYPE_DOUBLE)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		MYSQL_RES *res;
+		MYSQL_ROW cells;
+
+		if (dbops_err_isset(&r[i].err))
+			continue;
+		res = r[i].sets[m->set];
+		mysql_data_seek(res, 0);
+		while ((cells = mysql_fetch_row(res)) != NULL) {
+			unsigned long *lens = mysql_fetch_lengths(res);
+
+			if (cells[c - 1] != NULL &&
+			    !wq_number_fits_double(cells[c - 1], lens[c - 1]))
+				return true;
+		}
+	}
+	return false;
+}
+
+void wq_merge_json_kinds(struct wq_result *r, size_t n, struct wq_merge *m)
+{
+	for (unsigned c = 1; m->rows && c < m->ncols; c++)
+		if (m->kinds[c] == DBOPS_COLUMN_NUMBER &&
+		    column_exceeds_double(r, n, m, c))
+			m->kinds[c] = DBOPS_COLUMN_TEXT;
 }
 
 void wq_merge_free(struct wq_merge *m)
@@ -449,6 +644,9 @@ void wq_merge_free(struct wq_merge *m)
 	if (m->rows) {
 		free(m->names);
 		free(m->kinds);
+		for (unsigned i = 0; i < m->nowned; i++)
+			free(m->owned[i]);
+		free(m->owned);
 	}
 	memset(m, 0, sizeof(*m));
 }
@@ -476,9 +674,11 @@ int wq_merge_rows(struct wq_result *r, size_t n, const struct wq_merge *m,
 			rc = row(arg, v);
 			continue;
 		}
-		mysql_data_seek(x->res, 0);
-		while (rc == 0 && (cells = mysql_fetch_row(x->res)) != NULL) {
-			unsigned long *lens = mysql_fetch_lengths(x->res);
+		mysql_data_seek(x->sets[m->set], 0);
+		while (rc == 0 &&
+		       (cells = mysql_fetch_row(x->sets[m->set])) != NULL) {
+			unsigned long *lens =
+				mysql_fetch_lengths(x->sets[m->set]);
 
 			for (unsigned c = 1; c < m->ncols; c++) {
 				v[c].data = cells[c - 1];

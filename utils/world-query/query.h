@@ -17,8 +17,10 @@
 struct wq_result {
 	const struct wq_world *world;
 	MYSQL *conn;
-	MYSQL_RES *res;		     /* rows, when the statement had some */
-	unsigned long long affected; /* otherwise */
+	MYSQL_RES **sets; /* its result sets, in order (a CALL may send more
+			     than one) */
+	unsigned nsets;
+	unsigned long long affected; /* when it sent none */
 	struct dbops_err err;	     /* why this world failed; "" if not */
 	bool late; /* it ended, and took effect, after the time limit, before
 		      the cancel reached the server: a success */
@@ -52,34 +54,63 @@ struct wq_result *wq_run(const struct wq_inventory *inv, const char *sql,
 /* Close the connections of R's N results and free them; R may be NULL. */
 void wq_results_free(struct wq_result *r, size_t n);
 
-/* How world-query shows a column of this field: number, binary or text. */
+/*
+ * How world-query shows a column of this field: number, binary or text.
+ * GEOMETRY is binary: the server's form, a 4-byte little-endian SRID and
+ * then the WKB, as the mariadb client shows it with --binary-as-hex.
+ */
 enum dbops_column_kind wq_column_kind(const MYSQL_FIELD *f);
 
 /*
- * The merged answer, for printing or --reduce: the first column "world",
- * then the columns of the first world that answered with rows. Worlds
- * whose columns differ get an error and no rows. A visitor sees each row.
+ * How many answers the merge has: the result sets of the first world that
+ * answered (1 for a statement that sent none: its affected rows), or 0
+ * when no world answered (every result has its err). Worlds that answered
+ * otherwise (rows here but none there, another number of result sets) get
+ * their err here.
+ */
+unsigned wq_merge_sets(struct wq_result *r, size_t n);
+
+/*
+ * The merged answer SET (0 to wq_merge_sets() - 1), for printing or
+ * --reduce: the first column "world", then the columns of the first world
+ * that answered. A result column named "world" (in any case) is renamed
+ * "world_1" (or _2... whichever is free), so that the world column stays
+ * one of a kind; names[c] then differs from fields[c - 1].name. Worlds
+ * whose columns differ get an error and no rows.
  */
 struct wq_merge {
+	unsigned set;	/* which result set */
 	unsigned ncols; /* world included */
 	char **names;
 	enum dbops_column_kind *kinds;
+	const MYSQL_FIELD *fields; /* the result's ncols - 1; NULL: affected
+				      rows */
+	char **owned;		   /* the renamed names, to free */
+	unsigned nowned;
 	bool rows; /* a result set; false: affected rows */
 };
 
 /*
- * Fill M from R's N results: 0, or -1 when no world answered (every result
- * has its err). Worlds unlike the first that answered get their err here.
- * Exits on out of memory (xalloc.h).
+ * Fill M with result set SET of R's N results: 0, or -1 when no world
+ * answered. Call after wq_merge_sets(). Exits on out of memory (xalloc.h).
  */
-int wq_merge_columns(struct wq_result *r, size_t n, struct wq_merge *m);
+int wq_merge_columns(struct wq_result *r, size_t n, unsigned set,
+		     struct wq_merge *m);
 
-/* Free what M holds (not the column names: the results own them). */
+/*
+ * For JSON: every NUMBER column of M that holds a value a double would not
+ * read back (wq_number_fits_double(); FLOAT and DOUBLE columns are doubles
+ * and always fit) becomes TEXT, so its values are strings, all of them:
+ * one JSON type per column.
+ */
+void wq_merge_json_kinds(struct wq_result *r, size_t n, struct wq_merge *m);
+
+/* Free what M holds (not the result's column names: the results own them). */
 void wq_merge_free(struct wq_merge *m);
 
 /*
- * Call row(arg, values) for every row of every world in order (values has
- * m->ncols entries). Stops at a non-zero return, which it returns.
+ * Call row(arg, values) for every row of M's result set of every world in
+ * order (values has m->ncols entries). Stops at a non-zero return, which it returns.
  */
 int wq_merge_rows(struct wq_result *r, size_t n, const struct wq_merge *m,
 		  int (*row)(void *arg, const struct dbops_value *values),

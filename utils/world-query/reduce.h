@@ -9,9 +9,14 @@
 
 /*
  * Load the merged rows of R into an in-memory SQLite table "rows" and
- * print what SQL answers through W. Returns 0, or -1 after reporting.
+ * print what SQL answers through W (of FORMAT: JSON writes a number column
+ * whose values a double would not keep as strings). Numbers are exact or
+ * refused (see reduce.c); sum(), total() and avg() add exactly. Every
+ * column's kind follows all its values, not the first row's. Returns 0,
+ * or -1 after reporting.
  */
 int wq_reduce(struct wq_result *r, size_t n, const struct wq_merge *m,
-	      const char *sql, struct dbops_output *w);
+	      const char *sql, enum dbops_output_format format,
+	      struct dbops_output *w);
 
 #endif
