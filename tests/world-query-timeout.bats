@@ -105,7 +105,7 @@ world1,1"
 world1,2"
 	run --separate-stderr wq --list --write
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" "world-query: error: --write belongs to a SQL statement"
+	assert_equal "${stderr_lines[0]}" "world-query: error: --write and --metrics-file belong to a SQL statement"
 }
 
 @test "world-query: with --write, a statement that ends after the cancel is a success, with a warning" {

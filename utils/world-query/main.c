@@ -17,6 +17,7 @@
 #include "output.h"
 #include "paths.h"
 #include "query.h"
+#include "telemetry.h"
 #include "reduce.h"
 #include "xalloc.h"
 
@@ -30,7 +31,8 @@ struct wq_opts {
 	const char *shell;
 	unsigned timeout; /* seconds, for Connector/C */
 	bool list;
-	bool write; /* --write: the statement may change data */
+	bool write;		  /* --write: the statement may change data */
+	const char *metrics_file; /* --metrics-file */
 };
 
 enum {
@@ -42,6 +44,7 @@ enum {
 	OPT_LIST = DBOPS_CLI_LONG_ID(5),
 	OPT_SHELL = DBOPS_CLI_LONG_ID(6),
 	OPT_WRITE = DBOPS_CLI_LONG_ID(7),
+	OPT_METRICS_FILE = DBOPS_CLI_LONG_ID(8),
 };
 
 static const struct dbops_cli_option options[] = {
@@ -58,6 +61,8 @@ static const struct dbops_cli_option options[] = {
 	  "run SQL on the merged rows (SQLite table rows)" },
 	{ OPT_WRITE, "write", NULL,
 	  "let the statement change data (default: read only)" },
+	{ OPT_METRICS_FILE, "metrics-file", "FILE",
+	  "write Prometheus metrics to FILE at the end" },
 	{ OPT_LIST, "list", NULL, "the worlds, and whether each answers" },
 	{ OPT_SHELL, "shell", "WORLD",
 	  "start the mariadb client on that world" },
@@ -121,6 +126,9 @@ static int set_option(void *ctx, int id, const char *arg)
 		return 0;
 	case OPT_WRITE:
 		o->write = true;
+		return 0;
+	case OPT_METRICS_FILE:
+		o->metrics_file = arg;
 		return 0;
 	case OPT_SHELL:
 		o->shell = arg;
@@ -240,6 +248,8 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 	if (sets == 0) {
 		report_failures(r, inv->count);
 		dbops_log_error("no world answered");
+		if (o->metrics_file)
+			wq_metrics_write(o->metrics_file, r, inv->count);
 		wq_results_free(r, inv->count);
 		return 1;
 	}
@@ -261,6 +271,9 @@ static int run_query(const struct wq_opts *o, struct wq_inventory *inv,
 	}
 	/* The others' rows are out; now what went wrong, world by world. */
 	if (report_failures(r, inv->count) > 0)
+		rc = 1;
+	if (o->metrics_file &&
+	    wq_metrics_write(o->metrics_file, r, inv->count) != 0)
 		rc = 1;
 	wq_results_free(r, inv->count);
 	return rc;
@@ -337,8 +350,9 @@ static int check_usage(const struct wq_opts *o, int argc)
 			argc == 0
 				? "no SQL statement given"
 				: "give the SQL statement as one argument (quote it)");
-	if ((o->list || o->shell) && o->write)
-		return dbops_cli_error("--write belongs to a SQL statement");
+	if ((o->list || o->shell) && (o->write || o->metrics_file))
+		return dbops_cli_error(
+			"--write and --metrics-file belong to a SQL statement");
 	return 0;
 }
 

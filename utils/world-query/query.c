@@ -360,11 +360,9 @@ static void store_sets(const struct run *run, struct wq_result *r, MYSQL *conn,
 }
 
 /* One world, in a worker thread: connect, send, keep what comes back. */
-static void run_one(void *arg, size_t i)
+static void run_world(const struct run *run, struct wq_result *r,
+		      double started)
 {
-	const struct run *run = arg;
-	struct wq_result *r = &run->results[i];
-	double started = dbops_clock_seconds();
 	int64_t deadline = dbops_clock_ms() + run->timeout * 1000LL;
 	/* The library's own read limit comes after ours and the grace. */
 	unsigned slack = run->timeout + CANCEL_GRACE_MS / 1000 + 5;
@@ -391,6 +389,16 @@ static void run_one(void *arg, size_t i)
 		store_sets(run, r, conn, started, deadline);
 	if (!run->write)
 		mysql_query(conn, "ROLLBACK");
+}
+
+static void run_one(void *arg, size_t i)
+{
+	const struct run *run = arg;
+	struct wq_result *r = &run->results[i];
+	double started = dbops_clock_seconds();
+
+	run_world(run, r, started);
+	r->seconds = dbops_clock_seconds() - started;
 }
 
 /* Connector/C's per-thread state, in each worker (it returns a flag). */

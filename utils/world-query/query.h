@@ -24,6 +24,7 @@ struct wq_result {
 	struct dbops_err err;	     /* why this world failed; "" if not */
 	bool late; /* it ended, and took effect, after the time limit, before
 		      the cancel reached the server: a success */
+	double seconds; /* from connecting to its last result set stored */
 };
 
 /*
