@@ -39,7 +39,10 @@ setup_file() {
 	start_postgres
 	pitr_generate
 	local m=$DBOPS_SERVER_ROOT/mon
-	mkdir -p "$m/textfile" "$m/sync" "$m/incoming" "$m/prom"
+	mkdir -p "$m/textfile" "$m/sync" "$m/incoming" "$m/prom" "$m/dumps"
+	# Two game worlds' dumps, made by mariadb-dump from a scratch server.
+	"$DBOPS_TOP/tests/data/gen-worlds.sh" --worlds 2 --rows 20 --build "$DBOPS_BUILD" "$m/dumps" \
+		>"$m/gen-worlds.log" 2>&1 || { cat "$m/gen-worlds.log" >&2; return 1; }
 	# snap-import sync, as the unit runs it, serving /metrics.
 	SYNC_PORT=$(free_port)
 	snap-import sync -D "$m/sync" -t mon_snap --listen "127.0.0.1:$SYNC_PORT" \
@@ -77,6 +80,7 @@ EOF
 teardown_file() {
 	load lib/helpers
 	local p
+	[ -d "$DBOPS_SERVER_ROOT/mon/worlds" ] && dump-restore down --root "$DBOPS_SERVER_ROOT/mon/worlds" >/dev/null 2>&1
 	for p in sync node prom; do
 		[ -f "$DBOPS_SERVER_ROOT/mon/$p.pid" ] && kill "$(cat "$DBOPS_SERVER_ROOT/mon/$p.pid")" 2>/dev/null
 	done
@@ -141,11 +145,38 @@ setup() {
 	assert_success
 	run promtool check metrics <<<"$output"
 	assert_success
+	# The worlds: dump-restore up, then world-query on them.
+	dump-restore up -q --root "$M/worlds" --at 2024-03-01T12:00:00Z --metrics-file "$W/dr.prom" "$M/dumps"
+	run promtool check metrics <"$W/dr.prom"
+	assert_success
+	run grep -v '^#' "$W/dr.prom"
+	assert_line 'dbops_dump_restore_world_up{world="world1"} 1'
+	assert_line 'dbops_dump_restore_world_info{world="world2",state="running"} 1'
+	assert_line --regexp '^dbops_dump_restore_world_rows\{world="world1"\} [1-9][0-9]*$'
+	assert_line --regexp '^dbops_dump_restore_world_loaded_bytes\{world="world1"\} [1-9][0-9]*$'
+	assert_line --regexp '^dbops_dump_restore_world_load_seconds\{world="world2"\} [0-9.]+$'
+	assert_line "dbops_dump_restore_world_dump_timestamp_seconds{world=\"world1\"} $(date -u -d 2024-03-01T02:00:00Z +%s)"
+	run --separate-stderr world-query --root "$M/worlds" --metrics-file "$W/wq.prom" 'SELECT COUNT(*) FROM players'
+	assert_success
+	run promtool check metrics <"$W/wq.prom"
+	assert_success
+	run grep -v '^#' "$W/wq.prom"
+	assert_line 'dbops_world_query_world_success{world="world1"} 1'
+	assert_line 'dbops_world_query_world_success{world="world2"} 1'
+	assert_line --regexp '^dbops_world_query_world_seconds\{world="world2"\} [0-9.e-]+$'
+	assert_line --regexp '^dbops_world_query_last_run_timestamp_seconds [0-9.]+$'
+	# A world that fails is 0, and the run still writes the file.
+	run --separate-stderr world-query --root "$M/worlds" --metrics-file "$W/wq.prom" 'SELECT * FROM no_such_table'
+	assert_failure 1
+	run grep -v '^#' "$W/wq.prom"
+	assert_line 'dbops_world_query_world_success{world="world1"} 0'
 }
 
 @test "monitoring: Prometheus scrapes sync and the textfile collector; every panel and alert expression returns data; a failed import fires its alert" {
 	# The batch tools feed the textfile collector.
 	pitr-replay verify -q -b "$G/base-plain" -a "$G/archive" --metrics-file "$M/textfile/pitr-verify.prom"
+	dump-restore up -q --root "$M/worlds" --at 2024-03-01T12:00:00Z --metrics-file "$M/textfile/dump-restore.prom" "$M/dumps"
+	world-query -q --root "$M/worlds" --format tsv --metrics-file "$M/textfile/world-query.prom" 'SELECT 1' >/dev/null
 	# sync imports one good file and fails on a bad one (moved in whole).
 	printf 'id,name\n1,a\n2,b\n' >"$M/incoming/good.csv"
 	mv "$M/incoming/good.csv" "$M/sync/"
