@@ -23,8 +23,9 @@ struct dr_opts {
 	int jobs;
 	int port_base;
 	enum dbops_progress_mode progress;
-	const char *database;  /* --database: for dumps that choose none */
-	bool allow_incomplete; /* --allow-incomplete */
+	const char *database;	  /* --database: for dumps that choose none */
+	bool allow_incomplete;	  /* --allow-incomplete */
+	const char *metrics_file; /* --metrics-file */
 };
 
 /*

@@ -21,7 +21,8 @@ enum {
 	OPT_BINDIR,
 	OPT_PROGRESS,
 	OPT_DATABASE,
-	OPT_ALLOW_INCOMPLETE
+	OPT_ALLOW_INCOMPLETE,
+	OPT_METRICS_FILE
 };
 
 static const struct dbops_cli_option options[] = {
@@ -40,6 +41,8 @@ static const struct dbops_cli_option options[] = {
 	  "for dumps that choose none (default game)" },
 	{ OPT_ALLOW_INCOMPLETE, "allow-incomplete", NULL,
 	  "load dumps that look cut short" },
+	{ OPT_METRICS_FILE, "metrics-file", "FILE",
+	  "up: write Prometheus metrics to FILE at the end" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -90,6 +93,9 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ALLOW_INCOMPLETE:
 		o->allow_incomplete = true;
 		return 0;
+	case OPT_METRICS_FILE:
+		o->metrics_file = arg;
+		return 0;
 	case OPT_PROGRESS:
 		if (dbops_cli_choice("--progress", arg, progress, &mode) != 0)
 			return -1;
@@ -112,6 +118,8 @@ static const struct dbops_cli cli = {
 
 static int run(const struct dr_opts *o, const char *cmd, char **args, int n)
 {
+	if (o->metrics_file && strcmp(cmd, "up") != 0)
+		return dbops_cli_error("--metrics-file belongs to up");
 	if (strcmp(cmd, "plan") == 0)
 		return dr_cmd_plan(o, args, n);
 	if (strcmp(cmd, "up") == 0)

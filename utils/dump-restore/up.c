@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "commands.h"
 #include "log.h"
+#include "telemetry.h"
 #include "parallel.h"
 #include "process.h"
 #include "timestamp.h"
@@ -425,6 +426,9 @@ static int up(const struct dr_opts *o, char **sources, int n)
 	if (dr_worlds_cnf_write(root) != 0)
 		rc = 1;
 	print_summary(&job, root, format);
+	if (o->metrics_file &&
+	    dr_metrics_write(o->metrics_file, job.worlds, job.count, &cat) != 0)
+		rc = 1;
 out:
 	if (lock >= 0)
 		close(lock);
