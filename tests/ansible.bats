@@ -54,6 +54,7 @@ teardown_file() {
 	for s in "$ANS_RUN"/ct*/; do
 		[ -d "$s" ] && "$DBOPS_TOP/tests/lib/nspawn.sh" stop "$s"
 	done
+	[ -d "$ANS_RUN/gnupg" ] && GNUPGHOME=$ANS_RUN/gnupg gpgconf --kill gpg-agent
 	rm -rf "$ANS_RUN"
 }
 
@@ -299,4 +300,71 @@ show() {
 	# The deployer's sudo log: every command ran through sudo.
 	run in_ct ct2 journalctl -q --no-pager _COMM=sudo
 	assert_output --partial 'deployer : PWD='
+}
+
+# make_repo DIR KEYNAME: a signed apt repository of the .deb (bookworm main),
+# apt-ftparchive and gpg being the tools, signed with KEYNAME's key; its
+# armored public key in DIR.key.asc.
+make_repo() {
+	local dir=$1 key=$2 rel=$1/dists/bookworm
+	export GNUPGHOME=$ANS_RUN/gnupg
+	mkdir -p -m 0700 "$GNUPGHOME"
+	gpg -q --list-keys "$key@dbops.test" >/dev/null 2>&1 ||
+		gpg -q --batch --passphrase '' --quick-gen-key "$key <$key@dbops.test>" ed25519 sign never
+	gpg -q --armor --export "$key@dbops.test" >"$dir.key.asc"
+	mkdir -p "$dir/pool" "$rel/main/binary-amd64"
+	cp "$ANS_DEB" "$dir/pool/"
+	(cd "$dir" && apt-ftparchive packages pool >dists/bookworm/main/binary-amd64/Packages)
+	apt-ftparchive -o APT::FTPArchive::Release::Suite=bookworm -o APT::FTPArchive::Release::Codename=bookworm \
+		-o APT::FTPArchive::Release::Components=main -o APT::FTPArchive::Release::Architectures=amd64 \
+		release "$rel" >"$rel/Release.new"
+	mv "$rel/Release.new" "$rel/Release"
+	gpg -q --batch --yes --local-user "$key@dbops.test" --clearsign -o "$rel/InRelease" "$rel/Release"
+}
+
+@test "ansible: installs from a signed apt repository (Signed-By); another key's repository is refused" {
+	need_containers
+	command -v apt-ftparchive >/dev/null && command -v gpg >/dev/null || skip "apt-ftparchive or gpg is missing"
+	ct_start ct3
+	local root
+	root="/proc/$(cat "$ANS_RUN/ct3/init")/root"
+	make_repo "$ANS_RUN/repo" good
+	make_repo "$ANS_RUN/other" other
+	cp -a "$ANS_RUN/repo" "$root/srv/repo"
+	# The container has no network: Debian's own source would fail every
+	# apt update (what it needs is installed already).
+	rm -f "$root/etc/apt/sources.list"
+	cat >"$ANS_RUN/ct3.yml" <<-EOF
+		dbops:
+		  hosts:
+		    ct3:
+		      ansible_connection: nsenter_chroot
+		      ansible_host: $root
+		      ansible_chroot_exe: $DBOPS_TOP/tests/lib/nsenter-chroot
+		      ansible_python_interpreter: /usr/bin/python3
+		      dbops_install_source: apt
+		      dbops_apt_repo_url: file:///srv/repo
+		      dbops_apt_key_file: $ANS_RUN/repo.key.asc
+	EOF
+	play "$ANS_RUN/apt1.log" -i "$ANS_RUN/ct3.yml" || { show "$ANS_RUN/apt1.log"; false; }
+	show "$ANS_RUN/apt1.log"
+	run in_ct ct3 dpkg-query -W -f '${Version}' dbops
+	assert_output "$DBOPS_VERSION"
+	run in_ct ct3 cat /etc/apt/sources.list.d/dbops.sources
+	assert_output --partial 'Signed-By: /etc/apt/keyrings/dbops.asc'
+	play "$ANS_RUN/apt2.log" -i "$ANS_RUN/ct3.yml" || { show "$ANS_RUN/apt2.log"; false; }
+	[ "$(recap "$ANS_RUN/apt2.log" ct3 changed)" = 0 ]
+	# The same repository with another key given: apt refuses it.
+	in_ct ct3 apt-get -q purge -y dbops >/dev/null
+	play "$ANS_RUN/apt3.log" -i "$ANS_RUN/ct3.yml" -e dbops_apt_key_file="$ANS_RUN/other.key.asc" && false
+	show "$ANS_RUN/apt3.log"
+	[ "$(recap "$ANS_RUN/apt3.log" ct3 failed)" = 1 ]
+	grep -q 'Failed to update apt cache' "$ANS_RUN/apt3.log"
+	# apt itself says why (the module does not), the oracle: the
+	# signature is not verified and the index is not updated.
+	run in_ct ct3 apt-get update
+	assert_output --partial "GPG error: file:/srv/repo bookworm InRelease"
+	assert_output --partial 'NO_PUBKEY'
+	run in_ct ct3 dpkg-query -W -f '${db:Status-Status}' dbops
+	refute_output installed
 }
