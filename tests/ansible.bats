@@ -278,7 +278,14 @@ show() {
 	# deployer's temporary files go under /tmp instead, as the message of
 	# Ansible advises.
 	export DBOPS_CT_USER=deployer ANSIBLE_PIPELINING=0 ANSIBLE_REMOTE_TEMP=/tmp/.ansible-deployer
-	# First with privilege escalation turned off: facts and the preflight
+	# Check mode on the fresh host: no task fails (the unit that the package
+	# would bring is not asked about).
+	play "$ANS_RUN/user-check.log" -i "$ANS_RUN/ct2.yml" --check || { show "$ANS_RUN/user-check.log"; false; }
+	show "$ANS_RUN/user-check.log"
+	[ "$(recap "$ANS_RUN/user-check.log" ct2 failed)" = 0 ]
+	run in_ct ct2 dpkg-query -W -f '${db:Status-Status}' dbops
+	refute_output installed
+	# Then with privilege escalation turned off: facts and the preflight
 	# checks pass as the deployer; the first task that changes the system is
 	# refused, and nothing after it runs.
 	play "$ANS_RUN/user0.log" -i "$ANS_RUN/ct2.yml" -e ansible_become=false || true
@@ -346,6 +353,12 @@ make_repo() {
 		      dbops_apt_repo_url: file:///srv/repo
 		      dbops_apt_key_file: $ANS_RUN/repo.key.asc
 	EOF
+	# Check mode on the fresh host: the package of a source not yet added is
+	# not looked for, nothing fails, nothing is written.
+	play "$ANS_RUN/apt-check.log" -i "$ANS_RUN/ct3.yml" --check || { show "$ANS_RUN/apt-check.log"; false; }
+	[ "$(recap "$ANS_RUN/apt-check.log" ct3 failed)" = 0 ]
+	[ "$(recap "$ANS_RUN/apt-check.log" ct3 changed)" -gt 0 ]
+	[ ! -e "$root/etc/apt/sources.list.d/dbops.sources" ]
 	play "$ANS_RUN/apt1.log" -i "$ANS_RUN/ct3.yml" || { show "$ANS_RUN/apt1.log"; false; }
 	show "$ANS_RUN/apt1.log"
 	run in_ct ct3 dpkg-query -W -f '${Version}' dbops
