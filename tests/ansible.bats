@@ -21,8 +21,14 @@ container_skip_reason() {
 	for c in systemd-nspawn debootstrap nsenter ansible-playbook dpkg-buildpackage; do
 		command -v "$c" >/dev/null || { echo "$c is not installed (make deps installs it)"; return; }
 	done
+	# A container without CAP_SYS_ADMIN (Docker's default, as in the check
+	# workflow) can make no mount namespace: nspawn cannot run there.
+	unshare --mount --fork true 2>/dev/null ||
+		{ echo "no mount namespace can be made here (an unprivileged container?): systemd-nspawn cannot run"; return; }
 	[ -d /sys/fs/cgroup/systemd ] || [ -f /sys/fs/cgroup/cgroup.controllers ] ||
 		{ echo "no cgroup hierarchy for systemd-nspawn"; return; }
+	[ -w /sys/fs/cgroup ] || [ -w /sys/fs/cgroup/systemd ] ||
+		{ echo "the cgroup hierarchy is read-only here: systemd-nspawn cannot run"; return; }
 	ansible-doc -t connection community.general.chroot >/dev/null 2>&1 ||
 		echo "the community.general collection is missing (Debian's ansible package has it)"
 }
@@ -42,7 +48,8 @@ setup_file() {
 	ANS_DEB=$("$DBOPS_TOP/tests/lib/test-deb.sh" "$ANS_CACHE/deb")
 	export ANS_DEB
 	ct_start ct1
-	export CT1_ROOT="/proc/$(cat "$ANS_RUN/ct1/init")/root"
+	CT1_ROOT="/proc/$(cat "$ANS_RUN/ct1/init")/root"
+	export CT1_ROOT
 	make_dumps "$CT1_ROOT/srv/dumps"
 	printf 'groups: []\n' >"$ANS_RUN/rules.yml"
 	write_inventory ct1 "$ANS_RUN/ct1.yml"
@@ -252,9 +259,13 @@ show() {
 	grep -q 'pattern: "\*.txt"' "$ANS_RUN/ct1-changed.yml"
 	play "$ANS_RUN/run3.log" -i "$ANS_RUN/ct1-changed.yml" --diff || { show "$ANS_RUN/run3.log"; false; }
 	show "$ANS_RUN/run3.log"
-	grep -q 'RUNNING HANDLER \[dbops : Dbops restart changed snap-import instances\]' "$ANS_RUN/run3.log"
-	grep -q '(item=shop)' "$ANS_RUN/run3.log"
-	! grep -q '(item=game)' "$ANS_RUN/run3.log"
+	# The handler's own lines: shop restarted, game not.
+	sed -n '/^RUNNING HANDLER \[dbops : Dbops restart changed snap-import instances\]/,/^$/p' \
+		"$ANS_RUN/run3.log" >"$ANS_RUN/handler.log"
+	cat "$ANS_RUN/handler.log"
+	grep -q 'changed: \[ct1\] => (item=shop)' "$ANS_RUN/handler.log"
+	run grep -c 'item=game' "$ANS_RUN/handler.log"
+	assert_output 0
 	[ "$(in_ct ct1 systemctl show -p MainPID --value snap-import@game.service)" = "$game" ]
 	[ "$(in_ct ct1 systemctl show -p MainPID --value snap-import@shop.service)" != "$shop" ]
 	run in_ct ct1 systemctl is-active snap-import@shop.service
@@ -315,7 +326,8 @@ show() {
 make_repo() {
 	local dir=$1 key=$2 rel=$1/dists/bookworm
 	export GNUPGHOME=$ANS_RUN/gnupg
-	mkdir -p -m 0700 "$GNUPGHOME"
+	mkdir -p "$GNUPGHOME"
+	chmod 0700 "$GNUPGHOME"
 	gpg -q --list-keys "$key@dbops.test" >/dev/null 2>&1 ||
 		gpg -q --batch --passphrase '' --quick-gen-key "$key <$key@dbops.test>" ed25519 sign never
 	gpg -q --armor --export "$key@dbops.test" >"$dir.key.asc"

@@ -63,17 +63,29 @@ rootfs() {
 	touch "$dir/.complete"
 }
 
+# The cgroup hierarchies a container gets a cgroup of its own in: the
+# named systemd one and the unified one on a hybrid host (this project's
+# machines), the root on a pure cgroup2 host (not tried here).
+cgroup_roots() {
+	if [ -d /sys/fs/cgroup/systemd ]; then
+		echo /sys/fs/cgroup/systemd
+		[ -d /sys/fs/cgroup/unified ] && echo /sys/fs/cgroup/unified
+	else
+		echo /sys/fs/cgroup
+	fi
+}
+
 start() {
-	local name=$1 dir=$2 state=$3 pid init i
+	local name=$1 dir=$2 state=$3 pid init cg c
 	[ -f "$dir/.complete" ] || die "no rootfs in \"$dir\" (run: $0 rootfs $dir)"
 	mkdir -p "$state"
-	local cg
-	for cg in systemd unified; do
-		mkdir -p "/sys/fs/cgroup/$cg/ct-$name"
+	for cg in $(cgroup_roots); do
+		mkdir -p "$cg/ct-$name"
 	done
 	(
-		echo "$BASHPID" >"/sys/fs/cgroup/systemd/ct-$name/cgroup.procs"
-		echo "$BASHPID" >"/sys/fs/cgroup/unified/ct-$name/cgroup.procs" 2>/dev/null || true
+		for cg in $(cgroup_roots); do
+			echo "$BASHPID" >"$cg/ct-$name/cgroup.procs"
+		done
 		exec systemd-nspawn -q -b -D "$dir" -M "$name" --register=no --keep-unit \
 			--console=read-only --volatile=overlay --private-network \
 			</dev/null >"$state/console" 2>&1 3>&- 4>&- 5>&-
@@ -82,7 +94,7 @@ start() {
 	echo "$pid" >"$state/nspawn"
 	echo "$name" >"$state/name"
 	init=
-	for i in $(seq 1 200); do
+	for _ in $(seq 1 200); do
 		for c in $(pgrep -P "$pid" 2>/dev/null); do
 			[ "$(cat "/proc/$c/comm" 2>/dev/null)" = systemd ] && init=$c
 		done
@@ -95,7 +107,7 @@ start() {
 	# The bus comes up a moment after systemd starts: until then systemctl
 	# fails at once.
 	local st=
-	for i in $(seq 1 300); do
+	for _ in $(seq 1 300); do
 		st=$(timeout 60 nsenter -t "$init" -a systemctl is-system-running --wait 2>/dev/null || true)
 		case $st in running | degraded) break ;; esac
 		sleep 0.2
@@ -109,7 +121,7 @@ start() {
 }
 
 stop() {
-	local state=$1 pid init name i
+	local state=$1 pid init name cg
 	[ -f "$state/nspawn" ] || return 0
 	pid=$(cat "$state/nspawn")
 	init=$(cat "$state/init" 2>/dev/null || true)
@@ -117,7 +129,7 @@ stop() {
 	if [ -n "$init" ] && kill -0 "$init" 2>/dev/null; then
 		nsenter -t "$init" -a systemctl poweroff >/dev/null 2>&1 || true
 	fi
-	for i in $(seq 1 100); do
+	for _ in $(seq 1 100); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done
@@ -127,8 +139,9 @@ stop() {
 		kill -9 "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" 2>/dev/null || true
-	find "/sys/fs/cgroup/systemd/ct-$name" "/sys/fs/cgroup/unified/ct-$name" -depth -type d \
-		-exec rmdir {} \; 2>/dev/null || true
+	for cg in $(cgroup_roots); do
+		find "$cg/ct-$name" -depth -type d -exec rmdir {} \; 2>/dev/null || true
+	done
 	rm -f "$state/nspawn"
 }
 
