@@ -174,7 +174,7 @@ show() {
 	command -v ansible-playbook >/dev/null || skip "ansible is not installed (make deps installs it)"
 	cd "$ANS_DIR"
 	printf 'dbops:\n  hosts:\n    h1:\n      ansible_connection: local\n' >"$ANS_RUN/bad.yml"
-	run ansible-playbook -i "$ANS_RUN/bad.yml" site.yml -e dbops_worlds_jobs=many -e '{"dbops_snap_import_instances": [{"dir": "/x"}]}'
+	ANSIBLE_REMOTE_TEMP=$ANS_RUN/remote run ansible-playbook -i "$ANS_RUN/bad.yml" site.yml -e dbops_worlds_jobs=many -e '{"dbops_snap_import_instances": [{"dir": "/x"}]}'
 	echo "$output"
 	assert_failure
 	assert_output --partial 'Validating arguments against arg spec'
