@@ -18,12 +18,17 @@ BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicr
 # the progress-board tests replay a pty through pyte (python3-pyte).
 TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
 
+# The Ansible role's tests (tests/ansible.bats): Debian's ansible (with the
+# community.general collection) and ansible-lint, and what boots a container
+# with the .deb built from the tree: systemd-nspawn, debootstrap, debhelper.
+ANSIBLE="ansible ansible-lint systemd-container debootstrap debhelper dpkg-dev"
+
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"
 # The package matrix only (make deb-matrix): chroots of the three releases.
 DEB="debootstrap"
 
-PACKAGES="$BUILD $TEST"
+PACKAGES="$BUILD $TEST $ANSIBLE"
 case "${1:-}" in
 --list)
 	echo "$PACKAGES"
