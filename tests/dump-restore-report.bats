@@ -134,3 +134,21 @@ setup() {
 		grep -qx -- "$o" <<<"$help" || fail "$o missing from up's synopsis"
 	done
 }
+
+@test "world-query: a stopped world says its server does not answer; another user's worlds.cnf names --share" {
+	run -0 dump-restore up --root "$R" --progress never "$D/at/old1-2024-03-01.sql.gz"
+	pid=$(sed -n 's/^pid=//p' "$R/old1/instance.state")
+	kill "$pid"
+	for _ in $(seq 100); do process_gone "$pid" && break; sleep 0.1; done
+	run --separate-stderr world-query --inventory "$R/worlds.cnf" 'SELECT 1'
+	assert_failure 1
+	# (115 is EINPROGRESS, the client's non-blocking connect's errno.)
+	assert_regex "${stderr_lines[0]}" "^world-query: error: world \"old1\": Can't connect to server on '127\\.0\\.0\\.1' \\([0-9]+\\): nothing answers there; is the world's server stopped\\? \\(dump-restore status\\)\$"
+	run -0 dump-restore status --root "$R" --format csv
+	assert_line --index 1 --regexp '^old1,stopped,'
+	# An inventory of another user's (0600 root): the hint names --share.
+	run --separate-stderr runuser -u nobody -- "$DBOPS_BUILD/bin/world-query" --inventory "$R/worlds.cnf" 'SELECT 1'
+	assert_failure 1
+	assert_equal "$stderr" "world-query: error: could not read inventory \"$R/worlds.cnf\": Permission denied
+world-query: hint: it is another user's: ask them to run dump-restore up --share GROUP for a group of yours"
+}
