@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,6 +87,12 @@ static char *absolute_path(const char *path)
 	if (real == NULL)
 		return NULL;
 	len = strlen(real) + strlen(path) + 2;
+	if (len > PATH_MAX) {
+		/* realpath() may give more than the kernel takes back. */
+		free(real);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
 	out = dbops_xmalloc(len);
 	snprintf(out, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "",
 		 slash ? slash + 1 : path);

@@ -279,8 +279,9 @@ static bool chosen_world(const struct up_job *job, const char *world)
 }
 
 /*
- * The last line of an up that did not bring every world up: which worlds
- * were skipped (no dump early enough) and which failed. -1 if any.
+ * The last line of an up that did not bring every world up, when it had
+ * more than one: which worlds were skipped (no dump early enough) and
+ * which failed. -1 if any.
  */
 static int report_missing(const struct up_job *job,
 			  const struct dr_catalog *cat)
@@ -314,6 +315,8 @@ static int report_missing(const struct up_job *job,
 	}
 	if (skipped + failed == 0)
 		return 0;
+	if (skipped + job->count == 1)
+		return -1; /* its own line named it */
 	dbops_log_error("%zu of %zu worlds not brought up: %s",
 			skipped + failed, skipped + job->count, list);
 	return -1;
