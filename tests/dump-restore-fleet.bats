@@ -25,7 +25,10 @@ setup_file() {
 	world_dump a eu2 5 'odd #db "q"'
 	world_dump b us1 7
 	world_dump b us10 11
-	export RA=$DBOPS_SERVER_ROOT/host-a RB=$DBOPS_SERVER_ROOT/host-b
+	export RA=$DBOPS_SERVER_ROOT/host-a RB
+	# Host b's root (and so its sockets) under a path with a space, both
+	# quotes and a dollar.
+	RB=$(odd_dir host-b)/root
 	dump-restore up --root "$RA" --bind 127.0.0.2 --progress never "$D/a" >/dev/null
 	dump-restore up --root "$RB" --bind 127.0.0.3 --progress never "$D/b" >/dev/null
 }
@@ -131,4 +134,24 @@ listens_on() {
 	run --separate-stderr dump-restore inventory a.cnf
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" 'dump-restore: error: inventory needs --merge'
+}
+
+@test "dump-restore: inventory --merge keeps a hand-written group's socket path with a space, quotes and a dollar" {
+	sock=$(sed -n 's/^socket=//p' "$RB/us1/world.state")
+	assert [ -S "$sock" ]
+	pass=$(sed -n 's/^password=//p' "$RB/us1/world.state")
+	# Written by hand: the path double-quoted with the client's escapes,
+	# a comment after an unquoted value.
+	esc=${sock//\\/\\\\}
+	printf '[client_local1]\nsocket="%s"\nuser=analyst\npassword=%s\ndatabase=game # the usual\n' \
+		"${esc//\"/\\\"}" "$pass" >mine.cnf
+	run -0 mariadb --defaults-extra-file=mine.cnf --defaults-group-suffix=_local1 -N -B -e 'SELECT COUNT(*) FROM players'
+	assert_output 7
+	dump-restore inventory --merge "$RA/worlds.cnf" mine.cnf >fleet.cnf
+	run -0 sed -n '/^\[client_local1\]/,$p' fleet.cnf
+	assert_line "database=\"game\""
+	run -0 mariadb --defaults-extra-file=fleet.cnf --defaults-group-suffix=_local1 -N -B -e 'SELECT COUNT(*), CURRENT_USER() FROM players'
+	assert_output "7	analyst@localhost"
+	run -0 world-query --inventory fleet.cnf --format tsv -w local1 -w eu1 'SELECT COUNT(*) AS n FROM players'
+	assert_output "$(printf '%s\n' 'world	n' 'eu1	3' 'local1	7')"
 }

@@ -66,11 +66,26 @@ static void test_cnf_put_reads_back(void **state)
 	}
 }
 
+static void test_cnf_value_fits_exactly(void **state)
+{
+	char out[8], small[4];
+
+	/* The raw text's length and its NUL are always enough. */
+	assert_string_equal(dr_cnf_value("analyst", out, sizeof(out)),
+			    "analyst");
+	assert_string_equal(dr_cnf_value("\"a\\\"b\"", out, 7), "a\"b");
+	/* Less is cut, never overrun. */
+	assert_string_equal(dr_cnf_value("analyst", small, sizeof(small)),
+			    "ana");
+	assert_string_equal(dr_cnf_value("x", small, 1), "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cnf_value_as_the_client_reads_it),
 		cmocka_unit_test(test_cnf_put_reads_back),
+		cmocka_unit_test(test_cnf_value_fits_exactly),
 	};
 
 	return cmocka_run_group_tests_name("dump-restore cnf", tests, NULL,

@@ -98,7 +98,7 @@ char *dr_cnf_value(const char *raw, char *out, size_t len)
 		raw++;
 		end--;
 	}
-	for (const char *p = raw; p < end && n + 2 < len; p++) {
+	for (const char *p = raw; p < end && n + 1 < len; p++) {
 		char c = p + 1 < end && *p == '\\' ? unescape(p[1]) : 0;
 
 		if (c) {
@@ -108,7 +108,7 @@ char *dr_cnf_value(const char *raw, char *out, size_t len)
 			out[n++] = *p;
 		}
 	}
-	out[n < len ? n : len - 1] = '\0';
+	out[n] = '\0';
 	return out;
 }
 
