@@ -134,6 +134,24 @@ listens_on() {
 	run --separate-stderr dump-restore inventory a.cnf
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" 'dump-restore: error: inventory needs --merge'
+	run --separate-stderr dump-restore plan --merge a.cnf
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: --merge belongs to inventory'
+	run --separate-stderr dump-restore inventory --merge
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: inventory --merge needs the option files to merge'
+	printf 'host=x\n' >nogroup.cnf
+	run --separate-stderr dump-restore inventory --merge nogroup.cnf
+	assert_failure 1
+	assert_equal "$stderr" 'dump-restore: error: could not merge "nogroup.cnf": line 1: an option before any group'
+	printf '# mine\n[client_x\n' >open.cnf
+	run --separate-stderr dump-restore inventory --merge open.cnf
+	assert_failure 1
+	assert_equal "$stderr" 'dump-restore: error: could not merge "open.cnf": line 2: a group without "]"'
+	printf '[mysqld]\nport=1\n' >noworld.cnf
+	run --separate-stderr dump-restore inventory --merge noworld.cnf
+	assert_failure 1
+	assert_equal "$stderr" 'dump-restore: error: could not merge: no [client_<world>] group in the files'
 }
 
 @test "dump-restore: inventory --merge keeps a hand-written group's socket path with a space, quotes and a dollar" {

@@ -147,10 +147,6 @@ static const struct dbops_cli cli = {
 
 static int run(const struct dr_opts *o, const char *cmd, char **args, int n)
 {
-	if (strcmp(cmd, "plan") == 0)
-		return dr_cmd_plan(o, args, n);
-	if (strcmp(cmd, "up") == 0)
-		return dr_cmd_up(o, args, n);
 	if (strcmp(cmd, "inventory") == 0) {
 		if (!o->merge)
 			return dbops_cli_error("inventory needs --merge");
@@ -158,6 +154,10 @@ static int run(const struct dr_opts *o, const char *cmd, char **args, int n)
 	}
 	if (o->merge)
 		return dbops_cli_error("--merge belongs to inventory");
+	if (strcmp(cmd, "plan") == 0)
+		return dr_cmd_plan(o, args, n);
+	if (strcmp(cmd, "up") == 0)
+		return dr_cmd_up(o, args, n);
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "down") != 0)
 		return dbops_cli_error(
 			"unknown command \"%s\": use plan, up, status, down or inventory",
