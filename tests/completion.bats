@@ -106,7 +106,10 @@ long_options() {
 }
 
 @test "completion: dump-restore commands, options anywhere, sources and worlds" {
-	assert_offers dump-restore "dump-restore " plan up status down
+	assert_offers dump-restore "dump-restore " plan up status down inventory
+	assert_offers dump-restore "dump-restore up --definer " rewrite keep
+	assert_offers dump-restore "dump-restore up --s" --server-bindir --share --strict
+	assert_offers dump-restore "dump-restore inventory --" --merge --quiet --verbose --help
 	assert_offers dump-restore "dump-restore -j 4 --progress never u" up
 	assert_offers dump-restore "dump-restore status --" --root --format \
 		--quiet --verbose --help

@@ -55,10 +55,10 @@ same_as_expected() {
 	assert_output "dump-restore $DBOPS_VERSION"
 	run --separate-stderr dump-restore
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" "dump-restore: error: no command: use plan, up, status or down"
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: no command: use plan, up, status, down or inventory"
 	run --separate-stderr dump-restore frob
 	assert_failure 1
-	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown command "frob": use plan, up, status or down'
+	assert_equal "${stderr_lines[0]}" 'dump-restore: error: unknown command "frob": use plan, up, status, down or inventory'
 	run --separate-stderr dump-restore up --jobs 0 x
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" 'dump-restore: error: invalid value "0" for --jobs: use a number from 1 to 64'
@@ -96,8 +96,9 @@ same_as_expected() {
 	run --separate-stderr dump-restore plan --at 2024-02-29 "$DUMPS"
 	assert_failure 1
 	assert_equal "$output" ""
-	assert_equal "${stderr_lines[0]}" "dump-restore: error: world \"world1\" has no dump at or before 2024-02-29 00:00:00+00:00: its earliest is \"$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz\" of 2024-03-01 02:00:00+00:00"
-	assert_equal "${#stderr_lines[@]}" 3
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: world \"world1\" has no dump at or before 2024-02-29 00:00:00+00:00: its earliest is \"$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz\" of 2024-03-01 02:00:00+00:00; skipped"
+	assert_equal "${stderr_lines[3]}" "dump-restore: error: no world has a dump early enough"
+	assert_equal "${#stderr_lines[@]}" 4
 }
 
 @test "dump-restore: a dump name that does not parse is skipped with a warning" {
@@ -262,7 +263,10 @@ same_as_expected() {
 	run --separate-stderr dump-restore up --root "$root" --progress never "$src"
 	assert_success
 	assert_equal "$stderr" ""
-	assert_line "  mariadb --defaults-extra-file=$root/worlds.cnf --defaults-group-suffix=_world1"
+	# The command is quoted for the shell, and runs as printed.
+	assert_line "  mariadb --defaults-extra-file='${root//\'/\'\\\'\'}/worlds.cnf' --defaults-group-suffix=_world1"
+	run -0 bash -c "${lines[-1]} -N -B -e 'SELECT COUNT(*) FROM players'"
+	assert_output 200
 	same_as_expected "$root" world1 2024-03-01T02:00:00Z
 	same_as_expected "$root" world2 2024-03-01T02:00:00Z
 	# Again: both kept, their states read back whole.
@@ -294,7 +298,9 @@ bad_world() {
 up_fails_on_world3_with() {
 	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
 	assert_failure 1
-	assert_equal "$stderr" "dump-restore: error: world \"world3\" from \"$BAD\": $1"
+	assert_equal "${stderr_lines[0]}" "dump-restore: error: world \"world3\" from \"$BAD\": $1"
+	assert_equal "${stderr_lines[1]}" 'dump-restore: error: 1 of 3 worlds not brought up: "world3" (failed)'
+	assert_equal "${#stderr_lines[@]}" 2
 	assert_line --index 1 --regexp '^world1,running,'
 	assert_line --index 2 --regexp '^world2,running,'
 	assert_line --index 3 --regexp '^world3,failed,,,'
@@ -370,7 +376,7 @@ up_fails_on_world3_with() {
 		gzip >"$BAD"
 	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$R.src"
 	assert_failure 1
-	assert_regex "$stderr" "^dump-restore: error: world \"world3\" from \"$BAD\": line [0-9]+: You have an error in your SQL syntax; .* near '\) status=running x' at line 1 \(statement: \"SELECT \) status=running x\"\)\$"
+	assert_regex "${stderr_lines[0]}" "^dump-restore: error: world \"world3\" from \"$BAD\": line [0-9]+: You have an error in your SQL syntax; .* near '\) status=running x' at line 1 \(statement: \"SELECT \) status=running x\"\)\$"
 	assert_line --index 3 --regexp '^world3,failed,,,'
 	assert_equal "$(grep -c '^status=' "$R/world3/world.state")" 1
 	run dump-restore status --root "$R" --format csv

@@ -127,13 +127,27 @@ static void test_catalog_choose_world_without_early_dump(void **state)
 	add(&c, "world2", "2024-03-03T02:00:00Z");
 	capture_begin(&cap, STDERR_FILENO);
 	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"),
-					   &chosen, &n),
+					   true, &chosen, &n),
 			 -1);
 	err = capture_end(&cap);
 	assert_string_equal(
 		err,
 		"dump-restore: error: world \"world2\" has no dump at or before 2024-03-01 12:00:00+00:00: its earliest is \"/dumps/world2-2024-03-02T02:00:00Z.sql.gz\" of 2024-03-02 02:00:00+00:00\n");
 	free(err);
+	dbops_log_reset_errors();
+	/* Without --strict: reported, skipped, the others chosen. */
+	capture_begin(&cap, STDERR_FILENO);
+	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"),
+					   false, &chosen, &n),
+			 0);
+	err = capture_end(&cap);
+	assert_string_equal(
+		err,
+		"dump-restore: error: world \"world2\" has no dump at or before 2024-03-01 12:00:00+00:00: its earliest is \"/dumps/world2-2024-03-02T02:00:00Z.sql.gz\" of 2024-03-02 02:00:00+00:00; skipped\n");
+	free(err);
+	assert_int_equal(n, 1);
+	assert_string_equal(chosen[0]->world, "world1");
+	free(chosen);
 	dbops_log_reset_errors();
 	dr_catalog_free(&c);
 }
@@ -150,7 +164,7 @@ static void test_catalog_choose_latest_at_or_before(void **state)
 	add(&c, "world10", "2024-03-01T14:00:00Z");
 	add(&c, "world2", "2024-02-28T02:00:00Z");
 	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T12:00:00Z"),
-					   &chosen, &n),
+					   false, &chosen, &n),
 			 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(chosen[0]->world, "world2");
@@ -160,12 +174,13 @@ static void test_catalog_choose_latest_at_or_before(void **state)
 	free(chosen);
 	/* At exactly a dump's time, that dump. */
 	assert_int_equal(dr_catalog_choose(&c, true, at("2024-03-01T14:00:00Z"),
-					   &chosen, &n),
+					   false, &chosen, &n),
 			 0);
 	assert_int_equal(chosen[0]->usec, at("2024-03-01T14:00:00Z"));
 	free(chosen);
 	/* No time: the latest. */
-	assert_int_equal(dr_catalog_choose(&c, false, 0, &chosen, &n), 0);
+	assert_int_equal(dr_catalog_choose(&c, false, 0, false, &chosen, &n),
+			 0);
 	assert_int_equal(chosen[1]->usec, at("2024-03-01T14:00:00Z"));
 	free(chosen);
 	dr_catalog_free(&c);

@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,6 +74,32 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
 	return -1;
 }
 
+/* PATH made absolute, its directory resolved, its last name kept. */
+static char *absolute_path(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? dbops_xstrndup(path, (size_t)(slash - path)) : NULL;
+	char *real = realpath(slash == path ? "/" : dir ? dir : ".", NULL);
+	char *out = NULL;
+	size_t len;
+
+	free(dir);
+	if (real == NULL)
+		return NULL;
+	len = strlen(real) + strlen(path) + 2;
+	if (len > PATH_MAX) {
+		/* realpath() may give more than the kernel takes back. */
+		free(real);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	out = dbops_xmalloc(len);
+	snprintf(out, len, "%s%s%s", real, strcmp(real, "/") ? "/" : "",
+		 slash ? slash + 1 : path);
+	free(real);
+	return out;
+}
+
 static int add_dump(struct dr_catalog *c, const char *path, const char *name,
 		    bool warn_other_suffix)
 {
@@ -105,8 +132,10 @@ static int add_dump(struct dr_catalog *c, const char *path, const char *name,
 		free(world);
 		return 0;
 	}
-	/* Absolute: a later `up` from elsewhere must see the same dump. */
-	absolute = realpath(path, NULL);
+	/* Absolute: a later `up` from elsewhere must see the same dump. A
+	 * link keeps its own name, which says the world and time (the
+	 * target's name may not). */
+	absolute = absolute_path(path);
 	if (absolute == NULL) {
 		dbops_log_error("could not resolve the path of \"%s\": %s",
 				path, strerror(errno));
@@ -210,11 +239,11 @@ static int case_clash(const struct dr_dump **best, size_t count)
 }
 
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
-		      const struct dr_dump ***chosen, size_t *n)
+		      bool strict, const struct dr_dump ***chosen, size_t *n)
 {
 	const struct dr_dump **best =
 		dbops_xcalloc(c->count + 1, sizeof(*best));
-	size_t count = 0;
+	size_t count = 0, kept = 0;
 	int rc = 0;
 
 	*chosen = NULL;
@@ -251,21 +280,25 @@ int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 			dbops_timestamp_format(best[w]->usec, first,
 					       sizeof(first));
 			dbops_log_error(
-				"world \"%s\" has no dump at or before %s: its earliest is \"%s\" of %s",
-				best[w]->world, when, best[w]->path, first);
-			rc = -1;
+				"world \"%s\" has no dump at or before %s: its earliest is \"%s\" of %s%s",
+				best[w]->world, when, best[w]->path, first,
+				strict ? "" : "; skipped");
+			if (strict)
+				rc = -1;
+			continue;
 		}
+		best[kept++] = best[w];
 	}
-	if (count == 0) {
+	if (count == 0)
 		dbops_log_error(
 			"no dump found: no file named <world>-<time>" SUFFIX);
-		rc = -1;
-	}
-	if (rc != 0) {
+	else if (kept == 0 && rc == 0)
+		dbops_log_error("no world has a dump early enough");
+	if (rc != 0 || kept == 0) {
 		free(best);
 		return -1;
 	}
 	*chosen = best;
-	*n = count;
+	*n = kept;
 	return 0;
 }

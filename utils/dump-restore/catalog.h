@@ -49,13 +49,15 @@ void dr_catalog_free(struct dr_catalog *c);
 /*
  * The dump of each world: its latest at or before AT (no AT: its latest),
  * worlds in natural order (world2 before world10). *chosen is an array of
- * pointers into C, caller frees the array. Returns 0, or -1 after
- * reporting each world that has no dump early enough, and each two
- * worlds whose names differ only by case (MariaDB's option groups, and so
- * worlds.cnf, match names case-insensitively).
+ * pointers into C, caller frees the array. A world that has no dump
+ * early enough is reported as an error and left out ("; skipped"), or
+ * with STRICT makes the choice fail. Returns 0, or -1 after reporting:
+ * with STRICT such a world; each two worlds whose names differ only by
+ * case (MariaDB's option groups, and so worlds.cnf, match names
+ * case-insensitively); no dump, or no world left.
  */
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
-		      const struct dr_dump ***chosen, size_t *n);
+		      bool strict, const struct dr_dump ***chosen, size_t *n);
 
 /*
  * Whether NAME can be a world, the one rule of every command: letters,

@@ -5,6 +5,7 @@
  */
 #include "commands.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +21,22 @@
 #include "paths.h"
 #include "timestamp.h"
 #include "world.h"
+
+int dr_parse_bind(const char *arg, struct dr_opts *o)
+{
+	unsigned char addr[16];
+	bool v4 = inet_pton(AF_INET, arg, addr) == 1;
+
+	if (!v4 && inet_pton(AF_INET6, arg, addr) != 1)
+		return dbops_cli_invalid("--bind", arg, "%s",
+					 "give an IPv4 or IPv6 address");
+	if (strcmp(arg, "0.0.0.0") == 0 || strcmp(arg, "::") == 0)
+		return dbops_cli_invalid(
+			"--bind", arg, "%s",
+			"name the address the others reach: it goes into worlds.cnf");
+	snprintf(o->bind, sizeof(o->bind), "%s", arg);
+	return 0;
+}
 
 const char *dr_root(const struct dr_opts *o, char *buf, size_t len)
 {
@@ -88,7 +105,8 @@ int dr_choose(const struct dr_opts *o, char **sources, int n,
 		return dbops_cli_error(
 			"no SOURCE: give directories of dumps or dump files");
 	if (dr_catalog_scan(cat, sources, n) != 0 ||
-	    dr_catalog_choose(cat, o->have_at, o->at, chosen, count) != 0)
+	    dr_catalog_choose(cat, o->have_at, o->at, o->strict, chosen,
+			      count) != 0)
 		return 1;
 	return 0;
 }
@@ -233,7 +251,7 @@ int dr_cmd_down(const struct dr_opts *o, char **worlds, int n)
 	for (int i = 0; i < count; i++)
 		free(list[i]);
 	free(list);
-	if (access(root, F_OK) == 0 && dr_worlds_cnf_write(root) != 0)
+	if (access(root, F_OK) == 0 && dr_worlds_cnf_write(root, NULL) != 0)
 		rc = 1;
 	if (lock >= 0)
 		close(lock);

@@ -25,8 +25,17 @@ struct dr_opts {
 	enum dbops_progress_mode progress;
 	const char *database;	  /* --database: for dumps that choose none */
 	bool allow_incomplete;	  /* --allow-incomplete */
+	bool keep_definer;	  /* --definer keep */
+	bool strict;		  /* --strict */
+	const char *share;	  /* --share GROUP */
+	char bind[64];		  /* --bind ADDR; "" for 127.0.0.1 */
+	bool merge;		  /* inventory --merge */
 	const char *metrics_file; /* --metrics-file */
 };
+
+/* --bind ADDR: an IPv4 or IPv6 address into o->bind. 0, or -1 after a
+ * usage error. */
+int dr_parse_bind(const char *arg, struct dr_opts *o);
 
 /*
  * Each command: SOURCES or WORLDS are the operands after the command's

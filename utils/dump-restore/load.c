@@ -21,6 +21,7 @@
 
 #include <zlib.h>
 
+#include "definer.h"
 #include "errbuf.h"
 #include "split.h"
 #include "xalloc.h"
@@ -96,10 +97,9 @@ static int choose_database(struct dr_load *l, const char *stmt, size_t len)
 	return 0;
 }
 
-/* The splitter's callback: run one statement. */
-static int run_statement(void *arg, const char *stmt, size_t len, long line)
+/* Run one statement and read all its results. */
+static int run_one(struct dr_load *l, const char *stmt, size_t len, long line)
 {
-	struct dr_load *l = arg;
 	MYSQL_RES *res;
 	int more;
 
@@ -133,13 +133,40 @@ static int run_statement(void *arg, const char *stmt, size_t len, long line)
 	return 0;
 }
 
+/* The splitter's callback: run one statement. */
+static int run_statement(void *arg, const char *stmt, size_t len, long line)
+{
+	struct dr_load *l = arg;
+	size_t from, to;
+
+	if (!l->keep_definer && dr_definer_find(stmt, len, &from, &to)) {
+		/* The clause left out: the loading account defines it. */
+		char *copy = dbops_xmalloc(len - (to - from));
+		int rc;
+
+		memcpy(copy, stmt, from);
+		memcpy(copy + from, stmt + to, len - to);
+		rc = run_one(l, copy, len - (to - from), line);
+		free(copy);
+		return rc;
+	}
+	return run_one(l, stmt, len, line);
+}
+
 /* zlib's complaint in words a user can act on. */
 static void gzip_error(struct dr_load *l, z_stream *zs, int ret)
 {
 	uint64_t at = atomic_load(&l->read) - zs->avail_in;
 
 	if (ret == Z_DATA_ERROR && zs->total_out == 0 && zs->msg &&
-	    strcmp(zs->msg, "incorrect header check") == 0)
+	    strcmp(zs->msg, "incorrect header check") == 0 && l->member_end > 0)
+		/* inflateReset() zeroed total_out: after a whole member. */
+		dbops_err_first(
+			&l->err,
+			"trailing garbage after the gzip data, at byte %llu (the dump before it was loaded; gzip -t says \"trailing garbage ignored\")",
+			(unsigned long long)l->member_end);
+	else if (ret == Z_DATA_ERROR && zs->total_out == 0 && zs->msg &&
+		 strcmp(zs->msg, "incorrect header check") == 0)
 		dbops_err_first(&l->err, "not a gzip file");
 	else if (ret == Z_DATA_ERROR && zs->msg &&
 		 strcmp(zs->msg, "incorrect data check") == 0)
@@ -191,6 +218,7 @@ static int inflate_some(struct dr_load *l, z_stream *zs, char *out,
 		if (ret == Z_STREAM_END) {
 			/* gzip files may hold several members in a row. */
 			ended = 1;
+			l->member_end = atomic_load(&l->read) - zs->avail_in;
 			if (zs->avail_in == 0)
 				break;
 			inflateReset(zs);
@@ -252,6 +280,7 @@ int dr_load_run(struct dr_load *l)
 	l->splitter = sp;
 	l->header = false;
 	l->chosen = false;
+	l->member_end = 0;
 	atomic_store(&l->read, 0);
 	z = inflateInit2(&zs, 15 + 16);
 	if (z == Z_MEM_ERROR)

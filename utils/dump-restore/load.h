@@ -20,13 +20,16 @@ struct dr_load {
 	_Atomic uint64_t read; /* compressed bytes read so far */
 	uint64_t total;	       /* compressed size */
 	int64_t statements;
-	const char *database;	      /* for a dump that chooses none: made and
+	const char *database;  /* for a dump that chooses none: made and
 				  used before its first statement that may
 				  need one (no USE before it) */
-	bool allow_incomplete;	      /* run a dump that looks cut short */
-	bool header;		      /* it has mysqldump's header comment */
-	bool chosen;		      /* a database is the session's */
-	struct dbops_err err;	      /* why it failed: the first reason */
+	bool allow_incomplete; /* run a dump that looks cut short */
+	bool keep_definer;     /* run DEFINER clauses as they are; else
+				  left out (definer.h): the loader defines */
+	bool header;	       /* it has mysqldump's header comment */
+	bool chosen;	       /* a database is the session's */
+	uint64_t member_end;   /* where the last whole gzip member ended */
+	struct dbops_err err;  /* why it failed: the first reason */
 	struct dr_splitter *splitter; /* while loading */
 };
 
@@ -43,6 +46,11 @@ struct dr_load {
  * hand) is whole when its gzip stream ended cleanly. With
  * L->allow_incomplete neither is an error (the last statement is run, as
  * the client would).
+ *
+ * Without L->keep_definer, the DEFINER clause of each CREATE or ALTER of a
+ * view, routine, trigger or event is left out (definer.h). A valid gzip
+ * stream followed by other bytes is an error naming the offset, as gzip
+ * -t warns.
  */
 int dr_load_run(struct dr_load *l);
 

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cnf.h"
 #include "commands.h"
 #include "log.h"
 #include "timestamp.h"
@@ -22,7 +23,12 @@ enum {
 	OPT_PROGRESS,
 	OPT_DATABASE,
 	OPT_ALLOW_INCOMPLETE,
-	OPT_METRICS_FILE
+	OPT_METRICS_FILE,
+	OPT_DEFINER,
+	OPT_STRICT,
+	OPT_SHARE,
+	OPT_BIND,
+	OPT_MERGE
 };
 
 static const struct dbops_cli_option options[] = {
@@ -43,22 +49,36 @@ static const struct dbops_cli_option options[] = {
 	  "load dumps that look cut short" },
 	{ OPT_METRICS_FILE, "metrics-file", "FILE",
 	  "up: write Prometheus metrics to FILE at the end" },
+	{ OPT_DEFINER, "definer", "HOW",
+	  "rewrite (default: the loader's) or keep DEFINERs" },
+	{ OPT_STRICT, "strict", NULL,
+	  "a world without a dump early enough stops up" },
+	{ OPT_SHARE, "share", "GROUP", "let GROUP read worlds.cnf (0640)" },
+	{ OPT_BIND, "bind", "ADDR",
+	  "the servers listen on ADDR (default 127.0.0.1)" },
+	{ OPT_MERGE, "merge", NULL, "inventory: merge the option files given" },
 	{ 0, NULL, NULL, NULL },
 };
 
 static const char *const synopsis[] = {
 	"plan   [--at TIME] [--format FORMAT] SOURCE...",
-	"up     [--at TIME] [--root DIR] [--jobs N]\n"
-	"                     [--port-base PORT] [--database NAME]\n"
-	"                     [--allow-incomplete] SOURCE...",
+	"up     [--at TIME] [--strict] [--root DIR] [--jobs N]\n"
+	"                     [--port-base PORT] [--bind ADDR] [--share GROUP]\n"
+	"                     [--database NAME] [--definer HOW]\n"
+	"                     [--allow-incomplete] [--metrics-file FILE]\n"
+	"                     [--server-bindir DIR] [--progress WHEN]\n"
+	"                     [--format FORMAT] SOURCE...",
 	"status [--root DIR] [--format FORMAT]",
-	"down   [--root DIR] [WORLD...]", NULL
+	"down   [--root DIR] [WORLD...]",
+	"inventory --merge FILE...",
+	NULL
 };
 
 static int set_option(void *ctx, int id, const char *arg)
 {
 	static const char *const progress[] = { "auto", "always", "never",
 						NULL };
+	static const char *const definer[] = { "rewrite", "keep", NULL };
 	struct dr_opts *o = ctx;
 	struct dbops_err err = { "" };
 	int mode;
@@ -96,6 +116,22 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_METRICS_FILE:
 		o->metrics_file = arg;
 		return 0;
+	case OPT_DEFINER:
+		if (dbops_cli_choice("--definer", arg, definer, &mode) != 0)
+			return -1;
+		o->keep_definer = mode == 1;
+		return 0;
+	case OPT_STRICT:
+		o->strict = true;
+		return 0;
+	case OPT_SHARE:
+		o->share = arg;
+		return 0;
+	case OPT_BIND:
+		return dr_parse_bind(arg, o);
+	case OPT_MERGE:
+		o->merge = true;
+		return 0;
 	case OPT_PROGRESS:
 		if (dbops_cli_choice("--progress", arg, progress, &mode) != 0)
 			return -1;
@@ -120,13 +156,20 @@ static int run(const struct dr_opts *o, const char *cmd, char **args, int n)
 {
 	if (o->metrics_file && strcmp(cmd, "up") != 0)
 		return dbops_cli_error("--metrics-file belongs to up");
+	if (strcmp(cmd, "inventory") == 0) {
+		if (!o->merge)
+			return dbops_cli_error("inventory needs --merge");
+		return dr_cnf_merge(args, n);
+	}
+	if (o->merge)
+		return dbops_cli_error("--merge belongs to inventory");
 	if (strcmp(cmd, "plan") == 0)
 		return dr_cmd_plan(o, args, n);
 	if (strcmp(cmd, "up") == 0)
 		return dr_cmd_up(o, args, n);
 	if (strcmp(cmd, "status") != 0 && strcmp(cmd, "down") != 0)
 		return dbops_cli_error(
-			"unknown command \"%s\": use plan, up, status or down",
+			"unknown command \"%s\": use plan, up, status, down or inventory",
 			cmd);
 	if (o->have_at)
 		return dbops_cli_error("--at belongs to plan and up");
@@ -149,7 +192,7 @@ int main(int argc, char **argv)
 	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
 	if (rc == DBOPS_CLI_RUN && first >= argc)
 		rc = dbops_cli_error(
-			"no command: use plan, up, status or down");
+			"no command: use plan, up, status, down or inventory");
 	else if (rc == DBOPS_CLI_RUN)
 		rc = run(&o, argv[first], argv + first + 1, argc - first - 1);
 	return dbops_log_exit_status(rc);

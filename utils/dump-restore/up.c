@@ -4,6 +4,7 @@
  * terminal, worlds.cnf rewritten and the summary printed. See commands.h.
  */
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -17,6 +18,7 @@
 
 #include <mysql.h>
 
+#include "cli.h"
 #include "clock.h"
 #include "commands.h"
 #include "log.h"
@@ -207,6 +209,23 @@ static void draw_board(void *arg, size_t done)
 	free(board);
 }
 
+/* DIR and then FILE as one shell word: single-quoted when it must be. */
+static void shell_quoted(const char *dir, const char *file)
+{
+	bool plain = strspn(dir, "abcdefghijklmnopqrstuvwxyz"
+				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+				 "/._-+=:,@%") == strlen(dir);
+
+	if (plain) {
+		printf("%s%s", dir, file);
+		return;
+	}
+	putchar('\'');
+	for (const char *p = dir; *p; p++)
+		fputs(*p == '\'' ? "'\\''" : (char[]){ *p, 0 }, stdout);
+	printf("%s'", file);
+}
+
 static void print_summary(const struct up_job *job, const char *root,
 			  enum dbops_output_format format)
 {
@@ -249,10 +268,12 @@ static void print_summary(const struct up_job *job, const char *root,
 	}
 	dbops_output_finish(w);
 	dbops_output_free(w);
-	if (first && format == DBOPS_FORMAT_TABLE)
+	if (first && format == DBOPS_FORMAT_TABLE) {
 		printf("\nConnect to a world with:\n"
-		       "  mariadb --defaults-extra-file=%s/worlds.cnf --defaults-group-suffix=_%s\n",
-		       root, first);
+		       "  mariadb --defaults-extra-file=");
+		shell_quoted(root, "/worlds.cnf");
+		printf(" --defaults-group-suffix=_%s\n", first);
+	}
 }
 
 /* mkdir -p, the last one with MODE. */
@@ -367,6 +388,59 @@ static void settle_all(const char *root)
 	free(names);
 }
 
+/* Whether WORLD is among the chosen ones. */
+static bool chosen_world(const struct up_job *job, const char *world)
+{
+	for (size_t i = 0; i < job->count; i++)
+		if (strcmp(job->chosen[i]->world, world) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The last line of an up that did not bring every world up, when it had
+ * more than one: which worlds were skipped (no dump early enough) and
+ * which failed. -1 if any.
+ */
+static int report_missing(const struct up_job *job,
+			  const struct dr_catalog *cat)
+{
+	char list[2048] = "";
+	size_t len = 0, skipped = 0, failed = 0;
+
+	for (size_t i = 0; i < cat->count; i++) {
+		const char *w = cat->dumps[i].world;
+		bool seen = false;
+
+		for (size_t k = 0; k < i && !seen; k++)
+			seen = strcmp(cat->dumps[k].world, w) == 0;
+		if (seen || chosen_world(job, w))
+			continue;
+		skipped++;
+		if (len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s\"%s\" (skipped)",
+						len ? ", " : "", w);
+	}
+	for (size_t i = 0; i < job->count; i++) {
+		if (job->worlds[i].status == DR_RUNNING)
+			continue;
+		failed++;
+		if (len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s\"%s\" (failed)",
+						len ? ", " : "",
+						job->worlds[i].name);
+	}
+	if (skipped + failed == 0)
+		return 0;
+	if (skipped + job->count == 1)
+		return -1; /* its own line named it */
+	dbops_log_error("%zu of %zu worlds not brought up: %s",
+			skipped + failed, skipped + job->count, list);
+	return -1;
+}
+
 static int up(const struct dr_opts *o, char **sources, int n)
 {
 	struct dr_catalog cat = { 0 };
@@ -383,6 +457,8 @@ static int up(const struct dr_opts *o, char **sources, int n)
 
 	if (dr_parse_format(o, &format) != 0)
 		return 1;
+	if (o->share && getgrnam(o->share) == NULL)
+		return dbops_cli_error("--share: no group \"%s\"", o->share);
 	rc = dr_choose(o, sources, n, &cat, &job.chosen, &job.count);
 	if (rc == 0 && (prepare_root(root) != 0 ||
 			(lock = dr_root_lock(root, "up", true)) < 0))
@@ -398,13 +474,14 @@ static int up(const struct dr_opts *o, char **sources, int n)
 	job.started = dbops_xcalloc(job.count, sizeof(*job.started));
 	job.ended = dbops_xcalloc(job.count, sizeof(*job.ended));
 	job.phase = dbops_xcalloc(job.count, sizeof(*job.phase));
-	job.opts =
-		(struct dr_up_opts){ .root = root,
-				     .port_base = o->port_base,
-				     .nworlds = (int)job.count,
-				     .bindir = o->bindir,
-				     .database = o->database,
-				     .allow_incomplete = o->allow_incomplete };
+	job.opts = (struct dr_up_opts){ .root = root,
+					.port_base = o->port_base,
+					.nworlds = (int)job.count,
+					.bindir = o->bindir,
+					.database = o->database,
+					.allow_incomplete = o->allow_incomplete,
+					.keep_definer = o->keep_definer,
+					.bind = o->bind[0] ? o->bind : NULL };
 	for (size_t i = 0; i < job.count; i++) {
 		snprintf(job.worlds[i].name, sizeof(job.worlds[i].name), "%s",
 			 job.chosen[i]->world);
@@ -417,15 +494,16 @@ static int up(const struct dr_opts *o, char **sources, int n)
 	p.count = job.count;
 	dbops_parallel_for(&p);
 	for (size_t i = 0; i < job.count; i++)
-		if (job.worlds[i].status != DR_RUNNING) {
+		if (job.worlds[i].status != DR_RUNNING)
 			dbops_log_error("world \"%s\" from \"%s\": %s",
 					job.worlds[i].name, job.chosen[i]->path,
 					job.worlds[i].error.msg);
-			rc = 1;
-		}
-	if (dr_worlds_cnf_write(root) != 0)
+	if (dr_worlds_cnf_write(root, o->share) != 0)
 		rc = 1;
 	print_summary(&job, root, format);
+	fflush(stdout);
+	if (report_missing(&job, &cat) != 0)
+		rc = 1;
 	if (o->metrics_file &&
 	    dr_metrics_write(o->metrics_file, job.worlds, job.count, &cat) != 0)
 		rc = 1;

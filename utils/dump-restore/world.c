@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
+#include <grp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 #include <mysql.h>
 
 #include "clock.h"
+#include "cnf.h"
 #include "errbuf.h"
 #include "fileio.h"
 #include "instance.h"
@@ -69,6 +71,7 @@ static int state_write(const struct dr_world *w)
 	dbops_kv_put(af.f, "error", w->error.msg);
 	dbops_kv_put(af.f, "password", w->password);
 	dbops_kv_put(af.f, "database", w->database);
+	dbops_kv_put(af.f, "host", w->host);
 	dbops_kv_putf(af.f, "port", "%d", w->port);
 	dbops_kv_put(af.f, "socket", w->socket);
 	dbops_kv_putf(af.f, "tables", "%lld", (long long)w->tables);
@@ -129,6 +132,7 @@ static int state_value(void *ctx, const char *key, const char *v,
 	TEXT(password, "password");
 	TEXT(database, "database");
 	TEXT(socket, "socket");
+	TEXT(host, "host");
 	NUMBER(dump_usec, "dump_usec");
 	NUMBER(dump_size, "dump_size");
 	NUMBER(dump_mtime, "dump_mtime");
@@ -191,10 +195,12 @@ int dr_world_read(const char *root, const char *name, struct dr_world *w)
 struct tuning {
 	char pool[64];
 	char redo[64];
+	char bind[80];
 	const char *settings[10];
 };
 
-static void tune(struct tuning *t, int nworlds, const char *root)
+static void tune(struct tuning *t, int nworlds, const char *root,
+		 const char *bind)
 {
 	long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
 	int64_t mem = pages > 0 && page > 0 ? (int64_t)pages * page : 1LL << 31;
@@ -232,7 +238,11 @@ static void tune(struct tuning *t, int nworlds, const char *root)
 	t->settings[5] = "max_allowed_packet=1G";
 	t->settings[6] = "performance_schema=OFF";
 	t->settings[7] = "character-set-server=utf8mb4";
-	t->settings[8] = NULL;
+	/* After the instance module's bind-address=127.0.0.1: it wins. */
+	if (bind)
+		snprintf(t->bind, sizeof(t->bind), "bind-address=%s", bind);
+	t->settings[8] = bind ? t->bind : NULL;
+	t->settings[9] = NULL;
 }
 
 static int start_server(struct dr_world *w, const struct dr_up_opts *o,
@@ -248,7 +258,7 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 	struct dbops_instance inst;
 	struct tuning t;
 
-	tune(&t, o->nworlds, o->root);
+	tune(&t, o->nworlds, o->root, o->bind);
 	io.settings = t.settings;
 	if (dbops_instance_start(&io, &inst) != 0) {
 		dbops_err_set(&w->error,
@@ -256,6 +266,8 @@ static int start_server(struct dr_world *w, const struct dr_up_opts *o,
 		return -1;
 	}
 	w->port = inst.port;
+	snprintf(w->host, sizeof(w->host), "%s",
+		 o->bind ? o->bind : "127.0.0.1");
 	snprintf(w->socket, sizeof(w->socket), "%s", inst.socket);
 	w->started_at = (int64_t)time(NULL);
 	dbops_process_free(&inst.proc);
@@ -426,6 +438,26 @@ static void quote_ident(const char *name, char *buf, size_t len)
 	buf[n] = '\0';
 }
 
+/*
+ * A database name as GRANT reads it: a pattern where `_` and `%` match any
+ * character and a backslash escapes; so each of those three escaped, then
+ * quoted as an identifier. Not doing it grants `game_eu` to `gameXeu` too
+ * and `a\b` to nothing of the name.
+ */
+static void grant_pattern(const char *name, char *buf, size_t len)
+{
+	char escaped[600];
+	size_t n = 0;
+
+	for (const char *p = name; *p && n + 3 < sizeof(escaped); p++) {
+		if (*p == '_' || *p == '%' || *p == '\\')
+			escaped[n++] = '\\';
+		escaped[n++] = *p;
+	}
+	escaped[n] = '\0';
+	quote_ident(escaped, buf, len);
+}
+
 int dr_random_password(char *buf, size_t len, struct dbops_err *err)
 {
 	static const char alphabet[] = "abcdefghijkmnopqrstuvwxyz"
@@ -453,20 +485,23 @@ int dr_random_password(char *buf, size_t len, struct dbops_err *err)
 
 /*
  * The analyst account: every right on the restored databases, from
- * 127.0.0.1 (TCP) and localhost (the socket, for whoever may reach it).
+ * 127.0.0.1 (TCP) and localhost (the socket, for whoever may reach it),
+ * and from any host when the server listens on another address (--bind:
+ * for the hosts of a fleet).
  */
-static int make_analyst(struct dr_world *w, MYSQL *conn)
+static int make_analyst(struct dr_world *w, MYSQL *conn, bool any_host)
 {
-	char sql[1024], shown[128], ident[300];
+	static const char *const hosts[] = { "127.0.0.1", "localhost", "%" };
+	char sql[1600], shown[128], ident[1300];
 	MYSQL_RES *res;
 	MYSQL_ROW row;
-	int ndb = 0;
+	int ndb = 0, nhosts = any_host ? 3 : 2;
 
 	if (dr_random_password(w->password, sizeof(w->password), &w->error) !=
 	    0)
 		return -1;
-	for (int h = 0; h < 2; h++) {
-		const char *host = h ? "localhost" : "127.0.0.1";
+	for (int h = 0; h < nhosts; h++) {
+		const char *host = hosts[h];
 
 		snprintf(
 			sql, sizeof(sql),
@@ -490,12 +525,13 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 	}
 	w->database[0] = '\0';
 	while ((row = mysql_fetch_row(res)) != NULL) {
-		quote_ident(row[0], ident, sizeof(ident));
-		for (int h = 0; h < 2 && !dbops_err_isset(&w->error); h++) {
+		grant_pattern(row[0], ident, sizeof(ident));
+		for (int h = 0; h < nhosts && !dbops_err_isset(&w->error);
+		     h++) {
 			snprintf(
 				sql, sizeof(sql),
 				"GRANT ALL PRIVILEGES ON %s.* TO 'analyst'@'%s'",
-				ident, h ? "localhost" : "127.0.0.1");
+				ident, hosts[h]);
 			query(w, conn, sql);
 		}
 		if (ndb++ == 0)
@@ -508,7 +544,10 @@ static int make_analyst(struct dr_world *w, MYSQL *conn)
 	return dbops_err_isset(&w->error) ? -1 : 0;
 }
 
-/* Tables and their exact row counts, for the summary. */
+/*
+ * Tables and their exact row counts, for the summary: every table but
+ * views, so system-versioned tables and sequences (one row) count.
+ */
 static int count_rows(struct dr_world *w, MYSQL *conn)
 {
 	char sql[1024], schema[300], table[300];
@@ -518,7 +557,7 @@ static int count_rows(struct dr_world *w, MYSQL *conn)
 	if (mysql_query(conn,
 			"SELECT TABLE_SCHEMA, TABLE_NAME"
 			" FROM information_schema.TABLES"
-			" WHERE TABLE_TYPE = 'BASE TABLE'"
+			" WHERE TABLE_TYPE NOT IN ('VIEW', 'TEMPORARY')"
 			" AND TABLE_SCHEMA NOT IN (" SYSTEM_SCHEMAS ")") != 0 ||
 	    (res = mysql_store_result(conn)) == NULL) {
 		dbops_err_set(&w->error, "could not list its tables: %s",
@@ -569,12 +608,14 @@ static int restore(struct dr_world *w, const struct dr_dump *d,
 	w->load.conn = conn;
 	w->load.database = o->database;
 	w->load.allow_incomplete = o->allow_incomplete;
+	w->load.keep_definer = o->keep_definer;
 	if (dr_load_run(&w->load) != 0) {
 		dbops_err_set(&w->error, "%s", w->load.err.msg);
 		goto out;
 	}
 	w->load_seconds = dbops_clock_seconds() - started;
-	if (make_analyst(w, conn) != 0 || count_rows(w, conn) != 0)
+	if (make_analyst(w, conn, o->bind != NULL) != 0 ||
+	    count_rows(w, conn) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -760,38 +801,86 @@ int dr_world_list(const char *root, char ***names, int *n)
 	return 0;
 }
 
-int dr_worlds_cnf_write(const char *root)
+/*
+ * Who may read worlds.cnf: group SHARE (0640), or without SHARE, as the
+ * existing file is shared. *GID -1 and 0600 for no one else. 0, or -1
+ * (reported) for a group that does not exist.
+ */
+static int cnf_sharing(const char *path, const char *share, gid_t *gid,
+		       mode_t *mode)
+{
+	struct stat st;
+
+	*gid = (gid_t)-1;
+	*mode = 0600;
+	if (share != NULL) {
+		struct group *g = getgrnam(share);
+
+		if (g == NULL) {
+			dbops_log_error(
+				"could not share \"%s\": no group \"%s\"", path,
+				share);
+			return -1;
+		}
+		*gid = g->gr_gid;
+		*mode = 0640;
+	} else if (stat(path, &st) == 0 && (st.st_mode & 0040)) {
+		*gid = st.st_gid;
+		*mode = 0640;
+	}
+	return 0;
+}
+
+static void cnf_world(FILE *f, const struct dr_world *w)
+{
+	char port[16];
+
+	snprintf(port, sizeof(port), "%d", w->port);
+	fprintf(f, "\n[client_%s]\n", w->name);
+	dr_cnf_put(f, "host", w->host[0] ? w->host : "127.0.0.1");
+	dr_cnf_put(f, "port", port);
+	dr_cnf_put(f, "user", "analyst");
+	dr_cnf_put(f, "password", w->password);
+	if (w->database[0])
+		dr_cnf_put(f, "database", w->database);
+	/* The client's default would be utf8mb3 under C.UTF-8: no emoji. */
+	dr_cnf_put(f, "default-character-set", "utf8mb4");
+}
+
+int dr_worlds_cnf_write(const char *root, const char *share)
 {
 	struct dbops_atomic_file af;
 	char path[PATH_MAX], **names;
 	int n, rc = -1;
+	gid_t gid;
+	mode_t mode;
 
 	if (dr_world_list(root, &names, &n) != 0)
 		return -1;
 	snprintf(path, sizeof(path), "%s/worlds.cnf", root);
-	if (dbops_atomic_open(&af, path, 0600) != 0)
-		goto fail;
+	if (cnf_sharing(path, share, &gid, &mode) != 0) {
+		errno = 0;
+		goto out;
+	}
+	if (dbops_atomic_open(&af, path, mode) != 0)
+		goto out;
+	if (gid != (gid_t)-1)
+		dbops_atomic_chown(&af, (uid_t)-1, gid);
 	fprintf(af.f,
-		"# The restored worlds, written by dump-restore; 0600: it holds passwords.\n"
+		"# The restored worlds, written by dump-restore; %s: it holds passwords.\n"
 		"# mariadb --defaults-extra-file=%s --defaults-group-suffix=_<world>\n",
-		path);
+		mode == 0600 ? "0600" : "0640", path);
 	for (int i = 0; i < n; i++) {
 		struct dr_world w;
 
-		if (dr_world_read(root, names[i], &w) != 0 ||
-		    w.status != DR_RUNNING)
-			continue;
-		fprintf(af.f,
-			"\n[client_%s]\nhost=127.0.0.1\nport=%d\nuser=analyst\n"
-			"password=%s\n",
-			w.name, w.port, w.password);
-		if (w.database[0])
-			fprintf(af.f, "database=%s\n", w.database);
+		if (dr_world_read(root, names[i], &w) == 0 &&
+		    w.status == DR_RUNNING)
+			cnf_world(af.f, &w);
 	}
 	if (dbops_atomic_commit(&af) == 0)
 		rc = 0;
-fail:
-	if (rc != 0)
+out:
+	if (rc != 0 && errno != 0)
 		dbops_log_error("could not write \"%s\": %s", path,
 				strerror(errno));
 	for (int i = 0; i < n; i++)

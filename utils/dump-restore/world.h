@@ -32,6 +32,7 @@ struct dr_world {
 	struct dbops_err error; /* why it failed */
 	char password[64];	/* the analyst account's */
 	char database[128];	/* the restored database, when there is one */
+	char host[64];		/* the address its server listens on */
 	int port;
 	char socket[PATH_MAX];
 	int64_t tables, rows;
@@ -48,6 +49,8 @@ struct dr_up_opts {
 	const char *bindir;    /* where mariadbd is, when given */
 	const char *database;  /* for dumps that choose none */
 	bool allow_incomplete; /* load dumps that look cut short */
+	bool keep_definer;     /* DEFINER clauses as the dump has them */
+	const char *bind;      /* the servers' address; NULL: 127.0.0.1 */
 };
 
 /*
@@ -104,10 +107,13 @@ int64_t dr_world_disk_usage(const struct dr_world *w);
 int dr_world_list(const char *root, char ***names, int *n);
 
 /*
- * Rewrite ROOT/worlds.cnf (0600, atomically) from the running worlds'
- * states. 0, or -1 (reported).
+ * Rewrite ROOT/worlds.cnf atomically from the running worlds' states,
+ * every value quoted as the clients read it (cnf.h), utf8mb4 in every
+ * group. It is 0600, or 0640 and group SHARE's when SHARE is given; with
+ * SHARE NULL an existing file's sharing (group and mode 0640) is kept.
+ * 0, or -1 (reported).
  */
-int dr_worlds_cnf_write(const char *root);
+int dr_worlds_cnf_write(const char *root, const char *share);
 
 /*
  * Where a world's first port try goes from --port-base: the number its

@@ -382,7 +382,10 @@ static int run(const struct wq_opts *o, const char *sql)
 	default_inventory(o, path, sizeof(path));
 	if (wq_inventory_read(path, &inv, &err) != 0) {
 		dbops_log_error("%s", err.msg);
-		if (o->inventory == NULL)
+		if (access(path, F_OK) == 0 && access(path, R_OK) != 0)
+			dbops_log_hint(
+				"it is another user's: ask them to run dump-restore up --share GROUP for a group of yours");
+		else if (o->inventory == NULL)
 			dbops_log_hint(
 				"bring worlds up with dump-restore up, or name an inventory with --inventory");
 		return 1;

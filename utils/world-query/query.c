@@ -97,6 +97,13 @@ static void world_error(struct wq_result *r, MYSQL *conn, unsigned timeout,
 			&r->err,
 			"%s (without --write, world-query runs a statement in a read-only transaction)",
 			mysql_error(conn));
+	else if (e == CR_CONN_HOST_ERROR || e == CR_CONNECTION_ERROR)
+		/* Its errno may be the non-blocking connect's EINPROGRESS
+		 * (115), which says nothing: say what it means. */
+		dbops_err_set(
+			&r->err,
+			"%s: nothing answers there; is the world's server stopped? (dump-restore status)",
+			mysql_error(conn));
 	else
 		dbops_err_set(&r->err, "%s", mysql_error(conn));
 }
