@@ -47,20 +47,24 @@ int pitr_wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
 	r->sysid = sysid;
 	r->segno = UINT64_MAX;
 	r->checked_page = LSN_INFINITE;
-	r->seg = malloc(arc->seg_size);
-	if (r->seg == NULL) {
-		dbops_log_error("out of memory for a %u-byte WAL segment",
-				arc->seg_size);
-		return -1;
-	}
 	return 0;
+}
+
+static void drop_segment(struct wal_reader *r)
+{
+	if (r->mapped)
+		pitr_walarc_unmap_segment(r->arc, r->seg);
+	r->mapped = false;
+	r->seg = NULL;
+	r->segno = UINT64_MAX;
 }
 
 void pitr_wal_reader_free(struct wal_reader *r)
 {
-	free(r->seg);
+	drop_segment(r);
+	free(r->buf);
 	free(r->rec);
-	r->seg = NULL;
+	r->buf = NULL;
 	r->rec = NULL;
 }
 
@@ -133,6 +137,34 @@ static void expected_name(const struct wal_reader *r, uint64_t segno, char *buf)
 		r->arc->seg_size, buf);
 }
 
+/* Put segment S into r->seg: mapped when it can be, else read into
+ * r->buf. 0, or -1 after an error message. */
+static int fill_segment(struct wal_reader *r, const struct archive_segment *s)
+{
+	const unsigned char *map;
+
+	if (pitr_walarc_map_segment(r->arc, s, &map) != 0)
+		return -1;
+	if (map) {
+		r->seg = map;
+		r->mapped = true;
+		return 0;
+	}
+	if (r->buf == NULL) {
+		r->buf = malloc(r->arc->seg_size);
+		if (r->buf == NULL) {
+			dbops_log_error(
+				"out of memory for a %u-byte WAL segment",
+				r->arc->seg_size);
+			return -1;
+		}
+	}
+	if (pitr_walarc_read_segment(r->arc, s, r->buf) != 0)
+		return -1;
+	r->seg = r->buf;
+	return 0;
+}
+
 /* Load segment SEGNO; -1 with r->stop set when it is missing or unreadable. */
 static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 {
@@ -165,8 +197,8 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 			 u ? u->name : name);
 		return -1;
 	}
-	r->segno = UINT64_MAX;
-	if (pitr_walarc_read_segment(r->arc, s, r->seg) != 0) {
+	drop_segment(r);
+	if (fill_segment(r, s) != 0) {
 		stop(r, WAL_STOP_IO, need_lsn, "could not read %s", s->name);
 		snprintf(r->stop_file, sizeof(r->stop_file), "%s", s->name);
 		return -1;

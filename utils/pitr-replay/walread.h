@@ -44,7 +44,9 @@ struct wal_reader {
 	int major;
 	uint64_t sysid; /* expected system identifier; 0: the first one's */
 
-	unsigned char *seg; /* the loaded segment */
+	const unsigned char *seg; /* the loaded segment: BUF or a mapping */
+	unsigned char *buf;	  /* for segments read, not mapped */
+	bool mapped;		  /* SEG is a mapping of the file */
 	uint64_t segno;	    /* which one; UINT64_MAX: none */
 	const struct archive_segment *segfile;
 	uint32_t data_end;     /* of the loaded segment: where a .partial one's
