@@ -759,7 +759,7 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size,
 /* A plain complete segment file, mapped: *DATA, or NULL to read it
  * instead (mmap refused). -1 after the messages read_plain() gives. */
 static int map_plain(const char *path, uint32_t size,
-		     const unsigned char **data)
+		     const unsigned char **data, bool quiet)
 {
 	struct stat st;
 	void *m;
@@ -767,14 +767,20 @@ static int map_plain(const char *path, uint32_t size,
 
 	*data = NULL;
 	if (fd < 0) {
-		dbops_log_error("could not open \"%s\": %s", path,
-				strerror(errno));
+		if (!quiet)
+			dbops_log_error("could not open \"%s\": %s", path,
+					strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == 0 && st.st_size != (off_t)size) {
-		dbops_log_error(
-			"\"%s\": WAL segment is %lld bytes, expected %u", path,
-			(long long)st.st_size, size);
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return 0; /* read() says what is wrong */
+	}
+	if (st.st_size != (off_t)size) {
+		if (!quiet)
+			dbops_log_error(
+				"\"%s\": WAL segment is %lld bytes, expected %u",
+				path, (long long)st.st_size, size);
 		close(fd);
 		return -1;
 	}
@@ -871,7 +877,7 @@ static int compare_other_forms(const struct wal_archive *arc,
 
 int pitr_walarc_map_segment(const struct wal_archive *arc,
 			    const struct archive_segment *seg,
-			    const unsigned char **data)
+			    const unsigned char **data, bool quiet)
 {
 	char path[8192];
 
@@ -880,7 +886,7 @@ int pitr_walarc_map_segment(const struct wal_archive *arc,
 	    seg->comp != PITR_COMP_NONE)
 		return 0;
 	path_of(arc, seg->name, path, sizeof(path));
-	return map_plain(path, arc->seg_size, data);
+	return map_plain(path, arc->seg_size, data, quiet);
 }
 
 void pitr_walarc_unmap_segment(const struct wal_archive *arc,

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "walahead.h"
 #include "log.h"
 
 #define MAX_RECORD_SIZE (1020u * 1024 * 1024) /* XLogRecordMaxSize */
@@ -56,6 +57,8 @@ static void drop_segment(struct wal_reader *r)
 		pitr_walarc_unmap_segment(r->arc, r->seg);
 	r->mapped = false;
 	r->seg = NULL;
+	free(r->good);
+	r->good = NULL;
 	r->segno = UINT64_MAX;
 }
 
@@ -143,7 +146,12 @@ static int fill_segment(struct wal_reader *r, const struct archive_segment *s)
 {
 	const unsigned char *map;
 
-	if (pitr_walarc_map_segment(r->arc, s, &map) != 0)
+	if (pitr_wal_ahead_take(r->ahead, s->segno, s, &map, &r->good)) {
+		r->seg = map;
+		r->mapped = true;
+		return 0;
+	}
+	if (pitr_walarc_map_segment(r->arc, s, &map, false) != 0)
 		return -1;
 	if (map) {
 		r->seg = map;
@@ -591,6 +599,9 @@ static int check_record(struct wal_reader *r, lsn_t start,
 	if (check_header(r, start, rec) != 0)
 		return -1;
 	memcpy(&want, rec + 20, 4);
+	if (r->good && lsn_segno(start, r->arc->seg_size) == r->segno &&
+	    pitr_wal_ahead_good(r->good, (uint32_t)(start % r->arc->seg_size)))
+		return 0; /* a checker summed these very bytes: right */
 	got = pitr_crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
 				 tot_len - WAL_RECORD_HEADER);
 	got = crc32c_finish(pitr_crc32c_update(got, rec, 20));
