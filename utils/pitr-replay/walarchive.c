@@ -784,7 +784,7 @@ static int map_plain(const char *path, uint32_t size,
 		close(fd);
 		return -1;
 	}
-	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
 	if (m != MAP_FAILED)
 		*data = m;
