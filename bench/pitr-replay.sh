@@ -172,6 +172,7 @@ data=$run/data
 archive=$data/archive
 base=$data/base-plain
 
+load_start=$(cut -d ' ' -f 1-3 /proc/loadavg)
 log "generating a base backup and about $wal_mb MB of WAL in $data"
 t0=$(date +%s)
 "$gen" --build "$build" --wal-mb "$wal_mb" "$data" >&2 ||
@@ -493,6 +494,7 @@ fi
 
 # --- the section ------------------------------------------------------------
 
+load_end=$(cut -d ' ' -f 1-3 /proc/loadavg)
 tl2_share=$(awk -v a="$tl2_path_segs" -v b="$n_tl1" 'BEGIN { printf "%.1f", 100 * a / b }')
 if [ "$rounds" = 1 ]; then
 	rhow="one run of each"
@@ -510,7 +512,7 @@ EOF
 cat <<EOF
 ## pitr-replay
 
-One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache.
+On $(nproc) cores; pitr-replay with its default \`--jobs\` (one thread per core: its WAL reader, and checkers summing the CRCs of the segments ahead of it). One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache. Load average (1, 5, 15 minutes) at the start of the run: $load_start; at the end: $load_end.
 
 ### reading the whole archive
 

@@ -2670,7 +2670,7 @@ static void read_all(const char *dir, lsn_t from, uint64_t first, uint64_t last,
 
 	memset(o, 0, sizeof(*o));
 	if (last >= first) {
-		a = pitr_wal_ahead_new(&h->arc, &h->hist, first, last);
+		a = pitr_wal_ahead_new(&h->arc, &h->hist, first, last, 8);
 		assert_non_null(a);
 		for (size_t i = 0; i < pitr_wal_ahead_count(a); i++)
 			pitr_wal_ahead_run(a, i);

@@ -496,7 +496,8 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 	int jobs = scan_jobs();
 
 	if (jobs > 1 && last > first)
-		j.ahead = pitr_wal_ahead_new(arc, hist, first + 1, last);
+		j.ahead = pitr_wal_ahead_new(arc, hist, first + 1, last,
+					     (unsigned)jobs - 1);
 	if (j.ahead == NULL)
 		return scan_serial(arc, hist, start, target, on_segment, arg,
 				   NULL, out);

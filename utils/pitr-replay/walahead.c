@@ -11,10 +11,6 @@
 #include "wal.h"
 
 #define MAX_RECORD_SIZE (1020u * 1024 * 1024) /* XLogRecordMaxSize */
-/* Segments a checker may run ahead of the reader: their mappings and
- * bits wait for it. */
-#define AHEAD_MAX 16
-
 enum ahead_state {
 	AHEAD_IDLE,
 	AHEAD_RUNNING, /* a checker is at it */
@@ -35,6 +31,7 @@ struct wal_ahead {
 	size_t n;
 	struct ahead_seg *segs;
 	uint64_t reader_at; /* the last segment the reader loaded */
+	uint64_t depth;	    /* how far checkers may run ahead of it */
 	bool cancel;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
@@ -224,7 +221,8 @@ static bool mappable(const struct archive_segment *file)
 
 struct wal_ahead *pitr_wal_ahead_new(const struct wal_archive *arc,
 				     const struct tl_history *hist,
-				     uint64_t first, uint64_t last)
+				     uint64_t first, uint64_t last,
+				     unsigned depth)
 {
 	struct wal_ahead *a;
 
@@ -241,6 +239,7 @@ struct wal_ahead *pitr_wal_ahead_new(const struct wal_archive *arc,
 	}
 	a->arc = arc;
 	a->first = a->reader_at = first;
+	a->depth = depth ? depth : 1;
 	for (size_t i = 0; i < a->n; i++) {
 		uint64_t segno = first + i;
 		uint32_t tli =
@@ -268,7 +267,7 @@ void pitr_wal_ahead_run(struct wal_ahead *a, size_t i)
 
 	pthread_mutex_lock(&a->mu);
 	while (!a->cancel && s->state == AHEAD_IDLE &&
-	       a->first + i > a->reader_at + AHEAD_MAX)
+	       a->first + i > a->reader_at + a->depth)
 		pthread_cond_wait(&a->cv, &a->mu);
 	if (a->cancel || s->state != AHEAD_IDLE) {
 		pthread_mutex_unlock(&a->mu);

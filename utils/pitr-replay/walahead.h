@@ -32,19 +32,23 @@
 struct wal_ahead;
 
 /*
- * Checkers for segments FIRST to LAST of path HIST in ARC; NULL when out
- * of memory (then the reader does it all, as without checkers).
+ * Checkers for segments FIRST to LAST of path HIST in ARC, which start no
+ * segment more than DEPTH after the one the reader is in (so that what
+ * they read is still in the cache when the reader gets there: one per
+ * checker thread); NULL when out of memory (then the reader does it all,
+ * as without checkers).
  */
 struct wal_ahead *pitr_wal_ahead_new(const struct wal_archive *arc,
 				     const struct tl_history *hist,
-				     uint64_t first, uint64_t last);
+				     uint64_t first, uint64_t last,
+				     unsigned depth);
 
 /* How many segments A covers: pitr_wal_ahead_run() takes 0 to that - 1. */
 size_t pitr_wal_ahead_count(const struct wal_ahead *a);
 
 /*
  * Check segment FIRST + I, unless the reader took it first or is done;
- * waits while it is far ahead of the reader. For one thread of
+ * waits while it is more than DEPTH ahead of the reader. For one thread of
  * dbops_parallel_for().
  */
 void pitr_wal_ahead_run(struct wal_ahead *a, size_t i);
