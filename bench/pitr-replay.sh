@@ -352,7 +352,7 @@ for r in $(seq 1 "$runs"); do
 	cpair=$cpu
 	time_cmd pg_waldump-backup waldump_backup
 	pair=$(add "$pair" "$elapsed")
-	cpair=$(add "$cpair" "$cpu")
+	cpair=$(awk -v a="$cpair" -v b="$cpu" 'BEGIN { printf "%.2f", a + b }')
 	t_pgcheck=$(best "$t_pgcheck" "$pair")
 	runs_pgcheck+=${runs_pgcheck:+, }$pair
 	cpu_pgcheck=$(best "$cpu_pgcheck" "$cpair")
