@@ -25,6 +25,11 @@
 #       timing, to reach the end of timeline 1 (window without a "problem"
 #       row, its end where the last segment ends; pg_waldump, printing
 #       every record once, its last record the closing segment switch).
+#       Besides the elapsed time, the CPU time (user + system, all
+#       threads: bash's times for the children it waited for) of each
+#       run, the least counted: on a loaded machine the elapsed time of a
+#       program on two threads says how much of the cores it got, its CPU
+#       time what it costs.
 #   (a2) checking a recovery of base-plain to the end of timeline 1:
 #         pitr-replay verify -b BASE -a ARCHIVE --timeline 1
 #       next to
@@ -172,6 +177,7 @@ data=$run/data
 archive=$data/archive
 base=$data/base-plain
 
+load_start=$(cut -d ' ' -f 1-3 /proc/loadavg)
 log "generating a base backup and about $wal_mb MB of WAL in $data"
 t0=$(date +%s)
 "$gen" --build "$build" --wal-mb "$wal_mb" "$data" >&2 ||
@@ -256,22 +262,44 @@ last_lsn=$(sed 's/.* lsn: \([0-9A-F]*\/[0-9A-F]*\),.*/\1/' <<<"$last")
 	die "pg_waldump's last record, at $last_lsn, is not in $last_seg"
 log "checked: window reaches $end_lsn, pg_waldump reads $records records to $last_lsn"
 
+# cpu_now: sets $cpu_val to the CPU seconds (user + system) of the
+# children this shell has waited for so far (bash's times, run in this
+# shell: in a subshell it would count the subshell's children).
+cpu_val=
+cpu_now() {
+	times >"$run/times"
+	cpu_val=$(awk 'NR == 2 {
+		for (i = 1; i <= NF; i++) {
+			split($i, a, "m")
+			sub("s", "", a[2])
+			s += a[1] * 60 + a[2]
+		}
+		printf "%.3f", s
+	}' "$run/times")
+}
+
 # time_cmd NAME COMMAND...: run it, its output to /dev/null, its messages
-# to a file; sets $elapsed. A failure (pg_waldump --quiet's too: it
-# reads to the end of the last segment given) ends the benchmark.
+# to a file; sets $elapsed, and $cpu to the CPU seconds it used (user +
+# system, all its threads). A failure (pg_waldump --quiet's too: it reads
+# to the end of the last segment given) ends the benchmark.
 elapsed=
+cpu=
 time_cmd() {
-	local name=$1 t0 t1 rc=0
+	local name=$1 t0 t1 c0 rc=0
 	shift
+	cpu_now
+	c0=$cpu_val
 	t0=$(now)
 	"$@" >/dev/null 2>"$run/$name.err" || rc=$?
 	t1=$(now)
+	cpu_now
 	elapsed=$(elapsed "$t0" "$t1")
+	cpu=$(awk -v a="$c0" -v b="$cpu_val" 'BEGIN { printf "%.2f", b - a }')
 	if [ "$rc" != 0 ]; then
 		cat "$run/$name.err" >&2
 		die "$name failed (exit status $rc)"
 	fi
-	log "$name: $elapsed s"
+	log "$name: $elapsed s (CPU $cpu s)"
 }
 
 # add A B: seconds A + B, three decimals.
@@ -284,13 +312,17 @@ t_window=
 t_waldump=
 runs_window=
 runs_waldump=
+cpu_window=
+cpu_waldump=
 for r in $(seq 1 "$runs"); do
 	time_cmd window window
 	t_window=$(best "$t_window" "$elapsed")
 	runs_window+=${runs_window:+, }$elapsed
+	cpu_window=$(best "$cpu_window" "$cpu")
 	time_cmd pg_waldump waldump_quiet
 	t_waldump=$(best "$t_waldump" "$elapsed")
 	runs_waldump+=${runs_waldump:+, }$elapsed
+	cpu_waldump=$(best "$cpu_waldump" "$cpu")
 done
 
 # --- (a2) verify next to pg_verifybackup and pg_waldump --quiet -------------
@@ -308,16 +340,22 @@ t_verify=
 t_pgcheck=
 runs_verify=
 runs_pgcheck=
+cpu_verify=
+cpu_pgcheck=
 for r in $(seq 1 "$runs"); do
 	time_cmd verify verify
 	t_verify=$(best "$t_verify" "$elapsed")
 	runs_verify+=${runs_verify:+, }$elapsed
+	cpu_verify=$(best "$cpu_verify" "$cpu")
 	time_cmd pg_verifybackup verifybackup
 	pair=$elapsed
+	cpair=$cpu
 	time_cmd pg_waldump-backup waldump_backup
 	pair=$(add "$pair" "$elapsed")
+	cpair=$(awk -v a="$cpair" -v b="$cpu" 'BEGIN { printf "%.2f", a + b }')
 	t_pgcheck=$(best "$t_pgcheck" "$pair")
 	runs_pgcheck+=${runs_pgcheck:+, }$pair
+	cpu_pgcheck=$(best "$cpu_pgcheck" "$cpair")
 done
 
 # --- (b) pitr-replay restore next to the manual procedure ------------------------
@@ -493,6 +531,7 @@ fi
 
 # --- the section ------------------------------------------------------------
 
+load_end=$(cut -d ' ' -f 1-3 /proc/loadavg)
 tl2_share=$(awk -v a="$tl2_path_segs" -v b="$n_tl1" 'BEGIN { printf "%.1f", 100 * a / b }')
 if [ "$rounds" = 1 ]; then
 	rhow="one run of each"
@@ -510,31 +549,31 @@ EOF
 cat <<EOF
 ## pitr-replay
 
-One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache.
+On $(nproc) cores; pitr-replay with its default \`--jobs\` (one thread per core: its WAL reader, and checkers summing the CRCs of the segments ahead of it). One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache. Load average (1, 5, 15 minutes) at the start of the run: $load_start; at the end: $load_end.
 
 ### reading the whole archive
 
-Output to /dev/null; both decode every record and check its CRC; one untimed run of each, then the best of $runs, alternating.
+Output to /dev/null; both decode every record and check its CRC; one untimed run of each, then the best of $runs, alternating. CPU seconds: user + system time of all the program's threads, the least of the runs (on a loaded machine the elapsed time of a program on two threads depends on how much of the two cores it gets; its CPU time much less).
 
-| reader | seconds | runs |
-|---|---:|---|
-| \`pg_waldump --quiet -p ARCHIVE $first_seg $last_seg\` (timeline 1) | $t_waldump | $runs_waldump |
-| \`pitr-replay window -a ARCHIVE\` (every timeline) | $t_window | $runs_window |
+| reader | seconds | runs | CPU seconds |
+|---|---:|---|---:|
+| \`pg_waldump --quiet -p ARCHIVE $first_seg $last_seg\` (timeline 1) | $t_waldump | $runs_waldump | $cpu_waldump |
+| \`pitr-replay window -a ARCHIVE\` (every timeline) | $t_window | $runs_window | $cpu_window |
 
 window reads every timeline's path: besides timeline 1's $n_tl1 segments, $tl2_path_segs more for timeline 2 (timeline 1's first ones up to the fork again, mostly the zeroed tails of switched segments, and timeline 2's $n_tl2), $tl2_share% more files than pg_waldump reads; pg_waldump reads timeline 1 alone. Both were checked to read to the end of timeline 1 ($end_lsn).
 
-pitr-replay window vs pg_waldump --quiet: $(ratio "$t_waldump" "$t_window") times faster (goal >= 3)
+pitr-replay window vs pg_waldump --quiet: $(ratio "$t_waldump" "$t_window") times faster (goal >= 3); in CPU time (user + system, the least of the runs): $(ratio "$cpu_waldump" "$cpu_window") times less
 
 ### checking a recovery before it runs
 
 base-plain to the end of timeline 1; one untimed run of each, then the best of $runs, alternating. The PostgreSQL tools' time is the sum of the two, run one after the other.
 
-| check | seconds | runs |
-|---|---:|---|
-| \`pg_verifybackup -n BASE\` + \`pg_waldump --quiet -p ARCHIVE $start_seg $last_seg\` | $t_pgcheck | $runs_pgcheck |
-| \`pitr-replay verify -b BASE -a ARCHIVE --timeline 1\` | $t_verify | $runs_verify |
+| check | seconds | runs | CPU seconds |
+|---|---:|---|---:|
+| \`pg_verifybackup -n BASE\` + \`pg_waldump --quiet -p ARCHIVE $start_seg $last_seg\` | $t_pgcheck | $runs_pgcheck | $cpu_pgcheck |
+| \`pitr-replay verify -b BASE -a ARCHIVE --timeline 1\` | $t_verify | $runs_verify | $cpu_verify |
 
-pitr-replay verify vs pg_verifybackup + pg_waldump --quiet: $(ratio "$t_pgcheck" "$t_verify") times faster (goal >= 3)
+pitr-replay verify vs pg_verifybackup + pg_waldump --quiet: $(ratio "$t_pgcheck" "$t_verify") times faster (goal >= 3); in CPU time: $(ratio "$cpu_pgcheck" "$cpu_verify") times less
 
 ### recovering to the end of timeline 1
 

@@ -236,6 +236,49 @@ static void test_crc32c_large_buffer(void **state)
 	free(buf);
 }
 
+/* Many buffers at once give each what it gives alone: short ones (under a
+ * word), empty ones, long ones, lanes ending at once and one by one, runs
+ * of every count up to and past three. */
+static void test_crc32c_update_many_agrees(void **state)
+{
+	enum { MAXN = 40, MAXLEN = 3000 };
+	unsigned char *buf = malloc((size_t)MAXN * MAXLEN);
+	const unsigned char *data[MAXN];
+	size_t len[MAXN];
+	uint32_t crc[MAXN], want[MAXN];
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+
+	assert_non_null(buf);
+	fill_random(buf, (size_t)MAXN * MAXLEN, 42);
+	for (int round = 0; round < 400; round++) {
+		size_t n = (size_t)round % MAXN + (round < MAXN ? 0 : 1);
+
+		if (n > MAXN)
+			n = MAXN;
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			/* Mostly WAL-record sizes, some tiny, some equal. */
+			len[i] = round % 5 == 0	  ? 24
+				 : round % 7 == 0 ? x % 8
+						  : x % MAXLEN;
+			data[i] = buf + (size_t)i * MAXLEN +
+				  x % 7 % (MAXLEN - len[i] + 1);
+			crc[i] = (uint32_t)(x >> 32);
+			want[i] = ref_update(crc[i], data[i], len[i]);
+		}
+		pitr_crc32c_update_many(crc, data, len, n);
+		for (size_t i = 0; i < n; i++)
+			if (crc[i] != want[i])
+				fail_msg(
+					"round %d, buffer %zu of %zu (%zu bytes): %08X, expected %08X",
+					round, i, n, len[i], crc[i], want[i]);
+	}
+	pitr_crc32c_update_many(crc, data, len, 0);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +293,7 @@ int main(void)
 			test_crc32c_paths_agree_all_lengths_and_alignments),
 		cmocka_unit_test(test_crc32c_paths_agree_random_buffers),
 		cmocka_unit_test(test_crc32c_large_buffer),
+		cmocka_unit_test(test_crc32c_update_many_agrees),
 	};
 
 	return cmocka_run_group_tests_name("pitr-replay crc32c", tests, NULL,

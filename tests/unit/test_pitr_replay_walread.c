@@ -30,6 +30,7 @@
 #include "../../utils/pitr-replay/scan.h"
 #include "../../utils/pitr-replay/timeline.h"
 #include "../../utils/pitr-replay/wal.h"
+#include "../../utils/pitr-replay/walahead.h"
 #include "../../utils/pitr-replay/walread.h"
 
 #define SEG_SIZE		  (1u << 20)
@@ -2643,6 +2644,280 @@ static void test_scan_target_describe(void **state)
 			    "the end of the archive");
 }
 
+/* ---- checkers ahead of the reader (walahead.c) ------------------------------ */
+
+/* What reading from FROM gave: the records, and how it stopped. */
+struct outcome {
+	lsn_t lsn[MAX_RECS];
+	size_t n;
+	enum wal_stop stop;
+	lsn_t stop_lsn;
+	char msg[DBOPS_ERR_MAX];
+	char file[64];
+	uint64_t crc_skipped; /* records whose CRC a checker had summed */
+};
+
+/*
+ * Read DIR's timeline 1 from FROM to the end, with checkers for segments
+ * FIRST to LAST run beforehand (none when LAST < FIRST), as on another core.
+ */
+static void read_all(const char *dir, lsn_t from, uint64_t first, uint64_t last,
+		     struct outcome *o)
+{
+	struct harness *h = open_reader(dir, 1, 15, SYSID);
+	struct wal_ahead *a = NULL;
+	struct wal_record rec;
+
+	memset(o, 0, sizeof(*o));
+	if (last >= first) {
+		a = pitr_wal_ahead_new(&h->arc, &h->hist, first, last, 8);
+		assert_non_null(a);
+		for (size_t i = 0; i < pitr_wal_ahead_count(a); i++)
+			pitr_wal_ahead_run(a, i);
+		h->r.ahead = a;
+	}
+	pitr_wal_reader_seek(&h->r, from);
+	while (pitr_wal_next(&h->r, &rec) == 1) {
+		assert_true(o->n < MAX_RECS);
+		if (h->r.good && lsn_segno(rec.lsn, SEG_SIZE) == h->r.segno &&
+		    pitr_wal_ahead_good(h->r.good,
+					(uint32_t)(rec.lsn % SEG_SIZE)))
+			o->crc_skipped++;
+		o->lsn[o->n++] = rec.lsn;
+	}
+	o->stop = h->r.stop;
+	o->stop_lsn = h->r.stop_lsn;
+	snprintf(o->msg, sizeof(o->msg), "%s", h->r.error.msg);
+	snprintf(o->file, sizeof(o->file), "%s", h->r.stop_file);
+	h->r.ahead = NULL;
+	pitr_wal_ahead_free(a);
+	close_harness();
+}
+
+/* Reading with checkers must give what reading without them gives. */
+static void expect_same_with_checkers(const char *dir, lsn_t from,
+				      uint64_t first, uint64_t last,
+				      struct outcome *with)
+{
+	struct outcome *alone = calloc(1, sizeof(*alone));
+
+	assert_non_null(alone);
+	read_all(dir, from, 1, 0, alone);
+	read_all(dir, from, first, last, with);
+	assert_int_equal(with->n, alone->n);
+	for (size_t i = 0; i < alone->n; i++)
+		assert_true(with->lsn[i] == alone->lsn[i]);
+	assert_int_equal(with->stop, alone->stop);
+	if (with->stop_lsn != alone->stop_lsn)
+		fail_msg("with checkers stopped at %s, alone at %s",
+			 lsn_text(with->stop_lsn), lsn_text(alone->stop_lsn));
+	assert_string_equal(with->msg, alone->msg);
+	assert_string_equal(with->file, alone->file);
+	assert_int_equal(alone->crc_skipped, 0);
+	free(alone);
+}
+
+/* A checker marks every record that begins and ends in its segment, up to
+ * the segment switch, and nothing else: pages crossed, a header split over
+ * two pages, and a record continued from the segment before are followed
+ * as the reader follows them. */
+static void test_walahead_marks_the_records_of_its_segment(void **state)
+{
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	uint64_t *good = calloc(SEG_SIZE / 512, sizeof(*good));
+
+	(void)state;
+	assert_non_null(good);
+	for (uint64_t segno = 1; segno <= 3; segno++) {
+		size_t want = 0, got = 0;
+
+		memset(good, 0, SEG_SIZE / 512 * sizeof(*good));
+		pitr_wal_ahead_check(s->buf + segno * SEG_SIZE, SEG_SIZE, good);
+		for (size_t i = 0; i < s->n; i++) {
+			const struct expect *e = &s->e[i];
+			bool inside = lsn_segno(e->lsn, SEG_SIZE) == segno &&
+				      lsn_segno(e->lsn + e->tot_len - 1,
+						SEG_SIZE) == segno;
+
+			if (lsn_segno(e->lsn, SEG_SIZE) != segno)
+				continue;
+			if (pitr_wal_ahead_good(good, e->lsn % SEG_SIZE) !=
+			    inside)
+				fail_msg("record %zu at %s: marked %d", i,
+					 lsn_text(e->lsn), !inside);
+			want += inside;
+		}
+		for (size_t w = 0; w < SEG_SIZE / 512; w++)
+			got += (size_t)__builtin_popcountll(good[w]);
+		assert_int_equal(got, want);
+	}
+	/* The span record, the one whose header crosses a page, and the one
+	 * after the record continued from segment 1. */
+	assert_true(lsn_segno(s->e[b.span3].lsn, SEG_SIZE) == 1);
+	assert_true(s->e[b.hdr_cross].lsn % PAGE > PAGE - WAL_RECORD_HEADER);
+	free(good);
+}
+
+/* The same records and end with checkers, the CRC sums of all but the
+ * record that crosses into segment 2 taken from them. */
+static void test_walahead_same_records_and_end(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct outcome *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	assert_int_equal(o->n, s->n);
+	assert_int_equal(o->stop, WAL_STOP_END);
+	assert_int_equal(o->crc_skipped, s->n - 1);
+	free(o);
+}
+
+/* A record crossing the segment boundary, damaged in its part in segment 2,
+ * which a checker has: the reader, summing it, names the record's start in
+ * segment 1, as without checkers. */
+static void test_walahead_damage_across_segments(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct outcome *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
+	assert_true(o->stop_lsn == s->e[b.cross_seg].lsn);
+	assert_non_null(strstr(o->msg, "fails its CRC"));
+	free(o);
+}
+
+/* Damage in segment 2, which the second checker has: the reader reports
+ * it at the LSN and in the words it gives alone. */
+static void test_walahead_damage_in_a_checked_segment(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct outcome *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	s->buf[s->e[b.rp2].lsn + s->e[b.rp2].tot_len - 2] ^= 0x01;
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_checkers(dir, s->e[0].lsn, 2, 3, o);
+	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
+	assert_true(o->stop_lsn == s->e[b.rp2].lsn);
+	assert_string_equal(o->file, "000000010000000000000002");
+	free(o);
+}
+
+/* Damage in segments 1 and 2, each found by a checker: the earliest is
+ * reported, as without checkers. */
+static void test_walahead_earliest_damage_wins(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct outcome *o = calloc(1, sizeof(*o));
+
+	assert_non_null(o);
+	s->buf[s->e[b.commit1].lsn + s->e[b.commit1].tot_len - 3] ^= 0x01;
+	s->buf[s->e[b.rp2].lsn + s->e[b.rp2].tot_len - 2] ^= 0x01;
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
+	assert_true(o->stop_lsn == s->e[b.commit1].lsn);
+	assert_string_equal(o->file, "000000010000000000000001");
+	free(o);
+}
+
+/* Damage a checker cannot see (a prev-link, a page address, zeros after a
+ * page): the reader still finds it, at the same LSN, with the same words;
+ * and a clean end in the last segment stays a clean end. */
+static void test_walahead_reader_checks_the_rest(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct outcome *o = calloc(1, sizeof(*o));
+	lsn_t page = s->e[b.commit3].lsn - s->e[b.commit3].lsn % PAGE;
+
+	assert_non_null(o);
+	/* A prev-link in segment 2, with its CRC made right again. */
+	put64(s->buf + s->e[b.rp2].lsn + 8, s->e[b.after_cross].lsn);
+	reseal(s, b.rp2);
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
+	assert_non_null(strstr(o->msg, "prev-link"));
+	put64(s->buf + s->e[b.rp2].lsn + 8, s->e[b.rp2 - 1].lsn);
+	reseal(s, b.rp2);
+	/* A wrong page address on segment 3's first page. */
+	put64(s->buf + page + 8, page - SEG_SIZE);
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	assert_true(o->stop_lsn == page);
+	free(o);
+}
+
+/* pitr_scan_path() on threads (the reader and a checker) and alone: the
+ * same window, end and message, on clean and on damaged WAL. */
+static void test_walahead_scan_on_threads(void **state)
+{
+	const char *dir = *state;
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct scan_start st = { .redo_lsn = s->e[0].lsn,
+				 .tli = 1,
+				 .major = 15,
+				 .sysid = SYSID,
+				 .no_backup = false };
+	struct path_scan one, two;
+
+	for (int damaged = 0; damaged < 2; damaged++) {
+		if (damaged)
+			s->buf[s->e[b.long_main].lsn + 50] ^= 0x02;
+		write_segs(dir, s, 1, 1, 3);
+		for (int jobs = 1; jobs <= 2; jobs++) {
+			struct harness *h = open_archive(dir);
+
+			assert_int_equal(
+				pitr_timeline_load(&h->arc, 1, &h->hist), 0);
+			pitr_scan_jobs = jobs;
+			assert_int_equal(pitr_scan_path(&h->arc, &h->hist, &st,
+							NULL, NULL, NULL,
+							&h->scan),
+					 0);
+			h->scanned = true;
+			if (jobs == 1) {
+				one = h->scan;
+			} else {
+				two = h->scan;
+				assert_true(one.last_record_lsn ==
+					    two.last_record_lsn);
+				assert_true(one.end_lsn == two.end_lsn);
+				assert_int_equal(one.reader.stop,
+						 two.reader.stop);
+				assert_true(one.reader.stop_lsn ==
+					    two.reader.stop_lsn);
+				assert_string_equal(one.reader.error.msg,
+						    two.reader.error.msg);
+				assert_int_equal(one.nrps, two.nrps);
+				assert_true(one.max_xact_time ==
+					    two.max_xact_time);
+			}
+			close_harness();
+		}
+	}
+	assert_int_equal(one.reader.stop, WAL_STOP_CORRUPT);
+	pitr_scan_jobs = 0;
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -2708,6 +2983,13 @@ int main(void)
 		T(test_scan_no_backup_from_segment_start),
 		T(test_scan_stops_on_damage),
 		T(test_scan_fuzz_time_overflows),
+		T(test_walahead_marks_the_records_of_its_segment),
+		T(test_walahead_same_records_and_end),
+		T(test_walahead_damage_across_segments),
+		T(test_walahead_damage_in_a_checked_segment),
+		T(test_walahead_earliest_damage_wins),
+		T(test_walahead_reader_checks_the_rest),
+		T(test_walahead_scan_on_threads),
 		cmocka_unit_test(test_scan_target_describe),
 	};
 #undef T

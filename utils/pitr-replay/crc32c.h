@@ -22,6 +22,14 @@
  */
 uint32_t pitr_crc32c_update(uint32_t crc, const void *data, size_t len);
 
+/*
+ * CRC[I] = pitr_crc32c_update(CRC[I], DATA[I], LEN[I]) for I below N, the
+ * buffers summed three at a time where the CPU has SSE 4.2 (about twice as
+ * fast on short buffers such as WAL records: see crc32c.c).
+ */
+void pitr_crc32c_update_many(uint32_t *crc, const unsigned char *const *data,
+			     const size_t *len, size_t n);
+
 /* The table-driven path alone, so tests can hold it against the other. */
 uint32_t pitr_crc32c_update_portable(uint32_t crc, const void *data,
 				     size_t len);

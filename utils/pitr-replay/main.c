@@ -23,6 +23,7 @@
 #include "log.h"
 #include "mfcheck.h"
 #include "output.h"
+#include "parallel.h"
 #include "progress.h"
 #include "restore.h"
 #include "telemetry.h"
@@ -53,6 +54,7 @@ enum {
 	OPT_TIME,
 	OPT_SPOOL,
 	OPT_PREFETCH,
+	OPT_JOBS,
 };
 
 #define MAX_BASES 64
@@ -119,6 +121,8 @@ static const struct dbops_cli_option options[] = {
 	  "verify: do not hold the backup's files against backup_manifest" },
 	{ OPT_TIME, "time", "T", "info: which backup to restore to time T" },
 	{ OPT_PROGRESS, "progress", "WHEN", "auto (default), always or never" },
+	{ OPT_JOBS, "jobs", "N",
+	  "threads checking WAL (default: one per core)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -415,6 +419,9 @@ static int set_option(void *ctx, int id, const char *arg)
 		rc = dbops_cli_choice("--progress", arg, whens, &choice);
 		v->progress = (enum dbops_progress_mode)choice;
 		return rc;
+	case OPT_JOBS:
+		return dbops_cli_int("--jobs", arg, 1, DBOPS_PARALLEL_MAX,
+				     &pitr_scan_jobs);
 	case OPT_SPOOL:
 		o->fetch.spool = arg;
 		return 0;

@@ -7,9 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
+#include "parallel.h"
 #include "progress.h"
+#include "walahead.h"
 #include "xalloc.h"
 
 /* Transaction info bits of xl_xact_xinfo (xact.h) that carry payload. */
@@ -331,11 +334,12 @@ static void finish_window(struct path_scan *s, int64_t pre_max,
 		s->min_time = pre_max;
 }
 
-int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
-		   const struct scan_start *start,
-		   const struct pitr_target *target,
-		   void (*on_segment)(void *, uint64_t), void *arg,
-		   struct path_scan *out)
+static int scan_serial(const struct wal_archive *arc,
+		       const struct tl_history *hist,
+		       const struct scan_start *start,
+		       const struct pitr_target *target,
+		       void (*on_segment)(void *, uint64_t), void *arg,
+		       struct wal_ahead *ahead, struct path_scan *out)
 {
 	struct wal_record rec;
 	int64_t pre_max = 0, checkpoint_time = INT64_MIN;
@@ -352,6 +356,7 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 		return -1;
 	out->reader.on_segment = on_segment;
 	out->reader.on_segment_arg = arg;
+	out->reader.ahead = ahead;
 	out->first_segno = lsn_segno(start->redo_lsn, arc->seg_size);
 	if (start->no_backup) {
 		out->consistent = true;
@@ -447,6 +452,92 @@ done:
 	if (out->has_min_time && out->min_time == INT64_MIN)
 		out->has_min_time = has_pre_max, out->min_time = pre_max;
 	return 0;
+}
+
+int pitr_scan_jobs;
+
+struct scan_job {
+	const struct wal_archive *arc;
+	const struct tl_history *hist;
+	const struct scan_start *start;
+	const struct pitr_target *target;
+	void (*on_segment)(void *, uint64_t);
+	void *arg;
+	struct path_scan *out;
+	struct wal_ahead *ahead;
+	int rc;
+};
+
+/* Item 0 is the reader; item I the checker of the I-th segment after the
+ * first. */
+static void scan_item(void *arg, size_t i)
+{
+	struct scan_job *j = arg;
+
+	if (i > 0) {
+		pitr_wal_ahead_run(j->ahead, i - 1);
+		return;
+	}
+	j->rc = scan_serial(j->arc, j->hist, j->start, j->target, j->on_segment,
+			    j->arg, j->ahead, j->out);
+	pitr_wal_ahead_cancel(j->ahead);
+}
+
+static int scan_jobs(void)
+{
+	long n = pitr_scan_jobs;
+
+	if (n <= 0)
+		n = sysconf(_SC_NPROCESSORS_ONLN);
+	if (n < 1)
+		return 1;
+	return n > DBOPS_PARALLEL_MAX ? DBOPS_PARALLEL_MAX : (int)n;
+}
+
+/* The last segment of path HIST in ARC, or 0. */
+static uint64_t last_path_segment(const struct wal_archive *arc,
+				  const struct tl_history *hist)
+{
+	uint64_t last = 0;
+
+	for (size_t i = 0; i < arc->nsegs; i++) {
+		const struct archive_segment *s = &arc->segs[i];
+
+		if (s->segno > last &&
+		    pitr_timeline_file_tli(hist, s->segno, arc->seg_size) ==
+			    s->tli)
+			last = s->segno;
+	}
+	return last;
+}
+
+int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
+		   const struct scan_start *start,
+		   const struct pitr_target *target,
+		   void (*on_segment)(void *, uint64_t), void *arg,
+		   struct path_scan *out)
+{
+	struct scan_job j = { arc, hist, start, target, on_segment,
+			      arg, out,	 NULL,	0 };
+	uint64_t first = lsn_segno(start->redo_lsn, arc->seg_size);
+	uint64_t last = last_path_segment(arc, hist);
+	int jobs = scan_jobs();
+
+	if (jobs > 1 && last > first)
+		j.ahead = pitr_wal_ahead_new(arc, hist, first + 1, last,
+					     (unsigned)jobs - 1);
+	if (j.ahead == NULL)
+		return scan_serial(arc, hist, start, target, on_segment, arg,
+				   NULL, out);
+	dbops_parallel_for(&(struct dbops_parallel){
+		.count = 1 + pitr_wal_ahead_count(j.ahead),
+		.jobs = jobs,
+		.body = scan_item,
+		.arg = &j,
+	});
+	out->reader.ahead = NULL;
+	pitr_wal_ahead_free(j.ahead);
+	return j.rc;
 }
 
 void pitr_scan_free(struct path_scan *s)

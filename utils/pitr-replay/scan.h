@@ -136,6 +136,13 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 		   void (*on_segment)(void *, uint64_t), void *arg,
 		   struct path_scan *out);
 /*
+ * Threads pitr_scan_path() uses: the reader, and checkers of the CRCs of
+ * the segments ahead of it (walahead.h). 0 (the default): one per core;
+ * 1: the reader alone. --jobs sets it.
+ */
+extern int pitr_scan_jobs;
+
+/*
  * pitr_scan_path() counting the segments it reads on a progress line
  * LABEL, drawn as WHEN says (--progress).
  */

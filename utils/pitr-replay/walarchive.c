@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -755,6 +756,41 @@ static int read_plain(const char *path, unsigned char *buf, uint32_t size,
 	return 0;
 }
 
+/* A plain complete segment file, mapped: *DATA, or NULL to read it
+ * instead (mmap refused). -1 after the messages read_plain() gives. */
+static int map_plain(const char *path, uint32_t size,
+		     const unsigned char **data, bool quiet)
+{
+	struct stat st;
+	void *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	*data = NULL;
+	if (fd < 0) {
+		if (!quiet)
+			dbops_log_error("could not open \"%s\": %s", path,
+					strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) != 0) {
+		close(fd);
+		return 0; /* read() says what is wrong */
+	}
+	if (st.st_size != (off_t)size) {
+		if (!quiet)
+			dbops_log_error(
+				"\"%s\": WAL segment is %lld bytes, expected %u",
+				path, (long long)st.st_size, size);
+		close(fd);
+		return -1;
+	}
+	m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m != MAP_FAILED)
+		*data = m;
+	return 0;
+}
+
 /*
  * A compressed segment file: SIZE bytes. A partial one may be shorter and
  * its stream unfinished (pg_receivewal writes it as WAL comes): what it
@@ -837,6 +873,27 @@ static int compare_other_forms(const struct wal_archive *arc,
 	}
 	free(other);
 	return rc;
+}
+
+int pitr_walarc_map_segment(const struct wal_archive *arc,
+			    const struct archive_segment *seg,
+			    const unsigned char **data, bool quiet)
+{
+	char path[8192];
+
+	*data = NULL;
+	if (seg->in_backup || seg->partial || seg->has_other_forms ||
+	    seg->comp != PITR_COMP_NONE)
+		return 0;
+	path_of(arc, seg->name, path, sizeof(path));
+	return map_plain(path, arc->seg_size, data, quiet);
+}
+
+void pitr_walarc_unmap_segment(const struct wal_archive *arc,
+			       const unsigned char *data)
+{
+	if (data)
+		munmap((void *)(uintptr_t)data, arc->seg_size);
 }
 
 int pitr_walarc_read_segment(const struct wal_archive *arc,

@@ -128,6 +128,22 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 			     unsigned char *buf);
 
 /*
+ * Map segment SEG read-only, without copying it, when it is a plain
+ * complete file in the archive with no other forms: 0 and *DATA (seg_size
+ * bytes, until pitr_walarc_unmap_segment()), or 0 and *DATA NULL when it
+ * is not such a file or cannot be mapped (read it with
+ * pitr_walarc_read_segment()); -1 after dbops_log_error() as that would
+ * (unopenable, the wrong size). QUIET: -1 without a message. (A file
+ * truncated while it is mapped would end the process with SIGBUS; its size
+ * is checked first.)
+ */
+int pitr_walarc_map_segment(const struct wal_archive *arc,
+			    const struct archive_segment *seg,
+			    const unsigned char **data, bool quiet);
+void pitr_walarc_unmap_segment(const struct wal_archive *arc,
+			       const unsigned char *data);
+
+/*
  * Read the small text file NAME of the archive (a .history or .backup
  * file, named without a compression suffix) into a NUL-terminated *TEXT
  * (caller frees), from NAME or a compressed form of it; all forms must

@@ -22,9 +22,22 @@
 #include <string.h>
 
 #include "crc32c.h"
+#include "walahead.h"
 #include "log.h"
 
 #define MAX_RECORD_SIZE (1020u * 1024 * 1024) /* XLogRecordMaxSize */
+
+/* Where LSN is in its segment: arc->seg_size is a power of two
+ * (pitr_walarc_open() checks), and a division costs ~40 cycles a record. */
+static inline uint32_t in_segment(const struct wal_reader *r, lsn_t lsn)
+{
+	return (uint32_t)(lsn & (r->arc->seg_size - 1));
+}
+
+static inline uint64_t segment_of(const struct wal_reader *r, lsn_t lsn)
+{
+	return lsn >> __builtin_ctz(r->arc->seg_size);
+}
 
 struct page_header {
 	uint16_t magic;
@@ -47,20 +60,26 @@ int pitr_wal_reader_init(struct wal_reader *r, const struct wal_archive *arc,
 	r->sysid = sysid;
 	r->segno = UINT64_MAX;
 	r->checked_page = LSN_INFINITE;
-	r->seg = malloc(arc->seg_size);
-	if (r->seg == NULL) {
-		dbops_log_error("out of memory for a %u-byte WAL segment",
-				arc->seg_size);
-		return -1;
-	}
 	return 0;
+}
+
+static void drop_segment(struct wal_reader *r)
+{
+	if (r->mapped)
+		pitr_walarc_unmap_segment(r->arc, r->seg);
+	r->mapped = false;
+	r->seg = NULL;
+	free(r->good);
+	r->good = NULL;
+	r->segno = UINT64_MAX;
 }
 
 void pitr_wal_reader_free(struct wal_reader *r)
 {
-	free(r->seg);
+	drop_segment(r);
+	free(r->buf);
 	free(r->rec);
-	r->seg = NULL;
+	r->buf = NULL;
 	r->rec = NULL;
 }
 
@@ -133,6 +152,39 @@ static void expected_name(const struct wal_reader *r, uint64_t segno, char *buf)
 		r->arc->seg_size, buf);
 }
 
+/* Put segment S into r->seg: mapped when it can be, else read into
+ * r->buf. 0, or -1 after an error message. */
+static int fill_segment(struct wal_reader *r, const struct archive_segment *s)
+{
+	const unsigned char *map;
+
+	if (pitr_wal_ahead_take(r->ahead, s->segno, s, &map, &r->good)) {
+		r->seg = map;
+		r->mapped = true;
+		return 0;
+	}
+	if (pitr_walarc_map_segment(r->arc, s, &map, false) != 0)
+		return -1;
+	if (map) {
+		r->seg = map;
+		r->mapped = true;
+		return 0;
+	}
+	if (r->buf == NULL) {
+		r->buf = malloc(r->arc->seg_size);
+		if (r->buf == NULL) {
+			dbops_log_error(
+				"out of memory for a %u-byte WAL segment",
+				r->arc->seg_size);
+			return -1;
+		}
+	}
+	if (pitr_walarc_read_segment(r->arc, s, r->buf) != 0)
+		return -1;
+	r->seg = r->buf;
+	return 0;
+}
+
 /* Load segment SEGNO; -1 with r->stop set when it is missing or unreadable. */
 static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 {
@@ -165,8 +217,8 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 			 u ? u->name : name);
 		return -1;
 	}
-	r->segno = UINT64_MAX;
-	if (pitr_walarc_read_segment(r->arc, s, r->seg) != 0) {
+	drop_segment(r);
+	if (fill_segment(r, s) != 0) {
 		stop(r, WAL_STOP_IO, need_lsn, "could not read %s", s->name);
 		snprintf(r->stop_file, sizeof(r->stop_file), "%s", s->name);
 		return -1;
@@ -272,8 +324,8 @@ end_or_damage(struct wal_reader *r, lsn_t lsn, const char *fmt, ...)
 static int check_page(struct wal_reader *r, lsn_t page_lsn,
 		      struct page_header *h)
 {
-	const unsigned char *p = r->seg + page_lsn % r->arc->seg_size;
-	uint32_t offset = (uint32_t)(page_lsn % r->arc->seg_size);
+	const unsigned char *p = r->seg + in_segment(r, page_lsn);
+	uint32_t offset = in_segment(r, page_lsn);
 	char lsn[LSN_TEXT], addr[LSN_TEXT];
 
 	memcpy(&h->magic, p, 2);
@@ -367,7 +419,7 @@ static int enter_page(struct wal_reader *r, lsn_t lsn, struct page_header *h)
 {
 	lsn_t page_lsn = lsn - lsn % WAL_PAGE_SIZE;
 
-	if (load_segment(r, lsn_segno(lsn, r->arc->seg_size), lsn) != 0)
+	if (load_segment(r, segment_of(r, lsn), lsn) != 0)
 		return -1;
 	return check_page(r, page_lsn, h);
 }
@@ -499,8 +551,8 @@ static int gather_pages(struct wal_reader *r, lsn_t start,
 			return stop(r, WAL_STOP_IO, start,
 				    "out of memory for a record of %u bytes",
 				    tot_len);
-		memcpy(r->rec + have,
-		       r->seg + page_lsn % r->arc->seg_size + h.size, chunk);
+		memcpy(r->rec + have, r->seg + in_segment(r, page_lsn) + h.size,
+		       chunk);
 		have += chunk;
 		*end = page_lsn + h.size + chunk;
 		page_lsn += WAL_PAGE_SIZE;
@@ -559,6 +611,9 @@ static int check_record(struct wal_reader *r, lsn_t start,
 	if (check_header(r, start, rec) != 0)
 		return -1;
 	memcpy(&want, rec + 20, 4);
+	if (r->good && segment_of(r, start) == r->segno &&
+	    pitr_wal_ahead_good(r->good, in_segment(r, start)))
+		return 0; /* a checker summed these very bytes: right */
 	got = pitr_crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
 				 tot_len - WAL_RECORD_HEADER);
 	got = crc32c_finish(pitr_crc32c_update(got, rec, 20));
@@ -620,7 +675,7 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 			if (enter_page(r, start, &h) != 0)
 				return 0;
 		}
-		in_seg = (uint32_t)(start % r->arc->seg_size);
+		in_seg = in_segment(r, start);
 		p = r->seg + in_seg;
 		room = WAL_PAGE_SIZE - in_seg % WAL_PAGE_SIZE;
 		memcpy(&tot_len, p, 4);
@@ -676,9 +731,9 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		r->pos = WAL_ALIGN(end);
 		if (rec->rmid == RM_XLOG_ID &&
 		    (rec->info & 0xF0) == XLOG_SWITCH &&
-		    r->pos % r->arc->seg_size != 0) {
+		    in_segment(r, r->pos) != 0) {
 			/* The rest of the segment is padding. */
-			r->pos += r->arc->seg_size - r->pos % r->arc->seg_size;
+			r->pos += r->arc->seg_size - in_segment(r, r->pos);
 			rec->end = r->pos;
 		}
 		return 1;
