@@ -104,7 +104,11 @@ static void board_line(struct up_job *job, size_t i, double now, char *line,
 			/* The bytes and the rate of the load, its clock
 			 * stopped: no total, so no "100%" and no ETA. */
 			char how[64];
-			double took = job->ended[i] - job->started[i];
+			/* The world's own clock of its load: the board may
+			 * first see a fast load after it ended. */
+			double took = w->load_seconds > 0
+					      ? w->load_seconds
+					      : job->ended[i] - job->started[i];
 
 			dbops_progress_format(how, sizeof(how), NULL, read, 0,
 					      took, DBOPS_PROGRESS_BYTES);
