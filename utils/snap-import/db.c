@@ -292,6 +292,7 @@ void snap_db_close(struct snap_db *db)
 	free(db->key);
 	free(db->timezone);
 	free(db->encoding);
+	free(db->added);
 	for (int i = 0; i < db->ncolumns; i++)
 		free(db->columns[i]);
 	free(db->columns);
@@ -484,16 +485,17 @@ static int add_columns_column(struct snap_db *db, struct dbops_err *err)
 	return rc;
 }
 
-static int create_ledger(struct snap_db *db, struct dbops_err *err)
+static int create_ledger(struct snap_db *db, bool have_function,
+			 struct dbops_err *err)
 {
 	char *sql = dbops_xasprintf(
-		"CREATE OR REPLACE FUNCTION %s() RETURNS bigint"
+		"CREATE FUNCTION %s() RETURNS bigint"
 		" LANGUAGE sql IMMUTABLE PARALLEL SAFE"
 		" AS $$SELECT current_setting('snap_import.snapshot_id')::bigint$$",
 		db->qfunction);
 	int rc;
 
-	rc = snap_db_command(db, sql, 0, NULL, err);
+	rc = have_function ? 0 : snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	if (rc != 0)
 		return -1;
@@ -523,6 +525,37 @@ static int create_ledger(struct snap_db *db, struct dbops_err *err)
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	return rc == 0 ? add_columns_column(db, err) : -1;
+}
+
+/*
+ * The ledger and the snapshot_id function, each made only when missing:
+ * a loader that may not create anything in the schema (snap-import(1),
+ * PRIVILEGES) finds them made by the owner.
+ */
+static int ensure_ledger(struct snap_db *db, struct dbops_err *err)
+{
+	char *func = dbops_xasprintf("%s()", db->qfunction);
+	const char *params[] = { db->qledger, func };
+	PGresult *res = snap_db_exec(db,
+				     "SELECT to_regclass($1) IS NOT NULL,"
+				     " to_regprocedure($2) IS NOT NULL",
+				     2, params, err);
+	bool ledger, function;
+
+	free(func);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, err);
+		PQclear(res);
+		return -1;
+	}
+	ledger = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+	function = strcmp(PQgetvalue(res, 0, 1), "t") == 0;
+	PQclear(res);
+	if (ledger && function)
+		return add_columns_column(db, err);
+	return create_ledger(db, function, err);
 }
 
 static int create_table(struct snap_db *db, const struct snap_header *h,
@@ -557,6 +590,13 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 	 * load its speed. The join is by value. */
 	snprintf(sql + len, cap - len,
 		 "snapshot_id bigint NOT NULL DEFAULT %s())", db->qfunction);
+	rc = snap_db_command(db, sql, 0, NULL, err);
+	free(sql);
+	if (rc != 0)
+		return -1;
+	/* "The rows of snapshot N" (and the check that they are still
+	 * there) without reading the whole history. */
+	sql = dbops_xasprintf("CREATE INDEX ON %s (snapshot_id)", db->qtable);
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	return rc;
@@ -611,6 +651,10 @@ static int resolve_target(struct snap_db *db, struct dbops_err *err)
 		3, params, err);
 }
 
+/* The lock under which a table is created or altered, and the ledger made. */
+#define SCHEMA_LOCK \
+	"SELECT pg_advisory_xact_lock(hashtext('snap-import schema ' || $1))"
+
 /* Read the table's columns into db->columns; check snapshot_id's default. */
 static int load_columns(struct snap_db *db, struct dbops_err *err)
 {
@@ -662,43 +706,127 @@ static int load_columns(struct snap_db *db, struct dbops_err *err)
 	return 0;
 }
 
+static bool has_column(const struct snap_db *db, const char *name)
+{
+	for (int c = 0; c < db->ncolumns; c++)
+		if (strcmp(db->columns[c], name) == 0)
+			return true;
+	return false;
+}
+
+/* How many header columns the table lacks; -1 for a header naming
+ * snapshot_id (reason in err). */
 static int check_header(struct snap_db *db, const struct snap_header *h,
 			struct dbops_err *err)
 {
-	for (size_t i = 0; i < h->count; i++) {
-		bool found = false;
+	int missing = 0;
 
-		for (int c = 0; c < db->ncolumns && !found; c++)
-			found = strcmp(db->columns[c], h->names[i]) == 0;
-		if (!found)
-			return dbops_err_set(
-				err,
-				"column \"%s\" of the header is not in table \"%s\"",
-				h->names[i], db->target);
+	for (size_t i = 0; i < h->count; i++) {
 		if (strcmp(h->names[i], "snapshot_id") == 0)
 			return dbops_err_set(
 				err,
 				"the header has a column \"snapshot_id\", which snap-import sets itself");
+		if (!has_column(db, h->names[i]))
+			missing++;
 	}
+	return missing;
+}
+
+/* ALTER TABLE ADD COLUMN for header column I, in the open transaction. */
+static int add_column(struct snap_db *db, const struct snap_header *h, size_t i,
+		      const char *type, struct dbops_err *err)
+{
+	char *q =
+		PQescapeIdentifier(db->conn, h->names[i], strlen(h->names[i]));
+	struct dbops_err why = { "" };
+	char *sql;
+	int rc;
+
+	if (q == NULL)
+		return dbops_err_set(err, "invalid column name \"%s\"",
+				     h->names[i]);
+	sql = dbops_xasprintf("ALTER TABLE %s ADD COLUMN %s %s", db->qtable, q,
+			      type);
+	PQfreemem(q);
+	rc = snap_db_command(db, sql, 0, NULL, &why);
+	free(sql);
+	if (rc != 0)
+		return dbops_err_set(
+			err,
+			"column \"%s\" of the header is not in table \"%s\" and could not be added: %s",
+			h->names[i], db->target, why.msg);
+	db->columns = dbops_xreallocarray(db->columns, (size_t)db->ncolumns + 2,
+					  sizeof(char *));
+	db->columns[db->ncolumns++] = dbops_xstrdup(h->names[i]);
+	db->columns[db->ncolumns] = NULL;
+	/* Said once the file's transaction commits (snap_db_committed). */
+	sql = dbops_xasprintf("%s%s\"%s\" %s", db->added ? db->added : "",
+			      db->added ? ", " : "", h->names[i], type);
+	free(db->added);
+	db->added = sql;
 	return 0;
+}
+
+/*
+ * Schema drift: add the header columns the table lacks, with TYPES, in a
+ * transaction left open for the file's COPY and ledger row (a file that
+ * fails takes its columns with it). Under the schema lock, the columns read
+ * again: another importer may have added them meanwhile.
+ */
+static int add_missing_columns(struct snap_db *db, const struct snap_header *h,
+			       const char *const *types, struct dbops_err *err)
+{
+	const char *params[] = { db->key };
+
+	if (!db->create_pending) {
+		snap_db_forget_table(db);
+		if (snap_db_command(db, "BEGIN", 0, NULL, err) != 0 ||
+		    snap_db_command(db, SCHEMA_LOCK, 1, params, err) != 0 ||
+		    load_columns(db, err) != 0)
+			goto fail;
+		db->table_known = true;
+		db->create_pending = true;
+	}
+	for (size_t i = 0; i < h->count; i++)
+		if (!has_column(db, h->names[i]) &&
+		    add_column(db, h, i, types[i], err) != 0)
+			goto fail;
+	return 0;
+fail:
+	snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
+	snap_db_forget_table(db);
+	return -1;
+}
+
+/* Header columns the table lacks: added with TYPES, or 1 to ask for them. */
+static int drift(struct snap_db *db, const struct snap_header *h,
+		 const char *const *types, struct dbops_err *err)
+{
+	int missing = check_header(db, h, err);
+
+	if (missing <= 0) {
+		if (missing < 0)
+			snap_db_end_pending(db);
+		return missing;
+	}
+	if (types == NULL)
+		return 1;
+	return add_missing_columns(db, h, types, err);
 }
 
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 			  const char *const *types, struct dbops_err *err)
 {
-	const char *params[] = { db->target };
+	const char *params[] = { db->key };
 	int have = 1;
 
 	if (db->table_known)
-		return check_header(db, h, err);
+		return drift(db, h, types, err);
 	if (snap_db_command(db, "BEGIN", 0, NULL, err) != 0)
 		return -1;
 	/* Importers starting at once: one creates, the others wait. */
-	if (snap_db_command(
-		    db,
-		    "SELECT pg_advisory_xact_lock(hashtext('snap-import schema ' || $1))",
-		    1, params, err) != 0 ||
-	    create_ledger(db, err) != 0 ||
+	if (snap_db_command(db, SCHEMA_LOCK, 1, params, err) != 0 ||
+	    ensure_ledger(db, err) != 0 ||
 	    (have = snap_db_table_exists(db, err)) < 0 ||
 	    (!have && create_table(db, h, types, err) != 0) ||
 	    load_columns(db, err) != 0 || resolve_target(db, err) != 0 ||
@@ -711,15 +839,23 @@ int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 	 * ledger row commit it, or it is gone with them. */
 	db->create_pending = !have;
 	db->table_known = true;
-	if (check_header(db, h, err) != 0) {
-		snap_db_end_pending(db);
-		return -1;
-	}
-	return 0;
+	return drift(db, h, types, err);
+}
+
+void snap_db_committed(struct snap_db *db)
+{
+	if (db->added)
+		dbops_log_info("added to table \"%s\": %s", db->target,
+			       db->added);
+	free(db->added);
+	db->added = NULL;
+	db->create_pending = false;
 }
 
 void snap_db_forget_table(struct snap_db *db)
 {
+	free(db->added);
+	db->added = NULL;
 	for (int i = 0; i < db->ncolumns; i++)
 		free(db->columns[i]);
 	free(db->columns);

@@ -47,16 +47,26 @@ void snap_db_close(struct snap_db *db);
 /*
  * Make sure the ledger and the target table exist: create the table from
  * the header (H's names are the column names) with the SQL TYPES when it
- * is missing (TYPES may be NULL when the caller knows it exists: all text),
- * and check that every header column is a column of the table. Runs under
- * an advisory lock, so importers starting at once create things once. When
- * the table exists, in a transaction of its own; when it is created, the
- * transaction stays open (db->create_pending) for the first file's COPY
- * and ledger row: a failed first import leaves no table. Returns 0, or -1
- * with a reason in err.
+ * is missing, with an index on snapshot_id, and check the header against
+ * the table. Runs under an advisory lock, so importers starting at once
+ * create things once. The ledger and the snapshot_id function are made
+ * only when missing (a loader without CREATE finds them).
+ *
+ * Header columns the table lacks (schema drift) are added with ALTER TABLE
+ * ADD COLUMN and their TYPES; when TYPES is NULL, 1 is returned instead:
+ * the caller infers the types and calls again.
+ *
+ * When the table exists and nothing is added, in a transaction of its
+ * own; when it is created or columns are added, the transaction stays open
+ * (db->create_pending) for the file's COPY and ledger row: a failed import
+ * leaves no table and no column. Returns 0, 1, or -1 with a reason in err.
  */
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 			  const char *const *types, struct dbops_err *err);
+
+/* The file's transaction committed: a pending creation or added columns
+ * are done (the added ones are told, as an info line). */
+void snap_db_committed(struct snap_db *db);
 
 /* Forget the table's columns (after a rollback): learn them again. */
 void snap_db_forget_table(struct snap_db *db);

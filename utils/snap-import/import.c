@@ -314,7 +314,7 @@ static int learn_header(struct job *j)
 {
 	struct dbops_err *err = &j->r->err;
 	size_t skip;
-	int have = 1;
+	int have = 1, rc;
 
 	if (read_header(j, &skip) != 0 || convert_header(j) != 0)
 		return -1;
@@ -325,8 +325,16 @@ static int learn_header(struct job *j)
 	}
 	if (plan_columns(j, skip + j->header.length, !have) != 0)
 		return -1;
-	return snap_db_prepare_table(j->db, &j->columns,
-				     have ? NULL : j->plan.types, err);
+	rc = snap_db_prepare_table(j->db, &j->columns,
+				   have ? NULL : j->plan.types, err);
+	if (rc != 1)
+		return rc;
+	/* New columns (schema drift): their types inferred as for a new
+	 * table, from this whole file. */
+	snap_plan_free(&j->plan);
+	if (plan_columns(j, skip + j->header.length, true) != 0)
+		return -1;
+	return snap_db_prepare_table(j->db, &j->columns, j->plan.types, err);
 }
 
 int snap_plan_file(const char *path, const char *qtable,
@@ -646,7 +654,7 @@ static enum snap_outcome record_rows(struct job *j, double started,
 		rollback(j->db);
 		return SNAP_FAILED;
 	}
-	j->db->create_pending = false;
+	snap_db_committed(j->db);
 	return SNAP_IMPORTED;
 }
 

@@ -72,7 +72,8 @@ struct snap_db {
 	char **columns;	 /* the table's columns, once known */
 	int ncolumns;
 	bool table_known;    /* columns loaded (or table created) */
-	bool create_pending; /* created in the open transaction */
+	bool create_pending; /* created or altered in the open transaction */
+	char *added;	     /* columns added so, as "name" type, ...*/
 	char *timezone;	     /* the session's TimeZone */
 	char *encoding;	     /* the files' encoding; NULL: UTF-8 */
 	char by[300];	     /* user@host, for the ledger */
