@@ -592,8 +592,11 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 		 "snapshot_id bigint NOT NULL DEFAULT %s())", db->qfunction);
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
-	if (rc != 0)
+	if (rc != 0) {
+		dbops_err_prefix(err,
+				 "could not create table \"%s\": ", db->target);
 		return -1;
+	}
 	/* "The rows of snapshot N" (and the check that they are still
 	 * there) without reading the whole history. */
 	sql = dbops_xasprintf("CREATE INDEX ON %s (snapshot_id)", db->qtable);
@@ -882,7 +885,7 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 		db,
 		"SELECT id, file_name,"
 		" (extract(epoch FROM imported_at) * 1000000)::bigint,"
-		" coalesce(error, '')"
+		" coalesce(error, ''), coalesce(rows, 0)"
 		" FROM {ledger} WHERE target_table = $1 AND sha256 = $2"
 		" AND status = $3",
 		3, params, err);
@@ -901,8 +904,68 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 				       f->at, sizeof(f->at));
 		snprintf(f->error, sizeof(f->error), "%s",
 			 PQgetvalue(res, 0, 3));
+		f->rows = strtoll(PQgetvalue(res, 0, 4), NULL, 10);
 		rc = 1;
 	}
+	PQclear(res);
+	return rc;
+}
+
+/* 1 when the table exists and this role may read it, 0 when it does not
+ * exist, 2 when it exists but may not be read; -1 error. */
+static int table_readable(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->qtable };
+	PGresult *res =
+		snap_db_exec(db,
+			     "SELECT to_regclass($1) IS NOT NULL,"
+			     " has_table_privilege(to_regclass($1), 'SELECT')",
+			     1, params, err);
+	int rc = -1;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		snap_db_describe_error(res, err);
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		rc = 0;
+	else
+		rc = strcmp(PQgetvalue(res, 0, 1), "t") == 0 ? 1 : 2;
+	PQclear(res);
+	return rc;
+}
+
+int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
+		      struct dbops_err *err)
+{
+	char id[32], *sql;
+	const char *params[] = { id };
+	PGresult *res;
+	int rc;
+
+	if (f->rows == 0)
+		return 0;
+	rc = table_readable(db, err);
+	if (rc != 1) {
+		if (rc == 2)
+			dbops_log_debug(
+				"cannot tell whether the rows of snapshot %lld are still in table \"%s\" without SELECT on it",
+				(long long)f->id, db->target);
+		return rc < 0 ? -1 : rc == 0;
+	}
+	snprintf(id, sizeof(id), "%lld", (long long)f->id);
+	sql = dbops_xasprintf(
+		"SELECT EXISTS (SELECT 1 FROM %s WHERE snapshot_id = $1)",
+		db->qtable);
+	res = snap_db_exec(db, sql, 1, params, err);
+	free(sql);
+	if (res == NULL)
+		return -1;
+	rc = -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK)
+		rc = strcmp(PQgetvalue(res, 0, 0), "t") != 0;
+	else
+		snap_db_describe_error(res, err);
 	PQclear(res);
 	return rc;
 }

@@ -87,6 +87,7 @@ struct snap_found {
 	char name[1024];
 	char at[64];	 /* imported_at, with its offset */
 	char error[512]; /* failed ones: why */
+	int64_t rows;	 /* the rows it brought */
 };
 
 /*
@@ -95,6 +96,16 @@ struct snap_found {
  */
 int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 		 struct snap_found *f, struct dbops_err *err);
+
+/*
+ * Whether the rows of the imported snapshot F are gone from the table
+ * (deleted, truncated, or the table dropped): 1 when F brought rows and
+ * not one with its snapshot_id is left, 0 otherwise (also when this role
+ * may not read the table: it cannot tell), -1 error (in err). One probe of
+ * the snapshot_id index; a partial DELETE is not noticed.
+ */
+int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
+		      struct dbops_err *err);
 
 /* Whether an imported file of exactly BYTES bytes is known: 1, 0, -1. */
 int snap_db_size_known(struct snap_db *db, int64_t bytes,

@@ -379,6 +379,32 @@ out:
 }
 
 /*
+ * The content is in the ledger (j->r->found): skipped, unless its rows are
+ * gone from the table, which is said (a failure: the data the user expects
+ * is not there); --force imports it again (record_rows replaces the old
+ * snapshot). The outcome, or -1 to go on.
+ */
+static int known_content(struct job *j)
+{
+	const struct snap_found *f = &j->r->found;
+	int gone;
+
+	if (j->opts->force)
+		return -1;
+	gone = snap_db_rows_gone(j->db, f, &j->r->err);
+	if (gone < 0)
+		return SNAP_FAILED;
+	if (gone == 0)
+		return SNAP_SKIPPED;
+	dbops_err_set(
+		&j->r->err,
+		"its content is snapshot %lld, imported at %s as \"%s\", whose %lld rows are no longer in table \"%s\" (deleted, truncated or the table dropped); give --force to import it again",
+		(long long)f->id, f->at, f->name, (long long)f->rows,
+		j->db->target);
+	return SNAP_FAILED;
+}
+
+/*
  * Whether this content is known already. Hashing first costs a read of the
  * file, so it is done only when a file of the same size was imported (or
  * the caller asks, as sync does). Returns the outcome, or -1 to go on.
@@ -405,7 +431,7 @@ static int check_known(struct job *j)
 	snprintf(j->r->sha256, sizeof(j->r->sha256), "%s", j->prehash);
 	rc = snap_db_find(j->db, j->prehash, false, &j->r->found, err);
 	if (rc == 1)
-		return SNAP_SKIPPED;
+		return known_content(j);
 	if (rc == 0 && j->opts->check_failed)
 		rc = snap_db_find(j->db, j->prehash, true, &j->r->found, err);
 	if (rc == 1)
@@ -415,32 +441,44 @@ static int check_known(struct job *j)
 	return -1;
 }
 
-/* Draw the ledger id and make the rows take it as their snapshot_id. */
+/* Draw a ledger id into *ID. 0, or -1 with the reason in err. */
+static int draw_id(struct snap_db *db, int64_t *id, struct dbops_err *err)
+{
+	const char *params[] = { db->qledger };
+	PGresult *res = snap_db_exec(
+		db, "SELECT nextval(pg_get_serial_sequence($1, 'id'))", 1,
+		params, err);
+	int rc = -1;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		rc = 0;
+	} else {
+		snap_db_describe_error(res, err);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Draw the ledger id (unless given) and make the rows take it as their
+ * snapshot_id. */
 static int begin(struct job *j)
 {
 	struct dbops_err *err = &j->r->err;
-	const char *params[] = { j->db->qledger };
 	char id[32];
 	const char *set_params[] = { id };
-	PGresult *res;
 
 	/* A table just created waits in its open transaction. */
 	if (!j->db->create_pending &&
 	    snap_db_command(j->db, "BEGIN", 0, NULL, err) != 0)
 		return -1;
-	res = snap_db_exec(j->db,
-			   "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
-			   1, params, err);
-	if (res == NULL)
+	/* --jobs draws the ids beforehand, in the order of the files. */
+	j->r->id = j->opts->id;
+	if (j->r->id <= 0 && draw_id(j->db, &j->r->id, err) != 0)
 		return -1;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err);
-		PQclear(res);
-		return -1;
-	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	j->r->id = strtoll(id, NULL, 10);
-	PQclear(res);
+	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
 	return snap_db_command(
 		j->db, "SELECT set_config('snap_import.snapshot_id', $1, true)",
 		1, set_params, err);
@@ -598,6 +636,84 @@ static char *column_map(const struct job *j)
 	return json;
 }
 
+/*
+ * Delete the ledger's failed rows of this content or name (DONE: key,
+ * sha256, name), looked for first: DELETE needs a privilege that a loader
+ * importing with INSERT and SELECT only may lack (snap-import(1),
+ * PRIVILEGES), and there are seldom any.
+ */
+static int clear_failures(struct job *j, const char *const *done)
+{
+	static const char where[] = " WHERE target_table = $1"
+				    " AND status = 'failed'"
+				    " AND (sha256 = $2 OR file_name = $3)";
+	char *sql = dbops_xasprintf("SELECT 1 FROM {ledger}%s LIMIT 1", where);
+	PGresult *res = snap_db_ledger_exec(j->db, sql, 3, done, &j->r->err);
+	int n;
+
+	free(sql);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, &j->r->err);
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 0)
+		return 0;
+	sql = dbops_xasprintf("DELETE FROM {ledger}%s", where);
+	n = snap_db_ledger_command(j->db, sql, 3, done, &j->r->err);
+	free(sql);
+	return n;
+}
+
+/*
+ * --force: the earlier import of this content, if any, is replaced in
+ * this transaction: what is left of its rows deleted, its ledger row too.
+ */
+static int replace_old(struct job *j)
+{
+	const char *params[] = { j->db->key, j->r->sha256 };
+	char id[32], *sql;
+	const char *idp[] = { id };
+	PGresult *res = snap_db_ledger_exec(
+		j->db,
+		"SELECT id FROM {ledger} WHERE target_table = $1"
+		" AND sha256 = $2 AND status = 'imported'",
+		2, params, &j->r->err);
+	int rc;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, &j->r->err);
+		PQclear(res);
+		return -1;
+	}
+	rc = PQntuples(res);
+	if (rc > 0)
+		snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (rc == 0)
+		return 0;
+	j->r->replaced = strtoll(id, NULL, 10);
+	sql = dbops_xasprintf("DELETE FROM %s WHERE snapshot_id = $1",
+			      j->db->qtable);
+	rc = snap_db_command(j->db, sql, 1, idp, &j->r->err);
+	free(sql);
+	if (rc == 0)
+		rc = snap_db_ledger_command(
+			j->db, "DELETE FROM {ledger} WHERE id = $1", 1, idp,
+			&j->r->err);
+	if (rc != 0)
+		dbops_err_prefix(
+			&j->r->err,
+			"could not replace snapshot %s (--force): ", id);
+	return rc;
+}
+
 /* Insert the ledger row (LNAME the file's name, MAP its shortened
  * header names) and commit. The outcome. */
 static enum snap_outcome record_rows(struct job *j, double started,
@@ -616,6 +732,10 @@ static enum snap_outcome record_rows(struct job *j, double started,
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
 	j->r->seconds = dbops_clock_seconds() - started;
 	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
+	if (j->opts->force && replace_old(j) != 0) {
+		rollback(j->db);
+		return SNAP_FAILED;
+	}
 	res = snap_db_ledger_exec(
 		j->db,
 		"INSERT INTO {ledger} (id, target_table, file_name, sha256, rows,"
@@ -636,20 +756,19 @@ static enum snap_outcome record_rows(struct job *j, double started,
 		/* Another importer committed this content first. */
 		if (duplicate && snap_db_find(j->db, j->r->sha256, false,
 					      &j->r->found, &ignored) == 1) {
+			int known;
+
 			dbops_err_clear(err);
-			return SNAP_SKIPPED;
+			known = known_content(j);
+			return known < 0 ? SNAP_SKIPPED
+					 : (enum snap_outcome)known;
 		}
 		return SNAP_FAILED;
 	}
 	PQclear(res);
 	/* Failures of this content, or of an older content of this name,
 	 * are over. */
-	if (snap_db_ledger_command(
-		    j->db,
-		    "DELETE FROM {ledger} WHERE target_table = $1"
-		    " AND status = 'failed'"
-		    " AND (sha256 = $2 OR file_name = $3)",
-		    3, done, err) != 0 ||
+	if (clear_failures(j, done) != 0 ||
 	    snap_db_command(j->db, "COMMIT", 0, NULL, err) != 0) {
 		rollback(j->db);
 		return SNAP_FAILED;

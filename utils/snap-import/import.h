@@ -32,6 +32,7 @@ struct snap_result {
 	char sha256[65];      /* hex; empty when the file could not be read */
 	struct dbops_err err; /* SNAP_FAILED: why, one line */
 	struct snap_found found; /* SNAP_SKIPPED, SNAP_KNOWN_FAILED */
+	int64_t replaced; /* --force: the snapshot this one replaced; 0 */
 };
 
 struct snap_import_opts {
@@ -42,6 +43,8 @@ struct snap_import_opts {
 	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */
 	void *tick_arg;
 	struct snap_type_opts types; /* --types, --all-text */
+	bool force; /* import a known content again, replacing it */
+	int64_t id; /* the snapshot id drawn beforehand (--jobs); 0: draw */
 };
 
 /*

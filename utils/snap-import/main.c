@@ -8,12 +8,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "db.h"
 #include "import.h"
 #include "list.h"
 #include "log.h"
 #include "output.h"
+#include "parallel.h"
 #include "progress.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -31,7 +33,8 @@ enum {
 	OPT_TYPES,
 	OPT_ALL_TEXT,
 	OPT_TIMEZONE,
-	OPT_ENCODING
+	OPT_ENCODING,
+	OPT_FORCE
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -48,6 +51,9 @@ static const struct dbops_cli_option import_options[] = {
 	  "write Prometheus metrics to FILE at the end" },
 	{ OPT_NAME, "name", "NAME",
 	  "the name recorded for - (standard input)" },
+	{ 'j', "jobs", "N", "files imported at once (default 1)" },
+	{ OPT_FORCE, "force", NULL,
+	  "import a content imported before again, replacing it" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -107,6 +113,13 @@ static int set_option(void *ctx, int id, const char *arg)
 		return 0;
 	case OPT_ALL:
 		o->all = true;
+		return 0;
+	case 'j':
+		o->jobs_given = true;
+		return dbops_cli_int("--jobs", arg, 1, DBOPS_PARALLEL_MAX,
+				     &o->jobs);
+	case OPT_FORCE:
+		o->force = true;
 		return 0;
 	case OPT_ALL_TEXT:
 		o->types.all_text = true;
@@ -193,9 +206,13 @@ static void report(const char *name, enum snap_outcome out,
 	case SNAP_IMPORTED: {
 		double secs = r->seconds > 1e-6 ? r->seconds : 1e-6;
 
-		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld\n",
+		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld",
 		       name, (long long)r->rows, (long long)r->bytes,
 		       r->seconds, (double)r->rows / secs, (long long)r->id);
+		if (r->replaced > 0)
+			printf(", replacing snapshot %lld",
+			       (long long)r->replaced);
+		putchar('\n');
 		break;
 	}
 	case SNAP_SKIPPED:
@@ -219,14 +236,31 @@ static void report(const char *name, enum snap_outcome out,
 	fflush(stdout);
 }
 
+/* A file's outcome: printed and counted (batch.h calls one at a time). */
+static void report_and_count(void *arg, const char *name, enum snap_outcome out,
+			     const struct snap_result *r)
+{
+	report(name, out, r);
+	snap_stats_count(arg, out, r);
+}
+
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
-	struct snap_import_opts iopts = { .progress = o->progress,
-					  .types = o->types };
 	struct snap_stats st = { 0 };
-	struct snap_db db;
-	struct dbops_err err = { "" };
-	int rc = 0;
+	struct snap_batch b = {
+		.o = o,
+		.files = files,
+		.nfiles = nfiles,
+		.jobs = o->jobs,
+		/* Progress lines of several files at once would mix. */
+		.iopts = { .progress = o->jobs > 1 ? DBOPS_PROGRESS_NEVER
+						   : o->progress,
+			   .types = o->types,
+			   .force = o->force },
+		.report = report_and_count,
+		.report_arg = &st,
+	};
+	int rc;
 
 	if (nfiles == 0)
 		return dbops_cli_error("no file to import");
@@ -235,33 +269,7 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
-			 &err) != 0) {
-		/* No file can be imported: say so for each. */
-		for (int i = 0; i < nfiles; i++) {
-			dbops_log_error("could not import \"%s\": %s",
-					strcmp(files[i], "-") ? files[i]
-							      : o->stdin_name,
-					err.msg);
-			snap_stats_count(&st, SNAP_FAILED, NULL);
-		}
-		rc = 1;
-	} else {
-		for (int i = 0; i < nfiles; i++) {
-			const char *name = strcmp(files[i], "-") == 0
-						   ? o->stdin_name
-						   : files[i];
-			struct snap_result r;
-			enum snap_outcome out = snap_import_file(
-				&db, files[i], name, &iopts, &r);
-
-			report(name, out, &r);
-			snap_stats_count(&st, out, &r);
-			if (out == SNAP_FAILED)
-				rc = 1;
-		}
-	}
-	snap_db_close(&db);
+	rc = snap_import_batch(&b);
 	if (o->metrics_file &&
 	    dbops_metrics_write_file(st.metrics, o->metrics_file) != 0) {
 		dbops_log_error("could not write metrics file \"%s\": %s",
@@ -348,9 +356,10 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_sync = strcmp(cmd, "sync") == 0;
 
-	if (!is_import && (o->metrics_file || o->stdin_name))
+	if (!is_import &&
+	    (o->metrics_file || o->stdin_name || o->jobs_given || o->force))
 		return dbops_cli_error(
-			"--metrics-file and --name belong to import");
+			"--metrics-file, --name, --jobs and --force belong to import");
 	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
@@ -373,6 +382,7 @@ int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
 			       .progress = DBOPS_PROGRESS_AUTO,
+			       .jobs = 1,
 			       .format = DBOPS_FORMAT_TABLE };
 	const char *cmd = "import";
 	int first, rc;

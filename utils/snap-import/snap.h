@@ -54,6 +54,9 @@ struct snap_opts {
 	struct snap_type_opts types; /* --types, --all-text */
 	const char *timezone;	     /* --timezone; NULL: UTC */
 	const char *encoding;	     /* --encoding; NULL: UTF-8 */
+	int jobs;		     /* import --jobs: files at once */
+	bool force; /* import --force: import known contents again */
+	bool jobs_given;
 	bool types_given;
 	bool progress_given;
 };
