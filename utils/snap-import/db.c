@@ -911,9 +911,7 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 	return rc;
 }
 
-/* 1 when the table exists and this role may read it, 0 when it does not
- * exist, 2 when it exists but may not be read; -1 error. */
-static int table_readable(struct snap_db *db, struct dbops_err *err)
+int snap_db_table_readable(struct snap_db *db, struct dbops_err *err)
 {
 	const char *params[] = { db->qtable };
 	PGresult *res =
@@ -945,7 +943,7 @@ int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
 
 	if (f->rows == 0)
 		return 0;
-	rc = table_readable(db, err);
+	rc = snap_db_table_readable(db, err);
 	if (rc != 1) {
 		if (rc == 2)
 			dbops_log_debug(

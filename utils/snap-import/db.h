@@ -78,6 +78,10 @@ void snap_db_end_pending(struct snap_db *db);
 /* Whether the target table exists: 1 yes, 0 no, -1 error (in err). */
 int snap_db_table_exists(struct snap_db *db, struct dbops_err *err);
 
+/* 1 when the target table exists and this role may read it, 0 when it
+ * does not exist, 2 when it may not be read; -1 error (in err). */
+int snap_db_table_readable(struct snap_db *db, struct dbops_err *err);
+
 /* Whether the ledger table exists: 1 yes, 0 no, -1 error (in err). */
 int snap_db_ledger_exists(struct snap_db *db, struct dbops_err *err);
 
