@@ -356,10 +356,11 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_sync = strcmp(cmd, "sync") == 0;
 
-	if (!is_import &&
-	    (o->metrics_file || o->stdin_name || o->jobs_given || o->force))
+	if (!is_import && (o->metrics_file || o->stdin_name))
 		return dbops_cli_error(
-			"--metrics-file, --name, --jobs and --force belong to import");
+			"--metrics-file and --name belong to import");
+	if (!is_import && (o->jobs_given || o->force))
+		return dbops_cli_error("--jobs and --force belong to import");
 	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
