@@ -152,8 +152,8 @@ long_options() {
 		--verbose --progress --help --dir --pattern --listen --once --types \
 		--all-text --timezone --encoding
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
-		--verbose --progress --help --metrics-file --name --types \
-		--all-text --timezone --encoding
+		--verbose --progress --help --metrics-file --name --jobs --force \
+		--types --all-text --timezone --encoding
 	assert_offers snap-import "snap-import -t snaps a" a.csv
 	assert_offers snap-import "snap-import sync -D " dir
 	assert_offers snap-import "snap-import list --format j" json
