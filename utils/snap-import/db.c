@@ -597,11 +597,26 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 				 "could not create table \"%s\": ", db->target);
 		return -1;
 	}
+	/* The index on snapshot_id comes after the first file's rows: built
+	 * at once it costs the server a third of what it costs row by row. */
+	db->index_pending = true;
+	return 0;
+}
+
+int snap_db_create_index(struct snap_db *db, struct dbops_err *err)
+{
+	char *sql;
+	int rc;
+
+	if (!db->index_pending)
+		return 0;
 	/* "The rows of snapshot N" (and the check that they are still
 	 * there) without reading the whole history. */
 	sql = dbops_xasprintf("CREATE INDEX ON %s (snapshot_id)", db->qtable);
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
+	if (rc == 0)
+		db->index_pending = false;
 	return rc;
 }
 
@@ -859,6 +874,7 @@ void snap_db_forget_table(struct snap_db *db)
 {
 	free(db->added);
 	db->added = NULL;
+	db->index_pending = false;
 	for (int i = 0; i < db->ncolumns; i++)
 		free(db->columns[i]);
 	free(db->columns);

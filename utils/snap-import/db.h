@@ -47,7 +47,8 @@ void snap_db_close(struct snap_db *db);
 /*
  * Make sure the ledger and the target table exist: create the table from
  * the header (H's names are the column names) with the SQL TYPES when it
- * is missing, with an index on snapshot_id, and check the header against
+ * is missing (its index on snapshot_id is made by snap_db_create_index
+ * after the first file's COPY), and check the header against
  * the table. Runs under an advisory lock, so importers starting at once
  * create things once. The ledger and the snapshot_id function are made
  * only when missing (a loader without CREATE finds them).
@@ -63,6 +64,10 @@ void snap_db_close(struct snap_db *db);
  */
 int snap_db_prepare_table(struct snap_db *db, const struct snap_header *h,
 			  const char *const *types, struct dbops_err *err);
+
+/* The index on snapshot_id of a table created in the open transaction,
+ * once the first file's rows are in; nothing otherwise. 0, or -1. */
+int snap_db_create_index(struct snap_db *db, struct dbops_err *err);
 
 /* The file's transaction committed: a pending creation or added columns
  * are done (the added ones are told, as an info line). */

@@ -732,7 +732,8 @@ static enum snap_outcome record_rows(struct job *j, double started,
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
 	j->r->seconds = dbops_clock_seconds() - started;
 	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
-	if (j->opts->force && replace_old(j) != 0) {
+	if ((j->opts->force && replace_old(j) != 0) ||
+	    snap_db_create_index(j->db, err) != 0) {
 		rollback(j->db);
 		return SNAP_FAILED;
 	}

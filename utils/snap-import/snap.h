@@ -77,6 +77,7 @@ struct snap_db {
 	bool table_known;    /* columns loaded (or table created) */
 	bool create_pending; /* created or altered in the open transaction */
 	char *added;	     /* columns added so, as "name" type, ...*/
+	bool index_pending;  /* created: the snapshot_id index to make */
 	char *timezone;	     /* the session's TimeZone */
 	char *encoding;	     /* the files' encoding; NULL: UTF-8 */
 	char by[300];	     /* user@host, for the ledger */
