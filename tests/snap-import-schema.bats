@@ -301,3 +301,24 @@ oracle() {
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" 'snap-import: error: invalid value "0" for --jobs: use a number from 1 to 64'
 }
+
+@test "snap-import schema: a first file longer than the 4 MiB sample gets the whole file's types, though its COPY starts on the sample's" {
+	"$GEN" --rows 100000 --seed 7 >"$W/late.csv"
+	# After the sample: an integer beyond integer, a word in an integer
+	# column.
+	printf '100001,Late,world1,1.5,abc,true,2020-01-01,2020-01-01 00:00:00+00\n' >>"$W/late.csv"
+	printf '3000000000,Later,world1,1.5,3,true,2020-01-01,2020-01-01 00:00:00+00\n' >>"$W/late.csv"
+	[ "$(wc -c <"$W/late.csv")" -gt $((4 << 20)) ]
+	run --separate-stderr snap-import -t "$T" "$W/late.csv"
+	assert_success
+	assert_equal "$stderr" ""
+	assert_output --regexp "^imported $W/late.csv: 100002 rows"
+	assert_equal "$(column_types "$T")" "player_id bigint, name text, world text, score numeric, level text, active boolean, joined date, last_seen timestamp with time zone, snapshot_id bigint"
+	assert_equal "$(snap-import plan "$W/late.csv" | sed -n '2p;6p')" '    "player_id" bigint,
+    "level" text,'
+	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T'")" 1
+	# The values: as psql \copy has them in text columns.
+	sql "CREATE TABLE ${T}_o (player_id text, name text, world text, score text, level text, active text, joined text, last_seen text)"
+	psql -X -q -c "\\copy ${T}_o FROM '$W/late.csv' (FORMAT csv, HEADER true)"
+	assert_equal "$(sql "SELECT count(*) FROM ${T}_o o JOIN $T s ON s.player_id::text = o.player_id AND s.name = o.name AND s.level = o.level AND s.score::text = o.score")" 100002
+}

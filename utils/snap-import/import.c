@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "clock.h"
 #include "fileio.h"
@@ -117,6 +118,26 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 	return sql;
 }
 
+/*
+ * A first import of a file longer than the sample does not wait for the
+ * inference over the whole file: the table is made with the sample's
+ * types and the COPY starts, while a thread infers over the whole file
+ * (the client has a core to spare while the server parses). Before the
+ * commit the two are compared: the same, the import stands; different (a
+ * column that turns text, or wider, after the sample), it is rolled back
+ * and done again with the whole file's types.
+ */
+struct spec {
+	pthread_t thread;
+	bool running;
+	int fd;
+	off_t off; /* the data after the header */
+	size_t ncols;
+	int64_t first_line;
+	struct snap_guess *guesses; /* the whole file's; NULL: see err */
+	struct dbops_err err;
+};
+
 /* The state of one file's import. */
 struct job {
 	struct snap_db *db;
@@ -133,7 +154,11 @@ struct job {
 	struct snap_header columns; /* the header's names as column names */
 	struct snap_plan plan;
 	struct snap_scan scan;
+	bool markers;	  /* look for \. lines (servers before 18) */
 	char prehash[65]; /* when hashed before sending */
+	struct spec spec;
+	struct snap_guess *full; /* the whole file's types, once known */
+	bool redo;		 /* the sample's types did not hold */
 };
 
 /* Line ends in the N bytes of S: LF, CR, CR LF as one. */
@@ -149,32 +174,18 @@ static int64_t line_ends(const char *s, size_t n)
 }
 
 /*
- * Infer over the whole file from the data after the header (DATA_OFF in
- * buf). Standard input is read once, so only when all of it is in buf;
- * otherwise NULL, with the reason in *no_guess. pread keeps the file's
- * offset where the sample ended, for the COPY.
+ * Feed IN the LEN bytes in WB (of CAP), then FD from OFF to its end (unless
+ * EOF already). Returns the guesses, or NULL with the reason in ERR. Frees
+ * WB and IN. pread leaves the file's offset alone.
  */
-static struct snap_guess *infer_file(struct job *j, size_t data_off,
-				     const char **no_guess,
-				     struct dbops_err *err)
+static struct snap_guess *infer_rest(struct snap_infer *in, int fd, char *wb,
+				     size_t len, size_t cap, off_t off,
+				     bool eof, struct dbops_err *err)
 {
-	struct snap_infer in;
-	struct snap_guess *g;
-	size_t cap = SAMPLE_BYTES, len = j->sampled - data_off;
-	char *wb;
-	bool eof = j->sample_is_all;
-	off_t off = (off_t)j->sampled;
+	struct snap_guess *g = NULL;
 
-	if (!eof && !j->regular) {
-		*no_guess =
-			"standard input longer than 4 MiB is not read twice to guess types";
-		return NULL;
-	}
-	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
-	wb = dbops_xmalloc(cap);
-	memcpy(wb, j->buf + data_off, len);
 	for (;;) {
-		size_t used = snap_infer_feed(&in, wb, len, eof);
+		size_t used = snap_infer_feed(in, wb, len, eof);
 		ssize_t n;
 
 		memmove(wb, wb + used, len - used);
@@ -186,28 +197,135 @@ static struct snap_guess *infer_file(struct job *j, size_t data_off,
 			wb = dbops_xreallocarray(wb, cap, 1);
 		}
 		do
-			n = pread(j->fd, wb + len, cap - len, off);
+			n = pread(fd, wb + len, cap - len, off);
 		while (n < 0 && errno == EINTR);
 		if (n < 0) {
 			dbops_err_set(err, "could not read the file: %s",
 				      strerror(errno));
-			free(wb);
-			snap_infer_free(&in);
-			return NULL;
+			goto out;
 		}
 		eof = n == 0;
 		len += (size_t)n;
 		off += n;
 	}
+	g = in->cols;
+	in->cols = NULL;
+out:
 	free(wb);
+	snap_infer_free(in);
+	return g;
+}
+
+/*
+ * Infer over the whole file from the data after the header (DATA_OFF in
+ * buf). Standard input is read once, so only when all of it is in buf;
+ * otherwise NULL, with the reason in *no_guess.
+ */
+static struct snap_guess *infer_file(struct job *j, size_t data_off,
+				     const char **no_guess,
+				     struct dbops_err *err)
+{
+	struct snap_infer in;
+	size_t cap = SAMPLE_BYTES, len = j->sampled - data_off;
+	char *wb;
+
+	if (!j->sample_is_all && !j->regular) {
+		*no_guess =
+			"standard input longer than 4 MiB is not read twice to guess types";
+		return NULL;
+	}
+	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
+	wb = dbops_xmalloc(cap);
+	memcpy(wb, j->buf + data_off, len);
+	return infer_rest(&in, j->fd, wb, len, cap, (off_t)j->sampled,
+			  j->sample_is_all, err);
+}
+
+static void *spec_thread(void *arg)
+{
+	struct spec *sp = arg;
+	struct snap_infer in;
+
+	snap_infer_init(&in, sp->ncols, sp->first_line);
+	sp->guesses = infer_rest(&in, sp->fd, dbops_xmalloc(SAMPLE_BYTES), 0,
+				 SAMPLE_BYTES, sp->off, false, &sp->err);
+	return NULL;
+}
+
+/* Wait for the thread, if one runs; whether one did. */
+static bool spec_join(struct job *j)
+{
+	if (!j->spec.running)
+		return false;
+	pthread_join(j->spec.thread, NULL);
+	j->spec.running = false;
+	return true;
+}
+
+/*
+ * The types of the sample's complete records, with the whole file's
+ * inferred meanwhile by a thread (struct spec); NULL when no thread can be
+ * started (the caller infers over the whole file itself).
+ */
+static struct snap_guess *speculate(struct job *j, size_t data_off)
+{
+	struct snap_infer in;
+	struct snap_guess *g;
+	int64_t first = 1 + line_ends(j->buf, data_off);
+
+	j->spec = (struct spec){ .fd = j->fd,
+				 .off = (off_t)data_off,
+				 .ncols = j->header.count,
+				 .first_line = first };
+	if (pthread_create(&j->spec.thread, NULL, spec_thread, &j->spec) != 0)
+		return NULL;
+	j->spec.running = true;
+	snap_infer_init(&in, j->header.count, first);
+	snap_infer_feed(&in, j->buf + data_off, j->sampled - data_off, false);
 	g = in.cols;
 	in.cols = NULL;
 	snap_infer_free(&in);
 	return g;
 }
 
-/* Plan the columns: names always, types when the table is to be made. */
-static int plan_columns(struct job *j, size_t data_off, bool create)
+/*
+ * After the COPY of a speculating first import: 0 when the sample's types
+ * are the whole file's (or there was no speculation), 1 when not (j->full
+ * holds the whole file's: do it again), -1 when the thread could not read
+ * the file (the reason in j->r->err).
+ */
+static int settle(struct job *j)
+{
+	struct snap_plan full;
+	struct dbops_err ignored;
+	bool same = true;
+
+	if (!spec_join(j))
+		return 0;
+	if (j->spec.guesses == NULL)
+		return dbops_err_set(&j->r->err, "%s", j->spec.err.msg);
+	if (snap_plan_make(j->header.names, j->header.count, j->spec.guesses,
+			   NULL, &j->opts->types, &full, &ignored) != 0)
+		return dbops_err_set(&j->r->err, "%s", ignored.msg);
+	for (size_t c = 0; c < full.count; c++)
+		same &= strcmp(full.types[c], j->plan.types[c]) == 0;
+	snap_plan_free(&full);
+	if (same) {
+		free(j->spec.guesses);
+		j->spec.guesses = NULL;
+		return 0;
+	}
+	j->full = j->spec.guesses;
+	j->spec.guesses = NULL;
+	return 1;
+}
+
+/*
+ * Plan the columns: names always, types when the table is to be made
+ * (CREATE; SPECULATE: it is a new table, see struct spec).
+ */
+static int plan_columns(struct job *j, size_t data_off, bool create,
+			bool speculate_ok)
 {
 	struct dbops_err *err = &j->r->err;
 	struct snap_guess *g = NULL;
@@ -215,13 +333,19 @@ static int plan_columns(struct job *j, size_t data_off, bool create)
 	int rc;
 
 	if (create && !j->opts->types.all_text) {
-		g = infer_file(j, data_off, &no_guess, err);
+		if (j->full)
+			g = j->full;
+		else if (speculate_ok && j->regular && !j->sample_is_all)
+			g = speculate(j, data_off);
+		if (g == NULL)
+			g = infer_file(j, data_off, &no_guess, err);
 		if (g == NULL && dbops_err_isset(err))
 			return -1;
 	}
 	rc = snap_plan_make(j->header.names, j->header.count, g, no_guess,
 			    &j->opts->types, &j->plan, err);
-	free(g);
+	if (g != j->full)
+		free(g);
 	if (rc != 0)
 		return -1;
 	j->columns.names = j->plan.columns;
@@ -323,7 +447,7 @@ static int learn_header(struct job *j)
 		if (have < 0)
 			return -1;
 	}
-	if (plan_columns(j, skip + j->header.length, !have) != 0)
+	if (plan_columns(j, skip + j->header.length, !have, !have) != 0)
 		return -1;
 	rc = snap_db_prepare_table(j->db, &j->columns,
 				   have ? NULL : j->plan.types, err);
@@ -332,7 +456,7 @@ static int learn_header(struct job *j)
 	/* New columns (schema drift): their types inferred as for a new
 	 * table, from this whole file. */
 	snap_plan_free(&j->plan);
-	if (plan_columns(j, skip + j->header.length, true) != 0)
+	if (plan_columns(j, skip + j->header.length, true, false) != 0)
 		return -1;
 	return snap_db_prepare_table(j->db, &j->columns, j->plan.types, err);
 }
@@ -363,7 +487,7 @@ int snap_plan_file(const char *path, const char *qtable,
 	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	if (read_header(&j, &skip) == 0 &&
-	    plan_columns(&j, skip + j.header.length, true) == 0) {
+	    plan_columns(&j, skip + j.header.length, true, false) == 0) {
 		snap_plan_print(out, qtable, j.header.names, &j.plan);
 		rc = 0;
 	} else {
@@ -835,9 +959,20 @@ static enum snap_outcome run(struct job *j)
 	rc = stream(j, md);
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
-	if (rc != 0) {
+	if (rc == 1) {
 		rollback(j->db);
-		return rc == 1 ? SNAP_INTERRUPTED : SNAP_FAILED;
+		return SNAP_INTERRUPTED;
+	}
+	/* The sample's types against the whole file's (struct spec): a
+	 * COPY that failed on the sample's types may be done again. */
+	known = settle(j);
+	if (known == 1) {
+		dbops_err_clear(&j->r->err);
+		j->redo = true;
+	}
+	if (rc != 0 || known != 0) {
+		rollback(j->db);
+		return SNAP_FAILED;
 	}
 	to_hex(digest, j->r->sha256);
 	if (j->prehash[0] && strcmp(j->prehash, j->r->sha256) != 0) {
@@ -847,6 +982,42 @@ static enum snap_outcome run(struct job *j)
 		return SNAP_FAILED;
 	}
 	return record_and_commit(j, started);
+}
+
+/* Read the header, make the table fit, import. */
+static enum snap_outcome attempt(struct job *j)
+{
+	enum snap_outcome out = SNAP_FAILED;
+
+	snap_scan_init(&j->scan);
+	j->scan.markers = j->markers;
+	if (learn_header(j) == 0)
+		out = run(j);
+	/* A first import that stopped short (skipped, or failed before its
+	 * COPY) leaves no table. */
+	snap_db_end_pending(j->db);
+	spec_join(j);
+	free(j->spec.guesses);
+	j->spec.guesses = NULL;
+	return out;
+}
+
+/* The sample's types did not hold: from the start again, with the whole
+ * file's (j->full). */
+static enum snap_outcome again(struct job *j)
+{
+	snap_scan_free(&j->scan);
+	snap_header_free(&j->header);
+	snap_plan_free(&j->plan);
+	memset(j->r, 0, sizeof(*j->r));
+	j->prehash[0] = '\0';
+	j->redo = false;
+	if (lseek(j->fd, 0, SEEK_SET) != 0) {
+		dbops_err_set(&j->r->err, "could not read the file: %s",
+			      strerror(errno));
+		return SNAP_FAILED;
+	}
+	return attempt(j);
 }
 
 enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
@@ -883,14 +1054,12 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 	j.regular = S_ISREG(st.st_mode) && j.fd != STDIN_FILENO;
 	j.size = st.st_size;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
-	snap_scan_init(&j.scan);
 	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
-	j.scan.markers = PQserverVersion(db->conn) < 180000;
-	if (learn_header(&j) == 0)
-		out = run(&j);
-	/* A first import that stopped short (skipped, or failed before its
-	 * COPY) leaves no table. */
-	snap_db_end_pending(db);
+	j.markers = PQserverVersion(db->conn) < 180000;
+	out = attempt(&j);
+	if (j.redo)
+		out = again(&j);
+	free(j.full);
 out:
 	free(j.buf);
 	snap_scan_free(&j.scan);
