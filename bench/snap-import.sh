@@ -351,7 +351,8 @@ ratio() {
 if [ "$rounds" = 1 ]; then
 	how="one run each"
 else
-	how="best of $rounds runs for psql and snap-import, one for pgloader"
+	how="best of $rounds runs for psql and snap-import"
+	[ "$with_pgloader" = 0 ] || how="$how, one for pgloader"
 fi
 cat <<EOF
 ## snap-import
