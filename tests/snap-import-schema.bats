@@ -334,3 +334,20 @@ oracle() {
 	psql -X -q -c "\\copy ${T}_o FROM '$W/late.csv' (FORMAT csv, HEADER true)"
 	assert_equal "$(sql "SELECT count(*) FROM ${T}_o o JOIN $T s ON s.player_id::text = o.player_id AND s.name = o.name AND s.level = o.level AND s.score::text = o.score")" 100002
 }
+
+@test "snap-import schema: sync reports a file whose rows are gone and exits 1 with --once, until --force imports it again (S2-7)" {
+	mkdir -m 0755 "$W/in"
+	csv "$W/in/x.csv" 'a,b' '1,2'
+	snap-import sync -D "$W/in" -t "$T" --once 2>/dev/null
+	sql "TRUNCATE $T"
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
+	assert_failure 1
+	[[ $stderr == "snap-import: error: could not import \"x.csv\": its content is snapshot "*", whose 1 rows are no longer in table \"$T\" (deleted, truncated or the table dropped); give --force to import it again" ]] || fail "$stderr"
+	run snap-import -t "$T" --force "$W/in/x.csv"
+	assert_success
+	assert_output --regexp "replacing snapshot [0-9]+\$"
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
+	assert_success
+	assert_equal "$(sql "SELECT count(*) FROM $T")" 1
+	assert_equal "$(sql "SELECT string_agg(status, ' ') FROM snap_import_files WHERE target_table = 'public.$T'")" imported
+}

@@ -520,6 +520,8 @@ static int known_content(struct job *j)
 		return SNAP_FAILED;
 	if (gone == 0)
 		return SNAP_SKIPPED;
+	j->r->bytes =
+		j->regular ? j->size : j->r->bytes; /* for sync's record */
 	dbops_err_set(
 		&j->r->err,
 		"its content is snapshot %lld, imported at %s as \"%s\", whose %lld rows are no longer in table \"%s\" (deleted, truncated or the table dropped); give --force to import it again",
