@@ -961,6 +961,7 @@ int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
 	char id[32], *sql;
 	const char *params[] = { id };
 	PGresult *res;
+	bool own;
 	int rc;
 
 	if (f->rows == 0)
@@ -974,6 +975,10 @@ int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
 		return rc < 0 ? -1 : rc == 0;
 	}
 	snprintf(id, sizeof(id), "%lld", (long long)f->id);
+	own = PQtransactionStatus(db->conn) == PQTRANS_IDLE;
+	if ((own && snap_db_command(db, "BEGIN", 0, NULL, err) != 0) ||
+	    snap_db_command(db, SNAPSHOT_PROBE_SETTINGS, 0, NULL, err) != 0)
+		return -1;
 	sql = dbops_xasprintf(
 		"SELECT EXISTS (SELECT 1 FROM %s WHERE snapshot_id = $1)",
 		db->qtable);
@@ -987,6 +992,9 @@ int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
 	else
 		snap_db_describe_error(res, err);
 	PQclear(res);
+	if (own && snap_db_command(db, rc < 0 ? "ROLLBACK" : "COMMIT", 0, NULL,
+				   rc < 0 ? NULL : err) != 0)
+		return -1;
 	return rc;
 }
 

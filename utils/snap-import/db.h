@@ -116,6 +116,16 @@ int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 int snap_db_rows_gone(struct snap_db *db, const struct snap_found *f,
 		      struct dbops_err *err);
 
+/*
+ * For the probes of the snapshot_id index, in the transaction: the planner
+ * takes rows of one snapshot for spread over the table and would read it
+ * from the start to find one (a snapshot's rows are together, at its
+ * place); JIT would compile for the cost of a scan refused.
+ */
+#define SNAPSHOT_PROBE_SETTINGS                             \
+	"SELECT set_config('enable_seqscan', 'off', true)," \
+	" set_config('jit', 'off', true)"
+
 /* Whether an imported file of exactly BYTES bytes is known: 1, 0, -1. */
 int snap_db_size_known(struct snap_db *db, int64_t bytes,
 		       struct dbops_err *err);

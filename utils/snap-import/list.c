@@ -104,6 +104,15 @@ static int list_all(struct snap_db *db, struct dbops_output *w, bool all)
 				db->target, err.msg);
 		return have;
 	}
+	/* Session-wide: this connection lists and ends. */
+	if (snap_db_command(db,
+			    "SELECT set_config('enable_seqscan', 'off', false),"
+			    " set_config('jit', 'off', false)",
+			    0, NULL, &err) != 0) {
+		dbops_log_error("could not list imports into \"%s\": %s",
+				db->target, err.msg);
+		return -1;
+	}
 	in_table = in_table_sql(db);
 	sql = dbops_xasprintf(
 		"SELECT id, file_name, left(sha256, 12), rows, bytes,"
