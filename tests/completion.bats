@@ -153,11 +153,12 @@ long_options() {
 		--verbose --progress --help --dir --data-dir --pattern --listen --once --types \
 		--all-text --timezone --encoding --delimiter --quote --null --header --columns
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
-		--verbose --progress --help --metrics-file --name --types \
-		--all-text --timezone --encoding --delimiter --quote --null --header --columns \
-		--table-from-name
+		--verbose --progress --help --metrics-file --name --jobs --force \
+		--types --all-text --timezone --encoding --delimiter --quote --null \
+		--header --columns --table-from-name
 	assert_offers snap-import "snap-import --header " first none
 	assert_offers snap-import "snap-import sync --data-dir " dir
+	assert_offers snap-import "snap-import --jobs " ""
 	assert_offers snap-import "snap-import -t snaps a" a.csv
 	assert_offers snap-import "snap-import sync -D " dir
 	assert_offers snap-import "snap-import list --format j" json

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "db.h"
 #include "import.h"
@@ -15,6 +16,7 @@
 #include "names.h"
 #include "log.h"
 #include "output.h"
+#include "parallel.h"
 #include "progress.h"
 #include "stats.h"
 #include "xalloc.h"
@@ -39,7 +41,8 @@ enum {
 	OPT_NULL,
 	OPT_HEADER,
 	OPT_COLUMNS,
-	OPT_TABLE_FROM_NAME
+	OPT_TABLE_FROM_NAME,
+	OPT_FORCE
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -63,6 +66,9 @@ static const struct dbops_cli_option import_options[] = {
 	  "write Prometheus metrics to FILE at the end" },
 	{ OPT_NAME, "name", "NAME",
 	  "the name recorded for - (standard input)" },
+	{ 'j', "jobs", "N", "files imported at once (default 1)" },
+	{ OPT_FORCE, "force", NULL,
+	  "import a content imported before again, replacing it" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -230,6 +236,13 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ALL:
 		o->all = true;
 		return 0;
+	case 'j':
+		o->jobs_given = true;
+		return dbops_cli_int("--jobs", arg, 1, DBOPS_PARALLEL_MAX,
+				     &o->jobs);
+	case OPT_FORCE:
+		o->force = true;
+		return 0;
 	case OPT_ALL_TEXT:
 		o->types.all_text = true;
 		return 0;
@@ -319,9 +332,13 @@ static void report(const char *name, enum snap_outcome out,
 	case SNAP_IMPORTED: {
 		double secs = r->seconds > 1e-6 ? r->seconds : 1e-6;
 
-		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld\n",
+		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld",
 		       name, (long long)r->rows, (long long)r->bytes,
 		       r->seconds, (double)r->rows / secs, (long long)r->id);
+		if (r->replaced > 0)
+			printf(", replacing snapshot %lld",
+			       (long long)r->replaced);
+		putchar('\n');
 		break;
 	}
 	case SNAP_SKIPPED:
@@ -423,7 +440,8 @@ static int cmd_import_routed(const struct snap_opts *o, char **files,
 	struct snap_import_opts iopts = { .progress = o->progress,
 					  .types = o->types,
 					  .dialect = o->dialect,
-					  .columns = &o->columns };
+					  .columns = &o->columns,
+					  .force = o->force };
 	struct router rt = { .o = o };
 	int rc = 0;
 
@@ -442,16 +460,33 @@ static int cmd_import_routed(const struct snap_opts *o, char **files,
 	return rc;
 }
 
+/* A file's outcome: printed and counted (batch.h calls one at a time). */
+static void report_and_count(void *arg, const char *name, enum snap_outcome out,
+			     const struct snap_result *r)
+{
+	report(name, out, r);
+	snap_stats_count(arg, out, r);
+}
+
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
-	struct snap_import_opts iopts = { .progress = o->progress,
-					  .types = o->types,
-					  .dialect = o->dialect,
-					  .columns = &o->columns };
 	struct snap_stats st = { 0 };
-	struct snap_db db;
-	struct dbops_err err = { "" };
-	int rc = 0;
+	struct snap_batch b = {
+		.o = o,
+		.files = files,
+		.nfiles = nfiles,
+		.jobs = o->jobs,
+		/* Progress lines of several files at once would mix. */
+		.iopts = { .progress = o->jobs > 1 ? DBOPS_PROGRESS_NEVER
+						   : o->progress,
+			   .types = o->types,
+			   .dialect = o->dialect,
+			   .columns = &o->columns,
+			   .force = o->force },
+		.report = report_and_count,
+		.report_arg = &st,
+	};
+	int rc;
 
 	if (nfiles == 0)
 		return dbops_cli_error("no file to import");
@@ -460,36 +495,10 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (o->name_pattern.pattern) {
-		memset(&db, 0, sizeof(db));
+	if (o->name_pattern.pattern)
 		rc = cmd_import_routed(o, files, nfiles, &st);
-	} else if (snap_db_open(&db, o->database, o->table, o->timezone,
-				o->encoding, &err) != 0) {
-		/* No file can be imported: say so for each. */
-		for (int i = 0; i < nfiles; i++) {
-			dbops_log_error("could not import \"%s\": %s",
-					strcmp(files[i], "-") ? files[i]
-							      : o->stdin_name,
-					err.msg);
-			snap_stats_count(&st, SNAP_FAILED, NULL);
-		}
-		rc = 1;
-	} else {
-		for (int i = 0; i < nfiles; i++) {
-			const char *name = strcmp(files[i], "-") == 0
-						   ? o->stdin_name
-						   : files[i];
-			struct snap_result r;
-			enum snap_outcome out = snap_import_file(
-				&db, files[i], name, &iopts, &r);
-
-			report(name, out, &r);
-			snap_stats_count(&st, out, &r);
-			if (out == SNAP_FAILED)
-				rc = 1;
-		}
-	}
-	snap_db_close(&db);
+	else
+		rc = snap_import_batch(&b);
 	if (o->metrics_file &&
 	    dbops_metrics_write_file(st.metrics, o->metrics_file) != 0) {
 		dbops_log_error("could not write metrics file \"%s\": %s",
@@ -593,6 +602,8 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	if (!is_import && (o->metrics_file || o->stdin_name))
 		return dbops_cli_error(
 			"--metrics-file and --name belong to import");
+	if (!is_import && (o->jobs_given || o->force))
+		return dbops_cli_error("--jobs and --force belong to import");
 	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
 	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
@@ -617,6 +628,9 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	if (o->name_pattern.pattern && o->table_given)
 		return dbops_cli_error(
 			"-t and --table-from-name cannot be used together");
+	if (o->name_pattern.pattern && o->jobs > 1)
+		return dbops_cli_error(
+			"--jobs and --table-from-name cannot be used together: the files of several tables are imported one at a time");
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;
@@ -626,6 +640,7 @@ int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
 			       .progress = DBOPS_PROGRESS_AUTO,
+			       .jobs = 1,
 			       .format = DBOPS_FORMAT_TABLE,
 			       .dialect = SNAP_DIALECT_DEFAULT };
 	const char *cmd = "import";
