@@ -334,6 +334,19 @@ void snap_db_describe_error(const PGresult *res, struct dbops_err *err)
 	snap_db_describe_copy_error(res, NULL, err);
 }
 
+/* The SQLSTATE of the last server error described in this thread. */
+static _Thread_local char last_sqlstate[6];
+
+const char *snap_db_last_sqlstate(void)
+{
+	return last_sqlstate;
+}
+
+void snap_db_clear_sqlstate(void)
+{
+	last_sqlstate[0] = '\0';
+}
+
 void snap_db_describe_copy_error(const PGresult *res,
 				 const struct snap_scan *scan,
 				 struct dbops_err *err)
@@ -341,6 +354,10 @@ void snap_db_describe_copy_error(const PGresult *res,
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	const char *msg = PQresultErrorMessage(res);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	snprintf(last_sqlstate, sizeof(last_sqlstate), "%s",
+		 state ? state : "");
 
 	if (primary != NULL)
 		snap_db_format_error(primary, context, scan, err);

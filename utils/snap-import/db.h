@@ -136,6 +136,14 @@ void snap_db_describe_copy_error(const PGresult *res,
 				 const struct snap_scan *scan,
 				 struct dbops_err *err);
 
+/*
+ * The SQLSTATE of the last server error described (by the two functions
+ * above) in this thread, "" if none since snap_db_clear_sqlstate(): how
+ * sync tells a passing failure from one of the file's content.
+ */
+const char *snap_db_last_sqlstate(void);
+void snap_db_clear_sqlstate(void);
+
 /* The same from the parts, for the tests. */
 void snap_db_format_error(const char *primary, const char *context,
 			  const struct snap_scan *scan, struct dbops_err *err);

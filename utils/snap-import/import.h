@@ -42,6 +42,8 @@ struct snap_import_opts {
 	void (*tick)(void *arg); /* called after each chunk sent (watchdog) */
 	void *tick_arg;
 	struct snap_type_opts types; /* --types, --all-text */
+	const char *sha256; /* the caller hashed the file: its SHA-256 (hex),
+			       taken instead of hashing it first (sync) */
 };
 
 /*

@@ -15,6 +15,7 @@
 #include "log.h"
 #include "output.h"
 #include "progress.h"
+#include "retry.h"
 #include "stats.h"
 #include "xalloc.h"
 #include "sync.h"
@@ -31,7 +32,8 @@ enum {
 	OPT_TYPES,
 	OPT_ALL_TEXT,
 	OPT_TIMEZONE,
-	OPT_ENCODING
+	OPT_ENCODING,
+	OPT_SETTLE
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -75,6 +77,8 @@ static const struct dbops_cli_option sync_options[] = {
 	  "the file names to import (default *.csv)" },
 	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
 	{ OPT_ONCE, "once", NULL, "import what is there, then exit" },
+	{ OPT_SETTLE, "settle", "DURATION",
+	  "a file closed but not renamed in is complete once unchanged this long (default 5s)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -148,6 +152,10 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ONCE:
 		o->once = true;
 		return 0;
+	case OPT_SETTLE:
+		o->settle_given = true;
+		return dbops_cli_duration("--settle", arg, 0,
+					  24 * 3600 * 1000LL, &o->settle_ms);
 	case OPT_PATTERN:
 		o->pattern = arg;
 		return 0;
@@ -165,7 +173,9 @@ static int set_option(void *ctx, int id, const char *arg)
 static const char *const synopsis[] = { "[import] [options] FILE...",
 					"plan [options] FILE...",
 					"list [options] [FILE...]",
-					"sync -D DIR [options]", NULL };
+					"sync -D DIR [options]",
+					"retry [options] FILE...",
+					"forget [options] FILE...", NULL };
 
 static const struct dbops_cli cli = {
 	.name = "snap-import",
@@ -347,19 +357,21 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_plan = strcmp(cmd, "plan") == 0;
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_sync = strcmp(cmd, "sync") == 0;
+	bool is_retry = strcmp(cmd, "retry") == 0;
 
 	if (!is_import && (o->metrics_file || o->stdin_name))
 		return dbops_cli_error(
 			"--metrics-file and --name belong to import");
 	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
-	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
+	if (!is_sync &&
+	    (o->dir || o->pattern || o->listen || o->once || o->settle_given))
 		return dbops_cli_error(
-			"--dir, --pattern, --listen and --once belong to sync");
-	if (!is_import && !is_plan && !is_sync &&
+			"--dir, --pattern, --listen, --once and --settle belong to sync");
+	if (!is_import && !is_plan && !is_sync && !is_retry &&
 	    (o->types_given || o->types.all_text || o->timezone || o->encoding))
 		return dbops_cli_error(
-			"--types, --all-text, --timezone and --encoding belong to import, plan and sync");
+			"--types, --all-text, --timezone and --encoding belong to import, plan, sync and retry");
 	if (is_plan &&
 	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(
@@ -372,6 +384,7 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
+			       .settle_ms = 5000,
 			       .progress = DBOPS_PROGRESS_AUTO,
 			       .format = DBOPS_FORMAT_TABLE };
 	const char *cmd = "import";
@@ -387,7 +400,9 @@ int main(int argc, char **argv)
 	if (first < argc && (strcmp(argv[first], "import") == 0 ||
 			     strcmp(argv[first], "list") == 0 ||
 			     strcmp(argv[first], "plan") == 0 ||
-			     strcmp(argv[first], "sync") == 0))
+			     strcmp(argv[first], "sync") == 0 ||
+			     strcmp(argv[first], "retry") == 0 ||
+			     strcmp(argv[first], "forget") == 0))
 		cmd = argv[first++];
 	if (check_command_options(cmd, &o) != 0)
 		return 1;
@@ -399,6 +414,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "list") == 0)
 		return dbops_log_exit_status(
 			cmd_list(&o, argv + first, argc - first));
+	if (strcmp(cmd, "retry") == 0 || strcmp(cmd, "forget") == 0)
+		return dbops_log_exit_status(
+			snap_retry(&o, argv + first, argc - first,
+				   strcmp(cmd, "retry") == 0));
 	if (strcmp(cmd, "sync") == 0) {
 		if (first < argc)
 			return dbops_cli_error(
