@@ -597,9 +597,18 @@ static void drain(struct sync *s, int64_t *wake_us)
 		struct snap_fentry *e = list[i];
 		int64_t wait;
 
-		if (ready(s, e, &wait))
+		if (ready(s, e, &wait)) {
 			take(s, e);
-		else if (!e->gone && wait < *wake_us)
+			/* Failed in passing, or changed meanwhile: its turn
+			 * comes again. */
+			if (e->state == SNAP_F_RETRY)
+				wait = e->retry_at_us - dbops_clock_us();
+			else if (e->state == SNAP_F_WAITING)
+				wait = s->settle_us;
+			else
+				wait = INT64_MAX;
+		}
+		if (!e->gone && wait < *wake_us)
 			*wake_us = wait;
 		watchdog_tick(s);
 		notify_status(s, false);
