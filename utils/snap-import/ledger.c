@@ -57,13 +57,21 @@ int snap_ledger_lookup(struct snap_db *db, const char *sha256,
 	int rc = -1;
 
 	memset(m, 0, sizeof(*m));
-	/* Two arms, so that each uses its index. */
+	/* Three arms, so that each uses its index (the content's are
+	 * partial: one for each status). */
 	res = snap_db_ledger_exec(
 		db,
-		"SELECT status, sha256, bytes, id, file_name,"
+		"(SELECT status, sha256, bytes, id, file_name,"
 		" (extract(epoch FROM imported_at) * 1000000)::bigint,"
 		" coalesce(error, '') FROM {ledger}"
 		" WHERE target_table = $1 AND sha256 = $2"
+		" AND status = 'imported' LIMIT 1)"
+		" UNION ALL "
+		"(SELECT status, sha256, bytes, id, file_name,"
+		" (extract(epoch FROM imported_at) * 1000000)::bigint,"
+		" coalesce(error, '') FROM {ledger}"
+		" WHERE target_table = $1 AND sha256 = $2"
+		" AND status = 'failed' LIMIT 1)"
 		" UNION ALL "
 		"(SELECT status, sha256, bytes, id, file_name, 0, ''"
 		" FROM {ledger} WHERE target_table = $1 AND file_name = $3"

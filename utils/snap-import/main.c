@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "db.h"
 #include "import.h"
+#include "ledger.h"
 #include "list.h"
 #include "log.h"
 #include "output.h"
@@ -270,6 +271,13 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			if (out == SNAP_FAILED)
 				rc = 1;
 		}
+	}
+	/* A run that only skipped still knows the last success (S2-13). */
+	if (rc == 0 && st.imported == 0) {
+		double at;
+
+		if (snap_ledger_last_success(&db, &at, &err) == 0)
+			dbops_metric_set(st.last_success, NULL, at);
 	}
 	snap_db_close(&db);
 	if (o->metrics_file &&
