@@ -47,9 +47,8 @@ static void take_row(const PGresult *res, int i, const char *sha256,
 	}
 }
 
-int snap_ledger_lookup(struct snap_db *db, const char *sha256,
-		       const char *name, struct snap_ledger_match *m,
-		       struct dbops_err *err)
+int snap_ledger_lookup(struct snap_db *db, const char *sha256, const char *name,
+		       struct snap_ledger_match *m, struct dbops_err *err)
 {
 	char *lname = snap_db_ledger_name(name);
 	const char *params[] = { db->key, sha256, lname };
@@ -94,9 +93,8 @@ int snap_ledger_lookup(struct snap_db *db, const char *sha256,
 	return rc;
 }
 
-int snap_ledger_forget(struct snap_db *db, const char *sha256,
-		       const char *name, const char *base, int64_t *n,
-		       struct dbops_err *err)
+int snap_ledger_forget(struct snap_db *db, const char *sha256, const char *name,
+		       const char *base, int64_t *n, struct dbops_err *err)
 {
 	char *lname = name ? snap_db_ledger_name(name) : NULL;
 	char *lbase = base ? snap_db_ledger_name(base) : NULL;
@@ -171,12 +169,11 @@ void snap_ledger_name_index(struct snap_db *db)
 	make = PQresultStatus(res) == PGRES_TUPLES_OK &&
 	       strcmp(PQgetvalue(res, 0, 0), "t") == 0;
 	PQclear(res);
-	if (make &&
-	    snap_db_ledger_command(
-		    db,
-		    "CREATE INDEX IF NOT EXISTS snap_import_files_name"
-		    " ON {ledger} (target_table, file_name)",
-		    0, NULL, &err) != 0)
+	if (make && snap_db_ledger_command(
+			    db,
+			    "CREATE INDEX IF NOT EXISTS snap_import_files_name"
+			    " ON {ledger} (target_table, file_name)",
+			    0, NULL, &err) != 0)
 		dbops_log_debug("no index on the ledger's file names: %s",
 				err.msg);
 }

@@ -13,13 +13,13 @@
 
 /* What the ledger says of one file. */
 struct snap_ledger_match {
-	bool imported;		 /* this content is imported: in .found */
-	bool failed;		 /* this content failed: in .found */
+	bool imported; /* this content is imported: in .found */
+	bool failed;   /* this content failed: in .found */
 	struct snap_found found;
-	bool by_name;		 /* another content was imported under the name */
-	int64_t name_id;	 /* ... as this snapshot */
-	int64_t name_bytes;	 /* ... of this size */
-	char name_sha256[65];	 /* ... and hash */
+	bool by_name;	      /* another content was imported under the name */
+	int64_t name_id;      /* ... as this snapshot */
+	int64_t name_bytes;   /* ... of this size */
+	char name_sha256[65]; /* ... and hash */
 };
 
 /*
@@ -27,18 +27,16 @@ struct snap_ledger_match {
  * ledger stores names) among the table's ledger rows; a ledger not yet
  * made knows nothing. 0, or -1 with the reason in err.
  */
-int snap_ledger_lookup(struct snap_db *db, const char *sha256,
-		       const char *name, struct snap_ledger_match *m,
-		       struct dbops_err *err);
+int snap_ledger_lookup(struct snap_db *db, const char *sha256, const char *name,
+		       struct snap_ledger_match *m, struct dbops_err *err);
 
 /*
  * Remove the recorded failures of the content SHA256 (NULL: none) and of
  * the names NAME and BASE (either NULL), for the table. *N how many. 0, or
  * -1 with the reason in err.
  */
-int snap_ledger_forget(struct snap_db *db, const char *sha256,
-		       const char *name, const char *base, int64_t *n,
-		       struct dbops_err *err);
+int snap_ledger_forget(struct snap_db *db, const char *sha256, const char *name,
+		       const char *base, int64_t *n, struct dbops_err *err);
 
 /*
  * When the last file was imported into the table, in seconds since the

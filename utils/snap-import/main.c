@@ -176,7 +176,8 @@ static const char *const synopsis[] = { "[import] [options] FILE...",
 					"list [options] [FILE...]",
 					"sync -D DIR [options]",
 					"retry [options] FILE...",
-					"forget [options] FILE...", NULL };
+					"forget [options] FILE...",
+					NULL };
 
 static const struct dbops_cli cli = {
 	.name = "snap-import",

@@ -70,8 +70,7 @@ static int retry_one(struct snap_db *db, const struct snap_opts *o,
 	return -1;
 }
 
-int snap_retry(const struct snap_opts *o, char **files, int nfiles,
-	       bool import)
+int snap_retry(const struct snap_opts *o, char **files, int nfiles, bool import)
 {
 	struct snap_db db;
 	struct dbops_err err = { "" };

@@ -347,8 +347,7 @@ static bool reconnect(struct sync *s);
 static void passing(struct sync *s, struct snap_fentry *e, const char *why)
 {
 	e->retry_delay_s = snap_backoff_next(e->retry_delay_s);
-	e->retry_at_us =
-		dbops_clock_us() + (int64_t)e->retry_delay_s * 1000000;
+	e->retry_at_us = dbops_clock_us() + (int64_t)e->retry_delay_s * 1000000;
 	e->state = SNAP_F_RETRY;
 	set_error(e, why);
 	dbops_metric_add(s->retries, NULL, 1);
@@ -445,8 +444,7 @@ static void import_now(struct sync *s, struct snap_fentry *e,
 			       e->name);
 		snap_fentry_observe(e, &after, dbops_clock_us());
 	} else if (snap_failure_passes(snap_db_last_sqlstate(),
-				       PQstatus(s->db.conn) ==
-					       CONNECTION_OK)) {
+				       PQstatus(s->db.conn) == CONNECTION_OK)) {
 		passing(s, e, r.err.msg);
 	} else {
 		failed(s, e, sha256, f->size, r.err.msg);
@@ -543,10 +541,9 @@ static bool ready(struct sync *s, struct snap_fentry *e, int64_t *wait_us)
 	}
 	snap_fentry_observe(e, &f, now);
 	clock_gettime(CLOCK_REALTIME, &wall);
-	if (!snap_fentry_settled(e, now,
-				 (int64_t)wall.tv_sec * 1000000000 +
-					 wall.tv_nsec,
-				 s->settle_us, wait_us))
+	if (!snap_fentry_settled(
+		    e, now, (int64_t)wall.tv_sec * 1000000000 + wall.tv_nsec,
+		    s->settle_us, wait_us))
 		return false;
 	file_path(s, e->name, path, sizeof(path));
 	if (being_written(path)) {

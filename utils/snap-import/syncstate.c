@@ -13,10 +13,10 @@ void snap_fstat_from(struct snap_fstat *f, const struct stat *st)
 	f->dev = st->st_dev;
 	f->ino = st->st_ino;
 	f->size = (int64_t)st->st_size;
-	f->mtime_ns = (int64_t)st->st_mtim.tv_sec * 1000000000 +
-		      st->st_mtim.tv_nsec;
-	f->ctime_ns = (int64_t)st->st_ctim.tv_sec * 1000000000 +
-		      st->st_ctim.tv_nsec;
+	f->mtime_ns =
+		(int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
+	f->ctime_ns =
+		(int64_t)st->st_ctim.tv_sec * 1000000000 + st->st_ctim.tv_nsec;
 }
 
 bool snap_fstat_same(const struct snap_fstat *a, const struct snap_fstat *b)
