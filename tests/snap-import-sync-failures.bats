@@ -223,3 +223,15 @@ big_file() {
 	stop_sync
 	assert_equal "$(sql "SELECT count(*) FROM $T")" 2
 }
+
+@test "snap-import sync: a bad header before any import made the ledger is recorded all the same (S2-2)" {
+	sql "CREATE SCHEMA ${T}s"
+	printf 'a,a\n1,2\n' >"$W/in/dup.csv"
+	: >"$W/in/empty.csv"
+	run --separate-stderr snap-import sync -D "$W/in" -t "${T}s.t" --once --settle 0
+	assert_failure 1
+	refute_regex "$stderr" 'could not record'
+	assert_equal "$(sql "SELECT string_agg(file_name || ': ' || error, ' | ' ORDER BY file_name) FROM ${T}s.snap_import_files WHERE status = 'failed'")" 'dup.csv: column "a" appears twice in the header | empty.csv: the file is empty'
+	# No table was left behind.
+	assert_equal "$(sql "SELECT to_regclass('${T}s.t') IS NULL")" t
+}

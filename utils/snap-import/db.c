@@ -754,6 +754,24 @@ void snap_db_end_pending(struct snap_db *db)
 	snap_db_forget_table(db);
 }
 
+int snap_db_ensure_ledger(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->target };
+
+	if (snap_db_command(db, "BEGIN", 0, NULL, err) != 0)
+		return -1;
+	if (snap_db_command(
+		    db,
+		    "SELECT pg_advisory_xact_lock(hashtext('snap-import schema ' || $1))",
+		    1, params, err) != 0 ||
+	    create_ledger(db, err) != 0 ||
+	    snap_db_command(db, "COMMIT", 0, NULL, err) != 0) {
+		snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
+		return -1;
+	}
+	return 0;
+}
+
 int snap_db_find(struct snap_db *db, const char *sha256, bool failed,
 		 struct snap_found *f, struct dbops_err *err)
 {

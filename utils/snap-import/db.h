@@ -97,6 +97,12 @@ int snap_db_size_known(struct snap_db *db, int64_t bytes,
  */
 char *snap_db_ledger_name(const char *name);
 
+/*
+ * Make the ledger when it is missing (as the first import does), for a
+ * failure to record before any file got as far (sync). 0, or -1.
+ */
+int snap_db_ensure_ledger(struct snap_db *db, struct dbops_err *err);
+
 /* Record a failed import of a content (sync), replacing an older record. */
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,

@@ -358,6 +358,20 @@ static void passing(struct sync *s, struct snap_fentry *e, const char *why)
 		reconnect(s);
 }
 
+/* Record a failure; a file that failed before any import made the
+ * ledger makes it. */
+static int record(struct sync *s, const char *name, const char *sha256,
+		  int64_t bytes, const char *why, struct dbops_err *err)
+{
+	snap_db_clear_sqlstate();
+	if (snap_db_record_failure(&s->db, name, sha256, bytes, why, err) == 0)
+		return 0;
+	if (strcmp(snap_db_last_sqlstate(), "42P01") != 0 ||
+	    snap_db_ensure_ledger(&s->db, err) != 0)
+		return -1;
+	return snap_db_record_failure(&s->db, name, sha256, bytes, why, err);
+}
+
 /* A failure of the content: recorded, tried again when the file changes. */
 static void failed(struct sync *s, struct snap_fentry *e, const char *sha256,
 		   int64_t bytes, const char *why)
@@ -368,8 +382,7 @@ static void failed(struct sync *s, struct snap_fentry *e, const char *sha256,
 	e->state = SNAP_F_FAILED;
 	set_error(e, why);
 	snprintf(e->sha256, sizeof(e->sha256), "%s", sha256 ? sha256 : "");
-	if (sha256 && snap_db_record_failure(&s->db, e->name, sha256, bytes,
-					     why, &err) != 0)
+	if (sha256 && record(s, e->name, sha256, bytes, why, &err) != 0)
 		dbops_log_warning("could not record the failure of \"%s\": %s",
 				  e->name, err.msg);
 	snprintf(s->last, sizeof(s->last), "failed %s", e->name);
