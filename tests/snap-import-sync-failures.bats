@@ -3,7 +3,8 @@
 # bad row or a bad header is recorded once, with its line, and waits for
 # the file to change; a passing failure (a query cancelled, a connection
 # terminated, a lock timeout: real ones, on a real server) is tried again
-# with backoff and the file imported in full; sync --once fails while a
+# with backoff and the file imported in full (also across a server
+# restart); sync --once fails while a
 # file is failed; retry and forget let an operator act.
 
 bats_require_minimum_version 1.5.0
@@ -158,6 +159,27 @@ big_file() {
 	stop_sync
 	assert_equal "$(imported_rows)" "$(($(wc -l <"$W/in/big.csv") - 1)) 1"
 	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE status = 'failed' AND target_table = 'public.$T'")" 0
+}
+
+@test "snap-import sync: the server restarted mid-COPY: sync reconnects with backoff and imports the file whole (S2-1)" {
+	local data pid bin owner
+	data=$DBOPS_SERVER_ROOT/pg/data
+	pid=$(head -n 1 "$data/postmaster.pid")
+	bin=$(dirname "$(readlink -f "/proc/$pid/exe")")
+	owner=$(stat -c %U "$data")
+	start_sync
+	big_file big.csv
+	copy_started
+	if [ "$owner" = "$(id -un)" ]; then
+		"$bin/pg_ctl" -D "$data" -m fast -w restart >/dev/null
+	else
+		runuser -u "$owner" -- "$bin/pg_ctl" -D "$data" -m fast -w restart >/dev/null
+	fi
+	wait_log 'connected to the database again'
+	wait_for "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T'" 1
+	stop_sync
+	assert_equal "$(imported_rows)" "$(($(wc -l <"$W/in/big.csv") - 1)) 1"
+	assert_equal "$(sql "SELECT count(*) FROM $T")" "$(($(wc -l <"$W/in/big.csv") - 1))"
 }
 
 @test "snap-import sync: a lock held by another session past lock_timeout is a passing failure, retried with backoff (S2-1)" {
