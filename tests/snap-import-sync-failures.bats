@@ -4,8 +4,8 @@
 # the file to change; a passing failure (a query cancelled, a connection
 # terminated, a lock timeout: real ones, on a real server) is tried again
 # with backoff and the file imported in full (also across a server
-# restart); sync --once fails while a
-# file is failed; retry and forget let an operator act.
+# restart); sync --once fails while a file is failed; retry and forget let
+# an operator act.
 
 bats_require_minimum_version 1.5.0
 
