@@ -455,13 +455,15 @@ bad_input() {
 	csv "$W/in/bad.csv" 'id,name' '1,a' 'x,b'
 	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
 	assert_failure 1
-	assert_equal "$stderr" 'snap-import: error: could not import "bad.csv": line 3, column id: invalid input syntax for type integer: "x"'
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: could not import "bad.csv": line 3, column id: invalid input syntax for type integer: "x"'
+	assert_equal "${stderr_lines[1]}" "snap-import: error: 1 file of \"$W/in\" failed and is not imported: \"bad.csv\""
 	run snap-import list -t "$T" --all --format csv
 	assert_line --index 1 --regexp "^[0-9]+,bad.csv,[0-9a-f]{12},,[0-9]+,[^,]+,,[^,]+,,failed,\"line 3, column id: invalid input syntax for type integer: \"\"x\"\"\"\$"
-	# Unchanged: not tried again, not an error again.
+	# Unchanged: not tried again, but still failed (S2-15): named, exit 1.
 	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
-	assert_success
-	assert_equal "$stderr" ""
+	assert_failure 1
+	assert_regex "${stderr_lines[0]}" '^snap-import: warning: skipped bad.csv: failed at .+ and unchanged since: line 3, column id: invalid input syntax for type integer: "x"$'
+	assert_equal "${stderr_lines[1]}" "snap-import: error: 1 file of \"$W/in\" failed and is not imported: \"bad.csv\""
 	# Mended: imported, and the failure record goes.
 	csv "$W/in/bad.csv" 'id,name' '1,a' '2,b'
 	run snap-import sync -D "$W/in" -t "$T" --once

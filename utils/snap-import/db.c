@@ -373,6 +373,19 @@ void snap_db_describe_error(const PGresult *res, struct dbops_err *err)
 	snap_db_describe_copy_error(res, NULL, err);
 }
 
+/* The SQLSTATE of the last server error described in this thread. */
+static _Thread_local char last_sqlstate[6];
+
+const char *snap_db_last_sqlstate(void)
+{
+	return last_sqlstate;
+}
+
+void snap_db_clear_sqlstate(void)
+{
+	last_sqlstate[0] = '\0';
+}
+
 void snap_db_describe_copy_error(const PGresult *res,
 				 const struct snap_scan *scan,
 				 struct dbops_err *err)
@@ -380,6 +393,10 @@ void snap_db_describe_copy_error(const PGresult *res,
 	const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
 	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
 	const char *msg = PQresultErrorMessage(res);
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	snprintf(last_sqlstate, sizeof(last_sqlstate), "%s",
+		 state ? state : "");
 
 	if (primary != NULL)
 		snap_db_format_error(primary, context, scan, err);
@@ -1052,6 +1069,23 @@ void snap_db_end_pending(struct snap_db *db)
 		return;
 	snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
 	snap_db_forget_table(db);
+}
+
+int snap_db_ensure_ledger(struct snap_db *db, struct dbops_err *err)
+{
+	const char *params[] = { db->key };
+
+	if (snap_db_command(db, "BEGIN", 0, NULL, err) != 0)
+		return -1;
+	/* The schema lock, as snap_db_prepare_table takes it; the ledger
+	 * and the function only when missing (a loader may not create). */
+	if (snap_db_command(db, SCHEMA_LOCK, 1, params, err) != 0 ||
+	    ensure_ledger(db, err) != 0 ||
+	    snap_db_command(db, "COMMIT", 0, NULL, err) != 0) {
+		snap_db_command(db, "ROLLBACK", 0, NULL, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 int snap_db_find(struct snap_db *db, const char *sha256, bool failed,

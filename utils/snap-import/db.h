@@ -138,6 +138,12 @@ int snap_db_size_known(struct snap_db *db, int64_t bytes,
  */
 char *snap_db_ledger_name(const char *name);
 
+/*
+ * Make the ledger when it is missing (as the first import does), for a
+ * failure to record before any file got as far (sync). 0, or -1.
+ */
+int snap_db_ensure_ledger(struct snap_db *db, struct dbops_err *err);
+
 /* Record a failed import of a content (sync), replacing an older record. */
 int snap_db_record_failure(struct snap_db *db, const char *name,
 			   const char *sha256, int64_t bytes, const char *why,
@@ -176,6 +182,14 @@ void snap_db_describe_error(const PGresult *res, struct dbops_err *err);
 void snap_db_describe_copy_error(const PGresult *res,
 				 const struct snap_scan *scan,
 				 struct dbops_err *err);
+
+/*
+ * The SQLSTATE of the last server error described (by the two functions
+ * above) in this thread, "" if none since snap_db_clear_sqlstate(): how
+ * sync tells a passing failure from one of the file's content.
+ */
+const char *snap_db_last_sqlstate(void);
+void snap_db_clear_sqlstate(void);
 
 /* The same from the parts, for the tests. */
 void snap_db_format_error(const char *primary, const char *context,

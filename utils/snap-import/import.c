@@ -636,7 +636,9 @@ static int check_known(struct job *j)
 		if (rc == 0)
 			return -1;
 	}
-	if (snap_hash_fd(j->fd, j->prehash) != 0) {
+	if (j->opts->sha256) {
+		snprintf(j->prehash, sizeof(j->prehash), "%s", j->opts->sha256);
+	} else if (snap_hash_fd(j->fd, j->prehash) != 0) {
 		dbops_err_set(err, "could not read the file: %s",
 			      strerror(errno));
 		return SNAP_FAILED;

@@ -49,6 +49,8 @@ struct snap_import_opts {
 	const char *snapshot_date; /* YYYY-MM-DD for snapshot_date; NULL */
 	bool force; /* import a known content again, replacing it */
 	int64_t id; /* the snapshot id drawn beforehand (--jobs); 0: draw */
+	const char *sha256; /* the caller hashed the file: its SHA-256 (hex),
+			       taken instead of hashing it first (sync) */
 };
 
 /*

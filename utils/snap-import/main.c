@@ -12,12 +12,14 @@
 #include "cli.h"
 #include "db.h"
 #include "import.h"
+#include "ledger.h"
 #include "list.h"
 #include "names.h"
 #include "log.h"
 #include "output.h"
 #include "parallel.h"
 #include "progress.h"
+#include "retry.h"
 #include "stats.h"
 #include "xalloc.h"
 #include "sync.h"
@@ -42,7 +44,8 @@ enum {
 	OPT_HEADER,
 	OPT_COLUMNS,
 	OPT_TABLE_FROM_NAME,
-	OPT_FORCE
+	OPT_FORCE,
+	OPT_SETTLE
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -110,6 +113,8 @@ static const struct dbops_cli_option sync_options[] = {
 	  "the file names to import (default *.csv, compressed too)" },
 	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
 	{ OPT_ONCE, "once", NULL, "import what is there, then exit" },
+	{ OPT_SETTLE, "settle", "DURATION",
+	  "a file closed but not renamed in is complete once unchanged this long (default 5s)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -283,6 +288,10 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ONCE:
 		o->once = true;
 		return 0;
+	case OPT_SETTLE:
+		o->settle_given = true;
+		return dbops_cli_duration("--settle", arg, 0,
+					  24 * 3600 * 1000LL, &o->settle_ms);
 	case OPT_PATTERN:
 		o->pattern = arg;
 		return 0;
@@ -300,7 +309,10 @@ static int set_option(void *ctx, int id, const char *arg)
 static const char *const synopsis[] = { "[import] [options] FILE...",
 					"plan [options] FILE...",
 					"list [options] [FILE...]",
-					"sync -D DIR [options]", NULL };
+					"sync -D DIR [options]",
+					"retry [options] FILE...",
+					"forget [options] FILE...",
+					NULL };
 
 static const struct dbops_cli cli = {
 	.name = "snap-import",
@@ -468,6 +480,20 @@ static void report_and_count(void *arg, const char *name, enum snap_outcome out,
 	snap_stats_count(arg, out, r);
 }
 
+/* The last success into the table, from the ledger, into ST's metric. */
+static void last_success(const struct snap_opts *o, struct snap_stats *st)
+{
+	struct snap_db db;
+	struct dbops_err err = { "" };
+	double at;
+
+	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
+			 &err) == 0 &&
+	    snap_ledger_last_success(&db, &at, &err) == 0)
+		dbops_metric_set(st->last_success, NULL, at);
+	snap_db_close(&db);
+}
+
 static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 {
 	struct snap_stats st = { 0 };
@@ -499,6 +525,10 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 		rc = cmd_import_routed(o, files, nfiles, &st);
 	else
 		rc = snap_import_batch(&b);
+	/* A run that only skipped still knows the last success (S2-13). */
+	if (rc == 0 && st.imported == 0 && o->metrics_file &&
+	    !o->name_pattern.pattern)
+		last_success(o, &st);
 	if (o->metrics_file &&
 	    dbops_metrics_write_file(st.metrics, o->metrics_file) != 0) {
 		dbops_log_error("could not write metrics file \"%s\": %s",
@@ -598,6 +628,7 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_plan = strcmp(cmd, "plan") == 0;
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_sync = strcmp(cmd, "sync") == 0;
+	bool is_retry = strcmp(cmd, "retry") == 0;
 
 	if (!is_import && (o->metrics_file || o->stdin_name))
 		return dbops_cli_error(
@@ -606,20 +637,21 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 		return dbops_cli_error("--jobs and --force belong to import");
 	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
-	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
+	if (!is_sync &&
+	    (o->dir || o->pattern || o->listen || o->once || o->settle_given))
 		return dbops_cli_error(
-			"--dir, --pattern, --listen and --once belong to sync");
-	if (!is_import && !is_plan && !is_sync &&
+			"--dir, --pattern, --listen, --once and --settle belong to sync");
+	if (!is_import && !is_plan && !is_sync && !is_retry &&
 	    (o->types_given || o->types.all_text || o->timezone || o->encoding))
 		return dbops_cli_error(
-			"--types, --all-text, --timezone and --encoding belong to import, plan and sync");
+			"--types, --all-text, --timezone and --encoding belong to import, plan, sync and retry");
 	if (is_plan &&
 	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(
 			"plan reads the files only: it takes no --database, --progress, --timezone or --encoding");
-	if (!is_import && !is_plan && !is_sync && o->dialect_given)
+	if (!is_import && !is_plan && !is_sync && !is_retry && o->dialect_given)
 		return dbops_cli_error(
-			"--delimiter, --quote, --null, --header and --columns belong to import, plan and sync");
+			"--delimiter, --quote, --null, --header and --columns belong to import, plan, sync and retry");
 	if (check_dialect(o) != 0)
 		return 1;
 	if (o->name_pattern.pattern && !is_import && !is_plan)
@@ -639,6 +671,7 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
+			       .settle_ms = 5000,
 			       .progress = DBOPS_PROGRESS_AUTO,
 			       .jobs = 1,
 			       .format = DBOPS_FORMAT_TABLE,
@@ -656,7 +689,9 @@ int main(int argc, char **argv)
 	if (first < argc && (strcmp(argv[first], "import") == 0 ||
 			     strcmp(argv[first], "list") == 0 ||
 			     strcmp(argv[first], "plan") == 0 ||
-			     strcmp(argv[first], "sync") == 0))
+			     strcmp(argv[first], "sync") == 0 ||
+			     strcmp(argv[first], "retry") == 0 ||
+			     strcmp(argv[first], "forget") == 0))
 		cmd = argv[first++];
 	if (check_command_options(cmd, &o) != 0)
 		return 1;
@@ -668,6 +703,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "list") == 0)
 		return dbops_log_exit_status(
 			cmd_list(&o, argv + first, argc - first));
+	if (strcmp(cmd, "retry") == 0 || strcmp(cmd, "forget") == 0)
+		return dbops_log_exit_status(
+			snap_retry(&o, argv + first, argc - first,
+				   strcmp(cmd, "retry") == 0));
 	if (strcmp(cmd, "sync") == 0) {
 		if (first < argc)
 			return dbops_cli_error(

@@ -49,8 +49,10 @@ struct snap_opts {
 	socklen_t listen_len;
 	enum dbops_output_format format; /* list --format */
 	bool format_given;
-	bool once; /* sync --once */
-	bool all;  /* list --all: failed files too */
+	bool once;	   /* sync --once */
+	int64_t settle_ms; /* sync --settle: the quiet period */
+	bool settle_given;
+	bool all; /* list --all: failed files too */
 	enum dbops_progress_mode progress;
 	struct snap_type_opts types; /* --types, --all-text */
 	const char *timezone;	     /* --timezone; NULL: UTC */
