@@ -342,7 +342,8 @@ oracle() {
 	sql "TRUNCATE $T"
 	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --once
 	assert_failure 1
-	[[ $stderr == "snap-import: error: could not import \"x.csv\": its content is snapshot "*", whose 1 rows are no longer in table \"$T\" (deleted, truncated or the table dropped); give --force to import it again" ]] || fail "$stderr"
+	[[ ${stderr_lines[0]} == "snap-import: error: could not import \"x.csv\": its content is snapshot "*", whose 1 rows are no longer in table \"$T\" (deleted, truncated or the table dropped); give --force to import it again" ]] || fail "$stderr"
+	assert_equal "${stderr_lines[1]}" "snap-import: error: 1 file of \"$W/in\" failed and is not imported: \"x.csv\""
 	run snap-import -t "$T" --force "$W/in/x.csv"
 	assert_success
 	assert_output --regexp "replacing snapshot [0-9]+\$"

@@ -231,3 +231,27 @@ Try \"snap-import --help\" for more information."
 	assert_equal "$(sql "SELECT a, snapshot_date FROM $T")" "1|2024-03-01"
 	assert_equal "$(sql "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.$T'")" 1
 }
+
+@test "snap-import together: sync, retry and forget with a compressed file in the dialect" {
+	mkdir -m 0755 "$W/in"
+	sql "CREATE TABLE $T (a int, b int, snapshot_id bigint)"
+	printf 'a;b\n1;x\n' | gzip >"$W/in/f.csv.gz"
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --delimiter ';' --once
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'snap-import: error: could not import "f.csv.gz": line 2, column b: invalid input syntax for type integer: "x"'
+	# Recorded by its content, as import records it.
+	assert_equal "$(sql "SELECT sha256 FROM snap_import_files WHERE target_table = 'public.$T' AND status = 'failed'")" "$(zcat "$W/in/f.csv.gz" | sha256sum | cut -d' ' -f1)"
+	run --separate-stderr snap-import forget -t "$T" "$W/in/f.csv.gz"
+	assert_success
+	assert_output "forgot 1 failure of $W/in/f.csv.gz"
+	sql "ALTER TABLE $T ALTER COLUMN b TYPE text"
+	run --separate-stderr snap-import retry -t "$T" --delimiter ';' "$W/in/f.csv.gz"
+	assert_success
+	assert_output --regexp "^imported $W/in/f.csv.gz: 1 rows"
+	assert_equal "$(sql "SELECT a, b FROM $T")" "1|x"
+	# sync knows the content now: skipped, nothing failed.
+	run --separate-stderr snap-import sync -D "$W/in" -t "$T" --delimiter ';' --once -v
+	assert_success
+	[[ $stderr == *"skipped f.csv.gz: already imported"* ]] || fail "$stderr"
+	assert_equal "$(sql "SELECT count(*) FROM $T")" 1
+}

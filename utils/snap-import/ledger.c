@@ -37,6 +37,7 @@ static void take_row(const PGresult *res, int i, const char *sha256,
 				       m->found.at, sizeof(m->found.at));
 		snprintf(m->found.error, sizeof(m->found.error), "%s",
 			 PQgetvalue(res, i, 6));
+		m->found.rows = strtoll(PQgetvalue(res, i, 7), NULL, 10);
 	} else if (!same && imported && !m->by_name) {
 		/* Rows come newest first: the last import of the name. */
 		m->by_name = true;
@@ -62,17 +63,17 @@ int snap_ledger_lookup(struct snap_db *db, const char *sha256, const char *name,
 		db,
 		"(SELECT status, sha256, bytes, id, file_name,"
 		" (extract(epoch FROM imported_at) * 1000000)::bigint,"
-		" coalesce(error, '') FROM {ledger}"
+		" coalesce(error, ''), coalesce(rows, 0) FROM {ledger}"
 		" WHERE target_table = $1 AND sha256 = $2"
 		" AND status = 'imported' LIMIT 1)"
 		" UNION ALL "
 		"(SELECT status, sha256, bytes, id, file_name,"
 		" (extract(epoch FROM imported_at) * 1000000)::bigint,"
-		" coalesce(error, '') FROM {ledger}"
+		" coalesce(error, ''), coalesce(rows, 0) FROM {ledger}"
 		" WHERE target_table = $1 AND sha256 = $2"
 		" AND status = 'failed' LIMIT 1)"
 		" UNION ALL "
-		"(SELECT status, sha256, bytes, id, file_name, 0, ''"
+		"(SELECT status, sha256, bytes, id, file_name, 0, '', 0"
 		" FROM {ledger} WHERE target_table = $1 AND file_name = $3"
 		" AND status = 'imported' AND sha256 <> $2"
 		" ORDER BY id DESC LIMIT 1)",

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "compress.h"
 #include "db.h"
 #include "import.h"
 #include "ledger.h"
@@ -23,12 +24,16 @@ static int forget_one(struct snap_db *db, const char *file, int64_t *n)
 	char sha[65] = "";
 	int fd = open(file, O_RDONLY | O_CLOEXEC);
 
-	/* A file gone from the folder is forgotten by its name. */
+	/* A file gone from the folder is forgotten by its name; the ledger
+	 * has the content of a compressed file (a damaged one: by name). */
+	if (fd >= 0)
+		fd = snap_plain_fd(fd, &err);
 	if (fd >= 0) {
 		if (snap_hash_fd(fd, sha) != 0)
 			sha[0] = '\0';
 		close(fd);
 	}
+	dbops_err_clear(&err);
 	if (snap_ledger_forget(db, sha[0] ? sha : NULL, file,
 			       slash ? slash + 1 : NULL, n, &err) != 0) {
 		dbops_log_error("could not forget the failures of \"%s\": %s",
@@ -42,7 +47,9 @@ static int retry_one(struct snap_db *db, const struct snap_opts *o,
 		     const char *file)
 {
 	struct snap_import_opts iopts = { .progress = o->progress,
-					  .types = o->types };
+					  .types = o->types,
+					  .dialect = o->dialect,
+					  .columns = &o->columns };
 	struct snap_result r;
 	int64_t n;
 

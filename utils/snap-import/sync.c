@@ -51,6 +51,7 @@
 #include <systemd/sd-daemon.h>
 
 #include "clock.h"
+#include "compress.h"
 #include "db.h"
 #include "import.h"
 #include "ledger.h"
@@ -341,6 +342,41 @@ out:
 	return rc;
 }
 
+/*
+ * The file at FD (of SIZE bytes) as the ledger knows it: FD itself, or
+ * for a compressed file its decompressed copy (compress.h), whose size
+ * goes to *BYTES (else SIZE). The caller closes a copy. -1 with the
+ * reason in ERR (a damaged compressed file).
+ */
+static int content_fd(int fd, int64_t size, int64_t *bytes,
+		      struct dbops_err *err)
+{
+	unsigned char head[16];
+	ssize_t n = pread(fd, head, sizeof(head), 0);
+	enum snap_compression c =
+		n > 0 ? snap_compression_of(head, (size_t)n) : SNAP_COMP_NONE;
+	struct stat st;
+	int copy;
+
+	*bytes = size;
+	if (c == SNAP_COMP_NONE)
+		return fd;
+	copy = snap_decompress(fd, c, err);
+	if (copy >= 0 && fstat(copy, &st) == 0)
+		*bytes = st.st_size;
+	return copy;
+}
+
+/*
+ * Whether the rows of the imported content M are gone from the table
+ * (snap_db_rows_gone): 1, 0, or -1 with the reason in ERR.
+ */
+static int rows_gone(struct sync *s, const struct snap_ledger_match *m,
+		     struct dbops_err *err)
+{
+	return m->imported ? snap_db_rows_gone(&s->db, &m->found, err) : 0;
+}
+
 /* The connection broke: say so and try to get it (and the lock) back. */
 static bool reconnect(struct sync *s);
 
@@ -407,9 +443,11 @@ static void imported(struct sync *s, struct snap_fentry *e,
 	e->id = r->id;
 }
 
-/* Import the file (hashed: SHA256, as F says), then sort the outcome. */
+/* Import the file (hashed: SHA256, as F says; its content BYTES long),
+ * then sort the outcome. */
 static void import_now(struct sync *s, struct snap_fentry *e,
-		       const struct snap_fstat *f, const char *sha256)
+		       const struct snap_fstat *f, const char *sha256,
+		       int64_t bytes)
 {
 	struct snap_import_opts iopts = {
 		.always_hash_first = true,
@@ -463,47 +501,57 @@ static void import_now(struct sync *s, struct snap_fentry *e,
 				       PQstatus(s->db.conn) == CONNECTION_OK)) {
 		passing(s, e, r.err.msg);
 	} else {
-		failed(s, e, sha256, f->size, r.err.msg);
+		failed(s, e, sha256, bytes, r.err.msg);
 	}
 }
 
-/* Whether the file at FD (F) begins with the content imported as M says. */
-static bool grew_from(struct sync *s, int fd, const struct snap_fstat *f,
+/* Whether the content at FD (SIZE bytes) begins with the content imported
+ * as M says. */
+static bool grew_from(struct sync *s, int fd, int64_t size,
 		      const struct snap_ledger_match *m)
 {
 	char hex[65];
 
-	if (!m->by_name || m->name_bytes >= f->size)
+	if (!m->by_name || m->name_bytes >= size)
 		return false;
 	return hash_file(s, fd, m->name_bytes, hex) == 0 &&
 	       strcmp(hex, m->name_sha256) == 0;
 }
 
-/* Decide what to do with a complete file, and do it. */
-static void process(struct sync *s, struct snap_fentry *e, int fd,
-		    const struct snap_fstat *f)
+/* The ledger's look-up failed (ERR): in passing, or for this file. */
+static void lookup_failed(struct sync *s, struct snap_fentry *e, int64_t bytes,
+			  const char *why)
+{
+	if (snap_failure_passes(snap_db_last_sqlstate(),
+				PQstatus(s->db.conn) == CONNECTION_OK))
+		passing(s, e, why);
+	else
+		failed(s, e, NULL, bytes, why);
+}
+
+/* Decide what to do with a complete file (its content at PFD, BYTES
+ * long), and do it. */
+static void decide(struct sync *s, struct snap_fentry *e, int pfd,
+		   const struct snap_fstat *f, int64_t bytes)
 {
 	struct snap_ledger_match m;
 	struct dbops_err err = { "" };
 	char sha[65], how[128];
-	int rc = hash_file(s, fd, -1, sha);
+	int rc = hash_file(s, pfd, -1, sha), gone = 0;
 
 	if (rc > 0)
 		return;
 	if (rc < 0) {
-		failed(s, e, NULL, f->size, strerror(errno));
+		failed(s, e, NULL, bytes, strerror(errno));
 		return;
 	}
 	snap_db_clear_sqlstate();
-	if (snap_ledger_lookup(&s->db, sha, e->name, &m, &err) != 0) {
-		if (snap_failure_passes(snap_db_last_sqlstate(),
-					PQstatus(s->db.conn) == CONNECTION_OK))
-			passing(s, e, err.msg);
-		else
-			failed(s, e, NULL, f->size, err.msg);
+	if (snap_ledger_lookup(&s->db, sha, e->name, &m, &err) != 0 ||
+	    (gone = rows_gone(s, &m, &err)) < 0) {
+		lookup_failed(s, e, bytes, err.msg);
 		return;
 	}
-	if (m.imported) {
+	if (m.imported && !gone) {
 		dbops_log_info("skipped %s: already imported at %s as \"%s\"",
 			       e->name, m.found.at, m.found.name);
 		e->state = SNAP_F_DONE;
@@ -518,16 +566,35 @@ static void process(struct sync *s, struct snap_fentry *e, int fd,
 		e->state = SNAP_F_FAILED;
 		set_error(e, m.found.error);
 		snprintf(e->sha256, sizeof(e->sha256), "%s", sha);
-	} else if (grew_from(s, fd, f, &m)) {
+	} else if (!gone && grew_from(s, pfd, bytes, &m)) {
 		e->done = *f;
 		e->id = m.name_id;
 		snprintf(how, sizeof(how), "it grew from %lld to %lld bytes",
-			 (long long)m.name_bytes, (long long)f->size);
+			 (long long)m.name_bytes, (long long)bytes);
 		changed_after_import(s, e, how);
 		snprintf(e->sha256, sizeof(e->sha256), "%s", sha);
 	} else {
-		import_now(s, e, f, sha);
+		/* Rows gone: the import says so, and it is recorded. */
+		import_now(s, e, f, sha, bytes);
 	}
+}
+
+/* The complete file at FD: hashed as the ledger knows it (a compressed
+ * file by its content), then decide(). */
+static void process(struct sync *s, struct snap_fentry *e, int fd,
+		    const struct snap_fstat *f)
+{
+	struct dbops_err err = { "" };
+	int64_t bytes;
+	int pfd = content_fd(fd, f->size, &bytes, &err);
+
+	if (pfd < 0) {
+		failed(s, e, NULL, f->size, err.msg);
+		return;
+	}
+	decide(s, e, pfd, f, bytes);
+	if (pfd != fd)
+		close(pfd);
 }
 
 /*
@@ -639,12 +706,20 @@ static void hash_path(struct sync *s, struct snap_fentry *e)
 	char path[4096];
 	int fd;
 
+	struct dbops_err err = { "" };
+	int64_t bytes;
+	int pfd;
+
 	file_path(s, e->name, path, sizeof(path));
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return;
-	if (hash_file(s, fd, -1, e->sha256) != 0)
+	/* The content of a compressed file, as the ledger has it. */
+	pfd = content_fd(fd, 0, &bytes, &err);
+	if (pfd < 0 || hash_file(s, pfd, -1, e->sha256) != 0)
 		e->sha256[0] = '\0';
+	if (pfd >= 0 && pfd != fd)
+		close(pfd);
 	close(fd);
 }
 
@@ -672,7 +747,10 @@ static void recheck(struct sync *s)
 		if (snap_ledger_lookup(&s->db, e->sha256, e->name, &m, &err) !=
 		    0)
 			break;
-		if (m.imported) {
+		/* A failure for rows gone stands until --force imports the
+		 * file again (its ledger row is then a new one). */
+		if (m.imported && (e->state != SNAP_F_FAILED ||
+				   rows_gone(s, &m, &err) == 0)) {
 			e->state = SNAP_F_DONE;
 			e->done = e->seen;
 			e->id = m.found.id;
