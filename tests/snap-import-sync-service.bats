@@ -43,8 +43,9 @@ wait_for() {
 	fail "waited in vain for [$1] = $2 (last: $(sql "$1"))"
 }
 
+# wait_log TEXT [TENTHS]: up to TENTHS tenths of a second (1200).
 wait_log() {
-	for _ in $(seq 1 1200); do
+	for _ in $(seq 1 "${2:-1200}"); do
 		grep -q -- "$1" "$W/sync.log" && return 0
 		sleep 0.1
 	done
@@ -109,11 +110,16 @@ EOF
 	printf 'id,name\n-1,seed\n' >"$W/seed.csv"
 	snap-import -t "$T" "$W/seed.csv" >/dev/null
 	psql -X -q -v ON_ERROR_STOP=1 -c "\\copy snap_import_files (target_table, file_name, sha256, rows, bytes, status) FROM '$W/ledger.csv' (FORMAT csv)"
+	# ... and each snapshot's row in the table: a known content whose rows
+	# are gone would be a failure (S2-7).
+	sql "INSERT INTO $T (id, name, snapshot_id) SELECT substr(file_name, 2, 5)::int, 'file ' || substr(file_name, 2, 5)::int, id FROM snap_import_files WHERE target_table = 'public.$T' AND file_name LIKE 'f%.csv'"
 	listen "$W/notify" "$W/notify.out"
 	# --settle 0: every file is read at start, none waits.
 	NOTIFY_SOCKET=$W/notify WATCHDOG_USEC=2000000 snap-import sync -D "$W/in" -t "$T" --settle 0 2>"$W/sync.log" &
 	SYNC_PID=$!
-	wait_log 'info: watching '
+	# Each known file is looked up, and its snapshot's rows probed
+	# (S2-7): several minutes on a loaded machine.
+	wait_log 'info: watching ' 6000
 	stop_sync
 	wait "$LISTENER"
 	LISTENER=
