@@ -12,10 +12,25 @@
 # load is checked to have loaded every row. The Markdown section goes to
 # stdout; progress and the loaders' own output go to stderr.
 #
+# Then the same data as ten files of a tenth each (SNAP_BENCH_FILES): ten
+# psql \copy one after another, as a shell loop would run them, against one
+# `snap-import --jobs 2` (SNAP_BENCH_JOBS) of the ten. And COPY in binary
+# format: the same rows loaded by psql \copy from a file the server wrote
+# with COPY TO (FORMAT binary), against the CSV load, for what the server's
+# CPU per row would gain if the client parsed the CSV and sent binary (the
+# client's own cost of doing so is not in it: an upper bound).
+#
+# The server's CPU is read from /proc: the postmaster's own and reaped
+# children's times (utime, stime, cutime, cstime) plus its live children's,
+# before and after a load.
+#
 # Environment:
 #   SNAP_BENCH_MB      size of the file in MB of 10^6 bytes (default 1000)
 #   SNAP_BENCH_ROUNDS  rounds of the psql/snap-import pair, the best of each
 #                      counted (default 2); pgloader runs once
+#   SNAP_BENCH_PGLOADER  0: leave pgloader out (it takes minutes)
+#   SNAP_BENCH_FILES   how many files the --jobs part splits it into (10)
+#   SNAP_BENCH_JOBS    snap-import's --jobs there (default 2)
 #
 # Fairness, what was decided and why:
 # - Before each load the database is emptied (the previous loader's tables,
@@ -47,6 +62,9 @@ gen=$build/tests/gen-snapshot
 
 mb=${SNAP_BENCH_MB:-1000}
 rounds=${SNAP_BENCH_ROUNDS:-2}
+with_pgloader=${SNAP_BENCH_PGLOADER:-1}
+nfiles=${SNAP_BENCH_FILES:-10}
+jobs=${SNAP_BENCH_JOBS:-2}
 case $mb in
 '' | *[!0-9]* | 0) die "SNAP_BENCH_MB must be a positive whole number, not \"$mb\"" ;;
 esac
@@ -59,8 +77,10 @@ esac
 [ -x "$driver" ] || die "\"$driver\" is missing (make tests)"
 command -v psql >/dev/null ||
 	die "psql is not installed (apt-get install postgresql-client)"
-command -v pgloader >/dev/null ||
-	die "pgloader is not installed (apt-get install pgloader; make bench does)"
+if [ "$with_pgloader" != 0 ]; then
+	command -v pgloader >/dev/null ||
+		die "pgloader is not installed (apt-get install pgloader; make bench does)"
+fi
 
 dir=
 cleanup() {
@@ -74,15 +94,36 @@ trap 'exit 1' HUP INT TERM
 dir=$(bench_scratch)
 csv=$dir/snapshot.csv
 
-# Not piped to head: SBCL dies loudly on a closed pipe.
-pgloader_version=$(pgloader --root-dir "$dir/pgloader" --version)
-log "${pgloader_version%%
+if [ "$with_pgloader" != 0 ]; then
+	# Not piped to head: SBCL dies loudly on a closed pipe.
+	pgloader_version=$(pgloader --root-dir "$dir/pgloader" --version)
+	log "${pgloader_version%%
 *}"
+fi
 log "starting PostgreSQL in $dir/pg"
 "$driver" start postgres "$dir/pg" --set autovacuum=off >"$dir/pg.info" ||
 	die "could not start PostgreSQL (see $dir/pg/server.log)"
 port=$(sed -n 's/^port=//p' "$dir/pg.info")
 [ -n "$port" ] || die "the instance driver printed no port"
+postmaster=$(sed -n 's/^pid=//p' "$dir/pg.info")
+[ -n "$postmaster" ] || die "the instance driver printed no pid"
+hz=$(getconf CLK_TCK)
+
+# server_cpu: CPU seconds of the server so far, its exited backends included
+# (the postmaster reaps them: cutime, cstime).
+server_cpu() {
+	local p total=0 f
+	for p in "$postmaster" $(pgrep -P "$postmaster"); do
+		f=$(cut -d ')' -f 2- "/proc/$p/stat" 2>/dev/null) || continue
+		# Fields after the name: 12 utime 13 stime 14 cutime 15 cstime.
+		if [ "$p" = "$postmaster" ]; then
+			total=$((total + $(echo "$f" | awk '{ print $12 + $13 + $14 + $15 }')))
+		else
+			total=$((total + $(echo "$f" | awk '{ print $12 + $13 }')))
+		fi
+	done
+	awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
 
 # Trust authentication for postgres on 127.0.0.1; no password, no service.
 unset PGSERVICE PGPASSWORD PGOPTIONS PGHOSTADDR
@@ -131,17 +172,22 @@ reset_db() {
 	cat "$csv" >/dev/null
 }
 
-# time_load NAME COMMAND...: run it, all its output to stderr; sets $elapsed.
+# time_load NAME COMMAND...: run it, all its output to stderr; sets
+# $elapsed and $cpu (the server's CPU seconds meanwhile).
 elapsed=
+cpu=
 time_load() {
-	local name=$1 t0 t1
+	local name=$1 t0 t1 c0 c1
 	shift
 	log "loading with $name"
+	c0=$(server_cpu)
 	t0=$(date +%s.%N)
 	"$@" >&2 || die "$name failed (exit status $?)"
 	t1=$(date +%s.%N)
+	c1=$(server_cpu)
 	elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-	log "$name: $elapsed s"
+	cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')
+	log "$name: $elapsed s, server CPU $cpu s"
 }
 
 check_rows() {
@@ -162,6 +208,8 @@ best() {
 t_psql=
 t_snap=
 t_pgloader=
+cpu_psql=
+cpu_snap=
 
 load_psql() {
 	reset_db
@@ -171,6 +219,7 @@ load_psql() {
 		-c "\\copy t_psql FROM '$csv' csv header"
 	check_rows t_psql "psql \\copy"
 	t_psql=$(best "$t_psql" "$elapsed")
+	cpu_psql=$(best "$cpu_psql" "$cpu")
 }
 
 load_snap() {
@@ -178,6 +227,7 @@ load_snap() {
 	time_load snap-import "$snap" -d "127.0.0.1:$port" -t t_snap "$csv"
 	check_rows t_snap snap-import
 	t_snap=$(best "$t_snap" "$elapsed")
+	cpu_snap=$(best "$cpu_snap" "$cpu")
 }
 
 load_pgloader() {
@@ -216,13 +266,81 @@ for r in $(seq 1 "$rounds"); do
 		load_psql
 	fi
 done
-load_pgloader
+[ "$with_pgloader" = 0 ] || load_pgloader
 
-# row NAME SECONDS: one line of the table.
+# --- ten files: psql \copy one after another, snap-import --jobs 2 ---
+log "splitting the file into $nfiles parts"
+tail -n +2 "$csv" | split -l $(((rows + nfiles - 1) / nfiles)) -d -a 3 - "$dir/body."
+parts=()
+for body in "$dir"/body.*; do
+	part=$dir/part${body##*.}.csv
+	{ head -n 1 "$csv"; cat "$body"; } >"$part"
+	rm -f "$body"
+	parts+=("$part")
+done
+
+psql_loop() {
+	local f
+	for f in "${parts[@]}"; do
+		psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres \
+			-d postgres -c "\\copy t_many FROM '$f' csv header" || return 1
+	done
+}
+reset_db
+sql -c "CREATE TABLE t_many ($columns)"
+cat "${parts[@]}" >/dev/null
+time_load "psql \\copy x $nfiles, one after another" psql_loop
+check_rows t_many "psql \\copy x $nfiles"
+t_many_psql=$elapsed
+reset_db
+cat "${parts[@]}" >/dev/null
+time_load "snap-import --jobs $jobs" "$snap" -d "127.0.0.1:$port" -t t_many \
+	--jobs "$jobs" "${parts[@]}"
+check_rows t_many "snap-import --jobs $jobs"
+t_many_snap=$elapsed
+[ "$(sql -c "SELECT count(*) FROM snap_import_files WHERE target_table = 'public.t_many' AND status = 'imported'")" = "$nfiles" ] ||
+	die "snap-import --jobs $jobs did not record $nfiles files"
+rm -f "${parts[@]}"
+
+# --- COPY in binary format: the server's CPU per row ---
+reset_db
+sql -c "CREATE TABLE t_psql ($columns)"
+psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+	-c "\\copy t_psql FROM '$csv' csv header"
+log "writing the rows in COPY's binary format"
+psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$port" -U postgres -d postgres \
+	-c "\\copy t_psql TO '$dir/snapshot.bin' (FORMAT binary)"
+bin_size=$(wc -c <"$dir/snapshot.bin")
+load_bin() {
+	reset_db
+	cat "$dir/snapshot.bin" >/dev/null
+	sql -c "CREATE TABLE t_bin ($columns)"
+	time_load "psql \\copy (FORMAT binary)" psql -X -q -v ON_ERROR_STOP=1 \
+		-h 127.0.0.1 -p "$port" -U postgres -d postgres \
+		-c "\\copy t_bin FROM '$dir/snapshot.bin' (FORMAT binary)"
+	check_rows t_bin "psql \\copy binary"
+	t_bin=$elapsed
+	cpu_bin=$cpu
+}
+# One CSV load next to it, in the same minutes.
+load_psql_csv_again() {
+	reset_db
+	sql -c "CREATE TABLE t_psql ($columns)"
+	time_load "psql \\copy (csv)" psql -X -q -v ON_ERROR_STOP=1 -h 127.0.0.1 \
+		-p "$port" -U postgres -d postgres \
+		-c "\\copy t_psql FROM '$csv' csv header"
+	t_csv2=$elapsed
+	cpu_csv2=$cpu
+}
+load_bin
+load_psql_csv_again
+rm -f "$dir/snapshot.bin"
+
+# row NAME SECONDS CPU: one line of the table.
 row() {
 	printf '| %s | ' "$1"
-	awk -v t="$2" -v b="$size" -v r="$rows" 'BEGIN {
-		printf "%.2f | %.1f | %.0f |\n", t, b / 1e6 / t, r / t
+	awk -v t="$2" -v b="$size" -v r="$rows" -v c="$3" 'BEGIN {
+		printf "%.2f | %.1f | %.0f | %s |\n", t, b / 1e6 / t, r / t, c
 	}'
 }
 # ratio OTHER: snap-import's throughput over the other's.
@@ -233,21 +351,47 @@ ratio() {
 if [ "$rounds" = 1 ]; then
 	how="one run each"
 else
-	how="best of $rounds runs for psql and snap-import, one for pgloader"
+	how="best of $rounds runs for psql and snap-import"
+	[ "$with_pgloader" = 0 ] || how="$how, one for pgloader"
 fi
 cat <<EOF
 ## snap-import
 
-Loading one CSV snapshot of $(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1e6 }') MB ($size bytes, $rows rows, \`gen-snapshot --bytes $bytes --seed 1\`) into an empty table of a scratch PostgreSQL $server_version (defaults, autovacuum off), each loader over TCP to 127.0.0.1, the file in the page cache; $how, the time of the whole command, after one untimed warm-up load. psql and pgloader load into a table created beforehand; snap-import creates its table, infers the types, hashes the file and records it.
+Loading one CSV snapshot of $(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1e6 }') MB ($size bytes, $rows rows, \`gen-snapshot --bytes $bytes --seed 1\`) into an empty table of a scratch PostgreSQL $server_version (defaults, autovacuum off), each loader over TCP to 127.0.0.1, the file in the page cache; $how, the time of the whole command, after one untimed warm-up load. psql and pgloader load into a table created beforehand; snap-import creates its table with the index on snapshot_id, infers the types from the whole file (a first read), hashes the file and records it.
 
-| loader | seconds | MB/s | rows/s |
-|---|---:|---:|---:|
-$(row "psql \\copy" "$t_psql")
-$(row snap-import "$t_snap")
-$(row pgloader "$t_pgloader")
+| loader | seconds | MB/s | rows/s | server CPU s |
+|---|---:|---:|---:|---:|
+$(row "psql \\copy" "$t_psql" "$cpu_psql")
+$(row snap-import "$t_snap" "$cpu_snap")
+$([ "$with_pgloader" = 0 ] || row pgloader "$t_pgloader" "")
 
 snap-import vs psql \\copy: $(ratio "$t_psql") (throughput, >= 1.0 means as fast or faster)
+$([ "$with_pgloader" = 0 ] && echo "
+pgloader left out of this run (SNAP_BENCH_PGLOADER=0)." || echo "
+snap-import vs pgloader: $(ratio "$t_pgloader") (throughput, >= 1.0 means as fast or faster)")
 
-snap-import vs pgloader: $(ratio "$t_pgloader") (throughput, >= 1.0 means as fast or faster)
+### $nfiles files at once
+
+The same rows as $nfiles files of about $(awk -v b="$size" -v n="$nfiles" 'BEGIN { printf "%.0f", b / n / 1e6 }') MB, into one table: $nfiles psql \\copy, one process after another (a table created beforehand), against one \`snap-import --jobs $jobs\` of the $nfiles files (it creates the table with the first file, then loads $jobs at a time, each file in its own transaction, hashed, with its ledger row and the snapshot_id index). One run each.
+
+| loader | seconds |
+|---|---:|
+| psql \\copy x $nfiles, one after another | $t_many_psql |
+| snap-import --jobs $jobs | $t_many_snap |
+
+snap-import --jobs $jobs vs $nfiles psql \\copy in a row: $(awk -v o="$t_many_psql" -v s="$t_many_snap" 'BEGIN { printf "%.2f", o / s }') (>= 1.0 means as fast or faster)
+
+### COPY in binary format
+
+The same rows loaded by psql \\copy from CSV and from COPY's binary format ($(awk -v b="$bin_size" 'BEGIN { printf "%.0f", b / 1e6 }') MB, written by the server with COPY TO beforehand), into a table without indexes, one run each, one after the other. The binary load is what a client that parsed the CSV and sent binary would cost the server; that client's own parsing is not counted.
+
+| load | seconds | server CPU s | server CPU µs per row |
+|---|---:|---:|---:|
+| CSV | $t_csv2 | $cpu_csv2 | $(awk -v c="$cpu_csv2" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
+| binary | $t_bin | $cpu_bin | $(awk -v c="$cpu_bin" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
+
+binary vs CSV, server CPU per row: $(awk -v a="$cpu_bin" -v b="$cpu_csv2" 'BEGIN { printf "%.2f", a / b }') (below 1.0: the server works less)
+
+binary vs CSV, wall time: $(awk -v a="$t_bin" -v b="$t_csv2" 'BEGIN { printf "%.2f", a / b }')
 
 EOF

@@ -143,7 +143,8 @@ long_options() {
 @test "completion: snap-import commands, options per command and files" {
 	touch a.csv
 	mkdir dir
-	assert_offers snap-import "snap-import " a.csv dir import plan list sync
+	assert_offers snap-import "snap-import " a.csv dir import plan list sync \
+		retry forget
 	assert_offers snap-import "snap-import p" plan
 	assert_offers snap-import "snap-import plan --" --table --types --all-text \
 		--quiet --verbose --help --delimiter --quote --null --header --columns \
@@ -153,14 +154,22 @@ long_options() {
 	assert_offers snap-import "snap-import list --" --database --table --quiet \
 		--verbose --progress --help --format --all
 	assert_offers snap-import "snap-import sync --" --database --table --quiet \
-		--verbose --progress --help --dir --data-dir --pattern --listen --once --types \
-		--all-text --timezone --encoding --delimiter --quote --null --header --columns
+		--verbose --progress --help --dir --data-dir --pattern --listen --once --settle \
+		--types --all-text --timezone --encoding --delimiter --quote --null --header --columns
+	assert_offers snap-import "snap-import retry --" --database --table --quiet \
+		--verbose --progress --help --types --all-text --timezone --encoding \
+		--delimiter --quote --null --header --columns
+	assert_offers snap-import "snap-import forget --" --database --table \
+		--quiet --verbose --help
+	assert_offers snap-import "snap-import forget " a.csv dir
+	assert_offers snap-import "snap-import sync --settle " ""
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
-		--verbose --progress --help --metrics-file --name --types \
-		--all-text --timezone --encoding --delimiter --quote --null --header --columns \
-		--table-from-name
+		--verbose --progress --help --metrics-file --name --jobs --force \
+		--types --all-text --timezone --encoding --delimiter --quote --null \
+		--header --columns --table-from-name
 	assert_offers snap-import "snap-import --header " first none
 	assert_offers snap-import "snap-import sync --data-dir " dir
+	assert_offers snap-import "snap-import --jobs " ""
 	assert_offers snap-import "snap-import -t snaps a" a.csv
 	assert_offers snap-import "snap-import sync -D " dir
 	assert_offers snap-import "snap-import list --format j" json

@@ -157,7 +157,7 @@ Try \"snap-import --help\" for more information."
 	check '--columns names the columns of files without a header: give --header none too' --columns a "$W/a.csv"
 	check 'invalid value "a,,b" for --columns: column 2 of the header has no name' --header none --columns 'a,,b' "$W/a.csv"
 	check 'invalid value "a,a" for --columns: column "a" appears twice in the header' --header none --columns 'a,a' "$W/a.csv"
-	check '--delimiter, --quote, --null, --header and --columns belong to import, plan and sync' list --delimiter ';'
+	check '--delimiter, --quote, --null, --header and --columns belong to import, plan, sync and retry' list --delimiter ';'
 }
 
 @test "snap-import dialect: .csv.gz, .zst, .xz and .bz2 read as their decompressed content" {

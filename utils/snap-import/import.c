@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <openssl/evp.h>
+#include <pthread.h>
 
 #include "clock.h"
 #include "compress.h"
@@ -151,6 +152,27 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 	return sql;
 }
 
+/*
+ * A first import of a file longer than the sample does not wait for the
+ * inference over the whole file: the table is made with the sample's
+ * types and the COPY starts, while a thread infers over the whole file
+ * (the client has a core to spare while the server parses). Before the
+ * commit the two are compared: the same, the import stands; different (a
+ * column that turns text, or wider, after the sample), it is rolled back
+ * and done again with the whole file's types.
+ */
+struct spec {
+	pthread_t thread;
+	bool running;
+	int fd;
+	off_t off; /* the data after the header */
+	size_t ncols;
+	int64_t first_line;
+	const struct snap_dialect *dialect;
+	struct snap_guess *guesses; /* the whole file's; NULL: see err */
+	struct dbops_err err;
+};
+
 /* The state of one file's import. */
 struct job {
 	struct snap_db *db;
@@ -167,8 +189,12 @@ struct job {
 	struct snap_header columns; /* the header's names as column names */
 	struct snap_plan plan;
 	struct snap_scan scan;
+	bool markers;	  /* look for \. lines (servers before 18) */
 	char prehash[65]; /* when hashed before sending */
 	size_t send_from; /* bytes of buf not sent: a BOM without a header */
+	struct spec spec;
+	struct snap_guess *full; /* the whole file's types, once known */
+	bool redo;		 /* the sample's types did not hold */
 };
 
 /* Line ends in the N bytes of S: LF, CR, CR LF as one. */
@@ -184,33 +210,18 @@ static int64_t line_ends(const char *s, size_t n)
 }
 
 /*
- * Infer over the whole file from the data after the header (DATA_OFF in
- * buf). Standard input is read once, so only when all of it is in buf;
- * otherwise NULL, with the reason in *no_guess. pread keeps the file's
- * offset where the sample ended, for the COPY.
+ * Feed IN the LEN bytes in WB (of CAP), then FD from OFF to its end (unless
+ * EOF already). Returns the guesses, or NULL with the reason in ERR. Frees
+ * WB and IN. pread leaves the file's offset alone.
  */
-static struct snap_guess *infer_file(struct job *j, size_t data_off,
-				     const char **no_guess,
-				     struct dbops_err *err)
+static struct snap_guess *infer_rest(struct snap_infer *in, int fd, char *wb,
+				     size_t len, size_t cap, off_t off,
+				     bool eof, struct dbops_err *err)
 {
-	struct snap_infer in;
-	struct snap_guess *g;
-	size_t cap = SAMPLE_BYTES, len = j->sampled - data_off;
-	char *wb;
-	bool eof = j->sample_is_all;
-	off_t off = (off_t)j->sampled;
+	struct snap_guess *g = NULL;
 
-	if (!eof && !j->regular) {
-		*no_guess =
-			"standard input longer than 4 MiB is not read twice to guess types";
-		return NULL;
-	}
-	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
-	in.dialect = &j->opts->dialect;
-	wb = dbops_xmalloc(cap);
-	memcpy(wb, j->buf + data_off, len);
 	for (;;) {
-		size_t used = snap_infer_feed(&in, wb, len, eof);
+		size_t used = snap_infer_feed(in, wb, len, eof);
 		ssize_t n;
 
 		memmove(wb, wb + used, len - used);
@@ -222,28 +233,139 @@ static struct snap_guess *infer_file(struct job *j, size_t data_off,
 			wb = dbops_xreallocarray(wb, cap, 1);
 		}
 		do
-			n = pread(j->fd, wb + len, cap - len, off);
+			n = pread(fd, wb + len, cap - len, off);
 		while (n < 0 && errno == EINTR);
 		if (n < 0) {
 			dbops_err_set(err, "could not read the file: %s",
 				      strerror(errno));
-			free(wb);
-			snap_infer_free(&in);
-			return NULL;
+			goto out;
 		}
 		eof = n == 0;
 		len += (size_t)n;
 		off += n;
 	}
+	g = in->cols;
+	in->cols = NULL;
+out:
 	free(wb);
+	snap_infer_free(in);
+	return g;
+}
+
+/*
+ * Infer over the whole file from the data after the header (DATA_OFF in
+ * buf). Standard input is read once, so only when all of it is in buf;
+ * otherwise NULL, with the reason in *no_guess.
+ */
+static struct snap_guess *infer_file(struct job *j, size_t data_off,
+				     const char **no_guess,
+				     struct dbops_err *err)
+{
+	struct snap_infer in;
+	size_t cap = SAMPLE_BYTES, len = j->sampled - data_off;
+	char *wb;
+
+	if (!j->sample_is_all && !j->regular) {
+		*no_guess =
+			"standard input longer than 4 MiB is not read twice to guess types";
+		return NULL;
+	}
+	snap_infer_init(&in, j->header.count, 1 + line_ends(j->buf, data_off));
+	in.dialect = &j->opts->dialect;
+	wb = dbops_xmalloc(cap);
+	memcpy(wb, j->buf + data_off, len);
+	return infer_rest(&in, j->fd, wb, len, cap, (off_t)j->sampled,
+			  j->sample_is_all, err);
+}
+
+static void *spec_thread(void *arg)
+{
+	struct spec *sp = arg;
+	struct snap_infer in;
+
+	snap_infer_init(&in, sp->ncols, sp->first_line);
+	in.dialect = sp->dialect;
+	sp->guesses = infer_rest(&in, sp->fd, dbops_xmalloc(SAMPLE_BYTES), 0,
+				 SAMPLE_BYTES, sp->off, false, &sp->err);
+	return NULL;
+}
+
+/* Wait for the thread, if one runs; whether one did. */
+static bool spec_join(struct job *j)
+{
+	if (!j->spec.running)
+		return false;
+	pthread_join(j->spec.thread, NULL);
+	j->spec.running = false;
+	return true;
+}
+
+/*
+ * The types of the sample's complete records, with the whole file's
+ * inferred meanwhile by a thread (struct spec); NULL when no thread can be
+ * started (the caller infers over the whole file itself).
+ */
+static struct snap_guess *speculate(struct job *j, size_t data_off)
+{
+	struct snap_infer in;
+	struct snap_guess *g;
+	int64_t first = 1 + line_ends(j->buf, data_off);
+
+	j->spec = (struct spec){ .fd = j->fd,
+				 .off = (off_t)data_off,
+				 .ncols = j->header.count,
+				 .first_line = first,
+				 .dialect = &j->opts->dialect };
+	if (pthread_create(&j->spec.thread, NULL, spec_thread, &j->spec) != 0)
+		return NULL;
+	j->spec.running = true;
+	snap_infer_init(&in, j->header.count, first);
+	in.dialect = &j->opts->dialect;
+	snap_infer_feed(&in, j->buf + data_off, j->sampled - data_off, false);
 	g = in.cols;
 	in.cols = NULL;
 	snap_infer_free(&in);
 	return g;
 }
 
-/* Plan the columns: names always, types when the table is to be made. */
-static int plan_columns(struct job *j, size_t data_off, bool create)
+/*
+ * After the COPY of a speculating first import: 0 when the sample's types
+ * are the whole file's (or there was no speculation), 1 when not (j->full
+ * holds the whole file's: do it again), -1 when the thread could not read
+ * the file (the reason in j->r->err).
+ */
+static int settle(struct job *j)
+{
+	struct snap_plan full;
+	struct dbops_err ignored;
+	bool same = true;
+
+	if (!spec_join(j))
+		return 0;
+	if (j->spec.guesses == NULL)
+		return dbops_err_set(&j->r->err, "%s", j->spec.err.msg);
+	if (snap_plan_make(j->header.names, j->header.count, j->spec.guesses,
+			   NULL, &j->opts->types, &full, &ignored) != 0)
+		return dbops_err_set(&j->r->err, "%s", ignored.msg);
+	for (size_t c = 0; c < full.count; c++)
+		same &= strcmp(full.types[c], j->plan.types[c]) == 0;
+	snap_plan_free(&full);
+	if (same) {
+		free(j->spec.guesses);
+		j->spec.guesses = NULL;
+		return 0;
+	}
+	j->full = j->spec.guesses;
+	j->spec.guesses = NULL;
+	return 1;
+}
+
+/*
+ * Plan the columns: names always, types when the table is to be made
+ * (CREATE; SPECULATE: it is a new table, see struct spec).
+ */
+static int plan_columns(struct job *j, size_t data_off, bool create,
+			bool speculate_ok)
 {
 	struct dbops_err *err = &j->r->err;
 	struct snap_guess *g = NULL;
@@ -251,13 +373,19 @@ static int plan_columns(struct job *j, size_t data_off, bool create)
 	int rc;
 
 	if (create && !j->opts->types.all_text) {
-		g = infer_file(j, data_off, &no_guess, err);
+		if (j->full)
+			g = j->full;
+		else if (speculate_ok && j->regular && !j->sample_is_all)
+			g = speculate(j, data_off);
+		if (g == NULL)
+			g = infer_file(j, data_off, &no_guess, err);
 		if (g == NULL && dbops_err_isset(err))
 			return -1;
 	}
 	rc = snap_plan_make(j->header.names, j->header.count, g, no_guess,
 			    &j->opts->types, &j->plan, err);
-	free(g);
+	if (g != j->full)
+		free(g);
 	if (rc != 0)
 		return -1;
 	j->columns.names = j->plan.columns;
@@ -372,7 +500,7 @@ static int learn_header(struct job *j)
 {
 	struct dbops_err *err = &j->r->err;
 	size_t skip;
-	int have = 1;
+	int have = 1, rc;
 
 	if (read_header(j, &skip) != 0 || convert_header(j) != 0)
 		return -1;
@@ -381,10 +509,18 @@ static int learn_header(struct job *j)
 		if (have < 0)
 			return -1;
 	}
-	if (plan_columns(j, skip + j->header.length, !have) != 0)
+	if (plan_columns(j, skip + j->header.length, !have, !have) != 0)
 		return -1;
-	return snap_db_prepare_table(j->db, &j->columns,
-				     have ? NULL : j->plan.types, err);
+	rc = snap_db_prepare_table(j->db, &j->columns,
+				   have ? NULL : j->plan.types, err);
+	if (rc != 1)
+		return rc;
+	/* New columns (schema drift): their types inferred as for a new
+	 * table, from this whole file. */
+	snap_plan_free(&j->plan);
+	if (plan_columns(j, skip + j->header.length, true, false) != 0)
+		return -1;
+	return snap_db_prepare_table(j->db, &j->columns, j->plan.types, err);
 }
 
 /*
@@ -438,7 +574,7 @@ int snap_plan_file(const char *path, const char *qtable,
 	}
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
 	if (read_header(&j, &skip) == 0 &&
-	    plan_columns(&j, skip + j.header.length, true) == 0) {
+	    plan_columns(&j, skip + j.header.length, true, false) == 0) {
 		snap_plan_print(out, qtable, j.header.names, &j.plan);
 		rc = 0;
 	} else {
@@ -451,6 +587,34 @@ out:
 	if (j.fd > STDIN_FILENO)
 		close(j.fd);
 	return rc;
+}
+
+/*
+ * The content is in the ledger (j->r->found): skipped, unless its rows are
+ * gone from the table, which is said (a failure: the data the user expects
+ * is not there); --force imports it again (record_rows replaces the old
+ * snapshot). The outcome, or -1 to go on.
+ */
+static int known_content(struct job *j)
+{
+	const struct snap_found *f = &j->r->found;
+	int gone;
+
+	if (j->opts->force)
+		return -1;
+	gone = snap_db_rows_gone(j->db, f, &j->r->err);
+	if (gone < 0)
+		return SNAP_FAILED;
+	if (gone == 0)
+		return SNAP_SKIPPED;
+	j->r->bytes =
+		j->regular ? j->size : j->r->bytes; /* for sync's record */
+	dbops_err_set(
+		&j->r->err,
+		"its content is snapshot %lld, imported at %s as \"%s\", whose %lld rows are no longer in table \"%s\" (deleted, truncated or the table dropped); give --force to import it again",
+		(long long)f->id, f->at, f->name, (long long)f->rows,
+		j->db->target);
+	return SNAP_FAILED;
 }
 
 /*
@@ -472,7 +636,9 @@ static int check_known(struct job *j)
 		if (rc == 0)
 			return -1;
 	}
-	if (snap_hash_fd(j->fd, j->prehash) != 0) {
+	if (j->opts->sha256) {
+		snprintf(j->prehash, sizeof(j->prehash), "%s", j->opts->sha256);
+	} else if (snap_hash_fd(j->fd, j->prehash) != 0) {
 		dbops_err_set(err, "could not read the file: %s",
 			      strerror(errno));
 		return SNAP_FAILED;
@@ -480,7 +646,7 @@ static int check_known(struct job *j)
 	snprintf(j->r->sha256, sizeof(j->r->sha256), "%s", j->prehash);
 	rc = snap_db_find(j->db, j->prehash, false, &j->r->found, err);
 	if (rc == 1)
-		return SNAP_SKIPPED;
+		return known_content(j);
 	if (rc == 0 && j->opts->check_failed)
 		rc = snap_db_find(j->db, j->prehash, true, &j->r->found, err);
 	if (rc == 1)
@@ -490,32 +656,44 @@ static int check_known(struct job *j)
 	return -1;
 }
 
-/* Draw the ledger id and make the rows take it as their snapshot_id. */
+/* Draw a ledger id into *ID. 0, or -1 with the reason in err. */
+static int draw_id(struct snap_db *db, int64_t *id, struct dbops_err *err)
+{
+	const char *params[] = { db->qledger };
+	PGresult *res = snap_db_exec(
+		db, "SELECT nextval(pg_get_serial_sequence($1, 'id'))", 1,
+		params, err);
+	int rc = -1;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+		*id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		rc = 0;
+	} else {
+		snap_db_describe_error(res, err);
+	}
+	PQclear(res);
+	return rc;
+}
+
+/* Draw the ledger id (unless given) and make the rows take it as their
+ * snapshot_id. */
 static int begin(struct job *j)
 {
 	struct dbops_err *err = &j->r->err;
-	const char *params[] = { j->db->qledger };
 	char id[32];
 	const char *set_params[] = { id };
-	PGresult *res;
 
 	/* A table just created waits in its open transaction. */
 	if (!j->db->create_pending &&
 	    snap_db_command(j->db, "BEGIN", 0, NULL, err) != 0)
 		return -1;
-	res = snap_db_exec(j->db,
-			   "SELECT nextval(pg_get_serial_sequence($1, 'id'))",
-			   1, params, err);
-	if (res == NULL)
+	/* --jobs draws the ids beforehand, in the order of the files. */
+	j->r->id = j->opts->id;
+	if (j->r->id <= 0 && draw_id(j->db, &j->r->id, err) != 0)
 		return -1;
-	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
-		snap_db_describe_error(res, err);
-		PQclear(res);
-		return -1;
-	}
-	snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
-	j->r->id = strtoll(id, NULL, 10);
-	PQclear(res);
+	snprintf(id, sizeof(id), "%lld", (long long)j->r->id);
 	if (snap_db_command(
 		    j->db,
 		    "SELECT set_config('snap_import.snapshot_id', $1, true)", 1,
@@ -685,6 +863,84 @@ static char *column_map(const struct job *j)
 	return json;
 }
 
+/*
+ * Delete the ledger's failed rows of this content or name (DONE: key,
+ * sha256, name), looked for first: DELETE needs a privilege that a loader
+ * importing with INSERT and SELECT only may lack (snap-import(1),
+ * PRIVILEGES), and there are seldom any.
+ */
+static int clear_failures(struct job *j, const char *const *done)
+{
+	static const char where[] = " WHERE target_table = $1"
+				    " AND status = 'failed'"
+				    " AND (sha256 = $2 OR file_name = $3)";
+	char *sql = dbops_xasprintf("SELECT 1 FROM {ledger}%s LIMIT 1", where);
+	PGresult *res = snap_db_ledger_exec(j->db, sql, 3, done, &j->r->err);
+	int n;
+
+	free(sql);
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, &j->r->err);
+		PQclear(res);
+		return -1;
+	}
+	n = PQntuples(res);
+	PQclear(res);
+	if (n == 0)
+		return 0;
+	sql = dbops_xasprintf("DELETE FROM {ledger}%s", where);
+	n = snap_db_ledger_command(j->db, sql, 3, done, &j->r->err);
+	free(sql);
+	return n;
+}
+
+/*
+ * --force: the earlier import of this content, if any, is replaced in
+ * this transaction: what is left of its rows deleted, its ledger row too.
+ */
+static int replace_old(struct job *j)
+{
+	const char *params[] = { j->db->key, j->r->sha256 };
+	char id[32], *sql;
+	const char *idp[] = { id };
+	PGresult *res = snap_db_ledger_exec(
+		j->db,
+		"SELECT id FROM {ledger} WHERE target_table = $1"
+		" AND sha256 = $2 AND status = 'imported'",
+		2, params, &j->r->err);
+	int rc;
+
+	if (res == NULL)
+		return -1;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		snap_db_describe_error(res, &j->r->err);
+		PQclear(res);
+		return -1;
+	}
+	rc = PQntuples(res);
+	if (rc > 0)
+		snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	if (rc == 0)
+		return 0;
+	j->r->replaced = strtoll(id, NULL, 10);
+	sql = dbops_xasprintf("DELETE FROM %s WHERE snapshot_id = $1",
+			      j->db->qtable);
+	rc = snap_db_command(j->db, sql, 1, idp, &j->r->err);
+	free(sql);
+	if (rc == 0)
+		rc = snap_db_ledger_command(
+			j->db, "DELETE FROM {ledger} WHERE id = $1", 1, idp,
+			&j->r->err);
+	if (rc != 0)
+		dbops_err_prefix(
+			&j->r->err,
+			"could not replace snapshot %s (--force): ", id);
+	return rc;
+}
+
 /* Insert the ledger row (LNAME the file's name, MAP its shortened
  * header names) and commit. The outcome. */
 static enum snap_outcome record_rows(struct job *j, double started,
@@ -703,6 +959,11 @@ static enum snap_outcome record_rows(struct job *j, double started,
 	snprintf(bytes, sizeof(bytes), "%lld", (long long)j->r->bytes);
 	j->r->seconds = dbops_clock_seconds() - started;
 	snprintf(secs, sizeof(secs), "%.6f", j->r->seconds);
+	if ((j->opts->force && replace_old(j) != 0) ||
+	    snap_db_create_index(j->db, err) != 0) {
+		rollback(j->db);
+		return SNAP_FAILED;
+	}
 	res = snap_db_ledger_exec(
 		j->db,
 		"INSERT INTO {ledger} (id, target_table, file_name, sha256, rows,"
@@ -723,25 +984,24 @@ static enum snap_outcome record_rows(struct job *j, double started,
 		/* Another importer committed this content first. */
 		if (duplicate && snap_db_find(j->db, j->r->sha256, false,
 					      &j->r->found, &ignored) == 1) {
+			int known;
+
 			dbops_err_clear(err);
-			return SNAP_SKIPPED;
+			known = known_content(j);
+			return known < 0 ? SNAP_SKIPPED
+					 : (enum snap_outcome)known;
 		}
 		return SNAP_FAILED;
 	}
 	PQclear(res);
 	/* Failures of this content, or of an older content of this name,
 	 * are over. */
-	if (snap_db_ledger_command(
-		    j->db,
-		    "DELETE FROM {ledger} WHERE target_table = $1"
-		    " AND status = 'failed'"
-		    " AND (sha256 = $2 OR file_name = $3)",
-		    3, done, err) != 0 ||
+	if (clear_failures(j, done) != 0 ||
 	    snap_db_command(j->db, "COMMIT", 0, NULL, err) != 0) {
 		rollback(j->db);
 		return SNAP_FAILED;
 	}
-	j->db->create_pending = false;
+	snap_db_committed(j->db);
 	return SNAP_IMPORTED;
 }
 
@@ -803,9 +1063,20 @@ static enum snap_outcome run(struct job *j)
 	rc = stream(j, md);
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
-	if (rc != 0) {
+	if (rc == 1) {
 		rollback(j->db);
-		return rc == 1 ? SNAP_INTERRUPTED : SNAP_FAILED;
+		return SNAP_INTERRUPTED;
+	}
+	/* The sample's types against the whole file's (struct spec): a
+	 * COPY that failed on the sample's types may be done again. */
+	known = settle(j);
+	if (known == 1) {
+		dbops_err_clear(&j->r->err);
+		j->redo = true;
+	}
+	if (rc != 0 || known != 0) {
+		rollback(j->db);
+		return SNAP_FAILED;
 	}
 	to_hex(digest, j->r->sha256);
 	if (j->prehash[0] && strcmp(j->prehash, j->r->sha256) != 0) {
@@ -815,6 +1086,43 @@ static enum snap_outcome run(struct job *j)
 		return SNAP_FAILED;
 	}
 	return record_and_commit(j, started);
+}
+
+/* Read the header, make the table fit, import. */
+static enum snap_outcome attempt(struct job *j)
+{
+	enum snap_outcome out = SNAP_FAILED;
+
+	snap_scan_init(&j->scan);
+	j->scan.markers = j->markers;
+	j->scan.quote = j->opts->dialect.quote;
+	if (learn_header(j) == 0)
+		out = run(j);
+	/* A first import that stopped short (skipped, or failed before its
+	 * COPY) leaves no table. */
+	snap_db_end_pending(j->db);
+	spec_join(j);
+	free(j->spec.guesses);
+	j->spec.guesses = NULL;
+	return out;
+}
+
+/* The sample's types did not hold: from the start again, with the whole
+ * file's (j->full). */
+static enum snap_outcome again(struct job *j)
+{
+	snap_scan_free(&j->scan);
+	snap_header_free(&j->header);
+	snap_plan_free(&j->plan);
+	memset(j->r, 0, sizeof(*j->r));
+	j->prehash[0] = '\0';
+	j->redo = false;
+	if (lseek(j->fd, 0, SEEK_SET) != 0) {
+		dbops_err_set(&j->r->err, "could not read the file: %s",
+			      strerror(errno));
+		return SNAP_FAILED;
+	}
+	return attempt(j);
 }
 
 enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
@@ -831,15 +1139,12 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 	if (open_input(&j, path) != 0)
 		goto out;
 	j.buf = dbops_xmalloc(SAMPLE_BYTES);
-	snap_scan_init(&j.scan);
 	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
-	j.scan.markers = PQserverVersion(db->conn) < 180000;
-	j.scan.quote = opts->dialect.quote;
-	if (learn_header(&j) == 0)
-		out = run(&j);
-	/* A first import that stopped short (skipped, or failed before its
-	 * COPY) leaves no table. */
-	snap_db_end_pending(db);
+	j.markers = PQserverVersion(db->conn) < 180000;
+	out = attempt(&j);
+	if (j.redo)
+		out = again(&j);
+	free(j.full);
 out:
 	free(j.buf);
 	snap_scan_free(&j.scan);

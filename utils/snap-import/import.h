@@ -32,6 +32,7 @@ struct snap_result {
 	char sha256[65];      /* hex; empty when the file could not be read */
 	struct dbops_err err; /* SNAP_FAILED: why, one line */
 	struct snap_found found; /* SNAP_SKIPPED, SNAP_KNOWN_FAILED */
+	int64_t replaced; /* --force: the snapshot this one replaced; 0 */
 };
 
 struct snap_import_opts {
@@ -46,6 +47,10 @@ struct snap_import_opts {
 		dialect; /* --delimiter, --quote, --null, --header */
 	const struct snap_header *columns; /* --columns, with --header none */
 	const char *snapshot_date; /* YYYY-MM-DD for snapshot_date; NULL */
+	bool force; /* import a known content again, replacing it */
+	int64_t id; /* the snapshot id drawn beforehand (--jobs); 0: draw */
+	const char *sha256; /* the caller hashed the file: its SHA-256 (hex),
+			       taken instead of hashing it first (sync) */
 };
 
 /*

@@ -8,14 +8,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch.h"
 #include "cli.h"
 #include "db.h"
 #include "import.h"
+#include "ledger.h"
 #include "list.h"
 #include "names.h"
 #include "log.h"
 #include "output.h"
+#include "parallel.h"
 #include "progress.h"
+#include "retry.h"
 #include "stats.h"
 #include "xalloc.h"
 #include "sync.h"
@@ -39,7 +43,9 @@ enum {
 	OPT_NULL,
 	OPT_HEADER,
 	OPT_COLUMNS,
-	OPT_TABLE_FROM_NAME
+	OPT_TABLE_FROM_NAME,
+	OPT_FORCE,
+	OPT_SETTLE
 };
 
 static const struct dbops_cli_option common_options[] = {
@@ -63,6 +69,9 @@ static const struct dbops_cli_option import_options[] = {
 	  "write Prometheus metrics to FILE at the end" },
 	{ OPT_NAME, "name", "NAME",
 	  "the name recorded for - (standard input)" },
+	{ 'j', "jobs", "N", "files imported at once (default 1)" },
+	{ OPT_FORCE, "force", NULL,
+	  "import a content imported before again, replacing it" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -104,6 +113,8 @@ static const struct dbops_cli_option sync_options[] = {
 	  "the file names to import (default *.csv, compressed too)" },
 	{ OPT_LISTEN, "listen", "ADDR:PORT", "serve /metrics there" },
 	{ OPT_ONCE, "once", NULL, "import what is there, then exit" },
+	{ OPT_SETTLE, "settle", "DURATION",
+	  "a file closed but not renamed in is complete once unchanged this long (default 5s)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -230,6 +241,13 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ALL:
 		o->all = true;
 		return 0;
+	case 'j':
+		o->jobs_given = true;
+		return dbops_cli_int("--jobs", arg, 1, DBOPS_PARALLEL_MAX,
+				     &o->jobs);
+	case OPT_FORCE:
+		o->force = true;
+		return 0;
 	case OPT_ALL_TEXT:
 		o->types.all_text = true;
 		return 0;
@@ -270,6 +288,10 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_ONCE:
 		o->once = true;
 		return 0;
+	case OPT_SETTLE:
+		o->settle_given = true;
+		return dbops_cli_duration("--settle", arg, 0,
+					  24 * 3600 * 1000LL, &o->settle_ms);
 	case OPT_PATTERN:
 		o->pattern = arg;
 		return 0;
@@ -287,7 +309,10 @@ static int set_option(void *ctx, int id, const char *arg)
 static const char *const synopsis[] = { "[import] [options] FILE...",
 					"plan [options] FILE...",
 					"list [options] [FILE...]",
-					"sync -D DIR [options]", NULL };
+					"sync -D DIR [options]",
+					"retry [options] FILE...",
+					"forget [options] FILE...",
+					NULL };
 
 static const struct dbops_cli cli = {
 	.name = "snap-import",
@@ -301,9 +326,9 @@ static const struct dbops_cli cli = {
 			{ "Options for import", import_options },
 			{ "Options for import and plan (instead of -t)",
 			  route_options },
-			{ "Options for import, plan and sync (a new table)",
+			{ "Options for import, plan, sync and retry (a new table)",
 			  table_options },
-			{ "Options for import, plan and sync (the CSV dialect)",
+			{ "Options for import, plan, sync and retry (the CSV dialect)",
 			  dialect_options },
 			{ "Options for list", list_options },
 			{ "Options for sync", sync_options },
@@ -319,9 +344,13 @@ static void report(const char *name, enum snap_outcome out,
 	case SNAP_IMPORTED: {
 		double secs = r->seconds > 1e-6 ? r->seconds : 1e-6;
 
-		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld\n",
+		printf("imported %s: %lld rows, %lld bytes, %.3f s, %.0f rows/s, snapshot %lld",
 		       name, (long long)r->rows, (long long)r->bytes,
 		       r->seconds, (double)r->rows / secs, (long long)r->id);
+		if (r->replaced > 0)
+			printf(", replacing snapshot %lld",
+			       (long long)r->replaced);
+		putchar('\n');
 		break;
 	}
 	case SNAP_SKIPPED:
@@ -423,7 +452,8 @@ static int cmd_import_routed(const struct snap_opts *o, char **files,
 	struct snap_import_opts iopts = { .progress = o->progress,
 					  .types = o->types,
 					  .dialect = o->dialect,
-					  .columns = &o->columns };
+					  .columns = &o->columns,
+					  .force = o->force };
 	struct router rt = { .o = o };
 	int rc = 0;
 
@@ -442,16 +472,47 @@ static int cmd_import_routed(const struct snap_opts *o, char **files,
 	return rc;
 }
 
-static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
+/* A file's outcome: printed and counted (batch.h calls one at a time). */
+static void report_and_count(void *arg, const char *name, enum snap_outcome out,
+			     const struct snap_result *r)
 {
-	struct snap_import_opts iopts = { .progress = o->progress,
-					  .types = o->types,
-					  .dialect = o->dialect,
-					  .columns = &o->columns };
-	struct snap_stats st = { 0 };
+	report(name, out, r);
+	snap_stats_count(arg, out, r);
+}
+
+/* The last success into the table, from the ledger, into ST's metric. */
+static void last_success(const struct snap_opts *o, struct snap_stats *st)
+{
 	struct snap_db db;
 	struct dbops_err err = { "" };
-	int rc = 0;
+	double at;
+
+	if (snap_db_open(&db, o->database, o->table, o->timezone, o->encoding,
+			 &err) == 0 &&
+	    snap_ledger_last_success(&db, &at, &err) == 0)
+		dbops_metric_set(st->last_success, NULL, at);
+	snap_db_close(&db);
+}
+
+static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
+{
+	struct snap_stats st = { 0 };
+	struct snap_batch b = {
+		.o = o,
+		.files = files,
+		.nfiles = nfiles,
+		.jobs = o->jobs,
+		/* Progress lines of several files at once would mix. */
+		.iopts = { .progress = o->jobs > 1 ? DBOPS_PROGRESS_NEVER
+						   : o->progress,
+			   .types = o->types,
+			   .dialect = o->dialect,
+			   .columns = &o->columns,
+			   .force = o->force },
+		.report = report_and_count,
+		.report_arg = &st,
+	};
+	int rc;
 
 	if (nfiles == 0)
 		return dbops_cli_error("no file to import");
@@ -460,36 +521,14 @@ static int cmd_import(const struct snap_opts *o, char **files, int nfiles)
 			return dbops_cli_error(
 				"reading standard input (-) needs --name NAME");
 	snap_stats_init(&st);
-	if (o->name_pattern.pattern) {
-		memset(&db, 0, sizeof(db));
+	if (o->name_pattern.pattern)
 		rc = cmd_import_routed(o, files, nfiles, &st);
-	} else if (snap_db_open(&db, o->database, o->table, o->timezone,
-				o->encoding, &err) != 0) {
-		/* No file can be imported: say so for each. */
-		for (int i = 0; i < nfiles; i++) {
-			dbops_log_error("could not import \"%s\": %s",
-					strcmp(files[i], "-") ? files[i]
-							      : o->stdin_name,
-					err.msg);
-			snap_stats_count(&st, SNAP_FAILED, NULL);
-		}
-		rc = 1;
-	} else {
-		for (int i = 0; i < nfiles; i++) {
-			const char *name = strcmp(files[i], "-") == 0
-						   ? o->stdin_name
-						   : files[i];
-			struct snap_result r;
-			enum snap_outcome out = snap_import_file(
-				&db, files[i], name, &iopts, &r);
-
-			report(name, out, &r);
-			snap_stats_count(&st, out, &r);
-			if (out == SNAP_FAILED)
-				rc = 1;
-		}
-	}
-	snap_db_close(&db);
+	else
+		rc = snap_import_batch(&b);
+	/* A run that only skipped still knows the last success (S2-13). */
+	if (rc == 0 && st.imported == 0 && o->metrics_file &&
+	    !o->name_pattern.pattern)
+		last_success(o, &st);
 	if (o->metrics_file &&
 	    dbops_metrics_write_file(st.metrics, o->metrics_file) != 0) {
 		dbops_log_error("could not write metrics file \"%s\": %s",
@@ -589,26 +628,30 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	bool is_plan = strcmp(cmd, "plan") == 0;
 	bool is_list = strcmp(cmd, "list") == 0;
 	bool is_sync = strcmp(cmd, "sync") == 0;
+	bool is_retry = strcmp(cmd, "retry") == 0;
 
 	if (!is_import && (o->metrics_file || o->stdin_name))
 		return dbops_cli_error(
 			"--metrics-file and --name belong to import");
+	if (!is_import && (o->jobs_given || o->force))
+		return dbops_cli_error("--jobs and --force belong to import");
 	if (!is_list && (o->format_given || o->all))
 		return dbops_cli_error("--format and --all belong to list");
-	if (!is_sync && (o->dir || o->pattern || o->listen || o->once))
+	if (!is_sync &&
+	    (o->dir || o->pattern || o->listen || o->once || o->settle_given))
 		return dbops_cli_error(
-			"--dir, --pattern, --listen and --once belong to sync");
-	if (!is_import && !is_plan && !is_sync &&
+			"--dir, --pattern, --listen, --once and --settle belong to sync");
+	if (!is_import && !is_plan && !is_sync && !is_retry &&
 	    (o->types_given || o->types.all_text || o->timezone || o->encoding))
 		return dbops_cli_error(
-			"--types, --all-text, --timezone and --encoding belong to import, plan and sync");
+			"--types, --all-text, --timezone and --encoding belong to import, plan, sync and retry");
 	if (is_plan &&
 	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(
 			"plan reads the files only: it takes no --database, --progress, --timezone or --encoding");
-	if (!is_import && !is_plan && !is_sync && o->dialect_given)
+	if (!is_import && !is_plan && !is_sync && !is_retry && o->dialect_given)
 		return dbops_cli_error(
-			"--delimiter, --quote, --null, --header and --columns belong to import, plan and sync");
+			"--delimiter, --quote, --null, --header and --columns belong to import, plan, sync and retry");
 	if (check_dialect(o) != 0)
 		return 1;
 	if (o->name_pattern.pattern && !is_import && !is_plan)
@@ -617,6 +660,9 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	if (o->name_pattern.pattern && o->table_given)
 		return dbops_cli_error(
 			"-t and --table-from-name cannot be used together");
+	if (o->name_pattern.pattern && o->jobs > 1)
+		return dbops_cli_error(
+			"--jobs and --table-from-name cannot be used together: the files of several tables are imported one at a time");
 	if (is_sync && o->dir == NULL)
 		return dbops_cli_error("sync needs -D DIR");
 	return 0;
@@ -625,7 +671,9 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
+			       .settle_ms = 5000,
 			       .progress = DBOPS_PROGRESS_AUTO,
+			       .jobs = 1,
 			       .format = DBOPS_FORMAT_TABLE,
 			       .dialect = SNAP_DIALECT_DEFAULT };
 	const char *cmd = "import";
@@ -641,7 +689,9 @@ int main(int argc, char **argv)
 	if (first < argc && (strcmp(argv[first], "import") == 0 ||
 			     strcmp(argv[first], "list") == 0 ||
 			     strcmp(argv[first], "plan") == 0 ||
-			     strcmp(argv[first], "sync") == 0))
+			     strcmp(argv[first], "sync") == 0 ||
+			     strcmp(argv[first], "retry") == 0 ||
+			     strcmp(argv[first], "forget") == 0))
 		cmd = argv[first++];
 	if (check_command_options(cmd, &o) != 0)
 		return 1;
@@ -653,6 +703,10 @@ int main(int argc, char **argv)
 	if (strcmp(cmd, "list") == 0)
 		return dbops_log_exit_status(
 			cmd_list(&o, argv + first, argc - first));
+	if (strcmp(cmd, "retry") == 0 || strcmp(cmd, "forget") == 0)
+		return dbops_log_exit_status(
+			snap_retry(&o, argv + first, argc - first,
+				   strcmp(cmd, "retry") == 0));
 	if (strcmp(cmd, "sync") == 0) {
 		if (first < argc)
 			return dbops_cli_error(

@@ -49,12 +49,17 @@ struct snap_opts {
 	socklen_t listen_len;
 	enum dbops_output_format format; /* list --format */
 	bool format_given;
-	bool once; /* sync --once */
-	bool all;  /* list --all: failed files too */
+	bool once;	   /* sync --once */
+	int64_t settle_ms; /* sync --settle: the quiet period */
+	bool settle_given;
+	bool all; /* list --all: failed files too */
 	enum dbops_progress_mode progress;
 	struct snap_type_opts types; /* --types, --all-text */
 	const char *timezone;	     /* --timezone; NULL: UTC */
 	const char *encoding;	     /* --encoding; NULL: UTF-8 */
+	int jobs;		     /* import --jobs: files at once */
+	bool force; /* import --force: import known contents again */
+	bool jobs_given;
 	bool types_given;
 	bool progress_given;
 	struct snap_dialect
@@ -79,7 +84,9 @@ struct snap_db {
 	char **columns;	 /* the table's columns, once known */
 	int ncolumns;
 	bool table_known;    /* columns loaded (or table created) */
-	bool create_pending; /* created in the open transaction */
+	bool create_pending; /* created or altered in the open transaction */
+	char *added;	     /* columns added so, as "name" type, ...*/
+	bool index_pending;  /* created: the snapshot_id index to make */
 	bool date_column;    /* --table-from-name with a date: the table has
 				snapshot_date, the date of each file's name */
 	char *timezone;	     /* the session's TimeZone */
