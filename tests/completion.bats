@@ -83,12 +83,12 @@ long_options() {
 	assert_offers pitr-replay "pitr-replay " restore verify window info fetch-wal
 	assert_offers pitr-replay "pitr-replay fetch-wal --s" --spool
 	assert_offers pitr-replay "pitr-replay info --" --base --archive --time \
-		--format --progress --quiet --verbose --help
+		--format --jobs --progress --quiet --verbose --help
 	assert_offers pitr-replay "pitr-replay verify --n" --no-manifest-check
 	assert_offers pitr-replay "pitr-replay v" verify
 	assert_offers pitr-replay "pitr-replay -" -h --help -V --version
 	assert_offers pitr-replay "pitr-replay window --" --archive --base --format \
-		--progress --quiet --verbose --help
+		--jobs --progress --quiet --verbose --help
 	assert_offers pitr-replay "pitr-replay verify --target-" --target-time \
 		--target-lsn --target-xid --target-name --target-exclusive
 	assert_offers pitr-replay "pitr-replay restore --ac" --action
