@@ -6,6 +6,7 @@
 # text columns; a file that changes after its import is reported.
 
 bats_require_minimum_version 1.5.0
+load lib/snapsync
 
 setup_file() {
 	load lib/helpers
@@ -26,21 +27,8 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in ${WRITERS:-} ${SYNC_PID:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-
-sql() { psql -AtX -v ON_ERROR_STOP=1 -c "$1"; }
-
-wait_for() {
-	for _ in $(seq 1 300); do
-		[ "$(sql "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "waited in vain for [$1] = $2 (last: $(sql "$1"))"
+	# shellcheck disable=SC2086 # lists of pids
+	stop_all ${WRITERS:-} ${SYNC_PID:-}
 }
 
 # start_sync USER [sync options]: sync on $W/in into $T, as USER (root
@@ -59,21 +47,6 @@ start_sync() {
 	fi
 	SYNC_PID=$!
 	wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1
-}
-
-# scrape PORT: sync's /metrics (headers and body).
-scrape() {
-	local h
-	exec {h}<>"/dev/tcp/127.0.0.1/$1"
-	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&"$h"
-	cat <&"$h"
-	exec {h}<&-
-}
-
-stop_sync() {
-	kill -TERM "$SYNC_PID"
-	wait "$SYNC_PID" || fail "sync exited with status $?: $(cat "$W/sync.log")"
-	SYNC_PID=
 }
 
 # one_open FILE ROWS GAP: one open() for the whole file, a row every GAP s.

@@ -8,6 +8,7 @@
 # an operator act.
 
 bats_require_minimum_version 1.5.0
+load lib/snapsync
 
 setup_file() {
 	load lib/helpers
@@ -29,49 +30,14 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in ${LOCKER:-} ${SYNC_PID:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-
-sql() { psql -AtX -v ON_ERROR_STOP=1 -c "$1"; }
-
-wait_for() {
-	for _ in $(seq 1 300); do
-		[ "$(sql "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "waited in vain for [$1] = $2 (last: $(sql "$1"))"
-}
-
-wait_log() {
-	for _ in $(seq 1 300); do
-		grep -q -- "$1" "$W/sync.log" && return 0
-		sleep 0.1
-	done
-	fail "waited in vain for [$1] in the log: $(cat "$W/sync.log")"
-}
-
-scrape() {
-	local h
-	exec {h}<>"/dev/tcp/127.0.0.1/$1"
-	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&"$h"
-	cat <&"$h"
-	exec {h}<&-
+	# shellcheck disable=SC2086 # lists of pids
+	stop_all ${LOCKER:-} ${SYNC_PID:-}
 }
 
 start_sync() {
 	snap-import sync -D "$W/in" -t "$T" --settle 0 "$@" 2>"$W/sync.log" &
 	SYNC_PID=$!
 	wait_for "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted" 1
-}
-
-stop_sync() {
-	kill -TERM "$SYNC_PID"
-	wait "$SYNC_PID" || fail "sync exited with status $?: $(cat "$W/sync.log")"
-	SYNC_PID=
 }
 
 # copy_started: the server is storing the rows of a COPY (PostgreSQL 14+

@@ -5,6 +5,7 @@
 # the ledger at start (S2-13).
 
 bats_require_minimum_version 1.5.0
+load lib/snapsync
 
 setup_file() {
 	load lib/helpers
@@ -26,44 +27,8 @@ setup() {
 }
 
 teardown() {
-	local p
-	for p in ${LISTENER:-} ${SYNC_PID:-}; do
-		kill "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-}
-
-sql() { psql -AtX -v ON_ERROR_STOP=1 -c "$1"; }
-
-wait_for() {
-	for _ in $(seq 1 600); do
-		[ "$(sql "$1")" = "$2" ] && return 0
-		sleep 0.1
-	done
-	fail "waited in vain for [$1] = $2 (last: $(sql "$1"))"
-}
-
-# wait_log TEXT [TENTHS]: up to TENTHS tenths of a second (1200).
-wait_log() {
-	for _ in $(seq 1 "${2:-1200}"); do
-		grep -q -- "$1" "$W/sync.log" && return 0
-		sleep 0.1
-	done
-	fail "waited in vain for [$1] in the log: $(tail -n 5 "$W/sync.log")"
-}
-
-scrape() {
-	local h
-	exec {h}<>"/dev/tcp/127.0.0.1/$1"
-	printf 'GET /metrics HTTP/1.0\r\n\r\n' >&"$h"
-	cat <&"$h"
-	exec {h}<&-
-}
-
-stop_sync() {
-	kill -TERM "$SYNC_PID"
-	wait "$SYNC_PID" || fail "sync exited with status $?: $(cat "$W/sync.log")"
-	SYNC_PID=
+	# shellcheck disable=SC2086 # lists of pids
+	stop_all ${LISTENER:-} ${SYNC_PID:-}
 }
 
 # listen PATH OUT: systemd's notification socket, each message on a line
