@@ -147,6 +147,21 @@ Try \"snap-import --help\" for more information."
 	assert_output 3
 }
 
+@test "snap-import: the first import into a new table loads its rows frozen (COPY FREEZE); a later one does not" {
+	# pageinspect (in Debian's postgresql) reads the tuples' flags: frozen
+	# is HEAP_XMIN_COMMITTED | HEAP_XMIN_INVALID (0x0300).
+	sql "CREATE EXTENSION IF NOT EXISTS pageinspect" >/dev/null
+	good_csv "$W/first.csv"
+	run -0 snap-import -t "$T" "$W/first.csv"
+	run sql "SELECT string_agg(((t_infomask & 768) = 768)::text, ',') FROM heap_page_items(get_raw_page('$T', 0))"
+	assert_output "true,true,true"
+	good_csv "$W/second.csv"
+	echo '4,Later,1,2024-03-04,2024-03-04 00:00:00+00,true' >>"$W/second.csv"
+	run -0 snap-import -t "$T" "$W/second.csv"
+	run sql "SELECT string_agg(((t_infomask & 768) = 768)::text, ',' ORDER BY lp) FROM heap_page_items(get_raw_page('$T', 0))"
+	assert_output "true,true,true,false,false,false,false"
+}
+
 @test "snap-import: -d host:port connects over TCP" {
 	good_csv "$W/a.csv"
 	run snap-import --database "127.0.0.1:$PGPORT" -t "$T" "$W/a.csv"

