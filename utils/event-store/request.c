@@ -5,7 +5,8 @@
  * Design notes:
  * 1. A JSON body is parsed by json-c in strict mode and must be one
  *    object with nothing but white space after it; a NUL byte anywhere
- *    makes it malformed. Unknown fields are ignored.
+ *    makes it malformed, and so do the extensions json-c takes even when
+ *    strict (single quotes, NaN, Infinity). Unknown fields are ignored.
  * 2. A form body is name=value pairs joined by "&", "+" for a space and
  *    %XX escapes; a pair without "=" or a bad escape makes it malformed.
  *    The first pair of a name counts, as with a JSON object's last.
@@ -109,6 +110,40 @@ static const char *json_field(struct json_object *obj, const char *key,
 	return json_object_get_string(v);
 }
 
+/*
+ * Whether the tokens outside strings are JSON's: json-c, even strict,
+ * takes single quotes, NaN and Infinity. Words must be true, false or
+ * null; a quote outside a string must be a double one.
+ */
+static bool json_words_ok(const char *body, size_t len)
+{
+	for (size_t i = 0; i < len;) {
+		size_t n = 0;
+
+		if (body[i] == '"') {
+			for (i++; i < len && body[i] != '"'; i++)
+				i += body[i] == '\\';
+			i++;
+			continue;
+		}
+		if (body[i] == '\'')
+			return false;
+		if (body[i] == '-' || isdigit((unsigned char)body[i])) {
+			while (i < len && strchr("0123456789+-.eE", body[i]))
+				i++;
+			continue;
+		}
+		while (i + n < len && isalpha((unsigned char)body[i + n]))
+			n++;
+		if (n > 0 && !(n == 4 && strncmp(body + i, "true", 4) == 0) &&
+		    !(n == 5 && strncmp(body + i, "false", 5) == 0) &&
+		    !(n == 4 && strncmp(body + i, "null", 4) == 0))
+			return false;
+		i += n > 0 ? n : 1;
+	}
+	return true;
+}
+
 static int parse_json(const char *body, size_t len, bool want_symbol,
 		      struct es_fields *out, char *msg, size_t msglen)
 {
@@ -119,7 +154,7 @@ static int parse_json(const char *body, size_t len, bool want_symbol,
 	int rc;
 
 	if (len == 0 || memchr(body, '\0', len) != NULL ||
-	    (tok = json_tokener_new()) == NULL)
+	    !json_words_ok(body, len) || (tok = json_tokener_new()) == NULL)
 		return snprintf(msg, msglen, "malformed JSON body"), 400;
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
