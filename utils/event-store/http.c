@@ -43,6 +43,7 @@ struct es_http {
 	struct es_store *store;
 	struct MHD_Daemon *daemon;
 	atomic_int waiting;
+	int64_t t0; /* the clock at the start, for clock_rate */
 };
 
 /* One request, from its headers to its completion. */
@@ -65,6 +66,16 @@ static int64_t realtime_us(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* The time of an event arriving now. */
+static int64_t event_time(const struct es_http *h)
+{
+	int64_t now = realtime_us();
+
+	if (h->cfg.clock_rate <= 1)
+		return now;
+	return h->t0 + (int64_t)((double)(now - h->t0) * h->cfg.clock_rate);
 }
 
 /* Send BODY (taken) with STATUS; ALLOW: an Allow header, or NULL. */
@@ -272,7 +283,7 @@ static enum MHD_Result begin(struct es_http *h, struct MHD_Connection *conn,
 	r->conn = conn;
 	r->route = route ? route : "other";
 	r->start = dbops_clock_seconds();
-	r->at = realtime_us();
+	r->at = event_time(h);
 	*state = r;
 	if (cl != NULL && strtoull(cl, NULL, 10) > h->cfg.max_body) {
 		r->too_big = true;
@@ -339,6 +350,7 @@ struct es_http *es_http_new(const struct es_http_config *cfg)
 	struct es_http *h = dbops_xcalloc(1, sizeof(*h));
 
 	h->cfg = *cfg;
+	h->t0 = realtime_us();
 	atomic_init(&h->waiting, 0);
 	return h;
 }

@@ -140,11 +140,11 @@ static int set_option(void *ctx, int id, const char *arg)
 static const struct dbops_cli cli = {
 	.name = "event-store",
 	.synopsis = synopsis,
-	.about = "Record a client application's events in PostgreSQL, each "
-		 "answered once committed,\n"
-		 "and answer dashboard aggregates per symbol (from Redis) and "
-		 "per time range\n"
-		 "(from rollups), as an HTTP service.\n",
+	.about = "An HTTP service: records a client application's events in "
+		 "PostgreSQL, each\n"
+		 "answered once committed, and answers dashboard aggregates "
+		 "per symbol (from\n"
+		 "Redis) and per time range (from rollups).\n",
 	.sections =
 		(const struct dbops_cli_section[]){
 			{ "Service", service_options },
@@ -233,6 +233,12 @@ static int run(struct es_opts *o)
 		sc.heartbeat_ms = watchdog_usec / 4000 > 10
 					  ? (int)(watchdog_usec / 4000)
 					  : 10;
+	if (getenv("EVENT_STORE_CLOCK_RATE") != NULL) {
+		hc.clock_rate = atof(getenv("EVENT_STORE_CLOCK_RATE"));
+		dbops_log_warning(
+			"event times run %g times faster than the clock (EVENT_STORE_CLOCK_RATE, for tests)",
+			hc.clock_rate);
+	}
 	if (es_tm_init() != 0) {
 		dbops_log_error("could not set up the metrics: %s",
 				strerror(errno));
