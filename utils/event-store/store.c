@@ -84,7 +84,8 @@ static PGconn *connect_pg(const char *conninfo, struct dbops_err *err)
 		PQfinish(c);
 		return NULL;
 	}
-	r = PQexec(c, "SET TIME ZONE 'UTC'; SET synchronous_commit = on");
+	r = PQexec(c, "SET TIME ZONE 'UTC'; SET synchronous_commit = on;"
+		      " SET client_min_messages = warning");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		dbops_err_set(err, "could not set up the session: %s",
 			      PQerrorMessage(c));
