@@ -153,7 +153,7 @@ static enum MHD_Result post_event(struct req *r, enum es_kind kind)
 static enum MHD_Result get_symbol(struct req *r, const char *s)
 {
 	struct es_http *h = r->h;
-	struct es_totals t;
+	struct es_aggregate t;
 
 	if (!es_symbol_ok(s))
 		return reply_error(r, 400, NULL,
@@ -166,7 +166,7 @@ static enum MHD_Result get_symbol(struct req *r, const char *s)
 	} else {
 		return reply_error(r, 503, NULL, "PostgreSQL is unavailable");
 	}
-	return reply(r, 200, es_totals_json(s[0], &t), NULL, NULL);
+	return reply(r, 200, es_aggregate_json(s[0], &t), NULL, NULL);
 }
 
 static enum MHD_Result get_range(struct req *r, const char *url)

@@ -22,9 +22,9 @@ struct es_http_config {
 	/* Tests only (EVENT_STORE_CLOCK_RATE): event times run this many
 	   times faster than the clock from the start; <= 1: real time. */
 	double clock_rate;
-	/* The totals of a symbol from the fast source (Redis): 0, or -1 to
-	   fall back to PostgreSQL. NULL: PostgreSQL only. */
-	int (*symbol)(void *arg, char symbol, struct es_totals *t);
+	/* The aggregate of a symbol from the fast source (Redis): 0, or -1
+	   to fall back to PostgreSQL. NULL: PostgreSQL only. */
+	int (*symbol)(void *arg, char symbol, struct es_aggregate *agg);
 	/* Whether the fast source is up, for /health. NULL: false. */
 	bool (*fast_up)(void *arg);
 	void *arg;

@@ -235,7 +235,7 @@ struct batch {
 	int *order;	  /* indexes sorted by (kind, uuid) */
 	int64_t *init_at; /* follow-ups: their initial's time */
 	bool *stored;
-	struct es_totals totals[26];
+	struct es_aggregate aggs[ES_SYMBOLS];
 };
 
 static int cmp_ev(const void *a, const void *b, void *arg)
@@ -324,17 +324,6 @@ static void put_time(struct text *t, int64_t us)
 	es_time_format(us, buf + 1);
 	strcat(buf, "+00\"");
 	elem(t, buf);
-}
-
-static void add_totals(struct es_totals *t, int64_t events, int64_t followups,
-		       int64_t at)
-{
-	t->events += events;
-	t->followups += followups;
-	if (events > 0 && at < t->earliest)
-		t->earliest = at;
-	if (events > 0 && at > t->latest)
-		t->latest = at;
 }
 
 static PGresult *exec_arrays(PGconn *c, const char *sql, int n,
@@ -503,7 +492,12 @@ static int collect_rollups(struct batch *b, struct rollup *r)
 				init ? at : INT64_MAX,
 				init ? at : INT64_MIN
 			};
-		add_totals(&b->totals[e->symbol - 'a'], init, !init, at);
+		if (init)
+			es_aggregate_add_initial(
+				b->aggs, es_symbol_index(e->symbol), at);
+		else
+			es_aggregate_add_followup(b->aggs,
+						  es_symbol_index(e->symbol));
 	}
 	qsort(r, (size_t)n, sizeof(*r), cmp_rollup);
 	for (int i = 0; i < n; i++) {
@@ -602,26 +596,6 @@ static int record_batch(struct es_store *st, const char *deltas)
 	return rc;
 }
 
-char *es_deltas_text(const struct es_totals t[26])
-{
-	struct text out = { 0 };
-	char line[128], e[24], l[24];
-
-	put(&out, "");
-	for (int i = 0; i < 26; i++) {
-		if (t[i].events == 0 && t[i].followups == 0)
-			continue;
-		snprintf(e, sizeof(e), "%lld", (long long)t[i].earliest);
-		snprintf(l, sizeof(l), "%lld", (long long)t[i].latest);
-		snprintf(line, sizeof(line), "%s%c %lld %lld %s %s",
-			 out.len > 0 ? "\n" : "", 'a' + i,
-			 (long long)t[i].events, (long long)t[i].followups,
-			 t[i].events > 0 ? e : "-", t[i].events > 0 ? l : "-");
-		put(&out, line);
-	}
-	return out.s;
-}
-
 /* ---- answers ---- */
 
 static void answer(struct es_event *e, int status, char *body)
@@ -699,10 +673,13 @@ static int commit_batch(struct es_store *st, struct batch *b, char **deltas)
 			     upsert_rollups(st, b) != 0
 		     ? -1
 		     : 0;
-	for (int i = 0; i < 26; i++)
-		any = any || b->totals[i].events || b->totals[i].followups;
+	for (int i = 0; i < ES_SYMBOLS; i++)
+		any = any || b->aggs[i].events || b->aggs[i].followups;
 	if (rc == 0 && any) {
-		*deltas = es_deltas_text(b->totals);
+		char text[ES_DELTAS_MAX];
+
+		es_deltas_format(b->aggs, text, sizeof(text));
+		*deltas = dbops_xstrdup(text);
 		rc = record_batch(st, *deltas);
 	}
 	if (rc == 0) {
@@ -738,8 +715,7 @@ static void process_batch(struct es_store *st, struct es_event **ev, int n)
 	b.order = dbops_xcalloc((size_t)n, sizeof(int));
 	b.init_at = dbops_xcalloc((size_t)n, sizeof(int64_t));
 	b.stored = dbops_xcalloc((size_t)n, sizeof(bool));
-	for (int i = 0; i < 26; i++)
-		b.totals[i] = (struct es_totals){ 0, 0, INT64_MAX, INT64_MIN };
+	es_aggregates_clear(b.aggs);
 	for (int i = 0; i < n; i++)
 		if (ev[i]->kind == ES_FOLLOWUP)
 			ev[i]->symbol = '\0';
@@ -993,7 +969,7 @@ static void reader_failed(struct es_store *st, PGconn *c)
 	}
 }
 
-int es_store_symbol(struct es_store *st, char symbol, struct es_totals *t)
+int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
 {
 	PGconn *c = reader(st);
 	char sym[2] = { symbol, 0 };
@@ -1016,34 +992,34 @@ int es_store_symbol(struct es_store *st, char symbol, struct es_totals *t)
 		PQclear(r);
 		return -1;
 	}
-	t->events = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	t->followups = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	t->earliest = PQgetisnull(r, 0, 2)
-			      ? INT64_MAX
-			      : strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	t->latest = PQgetisnull(r, 0, 3)
-			    ? INT64_MIN
-			    : strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	agg->events = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	agg->followups = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	agg->earliest_us = PQgetisnull(r, 0, 2)
+				   ? ES_TIME_NONE
+				   : strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	agg->latest_us = PQgetisnull(r, 0, 3)
+				 ? ES_TIME_NONE
+				 : strtoll(PQgetvalue(r, 0, 3), NULL, 10);
 	PQclear(r);
 	return 0;
 }
 
-char *es_totals_json(char symbol, const struct es_totals *t)
+char *es_aggregate_json(char symbol, const struct es_aggregate *agg)
 {
 	char e[ES_TIME_LEN + 2] = "null", l[ES_TIME_LEN + 2] = "null";
 
-	if (t->events > 0) {
+	if (agg->events > 0) {
 		e[0] = l[0] = '"';
-		es_time_format(t->earliest, e + 1);
-		es_time_format(t->latest, l + 1);
+		es_time_format(agg->earliest_us, e + 1);
+		es_time_format(agg->latest_us, l + 1);
 		strcat(e, "\"");
 		strcat(l, "\"");
 	}
 	return dbops_xasprintf("{\"count\":%lld,\"symbol\":\"%c\","
 			       "\"earliest\":%s,\"latest\":%s,"
 			       "\"followups\":%lld}",
-			       (long long)t->events, symbol, e, l,
-			       (long long)t->followups);
+			       (long long)agg->events, symbol, e, l,
+			       (long long)agg->followups);
 }
 
 int es_store_range(struct es_store *st, int64_t lower, int64_t upper,

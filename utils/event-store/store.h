@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "deltas.h"
 #include "errbuf.h"
 #include "request.h"
 
@@ -32,12 +33,6 @@ struct es_event {
 	char *body;
 	void *ctx; /* the caller's (the suspended connection) */
 	struct es_event *next;
-};
-
-/* Per-symbol totals, as the dashboards and the deltas count them. */
-struct es_totals {
-	int64_t events, followups;
-	int64_t earliest, latest; /* microseconds; INT64_MAX / MIN: none */
 };
 
 struct es_store_config {
@@ -101,8 +96,8 @@ const char *es_store_conninfo(const struct es_store *st);
  * PostgreSQL does not answer.
  */
 
-/* The totals of SYMBOL: the sums of its hour rollups. */
-int es_store_symbol(struct es_store *st, char symbol, struct es_totals *t);
+/* The aggregate of SYMBOL: the sums of its hour rollups. */
+int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg);
 
 /* The JSON array of /dashboard/range for [LOWER, UPPER), malloc'd. */
 int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
@@ -112,19 +107,10 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 bool es_store_ping(struct es_store *st);
 
 /*
- * The answer object of a symbol's totals:
+ * The answer object of a symbol's aggregate:
  * {"count":N,"symbol":"e","earliest":"...","latest":"...","followups":F},
  * earliest and latest null when there are no events. Malloc'd.
  */
-char *es_totals_json(char symbol, const struct es_totals *t);
-
-/*
- * The deltas text of a batch, one line per symbol touched, in the order
- * of the symbols: "<symbol> <events> <followups> <earliest_us>
- * <latest_us>", "-" for the times when the batch has no initial event of
- * that symbol; lines separated by "\n". T holds 26 totals, a to z.
- * Malloc'd.
- */
-char *es_deltas_text(const struct es_totals t[26]);
+char *es_aggregate_json(char symbol, const struct es_aggregate *agg);
 
 #endif
