@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,20 @@
 
 #define UNAVAILABLE "PostgreSQL is unavailable: event not stored"
 
+/* Failures to reach PostgreSQL are logged at most this often. */
+#define QUIET_MS 10000
+
+static atomic_llong batcher_logged = -QUIET_MS, reader_logged = -QUIET_MS;
+
+/* Whether a message of the kind last logged at *LAST may be logged now. */
+static bool log_now(atomic_llong *last)
+{
+	long long now = dbops_clock_ms(), then = atomic_load(last);
+
+	return now - then >= QUIET_MS &&
+	       atomic_compare_exchange_strong(last, &then, now);
+}
+
 struct es_store {
 	struct es_store_config cfg;
 	char *conninfo;
@@ -65,8 +80,7 @@ struct es_store {
 	pthread_key_t reader; /* each thread's connection for reads */
 };
 
-/* Connect with the session settings every connection of ours has. */
-static PGconn *connect_pg(const char *conninfo, struct dbops_err *err)
+PGconn *es_store_connect(const char *conninfo, struct dbops_err *err)
 {
 	const char *keys[] = { "connect_timeout", "dbname",
 			       "fallback_application_name", NULL };
@@ -199,9 +213,10 @@ static int reconnect(struct es_store *st)
 
 	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
 		PQfinish(st->conn);
-		st->conn = connect_pg(st->conninfo, &err);
+		st->conn = es_store_connect(st->conninfo, &err);
 		if (st->conn == NULL) {
-			dbops_log_warning("%s", err.msg);
+			if (log_now(&batcher_logged))
+				dbops_log_warning("%s", err.msg);
 			return -1;
 		}
 		dbops_log_info("connected to PostgreSQL again");
@@ -868,7 +883,7 @@ struct es_store *es_store_open(const struct es_store_config *cfg,
 	pthread_cond_init(&st->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_key_create(&st->reader, reader_free);
-	st->conn = connect_pg(st->conninfo, err);
+	st->conn = es_store_connect(st->conninfo, err);
 	if (st->conn != NULL) {
 		char *q = PQescapeIdentifier(st->conn, cfg->schema,
 					     strlen(cfg->schema));
@@ -952,9 +967,9 @@ static PGconn *reader(struct es_store *st)
 	if (c != NULL && PQstatus(c) == CONNECTION_OK)
 		return c;
 	PQfinish(c);
-	c = connect_pg(st->conninfo, &err);
+	c = es_store_connect(st->conninfo, &err);
 	pthread_setspecific(st->reader, c);
-	if (c == NULL)
+	if (c == NULL && log_now(&reader_logged))
 		dbops_log_warning("%s", err.msg);
 	return c;
 }
@@ -962,7 +977,9 @@ static PGconn *reader(struct es_store *st)
 /* A read failed: drop the connection so the next read makes a new one. */
 static void reader_failed(struct es_store *st, PGconn *c)
 {
-	dbops_log_warning("a dashboard read failed: %s", PQerrorMessage(c));
+	if (log_now(&reader_logged))
+		dbops_log_warning("a dashboard read failed: %s",
+				  PQerrorMessage(c));
 	if (PQstatus(c) != CONNECTION_OK) {
 		PQfinish(c);
 		pthread_setspecific(st->reader, NULL);

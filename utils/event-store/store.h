@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <libpq-fe.h>
+
 #include "deltas.h"
 #include "errbuf.h"
 #include "request.h"
@@ -82,6 +84,13 @@ void es_store_drain(struct es_store *st);
  * other threads' close as they exit) and free it. NULL is accepted.
  */
 void es_store_close(struct es_store *st);
+
+/*
+ * A new connection to CONNINFO ("" or NULL: libpq's environment) with the
+ * session settings of every connection of event-store: TimeZone UTC,
+ * synchronous_commit on, notices off. NULL with ERR set on failure.
+ */
+PGconn *es_store_connect(const char *conninfo, struct dbops_err *err);
 
 /* This instance's row in the writers table. */
 int64_t es_store_writer(const struct es_store *st);
