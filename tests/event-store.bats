@@ -319,16 +319,20 @@ oracle_range() {
 	assert_line 'dbops_eventstore_redis_lag_batches 0'
 }
 
-@test "event-store: READY=1 once listening, STOPPING=1 and exit 0 on SIGTERM, with every queued event committed and answered" {
+@test "event-store: READY=1 once listening, WATCHDOG=1 at half the period, STOPPING=1 and exit 0 on SIGTERM, with every queued event committed and answered" {
 	local port=$(free_port) u i
 	"$DBOPS_BUILD/tests/notify-listen" "$W/notify" 30 >"$W/notify.out" &
 	LISTENER=$!
 	for _ in $(seq 1 50); do [ -S "$W/notify" ] && break; sleep 0.1; done
 	# A long --batch-wait keeps the events queued when SIGTERM comes.
-	NOTIFY_SOCKET=$W/notify event-store --listen "127.0.0.1:$port" --no-redis --schema es --batch-wait 1500 2>"$W/es2.log" &
+	NOTIFY_SOCKET=$W/notify WATCHDOG_USEC=400000 event-store --listen "127.0.0.1:$port" --no-redis --schema es --batch-wait 1500 2>"$W/es2.log" &
 	ES2_PID=$!
 	for _ in $(seq 1 100); do grep -q READY=1 "$W/notify.out" && break; sleep 0.1; done
-	assert_equal "$(head -n 1 "$W/notify.out")" "READY=1|STATUS=listening on 127.0.0.1:$port"
+	run grep '^READY' "$W/notify.out"
+	assert_output "READY=1|STATUS=listening on 127.0.0.1:$port"
+	# Idle, the batcher still feeds the watchdog: every 0.2 s.
+	sleep 1.1
+	assert [ "$(grep -c '^WATCHDOG=1$' "$W/notify.out")" -ge 4 ]
 	local pids=() rc=0
 	for i in 1 2 3 4 5; do
 		u=$(uuid)
