@@ -310,8 +310,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn,
 		atomic_fetch_sub(&r->h->waiting, 1);
 		return reply(r, (unsigned)r->ev.status, body, NULL, NULL);
 	}
-	if (r->status != 0)
-		return MHD_YES; /* answered early: the rest is skipped */
+	if (r->status != 0) {
+		*upload_size = 0; /* answered early: the rest is skipped */
+		return MHD_YES;
+	}
 	if (*upload_size > 0) {
 		if (!r->too_big &&
 		    r->len + *upload_size <= r->h->cfg.max_body) {
@@ -336,6 +338,8 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 
 	if (r == NULL)
 		return;
+	if (r->queued) /* closed before its answer went out */
+		atomic_fetch_sub(&r->h->waiting, 1);
 	if (r->status != 0)
 		es_tm_request(r->route, r->status,
 			      dbops_clock_seconds() - r->start);
