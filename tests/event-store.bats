@@ -355,3 +355,17 @@ oracle_range() {
 	run cat "$W/es2.log"
 	assert_line --regexp '^event-store: info: stopping: committing 5 queued events$'
 }
+
+@test "event-store: the file's service stops on SIGTERM with exit 0, its log without a surprise" {
+	local pid rc=0
+	pid=$(cat "$DBOPS_SERVER_ROOT/es.pid")
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	rm -f "$DBOPS_SERVER_ROOT/es.pid"
+	assert_equal "$rc" 0
+	run cat "$DBOPS_SERVER_ROOT/es.log"
+	assert_line --index 0 'event-store: warning: event times run 1800 times faster than the clock (EVENT_STORE_CLOCK_RATE, for tests)'
+	assert_line --index 1 --regexp '^event-store: info: listening on 127\.0\.0\.1:[0-9]+, writer [0-9]+$'
+	assert_line --index 2 'event-store: info: stopping: committing 0 queued events'
+	assert_equal "${#lines[@]}" 3
+}
