@@ -12,9 +12,16 @@ setup_file() {
 	export ES_PORT ES=http://127.0.0.1:$ES_PORT
 	# Event times run 1800 times faster: a few seconds of events span
 	# hours, so ranges cut through hour and minute rollups.
-	EVENT_STORE_CLOCK_RATE=1800 event-store --listen "127.0.0.1:$ES_PORT" \
-		--no-redis --schema es 2>"$DBOPS_SERVER_ROOT/es.log" &
-	echo $! >"$DBOPS_SERVER_ROOT/es.pid"
+	# Its exit status goes to es.status (it is no child of the tests).
+	(
+		EVENT_STORE_CLOCK_RATE=1800 event-store --listen "127.0.0.1:$ES_PORT" \
+			--no-redis --schema es 2>"$DBOPS_SERVER_ROOT/es.log" &
+		echo $! >"$DBOPS_SERVER_ROOT/es.pid"
+		rc=0
+		wait $! || rc=$?
+		echo "$rc" >"$DBOPS_SERVER_ROOT/es.status"
+	) 3>&- &
+	for _ in $(seq 1 50); do [ -s "$DBOPS_SERVER_ROOT/es.pid" ] && break; sleep 0.1; done
 	wait_port "$ES_PORT"
 }
 
@@ -24,7 +31,7 @@ teardown_file() {
 	pid=$(cat "$DBOPS_SERVER_ROOT/es.pid" 2>/dev/null) || true
 	if [ -n "$pid" ]; then
 		kill -TERM "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
+		for _ in $(seq 1 100); do [ -e "$DBOPS_SERVER_ROOT/es.status" ] && break; sleep 0.1; done
 	fi
 	stop_servers
 }
@@ -357,12 +364,10 @@ oracle_range() {
 }
 
 @test "event-store: the file's service stops on SIGTERM with exit 0, its log without a surprise" {
-	local pid rc=0
-	pid=$(cat "$DBOPS_SERVER_ROOT/es.pid")
-	kill -TERM "$pid"
-	wait "$pid" || rc=$?
+	kill -TERM "$(cat "$DBOPS_SERVER_ROOT/es.pid")"
+	for _ in $(seq 1 100); do [ -e "$DBOPS_SERVER_ROOT/es.status" ] && break; sleep 0.1; done
 	rm -f "$DBOPS_SERVER_ROOT/es.pid"
-	assert_equal "$rc" 0
+	assert_equal "$(cat "$DBOPS_SERVER_ROOT/es.status")" 0
 	run cat "$DBOPS_SERVER_ROOT/es.log"
 	assert_line --index 0 'event-store: warning: event times run 1800 times faster than the clock (EVENT_STORE_CLOCK_RATE, for tests)'
 	assert_line --index 1 --regexp '^event-store: info: listening on 127\.0\.0\.1:[0-9]+, writer [0-9]+$'
