@@ -80,6 +80,9 @@ struct es_redis;
  * A handle on the Redis of URL with keys under PREFIX (NULL: the default
  * "{event-store}:"), connect and command timeouts TIMEOUT_MS each. Does not
  * connect. Returns NULL with the reason in ERR when URL does not parse.
+ * SIGPIPE is set to be ignored if it was not handled (hiredis writes to
+ * its socket with write(), and a closed connection must fail the call,
+ * not kill the process).
  * One thread only (see above); free with es_redis_free().
  */
 struct es_redis *es_redis_new(const char *url, const char *prefix,
