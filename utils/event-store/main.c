@@ -18,6 +18,7 @@
 #include "http.h"
 #include "listen.h"
 #include "log.h"
+#include "redislink.h"
 #include "store.h"
 #include "telemetry.h"
 
@@ -197,6 +198,17 @@ static void drain(struct es_http *http, struct es_store *st)
 		dbops_clock_sleep_ms(5);
 }
 
+/* Stop the threads in order: HTTP (its threads free their connections),
+   the reconciler, the store. */
+static void stop(struct es_http *http, struct es_redislink *link,
+		 struct es_store *st)
+{
+	es_http_stop(http);
+	es_redislink_free(link);
+	es_store_close(st);
+	es_tm_free();
+}
+
 static int run(struct es_opts *o)
 {
 	struct dbops_err err = { "" };
@@ -209,6 +221,7 @@ static int run(struct es_opts *o)
 		.max_connections = (unsigned)o->max_connections,
 		.max_body = (size_t)o->max_body,
 	};
+	struct es_redislink *link = NULL;
 	struct es_http *http;
 	struct es_store *st;
 	struct es_store_config sc = {
@@ -244,18 +257,28 @@ static int run(struct es_opts *o)
 				strerror(errno));
 		return 1;
 	}
+	if (!o->no_redis) {
+		link = es_redislink_new(o->redis, o->redis_prefix, o->dbname,
+					o->schema, &err);
+		if (link == NULL) {
+			dbops_log_error("%s", err.msg);
+			return 1;
+		}
+		sc.committed = es_redislink_committed;
+		sc.committed_arg = link;
+		hc.symbol = es_redislink_symbol;
+		hc.fast_up = es_redislink_up;
+		hc.arg = link;
+	}
 	http = es_http_new(&hc);
 	sc.done_arg = http;
 	st = es_store_open(&sc, &err);
-	if (st == NULL) {
+	if (st == NULL ||
+	    (link &&
+	     es_redislink_start(link, es_store_writer(st), &err) != 0) ||
+	    es_http_start(http, st, &err) != 0) {
 		dbops_log_error("%s", err.msg);
-		es_http_stop(http);
-		return 1;
-	}
-	if (es_http_start(http, st, &err) != 0) {
-		dbops_log_error("%s", err.msg);
-		es_http_stop(http);
-		es_store_close(st);
+		stop(http, link, st);
 		return 1;
 	}
 	dbops_log_info("listening on %s, writer %lld", o->listen,
@@ -263,9 +286,7 @@ static int run(struct es_opts *o)
 	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", o->listen);
 	wait_for_stop(&set);
 	drain(http, st);
-	es_http_stop(http);
-	es_store_close(st);
-	es_tm_free();
+	stop(http, link, st);
 	return 0;
 }
 
