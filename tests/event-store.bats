@@ -8,6 +8,7 @@ bats_require_minimum_version 1.5.0
 setup_file() {
 	load lib/helpers
 	start_postgres
+	start_redis
 	ES_PORT=$(free_port)
 	export ES_PORT ES=http://127.0.0.1:$ES_PORT
 	# Event times run 1800 times faster: a few seconds of events span
@@ -361,6 +362,87 @@ oracle_range() {
 	assert_output 1
 	run cat "$W/es2.log"
 	assert_line --regexp '^event-store: info: stopping: committing 5 queued events$'
+}
+
+# start_es2 [options]: a second instance on the same tables, at $ES2.
+start_es2() {
+	local port
+	port=$(free_port)
+	ES2=http://127.0.0.1:$port
+	event-store --listen "127.0.0.1:$port" --schema es "$@" 2>"$W/es2.log" &
+	ES2_PID=$!
+	wait_port "$port"
+}
+
+# metric URL SERIES: its value in /metrics.
+metric() {
+	curl -s "$1/metrics" | awk -v n="$2" '$1 == n { print $2 }'
+}
+
+# wait_metric URL SERIES VALUE: until it has that value (10 s).
+wait_metric() {
+	for _ in $(seq 1 100); do
+		[ "$(metric "$1" "$2")" = "$3" ] && return 0
+		sleep 0.1
+	done
+	fail "waited in vain for $2 = $3 (last: $(metric "$1" "$2"))"
+}
+
+@test "event-store: /dashboard/symbol from Redis, equal to the SQL recomputation, also after Redis lost everything" {
+	local u s i letters=(a b c d e f g)
+	start_es2 --redis "$REDIS_URL"
+	# The reconciler builds the aggregates at start.
+	wait_metric "$ES2" dbops_eventstore_redis_up 1
+	for i in $(seq 1 30); do
+		u=$(uuid)
+		run -0 call -d "uuid=$u&symbol=${letters[i % 7]}" "$ES2/initial"
+		[ $((i % 2)) = 0 ] && run -0 call -d "uuid=$u" "$ES2/followup"
+	done
+	assert_equal "$(metric "$ES2" dbops_eventstore_redis_lag_batches)" 0
+	for s in a b c d e f g h i j k l m n o p q r s t u v w x y z; do
+		run call "$ES2/dashboard/symbol/$s"
+		assert_output "200 $(oracle_symbol "$s")"
+	done
+	assert_equal "$(metric "$ES2" 'dbops_eventstore_dashboard_source_total{source="redis"}')" 26
+	assert_equal "$(metric "$ES2" 'dbops_eventstore_dashboard_source_total{source="postgresql"}')" 0
+	run call "$ES2/health"
+	assert_output '200 {"postgresql":true,"redis":true}'
+	# Redis loses everything: rebuilt from the rollups within a second
+	# or two, the answers are the same.
+	redis-cli -s "$REDIS_SOCKET" flushall >/dev/null
+	run -0 call -d "uuid=$(uuid)&symbol=e" "$ES2/initial"
+	for _ in $(seq 1 50); do
+		[ "$(redis-cli -s "$REDIS_SOCKET" exists '{event-store}:ready')" = 1 ] && break
+		sleep 0.1
+	done
+	for s in a e z; do
+		run call "$ES2/dashboard/symbol/$s"
+		assert_output "200 $(oracle_symbol "$s")"
+	done
+	assert_equal "$(metric "$ES2" 'dbops_eventstore_dashboard_source_total{source="postgresql"}')" 0
+	run grep -c 'info: rebuilt the aggregates in Redis unix:' "$W/es2.log"
+	assert_output 2
+}
+
+@test "event-store: Redis down: events still acknowledged, /dashboard/symbol from PostgreSQL, and the metrics say so" {
+	local u
+	start_es2 --redis "redis://127.0.0.1:$(free_port)/0"
+	u=$(uuid)
+	run call -d "uuid=$u&symbol=w" "$ES2/initial"
+	assert_output "200 {\"uuid\":\"$u\",\"symbol\":\"w\",\"vowel\":false}"
+	run call "$ES2/dashboard/symbol/w"
+	assert_output "200 $(oracle_symbol w)"
+	assert_equal "$(metric "$ES2" 'dbops_eventstore_dashboard_source_total{source="postgresql"}')" 1
+	assert_equal "$(metric "$ES2" 'dbops_eventstore_dashboard_source_total{source="redis"}')" 0
+	assert_equal "$(metric "$ES2" dbops_eventstore_redis_up)" 0
+	assert_equal "$(metric "$ES2" dbops_eventstore_redis_lag_batches)" 1
+	run call "$ES2/health"
+	assert_output '200 {"postgresql":true,"redis":false}'
+}
+
+@test "event-store: a --redis URL that does not parse fails the start" {
+	run -1 --separate-stderr event-store --listen "127.0.0.1:$(free_port)" --redis "http://h/"
+	assert_equal "$stderr" 'event-store: error: invalid --redis URL: not a redis:// or unix: URL'
 }
 
 @test "event-store: the file's service stops on SIGTERM with exit 0, its log without a surprise" {
