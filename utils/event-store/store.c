@@ -64,13 +64,17 @@ static bool log_now(atomic_llong *last)
 	       atomic_compare_exchange_strong(last, &then, now);
 }
 
+/* The batcher's statements, prepared once per connection. */
+enum { STMT_INITIALS, STMT_FOLLOWUPS, STMT_ROLLUPS, STMT_BATCH, STMT_COUNT };
+
 struct es_store {
 	struct es_store_config cfg;
 	char *conninfo;
 	char *schema; /* quoted identifier */
 	PGconn *conn; /* the batcher's */
 	int64_t writer, last_seq;
-	bool need_seq; /* read last_seq again after a failure */
+	bool need_seq;		   /* read last_seq again after a failure */
+	bool prepared[STMT_COUNT]; /* on this connection */
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -214,6 +218,7 @@ static int reconnect(struct es_store *st)
 	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
 		PQfinish(st->conn);
 		st->conn = es_store_connect(st->conninfo, &err);
+		memset(st->prepared, 0, sizeof(st->prepared));
 		if (st->conn == NULL) {
 			if (log_now(&batcher_logged))
 				dbops_log_warning("%s", err.msg);
@@ -341,8 +346,27 @@ static void put_time(struct text *t, int64_t us)
 	elem(t, buf);
 }
 
-static PGresult *exec_arrays(PGconn *c, const char *sql, int n,
-			     struct text *arrays)
+/* Run the batcher's statement ID (SQL, prepared at its first use on
+   this connection) with the N parameters VALUES. */
+static PGresult *exec_stmt(struct es_store *st, int id, const char *sql, int n,
+			   const char *const *values)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "es_%d", id);
+	if (!st->prepared[id]) {
+		PGresult *r = PQprepare(st->conn, name, sql, n, NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		st->prepared[id] = true;
+	}
+	return PQexecPrepared(st->conn, name, n, values, NULL, NULL, 0);
+}
+
+static PGresult *exec_arrays(struct es_store *st, int id, const char *sql,
+			     int n, struct text *arrays)
 {
 	const char *values[8];
 
@@ -350,7 +374,7 @@ static PGresult *exec_arrays(PGconn *c, const char *sql, int n,
 		put(&arrays[i], "}");
 		values[i] = arrays[i].s;
 	}
-	return PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0);
+	return exec_stmt(st, id, sql, n, values);
 }
 
 static void free_texts(struct text *t, int n)
@@ -395,7 +419,7 @@ static int insert_initials(struct es_store *st, struct batch *b)
 			" $3::timestamptz[], $4::boolean[])"
 			" ON CONFLICT DO NOTHING RETURNING uuid",
 			st->schema);
-		r = exec_arrays(st->conn, sql, 4, a);
+		r = exec_arrays(st, STMT_INITIALS, sql, 4, a);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -444,7 +468,7 @@ static int insert_followups(struct es_store *st, struct batch *b)
 					" FROM f JOIN %1$s.initial_events i ON i.uuid = f.uuid"
 					" LEFT JOIN ins ON ins.uuid = f.uuid",
 			st->schema);
-		r = exec_arrays(st->conn, sql, 2, a);
+		r = exec_arrays(st, STMT_FOLLOWUPS, sql, 2, a);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -571,7 +595,7 @@ static int upsert_rollups(struct es_store *st, struct batch *b)
 			" earliest = least(o.earliest, excluded.earliest),"
 			" latest = greatest(o.latest, excluded.latest)",
 			st->schema);
-		PGresult *res = exec_arrays(st->conn, sql, 7, a);
+		PGresult *res = exec_arrays(st, STMT_ROLLUPS, sql, 7, a);
 
 		free(sql);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
@@ -601,7 +625,7 @@ static int record_batch(struct es_store *st, const char *deltas)
 
 	snprintf(w, sizeof(w), "%lld", (long long)st->writer);
 	snprintf(s, sizeof(s), "%lld", (long long)st->last_seq + 1);
-	r = PQexecParams(st->conn, sql, 3, NULL, values, NULL, NULL, 0);
+	r = exec_stmt(st, STMT_BATCH, sql, 3, values);
 	free(sql);
 	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc != 0)
