@@ -445,6 +445,38 @@ wait_metric() {
 	assert_equal "$stderr" 'event-store: error: invalid --redis URL: not a redis:// or unix: URL'
 }
 
+@test "event-store: PostgreSQL unavailable: 503 and nothing stored, then back to work without a restart" {
+	local u=$(uuid) v=$(uuid)
+	sql "CREATE DATABASE esdown"
+	start_es2 --no-redis -d "dbname=esdown"
+	run -0 call -d "uuid=$u&symbol=m" "$ES2/initial"
+	# Nobody may connect, and the service's sessions are gone.
+	sql "ALTER DATABASE esdown ALLOW_CONNECTIONS false"
+	sql "SELECT count(pg_terminate_backend(pid)) >= 0 FROM pg_stat_activity WHERE datname = 'esdown'" >/dev/null
+	run call -d "uuid=$v&symbol=m" "$ES2/initial"
+	assert_output '503 {"error":"PostgreSQL is unavailable: event not stored"}'
+	run call -d "uuid=$u" "$ES2/followup"
+	assert_output '503 {"error":"PostgreSQL is unavailable: event not stored"}'
+	run call "$ES2/dashboard/symbol/m"
+	assert_output '503 {"error":"PostgreSQL is unavailable"}'
+	run call "$ES2/dashboard/range/2017-01-01/2117-01-01"
+	assert_output '503 {"error":"PostgreSQL is unavailable"}'
+	run call "$ES2/health"
+	assert_output '503 {"postgresql":false,"redis":false}'
+	assert_equal "$(metric "$ES2" dbops_eventstore_postgresql_up)" 0
+	assert_equal "$(metric "$ES2" 'dbops_eventstore_events_total{kind="initial",result="unavailable"}')" 1
+	sql "ALTER DATABASE esdown ALLOW_CONNECTIONS true"
+	run call -d "uuid=$v&symbol=m" "$ES2/initial"
+	assert_output "200 {\"uuid\":\"$v\",\"symbol\":\"m\",\"vowel\":false}"
+	run call -d "uuid=$u" "$ES2/followup"
+	assert_output "200 {\"uuid\":\"$u\",\"symbol\":\"m\",\"followup\":true}"
+	assert_equal "$(psql -AtX -d esdown -c "SELECT count(*) FROM es.initial_events")" 2
+	assert_equal "$(psql -AtX -d esdown -c "SELECT count(*) FROM es.followups")" 1
+	run call "$ES2/dashboard/symbol/m"
+	assert_output "200 $(PGDATABASE=esdown oracle_symbol m)"
+	assert_equal "$(metric "$ES2" dbops_eventstore_postgresql_up)" 1
+}
+
 @test "event-store: the file's service stops on SIGTERM with exit 0, its log without a surprise" {
 	kill -TERM "$(cat "$DBOPS_SERVER_ROOT/es.pid")"
 	for _ in $(seq 1 100); do [ -e "$DBOPS_SERVER_ROOT/es.status" ] && break; sleep 0.1; done
