@@ -26,9 +26,11 @@ setup() {
 	[ -x "$PROG" ] || skip "no $PROG (built by make tests)"
 }
 
-# case NAME: run that case of the program; it passes, and did run.
+# case_passes NAME: run that case of the program on the servers of this
+# file (ES_TEST_SERVERS=1: they are scratch ones, it may empty them); it
+# passes, and did run.
 case_passes() {
-	run env ES_TEST="$1" CMOCKA_MESSAGE_OUTPUT=STDOUT "$PROG"
+	run env ES_TEST_SERVERS=1 ES_TEST="$1" CMOCKA_MESSAGE_OUTPUT=STDOUT "$PROG"
 	assert_success
 	assert_line --partial "[       OK ] $1"
 	assert_line --partial "[  PASSED  ] 1 test(s)."

@@ -2,7 +2,9 @@
  * test_event_store_reconcile.c - event-store's reconciler (reconcile.c)
  * against a real PostgreSQL and a real Redis: the servers of
  * tests/event-store-redis.bats, which runs this program with PGHOST and
- * REDIS_URL set; without them (as a plain unit test) every test skips.
+ * REDIS_URL set, and ES_TEST_SERVERS=1 to say that those servers are
+ * scratch ones (the test drops a schema and empties Redis with FLUSHALL);
+ * without them (as a plain unit test) every test skips.
  *
  * The test makes the tables of the service in a schema of its own (an
  * odd name, to check the quoting) and commits batches as the batcher does:
@@ -27,6 +29,15 @@
 	" + extract(microseconds from " x ")::bigint % 1000000)"
 
 static PGconn *pg;
+
+/* The servers of the bats file, which the tests may empty. */
+static bool servers_given(void)
+{
+	const char *given = getenv("ES_TEST_SERVERS");
+
+	return getenv("PGHOST") != NULL && getenv("REDIS_URL") != NULL &&
+	       given != NULL && strcmp(given, "1") == 0;
+}
 static struct es_redis *r;
 static unsigned seed = 18;
 
@@ -80,7 +91,7 @@ static int setup_all(void **state)
 {
 	struct dbops_err err = { "" };
 
-	if (getenv("PGHOST") == NULL || getenv("REDIS_URL") == NULL)
+	if (!servers_given())
 		return 0;
 	pg = PQconnectdb("");
 	if (PQstatus(pg) != CONNECTION_OK)
@@ -475,10 +486,10 @@ int main(void)
 	/* One test by name, for the bats file: ES_TEST=test_reconcile_... */
 	if (getenv("ES_TEST") != NULL)
 		cmocka_set_test_filter(getenv("ES_TEST"));
-	if (getenv("PGHOST") == NULL || getenv("REDIS_URL") == NULL)
-		fprintf(stderr, "# test_event_store_reconcile: PGHOST or "
-				"REDIS_URL not set: skipped (run by "
-				"tests/event-store-redis.bats with real "
-				"servers)\n");
+	if (!servers_given())
+		fprintf(stderr, "# test_event_store_reconcile: skipped: no "
+				"scratch servers (PGHOST, REDIS_URL and "
+				"ES_TEST_SERVERS=1, as "
+				"tests/event-store-redis.bats runs it)\n");
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }
