@@ -71,6 +71,10 @@ case_passes() {
 	case_passes test_reconcile_old_unapplied_batches_stay
 }
 
+@test "event-store: two reconcilers at once, Redis lost twice meanwhile: the aggregates stay exact" {
+	case_passes test_reconcile_instances_race
+}
+
 @test "event-store: the reconciler fails with the reason when Redis or the tables are missing" {
 	case_passes test_reconcile_redis_down_fails
 }
