@@ -26,9 +26,11 @@ setup() {
 	[ -x "$PROG" ] || skip "no $PROG (built by make tests)"
 }
 
-# case NAME: run that case of the program; it passes, and did run.
+# case_passes NAME: run that case of the program on the servers of this
+# file (ES_TEST_SERVERS=1: they are scratch ones, it may empty them); it
+# passes, and did run.
 case_passes() {
-	run env ES_TEST="$1" CMOCKA_MESSAGE_OUTPUT=STDOUT "$PROG"
+	run env ES_TEST_SERVERS=1 ES_TEST="$1" CMOCKA_MESSAGE_OUTPUT=STDOUT "$PROG"
 	assert_success
 	assert_line --partial "[       OK ] $1"
 	assert_line --partial "[  PASSED  ] 1 test(s)."
@@ -67,6 +69,10 @@ case_passes() {
 
 @test "event-store: nothing is pruned or rebuilt while another instance holds the rebuild lock" {
 	case_passes test_reconcile_old_unapplied_batches_stay
+}
+
+@test "event-store: two reconcilers at once, Redis lost twice meanwhile: the aggregates stay exact" {
+	case_passes test_reconcile_instances_race
 }
 
 @test "event-store: the reconciler fails with the reason when Redis or the tables are missing" {

@@ -53,6 +53,10 @@ static void test_deltas_parse_bad_numbers(void **state)
 		"number >= 0");
 	refused("a 1 0 5x 5",
 		"line 1: earliest time \"5x\" is not microseconds or \"-\"");
+	refused("a 1 0 -0 5",
+		"line 1: earliest time \"-0\" is not microseconds or \"-\"");
+	refused("a 1 0 -01 5",
+		"line 1: earliest time \"-01\" is not microseconds or \"-\"");
 	refused("a 1 0 -- 5",
 		"line 1: earliest time \"--\" is not microseconds or \"-\"");
 	refused("a 1 0 5 -9223372036854775808",

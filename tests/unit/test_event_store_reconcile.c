@@ -2,7 +2,9 @@
  * test_event_store_reconcile.c - event-store's reconciler (reconcile.c)
  * against a real PostgreSQL and a real Redis: the servers of
  * tests/event-store-redis.bats, which runs this program with PGHOST and
- * REDIS_URL set; without them (as a plain unit test) every test skips.
+ * REDIS_URL set, and ES_TEST_SERVERS=1 to say that those servers are
+ * scratch ones (the test drops a schema and empties Redis with FLUSHALL);
+ * without them (as a plain unit test) every test skips.
  *
  * The test makes the tables of the service in a schema of its own (an
  * odd name, to check the quoting) and commits batches as the batcher does:
@@ -14,6 +16,8 @@
 #include "testutil.h"
 
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 
 #include <hiredis/hiredis.h>
 #include <libpq-fe.h>
@@ -27,8 +31,19 @@
 	" + extract(microseconds from " x ")::bigint % 1000000)"
 
 static PGconn *pg;
+
+/* The servers of the bats file, which the tests may empty. */
+static bool servers_given(void)
+{
+	const char *given = getenv("ES_TEST_SERVERS");
+
+	return getenv("PGHOST") != NULL && getenv("REDIS_URL") != NULL &&
+	       given != NULL && strcmp(given, "1") == 0;
+}
 static struct es_redis *r;
 static unsigned seed = 18;
+/* Other reconcilers run: an apply may find its batch applied, or no ready. */
+static bool racing;
 
 static PGresult *sqlv(const char *sql, int n, const char *const *params)
 {
@@ -80,7 +95,7 @@ static int setup_all(void **state)
 {
 	struct dbops_err err = { "" };
 
-	if (getenv("PGHOST") == NULL || getenv("REDIS_URL") == NULL)
+	if (!servers_given())
 		return 0;
 	pg = PQconnectdb("");
 	if (PQstatus(pg) != CONNECTION_OK)
@@ -211,7 +226,9 @@ static int64_t commit_batch(int64_t writer, int initials, int followups,
 	seq = atoll(PQgetvalue(res, 0, 0));
 	PQclear(res);
 	sql("COMMIT");
-	if (apply)
+	if (apply && racing)
+		es_redis_apply(r, writer, seq, d, &err);
+	else if (apply)
 		assert_int_equal(es_redis_apply(r, writer, seq, d, &err),
 				 ES_APPLY_OK);
 	return seq;
@@ -439,6 +456,81 @@ static void test_reconcile_old_unapplied_batches_stay(void **state)
 	assert_redis_equals_sql();
 }
 
+/* A reconciler of another instance: steps until told to stop. */
+struct instance {
+	pthread_t thread;
+	atomic_bool *stop;
+	int steps, failures, rebuilds;
+	char error[DBOPS_ERR_MAX];
+};
+
+static void *instance_run(void *arg)
+{
+	struct instance *in = arg;
+	struct dbops_err err = { "" };
+	PGconn *conn = PQconnectdb("");
+	struct es_redis *own =
+		es_redis_new(getenv("REDIS_URL"), NULL, 2000, &err);
+
+	while (!atomic_load(in->stop)) {
+		struct es_reconcile_stats st;
+
+		if (es_reconcile_once(conn, own, SCHEMA, &st) != 0) {
+			in->failures++;
+			snprintf(in->error, sizeof(in->error), "%s",
+				 st.err.msg);
+		}
+		in->rebuilds += st.rebuilt;
+		in->steps++;
+		usleep(2000);
+	}
+	es_redis_free(own);
+	PQfinish(conn);
+	return NULL;
+}
+
+static void test_reconcile_instances_race(void **state)
+{
+	struct es_reconcile_stats st;
+	struct instance in[2];
+	atomic_bool stop = false;
+	int64_t w1, w2;
+
+	fresh();
+	make_ready();
+	w1 = new_writer();
+	w2 = new_writer();
+	racing = true;
+	for (int i = 0; i < 2; i++) {
+		memset(&in[i], 0, sizeof(in[i]));
+		in[i].stop = &stop;
+		assert_int_equal(pthread_create(&in[i].thread, NULL,
+						instance_run, &in[i]),
+				 0);
+	}
+	for (int i = 0; i < 60; i++) {
+		commit_batch(i % 3 ? w1 : w2, 8, 3, i % 4 != 0, 0);
+		if (i == 20 || i == 45)
+			redis_raw("FLUSHALL");
+		usleep(3000);
+	}
+	atomic_store(&stop, true);
+	for (int i = 0; i < 2; i++)
+		pthread_join(in[i].thread, NULL);
+	racing = false;
+	for (int i = 0; i < 2; i++) {
+		if (in[i].failures > 0)
+			fail_msg("instance %d: %s", i, in[i].error);
+		assert_true(in[i].steps > 10);
+	}
+	/* FLUSHALL twice: each loss rebuilt once, by one of them. */
+	assert_true(in[0].rebuilds + in[1].rebuilds >= 2);
+	reconcile(&st);
+	reconcile(&st);
+	assert_int_equal(st.lag_batches, 0);
+	assert_redis_equals_sql();
+}
+
 static void test_reconcile_redis_down_fails(void **state)
 {
 	struct es_reconcile_stats st;
@@ -470,15 +562,16 @@ int main(void)
 		cmocka_unit_test(test_reconcile_pruned_batch_forces_rebuild),
 		cmocka_unit_test(test_reconcile_prunes_applied_old_batches),
 		cmocka_unit_test(test_reconcile_old_unapplied_batches_stay),
+		cmocka_unit_test(test_reconcile_instances_race),
 	};
 
 	/* One test by name, for the bats file: ES_TEST=test_reconcile_... */
 	if (getenv("ES_TEST") != NULL)
 		cmocka_set_test_filter(getenv("ES_TEST"));
-	if (getenv("PGHOST") == NULL || getenv("REDIS_URL") == NULL)
-		fprintf(stderr, "# test_event_store_reconcile: PGHOST or "
-				"REDIS_URL not set: skipped (run by "
-				"tests/event-store-redis.bats with real "
-				"servers)\n");
+	if (!servers_given())
+		fprintf(stderr, "# test_event_store_reconcile: skipped: no "
+				"scratch servers (PGHOST, REDIS_URL and "
+				"ES_TEST_SERVERS=1, as "
+				"tests/event-store-redis.bats runs it)\n");
 	return cmocka_run_group_tests(tests, setup_all, teardown_all);
 }

@@ -152,6 +152,8 @@ static int integer(const char *s, size_t n, bool is_signed, int64_t *v)
 			return -1;
 		x = x * 10 + d;
 	}
+	if (neg && x == 0)
+		return -1; /* "-0" */
 	*v = neg ? (int64_t)(0 - x) : (int64_t)x;
 	return 0;
 }

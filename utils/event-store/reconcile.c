@@ -12,7 +12,7 @@
 
 #include "xalloc.h"
 
-/* How many batches rows one prune deletes at most, per writer and step. */
+/* How many batches rows of a writer one prune looks at, at most. */
 #define PRUNE_LIMIT 5000
 /* How many batches rows one catch-up query reads. */
 #define CATCH_UP_PAGE 1000
@@ -347,24 +347,56 @@ static enum step catch_up(PGconn *pg, struct es_redis *r,
 	return step;
 }
 
-/* Step 3 for writer W: its applied batches older than an hour. */
-static int prune(PGconn *pg, const struct tables *t, const struct writer *w,
-		 struct es_reconcile_stats *out)
+/* "{1,2,3}": the array literal of the N values that GET picks. */
+static char *array_text(const struct writer *ws, size_t n,
+			int64_t (*get)(const struct writer *))
+{
+	char *text = dbops_xmalloc(n * 21 + 3);
+	size_t len = 0;
+
+	text[len++] = '{';
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(text + len, "%s%" PRId64, i ? "," : "",
+				       get(&ws[i]));
+	text[len++] = '}';
+	text[len] = '\0';
+	return text;
+}
+
+static int64_t get_writer(const struct writer *w)
+{
+	return w->writer;
+}
+
+static int64_t get_applied(const struct writer *w)
+{
+	return w->redis_last;
+}
+
+/*
+ * Step 3: the batches rows older than an hour that Redis has applied, of
+ * every writer of WS (N) at once; at most PRUNE_LIMIT of the oldest seqs
+ * of each writer are looked at, so a step's work is bounded.
+ */
+static int prune(PGconn *pg, const struct tables *t, const struct writer *ws,
+		 size_t n, struct es_reconcile_stats *out)
 {
 	char *sql = dbops_xasprintf(
-		"DELETE FROM %s WHERE writer = $1 AND seq IN (SELECT seq"
-		" FROM %s WHERE writer = $1 AND seq <= $2 ORDER BY seq"
-		" LIMIT %d) AND committed < now() - interval '1 hour'",
+		"DELETE FROM %s WHERE (writer, seq) IN (SELECT x.w, s.seq"
+		" FROM unnest($1::bigint[], $2::bigint[]) AS x(w, applied)"
+		" CROSS JOIN LATERAL (SELECT seq FROM %s WHERE writer = x.w"
+		" AND seq <= x.applied ORDER BY seq LIMIT %d) s)"
+		" AND committed < now() - interval '1 hour'",
 		t->batches, t->batches, PRUNE_LIMIT);
-	char p[2][24];
-	const char *params[2] = { p[0], p[1] };
-	PGresult *res;
+	char *writers = array_text(ws, n, get_writer);
+	char *applied = array_text(ws, n, get_applied);
+	const char *params[2] = { writers, applied };
+	PGresult *res = run(pg, "prune batches", sql, 2, params,
+			    PGRES_COMMAND_OK, &out->err);
 
-	snprintf(p[0], sizeof(p[0]), "%" PRId64, w->writer);
-	snprintf(p[1], sizeof(p[1]), "%" PRId64, w->redis_last);
-	res = run(pg, "prune batches", sql, 2, params, PGRES_COMMAND_OK,
-		  &out->err);
 	free(sql);
+	free(writers);
+	free(applied);
 	if (res == NULL)
 		return -1;
 	out->batches_pruned += strtoll(PQcmdTuples(res), NULL, 10);
@@ -429,9 +461,8 @@ static int catch_up_all(PGconn *pg, struct es_redis *r, const struct tables *t,
 	for (size_t i = 0; i < n; i++)
 		if (ws[i].pg_last > ws[i].redis_last)
 			out->lag_batches += ws[i].pg_last - ws[i].redis_last;
-	for (size_t i = 0; i < n && rc == 0 && !stop; i++)
-		if (ws[i].redis_last > 0)
-			rc = prune(pg, t, &ws[i], out);
+	if (rc == 0 && !stop && n > 0)
+		rc = prune(pg, t, ws, n, out);
 	free(ws);
 	return rc;
 }

@@ -22,6 +22,12 @@
  *  4. rebuild sets sym:*, last and ready together, and only while ready is
  *     absent (two rebuilding instances cannot undo each other's applies).
  *
+ * The server must keep every key: a key evicted under maxmemory (any
+ * maxmemory-policy but noeviction) would leave wrong aggregates marked
+ * ready. A Redis that loses everything (restart without persistence,
+ * FLUSHALL) is fine: "ready" goes with the rest and the reconciler
+ * rebuilds.
+ *
  * Only commands of Redis 6.0 are used, and only hiredis calls that both
  * 0.14 (bullseye, bookworm) and 1.x (trixie) have.
  *
