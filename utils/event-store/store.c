@@ -80,6 +80,7 @@ struct es_store {
 	pthread_cond_t cond;
 	struct es_event *head, **tail;
 	int queued, in_batch;
+	int64_t first_us; /* when the first event of the queue came */
 	bool closing, closed, running;
 	pthread_key_t reader; /* each thread's connection for reads */
 };
@@ -788,15 +789,12 @@ static void process_batch(struct es_store *st, struct es_event **ev, int n)
 
 /* ---- the batcher ---- */
 
-static void deadline_in(struct timespec *ts, int ms)
+/* The monotonic time US (dbops_clock_us()) as a deadline for the
+   condition variable. */
+static void deadline_at(struct timespec *ts, int64_t us)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	ts->tv_sec = (time_t)(us / 1000000);
+	ts->tv_nsec = (long)(us % 1000000) * 1000L;
 }
 
 /* Wait for a batch (with the lock held); its events, or 0 when closed
@@ -807,14 +805,17 @@ static int take_batch(struct es_store *st, struct es_event **ev)
 	int n = 0;
 
 	while (st->queued == 0 && !st->closing) {
-		deadline_in(&ts, st->cfg.heartbeat_ms);
+		deadline_at(&ts, dbops_clock_us() +
+					 (int64_t)st->cfg.heartbeat_ms * 1000);
 		if (pthread_cond_timedwait(&st->cond, &st->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
 	}
 	if (st->queued == 0)
 		return 0;
-	deadline_in(&ts, st->cfg.batch_wait_ms);
+	/* The first queued event waits --batch-wait at most, counted from
+	   its arrival: events queued during the last commit go at once. */
+	deadline_at(&ts, st->first_us + (int64_t)st->cfg.batch_wait_ms * 1000);
 	while (st->queued < st->cfg.batch_events && !st->closing &&
 	       pthread_cond_timedwait(&st->cond, &st->lock, &ts) != ETIMEDOUT)
 		;
@@ -826,6 +827,9 @@ static int take_batch(struct es_store *st, struct es_event **ev)
 		st->tail = &st->head;
 	st->queued -= n;
 	st->in_batch = n;
+	if (st->queued > 0) /* the rest waited since before the batch */
+		st->first_us = dbops_clock_us() -
+			       (int64_t)st->cfg.batch_wait_ms * 1000;
 	return n;
 }
 
@@ -868,7 +872,8 @@ int es_store_submit(struct es_store *st, struct es_event *ev)
 	ev->next = NULL;
 	*st->tail = ev;
 	st->tail = &ev->next;
-	st->queued++;
+	if (st->queued++ == 0)
+		st->first_us = dbops_clock_us();
 	if (st->queued == 1 || st->queued >= st->cfg.batch_events)
 		pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
