@@ -2,8 +2,8 @@
 # monitoring/: the alert rules (promtool check and the unit tests of every
 # alert), the metrics each tool writes (promtool check metrics), and the
 # whole chain for real: a Prometheus on loopback scrapes a running
-# `snap-import sync` and node_exporter's textfile collector fed by the
-# tools' --metrics-file; every panel of the Grafana dashboard and every
+# `snap-import sync`, a running event-store (with its own scratch Redis)
+# and node_exporter's textfile collector fed by the tools' --metrics-file; every panel of the Grafana dashboard and every
 # alert expression is run through its HTTP API and must return data; an
 # alert fires after a failed import.
 
@@ -24,6 +24,20 @@ until_ok() {
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.5
 	done
+}
+
+# start_es_redis DIR: a scratch redis-server on a free loopback port, no
+# persistence, its pid in DIR/redis.pid; prints the port. (tests/lib's
+# start_redis comes with the Redis part of event-store.)
+start_es_redis() {
+	local dir=$1 port
+	port=$(free_port)
+	mkdir -p "$dir"
+	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
+		--appendonly no --daemonize no >"$dir/redis.log" 2>&1 &
+	echo $! >"$dir/redis.pid"
+	until_ok 20 redis-cli -p "$port" ping >/dev/null 2>&1 || return 1
+	echo "$port"
 }
 
 # promql EXPR: the number of series EXPR returns now.
@@ -48,6 +62,12 @@ setup_file() {
 	snap-import sync -D "$m/sync" -t mon_snap --listen "127.0.0.1:$SYNC_PORT" \
 		>"$m/sync.log" 2>&1 &
 	echo $! >"$m/sync.pid"
+	# event-store on the test's PostgreSQL (PG* exported) and a Redis.
+	REDIS_PORT=$(start_es_redis "$m/redis") || return 1
+	ES_PORT=$(free_port)
+	event-store --listen "127.0.0.1:$ES_PORT" --schema mon_es \
+		--redis "redis://127.0.0.1:$REDIS_PORT/0" >"$m/es.log" 2>&1 &
+	echo $! >"$m/es.pid"
 	# node_exporter with the textfile collector only.
 	NODE_PORT=$(free_port)
 	prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" \
@@ -67,6 +87,9 @@ scrape_configs:
   - job_name: dbops-snap-import
     static_configs:
       - targets: ['127.0.0.1:$SYNC_PORT']
+  - job_name: dbops-event-store
+    static_configs:
+      - targets: ['127.0.0.1:$ES_PORT']
   - job_name: node
     static_configs:
       - targets: ['127.0.0.1:$NODE_PORT']
@@ -74,14 +97,14 @@ EOF
 	prometheus --config.file="$m/prometheus.yml" --storage.tsdb.path="$m/prom" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" >"$m/prom.log" 2>&1 &
 	echo $! >"$m/prom.pid"
-	export SYNC_PORT NODE_PORT PROM_PORT
+	export SYNC_PORT NODE_PORT PROM_PORT ES_PORT REDIS_PORT
 }
 
 teardown_file() {
 	load lib/helpers
 	local p
 	[ -d "$DBOPS_SERVER_ROOT/mon/worlds" ] && dump-restore down --root "$DBOPS_SERVER_ROOT/mon/worlds" >/dev/null 2>&1
-	for p in sync node prom; do
+	for p in sync es node prom redis/redis; do
 		[ -f "$DBOPS_SERVER_ROOT/mon/$p.pid" ] && kill "$(cat "$DBOPS_SERVER_ROOT/mon/$p.pid")" 2>/dev/null
 	done
 	sleep 0.5
@@ -98,7 +121,7 @@ setup() {
 @test "monitoring: the alert rules pass promtool check rules, and every alert's unit tests pass" {
 	run promtool check rules "$MON/dbops-alerts.yml"
 	assert_success
-	assert_output --partial "SUCCESS: 8 rules found"
+	assert_output --partial "SUCCESS: 15 rules found"
 	# Each alert has its tests: fires when it should, quiet on a blip.
 	local alert
 	for alert in $(sed -nE 's/^ *- alert: (.*)/\1/p' "$MON/dbops-alerts.yml"); do
@@ -145,6 +168,10 @@ setup() {
 	assert_success
 	run promtool check metrics <<<"$output"
 	assert_success
+	run curl -sf "http://127.0.0.1:$ES_PORT/metrics"
+	assert_success
+	run promtool check metrics <<<"$output"
+	assert_success
 	# The worlds: dump-restore up, then world-query on them.
 	dump-restore up -q --root "$M/worlds" --at 2024-03-01T12:00:00Z --metrics-file "$W/dr.prom" "$M/dumps"
 	run promtool check metrics <"$W/dr.prom"
@@ -187,6 +214,17 @@ setup() {
 	until_ok 60 has_data 'dbops_snap_import_files_total{result="failed"} > 0' ||
 		fail "sync's failure not seen: $(tail -20 "$M/sync.log")"
 	until_ok 30 has_data 'dbops_pitr_replay_success' || fail "textfile not scraped: $(tail "$M/node.log")"
+	# event-store: events, follow-ups, a bad one, both dashboards.
+	local u i
+	for i in 1 2 3 4 5 6; do
+		u=$(cat /proc/sys/kernel/random/uuid)
+		curl -sf -H 'Content-Type: application/json' -d "{\"uuid\":\"$u\",\"symbol\":\"e\"}" \
+			"http://127.0.0.1:$ES_PORT/initial" >/dev/null || fail "POST /initial: $(tail "$M/es.log")"
+		curl -sf -d "uuid=$u" "http://127.0.0.1:$ES_PORT/followup" >/dev/null || fail "POST /followup"
+	done
+	curl -s -d 'uuid=x' "http://127.0.0.1:$ES_PORT/initial" >/dev/null
+	curl -sf "http://127.0.0.1:$ES_PORT/dashboard/symbol/e" >/dev/null || fail "symbol dashboard"
+	curl -sf "http://127.0.0.1:$ES_PORT/dashboard/range/2000-01-01/2100-01-01" >/dev/null || fail "range dashboard"
 	# Every panel of the dashboard returns data.
 	local expr missing=()
 	while IFS= read -r expr; do
@@ -197,9 +235,9 @@ setup() {
 	# compare: a rule over a misspelt metric would never fire.
 	while IFS= read -r expr; do
 		until_ok 20 has_data "$expr" || missing+=("$expr")
-	done < <(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9* ]+$/\1/p' "$MON/dbops-alerts.yml")
+	done < <(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9.* ]+$/\1/p' "$MON/dbops-alerts.yml")
 	[ "${#missing[@]}" -eq 0 ] || fail "alert expressions without data: ${missing[*]}"
-	[ "$(grep -c '^ *expr:' "$MON/dbops-alerts.yml")" = "$(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9* ]+$/\1/p' "$MON/dbops-alerts.yml" | wc -l)" ] ||
+	[ "$(grep -c '^ *expr:' "$MON/dbops-alerts.yml")" = "$(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9.* ]+$/\1/p' "$MON/dbops-alerts.yml" | wc -l)" ] ||
 		fail "an alert expression the test does not take apart"
 	# The failed import fires its alert.
 	until_ok 60 bash -c "curl -sf http://127.0.0.1:$PROM_PORT/api/v1/alerts | jq -e '.data.alerts[] | select(.labels.alertname == \"DbopsSnapImportFailing\" and .state == \"firing\")' >/dev/null" ||
@@ -208,4 +246,7 @@ setup() {
 	run bash -c "curl -sf http://127.0.0.1:$PROM_PORT/api/v1/alerts | jq -r '.data.alerts[].labels.alertname'"
 	refute_line DbopsSnapImportSyncDown
 	refute_line DbopsPitrVerifyFailing
+	refute_line DbopsEventStoreDown
+	refute_line DbopsEventStorePostgresqlDown
+	refute_line DbopsEventStoreRedisDown
 }
