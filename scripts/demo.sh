@@ -11,6 +11,8 @@ gen=$build/tests/gen-snapshot
 root=$(mktemp -d "${TMPDIR:-/tmp}/dbops-demo.XXXXXX")
 chmod 0755 "$root"
 cleanup() {
+	[ -f "$root/es.pid" ] && kill "$(cat "$root/es.pid")" 2>/dev/null && sleep 1
+	[ -f "$root/redis/redis.pid" ] && kill "$(cat "$root/redis/redis.pid")" 2>/dev/null && sleep 0.5
 	[ -f "$root/pg/instance.state" ] && "$driver" stop "$root/pg"
 	[ -d "$root/worlds" ] && "$bin/dump-restore" down --root "$root/worlds" -q
 	[ -f "$root/recovered/pitr-replay/instance.state" ] && "$driver" stop "$root/recovered/pitr-replay"
@@ -110,5 +112,102 @@ conn=$("$bin/pitr-replay" restore -b "$root/pitr/base-plain.tar.zst" -a "$root/p
 echo "$conn"
 run psql "$conn" -X -c 'SELECT id, tli, note FROM ticks ORDER BY id'
 "$driver" stop "$root/recovered/pitr-replay"
+
+say "event-store: a private Redis beside the PostgreSQL, then the service on a free port"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+rport=$(free_port)
+mkdir -p "$root/redis"
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$root/redis" --save '' --appendonly no \
+	--daemonize no >"$root/redis/redis.log" 2>&1 &
+echo $! >"$root/redis/redis.pid"
+eport=$(free_port)
+es=http://127.0.0.1:$eport
+# PostgreSQL from the PG* variables set above; Redis from REDIS_URL.
+printf '$ REDIS_URL=redis://127.0.0.1:%s/0 event-store --listen 127.0.0.1:%s &\n' "$rport" "$eport"
+REDIS_URL=redis://127.0.0.1:$rport/0 "$bin/event-store" --listen "127.0.0.1:$eport" >"$root/es.log" 2>&1 &
+echo $! >"$root/es.pid"
+tries=0
+until curl -sf "$es/health" >/dev/null 2>&1; do
+	tries=$((tries + 1))
+	if [ "$tries" -gt 100 ]; then
+		cat "$root/es.log" "$root/redis/redis.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+run curl -s "$es/health"
+echo
+
+say "event-store: one event and its follow-up, by hand"
+u=$(cat /proc/sys/kernel/random/uuid)
+run curl -s -H 'Content-Type: application/json' -d "{\"uuid\":\"$u\",\"symbol\":\"e\"}" "$es/initial"
+echo
+run curl -s -d "uuid=$u" "$es/followup"
+echo
+say "the same uuid again, and a follow-up of an unknown one: refused, nothing stored"
+run curl -s -H 'Content-Type: application/json' -d "{\"uuid\":\"$u\",\"symbol\":\"b\"}" "$es/initial"
+echo
+run curl -s -d "uuid=$(cat /proc/sys/kernel/random/uuid)" "$es/followup"
+echo
+
+say "the client's mix: 5000 initial events, a follow-up for about 30% of them, a dashboard read every 20 events"
+# One curl for the whole mix, 32 requests at a time over keep-alive
+# connections (curl --parallel): random uuids and symbols, made by awk. A
+# follow-up may then overtake its initial event and get 404, as a client
+# that does not wait for the answer would.
+awk -v n=5000 -v es="$es" -v seed="$$" 'BEGIN {
+	srand(seed)
+	for (i = 0; i < n; i++) {
+		u = sprintf("%04x%04x-%04x-4%03x-%04x-%04x%04x%04x", rand() * 65536, rand() * 65536,
+			rand() * 65536, rand() * 4096, 32768 + rand() * 16384,
+			rand() * 65536, rand() * 65536, rand() * 65536)
+		s = sprintf("%c", 97 + int(rand() * 26))
+		printf "next\noutput = /dev/null\nwrite-out = \"%%{http_code}\\n\"\n"
+		printf "url = \"%s/initial\"\nheader = \"Content-Type: application/json\"\n", es
+		printf "data = \"{\\\"uuid\\\":\\\"%s\\\",\\\"symbol\\\":\\\"%s\\\"}\"\n", u, s
+		if (rand() < 0.3)
+			printf "next\noutput = /dev/null\nwrite-out = \"%%{http_code}\\n\"\nurl = \"%s/followup\"\ndata = \"uuid=%s\"\n", es, u
+		if (i % 20 == 19)
+			printf "next\noutput = /dev/null\nwrite-out = \"%%{http_code}\\n\"\nurl = \"%s/dashboard/symbol/%c\"\n", es, 97 + int(rand() * 26)
+	}
+}' | sed 1d >"$root/mix.curl"
+t0=$(date +%s.%N)
+curl -s --parallel --parallel-max 32 -K "$root/mix.curl" 2>/dev/null | sort | uniq -c |
+	awk '{ printf "  %s answers %s%s\n", $1, $2, $2 == 404 ? " (follow-ups that overtook their initial event: not stored)" : "" }'
+t1=$(date +%s.%N)
+awk -v a="$t0" -v b="$t1" -v n="$(grep -c '^url' "$root/mix.curl")" \
+	'BEGIN { printf "  %d requests in %.2f s (%.0f/s, from one curl)\n", n, b - a, n / (b - a) }'
+echo "  (the benchmark's load is tests/driver/es-load.c: make bench)"
+
+say "event-store dashboards: a few symbols (from Redis, or PostgreSQL's rollups while Redis is not ready)"
+for sym in a e z; do
+	run curl -s "$es/dashboard/symbol/$sym"
+	echo
+done
+today=$(date -u +%F)
+tomorrow=$(date -u -d tomorrow +%F)
+say "today's range, $today to $tomorrow (UTC): hour and minute rollups, raw events at the edges"
+run curl -s "$es/dashboard/range/$today/$tomorrow"
+echo
+say "the same answer for e recomputed from the raw events (event-store(1), STORAGE)"
+run psql -X -c "SET TIME ZONE 'UTC'" -c "SELECT count(*) AS count, 'e' AS symbol,
+       to_char(min(i.at), 'YYYY-MM-DD HH24:MI:SS.US') AS earliest,
+       to_char(max(i.at), 'YYYY-MM-DD HH24:MI:SS.US') AS latest,
+       count(f.uuid) AS followups
+  FROM event_store.initial_events i LEFT JOIN event_store.followups f USING (uuid)
+ WHERE i.symbol = 'e'"
+
+say "event-store's metrics (some of them)"
+curl -s "$es/metrics" | grep -E '^dbops_eventstore_(requests_total|batch_events_(count|sum)|redis_up|postgresql_up|redis_lag_batches|dashboard_source_total)' |
+	head -n 20
+curl -s "$es/metrics" | awk '/^dbops_eventstore_batch_events_sum/ { s = $2 } /^dbops_eventstore_batch_events_count/ { c = $2 }
+	END { if (c > 0) printf "  %d events in %d commits: %.1f events per commit (group commit)\n", s, c, s / c }'
+
+say "SIGTERM: event-store commits what is queued and exits 0; Redis and PostgreSQL stop"
+kill -TERM "$(cat "$root/es.pid")"
+wait "$(cat "$root/es.pid")" && echo "event-store exited 0"
+rm -f "$root/es.pid"
+redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+rm -f "$root/redis/redis.pid"
 
 say "demo: done; the servers and their files are removed"
