@@ -179,7 +179,7 @@ awk -v a="$t0" -v b="$t1" -v n="$(grep -c '^url' "$root/mix.curl")" \
 	'BEGIN { printf "  %d requests in %.2f s (%.0f/s, from one curl)\n", n, b - a, n / (b - a) }'
 echo "  (the benchmark's load is tests/driver/es-load.c: make bench)"
 
-say "event-store dashboards: a few symbols (from Redis, or PostgreSQL's rollups while Redis is not ready)"
+say "event-store dashboards: a few symbols, from Redis (dashboard_source_total below says so)"
 for sym in a e z; do
 	run curl -s "$es/dashboard/symbol/$sym"
 	echo
