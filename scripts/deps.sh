@@ -23,10 +23,10 @@ TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-comp
 # with the .deb built from the tree: systemd-nspawn, debootstrap, debhelper.
 ANSIBLE="ansible ansible-lint systemd-container debootstrap debhelper dpkg-dev"
 
-# event-store: json-c for its JSON bodies; its tests and `make demo` run a
-# private redis-server, and its benchmark's naive reference is Flask.
+# event-store: json-c for its JSON bodies; its benchmark's naive reference
+# is Flask (redis-server, for its tests and `make demo`, is in TEST above).
 BUILD="$BUILD libjson-c-dev"
-TEST="$TEST redis-server python3-flask"
+TEST="$TEST python3-flask"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"
