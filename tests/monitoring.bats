@@ -2,8 +2,8 @@
 # monitoring/: the alert rules (promtool check and the unit tests of every
 # alert), the metrics each tool writes (promtool check metrics), and the
 # whole chain for real: a Prometheus on loopback scrapes a running
-# `snap-import sync`, a running event-store (with its own scratch Redis)
-# and node_exporter's textfile collector fed by the tools' --metrics-file; every panel of the Grafana dashboard and every
+# `snap-import sync`, a running event-store (on a scratch Redis) and
+# node_exporter's textfile collector fed by the tools' --metrics-file; every panel of the Grafana dashboard and every
 # alert expression is run through its HTTP API and must return data; an
 # alert fires after a failed import.
 
@@ -24,20 +24,6 @@ until_ok() {
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.5
 	done
-}
-
-# start_es_redis DIR: a scratch redis-server on a free loopback port, no
-# persistence, its pid in DIR/redis.pid; prints the port. (tests/lib's
-# start_redis comes with the Redis part of event-store.)
-start_es_redis() {
-	local dir=$1 port
-	port=$(free_port)
-	mkdir -p "$dir"
-	redis-server --port "$port" --bind 127.0.0.1 --dir "$dir" --save '' \
-		--appendonly no --daemonize no >"$dir/redis.log" 2>&1 &
-	echo $! >"$dir/redis.pid"
-	until_ok 20 redis-cli -p "$port" ping >/dev/null 2>&1 || return 1
-	echo "$port"
 }
 
 # promql EXPR: the number of series EXPR returns now.
@@ -62,11 +48,11 @@ setup_file() {
 	snap-import sync -D "$m/sync" -t mon_snap --listen "127.0.0.1:$SYNC_PORT" \
 		>"$m/sync.log" 2>&1 &
 	echo $! >"$m/sync.pid"
-	# event-store on the test's PostgreSQL (PG* exported) and a Redis.
-	REDIS_PORT=$(start_es_redis "$m/redis") || return 1
+	# event-store on the test's PostgreSQL (PG* exported) and Redis
+	# (REDIS_URL exported).
+	start_redis
 	ES_PORT=$(free_port)
-	event-store --listen "127.0.0.1:$ES_PORT" --schema mon_es \
-		--redis "redis://127.0.0.1:$REDIS_PORT/0" >"$m/es.log" 2>&1 &
+	event-store --listen "127.0.0.1:$ES_PORT" --schema mon_es >"$m/es.log" 2>&1 &
 	echo $! >"$m/es.pid"
 	# node_exporter with the textfile collector only.
 	NODE_PORT=$(free_port)
@@ -97,14 +83,14 @@ EOF
 	prometheus --config.file="$m/prometheus.yml" --storage.tsdb.path="$m/prom" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" >"$m/prom.log" 2>&1 &
 	echo $! >"$m/prom.pid"
-	export SYNC_PORT NODE_PORT PROM_PORT ES_PORT REDIS_PORT
+	export SYNC_PORT NODE_PORT PROM_PORT ES_PORT
 }
 
 teardown_file() {
 	load lib/helpers
 	local p
 	[ -d "$DBOPS_SERVER_ROOT/mon/worlds" ] && dump-restore down --root "$DBOPS_SERVER_ROOT/mon/worlds" >/dev/null 2>&1
-	for p in sync es node prom redis/redis; do
+	for p in sync es node prom; do
 		[ -f "$DBOPS_SERVER_ROOT/mon/$p.pid" ] && kill "$(cat "$DBOPS_SERVER_ROOT/mon/$p.pid")" 2>/dev/null
 	done
 	sleep 0.5
