@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -484,15 +485,21 @@ static void es_answered(struct es_load *l, struct es_conn *c,
 	}
 }
 
-/* Read what C has; parse the answer when it may be whole. */
-static void es_read(struct es_load *l, struct es_conn *c)
+enum es_fill { FILL_DRAINED, FILL_SHORT, FILL_EOF, FILL_HANDLED };
+
+/*
+ * Read what C has into C->in: until EAGAIN (FILL_DRAINED), a read that
+ * did not fill the room it had (FILL_SHORT: the answer may be whole, and
+ * one read less per answer is worth it), the end of the connection
+ * (FILL_EOF), or an error or an answer too big, for which C was made again
+ * (FILL_HANDLED).
+ */
+static enum es_fill es_fill(struct es_load *l, struct es_conn *c)
 {
-	struct es_http_answer a;
-	enum es_http_result r;
-	bool eof = false;
 	char line[64];
 
 	for (;;) {
+		size_t room;
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < 4096) {
@@ -504,38 +511,57 @@ static void es_read(struct es_load *l, struct es_conn *c)
 					ES_ANSWER_MAX);
 				c->sent_at = 0;
 				es_reconnect(l, c);
-				return;
+				return FILL_HANDLED;
 			}
 			c->in_cap = c->in_cap ? c->in_cap * 2 : 8192;
 			c->in = dbops_xreallocarray(c->in, c->in_cap, 1);
 		}
-		n = read(c->fd, c->in + c->in_len, c->in_cap - c->in_len);
+		room = c->in_cap - c->in_len;
+		n = read(c->fd, c->in + c->in_len, room);
 		if (n > 0) {
 			c->in_len += (size_t)n;
+			if ((size_t)n < room)
+				return FILL_SHORT;
 			continue;
 		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			break;
+			return FILL_DRAINED;
 		if (n < 0 && c->in_len == 0) {
 			es_lost(l, c, strerror(errno));
+			return FILL_HANDLED;
+		}
+		return FILL_EOF;
+	}
+}
+
+/* Read what C has; take the answer when it is whole. */
+static void es_read(struct es_load *l, struct es_conn *c)
+{
+	struct es_http_answer a;
+	enum es_http_result r;
+	enum es_fill f;
+	char line[64];
+
+	do {
+		f = es_fill(l, c);
+		if (f == FILL_HANDLED)
+			return;
+		if (c->sent_at == 0) {
+			/* Bytes, or the end, while no request is in flight. */
+			if (f == FILL_EOF || c->in_len > 0)
+				es_lost(l, c, "connection closed");
 			return;
 		}
-		eof = true;
-		break;
-	}
-	if (c->sent_at == 0) {
-		/* Bytes, or the end, while no request is in flight. */
-		if (eof || c->in_len > 0)
+		if (f == FILL_EOF && c->in_len == 0) {
 			es_lost(l, c, "connection closed");
-		return;
-	}
-	if (eof && c->in_len == 0) {
-		es_lost(l, c, "connection closed");
-		return;
-	}
-	r = es_http_parse(c->in, c->in_len, eof, &a);
+			return;
+		}
+		if (c->in_len == 0)
+			return;
+		r = es_http_parse(c->in, c->in_len, f == FILL_EOF, &a);
+	} while (r == ES_HTTP_MORE && f == FILL_SHORT);
 	if (r == ES_HTTP_MORE)
 		return;
 	if (r == ES_HTTP_BAD || a.length != c->in_len) {
@@ -548,7 +574,7 @@ static void es_read(struct es_load *l, struct es_conn *c)
 		es_reconnect(l, c);
 		return;
 	}
-	if (eof)
+	if (f == FILL_EOF)
 		a.keep_alive = false;
 	es_answered(l, c, &a);
 }
@@ -675,6 +701,17 @@ static double es_seconds(const struct es_load *l)
 	return (double)(end - l->start_us) / 1e6;
 }
 
+/* The CPU seconds (user and system) es-load used so far. */
+static double es_cpu_seconds(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0.0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
 static uint64_t es_errors(const struct es_load *l)
 {
 	return l->non_200 + l->malformed + l->unanswered + l->timeouts;
@@ -708,11 +745,12 @@ static void es_print_json(const struct es_load *l)
 	       ",\"malformed\":%" PRIu64 ",\"unanswered\":%" PRIu64
 	       ",\"timeouts\":%" PRIu64 ",\"reconnects\":%" PRIu64
 	       ",\"closed_by_server\":%" PRIu64 ",\"connect_failures\":%" PRIu64
-	       ",\"routes\":{",
+	       ",\"client_cpu_seconds\":%.3f,\"routes\":{",
 	       l->o->host, l->o->port, l->o->connections, l->answered, secs,
 	       secs > 0 ? (double)l->answered / secs : 0.0, es_errors(l),
 	       l->non_200, l->malformed, l->unanswered, l->timeouts,
-	       l->reconnects, l->closed_by_server, l->connect_failures);
+	       l->reconnects, l->closed_by_server, l->connect_failures,
+	       es_cpu_seconds());
 	for (int r = 0; r < ROUTE_N; r++) {
 		printf("%s\"%s\":", r ? "," : "", es_route_names[r]);
 		es_print_route_json(&l->routes[r]);
@@ -724,9 +762,9 @@ static void es_print_text(const struct es_load *l)
 {
 	double secs = es_seconds(l);
 
-	printf("requests: %lld answered in %.3f s: %.1f requests/s, %d connections\n",
+	printf("requests: %lld answered in %.3f s: %.1f requests/s, %d connections, client CPU %.2f s\n",
 	       l->answered, secs, secs > 0 ? (double)l->answered / secs : 0.0,
-	       l->o->connections);
+	       l->o->connections, es_cpu_seconds());
 	printf("errors: %" PRIu64 " (%" PRIu64 " not 200, %" PRIu64
 	       " malformed, %" PRIu64 " unanswered, %" PRIu64 " timed out)\n",
 	       es_errors(l), l->non_200, l->malformed, l->unanswered,
