@@ -36,9 +36,14 @@ from flask import Flask, g, jsonify, request
 
 app = Flask(__name__)
 app.config["MAX_CONTENT_LENGTH"] = 4096
-# Keys in the order the interface gives them, no spaces.
-app.json.sort_keys = False
-app.json.compact = True
+# Keys in the order the interface gives them, no spaces: Flask 2.2 on
+# (bookworm) has app.json; Flask 1.1 (bullseye) the configuration key.
+if hasattr(app, "json") and hasattr(app.json, "sort_keys"):
+    app.json.sort_keys = False
+    app.json.compact = True
+else:
+    app.config["JSON_SORT_KEYS"] = False
+    app.config["JSONIFY_PRETTYPRINT_REGULAR"] = False
 
 UUID_RE = re.compile(
     r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -113,7 +118,7 @@ def uuid_field(body):
     return u.lower(), None
 
 
-@app.post("/initial")
+@app.route("/initial", methods=["POST"])
 def initial():
     body, err = fields()
     if err:
@@ -139,7 +144,7 @@ def initial():
     return jsonify(uuid=u, symbol=s, vowel=vowel)
 
 
-@app.post("/followup")
+@app.route("/followup", methods=["POST"])
 def followup():
     body, err = fields()
     if err:
@@ -171,7 +176,7 @@ def aggregate(symbol, count, earliest, latest, followups):
     }
 
 
-@app.get("/dashboard/symbol/<s>")
+@app.route("/dashboard/symbol/<s>")
 def dashboard_symbol(s):
     if not SYMBOL_RE.fullmatch(s):
         return error(400, 'symbol "%s" is not one letter a-z' % s)
@@ -204,7 +209,7 @@ def bound(text):
     return t.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-@app.get("/dashboard/range/<lower>/<upper>")
+@app.route("/dashboard/range/<lower>/<upper>")
 def dashboard_range(lower, upper):
     lo, hi = bound(lower), bound(upper)
     if lo is None:

@@ -8,9 +8,11 @@
  * Each connection sends one request at a time. The mix: POST /initial of a
  * random uuid4 and symbol a-z (a JSON body); after its 200, with
  * probability --followup-probability, the next request of that connection
- * is POST /followup of that uuid; every --dashboard-every requests of the
- * whole run one is a dashboard read, /dashboard/symbol/<random letter> and
- * /dashboard/range/<today>/<tomorrow> (UTC) in turn.
+ * is POST /followup of that uuid; the K-th request of the whole run, the
+ * 2K-th and so on (K: --dashboard-every) are dashboard reads,
+ * /dashboard/symbol/<random letter> and /dashboard/range/<today>/<tomorrow>
+ * (UTC) in turn, a follow-up due on that connection coming after it. With
+ * --requests N, exactly N requests are sent, N / K of them dashboard reads.
  *
  * --acked FILE gets one line per event answered 200, "initial <uuid>
  * <symbol>" or "followup <uuid>", flushed before es-load waits for the
@@ -210,12 +212,9 @@ static void es_build_request(struct es_load *l, struct es_conn *c)
 	const char *method = "POST";
 	int k = o->dashboard_every, n = 0;
 
-	if (c->followup_due) {
-		c->route = ROUTE_FOLLOWUP;
-		c->followup_due = false;
-		snprintf(path, sizeof(path), "/followup");
-		n = snprintf(body, sizeof(body), "{\"uuid\":\"%s\"}", c->uuid);
-	} else if (k > 0 && l->dashboards < (l->issued + 1) / k) {
+	/* The K-th request of the run, the 2K-th...: a dashboard read, before a
+	   follow-up due (which comes next on this connection). */
+	if (k > 0 && l->dashboards < (l->issued + 1) / k) {
 		method = "GET";
 		if (l->dashboards++ % 2 == 0) {
 			c->route = ROUTE_SYMBOL;
@@ -229,6 +228,11 @@ static void es_build_request(struct es_load *l, struct es_conn *c)
 			snprintf(path, sizeof(path), "/dashboard/range/%s/%s",
 				 today, tomorrow);
 		}
+	} else if (c->followup_due) {
+		c->route = ROUTE_FOLLOWUP;
+		c->followup_due = false;
+		snprintf(path, sizeof(path), "/followup");
+		n = snprintf(body, sizeof(body), "{\"uuid\":\"%s\"}", c->uuid);
 	} else {
 		c->route = ROUTE_INITIAL;
 		es_uuid4(l, c->uuid);
@@ -442,6 +446,8 @@ static void es_body_text(const struct es_conn *c,
 
 		out[i] = ch >= 0x20 && ch < 0x7f ? ch : ' ';
 	}
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
 	out[n] = '\0';
 }
 
@@ -455,14 +461,20 @@ static void es_answered(struct es_load *l, struct es_conn *c,
 	l->answered++;
 	l->end_us = now;
 	c->sent_at = 0;
+	if (c->route == ROUTE_INITIAL) {
+		/* Rolled for every answer: a seed then gives the same uuids,
+		   whatever the answers (on one connection). */
+		bool roll = (double)(es_rand(l) >> 11) * 0x1.0p-53 <
+			    l->o->followup_p;
+
+		c->followup_due = a->status == 200 && roll;
+	}
 	if (a->status == 200 && c->route == ROUTE_INITIAL) {
 		if (l->acked) {
 			fprintf(l->acked, "initial %s %c\n", c->uuid,
 				c->symbol);
 			l->acked_dirty = true;
 		}
-		c->followup_due = (double)(es_rand(l) >> 11) * 0x1.0p-53 <
-				  l->o->followup_p;
 	} else if (a->status == 200 && c->route == ROUTE_FOLLOWUP) {
 		if (l->acked) {
 			fprintf(l->acked, "followup %s\n", c->uuid);
