@@ -66,6 +66,8 @@
 #   BENCH_ES_DASHBOARD_CONNECTIONS  the dashboard reader's connections
 #                               (default 4)
 #   BENCH_ES_THREADS            event-store --threads (default: its own)
+#   BENCH_ES_KEEP               1: keep the scratch directory (the servers'
+#                               logs, es-load's summaries and messages)
 #
 # Fairness, what was decided and why:
 # - Both servers and the client share this host's cores; the client is one
@@ -101,6 +103,7 @@ fill_conns=${BENCH_ES_FILL_CONNECTIONS:-256}
 lat_seconds=${BENCH_ES_LATENCY_SECONDS:-20}
 dash_conns=${BENCH_ES_DASHBOARD_CONNECTIONS:-4}
 threads=${BENCH_ES_THREADS:-}
+keep=${BENCH_ES_KEEP:-0}
 whole() { # NAME VALUE
 	case $2 in
 	'' | *[!0-9]* | 0*) die "$1 must be a positive whole number, not \"$2\"" ;;
@@ -153,7 +156,11 @@ cleanup() {
 		wait "$p" 2>/dev/null || true
 	done
 	stop_servers_under "$dir"
-	rm -rf "$dir"
+	if [ "$keep" = 1 ]; then
+		log "kept the scratch directory (BENCH_ES_KEEP=1): $dir"
+	else
+		rm -rf "$dir"
+	fi
 }
 trap cleanup EXIT
 trap 'exit 1' HUP INT TERM
@@ -203,7 +210,7 @@ es_load() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 today=$(date -u +%F)
-url_time() { sed 's/ /%20/g' <<<"$1"; }
+url_time() { echo "${1// /%20}"; }
 
 # --- the comparison of answers with a recomputation --------------------------
 
@@ -530,7 +537,9 @@ bounds=$(sql <<-EOT
 EOT
 )
 while IFS='|' read -r lo hi; do
-	[ -n "$lo" ] && [ -n "$hi" ] || continue
+	if [ -z "$lo" ] || [ -z "$hi" ]; then
+		continue
+	fi
 	[[ $lo > $hi ]] && continue # the run was within one minute
 	compare_range "$lo" "$hi"
 done < <(grep '|' <<<"$bounds")
@@ -598,5 +607,5 @@ dashboard p99 with $have events stored, while ingesting: symbol $p99_symbol µs,
 After the loads, every /dashboard/symbol answer ($symbols_compared) and $ranges_compared /dashboard/range answers (the day, the day before, an empty range, minute bounds, random bounds to the microsecond) compared with their recomputation in SQL from initial_events and followups: $([ "$differences" = 0 ] && echo equal || echo "$differences differ (see the log)"). The reference's $flask_compared answers against SQLite: $([ "$flask_differences" = 0 ] && echo equal || echo "$flask_differences differ").
 
 EOT
-[ "$differences" = 0 ] && [ "$flask_differences" = 0 ] ||
+[ "$((differences + flask_differences))" = 0 ] ||
 	die "$((differences + flask_differences)) dashboard answers differ from the recomputation"

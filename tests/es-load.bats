@@ -53,7 +53,7 @@ stored() {
 }
 
 @test "es-load: --requests N sends N requests in the mix and --acked lists every event answered 200" {
-	local acked=$BATS_TEST_TMPDIR/acked line kind uuid symbol
+	local acked=$BATS_TEST_TMPDIR/acked kind uuid symbol
 	run --separate-stderr "$ES_LOAD" --url "$URL" --connections 3 --requests 60 \
 		--followup-probability 0.5 --dashboard-every 6 --acked "$acked" --json
 	assert_success
