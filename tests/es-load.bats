@@ -138,3 +138,15 @@ print(s.getsockname()[1])')
 	assert_failure 1
 	assert_equal "${stderr_lines[0]}" 'es-load: error: unexpected argument "extra"'
 }
+
+@test "es-load: --rate holds the requests back to R a second in all" {
+	run --separate-stderr "$ES_LOAD" --url "$URL" -c 3 --requests 11 --rate 20 \
+		--dashboard-every 1 --json
+	assert_success
+	assert_equal "$(jq .requests <<<"$output")" 11
+	# Request i goes at i / 20 s at the earliest: the 11th at 0.5 s.
+	assert_equal "$(jq '.seconds >= 0.5' <<<"$output")" true
+	run --separate-stderr "$ES_LOAD" --rate 0
+	assert_failure 1
+	assert_equal "${stderr_lines[0]}" 'es-load: error: invalid value "0" for --rate: use a number of requests per second over 0'
+}

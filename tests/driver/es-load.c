@@ -5,14 +5,17 @@
  *
  *   es-load --url http://127.0.0.1:8480 --connections 64 --seconds 10
  *
- * Each connection sends one request at a time. The mix: POST /initial of a
- * random uuid4 and symbol a-z (a JSON body); after its 200, with
- * probability --followup-probability, the next request of that connection
- * is POST /followup of that uuid; the K-th request of the whole run, the
- * 2K-th and so on (K: --dashboard-every) are dashboard reads,
- * /dashboard/symbol/<random letter> and /dashboard/range/<today>/<tomorrow>
- * (UTC) in turn, a follow-up due on that connection coming after it. With
- * --requests N, exactly N requests are sent, N / K of them dashboard reads.
+ * Each connection sends one request at a time, the next as soon as the
+ * answer is in, or, with --rate R, not before R per second in all (request
+ * i at i / R seconds from the start, at the earliest). The mix: POST
+ * /initial of a random uuid4 and symbol a-z (a JSON body); after its 200,
+ * with probability --followup-probability, the next request of that
+ * connection is POST /followup of that uuid; the K-th request of the
+ * whole run, the 2K-th and so on (K: --dashboard-every) are dashboard
+ * reads, /dashboard/symbol/<random letter> and
+ * /dashboard/range/<today>/<tomorrow> (UTC) in turn, a follow-up due on
+ * that connection coming after it. With --requests N, exactly N requests
+ * are sent, N / K of them dashboard reads.
  *
  * --acked FILE gets one line per event answered 200, "initial <uuid>
  * <symbol>" or "followup <uuid>", flushed before es-load waits for the
@@ -82,6 +85,7 @@ struct es_opts {
 	bool seed_set;
 	bool json;
 	int64_t timeout_ms;
+	double rate; /* requests per second in all; 0: no pacing */
 };
 
 #define STATUS_SLOTS 16
@@ -95,6 +99,7 @@ struct es_route_stats {
 };
 
 enum es_conn_state {
+	CONN_WAIT,
 	CONN_DOWN,
 	CONN_CONNECTING,
 	CONN_SENDING,
@@ -107,7 +112,8 @@ struct es_conn {
 	enum es_conn_state state;
 	bool ever_up;
 	int failures;	  /* failed connects in a row */
-	int64_t retry_at; /* CONN_DOWN: when to connect again */
+	int64_t retry_at; /* CONN_DOWN: when to connect again; CONN_WAIT:
+			     when --rate lets the next request go */
 	char req[512];
 	size_t req_len, req_sent;
 	char *in;
@@ -299,6 +305,18 @@ static void es_next(struct es_load *l, struct es_conn *c)
 	if (es_should_stop(l, now)) {
 		es_finish(l, c);
 		return;
+	}
+	if (l->o->rate > 0) {
+		/* Request i goes at i / rate seconds from the start, at the
+		   earliest, on whichever connection is free first. */
+		int64_t slot = l->start_us +
+			       (int64_t)((double)l->issued * 1e6 / l->o->rate);
+
+		if (now < slot) {
+			c->state = CONN_WAIT;
+			c->retry_at = slot;
+			return;
+		}
 	}
 	es_build_request(l, c);
 	l->issued++;
@@ -593,6 +611,12 @@ static void es_read(struct es_load *l, struct es_conn *c)
 
 static void es_event(struct es_load *l, struct es_conn *c, uint32_t events)
 {
+	if (c->state == CONN_WAIT &&
+	    (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+		/* Closed (idle) by the server while --rate held it back. */
+		es_reconnect(l, c);
+		return;
+	}
 	if (c->state == CONN_CONNECTING) {
 		int err = 0;
 		socklen_t len = sizeof(err);
@@ -652,6 +676,19 @@ static int es_resolve(struct es_load *l)
 	return 0;
 }
 
+/* With --rate: the connections whose next request may go now. */
+static void es_wake(struct es_load *l)
+{
+	int64_t now = dbops_clock_us();
+
+	for (int i = 0; i < l->o->connections; i++) {
+		struct es_conn *c = &l->conns[i];
+
+		if (c->state == CONN_WAIT && now >= c->retry_at)
+			es_next(l, c);
+	}
+}
+
 /* The event loop, until every connection is done. */
 static int es_loop(struct es_load *l)
 {
@@ -659,7 +696,7 @@ static int es_loop(struct es_load *l)
 	int64_t last_tick = 0;
 
 	while (l->live > 0) {
-		int n = epoll_wait(l->ep, evs, 256, 50);
+		int n = epoll_wait(l->ep, evs, 256, l->o->rate > 0 ? 1 : 50);
 
 		if (n < 0 && errno != EINTR) {
 			dbops_log_error("epoll_wait failed: %s",
@@ -682,6 +719,8 @@ static int es_loop(struct es_load *l)
 			}
 			l->acked_dirty = false;
 		}
+		if (l->o->rate > 0)
+			es_wake(l);
 		if (dbops_clock_us() - last_tick >= 50000) {
 			es_tick(l);
 			last_tick = dbops_clock_us();
@@ -937,6 +976,7 @@ enum {
 	OPT_SEED,
 	OPT_JSON,
 	OPT_TIMEOUT,
+	OPT_RATE,
 };
 
 static int es_set_option(void *ctx, int id, const char *arg)
@@ -987,6 +1027,15 @@ static int es_set_option(void *ctx, int id, const char *arg)
 	case OPT_TIMEOUT:
 		return dbops_cli_duration("--timeout", arg, 1, 86400000LL,
 					  &o->timeout_ms);
+	case OPT_RATE:
+		errno = 0;
+		o->rate = strtod(arg, &end);
+		if (errno != 0 || end == arg || *end != '\0' ||
+		    !(o->rate > 0.0 && o->rate <= 1e7))
+			return dbops_cli_invalid("--rate", arg,
+						 "use a number of requests per "
+						 "second over 0");
+		return 0;
 	}
 	return -1;
 }
@@ -1010,6 +1059,9 @@ static const struct dbops_cli_option es_options[] = {
 	{ OPT_JSON, "json", NULL, "print the summary as one JSON object" },
 	{ OPT_TIMEOUT, "timeout", "S",
 	  "an answer's longest wait (default 30)" },
+	{ OPT_RATE, "rate", "R",
+	  "R requests per second in all, at most (default: as fast as "
+	  "answered)" },
 	{ 0 },
 };
 
