@@ -196,11 +196,11 @@ wait_http() {
 }
 # forget_pid PID: a process of pids that has ended.
 forget_pid() {
-	local keep=() p
+	local rest=() p
 	for p in "${pids[@]}"; do
-		[ "$p" = "$1" ] || keep+=("$p")
+		[ "$p" = "$1" ] || rest+=("$p")
 	done
-	pids=("${keep[@]}")
+	pids=("${rest[@]}")
 }
 # stop_pid PID: stop a process this run started, and wait for it.
 stop_pid() {

@@ -127,7 +127,8 @@ struct es_conn {
 
 struct es_load {
 	const struct es_opts *o;
-	struct addrinfo *addr;
+	struct addrinfo *addrs;	     /* getaddrinfo()'s list */
+	const struct addrinfo *addr; /* the one connected to */
 	int ep;
 	struct es_conn *conns;
 	uint64_t rng;
@@ -663,16 +664,24 @@ static void es_tick(struct es_load *l)
 	}
 }
 
+/* The address of --url's host: its first IPv4 one if it has any (a
+ * service on 127.0.0.1 named "localhost" is not refused on ::1). */
 static int es_resolve(struct es_load *l)
 {
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	int rc = getaddrinfo(l->o->host, l->o->port, &hints, &l->addr);
+	int rc = getaddrinfo(l->o->host, l->o->port, &hints, &l->addrs);
 
 	if (rc != 0) {
 		dbops_log_error("could not resolve \"%s\": %s", l->o->host,
 				gai_strerror(rc));
 		return -1;
 	}
+	l->addr = l->addrs;
+	for (const struct addrinfo *a = l->addrs; a; a = a->ai_next)
+		if (a->ai_family == AF_INET) {
+			l->addr = a;
+			break;
+		}
 	return 0;
 }
 
@@ -924,8 +933,8 @@ out:
 	}
 	if (l.ep >= 0)
 		close(l.ep);
-	if (l.addr)
-		freeaddrinfo(l.addr);
+	if (l.addrs)
+		freeaddrinfo(l.addrs);
 	return rc == 0 ? 0 : 1;
 }
 
