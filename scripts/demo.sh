@@ -150,34 +150,18 @@ echo
 run curl -s -d "uuid=$(cat /proc/sys/kernel/random/uuid)" "$es/followup"
 echo
 
-say "the client's mix: 5000 initial events, a follow-up for about 30% of them, a dashboard read every 20 events"
-# One curl for the whole mix, 32 requests at a time over keep-alive
-# connections (curl --parallel): random uuids and symbols, made by awk. A
-# follow-up may then overtake its initial event and get 404, as a client
-# that does not wait for the answer would.
-awk -v n=5000 -v es="$es" -v seed="$$" 'BEGIN {
-	srand(seed)
-	for (i = 0; i < n; i++) {
-		u = sprintf("%04x%04x-%04x-4%03x-%04x-%04x%04x%04x", rand() * 65536, rand() * 65536,
-			rand() * 65536, rand() * 4096, 32768 + rand() * 16384,
-			rand() * 65536, rand() * 65536, rand() * 65536)
-		s = sprintf("%c", 97 + int(rand() * 26))
-		printf "next\noutput = /dev/null\nwrite-out = \"%%{http_code}\\n\"\n"
-		printf "url = \"%s/initial\"\nheader = \"Content-Type: application/json\"\n", es
-		printf "data = \"{\\\"uuid\\\":\\\"%s\\\",\\\"symbol\\\":\\\"%s\\\"}\"\n", u, s
-		if (rand() < 0.3)
-			printf "next\noutput = /dev/null\nwrite-out = \"%%{http_code}\\n\"\nurl = \"%s/followup\"\ndata = \"uuid=%s\"\n", es, u
-		if (i % 20 == 19)
-			printf "next\noutput = /dev/null\nwrite-out = \"%%{http_code}\\n\"\nurl = \"%s/dashboard/symbol/%c\"\n", es, 97 + int(rand() * 26)
-	}
-}' | sed 1d >"$root/mix.curl"
-t0=$(date +%s.%N)
-curl -s --parallel --parallel-max 32 -K "$root/mix.curl" 2>/dev/null | sort | uniq -c |
-	awk '{ printf "  %s answers %s%s\n", $1, $2, $2 == 404 ? " (follow-ups that overtook their initial event: not stored)" : "" }'
-t1=$(date +%s.%N)
-awk -v a="$t0" -v b="$t1" -v n="$(grep -c '^url' "$root/mix.curl")" \
-	'BEGIN { printf "  %d requests in %.2f s (%.0f/s, from one curl)\n", n, b - a, n / (b - a) }'
-echo "  (the benchmark's load is tests/driver/es-load.c: make bench)"
+say "the client's mix for 5 seconds over 32 connections (tests/driver/es-load.c): random uuids and symbols, a follow-up after 30% of the initial events, a dashboard read every 20 requests"
+run "$build/tests/es-load" --url "$es" --connections 32 --seconds 5 --acked "$root/acked.txt"
+say "every event es-load saw acknowledged (200) is in PostgreSQL"
+run psql -X -c "CREATE TEMP TABLE acked (line text)" \
+	-c "\\copy acked FROM '$root/acked.txt'" \
+	-c "SELECT split_part(a.line, ' ', 1) AS kind, count(*) AS acknowledged,
+       count(*) FILTER (WHERE CASE split_part(a.line, ' ', 1)
+         WHEN 'initial' THEN EXISTS (SELECT FROM event_store.initial_events i
+                                      WHERE i.uuid = split_part(a.line, ' ', 2)::uuid)
+         ELSE EXISTS (SELECT FROM event_store.followups f
+                       WHERE f.uuid = split_part(a.line, ' ', 2)::uuid) END) AS in_postgresql
+  FROM acked a GROUP BY 1 ORDER BY 1"
 
 say "event-store dashboards: a few symbols, from Redis (dashboard_source_total below says so)"
 for sym in a e z; do
@@ -187,7 +171,8 @@ done
 today=$(date -u +%F)
 tomorrow=$(date -u -d tomorrow +%F)
 say "today's range, $today to $tomorrow (UTC): hour and minute rollups, raw events at the edges"
-run curl -s "$es/dashboard/range/$today/$tomorrow"
+printf '$ curl -s %s   (one symbol a line here)\n' "$es/dashboard/range/$today/$tomorrow"
+curl -s "$es/dashboard/range/$today/$tomorrow" | sed 's/},{/},\n{/g'
 echo
 say "the same answer for e recomputed from the raw events (event-store(1), STORAGE)"
 run psql -X -c "SET TIME ZONE 'UTC'" -c "SELECT count(*) AS count, 'e' AS symbol,
