@@ -307,6 +307,16 @@ show() {
 	assert_output '1|1'
 	run es_http ct1 GET /health
 	assert_output '200 {"postgresql":true,"redis":true}'
+	# The unit as systemd runs it: notify, a 20 s watchdog; a stop is
+	# SIGTERM, answered by a drain and exit 0.
+	run in_ct ct1 systemctl show -p Type -p WatchdogUSec -p NotifyAccess event-store.service
+	assert_output "$(printf 'Type=notify\nNotifyAccess=main\nWatchdogUSec=20s')"
+	in_ct ct1 systemctl stop event-store.service
+	run in_ct ct1 systemctl show -p Result -p ExecMainStatus event-store.service
+	assert_output "$(printf 'Result=success\nExecMainStatus=0')"
+	in_ct ct1 systemctl start event-store.service
+	run es_http ct1 GET /dashboard/symbol/e
+	assert_output --regexp '^200 \{"count":1,'
 }
 
 @test "ansible: the second run changes nothing" {
@@ -317,6 +327,14 @@ show() {
 	echo "# second run: $((SECONDS - t0)) s; $(grep -E '^ct1 +:' "$ANS_RUN/run2.log")" >&3
 	[ "$(recap "$ANS_RUN/run2.log" ct1 failed)" = 0 ]
 	[ "$(recap "$ANS_RUN/run2.log" ct1 changed)" = 0 ]
+	# event-store, once it has run longer than its WatchdogSec (20 s), is
+	# still the same process, never killed: the batcher pings systemd.
+	local since ran
+	since=$(in_ct ct1 systemctl show -p ActiveEnterTimestamp --value event-store.service)
+	ran=$(($(date +%s) - $(date -d "$since" +%s)))
+	[ "$ran" -ge 25 ] || sleep $((25 - ran))
+	run in_ct ct1 systemctl show -p NRestarts -p ActiveState -p ActiveEnterTimestamp event-store.service
+	assert_output "$(printf 'NRestarts=0\nActiveState=active\nActiveEnterTimestamp=%s' "$since")"
 }
 
 @test "ansible: --check --diff on the configured host reports no change and fails no task" {
