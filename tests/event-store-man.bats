@@ -63,8 +63,11 @@ until_ok() {
 # line.
 man_sql() {
 	local man=$DBOPS_TOP/man/event-store.1
-	[ "${DBOPS_INSTALLED:-0}" = 1 ] && man=<(zcat /usr/share/man/man1/event-store.1.gz)
 	mkdir -p "$1"
+	if [ "${DBOPS_INSTALLED:-0}" = 1 ]; then
+		man=$1/event-store.1
+		zcat /usr/share/man/man1/event-store.1.gz >"$man"
+	fi
 	awk -v dir="$1" '
 		/^\.Bd -literal/ { inb = 1; buf = ""; next }
 		/^\.Ed/ {
