@@ -477,6 +477,27 @@ wait_metric() {
 	assert_equal "$(metric "$ES2" dbops_eventstore_postgresql_up)" 1
 }
 
+@test "event-store: a PostgreSQL restart costs no request" {
+	local u=$(uuid) v=$(uuid) pg_ctl
+	pg_ctl=/usr/lib/postgresql/$(server_info pg version)/bin/pg_ctl
+	run -0 call -d "uuid=$u&symbol=r" "$ES/initial"
+	run -0 call "$ES/dashboard/symbol/r"
+	# pg_ctl restart keeps the options the server was started with.
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "$pg_ctl" -D "$(server_info pg datadir)" -w -m fast restart >/dev/null
+	else
+		"$pg_ctl" -D "$(server_info pg datadir)" -w -m fast restart >/dev/null
+	fi
+	run call -d "uuid=$v&symbol=r" "$ES/initial"
+	assert_output "200 {\"uuid\":\"$v\",\"symbol\":\"r\",\"vowel\":false}"
+	run call -d "uuid=$u" "$ES/followup"
+	assert_output "200 {\"uuid\":\"$u\",\"symbol\":\"r\",\"followup\":true}"
+	run call "$ES/dashboard/symbol/r"
+	assert_output "200 $(oracle_symbol r)"
+	run call "$ES/dashboard/range/2017-01-01/2117-01-01"
+	assert_output "200 $(oracle_range 2017-01-01 2117-01-01)"
+}
+
 @test "event-store: the file's service stops on SIGTERM with exit 0, its log without a surprise" {
 	kill -TERM "$(cat "$DBOPS_SERVER_ROOT/es.pid")"
 	for _ in $(seq 1 100); do [ -e "$DBOPS_SERVER_ROOT/es.status" ] && break; sleep 0.1; done
@@ -485,6 +506,7 @@ wait_metric() {
 	run cat "$DBOPS_SERVER_ROOT/es.log"
 	assert_line --index 0 'event-store: warning: event times run 1800 times faster than the clock (EVENT_STORE_CLOCK_RATE, for tests)'
 	assert_line --index 1 --regexp '^event-store: info: listening on 127\.0\.0\.1:[0-9]+, writer [0-9]+$'
-	assert_line --index 2 'event-store: info: stopping: committing 0 queued events'
-	assert_equal "${#lines[@]}" 3
+	assert_line --index 2 'event-store: info: connected to PostgreSQL again'
+	assert_line --index 3 'event-store: info: stopping: committing 0 queued events'
+	assert_equal "${#lines[@]}" 4
 }

@@ -43,8 +43,7 @@ struct es_opts {
 	const char *listen, *dbname, *schema, *redis, *redis_prefix;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	int threads, timeout_s, max_connections, batch_events;
-	int64_t batch_wait_ms;
+	int threads, timeout_s, max_connections, batch_events, batch_wait_ms;
 	uint64_t max_body;
 	bool no_redis;
 };
@@ -86,7 +85,6 @@ static const char *const synopsis[] = { "[options]", NULL };
 static int set_option(void *ctx, int id, const char *arg)
 {
 	struct es_opts *o = ctx;
-	int64_t ms;
 
 	switch (id) {
 	case OPT_LISTEN:
@@ -128,12 +126,8 @@ static int set_option(void *ctx, int id, const char *arg)
 		return dbops_cli_int("--batch-events", arg, 1, 100000,
 				     &o->batch_events);
 	case OPT_BATCH_WAIT:
-		if (dbops_cli_int("--batch-wait", arg, 0, 10000, &(int){ 0 }) !=
-		    0)
-			return -1;
-		ms = atoi(arg);
-		o->batch_wait_ms = ms;
-		return 0;
+		return dbops_cli_int("--batch-wait", arg, 0, 10000,
+				     &o->batch_wait_ms);
 	}
 	return 0;
 }
@@ -228,7 +222,7 @@ static int run(struct es_opts *o)
 		.conninfo = o->dbname,
 		.schema = o->schema,
 		.batch_events = o->batch_events,
-		.batch_wait_ms = (int)o->batch_wait_ms,
+		.batch_wait_ms = o->batch_wait_ms,
 		.done = es_http_done,
 		.heartbeat = watchdog,
 		.heartbeat_ms = 1000,

@@ -10,6 +10,8 @@
  * 2. The edges are under a minute each, so the raw part of a range reads
  *    at most two minutes of events through the index on "at", whatever
  *    the range's length; the minute part at most 2 x 59 minute buckets.
+ *    Their follow-ups are looked up one by one in the primary key
+ *    (EXISTS), not joined: a join may hash the whole followups table.
  */
 #include "range.h"
 
@@ -97,10 +99,10 @@ static char *segment_sql(const char *schema, const struct es_segment *s)
 	if (s->source == ES_RAW)
 		return dbops_xasprintf(
 			"SELECT i.symbol, count(*) AS events,"
-			" count(f.uuid) AS followups, min(i.at) AS earliest,"
-			" max(i.at) AS latest"
+			" count(*) FILTER (WHERE EXISTS (SELECT FROM"
+			" %s.followups f WHERE f.uuid = i.uuid)) AS followups,"
+			" min(i.at) AS earliest, max(i.at) AS latest"
 			" FROM %s.initial_events i"
-			" LEFT JOIN %s.followups f ON f.uuid = i.uuid"
 			" WHERE i.at >= '%s+00' AND i.at < '%s+00'"
 			" GROUP BY i.symbol",
 			schema, schema, from, to);

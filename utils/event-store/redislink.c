@@ -7,7 +7,8 @@
  *    200 sees its event. An apply that fails (Redis down, GAP, NOTREADY)
  *    is not retried there: the reconciler catches up from the batches
  *    table. After an error the batcher leaves Redis alone for a second,
- *    so that a Redis that does not answer does not slow every commit.
+ *    so that a Redis that does not answer does not slow every commit;
+ *    likewise the dashboard threads after a failed read.
  * 2. redis_up says whether the aggregates can be served from Redis now:
  *    the last command answered and "ready" was there. redis_lag_batches
  *    counts this instance's batches committed and not yet applied.
@@ -33,14 +34,16 @@
 /* Timeouts of a Redis command: on the request path, and the reconciler's. */
 #define FAST_TIMEOUT_MS	     500
 #define RECONCILE_TIMEOUT_MS 2000
-/* How long the batcher leaves Redis alone after a failed apply. */
+/* How long the batcher (the readers) leave Redis alone after a failed
+   apply (read). */
 #define APPLY_BACKOFF_MS 1000
 
 struct es_redislink {
 	char *url, *prefix, *conninfo, *schema;
-	struct es_redis *batcher; /* the batcher thread's handle */
-	int64_t skip_until_ms;	  /* batcher: no apply before */
-	pthread_key_t reader;	  /* each dashboard thread's handle */
+	struct es_redis *batcher;   /* the batcher thread's handle */
+	int64_t skip_until_ms;	    /* batcher: no apply before */
+	atomic_llong read_after_ms; /* readers: no read before */
+	pthread_key_t reader;	    /* each dashboard thread's handle */
 	atomic_bool up;
 	atomic_llong committed, applied; /* this writer's seqs */
 	int64_t writer;
@@ -95,6 +98,7 @@ struct es_redislink *es_redislink_new(const char *url, const char *prefix,
 	atomic_init(&l->up, false);
 	atomic_init(&l->committed, 0);
 	atomic_init(&l->applied, 0);
+	atomic_init(&l->read_after_ms, 0);
 	return l;
 }
 
@@ -143,6 +147,8 @@ int es_redislink_symbol(void *link, char symbol, struct es_aggregate *agg)
 	struct dbops_err err = { "" };
 	int rc;
 
+	if (dbops_clock_ms() < atomic_load(&l->read_after_ms))
+		return -1;
 	if (r == NULL) {
 		r = es_redis_new(l->url, l->prefix, FAST_TIMEOUT_MS, &err);
 		if (r == NULL)
@@ -152,6 +158,9 @@ int es_redislink_symbol(void *link, char symbol, struct es_aggregate *agg)
 	rc = es_redis_read(r, es_symbol_index(symbol), agg, &err);
 	if (rc != 1)
 		set_up(l, false);
+	if (rc < 0) /* the other threads go to PostgreSQL for a while */
+		atomic_store(&l->read_after_ms,
+			     dbops_clock_ms() + APPLY_BACKOFF_MS);
 	return rc == 1 ? 0 : -1;
 }
 

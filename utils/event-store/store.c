@@ -80,6 +80,7 @@ struct es_store {
 	pthread_cond_t cond;
 	struct es_event *head, **tail;
 	int queued, in_batch;
+	int64_t first_us; /* when the first event of the queue came */
 	bool closing, closed, running;
 	pthread_key_t reader; /* each thread's connection for reads */
 };
@@ -696,6 +697,22 @@ static void answer_followup(struct batch *b, int i)
 	}
 }
 
+/* BEGIN, on a connection made again first if it broke: a server that
+   restarted since the last batch shows only at the next command, and
+   nothing is lost by sending BEGIN twice. 0, or -1. */
+static int begin(struct es_store *st)
+{
+	if ((st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
+	     st->need_seq) &&
+	    reconnect(st) != 0)
+		return -1;
+	if (run(st->conn, "BEGIN", NULL) == 0)
+		return 0;
+	if (PQstatus(st->conn) == CONNECTION_OK || reconnect(st) != 0)
+		return -1;
+	return run(st->conn, "BEGIN", NULL);
+}
+
 /* Commit the batch B; 0, or -1 when PostgreSQL failed (rolled back). */
 static int commit_batch(struct es_store *st, struct batch *b, char **deltas)
 {
@@ -703,12 +720,9 @@ static int commit_batch(struct es_store *st, struct batch *b, char **deltas)
 	int rc;
 
 	*deltas = NULL;
-	if ((st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
-	     st->need_seq) &&
-	    reconnect(st) != 0)
+	if (begin(st) != 0)
 		return -1;
-	rc = run(st->conn, "BEGIN", NULL) != 0 || insert_initials(st, b) != 0 ||
-			     insert_followups(st, b) != 0 ||
+	rc = insert_initials(st, b) != 0 || insert_followups(st, b) != 0 ||
 			     upsert_rollups(st, b) != 0
 		     ? -1
 		     : 0;
@@ -788,15 +802,12 @@ static void process_batch(struct es_store *st, struct es_event **ev, int n)
 
 /* ---- the batcher ---- */
 
-static void deadline_in(struct timespec *ts, int ms)
+/* The monotonic time US (dbops_clock_us()) as a deadline for the
+   condition variable. */
+static void deadline_at(struct timespec *ts, int64_t us)
 {
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
+	ts->tv_sec = (time_t)(us / 1000000);
+	ts->tv_nsec = (long)(us % 1000000) * 1000L;
 }
 
 /* Wait for a batch (with the lock held); its events, or 0 when closed
@@ -807,14 +818,17 @@ static int take_batch(struct es_store *st, struct es_event **ev)
 	int n = 0;
 
 	while (st->queued == 0 && !st->closing) {
-		deadline_in(&ts, st->cfg.heartbeat_ms);
+		deadline_at(&ts, dbops_clock_us() +
+					 (int64_t)st->cfg.heartbeat_ms * 1000);
 		if (pthread_cond_timedwait(&st->cond, &st->lock, &ts) ==
 		    ETIMEDOUT)
 			break;
 	}
 	if (st->queued == 0)
 		return 0;
-	deadline_in(&ts, st->cfg.batch_wait_ms);
+	/* The first queued event waits --batch-wait at most, counted from
+	   its arrival: events queued during the last commit go at once. */
+	deadline_at(&ts, st->first_us + (int64_t)st->cfg.batch_wait_ms * 1000);
 	while (st->queued < st->cfg.batch_events && !st->closing &&
 	       pthread_cond_timedwait(&st->cond, &st->lock, &ts) != ETIMEDOUT)
 		;
@@ -826,6 +840,9 @@ static int take_batch(struct es_store *st, struct es_event **ev)
 		st->tail = &st->head;
 	st->queued -= n;
 	st->in_batch = n;
+	if (st->queued > 0) /* the rest waited since before the batch */
+		st->first_us = dbops_clock_us() -
+			       (int64_t)st->cfg.batch_wait_ms * 1000;
 	return n;
 }
 
@@ -868,7 +885,8 @@ int es_store_submit(struct es_store *st, struct es_event *ev)
 	ev->next = NULL;
 	*st->tail = ev;
 	st->tail = &ev->next;
-	st->queued++;
+	if (st->queued++ == 0)
+		st->first_us = dbops_clock_us();
 	if (st->queued == 1 || st->queued >= st->cfg.batch_events)
 		pthread_cond_signal(&st->cond);
 	pthread_mutex_unlock(&st->lock);
@@ -1010,29 +1028,51 @@ static void reader_failed(struct es_store *st, PGconn *c)
 	}
 }
 
+/*
+ * Run a read on the calling thread's connection: its rows, or NULL. A
+ * connection found broken (the server restarted since its last use) is
+ * made again and the read tried once more, so no request pays for it.
+ */
+static PGresult *read_query(struct es_store *st, const char *sql, int n,
+			    const char *const *values)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGconn *c = reader(st);
+		PGresult *r;
+
+		if (c == NULL)
+			return NULL;
+		r = PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			return r;
+		PQclear(r);
+		if (PQstatus(c) == CONNECTION_OK || attempt == 1) {
+			reader_failed(st, c);
+			return NULL;
+		}
+		PQfinish(c);
+		pthread_setspecific(st->reader, NULL);
+	}
+	return NULL;
+}
+
 int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
 {
-	PGconn *c = reader(st);
 	char sym[2] = { symbol, 0 };
 	const char *values[] = { sym };
 	char *sql;
 	PGresult *r;
 
-	if (c == NULL)
-		return -1;
 	sql = dbops_xasprintf(
 		"SELECT coalesce(sum(events), 0)::bigint,"
 		" coalesce(sum(followups), 0)::bigint,"
 		" " US_OF("min(earliest)") ", " US_OF(
 			"max(latest)") " FROM %s.rollups WHERE period = 'hour' AND symbol = $1",
 		st->schema);
-	r = PQexecParams(c, sql, 1, NULL, values, NULL, NULL, 0);
+	r = read_query(st, sql, 1, values);
 	free(sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
-		reader_failed(st, c);
-		PQclear(r);
+	if (r == NULL)
 		return -1;
-	}
 	agg->events = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	agg->followups = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
 	agg->earliest_us = PQgetisnull(r, 0, 2)
@@ -1068,7 +1108,6 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 {
 	struct es_segment segs[ES_SEGMENTS_MAX];
 	int n = es_range_cut(lower, upper, segs);
-	PGconn *c;
 	char *sql;
 	PGresult *r;
 	struct text out = { 0 };
@@ -1077,16 +1116,11 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 		*json = dbops_xstrdup("[]");
 		return 0;
 	}
-	if ((c = reader(st)) == NULL)
-		return -1;
 	sql = es_range_sql(st->schema, segs, n);
-	r = PQexec(c, sql);
+	r = read_query(st, sql, 0, NULL);
 	free(sql);
-	if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-		reader_failed(st, c);
-		PQclear(r);
+	if (r == NULL)
 		return -1;
-	}
 	put(&out, "[");
 	for (int i = 0; i < PQntuples(r); i++) {
 		char *o = dbops_xasprintf(
@@ -1107,16 +1141,8 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 
 bool es_store_ping(struct es_store *st)
 {
-	PGconn *c = reader(st);
-	PGresult *r;
-	bool ok;
+	PGresult *r = read_query(st, "SELECT 1", 0, NULL);
 
-	if (c == NULL)
-		return false;
-	r = PQexec(c, "SELECT 1");
-	ok = PQresultStatus(r) == PGRES_TUPLES_OK;
-	if (!ok)
-		reader_failed(st, c);
 	PQclear(r);
-	return ok;
+	return r != NULL;
 }
