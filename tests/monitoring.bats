@@ -5,7 +5,7 @@
 # `snap-import sync`, a running event-store (on a scratch Redis) and
 # node_exporter's textfile collector fed by the tools' --metrics-file; every panel of the Grafana dashboard and every
 # alert expression is run through its HTTP API and must return data; an
-# alert fires after a failed import.
+# alert fires after a failed import, another when event-store's Redis stops.
 
 bats_require_minimum_version 1.5.0
 load lib/pitr
@@ -185,7 +185,7 @@ setup() {
 	assert_line 'dbops_world_query_world_success{world="world1"} 0'
 }
 
-@test "monitoring: Prometheus scrapes sync and the textfile collector; every panel and alert expression returns data; a failed import fires its alert" {
+@test "monitoring: Prometheus scrapes sync, event-store and the textfile collector; every panel and alert expression returns data; a failed import and a stopped Redis fire their alerts" {
 	# The batch tools feed the textfile collector.
 	pitr-replay verify -q -b "$G/base-plain" -a "$G/archive" --metrics-file "$M/textfile/pitr-verify.prom"
 	dump-restore up -q --root "$M/worlds" --at 2024-03-01T12:00:00Z --metrics-file "$M/textfile/dump-restore.prom" "$M/dumps"
@@ -235,4 +235,13 @@ setup() {
 	refute_line DbopsEventStoreDown
 	refute_line DbopsEventStorePostgresqlDown
 	refute_line DbopsEventStoreRedisDown
+	# Redis goes away: event-store answers the symbol dashboard from
+	# PostgreSQL, and its alert fires.
+	redis-cli -s "$REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
+	run curl -s -w ' %{http_code}' "http://127.0.0.1:$ES_PORT/dashboard/symbol/e"
+	assert_output --regexp '^\{"count":6,"symbol":"e",.*"followups":6\} 200$'
+	until_ok 60 bash -c "curl -sf http://127.0.0.1:$PROM_PORT/api/v1/alerts | jq -e '.data.alerts[] | select(.labels.alertname == \"DbopsEventStoreRedisDown\" and .state == \"firing\")' >/dev/null" ||
+		fail "DbopsEventStoreRedisDown did not fire: $(curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts")"
+	run curl -sf "http://127.0.0.1:$ES_PORT/metrics"
+	assert_line --regexp '^dbops_eventstore_dashboard_source_total\{source="postgresql"\} [1-9][0-9]*$'
 }
