@@ -11,6 +11,8 @@ gen=$build/tests/gen-snapshot
 root=$(mktemp -d "${TMPDIR:-/tmp}/dbops-demo.XXXXXX")
 chmod 0755 "$root"
 cleanup() {
+	[ -f "$root/es.pid" ] && kill "$(cat "$root/es.pid")" 2>/dev/null && sleep 1
+	[ -f "$root/redis/redis.pid" ] && kill "$(cat "$root/redis/redis.pid")" 2>/dev/null && sleep 0.5
 	[ -f "$root/pg/instance.state" ] && "$driver" stop "$root/pg"
 	[ -d "$root/worlds" ] && "$bin/dump-restore" down --root "$root/worlds" -q
 	[ -f "$root/recovered/pitr-replay/instance.state" ] && "$driver" stop "$root/recovered/pitr-replay"
@@ -110,5 +112,87 @@ conn=$("$bin/pitr-replay" restore -b "$root/pitr/base-plain.tar.zst" -a "$root/p
 echo "$conn"
 run psql "$conn" -X -c 'SELECT id, tli, note FROM ticks ORDER BY id'
 "$driver" stop "$root/recovered/pitr-replay"
+
+say "event-store: a private Redis beside the PostgreSQL, then the service on a free port"
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+rport=$(free_port)
+mkdir -p "$root/redis"
+redis-server --port "$rport" --bind 127.0.0.1 --dir "$root/redis" --save '' --appendonly no \
+	--daemonize no >"$root/redis/redis.log" 2>&1 &
+echo $! >"$root/redis/redis.pid"
+eport=$(free_port)
+es=http://127.0.0.1:$eport
+# PostgreSQL from the PG* variables set above; Redis from REDIS_URL.
+printf '$ REDIS_URL=redis://127.0.0.1:%s/0 event-store --listen 127.0.0.1:%s &\n' "$rport" "$eport"
+REDIS_URL=redis://127.0.0.1:$rport/0 "$bin/event-store" --listen "127.0.0.1:$eport" >"$root/es.log" 2>&1 &
+echo $! >"$root/es.pid"
+tries=0
+until curl -sf "$es/health" >/dev/null 2>&1; do
+	tries=$((tries + 1))
+	if [ "$tries" -gt 100 ]; then
+		cat "$root/es.log" "$root/redis/redis.log" >&2
+		exit 1
+	fi
+	sleep 0.1
+done
+run curl -s "$es/health"
+echo
+
+say "event-store: one event and its follow-up, by hand"
+u=$(cat /proc/sys/kernel/random/uuid)
+run curl -s -H 'Content-Type: application/json' -d "{\"uuid\":\"$u\",\"symbol\":\"e\"}" "$es/initial"
+echo
+run curl -s -d "uuid=$u" "$es/followup"
+echo
+say "the same uuid again, and a follow-up of an unknown one: refused, nothing stored"
+run curl -s -H 'Content-Type: application/json' -d "{\"uuid\":\"$u\",\"symbol\":\"b\"}" "$es/initial"
+echo
+run curl -s -d "uuid=$(cat /proc/sys/kernel/random/uuid)" "$es/followup"
+echo
+
+say "the client's mix for 5 seconds over 32 connections (tests/driver/es-load.c): random uuids and symbols, a follow-up after 30% of the initial events, a dashboard read every 20 requests"
+run "$build/tests/es-load" --url "$es" --connections 32 --seconds 5 --acked "$root/acked.txt"
+say "every event es-load saw acknowledged (200) is in PostgreSQL"
+run psql -X -c "CREATE TEMP TABLE acked (line text)" \
+	-c "\\copy acked FROM '$root/acked.txt'" \
+	-c "SELECT split_part(a.line, ' ', 1) AS kind, count(*) AS acknowledged,
+       count(*) FILTER (WHERE CASE split_part(a.line, ' ', 1)
+         WHEN 'initial' THEN EXISTS (SELECT FROM event_store.initial_events i
+                                      WHERE i.uuid = split_part(a.line, ' ', 2)::uuid)
+         ELSE EXISTS (SELECT FROM event_store.followups f
+                       WHERE f.uuid = split_part(a.line, ' ', 2)::uuid) END) AS in_postgresql
+  FROM acked a GROUP BY 1 ORDER BY 1"
+
+say "event-store dashboards: a few symbols, from Redis (dashboard_source_total below says so)"
+for sym in a e z; do
+	run curl -s "$es/dashboard/symbol/$sym"
+	echo
+done
+today=$(date -u +%F)
+tomorrow=$(date -u -d tomorrow +%F)
+say "today's range, $today to $tomorrow (UTC): hour and minute rollups, raw events at the edges"
+printf '$ curl -s %s   (one symbol a line here)\n' "$es/dashboard/range/$today/$tomorrow"
+curl -s "$es/dashboard/range/$today/$tomorrow" | sed 's/},{/},\n{/g'
+echo
+say "the same answer for e recomputed from the raw events (event-store(1), STORAGE)"
+run psql -X -c "SET TIME ZONE 'UTC'" -c "SELECT count(*) AS count, 'e' AS symbol,
+       to_char(min(i.at), 'YYYY-MM-DD HH24:MI:SS.US') AS earliest,
+       to_char(max(i.at), 'YYYY-MM-DD HH24:MI:SS.US') AS latest,
+       count(f.uuid) AS followups
+  FROM event_store.initial_events i LEFT JOIN event_store.followups f USING (uuid)
+ WHERE i.symbol = 'e'"
+
+say "event-store's metrics (some of them)"
+curl -s "$es/metrics" | grep -E '^dbops_eventstore_(requests_total|batch_events_(count|sum)|redis_up|postgresql_up|redis_lag_batches|dashboard_source_total)' |
+	head -n 20
+curl -s "$es/metrics" | awk '/^dbops_eventstore_batch_events_sum/ { s = $2 } /^dbops_eventstore_batch_events_count/ { c = $2 }
+	END { if (c > 0) printf "  %d events in %d commits: %.1f events per commit (group commit)\n", s, c, s / c }'
+
+say "SIGTERM: event-store commits what is queued and exits 0; Redis and PostgreSQL stop"
+kill -TERM "$(cat "$root/es.pid")"
+wait "$(cat "$root/es.pid")" && echo "event-store exited 0"
+rm -f "$root/es.pid"
+redis-cli -p "$rport" shutdown nosave >/dev/null 2>&1 || true
+rm -f "$root/redis/redis.pid"
 
 say "demo: done; the servers and their files are removed"

@@ -15,13 +15,19 @@ BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicr
 # dpkg-dev), the repository (apt-utils, gnupg, gpgv) and a bookworm chroot
 # to install it in (debootstrap); the monitoring test (tests/monitoring.bats)
 # runs Prometheus and node_exporter and reads the rules (python3-yaml, curl);
-# the progress-board tests replay a pty through pyte (python3-pyte).
-TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql redis-server mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
+# the progress-board tests replay a pty through pyte (python3-pyte);
+# es-load's tests and the smoke run of event-store's benchmark drive the
+# naive Flask reference, bench/event-store-flask.py (python3-flask).
+TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql redis-server mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml python3-flask curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
 
 # The Ansible role's tests (tests/ansible.bats): Debian's ansible (with the
 # community.general collection) and ansible-lint, and what boots a container
 # with the .deb built from the tree: systemd-nspawn, debootstrap, debhelper.
 ANSIBLE="ansible ansible-lint systemd-container debootstrap debhelper dpkg-dev"
+
+# event-store: json-c for its JSON bodies (redis-server, for its tests and
+# `make demo`, and python3-flask are in TEST above).
+BUILD="$BUILD libjson-c-dev"
 
 # Benchmarks only (make bench): the alternatives we are measured against.
 BENCH="pgloader"

@@ -4,7 +4,8 @@
 # (systemd-nspawn, tests/lib/nspawn.sh) through the community.general.chroot
 # connection and an nsenter wrapper, with the .deb built from this tree.
 # snap-import@ instances must really start and import into the container's
-# PostgreSQL, worlds come up from dumps as of a time, a second run changes
+# PostgreSQL, event-store must answer events and dashboards with its Redis,
+# worlds come up from dumps as of a time, a second run changes
 # nothing, check mode changes nothing and fails nothing, handlers restart only
 # the instance that changed, and an unprivileged user with sudo deploys a
 # fresh container.
@@ -129,6 +130,11 @@ write_inventory() {
 		          user: loader
 		          create_dir: true
 		          local_database: game
+		      dbops_event_store_enabled: true
+		      dbops_event_store_local_database: true
+		      dbops_event_store_pg_database: events
+		      dbops_event_store_redis_password: $ES_REDIS_PASSWORD
+		      dbops_event_store_options: [--threads, "2"]
 		      dbops_worlds_enabled: true
 		      dbops_worlds_sources: [/srv/dumps]
 		      dbops_worlds_at: "2024-03-01 12:00"
@@ -137,6 +143,29 @@ write_inventory() {
 		        - src: $ANS_RUN/rules.yml
 		          dest: /etc/prometheus/rules/dbops.yml
 	EOF
+}
+
+# The Redis password of the inventories: it must show nowhere but in the
+# root-only files.
+ES_REDIS_PASSWORD=es-test-secret-4711
+
+# es_http CT METHOD PATH [JSON]: "STATUS BODY" of a request to the
+# container's event-store, by the container's own python3.
+es_http() {
+	local ct=$1
+	shift
+	in_ct "$ct" python3 -c '
+import sys, urllib.request, urllib.error
+m, p = sys.argv[1], sys.argv[2]
+body = sys.argv[3].encode() if len(sys.argv) > 3 else None
+req = urllib.request.Request("http://127.0.0.1:8480" + p, data=body, method=m,
+                             headers={"Content-Type": "application/json"})
+try:
+    r = urllib.request.urlopen(req, timeout=10)
+    print(r.status, r.read().decode())
+except urllib.error.HTTPError as e:
+    print(e.code, e.read().decode())
+' "$@"
 }
 
 # play LOG [ansible-playbook options]: run site.yml, output in LOG.
@@ -182,7 +211,7 @@ show() {
 	assert_output --partial 'missing required arguments: name'
 }
 
-@test "ansible: first run installs the .deb, starts snap-import@ instances that import, brings worlds up" {
+@test "ansible: first run installs the .deb, starts snap-import@ instances that import, event-store with Redis, brings worlds up" {
 	need_containers
 	local t0=$SECONDS
 	play "$ANS_RUN/run1.log" -i "$ANS_RUN/ct1.yml" || { show "$ANS_RUN/run1.log"; false; }
@@ -230,6 +259,64 @@ show() {
 	done
 	run in_ct ct1 cat /etc/prometheus/rules/dbops.yml
 	assert_output 'groups: []'
+
+	# event-store: active, enabled, as its own user, with the role's
+	# options; its environment file root's alone.
+	run in_ct ct1 systemctl is-active event-store.service
+	assert_output active
+	run in_ct ct1 systemctl is-enabled event-store.service
+	assert_output enabled
+	local pid
+	pid=$(in_ct ct1 systemctl show -p MainPID --value event-store.service)
+	run in_ct ct1 ps -o user= -p "$pid"
+	assert_output event-store
+	run in_ct ct1 stat -c '%a %U' /etc/dbops/event-store.conf
+	assert_output '600 root'
+	local cmdline
+	cmdline=$(in_ct ct1 cat "/proc/$pid/cmdline" | tr '\0' ' ')
+	run echo "$cmdline"
+	assert_output '/usr/bin/event-store --listen 127.0.0.1:8480 --schema event_store --threads 2 '
+	# The password is in neither the command line nor the play's output.
+	refute_output --partial "$ES_REDIS_PASSWORD"
+	run grep -c "$ES_REDIS_PASSWORD" "$ANS_RUN/run1.log"
+	assert_output 0
+	# Its Redis: loopback, no persistence, no eviction, a password.
+	run in_ct ct1 redis-cli PING
+	assert_output --partial NOAUTH
+	run in_ct ct1 redis-cli --no-auth-warning -a "$ES_REDIS_PASSWORD" CONFIG GET bind
+	assert_output "$(printf 'bind\n127.0.0.1')"
+	run in_ct ct1 redis-cli --no-auth-warning -a "$ES_REDIS_PASSWORD" CONFIG GET save
+	assert_output "$(printf 'save\n')"
+	run in_ct ct1 redis-cli --no-auth-warning -a "$ES_REDIS_PASSWORD" CONFIG GET maxmemory-policy
+	assert_output "$(printf 'maxmemory-policy\nnoeviction')"
+	# An event, its follow-up and the dashboards; psql, as the database's
+	# superuser, counts the rows.
+	local u=0b7e5c2a-1f3d-4a6b-8c9d-0e1f2a3b4c5d
+	run es_http ct1 POST /initial "{\"uuid\":\"$u\",\"symbol\":\"e\"}"
+	assert_output "200 {\"uuid\":\"$u\",\"symbol\":\"e\",\"vowel\":true}"
+	run es_http ct1 POST /followup "{\"uuid\":\"$u\"}"
+	assert_output "200 {\"uuid\":\"$u\",\"symbol\":\"e\",\"followup\":true}"
+	run es_http ct1 POST /initial "{\"uuid\":\"$u\",\"symbol\":\"b\"}"
+	assert_output "409 {\"error\":\"uuid $u already has an initial event\"}"
+	run es_http ct1 GET /dashboard/symbol/e
+	assert_output --regexp '^200 \{"count":1,"symbol":"e","earliest":"[0-9-]{10} [0-9:]{8}\.[0-9]{6}","latest":"[0-9-]{10} [0-9:]{8}\.[0-9]{6}","followups":1\}$'
+	run es_http ct1 GET "/dashboard/range/2000-01-01/2100-01-01"
+	assert_output --regexp '^200 \[\{"count":1,"symbol":"e",.*"followups":1\}\]$'
+	run in_ct ct1 runuser -u postgres -- psql -XAtd events -c \
+		'SELECT count(*), count(f.uuid) FROM event_store.initial_events i LEFT JOIN event_store.followups f USING (uuid)'
+	assert_output '1|1'
+	run es_http ct1 GET /health
+	assert_output '200 {"postgresql":true,"redis":true}'
+	# The unit as systemd runs it: notify, a 20 s watchdog; a stop is
+	# SIGTERM, answered by a drain and exit 0.
+	run in_ct ct1 systemctl show -p Type -p WatchdogUSec -p NotifyAccess event-store.service
+	assert_output "$(printf 'Type=notify\nNotifyAccess=main\nWatchdogUSec=20s')"
+	in_ct ct1 systemctl stop event-store.service
+	run in_ct ct1 systemctl show -p Result -p ExecMainStatus event-store.service
+	assert_output "$(printf 'Result=success\nExecMainStatus=0')"
+	in_ct ct1 systemctl start event-store.service
+	run es_http ct1 GET /dashboard/symbol/e
+	assert_output --regexp '^200 \{"count":1,'
 }
 
 @test "ansible: the second run changes nothing" {
@@ -240,6 +327,14 @@ show() {
 	echo "# second run: $((SECONDS - t0)) s; $(grep -E '^ct1 +:' "$ANS_RUN/run2.log")" >&3
 	[ "$(recap "$ANS_RUN/run2.log" ct1 failed)" = 0 ]
 	[ "$(recap "$ANS_RUN/run2.log" ct1 changed)" = 0 ]
+	# event-store, once it has run longer than its WatchdogSec (20 s), is
+	# still the same process, never killed: the batcher pings systemd.
+	local since ran
+	since=$(in_ct ct1 systemctl show -p ActiveEnterTimestamp --value event-store.service)
+	ran=$(($(date +%s) - $(date -d "$since" +%s)))
+	[ "$ran" -ge 25 ] || sleep $((25 - ran))
+	run in_ct ct1 systemctl show -p NRestarts -p ActiveState -p ActiveEnterTimestamp event-store.service
+	assert_output "$(printf 'NRestarts=0\nActiveState=active\nActiveEnterTimestamp=%s' "$since")"
 }
 
 @test "ansible: --check --diff on the configured host reports no change and fails no task" {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The bash completions of the four tools: each is loaded into a fresh bash
+# The bash completions of the five tools: each is loaded into a fresh bash
 # with bash-completion, as an interactive shell loads it, given a command
 # line and checked for exactly what it offers. They come from completions/
 # in the tree, or from where the package installs them when
@@ -71,7 +71,7 @@ long_options() {
 }
 
 @test "completion: every tool has a completion file that registers a function" {
-	for tool in dump-restore pitr-replay snap-import world-query; do
+	for tool in dump-restore event-store pitr-replay snap-import world-query; do
 		run bash --norc --noprofile -c 'source "$1" && source "$2" && complete -p "$3"' \
 			x "$BASH_COMPLETION" "$COMPLETIONS/$tool" "$tool"
 		assert_success
@@ -176,9 +176,29 @@ long_options() {
 	assert_offers snap-import "snap-import sync " ""
 }
 
+@test "completion: event-store options, none after a value, no operands" {
+	assert_offers event-store "event-store --" --listen --dbname --schema \
+		--redis --redis-prefix --no-redis --threads --max-body --timeout \
+		--max-connections --batch-events --batch-wait --quiet --verbose \
+		--help --version
+	assert_offers event-store "event-store --b" --batch-events --batch-wait
+	assert_offers event-store "event-store --red" --redis --redis-prefix
+	assert_offers event-store "event-store -" --listen -d --dbname --schema \
+		--redis --redis-prefix --no-redis --threads --max-body --timeout \
+		--max-connections --batch-events --batch-wait -q --quiet -v \
+		--verbose -h --help -V --version
+	touch a.csv
+	assert_offers event-store "event-store " ""
+	assert_offers event-store "event-store --listen " ""
+	assert_offers event-store "event-store -d " ""
+	assert_offers event-store "event-store --redis " ""
+	assert_offers event-store "event-store --redis=" ""
+	assert_offers event-store "event-store --threads 4 --no-redis --max-b" --max-body
+}
+
 @test "completion: every long option of every tool's --help is offered" {
 	local tool lines line
-	for tool in dump-restore pitr-replay snap-import world-query; do
+	for tool in dump-restore event-store pitr-replay snap-import world-query; do
 		case $tool in
 		pitr-replay) lines=("pitr-replay -" "pitr-replay restore --"
 			"pitr-replay verify --" "pitr-replay window --"

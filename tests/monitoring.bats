@@ -2,10 +2,10 @@
 # monitoring/: the alert rules (promtool check and the unit tests of every
 # alert), the metrics each tool writes (promtool check metrics), and the
 # whole chain for real: a Prometheus on loopback scrapes a running
-# `snap-import sync` and node_exporter's textfile collector fed by the
-# tools' --metrics-file; every panel of the Grafana dashboard and every
+# `snap-import sync`, a running event-store (on a scratch Redis) and
+# node_exporter's textfile collector fed by the tools' --metrics-file; every panel of the Grafana dashboard and every
 # alert expression is run through its HTTP API and must return data; an
-# alert fires after a failed import.
+# alert fires after a failed import, another when event-store's Redis stops.
 
 bats_require_minimum_version 1.5.0
 load lib/pitr
@@ -48,6 +48,12 @@ setup_file() {
 	snap-import sync -D "$m/sync" -t mon_snap --listen "127.0.0.1:$SYNC_PORT" \
 		>"$m/sync.log" 2>&1 &
 	echo $! >"$m/sync.pid"
+	# event-store on the test's PostgreSQL (PG* exported) and Redis
+	# (REDIS_URL exported).
+	start_redis
+	ES_PORT=$(free_port)
+	event-store --listen "127.0.0.1:$ES_PORT" --schema mon_es >"$m/es.log" 2>&1 &
+	echo $! >"$m/es.pid"
 	# node_exporter with the textfile collector only.
 	NODE_PORT=$(free_port)
 	prometheus-node-exporter --web.listen-address="127.0.0.1:$NODE_PORT" \
@@ -67,6 +73,9 @@ scrape_configs:
   - job_name: dbops-snap-import
     static_configs:
       - targets: ['127.0.0.1:$SYNC_PORT']
+  - job_name: dbops-event-store
+    static_configs:
+      - targets: ['127.0.0.1:$ES_PORT']
   - job_name: node
     static_configs:
       - targets: ['127.0.0.1:$NODE_PORT']
@@ -74,14 +83,14 @@ EOF
 	prometheus --config.file="$m/prometheus.yml" --storage.tsdb.path="$m/prom" \
 		--web.listen-address="127.0.0.1:$PROM_PORT" >"$m/prom.log" 2>&1 &
 	echo $! >"$m/prom.pid"
-	export SYNC_PORT NODE_PORT PROM_PORT
+	export SYNC_PORT NODE_PORT PROM_PORT ES_PORT
 }
 
 teardown_file() {
 	load lib/helpers
 	local p
 	[ -d "$DBOPS_SERVER_ROOT/mon/worlds" ] && dump-restore down --root "$DBOPS_SERVER_ROOT/mon/worlds" >/dev/null 2>&1
-	for p in sync node prom; do
+	for p in sync es node prom; do
 		[ -f "$DBOPS_SERVER_ROOT/mon/$p.pid" ] && kill "$(cat "$DBOPS_SERVER_ROOT/mon/$p.pid")" 2>/dev/null
 	done
 	sleep 0.5
@@ -98,7 +107,7 @@ setup() {
 @test "monitoring: the alert rules pass promtool check rules, and every alert's unit tests pass" {
 	run promtool check rules "$MON/dbops-alerts.yml"
 	assert_success
-	assert_output --partial "SUCCESS: 8 rules found"
+	assert_output --partial "SUCCESS: 15 rules found"
 	# Each alert has its tests: fires when it should, quiet on a blip.
 	local alert
 	for alert in $(sed -nE 's/^ *- alert: (.*)/\1/p' "$MON/dbops-alerts.yml"); do
@@ -145,6 +154,10 @@ setup() {
 	assert_success
 	run promtool check metrics <<<"$output"
 	assert_success
+	run curl -sf "http://127.0.0.1:$ES_PORT/metrics"
+	assert_success
+	run promtool check metrics <<<"$output"
+	assert_success
 	# The worlds: dump-restore up, then world-query on them.
 	dump-restore up -q --root "$M/worlds" --at 2024-03-01T12:00:00Z --metrics-file "$W/dr.prom" "$M/dumps"
 	run promtool check metrics <"$W/dr.prom"
@@ -172,7 +185,7 @@ setup() {
 	assert_line 'dbops_world_query_world_success{world="world1"} 0'
 }
 
-@test "monitoring: Prometheus scrapes sync and the textfile collector; every panel and alert expression returns data; a failed import fires its alert" {
+@test "monitoring: Prometheus scrapes sync, event-store and the textfile collector; every panel and alert expression returns data; a failed import and a stopped Redis fire their alerts" {
 	# The batch tools feed the textfile collector.
 	pitr-replay verify -q -b "$G/base-plain" -a "$G/archive" --metrics-file "$M/textfile/pitr-verify.prom"
 	dump-restore up -q --root "$M/worlds" --at 2024-03-01T12:00:00Z --metrics-file "$M/textfile/dump-restore.prom" "$M/dumps"
@@ -187,6 +200,17 @@ setup() {
 	until_ok 60 has_data 'dbops_snap_import_files_total{result="failed"} > 0' ||
 		fail "sync's failure not seen: $(tail -20 "$M/sync.log")"
 	until_ok 30 has_data 'dbops_pitr_replay_success' || fail "textfile not scraped: $(tail "$M/node.log")"
+	# event-store: events, follow-ups, a bad one, both dashboards.
+	local u i
+	for i in 1 2 3 4 5 6; do
+		u=$(cat /proc/sys/kernel/random/uuid)
+		curl -sf -H 'Content-Type: application/json' -d "{\"uuid\":\"$u\",\"symbol\":\"e\"}" \
+			"http://127.0.0.1:$ES_PORT/initial" >/dev/null || fail "POST /initial: $(tail "$M/es.log")"
+		curl -sf -d "uuid=$u" "http://127.0.0.1:$ES_PORT/followup" >/dev/null || fail "POST /followup"
+	done
+	curl -s -d 'uuid=x' "http://127.0.0.1:$ES_PORT/initial" >/dev/null
+	curl -sf "http://127.0.0.1:$ES_PORT/dashboard/symbol/e" >/dev/null || fail "symbol dashboard"
+	curl -sf "http://127.0.0.1:$ES_PORT/dashboard/range/2000-01-01/2100-01-01" >/dev/null || fail "range dashboard"
 	# Every panel of the dashboard returns data.
 	local expr missing=()
 	while IFS= read -r expr; do
@@ -197,9 +221,9 @@ setup() {
 	# compare: a rule over a misspelt metric would never fire.
 	while IFS= read -r expr; do
 		until_ok 20 has_data "$expr" || missing+=("$expr")
-	done < <(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9* ]+$/\1/p' "$MON/dbops-alerts.yml")
+	done < <(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9.* ]+$/\1/p' "$MON/dbops-alerts.yml")
 	[ "${#missing[@]}" -eq 0 ] || fail "alert expressions without data: ${missing[*]}"
-	[ "$(grep -c '^ *expr:' "$MON/dbops-alerts.yml")" = "$(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9* ]+$/\1/p' "$MON/dbops-alerts.yml" | wc -l)" ] ||
+	[ "$(grep -c '^ *expr:' "$MON/dbops-alerts.yml")" = "$(sed -nE 's/^ *expr: (.*[^ ]) *(==|>|<) *[0-9.* ]+$/\1/p' "$MON/dbops-alerts.yml" | wc -l)" ] ||
 		fail "an alert expression the test does not take apart"
 	# The failed import fires its alert.
 	until_ok 60 bash -c "curl -sf http://127.0.0.1:$PROM_PORT/api/v1/alerts | jq -e '.data.alerts[] | select(.labels.alertname == \"DbopsSnapImportFailing\" and .state == \"firing\")' >/dev/null" ||
@@ -208,4 +232,16 @@ setup() {
 	run bash -c "curl -sf http://127.0.0.1:$PROM_PORT/api/v1/alerts | jq -r '.data.alerts[].labels.alertname'"
 	refute_line DbopsSnapImportSyncDown
 	refute_line DbopsPitrVerifyFailing
+	refute_line DbopsEventStoreDown
+	refute_line DbopsEventStorePostgresqlDown
+	refute_line DbopsEventStoreRedisDown
+	# Redis goes away: event-store answers the symbol dashboard from
+	# PostgreSQL, and its alert fires.
+	redis-cli -s "$REDIS_SOCKET" shutdown nosave >/dev/null 2>&1 || true
+	run curl -s -w ' %{http_code}' "http://127.0.0.1:$ES_PORT/dashboard/symbol/e"
+	assert_output --regexp '^\{"count":6,"symbol":"e",.*"followups":6\} 200$'
+	until_ok 60 bash -c "curl -sf http://127.0.0.1:$PROM_PORT/api/v1/alerts | jq -e '.data.alerts[] | select(.labels.alertname == \"DbopsEventStoreRedisDown\" and .state == \"firing\")' >/dev/null" ||
+		fail "DbopsEventStoreRedisDown did not fire: $(curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/alerts")"
+	run curl -sf "http://127.0.0.1:$ES_PORT/metrics"
+	assert_line --regexp '^dbops_eventstore_dashboard_source_total\{source="postgresql"\} [1-9][0-9]*$'
 }

@@ -6,7 +6,9 @@
 # cgroup of its own.
 #
 #   tests/lib/nspawn.sh rootfs DIR          build the bookworm rootfs in DIR
-#                                            once (DIR/.complete marks it)
+#                                            once (DIR/.complete marks it and
+#                                            names its packages: a rootfs of
+#                                            an older list gets the new ones)
 #   tests/lib/nspawn.sh start NAME DIR STATE boot DIR as container NAME
 #                                            (--volatile=overlay: DIR stays
 #                                            untouched); facts in STATE/
@@ -18,10 +20,11 @@ set -euo pipefail
 
 # What the rootfs holds besides systemd: python3 for Ansible, sudo and acl for
 # the unprivileged run, PostgreSQL for snap-import@, MariaDB for dump-restore,
-# and the libraries the dbops .deb links against, so that installing it needs
-# no network (the container has a private one).
+# redis-server for event-store, and the libraries the dbops .deb links
+# against, so that installing it needs no network (the container has a
+# private one).
 PACKAGES=systemd,systemd-sysv,dbus,python3,python3-apt,sudo,acl,iproute2,ca-certificates
-EXTRA="postgresql mariadb-server gzip libpq5 libmariadb3 libmicrohttpd12 libarchive13 libsqlite3-0 zlib1g libssl3 libsystemd0"
+EXTRA="postgresql mariadb-server gzip libpq5 libmariadb3 libmicrohttpd12 libarchive13 libsqlite3-0 zlib1g libssl3 libsystemd0 redis-server libhiredis0.14 libjson-c5"
 MIRROR=${DBOPS_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 die() {
@@ -29,27 +32,43 @@ die() {
 	exit 1
 }
 
-rootfs() {
+# install_extra DIR: the EXTRA packages into the rootfs DIR, servers not
+# started; fails naming DIR's log.
+install_extra() {
 	local dir=$1
-	[ -f "$dir/.complete" ] && return 0
-	rm -rf "$dir"
-	mkdir -p "$(dirname "$dir")"
-	debootstrap --variant=minbase --include="$PACKAGES" bookworm "$dir" "$MIRROR" >"$dir.log" 2>&1 ||
-		die "could not debootstrap \"$dir\": see $dir.log"
 	# Package scripts must not start servers in the chroot: the container's
 	# systemd starts them at boot.
 	printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d"
 	chmod 755 "$dir/usr/sbin/policy-rc.d"
 	mount -t proc proc "$dir/proc"
 	# shellcheck disable=SC2086 # the list is meant to split into words
-	if ! chroot "$dir" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends \
-		$EXTRA >>"$dir.log" 2>&1; then
+	if ! { chroot "$dir" apt-get update -q && chroot "$dir" env DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends $EXTRA; } >>"$dir.log" 2>&1; then
 		umount "$dir/proc"
+		rm -f "$dir/usr/sbin/policy-rc.d"
 		die "could not install the packages in \"$dir\": see $dir.log"
 	fi
 	umount "$dir/proc"
 	rm -f "$dir/usr/sbin/policy-rc.d"
 	chroot "$dir" apt-get clean
+}
+
+rootfs() {
+	local dir=$1 want="$PACKAGES $EXTRA"
+	if [ -f "$dir/.complete" ]; then
+		[ "$(cat "$dir/.complete")" = "$want" ] && return 0
+		# Made from an older list: add what it lacks, keep the rest.
+		install_extra "$dir"
+		chroot "$dir" apt-get -q -d install --reinstall acl >>"$dir.log" 2>&1 ||
+			die "could not download acl into \"$dir\": see $dir.log"
+		echo "$want" >"$dir/.complete"
+		return 0
+	fi
+	rm -rf "$dir"
+	mkdir -p "$(dirname "$dir")"
+	debootstrap --variant=minbase --include="$PACKAGES" bookworm "$dir" "$MIRROR" >"$dir.log" 2>&1 ||
+		die "could not debootstrap \"$dir\": see $dir.log"
+	install_extra "$dir"
 	# acl's .deb stays in apt's cache: tests/ansible.bats removes acl from a
 	# container to see the role install it again, offline.
 	chroot "$dir" apt-get -q -d install --reinstall acl >>"$dir.log" 2>&1 ||
@@ -60,7 +79,7 @@ rootfs() {
 	for t in apt-daily apt-daily-upgrade dpkg-db-backup e2scrub_all fstrim; do
 		ln -sf /dev/null "$dir/etc/systemd/system/$t.timer"
 	done
-	touch "$dir/.complete"
+	echo "$want" >"$dir/.complete"
 }
 
 # The cgroup hierarchies a container gets a cgroup of its own in: the
