@@ -156,6 +156,29 @@ static const char schema_sql[] =
 	" writer bigint, seq bigint, committed timestamptz,"
 	" deltas text NOT NULL, PRIMARY KEY (writer, seq));";
 
+/* Whether the five tables exist already: 1, 0, or -1 with ERR set. A role
+   that may only read and write them starts without any DDL: PostgreSQL
+   checks the CREATE privilege even for CREATE ... IF NOT EXISTS. */
+static int tables_exist(struct es_store *st, struct dbops_err *err)
+{
+	const char *values[] = { st->schema };
+	PGresult *r = PQexecParams(
+		st->conn,
+		"SELECT count(*) = 5 FROM unnest(ARRAY['initial_events',"
+		" 'followups', 'rollups', 'writers', 'batches']) AS t"
+		" WHERE to_regclass($1 || '.' || t) IS NOT NULL",
+		1, NULL, values, NULL, NULL, 0);
+	int rc = -1;
+
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		rc = PQgetvalue(r, 0, 0)[0] == 't';
+	else
+		dbops_err_set(err, "could not look for the schema %s: %s",
+			      st->schema, PQerrorMessage(st->conn));
+	PQclear(r);
+	return rc;
+}
+
 /* Create what is missing, under a transaction-level advisory lock on the
    schema's name: two instances starting together take turns. */
 static int create_schema(struct es_store *st, struct dbops_err *err)
@@ -915,6 +938,7 @@ struct es_store *es_store_open(const struct es_store_config *cfg,
 {
 	struct es_store *st = dbops_xcalloc(1, sizeof(*st));
 	pthread_condattr_t ca;
+	int have = 0;
 
 	st->cfg = *cfg;
 	st->conninfo = dbops_xstrdup(cfg->conninfo ? cfg->conninfo : "");
@@ -933,7 +957,8 @@ struct es_store *es_store_open(const struct es_store_config *cfg,
 		st->schema = dbops_xstrdup(q ? q : "\"\"");
 		PQfreemem(q);
 	}
-	if (st->conn == NULL || create_schema(st, err) != 0 ||
+	if (st->conn == NULL || (have = tables_exist(st, err)) < 0 ||
+	    (have == 0 && create_schema(st, err) != 0) ||
 	    register_writer(st, err) != 0) {
 		st->closed = true;
 		es_store_close(st);
