@@ -549,7 +549,7 @@ EOF
 cat <<EOF
 ## pitr-replay
 
-On $(nproc) cores; pitr-replay with its default \`--jobs\` (one thread per core: its WAL reader, and checkers summing the CRCs of the segments ahead of it). One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache. Load average (1, 5, 15 minutes) at the start of the run: $load_start; at the end: $load_end.
+On $(nproc) cores; pitr-replay with its default \`--jobs\` (one thread per core: its WAL reader from the start, and readers of chunks of the later segments, two at a time from the last, which it takes over). One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache. Load average (1, 5, 15 minutes) at the start of the run: $load_start; at the end: $load_end.
 
 ### reading the whole archive
 

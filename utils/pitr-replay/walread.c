@@ -158,6 +158,16 @@ static int fill_segment(struct wal_reader *r, const struct archive_segment *s)
 {
 	const unsigned char *map;
 
+	if (r->quiet) {
+		if (pitr_walarc_map_segment(r->arc, s, &map, true) != 0 ||
+		    map == NULL) {
+			r->quiet_failed = true;
+			return -1;
+		}
+		r->seg = map;
+		r->mapped = true;
+		return 0;
+	}
 	if (pitr_wal_ahead_take(r->ahead, s->segno, s, &map, &r->good)) {
 		r->seg = map;
 		r->mapped = true;
@@ -410,6 +420,10 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 			"out-of-sequence timeline ID %u (after %u) at LSN %s (offset %u)",
 			h->tli, r->last_page_tli, lsn, offset);
 	r->last_page_tli = h->tli;
+	if (!r->first_page_set) {
+		r->first_page_set = true;
+		r->first_page_tli = h->tli;
+	}
 	r->checked_page = page_lsn;
 	return 0;
 }
@@ -431,6 +445,8 @@ void pitr_wal_reader_seek(struct wal_reader *r, lsn_t lsn)
 	r->checked_page = LSN_INFINITE;
 	r->last_page_tli = 0; /* timelines only grow from here on */
 	r->stop = WAL_STOP_NONE;
+	r->first_page_set = false;
+	r->read_any = false;
 }
 
 int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
@@ -440,10 +456,13 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 	uint32_t left;
 
 	pitr_wal_reader_seek(r, page_lsn);
+	r->seek_segno = segno;
+	r->seek_pos = LSN_INFINITE;
 	if (enter_page(r, page_lsn, &h) != 0)
 		return -1;
+	r->seek_cont = (h.info & XLP_FIRST_IS_CONTRECORD) != 0;
 	if (!(h.info & XLP_FIRST_IS_CONTRECORD)) {
-		r->pos = page_lsn + h.size;
+		r->pos = r->seek_pos = page_lsn + h.size;
 		return 0;
 	}
 	/* Skip the end of a record begun in the segment before, each page
@@ -455,7 +474,8 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 		int rc;
 
 		if (left <= room) {
-			r->pos = page_lsn + h.size + WAL_ALIGN(left);
+			r->pos = r->seek_pos =
+				page_lsn + h.size + WAL_ALIGN(left);
 			return 0;
 		}
 		left -= room;
@@ -648,6 +668,67 @@ static int stop_cut(struct wal_reader *r, lsn_t start)
 	return 0;
 }
 
+/* Whether AHEAD, read on from its seek, starts where R reads next and
+ * made there the checks R would make (pitr_wal_reader_join()). */
+static bool joins(const struct wal_reader *r, const struct wal_reader *ahead)
+{
+	lsn_t at = r->pos;
+
+	if (ahead->quiet_failed || r->stop != WAL_STOP_NONE ||
+	    ahead->seek_pos == LSN_INFINITE || !ahead->first_page_set)
+		return false;
+	/* Stopped at its first record: R finds out why, in its own words
+	 * (it checks the prev-link first). */
+	if (!ahead->read_any && ahead->stop != WAL_STOP_NONE)
+		return false;
+	/* At the segment's first page R checks it, then reads after it. */
+	if (at == ahead->seek_segno * r->arc->seg_size && !ahead->seek_cont)
+		at += WAL_LONG_HEADER;
+	if (at != ahead->seek_pos)
+		return false;
+	if (ahead->read_any && r->prev != 0 && ahead->first_prev != r->prev)
+		return false;
+	return ahead->first_page_tli >= r->last_page_tli &&
+	       ahead->magic == r->magic && ahead->major == r->major &&
+	       ahead->sysid == r->sysid && ahead->arc == r->arc &&
+	       ahead->hist == r->hist;
+}
+
+int pitr_wal_reader_join(struct wal_reader *r, struct wal_reader *ahead)
+{
+	struct wal_reader mine = *r;
+	uint64_t overlap, from;
+
+	if (!joins(r, ahead))
+		return 0;
+	/* The segment R is in is the one AHEAD began with: loaded once. */
+	overlap = r->segno == ahead->seek_segno ? 1 : 0;
+	drop_segment(r);
+	free(r->buf);
+	free(r->rec);
+	*r = *ahead;
+	memset(ahead, 0, sizeof(*ahead));
+	ahead->segno = UINT64_MAX;
+	r->ahead = mine.ahead;
+	r->on_segment = mine.on_segment;
+	r->on_segment_arg = mine.on_segment_arg;
+	r->quiet = mine.quiet;
+	if (!r->read_any)
+		r->prev = mine.prev;
+	if (mine.partial_file[0] != '\0') {
+		memcpy(r->partial_file, mine.partial_file,
+		       sizeof(r->partial_file));
+		r->partial_lsn = mine.partial_lsn;
+	}
+	r->segments_read += mine.segments_read - overlap;
+	r->bytes_read += mine.bytes_read - overlap * r->arc->seg_size;
+	from = r->seek_segno + overlap;
+	if (r->on_segment && r->segno != UINT64_MAX)
+		for (uint64_t s = from; s <= r->segno; s++)
+			r->on_segment(r->on_segment_arg, s);
+	return 1;
+}
+
 int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 {
 	for (;;) {
@@ -677,6 +758,9 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		}
 		in_seg = in_segment(r, start);
 		p = r->seg + in_seg;
+		/* The records ahead, while this one is checked: the next
+		 * header is a load that waits for this one's length. */
+		__builtin_prefetch(p + 256);
 		room = WAL_PAGE_SIZE - in_seg % WAL_PAGE_SIZE;
 		memcpy(&tot_len, p, 4);
 		if (tot_len == 0) {
@@ -727,6 +811,10 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		rec->page_tli = r->last_page_tli;
 		rec->data = p;
 		rec->segment = segname;
+		if (!r->read_any) {
+			r->read_any = true;
+			memcpy(&r->first_prev, p + 8, 8);
+		}
 		r->prev = start;
 		r->pos = WAL_ALIGN(end);
 		if (rec->rmid == RM_XLOG_ID &&
