@@ -352,7 +352,7 @@ struct scan_state {
 	bool has_pre_max;
 	uint32_t replay_tli;
 	lsn_t applied_end;
-	struct wal_record rec; /* the last record looked at */
+	struct wal_record rec; /* the record replay stops at, if it does */
 };
 
 /* The time of a transaction record REC, X, after the others. */
@@ -384,16 +384,16 @@ static int scan_record(struct path_scan *out, struct scan_state *st,
 		       const struct wal_record *next)
 {
 	const struct pitr_target *target = st->target;
-	const struct wal_record *rec = &st->rec;
+	const struct wal_record *rec = next;
 	struct xact x;
 	struct restore_point rp;
 	bool is_rp;
 
-	st->rec = *next;
 	classify_xact(&out->reader, rec, &x);
 	if (st->want_stop && stops_before(target, rec, &x, &out->stop)) {
 		out->stop.found = out->stop.before = true;
 		out->stop.record_lsn = rec->lsn;
+		st->rec = *rec;
 		return 1;
 	}
 	if (note_xlog_record(out, rec, &rp, &is_rp, &st->checkpoint_time,
@@ -419,6 +419,7 @@ static int scan_record(struct path_scan *out, struct scan_state *st,
 	     stops_after(target, rec, &x, is_rp ? &rp : NULL, &out->stop))) {
 		out->stop.found = true;
 		out->stop.record_lsn = rec->lsn;
+		st->rec = *rec;
 		return 1;
 	}
 	return 0;

@@ -345,6 +345,11 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 	memcpy(&h->rem_len, p + 16, 4);
 	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER
 					      : WAL_SHORT_HEADER;
+	/* The common case, every check below passed, without the text. */
+	if (h->magic == r->magic && r->magic != 0 &&
+	    !(h->info & ~XLP_ALL_FLAGS) && offset != 0 &&
+	    h->pageaddr == page_lsn && h->tli >= r->last_page_tli)
+		goto good;
 	pitr_lsn_format(page_lsn, lsn);
 
 	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
@@ -419,6 +424,7 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 			r, WAL_STOP_CORRUPT, page_lsn,
 			"out-of-sequence timeline ID %u (after %u) at LSN %s (offset %u)",
 			h->tli, r->last_page_tli, lsn, offset);
+good:
 	r->last_page_tli = h->tli;
 	if (!r->first_page_set) {
 		r->first_page_set = true;
