@@ -159,3 +159,84 @@ same_everywhere() {
 	[[ $stderr == *"WAL segment $seg is missing from the archive"* ]] ||
 		fail "not the missing $seg: $stderr"
 }
+
+# helper_and_full ARGS...: pitr-replay-fetch-wal ARGS and pitr-replay
+# ARGS (each writing its own DEST, the last argument, under $W/h and $W/f)
+# give the same status and messages, and the same file.
+helper_and_full() {
+	local helper dest=${*: -1} hs he
+	helper=$(dirname "$(command -v pitr-replay)")/../lib/dbops/pitr-replay-fetch-wal
+	mkdir -p "$W/h" "$W/f"
+	run --separate-stderr "$helper" "${@:1:$#-1}" "$W/h/$dest"
+	hs=$status he=$stderr
+	run --separate-stderr pitr-replay "${@:1:$#-1}" "$W/f/$dest"
+	assert_equal "$hs" "$status"
+	assert_equal "${he//$W\/h/}" "${stderr//$W\/f/}"
+	if [ -e "$W/f/$dest" ]; then
+		cmp "$W/h/$dest" "$W/f/$dest"
+	else
+		assert [ ! -e "$W/h/$dest" ]
+	fi
+}
+
+@test "pitr-replay-speed: pitr-replay-fetch-wal does what pitr-replay fetch-wal does: plain, gzip, zstd (by pitr-replay), absent, damaged, usage" {
+	local seg=000000010000000000000003 gz=000000010000000000000004
+	local zst=000000010000000000000005 s
+	archive_copy a
+	gzip -c "$G/archive/$gz" >"$A/$gz.gz"
+	rm "$A/$gz"
+	zstd -q -c "$G/archive/$zst" >"$A/$zst.zst"
+	rm "$A/$zst"
+	for s in 0 1 2; do
+		mkdir -p "$W/spool$s"
+	done
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool0" --prefetch 0 "$seg" x1
+	assert_success
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool1" --prefetch 0 "$gz" x2
+	assert_success
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool2" --prefetch 0 "$zst" x3
+	assert_success
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool0" --prefetch 0 00000001000000000000FFFF x4
+	assert_failure 1
+	assert_equal "$stderr" ""
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool0" --prefetch 0 00000009.history x5
+	assert_failure 1
+	helper_and_full fetch-wal -a "$W/none" --spool "$W/spool0" --prefetch 0 "$seg" x6
+	assert_failure 126
+	assert_equal "$stderr" "pitr-replay: error: could not open the WAL archive \"$W/none\": No such file or directory"
+	head -c 1000 "$G/archive/$seg" >"$W/short"
+	rm "$A/$seg"
+	cp "$W/short" "$A/$seg"
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool0" --prefetch 0 "$seg" x7
+	assert_failure 126
+	[[ $stderr == *"could not restore \"$A/$seg\""* ]] || fail "$stderr"
+	helper_and_full fetch-wal -a "$A" "$seg" x8
+	assert_failure 126
+	helper_and_full fetch-wal -a "$A" --spool "$W/spool0" --prefetch 99 "$seg" x9
+	assert_failure 126
+}
+
+@test "pitr-replay-speed: restore runs pitr-replay-fetch-wal; a gzip archive and a zstd one restore to the end of timeline 1" {
+	local f c
+	for c in gz zst; do
+		archive_copy "$c"
+		for f in "$A"/0*; do
+			rm "$f"
+			if [ "$c" = gz ]; then
+				gzip -c "$G/archive/${f##*/}" >"$f.gz"
+			else
+				zstd -q -c "$G/archive/${f##*/}" >"$f.zst"
+			fi
+		done
+		D=$W/restored-$c
+		run --separate-stderr timeout 600 pitr-replay restore -b "$G/base-plain" -a "$A" \
+			-D "$D" --timeline 1 --keep-running --action pause
+		assert_success
+		run psql "$output" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
+		assert_success
+		assert_output "$(cat "$G/expected/end-tl1.rows")"
+		run grep -c "^restore_command = '''[^']*/lib/dbops/pitr-replay-fetch-wal'' fetch-wal -a " "$D/postgresql.auto.conf"
+		assert_output 1
+		"$DBOPS_DRIVER" stop "$D/pitr-replay"
+	done
+}
