@@ -541,8 +541,8 @@ fi
 restore_row() { # WHAT MANUAL_COMMAND T_MANUAL RUNS_MANUAL T_TOOL RUNS_TOOL T_TOOL0 RUNS_TOOL0
 	cat <<EOF
 | manual: \`cp -a\`, recovery.signal, \`restore_command = '$2'\`, \`recovery_target_timeline = '1'\`, \`pg_ctl start\`, psql until \`pg_is_in_recovery()\` is false, \`pg_ctl stop\` | $3 | $4 |
-| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1 --prefetch 0\` (restore_command: its fetch-wal, no prefetch) | $7 | $8 |
-| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1\` (restore_command: its fetch-wal, prefetching 8 segments) | $5 | $6 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1 --prefetch 0\` (restore_command: its fetch-wal, by pitr-replay-fetch-wal, no prefetch) | $7 | $8 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1\` (restore_command: its fetch-wal, by pitr-replay-fetch-wal, prefetching 8 segments) | $5 | $6 |
 EOF
 }
 
