@@ -47,11 +47,7 @@ struct wal_reader {
 	const unsigned char *seg; /* the loaded segment: BUF or a mapping */
 	unsigned char *buf;	  /* for segments read, not mapped */
 	bool mapped;		  /* SEG is a mapping of the file */
-	/* Checkers of the segments ahead (walahead.h), or NULL; and the
-	 * loaded segment's bits from them: records whose CRC is known right. */
-	struct wal_ahead *ahead;
-	uint64_t *good;
-	uint64_t segno; /* which one; UINT64_MAX: none */
+	uint64_t segno;		  /* which one; UINT64_MAX: none */
 	const struct archive_segment *segfile;
 	uint32_t data_end;     /* of the loaded segment: where a .partial one's
 			      data ends (zeros after), else the segment size */
