@@ -18,6 +18,8 @@ endif
 
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+# Programs the tools run, not users (a tool's tool.mk adds to LIBEXEC_BINS).
+LIBEXECDIR ?= $(PREFIX)/lib/dbops
 MANDIR ?= $(PREFIX)/share/man
 COMPLETIONDIR ?= $(PREFIX)/share/bash-completion/completions
 BUILD ?= build
@@ -66,7 +68,7 @@ pkg_libs = $(if $(strip $(1)),$(shell $(PKG_CONFIG) --libs $(1)))
 
 .PHONY: all tests test-helpers unit-bins deps check unit-check demo demo-deploy bench clean format lint-man deb-matrix \
 	install install-bin install-man install-completion
-all: $(LIBDBOPS) $(TOOL_BINS)
+all: $(LIBDBOPS) $(TOOL_BINS) $(LIBEXEC_BINS)
 tests: $(UNIT_BINS) test-helpers
 # What the bats files drive besides the tools: no cmocka, no tool needed, so
 # the autopkgtest builds them to test the installed tools.
@@ -199,6 +201,8 @@ install: install-bin install-man install-completion
 install-bin: all
 	install -d $(DESTDIR)$(BINDIR)
 	$(if $(TOOL_BINS),install -m 0755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/)
+	$(if $(LIBEXEC_BINS),install -d $(DESTDIR)$(LIBEXECDIR))
+	$(if $(LIBEXEC_BINS),install -m 0755 $(LIBEXEC_BINS) $(DESTDIR)$(LIBEXECDIR)/)
 
 install-man:
 	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7

@@ -541,15 +541,15 @@ fi
 restore_row() { # WHAT MANUAL_COMMAND T_MANUAL RUNS_MANUAL T_TOOL RUNS_TOOL T_TOOL0 RUNS_TOOL0
 	cat <<EOF
 | manual: \`cp -a\`, recovery.signal, \`restore_command = '$2'\`, \`recovery_target_timeline = '1'\`, \`pg_ctl start\`, psql until \`pg_is_in_recovery()\` is false, \`pg_ctl stop\` | $3 | $4 |
-| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1 --prefetch 0\` (restore_command: its fetch-wal, no prefetch) | $7 | $8 |
-| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1\` (restore_command: its fetch-wal, prefetching 8 segments) | $5 | $6 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1 --prefetch 0\` (restore_command: its fetch-wal, by pitr-replay-fetch-wal, no prefetch) | $7 | $8 |
+| \`pitr-replay restore -b BASE -a $1 -D NEWDIR --timeline 1\` (restore_command: its fetch-wal, by pitr-replay-fetch-wal, prefetching 8 segments) | $5 | $6 |
 EOF
 }
 
 cat <<EOF
 ## pitr-replay
 
-On $(nproc) cores; pitr-replay with its default \`--jobs\` (one thread per core: its WAL reader, and checkers summing the CRCs of the segments ahead of it). One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache. Load average (1, 5, 15 minutes) at the start of the run: $load_start; at the end: $load_end.
+On $(nproc) cores; pitr-replay with its default \`--jobs\` (one thread per core: its WAL reader from the start, and readers of chunks of the later segments, two at a time from the last, which it takes over). One base backup and WAL archive made by \`tests/data/gen-pitr.sh --wal-mb $wal_mb\` with PostgreSQL $server_version: timeline 1 is $n_tl1 segments of $((WAL_SEGMENT_SIZE / 1048576)) MB ($(mb "$tl1_bytes") MB, $BULK_MB MB of it inserts and updates into one table, $records records), timeline 2 a few transactions after a fork. The archive in the page cache. Load average (1, 5, 15 minutes) at the start of the run: $load_start; at the end: $load_end.
 
 ### reading the whole archive
 

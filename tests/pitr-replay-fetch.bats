@@ -294,8 +294,11 @@ fetch() {
 	run psql "$CONN" -AtX -v ON_ERROR_STOP=1 -c "select id,tli,note from ticks order by id"
 	assert_success
 	assert_output "$(cat "$G/expected/end-tl1.rows")"
-	# The server ran this pitr-replay's fetch-wal, with the spool.
-	run grep -c "^restore_command = '''$(command -v pitr-replay)'' fetch-wal -a .* --spool ''$D/pitr-replay/spool'' --prefetch 8 %f %p'\$" "$D/postgresql.auto.conf"
+	# The server ran this pitr-replay's fetch-wal (pitr-replay-fetch-wal,
+	# in ../lib/dbops beside it), with the spool.
+	local prog
+	prog=$(realpath "$(dirname "$(command -v pitr-replay)")/../lib/dbops/pitr-replay-fetch-wal")
+	run grep -c "^restore_command = '''$prog'' fetch-wal -a .* --spool ''$D/pitr-replay/spool'' --prefetch 8 %f %p'\$" "$D/postgresql.auto.conf"
 	assert_output 1
 	assert [ ! -e "$D/pitr-replay/spool" ]
 	"$DBOPS_DRIVER" stop "$D/pitr-replay"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
-# pitr-replay --jobs: the WAL read on one thread or with checkers of the
-# segments ahead on others (walahead.c) gives the same window, the same
-# verify report and the same error, at the same LSN, on a real archive
-# (tests/data/gen-pitr.sh), clean or damaged in segments the checkers take.
+# pitr-replay --jobs: the WAL read on one thread or with chunks of the later
+# segments read on others and taken over (scan.c) gives the same window, the
+# same verify report and the same error, at the same LSN, on a real archive
+# (tests/data/gen-pitr.sh), clean or damaged in segments the chunks read.
 
 bats_require_minimum_version 1.5.0
 load lib/pitr

@@ -30,7 +30,6 @@
 #include "../../utils/pitr-replay/scan.h"
 #include "../../utils/pitr-replay/timeline.h"
 #include "../../utils/pitr-replay/wal.h"
-#include "../../utils/pitr-replay/walahead.h"
 #include "../../utils/pitr-replay/walread.h"
 
 #define SEG_SIZE		  (1u << 20)
@@ -2644,7 +2643,7 @@ static void test_scan_target_describe(void **state)
 			    "the end of the archive");
 }
 
-/* ---- checkers ahead of the reader (walahead.c) ------------------------------ */
+/* ---- chunks read ahead and joined (pitr_wal_reader_join) -------------------- */
 
 /* What reading from FROM gave: the records, and how it stopped. */
 struct outcome {
@@ -2654,50 +2653,83 @@ struct outcome {
 	lsn_t stop_lsn;
 	char msg[DBOPS_ERR_MAX];
 	char file[64];
-	uint64_t crc_skipped; /* records whose CRC a checker had summed */
+	size_t joined; /* records the reader took from chunks */
 };
 
+/* A chunk: a quiet reader of H's archive from the first record that
+ * begins in segment SEGNO to the first one that begins after it; the
+ * LSNs it read in LSNS, *N of them. */
+static void read_chunk(struct harness *h, struct wal_reader *c, uint64_t segno,
+		       lsn_t *lsns, size_t *n)
+{
+	struct wal_record rec;
+
+	assert_int_equal(pitr_wal_reader_init(c, &h->arc, &h->hist, 15, SYSID),
+			 0);
+	c->quiet = true;
+	*n = 0;
+	if (pitr_wal_reader_seek_segment(c, segno) != 0)
+		return;
+	while (c->pos < (segno + 1) * SEG_SIZE && pitr_wal_next(c, &rec) == 1) {
+		assert_true(*n < MAX_RECS);
+		lsns[(*n)++] = rec.lsn;
+	}
+}
+
 /*
- * Read DIR's timeline 1 from FROM to the end, with checkers for segments
- * FIRST to LAST run beforehand (none when LAST < FIRST), as on another core.
+ * Read DIR's timeline 1 from FROM to the end, with chunks of segments
+ * FIRST to LAST (none when LAST < FIRST) read beforehand, as on other
+ * cores, and joined when the reader comes to them, as scan.c does.
  */
 static void read_all(const char *dir, lsn_t from, uint64_t first, uint64_t last,
 		     struct outcome *o)
 {
 	struct harness *h = open_reader(dir, 1, 15, SYSID);
-	struct wal_ahead *a = NULL;
+	size_t nc = last >= first ? (size_t)(last - first + 1) : 0, next = 0;
+	struct wal_reader *chunks = calloc(nc + 1, sizeof(*chunks));
+	lsn_t(*lsns)[MAX_RECS] = calloc(nc + 1, sizeof(*lsns));
+	size_t *counts = calloc(nc + 1, sizeof(*counts));
 	struct wal_record rec;
 
+	assert_non_null(chunks);
+	assert_non_null(lsns);
+	assert_non_null(counts);
 	memset(o, 0, sizeof(*o));
-	if (last >= first) {
-		a = pitr_wal_ahead_new(&h->arc, &h->hist, first, last, 8);
-		assert_non_null(a);
-		for (size_t i = 0; i < pitr_wal_ahead_count(a); i++)
-			pitr_wal_ahead_run(a, i);
-		h->r.ahead = a;
-	}
+	for (size_t k = 0; k < nc; k++)
+		read_chunk(h, &chunks[k], first + k, lsns[k], &counts[k]);
 	pitr_wal_reader_seek(&h->r, from);
-	while (pitr_wal_next(&h->r, &rec) == 1) {
+	for (;;) {
+		while (next < nc &&
+		       lsn_segno(h->r.pos, SEG_SIZE) >= first + next) {
+			if (pitr_wal_reader_join(&h->r, &chunks[next])) {
+				for (size_t i = 0; i < counts[next]; i++) {
+					assert_true(o->n < MAX_RECS);
+					o->lsn[o->n++] = lsns[next][i];
+				}
+				o->joined += counts[next];
+			}
+			next++;
+		}
+		if (pitr_wal_next(&h->r, &rec) != 1)
+			break;
 		assert_true(o->n < MAX_RECS);
-		if (h->r.good && lsn_segno(rec.lsn, SEG_SIZE) == h->r.segno &&
-		    pitr_wal_ahead_good(h->r.good,
-					(uint32_t)(rec.lsn % SEG_SIZE)))
-			o->crc_skipped++;
 		o->lsn[o->n++] = rec.lsn;
 	}
 	o->stop = h->r.stop;
 	o->stop_lsn = h->r.stop_lsn;
 	snprintf(o->msg, sizeof(o->msg), "%s", h->r.error.msg);
 	snprintf(o->file, sizeof(o->file), "%s", h->r.stop_file);
-	h->r.ahead = NULL;
-	pitr_wal_ahead_free(a);
+	for (size_t k = 0; k < nc; k++)
+		pitr_wal_reader_free(&chunks[k]);
+	free(chunks);
+	free(lsns);
+	free(counts);
 	close_harness();
 }
 
-/* Reading with checkers must give what reading without them gives. */
-static void expect_same_with_checkers(const char *dir, lsn_t from,
-				      uint64_t first, uint64_t last,
-				      struct outcome *with)
+/* Reading with chunks must give what reading without them gives. */
+static void expect_same_with_chunks(const char *dir, lsn_t from, uint64_t first,
+				    uint64_t last, struct outcome *with)
 {
 	struct outcome *alone = calloc(1, sizeof(*alone));
 
@@ -2709,59 +2741,29 @@ static void expect_same_with_checkers(const char *dir, lsn_t from,
 		assert_true(with->lsn[i] == alone->lsn[i]);
 	assert_int_equal(with->stop, alone->stop);
 	if (with->stop_lsn != alone->stop_lsn)
-		fail_msg("with checkers stopped at %s, alone at %s",
+		fail_msg("with chunks stopped at %s, alone at %s",
 			 lsn_text(with->stop_lsn), lsn_text(alone->stop_lsn));
 	assert_string_equal(with->msg, alone->msg);
 	assert_string_equal(with->file, alone->file);
-	assert_int_equal(alone->crc_skipped, 0);
+	assert_int_equal(alone->joined, 0);
 	free(alone);
 }
 
-/* A checker marks every record that begins and ends in its segment, up to
- * the segment switch, and nothing else: pages crossed, a header split over
- * two pages, and a record continued from the segment before are followed
- * as the reader follows them. */
-static void test_walahead_marks_the_records_of_its_segment(void **state)
+/* The records that begin in segments FIRST to LAST of S. */
+static size_t records_in(const struct stream *s, uint64_t first, uint64_t last)
 {
-	struct basic b;
-	struct stream *s = build_basic(&b);
-	uint64_t *good = calloc(SEG_SIZE / 512, sizeof(*good));
+	size_t n = 0;
 
-	(void)state;
-	assert_non_null(good);
-	for (uint64_t segno = 1; segno <= 3; segno++) {
-		size_t want = 0, got = 0;
-
-		memset(good, 0, SEG_SIZE / 512 * sizeof(*good));
-		pitr_wal_ahead_check(s->buf + segno * SEG_SIZE, SEG_SIZE, good);
-		for (size_t i = 0; i < s->n; i++) {
-			const struct expect *e = &s->e[i];
-			bool inside = lsn_segno(e->lsn, SEG_SIZE) == segno &&
-				      lsn_segno(e->lsn + e->tot_len - 1,
-						SEG_SIZE) == segno;
-
-			if (lsn_segno(e->lsn, SEG_SIZE) != segno)
-				continue;
-			if (pitr_wal_ahead_good(good, e->lsn % SEG_SIZE) !=
-			    inside)
-				fail_msg("record %zu at %s: marked %d", i,
-					 lsn_text(e->lsn), !inside);
-			want += inside;
-		}
-		for (size_t w = 0; w < SEG_SIZE / 512; w++)
-			got += (size_t)__builtin_popcountll(good[w]);
-		assert_int_equal(got, want);
-	}
-	/* The span record, the one whose header crosses a page, and the one
-	 * after the record continued from segment 1. */
-	assert_true(lsn_segno(s->e[b.span3].lsn, SEG_SIZE) == 1);
-	assert_true(s->e[b.hdr_cross].lsn % PAGE > PAGE - WAL_RECORD_HEADER);
-	free(good);
+	for (size_t i = 0; i < s->n; i++)
+		n += lsn_segno(s->e[i].lsn, SEG_SIZE) >= first &&
+		     lsn_segno(s->e[i].lsn, SEG_SIZE) <= last;
+	return n;
 }
 
-/* The same records and end with checkers, the CRC sums of all but the
- * record that crosses into segment 2 taken from them. */
-static void test_walahead_same_records_and_end(void **state)
+/* The same records and end with chunks of segments 2 and 3: every record
+ * that begins there taken from them (the one crossing into segment 2 is
+ * the reader's). */
+static void test_chunks_same_records_and_end(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
@@ -2770,17 +2772,18 @@ static void test_walahead_same_records_and_end(void **state)
 
 	assert_non_null(o);
 	write_segs(dir, s, 1, 1, 3);
-	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
 	assert_int_equal(o->n, s->n);
 	assert_int_equal(o->stop, WAL_STOP_END);
-	assert_int_equal(o->crc_skipped, s->n - 1);
+	assert_true(records_in(s, 2, 3) > 0);
+	assert_int_equal(o->joined, records_in(s, 2, 3));
 	free(o);
 }
 
-/* A record crossing the segment boundary, damaged in its part in segment 2,
- * which a checker has: the reader, summing it, names the record's start in
- * segment 1, as without checkers. */
-static void test_walahead_damage_across_segments(void **state)
+/* A record crossing the segment boundary, damaged in its part in segment
+ * 2: the reader, reading it, names its start in segment 1, as without
+ * chunks; the chunk of segment 2 starts after it and is never joined. */
+static void test_chunks_damage_across_segments(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
@@ -2790,16 +2793,17 @@ static void test_walahead_damage_across_segments(void **state)
 	assert_non_null(o);
 	s->buf[2 * SEG_SIZE + PAGE + 100] ^= 0x10;
 	write_segs(dir, s, 1, 1, 3);
-	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
 	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
 	assert_true(o->stop_lsn == s->e[b.cross_seg].lsn);
 	assert_non_null(strstr(o->msg, "fails its CRC"));
+	assert_int_equal(o->joined, 0);
 	free(o);
 }
 
-/* Damage in segment 2, which the second checker has: the reader reports
- * it at the LSN and in the words it gives alone. */
-static void test_walahead_damage_in_a_checked_segment(void **state)
+/* Damage in segment 2, inside a chunk: the reader takes the chunk's stop,
+ * at the LSN and in the words it gives alone. */
+static void test_chunks_damage_in_a_chunk(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
@@ -2809,16 +2813,17 @@ static void test_walahead_damage_in_a_checked_segment(void **state)
 	assert_non_null(o);
 	s->buf[s->e[b.rp2].lsn + s->e[b.rp2].tot_len - 2] ^= 0x01;
 	write_segs(dir, s, 1, 1, 3);
-	expect_same_with_checkers(dir, s->e[0].lsn, 2, 3, o);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
 	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
 	assert_true(o->stop_lsn == s->e[b.rp2].lsn);
 	assert_string_equal(o->file, "000000010000000000000002");
+	assert_true(o->joined > 0);
 	free(o);
 }
 
-/* Damage in segments 1 and 2, each found by a checker: the earliest is
- * reported, as without checkers. */
-static void test_walahead_earliest_damage_wins(void **state)
+/* Damage in segments 1 and 2: the earliest is reported, as without
+ * chunks (the reader stops before it comes to the chunk). */
+static void test_chunks_earliest_damage_wins(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
@@ -2829,17 +2834,17 @@ static void test_walahead_earliest_damage_wins(void **state)
 	s->buf[s->e[b.commit1].lsn + s->e[b.commit1].tot_len - 3] ^= 0x01;
 	s->buf[s->e[b.rp2].lsn + s->e[b.rp2].tot_len - 2] ^= 0x01;
 	write_segs(dir, s, 1, 1, 3);
-	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
 	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
 	assert_true(o->stop_lsn == s->e[b.commit1].lsn);
 	assert_string_equal(o->file, "000000010000000000000001");
 	free(o);
 }
 
-/* Damage a checker cannot see (a prev-link, a page address, zeros after a
- * page): the reader still finds it, at the same LSN, with the same words;
- * and a clean end in the last segment stays a clean end. */
-static void test_walahead_reader_checks_the_rest(void **state)
+/* What a chunk cannot check alone: the prev-link of its first record (the
+ * join is refused, the reader finds it), a prev-link inside it and a wrong
+ * page address on a segment's first page: the same LSN and words. */
+static void test_chunks_links_and_pages(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
@@ -2848,11 +2853,23 @@ static void test_walahead_reader_checks_the_rest(void **state)
 	lsn_t page = s->e[b.commit3].lsn - s->e[b.commit3].lsn % PAGE;
 
 	assert_non_null(o);
-	/* A prev-link in segment 2, with its CRC made right again. */
+	/* The first record of segment 2, linked elsewhere, its CRC right. */
+	assert_true(lsn_segno(s->e[b.after_cross].lsn, SEG_SIZE) == 2);
+	put64(s->buf + s->e[b.after_cross].lsn + 8, s->e[0].lsn);
+	reseal(s, b.after_cross);
+	write_segs(dir, s, 1, 1, 3);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
+	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
+	assert_true(o->stop_lsn == s->e[b.after_cross].lsn);
+	assert_non_null(strstr(o->msg, "prev-link"));
+	put64(s->buf + s->e[b.after_cross].lsn + 8,
+	      s->e[b.after_cross - 1].lsn);
+	reseal(s, b.after_cross);
+	/* A prev-link later in segment 2. */
 	put64(s->buf + s->e[b.rp2].lsn + 8, s->e[b.after_cross].lsn);
 	reseal(s, b.rp2);
 	write_segs(dir, s, 1, 1, 3);
-	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
 	assert_int_equal(o->stop, WAL_STOP_CORRUPT);
 	assert_non_null(strstr(o->msg, "prev-link"));
 	put64(s->buf + s->e[b.rp2].lsn + 8, s->e[b.rp2 - 1].lsn);
@@ -2860,14 +2877,14 @@ static void test_walahead_reader_checks_the_rest(void **state)
 	/* A wrong page address on segment 3's first page. */
 	put64(s->buf + page + 8, page - SEG_SIZE);
 	write_segs(dir, s, 1, 1, 3);
-	expect_same_with_checkers(dir, s->e[0].lsn, 1, 3, o);
+	expect_same_with_chunks(dir, s->e[0].lsn, 2, 3, o);
 	assert_true(o->stop_lsn == page);
 	free(o);
 }
 
-/* pitr_scan_path() on threads (the reader and a checker) and alone: the
+/* pitr_scan_path() on threads (the reader and a chunk reader) and alone: the
  * same window, end and message, on clean and on damaged WAL. */
-static void test_walahead_scan_on_threads(void **state)
+static void test_chunks_scan_on_threads(void **state)
 {
 	const char *dir = *state;
 	struct basic b;
@@ -2983,13 +3000,12 @@ int main(void)
 		T(test_scan_no_backup_from_segment_start),
 		T(test_scan_stops_on_damage),
 		T(test_scan_fuzz_time_overflows),
-		T(test_walahead_marks_the_records_of_its_segment),
-		T(test_walahead_same_records_and_end),
-		T(test_walahead_damage_across_segments),
-		T(test_walahead_damage_in_a_checked_segment),
-		T(test_walahead_earliest_damage_wins),
-		T(test_walahead_reader_checks_the_rest),
-		T(test_walahead_scan_on_threads),
+		T(test_chunks_same_records_and_end),
+		T(test_chunks_damage_across_segments),
+		T(test_chunks_damage_in_a_chunk),
+		T(test_chunks_earliest_damage_wins),
+		T(test_chunks_links_and_pages),
+		T(test_chunks_scan_on_threads),
 		cmocka_unit_test(test_scan_target_describe),
 	};
 #undef T

@@ -5,7 +5,9 @@
  */
 #include "fetch.h"
 
+#ifndef PITR_FETCH_LIGHT
 #include <archive.h>
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -136,6 +138,19 @@ static long long copy_gzip(int in_fd, const char *path, int out_fd,
 	return total;
 }
 
+#ifdef PITR_FETCH_LIGHT
+/* pitr-replay-fetch-wal runs pitr-replay for these (fetchwal/main.c):
+ * a file that changed its form since is refused. */
+static long long copy_filtered(int in_fd, const char *path, int out_fd)
+{
+	(void)out_fd;
+	close(in_fd);
+	dbops_log_error(
+		"could not decompress \"%s\": pitr-replay-fetch-wal reads plain and gzip files only",
+		path);
+	return -1;
+}
+#else
 /* zstd, lz4, xz, bzip2: libarchive's raw format behind its filters. */
 static long long copy_filtered(int in_fd, const char *path, int out_fd)
 {
@@ -176,6 +191,7 @@ static long long copy_filtered(int in_fd, const char *path, int out_fd)
 	close(in_fd);
 	return total;
 }
+#endif
 
 long long pitr_fetch_decompress(int in_fd, const char *compressed,
 				const char *path, int out_fd)

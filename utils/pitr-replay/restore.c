@@ -560,12 +560,45 @@ static int strip_auto_conf(const char *datadir, enum strip how,
 	return 0;
 }
 
+/*
+ * The program of restore_command: pitr-replay-fetch-wal, fetch-wal without
+ * pitr-replay's libraries (fetchwal/main.c), when it is in ../lib/dbops
+ * from EXE's directory, runs this EXE (from its ../../bin) for what it does
+ * not read itself, and OWNER, the server's user, may run it; else EXE.
+ */
+static char *parent_of(const char *path);
+
+static void fetch_program(const char *exe, const struct dbops_user *owner,
+			  char *buf, size_t len)
+{
+	char *dir = parent_of(exe), *helper, *up, *back;
+	char full[PATH_MAX], self[PATH_MAX], real[PATH_MAX];
+	int err;
+
+	snprintf(buf, len, "%s", exe);
+	helper = dbops_xasprintf("%s/../lib/dbops/pitr-replay-fetch-wal", dir);
+	if (realpath(helper, real) != NULL && access(real, X_OK) == 0 &&
+	    (owner == NULL ||
+	     dbops_user_can_access(owner, real, X_OK, &err) == 1)) {
+		up = parent_of(real);
+		back = dbops_xasprintf("%s/../../bin/pitr-replay", up);
+		if (realpath(back, full) != NULL &&
+		    realpath(exe, self) != NULL && strcmp(full, self) == 0)
+			snprintf(buf, len, "%s", real);
+		free(back);
+		free(up);
+	}
+	free(helper);
+	free(dir);
+}
+
 static int write_recovery_settings(const struct restore_opts *o,
 				   const struct plan *p, const char *action,
 				   const struct dbops_user *owner)
 {
 	char path[PATH_MAX + 64], command[65536], targets[512], what[256],
-		stamp[64], exe[PATH_MAX], spool[PATH_MAX + 32];
+		stamp[64], exe[PATH_MAX], spool[PATH_MAX + 32],
+		program[PATH_MAX];
 	char *text;
 	time_t now = time(NULL);
 	struct tm tm;
@@ -574,7 +607,8 @@ static int write_recovery_settings(const struct restore_opts *o,
 	if (self_exe(exe, sizeof(exe)) != 0 ||
 	    spool_path(o->datadir, spool, sizeof(spool)) != 0)
 		return -1;
-	if (pitr_restore_command_for(exe, p->arc.dir, spool, o->prefetch,
+	fetch_program(exe, owner, program, sizeof(program));
+	if (pitr_restore_command_for(program, p->arc.dir, spool, o->prefetch,
 				     command, sizeof(command)) != 0) {
 		dbops_log_error(
 			"\"%s\": archive path too long for restore_command",

@@ -136,9 +136,9 @@ int pitr_scan_path(const struct wal_archive *arc, const struct tl_history *hist,
 		   void (*on_segment)(void *, uint64_t), void *arg,
 		   struct path_scan *out);
 /*
- * Threads pitr_scan_path() uses: the reader, and checkers of the CRCs of
- * the segments ahead of it (walahead.h). 0 (the default): one per core;
- * 1: the reader alone. --jobs sets it.
+ * Threads pitr_scan_path() uses: the reader from the start, and readers of
+ * chunks of the later segments it takes over (scan.c). 0 (the default):
+ * one per core; 1: the reader alone. --jobs sets it.
  */
 extern int pitr_scan_jobs;
 

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "crc32c.h"
-#include "walahead.h"
 #include "log.h"
 
 #define MAX_RECORD_SIZE (1020u * 1024 * 1024) /* XLogRecordMaxSize */
@@ -69,8 +68,6 @@ static void drop_segment(struct wal_reader *r)
 		pitr_walarc_unmap_segment(r->arc, r->seg);
 	r->mapped = false;
 	r->seg = NULL;
-	free(r->good);
-	r->good = NULL;
 	r->segno = UINT64_MAX;
 }
 
@@ -158,7 +155,12 @@ static int fill_segment(struct wal_reader *r, const struct archive_segment *s)
 {
 	const unsigned char *map;
 
-	if (pitr_wal_ahead_take(r->ahead, s->segno, s, &map, &r->good)) {
+	if (r->quiet) {
+		if (pitr_walarc_map_segment(r->arc, s, &map, true) != 0 ||
+		    map == NULL) {
+			r->quiet_failed = true;
+			return -1;
+		}
 		r->seg = map;
 		r->mapped = true;
 		return 0;
@@ -335,6 +337,11 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 	memcpy(&h->rem_len, p + 16, 4);
 	h->size = (h->info & XLP_LONG_HEADER) ? WAL_LONG_HEADER
 					      : WAL_SHORT_HEADER;
+	/* The common case, every check below passed, without the text. */
+	if (h->magic == r->magic && r->magic != 0 &&
+	    !(h->info & ~XLP_ALL_FLAGS) && offset != 0 &&
+	    h->pageaddr == page_lsn && h->tli >= r->last_page_tli)
+		goto good;
 	pitr_lsn_format(page_lsn, lsn);
 
 	if (h->magic == 0 && all_zero(p, WAL_SHORT_HEADER))
@@ -409,7 +416,12 @@ static int check_page(struct wal_reader *r, lsn_t page_lsn,
 			r, WAL_STOP_CORRUPT, page_lsn,
 			"out-of-sequence timeline ID %u (after %u) at LSN %s (offset %u)",
 			h->tli, r->last_page_tli, lsn, offset);
+good:
 	r->last_page_tli = h->tli;
+	if (!r->first_page_set) {
+		r->first_page_set = true;
+		r->first_page_tli = h->tli;
+	}
 	r->checked_page = page_lsn;
 	return 0;
 }
@@ -431,6 +443,8 @@ void pitr_wal_reader_seek(struct wal_reader *r, lsn_t lsn)
 	r->checked_page = LSN_INFINITE;
 	r->last_page_tli = 0; /* timelines only grow from here on */
 	r->stop = WAL_STOP_NONE;
+	r->first_page_set = false;
+	r->read_any = false;
 }
 
 int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
@@ -440,10 +454,13 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 	uint32_t left;
 
 	pitr_wal_reader_seek(r, page_lsn);
+	r->seek_segno = segno;
+	r->seek_pos = LSN_INFINITE;
 	if (enter_page(r, page_lsn, &h) != 0)
 		return -1;
+	r->seek_cont = (h.info & XLP_FIRST_IS_CONTRECORD) != 0;
 	if (!(h.info & XLP_FIRST_IS_CONTRECORD)) {
-		r->pos = page_lsn + h.size;
+		r->pos = r->seek_pos = page_lsn + h.size;
 		return 0;
 	}
 	/* Skip the end of a record begun in the segment before, each page
@@ -455,7 +472,8 @@ int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno)
 		int rc;
 
 		if (left <= room) {
-			r->pos = page_lsn + h.size + WAL_ALIGN(left);
+			r->pos = r->seek_pos =
+				page_lsn + h.size + WAL_ALIGN(left);
 			return 0;
 		}
 		left -= room;
@@ -611,9 +629,6 @@ static int check_record(struct wal_reader *r, lsn_t start,
 	if (check_header(r, start, rec) != 0)
 		return -1;
 	memcpy(&want, rec + 20, 4);
-	if (r->good && segment_of(r, start) == r->segno &&
-	    pitr_wal_ahead_good(r->good, in_segment(r, start)))
-		return 0; /* a checker summed these very bytes: right */
 	got = pitr_crc32c_update(CRC32C_INIT, rec + WAL_RECORD_HEADER,
 				 tot_len - WAL_RECORD_HEADER);
 	got = crc32c_finish(pitr_crc32c_update(got, rec, 20));
@@ -648,6 +663,66 @@ static int stop_cut(struct wal_reader *r, lsn_t start)
 	return 0;
 }
 
+/* Whether AHEAD, read on from its seek, starts where R reads next and
+ * made there the checks R would make (pitr_wal_reader_join()). */
+static bool joins(const struct wal_reader *r, const struct wal_reader *ahead)
+{
+	lsn_t at = r->pos;
+
+	if (ahead->quiet_failed || r->stop != WAL_STOP_NONE ||
+	    ahead->seek_pos == LSN_INFINITE || !ahead->first_page_set)
+		return false;
+	/* Stopped at its first record: R finds out why, in its own words
+	 * (it checks the prev-link first). */
+	if (!ahead->read_any && ahead->stop != WAL_STOP_NONE)
+		return false;
+	/* At the segment's first page R checks it, then reads after it. */
+	if (at == ahead->seek_segno * r->arc->seg_size && !ahead->seek_cont)
+		at += WAL_LONG_HEADER;
+	if (at != ahead->seek_pos)
+		return false;
+	if (ahead->read_any && r->prev != 0 && ahead->first_prev != r->prev)
+		return false;
+	return ahead->first_page_tli >= r->last_page_tli &&
+	       ahead->magic == r->magic && ahead->major == r->major &&
+	       ahead->sysid == r->sysid && ahead->arc == r->arc &&
+	       ahead->hist == r->hist;
+}
+
+int pitr_wal_reader_join(struct wal_reader *r, struct wal_reader *ahead)
+{
+	struct wal_reader mine = *r;
+	uint64_t overlap, from;
+
+	if (!joins(r, ahead))
+		return 0;
+	/* The segment R is in is the one AHEAD began with: loaded once. */
+	overlap = r->segno == ahead->seek_segno ? 1 : 0;
+	drop_segment(r);
+	free(r->buf);
+	free(r->rec);
+	*r = *ahead;
+	memset(ahead, 0, sizeof(*ahead));
+	ahead->segno = UINT64_MAX;
+	r->on_segment = mine.on_segment;
+	r->on_segment_arg = mine.on_segment_arg;
+	r->quiet = mine.quiet;
+	if (!r->read_any)
+		r->prev = mine.prev;
+	if (mine.partial_file[0] != '\0') {
+		memcpy(r->partial_file, mine.partial_file,
+		       sizeof(r->partial_file));
+		r->partial_lsn = mine.partial_lsn;
+	}
+	r->segments_read += mine.segments_read - overlap;
+	r->bytes_read += mine.bytes_read - overlap * r->arc->seg_size;
+	from = r->seek_segno + overlap;
+	if (r->on_segment && r->segno != UINT64_MAX)
+		for (uint64_t s = from; s <= r->segno; s++)
+			r->on_segment(r->on_segment_arg, s);
+	return 1;
+}
+
 int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 {
 	for (;;) {
@@ -677,6 +752,9 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		}
 		in_seg = in_segment(r, start);
 		p = r->seg + in_seg;
+		/* The records ahead, while this one is checked: the next
+		 * header is a load that waits for this one's length. */
+		__builtin_prefetch(p + 256);
 		room = WAL_PAGE_SIZE - in_seg % WAL_PAGE_SIZE;
 		memcpy(&tot_len, p, 4);
 		if (tot_len == 0) {
@@ -727,6 +805,10 @@ int pitr_wal_next(struct wal_reader *r, struct wal_record *rec)
 		rec->page_tli = r->last_page_tli;
 		rec->data = p;
 		rec->segment = segname;
+		if (!r->read_any) {
+			r->read_any = true;
+			memcpy(&r->first_prev, p + 8, 8);
+		}
 		r->prev = start;
 		r->pos = WAL_ALIGN(end);
 		if (rec->rmid == RM_XLOG_ID &&

@@ -47,11 +47,7 @@ struct wal_reader {
 	const unsigned char *seg; /* the loaded segment: BUF or a mapping */
 	unsigned char *buf;	  /* for segments read, not mapped */
 	bool mapped;		  /* SEG is a mapping of the file */
-	/* Checkers of the segments ahead (walahead.h), or NULL; and the
-	 * loaded segment's bits from them: records whose CRC is known right. */
-	struct wal_ahead *ahead;
-	uint64_t *good;
-	uint64_t segno; /* which one; UINT64_MAX: none */
+	uint64_t segno;		  /* which one; UINT64_MAX: none */
 	const struct archive_segment *segfile;
 	uint32_t data_end;     /* of the loaded segment: where a .partial one's
 			      data ends (zeros after), else the segment size */
@@ -69,6 +65,20 @@ struct wal_reader {
 	lsn_t stop_lsn;		/* where reading stopped */
 	char stop_file[64];	/* the segment file concerned */
 	struct dbops_err error; /* what was expected and what was found */
+
+	/* Set by pitr_wal_reader_seek_segment(), for pitr_wal_reader_join(). */
+	uint64_t seek_segno; /* the segment it was given */
+	lsn_t seek_pos;	     /* where its first record starts */
+	bool seek_cont;	     /* that segment's first page continues a record */
+	bool first_page_set; /* FIRST_PAGE_TLI is the first page's */
+	uint32_t first_page_tli; /* the timeline of the first page checked */
+	bool read_any;		 /* a record was returned since the seek */
+	uint64_t first_prev;	 /* the prev-link of the first one */
+	/* Read mapped segment files only and log nothing; a segment that
+	 * cannot be mapped stops it with QUIET_FAILED (pitr_wal_reader_join()
+	 * then refuses it). */
+	bool quiet;
+	bool quiet_failed;
 
 	uint64_t segments_read;
 	uint64_t bytes_read;
@@ -95,6 +105,19 @@ void pitr_wal_reader_seek(struct wal_reader *r, lsn_t lsn);
 /* Start at the first record that begins in segment SEGNO. Returns 0, or -1
  * with r->stop set. */
 int pitr_wal_reader_seek_segment(struct wal_reader *r, uint64_t segno);
+
+/*
+ * R takes over the state of AHEAD, a reader that read on, quietly, from
+ * the first record that begins in a later segment: 1 when AHEAD started
+ * where R would read next and made every check R would make there (the
+ * link to R's last record, the order of the page timelines, the same
+ * magic and system identifier), and did not stop for a segment it could
+ * not map; R then is where AHEAD stopped, with its stop and message, and
+ * counts and shows (on_segment) the segments AHEAD loaded as its own, and
+ * AHEAD is left empty. 0, nothing changed, when it did not: R reads on
+ * itself, with the checks and the messages of its own.
+ */
+int pitr_wal_reader_join(struct wal_reader *r, struct wal_reader *ahead);
 
 /*
  * The next record: 1 and *REC (valid until the next call), or 0 when
