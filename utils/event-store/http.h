@@ -1,0 +1,54 @@
+/*
+ * http.h - event-store's HTTP API on libmicrohttpd: epoll with a pool of
+ * threads, bounded bodies and connections, POSTs suspended until their
+ * batch committed, the dashboards, /metrics and /health.
+ */
+#ifndef ES_HTTP_H
+#define ES_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "errbuf.h"
+#include "store.h"
+
+struct es_http_config {
+	const struct sockaddr_storage *addr;
+	socklen_t addr_len;
+	const char *listen; /* the text of --listen, for messages */
+	unsigned threads, timeout_s, max_connections;
+	size_t max_body;
+	/* Tests only (EVENT_STORE_CLOCK_RATE): event times run this many
+	   times faster than the clock from the start; <= 1: real time. */
+	double clock_rate;
+	/* The aggregate of a symbol from the fast source (Redis): 0, or -1
+	   to fall back to PostgreSQL. NULL: PostgreSQL only. */
+	int (*symbol)(void *arg, char symbol, struct es_aggregate *agg);
+	/* Whether the fast source is up, for /health. NULL: false. */
+	bool (*fast_up)(void *arg);
+	void *arg;
+};
+
+struct es_http;
+
+/* A service not listening yet; CFG is copied (its pointers must live). */
+struct es_http *es_http_new(const struct es_http_config *cfg);
+
+/* The store's done() callback: resume the connection of EV. */
+void es_http_done(struct es_event *ev, void *http);
+
+/* Listen and serve, events going to ST. 0, or -1 with ERR set. */
+int es_http_start(struct es_http *h, struct es_store *st,
+		  struct dbops_err *err);
+
+/* Stop accepting connections (the open ones are still served). */
+void es_http_quiesce(struct es_http *h);
+
+/* Connections suspended, waiting for their batch. */
+int es_http_waiting(struct es_http *h);
+
+/* Close every connection, stop the threads, free H. NULL is accepted. */
+void es_http_stop(struct es_http *h);
+
+#endif

@@ -1,0 +1,1148 @@
+/*
+ * store.c - event-store's PostgreSQL side (see store.h).
+ *
+ * Design notes:
+ * 1. One batcher thread per instance, with its own connection: it takes
+ *    up to --batch-events queued events, waiting --batch-wait after the
+ *    first, and commits them in one transaction: the initial events
+ *    (unnest() arrays, ON CONFLICT DO NOTHING RETURNING), the follow-ups
+ *    whose initial exists, the rollups, the batches row and the writer's
+ *    last_seq. Only after COMMIT are the events answered: an event that
+ *    got a 200 is committed (synchronous_commit on).
+ * 2. The rollups of a batch are summed in C and upserted in one statement,
+ *    sorted by (period, bucket, symbol): two instances lock rollup rows in
+ *    the same order and cannot deadlock on them. A follow-up adds to the
+ *    rollups of its initial event's buckets.
+ * 3. A second event with the same uuid in one batch is not sent: it gets
+ *    the answer the first one's outcome implies (409, or the 404 of an
+ *    unknown initial).
+ * 4. If PostgreSQL fails, the whole batch is answered 503 and rolled back;
+ *    the connection is made again at the next batch, and last_seq read
+ *    again (a COMMIT whose answer was lost may have happened).
+ * 5. Every connection runs with TimeZone UTC: rollup buckets and printed
+ *    times are UTC whatever the server's setting.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "clock.h"
+#include "log.h"
+#include "range.h"
+#include "telemetry.h"
+#include "xalloc.h"
+
+/* Microseconds since the epoch of a timestamptz expression X, exactly
+   (extract(epoch) is a double before PostgreSQL 14). */
+#define US_OF(x)                                                   \
+	"(extract(epoch from date_trunc('second', " x "))::bigint" \
+	" * 1000000 + extract(microseconds from " x ")::bigint %% 1000000)"
+
+#define UNAVAILABLE "PostgreSQL is unavailable: event not stored"
+
+/* Failures to reach PostgreSQL are logged at most this often. */
+#define QUIET_MS 10000
+
+static atomic_llong batcher_logged = -QUIET_MS, reader_logged = -QUIET_MS;
+
+/* Whether a message of the kind last logged at *LAST may be logged now. */
+static bool log_now(atomic_llong *last)
+{
+	long long now = dbops_clock_ms(), then = atomic_load(last);
+
+	return now - then >= QUIET_MS &&
+	       atomic_compare_exchange_strong(last, &then, now);
+}
+
+/* The batcher's statements, prepared once per connection. */
+enum { STMT_INITIALS, STMT_FOLLOWUPS, STMT_ROLLUPS, STMT_BATCH, STMT_COUNT };
+
+struct es_store {
+	struct es_store_config cfg;
+	char *conninfo;
+	char *schema; /* quoted identifier */
+	PGconn *conn; /* the batcher's */
+	int64_t writer, last_seq;
+	bool need_seq;		   /* read last_seq again after a failure */
+	bool prepared[STMT_COUNT]; /* on this connection */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct es_event *head, **tail;
+	int queued, in_batch;
+	int64_t first_us; /* when the first event of the queue came */
+	bool closing, closed, running;
+	pthread_key_t reader; /* each thread's connection for reads */
+};
+
+PGconn *es_store_connect(const char *conninfo, struct dbops_err *err)
+{
+	const char *keys[] = { "connect_timeout", "dbname",
+			       "fallback_application_name", NULL };
+	const char *values[] = { "10", conninfo, "event-store", NULL };
+	PGconn *c = PQconnectdbParams(keys, values, 1);
+	PGresult *r;
+
+	if (c == NULL) {
+		dbops_err_set(err, "out of memory");
+		return NULL;
+	}
+	if (PQstatus(c) != CONNECTION_OK) {
+		dbops_err_set(err, "could not connect to PostgreSQL: %s",
+			      PQerrorMessage(c));
+		PQfinish(c);
+		return NULL;
+	}
+	r = PQexec(c, "SET TIME ZONE 'UTC'; SET synchronous_commit = on;"
+		      " SET client_min_messages = warning");
+	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+		dbops_err_set(err, "could not set up the session: %s",
+			      PQerrorMessage(c));
+		PQclear(r);
+		PQfinish(c);
+		return NULL;
+	}
+	PQclear(r);
+	return c;
+}
+
+/* Run SQL with no answer wanted; 0, or -1 with ERR set. */
+static int run(PGconn *c, const char *sql, struct dbops_err *err)
+{
+	PGresult *r = PQexec(c, sql);
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ||
+				 PQresultStatus(r) == PGRES_TUPLES_OK
+			 ? 0
+			 : -1;
+
+	if (rc != 0)
+		dbops_err_set(err, "%s", PQerrorMessage(c));
+	PQclear(r);
+	return rc;
+}
+
+static const char schema_sql[] =
+	"CREATE SCHEMA IF NOT EXISTS %1$s;"
+	"CREATE TABLE IF NOT EXISTS %1$s.initial_events ("
+	" uuid uuid PRIMARY KEY,"
+	" symbol text NOT NULL CHECK (symbol ~ '^[a-z]$'),"
+	" at timestamptz NOT NULL, vowel boolean NOT NULL);"
+	"CREATE INDEX IF NOT EXISTS initial_events_at"
+	" ON %1$s.initial_events (at);"
+	"CREATE TABLE IF NOT EXISTS %1$s.followups ("
+	" uuid uuid PRIMARY KEY REFERENCES %1$s.initial_events,"
+	" at timestamptz NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS %1$s.rollups ("
+	" period text CHECK (period IN ('minute', 'hour')),"
+	" bucket timestamptz, symbol text, events bigint, followups bigint,"
+	" earliest timestamptz, latest timestamptz,"
+	" PRIMARY KEY (period, bucket, symbol));"
+	"CREATE INDEX IF NOT EXISTS rollups_symbol"
+	" ON %1$s.rollups (period, symbol);"
+	"CREATE TABLE IF NOT EXISTS %1$s.writers ("
+	" writer bigserial PRIMARY KEY, host text, pid int,"
+	" started timestamptz, last_seq bigint NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS %1$s.batches ("
+	" writer bigint, seq bigint, committed timestamptz,"
+	" deltas text NOT NULL, PRIMARY KEY (writer, seq));";
+
+/* Create what is missing, under a transaction-level advisory lock on the
+   schema's name: two instances starting together take turns. */
+static int create_schema(struct es_store *st, struct dbops_err *err)
+{
+	char *lit = PQescapeLiteral(st->conn, st->schema, strlen(st->schema));
+	char *sql = dbops_xasprintf(schema_sql, st->schema);
+	char *lock = dbops_xasprintf(
+		"BEGIN; SELECT pg_advisory_xact_lock(1702000018, hashtext(%s))",
+		lit ? lit : "''");
+	int rc = run(st->conn, lock, err) != 0 ||
+				 run(st->conn, sql, err) != 0 ||
+				 run(st->conn, "COMMIT", err) != 0
+			 ? -1
+			 : 0;
+
+	if (rc != 0) {
+		dbops_err_prefix(
+			err, "could not create the schema %s: ", st->schema);
+		run(st->conn, "ROLLBACK", NULL);
+	}
+	PQfreemem(lit);
+	free(sql);
+	free(lock);
+	return rc;
+}
+
+static int register_writer(struct es_store *st, struct dbops_err *err)
+{
+	char host[256] = "", pid[32];
+	const char *values[] = { host, pid };
+	char *sql =
+		dbops_xasprintf("INSERT INTO %s.writers (host, pid, started)"
+				" VALUES ($1, $2, now()) RETURNING writer",
+				st->schema);
+	PGresult *r;
+
+	gethostname(host, sizeof(host) - 1);
+	snprintf(pid, sizeof(pid), "%d", (int)getpid());
+	r = PQexecParams(st->conn, sql, 2, NULL, values, NULL, NULL, 0);
+	free(sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		dbops_err_set(err, "could not register in %s.writers: %s",
+			      st->schema, PQerrorMessage(st->conn));
+		PQclear(r);
+		return -1;
+	}
+	st->writer = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	st->last_seq = 0;
+	PQclear(r);
+	return 0;
+}
+
+/* Make the batcher's connection again and read last_seq; 0 or -1. */
+static int reconnect(struct es_store *st)
+{
+	struct dbops_err err = { "" };
+	char *sql, id[32];
+	const char *values[] = { id };
+	PGresult *r;
+
+	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
+		PQfinish(st->conn);
+		st->conn = es_store_connect(st->conninfo, &err);
+		memset(st->prepared, 0, sizeof(st->prepared));
+		if (st->conn == NULL) {
+			if (log_now(&batcher_logged))
+				dbops_log_warning("%s", err.msg);
+			return -1;
+		}
+		dbops_log_info("connected to PostgreSQL again");
+	}
+	snprintf(id, sizeof(id), "%lld", (long long)st->writer);
+	sql = dbops_xasprintf(
+		"SELECT last_seq FROM %s.writers WHERE writer = $1",
+		st->schema);
+	r = PQexecParams(st->conn, sql, 1, NULL, values, NULL, NULL, 0);
+	free(sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
+		dbops_log_warning("could not read this writer's last_seq: %s",
+				  PQerrorMessage(st->conn));
+		PQclear(r);
+		return -1;
+	}
+	st->last_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	st->need_seq = false;
+	PQclear(r);
+	return 0;
+}
+
+/* ---- one batch ---- */
+
+/* The batch being committed: the events, and what is sent of them. */
+struct batch {
+	struct es_event **ev;
+	int n;
+	int *first;	  /* index of the first event with the same kind and
+			      uuid, or its own */
+	int *order;	  /* indexes sorted by (kind, uuid) */
+	int64_t *init_at; /* follow-ups: their initial's time */
+	bool *stored;
+	struct es_aggregate aggs[ES_SYMBOLS];
+};
+
+static int cmp_ev(const void *a, const void *b, void *arg)
+{
+	struct es_event **ev = arg;
+	const struct es_event *x = ev[*(const int *)a];
+	const struct es_event *y = ev[*(const int *)b];
+	int c = (int)x->kind - (int)y->kind;
+
+	if (c == 0)
+		c = strcmp(x->uuid, y->uuid);
+	return c != 0 ? c : *(const int *)a - *(const int *)b;
+}
+
+/* Sort the batch's events by (kind, uuid) and mark the repeats. */
+static void mark_repeats(struct batch *b)
+{
+	for (int i = 0; i < b->n; i++)
+		b->order[i] = i;
+	qsort_r(b->order, (size_t)b->n, sizeof(int), cmp_ev, b->ev);
+	for (int k = 0; k < b->n; k++) {
+		int i = b->order[k], p = k > 0 ? b->order[k - 1] : -1;
+
+		b->first[i] = i;
+		if (p >= 0 && b->ev[p]->kind == b->ev[i]->kind &&
+		    strcmp(b->ev[p]->uuid, b->ev[i]->uuid) == 0)
+			b->first[i] = b->first[p];
+	}
+}
+
+/* The index of the event of KIND with UUID (a first one), or -1. */
+static int find(const struct batch *b, enum es_kind kind, const char *uuid)
+{
+	int lo = 0, hi = b->n - 1;
+
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2;
+		const struct es_event *e = b->ev[b->order[mid]];
+		int c = (int)e->kind - (int)kind;
+
+		if (c == 0)
+			c = strcmp(e->uuid, uuid);
+		if (c == 0) {
+			int i = b->order[mid];
+
+			return b->first[i];
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return -1;
+}
+
+/* A growing text, for the array literals of the statements. */
+struct text {
+	char *s;
+	size_t len, cap;
+};
+
+static void put(struct text *t, const char *s)
+{
+	size_t n = strlen(s);
+
+	if (t->len + n + 1 > t->cap) {
+		t->cap = (t->len + n + 1) * 2 + 64;
+		t->s = dbops_xreallocarray(t->s, t->cap, 1);
+	}
+	memcpy(t->s + t->len, s, n + 1);
+	t->len += n;
+}
+
+/* Append one element to an array literal being built ("{" first). */
+static void elem(struct text *t, const char *s)
+{
+	put(t, t->len > 1 ? "," : "");
+	put(t, s);
+}
+
+static void put_time(struct text *t, int64_t us)
+{
+	char buf[ES_TIME_LEN + 8];
+
+	buf[0] = '"';
+	es_time_format(us, buf + 1);
+	strcat(buf, "+00\"");
+	elem(t, buf);
+}
+
+/* Run the batcher's statement ID (SQL, prepared at its first use on
+   this connection) with the N parameters VALUES. */
+static PGresult *exec_stmt(struct es_store *st, int id, const char *sql, int n,
+			   const char *const *values)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "es_%d", id);
+	if (!st->prepared[id]) {
+		PGresult *r = PQprepare(st->conn, name, sql, n, NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		st->prepared[id] = true;
+	}
+	return PQexecPrepared(st->conn, name, n, values, NULL, NULL, 0);
+}
+
+static PGresult *exec_arrays(struct es_store *st, int id, const char *sql,
+			     int n, struct text *arrays)
+{
+	const char *values[8];
+
+	for (int i = 0; i < n; i++) {
+		put(&arrays[i], "}");
+		values[i] = arrays[i].s;
+	}
+	return exec_stmt(st, id, sql, n, values);
+}
+
+static void free_texts(struct text *t, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(t[i].s);
+}
+
+static void init_texts(struct text *t, int n)
+{
+	for (int i = 0; i < n; i++) {
+		t[i] = (struct text){ 0 };
+		put(&t[i], "{");
+	}
+}
+
+/* Insert the first initial event of each uuid; mark those stored. */
+static int insert_initials(struct es_store *st, struct batch *b)
+{
+	struct text a[4];
+	char *sql;
+	PGresult *r;
+	int sent = 0, rc = 0;
+
+	init_texts(a, 4);
+	for (int i = 0; i < b->n; i++) {
+		struct es_event *e = b->ev[i];
+		char sym[2] = { e->symbol, 0 };
+
+		if (e->kind != ES_INITIAL || b->first[i] != i)
+			continue;
+		elem(&a[0], e->uuid);
+		elem(&a[1], sym);
+		put_time(&a[2], e->at);
+		elem(&a[3], es_symbol_vowel(e->symbol) ? "t" : "f");
+		sent++;
+	}
+	if (sent > 0) {
+		sql = dbops_xasprintf(
+			"INSERT INTO %s.initial_events (uuid, symbol, at, vowel)"
+			" SELECT * FROM unnest($1::uuid[], $2::text[],"
+			" $3::timestamptz[], $4::boolean[])"
+			" ON CONFLICT DO NOTHING RETURNING uuid",
+			st->schema);
+		r = exec_arrays(st, STMT_INITIALS, sql, 4, a);
+		free(sql);
+		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
+			int i = find(b, ES_INITIAL, PQgetvalue(r, k, 0));
+
+			if (i >= 0)
+				b->stored[i] = true;
+		}
+		if (rc != 0)
+			dbops_log_warning("could not insert initial events: %s",
+					  PQerrorMessage(st->conn));
+		PQclear(r);
+	}
+	free_texts(a, 4);
+	return rc;
+}
+
+/* Insert the first follow-up of each uuid whose initial exists; learn
+   the initial's symbol and time of each whose initial exists. */
+static int insert_followups(struct es_store *st, struct batch *b)
+{
+	struct text a[2];
+	char *sql;
+	PGresult *r;
+	int sent = 0, rc = 0;
+
+	init_texts(a, 2);
+	for (int i = 0; i < b->n; i++) {
+		if (b->ev[i]->kind != ES_FOLLOWUP || b->first[i] != i)
+			continue;
+		elem(&a[0], b->ev[i]->uuid);
+		put_time(&a[1], b->ev[i]->at);
+		sent++;
+	}
+	if (sent > 0) {
+		sql = dbops_xasprintf(
+			"WITH f AS (SELECT * FROM unnest($1::uuid[],"
+			" $2::timestamptz[]) AS f (uuid, at)),"
+			" ins AS (INSERT INTO %1$s.followups (uuid, at)"
+			" SELECT f.uuid, f.at FROM f JOIN %1$s.initial_events i"
+			" ON i.uuid = f.uuid ON CONFLICT DO NOTHING"
+			" RETURNING uuid)"
+			" SELECT f.uuid, i.symbol, " US_OF(
+				"i.at") ","
+					" ins.uuid IS NOT NULL"
+					" FROM f JOIN %1$s.initial_events i ON i.uuid = f.uuid"
+					" LEFT JOIN ins ON ins.uuid = f.uuid",
+			st->schema);
+		r = exec_arrays(st, STMT_FOLLOWUPS, sql, 2, a);
+		free(sql);
+		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
+		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
+			int i = find(b, ES_FOLLOWUP, PQgetvalue(r, k, 0));
+
+			if (i < 0)
+				continue;
+			b->ev[i]->symbol = PQgetvalue(r, k, 1)[0];
+			b->init_at[i] = strtoll(PQgetvalue(r, k, 2), NULL, 10);
+			b->stored[i] = PQgetvalue(r, k, 3)[0] == 't';
+		}
+		if (rc != 0)
+			dbops_log_warning("could not insert follow-ups: %s",
+					  PQerrorMessage(st->conn));
+		PQclear(r);
+	}
+	free_texts(a, 2);
+	return rc;
+}
+
+/* One rollup change: (period, bucket, symbol) += (events, followups). */
+struct rollup {
+	int period; /* 0 hour, 1 minute: the order of their names */
+	int64_t bucket;
+	char symbol;
+	int64_t events, followups, earliest, latest;
+};
+
+static int cmp_rollup(const void *a, const void *b)
+{
+	const struct rollup *x = a, *y = b;
+
+	if (x->period != y->period)
+		return x->period - y->period;
+	if (x->bucket != y->bucket)
+		return x->bucket < y->bucket ? -1 : 1;
+	return x->symbol - y->symbol;
+}
+
+/* The batch's rollup changes, sorted and merged; their count. */
+static int collect_rollups(struct batch *b, struct rollup *r)
+{
+	int n = 0, m = 0;
+
+	for (int i = 0; i < b->n; i++) {
+		const struct es_event *e = b->ev[i];
+		bool init = e->kind == ES_INITIAL;
+		int64_t at = init ? e->at : b->init_at[i];
+
+		if (!b->stored[i])
+			continue;
+		for (int p = 0; p < 2; p++)
+			r[n++] = (struct rollup){
+				p,
+				es_range_floor(at, p == 0 ? ES_HOUR_US
+							  : ES_MINUTE_US),
+				e->symbol,
+				init,
+				!init,
+				init ? at : INT64_MAX,
+				init ? at : INT64_MIN
+			};
+		if (init)
+			es_aggregate_add_initial(
+				b->aggs, es_symbol_index(e->symbol), at);
+		else
+			es_aggregate_add_followup(b->aggs,
+						  es_symbol_index(e->symbol));
+	}
+	qsort(r, (size_t)n, sizeof(*r), cmp_rollup);
+	for (int i = 0; i < n; i++) {
+		if (m > 0 && cmp_rollup(&r[m - 1], &r[i]) == 0) {
+			struct rollup *t = &r[m - 1];
+
+			t->events += r[i].events;
+			t->followups += r[i].followups;
+			t->earliest = r[i].earliest < t->earliest
+					      ? r[i].earliest
+					      : t->earliest;
+			t->latest = r[i].latest > t->latest ? r[i].latest
+							    : t->latest;
+		} else {
+			r[m++] = r[i];
+		}
+	}
+	return m;
+}
+
+static int upsert_rollups(struct es_store *st, struct batch *b)
+{
+	struct rollup *r = dbops_xcalloc((size_t)b->n * 2 + 1, sizeof(*r));
+	int n = collect_rollups(b, r), rc = 0;
+	struct text a[7];
+	char num[32], sym[2] = "";
+
+	init_texts(a, 7);
+	for (int i = 0; i < n; i++) {
+		elem(&a[0], r[i].period == 0 ? "hour" : "minute");
+		put_time(&a[1], r[i].bucket);
+		sym[0] = r[i].symbol;
+		elem(&a[2], sym);
+		snprintf(num, sizeof(num), "%lld", (long long)r[i].events);
+		elem(&a[3], num);
+		snprintf(num, sizeof(num), "%lld", (long long)r[i].followups);
+		elem(&a[4], num);
+		if (r[i].events > 0) {
+			put_time(&a[5], r[i].earliest);
+			put_time(&a[6], r[i].latest);
+		} else {
+			elem(&a[5], "NULL");
+			elem(&a[6], "NULL");
+		}
+	}
+	if (n > 0) {
+		char *sql = dbops_xasprintf(
+			"INSERT INTO %s.rollups AS o (period, bucket, symbol,"
+			" events, followups, earliest, latest)"
+			" SELECT * FROM unnest($1::text[], $2::timestamptz[],"
+			" $3::text[], $4::bigint[], $5::bigint[],"
+			" $6::timestamptz[], $7::timestamptz[])"
+			" ON CONFLICT (period, bucket, symbol) DO UPDATE SET"
+			" events = o.events + excluded.events,"
+			" followups = o.followups + excluded.followups,"
+			" earliest = least(o.earliest, excluded.earliest),"
+			" latest = greatest(o.latest, excluded.latest)",
+			st->schema);
+		PGresult *res = exec_arrays(st, STMT_ROLLUPS, sql, 7, a);
+
+		free(sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+			dbops_log_warning("could not update the rollups: %s",
+					  PQerrorMessage(st->conn));
+			rc = -1;
+		}
+		PQclear(res);
+	}
+	free_texts(a, 7);
+	free(r);
+	return rc;
+}
+
+/* The batches row and the writer's last_seq, for a batch with DELTAS. */
+static int record_batch(struct es_store *st, const char *deltas)
+{
+	char w[32], s[32];
+	const char *values[] = { w, s, deltas };
+	char *sql = dbops_xasprintf(
+		"WITH b AS (INSERT INTO %1$s.batches (writer, seq, committed,"
+		" deltas) VALUES ($1, $2, now(), $3))"
+		" UPDATE %1$s.writers SET last_seq = $2 WHERE writer = $1",
+		st->schema);
+	PGresult *r;
+	int rc;
+
+	snprintf(w, sizeof(w), "%lld", (long long)st->writer);
+	snprintf(s, sizeof(s), "%lld", (long long)st->last_seq + 1);
+	r = exec_stmt(st, STMT_BATCH, sql, 3, values);
+	free(sql);
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc != 0)
+		dbops_log_warning("could not record the batch: %s",
+				  PQerrorMessage(st->conn));
+	PQclear(r);
+	return rc;
+}
+
+/* ---- answers ---- */
+
+static void answer(struct es_event *e, int status, char *body)
+{
+	e->status = status;
+	e->body = body;
+}
+
+static void answer_error(struct es_event *e, int status, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void answer_error(struct es_event *e, int status, const char *fmt, ...)
+{
+	char msg[ES_MSG_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	answer(e, status, es_error_body(msg));
+}
+
+static void answer_initial(struct batch *b, int i)
+{
+	struct es_event *e = b->ev[i];
+
+	if (b->first[i] == i && b->stored[i]) {
+		answer(e, 200,
+		       dbops_xasprintf(
+			       "{\"uuid\":\"%s\",\"symbol\":\"%c\",\"vowel\":%s}",
+			       e->uuid, e->symbol,
+			       es_symbol_vowel(e->symbol) ? "true" : "false"));
+		es_tm_event("initial", "stored");
+		return;
+	}
+	answer_error(e, 409, "uuid %s already has an initial event", e->uuid);
+	es_tm_event("initial", "duplicate");
+}
+
+static void answer_followup(struct batch *b, int i)
+{
+	struct es_event *e = b->ev[i];
+	int f = b->first[i];
+	bool known = b->ev[f]->symbol != '\0';
+
+	if (!known) {
+		answer_error(e, 404, "no initial event with uuid %s", e->uuid);
+		es_tm_event("followup", "unknown");
+	} else if (f == i && b->stored[i]) {
+		answer(e, 200,
+		       dbops_xasprintf("{\"uuid\":\"%s\",\"symbol\":\"%c\","
+				       "\"followup\":true}",
+				       e->uuid, b->ev[f]->symbol));
+		es_tm_event("followup", "stored");
+	} else {
+		answer_error(e, 409, "uuid %s already has a follow-up",
+			     e->uuid);
+		es_tm_event("followup", "duplicate");
+	}
+}
+
+/* BEGIN, on a connection made again first if it broke: a server that
+   restarted since the last batch shows only at the next command, and
+   nothing is lost by sending BEGIN twice. 0, or -1. */
+static int begin(struct es_store *st)
+{
+	if ((st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
+	     st->need_seq) &&
+	    reconnect(st) != 0)
+		return -1;
+	if (run(st->conn, "BEGIN", NULL) == 0)
+		return 0;
+	if (PQstatus(st->conn) == CONNECTION_OK || reconnect(st) != 0)
+		return -1;
+	return run(st->conn, "BEGIN", NULL);
+}
+
+/* Commit the batch B; 0, or -1 when PostgreSQL failed (rolled back). */
+static int commit_batch(struct es_store *st, struct batch *b, char **deltas)
+{
+	bool any = false;
+	int rc;
+
+	*deltas = NULL;
+	if (begin(st) != 0)
+		return -1;
+	rc = insert_initials(st, b) != 0 || insert_followups(st, b) != 0 ||
+			     upsert_rollups(st, b) != 0
+		     ? -1
+		     : 0;
+	for (int i = 0; i < ES_SYMBOLS; i++)
+		any = any || b->aggs[i].events || b->aggs[i].followups;
+	if (rc == 0 && any) {
+		char text[ES_DELTAS_MAX];
+
+		es_deltas_format(b->aggs, text, sizeof(text));
+		*deltas = dbops_xstrdup(text);
+		rc = record_batch(st, *deltas);
+	}
+	if (rc == 0) {
+		struct dbops_err err = { "" };
+
+		if (run(st->conn, "COMMIT", &err) != 0) {
+			dbops_log_warning("could not commit a batch: %s",
+					  err.msg);
+			rc = -1;
+		}
+	} else if (PQstatus(st->conn) == CONNECTION_OK) {
+		run(st->conn, "ROLLBACK", NULL);
+	}
+	if (rc != 0) {
+		free(*deltas);
+		*deltas = NULL;
+		st->need_seq = true;
+		return -1;
+	}
+	if (any)
+		st->last_seq++;
+	return 0;
+}
+
+static void process_batch(struct es_store *st, struct es_event **ev, int n)
+{
+	struct batch b = { .ev = ev, .n = n };
+	double t0 = dbops_clock_seconds();
+	char *deltas;
+	int rc;
+
+	b.first = dbops_xcalloc((size_t)n, sizeof(int));
+	b.order = dbops_xcalloc((size_t)n, sizeof(int));
+	b.init_at = dbops_xcalloc((size_t)n, sizeof(int64_t));
+	b.stored = dbops_xcalloc((size_t)n, sizeof(bool));
+	es_aggregates_clear(b.aggs);
+	for (int i = 0; i < n; i++)
+		if (ev[i]->kind == ES_FOLLOWUP)
+			ev[i]->symbol = '\0';
+	mark_repeats(&b);
+	rc = commit_batch(st, &b, &deltas);
+	es_tm_postgresql_up(rc == 0);
+	if (rc == 0) {
+		es_tm_batch(n, dbops_clock_seconds() - t0);
+		if (deltas && st->cfg.committed)
+			st->cfg.committed(st->writer, st->last_seq, deltas,
+					  st->cfg.committed_arg);
+	}
+	for (int i = 0; i < n; i++) {
+		if (rc != 0) {
+			answer(ev[i], 503, es_error_body(UNAVAILABLE));
+			es_tm_event(ev[i]->kind == ES_INITIAL ? "initial"
+							      : "followup",
+				    "unavailable");
+		} else if (ev[i]->kind == ES_INITIAL) {
+			answer_initial(&b, i);
+		} else {
+			answer_followup(&b, i);
+		}
+	}
+	free(deltas);
+	free(b.first);
+	free(b.order);
+	free(b.init_at);
+	free(b.stored);
+}
+
+/* ---- the batcher ---- */
+
+/* The monotonic time US (dbops_clock_us()) as a deadline for the
+   condition variable. */
+static void deadline_at(struct timespec *ts, int64_t us)
+{
+	ts->tv_sec = (time_t)(us / 1000000);
+	ts->tv_nsec = (long)(us % 1000000) * 1000L;
+}
+
+/* Wait for a batch (with the lock held); its events, or 0 when closed
+   and empty. */
+static int take_batch(struct es_store *st, struct es_event **ev)
+{
+	struct timespec ts;
+	int n = 0;
+
+	while (st->queued == 0 && !st->closing) {
+		deadline_at(&ts, dbops_clock_us() +
+					 (int64_t)st->cfg.heartbeat_ms * 1000);
+		if (pthread_cond_timedwait(&st->cond, &st->lock, &ts) ==
+		    ETIMEDOUT)
+			break;
+	}
+	if (st->queued == 0)
+		return 0;
+	/* The first queued event waits --batch-wait at most, counted from
+	   its arrival: events queued during the last commit go at once. */
+	deadline_at(&ts, st->first_us + (int64_t)st->cfg.batch_wait_ms * 1000);
+	while (st->queued < st->cfg.batch_events && !st->closing &&
+	       pthread_cond_timedwait(&st->cond, &st->lock, &ts) != ETIMEDOUT)
+		;
+	while (st->head != NULL && n < st->cfg.batch_events) {
+		ev[n++] = st->head;
+		st->head = st->head->next;
+	}
+	if (st->head == NULL)
+		st->tail = &st->head;
+	st->queued -= n;
+	st->in_batch = n;
+	if (st->queued > 0) /* the rest waited since before the batch */
+		st->first_us = dbops_clock_us() -
+			       (int64_t)st->cfg.batch_wait_ms * 1000;
+	return n;
+}
+
+static void *batcher(void *arg)
+{
+	struct es_store *st = arg;
+	struct es_event **ev =
+		dbops_xcalloc((size_t)st->cfg.batch_events, sizeof(*ev));
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		int n = take_batch(st, ev);
+
+		if (n == 0 && st->closing && st->queued == 0)
+			break;
+		pthread_mutex_unlock(&st->lock);
+		if (st->cfg.heartbeat)
+			st->cfg.heartbeat(st->cfg.heartbeat_arg);
+		if (n > 0) {
+			process_batch(st, ev, n);
+			for (int i = 0; i < n; i++)
+				st->cfg.done(ev[i], st->cfg.done_arg);
+		}
+		pthread_mutex_lock(&st->lock);
+		st->in_batch = 0;
+	}
+	st->closed = true;
+	pthread_mutex_unlock(&st->lock);
+	free(ev);
+	return NULL;
+}
+
+int es_store_submit(struct es_store *st, struct es_event *ev)
+{
+	pthread_mutex_lock(&st->lock);
+	if (st->closed || st->closing) {
+		pthread_mutex_unlock(&st->lock);
+		return -1;
+	}
+	ev->next = NULL;
+	*st->tail = ev;
+	st->tail = &ev->next;
+	if (st->queued++ == 0)
+		st->first_us = dbops_clock_us();
+	if (st->queued == 1 || st->queued >= st->cfg.batch_events)
+		pthread_cond_signal(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	return 0;
+}
+
+int es_store_pending(struct es_store *st)
+{
+	int n;
+
+	pthread_mutex_lock(&st->lock);
+	n = st->queued + st->in_batch;
+	pthread_mutex_unlock(&st->lock);
+	return n;
+}
+
+/* ---- open and close ---- */
+
+static void reader_free(void *conn)
+{
+	PQfinish(conn);
+}
+
+struct es_store *es_store_open(const struct es_store_config *cfg,
+			       struct dbops_err *err)
+{
+	struct es_store *st = dbops_xcalloc(1, sizeof(*st));
+	pthread_condattr_t ca;
+
+	st->cfg = *cfg;
+	st->conninfo = dbops_xstrdup(cfg->conninfo ? cfg->conninfo : "");
+	st->tail = &st->head;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&st->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_key_create(&st->reader, reader_free);
+	st->conn = es_store_connect(st->conninfo, err);
+	if (st->conn != NULL) {
+		char *q = PQescapeIdentifier(st->conn, cfg->schema,
+					     strlen(cfg->schema));
+
+		st->schema = dbops_xstrdup(q ? q : "\"\"");
+		PQfreemem(q);
+	}
+	if (st->conn == NULL || create_schema(st, err) != 0 ||
+	    register_writer(st, err) != 0) {
+		st->closed = true;
+		es_store_close(st);
+		return NULL;
+	}
+	errno = pthread_create(&st->thread, NULL, batcher, st);
+	st->running = errno == 0;
+	if (errno != 0) {
+		dbops_err_set(err, "could not start the batcher: %s",
+			      strerror(errno));
+		st->closed = true;
+		es_store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+void es_store_drain(struct es_store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	st->closing = true;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	if (st->running)
+		pthread_join(st->thread, NULL);
+	st->running = false;
+}
+
+void es_store_close(struct es_store *st)
+{
+	void *conn;
+
+	if (st == NULL)
+		return;
+	es_store_drain(st);
+	conn = pthread_getspecific(st->reader);
+	if (conn != NULL) {
+		pthread_setspecific(st->reader, NULL);
+		PQfinish(conn);
+	}
+	pthread_key_delete(st->reader);
+	PQfinish(st->conn);
+	pthread_cond_destroy(&st->cond);
+	pthread_mutex_destroy(&st->lock);
+	free(st->conninfo);
+	free(st->schema);
+	free(st);
+}
+
+int64_t es_store_writer(const struct es_store *st)
+{
+	return st->writer;
+}
+
+const char *es_store_schema_ident(const struct es_store *st)
+{
+	return st->schema;
+}
+
+const char *es_store_conninfo(const struct es_store *st)
+{
+	return st->conninfo;
+}
+
+/* ---- reads ---- */
+
+/* The calling thread's connection for reads, made if need be; or NULL. */
+static PGconn *reader(struct es_store *st)
+{
+	PGconn *c = pthread_getspecific(st->reader);
+	struct dbops_err err = { "" };
+
+	if (c != NULL && PQstatus(c) == CONNECTION_OK)
+		return c;
+	PQfinish(c);
+	c = es_store_connect(st->conninfo, &err);
+	pthread_setspecific(st->reader, c);
+	if (c == NULL && log_now(&reader_logged))
+		dbops_log_warning("%s", err.msg);
+	return c;
+}
+
+/* A read failed: drop the connection so the next read makes a new one. */
+static void reader_failed(struct es_store *st, PGconn *c)
+{
+	if (log_now(&reader_logged))
+		dbops_log_warning("a dashboard read failed: %s",
+				  PQerrorMessage(c));
+	if (PQstatus(c) != CONNECTION_OK) {
+		PQfinish(c);
+		pthread_setspecific(st->reader, NULL);
+	}
+}
+
+/*
+ * Run a read on the calling thread's connection: its rows, or NULL. A
+ * connection found broken (the server restarted since its last use) is
+ * made again and the read tried once more, so no request pays for it.
+ */
+static PGresult *read_query(struct es_store *st, const char *sql, int n,
+			    const char *const *values)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		PGconn *c = reader(st);
+		PGresult *r;
+
+		if (c == NULL)
+			return NULL;
+		r = PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0);
+		if (PQresultStatus(r) == PGRES_TUPLES_OK)
+			return r;
+		PQclear(r);
+		if (PQstatus(c) == CONNECTION_OK || attempt == 1) {
+			reader_failed(st, c);
+			return NULL;
+		}
+		PQfinish(c);
+		pthread_setspecific(st->reader, NULL);
+	}
+	return NULL;
+}
+
+int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
+{
+	char sym[2] = { symbol, 0 };
+	const char *values[] = { sym };
+	char *sql;
+	PGresult *r;
+
+	sql = dbops_xasprintf(
+		"SELECT coalesce(sum(events), 0)::bigint,"
+		" coalesce(sum(followups), 0)::bigint,"
+		" " US_OF("min(earliest)") ", " US_OF(
+			"max(latest)") " FROM %s.rollups WHERE period = 'hour' AND symbol = $1",
+		st->schema);
+	r = read_query(st, sql, 1, values);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	agg->events = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	agg->followups = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	agg->earliest_us = PQgetisnull(r, 0, 2)
+				   ? ES_TIME_NONE
+				   : strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+	agg->latest_us = PQgetisnull(r, 0, 3)
+				 ? ES_TIME_NONE
+				 : strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	PQclear(r);
+	return 0;
+}
+
+char *es_aggregate_json(char symbol, const struct es_aggregate *agg)
+{
+	char e[ES_TIME_LEN + 2] = "null", l[ES_TIME_LEN + 2] = "null";
+
+	if (agg->events > 0) {
+		e[0] = l[0] = '"';
+		es_time_format(agg->earliest_us, e + 1);
+		es_time_format(agg->latest_us, l + 1);
+		strcat(e, "\"");
+		strcat(l, "\"");
+	}
+	return dbops_xasprintf("{\"count\":%lld,\"symbol\":\"%c\","
+			       "\"earliest\":%s,\"latest\":%s,"
+			       "\"followups\":%lld}",
+			       (long long)agg->events, symbol, e, l,
+			       (long long)agg->followups);
+}
+
+int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
+		   char **json)
+{
+	struct es_segment segs[ES_SEGMENTS_MAX];
+	int n = es_range_cut(lower, upper, segs);
+	char *sql;
+	PGresult *r;
+	struct text out = { 0 };
+
+	if (n == 0) {
+		*json = dbops_xstrdup("[]");
+		return 0;
+	}
+	sql = es_range_sql(st->schema, segs, n);
+	r = read_query(st, sql, 0, NULL);
+	free(sql);
+	if (r == NULL)
+		return -1;
+	put(&out, "[");
+	for (int i = 0; i < PQntuples(r); i++) {
+		char *o = dbops_xasprintf(
+			"%s{\"count\":%s,\"symbol\":\"%s\",\"earliest\":\"%s\","
+			"\"latest\":\"%s\",\"followups\":%s}",
+			i > 0 ? "," : "", PQgetvalue(r, i, 1),
+			PQgetvalue(r, i, 0), PQgetvalue(r, i, 3),
+			PQgetvalue(r, i, 4), PQgetvalue(r, i, 2));
+
+		put(&out, o);
+		free(o);
+	}
+	put(&out, "]");
+	PQclear(r);
+	*json = out.s;
+	return 0;
+}
+
+bool es_store_ping(struct es_store *st)
+{
+	PGresult *r = read_query(st, "SELECT 1", 0, NULL);
+
+	PQclear(r);
+	return r != NULL;
+}
