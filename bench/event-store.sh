@@ -73,6 +73,9 @@
 #                               (default 4)
 #   BENCH_ES_DASHBOARD_RATE     its dashboard reads per second (default 200)
 #   BENCH_ES_THREADS            event-store --threads (default: its own)
+#   BENCH_ES_PG_OPTIONS         server settings for event-store's sessions,
+#                               as libpq's options ("-c name=value ..."),
+#                               for experiments; the section says them
 #   BENCH_ES_KEEP               1: keep the scratch directory (the servers'
 #                               logs, es-load's summaries and messages)
 #
@@ -111,6 +114,8 @@ lat_seconds=${BENCH_ES_LATENCY_SECONDS:-20}
 dash_conns=${BENCH_ES_DASHBOARD_CONNECTIONS:-4}
 dash_rate=${BENCH_ES_DASHBOARD_RATE:-200}
 threads=${BENCH_ES_THREADS:-}
+pg_options=${BENCH_ES_PG_OPTIONS:-}
+case $pg_options in *"'"* | *"\\"*) die "BENCH_ES_PG_OPTIONS must hold no quote or backslash" ;; esac
 keep=${BENCH_ES_KEEP:-0}
 whole() { # NAME VALUE
 	case $2 in
@@ -322,7 +327,9 @@ if $with_es; then
 
 	es_port=$(free_port)
 	es_url=http://127.0.0.1:$es_port
-	es_args=(--listen "127.0.0.1:$es_port" -d "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+	conninfo="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+	[ -z "$pg_options" ] || conninfo+=" options='$pg_options'"
+	es_args=(--listen "127.0.0.1:$es_port" -d "$conninfo"
 		--redis "redis://127.0.0.1:$redis_port/0")
 	[ -z "$threads" ] || es_args+=(--threads "$threads")
 	log "starting event-store on $es_url"
@@ -592,7 +599,7 @@ $(summary_rows event-store "$best_es")
 | server | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
 |---|---:|---|---:|---:|---:|---:|
 | reference (Flask, SQLite) | $rps_flask | $runs_flask | $(jget "$best_flask" .requests_per_second) | $(jget "$best_flask" .errors) | $(jget "$best_flask" .reconnects) | $(jget "$best_flask" .client_cpu_seconds) |
-| event-store (PostgreSQL $pg_version, Redis $redis_version) | $rps_es | $runs_es | $(jget "$best_es" .requests_per_second) | $(jget "$best_es" .errors) | $(jget "$best_es" .reconnects) | $(jget "$best_es" .client_cpu_seconds) |
+| event-store (PostgreSQL $pg_version, Redis $redis_version$([ -z "$pg_options" ] || echo ", sessions with \`$pg_options\`")) | $rps_es | $runs_es | $(jget "$best_es" .requests_per_second) | $(jget "$best_es" .errors) | $(jget "$best_es" .reconnects) | $(jget "$best_es" .client_cpu_seconds) |
 
 Every event answered 200 is in the tables afterwards: $flask_acked of the reference's in SQLite, $es_acked of event-store's (all its runs of this benchmark) in PostgreSQL, checked after event-store's SIGTERM.
 
