@@ -11,8 +11,9 @@
 # requests, /dashboard/symbol/<s> and /dashboard/range/<today>/<tomorrow>
 # in turn):
 #
-#   (a) the same load (BENCH_ES_CONNECTIONS connections, BENCH_ES_SECONDS
-#       seconds, the same mix) against the reference and against
+#   (a) the same load (BENCH_ES_CONNECTIONS connections, 64 then 256 by
+#       default, BENCH_ES_SECONDS seconds, the same mix) against the
+#       reference and against
 #       event-store (a scratch PostgreSQL, through the instance driver, and
 #       a scratch redis-server, both on 127.0.0.1), BENCH_ES_ROUNDS rounds
 #       alternating which goes first; the answers 200 per second of each,
@@ -60,8 +61,10 @@
 #   BENCH_ES_SECONDS            seconds of each load in (a) (default 20)
 #   BENCH_ES_ROUNDS             rounds of (a), alternating which server goes
 #                               first, the best of each counted (default 2)
-#   BENCH_ES_CONNECTIONS        connections of the loads of (a) and of the
-#                               ingest of (b) (default 64)
+#   BENCH_ES_CONNECTIONS        connections of the loads of (a), one or
+#                               more numbers, each measured in turn
+#                               (default "64 256"); the first also that of
+#                               the ingest of (b)
 #   BENCH_ES_FOLLOWUP           follow-up probability (default 0.3)
 #   BENCH_ES_DASHBOARD_EVERY    a dashboard read every K requests in (a)
 #                               (default 20)
@@ -73,6 +76,9 @@
 #                               (default 4)
 #   BENCH_ES_DASHBOARD_RATE     its dashboard reads per second (default 200)
 #   BENCH_ES_THREADS            event-store --threads (default: its own)
+#   BENCH_ES_PG_OPTIONS         server settings for event-store's sessions,
+#                               as libpq's options ("-c name=value ..."),
+#                               for experiments; the section says them
 #   BENCH_ES_KEEP               1: keep the scratch directory (the servers'
 #                               logs, es-load's summaries and messages)
 #
@@ -102,7 +108,7 @@ python=/usr/bin/python3
 
 seconds=${BENCH_ES_SECONDS:-20}
 rounds=${BENCH_ES_ROUNDS:-2}
-conns=${BENCH_ES_CONNECTIONS:-64}
+read -r -a conns_list <<<"${BENCH_ES_CONNECTIONS:-64 256}"
 followup=${BENCH_ES_FOLLOWUP:-0.3}
 every=${BENCH_ES_DASHBOARD_EVERY:-20}
 events=${BENCH_ES_EVENTS:-1000000}
@@ -111,6 +117,8 @@ lat_seconds=${BENCH_ES_LATENCY_SECONDS:-20}
 dash_conns=${BENCH_ES_DASHBOARD_CONNECTIONS:-4}
 dash_rate=${BENCH_ES_DASHBOARD_RATE:-200}
 threads=${BENCH_ES_THREADS:-}
+pg_options=${BENCH_ES_PG_OPTIONS:-}
+case $pg_options in *"'"* | *"\\"*) die "BENCH_ES_PG_OPTIONS must hold no quote or backslash" ;; esac
 keep=${BENCH_ES_KEEP:-0}
 whole() { # NAME VALUE
 	case $2 in
@@ -119,7 +127,13 @@ whole() { # NAME VALUE
 }
 whole BENCH_ES_SECONDS "$seconds"
 whole BENCH_ES_ROUNDS "$rounds"
-whole BENCH_ES_CONNECTIONS "$conns"
+[ "${#conns_list[@]}" -gt 0 ] || die "BENCH_ES_CONNECTIONS must hold a number of connections at least"
+for c in "${conns_list[@]}"; do
+	whole BENCH_ES_CONNECTIONS "$c"
+done
+conns=${conns_list[0]}
+conns_text=${conns_list[*]}
+conns_text=${conns_text// /, then }
 whole BENCH_ES_DASHBOARD_EVERY "$every"
 whole BENCH_ES_EVENTS "$events"
 whole BENCH_ES_FILL_CONNECTIONS "$fill_conns"
@@ -284,7 +298,6 @@ ok_rate() {
 
 # --- the servers ----------------------------------------------------------------
 
-load_args=(--connections "$conns" --seconds "$seconds" --followup-probability "$followup" --dashboard-every "$every")
 flask_version=$("$python" -c 'import importlib.metadata as m; print(m.version("flask"), "/ Werkzeug", m.version("werkzeug"))')
 sqlite_version=$("$python" -c 'import sqlite3; print(sqlite3.sqlite_version)')
 flask_port=$(free_port)
@@ -322,7 +335,9 @@ if $with_es; then
 
 	es_port=$(free_port)
 	es_url=http://127.0.0.1:$es_port
-	es_args=(--listen "127.0.0.1:$es_port" -d "host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+	conninfo="host=127.0.0.1 port=$pg_port user=postgres dbname=postgres"
+	[ -z "$pg_options" ] || conninfo+=" options='$pg_options'"
+	es_args=(--listen "127.0.0.1:$es_port" -d "$conninfo"
 		--redis "redis://127.0.0.1:$redis_port/0")
 	[ -z "$threads" ] || es_args+=(--threads "$threads")
 	log "starting event-store on $es_url"
@@ -335,54 +350,60 @@ fi
 
 # --- (a) the same load against each, rounds alternating --------------------------
 
-best_flask=
-best_es=
-runs_flask=
-runs_es=
+# Per number of connections: the best summary of each, its runs' rates.
+declare -A best_flask best_es runs_flask runs_es
 loads=
 # better A B: whether the rate of summary A beats that of summary B (or
 # there is no B yet).
 better() {
 	[ -z "$2" ] || awk -v a="$(ok_rate "$1")" -v b="$(ok_rate "$2")" 'BEGIN { exit !(a > b) }'
 }
-# run_flask R, run_es R: round R's load against each; the best kept.
+# load_args C: the load of (a) over C connections.
+load_args() {
+	echo --connections "$1" --seconds "$seconds" --followup-probability "$followup" --dashboard-every "$every"
+}
+# run_flask C R, run_es C R: round R of the load over C connections
+# against each; the best kept.
 run_flask() {
-	local la ok f=$dir/flask-$1.json
+	local la ok n=flask-$1-$2 args
+	read -r -a args <<<"$(load_args "$1")"
 	la=$(loadavg)
-	loads+="${loads:+; }reference $1: $la"
-	log "(a) round $1, the reference: ${load_args[*]} (load average $la)"
-	es_load "flask-$1" "${load_args[@]}" --url "$flask_url" --acked "$dir/flask.acked" ||
-		log "es-load against the reference: $(tail -n 1 "$dir/flask-$1.err")"
-	[ -s "$f" ] || die "es-load printed no summary: $(cat "$dir/flask-$1.err")"
-	ok=$(ok_rate "$f")
-	runs_flask+="${runs_flask:+, }$ok"
-	log "the reference: $ok answers 200/s, $(jget "$f" .errors) errors"
-	! better "$f" "$best_flask" || best_flask=$f
+	loads+="${loads:+; }reference $1/$2: $la"
+	log "(a) $1 connections, round $2, the reference: ${args[*]} (load average $la)"
+	es_load "$n" "${args[@]}" --url "$flask_url" --acked "$dir/flask.acked" ||
+		log "es-load against the reference: $(tail -n 1 "$dir/$n.err")"
+	[ -s "$dir/$n.json" ] || die "es-load printed no summary: $(cat "$dir/$n.err")"
+	ok=$(ok_rate "$dir/$n.json")
+	runs_flask[$1]+="${runs_flask[$1]:+, }$ok"
+	log "the reference: $ok answers 200/s, $(jget "$dir/$n.json" .errors) errors"
+	! better "$dir/$n.json" "${best_flask[$1]:-}" || best_flask[$1]=$dir/$n.json
 }
 run_es() {
-	local la ok f=$dir/es-$1.json
+	local la ok n=es-$1-$2 args
+	read -r -a args <<<"$(load_args "$1")"
 	la=$(loadavg)
-	loads+="${loads:+; }event-store $1: $la"
-	log "(a) round $1, event-store: ${load_args[*]} (load average $la)"
-	es_load "es-$1" "${load_args[@]}" --url "$es_url" --acked "$dir/es.acked" ||
-		die "es-load against event-store: $(tail -n 5 "$dir/es-$1.err" | tr '\n' ' ')"
-	ok=$(ok_rate "$f")
-	runs_es+="${runs_es:+, }$ok"
+	loads+="${loads:+; }event-store $1/$2: $la"
+	log "(a) $1 connections, round $2, event-store: ${args[*]} (load average $la)"
+	es_load "$n" "${args[@]}" --url "$es_url" --acked "$dir/es.acked" ||
+		die "es-load against event-store: $(tail -n 5 "$dir/$n.err" | tr '\n' ' ')"
+	ok=$(ok_rate "$dir/$n.json")
+	runs_es[$1]+="${runs_es[$1]:+, }$ok"
 	log "event-store: $ok answers 200/s"
-	! better "$f" "$best_es" || best_es=$f
+	! better "$dir/$n.json" "${best_es[$1]:-}" || best_es[$1]=$dir/$n.json
 }
-for r in $(seq 1 "$rounds"); do
-	if ! $with_es; then
-		run_flask "$r"
-	elif [ $((r % 2)) = 1 ]; then
-		run_flask "$r"
-		run_es "$r"
-	else
-		run_es "$r"
-		run_flask "$r"
-	fi
+for c in "${conns_list[@]}"; do
+	for r in $(seq 1 "$rounds"); do
+		if ! $with_es; then
+			run_flask "$c" "$r"
+		elif [ $((r % 2)) = 1 ]; then
+			run_flask "$c" "$r"
+			run_es "$c" "$r"
+		else
+			run_es "$c" "$r"
+			run_flask "$c" "$r"
+		fi
+	done
 done
-rps_flask=$(ok_rate "$best_flask")
 
 # The reference's dashboards against SQLite, then its acknowledged events.
 for s in {a..z}; do
@@ -418,7 +439,7 @@ section_head() {
 	cat <<-EOT
 		## event-store
 
-		The client's mix from tests/driver/es-load (one thread, epoll): POST /initial of a random uuid4 and symbol a-z, then with probability $followup a POST /followup of it after its answer, and every $every requests a dashboard read (/dashboard/symbol/<random letter> and /dashboard/range/<today>/<tomorrow> in turn); $conns connections, $seconds s against each server; $rounds round(s) alternating which server goes first, the best of each counted (answers 200 per second); this host's $(nproc) cores shared by the client and the servers, every server up (idle when not loaded) during every run. Latencies in microseconds, from a request's first byte sent to the end of its answer. The reference: bench/event-store-flask.py, Flask $flask_version (Debian's python3-flask), threaded development server (a new connection per request: it answers "Connection: close"), SQLite $sqlite_version (a connection, an INSERT and a COMMIT per event, default journal mode and synchronous=FULL, the dashboards as SELECTs). Load average (1, 5, 15 min) before each run: $loads.
+		The client's mix from tests/driver/es-load (one thread, epoll): POST /initial of a random uuid4 and symbol a-z, then with probability $followup a POST /followup of it after its answer, and every $every requests a dashboard read (/dashboard/symbol/<random letter> and /dashboard/range/<today>/<tomorrow> in turn); over ${conns_text} connections, $seconds s against each server; for each, $rounds round(s) alternating which server goes first, the best of each counted (answers 200 per second); this host's $(nproc) cores shared by the client and the servers, every server up (idle when not loaded) during every run. Latencies in microseconds, from a request's first byte sent to the end of its answer. The reference: bench/event-store-flask.py, Flask $flask_version (Debian's python3-flask), threaded development server (a new connection per request: it answers "Connection: close"), SQLite $sqlite_version (a connection, an INSERT and a COMMIT per event, default journal mode and synchronous=FULL, the dashboards as SELECTs). Load average (1, 5, 15 min) before each run: $loads.
 
 	EOT
 }
@@ -428,9 +449,11 @@ if ! $with_es; then
 	cat <<-EOT
 		| server | route | answers | p50 µs | p90 µs | p99 µs | max µs | statuses |
 		|---|---|---:|---:|---:|---:|---:|---|
-		$(summary_rows reference "$best_flask")
+		$(for c in "${conns_list[@]}"; do summary_rows "reference, $c connections" "${best_flask[$c]}"; done)
 
-		The reference: $rps_flask answers 200/s (runs: $runs_flask), $(jget "$best_flask" .errors) errors; all $flask_acked acknowledged events in its SQLite file; its $flask_compared dashboard answers compared with SQLite's recomputation: $([ "$flask_differences" = 0 ] && echo equal || echo "$flask_differences differ").
+		$(for c in "${conns_list[@]}"; do echo "The reference, $c connections: $(ok_rate "${best_flask[$c]}") answers 200/s (runs: ${runs_flask[$c]}), $(jget "${best_flask[$c]}" .errors) errors."; echo; done)
+
+		All $flask_acked acknowledged events are in its SQLite file; its $flask_compared dashboard answers compared with SQLite's recomputation: $([ "$flask_differences" = 0 ] && echo equal || echo "$flask_differences differ").
 
 		Not measured: $missing.
 
@@ -440,8 +463,9 @@ if ! $with_es; then
 	exit 0
 fi
 sql() { psql -X -q -A -t -v ON_ERROR_STOP=1 "$@"; }
-rps_es=$(ok_rate "$best_es")
-log "event-store vs the reference: $(ratio "$rps_es" "$rps_flask") times the answers 200 per second"
+for c in "${conns_list[@]}"; do
+	log "event-store vs the reference, $c connections: $(ratio "$(ok_rate "${best_es[$c]}")" "$(ok_rate "${best_flask[$c]}")") times the answers 200 per second"
+done
 
 # --- (b) one million events, dashboards while ingesting ----------------------
 
@@ -580,23 +604,32 @@ log "all $es_acked events event-store acknowledged are in PostgreSQL"
 
 # --- the section ----------------------------------------------------------------
 
-ratio_es=$(ratio "$rps_es" "$rps_flask")
 goal() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? a >= b : a < b; print ok ? "met" : "NOT met" }'; }
 section_head
 cat <<EOT
 | server | route | answers | p50 µs | p90 µs | p99 µs | max µs | statuses |
 |---|---|---:|---:|---:|---:|---:|---|
-$(summary_rows reference "$best_flask")
-$(summary_rows event-store "$best_es")
+$(for c in "${conns_list[@]}"; do
+	summary_rows "reference, $c connections" "${best_flask[$c]}"
+	summary_rows "event-store, $c connections" "${best_es[$c]}"
+done)
 
-| server | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
-|---|---:|---|---:|---:|---:|---:|
-| reference (Flask, SQLite) | $rps_flask | $runs_flask | $(jget "$best_flask" .requests_per_second) | $(jget "$best_flask" .errors) | $(jget "$best_flask" .reconnects) | $(jget "$best_flask" .client_cpu_seconds) |
-| event-store (PostgreSQL $pg_version, Redis $redis_version) | $rps_es | $runs_es | $(jget "$best_es" .requests_per_second) | $(jget "$best_es" .errors) | $(jget "$best_es" .reconnects) | $(jget "$best_es" .client_cpu_seconds) |
+| server | connections | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
+|---|---:|---:|---|---:|---:|---:|---:|
+$(for c in "${conns_list[@]}"; do
+	f=${best_flask[$c]}
+	echo "| reference (Flask, SQLite) | $c | $(ok_rate "$f") | ${runs_flask[$c]} | $(jget "$f" .requests_per_second) | $(jget "$f" .errors) | $(jget "$f" .reconnects) | $(jget "$f" .client_cpu_seconds) |"
+	f=${best_es[$c]}
+	echo "| event-store (PostgreSQL $pg_version, Redis $redis_version$([ -z "$pg_options" ] || echo ", sessions with \`$pg_options\`")) | $c | $(ok_rate "$f") | ${runs_es[$c]} | $(jget "$f" .requests_per_second) | $(jget "$f" .errors) | $(jget "$f" .reconnects) | $(jget "$f" .client_cpu_seconds) |"
+done)
 
 Every event answered 200 is in the tables afterwards: $flask_acked of the reference's in SQLite, $es_acked of event-store's (all its runs of this benchmark) in PostgreSQL, checked after event-store's SIGTERM.
 
-event-store vs the reference: $ratio_es times the answers 200 per second (goal >= 100: $(goal "$ratio_es" 100 ">="))
+$(for c in "${conns_list[@]}"; do
+	r=$(ratio "$(ok_rate "${best_es[$c]}")" "$(ok_rate "${best_flask[$c]}")")
+	echo "event-store vs the reference, $c connections: $r times the answers 200 per second (goal >= 100: $(goal "$r" 100 ">="))"
+	echo
+done)
 
 ### dashboards with $have events stored, while ingesting
 

@@ -37,9 +37,10 @@ bench() {
 	run --separate-stderr bench EVENT_STORE="$es"
 	assert_success
 	assert_line --index 0 "## event-store"
-	assert_line --regexp '^\| reference \| initial \| [0-9]+ \| '
-	assert_line --regexp '^\| event-store \| initial \| [0-9]+ \| '
-	assert_line --regexp '^event-store vs the reference: [0-9.]+ times the answers 200 per second \(goal >= 100: (met|NOT met)\)$'
+	assert_line --regexp '^\| reference, 8 connections \| initial \| [0-9]+ \| '
+	assert_line --regexp '^\| event-store, 8 connections \| initial \| [0-9]+ \| '
+	assert_line --regexp '^\| event-store, 8 connections \| symbol \| [0-9]+ \| '
+	assert_line --regexp '^event-store vs the reference, 8 connections: [0-9.]+ times the answers 200 per second \(goal >= 100: (met|NOT met)\)$'
 	assert_line --regexp '^dashboard p99 with [0-9]+ events stored, while ingesting: symbol [0-9]+ µs, range [0-9]+ µs \(goal < 5000 µs: (met|NOT met)\)$'
 	assert_line --regexp '^\| dashboards \| symbol \| [1-9][0-9]* \| '
 	assert_line --regexp '^\| dashboards \| range \| [1-9][0-9]* \| '
@@ -58,8 +59,9 @@ bench() {
 	run --separate-stderr bench EVENT_STORE=/nonexistent/event-store
 	assert_success
 	assert_line --index 0 "## event-store"
-	assert_line --regexp '^\| reference \| initial \| [1-9][0-9]* \| '
-	assert_line --regexp "^The reference: [0-9.]+ answers 200/s \(runs: [0-9.]+\), [0-9]+ errors; all [0-9]+ acknowledged events in its SQLite file; its 27 dashboard answers compared with SQLite's recomputation: equal\.$"
+	assert_line --regexp '^\| reference, 8 connections \| initial \| [1-9][0-9]* \| '
+	assert_line --regexp '^The reference, 8 connections: [0-9.]+ answers 200/s \(runs: [0-9.]+\), [0-9]+ errors\.$'
+	assert_line --regexp "^All [1-9][0-9]* acknowledged events are in its SQLite file; its 27 dashboard answers compared with SQLite's recomputation: equal\.$"
 	assert_line 'Not measured: event-store is not built ("/nonexistent/event-store" is missing): only the reference was measured.'
 	refute_output --partial "event-store vs the reference"
 	[[ $stderr == *'bench/event-store: event-store is not built ("/nonexistent/event-store" is missing): only the reference was measured'* ]] ||
@@ -74,4 +76,7 @@ bench() {
 	run --separate-stderr bench BENCH_ES_EVENTS=1e6
 	assert_failure 1
 	assert_equal "$stderr" 'bench/event-store: error: BENCH_ES_EVENTS must be a positive whole number, not "1e6"'
+	run --separate-stderr bench BENCH_ES_CONNECTIONS="8 x"
+	assert_failure 1
+	assert_equal "$stderr" 'bench/event-store: error: BENCH_ES_CONNECTIONS must be a positive whole number, not "x"'
 }

@@ -364,9 +364,9 @@ static void es_connect_failed(struct es_load *l, struct es_conn *c, int err)
 	}
 	l->connect_failures++;
 	if (++c->failures >= ES_CONNECT_TRIES) {
+		/* Printed past ES_PRINTED_MAX too: it is why the run ends. */
 		if (!l->unreachable)
-			es_report(
-				l,
+			dbops_log_error(
 				"could not connect to %s:%s %d times in a row: %s",
 				l->o->host, l->o->port, c->failures,
 				strerror(err));
