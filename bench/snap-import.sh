@@ -176,6 +176,23 @@ reset_db() {
 # $elapsed and $cpu (the server's CPU seconds meanwhile).
 elapsed=
 cpu=
+# settle_backends: until the backends of the loads that ended are gone and
+# reaped (5 s at most). A backend's CPU reaches the postmaster's cutime only
+# when it is reaped; read in between, a load's whole cost can go missing.
+settle_backends() {
+	local i p zombie
+	for i in $(seq 1 100); do
+		zombie=
+		for p in $(pgrep -P "$postmaster"); do
+			grep -qs '^State:.*Z' "/proc/$p/status" && zombie=1
+		done
+		[ -z "$zombie" ] &&
+			[ "$(sql -c "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()")" = 0 ] &&
+			return 0
+		sleep 0.05
+	done
+}
+
 time_load() {
 	local name=$1 t0 t1 c0 c1
 	shift
@@ -184,6 +201,7 @@ time_load() {
 	t0=$(date +%s.%N)
 	"$@" >&2 || die "$name failed (exit status $?)"
 	t1=$(date +%s.%N)
+	settle_backends
 	c1=$(server_cpu)
 	elapsed=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
 	cpu=$(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.2f", b - a }')
