@@ -14,7 +14,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "compress.h"
 #include "import.h"
 #include "log.h"
 #include "output.h"
