@@ -38,10 +38,6 @@ teardown() {
 
 sql() { psql -AtX -v ON_ERROR_STOP=1 -c "$1"; }
 
-free_port() {
-	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # start_es NAME [options]: event-store on a free loopback port, its port in
 # PORT_<NAME>, its pid in PID_<NAME>, log in $W/NAME.log; waits for /health.
 start_es() {

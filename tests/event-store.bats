@@ -53,10 +53,6 @@ teardown() {
 	fi
 }
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # wait_port PORT: until something listens there (10 s).
 wait_port() {
 	for _ in $(seq 1 100); do

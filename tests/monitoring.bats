@@ -12,10 +12,6 @@ load lib/pitr
 
 MON=$BATS_TEST_DIRNAME/../monitoring
 
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # until_ok SECONDS CMD...: CMD until it succeeds, at most SECONDS.
 until_ok() {
 	local end=$((SECONDS + $1))

@@ -83,6 +83,11 @@ mariadb_admin() {
 		-u "$(server_info "$name" admin_user)" "$@"
 }
 
+# free_port: a TCP port of 127.0.0.1 free now (the kernel's pick).
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # start_redis [NAME [redis-server options]]: redis-server in the private
 # directory $DBOPS_SERVER_ROOT/NAME (default redis), listening on
 # NAME/redis.sock and on a free port of 127.0.0.1, with no persistence (no
@@ -99,7 +104,7 @@ start_redis() {
 	mkdir -m 0700 "$dir" || return 1
 	# The free port may be taken before the server binds it: try again.
 	for try in 1 2 3; do
-		port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])') || return 1
+		port=$(free_port) || return 1
 		redis-server --bind 127.0.0.1 --port "$port" \
 			--unixsocket "$dir/redis.sock" --unixsocketperm 700 \
 			--dir "$dir" --logfile "$dir/redis.log" \
