@@ -37,6 +37,12 @@ WARNINGS := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototype
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 endif
+# SANITIZE=fuzz (with CC=clang): every object instrumented for libFuzzer's
+# coverage and checked by ASan and UBSan; only the fuzz targets link
+# libFuzzer's main (make fuzz builds this tree in $(BUILD)/fuzz).
+ifeq ($(SANITIZE),fuzz)
+SAN_FLAGS := -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+endif
 
 ALL_CPPFLAGS := -Icommon -D_GNU_SOURCE -DDBOPS_VERSION='"$(VERSION)"' $(CPPFLAGS)
 ALL_CFLAGS := -std=c11 -pthread $(WARNINGS) $(WERROR) $(SAN_FLAGS) $(CFLAGS)
@@ -58,6 +64,10 @@ DRIVER_BINS := $(DRIVER_SRC:tests/driver/%.c=$(BUILD)/tests/%)
 # Sample data generators (tests/data/*.c), used by tests, demo and bench.
 DATA_SRC := $(sort $(wildcard tests/data/*.c))
 DATA_BINS := $(DATA_SRC:tests/data/%.c=$(BUILD)/tests/%)
+# libFuzzer targets (tests/fuzz/fuzz_*.c): one per parser of outside input.
+# fuzz_<tool>_<module>.c links that tool's objects, as a unit test does.
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRC:tests/fuzz/%.c=$(BUILD)/fuzz/%)
 
 MANPAGES := $(sort $(wildcard man/*.1 man/*.7))
 # Bash completions: completions/<tool>, one per tool.
@@ -66,7 +76,7 @@ COMPLETIONS := $(sort $(wildcard completions/*))
 pkg_cflags = $(if $(strip $(1)),$(shell $(PKG_CONFIG) --cflags $(1)))
 pkg_libs = $(if $(strip $(1)),$(shell $(PKG_CONFIG) --libs $(1)))
 
-.PHONY: all tests test-helpers unit-bins deps check unit-check demo demo-deploy bench clean format lint-man deb-matrix \
+.PHONY: all tests test-helpers unit-bins fuzz-bins fuzz deps check unit-check demo demo-deploy bench clean format lint-man deb-matrix \
 	install install-bin install-man install-completion
 all: $(LIBDBOPS) $(TOOL_BINS) $(LIBEXEC_BINS)
 tests: $(UNIT_BINS) test-helpers
@@ -74,6 +84,7 @@ tests: $(UNIT_BINS) test-helpers
 # the autopkgtest builds them to test the installed tools.
 test-helpers: $(DRIVER_BINS) $(DATA_BINS)
 unit-bins: $(UNIT_BINS)
+fuzz-bins: $(FUZZ_BINS)
 
 # Objects are rebuilt when the compiler or its flags change, not only the sources.
 FLAGS_STAMP := $(BUILD)/.flags
@@ -124,6 +135,23 @@ $(BUILD)/tests/unit/%.o: tests/unit/%.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(call pkg_cflags,cmocka $(foreach t,$(TOOLS),$($(t)_PKGS))) -MMD -MP -c -o $@ $<
 
+# A fuzz target links libFuzzer's main; one of a tool's module links that
+# tool's objects (all but main.o) and libraries, as a unit test does.
+define tool_fuzz_template
+$$(BUILD)/fuzz/fuzz_$(subst -,_,$(1))_%: $$(BUILD)/tests/fuzz/fuzz_$(subst -,_,$(1))_%.o $$(filter-out %/main.o,$$($(1)_OBJ)) $$(LIBDBOPS)
+	@mkdir -p $$(@D)
+	$$(CC) $$(ALL_CFLAGS) $$(ALL_LDFLAGS) -fsanitize=fuzzer -o $$@ $$^ $$(call pkg_libs,$$($(1)_PKGS) $$(COMMON_PKGS))
+endef
+$(foreach t,$(TOOLS),$(eval $(call tool_fuzz_template,$(t))))
+
+$(BUILD)/fuzz/fuzz_%: $(BUILD)/tests/fuzz/fuzz_%.o $(LIBDBOPS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBDBOPS) $(call pkg_libs,$(COMMON_PKGS))
+
+$(BUILD)/tests/fuzz/%.o: tests/fuzz/%.c $(FLAGS_STAMP)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(call pkg_cflags,$(foreach t,$(TOOLS),$($(t)_PKGS))) -MMD -MP -c -o $@ $<
+
 $(BUILD)/tests/%: $(BUILD)/tests/driver/%.o $(LIBDBOPS)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBDBOPS) $(call pkg_libs,$(COMMON_PKGS))
@@ -145,12 +173,25 @@ deps:
 check: deps
 	$(MAKE) all tests $(ACTIONLINT)
 	$(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 unit-bins
-	tests/run.sh --build $(BUILD) --asan-build $(BUILD)/asan
+	$(FUZZ_MAKE)
+	tests/run.sh --build $(BUILD) --asan-build $(BUILD)/asan \
+		--fuzz-build $(BUILD)/fuzz --fuzz-seconds $(FUZZ_SMOKE_SECONDS)
 
 # Only the unit tests, normal and sanitized: quick, no servers.
 unit-check: all tests
 	$(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 unit-bins
 	tests/run.sh --build $(BUILD) --asan-build $(BUILD)/asan --no-bats
+
+# libFuzzer over every parser of outside input (tests/fuzz/README.md): the
+# targets built by clang in $(BUILD)/fuzz, each run FUZZ_SECONDS on a copy
+# of its seed corpus, tests/fuzz/corpus/<target>/; what a crash leaves is
+# in $(BUILD)/fuzz/crashes/. make check runs each for FUZZ_SMOKE_SECONDS.
+FUZZ_SECONDS ?= 600
+FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_MAKE = $(MAKE) BUILD=$(BUILD)/fuzz CC=clang SANITIZE=fuzz fuzz-bins
+fuzz: deps
+	$(FUZZ_MAKE)
+	scripts/fuzz.sh --build $(BUILD)/fuzz --seconds $(FUZZ_SECONDS)
 
 demo: deps
 	$(MAKE) all tests

@@ -161,8 +161,9 @@ void dbops_log_redraw(const char *buf, size_t len, size_t rows_up,
  * the line: BUF, a buffer to free, or BUF holding a cut line when no
  * memory is left.
  */
-static char *format_line(char *buf, size_t len, enum dbops_log_level level,
-			 const char *fmt, va_list ap, size_t *line_len)
+__attribute__((format(printf, 4, 0))) static char *
+format_line(char *buf, size_t len, enum dbops_log_level level, const char *fmt,
+	    va_list ap, size_t *line_len)
 {
 	const char *prefix = journal ? journal_prefix[level] : "";
 	size_t head, text;

@@ -2,7 +2,8 @@
 # Run every test of the suite and end with one line "N passed, N failed"
 # (", N skipped" when any were skipped). Exit status 1 on any failure.
 #
-#   tests/run.sh --build DIR [--asan-build DIR] [--no-bats] [BATS_FILE...]
+#   tests/run.sh --build DIR [--asan-build DIR] [--fuzz-build DIR
+#                [--fuzz-seconds N]] [--no-bats] [BATS_FILE...]
 #
 # The unit tests (cmocka) and the bats suites both speak TAP; each is run with
 # its output shown as it comes, and the ok / not ok / skip lines are counted.
@@ -11,6 +12,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
 build=build
 asan_build=
+fuzz_build=
+fuzz_seconds=10
 run_bats=1
 bats_files=()
 
@@ -18,6 +21,8 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--build) build=$2; shift 2 ;;
 	--asan-build) asan_build=$2; shift 2 ;;
+	--fuzz-build) fuzz_build=$2; shift 2 ;;
+	--fuzz-seconds) fuzz_seconds=$2; shift 2 ;;
 	--no-bats) run_bats=0; shift ;;
 	*) bats_files+=("$1"); shift ;;
 	esac
@@ -73,6 +78,13 @@ if [ -n "$asan_build" ]; then
 	ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:allocator_may_return_null=1} \
 	UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
 		run_unit "$asan_build" "unit (asan+ubsan)"
+fi
+
+# Each libFuzzer target, a short while on its seed corpus (scripts/fuzz.sh).
+if [ -n "$fuzz_build" ]; then
+	echo "# fuzz: each target for $fuzz_seconds s"
+	scripts/fuzz.sh --build "$fuzz_build" --seconds "$fuzz_seconds" 2>&1 | tee "$tap"
+	count fuzz "$tap" "${PIPESTATUS[0]}"
 fi
 
 if [ "$run_bats" = 1 ]; then
