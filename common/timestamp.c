@@ -555,6 +555,7 @@ int dbops_timestamp_parse_in(const char *text, const char *zone, int64_t *usec,
 {
 	struct stamp_fields f = { .month = 1, .day = 1 };
 	const char *p = text;
+	int64_t instant = 0;
 	int dow = -1;
 	size_t len;
 	char sep;
@@ -621,7 +622,15 @@ int dbops_timestamp_parse_in(const char *text, const char *zone, int64_t *usec,
 		f.zone_name_len = (int)strlen(zone);
 		f.zone_is_setting = true;
 	}
-	return fields_to_usec(&f, usec, err);
+	if (fields_to_usec(&f, &instant, err) != 0)
+		return -1;
+	/* The last day of 9999 west of Greenwich is in 10000 in UTC, which
+	 * no form here can write back. */
+	if (instant / USEC_PER_SEC > EPOCH_MAX_SEC)
+		return dbops_err_set(err, "%s is beyond year 9999 in UTC",
+				     text);
+	*usec = instant;
+	return 0;
 }
 
 int dbops_timestamp_parse(const char *text, int64_t *usec,

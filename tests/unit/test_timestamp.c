@@ -304,6 +304,20 @@ static void test_timestamp_rejects_epoch_beyond_year_9999(void **state)
 	assert_parses("@-377705116800", -377705116800LL * SEC);
 }
 
+/* Found by tests/fuzz/fuzz_timestamp.c: the fields were in range, the
+ * instant was not, and its UTC form could not be read back. */
+static void test_timestamp_rejects_text_beyond_year_9999_in_utc(void **state)
+{
+	set_tz("America/New_York");
+	assert_rejected(
+		"9999-12-31 23:59:59.999999-07:30",
+		"9999-12-31 23:59:59.999999-07:30 is beyond year 9999 in UTC");
+	assert_rejected("9999-12-31 23:00:00",
+			"9999-12-31 23:00:00 is beyond year 9999 in UTC");
+	assert_parses("9999-12-31 23:59:59.999999+00:00", 253402300799999999LL);
+	assert_parses("9999-12-31 18:59:59", 253402300799LL * SEC);
+}
+
 static void test_timestamp_rejects_skipped_local_time(void **state)
 {
 	set_tz("Europe/Berlin");
@@ -728,6 +742,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_timestamp_rejects_empty),
+		cmocka_unit_test(
+			test_timestamp_rejects_text_beyond_year_9999_in_utc),
 		cmocka_unit_test(test_timestamp_rejects_garbage),
 		cmocka_unit_test(test_timestamp_rejects_trailing_junk),
 		cmocka_unit_test(test_timestamp_spaced_utc),
