@@ -193,6 +193,14 @@ fuzz: deps
 	$(FUZZ_MAKE)
 	scripts/fuzz.sh --build $(BUILD)/fuzz --seconds $(FUZZ_SECONDS)
 
+# The fault scripts (tests/faults/*.bats, also run by make check with
+# their short default of FAULT_RUNS), here with FAULT_RUNS kills each.
+FAULT_RUNS ?= 100
+.PHONY: faults
+faults: deps
+	$(MAKE) all tests
+	FAULT_RUNS=$(FAULT_RUNS) DBOPS_BUILD=$(abspath $(BUILD)) bats --tap tests/faults/
+
 demo: deps
 	$(MAKE) all tests
 	scripts/demo.sh $(BUILD)
