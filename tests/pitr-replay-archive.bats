@@ -42,11 +42,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-# lsn_num LSN: an LSN as a number.
-lsn_num() {
-	echo $(( (0x${1%/*} << 32) + 0x${1#*/} ))
-}
-
 # window_rows ARGS: `pitr-replay window --format json ARGS` as lines
 # timeline|event|time|lsn|xid|name|detail (null as empty).
 window_rows() {

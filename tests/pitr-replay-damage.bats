@@ -56,11 +56,6 @@ assert_error() {
 	done
 }
 
-# lsn_num X/Y: the LSN as a number.
-lsn_num() {
-	echo $(( (0x${1%/*} << 32) | 0x${1#*/} ))
-}
-
 # offset_of LSN: where LSN is in its segment file.
 offset_of() {
 	echo $(( $(lsn_num "$1") % WAL_SEGMENT_SIZE ))

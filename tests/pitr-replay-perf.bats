@@ -33,10 +33,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-lsn_num() {
-	echo $(((0x${1%/*} << 32) | 0x${1#*/}))
-}
-
 # damage FILE OFFSET: 8 bytes of FILE from OFFSET changed, in a new file
 # put in FILE's place (the archive copy is made of hard links).
 damage() {

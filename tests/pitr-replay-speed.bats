@@ -36,10 +36,6 @@ teardown() {
 	[ -z "${BATS_TEST_COMPLETED:-}" ] || rm -rf "$W"
 }
 
-lsn_num() {
-	echo $(((0x${1%/*} << 32) | 0x${1#*/}))
-}
-
 # poke FILE OFFSET BYTES: BYTES (printf escapes) written at OFFSET of FILE,
 # in a new file put in FILE's place (the archive copy is made of hard links).
 poke() {

@@ -43,6 +43,11 @@ lsn_text() {
 	printf '%X/%X\n' $(($1 >> 32)) $(($1 & 0xFFFFFFFF))
 }
 
+# lsn_num X/Y: the LSN as a number.
+lsn_num() {
+	echo $(((0x${1%/*} << 32) | 0x${1#*/}))
+}
+
 # lsn_of_segment NAME: where a segment starts.
 lsn_of_segment() {
 	lsn_text $(( $(segno "$1") * WAL_SEGMENT_SIZE ))
