@@ -45,6 +45,12 @@ static void test_json_malformed_bodies(void **state)
 		"{\"a\":-Infinity}",
 		"{\"a\":nan}",
 		"{\"a\":True}",
+		/* Control bytes in strings, which JSON escapes: json-c takes
+		 * them (fuzz_event_store_request). */
+		"{\"a\":\"x\037y\"}",
+		"{\"a\":\"\n\"}",
+		"{\"a\":\"\t\"}",
+		"{\"a\001\":1}",
 		NULL,
 	};
 

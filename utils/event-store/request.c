@@ -112,8 +112,9 @@ static const char *json_field(struct json_object *obj, const char *key,
 
 /*
  * Whether the tokens outside strings are JSON's: json-c, even strict,
- * takes single quotes, NaN and Infinity. Words must be true, false or
- * null; a quote outside a string must be a double one.
+ * takes single quotes, NaN and Infinity, and control bytes inside strings.
+ * Words must be true, false or null; a quote outside a string must be a
+ * double one; a string holds no byte below 0x20 (JSON escapes them).
  */
 static bool json_words_ok(const char *body, size_t len)
 {
@@ -121,8 +122,11 @@ static bool json_words_ok(const char *body, size_t len)
 		size_t n = 0;
 
 		if (body[i] == '"') {
-			for (i++; i < len && body[i] != '"'; i++)
+			for (i++; i < len && body[i] != '"'; i++) {
+				if ((unsigned char)body[i] < 0x20)
+					return false;
 				i += body[i] == '\\';
+			}
 			i++;
 			continue;
 		}
