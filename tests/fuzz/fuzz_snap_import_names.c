@@ -8,7 +8,9 @@
  * Properties: a pattern refused says why; a name that matches gives a
  * table that is not empty, has no '/' and is part of the name or the
  * pattern, and a date that is "" exactly when the pattern has none, else a
- * real YYYY-MM-DD.
+ * real YYYY-MM-DD; a table that snap_table_name_check() accepts (as the
+ * import does before quoting it) quotes to an identifier PostgreSQL keeps
+ * whole: schema and table of 1 to 63 bytes each.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,6 +36,26 @@ static void check_date(const char *date)
 	if (strcmp(again, date) != 0 || y < 1 || m < 1 || m > 12 || d < 1 ||
 	    (int)d > dbops_timestamp_days_in_month((int)y, (int)m))
 		abort();
+}
+
+/* An accepted TABLE, "schema.table" or "table", quotes whole. */
+static void check_identifier(const char *table)
+{
+	struct dbops_err err = { "" };
+	const char *dot = strchr(table, '.');
+	size_t first = dot ? (size_t)(dot - table) : strlen(table);
+	size_t second = dot ? strlen(dot + 1) : 0;
+
+	if (snap_table_name_check(table, &err) != 0) {
+		if (err.msg[0] == '\0')
+			abort();
+		return;
+	}
+	if (first < 1 || first > 63 || (dot && (second < 1 || second > 63))) {
+		fprintf(stderr, "table \"%s\" taken: PostgreSQL would cut it\n",
+			table);
+		abort();
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -64,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				name, text, table ? table : "(null)");
 			abort();
 		}
+		check_identifier(table);
 		if (p.has_date)
 			check_date(date);
 		else if (date[0] != '\0')
