@@ -51,6 +51,15 @@ static void test_json_malformed_bodies(void **state)
 		"{\"a\":\"\n\"}",
 		"{\"a\":\"\t\"}",
 		"{\"a\001\":1}",
+		/* Numbers outside JSON's grammar, which json-c takes. */
+		"{\"a\":00}",
+		"{\"a\":[01]}",
+		"{\"a\":-}",
+		"{\"a\":1.}",
+		"{\"a\":.5}",
+		"{\"a\":1e}",
+		"{\"a\":1-2}",
+		"{\"a\":+1}",
 		NULL,
 	};
 
