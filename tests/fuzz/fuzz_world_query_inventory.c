@@ -7,7 +7,8 @@
  * Property: an independent reading of the groups (a line that starts,
  * after spaces, with "[", up to its "]", spaces cut, "client_" and a name)
  * finds as many distinct worlds as the inventory has, each under its full
- * name, in natural order; a file without one is refused with a reason.
+ * name, in natural order (dbops_natural_cmp() antisymmetric on them); a
+ * file without one is refused with a reason.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -64,6 +65,18 @@ static size_t reference(char *text, char ***names)
 	return n;
 }
 
+/* dbops_natural_cmp(A, B), which must be antisymmetric. */
+static int natural_cmp(const char *a, const char *b)
+{
+	int ab = dbops_natural_cmp(a, b), ba = dbops_natural_cmp(b, a);
+
+	if ((ab > 0) != (ba < 0) || (ab == 0) != (ba == 0)) {
+		fprintf(stderr, "\"%s\" and \"%s\" compare both ways\n", a, b);
+		abort();
+	}
+	return ab;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct wq_inventory inv;
@@ -104,8 +117,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (wq_inventory_find(&inv, names[j]) != &inv.worlds[i])
 			abort();
-		if (i > 0 && dbops_natural_cmp(inv.worlds[i - 1].name,
-					       inv.worlds[i].name) > 0)
+		if (i > 0 &&
+		    natural_cmp(inv.worlds[i - 1].name, inv.worlds[i].name) > 0)
 			abort();
 	}
 	wq_inventory_free(&inv);
