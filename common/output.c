@@ -410,7 +410,8 @@ static void table_line(struct dbops_output *w, const struct cell *cells,
 		if (!right)
 			buf_repeat(&w->line, ' ', pad);
 		buf_put(&w->line, " |", 2);
-		*p += cells[c].len;
+		if (cells[c].len > 0) /* an arena of empty cells may be NULL */
+			*p += cells[c].len;
 	}
 	buf_putc(&w->line, '\n');
 }

@@ -136,3 +136,19 @@ Try \"snap-import --help\" for more information."
 	check '-t and --table-from-name cannot be used together' -t x --table-from-name '%t.csv' "$W/a.csv"
 	check '--table-from-name belongs to import and plan: sync loads into one table (-t)' sync -D "$W" --table-from-name '%t.csv'
 }
+
+@test "snap-import names: a table name over 63 bytes is refused, not cut to 63 by PostgreSQL" {
+	long=$(printf 'l%.0s' {1..64})
+	printf 'id\n1\n' >"$W/a.csv"
+	run --separate-stderr snap-import -t "$long" "$W/a.csv"
+	assert_failure
+	[[ "$stderr" == *'could not import "'"$W"'/a.csv": invalid table name "'"$long"'": "'"$long"'" is longer than 63 bytes, which PostgreSQL would cut'* ]] ||
+		fail "unexpected: $stderr"
+	# Two files whose names share their first 63 bytes: never one table.
+	printf 'id\n2\n' >"$W/${long}x_20240301.csv"
+	run --separate-stderr snap-import --table-from-name '%t_%Y%m%d.csv' "$W/${long}x_20240301.csv"
+	assert_failure
+	[[ "$stderr" == *'is longer than 63 bytes, which PostgreSQL would cut'* ]] ||
+		fail "unexpected: $stderr"
+	assert_equal "$(sql "SELECT count(*) FROM pg_class WHERE relname LIKE 'lllll%'")" 0
+}

@@ -72,6 +72,29 @@ static void test_catalog_name_rejects_what_does_not_parse(void **state)
 	assert_int_equal(
 		dr_dump_parse_name("-dash-2024-03-01.sql.gz", &w, &usec, &err),
 		-2);
+	/*
+	 * Over 127 bytes a world's name was cut (struct dr_world, worlds.cnf)
+	 * while its directory was not (fuzz_dump_restore_names).
+	 */
+	{
+		char name[256], world[129];
+
+		memset(world, 'w', 128);
+		world[128] = '\0';
+		snprintf(name, sizeof(name), "%s-2024-03-01.sql.gz", world);
+		assert_int_equal(dr_dump_parse_name(name, &w, &usec, &err), -2);
+		assert_string_equal(
+			err.msg,
+			"world name \"wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww...\" is longer than 127 bytes");
+		assert_false(dr_world_name_ok(world));
+		world[127] = '\0';
+		assert_true(dr_world_name_ok(world));
+		snprintf(name, sizeof(name), "%s-2024-03-01.sql.gz", world);
+		assert_int_equal(dr_dump_parse_name(name, &w, &usec, &err), 0);
+		assert_string_equal(w, world);
+		free(w);
+		w = NULL;
+	}
 	assert_false(dr_world_name_ok(".hidden"));
 	assert_false(dr_world_name_ok("-dash"));
 	assert_false(dr_world_name_ok(".."));

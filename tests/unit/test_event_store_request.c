@@ -45,6 +45,21 @@ static void test_json_malformed_bodies(void **state)
 		"{\"a\":-Infinity}",
 		"{\"a\":nan}",
 		"{\"a\":True}",
+		/* Control bytes in strings, which JSON escapes: json-c takes
+		 * them (fuzz_event_store_request). */
+		"{\"a\":\"x\037y\"}",
+		"{\"a\":\"\n\"}",
+		"{\"a\":\"\t\"}",
+		"{\"a\001\":1}",
+		/* Numbers outside JSON's grammar, which json-c takes. */
+		"{\"a\":00}",
+		"{\"a\":[01]}",
+		"{\"a\":-}",
+		"{\"a\":1.}",
+		"{\"a\":.5}",
+		"{\"a\":1e}",
+		"{\"a\":1-2}",
+		"{\"a\":+1}",
 		NULL,
 	};
 

@@ -300,6 +300,25 @@ static void test_output_table_no_rows_header_box(void **state)
 	free(out);
 }
 
+/*
+ * One column without a name, no row: the table's arena was never allocated, and
+ * stepping its NULL pointer by 0 is undefined (found by the QA round and
+ * again by fuzz_event_store_output; this test fails under UBSan).
+ */
+static void test_output_table_all_empty(void **state)
+{
+	struct sink s;
+	struct dbops_output *w = sink_open(&s, DBOPS_FORMAT_TABLE);
+	char *out;
+
+	add(w, "", DBOPS_COLUMN_BINARY);
+	out = sink_close(&s, w);
+	assert_string_equal(out, "+--+\n"
+				 "|  |\n"
+				 "+--+\n");
+	free(out);
+}
+
 static void test_output_no_columns_empty_document(void **state)
 {
 	static const struct {
@@ -759,6 +778,7 @@ int main(void)
 		cmocka_unit_test(test_output_parse_format_accepts_four),
 		cmocka_unit_test(test_output_table_exact_bytes),
 		cmocka_unit_test(test_output_table_no_rows_header_box),
+		cmocka_unit_test(test_output_table_all_empty),
 		cmocka_unit_test(test_output_no_columns_empty_document),
 		cmocka_unit_test(test_output_table_utf8_width_numbers_right),
 		cmocka_unit_test(test_output_table_measures_display_width),

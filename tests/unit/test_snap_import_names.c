@@ -67,6 +67,43 @@ static void test_names_table_from_the_name(void **state)
 			    "load% 2024-01-01");
 }
 
+/*
+ * A name over 63 bytes, from -t or a file's name, was quoted and sent, and
+ * PostgreSQL cut it to 63: two such names were one table
+ * (fuzz_snap_import_names).
+ */
+static void test_names_table_name_length(void **state)
+{
+	struct dbops_err err = { "" };
+	char long_name[65], name[200], want[400];
+
+	memset(long_name, 't', 64);
+	long_name[64] = '\0';
+	assert_int_equal(snap_table_name_check(long_name, &err), -1);
+	snprintf(
+		want, sizeof(want),
+		"invalid table name \"%s\": \"%s\" is longer than 63 bytes, which PostgreSQL would cut",
+		long_name, long_name);
+	assert_string_equal(err.msg, want);
+	snprintf(name, sizeof(name), "%s.t", long_name);
+	assert_int_equal(snap_table_name_check(name, &err), -1);
+	snprintf(name, sizeof(name), "s.%s", long_name);
+	assert_int_equal(snap_table_name_check(name, &err), -1);
+	snprintf(
+		want, sizeof(want),
+		"invalid table name \"%s\": \"%s\" is longer than 63 bytes, which PostgreSQL would cut",
+		name, long_name);
+	assert_string_equal(err.msg, want);
+	long_name[63] = '\0';
+	assert_int_equal(snap_table_name_check(long_name, &err), 0);
+	snprintf(name, sizeof(name), "%s.%s", long_name, long_name);
+	assert_int_equal(snap_table_name_check(name, &err), 0);
+	assert_int_equal(snap_table_name_check("", &err), -1);
+	assert_string_equal(err.msg, "invalid table name \"\"");
+	assert_int_equal(snap_table_name_check("s.", &err), -1);
+	assert_int_equal(snap_table_name_check(".t", &err), -1);
+}
+
 static void test_names_bad_patterns(void **state)
 {
 	static const struct {
@@ -104,6 +141,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names_fixed_table_and_date),
 		cmocka_unit_test(test_names_table_from_the_name),
+		cmocka_unit_test(test_names_table_name_length),
 		cmocka_unit_test(test_names_bad_patterns),
 	};
 

@@ -102,6 +102,24 @@ static void test_decimal_add_is_exact(void **state)
 				      "1", NULL },
 		    buf, sizeof(buf)),
 		"(error)");
+	/*
+	 * Two numbers of 38 digits: their sum is beyond __int128 itself, an
+	 * error, not a wrapped negative (fuzz_world_query_decimal).
+	 */
+	assert_string_equal(
+		sum((const char *[]){ "99999999999999999999999999999999999999",
+				      "99999999999999999999999999999999999999",
+				      NULL },
+		    buf, sizeof(buf)),
+		"(error)");
+	assert_string_equal(
+		sum((const char *[]){ "-99999999999999999999999999999999999999",
+				      "-0.9e38", NULL },
+		    buf, sizeof(buf)),
+		"(error)");
+	wq_decimal_parse("-99999999999999999999999999999999999999", 39, &a);
+	wq_decimal_parse("99999999999999999999999999999999999999", 38, &b);
+	assert_int_equal(wq_decimal_sub(&a, &b), -1);
 	/* A scale that would push the other past 38 digits. */
 	assert_string_equal(
 		sum((const char *[]){ "1234567890123456789012345678901234567",

@@ -77,6 +77,46 @@ static void test_inventory_without_worlds(void **state)
 	cleanup(path);
 }
 
+/*
+ * A world's name over 127 bytes was cut to 127: its group given twice made
+ * two worlds of one name, and the cut name was a group not in the file
+ * (fuzz_world_query_inventory; the QA round's inventory-long-group-twice).
+ */
+static void test_inventory_long_world_name(void **state)
+{
+	char name[201], *text, *path, want[1024];
+	struct wq_inventory inv;
+	struct dbops_err err = { "" };
+
+	memset(name, 'w', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	assert_true(asprintf(&text,
+			     "[client_world1]\nport=1\n[client_%s]\nport=2\n"
+			     "[client_%s]\nhost=h\n",
+			     name, name) > 0);
+	path = write_file(text);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), -1);
+	snprintf(want, sizeof(want),
+		 "could not read inventory \"%s\": line 3: the world name "
+		 "\"%.40s...\" is longer than 127 bytes",
+		 path, name);
+	assert_string_equal(err.msg, want);
+	assert_int_equal(inv.count, 0);
+	cleanup(path);
+	free(text);
+	/* 127 bytes is a name still. */
+	name[127] = '\0';
+	assert_true(asprintf(&text, "[client_%s]\n[client_%s]\n", name, name) >
+		    0);
+	path = write_file(text);
+	assert_int_equal(wq_inventory_read(path, &inv, &err), 0);
+	assert_int_equal(inv.count, 1);
+	assert_string_equal(inv.worlds[0].name, name);
+	wq_inventory_free(&inv);
+	cleanup(path);
+	free(text);
+}
+
 static void test_inventory_worlds_in_natural_order(void **state)
 {
 	char *path = write_file(sample);
@@ -146,6 +186,7 @@ int main(void)
 		cmocka_unit_test(test_inventory_missing_file),
 		cmocka_unit_test(test_inventory_without_worlds),
 		cmocka_unit_test(test_inventory_select_unknown_is_an_error),
+		cmocka_unit_test(test_inventory_long_world_name),
 		cmocka_unit_test(test_inventory_worlds_in_natural_order),
 		cmocka_unit_test(test_inventory_select_names_and_globs),
 	};

@@ -23,7 +23,7 @@
 
 bool dr_world_name_ok(const char *name)
 {
-	if (!isalnum((unsigned char)*name))
+	if (!isalnum((unsigned char)*name) || strlen(name) > DR_WORLD_NAME_MAX)
 		return false;
 	for (const char *p = name; *p; p++)
 		if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_' &&
@@ -56,6 +56,14 @@ int dr_dump_parse_name(const char *name, char **world, int64_t *usec,
 		if (dbops_timestamp_parse(stem + i + 1, usec, NULL) != 0)
 			continue;
 		stem[i] = '\0';
+		if (i > DR_WORLD_NAME_MAX) {
+			dbops_err_set(
+				err,
+				"world name \"%.40s...\" is longer than %d bytes",
+				stem, DR_WORLD_NAME_MAX);
+			free(stem);
+			return -2;
+		}
 		if (!dr_world_name_ok(stem)) {
 			dbops_err_set(
 				err,

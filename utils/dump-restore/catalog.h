@@ -59,10 +59,14 @@ void dr_catalog_free(struct dr_catalog *c);
 int dr_catalog_choose(const struct dr_catalog *c, bool have_at, int64_t at,
 		      bool strict, const struct dr_dump ***chosen, size_t *n);
 
+/* The longest world name: struct dr_world and the inventories keep 127. */
+#define DR_WORLD_NAME_MAX 127
+
 /*
  * Whether NAME can be a world, the one rule of every command: letters,
  * digits, '-', '_' and '.', starting with a letter or a digit (a leading
- * dot hides it, a leading dash reads as an option).
+ * dot hides it, a leading dash reads as an option), at most
+ * DR_WORLD_NAME_MAX bytes (a longer one would be cut).
  */
 bool dr_world_name_ok(const char *name);
 

@@ -110,10 +110,54 @@ static const char *json_field(struct json_object *obj, const char *key,
 	return json_object_get_string(v);
 }
 
+/* The digits at *I: whether there is one; *I moves past them. */
+static bool json_digits(const char *s, size_t n, size_t *i)
+{
+	size_t start = *i;
+
+	while (*i < n && isdigit((unsigned char)s[*i]))
+		++*i;
+	return *i > start;
+}
+
+/*
+ * The number at *I by RFC 8259, -?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?
+ * (json-c takes 00, 1. and others): whether it is one; *I moves past what
+ * looks like a number.
+ */
+static bool json_number(const char *s, size_t n, size_t *i)
+{
+	size_t start = *i;
+	bool ok = true;
+
+	if (s[*i] == '-')
+		++*i;
+	if (*i < n && s[*i] == '0')
+		ok = !(++*i < n && isdigit((unsigned char)s[*i]));
+	else
+		ok = json_digits(s, n, i);
+	if (ok && *i < n && s[*i] == '.') {
+		++*i;
+		ok = json_digits(s, n, i);
+	}
+	if (ok && *i < n && (s[*i] == 'e' || s[*i] == 'E')) {
+		++*i;
+		if (*i < n && (s[*i] == '+' || s[*i] == '-'))
+			++*i;
+		ok = json_digits(s, n, i);
+	}
+	/* Glued to more of a number (1-2, 1.2.3): not one. */
+	if (ok && *i < n && strchr("0123456789+-.eE", s[*i]) != NULL)
+		ok = false;
+	return ok && *i > start;
+}
+
 /*
  * Whether the tokens outside strings are JSON's: json-c, even strict,
- * takes single quotes, NaN and Infinity. Words must be true, false or
- * null; a quote outside a string must be a double one.
+ * takes single quotes, NaN and Infinity, control bytes inside strings and
+ * numbers such as 00 or 1. Words must be true, false or null; a quote
+ * outside a string must be a double one; a string holds no byte below 0x20
+ * (JSON escapes them); numbers are JSON's.
  */
 static bool json_words_ok(const char *body, size_t len)
 {
@@ -121,16 +165,19 @@ static bool json_words_ok(const char *body, size_t len)
 		size_t n = 0;
 
 		if (body[i] == '"') {
-			for (i++; i < len && body[i] != '"'; i++)
+			for (i++; i < len && body[i] != '"'; i++) {
+				if ((unsigned char)body[i] < 0x20)
+					return false;
 				i += body[i] == '\\';
+			}
 			i++;
 			continue;
 		}
 		if (body[i] == '\'')
 			return false;
 		if (body[i] == '-' || isdigit((unsigned char)body[i])) {
-			while (i < len && strchr("0123456789+-.eE", body[i]))
-				i++;
+			if (!json_number(body, len, &i))
+				return false;
 			continue;
 		}
 		while (i + n < len && isalpha((unsigned char)body[i + n]))

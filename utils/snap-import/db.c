@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "names.h"
 #include "timestamp.h"
 #include "utf8.h"
 #include "xalloc.h"
@@ -117,10 +118,8 @@ static int describe_table(struct snap_db *db, const char *table,
 	char *qschema = NULL, *qname = NULL, *qledger = NULL, *qfunc = NULL;
 	int rc = -1;
 
-	if (*table == '\0' || (dot && (dot == table || dot[1] == '\0'))) {
-		dbops_err_set(err, "invalid table name \"%s\"", table);
+	if (snap_table_name_check(table, err) != 0)
 		return -1;
-	}
 	db->schema = dot ? dbops_xstrndup(table, (size_t)(dot - table)) : NULL;
 	db->table = dbops_xstrdup(dot ? dot + 1 : table);
 	db->target = dbops_xstrdup(table);

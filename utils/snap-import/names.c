@@ -192,3 +192,20 @@ int snap_name_match(const struct snap_name_pattern *p, const char *name,
 	free(plain);
 	return ok ? 0 : -1;
 }
+
+int snap_table_name_check(const char *table, struct dbops_err *err)
+{
+	const char *dot = strchr(table, '.');
+	size_t first = dot ? (size_t)(dot - table) : strlen(table);
+	size_t second = dot ? strlen(dot + 1) : 0;
+
+	if (*table == '\0' || (dot && (dot == table || dot[1] == '\0')))
+		return dbops_err_set(err, "invalid table name \"%s\"", table);
+	if (first > SNAP_NAME_MAX || second > SNAP_NAME_MAX)
+		return dbops_err_set(
+			err,
+			"invalid table name \"%s\": \"%.*s\" is longer than %d bytes, which PostgreSQL would cut",
+			table, (int)(first > SNAP_NAME_MAX ? first : second),
+			first > SNAP_NAME_MAX ? table : dot + 1, SNAP_NAME_MAX);
+	return 0;
+}

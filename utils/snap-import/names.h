@@ -51,4 +51,18 @@ void snap_name_pattern_free(struct snap_name_pattern *p);
 int snap_name_match(const struct snap_name_pattern *p, const char *name,
 		    char **table, char date[SNAP_DATE_LEN]);
 
+/* The longest name PostgreSQL keeps (NAMEDATALEN - 1). */
+#define SNAP_NAME_MAX 63
+
+/*
+ * Whether TABLE, "table" or "schema.table" (split at the first '.'), names
+ * a table PostgreSQL keeps as written: each part 1 to 63 bytes (a longer
+ * identifier the server cuts to 63, so two long names would be one
+ * table). 0, or -1 with the reason in ERR:
+ *	invalid table name "a."
+ *	invalid table name "s.tttt...": "tttt..." is longer than 63 bytes,
+ *	which PostgreSQL would cut
+ */
+int snap_table_name_check(const char *table, struct dbops_err *err);
+
 #endif

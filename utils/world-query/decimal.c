@@ -155,9 +155,15 @@ static int add_signed(struct wq_decimal *acc, const struct wq_decimal *x,
 
 	if (rescale(acc, scale, &a) != 0 || rescale(x, scale, &b) != 0)
 		return -1;
-	sum = sign > 0 ? a + b : a - b; /* both below 10^38: no overflow */
-	if (sum > limit() || sum < -limit())
+	if (sign < 0)
+		b = -b;
+	/*
+	 * Both are within 38 nines, but two such add up beyond __int128
+	 * (2 * 10^38 > 2^127): compare before adding.
+	 */
+	if ((b > 0 && a > limit() - b) || (b < 0 && a < -limit() - b))
 		return -1;
+	sum = a + b;
 	acc->units = sum;
 	acc->scale = scale;
 	return 0;

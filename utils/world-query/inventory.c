@@ -80,6 +80,7 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv,
 	struct wq_world *current = NULL;
 	char *line = NULL;
 	size_t cap = 0;
+	long lineno = 0;
 	FILE *f;
 
 	memset(inv, 0, sizeof(*inv));
@@ -91,6 +92,8 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv,
 	while (getline(&line, &cap, f) > 0) {
 		char *s = trim(line), *eq;
 
+		lineno++;
+
 		if (*s == '\0' || *s == '#' || *s == ';' || *s == '!')
 			continue;
 		if (*s == '[') {
@@ -101,9 +104,23 @@ int wq_inventory_read(const char *path, struct wq_inventory *inv,
 				continue;
 			*close = '\0';
 			s = trim(s + 1);
-			if (strncmp(s, PREFIX, strlen(PREFIX)) == 0 &&
-			    s[strlen(PREFIX)] != '\0')
-				current = add_world(inv, s + strlen(PREFIX));
+			if (strncmp(s, PREFIX, strlen(PREFIX)) != 0 ||
+			    s[strlen(PREFIX)] == '\0')
+				continue;
+			s += strlen(PREFIX);
+			if (strlen(s) >= sizeof(current->name)) {
+				/* Cut, it would name a group not in the file. */
+				dbops_err_set(
+					err,
+					"could not read inventory \"%s\": line %ld: the world name \"%.40s...\" is longer than %zu bytes",
+					path, lineno, s,
+					sizeof(current->name) - 1);
+				free(line);
+				fclose(f);
+				wq_inventory_free(inv);
+				return -1;
+			}
+			current = add_world(inv, s);
 			continue;
 		}
 		if (current == NULL || (eq = strchr(s, '=')) == NULL)
