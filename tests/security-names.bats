@@ -123,6 +123,18 @@ sqlv() {
 	assert_equal "$stderr" "snap-import: error: could not import \"$W/bad.csv\": column 2 of the header is not UTF-8; give the file's encoding with --encoding"
 }
 
+@test "security names: snap-import plan keeps each comment on one line, so psql runs the plan as it is" {
+	printf 'id,"x\nDROP TABLE %s_victim; --",zip\n1,2,"08\nDROP TABLE %s_victim; --"\n' "$T" "$T" >"$W/p.csv"
+	psql -AtX -c "CREATE TABLE ${T}_victim ()"
+	run --separate-stderr snap-import plan -t "${T}_plan" "$W/p.csv"
+	assert_success
+	assert_line -- "-- \"x\\nDROP TABLE ${T}_victim; --\" integer: every value is an integer within integer's range, written as PostgreSQL prints it"
+	assert_line -- "-- \"zip\" text: line 3 has \"08\\nDROP TABLE ${T}_victim; --\", which no other type prints back unchanged"
+	run psql -X -v ON_ERROR_STOP=1 <<<"$output"
+	assert_success
+	assert_equal "$(psql -AtX -c "SELECT to_regclass('${T}_victim') IS NOT NULL, to_regclass('${T}_plan') IS NOT NULL")" "t|t"
+}
+
 @test "security names: snap-import records odd file and folder names exactly in the ledger, sync too" {
 	local name k=0 dir got
 	dir="$W/d 'x\"\`;%s\\"
