@@ -248,6 +248,10 @@ start_es() {
 		[ "$(sqlv "$name" "SELECT count(*) FROM pg_namespace WHERE nspname = :'v'")" = 1 ] ||
 			fail "no schema named $name"
 	done < <(odd_names)
+	# Not valid UTF-8: refused at start, one line naming it.
+	run --separate-stderr event-store --listen "127.0.0.1:$(free_port)" --no-redis --schema $'s\xffc'
+	assert_failure 1
+	assert_equal "$stderr" "event-store: error: invalid --schema \"s"$'\xff'"c\": invalid multibyte character"
 }
 
 @test "security names: event-store refuses odd uuids and symbols in requests, nothing stored" {
