@@ -97,10 +97,15 @@ sql() {
 		fail "unexpected: $stderr"
 }
 
-@test "security names: pitr-replay restore stops at the restore point of each odd name, the option file read back exactly" {
+@test "security names: pitr-replay restore stops at the restore point of odd names, the option file read back exactly" {
 	local name k=0 conn
 	while IFS= read -r -d '' name; do
 		k=$((k + 1))
+		# A server start each: the bytes not UTF-8, and every other
+		# awkward character together (a quote, a backslash, a line end,
+		# % ...), which an option file could break on; verify above
+		# finds each one alone.
+		case $k in 9 | 10) ;; *) continue ;; esac
 		run --separate-stderr pitr-replay restore -b "$BASE" -a "$ARCH" -D "$W/d$k" \
 			--target-name "$name" --keep-running
 		[ "$status" = 0 ] || fail "restore point $k: $stderr"

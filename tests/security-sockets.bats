@@ -94,16 +94,14 @@ mode() { stat -c %a "$1"; }
 	echo "$root" >"$DBOPS_SERVER_ROOT/dr_root"
 	mkdir -m 0755 "$dumps"
 	printf 'CREATE TABLE t (a int);\n' | gzip >"$dumps/w1-2024-03-01T02:00:00Z.sql.gz"
-	printf 'CREATE TABLE t (a int);\n' | gzip >"$dumps/w2-2024-03-01T02:00:00Z.sql.gz"
 	run --separate-stderr dump-restore up --root "$root" --allow-incomplete --metrics-file "$W/m.prom" "$dumps"
 	assert_success
 	: >"$W/ours"
 	loopback_only
-	[ "$(grep -c . "$W/ours")" -ge 2 ] || fail "the worlds' servers not seen: $(cat "$W/ours")"
+	grep -q . "$W/ours" || fail "the world's server not seen"
 	assert_equal "$(mode "$root/worlds.cnf")" 600
 	assert_equal "$(mode "$root/w1/world.state")" 600
 	assert_equal "$(mode "$root/w1")" 700
-	assert_equal "$(mode "$root/w2")" 700
 	no_world_writable "$root" "$W/m.prom"
 	run world-query --root "$root" 'SELECT 1'
 	assert_success
