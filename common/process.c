@@ -158,9 +158,42 @@ static void reset_signals(void)
 	signal(SIGCHLD, SIG_DFL);
 }
 
+extern char **environ;
+
+/* Passwords given to us through the environment: no child needs them, and
+ * a server keeps its environment, readable by its user, for its life. */
+static bool secret_variable(const char *entry)
+{
+	static const char *const names[] = { "PGPASSWORD=", "MYSQL_PWD=" };
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (strncmp(entry, names[i], strlen(names[i])) == 0)
+			return true;
+	return false;
+}
+
+/* Our environment less the secret variables, for the child: made before
+ * fork(), as the child of a threaded process may not allocate. */
+static char **child_environment(void)
+{
+	size_t n = 0, k = 0;
+	char **env;
+
+	while (environ != NULL && environ[n] != NULL)
+		n++;
+	env = calloc(n + 1, sizeof(*env));
+	if (env == NULL)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!secret_variable(environ[i]))
+			env[k++] = environ[i];
+	return env;
+}
+
 /* The child, after fork(): never returns. */
 static void __attribute__((noreturn))
-child_exec(const struct dbops_spawn_opts *opts, int report_w, int capture_w)
+child_exec(const struct dbops_spawn_opts *opts, char **env, int report_w,
+	   int capture_w)
 {
 	int saved, null_fd, log_fd = -1;
 
@@ -184,7 +217,7 @@ child_exec(const struct dbops_spawn_opts *opts, int report_w, int capture_w)
 			 null_fd) ||
 	    setup_stream(STDERR_FILENO, opts->err, capture_w, log_fd, null_fd))
 		goto fail;
-	execvp(opts->argv[0], (char *const *)opts->argv);
+	execvpe(opts->argv[0], (char *const *)opts->argv, env);
 fail:
 	saved = errno;
 	if (write(report_w, &saved, sizeof(saved)) < 0) {
@@ -200,6 +233,7 @@ int dbops_process_spawn(const struct dbops_spawn_opts *opts,
 	bool capturing = opts->out == DBOPS_STDIO_CAPTURE ||
 			 opts->err == DBOPS_STDIO_CAPTURE;
 	int child_errno = 0, status;
+	char **env = NULL;
 	ssize_t n;
 	pid_t pid;
 
@@ -215,14 +249,17 @@ int dbops_process_spawn(const struct dbops_spawn_opts *opts,
 	if (capturing && pipe2(capture, O_CLOEXEC) != 0)
 		goto fail_pipes;
 	proc->output = calloc(1, 1);
-	if (proc->output == NULL)
+	env = child_environment();
+	if (proc->output == NULL || env == NULL)
 		goto fail_pipes;
 
 	pid = fork();
 	if (pid < 0)
 		goto fail_pipes;
 	if (pid == 0)
-		child_exec(opts, report[1], capture[1]);
+		child_exec(opts, env, report[1], capture[1]);
+	free(env);
+	env = NULL;
 
 	if (!opts->new_session)
 		setpgid(pid, pid); /* also here: no race with an early kill */
@@ -248,6 +285,7 @@ int dbops_process_spawn(const struct dbops_spawn_opts *opts,
 
 fail_pipes:
 	child_errno = errno;
+	free(env);
 	close(report[0]);
 	close(report[1]);
 	if (capture[0] >= 0) {

@@ -84,7 +84,10 @@ struct dbops_process {
 #define DBOPS_PROCESS_CAPTURE_MAX (4u << 20)
 
 /*
- * Start a child. stdin is /dev/null. Returns 0, or -1 with errno set when
+ * Start a child. stdin is /dev/null. Its environment is ours less the
+ * passwords libpq and the MariaDB client take from it (PGPASSWORD,
+ * MYSQL_PWD): no child needs them, and a server would keep them, readable
+ * by its user, for its life. Returns 0, or -1 with errno set when
  * the program could not be started at all (not found: ENOENT, not
  * executable: EACCES, the drop to opts->user refused: EPERM, ...); a child
  * that started and failed later shows in its exit status instead.

@@ -960,10 +960,19 @@ struct es_store *es_store_open(const struct es_store_config *cfg,
 		char *q = PQescapeIdentifier(st->conn, cfg->schema,
 					     strlen(cfg->schema));
 
-		st->schema = dbops_xstrdup(q ? q : "\"\"");
+		if (q == NULL) {
+			const char *why = PQerrorMessage(st->conn);
+
+			dbops_err_set(err, "invalid --schema \"%s\": %.*s",
+				      cfg->schema, (int)strcspn(why, "\n"),
+				      why);
+		} else {
+			st->schema = dbops_xstrdup(q);
+		}
 		PQfreemem(q);
 	}
-	if (st->conn == NULL || (have = tables_exist(st, err)) < 0 ||
+	if (st->conn == NULL || st->schema == NULL ||
+	    (have = tables_exist(st, err)) < 0 ||
 	    (have == 0 && create_schema(st, err) != 0) ||
 	    register_writer(st, err) != 0) {
 		st->closed = true;

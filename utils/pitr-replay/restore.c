@@ -127,7 +127,8 @@ static int shell_quote(const char *s, char *buf, size_t len)
 }
 
 /* S for a single-quoted postgresql.conf string: quotes doubled, and
- * backslashes too, since the server reads them as escapes. */
+ * backslashes too, since the server reads them as escapes; a line end,
+ * which would end the string and the line, as the escape \n (\r too). */
 static int conf_quote(const char *s, char *buf, size_t len)
 {
 	size_t n = 0;
@@ -135,6 +136,11 @@ static int conf_quote(const char *s, char *buf, size_t len)
 	for (; *s; s++) {
 		if (n + 3 >= len)
 			return -1;
+		if (*s == '\n' || *s == '\r') {
+			buf[n++] = '\\';
+			buf[n++] = *s == '\n' ? 'n' : 'r';
+			continue;
+		}
 		if (*s == '\'' || *s == '\\')
 			buf[n++] = *s;
 		buf[n++] = *s;
@@ -592,12 +598,31 @@ static void fetch_program(const char *exe, const struct dbops_user *owner,
 	free(dir);
 }
 
+/* S as one comment line: a line end in it (a restore point's name may
+ * hold one) written as \n or \r, which would end the comment and leave
+ * the rest of the name as a line the server reads as a setting. */
+static const char *comment_text(const char *s, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (; *s && n + 3 < len; s++) {
+		if (*s == '\n' || *s == '\r') {
+			buf[n++] = '\\';
+			buf[n++] = *s == '\n' ? 'n' : 'r';
+		} else {
+			buf[n++] = *s;
+		}
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
 static int write_recovery_settings(const struct restore_opts *o,
 				   const struct plan *p, const char *action,
 				   const struct dbops_user *owner)
 {
 	char path[PATH_MAX + 64], command[65536], targets[512], what[256],
-		stamp[64], exe[PATH_MAX], spool[PATH_MAX + 32],
+		comment[512], stamp[64], exe[PATH_MAX], spool[PATH_MAX + 32],
 		program[PATH_MAX];
 	char *text;
 	time_t now = time(NULL);
@@ -631,8 +656,10 @@ static int write_recovery_settings(const struct restore_opts *o,
 		"archive_mode = 'off'\n"
 		"# END pitr-replay\n",
 		DBOPS_VERSION, stamp,
-		pitr_target_describe(&p->target, what, sizeof(what)), p->tli,
-		command, targets, p->tli_setting, action);
+		comment_text(
+			pitr_target_describe(&p->target, what, sizeof(what)),
+			comment, sizeof(comment)),
+		p->tli, command, targets, p->tli_setting, action);
 	snprintf(path, sizeof(path), "%s/postgresql.auto.conf", o->datadir);
 	rc = write_file(path, text, O_APPEND, owner);
 	free(text);

@@ -123,22 +123,26 @@ static int describe_table(struct snap_db *db, const char *table,
 	db->schema = dot ? dbops_xstrndup(table, (size_t)(dot - table)) : NULL;
 	db->table = dbops_xstrdup(dot ? dot + 1 : table);
 	db->target = dbops_xstrdup(table);
-	qname = PQescapeIdentifier(db->conn, db->table, strlen(db->table));
-	qledger =
-		PQescapeIdentifier(db->conn, SNAP_LEDGER, strlen(SNAP_LEDGER));
-	qfunc = PQescapeIdentifier(db->conn, SNAPSHOT_ID_FUNCTION,
-				   strlen(SNAPSHOT_ID_FUNCTION));
+	/* Each escape clears the connection's error: read it at once. */
 	if (db->schema)
 		qschema = PQescapeIdentifier(db->conn, db->schema,
 					     strlen(db->schema));
-	if (qname == NULL || qledger == NULL || qfunc == NULL ||
-	    (db->schema && qschema == NULL)) {
+	if (db->schema == NULL || qschema != NULL)
+		qname = PQescapeIdentifier(db->conn, db->table,
+					   strlen(db->table));
+	if (qname == NULL) {
 		const char *why = PQerrorMessage(db->conn);
 
 		dbops_err_set(err, "invalid table name \"%s\": %.*s", table,
 			      first_line(why), why);
 		goto out;
 	}
+	qledger =
+		PQescapeIdentifier(db->conn, SNAP_LEDGER, strlen(SNAP_LEDGER));
+	qfunc = PQescapeIdentifier(db->conn, SNAPSHOT_ID_FUNCTION,
+				   strlen(SNAPSHOT_ID_FUNCTION));
+	if (qledger == NULL || qfunc == NULL)
+		dbops_xalloc_failed();
 	db->qtable = dbops_xasprintf("%s%s%s", qschema ? qschema : "",
 				     qschema ? "." : "", qname);
 	db->qledger = dbops_xasprintf("%s%s%s", qschema ? qschema : "",

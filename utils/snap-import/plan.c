@@ -222,6 +222,43 @@ static void print_ident(FILE *f, const char *name)
 	fputc('"', f);
 }
 
+/* S in a comment line: a control byte as \n, \r, \t or \xNN, so that a
+ * line end in a name or a value cannot end the comment. */
+static void print_comment(FILE *f, const char *s)
+{
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c == '\n')
+			fputs("\\n", f);
+		else if (c == '\r')
+			fputs("\\r", f);
+		else if (c == '\t')
+			fputs("\\t", f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02X", c);
+		else
+			fputc(c, f);
+	}
+}
+
+/* NAME as a quoted identifier in a comment line. */
+static void print_comment_ident(FILE *f, const char *name)
+{
+	char *q = dbops_xmalloc(2 * strlen(name) + 3), *o = q;
+
+	*o++ = '"';
+	for (const char *s = name; *s; s++) {
+		if (*s == '"')
+			*o++ = '"';
+		*o++ = *s;
+	}
+	*o++ = '"';
+	*o = '\0';
+	print_comment(f, q);
+	free(q);
+}
+
 void snap_plan_print(FILE *f, const char *qtable, char *const *names,
 		     const struct snap_plan *p)
 {
@@ -234,11 +271,12 @@ void snap_plan_print(FILE *f, const char *qtable, char *const *names,
 	fputs("    snapshot_id bigint NOT NULL\n);\n", f);
 	for (size_t c = 0; c < p->count; c++) {
 		fputs("-- ", f);
-		print_ident(f, p->columns[c]);
-		fprintf(f, " %s: %s", p->types[c], p->why[c]);
+		print_comment_ident(f, p->columns[c]);
+		fprintf(f, " %s: ", p->types[c]);
+		print_comment(f, p->why[c]);
 		if (strcmp(p->columns[c], names[c]) != 0) {
 			fputs("; header name ", f);
-			print_ident(f, names[c]);
+			print_comment_ident(f, names[c]);
 			fputs(" shortened to 63 bytes", f);
 		}
 		fputc('\n', f);
