@@ -203,6 +203,33 @@ static void test_binary_chunks(void **state)
 	}
 }
 
+/* Binary COPY's record numbers as the lines COPY's CSV mode names: the
+ * last line of each record, line ends in quotes of the first line's kind
+ * counted. */
+static void test_binary_csv_lines(void **state)
+{
+	const enum snap_type types[] = { SNAP_TYPE_INTEGER, SNAP_TYPE_TEXT };
+	struct snap_bin b;
+
+	(void)state;
+	assert_int_equal(feed(&b, types, 2,
+			      "a,b\n1,\"x\ny\"\n2,z\n3,\"p\nq\nr\"\n4,s\n"),
+			 0);
+	assert_int_equal(snap_bin_csv_line(&b, 1), 3);
+	assert_int_equal(snap_bin_csv_line(&b, 2), 4);
+	assert_int_equal(snap_bin_csv_line(&b, 3), 7);
+	assert_int_equal(snap_bin_csv_line(&b, 4), 8);
+	snap_bin_free(&b);
+	assert_int_equal(feed(&b, types, 2, "a,b\r\n1,\"x\r\ny\"\r\n2,z\r\n"),
+			 0);
+	assert_int_equal(snap_bin_csv_line(&b, 2), 4);
+	snap_bin_free(&b);
+	/* A CR in quotes is not counted in a file of LF lines. */
+	assert_int_equal(feed(&b, types, 2, "a,b\n1,\"x\ry\"\n2,z\n"), 0);
+	assert_int_equal(snap_bin_csv_line(&b, 2), 3);
+	snap_bin_free(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_binary_sql_types),
 		cmocka_unit_test(test_binary_values),
 		cmocka_unit_test(test_binary_chunks),
+		cmocka_unit_test(test_binary_csv_lines),
 	};
 
 	return cmocka_run_group_tests_name("snap_import_binary", tests, NULL,

@@ -76,6 +76,7 @@ void snap_bin_free(struct snap_bin *b)
 	free(b->val);
 	free(b->digits);
 	free(b->out);
+	free(b->bumps);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -389,6 +390,8 @@ static int end_record(struct snap_bin *b, int eol, size_t nfields)
 	}
 	if (b->header) {
 		b->header = false;
+		b->header_lines = 1 + b->extra;
+		b->extra = 0;
 		return 0;
 	}
 	if (nfields != b->ncols) {
@@ -398,7 +401,38 @@ static int end_record(struct snap_bin *b, int eol, size_t nfields)
 		return -1;
 	}
 	b->records++;
+	if (b->extra > 0) {
+		int64_t total = b->nbumps ? b->bumps[b->nbumps - 1] : 0;
+
+		if (b->nbumps + 2 > b->bumps_cap) {
+			b->bumps_cap = b->bumps_cap ? b->bumps_cap * 2 : 64;
+			b->bumps = dbops_xreallocarray(b->bumps, b->bumps_cap,
+						       sizeof(*b->bumps));
+		}
+		b->bumps[b->nbumps++] = b->records;
+		b->bumps[b->nbumps++] = total + b->extra;
+		b->extra = 0;
+	}
 	return 0;
+}
+
+int64_t snap_bin_csv_line(const struct snap_bin *b, int64_t record)
+{
+	size_t lo = 0, hi = b->nbumps / 2;
+	int64_t extra = 0;
+
+	/* The last record with line ends inside quotes at or before it. */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (b->bumps[2 * mid] <= record) {
+			extra = b->bumps[2 * mid + 1];
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return b->header_lines + record + extra;
 }
 
 /*
@@ -422,6 +456,8 @@ static int quoted_field(struct snap_bin *b, const char *buf, size_t len,
 		if (in_quote) {
 			if (ch != q) {
 				val_push(b, n, ch);
+				b->extra +=
+					ch == (b->eol == '\n' ? '\n' : '\r');
 			} else if (k + 1 == len && !at_eof) {
 				return 0; /* "" cut in two? */
 			} else if (k + 1 < len && buf[k + 1] == q) {
@@ -462,6 +498,7 @@ static int one_record(struct snap_bin *b, const char *buf, size_t len,
 	bool quoted;
 	int eol = 0, rc;
 
+	b->extra = 0;
 	if (!b->header)
 		put16(b, (uint16_t)b->ncols);
 	for (;; i++) {

@@ -40,6 +40,12 @@ struct snap_bin {
 	size_t len, cap;
 	int64_t records; /* records encoded, the header not counted */
 	char why[200];	 /* why the feed failed */
+	/* COPY's CSV mode counts the line ends inside quotes (those of the
+	 * kind that ends the first line); binary COPY counts records. */
+	int64_t header_lines;
+	int64_t extra;	/* in the record being read */
+	int64_t *bumps; /* pairs: a record with some, the total so far */
+	size_t nbumps, bumps_cap;
 };
 
 /*
@@ -60,5 +66,12 @@ void snap_bin_free(struct snap_bin *b);
  * file the trailer is appended too. 0, or -1 with the reason in b->why.
  */
 int snap_bin_feed(struct snap_bin *b, const char *in, size_t len, bool at_eof);
+
+/*
+ * The line COPY's CSV mode would name for record RECORD (binary COPY's
+ * "line", counted from 1 without the header): the header's lines, and
+ * each record's last line, line ends inside quotes counted.
+ */
+int64_t snap_bin_csv_line(const struct snap_bin *b, int64_t record);
 
 #endif

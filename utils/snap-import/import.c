@@ -725,6 +725,40 @@ static int begin(struct job *j)
 				 1, set_params, err);
 }
 
+/*
+ * Binary COPY's error (its "line" is a record) told as CSV's would be:
+ * the line CSV would name, mapped to the file's.
+ */
+static void binary_copy_error(struct job *j, const PGresult *res,
+			      struct dbops_err *msg)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *at = context ? strstr(context, ", line ") : NULL;
+	char *fixed;
+	char *end;
+	long long record;
+
+	if (at == NULL)
+		return;
+	record = strtoll(at + 7, &end, 10);
+	fixed = dbops_xasprintf(
+		"%.*s, line %lld%s", (int)(at - context), context,
+		(long long)snap_bin_csv_line(&j->bin, record), end);
+	snap_db_format_error(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+			     fixed, &j->scan, msg);
+	free(fixed);
+}
+
+/* Whether the binary COPY's error is the data's (a value the server
+ * refused: class 22), which COPY's CSV mode is to tell with its line. */
+static bool binary_data_error(const struct job *j)
+{
+	const char *state = snap_db_last_sqlstate();
+
+	return j->no_binary || strncmp(state, "22", 2) == 0 ||
+	       strcmp(state, "08P01") == 0;
+}
+
 /* COPY's error; bytes that are not UTF-8 get the cure. */
 static void copy_error(struct job *j, const PGresult *res)
 {
@@ -732,6 +766,8 @@ static void copy_error(struct job *j, const PGresult *res)
 	struct dbops_err msg = { "" };
 
 	snap_db_describe_copy_error(res, &j->scan, &msg);
+	if (j->binary)
+		binary_copy_error(j, res, &msg);
 	if (j->db->encoding == NULL && state && strcmp(state, "22021") == 0)
 		dbops_err_set(
 			&j->r->err,
@@ -1140,6 +1176,7 @@ static enum snap_outcome run(struct job *j)
 		return SNAP_FAILED;
 	}
 	PQclear(res);
+	snap_db_clear_sqlstate();
 	rc = stream(j, md);
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
@@ -1150,9 +1187,11 @@ static enum snap_outcome run(struct job *j)
 	/* The sample's types against the whole file's (struct spec): a
 	 * COPY that failed on the sample's types may be done again. */
 	known = settle(j);
-	/* A binary COPY that failed, whatever the reason, is done again as
-	 * CSV: the file is accepted, or refused with COPY's own line. */
-	if (known == 1 || (rc == -1 && known == 0 && j->binary)) {
+	/* A binary COPY that failed on the data is done again as CSV: the
+	 * file is accepted, or refused with COPY's own line. Other failures
+	 * (cancelled, connection lost, disk full) are told as they are. */
+	if (known == 1 ||
+	    (rc == -1 && known == 0 && j->binary && binary_data_error(j))) {
 		if (j->binary && rc == -1 && !j->no_binary)
 			dbops_log_debug("\"%s\": sent as CSV after: %s",
 					j->name, j->r->err.msg);
