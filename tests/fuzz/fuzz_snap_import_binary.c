@@ -16,9 +16,9 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const enum snap_type kinds[8] = {
-	SNAP_TYPE_TEXT,	   SNAP_TYPE_BOOLEAN,	  SNAP_TYPE_INTEGER,
-	SNAP_TYPE_BIGINT,  SNAP_TYPE_NUMERIC,	  SNAP_TYPE_DATE,
-	SNAP_TYPE_TEXT,	   SNAP_TYPE_TIMESTAMPTZ,
+	SNAP_TYPE_TEXT,	  SNAP_TYPE_BOOLEAN,	 SNAP_TYPE_INTEGER,
+	SNAP_TYPE_BIGINT, SNAP_TYPE_NUMERIC,	 SNAP_TYPE_DATE,
+	SNAP_TYPE_TEXT,	  SNAP_TYPE_TIMESTAMPTZ,
 };
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
