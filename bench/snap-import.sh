@@ -15,10 +15,13 @@
 # Then the same data as ten files of a tenth each (SNAP_BENCH_FILES): ten
 # psql \copy one after another, as a shell loop would run them, against one
 # `snap-import --jobs 2` (SNAP_BENCH_JOBS) of the ten. And COPY in binary
-# format: the same rows loaded by psql \copy from a file the server wrote
-# with COPY TO (FORMAT binary), against the CSV load, for what the server's
-# CPU per row would gain if the client parsed the CSV and sent binary (the
-# client's own cost of doing so is not in it: an upper bound).
+# format, which snap-import sends for a new table's first file when every
+# value can be encoded exactly: the same rows loaded by psql \copy as CSV
+# and from a file the server wrote with COPY TO (FORMAT binary) (what the
+# server's CPU per row can gain at most, the client's parsing not in it),
+# then by snap-import sending CSV (--copy-format csv) and binary (its
+# default), one after the other: the server's CPU per row of each path
+# and the end-to-end time, the client's parsing included.
 #
 # The server's CPU is read from /proc: the postmaster's own and reaped
 # children's times (utime, stime, cutime, cstime) plus its live children's,
@@ -350,9 +353,22 @@ load_psql_csv_again() {
 	t_csv2=$elapsed
 	cpu_csv2=$cpu
 }
+# snap-import as CSV and in binary (its default), the same minutes.
+load_snap_as() {
+	reset_db
+	time_load "snap-import $1" "$snap" -d "127.0.0.1:$port" -t t_snap \
+		--copy-format "$1" "$csv"
+	check_rows t_snap "snap-import --copy-format $1"
+}
 load_bin
 load_psql_csv_again
 rm -f "$dir/snapshot.bin"
+load_snap_as csv
+t_snap_csv=$elapsed
+cpu_snap_csv=$cpu
+load_snap_as auto
+t_snap_bin=$elapsed
+cpu_snap_bin=$cpu
 
 # row NAME SECONDS CPU: one line of the table.
 row() {
@@ -375,7 +391,7 @@ fi
 cat <<EOF
 ## snap-import
 
-Loading one CSV snapshot of $(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1e6 }') MB ($size bytes, $rows rows, \`gen-snapshot --bytes $bytes --seed 1\`) into an empty table of a scratch PostgreSQL $server_version (defaults, autovacuum off), each loader over TCP to 127.0.0.1, the file in the page cache; $how, the time of the whole command, after one untimed warm-up load. psql and pgloader load into a table created beforehand; snap-import creates its table with the index on snapshot_id, infers the types from the whole file (a first read), hashes the file and records it.
+Loading one CSV snapshot of $(awk -v b="$size" 'BEGIN { printf "%.1f", b / 1e6 }') MB ($size bytes, $rows rows, \`gen-snapshot --bytes $bytes --seed 1\`) into an empty table of a scratch PostgreSQL $server_version (defaults, autovacuum off), each loader over TCP to 127.0.0.1, the file in the page cache; $how, the time of the whole command, after one untimed warm-up load. psql and pgloader load into a table created beforehand; snap-import creates its table with the index on snapshot_id, infers the types from the whole file (a first read), hashes the file, sends the rows in COPY's binary format (parsed and encoded by the client, below) and records it.
 
 | loader | seconds | MB/s | rows/s | server CPU s |
 |---|---:|---:|---:|---:|
@@ -401,15 +417,17 @@ snap-import --jobs $jobs vs $nfiles psql \\copy in a row: $(awk -v o="$t_many_ps
 
 ### COPY in binary format
 
-The same rows loaded by psql \\copy from CSV and from COPY's binary format ($(awk -v b="$bin_size" 'BEGIN { printf "%.0f", b / 1e6 }') MB, written by the server with COPY TO beforehand), into a table without indexes, one run each, one after the other. The binary load is what a client that parsed the CSV and sent binary would cost the server; that client's own parsing is not counted.
+The same rows loaded by psql \\copy from CSV and from COPY's binary format ($(awk -v b="$bin_size" 'BEGIN { printf "%.0f", b / 1e6 }') MB, written by the server with COPY TO beforehand), into a table without indexes; then by snap-import sending CSV (\`--copy-format csv\`) and binary (its default: it parses the CSV and encodes every value exactly as the server would read it), creating its table with the index, hashing and recording the file. One run each, one after the other. The psql binary load is what the server's CPU can gain at most; snap-import's binary row is the whole cost, the client's parsing included.
 
 | load | seconds | server CPU s | server CPU µs per row |
 |---|---:|---:|---:|
-| CSV | $t_csv2 | $cpu_csv2 | $(awk -v c="$cpu_csv2" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
-| binary | $t_bin | $cpu_bin | $(awk -v c="$cpu_bin" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
+| psql \\copy, CSV | $t_csv2 | $cpu_csv2 | $(awk -v c="$cpu_csv2" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
+| psql \\copy, binary file | $t_bin | $cpu_bin | $(awk -v c="$cpu_bin" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
+| snap-import --copy-format csv | $t_snap_csv | $cpu_snap_csv | $(awk -v c="$cpu_snap_csv" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
+| snap-import, binary | $t_snap_bin | $cpu_snap_bin | $(awk -v c="$cpu_snap_bin" -v r="$rows" 'BEGIN { printf "%.2f", c / r * 1e6 }') |
 
-binary vs CSV, server CPU per row: $(awk -v a="$cpu_bin" -v b="$cpu_csv2" 'BEGIN { printf "%.2f", a / b }') (below 1.0: the server works less)
+psql binary file vs CSV, server CPU per row: $(awk -v a="$cpu_bin" -v b="$cpu_csv2" 'BEGIN { printf "%.2f", a / b }'), wall time: $(awk -v a="$t_bin" -v b="$t_csv2" 'BEGIN { printf "%.2f", a / b }') (below 1.0: less)
 
-binary vs CSV, wall time: $(awk -v a="$t_bin" -v b="$t_csv2" 'BEGIN { printf "%.2f", a / b }')
+snap-import binary vs CSV, server CPU per row: $(awk -v a="$cpu_snap_bin" -v b="$cpu_snap_csv" 'BEGIN { printf "%.2f", a / b }'), wall time: $(awk -v a="$t_snap_bin" -v b="$t_snap_csv" 'BEGIN { printf "%.2f", a / b }') (below 1.0: less)
 
 EOF

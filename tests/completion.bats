@@ -155,19 +155,21 @@ long_options() {
 		--verbose --progress --help --format --all
 	assert_offers snap-import "snap-import sync --" --database --table --quiet \
 		--verbose --progress --help --dir --data-dir --pattern --listen --once --settle \
-		--types --all-text --timezone --encoding --delimiter --quote --null --header --columns
+		--types --all-text --timezone --encoding --copy-format --delimiter --quote --null \
+		--header --columns
 	assert_offers snap-import "snap-import retry --" --database --table --quiet \
 		--verbose --progress --help --types --all-text --timezone --encoding \
-		--delimiter --quote --null --header --columns
+		--copy-format --delimiter --quote --null --header --columns
 	assert_offers snap-import "snap-import forget --" --database --table \
 		--quiet --verbose --help
 	assert_offers snap-import "snap-import forget " a.csv dir
 	assert_offers snap-import "snap-import sync --settle " ""
 	assert_offers snap-import "snap-import a.csv --" --database --table --quiet \
 		--verbose --progress --help --metrics-file --name --jobs --force \
-		--types --all-text --timezone --encoding --delimiter --quote --null \
-		--header --columns --table-from-name
+		--types --all-text --timezone --encoding --copy-format --delimiter --quote \
+		--null --header --columns --table-from-name
 	assert_offers snap-import "snap-import --header " first none
+	assert_offers snap-import "snap-import --copy-format " auto csv
 	assert_offers snap-import "snap-import sync --data-dir " dir
 	assert_offers snap-import "snap-import --jobs " ""
 	assert_offers snap-import "snap-import -t snaps a" a.csv

@@ -342,8 +342,7 @@ static enum snap_type number_type(const char *s, size_t n)
 	return SNAP_TYPE_NUMERIC;
 }
 
-/* The type of one value that is not NULL (the empty string is text). */
-static enum snap_type value_type(const char *s, size_t n)
+enum snap_type snap_value_type(const char *s, size_t n)
 {
 	if (n == 0)
 		return SNAP_TYPE_TEXT;
@@ -374,13 +373,13 @@ static enum snap_type field_type(const struct snap_dialect *d,
 		return f->len == strlen(d->null) &&
 				       memcmp(f->raw, d->null, f->len) == 0
 			       ? SNAP_TYPE_NULL
-			       : value_type(f->raw, f->len);
+			       : snap_value_type(f->raw, f->len);
 	/* Wholly in quotes, with no quote inside: read it in place. */
 	if (f->len >= 2 && f->raw[0] == q && f->raw[f->len - 1] == q &&
 	    memchr(f->raw + 1, q, f->len - 2) == NULL) {
 		*v = f->raw + 1;
 		*vn = f->len - 2;
-		return value_type(*v, *vn);
+		return snap_value_type(*v, *vn);
 	}
 	if (f->len > sc->cap) {
 		sc->data = dbops_xreallocarray(sc->data, f->len, 1);
@@ -388,7 +387,7 @@ static enum snap_type field_type(const struct snap_dialect *d,
 	}
 	*vn = unquote(f, q, sc->data);
 	*v = sc->data;
-	return value_type(*v, *vn);
+	return snap_value_type(*v, *vn);
 }
 
 /* The type of a column holding values of types a and b. */

@@ -143,6 +143,10 @@ int snap_header_parse_dialect(const struct snap_dialect *d, const char *buf,
  * integer prints the same as a numeric); any other mix is text.
  */
 
+/* The type of one value that is not NULL (the empty string is text), by
+ * the rules above: integer, bigint or numeric by its magnitude. */
+enum snap_type snap_value_type(const char *s, size_t n);
+
 /* What inference found for one column. */
 struct snap_guess {
 	enum snap_type type;

@@ -20,8 +20,10 @@
 #include <pthread.h>
 
 #include "clock.h"
+#include "binary.h"
 #include "compress.h"
 #include "fileio.h"
+#include "log.h"
 #include "plan.h"
 #include "progress.h"
 #include "utf8.h"
@@ -115,12 +117,14 @@ static void copy_options(PGconn *conn, const struct snap_dialect *d, char *out,
  * NULL when a name cannot be quoted (its reason in ERR).
  */
 static char *copy_statement(struct snap_db *db, const struct snap_header *h,
-			    const struct snap_dialect *d, struct dbops_err *err)
+			    const struct snap_dialect *d, bool binary,
+			    struct dbops_err *err)
 {
-	static const char tail[] = ") FROM STDIN (FORMAT csv";
+	const char *tail = binary ? ") FROM STDIN (FORMAT binary"
+				  : ") FROM STDIN (FORMAT csv";
 	/* --null is at most SNAP_NULL_MAX bytes, each quoted as two at most. */
 	char options[2 * SNAP_NULL_MAX + 100];
-	size_t cap = strlen(db->qtable) + sizeof(tail) + sizeof(options) + 80,
+	size_t cap = strlen(db->qtable) + strlen(tail) + sizeof(options) + 80,
 	       len;
 	char *sql = dbops_xmalloc(cap);
 
@@ -145,7 +149,9 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 		PQfreemem(q);
 	}
 	/* The name is PostgreSQL's own (db.c): letters, digits, '_'. */
-	copy_options(db->conn, d, options, sizeof(options));
+	options[0] = '\0';
+	if (!binary)
+		copy_options(db->conn, d, options, sizeof(options));
 	/* A table made in this transaction (its index still to come) takes
 	 * its first rows frozen: COPY spends about a tenth less (measured on
 	 * PostgreSQL 15), and no later reader or VACUUM rewrites every page
@@ -153,8 +159,9 @@ static char *copy_statement(struct snap_db *db, const struct snap_header *h,
 	if (db->index_pending)
 		strcat(options, ", FREEZE");
 	snprintf(sql + len, cap - len, "%s%s%s%s%s)", tail, options,
-		 db->encoding ? ", ENCODING '" : "",
-		 db->encoding ? db->encoding : "", db->encoding ? "'" : "");
+		 db->encoding && !binary ? ", ENCODING '" : "",
+		 db->encoding && !binary ? db->encoding : "",
+		 db->encoding && !binary ? "'" : "");
 	return sql;
 }
 
@@ -201,6 +208,9 @@ struct job {
 	struct spec spec;
 	struct snap_guess *full; /* the whole file's types, once known */
 	bool redo;		 /* the sample's types did not hold */
+	struct snap_bin bin;	 /* sending binary (see use_binary) */
+	bool binary;		 /* ... this attempt */
+	bool no_binary;		 /* the binary attempt failed: CSV */
 };
 
 /* Line ends in the N bytes of S: LF, CR, CR LF as one. */
@@ -715,6 +725,40 @@ static int begin(struct job *j)
 				 1, set_params, err);
 }
 
+/*
+ * Binary COPY's error (its "line" is a record) told as CSV's would be:
+ * the line CSV would name, mapped to the file's.
+ */
+static void binary_copy_error(struct job *j, const PGresult *res,
+			      struct dbops_err *msg)
+{
+	const char *context = PQresultErrorField(res, PG_DIAG_CONTEXT);
+	const char *at = context ? strstr(context, ", line ") : NULL;
+	char *fixed;
+	char *end;
+	long long record;
+
+	if (at == NULL)
+		return;
+	record = strtoll(at + 7, &end, 10);
+	fixed = dbops_xasprintf(
+		"%.*s, line %lld%s", (int)(at - context), context,
+		(long long)snap_bin_csv_line(&j->bin, record), end);
+	snap_db_format_error(PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY),
+			     fixed, &j->scan, msg);
+	free(fixed);
+}
+
+/* Whether the binary COPY's error is the data's (a value the server
+ * refused: class 22), which COPY's CSV mode is to tell with its line. */
+static bool binary_data_error(const struct job *j)
+{
+	const char *state = snap_db_last_sqlstate();
+
+	return j->no_binary || strncmp(state, "22", 2) == 0 ||
+	       strcmp(state, "08P01") == 0;
+}
+
 /* COPY's error; bytes that are not UTF-8 get the cure. */
 static void copy_error(struct job *j, const PGresult *res)
 {
@@ -722,6 +766,8 @@ static void copy_error(struct job *j, const PGresult *res)
 	struct dbops_err msg = { "" };
 
 	snap_db_describe_copy_error(res, &j->scan, &msg);
+	if (j->binary)
+		binary_copy_error(j, res, &msg);
 	if (j->db->encoding == NULL && state && strcmp(state, "22021") == 0)
 		dbops_err_set(
 			&j->r->err,
@@ -731,10 +777,68 @@ static void copy_error(struct job *j, const PGresult *res)
 		dbops_err_set(&j->r->err, "%s", msg.msg);
 }
 
+/*
+ * Whether this attempt sends COPY's binary format (binary.h), and if so
+ * j->bin made ready: only into a table created in this transaction (the
+ * plan's types are its columns'), when every column's type has an exact
+ * binary form, the file is UTF-8 (the session's encoding; --encoding
+ * leaves the conversion to the server) and no binary attempt of this file
+ * failed before. Timestamps without an offset are sent only when the
+ * session's TimeZone is UTC.
+ */
+static bool use_binary(struct job *j)
+{
+	const char *tz = PQparameterStatus(j->db->conn, "TimeZone");
+	size_t n = j->plan.count;
+	enum snap_type *types;
+	bool ok = !j->no_binary && !j->opts->types.copy_csv &&
+		  j->db->index_pending && j->db->encoding == NULL && n > 0 &&
+		  n == j->columns.count;
+
+	if (!ok)
+		return false;
+	types = dbops_xreallocarray(NULL, n, sizeof(*types));
+	for (size_t c = 0; c < n && ok; c++)
+		ok = snap_bin_type(j->plan.types[c], &types[c]);
+	if (ok)
+		snap_bin_init(&j->bin, &j->opts->dialect, n, types,
+			      tz && (strcmp(tz, "UTC") == 0 ||
+				     strcmp(tz, "Etc/UTC") == 0));
+	free(types);
+	return ok;
+}
+
+/*
+ * Send OUT (SENT bytes of the file as COPY's CSV would get them; EOF: the
+ * last) as they are or, binary, encoded. NULL, or why not.
+ */
+static const char *send_data(struct job *j, const char *out, size_t sent,
+			     bool eof)
+{
+	PGconn *conn = j->db->conn;
+
+	if (!j->binary)
+		return sent > 0 && PQputCopyData(conn, out, (int)sent) != 1
+			       ? "lost the connection to the database"
+			       : NULL;
+	if (snap_bin_feed(&j->bin, out, sent, eof) != 0) {
+		j->no_binary = true;
+		dbops_log_debug("\"%s\": sent as CSV instead of binary: %s",
+				j->name, j->bin.why);
+		return "a value has no exact binary form";
+	}
+	if (j->bin.len > 0 &&
+	    PQputCopyData(conn, (const char *)j->bin.out, (int)j->bin.len) != 1)
+		return "lost the connection to the database";
+	j->bin.len = 0;
+	return NULL;
+}
+
 /* Send the file through COPY, hashing it. 0, -1 failed, 1 interrupted. */
 static int stream(struct job *j, EVP_MD_CTX *md)
 {
 	PGconn *conn = j->db->conn;
+	const char *why;
 	struct dbops_progress *progress =
 		dbops_progress_new(j->name, j->regular ? (uint64_t)j->size : 0,
 				   DBOPS_PROGRESS_BYTES, j->opts->progress);
@@ -759,12 +863,11 @@ static int stream(struct job *j, EVP_MD_CTX *md)
 			abort_reason = read_error.msg;
 			break;
 		}
-		if (len > 0) {
+		if (len > 0 || eof) {
 			EVP_DigestUpdate(md, j->buf, len);
-			if (sent > 0 &&
-			    PQputCopyData(conn, out, (int)sent) != 1) {
-				abort_reason =
-					"lost the connection to the database";
+			why = send_data(j, out, sent, eof);
+			if (why != NULL) {
+				abort_reason = why;
 				break;
 			}
 			j->r->bytes += (int64_t)len;
@@ -1035,9 +1138,16 @@ static enum snap_outcome run(struct job *j)
 	known = check_known(j);
 	if (known >= 0)
 		return (enum snap_outcome)known;
-	copy = begin(j) == 0 ? copy_statement(j->db, &j->columns,
-					      &j->opts->dialect, &j->r->err)
-			     : NULL;
+	copy = NULL;
+	j->binary = false;
+	if (begin(j) == 0) {
+		j->binary = use_binary(j);
+		if (j->binary)
+			dbops_log_debug("\"%s\": COPY in binary format",
+					j->name);
+		copy = copy_statement(j->db, &j->columns, &j->opts->dialect,
+				      j->binary, &j->r->err);
+	}
 	if (copy == NULL) {
 		rollback(j->db);
 		return SNAP_FAILED;
@@ -1066,6 +1176,7 @@ static enum snap_outcome run(struct job *j)
 		return SNAP_FAILED;
 	}
 	PQclear(res);
+	snap_db_clear_sqlstate();
 	rc = stream(j, md);
 	EVP_DigestFinal_ex(md, digest, NULL);
 	EVP_MD_CTX_free(md);
@@ -1076,7 +1187,15 @@ static enum snap_outcome run(struct job *j)
 	/* The sample's types against the whole file's (struct spec): a
 	 * COPY that failed on the sample's types may be done again. */
 	known = settle(j);
-	if (known == 1) {
+	/* A binary COPY that failed on the data is done again as CSV: the
+	 * file is accepted, or refused with COPY's own line. Other failures
+	 * (cancelled, connection lost, disk full) are told as they are. */
+	if (known == 1 ||
+	    (rc == -1 && known == 0 && j->binary && binary_data_error(j))) {
+		if (j->binary && rc == -1 && !j->no_binary)
+			dbops_log_debug("\"%s\": sent as CSV after: %s",
+					j->name, j->r->err.msg);
+		j->no_binary |= j->binary && rc == -1;
 		dbops_err_clear(&j->r->err);
 		j->redo = true;
 	}
@@ -1104,6 +1223,7 @@ static enum snap_outcome attempt(struct job *j)
 	j->scan.quote = j->opts->dialect.quote;
 	if (learn_header(j) == 0)
 		out = run(j);
+	snap_bin_free(&j->bin);
 	/* A first import that stopped short (skipped, or failed before its
 	 * COPY) leaves no table. */
 	snap_db_end_pending(j->db);
@@ -1148,7 +1268,9 @@ enum snap_outcome snap_import_file(struct snap_db *db, const char *path,
 	/* PostgreSQL 18 no longer ends CSV data at a \. line. */
 	j.markers = PQserverVersion(db->conn) < 180000;
 	out = attempt(&j);
-	if (j.redo)
+	/* Again with the whole file's types (struct spec), or as CSV
+	 * after a binary COPY that failed (use_binary): at most both. */
+	for (int i = 0; i < 2 && j.redo; i++)
 		out = again(&j);
 	free(j.full);
 out:

@@ -38,6 +38,7 @@ enum {
 	OPT_ALL_TEXT,
 	OPT_TIMEZONE,
 	OPT_ENCODING,
+	OPT_COPY_FORMAT,
 	OPT_DATA_DIR,
 	OPT_DELIMITER,
 	OPT_QUOTE,
@@ -84,6 +85,8 @@ static const struct dbops_cli_option table_options[] = {
 	  "read timestamps without an offset in ZONE (default UTC)" },
 	{ OPT_ENCODING, "encoding", "ENCODING",
 	  "the files' encoding, such as LATIN1 (default UTF8)" },
+	{ OPT_COPY_FORMAT, "copy-format", "FORMAT",
+	  "auto (binary when every value can be sent exactly) or csv" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -132,6 +135,7 @@ static const enum dbops_output_format formats[] = { DBOPS_FORMAT_TABLE,
 						    DBOPS_FORMAT_JSON };
 
 static const char *const header_words[] = { "first", "none", NULL };
+static const char *const copy_format_words[] = { "auto", "csv", NULL };
 
 /* --delimiter and --quote: one byte, not a line end; tab by name too. */
 static int one_char(const char *option, const char *arg, char *out)
@@ -265,6 +269,13 @@ static int set_option(void *ctx, int id, const char *arg)
 		return 0;
 	case OPT_ENCODING:
 		o->encoding = arg;
+		return 0;
+	case OPT_COPY_FORMAT:
+		if (dbops_cli_choice("--copy-format", arg, copy_format_words,
+				     &i) != 0)
+			return -1;
+		o->types.copy_csv = i == 1;
+		o->copy_format_given = true;
 		return 0;
 	case OPT_FORMAT:
 		if (dbops_cli_choice("--format", arg, format_words, &i) != 0)
@@ -646,6 +657,9 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	    (o->types_given || o->types.all_text || o->timezone || o->encoding))
 		return dbops_cli_error(
 			"--types, --all-text, --timezone and --encoding belong to import, plan, sync and retry");
+	if (!is_import && !is_sync && !is_retry && o->copy_format_given)
+		return dbops_cli_error(
+			"--copy-format belongs to import, sync and retry");
 	if (is_plan &&
 	    (o->database || o->progress_given || o->timezone || o->encoding))
 		return dbops_cli_error(

@@ -23,11 +23,12 @@ struct snap_override {
 	const char *type;
 };
 
-/* --types and --all-text. */
+/* --types, --all-text and --copy-format, the options of a new table. */
 struct snap_type_opts {
 	struct snap_override *overrides;
 	size_t count;
 	bool all_text;
+	bool copy_csv; /* --copy-format csv: its first file never binary */
 };
 
 /*

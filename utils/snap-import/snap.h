@@ -61,6 +61,7 @@ struct snap_opts {
 	bool force; /* import --force: import known contents again */
 	bool jobs_given;
 	bool types_given;
+	bool copy_format_given;
 	bool progress_given;
 	struct snap_dialect
 		dialect;	    /* --delimiter, --quote, --null, --header */
