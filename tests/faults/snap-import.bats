@@ -315,3 +315,21 @@ sync_lock_free() {
 	[ "$(T=${T}s consistent)" = 2 ]
 	fault_note "snap-import, permission denied: faults 2 (file, folder), files checked 4, lost 0"
 }
+
+@test "sync --listen on a port taken: one precise line, exit 1, nothing imported; on a free port, everything" {
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$W/port" 3>&- &
+	PIDS+=("$!")
+	for _ in $(seq 1 50); do [ -s "$W/port" ] && break; sleep 0.1; done
+	local port
+	port=$(cat "$W/port")
+	mkdir -m 0755 "$W/in"
+	gen "$W/in/a.csv" 1000 1
+	run -1 --separate-stderr snap-import sync -D "$W/in" -t "$T" --settle 0 --listen "127.0.0.1:$port"
+	assert_equal "$stderr" "snap-import: error: could not listen on 127.0.0.1:$port for /metrics: Address already in use"
+	[ "$(consistent)" = 0 ]
+	run -0 snap-import sync -D "$W/in" -t "$T" --settle 0 --once --listen "127.0.0.1:$(free_port)"
+	[ "$(consistent)" = 1 ]
+	fault_note "snap-import sync, port taken: faults 1, files checked 1, lost 0"
+}

@@ -912,8 +912,11 @@ static int start_http(struct sync *s)
 {
 	const struct sockaddr_storage *ss = &s->o->listen_addr;
 
+	/* No MHD_USE_ERROR_LOG: libmicrohttpd's own lines ("Failed to bind
+	 * to port 0: ...") are not ours; the one line below says it all. */
+	errno = 0;
 	s->http = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+		MHD_USE_INTERNAL_POLLING_THREAD |
 			(ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, ss,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
