@@ -292,6 +292,44 @@ sync_lock_free() {
 	fault_note "snap-import, TMPDIR full: faults 1, files checked 1, lost 0"
 }
 
+# wait_sync_log TEXT: TEXT (a grep -E pattern) in $W/sync.log, 20 s at most.
+wait_sync_log() {
+	for _ in $(seq 1 200); do
+		grep -Eq -- "$1" "$W/sync.log" && return 0
+		sleep 0.1
+	done
+	fault_fail "waited in vain for [$1] in the log: $(cat "$W/sync.log")"
+}
+
+@test "sync with a full TMPDIR: a passing failure, tried again, never recorded as failed; with room the file is imported" {
+	[ "$(id -u)" = 0 ] || skip "mount needs root"
+	fault_tmpfs "$W/tmp" 1m
+	mkdir -m 0755 "$W/in"
+	gen "$W/a.csv" 100000 1
+	gzip "$W/a.csv"
+	echo "a.csv.gz 100000" >>"$W/expected"
+	TMPDIR="$W/tmp" snap-import sync -D "$W/in" -t "$T" --settle 0 2>"$W/sync.log" 3>&- &
+	PIDS+=("$!")
+	mv "$W/a.csv.gz" "$W/in/"
+	# No room for one decompressed copy: the hash cannot be made.
+	wait_sync_log "^snap-import: warning: could not import \"a.csv.gz\": could not write the decompressed data to \"$W/tmp\": No space left on device; a passing failure, trying again in 1 s$"
+	# Room for one copy (the hash) but not for the import's own: the
+	# import fails in passing too, and nothing is recorded as failed.
+	mount -o remount,size=11m "$W/tmp"
+	wait_sync_log 'a passing failure, trying again in [2-9] s$'
+	[ "$(sql "SELECT count(*) FROM snap_import_files WHERE status = 'failed'" 2>/dev/null || echo 0)" = 0 ] ||
+		fault_fail "recorded as failed: $(snap-import list -t "$T" --all)"
+	mount -o remount,size=64m "$W/tmp"
+	for _ in $(seq 1 200); do
+		imported a.csv.gz 2>/dev/null && break
+		sleep 0.1
+	done
+	imported a.csv.gz || fault_fail "not imported once there was room: $(cat "$W/sync.log")"
+	[ "$(consistent)" = 1 ]
+	[ "$(sql "SELECT count(*) FROM snap_import_files WHERE status = 'failed'")" = 0 ]
+	fault_note "snap-import sync, TMPDIR full: faults 2 (no room for the hash, none for the import), files checked 1, lost 0"
+}
+
 @test "permission denied on a file or on the folder: one precise line, exit 1, the other files imported; once readable, everything" {
 	[ "$(id -u)" = 0 ] || skip "root reads every file: the tool runs as nobody"
 	mkdir -m 0755 "$W/in"

@@ -465,6 +465,7 @@ static void import_now(struct sync *s, struct snap_fentry *e,
 
 	file_path(s, e->name, path, sizeof(path));
 	snap_db_clear_sqlstate();
+	snap_decompress_clear();
 	out = snap_import_file(&s->db, path, e->name, &iopts, &r);
 	switch (out) {
 	case SNAP_IMPORTED:
@@ -496,7 +497,8 @@ static void import_now(struct sync *s, struct snap_fentry *e,
 			       e->name);
 		snap_fentry_observe(e, &after, dbops_clock_us());
 	} else if (snap_failure_passes(snap_db_last_sqlstate(),
-				       PQstatus(s->db.conn) == CONNECTION_OK)) {
+				       PQstatus(s->db.conn) == CONNECTION_OK) ||
+		   snap_decompress_local_failure()) {
 		passing(s, e, r.err.msg);
 	} else {
 		failed(s, e, sha256, bytes, r.err.msg);
@@ -584,10 +586,17 @@ static void process(struct sync *s, struct snap_fentry *e, int fd,
 {
 	struct dbops_err err = { "" };
 	int64_t bytes;
-	int pfd = content_fd(fd, f->size, &bytes, &err);
+	int pfd;
 
+	snap_decompress_clear();
+	pfd = content_fd(fd, f->size, &bytes, &err);
 	if (pfd < 0) {
-		failed(s, e, NULL, f->size, err.msg);
+		/* No room for the decompressed copy: in passing, as a disk
+		 * full on the server is. */
+		if (snap_decompress_local_failure())
+			passing(s, e, err.msg);
+		else
+			failed(s, e, NULL, f->size, err.msg);
 		return;
 	}
 	decide(s, e, pfd, f, bytes);
