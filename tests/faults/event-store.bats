@@ -231,3 +231,21 @@ metric() {
 	[ "$(metric 'dbops_eventstore_dashboard_source_total{source="postgresql"}')" -ge 26 ]
 	fault_note "event-store, Redis killed: runs $FAULT_RUNS, faults $FAULTS, events checked $events, lost 0"
 }
+
+@test "event-store --listen on a port taken: one precise line, exit 1" {
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$W/port" 3>&- &
+	PIDS+=("$!")
+	for _ in $(seq 1 50); do [ -s "$W/port" ] && break; sleep 0.1; done
+	local port
+	port=$(cat "$W/port")
+	run -1 --separate-stderr event-store --listen "127.0.0.1:$port" --schema "$S" --redis-prefix "{$S}:"
+	assert_equal "$stderr" "event-store: error: could not listen on 127.0.0.1:$port: Address already in use"
+	# Refused before anything was touched: no schema made, no writer
+	# registered, Redis left alone.
+	[ "$(sql "SELECT count(*) FROM pg_namespace WHERE nspname = '$S'")" = 0 ] ||
+		fault_fail "a start that could not listen made the schema $S"
+	[ "$(redis-cli -s "$REDIS_SOCKET" EXISTS "{$S}:ready")" = 0 ]
+	fault_note "event-store, port taken: faults 1, lost 0"
+}
