@@ -109,11 +109,11 @@ duration_ms() {
 
 @test "kill -9 of snap-import at random moments of a one-file import, then a re-run: no partial snapshot, everything imported" {
 	local cal run f ms killed=0 ended=0 checked=0
-	gen "$W/cal.csv" 60000 999
+	gen "$W/cal.csv" 40000 999
 	cal=$(duration_ms snap-import -t cal "$W/cal.csv")
 	for run in $(seq 1 "$FAULT_RUNS"); do
 		f=$W/run$run.csv
-		gen "$f" 60000 "$run"
+		gen "$f" 40000 "$run"
 		ms=$(fault_ms $((cal + 200)))
 		snap-import -t "$T" "$f" >"$W/out" 2>&1 3>&- &
 		if fault_kill_after "$!" "$ms"; then killed=$((killed + 1)); else ended=$((ended + 1)); fi
@@ -201,11 +201,11 @@ sync_lock_free() {
 
 @test "PostgreSQL stopped hard (immediate) at random moments of an import: one line, exit 1, nothing half-written; after the restart the re-run imports the file" {
 	local cal run f ms st faults=0 ended=0 checked=0
-	gen "$W/cal.csv" 150000 999
+	gen "$W/cal.csv" 100000 999
 	cal=$(duration_ms snap-import -t cal_pg "$W/cal.csv")
 	for run in $(seq 1 "$FAULT_RUNS"); do
 		f=$W/run$run.csv
-		gen "$f" 150000 "$run"
+		gen "$f" 100000 "$run"
 		ms=$(fault_ms $((cal + 300)))
 		snap-import -t "$T" "$f" >"$W/out" 2>"$W/err" 3>&- &
 		local pid=$!
