@@ -217,7 +217,8 @@ sync_lock_free() {
 			wait "$pid" || st=$?
 			if [ "$st" = 1 ]; then
 				[ "$(wc -l <"$W/err")" = 1 ] || fault_fail "run $run ($ms ms): not one line: $(cat "$W/err")"
-				grep -Eqx "snap-import: error: could not import \"$f\": (lost the connection to the database|could not connect to the database: .+|.*terminating connection due to administrator command.*|server closed the connection unexpectedly.*)" "$W/err" ||
+				# libpq's reason, as the moment of the stop gives it.
+				grep -Eqx "snap-import: error: could not import \"$f\": (could not finish sending the file: |line [0-9]+: )?(lost the connection to the database|could not connect to the database: .+|.*terminating connection due to administrator command.*|server closed the connection unexpectedly.*)" "$W/err" ||
 					fault_fail "run $run ($ms ms): unexpected error: $(cat "$W/err")"
 			else
 				# The commit came first: the import says so.
