@@ -103,12 +103,44 @@ static void test_compress_filter_refuses_garbage(void **state)
 	close(fd);
 }
 
+/* A temporary file that cannot be made is the machine's failure, not the
+ * data's: sync tries the file again later; damaged data is the file's. */
+static void test_compress_local_failure_told_apart(void **state)
+{
+	static const char text[] = "id\n1\n";
+	unsigned char gz[128];
+	size_t n = gzip_of(text, gz, sizeof(gz));
+	struct dbops_err err = { "" };
+	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+	int fd = file_of(gz, n);
+
+	setenv("TMPDIR", "/nonexistent/snap-import-test", 1);
+	snap_decompress_clear();
+	assert_int_equal(snap_decompress(fd, SNAP_COMP_GZIP, &err), -1);
+	assert_string_equal(err.msg, "could not create a temporary file in "
+				     "\"/nonexistent/snap-import-test\": No "
+				     "such file or directory");
+	assert_true(snap_decompress_local_failure());
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+	close(fd);
+	snap_decompress_clear();
+	fd = file_of(gz, n - 4);
+	assert_int_equal(snap_decompress(fd, SNAP_COMP_GZIP, &err), -1);
+	assert_false(snap_decompress_local_failure());
+	close(fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_compress_magic),
 		cmocka_unit_test(test_compress_gzip_whole_cut_and_damaged),
 		cmocka_unit_test(test_compress_filter_refuses_garbage),
+		cmocka_unit_test(test_compress_local_failure_told_apart),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

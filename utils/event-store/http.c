@@ -42,6 +42,7 @@ struct es_http {
 	struct es_http_config cfg;
 	struct es_store *store;
 	struct MHD_Daemon *daemon;
+	int fd; /* the listening socket, -1 before es_http_bind */
 	atomic_int waiting;
 	int64_t t0; /* the clock at the start, for clock_rate */
 };
@@ -354,6 +355,7 @@ struct es_http *es_http_new(const struct es_http_config *cfg)
 	struct es_http *h = dbops_xcalloc(1, sizeof(*h));
 
 	h->cfg = *cfg;
+	h->fd = -1;
 	h->t0 = realtime_us();
 	atomic_init(&h->waiting, 0);
 	return h;
@@ -366,6 +368,27 @@ void es_http_done(struct es_event *ev, void *http)
 	MHD_resume_connection(r->conn);
 }
 
+int es_http_bind(struct es_http *h, struct dbops_err *err)
+{
+	int one = 1, e;
+	int fd = socket(h->cfg.addr->ss_family,
+			SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+
+	if (fd >= 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	    bind(fd, (const struct sockaddr *)h->cfg.addr, h->cfg.addr_len) ==
+		    0 &&
+	    listen(fd, SOMAXCONN) == 0) {
+		h->fd = fd;
+		return 0;
+	}
+	e = errno;
+	if (fd >= 0)
+		close(fd);
+	return dbops_err_set(err, "could not listen on %s: %s", h->cfg.listen,
+			     strerror(e));
+}
+
 int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 {
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD |
@@ -373,11 +396,13 @@ int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 
 	if (h->cfg.addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
+	if (h->fd < 0 && es_http_bind(h, err) != 0)
+		return -1;
 	h->store = st;
 	errno = 0;
 	h->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR,
-		h->cfg.addr, MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads,
+		flags, 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET,
+		h->fd, MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
@@ -409,6 +434,8 @@ void es_http_stop(struct es_http *h)
 	if (h == NULL)
 		return;
 	if (h->daemon != NULL)
-		MHD_stop_daemon(h->daemon);
+		MHD_stop_daemon(h->daemon); /* it closes the socket */
+	else if (h->fd >= 0)
+		close(h->fd);
 	free(h);
 }

@@ -38,7 +38,15 @@ struct es_http *es_http_new(const struct es_http_config *cfg);
 /* The store's done() callback: resume the connection of EV. */
 void es_http_done(struct es_event *ev, void *http);
 
-/* Listen and serve, events going to ST. 0, or -1 with ERR set. */
+/*
+ * Bind and listen on the address of the configuration, before anything
+ * else is started: a busy port then fails the start with nothing touched.
+ * 0, or -1 with ERR set: "could not listen on ADDR:PORT: why".
+ */
+int es_http_bind(struct es_http *h, struct dbops_err *err);
+
+/* Serve on the socket of es_http_bind (bound now if it was not), events
+ * going to ST. 0, or -1 with ERR set. */
 int es_http_start(struct es_http *h, struct es_store *st,
 		  struct dbops_err *err);
 

@@ -1,8 +1,8 @@
 /*
  * main.c - event-store: the event backend and dashboard service. Options,
- * start-up in order (schema, writer, batcher, listening socket, READY=1),
- * the signals, and the drain on SIGTERM; the work is in http.c, store.c
- * and range.c.
+ * start-up in order (listening socket, schema, writer, batcher, serving,
+ * READY=1), the signals, and the drain on SIGTERM; the work is in http.c,
+ * store.c and range.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -265,6 +265,13 @@ static int run(struct es_opts *o)
 		hc.arg = link;
 	}
 	http = es_http_new(&hc);
+	/* The port first: a busy one fails the start with nothing touched
+	 * (no schema made, no writer registered, Redis left alone). */
+	if (es_http_bind(http, &err) != 0) {
+		dbops_log_error("%s", err.msg);
+		stop(http, link, NULL);
+		return 1;
+	}
 	sc.done_arg = http;
 	st = es_store_open(&sc, &err);
 	if (st == NULL ||

@@ -61,6 +61,19 @@ const char *snap_compression_name(enum snap_compression c)
 	}
 }
 
+/* A failure of the temporary file, not of the data (compress.h). */
+static _Thread_local bool local_failure;
+
+bool snap_decompress_local_failure(void)
+{
+	return local_failure;
+}
+
+void snap_decompress_clear(void)
+{
+	local_failure = false;
+}
+
 /* An unlinked temporary file in $TMPDIR or /tmp; its name to *DIR. */
 static int temp_file(const char **dir, struct dbops_err *err)
 {
@@ -78,10 +91,12 @@ static int temp_file(const char **dir, struct dbops_err *err)
 	if (fd >= 0)
 		unlink(path);
 out:
-	if (fd < 0)
+	if (fd < 0) {
+		local_failure = true;
 		dbops_err_set(err,
 			      "could not create a temporary file in \"%s\": %s",
 			      *dir, strerror(errno));
+	}
 	return fd;
 }
 
@@ -90,6 +105,7 @@ static int write_block(int out, const void *buf, size_t n, const char *dir,
 {
 	if (dbops_write_all(out, buf, n) == 0)
 		return 0;
+	local_failure = true;
 	return dbops_err_set(
 		err, "could not write the decompressed data to \"%s\": %s", dir,
 		strerror(errno));

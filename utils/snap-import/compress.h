@@ -9,6 +9,7 @@
 #ifndef SNAP_COMPRESS_H
 #define SNAP_COMPRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "errbuf.h"
@@ -41,6 +42,16 @@ const char *snap_compression_name(enum snap_compression c);
  *	could not write the decompressed data to "/tmp": No space left ...
  */
 int snap_decompress(int fd, enum snap_compression c, struct dbops_err *err);
+
+/*
+ * Whether a snap_decompress() of this thread since the last
+ * snap_decompress_clear() failed for want of a temporary file or of room
+ * in it ($TMPDIR full, or not writable), not for the data: sync takes
+ * that for a passing failure, tried again later, never recorded as the
+ * file's.
+ */
+bool snap_decompress_local_failure(void);
+void snap_decompress_clear(void);
 
 /*
  * FD itself when its file is not compressed, else its decompressed copy

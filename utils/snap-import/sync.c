@@ -465,6 +465,7 @@ static void import_now(struct sync *s, struct snap_fentry *e,
 
 	file_path(s, e->name, path, sizeof(path));
 	snap_db_clear_sqlstate();
+	snap_decompress_clear();
 	out = snap_import_file(&s->db, path, e->name, &iopts, &r);
 	switch (out) {
 	case SNAP_IMPORTED:
@@ -496,7 +497,8 @@ static void import_now(struct sync *s, struct snap_fentry *e,
 			       e->name);
 		snap_fentry_observe(e, &after, dbops_clock_us());
 	} else if (snap_failure_passes(snap_db_last_sqlstate(),
-				       PQstatus(s->db.conn) == CONNECTION_OK)) {
+				       PQstatus(s->db.conn) == CONNECTION_OK) ||
+		   snap_decompress_local_failure()) {
 		passing(s, e, r.err.msg);
 	} else {
 		failed(s, e, sha256, bytes, r.err.msg);
@@ -584,10 +586,17 @@ static void process(struct sync *s, struct snap_fentry *e, int fd,
 {
 	struct dbops_err err = { "" };
 	int64_t bytes;
-	int pfd = content_fd(fd, f->size, &bytes, &err);
+	int pfd;
 
+	snap_decompress_clear();
+	pfd = content_fd(fd, f->size, &bytes, &err);
 	if (pfd < 0) {
-		failed(s, e, NULL, f->size, err.msg);
+		/* No room for the decompressed copy: in passing, as a disk
+		 * full on the server is. */
+		if (snap_decompress_local_failure())
+			passing(s, e, err.msg);
+		else
+			failed(s, e, NULL, f->size, err.msg);
 		return;
 	}
 	decide(s, e, pfd, f, bytes);
@@ -912,8 +921,11 @@ static int start_http(struct sync *s)
 {
 	const struct sockaddr_storage *ss = &s->o->listen_addr;
 
+	/* No MHD_USE_ERROR_LOG: libmicrohttpd's own lines ("Failed to bind
+	 * to port 0: ...") are not ours; the one line below says it all. */
+	errno = 0;
 	s->http = MHD_start_daemon(
-		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+		MHD_USE_INTERNAL_POLLING_THREAD |
 			(ss->ss_family == AF_INET6 ? MHD_USE_IPv6 : 0),
 		0, NULL, NULL, serve, s, MHD_OPTION_SOCK_ADDR, ss,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_END);
