@@ -132,10 +132,32 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 	return false;
 }
 
+/* Whether N bytes at P are zeros: 64 at a time, as the rest of a
+ * segment is checked at every end of the WAL. */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+
+	for (; i + 64 <= n; i += 64) {
+		uint64_t w[8];
+
+		memcpy(w, p + i, sizeof(w));
+		if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) !=
+		    0)
+			return false;
+	}
+	for (; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 /* Where the data of a .partial segment ends: after its last byte not zero
  * (pg_receivewal fills the rest with zeros). */
 static uint32_t data_end_of(const unsigned char *seg, uint32_t size)
 {
+	while (size >= 64 && all_zero(seg + size - 64, 64))
+		size -= 64;
 	while (size > 0 && seg[size - 1] == 0)
 		size--;
 	return size;
@@ -239,14 +261,6 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	if (r->on_segment)
 		r->on_segment(r->on_segment_arg, segno);
 	return 0;
-}
-
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /*
