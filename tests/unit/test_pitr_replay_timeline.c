@@ -192,19 +192,6 @@ static void test_timeline_parse_rejects_non_increasing(void **state)
 			   "line 2: timeline IDs must increase: 1 after 1");
 }
 
-/* Switch points that go back: no LSN would be on the timeline between
- * them, and PostgreSQL's lookups fail ("timeline history was not
- * contiguous"). Found by fuzz_pitr_replay_timeline. Equal ones are kept. */
-static void test_timeline_parse_rejects_switch_point_going_back(void **state)
-{
-	assert_parse_error(
-		"1\t0/4000100\ta\n2\t0/400020\tb\n", 3,
-		"line 2: switch points must not go back: 0/400020 after 0/4000100");
-	assert_parse_error(
-		"1\t1/0\ta\n\n# c\n2\t0/FFFFFFFF\tb\n", 3,
-		"line 4: switch points must not go back: 0/FFFFFFFF after 1/0");
-}
-
 static void test_timeline_parse_rejects_tli_not_below_child(void **state)
 {
 	assert_parse_error(
@@ -471,8 +458,6 @@ int main(void)
 		cmocka_unit_test(test_timeline_parse_rejects_bad_lsn),
 		cmocka_unit_test(test_timeline_parse_rejects_long_tli_token),
 		cmocka_unit_test(test_timeline_parse_rejects_non_increasing),
-		cmocka_unit_test(
-			test_timeline_parse_rejects_switch_point_going_back),
 		cmocka_unit_test(
 			test_timeline_parse_rejects_tli_not_below_child),
 		cmocka_unit_test(test_timeline_parse_error_into_errbuf_or_null),

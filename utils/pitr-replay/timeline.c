@@ -43,17 +43,6 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 			"line %zu: timeline IDs must increase: %lu after %u",
 			lineno, tli, h->e[h->n - 1].tli);
 	}
-	if (h->n > 0 && lsn < h->e[h->n - 1].end) {
-		char was[LSN_TEXT];
-
-		/* no LSN would be on the timeline in between: PostgreSQL's
-		 * lookups fail ("timeline history was not contiguous") */
-		return dbops_err_set(
-			err,
-			"line %zu: switch points must not go back: %s after %s",
-			lineno, pitr_lsn_format(lsn, lsn_text),
-			pitr_lsn_format(h->e[h->n - 1].end, was));
-	}
 	if (h->n + 1 >= TL_MAX_ENTRIES) {
 		return dbops_err_set(err, "line %zu: more than %d timelines",
 				     lineno, TL_MAX_ENTRIES - 1);
