@@ -7,9 +7,11 @@
  *
  * Properties: a refusal says why; an accepted history ends with the child
  * timeline, open-ended; its IDs increase; it starts at LSN 0 and each
- * timeline begins where the one before ends; pitr_timeline_at(),
- * pitr_timeline_find() and pitr_timeline_file_tli() agree with the
- * entries; pitr_timeline_describe() fits its buffer.
+ * timeline begins where the one before ends (switch points may go back,
+ * as in histories PostgreSQL writes); pitr_timeline_find() and
+ * pitr_timeline_file_tli() agree with the entries, and pitr_timeline_at()
+ * too when the switch points do not go back; pitr_timeline_describe()
+ * fits its buffer.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,6 +34,7 @@ static void fail(const char *what, const char *text)
 static void check(const struct tl_history *h, uint32_t tli, const char *text)
 {
 	char buf[64];
+	bool monotonic = true;
 
 	if (h->n == 0 || h->n > TL_MAX_ENTRIES)
 		fail("no entries, or too many", text);
@@ -39,16 +42,22 @@ static void check(const struct tl_history *h, uint32_t tli, const char *text)
 		fail("the last entry is not the child, open-ended", text);
 	if (h->e[0].begin != 0)
 		fail("the first entry does not begin at 0", text);
+	for (size_t i = 0; i < h->n; i++)
+		if (h->e[i].begin > h->e[i].end)
+			monotonic = false;
 	for (size_t i = 0; i < h->n; i++) {
 		const struct tl_entry *e = &h->e[i];
 
 		if (i > 0 &&
 		    (e->tli <= h->e[i - 1].tli || e->begin != h->e[i - 1].end))
 			fail("IDs not increasing, or a gap", text);
-		if (e->begin > e->end)
-			fail("an entry that ends before it begins", text);
 		if (pitr_timeline_find(h, e->tli) != e)
 			fail("find does not find an entry", text);
+		/* Switch points may go back: PostgreSQL writes such a history
+		 * when a recovery that targeted a timeline ended before its
+		 * fork. pitr_timeline_at() is checked on monotonic ones. */
+		if (!monotonic)
+			continue;
 		if (e->begin < e->end && pitr_timeline_at(h, e->begin) != e)
 			fail("at(begin) is another entry", text);
 		if (e->begin < e->end && pitr_timeline_at(h, e->end - 1) != e)
