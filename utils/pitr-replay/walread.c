@@ -132,32 +132,26 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 	return false;
 }
 
-/* Whether N bytes at P are zeros: 64 at a time, as the rest of a
- * segment is checked at every end of the WAL. */
+/* Whether N bytes at P are zeros: compared a page at a time with zeros
+ * (memcmp, vectorised), as the rest of a segment is checked at every end
+ * of the WAL. */
 static bool all_zero(const unsigned char *p, size_t n)
 {
-	size_t i = 0;
+	static const unsigned char zeros[WAL_PAGE_SIZE];
 
-	for (; i + 64 <= n; i += 64) {
-		uint64_t w[8];
-
-		memcpy(w, p + i, sizeof(w));
-		if ((w[0] | w[1] | w[2] | w[3] | w[4] | w[5] | w[6] | w[7]) !=
-		    0)
+	for (; n >= sizeof(zeros); p += sizeof(zeros), n -= sizeof(zeros))
+		if (memcmp(p, zeros, sizeof(zeros)) != 0)
 			return false;
-	}
-	for (; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
+	return n == 0 || memcmp(p, zeros, n) == 0;
 }
 
 /* Where the data of a .partial segment ends: after its last byte not zero
  * (pg_receivewal fills the rest with zeros). */
 static uint32_t data_end_of(const unsigned char *seg, uint32_t size)
 {
-	while (size >= 64 && all_zero(seg + size - 64, 64))
-		size -= 64;
+	while (size >= WAL_PAGE_SIZE &&
+	       all_zero(seg + size - WAL_PAGE_SIZE, WAL_PAGE_SIZE))
+		size -= WAL_PAGE_SIZE;
 	while (size > 0 && seg[size - 1] == 0)
 		size--;
 	return size;
