@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Seeds of fuzz_pitr_replay_wal (its input format: tests/fuzz/fuzz_pitr_replay_wal.c).
 
-    tests/fuzz/gen-wal-seeds.py [KEEP_WAL_DIR]
+    tests/fuzz/gen-wal-seeds.py [KEEP_WAL_DIR [GEN_PITR_DIR]]
 
 Writes tests/fuzz/corpus/fuzz_pitr_replay_wal/gen-*: small WAL streams laid
 out as PostgreSQL does (a checkpoint at the redo point, commits, aborts with
@@ -10,6 +10,10 @@ record, a record over pages, XLOG_SWITCH), sealed by the harness (flags 7).
 With KEEP_WAL_DIR (what PITR_TEST_KEEP_WAL=DIR test_pitr_replay_walread
 writes: segments 1 to 3 of timeline 1), also slices of that WAL, trimmed to
 the first 24 KB of segment 1 and to the pages around the 1|2 boundary.
+With GEN_PITR_DIR (tests/data/gen-pitr.sh's output), the start of its
+segment 2, where its plain backup starts: real PostgreSQL records, laid
+into the harness's 1 MB segment 1 (the harness rewrites the page headers
+and prev-links, so flags 7).
 """
 import os
 import struct
@@ -152,11 +156,22 @@ def slices(keep):
     write("keep-seg1-seg2-edge", header(8, 0, 2, 3, 0, 0, 0), edge)
 
 
+def real(gen):
+    with open(os.path.join(gen, "archive", "000000010000000000000002"), "rb") as f:
+        seg2 = f.read(48 * 1024)
+    # the backup's redo at 0/2000028 and checkpoint at 0/2000060
+    write("real-pg15-seg2-head", header(7, 0, 2, 0, 0x28, 0x60, 0), seg2)
+    write("real-pg15-seg2-no-backup", header(7 | 8, 0, 2, 0, 0, 0, 0),
+          seg2[:24 * 1024])
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     generated()
     if len(sys.argv) > 1:
         slices(sys.argv[1])
+    if len(sys.argv) > 2:
+        real(sys.argv[2])
 
 
 if __name__ == "__main__":
