@@ -152,6 +152,19 @@ static void test_timeline_parse_rejects_non_numeric_tli(void **state)
 		"line 1: expected a numeric timeline ID, found \"0x1\"");
 }
 
+/* A timeline ID longer than 31 characters was cut there: "0...020/10
+ * 0/10" was read as timeline 2 until 0/10 (PostgreSQL reads timeline 20,
+ * then finds no switch point), and "0...020/10 x" refused for timeline 2. */
+static void test_timeline_parse_rejects_long_tli_token(void **state)
+{
+	assert_parse_error(
+		"00000000000000000000000000000020/10\t0/10\tx\n", 3,
+		"line 1: expected a numeric timeline ID, found \"00000000000000000000000000000020/10\"");
+	assert_parse_error(
+		"00000000000000000000000000000020/10\tx\n", 3,
+		"line 1: expected a numeric timeline ID, found \"00000000000000000000000000000020/10\"");
+}
+
 static void test_timeline_parse_rejects_bad_lsn(void **state)
 {
 	assert_parse_error(
@@ -443,6 +456,7 @@ int main(void)
 		cmocka_unit_test(test_timeline_parse_reuses_history),
 		cmocka_unit_test(test_timeline_parse_rejects_non_numeric_tli),
 		cmocka_unit_test(test_timeline_parse_rejects_bad_lsn),
+		cmocka_unit_test(test_timeline_parse_rejects_long_tli_token),
 		cmocka_unit_test(test_timeline_parse_rejects_non_increasing),
 		cmocka_unit_test(
 			test_timeline_parse_rejects_tli_not_below_child),

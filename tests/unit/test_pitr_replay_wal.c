@@ -385,10 +385,30 @@ static void test_wal_fuzz_pg_time_extremes(void **state)
 	assert_true(unix_us_to_pg_time(INT64_MIN + 5) == INT64_MIN);
 }
 
+/* Years before 1 AD, as PostgreSQL prints them: "4714-11-24 ... BC", not
+ * the astronomical year strftime gives ("-4713"). Found by
+ * fuzz_pitr_replay_walnames. */
+static void test_wal_pg_time_bc(void **state)
+{
+	/* 1 AD starts 730119 days before 2000-01-01 (proleptic Gregorian). */
+	int64_t ad1 = -730119LL * 86400 * 1000000;
+
+	assert_string_equal(fmt(PG_MIN_TIMESTAMP), "4714-11-24 00:00:00+00 BC");
+	assert_string_equal(fmt(PG_MIN_TIMESTAMP + 1500000),
+			    "4714-11-24 00:00:01.5+00 BC");
+	assert_string_equal(fmt(ad1), "0001-01-01 00:00:00+00");
+	assert_string_equal(fmt(ad1 - 1), "0001-12-31 23:59:59.999999+00 BC");
+	assert_string_equal(fmt(ad1 - 366LL * 86400 * 1000000),
+			    "0001-01-01 00:00:00+00 BC");
+	assert_string_equal(fmt(ad1 - 367LL * 86400 * 1000000),
+			    "0002-12-31 00:00:00+00 BC");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_wal_lsn_format_and_parse),
+		cmocka_unit_test(test_wal_pg_time_bc),
 		cmocka_unit_test(test_wal_lsn_format_returns_buf),
 		cmocka_unit_test(test_wal_lsn_parse_accepts),
 		cmocka_unit_test(test_wal_lsn_parse_rejects),

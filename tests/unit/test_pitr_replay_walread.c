@@ -693,6 +693,46 @@ static void test_walread_all_records_in_order(void **state)
 	assert_true(h->r.sysid == SYSID);
 }
 
+/* The same WAL from memory (pitr_walarc_open_memory(), what the fuzz
+ * target reads): the same records, the same end, the same names. */
+static void test_walread_from_memory(void **state)
+{
+	struct basic b;
+	struct stream *s = build_basic(&b);
+	struct pitr_walarc_mem mem[3];
+	struct harness *h = calloc(1, sizeof(*h));
+	struct capture cap;
+	char *out;
+
+	(void)state;
+	assert_non_null(h);
+	for (int i = 0; i < 3; i++) /* given out of order */
+		mem[i] = (struct pitr_walarc_mem){ .tli = 1,
+						   .segno = (uint64_t)(3 - i),
+						   .data = s->buf +
+							   (3 - i) * SEG_SIZE };
+	capture_begin(&cap, STDERR_FILENO);
+	assert_int_equal(pitr_walarc_open_memory(&h->arc, 3000000, mem, 3), -1);
+	out = capture_end(&cap);
+	assert_non_null(strstr(
+		out,
+		"3000000 bytes is not a WAL segment size (a power of two, 1 MB to 1 GB)"));
+	free(out);
+	dbops_log_reset_errors();
+	assert_int_equal(pitr_walarc_open_memory(&h->arc, SEG_SIZE, mem, 3), 0);
+	cur_harness = h;
+	assert_int_equal(h->arc.nsegs, 3);
+	assert_string_equal(h->arc.segs[0].name, "000000010000000000000001");
+	pitr_timeline_single(1, &h->hist);
+	assert_int_equal(
+		pitr_wal_reader_init(&h->r, &h->arc, &h->hist, 15, SYSID), 0);
+	h->reader = true;
+	pitr_wal_reader_seek(&h->r, s->e[0].lsn);
+	expect_records(&h->r, s, 0, s->n, 1);
+	expect_stop(&h->r, WAL_STOP_END, s->e[b.last].end, "zeros");
+	assert_int_equal(h->r.segments_read, 3);
+}
+
 static void test_walread_layout_is_as_intended(void **state)
 {
 	/* The writer's layout, and the end of one record against the start of
@@ -2940,6 +2980,7 @@ int main(void)
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_walread_all_records_in_order),
+		T(test_walread_from_memory),
 		T(test_walread_layout_is_as_intended),
 		T(test_walread_learns_version_and_sysid),
 		T(test_walread_main_data),

@@ -14,12 +14,14 @@
 static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 		      struct dbops_err *err)
 {
-	char tli_text[32], lsn_text[64];
+	/* As long as a line (pitr_timeline_parse() cuts it at 511 bytes):
+	 * a token is never cut, nor its rest read as the next one. */
+	char tli_text[512], lsn_text[512];
 	unsigned long tli;
 	char *end;
 	lsn_t lsn;
 
-	if (sscanf(line, "%31s %63s", tli_text, lsn_text) < 1)
+	if (sscanf(line, "%511s %511s", tli_text, lsn_text) < 1)
 		return 0;
 	tli = strtoul(tli_text, &end, 10);
 	if (*end != '\0' || tli == 0 || tli > UINT32_MAX) {
@@ -28,7 +30,7 @@ static int parse_line(const char *line, size_t lineno, struct tl_history *h,
 			"line %zu: expected a numeric timeline ID, found \"%s\"",
 			lineno, tli_text);
 	}
-	if (sscanf(line, "%*s %63s", lsn_text) != 1 ||
+	if (sscanf(line, "%*s %511s", lsn_text) != 1 ||
 	    pitr_lsn_parse(lsn_text, &lsn) != 0) {
 		return dbops_err_set(
 			err,

@@ -142,13 +142,19 @@ const char *pitr_pg_time_format(int64_t pg_us, char *buf)
 		secs--;
 	}
 	gmtime_r(&secs, &tm);
-	n = strftime(buf, PG_TIME_TEXT, "%Y-%m-%d %H:%M:%S", &tm);
+	/* Year 0 and before are 1 BC and before: PostgreSQL prints the
+	 * year counted back, and " BC" at the end. */
+	bool bc = tm.tm_year + 1900 <= 0;
+	n = (size_t)snprintf(buf, PG_TIME_TEXT, "%04d-%02d-%02d %02d:%02d:%02d",
+			     bc ? 1 - (tm.tm_year + 1900) : tm.tm_year + 1900,
+			     tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min,
+			     tm.tm_sec);
 	if (frac != 0) {
 		n += (size_t)snprintf(buf + n, PG_TIME_TEXT - n, ".%06" PRId64,
 				      frac);
 		while (buf[n - 1] == '0')
 			buf[--n] = '\0';
 	}
-	snprintf(buf + n, PG_TIME_TEXT - n, "+00");
+	snprintf(buf + n, PG_TIME_TEXT - n, "+00%s", bc ? " BC" : "");
 	return buf;
 }

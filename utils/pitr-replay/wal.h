@@ -130,7 +130,8 @@ static inline int64_t unix_us_to_pg_time(int64_t unix_us)
 }
 
 /* "2024-03-01 11:58:02.114203+00" (UTC, microseconds only when non-zero
- * digits remain, as PostgreSQL prints); "infinity" and "-infinity" for
+ * digits remain, as PostgreSQL prints; "4714-11-24 00:00:00+00 BC" before
+ * 1 AD); "infinity" and "-infinity" for
  * INT64_MAX and INT64_MIN, and "out-of-range time N" for a value outside
  * PostgreSQL's range. BUF >= 40. */
 #define PG_TIME_TEXT 40

@@ -646,6 +646,46 @@ int pitr_walarc_open(const char *dir, struct wal_archive *arc)
 	return 0;
 }
 
+int pitr_walarc_open_memory(struct wal_archive *arc, uint32_t seg_size,
+			    const struct pitr_walarc_mem *segs, size_t n)
+{
+	memset(arc, 0, sizeof(*arc));
+	if (!pitr_wal_valid_seg_size(seg_size)) {
+		dbops_log_error(
+			"%u bytes is not a WAL segment size (a power of two, 1 MB to 1 GB)",
+			seg_size);
+		return -1;
+	}
+	snprintf(arc->dir, sizeof(arc->dir), "(memory)");
+	arc->seg_size = seg_size;
+	arc->in_memory = true;
+	arc->segs = dbops_xcalloc(n ? n : 1, sizeof(*arc->segs));
+	for (size_t i = 0; i < n; i++) {
+		struct archive_segment *s = &arc->segs[i];
+
+		s->tli = segs[i].tli;
+		s->segno = segs[i].segno;
+		s->partial = segs[i].partial;
+		s->mem = segs[i].data;
+		pitr_wal_segment_name(s->tli, s->segno, seg_size, s->name);
+		if (s->partial)
+			strcat(s->name, ".partial");
+	}
+	qsort(arc->segs, n, sizeof(*arc->segs), compare_segments);
+	/* One copy of each (tli, segno, partial): the first of equal ones. */
+	for (size_t i = 0; i < n; i++) {
+		struct archive_segment *kept =
+			arc->nsegs ? &arc->segs[arc->nsegs - 1] : NULL;
+
+		if (kept && kept->tli == arc->segs[i].tli &&
+		    kept->segno == arc->segs[i].segno &&
+		    kept->partial == arc->segs[i].partial)
+			continue;
+		arc->segs[arc->nsegs++] = arc->segs[i];
+	}
+	return 0;
+}
+
 void pitr_walarc_close(struct wal_archive *arc)
 {
 	free(arc->segs);
@@ -882,6 +922,10 @@ int pitr_walarc_map_segment(const struct wal_archive *arc,
 	char path[8192];
 
 	*data = NULL;
+	if (seg->mem) {
+		*data = seg->mem;
+		return 0;
+	}
 	if (seg->in_backup || seg->partial || seg->has_other_forms ||
 	    seg->comp != PITR_COMP_NONE)
 		return 0;
@@ -892,7 +936,7 @@ int pitr_walarc_map_segment(const struct wal_archive *arc,
 void pitr_walarc_unmap_segment(const struct wal_archive *arc,
 			       const unsigned char *data)
 {
-	if (data)
+	if (data && !arc->in_memory)
 		munmap((void *)(uintptr_t)data, arc->seg_size);
 }
 
@@ -900,6 +944,10 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 			     const struct archive_segment *seg,
 			     unsigned char *buf)
 {
+	if (seg->mem) {
+		memcpy(buf, seg->mem, arc->seg_size);
+		return 0;
+	}
 	if (seg->in_backup)
 		return arc->read_backup(arc, seg, buf);
 	if (read_one_form(arc, seg, buf) != 0)
@@ -946,6 +994,8 @@ int pitr_walarc_read_text(const struct wal_archive *arc, const char *name,
 	char path[8192], first[8192];
 	char *found = NULL;
 
+	if (arc->in_memory)
+		return 1; /* segments only */
 	for (int c = 0; c < PITR_NCOMP; c++) {
 		char *t;
 		int rc;

@@ -54,6 +54,9 @@ struct archive_segment {
 	bool has_other_forms; /* arc->others holds more copies of it */
 	bool in_backup;	      /* not in the archive but in the base backup's own
 			   pg_wal (walbackup.h): read through read_backup */
+	/* Its seg_size bytes, when the archive is in memory
+	 * (pitr_walarc_open_memory()); NULL: a file in the directory. */
+	const unsigned char *mem;
 };
 
 struct archive_backup_file { /* TTTTTTTTLLLLLLLLSSSSSSSS.OOOOOOOO.backup */
@@ -85,6 +88,16 @@ struct wal_archive {
 			   const struct archive_segment *seg,
 			   unsigned char *buf);
 	const void *read_backup_ctx;
+	/* The segments are in memory, not files: pitr_walarc_open_memory(). */
+	bool in_memory;
+};
+
+/* A segment held in memory, for pitr_walarc_open_memory(). */
+struct pitr_walarc_mem {
+	uint32_t tli;
+	uint64_t segno;
+	bool partial; /* read as pg_receivewal's .partial: data, then zeros */
+	const unsigned char *data; /* seg_size bytes; the caller keeps them */
 };
 
 /* The suffix of compression COMP: "", ".gz", ".zst"... */
@@ -97,6 +110,16 @@ const char *pitr_comp_suffix(int comp);
  * all, a first page that is not a WAL page).
  */
 int pitr_walarc_open(const char *dir, struct wal_archive *arc);
+
+/*
+ * An archive whose segments are the N buffers SEGS, of SEG_SIZE bytes each,
+ * rather than files: the bytes-in entry point of the WAL reader (the fuzz
+ * target reads WAL from memory). Named as the files would be; no history,
+ * backup history or other file. Returns 0, or -1 after dbops_log_error()
+ * when SEG_SIZE is not a valid segment size. The buffers must outlive ARC.
+ */
+int pitr_walarc_open_memory(struct wal_archive *arc, uint32_t seg_size,
+			    const struct pitr_walarc_mem *segs, size_t n);
 
 /* Free the listing of ARC: safe after a failed pitr_walarc_open(), and twice. */
 void pitr_walarc_close(struct wal_archive *arc);
@@ -129,7 +152,8 @@ int pitr_walarc_read_segment(const struct wal_archive *arc,
 
 /*
  * Map segment SEG read-only, without copying it, when it is a plain
- * complete file in the archive with no other forms: 0 and *DATA (seg_size
+ * complete file in the archive with no other forms, or in memory (its
+ * buffer, whatever it is, and unmapping does nothing): 0 and *DATA (seg_size
  * bytes, until pitr_walarc_unmap_segment()), or 0 and *DATA NULL when it
  * is not such a file or cannot be mapped (read it with
  * pitr_walarc_read_segment()); -1 after dbops_log_error() as that would

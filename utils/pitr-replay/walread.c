@@ -132,10 +132,26 @@ static bool later_segment_exists(const struct wal_reader *r, uint64_t segno)
 	return false;
 }
 
+/* Whether N bytes at P are zeros: compared a page at a time with zeros
+ * (memcmp, vectorised), as the rest of a segment is checked at every end
+ * of the WAL. */
+static bool all_zero(const unsigned char *p, size_t n)
+{
+	static const unsigned char zeros[WAL_PAGE_SIZE];
+
+	for (; n >= sizeof(zeros); p += sizeof(zeros), n -= sizeof(zeros))
+		if (memcmp(p, zeros, sizeof(zeros)) != 0)
+			return false;
+	return n == 0 || memcmp(p, zeros, n) == 0;
+}
+
 /* Where the data of a .partial segment ends: after its last byte not zero
  * (pg_receivewal fills the rest with zeros). */
 static uint32_t data_end_of(const unsigned char *seg, uint32_t size)
 {
+	while (size >= WAL_PAGE_SIZE &&
+	       all_zero(seg + size - WAL_PAGE_SIZE, WAL_PAGE_SIZE))
+		size -= WAL_PAGE_SIZE;
 	while (size > 0 && seg[size - 1] == 0)
 		size--;
 	return size;
@@ -239,14 +255,6 @@ static int load_segment(struct wal_reader *r, uint64_t segno, lsn_t need_lsn)
 	if (r->on_segment)
 		r->on_segment(r->on_segment_arg, segno);
 	return 0;
-}
-
-static bool all_zero(const unsigned char *p, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (p[i])
-			return false;
-	return true;
 }
 
 /*
