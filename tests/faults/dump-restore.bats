@@ -95,22 +95,23 @@ dr_up() {
 }
 
 @test "faults dump-restore: up killed -9 at random moments (its servers killed too, at times): up again brings every world to its dump, down leaves nothing" {
-	local runs i ms at t w killed=0 also=0 status
+	local runs run_no ms at t w killed=0 also=0
 	fault_seed
 	runs=$(fault_runs 3)
-	for ((i = 1; i <= runs; i++)); do
+	for ((run_no = 1; run_no <= runs; run_no++)); do
 		# Every up changes the worlds: 02:00 and 14:00 by turns.
-		if ((i % 2)); then at='2024-03-01 03:00' t=2024-03-01T02:00:00Z; else at='2024-03-01 15:00' t=2024-03-01T14:00:00Z; fi
-		ms=$(fault_ms 5000)
+		if ((run_no % 2)); then at='2024-03-01 03:00' t=2024-03-01T02:00:00Z; else at='2024-03-01 15:00' t=2024-03-01T14:00:00Z; fi
+		fault_ms 5000
+		ms=$FAULT_MS
 		fault_kill_at "$ms" "$R.log" dump-restore up --root "$R" --progress never --at "$at" "$DUMPS"
 		killed=$((killed + FAULT_KILLED))
-		echo "# run $i: kill after $ms ms (landed: $FAULT_KILLED)"
+		echo "# run $run_no: kill after $ms ms (landed: $FAULT_KILLED)"
 		# A third of the time the servers die with it (the host's OOM
 		# killer, a power cut of the test bench).
 		if ((RANDOM % 3 == 0)); then
 			also=$((also + 1))
 			procs_named_under "$R" mariadbd mysqld mariadb-install-db | cut -d' ' -f1 | xargs -r kill -9
-			echo "# run $i: the servers killed too"
+			echo "# run $run_no: the servers killed too"
 		fi
 		run --separate-stderr dr_up "$R" "$at"
 		assert_success
@@ -120,7 +121,7 @@ dr_up() {
 		done
 		# Down every other run, so that a killed up also meets running
 		# worlds it replaces.
-		if ((i % 2 == 0 || i == runs)); then
+		if ((run_no % 2 == 0 || run_no == runs)); then
 			run --separate-stderr dump-restore down --root "$R"
 			assert_success
 			nothing_left "$R"

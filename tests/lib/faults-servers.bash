@@ -22,9 +22,10 @@ fault_runs() {
 	echo "${FAULT_RUNS:-$1}"
 }
 
-# fault_ms MAX: a random number of milliseconds from 0 to MAX - 1.
+# fault_ms MAX: FAULT_MS, a random number of milliseconds from 0 to MAX - 1
+# (set, not printed: a $(...) subshell would draw from a reseeded RANDOM).
 fault_ms() {
-	echo $(((RANDOM * 32768 + RANDOM) % $1))
+	FAULT_MS=$(((RANDOM * 32768 + RANDOM) % $1))
 }
 
 # fault_kill_at MS LOG COMMAND...: run COMMAND in a session of its own
