@@ -66,12 +66,19 @@ as_server_user() {
 
 # stop_left DATADIR: what the man page says to do after a restore killed
 # while its server ran: pg_ctl stop as the server's user. Nothing to do
-# when no postmaster runs there.
+# when no postmaster runs there; one already on its way out (the kill came
+# as the restore was stopping it) is waited for.
 stop_left() {
-	local pid
+	local pid i
 	pid=$(head -1 "$1/postmaster.pid" 2>/dev/null) || return 0
 	[ -n "$pid" ] && ! process_gone "$pid" || return 0
-	as_server_user "$PG_BIN/pg_ctl" stop -D "$1" -m fast -w -t 60 >/dev/null
+	as_server_user "$PG_BIN/pg_ctl" stop -D "$1" -m fast -w -t 60 >/dev/null 2>&1 && return 0
+	for ((i = 0; i < 100; i++)); do
+		process_gone "$pid" && return 0
+		sleep 0.1
+	done
+	echo "# pg_ctl stop -D $1 failed, and postmaster $pid runs" >&2
+	return 1
 }
 
 # no_process_on DIR: no process names DIR in its command line or has its
