@@ -235,3 +235,23 @@ dr_up() {
 	assert_success
 	nothing_left "$R"
 }
+
+@test "faults dump-restore: a root whose world directories root cannot write (root_squash, no CAP_DAC_OVERRIDE): each world's error names world.state and why, exit 1, none reported running" {
+	local w
+	# As root without the capability that passes over file modes, like
+	# root on an NFS root_squash export: the world directories belong to
+	# the server's user, 0700.
+	run --separate-stderr no_dac dump-restore up --root "$R" --progress never --format csv --at '2024-03-01 03:00' "$DUMPS"
+	assert_failure 1
+	for w in world1 world2; do
+		assert_line --regexp "^$w,failed,,,"
+		assert_stderr_line --regexp "^dump-restore: error: world \"$w\" from \"[^\"]*\": could not write \"$R/$w/world.state\": Permission denied\$"
+	done
+	assert_equal "${stderr_lines[2]}" 'dump-restore: error: 2 of 2 worlds not brought up: "world1" (failed), "world2" (failed)'
+	assert_equal "${#stderr_lines[@]}" 3
+	# Nothing that status and down would not see.
+	assert_equal "$(ls -A "$R")" $'.lock\nworlds.cnf'
+	run --separate-stderr dump-restore down --root "$R"
+	assert_success
+	nothing_left "$R"
+}
