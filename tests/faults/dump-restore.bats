@@ -162,6 +162,7 @@ dr_up() {
 }
 
 @test "faults dump-restore: a full disk during the load: the error names the world, exit 1, failed, never running; down leaves nothing" {
+	need_root "to mount a tmpfs"
 	local src=$DBOPS_SERVER_ROOT/big full=$DBOPS_SERVER_ROOT/full$BATS_TEST_NUMBER
 	mkdir -p "$src"
 	# 400 MB of rows from a dump of a few hundred bytes.
@@ -185,6 +186,7 @@ dr_up() {
 }
 
 @test "faults dump-restore: a disk too small for the data directory: mariadb-install-db's error, each world failed, exit 1; down leaves nothing" {
+	need_root "to mount a tmpfs"
 	local full=$DBOPS_SERVER_ROOT/full$BATS_TEST_NUMBER w
 	fault_tmpfs "$full" 1m
 	R=$full/r
@@ -203,6 +205,7 @@ dr_up() {
 }
 
 @test "faults dump-restore: a dump its user cannot read: the error names the world and the reason, exit 1; the other world comes up" {
+	need_root "to run up as another user"
 	local src=$R.src as=(setpriv --reuid=nobody --regid=nogroup --clear-groups env HOME=/nonexistent)
 	mkdir -p "$src" "$R"
 	cp "$DUMPS/world1-2024-03-01T02:00:00Z.sql.gz" "$DUMPS/world2_20240301_020000.sql.gz" "$src/"
@@ -237,6 +240,7 @@ dr_up() {
 }
 
 @test "faults dump-restore: a root whose world directories root cannot write (root_squash, no CAP_DAC_OVERRIDE): each world's error names world.state and why, exit 1, none reported running" {
+	need_root "root without CAP_DAC_OVERRIDE"
 	local w
 	# As root without the capability that passes over file modes, like
 	# root on an NFS root_squash export: the world directories belong to

@@ -185,6 +185,7 @@ restore_killed() {
 }
 
 @test "faults pitr-replay: the data directory's disk full: at the extraction (the directory removed) and at the restore_command's copy (its own error quoted); exit 1, nothing left running" {
+	need_root "to mount a tmpfs"
 	local full=$W/full
 	fault_tmpfs "$full" 20m
 	run --separate-stderr pitr-replay restore -q -b "$G/base-plain" -a "$G/archive" -D "$full/d" --target-name rp_tl2
@@ -202,6 +203,7 @@ restore_killed() {
 }
 
 @test "faults pitr-replay: the archive on a full disk: restore reads it and succeeds, writing nothing there" {
+	need_root "to mount a tmpfs"
 	local a=$W/arch
 	fault_tmpfs "$a" 160m
 	cp -a "$G/archive/." "$a/"

@@ -67,6 +67,11 @@ procs_named_under() {
 	done
 }
 
+# need_root WHAT: skip the test unless run as root (mount, setpriv).
+need_root() {
+	[ "$(id -u)" = 0 ] || skip "needs root: $1"
+}
+
 # fault_tmpfs DIR SIZE: a tmpfs of SIZE (mount's size=) on DIR, made
 # searchable by the server users; fault_umount_all in teardown.
 fault_tmpfs() {
