@@ -110,7 +110,9 @@ dr_up() {
 		# killer, a power cut of the test bench).
 		if ((RANDOM % 3 == 0)); then
 			also=$((also + 1))
-			procs_named_under "$R" mariadbd mysqld mariadb-install-db | cut -d' ' -f1 | xargs -r kill -9
+			# (one may end between the look and the kill)
+			procs_named_under "$R" mariadbd mysqld mariadb-install-db | cut -d' ' -f1 |
+				xargs -r kill -9 2>/dev/null || true
 			echo "# run $run_no: the servers killed too"
 		fi
 		run --separate-stderr dr_up "$R" "$at"
