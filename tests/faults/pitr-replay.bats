@@ -65,13 +65,15 @@ as_server_user() {
 }
 
 # stop_left DATADIR: what the man page says to do after a restore killed
-# while its server ran: pg_ctl stop as the server's user. Nothing to do
+# while its server ran: pg_ctl stop as the server's user (counted in
+# LEFT_RUNNING). Nothing to do
 # when no postmaster runs there; one already on its way out (the kill came
 # as the restore was stopping it) is waited for.
 stop_left() {
 	local pid i
 	pid=$(head -1 "$1/postmaster.pid" 2>/dev/null) || return 0
 	[ -n "$pid" ] && ! process_gone "$pid" || return 0
+	LEFT_RUNNING=$((${LEFT_RUNNING:-0} + 1))
 	as_server_user "$PG_BIN/pg_ctl" stop -D "$1" -m fast -w -t 60 >/dev/null 2>&1 && return 0
 	for ((i = 0; i < 100; i++)); do
 		process_gone "$pid" && return 0
@@ -154,7 +156,7 @@ restore_killed() {
 		no_process_on "$W/n$run_no"
 		rm -rf "$W/k$run_no" "$W/n$run_no"
 	done
-	echo "# $runs runs, $killed kills landed ($inserver aimed at the server's run), servers killed too in $also" >&3
+	echo "# $runs runs, $killed kills landed ($inserver aimed at the server's run), servers killed too in $also; a server left running (stopped by pg_ctl) by ${LEFT_RUNNING:-0}" >&3
 }
 
 @test "faults pitr-replay: the server killed -9 while it replays: one error naming the signal, exit 1, the data directory left for inspection; nothing left running" {
