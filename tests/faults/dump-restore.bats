@@ -10,7 +10,7 @@
 # naming the world, exit 1, the world marked failed, never running.
 #
 # One data set for the file (gen-worlds.sh, 2 worlds, dumps at 02:00 and
-# 14:00). FAULT_RUNS (default 3; make faults: 100) and FAULT_SEED as in
+# 14:00). FAULT_RUNS (default 2; make faults: 100) and FAULT_SEED as in
 # tests/lib/faults-servers.bash.
 
 bats_require_minimum_version 1.5.0
@@ -97,7 +97,7 @@ dr_up() {
 @test "faults dump-restore: up killed -9 at random moments (its servers killed too, at times): up again brings every world to its dump, down leaves nothing" {
 	local runs run_no ms at t w killed=0 also=0
 	fault_seed
-	runs=$(fault_runs 3)
+	runs=$(fault_runs 2)
 	for ((run_no = 1; run_no <= runs; run_no++)); do
 		# Every up changes the worlds: 02:00 and 14:00 by turns.
 		if ((run_no % 2)); then at='2024-03-01 03:00' t=2024-03-01T02:00:00Z; else at='2024-03-01 15:00' t=2024-03-01T14:00:00Z; fi
