@@ -114,7 +114,7 @@ restore_killed() {
 		[ -s "$d/postmaster.pid" ] || process_gone "$pid" && break
 		sleep 0.01
 	done
-	sleep "$(printf '0.%03d' $((-ms)))"
+	sleep "$(printf '%d.%03d' $((-ms / 1000)) $((-ms % 1000)))"
 	FAULT_KILLED=0
 	kill -9 -- "-$pid" 2>/dev/null && FAULT_KILLED=1
 	FAULT_RC=0
@@ -124,20 +124,27 @@ restore_killed() {
 }
 
 @test "faults pitr-replay: restore killed -9 at random moments (its server killed too, at times): cleaned as the man page says, nothing left running, a restore into a new directory has the right rows" {
-	local runs run_no ms target base killed=0 also=0 inserver=0 targets=(rp_dup rp_fork rp_tl2)
+	local runs run_no ms target base start span killed=0 also=0 inserver=0 targets=(rp_dup rp_fork rp_tl2)
 	local bases=("$G/base-plain" "$G/base-plain.tar.zst" "$G/base-plain.tar.lz4")
 	fault_seed
 	runs=$(fault_runs 3)
+	# The moments fall within what a restore takes here (measured once),
+	# plus a tenth; those aimed at the server's run within half of it.
+	start=$(date +%s%N)
+	pitr-replay restore -q -b "$G/base-plain" -a "$G/archive" -D "$W/cal" --target-name rp_tl2
+	span=$((($(date +%s%N) - start) / 1000000 * 11 / 10))
+	rm -rf "$W/cal"
+	echo "# a restore takes about $span ms"
 	for ((run_no = 1; run_no <= runs; run_no++)); do
 		target=${targets[RANDOM % 3]}
 		base=${bases[RANDOM % 3]}
 		# Half the kills at any moment of the whole run, half while the
 		# server runs (from its pid file on).
 		if ((RANDOM % 2)); then
-			fault_ms 2500
+			fault_ms "$span"
 			ms=$FAULT_MS
 		else
-			fault_ms 900
+			fault_ms $((span / 2))
 			ms=-$FAULT_MS
 			inserver=$((inserver + 1))
 		fi
