@@ -10,7 +10,7 @@
 # naming the world, exit 1, the world marked failed, never running.
 #
 # One data set for the file (gen-worlds.sh, 2 worlds, dumps at 02:00 and
-# 14:00). FAULT_RUNS (default 2; make faults: 100) and FAULT_SEED as in
+# 14:00). FAULT_RUNS (default 1; make faults: 100) and FAULT_SEED as in
 # tests/lib/faults-servers.bash.
 
 bats_require_minimum_version 1.5.0
@@ -97,7 +97,7 @@ dr_up() {
 @test "faults dump-restore: up killed -9 at random moments (its servers killed too, at times): up again brings every world to its dump, down leaves nothing" {
 	local runs run_no ms at t w killed=0 also=0 pids pid k start span
 	fault_seed
-	runs=$(fault_runs 2)
+	runs=$(fault_runs 1)
 	# The moments fall within what an up takes here (measured once: the
 	# worlds replaced, 14:00 to 02:00), plus a tenth.
 	dr_up "$R" '2024-03-01 15:00' >/dev/null
