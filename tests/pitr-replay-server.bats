@@ -455,7 +455,8 @@ time.sleep(120)' >"$W/port" &
 	run cat "$W/err"
 	assert_line --index 0 'pitr-replay: error: recovery failed: the server said "FATAL:  could not restore file "000000010000000000000006" from archive: command not executable"'
 	assert_line --index 1 'pitr-replay: detail: copying a file from the archive failed (see the restore_command'"'"'s message in the server log)'
-	assert_line --index 2 "pitr-replay: hint: the data directory \"$D\" is left as it is for inspection; the server log is \"$D/pitr-replay/server.log\""
+	assert_line --index 2 --regexp '^pitr-replay: detail: the restore_command said ".*000000010000000000000006.*: Permission denied"$'
+	assert_line --index 3 "pitr-replay: hint: the data directory \"$D\" is left as it is for inspection; the server log is \"$D/pitr-replay/server.log\""
 	for line in "${lines[@]}"; do
 		[[ $line == 'pitr-replay: '* ]] || fail "not one of pitr-replay's lines: $line"
 	done

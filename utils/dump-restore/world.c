@@ -53,7 +53,20 @@ const char *dr_status_name(enum dr_status s)
 
 /* --- the state file ------------------------------------------------------ */
 
-static int state_write(const struct dr_world *w)
+static bool state_exists(const char *dir)
+{
+	char path[PATH_MAX + 16];
+
+	snprintf(path, sizeof(path), "%s/" STATE, dir);
+	return access(path, F_OK) == 0;
+}
+
+/*
+ * Write the world's state. A failure becomes the world's error when it has
+ * none yet (its up fails with it); it is logged when the world already
+ * failed for another reason, which stays its error.
+ */
+static int state_write(struct dr_world *w)
 {
 	char path[PATH_MAX + 16];
 	struct dbops_atomic_file af;
@@ -85,7 +98,12 @@ static int state_write(const struct dr_world *w)
 	if (dbops_atomic_commit(&af) == 0)
 		return 0;
 fail:
-	dbops_log_error("could not write \"%s\": %s", path, strerror(errno));
+	if (dbops_err_isset(&w->error))
+		dbops_log_error("could not write \"%s\": %s", path,
+				strerror(errno));
+	else
+		dbops_err_set(&w->error, "could not write \"%s\": %s", path,
+			      strerror(errno));
 	return -1;
 }
 
@@ -674,7 +692,9 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 	dbops_err_clear(&w->error);
 	if (restore(w, d, o, idx) == 0) {
 		w->status = DR_RUNNING;
-		return state_write(w);
+		if (state_write(w) == 0)
+			return 0;
+		/* Not recorded as running: not left running either. */
 	}
 	/* A failed world keeps its state and log, but not a running server. */
 	if (stop_server(w->dir, &stop_err) != 0) {
@@ -683,6 +703,11 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		dbops_err_set(&w->error, "%s; and %s", why.msg, stop_err.msg);
 	}
 	w->status = DR_FAILED;
+	/* A directory in which not even the state could be written is
+	 * removed, when empty: status and down would never see it. */
+	if (access(w->dir, F_OK) == 0 && !state_exists(w->dir) &&
+	    rmdir(w->dir) == 0)
+		return -1;
 	if (access(w->dir, F_OK) == 0)
 		state_write(w);
 	return -1;

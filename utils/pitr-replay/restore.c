@@ -866,6 +866,7 @@ struct follow {
 	char stop_line[512];
 	char fatal_line[512];	/* the first FATAL or PANIC that is a cause */
 	char fatal_detail[512]; /* the DETAIL line right after it */
+	char fetch_error[512];	/* fetch-wal's last error before fatal_line */
 	char last_error[512];	/* the last ERROR, FATAL or PANIC that is one */
 	bool after_fatal;	/* the previous line was fatal_line */
 	char param_line[512];	/* PostgreSQL 14 on: recovery paused for a
@@ -908,6 +909,12 @@ static void take_line(struct follow *f, const char *line)
 
 	if (line[0])
 		snprintf(f->last_line, sizeof(f->last_line), "%s", line);
+	/* The restore_command's own message (its stderr is the server log):
+	 * what a "could not restore file" FATAL hides behind its exit status. */
+	if (!f->fatal_line[0] && (p = strstr(line, ": error: ")) != NULL &&
+	    (strncmp(line, "pitr-replay: ", 13) == 0 ||
+	     strncmp(line, "pitr-replay-fetch-wal: ", 23) == 0))
+		snprintf(f->fetch_error, sizeof(f->fetch_error), "%s", p + 9);
 	if (strstr(line, "restored log file \"") && !strstr(line, ".history\""))
 		f->restored++;
 	if ((p = strstr(line, "recovery stopping ")) != NULL)
@@ -1253,6 +1260,10 @@ static void report_server_failure(const struct restore_opts *o,
 			dbops_log_detail("the server said \"%s\"",
 					 f->fatal_detail);
 		dbops_log_detail("%s", explain(f->fatal_line));
+		if (f->fetch_error[0] &&
+		    strstr(f->fatal_line, "could not restore file"))
+			dbops_log_detail("the restore_command said \"%s\"",
+					 f->fetch_error);
 	} else {
 		dbops_log_error("recovery failed: the server %s", how);
 	}
