@@ -1666,6 +1666,8 @@ static int restore(const struct restore_opts *o, struct pitr_run_facts *facts)
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, w.dbname, conninfo, sizeof(conninfo));
 		printf("%s\n", conninfo);
+		/* The server runs on; what we hold of its process goes. */
+		dbops_process_free(&inst.proc);
 	} else if (stop_server(&inst, &f, w.limit_s) != 0) {
 		rc = 1;
 	} else if (rc == 0) {
