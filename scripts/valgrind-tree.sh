@@ -8,12 +8,12 @@
 #        scripts/valgrind-tree.sh --check OUT
 #
 # OUT/bin/TOOL is a script that execs valgrind on a copy of BUILD/bin/TOOL
-# in OUT/real/bin, and the same for the libexec programs (lib/dbops). The
-# tools find their libexec programs from their own path (/proc/self/exe,
-# the copy under valgrind): pitr-replay restore writes a restore_command
-# with OUT/real/lib/dbops/pitr-replay-fetch-wal, a script again, so that
-# PostgreSQL's calls of it run under memcheck too, and fetch-wal's own
-# fallback, ../../bin/pitr-replay from its copy in OUT/real2, is a script.
+# in OUT/real/bin. The tools find their libexec programs from their own
+# path (/proc/self/exe, the copy under valgrind): pitr-replay restore
+# writes a restore_command with OUT/real/lib/dbops/pitr-replay-fetch-wal, a
+# script again (OUT/lib/dbops/ links to it), so that PostgreSQL's calls of
+# it run under memcheck too, on a copy in OUT/real2, whose own fallback,
+# ../../bin/pitr-replay from there, is a script again.
 # OUT/tests is BUILD/tests: the test helpers run as they are.
 #
 # --check: one line per log of OUT/valgrind-logs with errors (definite
@@ -49,6 +49,7 @@ mkdir -p "$2"
 out=$(cd "$2" && pwd)
 logs=$out/valgrind-logs
 rm -rf "${out:?}/bin" "${out:?}/lib" "$out/real" "$out/real2" "$out/tests"
+rm -f "$logs"/vg.*
 mkdir -p "$out/bin" "$out/lib/dbops" "$out/real/bin" "$out/real/lib/dbops" \
 	"$out/real2/bin" "$out/real2/lib/dbops" "$logs"
 # Every user writes there: the tools run as postgres and mysql too.
@@ -79,6 +80,7 @@ for p in "$build"/lib/dbops/*; do
 	[ -f "$p" ] || continue
 	name=$(basename "$p")
 	cp "$p" "$out/real2/lib/dbops/$name"
-	wrap "$out/lib/dbops/$name" "$out/real2/lib/dbops/$name"
 	wrap "$out/real/lib/dbops/$name" "$out/real2/lib/dbops/$name"
+	# The same script: the tests find it as the tools do, by realpath.
+	ln -s "../../real/lib/dbops/$name" "$out/lib/dbops/$name"
 done
