@@ -13,6 +13,10 @@
  * ASAN_OPTIONS and UBSAN_OPTIONS still override these (log_path=stderr in
  * both to see a report on the terminal).
  */
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <string.h>
+
 #ifndef DBOPS_SAN_REPORTS
 #error "DBOPS_SAN_REPORTS (the report directory) is set by the Makefile"
 #endif
@@ -38,4 +42,29 @@ const char *__asan_default_options(void)
 const char *__ubsan_default_options(void)
 {
 	return DBOPS_SAN_LOG ":print_stacktrace=1:halt_on_error=1";
+}
+
+/*
+ * GCC links UBSan as its own library, libubsan.so, beside libasan.so; run
+ * with ASan, it reads its flags but never opens log_path, and writes its
+ * reports on stderr. Its report path is set here, through its own copy of
+ * __sanitizer_set_report_path; its log_exe_name (the defaults above)
+ * makes it DIR/report.<program>.<pid>, as ASan's. (Clang's runtime is one
+ * library, which honours log_path: no libubsan.so is loaded then.)
+ */
+__attribute__((constructor)) static void dbops_san_ubsan_path(void)
+{
+	const char *env = getenv("UBSAN_OPTIONS");
+	void *lib;
+	void (*set_path)(const char *);
+
+	if (env != NULL && strstr(env, "log_path=") != NULL)
+		return;
+	lib = dlopen("libubsan.so.1", RTLD_NOW | RTLD_NOLOAD);
+	if (lib == NULL)
+		return;
+	*(void **)&set_path = dlsym(lib, "__sanitizer_set_report_path");
+	if (set_path != NULL)
+		set_path(DBOPS_SAN_REPORTS "/report");
+	dlclose(lib);
 }
