@@ -669,6 +669,13 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	return 0;
 }
 
+/* What the options hold: --types and --table-from-name. */
+static void free_opts(struct snap_opts *o)
+{
+	snap_types_free(&o->types);
+	snap_name_pattern_free(&o->name_pattern);
+}
+
 /* CMD on the operands ARGV; the exit status. */
 static int run_command(const char *cmd, struct snap_opts *o, char **argv,
 		       int argc)
@@ -704,7 +711,7 @@ int main(int argc, char **argv)
 	/* Options may come before or after the command (GNU permutation). */
 	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
 	if (rc != DBOPS_CLI_RUN) {
-		snap_types_free(&o.types);
+		free_opts(&o);
 		return rc;
 	}
 	/* The first operand names the command; a file called "list" is
@@ -719,6 +726,6 @@ int main(int argc, char **argv)
 	rc = check_command_options(cmd, &o) != 0
 		     ? 1
 		     : run_command(cmd, &o, argv + first, argc - first);
-	snap_types_free(&o.types);
+	free_opts(&o);
 	return rc;
 }
