@@ -669,10 +669,11 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	return 0;
 }
 
-/* What the options hold: --types and --table-from-name. */
+/* What the options hold: --types, --columns and --table-from-name. */
 static void free_opts(struct snap_opts *o)
 {
 	snap_types_free(&o->types);
+	snap_header_free(&o->columns);
 	snap_name_pattern_free(&o->name_pattern);
 }
 
