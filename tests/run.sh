@@ -137,7 +137,10 @@ lsan_probe() {
 
 cd "$top" || exit 1
 [ -n "$bats_build" ] || bats_build=$build
-export DBOPS_BUILD=$top/$build
+# The builds as absolute paths (they may be given relative to the top).
+absolute() { case $1 in /*) echo "$1" ;; *) echo "$top/$1" ;; esac; }
+export DBOPS_BUILD
+DBOPS_BUILD=$(absolute "$build")
 for dir in "$build" "$asan_build" "$bats_build"; do
 	[ -n "$dir" ] && [ -d "$dir/sanitizer-reports" ] && lsan_probe "$dir" && break
 done
@@ -164,7 +167,7 @@ if [ "$run_bats" = 1 ]; then
 	fi
 	if [ ${#bats_files[@]} -gt 0 ]; then
 		echo "# bats ($bats_build): ${bats_files[*]}"
-		DBOPS_BUILD=$top/$bats_build DBOPS_CACHE=${DBOPS_CACHE:-$top/$build} \
+		DBOPS_BUILD=$(absolute "$bats_build") DBOPS_CACHE=${DBOPS_CACHE:-$(absolute "$build")} \
 			bats --tap "${bats_files[@]}" 2>&1 | tee "$tap"
 		count bats "$tap" "${PIPESTATUS[0]}"
 		[ ! -d "$bats_build/sanitizer-reports" ] || san_check bats
