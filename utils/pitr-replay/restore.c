@@ -1610,7 +1610,8 @@ static int restore(const struct restore_opts *o, struct pitr_run_facts *facts)
 {
 	struct plan plan;
 	struct dbops_user user;
-	struct dbops_instance inst;
+	struct dbops_instance inst = { .proc = { .pid = -1,
+						 .capture_fd = -1 } };
 	struct pitr_settings settings;
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
@@ -1666,8 +1667,6 @@ static int restore(const struct restore_opts *o, struct pitr_run_facts *facts)
 	if (rc == 0 && o->keep_running && o->action != ACTION_SHUTDOWN) {
 		conninfo_of(&inst, w.dbname, conninfo, sizeof(conninfo));
 		printf("%s\n", conninfo);
-		/* The server runs on; what we hold of its process goes. */
-		dbops_process_free(&inst.proc);
 	} else if (stop_server(&inst, &f, w.limit_s) != 0) {
 		rc = 1;
 	} else if (rc == 0) {
@@ -1681,6 +1680,9 @@ done:
 	/* The server's later calls, if it runs on, read the archive. */
 	if (spool[0])
 		pitr_fetch_spool_remove(spool);
+	/* What we hold of the server's process, whether it stopped, failed
+	 * during recovery or runs on. */
+	dbops_process_free(&inst.proc);
 	pitr_plan_free(&plan);
 	if (quiet)
 		fclose(out);
