@@ -34,8 +34,15 @@ WARNINGS := -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototype
 	-Wmissing-prototypes -Wvla -Wno-unused-parameter
 
 # SANITIZE=1 builds with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Every program of such a build (tools, libexec programs, unit tests, test
+# helpers) links common/sanitize/options.c, whose defaults send every report
+# to a file of $(SAN_REPORTS) (made mode 1777: the servers' users write
+# there too), report.<program>.<pid>; tests/run.sh fails on any file there.
 ifeq ($(SANITIZE),1)
 SAN_FLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_REPORTS = $(abspath $(BUILD))/sanitizer-reports
+SAN_OBJ = $(BUILD)/common/sanitize/options.o
+SAN_LDFLAGS := -Wl,--undefined=__asan_default_options -Wl,--undefined=__ubsan_default_options
 endif
 # SANITIZE=fuzz (with CC=clang): every object instrumented for libFuzzer's
 # coverage and checked by ASan and UBSan; only the fuzz targets link
@@ -46,10 +53,10 @@ endif
 
 ALL_CPPFLAGS := -Icommon -D_GNU_SOURCE -DDBOPS_VERSION='"$(VERSION)"' $(CPPFLAGS)
 ALL_CFLAGS := -std=c11 -pthread $(WARNINGS) $(WERROR) $(SAN_FLAGS) $(CFLAGS)
-ALL_LDFLAGS := -pthread $(SAN_FLAGS) $(LDFLAGS)
+ALL_LDFLAGS := -pthread $(SAN_FLAGS) $(SAN_LDFLAGS) $(LDFLAGS)
 
 COMMON_SRC := $(sort $(wildcard common/*.c))
-COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/%.o) $(SAN_OBJ)
 COMMON_PKGS :=
 LIBDBOPS := $(BUILD)/libdbops.a
 
@@ -88,7 +95,7 @@ fuzz-bins: $(FUZZ_BINS)
 
 # Objects are rebuilt when the compiler or its flags change, not only the sources.
 FLAGS_STAMP := $(BUILD)/.flags
-FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+FLAGS_NOW := $(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(SAN_REPORTS)
 $(FLAGS_STAMP): FORCE
 	@mkdir -p $(@D)
 	@echo '$(FLAGS_NOW)' | cmp -s - $@ || echo '$(FLAGS_NOW)' >$@
@@ -100,6 +107,15 @@ FORCE:
 $(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(call pkg_cflags,$(COMMON_PKGS) $(PKGS_$(firstword $(subst /, ,$(patsubst utils/%,%,$(dir $<)))))) -MMD -MP -c -o $@ $<
+
+# The sanitizers' defaults (SANITIZE=1 only) and their report directory.
+ifeq ($(SANITIZE),1)
+$(SAN_OBJ): ALL_CPPFLAGS += -DDBOPS_SAN_REPORTS='"$(SAN_REPORTS)"'
+$(SAN_OBJ): | $(SAN_REPORTS)
+$(SAN_REPORTS):
+	mkdir -p $@
+	chmod 1777 $@
+endif
 
 $(LIBDBOPS): $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -168,14 +184,29 @@ deps:
 	@scripts/deps.sh
 
 # The README's test command: installs what it needs, builds with warnings as
-# errors, runs the unit tests and the bats suites, the unit tests once more
-# under ASan+UBSan, lints the man pages, and ends with "N passed, N failed".
+# errors, runs the unit tests, the same under ASan+UBSan, the fuzz smoke
+# run, then the bats suites once, against the ASan+UBSan build of the tools
+# (check-sanitized's run, at no extra cost: any sanitizer report, wherever
+# it was made, fails it), lints, and ends with "N passed, N failed".
+SAN_MAKE = $(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 all tests
 check: deps
 	$(MAKE) all tests $(ACTIONLINT)
-	$(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 unit-bins
+	$(SAN_MAKE)
 	$(FUZZ_MAKE)
-	tests/run.sh --build $(BUILD) --asan-build $(BUILD)/asan \
+	tests/run.sh --build $(BUILD) --asan-build $(BUILD)/asan --bats-build $(BUILD)/asan \
 		--fuzz-build $(BUILD)/fuzz --fuzz-seconds $(FUZZ_SMOKE_SECONDS)
+
+# The tools, libexec programs and test helpers built with ASan+UBSan in
+# $(BUILD)/asan, their unit tests, then every bats suite against them and
+# real servers. Every report of the sanitizers goes to a file of
+# $(BUILD)/asan/sanitizer-reports/ (common/sanitize/options.c), whichever
+# process made it (a tool, a service, a child, PostgreSQL's restore_command
+# running as postgres): the run fails naming each file. BATS_FILES picks
+# suites (default: all of them).
+.PHONY: check-sanitized
+check-sanitized: deps
+	$(SAN_MAKE)
+	DBOPS_CACHE=$(abspath $(BUILD)) tests/run.sh --build $(BUILD)/asan $(BATS_FILES)
 
 # Only the unit tests, normal and sanitized: quick, no servers.
 unit-check: all tests
@@ -192,6 +223,21 @@ FUZZ_MAKE = $(MAKE) BUILD=$(BUILD)/fuzz CC=clang SANITIZE=fuzz fuzz-bins
 fuzz: deps
 	$(FUZZ_MAKE)
 	scripts/fuzz.sh --build $(BUILD)/fuzz --seconds $(FUZZ_SECONDS)
+
+# valgrind memcheck over a subset of the bats suites, each tool's at least
+# (not in make check: it is slow): the normal build's programs run through
+# the wrappers of $(BUILD)/valgrind (scripts/valgrind-tree.sh: its bin/ and
+# lib/dbops/ exec valgrind on copies of the programs, PostgreSQL's
+# restore_command included), every log in $(BUILD)/valgrind/valgrind-logs/;
+# the run fails on any memcheck error or definite leak, naming the log.
+VALGRIND_BATS ?= tests/pitr-replay-fetch.bats tests/dump-restore-lifecycle.bats \
+	tests/world-query.bats tests/snap-import-values.bats tests/event-store.bats
+.PHONY: valgrind
+valgrind: deps
+	$(MAKE) all tests
+	scripts/valgrind-tree.sh $(BUILD) $(BUILD)/valgrind
+	DBOPS_CACHE=$(abspath $(BUILD)) tests/run.sh --build $(BUILD) --bats-build $(BUILD)/valgrind \
+		--no-units --no-lint $(VALGRIND_BATS)
 
 # The fault scripts (tests/faults/*.bats, also run by make check with
 # their short default of FAULT_RUNS), here with FAULT_RUNS kills each.

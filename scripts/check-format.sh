@@ -11,7 +11,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-files=$(ls common/*.[ch] utils/*/*.[ch] tests/unit/*.[ch] tests/driver/*.[ch] \
+files=$(ls common/*.[ch] common/sanitize/*.c utils/*/*.[ch] tests/unit/*.[ch] tests/driver/*.[ch] \
 	tests/data/*.c tests/fuzz/*.[ch] 2>/dev/null || true)
 if [ "${1:-}" = --list ]; then
 	printf '%s\n' $files

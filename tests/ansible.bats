@@ -11,7 +11,7 @@
 # fresh container.
 #
 # As root (make check runs it so). The rootfs and the .deb are kept under
-# $DBOPS_BUILD/ansible between runs.
+# $DBOPS_CACHE/ansible between runs.
 
 load lib/helpers
 
@@ -36,7 +36,7 @@ container_skip_reason() {
 
 setup_file() {
 	export ANS_DIR=$DBOPS_TOP/ansible
-	export ANS_CACHE=$DBOPS_BUILD/ansible
+	export ANS_CACHE=$DBOPS_CACHE/ansible
 	ANS_RUN=$(mktemp -d "${TMPDIR:-/tmp}/dbops-ansible.XXXXXX")
 	export ANS_RUN
 	export ANSIBLE_CONFIG=$ANS_DIR/ansible.cfg ANSIBLE_HOME=$ANS_RUN/home

@@ -4,7 +4,7 @@
 # put into a repository of the three releases signed by a throwaway gpg key,
 # served on loopback by python3's http.server, and installed with apt-get in
 # a bookworm chroot (debootstrap --variant=minbase, made once under
-# $DBOPS_BUILD/chroots/bookworm as make deb-matrix makes it, copied for each
+# $DBOPS_CACHE/chroots/bookworm as make deb-matrix makes it, copied for each
 # run) whose only trust in the repository is a signed-by keyring. An unsigned
 # repository, one signed by another key and one whose .deb changed after
 # signing are refused there, with apt's own messages.
@@ -130,11 +130,11 @@ server.serve_forever()
 }
 
 # make_root: a bookworm system in $APT_TMP/root, a copy of the one cached
-# under $DBOPS_BUILD/chroots (debootstrapped when missing, as make
+# under $DBOPS_CACHE/chroots (debootstrapped when missing, as make
 # deb-matrix does: the same folder and stamp serve both). No file system is
 # mounted in it: apt and dpkg need none of them here.
 make_root() {
-	local base=$DBOPS_BUILD/chroots/bookworm mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+	local base=$DBOPS_CACHE/chroots/bookworm mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 	if [ ! -f "$base.stamp" ] || [ ! -x "$base/bin/sh" ]; then
 		rm -rf "$base"
 		mkdir -p "$(dirname "$base")"

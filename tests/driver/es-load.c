@@ -899,9 +899,11 @@ static int es_run(const struct es_opts *o)
 	}
 	if (es_loop(&l) != 0)
 		goto out;
+	/* A route without answers has lat NULL, which qsort may not take. */
 	for (int r = 0; r < ROUTE_N; r++)
-		qsort(l.routes[r].lat, l.routes[r].n, sizeof(int64_t),
-		      es_cmp_i64);
+		if (l.routes[r].n > 0)
+			qsort(l.routes[r].lat, l.routes[r].n, sizeof(int64_t),
+			      es_cmp_i64);
 	if (o->json)
 		es_print_json(&l);
 	else

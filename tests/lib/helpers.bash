@@ -8,6 +8,10 @@
 DBOPS_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 export DBOPS_TOP
 export DBOPS_BUILD=${DBOPS_BUILD:-$DBOPS_TOP/build}
+# Where the slow things a test makes once are kept between runs (ansible's
+# rootfs and .deb, the debootstrapped chroots): the normal build's tree, as
+# tests/run.sh sets it when the suites test another build.
+export DBOPS_CACHE=${DBOPS_CACHE:-$DBOPS_BUILD}
 # The version every tool's --version prints: the newest debian/changelog
 # entry's, less an epoch and a Debian revision, read as the Makefile reads it.
 DBOPS_VERSION=$(head -n 1 "$DBOPS_TOP/debian/changelog" | cut -d ' ' -f 2 | tr -d '()' |

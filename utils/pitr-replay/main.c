@@ -13,6 +13,7 @@
  * and runs it.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -648,6 +649,16 @@ static bool is_fetch(int argc, char **argv)
 	return false;
 }
 
+/* What the options hold: the --tablespace-map pairs. */
+static void free_opts(struct pitr_opts *o)
+{
+	for (size_t i = 0; i < o->r.nts_maps; i++)
+		free((char *)o->r.ts_maps[i].old_dir);
+	free(o->r.ts_maps);
+	o->r.ts_maps = NULL;
+	o->r.nts_maps = 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct pitr_opts o = { .format = DBOPS_FORMAT_TABLE,
@@ -671,5 +682,6 @@ int main(int argc, char **argv)
 		o.command = argv[first];
 		rc = check_command(&o) != 0 ? 1 : run(&o);
 	}
+	free_opts(&o);
 	return dbops_log_exit_status(rc);
 }

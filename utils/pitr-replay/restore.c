@@ -1648,7 +1648,8 @@ static int restore(const struct restore_opts *o, struct pitr_run_facts *facts)
 {
 	struct plan plan;
 	struct dbops_user user;
-	struct dbops_instance inst;
+	struct dbops_instance inst = { .proc = { .pid = -1,
+						 .capture_fd = -1 } };
 	struct pitr_settings settings;
 	struct server_state st = { 0 };
 	struct follow f = { 0 };
@@ -1717,6 +1718,9 @@ done:
 	/* The server's later calls, if it runs on, read the archive. */
 	if (spool[0])
 		pitr_fetch_spool_remove(spool);
+	/* What we hold of the server's process, whether it stopped, failed
+	 * during recovery or runs on. */
+	dbops_process_free(&inst.proc);
 	pitr_plan_free(&plan);
 	if (quiet)
 		fclose(out);

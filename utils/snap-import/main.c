@@ -683,6 +683,34 @@ static int check_command_options(const char *cmd, const struct snap_opts *o)
 	return 0;
 }
 
+/* What the options hold: --types, --columns and --table-from-name. */
+static void free_opts(struct snap_opts *o)
+{
+	snap_types_free(&o->types);
+	snap_header_free(&o->columns);
+	snap_name_pattern_free(&o->name_pattern);
+}
+
+/* CMD on the operands ARGV; the exit status. */
+static int run_command(const char *cmd, struct snap_opts *o, char **argv,
+		       int argc)
+{
+	if (strcmp(cmd, "plan") == 0)
+		return dbops_log_exit_status(cmd_plan(o, argv, argc));
+	if (strcmp(cmd, "list") == 0)
+		return dbops_log_exit_status(cmd_list(o, argv, argc));
+	if (strcmp(cmd, "retry") == 0 || strcmp(cmd, "forget") == 0)
+		return dbops_log_exit_status(
+			snap_retry(o, argv, argc, strcmp(cmd, "retry") == 0));
+	if (strcmp(cmd, "sync") == 0) {
+		if (argc > 0)
+			return dbops_cli_error(
+				"sync takes no file arguments: it imports what is in -D DIR");
+		return dbops_log_exit_status(snap_sync(o));
+	}
+	return dbops_log_exit_status(cmd_import(o, argv, argc));
+}
+
 int main(int argc, char **argv)
 {
 	struct snap_opts o = { .table = SNAP_DEFAULT_TABLE,
@@ -697,8 +725,10 @@ int main(int argc, char **argv)
 	dbops_log_init(argv[0]);
 	/* Options may come before or after the command (GNU permutation). */
 	rc = dbops_cli_parse(&cli, &o, argc, argv, &first);
-	if (rc != DBOPS_CLI_RUN)
+	if (rc != DBOPS_CLI_RUN) {
+		free_opts(&o);
 		return rc;
+	}
 	/* The first operand names the command; a file called "list" is
 	 * imported as "snap-import import list". */
 	if (first < argc && (strcmp(argv[first], "import") == 0 ||
@@ -708,26 +738,9 @@ int main(int argc, char **argv)
 			     strcmp(argv[first], "retry") == 0 ||
 			     strcmp(argv[first], "forget") == 0))
 		cmd = argv[first++];
-	if (check_command_options(cmd, &o) != 0)
-		return 1;
-	if (strcmp(cmd, "plan") == 0) {
-		rc = cmd_plan(&o, argv + first, argc - first);
-		snap_types_free(&o.types);
-		return dbops_log_exit_status(rc);
-	}
-	if (strcmp(cmd, "list") == 0)
-		return dbops_log_exit_status(
-			cmd_list(&o, argv + first, argc - first));
-	if (strcmp(cmd, "retry") == 0 || strcmp(cmd, "forget") == 0)
-		return dbops_log_exit_status(
-			snap_retry(&o, argv + first, argc - first,
-				   strcmp(cmd, "retry") == 0));
-	if (strcmp(cmd, "sync") == 0) {
-		if (first < argc)
-			return dbops_cli_error(
-				"sync takes no file arguments: it imports what is in -D DIR");
-		return dbops_log_exit_status(snap_sync(&o));
-	}
-	return dbops_log_exit_status(
-		cmd_import(&o, argv + first, argc - first));
+	rc = check_command_options(cmd, &o) != 0
+		     ? 1
+		     : run_command(cmd, &o, argv + first, argc - first);
+	free_opts(&o);
+	return rc;
 }
