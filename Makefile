@@ -218,7 +218,7 @@ unit-check: all tests
 # of its seed corpus, tests/fuzz/corpus/<target>/; what a crash leaves is
 # in $(BUILD)/fuzz/crashes/. make check runs each for FUZZ_SMOKE_SECONDS.
 FUZZ_SECONDS ?= 600
-FUZZ_SMOKE_SECONDS ?= 10
+FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_MAKE = $(MAKE) BUILD=$(BUILD)/fuzz CC=clang SANITIZE=fuzz fuzz-bins
 fuzz: deps
 	$(FUZZ_MAKE)

@@ -4,7 +4,7 @@
 #
 #   tests/run.sh --build DIR [--asan-build DIR] [--bats-build DIR]
 #                [--fuzz-build DIR [--fuzz-seconds N]] [--no-units]
-#                [--no-bats] [--no-lint] [BATS_FILE...]
+#                [--no-bats] [--no-lint] [--bats-jobs N] [BATS_FILE...]
 #
 # The unit tests (cmocka) and the bats suites both speak TAP; each is run with
 # its output shown as it comes, and the ok / not ok / skip lines are counted.
@@ -27,8 +27,11 @@ build=build
 asan_build=
 bats_build=
 fuzz_build=
-fuzz_seconds=10
+fuzz_seconds=5
 run_bats=1
+# The bats files run this many at a time (--bats-jobs, BATS_JOBS):
+# default the cores, at most 2.
+bats_jobs=${BATS_JOBS:-$(n=$(nproc 2>/dev/null || echo 1); echo $((n > 2 ? 2 : n)))}
 run_units=1
 run_lint=1
 bats_files=()
@@ -41,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--fuzz-build) fuzz_build=$2; shift 2 ;;
 	--fuzz-seconds) fuzz_seconds=$2; shift 2 ;;
 	--no-bats) run_bats=0; shift ;;
+	--bats-jobs) bats_jobs=$2; shift 2 ;;
 	--no-units) run_units=0; shift ;;
 	--no-lint) run_lint=0; shift ;;
 	*) bats_files+=("$1"); shift ;;
@@ -160,16 +164,83 @@ if [ -n "$fuzz_build" ]; then
 	count fuzz "$tap" "${PIPESTATUS[0]}"
 fi
 
+# The bats files run BATS_JOBS at a time (default: the number of cores, at
+# most 2): most of a suite's time is spent waiting on servers that start
+# and stop, not on the cores. The files of SERIAL_BATS share something of
+# the host (the ansible containers' event-store takes 127.0.0.1:8480,
+# which security-sockets.bats looks at): the first worker runs them one
+# after the other, before it joins the others on the rest. Each file's TAP
+# goes to its own file, shown whole when that file ends, and is counted
+# alone.
+SERIAL_BATS=(tests/ansible.bats tests/security-sockets.bats tests/apt-repo.bats)
+
+# bats_one FILE: runs FILE, its TAP and exit status kept in $qdir.
+bats_one() {
+	local f=$1 key start
+	key=$(printf '%s' "$f" | tr '/' '_')
+	start=$SECONDS
+	bats --tap "$f" >"$qdir/$key.tap" 2>&1
+	echo $? >"$qdir/$key.rc"
+	echo "# $f: $((SECONDS - start)) s" >>"$qdir/$key.tap"
+	flock "$qdir/lock" cat "$qdir/$key.tap"
+}
+
+# next_bats_file: the next file of the shared queue, or status 1.
+next_bats_file() {
+	local n
+	# shellcheck disable=SC2016 # expanded by that sh, not here
+	n=$(flock "$qdir/lock" sh -c 'n=$(cat "$1"); echo $((n + 1)) >"$1"; echo "$n"' _ "$qdir/next")
+	[ "$n" -lt "${#shared_bats[@]}" ] || return 1
+	echo "${shared_bats[$n]}"
+}
+
+bats_worker() {
+	local f
+	for f in "$@"; do
+		bats_one "$f"
+	done
+	while f=$(next_bats_file); do
+		bats_one "$f"
+	done
+}
+
+# run_bats_jobs JOBS FILE...: every FILE run, JOBS at a time; each counted.
+run_bats_jobs() {
+	local jobs=$1 f key serial=() w
+	shift
+	shared_bats=()
+	for f in "$@"; do
+		if [[ " ${SERIAL_BATS[*]} " == *" $f "* ]]; then
+			serial+=("$f")
+		else
+			shared_bats+=("$f")
+		fi
+	done
+	qdir=$(mktemp -d)
+	echo 0 >"$qdir/next"
+	bats_worker "${serial[@]}" &
+	for ((w = 1; w < jobs; w++)); do
+		bats_worker &
+	done
+	wait
+	for f in "$@"; do
+		key=$(printf '%s' "$f" | tr '/' '_')
+		count "bats $f" "$qdir/$key.tap" "$(cat "$qdir/$key.rc" 2>/dev/null || echo 1)"
+	done
+	rm -rf "$qdir"
+}
+
 if [ "$run_bats" = 1 ]; then
 	if [ ${#bats_files[@]} -eq 0 ]; then
 		shopt -s nullglob
 		bats_files=(tests/*.bats tests/*/*.bats)
 	fi
 	if [ ${#bats_files[@]} -gt 0 ]; then
-		echo "# bats ($bats_build): ${bats_files[*]}"
-		DBOPS_BUILD=$(absolute "$bats_build") DBOPS_CACHE=${DBOPS_CACHE:-$(absolute "$build")} \
-			bats --tap "${bats_files[@]}" 2>&1 | tee "$tap"
-		count bats "$tap" "${PIPESTATUS[0]}"
+		echo "# bats ($bats_build, $bats_jobs at a time): ${bats_files[*]}"
+		DBOPS_BUILD=$(absolute "$bats_build")
+		DBOPS_CACHE=${DBOPS_CACHE:-$(absolute "$build")}
+		export DBOPS_BUILD DBOPS_CACHE
+		run_bats_jobs "$bats_jobs" "${bats_files[@]}"
 		[ ! -d "$bats_build/sanitizer-reports" ] || san_check bats
 		if [ -d "$bats_build/valgrind-logs" ]; then
 			if lint=$(scripts/valgrind-tree.sh --check "$bats_build"); then
