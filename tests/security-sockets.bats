@@ -41,13 +41,17 @@ teardown() {
 	done
 }
 
-# ours PID: the process is one of the tools or runs from our scratch root.
+# ours PID: the process is one of the tools, or runs from our scratch
+# root: its command line names it, or (redis-server, which rewrites its
+# command line to "redis-server ADDR") it works in a directory under it.
 ours() {
-	local exe cmd
+	local exe cmd cwd
 	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 1
 	case ${exe##*/} in
 	snap-import | event-store | dump-restore | world-query | pitr-replay | pitr-replay-fetch-wal) return 0 ;;
 	esac
+	cwd=$(readlink "/proc/$1/cwd" 2>/dev/null) || return 1
+	[[ "$cwd/" == "$DBOPS_SERVER_ROOT/"* ]] && return 0
 	cmd=$(tr '\0' ' ' <"/proc/$1/cmdline" 2>/dev/null) || return 1
 	[[ "$cmd" == *"$DBOPS_SERVER_ROOT"* ]]
 }
