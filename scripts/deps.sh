@@ -19,8 +19,9 @@ BUILD="gcc make pkg-config libc6-dev libpq-dev libssl-dev libsystemd-dev libmicr
 # es-load's tests and the smoke run of event-store's benchmark drive the
 # naive Flask reference, bench/event-store-flask.py (python3-flask);
 # clang and its libFuzzer runtime (libclang-rt-dev) build the fuzz targets
-# (make fuzz, and their short run in make check); valgrind: make valgrind.
-TEST="locales clang-format clang libclang-rt-dev valgrind libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql redis-server mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml python3-flask curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
+# (make fuzz, and their short run in make check); valgrind: make valgrind;
+# iproute2's ss: the listening sockets tests/security-sockets.bats looks at.
+TEST="locales clang-format clang libclang-rt-dev valgrind iproute2 libcmocka-dev bats bats-support bats-assert bash-completion mandoc postgresql redis-server mariadb-server mariadb-client lz4 zstd xz-utils bzip2 jq procps python3 python3-pyte python3-yaml python3-flask curl prometheus prometheus-node-exporter npm debhelper dpkg-dev apt-utils gnupg gpgv debootstrap"
 
 # The Ansible role's tests (tests/ansible.bats): Debian's ansible (with the
 # community.general collection) and ansible-lint, and what boots a container
