@@ -185,9 +185,10 @@ deps:
 
 # The README's test command: installs what it needs, builds with warnings as
 # errors, runs the unit tests, the same under ASan+UBSan, the fuzz smoke
-# run, then the bats suites once, against the ASan+UBSan build of the tools
-# (check-sanitized's run, at no extra cost: any sanitizer report, wherever
-# it was made, fails it), lints, and ends with "N passed, N failed".
+# run, then the bats suites once, two files at a time (BATS_JOBS), against
+# the ASan+UBSan build of the tools (check-sanitized's run, at no extra
+# cost: any sanitizer report, wherever it was made, fails it), with the
+# fault scripts' short runs, lints, and ends with "N passed, N failed".
 SAN_MAKE = $(MAKE) BUILD=$(BUILD)/asan SANITIZE=1 all tests
 check: deps
 	$(MAKE) all tests $(ACTIONLINT)
