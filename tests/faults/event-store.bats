@@ -233,13 +233,9 @@ metric() {
 }
 
 @test "event-store --listen on a port taken: one precise line, exit 1" {
-	python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-print(s.getsockname()[1], flush=True); time.sleep(120)' >"$W/port" 3>&- &
-	PIDS+=("$!")
-	for _ in $(seq 1 50); do [ -s "$W/port" ] && break; sleep 0.1; done
 	local port
-	port=$(cat "$W/port")
+	fault_take_port
+	port=$FAULT_PORT
 	run -1 --separate-stderr event-store --listen "127.0.0.1:$port" --schema "$S" --redis-prefix "{$S}:"
 	assert_equal "$stderr" "event-store: error: could not listen on 127.0.0.1:$port: Address already in use"
 	# Refused before anything was touched: no schema made, no writer

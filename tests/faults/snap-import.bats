@@ -356,13 +356,9 @@ wait_sync_log() {
 }
 
 @test "sync --listen on a port taken: one precise line, exit 1, nothing imported; on a free port, everything" {
-	python3 -c 'import socket, sys, time
-s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-print(s.getsockname()[1], flush=True); time.sleep(120)' >"$W/port" 3>&- &
-	PIDS+=("$!")
-	for _ in $(seq 1 50); do [ -s "$W/port" ] && break; sleep 0.1; done
 	local port
-	port=$(cat "$W/port")
+	fault_take_port
+	port=$FAULT_PORT
 	mkdir -m 0755 "$W/in"
 	gen "$W/in/a.csv" 1000 1
 	run -1 --separate-stderr snap-import sync -D "$W/in" -t "$T" --settle 0 --listen "127.0.0.1:$port"

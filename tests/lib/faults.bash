@@ -82,6 +82,18 @@ fault_umount_all() {
 }
 
 # fault_fill DIR: writes a file in DIR until its file system is full.
+# fault_take_port: a TCP port of 127.0.0.1 held open by a helper process
+# (its pid added to PIDS, for teardown to kill), in FAULT_PORT.
+fault_take_port() {
+	python3 -c 'import socket, sys, time
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+print(s.getsockname()[1], flush=True); time.sleep(120)' >"$W/port" 3>&- &
+	PIDS+=("$!")
+	for _ in $(seq 1 50); do [ -s "$W/port" ] && break; sleep 0.1; done
+	# shellcheck disable=SC2034 # read by the tests
+	FAULT_PORT=$(cat "$W/port")
+}
+
 fault_fill() {
 	dd if=/dev/zero of="$1/fill" bs=64k status=none 2>/dev/null || true
 }
