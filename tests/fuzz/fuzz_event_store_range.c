@@ -8,8 +8,9 @@
  *
  * Properties: [lower, upper) is cut into at most ES_SEGMENTS_MAX segments,
  * in order, without gap or overlap, none empty; an hour segment starts and
- * ends on whole hours, a minute segment on whole minutes; the SQL of the
- * cut is made.
+ * ends on whole hours, a minute segment on whole minutes; the segments
+ * fill the slots of the range statement in order, each slot's bounds
+ * those of its segment or an empty range.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -35,9 +36,8 @@ static int64_t bound(const uint8_t *p)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct es_segment segs[ES_SEGMENTS_MAX];
-	int64_t lower, upper, at;
-	char *sql;
-	int n;
+	int64_t lower, upper, at, bounds[2 * ES_RANGE_SLOTS];
+	int n, filled = 0;
 
 	if (size < 16)
 		return 0;
@@ -71,9 +71,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (at != upper)
 		abort();
-	sql = es_range_sql("\"event_store\"", segs, n);
-	if (sql == NULL)
+	if (es_range_slots(segs, n, bounds) != 0)
 		abort();
-	free(sql);
+	for (int k = 0; k < ES_RANGE_SLOTS; k++) {
+		if (bounds[2 * k] > bounds[2 * k + 1])
+			abort();
+		for (int i = 0; i < n; i++)
+			if (bounds[2 * k] == segs[i].from &&
+			    bounds[2 * k + 1] == segs[i].to)
+				filled++;
+	}
+	if (filled != n)
+		abort();
 	return 0;
 }

@@ -90,20 +90,67 @@ static void test_range_floor_of_negative_times(void **state)
 			 ES_HOUR_US);
 }
 
-static void test_range_sql(void **state)
+static void test_range_slots(void **state)
 {
 	struct es_segment s[ES_SEGMENTS_MAX];
+	int64_t b[2 * ES_RANGE_SLOTS];
 	int n = es_range_cut(t("2017-06-28 09:58:30"), t("2017-06-28 12:02:30"),
 			     s);
-	char *sql = es_range_sql("\"es\"", s, n);
 
-	assert_non_null(strstr(
-		sql, "FROM \"es\".rollups WHERE period = 'hour' AND bucket >= "
-		     "'2017-06-28 10:00:00.000000+00' AND bucket < "
-		     "'2017-06-28 12:00:00.000000+00'"));
-	assert_non_null(strstr(sql, "WHERE i.at >= '2017-06-28 "
-				    "09:58:30.000000+00' AND i.at < "
-				    "'2017-06-28 09:59:00.000000+00'"));
+	assert_int_equal(es_range_slots(s, n, b), 0);
+	/* raw, minutes, hours, minutes, raw: every slot filled */
+	assert_int_equal(b[0], t("2017-06-28 09:58:30"));
+	assert_int_equal(b[1], t("2017-06-28 09:59:00"));
+	assert_int_equal(b[2], t("2017-06-28 09:59:00"));
+	assert_int_equal(b[3], t("2017-06-28 10:00:00"));
+	assert_int_equal(b[4], t("2017-06-28 10:00:00"));
+	assert_int_equal(b[5], t("2017-06-28 12:00:00"));
+	assert_int_equal(b[6], t("2017-06-28 12:00:00"));
+	assert_int_equal(b[7], t("2017-06-28 12:02:00"));
+	assert_int_equal(b[8], t("2017-06-28 12:02:00"));
+	assert_int_equal(b[9], t("2017-06-28 12:02:30"));
+}
+
+static void test_range_slots_left_empty(void **state)
+{
+	struct es_segment s[ES_SEGMENTS_MAX];
+	int64_t b[2 * ES_RANGE_SLOTS];
+	int n = es_range_cut(t("2017-06-28 09:58:30"), t("2017-06-28 10:00:10"),
+			     s);
+
+	/* raw, minutes, then the last raw slot: no hour, one minute run */
+	assert_int_equal(n, 3);
+	assert_int_equal(es_range_slots(s, n, b), 0);
+	assert_int_equal(b[0], t("2017-06-28 09:58:30"));
+	assert_int_equal(b[1], t("2017-06-28 09:59:00"));
+	assert_int_equal(b[2], t("2017-06-28 09:59:00"));
+	assert_int_equal(b[3], t("2017-06-28 10:00:00"));
+	assert_int_equal(b[4], b[5]);
+	assert_int_equal(b[6], b[7]);
+	assert_int_equal(b[8], t("2017-06-28 10:00:00"));
+	assert_int_equal(b[9], t("2017-06-28 10:00:10"));
+}
+
+static void test_range_slots_out_of_order(void **state)
+{
+	struct es_segment s[2] = { { ES_HOUR, 0, ES_HOUR_US },
+				   { ES_HOUR, ES_HOUR_US, 2 * ES_HOUR_US } };
+	int64_t b[2 * ES_RANGE_SLOTS];
+
+	assert_int_equal(es_range_slots(s, 2, b), -1);
+}
+
+static void test_range_sql(void **state)
+{
+	char *sql = es_range_sql("\"es\"");
+
+	assert_non_null(strstr(sql, "FROM \"es\".rollups WHERE period = 'hour'"
+				    " AND bucket >= $5::timestamptz AND bucket"
+				    " < $6::timestamptz"));
+	assert_non_null(strstr(sql, "(i.at >= $1::timestamptz AND i.at <"
+				    " $2::timestamptz) OR (i.at >="
+				    " $9::timestamptz AND i.at <"
+				    " $10::timestamptz)"));
 	assert_non_null(strstr(sql, "HAVING sum(events) > 0 ORDER BY symbol"));
 	free(sql);
 }
@@ -116,6 +163,9 @@ int main(void)
 		cmocka_unit_test(test_range_whole_minutes),
 		cmocka_unit_test(test_range_whole_hours),
 		cmocka_unit_test(test_range_floor_of_negative_times),
+		cmocka_unit_test(test_range_slots),
+		cmocka_unit_test(test_range_slots_left_empty),
+		cmocka_unit_test(test_range_slots_out_of_order),
 		cmocka_unit_test(test_range_sql),
 	};
 

@@ -391,7 +391,7 @@ int es_http_bind(struct es_http *h, struct dbops_err *err)
 
 int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 {
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD |
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO |
 			 MHD_ALLOW_SUSPEND_RESUME;
 
 	if (h->cfg.addr->ss_family == AF_INET6)

@@ -10,16 +10,15 @@
  * 2. The edges are under a minute each, so the raw part of a range reads
  *    at most two minutes of events through the index on "at", whatever
  *    the range's length; the minute part at most 2 x 59 minute buckets.
- *    Their follow-ups are looked up one by one in the primary key
- *    (EXISTS), not joined: a join may hash the whole followups table.
+ *    Their follow-ups are looked up one by one in the primary key (a
+ *    nested loop join: the session has hash and merge joins off).
+ * 3. The statement is one text for every range, with five slots (raw,
+ *    minutes, hours, minutes, raw) whose bounds are its parameters, so
+ *    that it is prepared and planned once per connection: parsing and
+ *    planning a statement per request cost more than running it.
  */
 #include "range.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "request.h"
 #include "xalloc.h"
 
 int64_t es_range_floor(int64_t us, int64_t unit)
@@ -78,69 +77,61 @@ int es_range_cut(int64_t lower, int64_t upper,
 	return n;
 }
 
-static void append(char **buf, size_t *len, size_t *cap, const char *s)
+/* The source each slot of the statement reads, in time order. */
+static const enum es_source slot_source[ES_RANGE_SLOTS] = {
+	ES_RAW, ES_MINUTE, ES_HOUR, ES_MINUTE, ES_RAW
+};
+
+int es_range_slots(const struct es_segment *segs, int n,
+		   int64_t bounds[2 * ES_RANGE_SLOTS])
 {
-	size_t n = strlen(s);
+	int k = 0;
 
-	if (*len + n + 1 > *cap) {
-		*cap = (*len + n + 1) * 2;
-		*buf = dbops_xreallocarray(*buf, *cap, 1);
-	}
-	memcpy(*buf + *len, s, n + 1);
-	*len += n;
-}
-
-static char *segment_sql(const char *schema, const struct es_segment *s)
-{
-	char from[ES_TIME_LEN], to[ES_TIME_LEN];
-
-	es_time_format(s->from, from);
-	es_time_format(s->to, to);
-	if (s->source == ES_RAW)
-		return dbops_xasprintf(
-			"SELECT i.symbol, count(*) AS events,"
-			" count(*) FILTER (WHERE EXISTS (SELECT FROM"
-			" %s.followups f WHERE f.uuid = i.uuid)) AS followups,"
-			" min(i.at) AS earliest, max(i.at) AS latest"
-			" FROM %s.initial_events i"
-			" WHERE i.at >= '%s+00' AND i.at < '%s+00'"
-			" GROUP BY i.symbol",
-			schema, schema, from, to);
-	return dbops_xasprintf(
-		"SELECT symbol, sum(events) AS events,"
-		" sum(followups) AS followups, min(earliest) AS earliest,"
-		" max(latest) AS latest"
-		" FROM %s.rollups WHERE period = '%s'"
-		" AND bucket >= '%s+00' AND bucket < '%s+00'"
-		" GROUP BY symbol",
-		schema, s->source == ES_HOUR ? "hour" : "minute", from, to);
-}
-
-char *es_range_sql(const char *schema, const struct es_segment *segs, int n)
-{
-	size_t len = 0, cap = 0;
-	char *buf = NULL;
-
-	append(&buf, &len, &cap,
-	       "SELECT symbol, sum(events)::bigint, sum(followups)::bigint,"
-	       " to_char(min(earliest), 'YYYY-MM-DD HH24:MI:SS.US'),"
-	       " to_char(max(latest), 'YYYY-MM-DD HH24:MI:SS.US')"
-	       " FROM (");
+	for (int j = 0; j < ES_RANGE_SLOTS; j++)
+		bounds[2 * j] = bounds[2 * j + 1] = n > 0 ? segs[0].from : 0;
 	for (int i = 0; i < n; i++) {
-		char *s = segment_sql(schema, &segs[i]);
-
-		if (i > 0)
-			append(&buf, &len, &cap, " UNION ALL ");
-		append(&buf, &len, &cap, s);
-		free(s);
+		while (k < ES_RANGE_SLOTS && slot_source[k] != segs[i].source)
+			k++;
+		if (k == ES_RANGE_SLOTS)
+			return -1;
+		bounds[2 * k] = segs[i].from;
+		bounds[2 * k + 1] = segs[i].to;
+		k++;
 	}
-	if (n == 0)
-		append(&buf, &len, &cap,
-		       "SELECT NULL::text AS symbol, 0::bigint AS events,"
-		       " 0::bigint AS followups,"
-		       " NULL::timestamptz AS earliest,"
-		       " NULL::timestamptz AS latest WHERE false");
-	append(&buf, &len, &cap,
-	       ") AS u GROUP BY symbol HAVING sum(events) > 0 ORDER BY symbol");
-	return buf;
+	return 0;
+}
+
+/* Microseconds since the epoch of a timestamptz expression X, exactly
+   (extract(epoch) is a double before PostgreSQL 14). */
+#define US_OF(x)                                                   \
+	"(extract(epoch from date_trunc('second', " x "))::bigint" \
+	" * 1000000 + extract(microseconds from " x ")::bigint %% 1000000)"
+
+/* The rows of a rollup slot: its period, its bounds' parameters. */
+#define ROLLUP_ROWS(period, from, to)                                  \
+	" UNION ALL SELECT symbol, events, followups, earliest, latest" \
+	" FROM %1$s.rollups WHERE period = '" period "'"               \
+	" AND bucket >= $" from "::timestamptz"                        \
+	" AND bucket < $" to "::timestamptz"
+
+/* The rows of a raw slot: each initial event in the bounds, and whether
+   it was followed up, looked up by uuid (a join, not EXISTS: a generic
+   plan may hash EXISTS's subquery over the whole followups table). */
+#define RAW_ROWS(from, to)                                                   \
+	"SELECT i.symbol, 1::bigint AS events,"                              \
+	" (f.uuid IS NOT NULL)::int::bigint AS followups,"                  \
+	" i.at AS earliest, i.at AS latest FROM %1$s.initial_events i"      \
+	" LEFT JOIN %1$s.followups f ON f.uuid = i.uuid"                     \
+	" WHERE i.at >= $" from "::timestamptz AND i.at < $" to "::timestamptz"
+
+char *es_range_sql(const char *schema)
+{
+	return dbops_xasprintf(
+		"SELECT symbol, sum(events)::bigint, sum(followups)::bigint,"
+		" " US_OF("min(earliest)") ", " US_OF("max(latest)") " FROM ("
+		RAW_ROWS("1", "2") ROLLUP_ROWS("minute", "3", "4")
+		ROLLUP_ROWS("hour", "5", "6") ROLLUP_ROWS("minute", "7", "8")
+		" UNION ALL " RAW_ROWS("9", "10")
+		") AS u GROUP BY symbol HAVING sum(events) > 0 ORDER BY symbol",
+		schema);
 }

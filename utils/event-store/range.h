@@ -35,13 +35,26 @@ int es_range_cut(int64_t lower, int64_t upper,
 /* The floor of US to a multiple of UNIT (also for negative US). */
 int64_t es_range_floor(int64_t us, int64_t unit);
 
+/* The slots of the range statement: raw, minutes, hours, minutes, raw. */
+#define ES_RANGE_SLOTS 5
+
 /*
- * The one statement that answers the range SEGS (N of them) from the
- * tables of SCHEMA (an identifier quoted already, such as "\"event_store\""):
- * rows (symbol, count, followups, earliest, latest), times as text
- * "YYYY-MM-DD HH:MM:SS.ffffff" in UTC (the session's TimeZone must be
- * UTC), only symbols with events, sorted by symbol. A malloc'd string.
+ * The bounds of the range statement's slots for the segments SEGS (N of
+ * them, from es_range_cut()): BOUNDS[2k] and BOUNDS[2k+1] are the from and
+ * to of slot k, equal (an empty range) for a slot no segment fills.
+ * 0, or -1 if the segments are not in the order of the slots.
  */
-char *es_range_sql(const char *schema, const struct es_segment *segs, int n);
+int es_range_slots(const struct es_segment *segs, int n,
+		   int64_t bounds[2 * ES_RANGE_SLOTS]);
+
+/*
+ * The one statement that answers a range from the tables of SCHEMA (an
+ * identifier quoted already, such as "\"event_store\""), prepared once per
+ * connection: its parameters $1 to $10 are the slots' bounds as
+ * timestamptz text; its rows (symbol, count, followups, earliest, latest),
+ * the times in microseconds since the epoch, only symbols with events,
+ * sorted by symbol. A malloc'd string.
+ */
+char *es_range_sql(const char *schema);
 
 #endif

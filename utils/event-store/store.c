@@ -103,14 +103,8 @@ PGconn *es_store_connect(const char *conninfo, struct dbops_err *err)
 		PQfinish(c);
 		return NULL;
 	}
-	/* force_custom_plan: the batcher's statements are prepared once, and
-	   a generic plan made while the tables are new and not analyzed
-	   (unnest() of unknown size, empty tables) stays bad as they grow:
-	   measured, throughput fell to a fifth until autovacuum's first
-	   ANALYZE. Planning each batch costs far less than that. */
 	r = PQexec(c, "SET TIME ZONE 'UTC'; SET synchronous_commit = on;"
-		      " SET client_min_messages = warning;"
-		      " SET plan_cache_mode = force_custom_plan");
+		      " SET client_min_messages = warning");
 	if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 		dbops_err_set(err, "could not set up the session: %s",
 			      PQerrorMessage(c));
@@ -120,6 +114,36 @@ PGconn *es_store_connect(const char *conninfo, struct dbops_err *err)
 	}
 	PQclear(r);
 	return c;
+}
+
+/*
+ * The session of the batcher and of the readers: each statement is
+ * prepared and planned once per connection (a generic plan), and that plan
+ * must stay right whatever the tables hold when it is made. The batcher's
+ * statements read unnest() of the batch's arrays and look initial events
+ * up by uuid; the reads look rows up by time and uuid. With sequential
+ * scans, hash and merge joins off, each one's plan is index lookups (a
+ * nested loop over the arrays, an index range for a time range): right
+ * for a batch of any size and tables of any size. Measured: a plan chosen
+ * by the statistics, made while the tables were new (a scan of
+ * initial_events), stayed bad as they grew (throughput fell to a fifth
+ * until autovacuum's first ANALYZE), and planning every batch anew cost
+ * a fifth of the batcher's server time.
+ */
+static int planned_session(PGconn *c, struct dbops_err *err)
+{
+	PGresult *r = PQexec(c, "SET plan_cache_mode = force_generic_plan;"
+				" SET enable_seqscan = off;"
+				" SET enable_hashjoin = off;"
+				" SET enable_mergejoin = off;"
+				" SET max_parallel_workers_per_gather = 0");
+	int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
+
+	if (rc != 0)
+		dbops_err_set(err, "could not set up the session: %s",
+			      PQerrorMessage(c));
+	PQclear(r);
+	return rc;
 }
 
 /* Run SQL with no answer wanted; 0, or -1 with ERR set. */
@@ -146,7 +170,7 @@ static const char schema_sql[] =
 	"CREATE INDEX IF NOT EXISTS initial_events_at"
 	" ON %1$s.initial_events (at);"
 	"CREATE TABLE IF NOT EXISTS %1$s.followups ("
-	" uuid uuid PRIMARY KEY REFERENCES %1$s.initial_events,"
+	" uuid uuid PRIMARY KEY,"
 	" at timestamptz NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS %1$s.rollups ("
 	" period text CHECK (period IN ('minute', 'hour')),"
@@ -249,6 +273,10 @@ static int reconnect(struct es_store *st)
 		PQfinish(st->conn);
 		st->conn = es_store_connect(st->conninfo, &err);
 		memset(st->prepared, 0, sizeof(st->prepared));
+		if (st->conn != NULL && planned_session(st->conn, &err) != 0) {
+			PQfinish(st->conn);
+			st->conn = NULL;
+		}
 		if (st->conn == NULL) {
 			if (log_now(&batcher_logged))
 				dbops_log_warning("%s", err.msg);
@@ -468,7 +496,11 @@ static int insert_initials(struct es_store *st, struct batch *b)
 }
 
 /* Insert the first follow-up of each uuid whose initial exists; learn
-   the initial's symbol and time of each whose initial exists. */
+   the initial's symbol and time of each whose initial exists. The answer
+   has a row (uuid, symbol, time, false) per follow-up whose initial
+   exists, and a row (uuid, NULL, NULL, true) per one stored: joining the
+   two in SQL would be a nested loop over the batch (hash joins are off,
+   see planned_session()). */
 static int insert_followups(struct es_store *st, struct batch *b)
 {
 	struct text a[2];
@@ -486,17 +518,14 @@ static int insert_followups(struct es_store *st, struct batch *b)
 	}
 	if (sent > 0) {
 		sql = dbops_xasprintf(
-			"WITH f AS (SELECT * FROM unnest($1::uuid[],"
-			" $2::timestamptz[]) AS f (uuid, at)),"
+			"WITH f AS (SELECT f.uuid, f.at, i.symbol, i.at AS iat"
+			" FROM unnest($1::uuid[], $2::timestamptz[]) AS f (uuid, at)"
+			" JOIN %1$s.initial_events i ON i.uuid = f.uuid),"
 			" ins AS (INSERT INTO %1$s.followups (uuid, at)"
-			" SELECT f.uuid, f.at FROM f JOIN %1$s.initial_events i"
-			" ON i.uuid = f.uuid ON CONFLICT DO NOTHING"
+			" SELECT uuid, at FROM f ON CONFLICT DO NOTHING"
 			" RETURNING uuid)"
-			" SELECT f.uuid, i.symbol, " US_OF(
-				"i.at") ","
-					" ins.uuid IS NOT NULL"
-					" FROM f JOIN %1$s.initial_events i ON i.uuid = f.uuid"
-					" LEFT JOIN ins ON ins.uuid = f.uuid",
+			" SELECT uuid, symbol, " US_OF("iat") ", false FROM f"
+			" UNION ALL SELECT uuid, NULL, NULL, true FROM ins",
 			st->schema);
 		r = exec_arrays(st, STMT_FOLLOWUPS, sql, 2, a);
 		free(sql);
@@ -506,9 +535,12 @@ static int insert_followups(struct es_store *st, struct batch *b)
 
 			if (i < 0)
 				continue;
+			if (PQgetvalue(r, k, 3)[0] == 't') {
+				b->stored[i] = true;
+				continue;
+			}
 			b->ev[i]->symbol = PQgetvalue(r, k, 1)[0];
 			b->init_at[i] = strtoll(PQgetvalue(r, k, 2), NULL, 10);
-			b->stored[i] = PQgetvalue(r, k, 3)[0] == 't';
 		}
 		if (rc != 0)
 			dbops_log_warning("could not insert follow-ups: %s",
@@ -934,9 +966,21 @@ int es_store_pending(struct es_store *st)
 
 /* ---- open and close ---- */
 
-static void reader_free(void *conn)
+/* A thread's connection for reads, and its prepared statements. */
+enum { READ_SYMBOL, READ_RANGE, READ_COUNT };
+
+struct reader {
+	PGconn *conn;
+	bool prepared[READ_COUNT];
+};
+
+static void reader_free(void *arg)
 {
-	PQfinish(conn);
+	struct reader *rd = arg;
+
+	if (rd != NULL)
+		PQfinish(rd->conn);
+	free(rd);
 }
 
 struct es_store *es_store_open(const struct es_store_config *cfg,
@@ -972,6 +1016,7 @@ struct es_store *es_store_open(const struct es_store_config *cfg,
 		PQfreemem(q);
 	}
 	if (st->conn == NULL || st->schema == NULL ||
+	    planned_session(st->conn, err) != 0 ||
 	    (have = tables_exist(st, err)) < 0 ||
 	    (have == 0 && create_schema(st, err) != 0) ||
 	    register_writer(st, err) != 0) {
@@ -1012,7 +1057,7 @@ void es_store_close(struct es_store *st)
 	conn = pthread_getspecific(st->reader);
 	if (conn != NULL) {
 		pthread_setspecific(st->reader, NULL);
-		PQfinish(conn);
+		reader_free(conn);
 	}
 	pthread_key_delete(st->reader);
 	PQfinish(st->conn);
@@ -1040,60 +1085,102 @@ const char *es_store_conninfo(const struct es_store *st)
 
 /* ---- reads ---- */
 
-/* The calling thread's connection for reads, made if need be; or NULL. */
-static PGconn *reader(struct es_store *st)
+/* The calling thread's connection for reads, made if need be; or NULL.
+   It has the batcher's session (see planned_session()): the reads are
+   prepared once and their plan made once, by the indexes. */
+static struct reader *reader(struct es_store *st)
 {
-	PGconn *c = pthread_getspecific(st->reader);
+	struct reader *rd = pthread_getspecific(st->reader);
 	struct dbops_err err = { "" };
 
-	if (c != NULL && PQstatus(c) == CONNECTION_OK)
-		return c;
-	PQfinish(c);
-	c = es_store_connect(st->conninfo, &err);
-	pthread_setspecific(st->reader, c);
-	if (c == NULL && log_now(&reader_logged))
-		dbops_log_warning("%s", err.msg);
-	return c;
+	if (rd != NULL && rd->conn != NULL &&
+	    PQstatus(rd->conn) == CONNECTION_OK)
+		return rd;
+	if (rd == NULL) {
+		rd = dbops_xcalloc(1, sizeof(*rd));
+		pthread_setspecific(st->reader, rd);
+	}
+	PQfinish(rd->conn);
+	memset(rd->prepared, 0, sizeof(rd->prepared));
+	rd->conn = es_store_connect(st->conninfo, &err);
+	if (rd->conn != NULL && planned_session(rd->conn, &err) != 0) {
+		PQfinish(rd->conn);
+		rd->conn = NULL;
+	}
+	if (rd->conn == NULL) {
+		if (log_now(&reader_logged))
+			dbops_log_warning("%s", err.msg);
+		return NULL;
+	}
+	return rd;
 }
 
-/* A read failed: drop the connection so the next read makes a new one. */
-static void reader_failed(struct es_store *st, PGconn *c)
+/* Drop the thread's connection for reads: the next read makes a new one. */
+static void reader_drop(struct reader *rd)
 {
-	if (log_now(&reader_logged))
-		dbops_log_warning("a dashboard read failed: %s",
-				  PQerrorMessage(c));
-	if (PQstatus(c) != CONNECTION_OK) {
-		PQfinish(c);
-		pthread_setspecific(st->reader, NULL);
+	PQfinish(rd->conn);
+	rd->conn = NULL;
+}
+
+/* Run the read ID (SQL, prepared at its first use on the connection) on
+   RD's connection with the N parameters VALUES. */
+static PGresult *read_prepared(struct reader *rd, int id, const char *sql,
+			       int n, const char *const *values)
+{
+	char name[16];
+
+	snprintf(name, sizeof(name), "es_read_%d", id);
+	if (!rd->prepared[id]) {
+		PGresult *r = PQprepare(rd->conn, name, sql, n, NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		rd->prepared[id] = true;
 	}
+	return PQexecPrepared(rd->conn, name, n, values, NULL, NULL, 0);
 }
 
 /*
- * Run a read on the calling thread's connection: its rows, or NULL. A
- * connection found broken (the server restarted since its last use) is
- * made again and the read tried once more, so no request pays for it.
+ * Run the read ID (SQL; a NULL ID -1 runs SQL unprepared) on the calling
+ * thread's connection: its rows, or NULL. A connection found broken (the
+ * server restarted since its last use) is made again and the read tried
+ * once more, so no request pays for it.
  */
-static PGresult *read_query(struct es_store *st, const char *sql, int n,
-			    const char *const *values)
+static PGresult *read_query(struct es_store *st, int id, const char *sql,
+			    int n, const char *const *values)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
-		PGconn *c = reader(st);
+		struct reader *rd = reader(st);
 		PGresult *r;
 
-		if (c == NULL)
+		if (rd == NULL)
 			return NULL;
-		r = PQexecParams(c, sql, n, NULL, values, NULL, NULL, 0);
+		r = id < 0 ? PQexecParams(rd->conn, sql, n, NULL, values, NULL,
+					  NULL, 0)
+			   : read_prepared(rd, id, sql, n, values);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK)
 			return r;
 		PQclear(r);
-		if (PQstatus(c) == CONNECTION_OK || attempt == 1) {
-			reader_failed(st, c);
+		if (PQstatus(rd->conn) == CONNECTION_OK || attempt == 1) {
+			if (log_now(&reader_logged))
+				dbops_log_warning("a dashboard read failed: %s",
+						  PQerrorMessage(rd->conn));
+			if (PQstatus(rd->conn) != CONNECTION_OK)
+				reader_drop(rd);
 			return NULL;
 		}
-		PQfinish(c);
-		pthread_setspecific(st->reader, NULL);
+		reader_drop(rd);
 	}
 	return NULL;
+}
+
+/* Value (ROW, COL) of R as a time: microseconds, or ES_TIME_NONE. */
+static int64_t time_value(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col)
+		       ? ES_TIME_NONE
+		       : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
 int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
@@ -1109,18 +1196,14 @@ int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
 		" " US_OF("min(earliest)") ", " US_OF(
 			"max(latest)") " FROM %s.rollups WHERE period = 'hour' AND symbol = $1",
 		st->schema);
-	r = read_query(st, sql, 1, values);
+	r = read_query(st, READ_SYMBOL, sql, 1, values);
 	free(sql);
 	if (r == NULL)
 		return -1;
 	agg->events = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
 	agg->followups = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	agg->earliest_us = PQgetisnull(r, 0, 2)
-				   ? ES_TIME_NONE
-				   : strtoll(PQgetvalue(r, 0, 2), NULL, 10);
-	agg->latest_us = PQgetisnull(r, 0, 3)
-				 ? ES_TIME_NONE
-				 : strtoll(PQgetvalue(r, 0, 3), NULL, 10);
+	agg->earliest_us = time_value(r, 0, 2);
+	agg->latest_us = time_value(r, 0, 3);
 	PQclear(r);
 	return 0;
 }
@@ -1148,6 +1231,9 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 {
 	struct es_segment segs[ES_SEGMENTS_MAX];
 	int n = es_range_cut(lower, upper, segs);
+	int64_t bounds[2 * ES_RANGE_SLOTS];
+	char text[2 * ES_RANGE_SLOTS][ES_TIME_LEN + 4];
+	const char *values[2 * ES_RANGE_SLOTS];
 	char *sql;
 	PGresult *r;
 	struct text out = { 0 };
@@ -1156,20 +1242,32 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 		*json = dbops_xstrdup("[]");
 		return 0;
 	}
-	sql = es_range_sql(st->schema, segs, n);
-	r = read_query(st, sql, 0, NULL);
+	if (es_range_slots(segs, n, bounds) != 0) {
+		dbops_log_warning("a range cut into segments out of order");
+		return -1;
+	}
+	for (int i = 0; i < 2 * ES_RANGE_SLOTS; i++) {
+		es_time_format(bounds[i], text[i]);
+		strcat(text[i], "+00");
+		values[i] = text[i];
+	}
+	sql = es_range_sql(st->schema);
+	r = read_query(st, READ_RANGE, sql, 2 * ES_RANGE_SLOTS, values);
 	free(sql);
 	if (r == NULL)
 		return -1;
 	put(&out, "[");
 	for (int i = 0; i < PQntuples(r); i++) {
-		char *o = dbops_xasprintf(
-			"%s{\"count\":%s,\"symbol\":\"%s\",\"earliest\":\"%s\","
-			"\"latest\":\"%s\",\"followups\":%s}",
-			i > 0 ? "," : "", PQgetvalue(r, i, 1),
-			PQgetvalue(r, i, 0), PQgetvalue(r, i, 3),
-			PQgetvalue(r, i, 4), PQgetvalue(r, i, 2));
+		struct es_aggregate agg = {
+			.events = strtoll(PQgetvalue(r, i, 1), NULL, 10),
+			.followups = strtoll(PQgetvalue(r, i, 2), NULL, 10),
+			.earliest_us = time_value(r, i, 3),
+			.latest_us = time_value(r, i, 4),
+		};
+		char *o = es_aggregate_json(PQgetvalue(r, i, 0)[0], &agg);
 
+		if (i > 0)
+			put(&out, ",");
 		put(&out, o);
 		free(o);
 	}
@@ -1181,7 +1279,7 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 
 bool es_store_ping(struct es_store *st)
 {
-	PGresult *r = read_query(st, "SELECT 1", 0, NULL);
+	PGresult *r = read_query(st, -1, "SELECT 1", 0, NULL);
 
 	PQclear(r);
 	return r != NULL;
