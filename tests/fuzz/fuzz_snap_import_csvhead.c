@@ -191,8 +191,8 @@ static bool offset_text(const char *p)
 	if ((*p != '+' && *p != '-') || (h = digits(p + 1, 2)) < 0)
 		return false;
 	p += 3;
-	if (*p == ':')
-		p++;
+	if (*p == ':' && *++p == '\0') /* "+HH:" is none of the forms */
+		return false;
 	if (*p != '\0') {
 		if (strlen(p) != 2 || (m = digits(p, 2)) < 0)
 			return false;
