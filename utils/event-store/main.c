@@ -21,6 +21,7 @@
 #include "redislink.h"
 #include "store.h"
 #include "telemetry.h"
+#include "xalloc.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8480"
 #define DEFAULT_REDIS  "redis://127.0.0.1:6379/0"
@@ -36,6 +37,7 @@ enum {
 	OPT_MAX_CONNECTIONS,
 	OPT_BATCH_EVENTS,
 	OPT_BATCH_WAIT,
+	OPT_BATCHERS,
 	OPT_NO_REDIS,
 };
 
@@ -43,7 +45,8 @@ struct es_opts {
 	const char *listen, *dbname, *schema, *redis, *redis_prefix;
 	struct sockaddr_storage addr;
 	socklen_t addr_len;
-	int threads, timeout_s, max_connections, batch_events, batch_wait_ms;
+	int threads, timeout_s, max_connections, batch_events, batch_wait_ms,
+		batchers;
 	uint64_t max_body;
 	bool no_redis;
 };
@@ -62,6 +65,8 @@ static const struct dbops_cli_option service_options[] = {
 	  "events per commit, at most (default 1000)" },
 	{ OPT_BATCH_WAIT, "batch-wait", "MS",
 	  "collect a batch this long after its first event (default 2)" },
+	{ OPT_BATCHERS, "batchers", "N",
+	  "batches committed at once, a connection each (default 2)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -128,6 +133,8 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_BATCH_WAIT:
 		return dbops_cli_int("--batch-wait", arg, 0, 10000,
 				     &o->batch_wait_ms);
+	case OPT_BATCHERS:
+		return dbops_cli_int("--batchers", arg, 1, 16, &o->batchers);
 	}
 	return 0;
 }
@@ -203,6 +210,34 @@ static void stop(struct es_http *http, struct es_redislink *link,
 	es_tm_free();
 }
 
+/* The reconciler, told the batchers' writers. */
+static int start_link(struct es_redislink *link, struct es_store *st,
+		      struct dbops_err *err)
+{
+	int n = es_store_batchers(st), rc;
+	int64_t *writers = dbops_xcalloc((size_t)n, sizeof(*writers));
+
+	for (int i = 0; i < n; i++)
+		writers[i] = es_store_writer(st, i);
+	rc = es_redislink_start(link, writers, n, err);
+	free(writers);
+	return rc;
+}
+
+/* "listening on ADDR, writer W" (or "writers W1, W2"). */
+static void log_listening(const char *listen, struct es_store *st)
+{
+	char text[256] = "";
+	size_t len = 0;
+
+	for (int i = 0; i < es_store_batchers(st) && len < sizeof(text); i++)
+		len += (size_t)snprintf(text + len, sizeof(text) - len,
+					"%s%lld", i > 0 ? ", " : "",
+					(long long)es_store_writer(st, i));
+	dbops_log_info("listening on %s, writer%s %s", listen,
+		       es_store_batchers(st) > 1 ? "s" : "", text);
+}
+
 static int run(struct es_opts *o)
 {
 	struct dbops_err err = { "" };
@@ -221,6 +256,7 @@ static int run(struct es_opts *o)
 	struct es_store_config sc = {
 		.conninfo = o->dbname,
 		.schema = o->schema,
+		.batchers = o->batchers,
 		.batch_events = o->batch_events,
 		.batch_wait_ms = o->batch_wait_ms,
 		.done = es_http_done,
@@ -274,16 +310,13 @@ static int run(struct es_opts *o)
 	}
 	sc.done_arg = http;
 	st = es_store_open(&sc, &err);
-	if (st == NULL ||
-	    (link &&
-	     es_redislink_start(link, es_store_writer(st), &err) != 0) ||
+	if (st == NULL || (link && start_link(link, st, &err) != 0) ||
 	    es_http_start(http, st, &err) != 0) {
 		dbops_log_error("%s", err.msg);
 		stop(http, link, st);
 		return 1;
 	}
-	dbops_log_info("listening on %s, writer %lld", o->listen,
-		       (long long)es_store_writer(st));
+	log_listening(o->listen, st);
 	sd_notifyf(0, "READY=1\nSTATUS=listening on %s", o->listen);
 	wait_for_stop(&set);
 	drain(http, st);
@@ -306,6 +339,7 @@ int main(int argc, char **argv)
 		.max_connections = 1024,
 		.batch_events = 1000,
 		.batch_wait_ms = 2,
+		.batchers = 2,
 		.max_body = 4096,
 	};
 	int first, rc;

@@ -11,7 +11,9 @@
  *    likewise the dashboard threads after a failed read.
  * 2. redis_up says whether the aggregates can be served from Redis now:
  *    the last command answered and "ready" was there. redis_lag_batches
- *    counts this instance's batches committed and not yet applied.
+ *    counts this instance's batches committed and not yet applied, over
+ *    its batchers (a writer each). The batchers share one Redis handle,
+ *    one apply at a time.
  * 3. The reconciler has its own PostgreSQL connection and Redis handle;
  *    a step at start and each second (es_reconcile_once()).
  */
@@ -38,15 +40,22 @@
    apply (read). */
 #define APPLY_BACKOFF_MS 1000
 
+/* A batcher's writer, its last seq committed and the last in Redis. */
+struct writer_seqs {
+	int64_t writer;
+	atomic_llong committed, applied;
+};
+
 struct es_redislink {
 	char *url, *prefix, *conninfo, *schema;
-	struct es_redis *batcher;   /* the batcher thread's handle */
-	int64_t skip_until_ms;	    /* batcher: no apply before */
+	struct es_redis *batcher;   /* the batchers' handle, under apply_lock */
+	pthread_mutex_t apply_lock;
+	int64_t skip_until_ms;	    /* batchers: no apply before */
 	atomic_llong read_after_ms; /* readers: no read before */
 	pthread_key_t reader;	    /* each dashboard thread's handle */
 	atomic_bool up;
-	atomic_llong committed, applied; /* this writer's seqs */
-	int64_t writer;
+	struct writer_seqs *writers; /* this instance's */
+	int nwriters;
 	pthread_t thread;
 	bool running;
 	pthread_mutex_t lock;
@@ -62,9 +71,24 @@ static void set_up(struct es_redislink *l, bool up)
 
 static void update_lag(struct es_redislink *l)
 {
-	long long c = atomic_load(&l->committed), a = atomic_load(&l->applied);
+	long long lag = 0;
 
-	es_tm_redis_lag(c > a ? (double)(c - a) : 0);
+	for (int i = 0; i < l->nwriters; i++) {
+		long long c = atomic_load(&l->writers[i].committed);
+		long long a = atomic_load(&l->writers[i].applied);
+
+		lag += c > a ? c - a : 0;
+	}
+	es_tm_redis_lag((double)lag);
+}
+
+/* This instance's seqs of WRITER, or NULL. */
+static struct writer_seqs *seqs_of(struct es_redislink *l, int64_t writer)
+{
+	for (int i = 0; i < l->nwriters; i++)
+		if (l->writers[i].writer == writer)
+			return &l->writers[i];
+	return NULL;
 }
 
 static void reader_free(void *r)
@@ -91,13 +115,12 @@ struct es_redislink *es_redislink_new(const char *url, const char *prefix,
 	l->schema = dbops_xstrdup(schema);
 	pthread_key_create(&l->reader, reader_free);
 	pthread_mutex_init(&l->lock, NULL);
+	pthread_mutex_init(&l->apply_lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&l->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	atomic_init(&l->up, false);
-	atomic_init(&l->committed, 0);
-	atomic_init(&l->applied, 0);
 	atomic_init(&l->read_after_ms, 0);
 	return l;
 }
@@ -106,11 +129,15 @@ void es_redislink_committed(int64_t writer, int64_t seq, const char *deltas,
 			    void *link)
 {
 	struct es_redislink *l = link;
+	struct writer_seqs *w = seqs_of(l, writer);
 	struct dbops_err err = { "" };
 	enum es_apply_result res;
 
-	atomic_store(&l->committed, seq);
+	if (w != NULL)
+		atomic_store(&w->committed, seq);
+	pthread_mutex_lock(&l->apply_lock);
 	if (dbops_clock_ms() < l->skip_until_ms) {
+		pthread_mutex_unlock(&l->apply_lock);
 		update_lag(l);
 		return;
 	}
@@ -118,7 +145,8 @@ void es_redislink_committed(int64_t writer, int64_t seq, const char *deltas,
 	switch (res) {
 	case ES_APPLY_OK:
 	case ES_APPLY_DUPLICATE:
-		atomic_store(&l->applied, seq);
+		if (w != NULL)
+			atomic_store(&w->applied, seq);
 		set_up(l, true);
 		break;
 	case ES_APPLY_GAP:
@@ -137,6 +165,7 @@ void es_redislink_committed(int64_t writer, int64_t seq, const char *deltas,
 		l->skip_until_ms = dbops_clock_ms() + APPLY_BACKOFF_MS;
 		break;
 	}
+	pthread_mutex_unlock(&l->apply_lock);
 	update_lag(l);
 }
 
@@ -169,7 +198,7 @@ bool es_redislink_up(void *link)
 	return atomic_load(&((struct es_redislink *)link)->up);
 }
 
-/* This writer's seq in Redis's "last" into l->applied. */
+/* This instance's writers' seqs in Redis's "last" into their applied. */
 static void read_applied(struct es_redislink *l, struct es_redis *r)
 {
 	struct es_writer_seq *last = NULL;
@@ -178,10 +207,12 @@ static void read_applied(struct es_redislink *l, struct es_redis *r)
 
 	if (es_redis_last_all(r, &last, &n, &err) != 0)
 		return;
-	for (size_t i = 0; i < n; i++)
-		if (last[i].writer == l->writer &&
-		    last[i].seq > atomic_load(&l->applied))
-			atomic_store(&l->applied, last[i].seq);
+	for (size_t i = 0; i < n; i++) {
+		struct writer_seqs *w = seqs_of(l, last[i].writer);
+
+		if (w != NULL && last[i].seq > atomic_load(&w->applied))
+			atomic_store(&w->applied, last[i].seq);
+	}
 	free(last);
 }
 
@@ -248,10 +279,16 @@ static void *reconciler(void *arg)
 	return NULL;
 }
 
-int es_redislink_start(struct es_redislink *l, int64_t writer,
+int es_redislink_start(struct es_redislink *l, const int64_t *writers, int n,
 		       struct dbops_err *err)
 {
-	l->writer = writer;
+	l->writers = dbops_xcalloc((size_t)n, sizeof(*l->writers));
+	l->nwriters = n;
+	for (int i = 0; i < n; i++) {
+		l->writers[i].writer = writers[i];
+		atomic_init(&l->writers[i].committed, 0);
+		atomic_init(&l->writers[i].applied, 0);
+	}
 	errno = pthread_create(&l->thread, NULL, reconciler, l);
 	if (errno != 0)
 		return dbops_err_set(err, "could not start the reconciler: %s",
@@ -277,8 +314,10 @@ void es_redislink_free(struct es_redislink *l)
 	es_redis_free(r);
 	pthread_key_delete(l->reader);
 	es_redis_free(l->batcher);
+	free(l->writers);
 	pthread_cond_destroy(&l->cond);
 	pthread_mutex_destroy(&l->lock);
+	pthread_mutex_destroy(&l->apply_lock);
 	free(l->url);
 	free(l->prefix);
 	free(l->conninfo);

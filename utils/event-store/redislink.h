@@ -44,10 +44,11 @@ int es_redislink_symbol(void *link, char symbol, struct es_aggregate *agg);
 bool es_redislink_up(void *link);
 
 /*
- * Start the reconciler thread for this instance, WRITER: a step at once,
- * then each second. 0, or -1 with ERR set.
+ * Start the reconciler thread for this instance, whose batchers are the
+ * N writers WRITERS: a step at once, then each second. 0, or -1 with ERR
+ * set.
  */
-int es_redislink_start(struct es_redislink *l, int64_t writer,
+int es_redislink_start(struct es_redislink *l, const int64_t *writers, int n,
 		       struct dbops_err *err);
 
 /*

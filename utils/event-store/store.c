@@ -2,7 +2,7 @@
  * store.c - event-store's PostgreSQL side (see store.h).
  *
  * Design notes:
- * 1. One batcher thread per instance, with its own connection: it takes
+ * 1. A batcher thread (a lane, note 6), with its own connection, takes
  *    up to --batch-events queued events, waiting --batch-wait after the
  *    first, and commits them in one transaction: the initial events
  *    (unnest() arrays, ON CONFLICT DO NOTHING RETURNING), the follow-ups
@@ -21,6 +21,13 @@
  *    again (a COMMIT whose answer was lost may have happened).
  * 5. Every connection runs with TimeZone UTC: rollup buckets and printed
  *    times are UTC whatever the server's setting.
+ * 6. --batchers lanes take batches from the one queue, each with its own
+ *    thread, connection and writer (its own seqs): while one waits for
+ *    its statements and COMMIT, the next batch is already being written,
+ *    which keeps both the server and the service busy. Two lanes touch
+ *    the same rows only through the same uuid (sent twice at once) and
+ *    the rollups; each batch inserts its uuids and upserts its rollups in
+ *    sorted order, so they wait for each other but never deadlock.
  */
 #include "store.h"
 
@@ -67,21 +74,30 @@ static bool log_now(atomic_llong *last)
 /* The batcher's statements, prepared once per connection. */
 enum { STMT_INITIALS, STMT_FOLLOWUPS, STMT_ROLLUPS, STMT_BATCH, STMT_COUNT };
 
-struct es_store {
-	struct es_store_config cfg;
-	char *conninfo;
-	char *schema; /* quoted identifier */
-	PGconn *conn; /* the batcher's */
+/* A batcher: its thread, connection and row in the writers table. */
+struct lane {
+	struct es_store *st;
+	PGconn *conn;
 	int64_t writer, last_seq;
 	bool need_seq;		   /* read last_seq again after a failure */
 	bool prepared[STMT_COUNT]; /* on this connection */
 	pthread_t thread;
+	bool running;
+	int in_batch;
+};
+
+struct es_store {
+	struct es_store_config cfg;
+	char *conninfo;
+	char *schema; /* quoted identifier */
+	struct lane *lanes;
+	int nlanes, lanes_left; /* batchers, and those not ended */
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct es_event *head, **tail;
-	int queued, in_batch;
+	int queued;
 	int64_t first_us; /* when the first event of the queue came */
-	bool closing, closed, running;
+	bool closing, closed;
 	pthread_key_t reader; /* each thread's connection for reads */
 };
 
@@ -193,7 +209,7 @@ static int tables_exist(struct es_store *st, struct dbops_err *err)
 {
 	const char *values[] = { st->schema };
 	PGresult *r = PQexecParams(
-		st->conn,
+		st->lanes[0].conn,
 		"SELECT count(*) = 5 FROM unnest(ARRAY['initial_events',"
 		" 'followups', 'rollups', 'writers', 'batches']) AS t"
 		" WHERE to_regclass($1 || '.' || t) IS NOT NULL",
@@ -204,7 +220,7 @@ static int tables_exist(struct es_store *st, struct dbops_err *err)
 		rc = PQgetvalue(r, 0, 0)[0] == 't';
 	else
 		dbops_err_set(err, "could not look for the schema %s: %s",
-			      st->schema, PQerrorMessage(st->conn));
+			      st->schema, PQerrorMessage(st->lanes[0].conn));
 	PQclear(r);
 	return rc;
 }
@@ -213,21 +229,21 @@ static int tables_exist(struct es_store *st, struct dbops_err *err)
    schema's name: two instances starting together take turns. */
 static int create_schema(struct es_store *st, struct dbops_err *err)
 {
-	char *lit = PQescapeLiteral(st->conn, st->schema, strlen(st->schema));
+	char *lit = PQescapeLiteral(st->lanes[0].conn, st->schema, strlen(st->schema));
 	char *sql = dbops_xasprintf(schema_sql, st->schema);
 	char *lock = dbops_xasprintf(
 		"BEGIN; SELECT pg_advisory_xact_lock(1702000018, hashtext(%s))",
 		lit ? lit : "''");
-	int rc = run(st->conn, lock, err) != 0 ||
-				 run(st->conn, sql, err) != 0 ||
-				 run(st->conn, "COMMIT", err) != 0
+	int rc = run(st->lanes[0].conn, lock, err) != 0 ||
+				 run(st->lanes[0].conn, sql, err) != 0 ||
+				 run(st->lanes[0].conn, "COMMIT", err) != 0
 			 ? -1
 			 : 0;
 
 	if (rc != 0) {
 		dbops_err_prefix(
 			err, "could not create the schema %s: ", st->schema);
-		run(st->conn, "ROLLBACK", NULL);
+		run(st->lanes[0].conn, "ROLLBACK", NULL);
 	}
 	PQfreemem(lit);
 	free(sql);
@@ -235,8 +251,9 @@ static int create_schema(struct es_store *st, struct dbops_err *err)
 	return rc;
 }
 
-static int register_writer(struct es_store *st, struct dbops_err *err)
+static int register_writer(struct lane *ln, struct dbops_err *err)
 {
+	struct es_store *st = ln->st;
 	char host[256] = "", pid[32];
 	const char *values[] = { host, pid };
 	char *sql =
@@ -247,57 +264,58 @@ static int register_writer(struct es_store *st, struct dbops_err *err)
 
 	gethostname(host, sizeof(host) - 1);
 	snprintf(pid, sizeof(pid), "%d", (int)getpid());
-	r = PQexecParams(st->conn, sql, 2, NULL, values, NULL, NULL, 0);
+	r = PQexecParams(ln->conn, sql, 2, NULL, values, NULL, NULL, 0);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		dbops_err_set(err, "could not register in %s.writers: %s",
-			      st->schema, PQerrorMessage(st->conn));
+			      st->schema, PQerrorMessage(ln->conn));
 		PQclear(r);
 		return -1;
 	}
-	st->writer = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	st->last_seq = 0;
+	ln->writer = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	ln->last_seq = 0;
 	PQclear(r);
 	return 0;
 }
 
 /* Make the batcher's connection again and read last_seq; 0 or -1. */
-static int reconnect(struct es_store *st)
+static int reconnect(struct lane *ln)
 {
+	struct es_store *st = ln->st;
 	struct dbops_err err = { "" };
 	char *sql, id[32];
 	const char *values[] = { id };
 	PGresult *r;
 
-	if (st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK) {
-		PQfinish(st->conn);
-		st->conn = es_store_connect(st->conninfo, &err);
-		memset(st->prepared, 0, sizeof(st->prepared));
-		if (st->conn != NULL && planned_session(st->conn, &err) != 0) {
-			PQfinish(st->conn);
-			st->conn = NULL;
+	if (ln->conn == NULL || PQstatus(ln->conn) != CONNECTION_OK) {
+		PQfinish(ln->conn);
+		ln->conn = es_store_connect(st->conninfo, &err);
+		memset(ln->prepared, 0, sizeof(ln->prepared));
+		if (ln->conn != NULL && planned_session(ln->conn, &err) != 0) {
+			PQfinish(ln->conn);
+			ln->conn = NULL;
 		}
-		if (st->conn == NULL) {
+		if (ln->conn == NULL) {
 			if (log_now(&batcher_logged))
 				dbops_log_warning("%s", err.msg);
 			return -1;
 		}
 		dbops_log_info("connected to PostgreSQL again");
 	}
-	snprintf(id, sizeof(id), "%lld", (long long)st->writer);
+	snprintf(id, sizeof(id), "%lld", (long long)ln->writer);
 	sql = dbops_xasprintf(
 		"SELECT last_seq FROM %s.writers WHERE writer = $1",
 		st->schema);
-	r = PQexecParams(st->conn, sql, 1, NULL, values, NULL, NULL, 0);
+	r = PQexecParams(ln->conn, sql, 1, NULL, values, NULL, NULL, 0);
 	free(sql);
 	if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
 		dbops_log_warning("could not read this writer's last_seq: %s",
-				  PQerrorMessage(st->conn));
+				  PQerrorMessage(ln->conn));
 		PQclear(r);
 		return -1;
 	}
-	st->last_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	st->need_seq = false;
+	ln->last_seq = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	ln->need_seq = false;
 	PQclear(r);
 	return 0;
 }
@@ -406,24 +424,24 @@ static void put_time(struct text *t, int64_t us)
 
 /* Run the batcher's statement ID (SQL, prepared at its first use on
    this connection) with the N parameters VALUES. */
-static PGresult *exec_stmt(struct es_store *st, int id, const char *sql, int n,
+static PGresult *exec_stmt(struct lane *ln, int id, const char *sql, int n,
 			   const char *const *values)
 {
 	char name[16];
 
 	snprintf(name, sizeof(name), "es_%d", id);
-	if (!st->prepared[id]) {
-		PGresult *r = PQprepare(st->conn, name, sql, n, NULL);
+	if (!ln->prepared[id]) {
+		PGresult *r = PQprepare(ln->conn, name, sql, n, NULL);
 
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			return r;
 		PQclear(r);
-		st->prepared[id] = true;
+		ln->prepared[id] = true;
 	}
-	return PQexecPrepared(st->conn, name, n, values, NULL, NULL, 0);
+	return PQexecPrepared(ln->conn, name, n, values, NULL, NULL, 0);
 }
 
-static PGresult *exec_arrays(struct es_store *st, int id, const char *sql,
+static PGresult *exec_arrays(struct lane *ln, int id, const char *sql,
 			     int n, struct text *arrays)
 {
 	const char *values[8];
@@ -432,7 +450,7 @@ static PGresult *exec_arrays(struct es_store *st, int id, const char *sql,
 		put(&arrays[i], "}");
 		values[i] = arrays[i].s;
 	}
-	return exec_stmt(st, id, sql, n, values);
+	return exec_stmt(ln, id, sql, n, values);
 }
 
 static void free_texts(struct text *t, int n)
@@ -450,15 +468,17 @@ static void init_texts(struct text *t, int n)
 }
 
 /* Insert the first initial event of each uuid; mark those stored. */
-static int insert_initials(struct es_store *st, struct batch *b)
+static int insert_initials(struct lane *ln, struct batch *b)
 {
+	struct es_store *st = ln->st;
 	struct text a[4];
 	char *sql;
 	PGresult *r;
 	int sent = 0, rc = 0;
 
 	init_texts(a, 4);
-	for (int i = 0; i < b->n; i++) {
+	for (int k = 0; k < b->n; k++) { /* in uuid order: see note 6 */
+		int i = b->order[k];
 		struct es_event *e = b->ev[i];
 		char sym[2] = { e->symbol, 0 };
 
@@ -477,7 +497,7 @@ static int insert_initials(struct es_store *st, struct batch *b)
 			" $3::timestamptz[], $4::boolean[])"
 			" ON CONFLICT DO NOTHING RETURNING uuid",
 			st->schema);
-		r = exec_arrays(st, STMT_INITIALS, sql, 4, a);
+		r = exec_arrays(ln, STMT_INITIALS, sql, 4, a);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -488,7 +508,7 @@ static int insert_initials(struct es_store *st, struct batch *b)
 		}
 		if (rc != 0)
 			dbops_log_warning("could not insert initial events: %s",
-					  PQerrorMessage(st->conn));
+					  PQerrorMessage(ln->conn));
 		PQclear(r);
 	}
 	free_texts(a, 4);
@@ -501,15 +521,18 @@ static int insert_initials(struct es_store *st, struct batch *b)
    exists, and a row (uuid, NULL, NULL, true) per one stored: joining the
    two in SQL would be a nested loop over the batch (hash joins are off,
    see planned_session()). */
-static int insert_followups(struct es_store *st, struct batch *b)
+static int insert_followups(struct lane *ln, struct batch *b)
 {
+	struct es_store *st = ln->st;
 	struct text a[2];
 	char *sql;
 	PGresult *r;
 	int sent = 0, rc = 0;
 
 	init_texts(a, 2);
-	for (int i = 0; i < b->n; i++) {
+	for (int k = 0; k < b->n; k++) { /* in uuid order: see note 6 */
+		int i = b->order[k];
+
 		if (b->ev[i]->kind != ES_FOLLOWUP || b->first[i] != i)
 			continue;
 		elem(&a[0], b->ev[i]->uuid);
@@ -527,7 +550,7 @@ static int insert_followups(struct es_store *st, struct batch *b)
 			" SELECT uuid, symbol, " US_OF("iat") ", false FROM f"
 			" UNION ALL SELECT uuid, NULL, NULL, true FROM ins",
 			st->schema);
-		r = exec_arrays(st, STMT_FOLLOWUPS, sql, 2, a);
+		r = exec_arrays(ln, STMT_FOLLOWUPS, sql, 2, a);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -544,7 +567,7 @@ static int insert_followups(struct es_store *st, struct batch *b)
 		}
 		if (rc != 0)
 			dbops_log_warning("could not insert follow-ups: %s",
-					  PQerrorMessage(st->conn));
+					  PQerrorMessage(ln->conn));
 		PQclear(r);
 	}
 	free_texts(a, 2);
@@ -619,8 +642,9 @@ static int collect_rollups(struct batch *b, struct rollup *r)
 	return m;
 }
 
-static int upsert_rollups(struct es_store *st, struct batch *b)
+static int upsert_rollups(struct lane *ln, struct batch *b)
 {
+	struct es_store *st = ln->st;
 	struct rollup *r = dbops_xcalloc((size_t)b->n * 2 + 1, sizeof(*r));
 	int n = collect_rollups(b, r), rc = 0;
 	struct text a[7];
@@ -657,12 +681,12 @@ static int upsert_rollups(struct es_store *st, struct batch *b)
 			" earliest = least(o.earliest, excluded.earliest),"
 			" latest = greatest(o.latest, excluded.latest)",
 			st->schema);
-		PGresult *res = exec_arrays(st, STMT_ROLLUPS, sql, 7, a);
+		PGresult *res = exec_arrays(ln, STMT_ROLLUPS, sql, 7, a);
 
 		free(sql);
 		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 			dbops_log_warning("could not update the rollups: %s",
-					  PQerrorMessage(st->conn));
+					  PQerrorMessage(ln->conn));
 			rc = -1;
 		}
 		PQclear(res);
@@ -673,8 +697,9 @@ static int upsert_rollups(struct es_store *st, struct batch *b)
 }
 
 /* The batches row and the writer's last_seq, for a batch with DELTAS. */
-static int record_batch(struct es_store *st, const char *deltas)
+static int record_batch(struct lane *ln, const char *deltas)
 {
+	struct es_store *st = ln->st;
 	char w[32], s[32];
 	const char *values[] = { w, s, deltas };
 	char *sql = dbops_xasprintf(
@@ -685,14 +710,14 @@ static int record_batch(struct es_store *st, const char *deltas)
 	PGresult *r;
 	int rc;
 
-	snprintf(w, sizeof(w), "%lld", (long long)st->writer);
-	snprintf(s, sizeof(s), "%lld", (long long)st->last_seq + 1);
-	r = exec_stmt(st, STMT_BATCH, sql, 3, values);
+	snprintf(w, sizeof(w), "%lld", (long long)ln->writer);
+	snprintf(s, sizeof(s), "%lld", (long long)ln->last_seq + 1);
+	r = exec_stmt(ln, STMT_BATCH, sql, 3, values);
 	free(sql);
 	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc != 0)
 		dbops_log_warning("could not record the batch: %s",
-				  PQerrorMessage(st->conn));
+				  PQerrorMessage(ln->conn));
 	PQclear(r);
 	return rc;
 }
@@ -761,30 +786,30 @@ static void answer_followup(struct batch *b, int i)
 /* BEGIN, on a connection made again first if it broke: a server that
    restarted since the last batch shows only at the next command, and
    nothing is lost by sending BEGIN twice. 0, or -1. */
-static int begin(struct es_store *st)
+static int begin(struct lane *ln)
 {
-	if ((st->conn == NULL || PQstatus(st->conn) != CONNECTION_OK ||
-	     st->need_seq) &&
-	    reconnect(st) != 0)
+	if ((ln->conn == NULL || PQstatus(ln->conn) != CONNECTION_OK ||
+	     ln->need_seq) &&
+	    reconnect(ln) != 0)
 		return -1;
-	if (run(st->conn, "BEGIN", NULL) == 0)
+	if (run(ln->conn, "BEGIN", NULL) == 0)
 		return 0;
-	if (PQstatus(st->conn) == CONNECTION_OK || reconnect(st) != 0)
+	if (PQstatus(ln->conn) == CONNECTION_OK || reconnect(ln) != 0)
 		return -1;
-	return run(st->conn, "BEGIN", NULL);
+	return run(ln->conn, "BEGIN", NULL);
 }
 
 /* Commit the batch B; 0, or -1 when PostgreSQL failed (rolled back). */
-static int commit_batch(struct es_store *st, struct batch *b, char **deltas)
+static int commit_batch(struct lane *ln, struct batch *b, char **deltas)
 {
 	bool any = false;
 	int rc;
 
 	*deltas = NULL;
-	if (begin(st) != 0)
+	if (begin(ln) != 0)
 		return -1;
-	rc = insert_initials(st, b) != 0 || insert_followups(st, b) != 0 ||
-			     upsert_rollups(st, b) != 0
+	rc = insert_initials(ln, b) != 0 || insert_followups(ln, b) != 0 ||
+			     upsert_rollups(ln, b) != 0
 		     ? -1
 		     : 0;
 	for (int i = 0; i < ES_SYMBOLS; i++)
@@ -794,32 +819,33 @@ static int commit_batch(struct es_store *st, struct batch *b, char **deltas)
 
 		es_deltas_format(b->aggs, text, sizeof(text));
 		*deltas = dbops_xstrdup(text);
-		rc = record_batch(st, *deltas);
+		rc = record_batch(ln, *deltas);
 	}
 	if (rc == 0) {
 		struct dbops_err err = { "" };
 
-		if (run(st->conn, "COMMIT", &err) != 0) {
+		if (run(ln->conn, "COMMIT", &err) != 0) {
 			dbops_log_warning("could not commit a batch: %s",
 					  err.msg);
 			rc = -1;
 		}
-	} else if (PQstatus(st->conn) == CONNECTION_OK) {
-		run(st->conn, "ROLLBACK", NULL);
+	} else if (PQstatus(ln->conn) == CONNECTION_OK) {
+		run(ln->conn, "ROLLBACK", NULL);
 	}
 	if (rc != 0) {
 		free(*deltas);
 		*deltas = NULL;
-		st->need_seq = true;
+		ln->need_seq = true;
 		return -1;
 	}
 	if (any)
-		st->last_seq++;
+		ln->last_seq++;
 	return 0;
 }
 
-static void process_batch(struct es_store *st, struct es_event **ev, int n)
+static void process_batch(struct lane *ln, struct es_event **ev, int n)
 {
+	struct es_store *st = ln->st;
 	struct batch b = { .ev = ev, .n = n };
 	double t0 = dbops_clock_seconds();
 	char *deltas;
@@ -834,12 +860,12 @@ static void process_batch(struct es_store *st, struct es_event **ev, int n)
 		if (ev[i]->kind == ES_FOLLOWUP)
 			ev[i]->symbol = '\0';
 	mark_repeats(&b);
-	rc = commit_batch(st, &b, &deltas);
+	rc = commit_batch(ln, &b, &deltas);
 	es_tm_postgresql_up(rc == 0);
 	if (rc == 0) {
 		es_tm_batch(n, dbops_clock_seconds() - t0);
 		if (deltas && st->cfg.committed)
-			st->cfg.committed(st->writer, st->last_seq, deltas,
+			st->cfg.committed(ln->writer, ln->last_seq, deltas,
 					  st->cfg.committed_arg);
 	}
 	for (int i = 0; i < n; i++) {
@@ -873,8 +899,9 @@ static void deadline_at(struct timespec *ts, int64_t us)
 
 /* Wait for a batch (with the lock held); its events, or 0 when closed
    and empty. */
-static int take_batch(struct es_store *st, struct es_event **ev)
+static int take_batch(struct lane *ln, struct es_event **ev)
 {
+	struct es_store *st = ln->st;
 	struct timespec ts;
 	int n = 0;
 
@@ -900,7 +927,7 @@ static int take_batch(struct es_store *st, struct es_event **ev)
 	if (st->head == NULL)
 		st->tail = &st->head;
 	st->queued -= n;
-	st->in_batch = n;
+	ln->in_batch = n;
 	if (st->queued > 0) /* the rest waited since before the batch */
 		st->first_us = dbops_clock_us() -
 			       (int64_t)st->cfg.batch_wait_ms * 1000;
@@ -909,13 +936,14 @@ static int take_batch(struct es_store *st, struct es_event **ev)
 
 static void *batcher(void *arg)
 {
-	struct es_store *st = arg;
+	struct lane *ln = arg;
+	struct es_store *st = ln->st;
 	struct es_event **ev =
 		dbops_xcalloc((size_t)st->cfg.batch_events, sizeof(*ev));
 
 	pthread_mutex_lock(&st->lock);
 	for (;;) {
-		int n = take_batch(st, ev);
+		int n = take_batch(ln, ev);
 
 		if (n == 0 && st->closing && st->queued == 0)
 			break;
@@ -923,14 +951,15 @@ static void *batcher(void *arg)
 		if (st->cfg.heartbeat)
 			st->cfg.heartbeat(st->cfg.heartbeat_arg);
 		if (n > 0) {
-			process_batch(st, ev, n);
+			process_batch(ln, ev, n);
 			for (int i = 0; i < n; i++)
 				st->cfg.done(ev[i], st->cfg.done_arg);
 		}
 		pthread_mutex_lock(&st->lock);
-		st->in_batch = 0;
+		ln->in_batch = 0;
 	}
-	st->closed = true;
+	if (--st->lanes_left == 0)
+		st->closed = true;
 	pthread_mutex_unlock(&st->lock);
 	free(ev);
 	return NULL;
@@ -959,7 +988,9 @@ int es_store_pending(struct es_store *st)
 	int n;
 
 	pthread_mutex_lock(&st->lock);
-	n = st->queued + st->in_batch;
+	n = st->queued;
+	for (int i = 0; i < st->nlanes; i++)
+		n += st->lanes[i].in_batch;
 	pthread_mutex_unlock(&st->lock);
 	return n;
 }
@@ -983,15 +1014,57 @@ static void reader_free(void *arg)
 	free(rd);
 }
 
+/* The schema's name as a quoted identifier into st->schema; 0 or -1. */
+static int quote_schema(struct es_store *st, PGconn *c, struct dbops_err *err)
+{
+	const char *name = st->cfg.schema;
+	char *q = PQescapeIdentifier(c, name, strlen(name));
+
+	if (q == NULL) {
+		const char *why = PQerrorMessage(c);
+
+		return dbops_err_set(err, "invalid --schema \"%s\": %.*s", name,
+				     (int)strcspn(why, "\n"), why);
+	}
+	st->schema = dbops_xstrdup(q);
+	PQfreemem(q);
+	return 0;
+}
+
+/* Each lane's connection and row in the writers table, the schema made
+   first if missing (on the first lane's connection); 0 or -1. */
+static int open_lanes(struct es_store *st, struct dbops_err *err)
+{
+	int have;
+
+	for (int i = 0; i < st->nlanes; i++) {
+		struct lane *ln = &st->lanes[i];
+
+		ln->st = st;
+		ln->conn = es_store_connect(st->conninfo, err);
+		if (ln->conn == NULL || planned_session(ln->conn, err) != 0 ||
+		    (i == 0 && quote_schema(st, ln->conn, err) != 0))
+			return -1;
+	}
+	if ((have = tables_exist(st, err)) < 0 ||
+	    (have == 0 && create_schema(st, err) != 0))
+		return -1;
+	for (int i = 0; i < st->nlanes; i++)
+		if (register_writer(&st->lanes[i], err) != 0)
+			return -1;
+	return 0;
+}
+
 struct es_store *es_store_open(const struct es_store_config *cfg,
 			       struct dbops_err *err)
 {
 	struct es_store *st = dbops_xcalloc(1, sizeof(*st));
 	pthread_condattr_t ca;
-	int have = 0;
 
 	st->cfg = *cfg;
 	st->conninfo = dbops_xstrdup(cfg->conninfo ? cfg->conninfo : "");
+	st->nlanes = cfg->batchers > 0 ? cfg->batchers : 1;
+	st->lanes = dbops_xcalloc((size_t)st->nlanes, sizeof(*st->lanes));
 	st->tail = &st->head;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_condattr_init(&ca);
@@ -999,39 +1072,26 @@ struct es_store *es_store_open(const struct es_store_config *cfg,
 	pthread_cond_init(&st->cond, &ca);
 	pthread_condattr_destroy(&ca);
 	pthread_key_create(&st->reader, reader_free);
-	st->conn = es_store_connect(st->conninfo, err);
-	if (st->conn != NULL) {
-		char *q = PQescapeIdentifier(st->conn, cfg->schema,
-					     strlen(cfg->schema));
+	if (open_lanes(st, err) != 0) {
+		st->closed = true;
+		es_store_close(st);
+		return NULL;
+	}
+	for (int i = 0; i < st->nlanes; i++) {
+		struct lane *ln = &st->lanes[i];
 
-		if (q == NULL) {
-			const char *why = PQerrorMessage(st->conn);
-
-			dbops_err_set(err, "invalid --schema \"%s\": %.*s",
-				      cfg->schema, (int)strcspn(why, "\n"),
-				      why);
-		} else {
-			st->schema = dbops_xstrdup(q);
+		errno = pthread_create(&ln->thread, NULL, batcher, ln);
+		if (errno != 0) {
+			dbops_err_set(err, "could not start the batcher: %s",
+				      strerror(errno));
+			st->closed = true;
+			es_store_close(st);
+			return NULL;
 		}
-		PQfreemem(q);
-	}
-	if (st->conn == NULL || st->schema == NULL ||
-	    planned_session(st->conn, err) != 0 ||
-	    (have = tables_exist(st, err)) < 0 ||
-	    (have == 0 && create_schema(st, err) != 0) ||
-	    register_writer(st, err) != 0) {
-		st->closed = true;
-		es_store_close(st);
-		return NULL;
-	}
-	errno = pthread_create(&st->thread, NULL, batcher, st);
-	st->running = errno == 0;
-	if (errno != 0) {
-		dbops_err_set(err, "could not start the batcher: %s",
-			      strerror(errno));
-		st->closed = true;
-		es_store_close(st);
-		return NULL;
+		ln->running = true;
+		pthread_mutex_lock(&st->lock);
+		st->lanes_left++;
+		pthread_mutex_unlock(&st->lock);
 	}
 	return st;
 }
@@ -1042,9 +1102,11 @@ void es_store_drain(struct es_store *st)
 	st->closing = true;
 	pthread_cond_broadcast(&st->cond);
 	pthread_mutex_unlock(&st->lock);
-	if (st->running)
-		pthread_join(st->thread, NULL);
-	st->running = false;
+	for (int i = 0; i < st->nlanes; i++) {
+		if (st->lanes[i].running)
+			pthread_join(st->lanes[i].thread, NULL);
+		st->lanes[i].running = false;
+	}
 }
 
 void es_store_close(struct es_store *st)
@@ -1060,7 +1122,9 @@ void es_store_close(struct es_store *st)
 		reader_free(conn);
 	}
 	pthread_key_delete(st->reader);
-	PQfinish(st->conn);
+	for (int i = 0; i < st->nlanes; i++)
+		PQfinish(st->lanes[i].conn);
+	free(st->lanes);
 	pthread_cond_destroy(&st->cond);
 	pthread_mutex_destroy(&st->lock);
 	free(st->conninfo);
@@ -1068,9 +1132,14 @@ void es_store_close(struct es_store *st)
 	free(st);
 }
 
-int64_t es_store_writer(const struct es_store *st)
+int es_store_batchers(const struct es_store *st)
 {
-	return st->writer;
+	return st->nlanes;
+}
+
+int64_t es_store_writer(const struct es_store *st, int i)
+{
+	return st->lanes[i].writer;
 }
 
 const char *es_store_schema_ident(const struct es_store *st)

@@ -40,6 +40,8 @@ struct es_event {
 struct es_store_config {
 	const char *conninfo; /* "" or NULL: libpq's environment */
 	const char *schema;
+	int batchers;	   /* batches committed at once, each by its own
+			      thread, connection and writer (default 1) */
 	int batch_events;  /* at most this many events per commit */
 	int batch_wait_ms; /* collecting after the first queued event */
 	/* Called by the batcher for each event once answered. */
@@ -58,8 +60,8 @@ struct es_store_config {
 
 /*
  * Connect, create the schema if missing (under an advisory lock, so that
- * instances starting together do not collide), register this instance in
- * the writers table and start the batcher. NULL with ERR set on failure.
+ * instances starting together do not collide), register each batcher in
+ * the writers table and start them. NULL with ERR set on failure.
  */
 struct es_store *es_store_open(const struct es_store_config *cfg,
 			       struct dbops_err *err);
@@ -92,8 +94,9 @@ void es_store_close(struct es_store *st);
  */
 PGconn *es_store_connect(const char *conninfo, struct dbops_err *err);
 
-/* This instance's row in the writers table. */
-int64_t es_store_writer(const struct es_store *st);
+/* The batchers, and batcher I's row in the writers table. */
+int es_store_batchers(const struct es_store *st);
+int64_t es_store_writer(const struct es_store *st, int i);
 
 /* The schema as a quoted identifier, and the connection string. */
 const char *es_store_schema_ident(const struct es_store *st);
