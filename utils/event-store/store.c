@@ -72,7 +72,7 @@ static bool log_now(atomic_llong *last)
 }
 
 /* The batcher's statements, prepared once per connection. */
-enum { STMT_INITIALS, STMT_FOLLOWUPS, STMT_ROLLUPS, STMT_BATCH, STMT_COUNT };
+enum { STMT_INITIALS, STMT_FOLLOWUPS, STMT_RECORD, STMT_COUNT };
 
 /* A batcher: its thread, connection and row in the writers table. */
 struct lane {
@@ -642,15 +642,33 @@ static int collect_rollups(struct batch *b, struct rollup *r)
 	return m;
 }
 
-static int upsert_rollups(struct lane *ln, struct batch *b)
+/* The statement of record_batch(): the rollups' upsert (arrays $1 to $7),
+   the batches row and the writer's last_seq ($8 writer, $9 seq, $10
+   deltas) in one round trip. */
+static char *record_sql(const char *schema)
 {
-	struct es_store *st = ln->st;
-	struct rollup *r = dbops_xcalloc((size_t)b->n * 2 + 1, sizeof(*r));
-	int n = collect_rollups(b, r), rc = 0;
-	struct text a[7];
+	return dbops_xasprintf(
+		"WITH r AS (INSERT INTO %1$s.rollups AS o (period, bucket,"
+		" symbol, events, followups, earliest, latest)"
+		" SELECT * FROM unnest($1::text[], $2::timestamptz[],"
+		" $3::text[], $4::bigint[], $5::bigint[],"
+		" $6::timestamptz[], $7::timestamptz[])"
+		" ON CONFLICT (period, bucket, symbol) DO UPDATE SET"
+		" events = o.events + excluded.events,"
+		" followups = o.followups + excluded.followups,"
+		" earliest = least(o.earliest, excluded.earliest),"
+		" latest = greatest(o.latest, excluded.latest)),"
+		" b AS (INSERT INTO %1$s.batches (writer, seq, committed,"
+		" deltas) VALUES ($8, $9, now(), $10))"
+		" UPDATE %1$s.writers SET last_seq = $9 WHERE writer = $8",
+		schema);
+}
+
+/* The rollups' arrays A (seven) of the changes R (N of them). */
+static void rollup_arrays(const struct rollup *r, int n, struct text *a)
+{
 	char num[32], sym[2] = "";
 
-	init_texts(a, 7);
 	for (int i = 0; i < n; i++) {
 		elem(&a[0], r[i].period == 0 ? "hour" : "minute");
 		put_time(&a[1], r[i].bucket);
@@ -668,57 +686,51 @@ static int upsert_rollups(struct lane *ln, struct batch *b)
 			elem(&a[6], "NULL");
 		}
 	}
-	if (n > 0) {
-		char *sql = dbops_xasprintf(
-			"INSERT INTO %s.rollups AS o (period, bucket, symbol,"
-			" events, followups, earliest, latest)"
-			" SELECT * FROM unnest($1::text[], $2::timestamptz[],"
-			" $3::text[], $4::bigint[], $5::bigint[],"
-			" $6::timestamptz[], $7::timestamptz[])"
-			" ON CONFLICT (period, bucket, symbol) DO UPDATE SET"
-			" events = o.events + excluded.events,"
-			" followups = o.followups + excluded.followups,"
-			" earliest = least(o.earliest, excluded.earliest),"
-			" latest = greatest(o.latest, excluded.latest)",
-			st->schema);
-		PGresult *res = exec_arrays(ln, STMT_ROLLUPS, sql, 7, a);
-
-		free(sql);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-			dbops_log_warning("could not update the rollups: %s",
-					  PQerrorMessage(ln->conn));
-			rc = -1;
-		}
-		PQclear(res);
-	}
-	free_texts(a, 7);
-	free(r);
-	return rc;
 }
 
-/* The batches row and the writer's last_seq, for a batch with DELTAS. */
-static int record_batch(struct lane *ln, const char *deltas)
+/*
+ * Record what the batch B stored: its rollups, its batches row with its
+ * deltas (*DELTAS, malloc'd) and the writer's last_seq, in one statement.
+ * Nothing when it stored nothing (*DELTAS NULL). 0, or -1.
+ */
+static int record_batch(struct lane *ln, struct batch *b, char **deltas)
 {
-	struct es_store *st = ln->st;
-	char w[32], s[32];
-	const char *values[] = { w, s, deltas };
-	char *sql = dbops_xasprintf(
-		"WITH b AS (INSERT INTO %1$s.batches (writer, seq, committed,"
-		" deltas) VALUES ($1, $2, now(), $3))"
-		" UPDATE %1$s.writers SET last_seq = $2 WHERE writer = $1",
-		st->schema);
-	PGresult *r;
-	int rc;
+	struct rollup *r = dbops_xcalloc((size_t)b->n * 2 + 1, sizeof(*r));
+	int n = collect_rollups(b, r), rc = 0;
+	char w[32], s[32], text[ES_DELTAS_MAX];
+	struct text a[10];
+	const char *values[10];
+	PGresult *res;
+	char *sql;
 
+	if (n == 0) { /* then no aggregate changed either */
+		free(r);
+		return 0;
+	}
+	es_deltas_format(b->aggs, text, sizeof(text));
+	*deltas = dbops_xstrdup(text);
+	init_texts(a, 7);
+	rollup_arrays(r, n, a);
+	for (int i = 0; i < 7; i++) {
+		put(&a[i], "}");
+		values[i] = a[i].s;
+	}
 	snprintf(w, sizeof(w), "%lld", (long long)ln->writer);
 	snprintf(s, sizeof(s), "%lld", (long long)ln->last_seq + 1);
-	r = exec_stmt(ln, STMT_BATCH, sql, 3, values);
+	values[7] = w;
+	values[8] = s;
+	values[9] = *deltas;
+	sql = record_sql(ln->st->schema);
+	res = exec_stmt(ln, STMT_RECORD, sql, 10, values);
 	free(sql);
-	rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : -1;
-	if (rc != 0)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		dbops_log_warning("could not record the batch: %s",
 				  PQerrorMessage(ln->conn));
-	PQclear(r);
+		rc = -1;
+	}
+	PQclear(res);
+	free_texts(a, 7);
+	free(r);
 	return rc;
 }
 
@@ -809,18 +821,10 @@ static int commit_batch(struct lane *ln, struct batch *b, char **deltas)
 	if (begin(ln) != 0)
 		return -1;
 	rc = insert_initials(ln, b) != 0 || insert_followups(ln, b) != 0 ||
-			     upsert_rollups(ln, b) != 0
+			     record_batch(ln, b, deltas) != 0
 		     ? -1
 		     : 0;
-	for (int i = 0; i < ES_SYMBOLS; i++)
-		any = any || b->aggs[i].events || b->aggs[i].followups;
-	if (rc == 0 && any) {
-		char text[ES_DELTAS_MAX];
-
-		es_deltas_format(b->aggs, text, sizeof(text));
-		*deltas = dbops_xstrdup(text);
-		rc = record_batch(ln, *deltas);
-	}
+	any = *deltas != NULL;
 	if (rc == 0) {
 		struct dbops_err err = { "" };
 
