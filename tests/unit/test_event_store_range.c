@@ -143,14 +143,33 @@ static void test_range_slots_out_of_order(void **state)
 static void test_range_sql(void **state)
 {
 	char *sql = es_range_sql("\"es\"");
+	const char *raw1, *minute1, *hour, *minute2, *raw2;
 
-	assert_non_null(strstr(sql, "FROM \"es\".rollups WHERE period = 'hour'"
-				    " AND bucket >= $5::timestamptz AND bucket"
-				    " < $6::timestamptz"));
-	assert_non_null(strstr(sql, "(i.at >= $1::timestamptz AND i.at <"
-				    " $2::timestamptz) OR (i.at >="
-				    " $9::timestamptz AND i.at <"
-				    " $10::timestamptz)"));
+	/* The five slots in order, each with its two parameters. */
+	raw1 = strstr(sql,
+		      "FROM \"es\".initial_events i LEFT JOIN"
+		      " \"es\".followups f ON f.uuid = i.uuid WHERE"
+		      " i.at >= $1::timestamptz AND i.at < $2::timestamptz");
+	minute1 = strstr(sql, "FROM \"es\".rollups WHERE period = 'minute'"
+			      " AND bucket >= $3::timestamptz AND bucket <"
+			      " $4::timestamptz");
+	hour = strstr(sql, "FROM \"es\".rollups WHERE period = 'hour'"
+			   " AND bucket >= $5::timestamptz AND bucket <"
+			   " $6::timestamptz");
+	minute2 = strstr(sql, "FROM \"es\".rollups WHERE period = 'minute'"
+			      " AND bucket >= $7::timestamptz AND bucket <"
+			      " $8::timestamptz");
+	raw2 = strstr(sql, "i.at >= $9::timestamptz AND i.at <"
+			   " $10::timestamptz");
+	assert_non_null(raw1);
+	assert_non_null(minute1);
+	assert_non_null(hour);
+	assert_non_null(minute2);
+	assert_non_null(raw2);
+	assert_true(raw1 < minute1 && minute1 < hour && hour < minute2 &&
+		    minute2 < raw2);
+	/* Times out in microseconds, exactly: % in SQL, not %% */
+	assert_non_null(strstr(sql, "::bigint % 1000000)"));
 	assert_non_null(strstr(sql, "HAVING sum(events) > 0 ORDER BY symbol"));
 	free(sql);
 }

@@ -391,8 +391,10 @@ int es_http_bind(struct es_http *h, struct dbops_err *err)
 
 int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 {
-	unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TURBO |
-			 MHD_ALLOW_SUSPEND_RESUME;
+	/* MHD_USE_TURBO: reads and writes tried before epoll says they would
+	   succeed, which on a busy connection they do: fewer system calls. */
+	unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD |
+			 MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
 
 	if (h->cfg.addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;

@@ -19,6 +19,9 @@
  */
 #include "range.h"
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "xalloc.h"
 
 int64_t es_range_floor(int64_t us, int64_t unit)
@@ -78,9 +81,9 @@ int es_range_cut(int64_t lower, int64_t upper,
 }
 
 /* The source each slot of the statement reads, in time order. */
-static const enum es_source slot_source[ES_RANGE_SLOTS] = {
-	ES_RAW, ES_MINUTE, ES_HOUR, ES_MINUTE, ES_RAW
-};
+static const enum es_source slot_source[ES_RANGE_SLOTS] = { ES_RAW, ES_MINUTE,
+							    ES_HOUR, ES_MINUTE,
+							    ES_RAW };
 
 int es_range_slots(const struct es_segment *segs, int n,
 		   int64_t bounds[2 * ES_RANGE_SLOTS])
@@ -105,33 +108,69 @@ int es_range_slots(const struct es_segment *segs, int n,
    (extract(epoch) is a double before PostgreSQL 14). */
 #define US_OF(x)                                                   \
 	"(extract(epoch from date_trunc('second', " x "))::bigint" \
-	" * 1000000 + extract(microseconds from " x ")::bigint %% 1000000)"
+	" * 1000000 + extract(microseconds from " x ")::bigint % 1000000)"
 
-/* The rows of a rollup slot: its period, its bounds' parameters. */
-#define ROLLUP_ROWS(period, from, to)                                  \
-	" UNION ALL SELECT symbol, events, followups, earliest, latest" \
-	" FROM %1$s.rollups WHERE period = '" period "'"               \
-	" AND bucket >= $" from "::timestamptz"                        \
-	" AND bucket < $" to "::timestamptz"
+static void append(char **buf, size_t *len, size_t *cap, char *s)
+{
+	size_t n = strlen(s);
 
-/* The rows of a raw slot: each initial event in the bounds, and whether
-   it was followed up, looked up by uuid (a join, not EXISTS: a generic
-   plan may hash EXISTS's subquery over the whole followups table). */
-#define RAW_ROWS(from, to)                                                   \
-	"SELECT i.symbol, 1::bigint AS events,"                              \
-	" (f.uuid IS NOT NULL)::int::bigint AS followups,"                  \
-	" i.at AS earliest, i.at AS latest FROM %1$s.initial_events i"      \
-	" LEFT JOIN %1$s.followups f ON f.uuid = i.uuid"                     \
-	" WHERE i.at >= $" from "::timestamptz AND i.at < $" to "::timestamptz"
+	if (*len + n + 1 > *cap) {
+		*cap = (*len + n + 1) * 2;
+		*buf = dbops_xreallocarray(*buf, *cap, 1);
+	}
+	memcpy(*buf + *len, s, n + 1);
+	*len += n;
+	free(s);
+}
+
+/* The rows of the raw slot whose bounds are parameters $FROM and
+   $FROM+1: each initial event in the bounds, and whether it was followed
+   up, looked up by uuid (a join, not EXISTS: a generic plan may hash
+   EXISTS's subquery over the whole followups table). */
+static char *raw_rows(const char *schema, int from)
+{
+	return dbops_xasprintf(
+		"SELECT i.symbol, 1::bigint AS events,"
+		" (f.uuid IS NOT NULL)::int::bigint AS followups,"
+		" i.at AS earliest, i.at AS latest FROM %s.initial_events i"
+		" LEFT JOIN %s.followups f ON f.uuid = i.uuid"
+		" WHERE i.at >= $%d::timestamptz AND i.at < $%d::timestamptz",
+		schema, schema, from, from + 1);
+}
+
+/* The rows of a rollup slot of PERIOD, its bounds $FROM and $FROM+1. */
+static char *rollup_rows(const char *schema, const char *period, int from)
+{
+	return dbops_xasprintf(
+		"SELECT symbol, events, followups, earliest, latest"
+		" FROM %s.rollups WHERE period = '%s'"
+		" AND bucket >= $%d::timestamptz AND bucket < $%d::timestamptz",
+		schema, period, from, from + 1);
+}
 
 char *es_range_sql(const char *schema)
 {
-	return dbops_xasprintf(
-		"SELECT symbol, sum(events)::bigint, sum(followups)::bigint,"
-		" " US_OF("min(earliest)") ", " US_OF("max(latest)") " FROM ("
-		RAW_ROWS("1", "2") ROLLUP_ROWS("minute", "3", "4")
-		ROLLUP_ROWS("hour", "5", "6") ROLLUP_ROWS("minute", "7", "8")
-		" UNION ALL " RAW_ROWS("9", "10")
-		") AS u GROUP BY symbol HAVING sum(events) > 0 ORDER BY symbol",
-		schema);
+	size_t len = 0, cap = 0;
+	char *buf = NULL;
+
+	append(&buf, &len, &cap,
+	       dbops_xasprintf("SELECT symbol, sum(events)::bigint,"
+			       " sum(followups)::bigint, %s, %s FROM (",
+			       US_OF("min(earliest)"), US_OF("max(latest)")));
+	for (int k = 0; k < ES_RANGE_SLOTS; k++) {
+		if (k > 0)
+			append(&buf, &len, &cap, dbops_xstrdup(" UNION ALL "));
+		append(&buf, &len, &cap,
+		       slot_source[k] == ES_RAW
+			       ? raw_rows(schema, 2 * k + 1)
+			       : rollup_rows(schema,
+					     slot_source[k] == ES_HOUR
+						     ? "hour"
+						     : "minute",
+					     2 * k + 1));
+	}
+	append(&buf, &len, &cap,
+	       dbops_xstrdup(") AS u GROUP BY symbol HAVING sum(events) > 0"
+			     " ORDER BY symbol"));
+	return buf;
 }

@@ -48,7 +48,7 @@ struct writer_seqs {
 
 struct es_redislink {
 	char *url, *prefix, *conninfo, *schema;
-	struct es_redis *batcher;   /* the batchers' handle, under apply_lock */
+	struct es_redis *batcher; /* the batchers' handle, under apply_lock */
 	pthread_mutex_t apply_lock;
 	int64_t skip_until_ms;	    /* batchers: no apply before */
 	atomic_llong read_after_ms; /* readers: no read before */

@@ -45,6 +45,7 @@
 
 #include "clock.h"
 #include "log.h"
+#include "pgarray.h"
 #include "range.h"
 #include "telemetry.h"
 #include "xalloc.h"
@@ -229,7 +230,8 @@ static int tables_exist(struct es_store *st, struct dbops_err *err)
    schema's name: two instances starting together take turns. */
 static int create_schema(struct es_store *st, struct dbops_err *err)
 {
-	char *lit = PQescapeLiteral(st->lanes[0].conn, st->schema, strlen(st->schema));
+	char *lit = PQescapeLiteral(st->lanes[0].conn, st->schema,
+				    strlen(st->schema));
 	char *sql = dbops_xasprintf(schema_sql, st->schema);
 	char *lock = dbops_xasprintf(
 		"BEGIN; SELECT pg_advisory_xact_lock(1702000018, hashtext(%s))",
@@ -387,7 +389,7 @@ static int find(const struct batch *b, enum es_kind kind, const char *uuid)
 	return -1;
 }
 
-/* A growing text, for the array literals of the statements. */
+/* A growing text, for the range answer. */
 struct text {
 	char *s;
 	size_t len, cap;
@@ -405,27 +407,12 @@ static void put(struct text *t, const char *s)
 	t->len += n;
 }
 
-/* Append one element to an array literal being built ("{" first). */
-static void elem(struct text *t, const char *s)
-{
-	put(t, t->len > 1 ? "," : "");
-	put(t, s);
-}
-
-static void put_time(struct text *t, int64_t us)
-{
-	char buf[ES_TIME_LEN + 8];
-
-	buf[0] = '"';
-	es_time_format(us, buf + 1);
-	strcat(buf, "+00\"");
-	elem(t, buf);
-}
-
 /* Run the batcher's statement ID (SQL, prepared at its first use on
-   this connection) with the N parameters VALUES. */
+   this connection) with the N parameters VALUES; LENGTHS and FORMATS as
+   PQexecPrepared() takes them (NULL: all text). */
 static PGresult *exec_stmt(struct lane *ln, int id, const char *sql, int n,
-			   const char *const *values)
+			   const char *const *values, const int *lengths,
+			   const int *formats)
 {
 	char name[16];
 
@@ -438,56 +425,64 @@ static PGresult *exec_stmt(struct lane *ln, int id, const char *sql, int n,
 		PQclear(r);
 		ln->prepared[id] = true;
 	}
-	return PQexecPrepared(ln->conn, name, n, values, NULL, NULL, 0);
+	return PQexecPrepared(ln->conn, name, n, values, lengths, formats, 0);
 }
 
+/* Run statement ID with the arrays A (N of them, binary) as parameters
+   $1 to $N, and the texts MORE (NMORE of them) after them. */
 static PGresult *exec_arrays(struct lane *ln, int id, const char *sql,
-			     int n, struct text *arrays)
+			     struct es_pgarray *a, int n,
+			     const char *const *more, int nmore)
 {
-	const char *values[8];
+	const char *values[12];
+	int lengths[12], formats[12];
 
 	for (int i = 0; i < n; i++) {
-		put(&arrays[i], "}");
-		values[i] = arrays[i].s;
+		values[i] = es_pgarray_bytes(&a[i], &lengths[i]);
+		formats[i] = 1;
 	}
-	return exec_stmt(ln, id, sql, n, values);
+	for (int i = 0; i < nmore; i++) {
+		values[n + i] = more[i];
+		lengths[n + i] = 0;
+		formats[n + i] = 0;
+	}
+	return exec_stmt(ln, id, sql, n + nmore, values, lengths, formats);
 }
 
-static void free_texts(struct text *t, int n)
+static void init_arrays(struct es_pgarray *a, const uint32_t *types, int n)
 {
 	for (int i = 0; i < n; i++)
-		free(t[i].s);
+		es_pgarray_init(&a[i], types[i]);
 }
 
-static void init_texts(struct text *t, int n)
+static void free_arrays(struct es_pgarray *a, int n)
 {
-	for (int i = 0; i < n; i++) {
-		t[i] = (struct text){ 0 };
-		put(&t[i], "{");
-	}
+	for (int i = 0; i < n; i++)
+		es_pgarray_free(&a[i]);
 }
 
 /* Insert the first initial event of each uuid; mark those stored. */
 static int insert_initials(struct lane *ln, struct batch *b)
 {
+	static const uint32_t types[] = { ES_OID_UUID, ES_OID_TEXT,
+					  ES_OID_TIMESTAMPTZ, ES_OID_BOOL };
 	struct es_store *st = ln->st;
-	struct text a[4];
+	struct es_pgarray a[4];
 	char *sql;
 	PGresult *r;
 	int sent = 0, rc = 0;
 
-	init_texts(a, 4);
+	init_arrays(a, types, 4);
 	for (int k = 0; k < b->n; k++) { /* in uuid order: see note 6 */
 		int i = b->order[k];
 		struct es_event *e = b->ev[i];
-		char sym[2] = { e->symbol, 0 };
 
-		if (e->kind != ES_INITIAL || b->first[i] != i)
+		if (e->kind != ES_INITIAL || b->first[i] != i ||
+		    !es_pgarray_uuid(&a[0], e->uuid))
 			continue;
-		elem(&a[0], e->uuid);
-		elem(&a[1], sym);
-		put_time(&a[2], e->at);
-		elem(&a[3], es_symbol_vowel(e->symbol) ? "t" : "f");
+		es_pgarray_text(&a[1], &e->symbol, 1);
+		es_pgarray_time(&a[2], e->at);
+		es_pgarray_bool(&a[3], es_symbol_vowel(e->symbol));
 		sent++;
 	}
 	if (sent > 0) {
@@ -497,7 +492,7 @@ static int insert_initials(struct lane *ln, struct batch *b)
 			" $3::timestamptz[], $4::boolean[])"
 			" ON CONFLICT DO NOTHING RETURNING uuid",
 			st->schema);
-		r = exec_arrays(ln, STMT_INITIALS, sql, 4, a);
+		r = exec_arrays(ln, STMT_INITIALS, sql, a, 4, NULL, 0);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -511,7 +506,7 @@ static int insert_initials(struct lane *ln, struct batch *b)
 					  PQerrorMessage(ln->conn));
 		PQclear(r);
 	}
-	free_texts(a, 4);
+	free_arrays(a, 4);
 	return rc;
 }
 
@@ -524,19 +519,20 @@ static int insert_initials(struct lane *ln, struct batch *b)
 static int insert_followups(struct lane *ln, struct batch *b)
 {
 	struct es_store *st = ln->st;
-	struct text a[2];
+	static const uint32_t types[] = { ES_OID_UUID, ES_OID_TIMESTAMPTZ };
+	struct es_pgarray a[2];
 	char *sql;
 	PGresult *r;
 	int sent = 0, rc = 0;
 
-	init_texts(a, 2);
+	init_arrays(a, types, 2);
 	for (int k = 0; k < b->n; k++) { /* in uuid order: see note 6 */
 		int i = b->order[k];
 
-		if (b->ev[i]->kind != ES_FOLLOWUP || b->first[i] != i)
+		if (b->ev[i]->kind != ES_FOLLOWUP || b->first[i] != i ||
+		    !es_pgarray_uuid(&a[0], b->ev[i]->uuid))
 			continue;
-		elem(&a[0], b->ev[i]->uuid);
-		put_time(&a[1], b->ev[i]->at);
+		es_pgarray_time(&a[1], b->ev[i]->at);
 		sent++;
 	}
 	if (sent > 0) {
@@ -547,10 +543,11 @@ static int insert_followups(struct lane *ln, struct batch *b)
 			" ins AS (INSERT INTO %1$s.followups (uuid, at)"
 			" SELECT uuid, at FROM f ON CONFLICT DO NOTHING"
 			" RETURNING uuid)"
-			" SELECT uuid, symbol, " US_OF("iat") ", false FROM f"
-			" UNION ALL SELECT uuid, NULL, NULL, true FROM ins",
+			" SELECT uuid, symbol, " US_OF(
+				"iat") ", false FROM f"
+				       " UNION ALL SELECT uuid, NULL, NULL, true FROM ins",
 			st->schema);
-		r = exec_arrays(ln, STMT_FOLLOWUPS, sql, 2, a);
+		r = exec_arrays(ln, STMT_FOLLOWUPS, sql, a, 2, NULL, 0);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -570,7 +567,7 @@ static int insert_followups(struct lane *ln, struct batch *b)
 					  PQerrorMessage(ln->conn));
 		PQclear(r);
 	}
-	free_texts(a, 2);
+	free_arrays(a, 2);
 	return rc;
 }
 
@@ -665,25 +662,28 @@ static char *record_sql(const char *schema)
 }
 
 /* The rollups' arrays A (seven) of the changes R (N of them). */
-static void rollup_arrays(const struct rollup *r, int n, struct text *a)
+static void rollup_arrays(const struct rollup *r, int n, struct es_pgarray *a)
 {
-	char num[32], sym[2] = "";
+	static const uint32_t types[] = { ES_OID_TEXT,	     ES_OID_TIMESTAMPTZ,
+					  ES_OID_TEXT,	     ES_OID_INT8,
+					  ES_OID_INT8,	     ES_OID_TIMESTAMPTZ,
+					  ES_OID_TIMESTAMPTZ };
 
+	init_arrays(a, types, 7);
 	for (int i = 0; i < n; i++) {
-		elem(&a[0], r[i].period == 0 ? "hour" : "minute");
-		put_time(&a[1], r[i].bucket);
-		sym[0] = r[i].symbol;
-		elem(&a[2], sym);
-		snprintf(num, sizeof(num), "%lld", (long long)r[i].events);
-		elem(&a[3], num);
-		snprintf(num, sizeof(num), "%lld", (long long)r[i].followups);
-		elem(&a[4], num);
+		const char *period = r[i].period == 0 ? "hour" : "minute";
+
+		es_pgarray_text(&a[0], period, strlen(period));
+		es_pgarray_time(&a[1], r[i].bucket);
+		es_pgarray_text(&a[2], &r[i].symbol, 1);
+		es_pgarray_int8(&a[3], r[i].events);
+		es_pgarray_int8(&a[4], r[i].followups);
 		if (r[i].events > 0) {
-			put_time(&a[5], r[i].earliest);
-			put_time(&a[6], r[i].latest);
+			es_pgarray_time(&a[5], r[i].earliest);
+			es_pgarray_time(&a[6], r[i].latest);
 		} else {
-			elem(&a[5], "NULL");
-			elem(&a[6], "NULL");
+			es_pgarray_null(&a[5]);
+			es_pgarray_null(&a[6]);
 		}
 	}
 }
@@ -698,8 +698,8 @@ static int record_batch(struct lane *ln, struct batch *b, char **deltas)
 	struct rollup *r = dbops_xcalloc((size_t)b->n * 2 + 1, sizeof(*r));
 	int n = collect_rollups(b, r), rc = 0;
 	char w[32], s[32], text[ES_DELTAS_MAX];
-	struct text a[10];
-	const char *values[10];
+	struct es_pgarray a[7];
+	const char *more[3] = { w, s, NULL };
 	PGresult *res;
 	char *sql;
 
@@ -709,19 +709,12 @@ static int record_batch(struct lane *ln, struct batch *b, char **deltas)
 	}
 	es_deltas_format(b->aggs, text, sizeof(text));
 	*deltas = dbops_xstrdup(text);
-	init_texts(a, 7);
+	more[2] = *deltas;
 	rollup_arrays(r, n, a);
-	for (int i = 0; i < 7; i++) {
-		put(&a[i], "}");
-		values[i] = a[i].s;
-	}
 	snprintf(w, sizeof(w), "%lld", (long long)ln->writer);
 	snprintf(s, sizeof(s), "%lld", (long long)ln->last_seq + 1);
-	values[7] = w;
-	values[8] = s;
-	values[9] = *deltas;
 	sql = record_sql(ln->st->schema);
-	res = exec_stmt(ln, STMT_RECORD, sql, 10, values);
+	res = exec_arrays(ln, STMT_RECORD, sql, a, 7, more, 3);
 	free(sql);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
 		dbops_log_warning("could not record the batch: %s",
@@ -729,7 +722,7 @@ static int record_batch(struct lane *ln, struct batch *b, char **deltas)
 		rc = -1;
 	}
 	PQclear(res);
-	free_texts(a, 7);
+	free_arrays(a, 7);
 	free(r);
 	return rc;
 }
@@ -1220,8 +1213,8 @@ static PGresult *read_prepared(struct reader *rd, int id, const char *sql,
  * server restarted since its last use) is made again and the read tried
  * once more, so no request pays for it.
  */
-static PGresult *read_query(struct es_store *st, int id, const char *sql,
-			    int n, const char *const *values)
+static PGresult *read_query(struct es_store *st, int id, const char *sql, int n,
+			    const char *const *values)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct reader *rd = reader(st);
