@@ -28,6 +28,12 @@
  *    the same rows only through the same uuid (sent twice at once) and
  *    the rollups; each batch inserts its uuids and upserts its rollups in
  *    sorted order, so they wait for each other but never deadlock.
+ * 7. The inserts are plain, without ON CONFLICT: a uuid seen before is a
+ *    client's mistake (or retry), and ON CONFLICT looks every row up in
+ *    the unique index before inserting it, a fifth of the server's time.
+ *    When a plain insert meets one (unique_violation), the transaction is
+ *    rolled back and the batch committed again with ON CONFLICT DO
+ *    NOTHING, which tells which events were stored.
  */
 #include "store.h"
 
@@ -73,7 +79,14 @@ static bool log_now(atomic_llong *last)
 }
 
 /* The batcher's statements, prepared once per connection. */
-enum { STMT_INITIALS, STMT_FOLLOWUPS, STMT_RECORD, STMT_COUNT };
+enum {
+	STMT_INITIALS,
+	STMT_INITIALS_CAREFUL,
+	STMT_FOLLOWUPS,
+	STMT_FOLLOWUPS_CAREFUL,
+	STMT_RECORD,
+	STMT_COUNT
+};
 
 /* A batcher: its thread, connection and row in the writers table. */
 struct lane {
@@ -334,7 +347,17 @@ struct batch {
 	int64_t *init_at; /* follow-ups: their initial's time */
 	bool *stored;
 	struct es_aggregate aggs[ES_SYMBOLS];
+	bool careful;  /* ON CONFLICT: see note 7 */
+	bool conflict; /* a plain insert met a uuid already there */
 };
+
+/* Whether R failed on a unique key (SQLSTATE 23505). */
+static bool unique_violation(const PGresult *r)
+{
+	const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+
+	return state != NULL && strcmp(state, "23505") == 0;
+}
 
 static int cmp_ev(const void *a, const void *b, void *arg)
 {
@@ -461,6 +484,34 @@ static void free_arrays(struct es_pgarray *a, int n)
 		es_pgarray_free(&a[i]);
 }
 
+/* A uuid that passed the request's check and yet is none (a bug): the
+   batch fails, answered 503, rather than answer for an event not sent.
+   Frees the N arrays A; -1. */
+static int bad_uuid(struct es_pgarray *a, int n, const char *uuid)
+{
+	dbops_log_warning("not a uuid in a batch: \"%s\"", uuid);
+	free_arrays(a, n);
+	return -1;
+}
+
+/* The initial events of B that R (the insert's answer) stored: those
+   it returned when careful, else every one sent (the first of its uuid). */
+static void mark_initials_stored(struct batch *b, const PGresult *r)
+{
+	if (!b->careful) {
+		for (int i = 0; i < b->n; i++)
+			b->stored[i] = b->ev[i]->kind == ES_INITIAL &&
+				       b->first[i] == i;
+		return;
+	}
+	for (int k = 0; k < PQntuples(r); k++) {
+		int i = find(b, ES_INITIAL, PQgetvalue(r, k, 0));
+
+		if (i >= 0)
+			b->stored[i] = true;
+	}
+}
+
 /* Insert the first initial event of each uuid; mark those stored. */
 static int insert_initials(struct lane *ln, struct batch *b)
 {
@@ -477,9 +528,10 @@ static int insert_initials(struct lane *ln, struct batch *b)
 		int i = b->order[k];
 		struct es_event *e = b->ev[i];
 
-		if (e->kind != ES_INITIAL || b->first[i] != i ||
-		    !es_pgarray_uuid(&a[0], e->uuid))
+		if (e->kind != ES_INITIAL || b->first[i] != i)
 			continue;
+		if (!es_pgarray_uuid(&a[0], e->uuid))
+			return bad_uuid(a, 4, e->uuid);
 		es_pgarray_text(&a[1], &e->symbol, 1);
 		es_pgarray_time(&a[2], e->at);
 		es_pgarray_bool(&a[3], es_symbol_vowel(e->symbol));
@@ -489,19 +541,22 @@ static int insert_initials(struct lane *ln, struct batch *b)
 		sql = dbops_xasprintf(
 			"INSERT INTO %s.initial_events (uuid, symbol, at, vowel)"
 			" SELECT * FROM unnest($1::uuid[], $2::text[],"
-			" $3::timestamptz[], $4::boolean[])"
-			" ON CONFLICT DO NOTHING RETURNING uuid",
-			st->schema);
-		r = exec_arrays(ln, STMT_INITIALS, sql, a, 4, NULL, 0);
+			" $3::timestamptz[], $4::boolean[])%s",
+			st->schema,
+			b->careful ? " ON CONFLICT DO NOTHING RETURNING uuid"
+				   : "");
+		r = exec_arrays(
+			ln, b->careful ? STMT_INITIALS_CAREFUL : STMT_INITIALS,
+			sql, a, 4, NULL, 0);
 		free(sql);
-		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
-		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
-			int i = find(b, ES_INITIAL, PQgetvalue(r, k, 0));
-
-			if (i >= 0)
-				b->stored[i] = true;
-		}
-		if (rc != 0)
+		rc = PQresultStatus(r) == (b->careful ? PGRES_TUPLES_OK
+						      : PGRES_COMMAND_OK)
+			     ? 0
+			     : -1;
+		if (rc == 0)
+			mark_initials_stored(b, r);
+		b->conflict = rc != 0 && !b->careful && unique_violation(r);
+		if (rc != 0 && !b->conflict)
 			dbops_log_warning("could not insert initial events: %s",
 					  PQerrorMessage(ln->conn));
 		PQclear(r);
@@ -510,12 +565,32 @@ static int insert_initials(struct lane *ln, struct batch *b)
 	return rc;
 }
 
+/*
+ * The follow-ups' statement: each follow-up of the arrays whose initial
+ * exists is inserted, and answered with a row (uuid, symbol, time of the
+ * initial, stored). Plain, every such one is stored (or the statement
+ * fails); CAREFUL, with ON CONFLICT, a row (uuid, NULL, NULL, true) says
+ * which were, beside a row (uuid, symbol, time, false) per one found:
+ * joining the two in SQL would be a nested loop over the batch (hash
+ * joins are off, see planned_session()).
+ */
+static char *followups_sql(const char *schema, bool careful)
+{
+	return dbops_xasprintf(
+		"WITH f AS (SELECT f.uuid, f.at, i.symbol, i.at AS iat"
+		" FROM unnest($1::uuid[], $2::timestamptz[]) AS f (uuid, at)"
+		" JOIN %1$s.initial_events i ON i.uuid = f.uuid),"
+		" ins AS (INSERT INTO %1$s.followups (uuid, at)"
+		" SELECT uuid, at FROM f%2$s RETURNING uuid)"
+		" SELECT uuid, symbol, " US_OF("iat") ", %3$s FROM f%4$s",
+		schema, careful ? " ON CONFLICT DO NOTHING" : "",
+		careful ? "false" : "true",
+		careful ? " UNION ALL SELECT uuid, NULL, NULL, true FROM ins"
+			: "");
+}
+
 /* Insert the first follow-up of each uuid whose initial exists; learn
-   the initial's symbol and time of each whose initial exists. The answer
-   has a row (uuid, symbol, time, false) per follow-up whose initial
-   exists, and a row (uuid, NULL, NULL, true) per one stored: joining the
-   two in SQL would be a nested loop over the batch (hash joins are off,
-   see planned_session()). */
+   the initial's symbol and time of each whose initial exists. */
 static int insert_followups(struct lane *ln, struct batch *b)
 {
 	struct es_store *st = ln->st;
@@ -529,25 +604,19 @@ static int insert_followups(struct lane *ln, struct batch *b)
 	for (int k = 0; k < b->n; k++) { /* in uuid order: see note 6 */
 		int i = b->order[k];
 
-		if (b->ev[i]->kind != ES_FOLLOWUP || b->first[i] != i ||
-		    !es_pgarray_uuid(&a[0], b->ev[i]->uuid))
+		if (b->ev[i]->kind != ES_FOLLOWUP || b->first[i] != i)
 			continue;
+		if (!es_pgarray_uuid(&a[0], b->ev[i]->uuid))
+			return bad_uuid(a, 2, b->ev[i]->uuid);
 		es_pgarray_time(&a[1], b->ev[i]->at);
 		sent++;
 	}
 	if (sent > 0) {
-		sql = dbops_xasprintf(
-			"WITH f AS (SELECT f.uuid, f.at, i.symbol, i.at AS iat"
-			" FROM unnest($1::uuid[], $2::timestamptz[]) AS f (uuid, at)"
-			" JOIN %1$s.initial_events i ON i.uuid = f.uuid),"
-			" ins AS (INSERT INTO %1$s.followups (uuid, at)"
-			" SELECT uuid, at FROM f ON CONFLICT DO NOTHING"
-			" RETURNING uuid)"
-			" SELECT uuid, symbol, " US_OF(
-				"iat") ", false FROM f"
-				       " UNION ALL SELECT uuid, NULL, NULL, true FROM ins",
-			st->schema);
-		r = exec_arrays(ln, STMT_FOLLOWUPS, sql, a, 2, NULL, 0);
+		sql = followups_sql(st->schema, b->careful);
+		r = exec_arrays(ln,
+				b->careful ? STMT_FOLLOWUPS_CAREFUL
+					   : STMT_FOLLOWUPS,
+				sql, a, 2, NULL, 0);
 		free(sql);
 		rc = PQresultStatus(r) == PGRES_TUPLES_OK ? 0 : -1;
 		for (int k = 0; rc == 0 && k < PQntuples(r); k++) {
@@ -555,14 +624,16 @@ static int insert_followups(struct lane *ln, struct batch *b)
 
 			if (i < 0)
 				continue;
-			if (PQgetvalue(r, k, 3)[0] == 't') {
+			if (PQgetvalue(r, k, 3)[0] == 't')
 				b->stored[i] = true;
-				continue;
+			if (!PQgetisnull(r, k, 1)) {
+				b->ev[i]->symbol = PQgetvalue(r, k, 1)[0];
+				b->init_at[i] =
+					strtoll(PQgetvalue(r, k, 2), NULL, 10);
 			}
-			b->ev[i]->symbol = PQgetvalue(r, k, 1)[0];
-			b->init_at[i] = strtoll(PQgetvalue(r, k, 2), NULL, 10);
 		}
-		if (rc != 0)
+		b->conflict = rc != 0 && !b->careful && unique_violation(r);
+		if (rc != 0 && !b->conflict)
 			dbops_log_warning("could not insert follow-ups: %s",
 					  PQerrorMessage(ln->conn));
 		PQclear(r);
@@ -805,19 +876,32 @@ static int begin(struct lane *ln)
 }
 
 /* Commit the batch B; 0, or -1 when PostgreSQL failed (rolled back). */
-static int commit_batch(struct lane *ln, struct batch *b, char **deltas)
+/* Start an attempt at the batch B: nothing stored, no follow-up's
+   initial known yet. */
+static void reset_attempt(struct batch *b)
 {
-	bool any = false;
+	memset(b->stored, 0, (size_t)b->n * sizeof(*b->stored));
+	memset(b->init_at, 0, (size_t)b->n * sizeof(*b->init_at));
+	es_aggregates_clear(b->aggs);
+	for (int i = 0; i < b->n; i++)
+		if (b->ev[i]->kind == ES_FOLLOWUP)
+			b->ev[i]->symbol = '\0';
+	b->conflict = false;
+}
+
+/* One transaction of the batch B; 0, or -1 when it was rolled back. */
+static int try_batch(struct lane *ln, struct batch *b, char **deltas)
+{
 	int rc;
 
 	*deltas = NULL;
+	reset_attempt(b);
 	if (begin(ln) != 0)
 		return -1;
 	rc = insert_initials(ln, b) != 0 || insert_followups(ln, b) != 0 ||
 			     record_batch(ln, b, deltas) != 0
 		     ? -1
 		     : 0;
-	any = *deltas != NULL;
 	if (rc == 0) {
 		struct dbops_err err = { "" };
 
@@ -832,10 +916,25 @@ static int commit_batch(struct lane *ln, struct batch *b, char **deltas)
 	if (rc != 0) {
 		free(*deltas);
 		*deltas = NULL;
+	}
+	return rc;
+}
+
+/* Commit the batch B; 0, or -1 when PostgreSQL failed (rolled back). A
+   batch with a uuid stored already is committed again, carefully. */
+static int commit_batch(struct lane *ln, struct batch *b, char **deltas)
+{
+	int rc = try_batch(ln, b, deltas);
+
+	if (rc != 0 && b->conflict) {
+		b->careful = true;
+		rc = try_batch(ln, b, deltas);
+	}
+	if (rc != 0) {
 		ln->need_seq = true;
 		return -1;
 	}
-	if (any)
+	if (*deltas != NULL)
 		ln->last_seq++;
 	return 0;
 }
@@ -852,10 +951,6 @@ static void process_batch(struct lane *ln, struct es_event **ev, int n)
 	b.order = dbops_xcalloc((size_t)n, sizeof(int));
 	b.init_at = dbops_xcalloc((size_t)n, sizeof(int64_t));
 	b.stored = dbops_xcalloc((size_t)n, sizeof(bool));
-	es_aggregates_clear(b.aggs);
-	for (int i = 0; i < n; i++)
-		if (ev[i]->kind == ES_FOLLOWUP)
-			ev[i]->symbol = '\0';
 	mark_repeats(&b);
 	rc = commit_batch(ln, &b, &deltas);
 	es_tm_postgresql_up(rc == 0);
