@@ -227,7 +227,7 @@ static int start_link(struct es_redislink *link, struct es_store *st,
 /* "listening on ADDR, writer W" (or "writers W1, W2"). */
 static void log_listening(const char *listen, struct es_store *st)
 {
-	char text[256] = "";
+	char text[512] = ""; /* 16 writers of 19 digits at most */
 	size_t len = 0;
 
 	for (int i = 0; i < es_store_batchers(st) && len < sizeof(text); i++)

@@ -5,10 +5,11 @@
  * 1. A batcher thread (a lane, note 6), with its own connection, takes
  *    up to --batch-events queued events, waiting --batch-wait after the
  *    first, and commits them in one transaction: the initial events
- *    (unnest() arrays, ON CONFLICT DO NOTHING RETURNING), the follow-ups
- *    whose initial exists, the rollups, the batches row and the writer's
- *    last_seq. Only after COMMIT are the events answered: an event that
- *    got a 200 is committed (synchronous_commit on).
+ *    (unnest() of arrays sent in binary, note 7), the follow-ups whose
+ *    initial exists, then in one statement the rollups, the batches row
+ *    and the writer's last_seq. Only after COMMIT are the events
+ *    answered: an event that got a 200 is committed (synchronous_commit
+ *    on).
  * 2. The rollups of a batch are summed in C and upserted in one statement,
  *    sorted by (period, bucket, symbol): two instances lock rollup rows in
  *    the same order and cannot deadlock on them. A follow-up adds to the
