@@ -76,6 +76,7 @@
 #                               (default 4)
 #   BENCH_ES_DASHBOARD_RATE     its dashboard reads per second (default 200)
 #   BENCH_ES_THREADS            event-store --threads (default: its own)
+#   BENCH_ES_BATCHERS           event-store --batchers (default: its own)
 #   BENCH_ES_PG_OPTIONS         server settings for event-store's sessions,
 #                               as libpq's options ("-c name=value ..."),
 #                               for experiments; the section says them
@@ -117,6 +118,8 @@ lat_seconds=${BENCH_ES_LATENCY_SECONDS:-20}
 dash_conns=${BENCH_ES_DASHBOARD_CONNECTIONS:-4}
 dash_rate=${BENCH_ES_DASHBOARD_RATE:-200}
 threads=${BENCH_ES_THREADS:-}
+batchers=${BENCH_ES_BATCHERS:-}
+es_opts_text="its defaults"
 pg_options=${BENCH_ES_PG_OPTIONS:-}
 case $pg_options in *"'"* | *"\\"*) die "BENCH_ES_PG_OPTIONS must hold no quote or backslash" ;; esac
 keep=${BENCH_ES_KEEP:-0}
@@ -141,6 +144,7 @@ whole BENCH_ES_LATENCY_SECONDS "$lat_seconds"
 whole BENCH_ES_DASHBOARD_CONNECTIONS "$dash_conns"
 whole BENCH_ES_DASHBOARD_RATE "$dash_rate"
 [ -z "$threads" ] || whole BENCH_ES_THREADS "$threads"
+[ -z "$batchers" ] || whole BENCH_ES_BATCHERS "$batchers"
 
 [ -x "$load" ] || die "\"$load\" is missing (make tests)"
 [ -x "$python" ] || die "$python is missing (apt-get install python3)"
@@ -340,6 +344,9 @@ if $with_es; then
 	es_args=(--listen "127.0.0.1:$es_port" -d "$conninfo"
 		--redis "redis://127.0.0.1:$redis_port/0")
 	[ -z "$threads" ] || es_args+=(--threads "$threads")
+	[ -z "$batchers" ] || es_args+=(--batchers "$batchers")
+	[ -z "$threads$batchers" ] || es_opts_text="${threads:+--threads $threads }${batchers:+--batchers $batchers}"
+	es_opts_text=${es_opts_text% }
 	log "starting event-store on $es_url"
 	"$es" "${es_args[@]}" 2>"$dir/event-store.log" &
 	es_pid=$!
@@ -441,6 +448,7 @@ section_head() {
 
 		The client's mix from tests/driver/es-load (one thread, epoll): POST /initial of a random uuid4 and symbol a-z, then with probability $followup a POST /followup of it after its answer, and every $every requests a dashboard read (/dashboard/symbol/<random letter> and /dashboard/range/<today>/<tomorrow> in turn); over ${conns_text} connections, $seconds s against each server; for each, $rounds round(s) alternating which server goes first, the best of each counted (answers 200 per second); this host's $(nproc) cores shared by the client and the servers, every server up (idle when not loaded) during every run. Latencies in microseconds, from a request's first byte sent to the end of its answer. The reference: bench/event-store-flask.py, Flask $flask_version (Debian's python3-flask), threaded development server (a new connection per request: it answers "Connection: close"), SQLite $sqlite_version (a connection, an INSERT and a COMMIT per event, default journal mode and synchronous=FULL, the dashboards as SELECTs). Load average (1, 5, 15 min) before each run: $loads.
 
+		event-store ran with ${es_opts_text}.
 	EOT
 }
 
