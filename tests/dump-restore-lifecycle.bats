@@ -150,6 +150,25 @@ up_killed_when() {
 	assert_equal "$(procs_under "$R/slow" | wc -l)" 1
 }
 
+@test "dump-restore: up keeps a world only when its server answers: a stopped one is replaced by a server that does" {
+	local old new
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$SRC/quick-2024-03-01T02:00:00Z.sql.gz"
+	assert_success
+	old=$(procs_under "$R/quick" | cut -d' ' -f1)
+	assert [ -n "$old" ]
+	# Alive in /proc, its socket there, but answering nothing: as a
+	# server killed a moment ago, or hung.
+	kill -STOP "$old"
+	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$SRC/quick-2024-03-01T02:00:00Z.sql.gz"
+	assert_success
+	assert_line --index 1 --regexp '^quick,kept,'
+	assert process_gone "$old"
+	new=$(procs_under "$R/quick" | cut -d' ' -f1)
+	assert [ -n "$new" ] && assert [ "$new" != "$old" ]
+	run mariadb --defaults-extra-file="$R/worlds.cnf" --defaults-group-suffix=_quick -N -B -e 'SELECT COUNT(*) FROM game.t'
+	assert_output 3
+}
+
 @test "dump-restore: a second up, down or status while an up runs: refused naming its pid" {
 	dump-restore up --root "$R" --progress never "$SRC/slow-2024-03-01T02:00:00Z.sql.gz" >/dev/null 2>&1 &
 	UP=$!

@@ -655,6 +655,33 @@ int dr_world_index_of(const char *name)
 	return index;
 }
 
+/*
+ * Whether the kept world W's server answers a query, within seconds: a
+ * server killed a moment ago (or stopped) may still be a process in /proc
+ * with its socket open, yet answer nothing, and a world kept so would be
+ * reported running with no server behind it.
+ */
+static bool server_answers(const struct dr_world *w)
+{
+	struct dbops_instance inst;
+	unsigned int timeout = 10;
+	MYSQL *conn = mysql_init(NULL);
+	bool ok;
+
+	if (conn == NULL)
+		return false;
+	mysql_options(conn, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+	mysql_options(conn, MYSQL_OPT_READ_TIMEOUT, &timeout);
+	ok = dbops_instance_load(w->dir, maria_only, &inst) == 0 &&
+	     mysql_real_connect(conn, NULL, inst.admin_user, NULL, NULL, 0,
+				inst.socket, 0) != NULL &&
+	     mysql_query(conn, "SELECT 1") == 0;
+	if (ok)
+		mysql_free_result(mysql_store_result(conn));
+	mysql_close(conn);
+	return ok;
+}
+
 int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 		const struct dr_up_opts *o)
 {
@@ -665,13 +692,18 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 	if (dr_world_read(o->root, w->name, &old) == 0 &&
 	    old.status == DR_RUNNING && strcmp(old.dump, d->path) == 0 &&
 	    old.dump_size == d->size && old.dump_mtime == d->mtime) {
+		bool running;
+
 		*w = old;
 		w->kept = true;
-		if (dr_world_running(w, NULL))
+		running = dr_world_running(w, NULL);
+		if (running && server_answers(w))
 			return 0;
-		/* Its server stopped (a reboot): start it on its data, once
-		 * nothing else works there. */
-		if (stop_server(w->dir, &w->error) != 0 ||
+		/* Its server stopped (a reboot), or does not answer (dying,
+		 * stopped: killed, no shutdown to wait for): start it on its
+		 * data, once nothing else works there. */
+		if ((running && dr_procs_stop(w->dir, 0, &w->error) != 0) ||
+		    stop_server(w->dir, &w->error) != 0 ||
 		    start_server(w, o, idx) != 0) {
 			w->status = DR_FAILED;
 			state_write(w);
