@@ -117,19 +117,12 @@ dr_up() {
 		# killer, a power cut of the test bench).
 		if ((RANDOM % 3 == 0)); then
 			also=$((also + 1))
-			# (one may end between the look and the kill). Dead before
-			# the next up, as after a crash: one still exiting passes
-			# /proc's look as running, and up keeps it (see the report
-			# of issue 19).
+			# (one may end between the look and the kill). The next up
+			# comes at once: a server still exiting passes /proc's look
+			# as running, and up keeps a world only if it answers.
 			pids=$(procs_named_under "$R" mariadbd mysqld mariadb-install-db | cut -d' ' -f1)
 			for pid in $pids; do
 				kill -9 "$pid" 2>/dev/null || true
-			done
-			for pid in $pids; do
-				for ((k = 0; k < 100; k++)); do
-					process_gone "$pid" && break
-					sleep 0.1
-				done
 			done
 			echo "# run $run_no: the servers killed too"
 		fi
