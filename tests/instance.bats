@@ -282,3 +282,19 @@ instance-driver: hint: install the Debian package postgresql-9"
 	run --separate-stderr "$DBOPS_DRIVER" stop "$ROOT/damaged"
 	assert_equal "$stderr" "instance-driver: error: could not read instance state \"$ROOT/damaged/instance.state\": line 1: not a server this tool runs: \"oracle\""
 }
+
+@test "instance: the tests' stop_servers also stops a PostgreSQL restarted with pg_ctl restart (a pid instance.state does not know)" {
+	local sub=$ROOT/restarted pid
+	mkdir -p "$sub"
+	run -0 "$DBOPS_DRIVER" start postgres "$sub/pg"
+	if [ "$(id -u)" = 0 ]; then
+		runuser -u postgres -- "/usr/lib/postgresql/$PGV/bin/pg_ctl" -D "$sub/pg/data" -w -m fast restart >/dev/null
+	else
+		"/usr/lib/postgresql/$PGV/bin/pg_ctl" -D "$sub/pg/data" -w -m fast restart >/dev/null
+	fi
+	pid=$(head -n 1 "$sub/pg/data/postmaster.pid")
+	assert [ -n "$pid" ] && kill -0 "$pid"
+	(DBOPS_SERVER_ROOT=$sub stop_servers) 2>/dev/null
+	assert process_gone "$pid"
+	assert [ ! -e "$sub" ]
+}

@@ -153,6 +153,23 @@ process_gone() {
 	! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# stop_postmaster PIDFILE: the PostgreSQL whose postmaster.pid this is,
+# if it still runs there (one restarted with pg_ctl restart has a pid that
+# instance.state does not know): an immediate shutdown, then SIGKILL.
+stop_postmaster() {
+	local data pid i
+	data=$(dirname "$1")
+	pid=$(head -n 1 "$1" 2>/dev/null)
+	case $pid in '' | *[!0-9]*) return 0 ;; esac
+	[ "$(readlink "/proc/$pid/cwd" 2>/dev/null)" = "$(readlink -f "$data")" ] || return 0
+	kill -QUIT "$pid" 2>/dev/null
+	for i in $(seq 100); do
+		process_gone "$pid" && return 0
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+}
+
 stop_servers() {
 	local state dir
 	[ -n "${DBOPS_SERVER_ROOT:-}" ] && [ -d "$DBOPS_SERVER_ROOT" ] || return 0
@@ -160,6 +177,9 @@ stop_servers() {
 		dir=$(dirname "$state")
 		"$DBOPS_DRIVER" stop "$dir" || echo "servers.bash: could not stop $dir" >&2
 	done < <(find "$DBOPS_SERVER_ROOT" -name instance.state)
+	while IFS= read -r state; do
+		stop_postmaster "$state"
+	done < <(find "$DBOPS_SERVER_ROOT" -name postmaster.pid)
 	while IFS= read -r state; do
 		stop_redis_dir "$(dirname "$state")"
 	done < <(find "$DBOPS_SERVER_ROOT" -name redis.pid)
