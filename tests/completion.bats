@@ -181,14 +181,14 @@ long_options() {
 @test "completion: event-store options, none after a value, no operands" {
 	assert_offers event-store "event-store --" --listen --dbname --schema \
 		--redis --redis-prefix --no-redis --threads --max-body --timeout \
-		--max-connections --batch-events --batch-wait --quiet --verbose \
-		--help --version
-	assert_offers event-store "event-store --b" --batch-events --batch-wait
+		--max-connections --batch-events --batch-wait --batchers --quiet \
+		--verbose --help --version
+	assert_offers event-store "event-store --b" --batch-events --batch-wait --batchers
 	assert_offers event-store "event-store --red" --redis --redis-prefix
 	assert_offers event-store "event-store -" --listen -d --dbname --schema \
 		--redis --redis-prefix --no-redis --threads --max-body --timeout \
-		--max-connections --batch-events --batch-wait -q --quiet -v \
-		--verbose -h --help -V --version
+		--max-connections --batch-events --batch-wait --batchers -q \
+		--quiet -v --verbose -h --help -V --version
 	touch a.csv
 	assert_offers event-store "event-store " ""
 	assert_offers event-store "event-store --listen " ""
