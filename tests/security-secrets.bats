@@ -169,6 +169,24 @@ no_secret_in() {
 	no_secret_in "$pw" "$W" "$DR_ROOT"
 }
 
+@test "security secrets: MYSQL_PWD given to dump-restore and world-query reaches none of their children (mariadbd, install-db, the mariadb client)" {
+	local dumps root=$W/mroot pw=mysqlPwd9090Zq
+	dumps=$W/dumps
+	mkdir -m 0755 "$dumps"
+	printf 'CREATE TABLE t (a int);\nINSERT INTO t VALUES (7);\n' |
+		gzip >"$dumps/w1-2024-03-01T02:00:00Z.sql.gz"
+	watch_start dump-restore,world-query "$pw"
+	MYSQL_PWD=$pw run --separate-stderr dump-restore up --root "$root" --allow-incomplete "$dumps"
+	[ "$status" = 0 ] || { watch_stop; fail "$stderr"; }
+	MYSQL_PWD=$pw run world-query --root "$root" --shell w1 <<<'SELECT a FROM t; SELECT SLEEP(0.5);'
+	printf '%s\n' "$output" >"$W/shell.log"
+	assert_line --index 1 7
+	MYSQL_PWD=$pw run --separate-stderr dump-restore down --root "$root"
+	watch_stop
+	assert_success
+	no_secret_in "$pw" "$W"
+}
+
 @test "security secrets: pitr-replay restore keeps PGPASSWORD out of the server and restore_command it starts" {
 	# A small archive: a backup, a restore point, its WAL archived.
 	local arch=$W/arch bin

@@ -326,6 +326,11 @@ static int shell(const struct wq_inventory *inv, const char *world)
 	file = dbops_xasprintf("--defaults-extra-file=%s", inv->path);
 	suffix = dbops_xasprintf("--defaults-group-suffix=_%s", world);
 	fflush(stdout);
+	/* The world's password is in the inventory: a MYSQL_PWD of ours
+	   would only sit in the client's environment (as in common/process.c's
+	   children). */
+	unsetenv("MYSQL_PWD");
+	unsetenv("PGPASSWORD");
 	for (int i = 0; i < 2; i++) {
 		/* --defaults-extra-file must come first. */
 		char *const argv[] = { (char *)clients[i], file, suffix, NULL };
