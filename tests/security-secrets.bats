@@ -113,7 +113,10 @@ no_secret_in() {
 @test "security secrets: event-store with PGPASSWORD and a REDIS_URL password shows them nowhere" {
 	local port
 	port=$(free_port)
-	watch_start event-store "$PW_PG" "$PW_REDIS"
+	# redis-cli, the test's own, gets its password in its environment
+	# (REDISCLI_AUTH), not on its command line, which the watcher would
+	# see.
+	watch_start event-store,redis-cli "$PW_PG" "$PW_REDIS"
 	PGPASSWORD=$PW_PG REDIS_URL="redis://:$PW_REDIS@127.0.0.1:$REDIS_PORT/0" \
 		event-store --listen "127.0.0.1:$port" -d "host=127.0.0.1 port=$PGPORT user=loader dbname=postgres" \
 		--schema sec_es 2>"$W/es.log" &
@@ -127,10 +130,12 @@ no_secret_in() {
 	curl -s "http://127.0.0.1:$port/health" >"$W/health"
 	grep -q '"redis":true' "$W/health" || fail "Redis not reached: $(cat "$W/health")"
 	# Redis refusing the password: the message names no password.
-	redis-cli -s "$REDIS_SOCKET" -a "$PW_REDIS" --no-auth-warning CONFIG SET requirepass "x$PW_REDIS" >/dev/null
+	REDISCLI_AUTH=$PW_REDIS run -0 redis-cli -s "$REDIS_SOCKET" -x CONFIG SET requirepass < <(printf %s "x$PW_REDIS")
+	assert_output OK
 	sleep 1
 	curl -s "http://127.0.0.1:$port/dashboard/symbol/e" >>"$W/answers"
-	redis-cli -s "$REDIS_SOCKET" -a "x$PW_REDIS" --no-auth-warning CONFIG SET requirepass "$PW_REDIS" >/dev/null
+	REDISCLI_AUTH=x$PW_REDIS run -0 redis-cli -s "$REDIS_SOCKET" -x CONFIG SET requirepass < <(printf %s "$PW_REDIS")
+	assert_output OK
 	kill -TERM "$ES_PID"
 	wait "$ES_PID"
 	ES_PID=
