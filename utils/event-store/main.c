@@ -66,7 +66,7 @@ static const struct dbops_cli_option service_options[] = {
 	{ OPT_BATCH_WAIT, "batch-wait", "MS",
 	  "collect a batch this long after its first event (default 2)" },
 	{ OPT_BATCHERS, "batchers", "N",
-	  "batches committed at once, a connection each (default 2)" },
+	  "batches committed at once, a connection each (default 1)" },
 	{ 0, NULL, NULL, NULL },
 };
 
@@ -339,7 +339,7 @@ int main(int argc, char **argv)
 		.max_connections = 1024,
 		.batch_events = 1000,
 		.batch_wait_ms = 2,
-		.batchers = 2,
+		.batchers = 1,
 		.max_body = 4096,
 	};
 	int first, rc;
