@@ -203,16 +203,6 @@ oracle_range() {
 	assert_output '413 {"error":"request body over 4096 bytes"}'
 }
 
-@test "event-store: request headers up to about 8 KB are served, larger ones refused with 431" {
-	local big
-	big=$(head -c 6000 /dev/zero | tr '\0' a)
-	run call -H "X-Big: $big" "$ES/dashboard/symbol/q"
-	assert_output --partial '200 {"count":'
-	big=$(head -c 10000 /dev/zero | tr '\0' a)
-	run curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$ES/dashboard/symbol/q"
-	assert_output 431
-}
-
 @test "event-store: unknown paths and methods, with the Allow header" {
 	run call "$ES/nowhere"
 	assert_output '404 {"error":"no such path: /nowhere"}'

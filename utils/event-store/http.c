@@ -350,12 +350,6 @@ static void completed(void *cls, struct MHD_Connection *conn, void **state,
 	*state = NULL;
 }
 
-/* Each connection's memory (libmicrohttpd's default is 32 KB): it holds a
-   request's line and headers, and libmicrohttpd clears all of it for
-   every request on the connection, which at 32 KB took 5 % of the
-   service's time. Headers over about 8 KB get 431, as from nginx. */
-#define CONNECTION_MEMORY ((size_t)8192)
-
 struct es_http *es_http_new(const struct es_http_config *cfg)
 {
 	struct es_http *h = dbops_xcalloc(1, sizeof(*h));
@@ -413,7 +407,6 @@ int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 		h->fd, MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
 	if (h->daemon == NULL)
 		return dbops_err_set(
