@@ -449,6 +449,7 @@ section_head() {
 		The client's mix from tests/driver/es-load (one thread, epoll): POST /initial of a random uuid4 and symbol a-z, then with probability $followup a POST /followup of it after its answer, and every $every requests a dashboard read (/dashboard/symbol/<random letter> and /dashboard/range/<today>/<tomorrow> in turn); over ${conns_text} connections, $seconds s against each server; for each, $rounds round(s) alternating which server goes first, the best of each counted (answers 200 per second); this host's $(nproc) cores shared by the client and the servers, every server up (idle when not loaded) during every run. Latencies in microseconds, from a request's first byte sent to the end of its answer. The reference: bench/event-store-flask.py, Flask $flask_version (Debian's python3-flask), threaded development server (a new connection per request: it answers "Connection: close"), SQLite $sqlite_version (a connection, an INSERT and a COMMIT per event, default journal mode and synchronous=FULL, the dashboards as SELECTs). Load average (1, 5, 15 min) before each run: $loads.
 
 		event-store ran with ${es_opts_text}.
+
 	EOT
 }
 
