@@ -150,7 +150,7 @@ up_killed_when() {
 	assert_equal "$(procs_under "$R/slow" | wc -l)" 1
 }
 
-@test "dump-restore: up keeps a world only when its server answers: a stopped one is replaced by a server that does" {
+@test "dump-restore: up keeps a world only when its server answers: one that does not is loaded again, its rows all there" {
 	local old new
 	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$SRC/quick-2024-03-01T02:00:00Z.sql.gz"
 	assert_success
@@ -161,7 +161,9 @@ up_killed_when() {
 	kill -STOP "$old"
 	run --separate-stderr dump-restore up --root "$R" --progress never --format csv "$SRC/quick-2024-03-01T02:00:00Z.sql.gz"
 	assert_success
-	assert_line --index 1 --regexp '^quick,kept,'
+	# Not kept: a server that did not answer may have lost rows (it runs
+	# without a flush at each commit), so the world is loaded again.
+	assert_line --index 1 --regexp '^quick,running,'
 	assert process_gone "$old"
 	new=$(procs_under "$R/quick" | cut -d' ' -f1)
 	assert [ -n "$new" ] && assert [ "$new" != "$old" ]

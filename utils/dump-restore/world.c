@@ -692,24 +692,19 @@ int dr_world_up(struct dr_world *w, const struct dr_dump *d,
 	if (dr_world_read(o->root, w->name, &old) == 0 &&
 	    old.status == DR_RUNNING && strcmp(old.dump, d->path) == 0 &&
 	    old.dump_size == d->size && old.dump_mtime == d->mtime) {
-		bool running;
+		bool running = dr_world_running(&old, NULL);
 
-		*w = old;
-		w->kept = true;
-		running = dr_world_running(w, NULL);
-		if (running && server_answers(w))
+		if (running && server_answers(&old)) {
+			*w = old;
+			w->kept = true;
 			return 0;
-		/* Its server stopped (a reboot), or does not answer (dying,
-		 * stopped: killed, no shutdown to wait for): start it on its
-		 * data, once nothing else works there. */
-		if ((running && dr_procs_stop(w->dir, 0, &w->error) != 0) ||
-		    stop_server(w->dir, &w->error) != 0 ||
-		    start_server(w, o, idx) != 0) {
-			w->status = DR_FAILED;
-			state_write(w);
-			return -1;
 		}
-		return state_write(w);
+		/* Its server stopped (a crash, a reboot) or does not answer
+		 * (dying, hung). It runs without a flush at each commit (see
+		 * tune()), so its data may have lost rows: the world is loaded
+		 * again, its server killed first (no shutdown to wait for). */
+		if (running)
+			dr_procs_stop(old.dir, 0, &stop_err);
 	}
 	if (access(w->dir, F_OK) == 0 && dr_world_down(o->root, w->name) != 0) {
 		dbops_err_set(&w->error,
