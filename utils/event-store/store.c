@@ -431,9 +431,26 @@ static void put(struct text *t, const char *s)
 	t->len += n;
 }
 
-/* Run the batcher's statement ID (SQL, prepared at its first use on
-   this connection) with the N parameters VALUES; LENGTHS and FORMATS as
-   PQexecPrepared() takes them (NULL: all text). */
+/* Run the statement NAME (SQL, prepared on C at its first use there,
+   which *PREPARED records) with the N parameters VALUES; LENGTHS and
+   FORMATS as PQexecPrepared() takes them (NULL: all text). */
+static PGresult *exec_prepared(PGconn *c, bool *prepared, const char *name,
+			       const char *sql, int n,
+			       const char *const *values, const int *lengths,
+			       const int *formats)
+{
+	if (!*prepared) {
+		PGresult *r = PQprepare(c, name, sql, n, NULL);
+
+		if (PQresultStatus(r) != PGRES_COMMAND_OK)
+			return r;
+		PQclear(r);
+		*prepared = true;
+	}
+	return PQexecPrepared(c, name, n, values, lengths, formats, 0);
+}
+
+/* Run the batcher's statement ID on the lane's connection. */
 static PGresult *exec_stmt(struct lane *ln, int id, const char *sql, int n,
 			   const char *const *values, const int *lengths,
 			   const int *formats)
@@ -441,15 +458,8 @@ static PGresult *exec_stmt(struct lane *ln, int id, const char *sql, int n,
 	char name[16];
 
 	snprintf(name, sizeof(name), "es_%d", id);
-	if (!ln->prepared[id]) {
-		PGresult *r = PQprepare(ln->conn, name, sql, n, NULL);
-
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
-		PQclear(r);
-		ln->prepared[id] = true;
-	}
-	return PQexecPrepared(ln->conn, name, n, values, lengths, formats, 0);
+	return exec_prepared(ln->conn, &ln->prepared[id], name, sql, n, values,
+			     lengths, formats);
 }
 
 /* Run statement ID with the arrays A (N of them, binary) as parameters
@@ -1284,23 +1294,16 @@ static void reader_drop(struct reader *rd)
 	rd->conn = NULL;
 }
 
-/* Run the read ID (SQL, prepared at its first use on the connection) on
-   RD's connection with the N parameters VALUES. */
+/* Run the read ID (SQL) on RD's connection with the N parameters
+   VALUES. */
 static PGresult *read_prepared(struct reader *rd, int id, const char *sql,
 			       int n, const char *const *values)
 {
 	char name[16];
 
 	snprintf(name, sizeof(name), "es_read_%d", id);
-	if (!rd->prepared[id]) {
-		PGresult *r = PQprepare(rd->conn, name, sql, n, NULL);
-
-		if (PQresultStatus(r) != PGRES_COMMAND_OK)
-			return r;
-		PQclear(r);
-		rd->prepared[id] = true;
-	}
-	return PQexecPrepared(rd->conn, name, n, values, NULL, NULL, 0);
+	return exec_prepared(rd->conn, &rd->prepared[id], name, sql, n, values,
+			     NULL, NULL);
 }
 
 /*
