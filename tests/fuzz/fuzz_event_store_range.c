@@ -10,7 +10,8 @@
  * in order, without gap or overlap, none empty; an hour segment starts and
  * ends on whole hours, a minute segment on whole minutes; the segments
  * fill the slots of the range statement in order, each slot's bounds
- * those of its segment or an empty range.
+ * those of its segment or an empty range, and the slots said filled are
+ * those and only those.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct es_segment segs[ES_SEGMENTS_MAX];
 	int64_t lower, upper, at, bounds[2 * ES_RANGE_SLOTS];
-	int n, filled = 0;
+	int n, used, filled = 0;
 
 	if (size < 16)
 		return 0;
@@ -71,10 +72,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (at != upper)
 		abort();
-	if (es_range_slots(segs, n, bounds) != 0)
+	used = es_range_slots(segs, n, bounds);
+	if (used <= 0 || used >= ES_RANGE_SHAPES)
 		abort();
 	for (int k = 0; k < ES_RANGE_SLOTS; k++) {
 		if (bounds[2 * k] > bounds[2 * k + 1])
+			abort();
+		if (!(used & (1 << k)) != (bounds[2 * k] == bounds[2 * k + 1]))
 			abort();
 		for (int i = 0; i < n; i++)
 			if (bounds[2 * k] == segs[i].from &&

@@ -111,12 +111,31 @@ static void test_pgarray_times_counts_nulls(void **state)
 	es_pgarray_free(&a);
 }
 
+static void test_pgbinary_values(void **state)
+{
+	unsigned char b[8];
+	const unsigned char minus_two[8] = { 0xff, 0xff, 0xff, 0xff,
+					     0xff, 0xff, 0xff, 0xfe };
+
+	/* PostgreSQL's epoch plus 1 us, and 1970 before it: both ways */
+	es_pgbinary_time(INT64_C(946684800000001), b);
+	assert_int_equal(be32(b), 0);
+	assert_int_equal(be32(b + 4), 1);
+	assert_int_equal(es_pgbinary_to_time(b), INT64_C(946684800000001));
+	es_pgbinary_time(0, b);
+	assert_int_equal(es_pgbinary_int8(b), -INT64_C(946684800000000));
+	assert_int_equal(es_pgbinary_to_time(b), 0);
+	/* an int8 of a row: big-endian, two's complement */
+	assert_int_equal(es_pgbinary_int8(minus_two), -2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pgarray_header_and_uuids),
 		cmocka_unit_test(test_pgarray_bad_uuid_appends_nothing),
 		cmocka_unit_test(test_pgarray_times_counts_nulls),
+		cmocka_unit_test(test_pgbinary_values),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

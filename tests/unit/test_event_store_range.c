@@ -97,8 +97,8 @@ static void test_range_slots(void **state)
 	int n = es_range_cut(t("2017-06-28 09:58:30"), t("2017-06-28 12:02:30"),
 			     s);
 
-	assert_int_equal(es_range_slots(s, n, b), 0);
 	/* raw, minutes, hours, minutes, raw: every slot filled */
+	assert_int_equal(es_range_slots(s, n, b), 0x1f);
 	assert_int_equal(b[0], t("2017-06-28 09:58:30"));
 	assert_int_equal(b[1], t("2017-06-28 09:59:00"));
 	assert_int_equal(b[2], t("2017-06-28 09:59:00"));
@@ -120,7 +120,7 @@ static void test_range_slots_left_empty(void **state)
 
 	/* raw, minutes, then the last raw slot: no hour, one minute run */
 	assert_int_equal(n, 3);
-	assert_int_equal(es_range_slots(s, n, b), 0);
+	assert_int_equal(es_range_slots(s, n, b), 1 << 0 | 1 << 1 | 1 << 4);
 	assert_int_equal(b[0], t("2017-06-28 09:58:30"));
 	assert_int_equal(b[1], t("2017-06-28 09:59:00"));
 	assert_int_equal(b[2], t("2017-06-28 09:59:00"));
@@ -140,9 +140,21 @@ static void test_range_slots_out_of_order(void **state)
 	assert_int_equal(es_range_slots(s, 2, b), -1);
 }
 
+static void test_range_slots_of_whole_days(void **state)
+{
+	struct es_segment s[ES_SEGMENTS_MAX];
+	int64_t b[2 * ES_RANGE_SLOTS];
+	int n = es_range_cut(t("2017-06-28"), t("2017-06-30"), s);
+
+	/* the hour slot alone */
+	assert_int_equal(es_range_slots(s, n, b), 1 << 2);
+	assert_int_equal(b[4], t("2017-06-28"));
+	assert_int_equal(b[5], t("2017-06-30"));
+}
+
 static void test_range_sql(void **state)
 {
-	char *sql = es_range_sql("\"es\"");
+	char *sql = es_range_sql("\"es\"", 0x1f);
 	const char *raw1, *minute1, *hour, *minute2, *raw2;
 
 	/* The five slots in order, each with its two parameters. */
@@ -168,10 +180,34 @@ static void test_range_sql(void **state)
 	assert_non_null(raw2);
 	assert_true(raw1 < minute1 && minute1 < hour && hour < minute2 &&
 		    minute2 < raw2);
-	/* Times out in microseconds, exactly: % in SQL, not %% */
-	assert_non_null(strstr(sql, "::bigint % 1000000)"));
+	/* The times as they are, read in binary. */
+	assert_non_null(strstr(sql, "min(earliest), max(latest) FROM ("));
 	assert_non_null(strstr(sql, "HAVING sum(events) > 0 ORDER BY symbol"));
 	free(sql);
+}
+
+static void test_range_sql_reads_only_its_slots(void **state)
+{
+	char *hour = es_range_sql("\"es\"", 1 << 2);
+	char *edges = es_range_sql("\"es\"", 1 << 1 | 1 << 4);
+
+	/* One slot, numbered from $1; no UNION, no raw events. */
+	assert_non_null(strstr(hour, "FROM \"es\".rollups WHERE period ="
+				     " 'hour' AND bucket >= $1::timestamptz AND"
+				     " bucket < $2::timestamptz) AS u"));
+	assert_null(strstr(hour, "UNION"));
+	assert_null(strstr(hour, "initial_events"));
+	assert_null(strstr(hour, "$3"));
+	/* Minutes then raw events, $1 to $4. */
+	assert_non_null(strstr(edges, "period = 'minute' AND bucket >="
+				      " $1::timestamptz AND bucket <"
+				      " $2::timestamptz UNION ALL SELECT"
+				      " i.symbol"));
+	assert_non_null(strstr(edges, "i.at >= $3::timestamptz AND i.at <"
+				      " $4::timestamptz) AS u"));
+	assert_null(strstr(edges, "'hour'"));
+	free(hour);
+	free(edges);
 }
 
 int main(void)
@@ -185,7 +221,9 @@ int main(void)
 		cmocka_unit_test(test_range_slots),
 		cmocka_unit_test(test_range_slots_left_empty),
 		cmocka_unit_test(test_range_slots_out_of_order),
+		cmocka_unit_test(test_range_slots_of_whole_days),
 		cmocka_unit_test(test_range_sql),
+		cmocka_unit_test(test_range_sql_reads_only_its_slots),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

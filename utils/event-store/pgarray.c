@@ -135,3 +135,22 @@ void es_pgarray_free(struct es_pgarray *a)
 	free(a->buf);
 	*a = (struct es_pgarray){ 0 };
 }
+
+void es_pgbinary_time(int64_t unix_us, unsigned char out[8])
+{
+	put64(out, (uint64_t)(unix_us - PG_EPOCH_US));
+}
+
+int64_t es_pgbinary_int8(const unsigned char *in)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | in[i];
+	return (int64_t)v;
+}
+
+int64_t es_pgbinary_to_time(const unsigned char *in)
+{
+	return es_pgbinary_int8(in) + PG_EPOCH_US;
+}

@@ -2,7 +2,8 @@
  * pgarray.h - one-dimensional PostgreSQL arrays in the binary format of
  * array_recv(), built element by element: the batcher sends its batch's
  * uuids, times and counts so, and the server neither parses their text
- * nor the client prints it.
+ * nor the client prints it. Single values too (es_pgbinary_*()): the
+ * range read's bounds and rows.
  *
  * The format (all integers big-endian): int32 ndim (1), int32 flags (1
  * when an element is NULL), uint32 element type OID, int32 length, int32
@@ -49,5 +50,12 @@ void es_pgarray_null(struct es_pgarray *a);
 const char *es_pgarray_bytes(struct es_pgarray *a, int *len);
 
 void es_pgarray_free(struct es_pgarray *a);
+
+/* One value in binary, as a parameter or in a row: a time (microseconds
+   since 1970, UTC) as timestamptz's 8 bytes, and the 8 bytes of an int8
+   or a timestamptz read back. */
+void es_pgbinary_time(int64_t unix_us, unsigned char out[8]);
+int64_t es_pgbinary_int8(const unsigned char *in);
+int64_t es_pgbinary_to_time(const unsigned char *in);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * range.c - cut a time range into rollup and raw segments, and write the
- * one UNION ALL statement that reads them (see range.h).
+ * statement that reads them (see range.h).
  *
  * Design notes:
  * 1. Rollups count an initial event in the bucket of its time, with the
@@ -12,10 +12,14 @@
  *    the range's length; the minute part at most 2 x 59 minute buckets.
  *    Their follow-ups are looked up one by one in the primary key (a
  *    nested loop join: the session has hash and merge joins off).
- * 3. The statement is one text for every range, with five slots (raw,
- *    minutes, hours, minutes, raw) whose bounds are its parameters, so
- *    that it is prepared and planned once per connection: parsing and
- *    planning a statement per request cost more than running it.
+ * 3. A range reads only the slots (raw, minutes, hours, minutes, raw)
+ *    that its cut fills, with one statement per set of slots, prepared
+ *    and planned once per connection when first needed: parsing and
+ *    planning a statement per request cost more than running it, and a
+ *    statement of all five slots, four of them empty for a range of whole
+ *    days, cost half as much again as one of the hour slot alone. Its
+ *    times go both ways in binary (microseconds since 2000), neither
+ *    printed nor parsed.
  */
 #include "range.h"
 
@@ -88,7 +92,7 @@ static const enum es_source slot_source[ES_RANGE_SLOTS] = { ES_RAW, ES_MINUTE,
 int es_range_slots(const struct es_segment *segs, int n,
 		   int64_t bounds[2 * ES_RANGE_SLOTS])
 {
-	int k = 0;
+	int k = 0, used = 0;
 
 	for (int j = 0; j < ES_RANGE_SLOTS; j++)
 		bounds[2 * j] = bounds[2 * j + 1] = n > 0 ? segs[0].from : 0;
@@ -99,16 +103,11 @@ int es_range_slots(const struct es_segment *segs, int n,
 			return -1;
 		bounds[2 * k] = segs[i].from;
 		bounds[2 * k + 1] = segs[i].to;
+		used |= 1 << k;
 		k++;
 	}
-	return 0;
+	return used;
 }
-
-/* Microseconds since the epoch of a timestamptz expression X, exactly
-   (extract(epoch) is a double before PostgreSQL 14). */
-#define US_OF(x)                                                   \
-	"(extract(epoch from date_trunc('second', " x "))::bigint" \
-	" * 1000000 + extract(microseconds from " x ")::bigint % 1000000)"
 
 static void append(char **buf, size_t *len, size_t *cap, char *s)
 {
@@ -148,26 +147,30 @@ static char *rollup_rows(const char *schema, const char *period, int from)
 		schema, period, from, from + 1);
 }
 
-char *es_range_sql(const char *schema)
+char *es_range_sql(const char *schema, unsigned used)
 {
 	size_t len = 0, cap = 0;
 	char *buf = NULL;
+	int param = 1;
 
 	append(&buf, &len, &cap,
-	       dbops_xasprintf("SELECT symbol, sum(events)::bigint,"
-			       " sum(followups)::bigint, %s, %s FROM (",
-			       US_OF("min(earliest)"), US_OF("max(latest)")));
+	       dbops_xstrdup("SELECT symbol, sum(events)::bigint,"
+			     " sum(followups)::bigint, min(earliest),"
+			     " max(latest) FROM ("));
 	for (int k = 0; k < ES_RANGE_SLOTS; k++) {
-		if (k > 0)
+		if (!(used & (1u << k)))
+			continue;
+		if (param > 1)
 			append(&buf, &len, &cap, dbops_xstrdup(" UNION ALL "));
 		append(&buf, &len, &cap,
 		       slot_source[k] == ES_RAW
-			       ? raw_rows(schema, 2 * k + 1)
+			       ? raw_rows(schema, param)
 			       : rollup_rows(schema,
 					     slot_source[k] == ES_HOUR
 						     ? "hour"
 						     : "minute",
-					     2 * k + 1));
+					     param));
+		param += 2;
 	}
 	append(&buf, &len, &cap,
 	       dbops_xstrdup(") AS u GROUP BY symbol HAVING sum(events) > 0"

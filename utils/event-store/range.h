@@ -35,26 +35,33 @@ int es_range_cut(int64_t lower, int64_t upper,
 /* The floor of US to a multiple of UNIT (also for negative US). */
 int64_t es_range_floor(int64_t us, int64_t unit);
 
-/* The slots of the range statement: raw, minutes, hours, minutes, raw. */
+/* The slots of a range: raw, minutes, hours, minutes, raw. */
 #define ES_RANGE_SLOTS 5
 
+/* The range statements: one per set of slots read (a bit mask, bit K for
+   slot K), the empty set unused. */
+#define ES_RANGE_SHAPES (1 << ES_RANGE_SLOTS)
+
 /*
- * The bounds of the range statement's slots for the segments SEGS (N of
- * them, from es_range_cut()): BOUNDS[2k] and BOUNDS[2k+1] are the from and
- * to of slot k, equal (an empty range) for a slot no segment fills.
- * 0, or -1 if the segments are not in the order of the slots.
+ * The bounds of the slots for the segments SEGS (N of them, from
+ * es_range_cut()): BOUNDS[2k] and BOUNDS[2k+1] are the from and to of slot
+ * k, equal (an empty range) for a slot no segment fills. Returns the slots
+ * filled, bit k for slot k (0 when N is 0), or -1 if the segments are not
+ * in the order of the slots.
  */
 int es_range_slots(const struct es_segment *segs, int n,
 		   int64_t bounds[2 * ES_RANGE_SLOTS]);
 
 /*
- * The one statement that answers a range from the tables of SCHEMA (an
- * identifier quoted already, such as "\"event_store\""), prepared once per
- * connection: its parameters $1 to $10 are the slots' bounds as
- * timestamptz text; its rows (symbol, count, followups, earliest, latest),
- * the times in microseconds since the epoch, only symbols with events,
- * sorted by symbol. A malloc'd string.
+ * The statement that answers a range from the tables of SCHEMA (an
+ * identifier quoted already, such as "\"event_store\"") by reading the
+ * slots USED (a mask from es_range_slots(), not 0) and only those,
+ * prepared once per connection and shape: its parameters are the used
+ * slots' bounds as timestamptz, in slot order ($1 and $2 the first used
+ * slot's from and to); its rows (symbol text, count int8, followups int8,
+ * earliest and latest timestamptz), only symbols with events, sorted by
+ * symbol. A malloc'd string.
  */
-char *es_range_sql(const char *schema);
+char *es_range_sql(const char *schema, unsigned used);
 
 #endif

@@ -431,23 +431,30 @@ static void put(struct text *t, const char *s)
 	t->len += n;
 }
 
+/* A statement's parameters and the format of its rows, as
+   PQexecPrepared() takes them (LENGTHS and FORMATS NULL: all text). */
+struct params {
+	int n;
+	const char *const *values;
+	const int *lengths, *formats;
+	int binary_rows; /* 1: the rows in binary */
+};
+
 /* Run the statement NAME (SQL, prepared on C at its first use there,
-   which *PREPARED records) with the N parameters VALUES; LENGTHS and
-   FORMATS as PQexecPrepared() takes them (NULL: all text). */
+   which *PREPARED records) with the parameters P. */
 static PGresult *exec_prepared(PGconn *c, bool *prepared, const char *name,
-			       const char *sql, int n,
-			       const char *const *values, const int *lengths,
-			       const int *formats)
+			       const char *sql, const struct params *p)
 {
 	if (!*prepared) {
-		PGresult *r = PQprepare(c, name, sql, n, NULL);
+		PGresult *r = PQprepare(c, name, sql, p->n, NULL);
 
 		if (PQresultStatus(r) != PGRES_COMMAND_OK)
 			return r;
 		PQclear(r);
 		*prepared = true;
 	}
-	return PQexecPrepared(c, name, n, values, lengths, formats, 0);
+	return PQexecPrepared(c, name, p->n, p->values, p->lengths, p->formats,
+			      p->binary_rows);
 }
 
 /* Run the batcher's statement ID on the lane's connection. */
@@ -455,11 +462,11 @@ static PGresult *exec_stmt(struct lane *ln, int id, const char *sql, int n,
 			   const char *const *values, const int *lengths,
 			   const int *formats)
 {
+	struct params p = { n, values, lengths, formats, 0 };
 	char name[16];
 
 	snprintf(name, sizeof(name), "es_%d", id);
-	return exec_prepared(ln->conn, &ln->prepared[id], name, sql, n, values,
-			     lengths, formats);
+	return exec_prepared(ln->conn, &ln->prepared[id], name, sql, &p);
 }
 
 /* Run statement ID with the arrays A (N of them, binary) as parameters
@@ -1100,8 +1107,9 @@ int es_store_pending(struct es_store *st)
 
 /* ---- open and close ---- */
 
-/* A thread's connection for reads, and its prepared statements. */
-enum { READ_SYMBOL, READ_RANGE, READ_COUNT };
+/* A thread's connection for reads, and its prepared statements: the
+   symbol's, and a range's for each set of slots (READ_RANGE + the set). */
+enum { READ_SYMBOL, READ_RANGE, READ_COUNT = READ_RANGE + ES_RANGE_SHAPES };
 
 struct reader {
 	PGconn *conn;
@@ -1294,36 +1302,26 @@ static void reader_drop(struct reader *rd)
 	rd->conn = NULL;
 }
 
-/* Run the read ID (SQL) on RD's connection with the N parameters
-   VALUES. */
-static PGresult *read_prepared(struct reader *rd, int id, const char *sql,
-			       int n, const char *const *values)
-{
-	char name[16];
-
-	snprintf(name, sizeof(name), "es_read_%d", id);
-	return exec_prepared(rd->conn, &rd->prepared[id], name, sql, n, values,
-			     NULL, NULL);
-}
-
 /*
- * Run the read ID (SQL; a NULL ID -1 runs SQL unprepared) on the calling
- * thread's connection: its rows, or NULL. A connection found broken (the
- * server restarted since its last use) is made again and the read tried
- * once more, so no request pays for it.
+ * Run the read ID (SQL; a NULL ID -1 runs SQL unprepared) with the
+ * parameters P on the calling thread's connection: its rows, or NULL. A
+ * connection found broken (the server restarted since its last use) is
+ * made again and the read tried once more, so no request pays for it.
  */
-static PGresult *read_query(struct es_store *st, int id, const char *sql, int n,
-			    const char *const *values)
+static PGresult *read_query(struct es_store *st, int id, const char *sql,
+			    const struct params *p)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		struct reader *rd = reader(st);
+		char name[32];
 		PGresult *r;
 
 		if (rd == NULL)
 			return NULL;
-		r = id < 0 ? PQexecParams(rd->conn, sql, n, NULL, values, NULL,
-					  NULL, 0)
-			   : read_prepared(rd, id, sql, n, values);
+		snprintf(name, sizeof(name), "es_read_%d", id);
+		r = id < 0 ? PQexec(rd->conn, sql)
+			   : exec_prepared(rd->conn, &rd->prepared[id], name,
+					   sql, p);
 		if (PQresultStatus(r) == PGRES_TUPLES_OK)
 			return r;
 		PQclear(r);
@@ -1361,7 +1359,8 @@ int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
 		" " US_OF("min(earliest)") ", " US_OF(
 			"max(latest)") " FROM %s.rollups WHERE period = 'hour' AND symbol = $1",
 		st->schema);
-	r = read_query(st, READ_SYMBOL, sql, 1, values);
+	r = read_query(st, READ_SYMBOL, sql,
+		       &(struct params){ 1, values, NULL, NULL, 0 });
 	free(sql);
 	if (r == NULL)
 		return -1;
@@ -1391,43 +1390,33 @@ char *es_aggregate_json(char symbol, const struct es_aggregate *agg)
 			       (long long)agg->followups);
 }
 
-int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
-		   char **json)
+/* Value (ROW, COL) of R, rows in binary, as an int8, or as a time
+   (microseconds, ES_TIME_NONE when NULL). */
+static int64_t binary_int8(const PGresult *r, int row, int col)
 {
-	struct es_segment segs[ES_SEGMENTS_MAX];
-	int n = es_range_cut(lower, upper, segs);
-	int64_t bounds[2 * ES_RANGE_SLOTS];
-	char text[2 * ES_RANGE_SLOTS][ES_TIME_LEN + 4];
-	const char *values[2 * ES_RANGE_SLOTS];
-	char *sql;
-	PGresult *r;
+	return es_pgbinary_int8((const unsigned char *)PQgetvalue(r, row, col));
+}
+
+static int64_t binary_time(const PGresult *r, int row, int col)
+{
+	return PQgetisnull(r, row, col)
+		       ? ES_TIME_NONE
+		       : es_pgbinary_to_time((const unsigned char *)PQgetvalue(
+				 r, row, col));
+}
+
+/* The JSON array of the range's rows R (in binary) into *JSON. */
+static void range_json(const PGresult *r, char **json)
+{
 	struct text out = { 0 };
 
-	if (n == 0) {
-		*json = dbops_xstrdup("[]");
-		return 0;
-	}
-	if (es_range_slots(segs, n, bounds) != 0) {
-		dbops_log_warning("a range cut into segments out of order");
-		return -1;
-	}
-	for (int i = 0; i < 2 * ES_RANGE_SLOTS; i++) {
-		es_time_format(bounds[i], text[i]);
-		strcat(text[i], "+00");
-		values[i] = text[i];
-	}
-	sql = es_range_sql(st->schema);
-	r = read_query(st, READ_RANGE, sql, 2 * ES_RANGE_SLOTS, values);
-	free(sql);
-	if (r == NULL)
-		return -1;
 	put(&out, "[");
 	for (int i = 0; i < PQntuples(r); i++) {
 		struct es_aggregate agg = {
-			.events = strtoll(PQgetvalue(r, i, 1), NULL, 10),
-			.followups = strtoll(PQgetvalue(r, i, 2), NULL, 10),
-			.earliest_us = time_value(r, i, 3),
-			.latest_us = time_value(r, i, 4),
+			.events = binary_int8(r, i, 1),
+			.followups = binary_int8(r, i, 2),
+			.earliest_us = binary_time(r, i, 3),
+			.latest_us = binary_time(r, i, 4),
 		};
 		char *o = es_aggregate_json(PQgetvalue(r, i, 0)[0], &agg);
 
@@ -1437,14 +1426,53 @@ int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
 		free(o);
 	}
 	put(&out, "]");
-	PQclear(r);
 	*json = out.s;
+}
+
+int es_store_range(struct es_store *st, int64_t lower, int64_t upper,
+		   char **json)
+{
+	struct es_segment segs[ES_SEGMENTS_MAX];
+	int n = es_range_cut(lower, upper, segs), used, nvalues = 0;
+	int64_t bounds[2 * ES_RANGE_SLOTS];
+	unsigned char bytes[2 * ES_RANGE_SLOTS][8];
+	const char *values[2 * ES_RANGE_SLOTS];
+	int lengths[2 * ES_RANGE_SLOTS], formats[2 * ES_RANGE_SLOTS];
+	char *sql;
+	PGresult *r;
+
+	if (n == 0) {
+		*json = dbops_xstrdup("[]");
+		return 0;
+	}
+	used = es_range_slots(segs, n, bounds);
+	if (used <= 0) {
+		dbops_log_warning("a range cut into segments out of order");
+		return -1;
+	}
+	for (int i = 0; i < 2 * ES_RANGE_SLOTS; i++) {
+		if (!(used & (1 << (i / 2))))
+			continue;
+		es_pgbinary_time(bounds[i], bytes[nvalues]);
+		values[nvalues] = (const char *)bytes[nvalues];
+		lengths[nvalues] = 8;
+		formats[nvalues++] = 1;
+	}
+	sql = es_range_sql(st->schema, (unsigned)used);
+	r = read_query(
+		st, READ_RANGE + used, sql,
+		&(struct params){ nvalues, values, lengths, formats, 1 });
+	free(sql);
+	if (r == NULL)
+		return -1;
+	range_json(r, json);
+	PQclear(r);
 	return 0;
 }
 
 bool es_store_ping(struct es_store *st)
 {
-	PGresult *r = read_query(st, -1, "SELECT 1", 0, NULL);
+	PGresult *r = read_query(st, -1, "SELECT 1", NULL);
 
 	PQclear(r);
 	return r != NULL;
