@@ -64,7 +64,7 @@ static const struct dbops_cli_option service_options[] = {
 	{ OPT_BATCH_EVENTS, "batch-events", "N",
 	  "events per commit, at most (default 1000)" },
 	{ OPT_BATCH_WAIT, "batch-wait", "MS",
-	  "collect a batch this long after its first event (default 2)" },
+	  "collect a batch this long after its first event (default 1)" },
 	{ OPT_BATCHERS, "batchers", "N",
 	  "batches committed at once, a connection each (default 1)" },
 	{ 0, NULL, NULL, NULL },
@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 		.timeout_s = 30,
 		.max_connections = 1024,
 		.batch_events = 1000,
-		.batch_wait_ms = 2,
+		.batch_wait_ms = 1,
 		.batchers = 1,
 		.max_body = 4096,
 	};
