@@ -15,11 +15,11 @@
  * 3. A range reads only the slots (raw, minutes, hours, minutes, raw)
  *    that its cut fills, with one statement per set of slots, prepared
  *    and planned once per connection when first needed: parsing and
- *    planning a statement per request cost more than running it, and a
- *    statement of all five slots, four of them empty for a range of whole
- *    days, cost half as much again as one of the hour slot alone. Its
+ *    planning a statement per request cost more than running it. Its
  *    times go both ways in binary (microseconds since 2000), neither
- *    printed nor parsed.
+ *    printed nor parsed. Measured, a range of whole days: 190 us of the
+ *    server's CPU with all five slots (four of them empty) and the times
+ *    in text, 125 us with the hour slot alone and the times in binary.
  */
 #include "range.h"
 
