@@ -600,3 +600,47 @@ wait_metric() {
 	run -1 --separate-stderr event-store --batchers 17
 	assert_equal "${stderr_lines[0]}" 'event-store: error: invalid value "17" for --batchers: use a number from 1 to 16'
 }
+
+# mhd_workers PID: how many libmicrohttpd pool threads the process runs.
+mhd_workers() {
+	cat /proc/"$1"/task/*/comm | grep -c '^MHD-worker$'
+}
+
+@test "event-store: an HTTP thread serves at most 126 connections: --threads is raised to match --max-connections, and 250 connections at once are all answered" {
+	local port=$(free_port)
+	# libmicrohttpd waits for more events when it gets 128 at once, before
+	# serving them: a thread of 128 connections could serve none of them
+	# until --timeout closed them.
+	event-store --listen "127.0.0.1:$port" --no-redis --schema es --threads 1 --max-connections 252 2>"$W/log" 3>&- &
+	ES2_PID=$!
+	wait_port "$port"
+	assert_equal "$(mhd_workers "$ES2_PID")" 2
+	run -0 "$DBOPS_BUILD/tests/es-load" --url "http://127.0.0.1:$port" --connections 250 --seconds 4 --timeout 3 --quiet
+	kill -TERM "$ES2_PID"
+	wait "$ES2_PID"
+	ES2_PID=
+	run cat "$W/log"
+	assert_line --index 0 'event-store: info: 2 HTTP threads, not 1: a thread serves at most 126 of the 252 connections (--max-connections)'
+	# The default: a thread per 126 of the 1024 connections, said nowhere.
+	port=$(free_port)
+	event-store --listen "127.0.0.1:$port" --no-redis --schema es 2>"$W/log" 3>&- &
+	ES2_PID=$!
+	wait_port "$port"
+	assert_equal "$(mhd_workers "$ES2_PID")" 9
+	kill -TERM "$ES2_PID"
+	wait "$ES2_PID"
+	ES2_PID=
+	run cat "$W/log"
+	assert_line --index 0 --regexp '^event-store: info: listening on '
+	# As many as asked when they are enough.
+	port=$(free_port)
+	event-store --listen "127.0.0.1:$port" --no-redis --schema es --threads 3 --max-connections 300 2>"$W/log" 3>&- &
+	ES2_PID=$!
+	wait_port "$port"
+	assert_equal "$(mhd_workers "$ES2_PID")" 3
+	kill -TERM "$ES2_PID"
+	wait "$ES2_PID"
+	ES2_PID=
+	run -1 --separate-stderr event-store --max-connections 129025
+	assert_equal "${stderr_lines[0]}" 'event-store: error: invalid value "129025" for --max-connections: use a number from 1 to 129024'
+}

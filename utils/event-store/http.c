@@ -389,6 +389,14 @@ int es_http_bind(struct es_http *h, struct dbops_err *err)
 			     strerror(e));
 }
 
+unsigned es_http_threads(unsigned threads, unsigned max_connections)
+{
+	unsigned need = (max_connections + ES_HTTP_CONNECTIONS_PER_THREAD - 1) /
+			ES_HTTP_CONNECTIONS_PER_THREAD;
+
+	return threads > need ? threads : need > 0 ? need : 1;
+}
+
 int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 {
 	/* MHD_USE_TURBO: reads and writes tried before epoll says they would
@@ -404,7 +412,8 @@ int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 	errno = 0;
 	h->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET,
-		h->fd, MHD_OPTION_THREAD_POOL_SIZE, h->cfg.threads,
+		h->fd, MHD_OPTION_THREAD_POOL_SIZE,
+		es_http_threads(h->cfg.threads, h->cfg.max_connections),
 		MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);

@@ -32,6 +32,22 @@ struct es_http_config {
 
 struct es_http;
 
+/*
+ * libmicrohttpd (0.9.75 to 0.9.77 at least) takes at most 128 epoll
+ * events at a time, and when it gets 128 it waits for more, with the
+ * timeout of its earliest idle connection, before it serves the 128 it
+ * has: a thread whose connections were all among them serves nothing
+ * until another event comes, up to --timeout, and then closes them as
+ * idle. A thread of at most 126 connections (with its listening socket
+ * and its wake-up descriptor, 128 descriptors) never gets 128 events.
+ */
+#define ES_HTTP_CONNECTIONS_PER_THREAD 126
+
+/* The threads to run for MAX_CONNECTIONS: THREADS, or more so that none
+   serves more than ES_HTTP_CONNECTIONS_PER_THREAD; THREADS 0: those
+   only. */
+unsigned es_http_threads(unsigned threads, unsigned max_connections);
+
 /* A service not listening yet; CFG is copied (its pointers must live). */
 struct es_http *es_http_new(const struct es_http_config *cfg);
 

@@ -54,7 +54,8 @@ struct es_opts {
 static const struct dbops_cli_option service_options[] = {
 	{ OPT_LISTEN, "listen", "ADDR:PORT",
 	  "the API and /metrics there (default " DEFAULT_LISTEN ")" },
-	{ OPT_THREADS, "threads", "N", "HTTP threads (default 4)" },
+	{ OPT_THREADS, "threads", "N",
+	  "HTTP threads (default: one per 126 connections)" },
 	{ OPT_MAX_BODY, "max-body", "BYTES",
 	  "refuse request bodies over this (default 4096)" },
 	{ OPT_TIMEOUT, "timeout", "SECONDS",
@@ -125,7 +126,8 @@ static int set_option(void *ctx, int id, const char *arg)
 	case OPT_TIMEOUT:
 		return dbops_cli_int("--timeout", arg, 1, 86400, &o->timeout_s);
 	case OPT_MAX_CONNECTIONS:
-		return dbops_cli_int("--max-connections", arg, 1, 1000000,
+		return dbops_cli_int("--max-connections", arg, 1,
+				     1024 * ES_HTTP_CONNECTIONS_PER_THREAD,
 				     &o->max_connections);
 	case OPT_BATCH_EVENTS:
 		return dbops_cli_int("--batch-events", arg, 1, 100000,
@@ -245,7 +247,8 @@ static int run(struct es_opts *o)
 		.addr = &o->addr,
 		.addr_len = o->addr_len,
 		.listen = o->listen,
-		.threads = (unsigned)o->threads,
+		.threads = es_http_threads((unsigned)o->threads,
+					   (unsigned)o->max_connections),
 		.timeout_s = (unsigned)o->timeout_s,
 		.max_connections = (unsigned)o->max_connections,
 		.max_body = (size_t)o->max_body,
@@ -300,6 +303,12 @@ static int run(struct es_opts *o)
 		hc.fast_up = es_redislink_up;
 		hc.arg = link;
 	}
+	if (o->threads > 0 && hc.threads > (unsigned)o->threads)
+		dbops_log_info(
+			"%u HTTP threads, not %d: a thread serves at most"
+			" %d of the %d connections (--max-connections)",
+			hc.threads, o->threads, ES_HTTP_CONNECTIONS_PER_THREAD,
+			o->max_connections);
 	http = es_http_new(&hc);
 	/* The port first: a busy one fails the start with nothing touched
 	 * (no schema made, no writer registered, Redis left alone). */
@@ -334,7 +343,7 @@ int main(int argc, char **argv)
 				 ? getenv("REDIS_URL")
 				 : DEFAULT_REDIS,
 		.redis_prefix = "{event-store}:",
-		.threads = 4,
+		.threads = 0, /* es_http_threads(): one per 126 connections */
 		.timeout_s = 30,
 		.max_connections = 1024,
 		.batch_events = 1000,
