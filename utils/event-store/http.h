@@ -44,8 +44,8 @@ struct es_http;
 #define ES_HTTP_CONNECTIONS_PER_THREAD 126
 
 /* The threads to run for MAX_CONNECTIONS: THREADS, or more so that none
-   serves more than ES_HTTP_CONNECTIONS_PER_THREAD; THREADS 0: those
-   only. */
+   serves more than ES_HTTP_CONNECTIONS_PER_THREAD (THREADS 0: just
+   enough). */
 unsigned es_http_threads(unsigned threads, unsigned max_connections);
 
 /* A service not listening yet; CFG is copied (its pointers must live). */

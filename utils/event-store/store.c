@@ -1390,19 +1390,22 @@ char *es_aggregate_json(char symbol, const struct es_aggregate *agg)
 			       (long long)agg->followups);
 }
 
-/* Value (ROW, COL) of R, rows in binary, as an int8, or as a time
-   (microseconds, ES_TIME_NONE when NULL). */
+/* Value (ROW, COL) of R, rows in binary, as an int8 (0 when NULL), or
+   as a time (microseconds, ES_TIME_NONE when NULL). */
 static int64_t binary_int8(const PGresult *r, int row, int col)
 {
-	return es_pgbinary_int8((const unsigned char *)PQgetvalue(r, row, col));
+	return PQgetlength(r, row, col) == 8
+		       ? es_pgbinary_int8(
+				 (const unsigned char *)PQgetvalue(r, row, col))
+		       : 0;
 }
 
 static int64_t binary_time(const PGresult *r, int row, int col)
 {
-	return PQgetisnull(r, row, col)
-		       ? ES_TIME_NONE
-		       : es_pgbinary_to_time((const unsigned char *)PQgetvalue(
-				 r, row, col));
+	return PQgetlength(r, row, col) == 8
+		       ? es_pgbinary_to_time(
+				 (const unsigned char *)PQgetvalue(r, row, col))
+		       : ES_TIME_NONE;
 }
 
 /* The JSON array of the range's rows R (in binary) into *JSON. */
