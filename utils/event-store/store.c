@@ -1303,8 +1303,8 @@ static void reader_drop(struct reader *rd)
 }
 
 /*
- * Run the read ID (SQL; a NULL ID -1 runs SQL unprepared) with the
- * parameters P on the calling thread's connection: its rows, or NULL. A
+ * Run the read ID (SQL, prepared; ID -1 runs SQL as it is, P unused) with
+ * the parameters P on the calling thread's connection: its rows, or NULL. A
  * connection found broken (the server restarted since its last use) is
  * made again and the read tried once more, so no request pays for it.
  */
