@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "hex.h"
 
 /* State files are small; a bigger one is not ours. */
 #define KV_FILE_MAX (16u << 20)
@@ -62,17 +63,6 @@ void dbops_kv_putf(FILE *f, const char *key, const char *fmt, ...)
 		free(value);
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Unescape LEN bytes of S into OUT (room for LEN + 1). */
 static int unescape(const char *s, size_t len, char *out, struct dbops_err *err)
 {
@@ -102,8 +92,8 @@ static int unescape(const char *s, size_t len, char *out, struct dbops_err *err)
 			out[n++] = '\t';
 			break;
 		case 'x':
-			hi = i + 1 < len ? hex_digit(s[i + 1]) : -1;
-			lo = i + 2 < len ? hex_digit(s[i + 2]) : -1;
+			hi = i + 1 < len ? dbops_hex_digit(s[i + 1]) : -1;
+			lo = i + 2 < len ? dbops_hex_digit(s[i + 2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
 				return dbops_err_set(
 					err,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "xalloc.h"
 
 /* Room for the header: ndim, flags, element type, length, lower bound. */
@@ -56,17 +57,6 @@ void es_pgarray_init(struct es_pgarray *a, uint32_t elem)
 	a->len = HEADER;
 }
 
-static int hex(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 bool es_pgarray_uuid(struct es_pgarray *a, const char *text)
 {
 	unsigned char bytes[16];
@@ -80,8 +70,8 @@ bool es_pgarray_uuid(struct es_pgarray *a, const char *text)
 				return false;
 			continue;
 		}
-		hi = hex(text[i]);
-		lo = hi < 0 ? -1 : hex(text[i + 1]);
+		hi = dbops_hex_digit(text[i]);
+		lo = hi < 0 ? -1 : dbops_hex_digit(text[i + 1]);
 		if (lo < 0)
 			return false;
 		bytes[k++] = (unsigned char)(hi << 4 | lo);

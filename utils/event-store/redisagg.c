@@ -30,6 +30,7 @@
 #include <hiredis/hiredis.h>
 
 #include "clock.h"
+#include "hex.h"
 #include "xalloc.h"
 
 #define DEFAULT_PREFIX "{event-store}:"
@@ -169,17 +170,6 @@ static int url_number(const char *s, size_t n, long min, long max, int *v)
 	return 0;
 }
 
-static int hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* S of N bytes, %XX decoded, into OUT of SIZE bytes; 0 or -1 (ERR). */
 static int url_decode(const char *s, size_t n, char *out, size_t size,
 		      const char *what, struct dbops_err *err)
@@ -190,8 +180,8 @@ static int url_decode(const char *s, size_t n, char *out, size_t size,
 		int c = (unsigned char)s[i];
 
 		if (c == '%') {
-			int h = i + 2 < n ? hex_digit(s[i + 1]) : -1;
-			int l = i + 2 < n ? hex_digit(s[i + 2]) : -1;
+			int h = i + 2 < n ? dbops_hex_digit(s[i + 1]) : -1;
+			int l = i + 2 < n ? dbops_hex_digit(s[i + 2]) : -1;
 
 			if (h < 0 || l < 0)
 				return dbops_err_set(err,

@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "backup_util.h"
+#include "hex.h"
 #include "xalloc.h"
 
 /* A small JSON scanner: enough to validate and walk a manifest. */
@@ -443,25 +444,14 @@ const char *pitr_checksum_name(enum pitr_checksum_kind kind)
 	return "?";
 }
 
-static int hex_digit(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* LEN hex digits at S into LEN / 2 bytes at OUT: 0, or -1 if not hex. */
 static int hex_decode(const char *s, size_t len, unsigned char *out)
 {
 	if (len % 2 != 0)
 		return -1;
 	for (size_t i = 0; i < len; i += 2) {
-		int hi = hex_digit((unsigned char)s[i]),
-		    lo = hex_digit((unsigned char)s[i + 1]);
+		int hi = dbops_hex_digit((unsigned char)s[i]),
+		    lo = dbops_hex_digit((unsigned char)s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -499,7 +489,7 @@ static int hex4(const char *s, const char *end, uint32_t *v)
 	if (end - s < 4)
 		return -1;
 	for (int i = 0; i < 4; i++) {
-		int d = hex_digit((unsigned char)s[i]);
+		int d = dbops_hex_digit((unsigned char)s[i]);
 
 		if (d < 0)
 			return -1;

@@ -8,6 +8,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "hex.h"
+
 static const struct {
 	int major;
 	uint16_t magic;
@@ -38,24 +40,13 @@ const char *pitr_lsn_format(lsn_t lsn, char *buf)
 	return buf;
 }
 
-static int hex_digit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* Up to 8 hex digits from *P; advances *P. -1 when there are none. */
 static int parse_hex32(const char **p, uint32_t *out)
 {
 	uint32_t v = 0;
 	int n = 0, d;
 
-	while ((d = hex_digit(**p)) >= 0) {
+	while ((d = dbops_hex_digit(**p)) >= 0) {
 		if (++n > 8)
 			return -1;
 		v = v << 4 | (uint32_t)d;
@@ -99,7 +90,7 @@ int pitr_wal_parse_segment_name(const char *name, uint32_t seg_size,
 
 			if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F')))
 				return -1;
-			v = v << 4 | (uint32_t)hex_digit(c);
+			v = v << 4 | (uint32_t)dbops_hex_digit(c);
 		}
 		part[i] = v;
 	}
