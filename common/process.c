@@ -162,14 +162,24 @@ extern char **environ;
 
 /* Passwords given to us through the environment: no child needs them, and
  * a server keeps its environment, readable by its user, for its life. */
+static const char *const secret_names[] = { "PGPASSWORD", "MYSQL_PWD" };
+#define SECRET_COUNT (sizeof(secret_names) / sizeof(secret_names[0]))
+
 static bool secret_variable(const char *entry)
 {
-	static const char *const names[] = { "PGPASSWORD=", "MYSQL_PWD=" };
+	for (size_t i = 0; i < SECRET_COUNT; i++) {
+		size_t n = strlen(secret_names[i]);
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strncmp(entry, names[i], strlen(names[i])) == 0)
+		if (strncmp(entry, secret_names[i], n) == 0 && entry[n] == '=')
 			return true;
+	}
 	return false;
+}
+
+void dbops_process_forget_secrets(void)
+{
+	for (size_t i = 0; i < SECRET_COUNT; i++)
+		unsetenv(secret_names[i]);
 }
 
 /* Our environment less the secret variables, for the child: made before

@@ -108,6 +108,11 @@ int dbops_process_wait(struct dbops_process *proc, int timeout_ms);
  */
 int dbops_process_kill(struct dbops_process *proc, int grace_ms);
 
+/* Remove the password variables (PGPASSWORD, MYSQL_PWD), which no child of
+   ours is given, from our own environment: for a program run by exec() in
+   our place. */
+void dbops_process_forget_secrets(void);
+
 /* Release what dbops_process_spawn() allocated (not the process). */
 void dbops_process_free(struct dbops_process *proc);
 

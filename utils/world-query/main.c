@@ -16,6 +16,7 @@
 #include "log.h"
 #include "output.h"
 #include "paths.h"
+#include "process.h"
 #include "query.h"
 #include "telemetry.h"
 #include "reduce.h"
@@ -327,10 +328,8 @@ static int shell(const struct wq_inventory *inv, const char *world)
 	suffix = dbops_xasprintf("--defaults-group-suffix=_%s", world);
 	fflush(stdout);
 	/* The world's password is in the inventory: a MYSQL_PWD of ours
-	   would only sit in the client's environment (as in common/process.c's
-	   children). */
-	unsetenv("MYSQL_PWD");
-	unsetenv("PGPASSWORD");
+	   would only sit in the client's environment. */
+	dbops_process_forget_secrets();
 	for (int i = 0; i < 2; i++) {
 		/* --defaults-extra-file must come first. */
 		char *const argv[] = { (char *)clients[i], file, suffix, NULL };
