@@ -1338,12 +1338,22 @@ static PGresult *read_query(struct es_store *st, int id, const char *sql,
 	return NULL;
 }
 
-/* Value (ROW, COL) of R as a time: microseconds, or ES_TIME_NONE. */
-static int64_t time_value(const PGresult *r, int row, int col)
+/* Value (ROW, COL) of R, rows in binary, as an int8 (0 when NULL), or
+   as a time (microseconds, ES_TIME_NONE when NULL). */
+static int64_t binary_int8(const PGresult *r, int row, int col)
 {
-	return PQgetisnull(r, row, col)
-		       ? ES_TIME_NONE
-		       : strtoll(PQgetvalue(r, row, col), NULL, 10);
+	return PQgetlength(r, row, col) == 8
+		       ? es_pgbinary_int8(
+				 (const unsigned char *)PQgetvalue(r, row, col))
+		       : 0;
+}
+
+static int64_t binary_time(const PGresult *r, int row, int col)
+{
+	return PQgetlength(r, row, col) == 8
+		       ? es_pgbinary_to_time(
+				 (const unsigned char *)PQgetvalue(r, row, col))
+		       : ES_TIME_NONE;
 }
 
 int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
@@ -1353,21 +1363,20 @@ int es_store_symbol(struct es_store *st, char symbol, struct es_aggregate *agg)
 	char *sql;
 	PGresult *r;
 
-	sql = dbops_xasprintf(
-		"SELECT coalesce(sum(events), 0)::bigint,"
-		" coalesce(sum(followups), 0)::bigint,"
-		" " US_OF("min(earliest)") ", " US_OF(
-			"max(latest)") " FROM %s.rollups WHERE period = 'hour' AND symbol = $1",
-		st->schema);
+	sql = dbops_xasprintf("SELECT coalesce(sum(events), 0)::bigint,"
+			      " coalesce(sum(followups), 0)::bigint,"
+			      " min(earliest), max(latest) FROM %s.rollups"
+			      " WHERE period = 'hour' AND symbol = $1",
+			      st->schema);
 	r = read_query(st, READ_SYMBOL, sql,
-		       &(struct params){ 1, values, NULL, NULL, 0 });
+		       &(struct params){ 1, values, NULL, NULL, 1 });
 	free(sql);
 	if (r == NULL)
 		return -1;
-	agg->events = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	agg->followups = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
-	agg->earliest_us = time_value(r, 0, 2);
-	agg->latest_us = time_value(r, 0, 3);
+	agg->events = binary_int8(r, 0, 0);
+	agg->followups = binary_int8(r, 0, 1);
+	agg->earliest_us = binary_time(r, 0, 2);
+	agg->latest_us = binary_time(r, 0, 3);
 	PQclear(r);
 	return 0;
 }
@@ -1388,24 +1397,6 @@ char *es_aggregate_json(char symbol, const struct es_aggregate *agg)
 			       "\"followups\":%lld}",
 			       (long long)agg->events, symbol, e, l,
 			       (long long)agg->followups);
-}
-
-/* Value (ROW, COL) of R, rows in binary, as an int8 (0 when NULL), or
-   as a time (microseconds, ES_TIME_NONE when NULL). */
-static int64_t binary_int8(const PGresult *r, int row, int col)
-{
-	return PQgetlength(r, row, col) == 8
-		       ? es_pgbinary_int8(
-				 (const unsigned char *)PQgetvalue(r, row, col))
-		       : 0;
-}
-
-static int64_t binary_time(const PGresult *r, int row, int col)
-{
-	return PQgetlength(r, row, col) == 8
-		       ? es_pgbinary_to_time(
-				 (const unsigned char *)PQgetvalue(r, row, col))
-		       : ES_TIME_NONE;
 }
 
 /* The JSON array of the range's rows R (in binary) into *JSON. */
