@@ -389,7 +389,10 @@ int es_http_bind(struct es_http *h, struct dbops_err *err)
 			     strerror(e));
 }
 
-unsigned es_http_threads(unsigned threads, unsigned max_connections)
+/* The threads to run for MAX_CONNECTIONS: THREADS, or more so that none
+   serves more than ES_HTTP_CONNECTIONS_PER_THREAD (THREADS 0: just
+   enough). */
+static unsigned threads_for(unsigned threads, unsigned max_connections)
 {
 	unsigned need = (max_connections + ES_HTTP_CONNECTIONS_PER_THREAD - 1) /
 			ES_HTTP_CONNECTIONS_PER_THREAD;
@@ -403,17 +406,23 @@ int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 	   succeed, which on a busy connection they do: fewer system calls. */
 	unsigned flags = MHD_USE_EPOLL | MHD_USE_INTERNAL_POLLING_THREAD |
 			 MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME;
+	unsigned threads = threads_for(h->cfg.threads, h->cfg.max_connections);
 
 	if (h->cfg.addr->ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	if (h->fd < 0 && es_http_bind(h, err) != 0)
 		return -1;
+	if (h->cfg.threads > 0 && threads > h->cfg.threads)
+		dbops_log_info(
+			"%u HTTP threads, not %u: a thread serves at most"
+			" %d of the %u connections (--max-connections)",
+			threads, h->cfg.threads, ES_HTTP_CONNECTIONS_PER_THREAD,
+			h->cfg.max_connections);
 	h->store = st;
 	errno = 0;
 	h->daemon = MHD_start_daemon(
 		flags, 0, NULL, NULL, handle, h, MHD_OPTION_LISTEN_SOCKET,
-		h->fd, MHD_OPTION_THREAD_POOL_SIZE,
-		es_http_threads(h->cfg.threads, h->cfg.max_connections),
+		h->fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
 		MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);

@@ -17,6 +17,8 @@ struct es_http_config {
 	const struct sockaddr_storage *addr;
 	socklen_t addr_len;
 	const char *listen; /* the text of --listen, for messages */
+	/* threads: as asked, 0 for the default; raised so that none serves
+	   more than ES_HTTP_CONNECTIONS_PER_THREAD (the log says so) */
 	unsigned threads, timeout_s, max_connections;
 	size_t max_body;
 	/* Tests only (EVENT_STORE_CLOCK_RATE): event times run this many
@@ -42,11 +44,6 @@ struct es_http;
  * and its wake-up descriptor, 128 descriptors) never gets 128 events.
  */
 #define ES_HTTP_CONNECTIONS_PER_THREAD 126
-
-/* The threads to run for MAX_CONNECTIONS: THREADS, or more so that none
-   serves more than ES_HTTP_CONNECTIONS_PER_THREAD (THREADS 0: just
-   enough). */
-unsigned es_http_threads(unsigned threads, unsigned max_connections);
 
 /* A service not listening yet; CFG is copied (its pointers must live). */
 struct es_http *es_http_new(const struct es_http_config *cfg);

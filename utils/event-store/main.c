@@ -247,8 +247,7 @@ static int run(struct es_opts *o)
 		.addr = &o->addr,
 		.addr_len = o->addr_len,
 		.listen = o->listen,
-		.threads = es_http_threads((unsigned)o->threads,
-					   (unsigned)o->max_connections),
+		.threads = (unsigned)o->threads,
 		.timeout_s = (unsigned)o->timeout_s,
 		.max_connections = (unsigned)o->max_connections,
 		.max_body = (size_t)o->max_body,
@@ -303,12 +302,6 @@ static int run(struct es_opts *o)
 		hc.fast_up = es_redislink_up;
 		hc.arg = link;
 	}
-	if (o->threads > 0 && hc.threads > (unsigned)o->threads)
-		dbops_log_info(
-			"%u HTTP threads, not %d: a thread serves at most"
-			" %d of the %d connections (--max-connections)",
-			hc.threads, o->threads, ES_HTTP_CONNECTIONS_PER_THREAD,
-			o->max_connections);
 	http = es_http_new(&hc);
 	/* The port first: a busy one fails the start with nothing touched
 	 * (no schema made, no writer registered, Redis left alone). */
@@ -343,7 +336,7 @@ int main(int argc, char **argv)
 				 ? getenv("REDIS_URL")
 				 : DEFAULT_REDIS,
 		.redis_prefix = "{event-store}:",
-		.threads = 0, /* es_http_threads(): one per 126 connections */
+		.threads = 0, /* one per 126 connections (http.h) */
 		.timeout_s = 30,
 		.max_connections = 1024,
 		.batch_events = 1000,
