@@ -49,6 +49,16 @@ teardown() {
 	fi
 }
 
+# with_env NAME VALUE CMD...: CMD with NAME=VALUE in its environment and
+# only in its: set inside run's subshell, so that what run itself starts
+# before (mktemp, for --separate-stderr) does not hold a secret, and not
+# on a command line (env NAME=VALUE), where the watcher would see it.
+with_env() {
+	export "$1=$2"
+	shift 2
+	"$@"
+}
+
 # watch_start ALLOWED SECRET...: the watcher in the background, until
 # watch_stop; ALLOWED: the executables that may hold a secret in their
 # environment (comma-separated).
@@ -90,18 +100,18 @@ no_secret_in() {
 	printf '127.0.0.1:%s:*:loader:%s\n' "$PGPORT" "$PW_PG" >"$W/pgpass"
 	chmod 0600 "$W/pgpass"
 	watch_start snap-import "$PW_PG"
-	PGPASSWORD=$PW_PG run --separate-stderr snap-import -d "host=127.0.0.1 port=$PGPORT user=loader dbname=postgres" \
+	run --separate-stderr with_env PGPASSWORD "$PW_PG" snap-import -d "host=127.0.0.1 port=$PGPORT user=loader dbname=postgres" \
 		-t sec1 --metrics-file "$W/m.prom" "$W/a.csv"
 	assert_success
 	printf '%s\n%s\n' "$output" "$stderr" >"$W/import.log"
 	mkdir -m 0755 "$W/in"
 	printf 'id,v\n2,b\n' >"$W/in/b.csv"
-	PGPASSFILE=$W/pgpass run --separate-stderr snap-import sync -d "host=127.0.0.1 port=$PGPORT user=loader dbname=postgres" \
+	run --separate-stderr with_env PGPASSFILE "$W/pgpass" snap-import sync -d "host=127.0.0.1 port=$PGPORT user=loader dbname=postgres" \
 		-D "$W/in" -t sec1 --once
 	assert_success
 	printf '%s\n%s\n' "$output" "$stderr" >"$W/sync.log"
 	# A refused password: the message names no password.
-	PGPASSWORD=wrong$PW_PG run --separate-stderr snap-import -d "host=127.0.0.1 port=$PGPORT user=nosuchrole dbname=postgres" \
+	run --separate-stderr with_env PGPASSWORD "wrong$PW_PG" snap-import -d "host=127.0.0.1 port=$PGPORT user=nosuchrole dbname=postgres" \
 		-t sec1 "$W/a.csv"
 	assert_failure 1
 	printf '%s\n' "$stderr" >"$W/fail.log"
@@ -130,11 +140,11 @@ no_secret_in() {
 	curl -s "http://127.0.0.1:$port/health" >"$W/health"
 	grep -q '"redis":true' "$W/health" || fail "Redis not reached: $(cat "$W/health")"
 	# Redis refusing the password: the message names no password.
-	REDISCLI_AUTH=$PW_REDIS run -0 redis-cli -s "$REDIS_SOCKET" -x CONFIG SET requirepass < <(printf %s "x$PW_REDIS")
+	run -0 with_env REDISCLI_AUTH "$PW_REDIS" redis-cli -s "$REDIS_SOCKET" -x CONFIG SET requirepass < <(printf %s "x$PW_REDIS")
 	assert_output OK
 	sleep 1
 	curl -s "http://127.0.0.1:$port/dashboard/symbol/e" >>"$W/answers"
-	REDISCLI_AUTH=x$PW_REDIS run -0 redis-cli -s "$REDIS_SOCKET" -x CONFIG SET requirepass < <(printf %s "$PW_REDIS")
+	run -0 with_env REDISCLI_AUTH "x$PW_REDIS" redis-cli -s "$REDIS_SOCKET" -x CONFIG SET requirepass < <(printf %s "$PW_REDIS")
 	assert_output OK
 	kill -TERM "$ES_PID"
 	wait "$ES_PID"
@@ -181,12 +191,12 @@ no_secret_in() {
 	printf 'CREATE TABLE t (a int);\nINSERT INTO t VALUES (7);\n' |
 		gzip >"$dumps/w1-2024-03-01T02:00:00Z.sql.gz"
 	watch_start dump-restore,world-query "$pw"
-	MYSQL_PWD=$pw run --separate-stderr dump-restore up --root "$root" --allow-incomplete "$dumps"
+	run --separate-stderr with_env MYSQL_PWD "$pw" dump-restore up --root "$root" --allow-incomplete "$dumps"
 	[ "$status" = 0 ] || { watch_stop; fail "$stderr"; }
-	MYSQL_PWD=$pw run world-query --root "$root" --shell w1 <<<'SELECT a FROM t; SELECT SLEEP(0.5);'
+	run with_env MYSQL_PWD "$pw" world-query --root "$root" --shell w1 <<<'SELECT a FROM t; SELECT SLEEP(0.5);'
 	printf '%s\n' "$output" >"$W/shell.log"
 	assert_line --index 1 7
-	MYSQL_PWD=$pw run --separate-stderr dump-restore down --root "$root"
+	run --separate-stderr with_env MYSQL_PWD "$pw" dump-restore down --root "$root"
 	watch_stop
 	assert_success
 	no_secret_in "$pw" "$W"
@@ -210,7 +220,7 @@ no_secret_in() {
 	done
 	"$DBOPS_DRIVER" stop "$DBOPS_SERVER_ROOT/src"
 	watch_start pitr-replay "$PW_PG"
-	PGPASSWORD=$PW_PG run --separate-stderr pitr-replay restore -b "$W/base" -a "$arch" \
+	run --separate-stderr with_env PGPASSWORD "$PW_PG" pitr-replay restore -b "$W/base" -a "$arch" \
 		-D "$W/d" --target-name rp --metrics-file "$W/m.prom"
 	printf '%s\n%s\n' "$output" "$stderr" >"$W/restore.log"
 	watch_stop
