@@ -112,6 +112,12 @@ san_check() {
 	for f in "${san_dirs[@]/%//report.}"*; do
 		[ -z "${san_seen[$f]:-}" ] || continue
 		san_seen[$f]=1
+		# LeakSanitizer's exit check could not stop a thread of a process
+		# being killed (the fault scripts kill at random): no finding.
+		if [ -s "$f" ] && ! grep -qv 'Unable to get registers from thread' "$f"; then
+			echo "# sanitizer could not check $f (killed meanwhile)"
+			continue
+		fi
 		new=$((new + 1))
 		echo "# sanitizer report $f:"
 		head -n 60 "$f" | sed 's/^/#   /'
