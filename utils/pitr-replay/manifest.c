@@ -795,7 +795,7 @@ static int json_manifest_files(struct json *j, struct manifest_files *out,
 {
 	const char *k;
 	size_t klen;
-	bool esc;
+	bool esc, files_seen = false;
 
 	if (json_expect(j, '{', "a JSON object '{'") != 0)
 		return -1;
@@ -807,6 +807,10 @@ static int json_manifest_files(struct json *j, struct manifest_files *out,
 		    json_expect(j, ':', "':'") != 0)
 			return -1;
 		if (key_is(k, klen, "Files")) {
+			/* Twice would append to an array of unknown room. */
+			if (files_seen)
+				return json_fail(j, "a second \"Files\" key");
+			files_seen = true;
 			if (json_files(j, out) != 0)
 				return -1;
 		} else if (key_is(k, klen, "Manifest-Checksum")) {
