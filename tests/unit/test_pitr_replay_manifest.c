@@ -132,6 +132,9 @@ static void test_manifest_files_refused(void **state)
 		"line 3: file \"a\": \"Checksum-Algorithm\" without \"Checksum\"");
 	refused("{ \"Path\": \"a\", \"Size\": 1 },\n{ \"Path\": \"a\", \"Size\": 2 }",
 		"the file \"a\" is listed twice");
+	/* A second array would be appended to the first past its room. */
+	refused("{ \"Path\": \"a\", \"Size\": 1 }\n],\n\"Files\": [\n{ \"Path\": \"b\", \"Size\": 1 }",
+		"line 5: a second \"Files\" key");
 	refused("{ \"Path\": \"a\\u0000b\", \"Size\": 1 }",
 		"line 3: \"Path\": a bad escape or a NUL byte");
 	refused("{ \"Path\": \"\\ud800x\", \"Size\": 1 }",
