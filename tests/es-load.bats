@@ -90,7 +90,10 @@ not_stored() {
 	assert_success
 	assert_line --index 0 --regexp '^requests: 20 answered in [0-9.]+ s: [0-9.]+ requests/s, 2 connections, client CPU [0-9.]+ s$'
 	assert_line --index 1 'errors: 0 (0 not 200, 0 malformed, 0 unanswered, 0 timed out)'
-	assert_line --index 2 'connections made again: 18 (20 closed by the server after an answer), failed connects: 0'
+	# 18 connections made again, or 19: when both connections are made
+	# again with one request left, the second to be up finds it sent by
+	# the first (CI saw 19 once).
+	assert_line --index 2 --regexp '^connections made again: 1[89] \(20 closed by the server after an answer\), failed connects: 0$'
 	assert_line --index 3 --regexp '^route +answers +p50 us +p90 us +p99 us +max us +statuses$'
 	assert_line --index 4 --regexp '^initial +15 +[0-9]+ +[0-9]+ +[0-9]+ +[0-9]+  200:15$'
 	assert_line --index 5 --regexp '^followup +0 +- +- +- +-$'
