@@ -203,6 +203,17 @@ oracle_range() {
 	assert_output '413 {"error":"request body over 4096 bytes"}'
 }
 
+@test "event-store: request headers of 7000 bytes are taken, of 9000 answered 431" {
+	local u=$(uuid) v=$(uuid) big
+	big=$(head -c 7000 /dev/zero | tr '\0' x)
+	run call -H "X-Big: $big" -d "uuid=$u&symbol=a" "$ES/initial"
+	assert_output "200 {\"uuid\":\"$u\",\"symbol\":\"a\",\"vowel\":true}"
+	big=$(head -c 9000 /dev/zero | tr '\0' x)
+	run call -H "X-Big: $big" -d "uuid=$v&symbol=a" "$ES/initial"
+	assert_output --regexp '^431 '
+	assert_equal "$(sql "SELECT count(*) FROM es.initial_events WHERE uuid IN ('$u', '$v')")" 1
+}
+
 @test "event-store: unknown paths and methods, with the Allow header" {
 	run call "$ES/nowhere"
 	assert_output '404 {"error":"no such path: /nowhere"}'

@@ -425,7 +425,9 @@ int es_http_start(struct es_http *h, struct es_store *st, struct dbops_err *err)
 		h->fd, MHD_OPTION_THREAD_POOL_SIZE, threads,
 		MHD_OPTION_CONNECTION_TIMEOUT, h->cfg.timeout_s,
 		MHD_OPTION_CONNECTION_LIMIT, h->cfg.max_connections,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, h, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+		(size_t)ES_HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED,
+		completed, h, MHD_OPTION_END);
 	if (h->daemon == NULL)
 		return dbops_err_set(
 			err, "could not listen on %s: %s", h->cfg.listen,

@@ -45,6 +45,17 @@ struct es_http;
  */
 #define ES_HTTP_CONNECTIONS_PER_THREAD 126
 
+/*
+ * The memory of a connection, for its request line, headers and read
+ * buffer (libmicrohttpd's default is 32 KiB): libmicrohttpd zeroes all of
+ * it after every request, which at 32 KiB was a twentieth of the whole
+ * host's CPU under the benchmark's load (perf, 256 connections), at 8 KiB
+ * under a fiftieth. Headers of up to about 7.5 KiB still fit, as they do
+ * in Apache's and nginx's defaults; more are answered 431. The body is
+ * not kept there (--max-body).
+ */
+#define ES_HTTP_CONNECTION_MEMORY 8192
+
 /* A service not listening yet; CFG is copied (its pointers must live). */
 struct es_http *es_http_new(const struct es_http_config *cfg);
 
