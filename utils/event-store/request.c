@@ -12,10 +12,16 @@
  *    The first pair of a name counts, as with a JSON object's last.
  * 3. Checks run in a fixed order, so one body gets one answer: the body,
  *    then "uuid" (missing, then its form), then "symbol".
+ * 4. Pure but for one json-c tokener per thread, made at the thread's
+ *    first JSON body and reset for each next one: json_tokener_new()
+ *    callocs a 1 KiB stack, and a block that size made glibc's malloc
+ *    consolidate its free lists at every request (perf: about 1% of the
+ *    host's CPU under the benchmark). It is freed when the thread ends.
  */
 #include "request.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +29,7 @@
 
 #include <json-c/json.h>
 
+#include "hex.h"
 #include "utf8.h"
 #include "xalloc.h"
 
@@ -191,6 +198,43 @@ static bool json_words_ok(const char *body, size_t len)
 	return true;
 }
 
+static pthread_key_t tokener_key;
+static pthread_once_t tokener_once = PTHREAD_ONCE_INIT;
+
+static void tokener_free(void *tok)
+{
+	json_tokener_free(tok);
+}
+
+static void tokener_key_make(void)
+{
+	if (pthread_key_create(&tokener_key, tokener_free) != 0)
+		abort(); /* only when the process is out of keys */
+}
+
+/* This thread's tokener, strict and ready for a new text (note 4); NULL
+   when out of memory. */
+static struct json_tokener *thread_tokener(void)
+{
+	struct json_tokener *tok;
+
+	pthread_once(&tokener_once, tokener_key_make);
+	tok = pthread_getspecific(tokener_key);
+	if (tok != NULL) {
+		json_tokener_reset(tok);
+		return tok;
+	}
+	tok = json_tokener_new();
+	if (tok == NULL)
+		return NULL;
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (pthread_setspecific(tokener_key, tok) != 0) {
+		json_tokener_free(tok);
+		return NULL;
+	}
+	return tok;
+}
+
 static int parse_json(const char *body, size_t len, bool want_symbol,
 		      struct es_fields *out, char *msg, size_t msglen)
 {
@@ -201,14 +245,12 @@ static int parse_json(const char *body, size_t len, bool want_symbol,
 	int rc;
 
 	if (len == 0 || memchr(body, '\0', len) != NULL ||
-	    !json_words_ok(body, len) || (tok = json_tokener_new()) == NULL)
+	    !json_words_ok(body, len) || (tok = thread_tokener()) == NULL)
 		return snprintf(msg, msglen, "malformed JSON body"), 400;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, body, (int)len);
 	end = json_tokener_get_parse_end(tok);
 	if (obj != NULL && json_tokener_get_error(tok) != json_tokener_success)
 		obj = (json_object_put(obj), NULL);
-	json_tokener_free(tok);
 	while (obj != NULL && end < len && strchr(" \t\r\n", body[end]))
 		end++;
 	if (obj == NULL || end != len ||
@@ -223,14 +265,6 @@ static int parse_json(const char *body, size_t len, bool want_symbol,
 	return rc;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Decode [S, S+N) of a form in place into OUT (room for N + 1); -1 for a
    bad escape. */
 static int form_decode(const char *s, size_t n, char *out)
@@ -243,7 +277,8 @@ static int form_decode(const char *s, size_t n, char *out)
 		} else if (s[i] == '%') {
 			if (i + 2 >= n)
 				return -1;
-			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			int hi = dbops_hex_digit(s[i + 1]),
+			    lo = dbops_hex_digit(s[i + 2]);
 
 			if (hi < 0 || lo < 0)
 				return -1;
