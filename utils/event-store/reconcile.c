@@ -375,19 +375,30 @@ static int64_t get_applied(const struct writer *w)
 
 /*
  * Step 3: the batches rows older than an hour that Redis has applied, of
- * every writer of WS (N) at once; at most PRUNE_LIMIT of the oldest seqs
- * of each writer are looked at, so a step's work is bounded.
+ * every writer of WS (N) at once, among the PRUNE_LIMIT oldest seqs of
+ * each writer, so that a step's work is bounded; nothing is read of a
+ * writer whose oldest row is younger than an hour (seqs are in the order
+ * of their commits). The rows are found by index and deleted by ctid:
+ * written as a join, the planner scanned the whole table for the rows
+ * older than an hour, 13 to 20 ms a second with 200,000 rows, and the
+ * table holds an hour of batches (pg_stat_statements, EXPLAIN ANALYZE).
  */
 static int prune(PGconn *pg, const struct tables *t, const struct writer *ws,
 		 size_t n, struct es_reconcile_stats *out)
 {
 	char *sql = dbops_xasprintf(
-		"DELETE FROM %s WHERE (writer, seq) IN (SELECT x.w, s.seq"
-		" FROM unnest($1::bigint[], $2::bigint[]) AS x(w, applied)"
-		" CROSS JOIN LATERAL (SELECT seq FROM %s WHERE writer = x.w"
-		" AND seq <= x.applied ORDER BY seq LIMIT %d) s)"
-		" AND committed < now() - interval '1 hour'",
-		t->batches, t->batches, PRUNE_LIMIT);
+		"DELETE FROM %1$s WHERE ctid = ANY (ARRAY("
+		"SELECT b.ctid FROM unnest($1::bigint[], $2::bigint[])"
+		" AS x (w, applied)"
+		" CROSS JOIN LATERAL (SELECT o.seq AS first, o.committed"
+		" FROM %1$s o WHERE o.writer = x.w ORDER BY o.seq LIMIT 1) f"
+		" CROSS JOIN LATERAL (SELECT ctid FROM %1$s b"
+		" WHERE b.writer = x.w AND b.seq BETWEEN f.first"
+		" AND least(x.applied, f.first + %2$d - 1)"
+		" AND b.committed < now() - interval '1 hour'"
+		" ORDER BY b.seq LIMIT %2$d) b"
+		" WHERE f.committed < now() - interval '1 hour'))",
+		t->batches, PRUNE_LIMIT);
 	char *writers = array_text(ws, n, get_writer);
 	char *applied = array_text(ws, n, get_applied);
 	const char *params[2] = { writers, applied };
