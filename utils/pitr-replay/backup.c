@@ -21,6 +21,7 @@
 #include <archive_entry.h>
 
 #include "backup_util.h"
+#include "hex.h"
 #include "log.h"
 #include "manifest.h"
 #include "pgconf.h"
@@ -94,8 +95,7 @@ static uint32_t hex8(const char *s)
 	for (int i = 0; i < 8; i++) {
 		int c = (unsigned char)s[i];
 
-		v = v << 4 |
-		    (uint32_t)(isdigit(c) ? c - '0' : tolower(c) - 'a' + 10);
+		v = v << 4 | (uint32_t)dbops_hex_digit(c);
 	}
 	return v;
 }

@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "hex.h"
+
 int pitr_join(char *buf, size_t len, const char *dir, const char *name)
 {
 	size_t n = strlen(dir);
@@ -33,10 +35,7 @@ int pitr_backup_parse_lsn(const char *s, const char *end, uint64_t *lsn)
 		for (; s < end && isxdigit((unsigned char)*s); s++, digits++) {
 			int c = (unsigned char)*s;
 
-			parts[i] =
-				parts[i] << 4 |
-				(uint64_t)(isdigit(c) ? c - '0'
-						      : tolower(c) - 'a' + 10);
+			parts[i] = parts[i] << 4 | (uint64_t)dbops_hex_digit(c);
 		}
 		if (digits < 1 || digits > 8)
 			return -1;
