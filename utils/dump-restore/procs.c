@@ -17,8 +17,15 @@
 #include "clock.h"
 #include "xalloc.h"
 
-#define ARGS_MAX    32
-#define CMDLINE_MAX 16384
+#define ARGS_MAX      32
+#define CMDLINE_MAX   16384
+#define SIGNALLED_MAX 64
+
+/* A process signalled to stop, told from a later one given its pid. */
+struct signalled {
+	pid_t pid;
+	unsigned long long start;
+};
 
 static bool is_server(const char *comm)
 {
@@ -182,27 +189,103 @@ int dr_procs_find(const char *dir, struct dr_proc *procs)
 	return n;
 }
 
+/* The start time of PID (/proc/PID/stat's 22nd field), which tells it
+   from a later process given the same pid; 0 when it has none to read. */
+static unsigned long long start_time(pid_t pid)
+{
+	char stat[1024];
+	const char *p;
+
+	/* The fields after the command's ")" start with the 3rd, the
+	   state: the 22nd is 19 spaces on. */
+	if (read_proc(pid, "stat", stat, sizeof(stat)) <= 0 ||
+	    (p = strrchr(stat, ')')) == NULL)
+		return 0;
+	for (int field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	return p != NULL ? strtoull(p + 1, NULL, 10) : 0;
+}
+
+/* Whether the process P (as signalled) still exists: not exited, not a
+   zombie, its pid not taken by another since. */
+static bool still_exists(const struct signalled *p)
+{
+	char stat[1024];
+	const char *close_paren;
+
+	if (read_proc(p->pid, "stat", stat, sizeof(stat)) <= 0 ||
+	    (close_paren = strrchr(stat, ')')) == NULL)
+		return false;
+	if (close_paren[1] == ' ' &&
+	    (close_paren[2] == 'Z' || close_paren[2] == 'X'))
+		return false;
+	return start_time(p->pid) == p->start;
+}
+
+/* Remember P among the N of SEEN (once); the new count. */
+static int remember(struct signalled *seen, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (seen[i].pid == pid)
+			return n;
+	if (n == SIGNALLED_MAX)
+		return n;
+	seen[n].pid = pid;
+	seen[n].start = start_time(pid);
+	return n + 1;
+}
+
+/* The first of the N of SEEN that still exists, or NULL. */
+static const struct signalled *any_left(const struct signalled *seen, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (still_exists(&seen[i]))
+			return &seen[i];
+	return NULL;
+}
+
+/*
+ * A process that SIGKILL is ending no longer shows its command line or
+ * working directory, so it stops matching DIR before it is gone (a server
+ * freeing a large buffer pool or waiting for its disk can take seconds):
+ * each process signalled is also waited for by its pid until it has
+ * exited.
+ */
 int dr_procs_stop(const char *dir, int timeout_s, struct dbops_err *err)
 {
 	struct dr_proc p[DR_PROCS_MAX];
+	struct signalled seen[SIGNALLED_MAX];
+	const struct signalled *left = NULL;
 	int64_t term_deadline = dbops_clock_ms() + timeout_s * 1000LL;
 	int64_t kill_deadline = term_deadline + 10000;
-	int n, empty = 0;
+	int n, nseen = 0, empty = 0;
 
 	for (;;) {
 		n = dr_procs_find(dir, p);
-		if (n == 0 && ++empty == 2)
+		if (n == 0 && ++empty >= 2 &&
+		    (left = any_left(seen, nseen)) == NULL)
 			return 0;
 		if (n > 0)
 			empty = 0;
-		if (n > 0 && dbops_clock_passed(kill_deadline))
+		if (dbops_clock_passed(kill_deadline))
 			break;
-		for (int i = 0; i < n; i++)
+		for (int i = 0; i < n; i++) {
+			nseen = remember(seen, nseen, p[i].pid);
 			kill(p[i].pid,
 			     !p[i].server || dbops_clock_passed(term_deadline)
 				     ? SIGKILL
 				     : SIGTERM);
+		}
 		dbops_clock_sleep_ms(100);
+	}
+	if (n == 0) {
+		left = any_left(seen, nseen);
+		if (left == NULL)
+			return 0;
+		return dbops_err_set(err,
+				     "a process it stopped (pid %d) has not"
+				     " exited 10 s after SIGKILL",
+				     (int)left->pid);
 	}
 	return dbops_err_set(err,
 			     "%s (pid %d) still runs on \"%s\" after SIGKILL",

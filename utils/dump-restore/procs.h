@@ -45,7 +45,8 @@ int dr_procs_find(const char *dir, struct dr_proc *procs);
 /*
  * Stop every process working on DIR: the install script first (SIGKILL:
  * it would start another server), then the servers with SIGTERM and,
- * after TIMEOUT_S, SIGKILL; done when two looks 100 ms apart find none.
+ * after TIMEOUT_S, SIGKILL; done when two looks 100 ms apart find none
+ * and every process signalled has exited.
  * Returns 0, or -1 with ERR naming a pid that still runs.
  */
 int dr_procs_stop(const char *dir, int timeout_s, struct dbops_err *err);
