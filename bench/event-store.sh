@@ -39,6 +39,15 @@
 #       dashboards the two cores can answer, and its own load takes the
 #       cores from the ingest it is meant to read beside. The dashboards'
 #       p99 under the mix of (a) is in (a)'s table too.
+#   (d) the load of (a) again, both holding the same events: the
+#       reference on a copy of event-store's events as (b) left them
+#       (initial_events and followups written into a new SQLite file of
+#       its schema; through its API they would take the better part of an
+#       hour), event-store on its own; the same rounds, rates and ratio.
+#       A backend's rate under the mix depends on what it holds: in (a)
+#       the reference answers from a nearly empty file while event-store
+#       holds all the events of the runs before; here the two start
+#       alike, at the size of the dashboards' goal.
 #   (c) after the loads, every /dashboard/symbol answer (a to z) and some
 #       /dashboard/range answers (the day, the day before, lower == upper,
 #       minute bounds, and random sub-second bounds between the first and
@@ -370,47 +379,59 @@ load_args() {
 	echo --connections "$1" --seconds "$seconds" --followup-probability "$followup" --dashboard-every "$every"
 }
 # run_flask C R, run_es C R: round R of the load over C connections
-# against each; the best kept.
+# against each; the best kept, under the key $phase$C (phase: "" in (a),
+# "same-" in (d), where the reference at $ref_url holds event-store's
+# events); the reference's acknowledged events go to $ref_acked.
+phase=
+label=a
+ref_url=$flask_url
+ref_acked=$dir/flask.acked
 run_flask() {
-	local la ok n=flask-$1-$2 args
+	local la ok k=$phase$1 n=flask-$phase$1-$2 args
 	read -r -a args <<<"$(load_args "$1")"
 	la=$(loadavg)
-	loads+="${loads:+; }reference $1/$2: $la"
-	log "(a) $1 connections, round $2, the reference: ${args[*]} (load average $la)"
-	es_load "$n" "${args[@]}" --url "$flask_url" --acked "$dir/flask.acked" ||
+	loads+="${loads:+; }reference $k/$2: $la"
+	log "($label) $1 connections, round $2, the reference: ${args[*]} (load average $la)"
+	es_load "$n" "${args[@]}" --url "$ref_url" --acked "$ref_acked" ||
 		log "es-load against the reference: $(tail -n 1 "$dir/$n.err")"
 	[ -s "$dir/$n.json" ] || die "es-load printed no summary: $(cat "$dir/$n.err")"
 	ok=$(ok_rate "$dir/$n.json")
-	runs_flask[$1]+="${runs_flask[$1]:+, }$ok"
+	runs_flask[$k]+="${runs_flask[$k]:+, }$ok"
 	log "the reference: $ok answers 200/s, $(jget "$dir/$n.json" .errors) errors"
-	! better "$dir/$n.json" "${best_flask[$1]:-}" || best_flask[$1]=$dir/$n.json
+	! better "$dir/$n.json" "${best_flask[$k]:-}" || best_flask[$k]=$dir/$n.json
 }
 run_es() {
-	local la ok n=es-$1-$2 args
+	local la ok k=$phase$1 n=es-$phase$1-$2 args
 	read -r -a args <<<"$(load_args "$1")"
 	la=$(loadavg)
-	loads+="${loads:+; }event-store $1/$2: $la"
-	log "(a) $1 connections, round $2, event-store: ${args[*]} (load average $la)"
+	loads+="${loads:+; }event-store $k/$2: $la"
+	log "($label) $1 connections, round $2, event-store: ${args[*]} (load average $la)"
 	es_load "$n" "${args[@]}" --url "$es_url" --acked "$dir/es.acked" ||
 		die "es-load against event-store: $(tail -n 5 "$dir/$n.err" | tr '\n' ' ')"
 	ok=$(ok_rate "$dir/$n.json")
-	runs_es[$1]+="${runs_es[$1]:+, }$ok"
+	runs_es[$k]+="${runs_es[$k]:+, }$ok"
 	log "event-store: $ok answers 200/s"
-	! better "$dir/$n.json" "${best_es[$1]:-}" || best_es[$1]=$dir/$n.json
+	! better "$dir/$n.json" "${best_es[$k]:-}" || best_es[$k]=$dir/$n.json
 }
-for c in "${conns_list[@]}"; do
-	for r in $(seq 1 "$rounds"); do
-		if ! $with_es; then
-			run_flask "$c" "$r"
-		elif [ $((r % 2)) = 1 ]; then
-			run_flask "$c" "$r"
-			run_es "$c" "$r"
-		else
-			run_es "$c" "$r"
-			run_flask "$c" "$r"
-		fi
+# run_rounds: every number of connections, rounds alternating which goes
+# first (the reference alone without event-store).
+run_rounds() {
+	local c r
+	for c in "${conns_list[@]}"; do
+		for r in $(seq 1 "$rounds"); do
+			if ! $with_es; then
+				run_flask "$c" "$r"
+			elif [ $((r % 2)) = 1 ]; then
+				run_flask "$c" "$r"
+				run_es "$c" "$r"
+			else
+				run_es "$c" "$r"
+				run_flask "$c" "$r"
+			fi
+		done
 	done
-done
+}
+run_rounds
 
 # The reference's dashboards against SQLite, then its acknowledged events.
 for s in {a..z}; do
@@ -423,23 +444,27 @@ stop_pid "$flask_pid"
 flask_compared=$compared
 flask_differences=$differences
 
-flask_lost=$("$python" - "$dir/flask.sqlite" "$dir/flask.acked" <<-'PY'
-	import sqlite3, sys
-	db = sqlite3.connect(sys.argv[1])
-	lost = 0
-	for line in open(sys.argv[2]):
-	    f = line.split()
-	    if f[0] == "initial":
-	        r = db.execute("SELECT 1 FROM initial_events WHERE uuid = ? AND symbol = ?", (f[1], f[2])).fetchone()
-	    else:
-	        r = db.execute("SELECT 1 FROM followups WHERE uuid = ?", (f[1],)).fetchone()
-	    lost += r is None
-	print(lost)
-PY
-)
+# flask_lost DBFILE ACKED: how many events of ACKED (es-load --acked) the
+# SQLite file DBFILE lacks.
+flask_lost() {
+	"$python" - "$1" "$2" <<-'PY'
+		import sqlite3, sys
+		db = sqlite3.connect(sys.argv[1])
+		lost = 0
+		for line in open(sys.argv[2]):
+		    f = line.split()
+		    if f[0] == "initial":
+		        r = db.execute("SELECT 1 FROM initial_events WHERE uuid = ? AND symbol = ?", (f[1], f[2])).fetchone()
+		    else:
+		        r = db.execute("SELECT 1 FROM followups WHERE uuid = ?", (f[1],)).fetchone()
+		    lost += r is None
+		print(lost)
+	PY
+}
 flask_acked=$(wc -l <"$dir/flask.acked")
-[ "$flask_lost" = 0 ] ||
-	die "$flask_lost of the $flask_acked events the reference acknowledged are not in its SQLite file"
+lost=$(flask_lost "$dir/flask.sqlite" "$dir/flask.acked")
+[ "$lost" = 0 ] ||
+	die "$lost of the $flask_acked events the reference acknowledged are not in its SQLite file"
 log "the reference: all $flask_acked acknowledged events are in its SQLite file"
 
 section_head() {
@@ -511,6 +536,54 @@ p99_symbol=$(jget "$dir/dash.json" .routes.symbol.p99_us)
 p99_range=$(jget "$dir/dash.json" .routes.range.p99_us)
 have_after=$(stored)
 log "(b) p99: symbol $p99_symbol µs, range $p99_range µs; $have_after events stored at the end"
+
+# --- (d) the load of (a) again, both holding the same events ------------------
+
+# The reference gets a copy of event-store's events (initial_events and
+# followups as they are now, times in its text form), written straight
+# into a new SQLite file of its schema: through its API they would take
+# the better part of an hour. Then both take the load of (a), the
+# reference from that file.
+log "(d) copying event-store's events into a new SQLite file for the reference"
+sql -c "SET timezone = 'UTC'" -c "\copy (SELECT uuid, symbol, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US'), vowel::int FROM $schema.initial_events) TO '$dir/same-initial.csv' csv" \
+	-c "\copy (SELECT uuid, to_char(at, 'YYYY-MM-DD HH24:MI:SS.US') FROM $schema.followups) TO '$dir/same-followups.csv' csv"
+"$python" - "$dir/flask-same.sqlite" "$dir/same-initial.csv" "$dir/same-followups.csv" <<-'PY'
+	import csv, sqlite3, sys
+	db = sqlite3.connect(sys.argv[1])
+	db.executescript("""
+	    CREATE TABLE initial_events (uuid TEXT PRIMARY KEY, symbol TEXT NOT NULL,
+	                                 at TEXT NOT NULL, vowel INTEGER NOT NULL);
+	    CREATE TABLE followups (uuid TEXT PRIMARY KEY REFERENCES initial_events (uuid),
+	                            at TEXT NOT NULL);""")
+	with open(sys.argv[2], newline="") as f:
+	    db.executemany("INSERT INTO initial_events VALUES (?, ?, ?, ?)", csv.reader(f))
+	with open(sys.argv[3], newline="") as f:
+	    db.executemany("INSERT INTO followups VALUES (?, ?)", csv.reader(f))
+	db.commit()
+PY
+same=$("$python" -c 'import sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+print(db.execute("SELECT (SELECT count(*) FROM initial_events) + (SELECT count(*) FROM followups)").fetchone()[0])' "$dir/flask-same.sqlite")
+[ "$same" = "$(stored)" ] || die "the reference's copy holds $same events, event-store $(stored)"
+rm -f "$dir/same-initial.csv" "$dir/same-followups.csv"
+flask_port=$(free_port)
+ref_url=http://127.0.0.1:$flask_port
+log "(d) starting the reference on $ref_url with the copy ($same events)"
+"$python" "$flask_app" --db "$dir/flask-same.sqlite" "$flask_port" >"$dir/flask-same.log" 2>&1 &
+flask_pid=$!
+pids+=("$flask_pid")
+wait_http "$ref_url/dashboard/symbol/a" 30 "$flask_pid" ||
+	die "the reference did not start (see its log: $(tail -n 3 "$dir/flask-same.log" | tr '\n' ' '))"
+phase=same-
+label=d
+ref_acked=$dir/flask-same.acked
+run_rounds
+stop_pid "$flask_pid"
+flask_same_acked=$(wc -l <"$dir/flask-same.acked")
+lost=$(flask_lost "$dir/flask-same.sqlite" "$dir/flask-same.acked")
+[ "$lost" = 0 ] ||
+	die "$lost of the $flask_same_acked events the reference acknowledged in (d) are not in its SQLite file"
+log "the reference: all $flask_same_acked acknowledged events of (d) are in its SQLite file"
 
 # --- (c) every dashboard answer against the raw tables ------------------------
 
@@ -613,6 +686,10 @@ log "all $es_acked events event-store acknowledged are in PostgreSQL"
 
 # --- the section ----------------------------------------------------------------
 
+# rate_row SERVER C SUMMARY RUNS: a row of the rates' table.
+rate_row() {
+	echo "| $1 | $2 | $(ok_rate "$3") | $4 | $(jget "$3" .requests_per_second) | $(jget "$3" .errors) | $(jget "$3" .reconnects) | $(jget "$3" .client_cpu_seconds) |"
+}
 goal() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? a >= b : a < b; print ok ? "met" : "NOT met" }'; }
 section_head
 cat <<EOT
@@ -626,10 +703,8 @@ done)
 | server | connections | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
 |---|---:|---:|---|---:|---:|---:|---:|
 $(for c in "${conns_list[@]}"; do
-	f=${best_flask[$c]}
-	echo "| reference (Flask, SQLite) | $c | $(ok_rate "$f") | ${runs_flask[$c]} | $(jget "$f" .requests_per_second) | $(jget "$f" .errors) | $(jget "$f" .reconnects) | $(jget "$f" .client_cpu_seconds) |"
-	f=${best_es[$c]}
-	echo "| event-store (PostgreSQL $pg_version, Redis $redis_version$([ -z "$pg_options" ] || echo ", sessions with \`$pg_options\`")) | $c | $(ok_rate "$f") | ${runs_es[$c]} | $(jget "$f" .requests_per_second) | $(jget "$f" .errors) | $(jget "$f" .reconnects) | $(jget "$f" .client_cpu_seconds) |"
+	rate_row "reference (Flask, SQLite)" "$c" "${best_flask[$c]}" "${runs_flask[$c]}"
+	rate_row "event-store (PostgreSQL $pg_version, Redis $redis_version$([ -z "$pg_options" ] || echo ", sessions with \`$pg_options\`"))" "$c" "${best_es[$c]}" "${runs_es[$c]}"
 done)
 
 Every event answered 200 is in the tables afterwards: $flask_acked of the reference's in SQLite, $es_acked of event-store's (all its runs of this benchmark) in PostgreSQL, checked after event-store's SIGTERM.
@@ -652,6 +727,30 @@ $(summary_rows ingest "$dir/ingest.json")
 Ingest meanwhile: $(jget "$dir/ingest.json" .requests_per_second) requests/s.
 
 dashboard p99 with $have events stored, while ingesting: symbol $p99_symbol µs, range $p99_range µs (goal < 5000 µs: $(goal "$(awk -v a="$p99_symbol" -v b="$p99_range" 'BEGIN { print (a > b) ? a : b }')" 5000 "<"))
+
+### the load of (a) with the same events stored in both
+
+Then the load of (a) again against both, which held the same $same events when it began: event-store those stored above (and more as its own runs went on), the reference a copy of them (initial_events and followups, written into a new SQLite file of its schema, not through its API, which would take the better part of an hour). Every event the reference answered 200 in these runs is in that file ($flask_same_acked).
+
+| server | route | answers | p50 µs | p90 µs | p99 µs | max µs | statuses |
+|---|---|---:|---:|---:|---:|---:|---|
+$(for c in "${conns_list[@]}"; do
+	summary_rows "reference, $c connections, $same events" "${best_flask[same-$c]}"
+	summary_rows "event-store, $c connections, $same events" "${best_es[same-$c]}"
+done)
+
+| server | connections | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
+|---|---:|---:|---|---:|---:|---:|---:|
+$(for c in "${conns_list[@]}"; do
+	rate_row "reference (Flask, SQLite)" "$c" "${best_flask[same-$c]}" "${runs_flask[same-$c]}"
+	rate_row "event-store" "$c" "${best_es[same-$c]}" "${runs_es[same-$c]}"
+done)
+
+$(for c in "${conns_list[@]}"; do
+	r=$(ratio "$(ok_rate "${best_es[same-$c]}")" "$(ok_rate "${best_flask[same-$c]}")")
+	echo "event-store vs the reference, $c connections, both starting from $same events: $r times the answers 200 per second (goal >= 100: $(goal "$r" 100 ">="))"
+	echo
+done)
 
 ### dashboards against the raw tables
 

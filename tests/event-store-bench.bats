@@ -41,6 +41,9 @@ bench() {
 	assert_line --regexp '^\| event-store, 8 connections \| initial \| [0-9]+ \| '
 	assert_line --regexp '^\| event-store, 8 connections \| symbol \| [0-9]+ \| '
 	assert_line --regexp '^event-store vs the reference, 8 connections: [0-9.]+ times the answers 200 per second \(goal >= 100: (met|NOT met)\)$'
+	assert_line --regexp '^\| reference, 8 connections, [0-9]+ events \| initial \| [0-9]+ \| '
+	assert_line --regexp '^\| event-store, 8 connections, [0-9]+ events \| initial \| [0-9]+ \| '
+	assert_line --regexp '^event-store vs the reference, 8 connections, both starting from [0-9]+ events: [0-9.]+ times the answers 200 per second \(goal >= 100: (met|NOT met)\)$'
 	assert_line --regexp '^dashboard p99 with [0-9]+ events stored, while ingesting: symbol [0-9]+ µs, range [0-9]+ µs \(goal < 5000 µs: (met|NOT met)\)$'
 	assert_line --regexp '^\| dashboards \| symbol \| [1-9][0-9]* \| '
 	assert_line --regexp '^\| dashboards \| range \| [1-9][0-9]* \| '
@@ -51,6 +54,12 @@ bench() {
 	[ "${stored:-0}" -ge 3000 ] || fail "the section says ${stored:-no} events stored, not 3000 or more"
 	[[ $stderr == *"bench/event-store: all "*" events event-store acknowledged are in PostgreSQL"* ]] ||
 		fail "no check of event-store's acknowledged events in: $stderr"
+	[[ $stderr == *"bench/event-store: the reference: all "*" acknowledged events of (d) are in its SQLite file"* ]] ||
+		fail "no check of the reference's acknowledged events of (d) in: $stderr"
+	# Both held the same events when (d) began.
+	local same
+	same=$(sed -n 's/^event-store vs the reference, 8 connections, both starting from \([0-9]*\) events: .*/\1/p' <<<"$output")
+	[ "${same:-0}" -ge 3000 ] || fail "(d) ran with ${same:-no} events in both, not 3000 or more"
 	[[ $stderr == *"bench/event-store: the reference: all "*" acknowledged events are in its SQLite file"* ]] ||
 		fail "no check of the reference's acknowledged events in: $stderr"
 }
