@@ -2,13 +2,18 @@
  * test_dump_restore_world.c - unit tests for dump-restore's world state:
  * world.state read back exactly, a damaged one taken for a failed world,
  * the port spread of world names, the analyst password without a weak
- * fallback, and the list of worlds.
+ * fallback, the list of worlds, and which processes are a world's and
+ * stopping them.
  */
 #include "testutil.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../../utils/dump-restore/procs.h"
 #include "../../utils/dump-restore/world.h"
@@ -199,6 +204,66 @@ static void test_procs_match_only_this_worlds_servers(void **state)
 		0);
 }
 
+/* Copy the file FROM to TO, executable. */
+static void copy_program(const char *from, const char *to)
+{
+	char buf[65536];
+	ssize_t n;
+	int in = open(from, O_RDONLY | O_CLOEXEC);
+	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
+
+	assert_true(in >= 0 && out >= 0);
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		assert_int_equal(write(out, buf, (size_t)n), n);
+	assert_int_equal(n, 0);
+	close(in);
+	assert_int_equal(close(out), 0);
+}
+
+/* A server that SIGTERM ends slowly, and that stops looking like the
+ * world's server first (as one that SIGKILL ends no longer shows its
+ * command line): stopping waits until it has exited, not only until no
+ * process matches. The "server" is bash named mariadbd, in the world's
+ * data directory; on SIGTERM it leaves it, and exits a second later. */
+static void test_procs_stop_waits_for_the_signalled_to_exit(void **state)
+{
+	char root[] = "/tmp/dr-procs.XXXXXX", data[64], prog[64];
+	struct dr_proc found[DR_PROCS_MAX];
+	struct dbops_err err = { "" };
+	int status;
+	pid_t pid;
+
+	assert_non_null(mkdtemp(root));
+	snprintf(data, sizeof(data), "%s/data", root);
+	snprintf(prog, sizeof(prog), "%s/mariadbd", root);
+	assert_int_equal(mkdir(data, 0700), 0);
+	copy_program("/bin/bash", prog);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (chdir(data) == 0)
+			execl(prog, "mariadbd", "-c",
+			      "trap 'cd /; sleep 1; exit 0' TERM;"
+			      " while :; do sleep 0.05; done",
+			      (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100 && dr_procs_find(root, found) == 0; i++)
+		usleep(20000);
+	assert_int_equal(dr_procs_find(root, found), 1);
+	assert_int_equal(found[0].pid, pid);
+
+	assert_int_equal(dr_procs_stop(root, 5, &err), 0);
+	/* Exited: a zombie that is ours to reap, not a process still
+	   running. */
+	assert_int_equal(waitpid(pid, &status, WNOHANG), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_int_equal(unlink(prog), 0);
+	assert_int_equal(rmdir(data), 0);
+	assert_int_equal(rmdir(root), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -210,6 +275,8 @@ int main(void)
 			test_world_password_fails_without_random_bytes, quiet),
 		cmocka_unit_test_setup(test_world_list_natural_order, quiet),
 		cmocka_unit_test(test_procs_match_only_this_worlds_servers),
+		cmocka_unit_test_setup(
+			test_procs_stop_waits_for_the_signalled_to_exit, quiet),
 	};
 
 	return cmocka_run_group_tests_name("dump-restore world", tests, NULL,
