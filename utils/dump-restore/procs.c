@@ -189,49 +189,50 @@ int dr_procs_find(const char *dir, struct dr_proc *procs)
 	return n;
 }
 
-/* The start time of PID (/proc/PID/stat's 22nd field), which tells it
-   from a later process given the same pid; 0 when it has none to read. */
-static unsigned long long start_time(pid_t pid)
+/* PID's state letter and start time (/proc/PID/stat's 3rd and 22nd
+   fields; the start time tells it from a later process given the same
+   pid); false when it has no stat to read. */
+static bool proc_stat(pid_t pid, char *state, unsigned long long *start)
 {
 	char stat[1024];
 	const char *p;
 
-	/* The fields after the command's ")" start with the 3rd, the
-	   state: the 22nd is 19 spaces on. */
 	if (read_proc(pid, "stat", stat, sizeof(stat)) <= 0 ||
-	    (p = strrchr(stat, ')')) == NULL)
-		return 0;
+	    (p = strrchr(stat, ')')) == NULL || p[1] != ' ')
+		return false;
+	*state = p[2];
+	/* The fields after the command's ")" start with the 3rd: the 22nd
+	   is 19 spaces on. */
 	for (int field = 2; field < 22 && p != NULL; field++)
 		p = strchr(p + 1, ' ');
-	return p != NULL ? strtoull(p + 1, NULL, 10) : 0;
+	*start = p != NULL ? strtoull(p + 1, NULL, 10) : 0;
+	return true;
 }
 
 /* Whether the process P (as signalled) still exists: not exited, not a
    zombie, its pid not taken by another since. */
 static bool still_exists(const struct signalled *p)
 {
-	char stat[1024];
-	const char *close_paren;
+	unsigned long long start;
+	char state;
 
-	if (read_proc(p->pid, "stat", stat, sizeof(stat)) <= 0 ||
-	    (close_paren = strrchr(stat, ')')) == NULL)
-		return false;
-	if (close_paren[1] == ' ' &&
-	    (close_paren[2] == 'Z' || close_paren[2] == 'X'))
-		return false;
-	return start_time(p->pid) == p->start;
+	return proc_stat(p->pid, &state, &start) && state != 'Z' &&
+	       state != 'X' && start == p->start;
 }
 
 /* Remember P among the N of SEEN (once); the new count. */
 static int remember(struct signalled *seen, int n, pid_t pid)
 {
+	char state;
+
 	for (int i = 0; i < n; i++)
 		if (seen[i].pid == pid)
 			return n;
 	if (n == SIGNALLED_MAX)
 		return n;
+	if (!proc_stat(pid, &state, &seen[n].start))
+		return n; /* gone already */
 	seen[n].pid = pid;
-	seen[n].start = start_time(pid);
 	return n + 1;
 }
 
@@ -255,15 +256,14 @@ int dr_procs_stop(const char *dir, int timeout_s, struct dbops_err *err)
 {
 	struct dr_proc p[DR_PROCS_MAX];
 	struct signalled seen[SIGNALLED_MAX];
-	const struct signalled *left = NULL;
+	const struct signalled *left;
 	int64_t term_deadline = dbops_clock_ms() + timeout_s * 1000LL;
 	int64_t kill_deadline = term_deadline + 10000;
 	int n, nseen = 0, empty = 0;
 
 	for (;;) {
 		n = dr_procs_find(dir, p);
-		if (n == 0 && ++empty >= 2 &&
-		    (left = any_left(seen, nseen)) == NULL)
+		if (n == 0 && ++empty >= 2 && any_left(seen, nseen) == NULL)
 			return 0;
 		if (n > 0)
 			empty = 0;
