@@ -690,30 +690,42 @@ log "all $es_acked events event-store acknowledged are in PostgreSQL"
 rate_row() {
 	echo "| $1 | $2 | $(ok_rate "$3") | $4 | $(jget "$3" .requests_per_second) | $(jget "$3" .errors) | $(jget "$3" .reconnects) | $(jget "$3" .client_cpu_seconds) |"
 }
+# comparison_tables KEY_PREFIX ROW_SUFFIX ES_NAME: the routes' and the
+# rates' tables of the runs kept under KEY_PREFIX (see run_flask).
+comparison_tables() {
+	local c
+	echo "| server | route | answers | p50 µs | p90 µs | p99 µs | max µs | statuses |"
+	echo "|---|---|---:|---:|---:|---:|---:|---|"
+	for c in "${conns_list[@]}"; do
+		summary_rows "reference, $c connections$2" "${best_flask[$1$c]}"
+		summary_rows "event-store, $c connections$2" "${best_es[$1$c]}"
+	done
+	echo
+	echo "| server | connections | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |"
+	echo "|---|---:|---:|---|---:|---:|---:|---:|"
+	for c in "${conns_list[@]}"; do
+		rate_row "reference (Flask, SQLite)" "$c" "${best_flask[$1$c]}" "${runs_flask[$1$c]}"
+		rate_row "$3" "$c" "${best_es[$1$c]}" "${runs_es[$1$c]}"
+	done
+}
+# ratio_lines KEY_PREFIX QUALIFIER: a ratio line per number of
+# connections, against the goal.
+ratio_lines() {
+	local c r
+	for c in "${conns_list[@]}"; do
+		r=$(ratio "$(ok_rate "${best_es[$1$c]}")" "$(ok_rate "${best_flask[$1$c]}")")
+		echo "event-store vs the reference, $c connections$2: $r times the answers 200 per second (goal >= 100: $(goal "$r" 100 ">="))"
+		echo
+	done
+}
 goal() { awk -v a="$1" -v b="$2" -v op="$3" 'BEGIN { ok = (op == ">=") ? a >= b : a < b; print ok ? "met" : "NOT met" }'; }
 section_head
 cat <<EOT
-| server | route | answers | p50 µs | p90 µs | p99 µs | max µs | statuses |
-|---|---|---:|---:|---:|---:|---:|---|
-$(for c in "${conns_list[@]}"; do
-	summary_rows "reference, $c connections" "${best_flask[$c]}"
-	summary_rows "event-store, $c connections" "${best_es[$c]}"
-done)
-
-| server | connections | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
-|---|---:|---:|---|---:|---:|---:|---:|
-$(for c in "${conns_list[@]}"; do
-	rate_row "reference (Flask, SQLite)" "$c" "${best_flask[$c]}" "${runs_flask[$c]}"
-	rate_row "event-store (PostgreSQL $pg_version, Redis $redis_version$([ -z "$pg_options" ] || echo ", sessions with \`$pg_options\`"))" "$c" "${best_es[$c]}" "${runs_es[$c]}"
-done)
+$(comparison_tables "" "" "event-store (PostgreSQL $pg_version, Redis $redis_version$([ -z "$pg_options" ] || echo ", sessions with \`$pg_options\`"))")
 
 Every event answered 200 is in the tables afterwards: $flask_acked of the reference's in SQLite, $es_acked of event-store's (all its runs of this benchmark) in PostgreSQL, checked after event-store's SIGTERM.
 
-$(for c in "${conns_list[@]}"; do
-	r=$(ratio "$(ok_rate "${best_es[$c]}")" "$(ok_rate "${best_flask[$c]}")")
-	echo "event-store vs the reference, $c connections: $r times the answers 200 per second (goal >= 100: $(goal "$r" 100 ">="))"
-	echo
-done)
+$(ratio_lines "" "")
 
 ### dashboards with $have events stored, while ingesting
 
@@ -732,25 +744,9 @@ dashboard p99 with $have events stored, while ingesting: symbol $p99_symbol µs,
 
 Then the load of (a) again against both, which held the same $same events when it began: event-store those stored above (and more as its own runs went on), the reference a copy of them (initial_events and followups, written into a new SQLite file of its schema, not through its API, which would take the better part of an hour). Every event the reference answered 200 in these runs is in that file ($flask_same_acked).
 
-| server | route | answers | p50 µs | p90 µs | p99 µs | max µs | statuses |
-|---|---|---:|---:|---:|---:|---:|---|
-$(for c in "${conns_list[@]}"; do
-	summary_rows "reference, $c connections, $same events" "${best_flask[same-$c]}"
-	summary_rows "event-store, $c connections, $same events" "${best_es[same-$c]}"
-done)
+$(comparison_tables same- ", $same events" event-store)
 
-| server | connections | answers 200/s (best) | runs | all answers/s | errors | connections made again | client CPU s |
-|---|---:|---:|---|---:|---:|---:|---:|
-$(for c in "${conns_list[@]}"; do
-	rate_row "reference (Flask, SQLite)" "$c" "${best_flask[same-$c]}" "${runs_flask[same-$c]}"
-	rate_row "event-store" "$c" "${best_es[same-$c]}" "${runs_es[same-$c]}"
-done)
-
-$(for c in "${conns_list[@]}"; do
-	r=$(ratio "$(ok_rate "${best_es[same-$c]}")" "$(ok_rate "${best_flask[same-$c]}")")
-	echo "event-store vs the reference, $c connections, both starting from $same events: $r times the answers 200 per second (goal >= 100: $(goal "$r" 100 ">="))"
-	echo
-done)
+$(ratio_lines same- ", both starting from $same events")
 
 ### dashboards against the raw tables
 
