@@ -204,40 +204,24 @@ static void test_procs_match_only_this_worlds_servers(void **state)
 		0);
 }
 
-/* Copy the file FROM to TO, executable. */
-static void copy_program(const char *from, const char *to)
-{
-	char buf[65536];
-	ssize_t n;
-	int in = open(from, O_RDONLY | O_CLOEXEC);
-	int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0755);
-
-	assert_true(in >= 0 && out >= 0);
-	while ((n = read(in, buf, sizeof(buf))) > 0)
-		assert_int_equal(write(out, buf, (size_t)n), n);
-	assert_int_equal(n, 0);
-	close(in);
-	assert_int_equal(close(out), 0);
-}
-
 /* A server that SIGTERM ends slowly, and that stops looking like the
  * world's server first (as one that SIGKILL ends no longer shows its
  * command line): stopping waits until it has exited, not only until no
- * process matches. The "server" is bash named mariadbd, in the world's
- * data directory; on SIGTERM it leaves it, and exits a second later. */
+ * process matches. The "server" is bash run by a link named mariadbd
+ * (its process is named after the link), in the world's data directory;
+ * on SIGTERM it leaves it, and exits a second later. */
 static void test_procs_stop_waits_for_the_signalled_to_exit(void **state)
 {
-	char root[] = "/tmp/dr-procs.XXXXXX", data[64], prog[64];
+	char *root = make_scratch_dir("procs");
+	char *data = path_join(root, "data"),
+	     *prog = path_join(root, "mariadbd");
 	struct dr_proc found[DR_PROCS_MAX];
 	struct dbops_err err = { "" };
 	int status;
 	pid_t pid;
 
-	assert_non_null(mkdtemp(root));
-	snprintf(data, sizeof(data), "%s/data", root);
-	snprintf(prog, sizeof(prog), "%s/mariadbd", root);
 	assert_int_equal(mkdir(data, 0700), 0);
-	copy_program("/bin/bash", prog);
+	assert_int_equal(symlink("/bin/bash", prog), 0);
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
@@ -259,9 +243,10 @@ static void test_procs_stop_waits_for_the_signalled_to_exit(void **state)
 	assert_int_equal(waitpid(pid, &status, WNOHANG), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
-	assert_int_equal(unlink(prog), 0);
-	assert_int_equal(rmdir(data), 0);
-	assert_int_equal(rmdir(root), 0);
+	remove_scratch_dir(root);
+	free(prog);
+	free(data);
+	free(root);
 }
 
 int main(void)
